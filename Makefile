@@ -1,0 +1,49 @@
+# mss-sidecar — the two commands a newcomer needs are `make sandbox` and `make test`.
+SHELL := /bin/bash
+NODE ?= node
+TEST_CONCURRENCY ?= 4
+# Per-file deadline: a hung test file fails instead of blocking CI.
+TEST_TIMEOUT_MS ?= 600000
+STAMP := node_modules/.package-lock.json
+
+.PHONY: all deps system-deps build test unit integration sandbox bench compliance clean
+
+all: build
+
+# npm ci only when the lockfile changed since the last install.
+$(STAMP): package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $(STAMP)
+
+deps: $(STAMP)
+
+# Postfix, Dovecot, Redis (and tools the integration tests drive) from Debian packages.
+system-deps:
+	@scripts/install-system-deps.sh
+
+build: deps
+	@rm -rf dist
+	npx tsc -p .
+
+# Every test: unit and integration (real Postfix, Dovecot and Redis on loopback).
+test: deps system-deps build
+	$(NODE) --enable-source-maps --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=$(TEST_TIMEOUT_MS) $$(find dist/test -name '*.test.js' | sort)
+
+unit: build
+	$(NODE) --enable-source-maps --test --test-concurrency=$(TEST_CONCURRENCY) $$(find dist/test/unit -name '*.test.js' | sort)
+
+integration: deps system-deps build
+	$(NODE) --enable-source-maps --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=$(TEST_TIMEOUT_MS) $$(find dist/test/integration -name '*.test.js' | sort)
+
+# The sandbox self-check: the ANS side simulated on loopback, no Postfix or ANS needed.
+sandbox: build
+	bin/mss-sidecar sandbox selfcheck
+
+bench: build
+	@for b in $$(find dist/bench -name '*.js' -not -path '*/lib/*' | sort); do echo "== $$b"; $(NODE) --expose-gc $$b || exit 1; done
+
+compliance: build
+	$(NODE) dist/scripts/compliance.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration tests run for real (Postfix, Dovecot with
+# the Lua passdb and LMTP, Redis, swaks, postfwd for the milter benchmark, openssl), only
+# when one is missing. No daemon is started: tests start their own instances on loopback.
+set -euo pipefail
+
+need=()
+command -v postfix >/dev/null 2>&1 || need+=(postfix)
+command -v dovecot >/dev/null 2>&1 || need+=(dovecot-core dovecot-imapd dovecot-lmtpd dovecot-submissiond)
+[ -e /usr/lib/dovecot/modules/auth/libauthdb_lua.so ] || need+=(dovecot-auth-lua)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
+command -v postfwd >/dev/null 2>&1 || need+=(postfwd)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing Debian packages: ${need[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "error: root is needed to install them; run: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Postfix would otherwise ask how to configure itself; the tests write their own main.cf.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "installed: ${need[*]}"

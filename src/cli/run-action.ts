@@ -1,0 +1,40 @@
+// Uniform ending for every command: a coded error is printed as `error CODE: message` on
+// stderr (and as JSON with --json), and the exit status tells scripts and systemd what
+// happened without parsing text.
+import { asMssError } from '../errors.js';
+
+/** Exit statuses, documented in docs/cli.md. */
+export const EXIT = {
+  OK: 0,
+  /** The operation ran and refused or failed (bad signature, blocking anomalies...). */
+  FAILED: 1,
+  /** Bad usage or invalid configuration: nothing was attempted. */
+  CONFIG: 2,
+  /** A peer was unavailable; the last valid state is still in use. Retry later. */
+  TEMPORARY: 3,
+} as const;
+
+const CONFIG_CODES = /^(CONFIG_|USAGE_)/;
+const TEMPORARY_CODES = /^(HTTP_UNREACHABLE|HTTP_TIMEOUT|TEMPORARY_)/;
+
+export function exitCodeFor(code: string): number {
+  if (CONFIG_CODES.test(code)) return EXIT.CONFIG;
+  if (TEMPORARY_CODES.test(code)) return EXIT.TEMPORARY;
+  return EXIT.FAILED;
+}
+
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const status = await fn(...args);
+      process.exitCode = typeof status === 'number' ? status : EXIT.OK;
+    } catch (thrown) {
+      const err = asMssError(thrown);
+      const wantsJson = process.argv.includes('--json');
+      if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      if (err.code === 'INTERNAL' && process.env.MSS_DEBUG === '1' && thrown instanceof Error) process.stderr.write(`${thrown.stack}\n`);
+      process.exitCode = exitCodeFor(err.code);
+    }
+  };
+}

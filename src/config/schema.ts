@@ -1,0 +1,17 @@
+// The one configuration file (/etc/mss-sidecar/config.yaml). Each part of mss-sidecar owns
+// its section in its own directory; this file only assembles them. Unknown keys are errors,
+// so that a misspelt setting is reported instead of silently ignored.
+import { z } from 'zod';
+import { logSection, operatorSection, stateSection, trustSection } from './core-sections.js';
+import { whitelistSection } from '../whitelist/config.js';
+
+export const configSchema = z.strictObject({
+  operator: operatorSection,
+  trust: trustSection,
+  state: stateSection.prefault({}),
+  log: logSection.prefault({}),
+  whitelist: whitelistSection.prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

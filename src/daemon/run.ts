@@ -1,0 +1,47 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { MssError } from '../errors.js';
+import type { Service } from './service.js';
+import { serviceFactories } from './services.js';
+
+/** Start every enabled service; resolves when a stop signal has been handled. */
+export async function runDaemon(config: Config, log: Logger): Promise<void> {
+  const started: Service[] = [];
+  for (const factory of serviceFactories) {
+    const service = await factory.create(config, log.child({ service: factory.name }));
+    if (!service) continue;
+    try {
+      await service.start();
+    } catch (err) {
+      await stopAll(started, log);
+      throw err;
+    }
+    started.push(service);
+    log.info({ service: service.name }, 'service started');
+  }
+  if (started.length === 0) {
+    throw new MssError('CONFIG_NO_SERVICE', 'no service is enabled in the configuration; nothing to serve');
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await stopAll(started, log);
+}
+
+async function stopAll(services: Service[], log: Logger): Promise<void> {
+  for (const service of [...services].reverse()) {
+    try {
+      await service.stop();
+      log.info({ service: service.name }, 'service stopped');
+    } catch (err) {
+      log.error({ service: service.name, err }, 'service did not stop cleanly');
+    }
+  }
+}

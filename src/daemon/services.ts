@@ -1,0 +1,4 @@
+// The services `mss-sidecar serve` can run. Each part registers its factory here.
+import type { ServiceFactory } from './service.js';
+
+export const serviceFactories: ServiceFactory[] = [];

@@ -1,0 +1,39 @@
+// Technical log: pino JSON lines on stderr (journald collects them; stdout stays free for
+// command results such as `whitelist verify --json`), readable when stderr is a terminal. Functional traces (EX_GDT_*) are a separate, append-only store.
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+// Never let secrets reach a log line, whatever a caller passes in.
+const REDACT = [
+  'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
+  'password', '*.password', 'key', '*.key', 'privateKey', '*.privateKey', 'authorization',
+  '*.authorization', 'headers.authorization', 'req.headers.authorization',
+];
+
+export interface LogOptions {
+  level?: LevelWithSilent;
+  /** Force pretty (true) or JSON (false); default: pretty only when stderr is a TTY. */
+  pretty?: boolean;
+  name?: string;
+}
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const level = opts.level ?? (process.env.MSS_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
+  const base = {
+    level,
+    name: opts.name ?? 'mss-sidecar',
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  const wantPretty = opts.pretty ?? (process.stderr.isTTY === true && process.env.MSS_LOG_JSON !== '1');
+  if (wantPretty) {
+    // Synchronous in-process prettifier: no worker thread, nothing lost on exit.
+    return pino(base, pretty({ destination: 2, colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
+  return pino(base, pino.destination({ dest: 2, sync: true }));
+}
+
+/** A logger that drops everything, for library code called without one. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,21 @@
+// Temporary directories removed when the test file ends, whatever the outcome.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+
+const created: string[] = [];
+let hooked = false;
+
+export function tmpDir(prefix = 'mss-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  if (!hooked) {
+    hooked = true;
+    after(() => {
+      if (process.env.MSS_KEEP_TMP === '1') return;
+      for (const d of created) fs.rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseConfigText, loadConfig } from '../../src/config/load.js';
+import { isMssError } from '../../src/errors.js';
+import { WHITELIST_URL_PRODUCTION } from '../../src/whitelist/config.js';
+import { runCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const MINIMAL = `
+operator:
+  name: CH Exemple
+  domains: [CH-Exemple.mssante.fr]
+  structureId: "1130000000"
+  certificate: tls/operator.crt
+  key: tls/operator.key
+trust:
+  dir: trust
+`;
+
+test('a minimal configuration gets production defaults and paths relative to the file', () => {
+  const cfg = parseConfigText(MINIMAL, '/etc/mss-sidecar/config.yaml');
+  assert.equal(cfg.whitelist.url, WHITELIST_URL_PRODUCTION);
+  assert.equal(cfg.whitelist.maxAgeHours, 48);
+  assert.deepEqual(cfg.whitelist.signer.subject, { OU: ['318751275100020'] });
+  assert.equal(cfg.operator.certificate, '/etc/mss-sidecar/tls/operator.crt');
+  assert.equal(cfg.trust.dir, '/etc/mss-sidecar/trust');
+  assert.deepEqual(cfg.operator.domains, ['ch-exemple.mssante.fr']);
+  assert.equal(cfg.state.dir, '/var/lib/mss-sidecar');
+  assert.equal(cfg.operator.timeZone, 'Europe/Paris');
+});
+
+test('an invalid file names every bad key with its line, the value found and what was expected', () => {
+  const text = MINIMAL.replace('trust:\n  dir: trust', 'trust:\n  dir: trust\nwhitelist:\n  maxAgeHours: "two days"\n  url: http://example.org/list.xml\n  colour: blue');
+  try {
+    parseConfigText(text, 'config.yaml');
+    assert.fail('should have thrown');
+  } catch (err) {
+    assert.ok(isMssError(err, 'CONFIG_INVALID'), String(err));
+    const problems = err.details.problems as Array<{ key: string; line?: number; found: string; expected: string }>;
+    const byKey = new Map(problems.map((p) => [p.key, p]));
+    assert.deepEqual(byKey.get('whitelist.maxAgeHours'), { key: 'whitelist.maxAgeHours', line: 11, found: '"two days"', expected: 'a value of type number' });
+    assert.equal(byKey.get('whitelist.url')?.expected, 'an https:// URL');
+    assert.match(byKey.get('whitelist.colour')?.found ?? '', /unknown key "colour"/);
+    assert.match(err.message, /config\.yaml:11: whitelist\.maxAgeHours: found "two days", expected a value of type number/);
+  }
+});
+
+test('a missing required key and a bad domain are reported', () => {
+  const text = MINIMAL.replace('  structureId: "1130000000"\n', '').replace('[CH-Exemple.mssante.fr]', '["not a domain"]');
+  assert.throws(
+    () => parseConfigText(text, 'c.yaml'),
+    (err: unknown) =>
+      isMssError(err, 'CONFIG_INVALID') &&
+      /operator\.structureId: found nothing \(the key is missing\)/.test(err.message) &&
+      /operator\.domains\.0: found "not a domain", expected a domain name/.test(err.message),
+  );
+});
+
+test('YAML syntax errors and duplicate keys stop with the line', () => {
+  assert.throws(() => parseConfigText('operator:\n  name: a\n  name: b\n', 'd.yaml'), (err: unknown) => isMssError(err, 'CONFIG_YAML_INVALID') && /d\.yaml:3/.test(err.message));
+});
+
+test('a missing file is a coded error that points to the sandbox', () => {
+  assert.throws(() => loadConfig('/nonexistent/config.yaml'), (err: unknown) => isMssError(err, 'CONFIG_NOT_FOUND') && /make sandbox/.test(err.message));
+});
+
+test('the CLI stops with exit status 2 and the reason on an invalid configuration', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(file, MINIMAL.replace('structureId: "1130000000"', 'structureId: "!!"'));
+  const r = runCli(['--config', file, 'config', 'check']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /error CONFIG_INVALID: .*\n.*operator\.structureId: found "!!", expected a structure IdNat/);
+  fs.writeFileSync(file, MINIMAL);
+  const ok = runCli(['--config', file, 'config', 'check', '--json']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).operator.domains[0], 'ch-exemple.mssante.fr');
+});
