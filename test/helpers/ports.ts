@@ -16,8 +16,11 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
+type Ports<N extends number, T extends number[] = []> = T['length'] extends N ? T : Ports<N, [...T, number]>;
+
+/** `const [a, b] = await freePorts(2)`: distinct ports, typed as a tuple. */
+export async function freePorts<N extends number>(n: N, host = '127.0.0.1'): Promise<Ports<N>> {
   const ports = new Set<number>();
   while (ports.size < n) ports.add(await freePort(host));
-  return [...ports];
+  return [...ports] as Ports<N>;
 }

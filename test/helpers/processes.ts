@@ -2,24 +2,14 @@
 // an assertion failed halfway, and if the test runner itself is killed.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { after } from 'node:test';
+import { killProcessGroup, waitForExit } from '../../src/util/process-group.js';
 
 const children = new Set<ChildProcess>();
 let hooked = false;
 
 function killAll(signal: NodeJS.Signals): void {
   for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        // Negative PID: the whole process group (servers that fork workers).
-        process.kill(-child.pid, signal);
-      } catch {
-        try {
-          child.kill(signal);
-        } catch {
-          /* already gone */
-        }
-      }
-    }
+    if (child.exitCode === null && child.signalCode === null) killProcessGroup(child, signal);
   }
 }
 
@@ -28,7 +18,7 @@ function hook(): void {
   hooked = true;
   after(async () => {
     killAll('SIGTERM');
-    await Promise.all([...children].map((c) => waitExit(c, 3000)));
+    await Promise.all([...children].map((c) => waitForExit(c, 3000)));
     killAll('SIGKILL');
   });
   process.once('exit', () => killAll('SIGKILL'));
@@ -54,33 +44,15 @@ export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {
     output: () => out,
     async stop(signal = 'SIGTERM', timeoutMs = 5000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-(child.pid ?? 0), signal);
-      } catch {
-        child.kill(signal);
-      }
-      if (!(await waitExit(child, timeoutMs))) {
-        try {
-          process.kill(-(child.pid ?? 0), 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-        await waitExit(child, 2000);
+      killProcessGroup(child, signal);
+      if (!(await waitForExit(child, timeoutMs))) {
+        killProcessGroup(child, 'SIGKILL');
+        await waitForExit(child, 2000);
       }
     },
   };
 }
 
-export function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
 
 /** Resolve when `predicate(output)` holds, or reject with the output after `timeoutMs`. */
 export async function waitForOutput(s: Spawned, predicate: (out: string) => boolean, timeoutMs = 10_000): Promise<void> {

@@ -7,8 +7,13 @@ import { after } from 'node:test';
 const created: string[] = [];
 let hooked = false;
 
+/**
+ * A fresh directory, mode 0755 so that Postfix and Dovecot workers (which drop root) can
+ * traverse it; files holding keys are created 0600 by the code that writes them.
+ */
 export function tmpDir(prefix = 'mss-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
   created.push(dir);
   if (!hooked) {
     hooked = true;

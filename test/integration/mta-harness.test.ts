@@ -1,0 +1,76 @@
+// The real-peer harness every integration test builds on: private Postfix and Dovecot
+// instances on loopback, started and stopped by PID.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
+import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { freePorts } from '../helpers/ports.js';
+import { SmtpClient, message } from '../helpers/smtp-client.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const started: Array<{ stop(): Promise<void> }> = [];
+after(async () => {
+  for (const s of started.reverse()) await s.stop();
+});
+
+test('two Postfix instances relay a message from one to the other on loopback', async () => {
+  const root = tmpDir();
+  const [portA, portB] = await freePorts(2);
+  const b = new PostfixInstance({
+    dir: path.join(root, 'b'),
+    myhostname: 'mx.b.test',
+    services: [`127.0.0.1:${portB} inet n - n - - smtpd`],
+    virtualDomains: ['b.mssante.fr'],
+  });
+  const a = new PostfixInstance({
+    dir: path.join(root, 'a'),
+    myhostname: 'mx.a.test',
+    services: [`127.0.0.1:${portA} inet n - n - - smtpd`],
+    main: { relayhost: `[127.0.0.1]:${portB}`, smtp_tls_security_level: 'none' },
+  });
+  started.push(b, a);
+  await Promise.all([a.start(), b.start()]);
+
+  const client = await SmtpClient.connect(portA);
+  assert.equal(client.greeting.code, 220);
+  assert.equal((await client.command('EHLO client.test')).code, 250);
+  assert.equal((await client.command('MAIL FROM:<alice@a.mssante.fr>')).code, 250);
+  assert.equal((await client.command('RCPT TO:<bob@b.mssante.fr>')).code, 250);
+  const [, final] = await client.data(message({ from: 'alice@a.mssante.fr', to: ['bob@b.mssante.fr'], subject: 'relay' }));
+  assert.equal(final.code, 250);
+  assert.match(final.text, /queued as [0-9A-F]+/);
+  await client.quit();
+
+  await b.waitFor((pf) => pf.delivered().length === 1, 15_000, 'delivery on B');
+  const delivered = fs.readFileSync(b.delivered()[0] ?? '', 'utf8');
+  assert.match(delivered, /Subject: relay/);
+  assert.deepEqual(a.queue(), []);
+
+  await a.stop();
+  assert.equal(a.running, false);
+});
+
+test('Dovecot delivers over LMTP and serves the message over IMAP after STARTTLS', async () => {
+  const root = tmpDir();
+  const [imapPort, lmtpPort] = await freePorts(2);
+  const key = path.join(root, 'k.pem');
+  const crt = path.join(root, 'c.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const dovecot = new DovecotInstance({ dir: path.join(root, 'dovecot'), imapPort, lmtpPort, tlsCert: crt, tlsKey: key });
+  started.push(dovecot);
+  await dovecot.start();
+
+  const lmtp = await SmtpClient.connect(lmtpPort);
+  assert.equal((await lmtp.command('LHLO test')).code, 250);
+  assert.equal((await lmtp.command('MAIL FROM:<alice@a.mssante.fr>')).code, 250);
+  assert.equal((await lmtp.command('RCPT TO:<bob@b.mssante.fr>')).code, 250);
+  const [, final] = await lmtp.data(message({ from: 'alice@a.mssante.fr', to: ['bob@b.mssante.fr'], subject: 'lmtp' }));
+  assert.equal(final.code, 250);
+  await lmtp.quit();
+  assert.equal(dovecot.delivered('bob@b.mssante.fr').length, 1);
+  assert.ok(fs.existsSync(dovecot.authSocket));
+  await dovecot.stop();
+});
