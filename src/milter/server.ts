@@ -1,0 +1,130 @@
+// The milter listener: loopback TCP or a unix socket, one MilterSession per connection
+// (Postfix opens one per SMTP client connection). Nothing a peer sends can stop the server:
+// every failure is contained in its session.
+import fs from 'node:fs';
+import net from 'node:net';
+import { MssError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { formatListen, type ListenSpec } from './config.js';
+import type { MilterHandler } from './handler.js';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message.js';
+import { REQUESTED_MACROS, type MacroRequest } from './negotiation.js';
+import { MilterSession, type SessionTimeouts } from './session.js';
+
+export interface MilterServerOptions {
+  listen: ListenSpec;
+  handler: MilterHandler;
+  log: Logger;
+  /** Unix socket permissions (default 0660). */
+  socketMode?: number;
+  maxPacketBytes?: number;
+  maxConnections?: number;
+  timeouts?: Partial<SessionTimeouts>;
+  limits?: Partial<MessageLimits>;
+  macros?: MacroRequest;
+  observe?: (command: string, elapsedNs: number) => void;
+}
+
+const DEFAULT_TIMEOUTS: SessionTimeouts = { idleMs: 900_000, packetMs: 30_000, handlerMs: 10_000 };
+
+export class MilterServer {
+  private readonly server: net.Server;
+  private readonly sessions = new Set<MilterSession>();
+  private nextId = 1;
+  private listening = false;
+
+  constructor(private readonly opts: MilterServerOptions) {
+    this.server = net.createServer((socket) => this.accept(socket));
+    this.server.maxConnections = opts.maxConnections ?? 1000;
+    this.server.on('drop', (d) => opts.log.warn({ peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections }, 'milter connection refused: too many connections'));
+  }
+
+  /** Where we listen, in Postfix notation (with the real port when 0 was asked). */
+  get address(): string {
+    const a = this.server.address();
+    if (a && typeof a === 'object') return formatListen({ kind: 'inet', host: a.address, port: a.port });
+    return formatListen(this.opts.listen);
+  }
+
+  get port(): number | undefined {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  async start(): Promise<void> {
+    const spec = this.opts.listen;
+    if (spec.kind === 'unix') await removeStaleSocket(spec.path);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new MssError('MILTER_LISTEN', `cannot listen on ${formatListen(spec)}: ${err.message}`, { listen: formatListen(spec) }, { cause: err }));
+      };
+      this.server.once('error', onError);
+      const ready = (): void => {
+        this.server.off('error', onError);
+        resolve();
+      };
+      if (spec.kind === 'unix') this.server.listen(spec.path, ready);
+      else this.server.listen(spec.port, spec.host, ready);
+    });
+    this.server.on('error', (err) => this.opts.log.error({ err: err.message }, 'milter listener error'));
+    if (spec.kind === 'unix') fs.chmodSync(spec.path, this.opts.socketMode ?? 0o660);
+    this.listening = true;
+    this.opts.log.info({ listen: this.address }, 'milter listening');
+  }
+
+  /** Stop listening and close every connection; Postfix applies milter_default_action to work in flight. */
+  async stop(graceMs = 2000): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Let a decision being computed reach the MTA, but do not wait for idle connections.
+    const deadline = Date.now() + graceMs;
+    while ([...this.sessions].some((s) => s.busy) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const s of this.sessions) s.close();
+    await Promise.all([...this.sessions].map((s) => s.done));
+    await closed;
+  }
+
+  private accept(socket: net.Socket): void {
+    const id = `m${(this.nextId++).toString(36)}`;
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : formatListen(this.opts.listen);
+    const session = new MilterSession(socket, {
+      id,
+      peer,
+      handler: this.opts.handler,
+      log: this.opts.log.child({ milter: id }),
+      maxPacket: this.opts.maxPacketBytes ?? 1024 * 1024,
+      timeouts: { ...DEFAULT_TIMEOUTS, ...this.opts.timeouts },
+      limits: { ...DEFAULT_MESSAGE_LIMITS, ...this.opts.limits },
+      macros: this.opts.macros ?? REQUESTED_MACROS,
+      ...(this.opts.observe ? { observe: this.opts.observe } : {}),
+    });
+    this.sessions.add(session);
+    void session.done.then(() => this.sessions.delete(session));
+  }
+}
+
+/** A socket file left by a previous run is removed; one a live process listens on is an error. */
+async function removeStaleSocket(file: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) throw new MssError('MILTER_LISTEN', `${file} exists and is not a socket; refusing to replace it`, { path: file });
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(file);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new MssError('MILTER_LISTEN', `another process is listening on ${file}`, { path: file });
+  fs.unlinkSync(file);
+}

@@ -1,0 +1,268 @@
+// The milter server driven by a scripted MTA on loopback: decisions per stage, ordering
+// with async handlers, failure containment and timeouts.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import fs from 'node:fs';
+import { after, test } from 'node:test';
+import { createLogger } from '../../src/log.js';
+import { encodePacket } from '../../src/milter/framing.js';
+import { decide, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
+import { MilterServer, type MilterServerOptions } from '../../src/milter/server.js';
+import { FakeMta, runTransaction } from '../helpers/milter-mta.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const log = createLogger({ level: process.env.MSS_LOG_LEVEL === 'debug' ? 'debug' : 'silent', pretty: false });
+const servers: MilterServer[] = [];
+after(async () => {
+  for (const s of servers) await s.stop(100);
+});
+
+async function serve(handler: MilterHandler, opts: Partial<MilterServerOptions> = {}): Promise<MilterServer> {
+  const server = new MilterServer({ listen: { kind: 'inet', host: '127.0.0.1', port: 0 }, handler, log, ...opts });
+  await server.start();
+  servers.push(server);
+  return server;
+}
+
+async function mta(server: MilterServer): Promise<FakeMta> {
+  const m = await FakeMta.connect(server.port ?? 0);
+  await m.negotiate();
+  await m.event({ type: 'connect', hostname: 'lps.test', family: 'inet', port: 40000, address: '192.0.2.7' }, { '{client_addr}': '192.0.2.7', '{client_name}': 'lps.test', j: 'mx.test' });
+  await m.event({ type: 'helo', name: 'lps.test' }, { '{tls_version}': 'TLSv1.3', '{cipher}': 'TLS_AES_256_GCM_SHA384' });
+  return m;
+}
+
+test('a transaction: macros, envelope, headers and sizes reach the handler; one recipient refused with a custom reply, a header added', async () => {
+  const seen: Record<string, unknown> = {};
+  const server = await serve({
+    mail(ctx, sender) {
+      seen.login = ctx.macros.get('{auth_authen}');
+      seen.sender = sender.address;
+    },
+    rcpt(ctx, r) {
+      if (r.address.endsWith('@gmail.com')) return decide.reply(550, '5.7.1', `Domaine gmail.com hors de l'espace de confiance MSSante`);
+      return undefined;
+    },
+    eom(ctx) {
+      seen.queueId = ctx.queueId;
+      seen.client = ctx.macros.get('client_addr');
+      seen.tls = ctx.macros.get('tls_version');
+      seen.recipients = ctx.message.recipients.map((r) => r.address);
+      seen.subject = ctx.message.header('subject');
+      seen.size = [ctx.message.headerBytes, ctx.message.bodyBytes];
+      ctx.addHeader('X-MSS-Checked', 'ok');
+      ctx.insertHeader(0, 'X-MSS-First', 'first');
+      return decide.continue();
+    },
+  });
+  const m = await mta(server);
+  const r = await runTransaction(m, { sender: 'alice@ch.mssante.fr', recipients: ['bob@autre.mssante.fr', 'eve@gmail.com', 'carol@autre.mssante.fr'], headers: [['Subject', 'CR']], body: 'hello\r\n', queueId: 'Q42' });
+  assert.deepEqual(r.mail, { type: 'continue' });
+  assert.deepEqual(r.rcpt, [{ type: 'continue' }, { type: 'replycode', reply: `550 5.7.1 Domaine gmail.com hors de l'espace de confiance MSSante` }, { type: 'continue' }]);
+  assert.deepEqual(r.eom, [
+    { type: 'addheader', name: 'X-MSS-Checked', value: 'ok' },
+    { type: 'insheader', index: 0, name: 'X-MSS-First', value: 'first' },
+    { type: 'continue' },
+  ]);
+  assert.deepEqual(seen, {
+    login: 'alice@ch.mssante.fr',
+    sender: 'alice@ch.mssante.fr',
+    queueId: 'Q42',
+    client: '192.0.2.7',
+    tls: 'TLSv1.3',
+    recipients: ['bob@autre.mssante.fr', 'carol@autre.mssante.fr'],
+    subject: 'CR',
+    size: ['Subject: CR\r\n'.length, 'hello\r\n'.length],
+  });
+  await m.quit();
+});
+
+test('a MAIL refusal and the simple decisions reach the MTA as the matching responses', async () => {
+  const server = await serve({
+    mail: (_ctx, s) => (s.address.startsWith('other') ? decide.reply(553, '5.7.1', 'Sender not owned by the authenticated user') : undefined),
+    rcpt: (_ctx, r) => {
+      const local = r.address.split('@')[0];
+      if (local === 'reject') return decide.reject();
+      if (local === 'tempfail') return decide.tempfail();
+      if (local === 'discard') return decide.discard();
+      if (local === 'accept') return decide.accept();
+      return decide.continue();
+    },
+  });
+  const m = await mta(server);
+  assert.deepEqual(await m.decision({ type: 'mail', args: ['<other@x.fr>'] }), { type: 'replycode', reply: '553 5.7.1 Sender not owned by the authenticated user' });
+  await m.event({ type: 'abort' });
+  assert.deepEqual(await m.decision({ type: 'mail', args: ['<me@x.fr>'] }), { type: 'continue' });
+  for (const k of ['reject', 'tempfail', 'discard', 'accept']) assert.deepEqual(await m.decision({ type: 'rcpt', args: [`<${k}@x.fr>`] }), { type: k });
+  await m.quit();
+});
+
+test('async handlers with random delays never reorder replies, within one connection or across 40 concurrent ones', async () => {
+  const server = await serve({
+    async rcpt(_ctx, r) {
+      await new Promise((res) => setTimeout(res, Math.random() * 5));
+      return r.address.startsWith('no') ? decide.reply(550, '5.7.1', `refused ${r.address}`) : undefined;
+    },
+    async header(ctx, h) {
+      await new Promise((res) => setTimeout(res, Math.random() * 3));
+      const order = (ctx.state.get('order') as string[] | undefined) ?? [];
+      order.push(h.name);
+      ctx.state.set('order', order);
+    },
+    async eom(ctx) {
+      await new Promise((res) => setTimeout(res, Math.random() * 5));
+      return decide.reply(550, '5.7.1', `order ${(ctx.state.get('order') as string[]).join(',')} rcpts ${ctx.message.recipients.length}`);
+    },
+  });
+  await Promise.all(
+    Array.from({ length: 40 }, async (_, n) => {
+      const m = await mta(server);
+      const rcpts = Array.from({ length: 10 }, (_, i) => `${(i + n) % 3 === 0 ? 'no' : 'ok'}${i}@c${n}.fr`);
+      // Pipeline: send all recipients at once, then read the replies in order.
+      for (const r of rcpts) m.send({ type: 'rcpt', args: [`<${r}>`] });
+      for (const r of rcpts) assert.deepEqual(await m.read(), r.startsWith('no') ? { type: 'replycode', reply: `550 5.7.1 refused ${r}` } : { type: 'continue' });
+      const headers = ['A', 'B', 'C', 'D', 'E'];
+      for (const h of headers) m.send({ type: 'header', name: h, value: String(n) });
+      for (let i = 0; i < headers.length; i++) assert.deepEqual(await m.read(), { type: 'continue' });
+      const eom = await m.decision({ type: 'eom', chunk: Buffer.alloc(0) });
+      const accepted = rcpts.filter((r) => r.startsWith('ok')).length;
+      assert.deepEqual(eom, { type: 'replycode', reply: `550 5.7.1 order A,B,C,D,E rcpts ${accepted}` });
+      await m.quit();
+    }),
+  );
+});
+
+test('a handler that throws or returns garbage temp-fails the message, and the next message is judged normally', async () => {
+  const server = await serve({
+    rcpt(_ctx, r) {
+      if (r.address === 'boom@x.fr') throw new Error('registry unreachable');
+      if (r.address === 'garbage@x.fr') return { action: 'reply', reply: { code: 550, status: '5.7.1', text: 'bad\r\n250 injected' } } as never;
+      if (r.address === 'weird@x.fr') return { action: 'maybe' } as never;
+      return undefined;
+    },
+    eom: () => decide.continue(),
+  });
+  for (const bad of ['boom', 'garbage', 'weird']) {
+    const m = await mta(server);
+    await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+    assert.deepEqual(await m.decision({ type: 'rcpt', args: [`<${bad}@x.fr>`] }), { type: 'tempfail' }, bad);
+    // The rest of that message is temp-failed without asking the handler again.
+    assert.deepEqual(await m.decision({ type: 'rcpt', args: ['<fine@x.fr>'] }), { type: 'tempfail' });
+    assert.deepEqual(await m.decision({ type: 'eom', chunk: Buffer.alloc(0) }), { type: 'tempfail' });
+    // Next message on the same connection.
+    await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+    assert.deepEqual(await m.decision({ type: 'rcpt', args: ['<fine@x.fr>'] }), { type: 'continue' });
+    assert.deepEqual(await m.decision({ type: 'eom', chunk: Buffer.alloc(0) }), { type: 'continue' });
+    await m.quit();
+  }
+});
+
+test('an invalid header edit, a discard at connect and a slow handler each end in a temporary failure', async () => {
+  const server = await serve(
+    {
+      connect: (ctx) => (ctx.client?.address === '192.0.2.66' ? decide.discard() : undefined),
+      rcpt: async (_ctx, r) => {
+        if (r.address === 'slow@x.fr') await new Promise((res) => setTimeout(res, 1000));
+      },
+      eom: (ctx) => ctx.addHeader('X-Bad', 'line\r\nBcc: everyone@x.fr'),
+    },
+    { timeouts: { handlerMs: 150 } },
+  );
+  const m = await mta(server);
+  await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+  const t0 = Date.now();
+  assert.deepEqual(await m.decision({ type: 'rcpt', args: ['<slow@x.fr>'] }), { type: 'tempfail' });
+  assert.ok(Date.now() - t0 < 900, 'the handler timeout answered before the handler finished');
+  await m.event({ type: 'abort' });
+  await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+  assert.deepEqual(await m.event({ type: 'eom', chunk: Buffer.alloc(0) }), [{ type: 'tempfail' }]);
+  await m.quit();
+
+  const m2 = await FakeMta.connect(server.port ?? 0);
+  await m2.negotiate();
+  assert.deepEqual(await m2.decision({ type: 'connect', hostname: 'x', family: 'inet', port: 1, address: '192.0.2.66' }), { type: 'tempfail' });
+  await m2.quit();
+});
+
+test('garbage, oversized packets, a command before negotiation and a second negotiation close that connection only', async () => {
+  const server = await serve({ eom: () => decide.continue() }, { maxPacketBytes: 70_000 });
+  const attacks: Array<(m: FakeMta) => void> = [
+    (m) => m.sendRaw(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
+    (m) => m.sendRaw(encodePacket('B', Buffer.alloc(80_000))),
+    (m) => m.sendRaw(Buffer.from([0, 0, 0, 0])),
+    (m) => m.sendRaw(encodePacket('z')),
+    (m) => m.sendRaw(encodePacket('C', Buffer.from('no terminator'))),
+  ];
+  for (const [i, attack] of attacks.entries()) {
+    const m = await FakeMta.connect(server.port ?? 0);
+    if (i > 0) await m.negotiate();
+    attack(m);
+    await Promise.race([m.closed, new Promise((_, rej) => setTimeout(() => rej(new Error(`attack ${i}: connection not closed`)), 2000))]);
+  }
+  const early = await FakeMta.connect(server.port ?? 0);
+  early.send({ type: 'mail', args: ['<a@b>'] });
+  await early.closed;
+  const twice = await FakeMta.connect(server.port ?? 0);
+  await twice.negotiate();
+  twice.send({ type: 'optneg', version: 6, actions: 0, protocol: 0 });
+  await twice.closed;
+  // The server still works.
+  const m = await mta(server);
+  assert.deepEqual((await runTransaction(m, { sender: 'a@x.fr', recipients: ['b@x.fr'] })).eom, [{ type: 'continue' }]);
+  await m.quit();
+});
+
+test('a half-sent packet and an idle connection are closed after their timeouts', async () => {
+  const server = await serve({}, { timeouts: { packetMs: 100, idleMs: 300 } });
+  const slow = await FakeMta.connect(server.port ?? 0);
+  await slow.negotiate();
+  slow.sendRaw(encodePacket('H', Buffer.from('host\0')).subarray(0, 6));
+  const t0 = Date.now();
+  await slow.closed;
+  assert.ok(Date.now() - t0 < 1000);
+  const idle = await FakeMta.connect(server.port ?? 0);
+  await idle.negotiate();
+  const t1 = Date.now();
+  await idle.closed;
+  assert.ok(Date.now() - t1 >= 250, 'not closed before the idle timeout');
+});
+
+test('the handler sees close once per connection, and stop() closes connections and the listener', async () => {
+  let closes = 0;
+  const contexts = new Set<SessionContext>();
+  const server = await serve({ close: (ctx) => { closes++; contexts.add(ctx); } });
+  const a = await mta(server);
+  const b = await mta(server);
+  await a.quit();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(closes, 1);
+  await server.stop(100);
+  await b.closed;
+  assert.equal(closes, 2);
+  assert.equal(contexts.size, 2);
+  await assert.rejects(FakeMta.connect(server.port ?? 1));
+});
+
+test('a unix socket listener gets the configured mode and replaces a stale socket file', async () => {
+  const dir = tmpDir();
+  const sock = path.join(dir, 'milter.sock');
+  const first = new MilterServer({ listen: { kind: 'unix', path: sock }, handler: {}, log, socketMode: 0o666 });
+  await first.start();
+  assert.equal(fs.statSync(sock).mode & 0o777, 0o666);
+  const clash = new MilterServer({ listen: { kind: 'unix', path: sock }, handler: {}, log });
+  await assert.rejects(clash.start(), /another process is listening/);
+  const m = await FakeMta.connect(sock);
+  await m.negotiate();
+  assert.equal(m.agreed.version, 6);
+  await m.quit();
+  await first.stop(100);
+  // A leftover file, as a killed process leaves it, is replaced.
+  assert.equal(fs.existsSync(sock), false, 'a clean stop removes the socket');
+  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  assert.equal(fs.lstatSync(sock).isSocket(), true);
+  const second = new MilterServer({ listen: { kind: 'unix', path: sock }, handler: {}, log });
+  await second.start();
+  servers.push(second);
+  assert.equal(fs.statSync(sock).mode & 0o777, 0o660);
+});
