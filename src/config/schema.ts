@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { logSection, operatorSection, stateSection, trustSection } from './core-sections.js';
 import { whitelistSection } from '../whitelist/config.js';
+import { milterSection } from '../milter/config.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -11,6 +12,7 @@ export const configSchema = z.strictObject({
   state: stateSection.prefault({}),
   log: logSection.prefault({}),
   whitelist: whitelistSection.prefault({}),
+  milter: milterSection.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

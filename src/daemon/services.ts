@@ -1,4 +1,5 @@
 // The services `mss-sidecar serve` can run. Each part registers its factory here.
 import type { ServiceFactory } from './service.js';
+import { milterServiceFactory } from '../milter/service.js';
 
-export const serviceFactories: ServiceFactory[] = [];
+export const serviceFactories: ServiceFactory[] = [milterServiceFactory];
