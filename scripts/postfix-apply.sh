@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Applies the Postfix pieces shipped in postfix/ to a Postfix configuration, idempotently:
+#   main.cf.d/*.cf    each `name = value` with `postconf -e`;
+#   master.cf.d/*.cf  each service entry with `postconf -M`, only if that service does not
+#                     exist yet (a site's own submission service is kept), then each
+#                     `service/type/name = value` with `postconf -P` (an -o option).
+# Pieces are applied in file-name order (10-…, 20-…, 30-…), service entries before options,
+# so a piece may set options on a service another piece creates. Running it again changes
+# nothing. It never reloads Postfix: run `postfix check && postfix reload` afterwards.
+#
+# usage: scripts/postfix-apply.sh [-c POSTFIX_CONFIG_DIR] [-n] [PIECES_DIR]
+#   -c DIR   configuration to change (default: Postfix's own, usually /etc/postfix)
+#   -n       print the postconf commands instead of running them
+#   PIECES_DIR  default: the postfix/ directory next to this script
+set -euo pipefail
+
+config_dir=""
+dry_run=0
+while getopts "c:n" opt; do
+  case "$opt" in
+    c) config_dir="$OPTARG" ;;
+    n) dry_run=1 ;;
+    *) echo "usage: $0 [-c POSTFIX_CONFIG_DIR] [-n] [PIECES_DIR]" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+pieces="${1:-$(cd "$(dirname "$0")/.." && pwd)/postfix}"
+
+postconf_cmd=(postconf)
+[ -n "$config_dir" ] && postconf_cmd+=(-c "$config_dir")
+
+run() {
+  if [ "$dry_run" -eq 1 ]; then
+    printf '%q ' "$@"; echo
+  else
+    "$@"
+  fi
+}
+
+# Postfix's own syntax: a logical line starts in column 1, lines starting with whitespace
+# continue it, `#` lines and blank lines are ignored. One logical line out per input entry.
+logical_lines() {
+  awk '
+    /^[ \t]*#/ || /^[ \t]*$/ { next }
+    /^[ \t]/ { sub(/^[ \t]+/, ""); line = line " " $0; next }
+    { if (line != "") print line; line = $0 }
+    END { if (line != "") print line }
+  ' "$1"
+}
+
+shopt -s nullglob
+main_pieces=("$pieces"/main.cf.d/*.cf)
+master_pieces=("$pieces"/master.cf.d/*.cf)
+if [ ${#main_pieces[@]} -eq 0 ] && [ ${#master_pieces[@]} -eq 0 ]; then
+  echo "error: no pieces under $pieces/main.cf.d or $pieces/master.cf.d" >&2
+  exit 1
+fi
+
+for f in "${main_pieces[@]}"; do
+  while IFS= read -r line; do
+    case "$line" in
+      *=*) ;;
+      *) echo "error: $f: not a 'name = value' line: $line" >&2; exit 1 ;;
+    esac
+    name="$(sed -E 's/^[[:space:]]*([^=[:space:]]+)[[:space:]]*=.*/\1/' <<<"$line")"
+    value="$(sed -E 's/^[^=]*=[[:space:]]*//' <<<"$line")"
+    run "${postconf_cmd[@]}" -e "$name = $value"
+  done < <(logical_lines "$f")
+done
+
+# Service entries first (create when missing), then options.
+options=()
+for f in "${master_pieces[@]}"; do
+  while IFS= read -r line; do
+    first="${line%%[[:space:]]*}"
+    if [[ "$first" == */*/* && "$line" == *=* ]]; then
+      key="$(sed -E 's/^([^=[:space:]]+)[[:space:]]*=.*/\1/' <<<"$line")"
+      value="$(sed -E 's/^[^=]*=[[:space:]]*//' <<<"$line")"
+      options+=("$key=$value")
+      continue
+    fi
+    read -r service type _ <<<"$line"
+    if [ -z "${type:-}" ]; then
+      echo "error: $f: neither a service entry nor service/type/name = value: $line" >&2
+      exit 1
+    fi
+    if [ -n "$("${postconf_cmd[@]}" -M "$service/$type" 2>/dev/null)" ]; then
+      echo "keeping the existing $service/$type service of master.cf"
+    else
+      run "${postconf_cmd[@]}" -M "$service/$type=$line"
+    fi
+  done < <(logical_lines "$f")
+done
+for opt in "${options[@]}"; do
+  run "${postconf_cmd[@]}" -P "$opt"
+done
+echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && postfix reload"
