@@ -1,0 +1,343 @@
+// Milter decisions per second and their latency for a message with 10 recipients, against
+// postfwd (Debian's postfix policy daemon) enforcing the same rule — at most 40 recipients
+// and recipient domains in a list of 50 — in the same run:
+//   1. in-process: decoder + parser + rule + encoder, no I/O (the milter's own cost);
+//   2. direct: each engine driven over loopback TCP by a client of its own protocol;
+//   3. through a real Postfix: two smtpd listeners of one instance, one with the milter
+//      (shipped pieces), one with check_policy_service → postfwd, SMTP clients in parallel,
+//      decision latency timed by the same proxy in front of each engine.
+// A decision is one recipient verdict or one end-of-message (count) verdict: 11 per message
+// for both engines. Bounded: BENCH_SECONDS per measured phase (default 4).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { encodeCommand, parseCommand, type MilterCommand } from '../src/milter/commands.js';
+import { PacketDecoder } from '../src/milter/framing.js';
+import { encodeResponse } from '../src/milter/responses.js';
+import { formatReply } from '../src/milter/reply.js';
+import { PostfixInstance } from '../src/mta/postfix-instance.js';
+import { mainPiecesForMilter, submissionListener } from '../test/helpers/postfix-pieces.js';
+import { SmtpClient } from '../test/helpers/smtp-client.js';
+import { messageSteps, runMessage } from './lib/milter-load.js';
+import { PolicyClient } from './lib/policy-client.js';
+import { DOMAINS, MAX_RECIPIENTS, postfwdRules, recipients } from './lib/policy.js';
+import { fmt, summarise, type Summary } from './lib/stats.js';
+import { TimingProxy } from './lib/timing-proxy.js';
+
+const PHASE_MS = Number(process.env.BENCH_SECONDS ?? 4) * 1000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const DECISIONS_PER_MESSAGE = 11;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Row {
+  phase: string;
+  engine: string;
+  messages: number;
+  seconds: number;
+  latency: Summary;
+  note?: string;
+}
+const rows: Row[] = [];
+
+async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function runFor(ms: number, concurrency: number, one: (worker: number, n: number) => Promise<void>): Promise<{ messages: number; seconds: number }> {
+  const start = process.hrtime.bigint();
+  const deadline = Date.now() + ms;
+  let messages = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let n = 0; Date.now() < deadline; n++) {
+        await one(w, n);
+        messages++;
+      }
+    }),
+  );
+  return { messages, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+// ---------------------------------------------------------------- 1. in-process
+function inProcess(): void {
+  const allowed = new Set(DOMAINS);
+  const conversation: MilterCommand[] = [
+    { type: 'macro', for: 'M', macros: [['i', 'ABC'], ['{auth_authen}', 'alice@ch.mssante.fr']] },
+    { type: 'mail', args: ['<alice@ch.mssante.fr>'] },
+    ...recipients(1).flatMap((r): MilterCommand[] => [{ type: 'macro', for: 'R', macros: [['{rcpt_addr}', r]] }, { type: 'rcpt', args: [`<${r}>`] }]),
+    { type: 'header', name: 'Subject', value: 'bench' },
+    { type: 'eoh' },
+    { type: 'body', chunk: Buffer.alloc(2000, 'x') },
+    { type: 'eom', chunk: Buffer.alloc(0) },
+  ];
+  const bytes = Buffer.concat(conversation.map(encodeCommand));
+  const perMessage: number[] = [];
+  const decoder = new PacketDecoder(1 << 20);
+  let messages = 0;
+  const deadline = Date.now() + Math.min(PHASE_MS, 3000);
+  const start = process.hrtime.bigint();
+  while (Date.now() < deadline) {
+    for (let k = 0; k < 200; k++) {
+      const t0 = process.hrtime.bigint();
+      let count = 0;
+      for (const p of decoder.push(bytes)) {
+        const cmd = parseCommand(p);
+        if (cmd.type === 'rcpt') {
+          const a = cmd.args[0] ?? '';
+          const domain = a.slice(a.lastIndexOf('@') + 1, -1);
+          if (!allowed.has(domain)) encodeResponse({ type: 'replycode', reply: formatReply({ code: 550, status: '5.7.1', text: `Recipient domain ${domain} is not allowed` }) });
+          else encodeResponse({ type: count++ >= MAX_RECIPIENTS ? 'tempfail' : 'continue' });
+        } else if (cmd.type === 'eom') encodeResponse({ type: 'continue' });
+      }
+      perMessage.push(Number(process.hrtime.bigint() - t0));
+      messages++;
+    }
+  }
+  rows.push({ phase: '1 in-process', engine: 'milter codec + rule', messages, seconds: Number(process.hrtime.bigint() - start) / 1e9, latency: summarise(perMessage), note: 'latency = whole 10-recipient message' });
+}
+
+// ---------------------------------------------------------------- engines
+async function startMilterWorker(): Promise<{ port: number; take(): Promise<number[]>; stop(): Promise<void> }> {
+  const worker = new Worker(path.join(here, 'lib', 'milter-worker.js'));
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (m: { port: number }) => resolve(m.port));
+    worker.once('error', reject);
+  });
+  return {
+    port,
+    take: () =>
+      new Promise((resolve) => {
+        worker.once('message', (m: { decisionsNs: number[] }) => resolve(m.decisionsNs));
+        worker.postMessage('take');
+      }),
+    stop: async () => {
+      worker.postMessage('stop');
+      await new Promise((r) => worker.once('exit', r));
+    },
+  };
+}
+
+async function startPostfwd(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const rules = path.join(dir, 'postfwd.cf');
+  const pidFile = path.join(dir, 'postfwd.pid');
+  fs.writeFileSync(rules, postfwdRules());
+  const port = await freePort();
+  // Debian's postfwd cannot stay in the foreground: both postfwd1 -d and postfwd2 fork
+  // into the background (Net::Server setsid). postfwd1 is one process (Net::Server::
+  // Multiplex), the closest to one Node process; it is stopped by the PID it writes.
+  // Request cache off, so every request is evaluated as the milter evaluates every
+  // event; -P (perfmon): no logging, as the milter under test logs only warnings.
+  const r = spawnSync('postfwd1', ['-d', '-P', '-f', rules, '-i', '127.0.0.1', '-p', String(port), '--cache=0', '-u', 'nobody', '-g', 'nogroup', '--pidfile', pidFile], { stdio: 'ignore', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`postfwd1 exited with ${r.status}`);
+  const pid = (): number | undefined => {
+    const n = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : NaN);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  };
+  const kill = (signal: NodeJS.Signals): void => {
+    const p = pid();
+    if (p !== undefined) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  const guard = (): void => kill('SIGKILL');
+  process.once('exit', guard);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up && pid() !== undefined) break;
+    if (Date.now() > deadline) {
+      kill('SIGKILL');
+      throw new Error('postfwd did not start listening');
+    }
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return {
+    port,
+    stop: async () => {
+      const p = pid();
+      kill('SIGTERM');
+      for (let i = 0; i < 60 && p !== undefined && alive(p); i++) await new Promise((res) => setTimeout(res, 50));
+      if (p !== undefined && alive(p)) kill('SIGKILL');
+      process.off('exit', guard);
+    },
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- 2. direct
+async function direct(milterPort: number, postfwdPort: number, takeMilter: () => Promise<number[]>): Promise<void> {
+  const milterRtt: number[] = [];
+  await takeMilter();
+  const m = await runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
+    const refused = await runMessage(milterPort, messageSteps(recipients(n), `Q${w}x${n}`), milterRtt);
+    if (refused !== 2) throw new Error(`milter: ${refused} refusals instead of 2`);
+  });
+  const inside = await takeMilter();
+  rows.push({ phase: '2 direct', engine: 'milter (client round trip)', messages: m.messages, seconds: m.seconds, latency: summarise(milterRtt), note: 'a new milter connection per message' });
+  rows.push({ phase: '2 direct', engine: 'milter (inside server)', messages: m.messages, seconds: m.seconds, latency: summarise(inside) });
+
+  const rtt: number[] = [];
+  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => PolicyClient.connect(postfwdPort)));
+  const p = await runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
+    const c = clients[w] as PolicyClient;
+    let refused = 0;
+    const rcpts = recipients(n);
+    for (const r of rcpts) {
+      const t0 = process.hrtime.bigint();
+      const action = await c.ask({ protocol_state: 'RCPT', protocol_name: 'ESMTP', client_address: '127.0.0.1', sender: 'alice@ch.mssante.fr', recipient: r, recipient_count: 0, queue_id: '', size: 0 });
+      rtt.push(Number(process.hrtime.bigint() - t0));
+      if (action.startsWith('REJECT')) refused++;
+    }
+    const t0 = process.hrtime.bigint();
+    await c.ask({ protocol_state: 'DATA', protocol_name: 'ESMTP', client_address: '127.0.0.1', sender: 'alice@ch.mssante.fr', recipient: '', recipient_count: rcpts.length - refused, queue_id: `Q${w}x${n}`, size: 0 });
+    rtt.push(Number(process.hrtime.bigint() - t0));
+    if (refused !== 2) throw new Error(`postfwd: ${refused} refusals instead of 2`);
+  });
+  for (const c of clients) c.close();
+  rows.push({ phase: '2 direct', engine: 'postfwd (client round trip)', messages: p.messages, seconds: p.seconds, latency: summarise(rtt), note: 'kept-open policy connections' });
+}
+
+// ---------------------------------------------------------------- 3. through Postfix
+async function smtpMessage(port: number, n: number): Promise<void> {
+  const c = await SmtpClient.connect(port);
+  try {
+    if ((await c.command('EHLO lps.ch.test')).code !== 250) throw new Error('EHLO');
+    if ((await c.command('MAIL FROM:<alice@ch.mssante.fr>')).code !== 250) throw new Error('MAIL');
+    let accepted = 0;
+    let refused = 0;
+    for (const r of recipients(n)) {
+      const reply = await c.command(`RCPT TO:<${r}>`);
+      if (reply.code === 250) accepted++;
+      else if (Math.floor(reply.code / 100) === 5) refused++;
+      else throw new Error(`RCPT ${r}: ${reply.code} ${reply.text}`);
+    }
+    if (accepted !== 8 || refused !== 2) throw new Error(`${accepted} accepted, ${refused} refused`);
+    const [, final] = await c.data(`From: <alice@ch.mssante.fr>\r\nSubject: bench ${n}\r\n\r\nhello\r\n`);
+    if (final.code !== 250) throw new Error(`DATA: ${final.code} ${final.text}`);
+  } finally {
+    await c.quit();
+  }
+}
+
+async function throughPostfix(dir: string, milterPort: number, postfwdPort: number, takeMilter: () => Promise<number[]>): Promise<void> {
+  const milterProxy = new TimingProxy(milterPort, { kind: 'milter', answered: 'ORE' });
+  const postfwdProxy = new TimingProxy(postfwdPort, { kind: 'policy' });
+  const [mp, pp] = [await milterProxy.listen(), await postfwdProxy.listen()];
+  const [milterSmtp, policySmtp] = [await freePort(), await freePort()];
+  const policy = `check_policy_service inet:127.0.0.1:${pp}, permit_mynetworks, reject`;
+  const postfix = new PostfixInstance({
+    dir: path.join(dir, 'postfix'),
+    myhostname: 'mx.bench.test',
+    services: [
+      submissionListener(milterSmtp),
+      [`127.0.0.1:${policySmtp} inet n - n - - smtpd`, '-o syslog_name=postfix/policy', '-o smtpd_recipient_restrictions=$bench_policy', '-o smtpd_data_restrictions=$bench_policy'].join('\n  '),
+    ],
+    main: {
+      ...mainPiecesForMilter(`inet:127.0.0.1:${mp}`),
+      bench_policy: policy,
+      // Accepted mail is thrown away: the benchmark is about the decision, not the delivery.
+      default_transport: 'discard:bench',
+      default_process_limit: 200,
+    },
+  });
+  try {
+    await postfix.start();
+    await Promise.all([smtpMessage(milterSmtp, 0), smtpMessage(policySmtp, 0)]);
+    for (const [engine, port, proxy] of [['milter', milterSmtp, milterProxy], ['postfwd', policySmtp, postfwdProxy]] as const) {
+      proxy.latenciesNs.splice(0);
+      if (engine === 'milter') await takeMilter();
+      const r = await runFor(PHASE_MS, CONCURRENCY, (_w, n) => smtpMessage(port, n));
+      rows.push({ phase: '3 via Postfix', engine: `${engine} (timed at proxy)`, messages: r.messages, seconds: r.seconds, latency: summarise(proxy.latenciesNs.filter((_, i) => engine === 'postfwd' || i >= 0)), note: 'one SMTP session per message' });
+      if (engine === 'milter') rows.push({ phase: '3 via Postfix', engine: 'milter (inside server)', messages: r.messages, seconds: r.seconds, latency: summarise(await takeMilter()) });
+    }
+  } finally {
+    await postfix.stop();
+    await milterProxy.close();
+    await postfwdProxy.close();
+  }
+}
+
+// ---------------------------------------------------------------- main
+function print(): void {
+  const header = ['phase', 'engine', 'messages/s', 'decisions/s', 'p50 µs', 'p99 µs', 'max µs', 'note'];
+  const lines = rows.map((r) => [
+    r.phase,
+    r.engine,
+    fmt(r.messages / r.seconds),
+    fmt((r.messages * DECISIONS_PER_MESSAGE) / r.seconds),
+    fmt(r.latency.p50us, 1),
+    fmt(r.latency.p99us, 1),
+    fmt(r.latency.maxUs, 0),
+    r.note ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  for (const l of [header, ...lines]) process.stdout.write(`${l.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
+}
+
+function verdict(): void {
+  const rate = (phase: string, engine: string): number => {
+    const r = rows.find((x) => x.phase === phase && x.engine.startsWith(engine));
+    return r ? (r.messages * DECISIONS_PER_MESSAGE) / r.seconds : NaN;
+  };
+  for (const phase of ['2 direct', '3 via Postfix']) {
+    const ratio = rate(phase, 'milter') / rate(phase, 'postfwd');
+    process.stdout.write(`${phase}: milter/postfwd decision rate = ${fmt(ratio, 1)}× (target ≥ 5×)\n`);
+  }
+  const inside = rows.filter((r) => r.engine === 'milter (inside server)').map((r) => r.latency.p99us);
+  const proxy = rows.find((r) => r.phase === '3 via Postfix' && r.engine.startsWith('milter'))?.latency.p99us ?? NaN;
+  process.stdout.write(`milter p99 per decision: inside server ${inside.map((v) => fmt(v, 1)).join(' / ')} µs, at proxy under Postfix ${fmt(proxy, 1)} µs (target < 1000 µs)\n`);
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`milter benchmark: ${os.cpus().length} CPUs, Node ${process.version}, ${PHASE_MS / 1000} s per phase, ${CONCURRENCY} concurrent clients, 10 recipients/message (2 refused), ${DOMAINS.length} allowed domains\n`);
+  inProcess();
+  const missing = ['postfix', 'postfwd1'].filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
+  if (missing.length > 0 || process.getuid?.() !== 0) {
+    process.stdout.write(`skipping the postfwd and Postfix phases: ${missing.length ? `missing ${missing.join(', ')}` : 'needs root'} (make system-deps)\n`);
+    print();
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mss-bench-'));
+  fs.chmodSync(dir, 0o755);
+  const milter = await startMilterWorker();
+  let postfwd: Awaited<ReturnType<typeof startPostfwd>> | undefined;
+  try {
+    postfwd = await startPostfwd(dir);
+    await direct(milter.port, postfwd.port, milter.take);
+    await throughPostfix(dir, milter.port, postfwd.port, milter.take);
+  } finally {
+    await postfwd?.stop();
+    await milter.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  print();
+  verdict();
+}
+
+await main();
