@@ -63,7 +63,8 @@ after(async () => {
 
 async function session(): Promise<SmtpClient> {
   const c = await SmtpClient.connect(smtpPort);
-  assert.equal(c.greeting.code, 220);
+  // On failure, show what Postfix and the milter saw (a greeting waits for the milter's negotiation).
+  assert.equal(c.greeting.code, 220, `greeting ${c.greeting.code} ${c.greeting.text}; milter connections ${milter.connections}; maillog:\n${postfix.maillog().slice(-3000)}`);
   assert.equal((await c.command('EHLO lps.ch.test')).code, 250);
   return c;
 }
