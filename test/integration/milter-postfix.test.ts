@@ -39,9 +39,12 @@ const handler: MilterHandler = {
 let milter: MilterServer;
 let postfix: PostfixInstance;
 let smtpPort = 0;
+// At module level, not in before(): tmpDir() registers its clean-up with after(), and an
+// after() registered inside a before() hook runs as soon as that hook ends — it would
+// delete Postfix's directory under the running instance.
+const root = tmpDir();
 
 before(async () => {
-  const root = tmpDir();
   const [milterPort, port] = await freePorts(2);
   smtpPort = port;
   milter = new MilterServer({ listen: { kind: 'inet', host: '127.0.0.1', port: milterPort }, handler, log });
