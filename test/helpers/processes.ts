@@ -5,7 +5,6 @@ import { after } from 'node:test';
 import { killProcessGroup, waitForExit } from '../../src/util/process-group.js';
 
 const children = new Set<ChildProcess>();
-let hooked = false;
 
 function killAll(signal: NodeJS.Signals): void {
   for (const child of children) {
@@ -13,16 +12,14 @@ function killAll(signal: NodeJS.Signals): void {
   }
 }
 
-function hook(): void {
-  if (hooked) return;
-  hooked = true;
-  after(async () => {
-    killAll('SIGTERM');
-    await Promise.all([...children].map((c) => waitForExit(c, 3000)));
-    killAll('SIGKILL');
-  });
-  process.once('exit', () => killAll('SIGKILL'));
-}
+// Registered when this module is first imported, i.e. at the top level of a test file: an
+// `after()` registered later from inside a `before()` hook would run when that hook ends.
+after(async () => {
+  killAll('SIGTERM');
+  await Promise.all([...children].map((c) => waitForExit(c, 3000)));
+  killAll('SIGKILL');
+});
+process.once('exit', () => killAll('SIGKILL'));
 
 export interface Spawned {
   child: ChildProcess;
@@ -32,7 +29,6 @@ export interface Spawned {
 
 /** Spawn in its own process group; stdout/stderr are captured for failure messages. */
 export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {}): Spawned {
-  hook();
   const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';

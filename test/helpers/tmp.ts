@@ -1,8 +1,7 @@
-// Temporary directories removed when the test file ends, whatever the outcome.
+// Temporary directories removed when the test process ends, whatever the outcome.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
 
 const created: string[] = [];
 let hooked = false;
@@ -17,7 +16,9 @@ export function tmpDir(prefix = 'mss-test-'): string {
   created.push(dir);
   if (!hooked) {
     hooked = true;
-    after(() => {
+    // At process exit, not in a node:test `after()`: an `after()` registered from inside a
+    // `before()` hook runs when that hook ends, which would delete a running server's files.
+    process.once('exit', () => {
       if (process.env.MSS_KEEP_TMP === '1') return;
       for (const d of created) fs.rmSync(d, { recursive: true, force: true });
     });
