@@ -1,0 +1,100 @@
+// Bytes → DOM for the liste blanche, refusing before parsing what a parser must never see:
+// oversize bodies, other encodings, and any DTD (XXE, billion laughs). The list is signed
+// data from the ANS; nothing in its published shape needs a DTD or an entity.
+import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { refusal } from './codes.js';
+
+export const LIST_NS = 'https://listeblanche.mssante.fr/schema';
+export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode the downloaded bytes as UTF-8 text, refusing what must not be parsed. */
+export function decodeListBytes(bytes: Uint8Array, source: string, maxBytes: number): string {
+  if (bytes.length > maxBytes) {
+    throw refusal('WL_TOO_LARGE', `${source}: ${bytes.length} bytes, more than whitelist.maxBytes (${maxBytes})`, { source, size: bytes.length, maxBytes });
+  }
+  if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe)) {
+    throw refusal('WL_ENCODING', `${source}: UTF-16 document; the liste blanche is UTF-8`, { source });
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw refusal('WL_ENCODING', `${source}: not valid UTF-8`, { source });
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const decl = /^<\?xml[ \t\r\n]([^>]*?)\?>/.exec(text)?.[1];
+  if (decl !== undefined) {
+    const version = /\bversion\s*=\s*(["'])([^"']*)\1/.exec(decl)?.[2];
+    // Line ends, names and characters follow XML 1.0 here; an XML 1.1 list would be parsed differently.
+    if (version !== '1.0') throw refusal('WL_XML_MALFORMED', `${source}: XML declaration says version ${JSON.stringify(version ?? null)}; the liste blanche is XML 1.0`, { source });
+    const encoding = /\bencoding\s*=\s*(["'])([^"']*)\1/.exec(decl)?.[2];
+    if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
+      throw refusal('WL_ENCODING', `${source}: declares encoding "${encoding}"; only UTF-8 is accepted`, { source, encoding });
+    }
+  }
+  // No processing instruction besides the XML declaration: none in the published shape,
+  // invisible to the signature outside the root, and mishandled by the canonicalizer inside.
+  const pi = /<\?/g;
+  pi.lastIndex = decl !== undefined ? 2 : 0;
+  const piAt = pi.exec(text);
+  if (piAt) throw refusal('WL_SHAPE', `${source}: processing instruction at offset ${piAt.index}; the liste blanche has none`, { source, offset: piAt.index });
+  const dtd = /<!\s*(DOCTYPE|ENTITY)/i.exec(text);
+  if (dtd) {
+    throw refusal('WL_DTD_FORBIDDEN', `${source}: contains a ${dtd[1]?.toUpperCase()} declaration at offset ${dtd.index}; DTDs and entities are refused (XXE, entity expansion)`, { source, offset: dtd.index });
+  }
+  return text;
+}
+
+/** Namespace-aware parse that refuses on any error or warning (xmldom reports, we stop). */
+export function parseXml(text: string, source: string): Document {
+  let first: string | undefined;
+  const parser = new DOMParser({
+    locator: false,
+    // XML 1.0 §2.11 (the list is XML 1.0): only CR LF and CR become LF. xmldom's default also
+    // folds U+2028, U+2029 and U+0085 (XML 1.1), which would change what the ANS signed.
+    normalizeLineEndings: (s: string) => s.replace(/\r\n?/g, '\n'),
+    onError: (level, msg) => {
+      first ??= `${level}: ${String(msg).split('\n')[0]}`;
+      throw new Error(first);
+    },
+  });
+  let doc: Document | undefined;
+  try {
+    doc = parser.parseFromString(text, 'text/xml');
+  } catch (err) {
+    first ??= (err as Error).message.split('\n')[0];
+  }
+  if (first !== undefined || !doc?.documentElement) {
+    throw refusal('WL_XML_MALFORMED', `${source}: not well-formed XML (${first ?? 'no root element'})`, { source });
+  }
+  return doc;
+}
+
+// ---------------------------------------------------------------- small DOM helpers
+
+export function isElement(n: Node | null): n is Element {
+  return n !== null && n.nodeType === 1;
+}
+
+/** Element children, in document order. */
+export function elementChildren(parent: Node): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) if (isElement(n)) out.push(n);
+  return out;
+}
+
+export function textOf(el: Element): string {
+  return (el.textContent ?? '').trim();
+}
+
+/** Every element below `root` (root included), depth first, without recursion. */
+export function* descendants(root: Element): Generator<Element> {
+  const stack: Element[] = [root];
+  while (stack.length > 0) {
+    const el = stack.pop() as Element;
+    yield el;
+    for (let n = el.lastChild; n; n = n.previousSibling) if (isElement(n)) stack.push(n);
+  }
+}
