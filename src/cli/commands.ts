@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSandboxCommands } from './sandbox-commands.js';
+import { registerWhitelistCommands } from './whitelist-commands.js';
 
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands];

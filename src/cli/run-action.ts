@@ -15,7 +15,8 @@ export const EXIT = {
 } as const;
 
 const CONFIG_CODES = /^(CONFIG_|USAGE_)/;
-const TEMPORARY_CODES = /^(HTTP_UNREACHABLE|HTTP_TIMEOUT|TEMPORARY_)/;
+// A peer that did not answer, answered 5xx or broke the transfer: try again later.
+const TEMPORARY_CODES = /^(HTTP_UNREACHABLE|HTTP_TIMEOUT|HTTP_SERVER_ERROR|HTTP_TRUNCATED|TEMPORARY_)/;
 
 export function exitCodeFor(code: string): number {
   if (CONFIG_CODES.test(code)) return EXIT.CONFIG;

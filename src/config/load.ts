@@ -19,7 +19,8 @@ export interface ConfigProblem {
 }
 
 export function configPathFrom(explicit?: string): string {
-  return path.resolve(explicit ?? process.env.MSS_SIDECAR_CONFIG ?? DEFAULT_CONFIG_PATH);
+  // An empty MSS_SIDECAR_CONFIG counts as unset.
+  return path.resolve(explicit ?? (process.env.MSS_SIDECAR_CONFIG || undefined) ?? DEFAULT_CONFIG_PATH);
 }
 
 export function loadConfig(file: string): Config {

@@ -1,0 +1,7 @@
+// The steps of `mss-sidecar sandbox selfcheck` (what `make sandbox` runs), in order. Later
+// issues append theirs: one import and one spread per file.
+import type { SelfCheckStep } from './check.js';
+import { pkiChecks } from './pki-checks.js';
+import { whitelistChecks } from './whitelist-checks.js';
+
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks];

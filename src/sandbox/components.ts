@@ -1,0 +1,6 @@
+// The components `mss-sidecar sandbox` starts, in order (stopped in reverse). Later issues
+// add theirs here: Pro Santé Connect, Annuaire SOAP services, SIPIL, operators' gates.
+import type { SandboxComponent } from './component.js';
+import { whitelistComponent } from './whitelist-component.js';
+
+export const sandboxComponents: SandboxComponent[] = [whitelistComponent];

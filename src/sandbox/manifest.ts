@@ -1,0 +1,56 @@
+// D/sandbox.json: what a running sandbox offers, for tests, scripts and people. Each
+// component adds its endpoints; later parts (Pro Santé Connect, Annuaire, SIPIL, SMTP
+// gates) add an optional key to SandboxEndpoints.
+import fs from 'node:fs';
+import path from 'node:path';
+import { MssError } from '../errors.js';
+import { atomicWriteFileSync } from '../util/atomic-write.js';
+
+export interface SandboxEndpoints {
+  /** The liste blanche host (TM4.1P) and its fault-injection control port. */
+  whitelist?: { url: string; control: string; published: string };
+}
+
+export interface SandboxOperator {
+  id: string;
+  fqdn: string;
+  /** Subject of its server certificate, as listed in the liste blanche. */
+  dn: string;
+  domains: string[];
+  cert: string;
+  key: string;
+  authCliCert?: string;
+  authCliKey?: string;
+  /** Ready-to-use configuration file for this operator, and its state directory. */
+  config: string;
+  stateDir: string;
+}
+
+export interface SandboxManifest {
+  version: 1;
+  startedAt: string;
+  pid: number;
+  dir: string;
+  pki: { dir: string; manifest: string; trustDir: string; crlDir: string; ansSignerCert: string };
+  operators: SandboxOperator[];
+  /** Configuration of operator A (the operator this machine plays). */
+  config: string;
+  /** Every domain of the published liste blanche. */
+  domains: string[];
+  endpoints: SandboxEndpoints;
+}
+
+export const SANDBOX_MANIFEST = 'sandbox.json';
+
+export function writeSandboxManifest(m: SandboxManifest): void {
+  atomicWriteFileSync(path.join(m.dir, SANDBOX_MANIFEST), `${JSON.stringify(m, null, 2)}\n`, { mode: 0o644 });
+}
+
+export function readSandboxManifest(dir: string): SandboxManifest {
+  const file = path.join(dir, SANDBOX_MANIFEST);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxManifest;
+  } catch (err) {
+    throw new MssError('SANDBOX_NOT_RUNNING', `${file} cannot be read (start the sandbox with \`mss-sidecar sandbox --dir ${dir}\`): ${(err as Error).message}`, { file });
+  }
+}

@@ -1,0 +1,32 @@
+// Sandbox component: the liste blanche host, publishing a list signed by the sandbox ANS
+// for the simulated operators (plus dgs.mssante.fr and interop-mssante.apicrypt.org).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SandboxComponent } from './component.js';
+import { sandboxSigner, signWhitelistXml } from './sign-whitelist.js';
+import { buildWhitelistXml, EXTRA_SANDBOX_ENTRIES, operatorEntries } from './whitelist-data.js';
+import { SandboxWhitelistServer } from './whitelist-server.js';
+
+export const whitelistComponent: SandboxComponent = {
+  name: 'whitelist',
+  async start(ctx) {
+    const entries = [...operatorEntries(ctx.pki.operators), ...EXTRA_SANDBOX_ENTRIES];
+    const signed = Buffer.from(signWhitelistXml(buildWhitelistXml(entries), sandboxSigner(ctx.pki.dir)), 'utf8');
+    const published = path.join(ctx.dir, 'whitelist', 'listeblanchemssante.xml');
+    fs.mkdirSync(path.dirname(published), { recursive: true });
+    fs.writeFileSync(published, signed);
+    const server = new SandboxWhitelistServer({
+      host: ctx.host,
+      certChainPem: fs.readFileSync(ctx.pki.https.cert, 'utf8') + fs.readFileSync(ctx.pki.intermediate.cert, 'utf8'),
+      keyPem: fs.readFileSync(ctx.pki.https.key, 'utf8'),
+      list: signed,
+      log: ctx.log,
+    });
+    await server.start();
+    return {
+      endpoints: { whitelist: { url: server.url, control: server.controlUrl, published } },
+      domains: [...new Set(entries.map((e) => e.domain))].sort(),
+      stop: () => server.stop(),
+    };
+  },
+};

@@ -1,0 +1,53 @@
+// `mss-sidecar sandbox --dir D` as later parts will use it (a child process on loopback), and
+// the self-check `make sandbox` runs.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseConfigText } from '../../src/config/load.js';
+import type { SandboxManifest } from '../../src/sandbox/manifest.js';
+import { runSelfCheck } from '../../src/sandbox/selfcheck.js';
+import { controlWhitelist } from '../../src/sandbox/whitelist-server.js';
+import { CLI, runCliAsync } from '../helpers/cli.js';
+import { waitForExit } from '../../src/util/process-group.js';
+import { spawnTracked, waitForOutput } from '../helpers/processes.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, stops on SIGTERM', async () => {
+  const dir = tmpDir();
+  const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 20_000);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
+  assert.equal(m.pid, sandbox.child.pid);
+  assert.match(m.endpoints.whitelist?.url ?? '', /^https:\/\/127\.0\.0\.1:\d+\/listeblanchemssante\.xml$/);
+  assert.deepEqual(m.operators.map((o) => o.id), ['A', 'B']);
+  for (const d of ['dgs.mssante.fr', 'interop-mssante.apicrypt.org', 'ght-sandbox.mssante.fr']) assert.ok(m.domains.includes(d), d);
+  // The configuration files are valid as written, with the operator's own domains.
+  const cfg = parseConfigText(fs.readFileSync(m.config, 'utf8'), m.config);
+  assert.deepEqual(cfg.operator.domains, m.operators[0]?.domains);
+  assert.ok(fs.existsSync(cfg.operator.certificate) && fs.existsSync(cfg.trust.dir));
+  parseConfigText(fs.readFileSync(m.operators[1]?.config ?? '', 'utf8'), 'config-b.yaml');
+
+  const sync = await runCliAsync(['--config', m.config, 'whitelist', 'sync']);
+  assert.equal(sync.status, 0, sync.stderr);
+  assert.match(sync.stdout, /^updated domains=6 dns=4 /);
+  await controlWhitelist(m.endpoints.whitelist?.control ?? '', '/fault?mode=bad-signature');
+  const refused = await runCliAsync(['--config', m.config, 'whitelist', 'sync']);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /error WL_DIGEST_MISMATCH/);
+
+  process.kill(sandbox.child.pid ?? 0, 'SIGTERM');
+  assert.ok(await waitForExit(sandbox.child, 5000), 'stopped on SIGTERM');
+  assert.equal(sandbox.child.exitCode, 0, sandbox.output());
+});
+
+test('the sandbox self-check (make sandbox) passes every step and reports each', async () => {
+  const lines: string[] = [];
+  const report = await runSelfCheck({ out: (l) => lines.push(l) });
+  assert.equal(report.failed, 0, lines.join('\n'));
+  assert.ok(report.passed >= 10);
+  const text = lines.join('\n');
+  for (const expected of [/PASS {2}whitelist: a tampered list is refused and the last valid copy kept/, /PASS {2}whitelist: slow body/, /passed, 0 failed/]) {
+    assert.match(text, expected);
+  }
+});

@@ -1,0 +1,157 @@
+// `whitelist sync` against the sandbox liste blanche host (in-process, loopback), with the
+// server faults of real life. Whatever happens, the last valid copy stays and is used.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { silentLogger, type Logger } from '../../src/log.js';
+import type { TrustStore } from '../../src/pki/truststore.js';
+import { generateRsaKey, issueCertificate } from '../../src/sandbox/cert-factory.js';
+import type { PkiManifest } from '../../src/sandbox/pki.js';
+import { SandboxWhitelistServer, type WhitelistFault } from '../../src/sandbox/whitelist-server.js';
+import { TrustStore as Store } from '../../src/pki/truststore.js';
+import { certInfo } from '../../src/pki/certificate.js';
+import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
+import { WhitelistHolder } from '../../src/whitelist/holder.js';
+import { readRecord, whitelistPaths, writeRecord, type WhitelistPaths } from '../../src/whitelist/store.js';
+import { syncWhitelist, type SyncOptions } from '../../src/whitelist/sync.js';
+import { runCliAsync } from '../helpers/cli.js';
+import { testPki, trustOf } from '../helpers/pki.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { signedList } from '../helpers/whitelist.js';
+
+let pki: PkiManifest;
+let trust: TrustStore;
+let server: SandboxWhitelistServer;
+let published: Buffer;
+let configFile: string;
+let paths: WhitelistPaths;
+
+before(async () => {
+  pki = await testPki();
+  trust = trustOf(pki);
+  published = Buffer.from(signedList(pki, { generated: new Date(Date.now() - 3_600_000) }));
+  server = new SandboxWhitelistServer({
+    host: '127.0.0.1',
+    certChainPem: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'),
+    keyPem: fs.readFileSync(pki.https.key, 'utf8'),
+    list: published,
+    log: silentLogger,
+  });
+  await server.start();
+  const dir = tmpDir();
+  const op = pki.operators[0];
+  configFile = path.join(dir, 'config.yaml');
+  fs.writeFileSync(
+    configFile,
+    `operator: {name: A, domains: [${op?.domains.join(', ')}], structureId: "${op?.structureId}", certificate: ${op?.cert}, key: ${op?.key}}
+trust: {dir: ${pki.trustDir}}
+state: {dir: ${path.join(dir, 'state')}}
+whitelist: {url: "${server.url}", timeoutMs: 1000}
+log: {level: warn}
+`,
+  );
+  paths = whitelistPaths(path.join(dir, 'state'));
+});
+after(() => server.stop());
+
+function options(log: Logger = silentLogger, extra: Partial<SyncOptions> = {}): SyncOptions {
+  return { url: server.url, trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, timeoutMs: 1000, maxAgeHours: 48, paths, log, ...extra };
+}
+
+function captureLog(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
+  let text = '';
+  const stream = new Writable({ write: (chunk: Buffer, _e, cb) => ((text += chunk.toString()), cb()) });
+  return { log: pino({ level: 'debug' }, stream), lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+test('EX_2.2_5010 EX_2.2_5030: sync downloads over HTTPS (trust store only), verifies, and stores the exact bytes', async () => {
+  const r = await syncWhitelist(options());
+  assert.equal(r.outcome, 'updated', JSON.stringify(r));
+  assert.ok(fs.readFileSync(paths.file).equals(published), 'stored byte for byte');
+  assert.equal(readRecord(paths)?.domains, 6);
+  const again = await syncWhitelist(options());
+  assert.equal(again.outcome, 'unchanged');
+});
+
+// Fault, code, and the CLI exit status (3: retry later, 1: refused; checked for a few, the
+// CLI costs a process start).
+const FAULTS: Array<[WhitelistFault, string, number | undefined]> = [
+  ['down', 'HTTP_UNREACHABLE', 3],
+  ['http500', 'HTTP_SERVER_ERROR', 3],
+  ['truncated', 'HTTP_TRUNCATED', undefined],
+  ['slow', 'HTTP_TIMEOUT', undefined],
+  ['bad-signature', 'WL_DIGEST_MISMATCH', 1],
+];
+
+test('EX_2.2_5035 EX_2.2_5040: server down, HTTP 500, truncated body, slow body, bad signature → last valid copy kept and used', async () => {
+  if (!fs.existsSync(paths.file)) await syncWhitelist(options());
+  const holder = new WhitelistHolder({ file: paths.file, trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, log: silentLogger }).start();
+  try {
+    for (const [fault, code, exit] of FAULTS) {
+      await server.setFault(fault);
+      const { log, lines } = captureLog();
+      const r = await syncWhitelist(options(log));
+      assert.equal(r.outcome, 'failed', fault);
+      assert.equal(r.outcome === 'failed' && r.error.code, code, fault);
+      assert.ok(fs.readFileSync(paths.file).equals(published), `${fault}: last valid copy unchanged`);
+      const logged = lines().find((l) => l.code === code);
+      assert.match(String(logged?.msg), /keeping the last valid copy/, `${fault}: reason logged with its code`);
+      if (exit !== undefined) {
+        const cli = await runCliAsync(['--config', configFile, 'whitelist', 'sync']);
+        assert.equal(cli.status, exit, `${fault}: ${cli.stderr}`);
+        assert.match(cli.stderr, new RegExp(`error ${code}`));
+        assert.match(cli.stderr, /the last valid copy .* stays in use/);
+      }
+      assert.ok(holder.require().hasDomain('dgs.mssante.fr'), `${fault}: the daemon still has its list`);
+      await server.setFault('none');
+    }
+    // The kept copy still answers the CLI (verified again before use).
+    const lookup = await runCliAsync(['--config', configFile, 'whitelist', 'lookup', 'ght-sandbox.mssante.fr']);
+    assert.equal(lookup.status, 0, lookup.stderr);
+    assert.equal(lookup.stdout.trim().split('\n').length, 2);
+  } finally {
+    await server.setFault('none');
+    holder.close();
+  }
+});
+
+test('EX_2.2_5040: a validly signed but older list (replay) does not replace the newer one', async () => {
+  await syncWhitelist(options());
+  const before = fs.readFileSync(paths.file);
+  server.setList(Buffer.from(signedList(pki, { generated: new Date(Date.now() - 86_400_000) })));
+  try {
+    const r = await syncWhitelist(options());
+    assert.equal(r.outcome === 'failed' && r.error.code, 'WL_ROLLBACK');
+    assert.ok(fs.readFileSync(paths.file).equals(before));
+  } finally {
+    server.setList(published);
+  }
+});
+
+test('EX_2.2_5035: a list in use older than maxAgeHours is reported loudly', async () => {
+  await syncWhitelist(options());
+  const record = readRecord(paths);
+  assert.ok(record);
+  await writeRecord(paths, { ...record, confirmedAt: new Date(Date.now() - 72 * 3_600_000).toISOString() });
+  await server.setFault('down');
+  try {
+    const { log, lines } = captureLog();
+    const r = await syncWhitelist(options(log));
+    assert.equal(r.outcome === 'failed' && r.kept?.stale, true);
+    const warn = lines().find((l) => l.code === 'WL_STALE');
+    assert.ok(warn, 'WL_STALE warning');
+    assert.equal(warn.ageHours, 72);
+  } finally {
+    await server.setFault('none');
+  }
+});
+
+test('EX_2.2_5010: the HTTPS server must chain to the trust store (no system CAs)', async () => {
+  const key = await generateRsaKey();
+  const other = issueCertificate({ subject: [['C', 'FR'], ['CN', 'OTHER ROOT']], keyPair: key, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), ca: {}, keyUsage: ['keyCertSign'] });
+  const r = await syncWhitelist(options(silentLogger, { trust: new Store([certInfo(other.der)]) }));
+  assert.equal(r.outcome === 'failed' && r.error.code, 'HTTP_TLS');
+});
