@@ -46,13 +46,9 @@ export interface VerifiedSignature {
   chain: readonly CertInfo[];
 }
 
-function dsChildren(el: Element): Element[] {
-  return elementChildren(el);
-}
-
 /** Element children must be exactly `expected` (DSIG namespace, this order), then `tail*`. */
 function expectSequence(el: Element, expected: string[], source: string, tail?: string): Element[] {
-  const kids = dsChildren(el);
+  const kids = elementChildren(el);
   const names = kids.map((k) => (k.namespaceURI === DSIG_NS ? k.localName : `{${k.namespaceURI ?? ''}}${k.localName}`));
   const ok = expected.every((n, i) => names[i] === n) && names.slice(expected.length).every((n) => tail !== undefined && n === tail);
   if (!ok) {
@@ -87,7 +83,7 @@ export function checkSignatureForm(doc: Document, source: string): Element {
     }
   }
   const [signedInfo] = expectSequence(sig, ['SignedInfo', 'SignatureValue', 'KeyInfo'], source, 'Object');
-  const si = dsChildren(signedInfo as Element);
+  const si = elementChildren(signedInfo as Element);
   const refs = si.filter((e) => e.localName === 'Reference');
   if (refs.length !== 1) throw refusal('WL_SIGNATURE_REFERENCE', `${source}: ${refs.length} Reference elements, exactly one (URI="") is expected`, { source });
   expectSequence(signedInfo as Element, ['CanonicalizationMethod', 'SignatureMethod', 'Reference'], source);
@@ -97,10 +93,10 @@ export function checkSignatureForm(doc: Document, source: string): Element {
   if (!ref.hasAttribute('URI') || ref.getAttribute('URI') !== '') {
     throw refusal('WL_SIGNATURE_REFERENCE', `${source}: Reference URI is ${ref.hasAttribute('URI') ? `"${ref.getAttribute('URI')}"` : 'absent'}; it must be "" (the whole document)`, { source });
   }
-  const refKids = dsChildren(ref);
+  const refKids = elementChildren(ref);
   const hasTransforms = refKids[0]?.localName === 'Transforms';
   expectSequence(ref, hasTransforms ? ['Transforms', 'DigestMethod', 'DigestValue'] : ['DigestMethod', 'DigestValue'], source);
-  const transforms = hasTransforms ? dsChildren(refKids[0] as Element).map((t) => `${t.localName}:${algorithm(t)}`) : [];
+  const transforms = hasTransforms ? elementChildren(refKids[0] as Element).map((t) => `${t.localName}:${algorithm(t)}`) : [];
   const allowed = [[`Transform:${ALG.ENVELOPED}`], [`Transform:${ALG.ENVELOPED}`, `Transform:${ALG.EXC_C14N}`]];
   if (!allowed.some((a) => a.length === transforms.length && a.every((x, i) => x === transforms[i]))) {
     throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: transforms are (${transforms.map((t) => t.replace(/^Transform:/, '')).join(', ')}), Tableau 45 requires enveloped-signature then exc-c14n`, { source });
@@ -111,10 +107,10 @@ export function checkSignatureForm(doc: Document, source: string): Element {
 
 /** The end-entity certificate of KeyInfo/X509Data (others, e.g. CA copies, are ignored). */
 export function signerCertificate(sig: Element, source: string): CertInfo {
-  const keyInfo = dsChildren(sig).find((e) => e.localName === 'KeyInfo') as Element;
+  const keyInfo = elementChildren(sig).find((e) => e.localName === 'KeyInfo') as Element;
   const certs: CertInfo[] = [];
-  for (const x509Data of dsChildren(keyInfo).filter((e) => e.localName === 'X509Data')) {
-    for (const c of dsChildren(x509Data).filter((e) => e.localName === 'X509Certificate')) {
+  for (const x509Data of elementChildren(keyInfo).filter((e) => e.localName === 'X509Data')) {
+    for (const c of elementChildren(x509Data).filter((e) => e.localName === 'X509Certificate')) {
       const b64 = (c.textContent ?? '').replace(/\s+/g, '');
       if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw refusal('WL_SIGNER_MALFORMED', `${source}: X509Certificate is not base64`, { source });
       try {
