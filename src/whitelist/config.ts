@@ -6,14 +6,19 @@ export const WHITELIST_URL_PRODUCTION = 'https://espacedeconfiance.mssante.fr/li
 export const WHITELIST_URL_TEST = 'https://espacedeconfiance.test.mssante.fr/listeblanchemssante.xml';
 
 /**
- * Subject attributes that identify the ANS as holder of the signing certificate
- * (§6.6.2: "attribué à l'ANS"). The Référentiel does not publish the signer's DN; the
- * default pins the ANS structure identifier seen in its certificates (OU=3 + SIRET
- * 18751275100020). Each listed attribute must carry one of the accepted values. A list of
- * such patterns accepts a signer matching any one of them (see docs/whitelist.md for the
- * certificate observed on the published list).
+ * Subject attributes that identify the holder of the signing certificate as the ANS
+ * (§6.6.2: "émis par l'ANS et attribué à l'ANS"; the Référentiel does not publish its DN).
+ * A signer must match one pattern; in a pattern every attribute must carry one of its values.
+ * The chain to the IGC-Santé store is checked separately, so these only say *who* inside it.
+ * - the ANS's own structure identifier (OU=3 + SIRET 18751275100020);
+ * - the certificate that signs the published list (seen on copies of February-March 2025):
+ *   alb.mssante.fr, the ANS's mssante.fr service run by its contractor. Without it a fresh
+ *   installation would refuse the real list and never get one. See docs/whitelist.md.
  */
-export const DEFAULT_ANS_SIGNER_SUBJECT: Record<string, string[]> = { OU: ['318751275100020'] };
+export const DEFAULT_ANS_SIGNER_SUBJECT: ReadonlyArray<Record<string, string[]>> = [
+  { OU: ['318751275100020'] },
+  { CN: ['alb.mssante.fr'], OU: ['347976684200724'] },
+];
 
 const subjectPattern = z
   .record(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'an attribute type such as OU'), z.array(z.string().min(1)).min(1))
@@ -29,7 +34,7 @@ export const whitelistSection = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
   signer: z
     .strictObject({
-      subject: z.union([subjectPattern, z.array(subjectPattern).min(1)]).default(DEFAULT_ANS_SIGNER_SUBJECT),
+      subject: z.union([subjectPattern, z.array(subjectPattern).min(1)]).default(() => DEFAULT_ANS_SIGNER_SUBJECT.map((p) => ({ ...p }))),
     })
     .prefault({}),
 });

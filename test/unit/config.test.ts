@@ -23,7 +23,7 @@ test('a minimal configuration gets production defaults and paths relative to the
   const cfg = parseConfigText(MINIMAL, '/etc/mss-sidecar/config.yaml');
   assert.equal(cfg.whitelist.url, WHITELIST_URL_PRODUCTION);
   assert.equal(cfg.whitelist.maxAgeHours, 48);
-  assert.deepEqual(cfg.whitelist.signer.subject, { OU: ['318751275100020'] });
+  assert.deepEqual(cfg.whitelist.signer.subject, [{ OU: ['318751275100020'] }, { CN: ['alb.mssante.fr'], OU: ['347976684200724'] }]);
   assert.equal(cfg.operator.certificate, '/etc/mss-sidecar/tls/operator.crt');
   assert.equal(cfg.trust.dir, '/etc/mss-sidecar/trust');
   assert.deepEqual(cfg.operator.domains, ['ch-exemple.mssante.fr']);
