@@ -1,0 +1,292 @@
+// Embedded backend: plain files under state.dir, for a single node with no server to run.
+//   kv/<namespace>/<key>        one small JSON file per key, replaced by atomic rename
+//   kv/<namespace>/.<key>.lock  held during read-modify-write (incr, hset, set ifAbsent)
+//   journal/<YYYY-MM-DD>/<writer>.jsonl   append-only, one file per process and day
+// The daemon and the timer jobs run at the same time on one node: every read-modify-write
+// takes the key's lock file, every replacement is a rename (a reader sees the old or the
+// new value, never a torn one), and each process appends only to its own journal files.
+// Values without expiry are fsync'd; counters and values with a TTL (soft state that a
+// crash may roll back a little) are not, to keep rate limiting cheap.
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createHash, randomBytes } from 'node:crypto';
+import { MssError } from '../errors.js';
+import { withFileLock } from '../util/file-lock.js';
+import { DayFiles, listDays, newWriterId, utcDay } from '../util/day-files.js';
+import { KEY_PATTERN, type IncrOptions, type JournalRecord, type SetOptions, type StateStore } from './store.js';
+
+type Entry =
+  | { k: string; t: 's'; v: string; e?: number }
+  | { k: string; t: 'n'; v: number; e?: number }
+  | { k: string; t: 'h'; v: Record<string, string>; e?: number };
+
+const DAY_MS = 86_400_000;
+
+export class EmbeddedStore implements StateStore {
+  readonly backend = 'embedded' as const;
+  private readonly kvDir: string;
+  private readonly journalDir: string;
+  private journal: DayFiles | undefined;
+
+  constructor(readonly dir: string) {
+    this.kvDir = path.join(dir, 'kv');
+    this.journalDir = path.join(dir, 'journal');
+    fs.mkdirSync(this.kvDir, { recursive: true, mode: 0o700 });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const e = await this.read(key);
+    if (!e) return undefined;
+    if (e.t === 'h') throw wrongType(key);
+    return String(e.v);
+  }
+
+  async set(key: string, value: string, opts: SetOptions = {}): Promise<boolean> {
+    const entry: Entry = { k: key, t: 's', v: value, ...(opts.ttlMs ? { e: Date.now() + opts.ttlMs } : {}) };
+    if (!opts.ifAbsent) {
+      await this.write(key, entry, !opts.ttlMs);
+      return true;
+    }
+    return this.locked(key, async () => {
+      if (await this.read(key)) return false;
+      await this.write(key, entry, !opts.ttlMs);
+      return true;
+    });
+  }
+
+  async del(key: string): Promise<boolean> {
+    const live = (await this.read(key)) !== undefined;
+    try {
+      await fs.promises.unlink(this.fileOf(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return live;
+  }
+
+  async incr(key: string, opts: IncrOptions = {}): Promise<number> {
+    const by = opts.by ?? 1;
+    return this.locked(key, async () => {
+      const e = await this.read(key);
+      if (e && e.t !== 'n') throw wrongType(key);
+      const next: Entry = e
+        ? { k: key, t: 'n', v: e.v + by, ...(e.e ? { e: e.e } : {}) }
+        : { k: key, t: 'n', v: by, ...(opts.windowMs ? { e: Date.now() + opts.windowMs } : {}) };
+      await this.write(key, next, false);
+      return next.v;
+    });
+  }
+
+  async hget(key: string, field: string): Promise<string | undefined> {
+    return (await this.hgetall(key))[field];
+  }
+
+  async hgetall(key: string): Promise<Record<string, string>> {
+    const e = await this.read(key);
+    if (!e) return {};
+    if (e.t !== 'h') throw wrongType(key);
+    return { ...e.v };
+  }
+
+  async hgetallMany(keys: readonly string[]): Promise<Array<Record<string, string>>> {
+    const out: Array<Record<string, string>> = [];
+    for (const k of keys) out.push(await this.hgetall(k));
+    return out;
+  }
+
+  async hset(key: string, fields: Readonly<Record<string, string>>): Promise<void> {
+    await this.locked(key, async () => {
+      const e = await this.read(key);
+      if (e && e.t !== 'h') throw wrongType(key);
+      await this.write(key, { k: key, t: 'h', v: { ...(e?.v ?? {}), ...fields } }, true);
+    });
+  }
+
+  async hdel(key: string, fields: readonly string[]): Promise<void> {
+    await this.locked(key, async () => {
+      const e = await this.read(key);
+      if (!e) return;
+      if (e.t !== 'h') throw wrongType(key);
+      const v = { ...e.v };
+      for (const f of fields) delete v[f];
+      if (Object.keys(v).length === 0) await fs.promises.rm(this.fileOf(key), { force: true });
+      else await this.write(key, { k: key, t: 'h', v }, true);
+    });
+  }
+
+  async *scan(prefix: string): AsyncIterable<string> {
+    const ns = namespaceOf(prefix);
+    if (ns === undefined) throw new MssError('STORE_BAD_KEY', `scan prefix "${prefix}" must start with "namespace:"`);
+    const dir = path.join(this.kvDir, ns);
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const decoded = name.startsWith('#') ? undefined : `${ns}:${decodeName(name)}`;
+      if (decoded !== undefined && !decoded.startsWith(prefix)) continue;
+      const e = await this.readFile(path.join(dir, name));
+      if (e && e.k.startsWith(prefix)) yield e.k;
+    }
+  }
+
+  async journalAppend(records: readonly JournalRecord[]): Promise<void> {
+    this.journal ??= new DayFiles(this.journalDir, newWriterId());
+    for (const r of records) {
+      if (!Number.isFinite(r.at) || r.data.includes('\n')) throw new MssError('STORE_BAD_RECORD', 'a journal record needs a finite time and one line of data');
+      this.journal.append(utcDay(r.at), `${r.at}\t${r.data}\n`);
+    }
+  }
+
+  async *journalRead(fromMs: number, toMs: number): AsyncIterable<JournalRecord> {
+    if (toMs <= fromMs) return;
+    const first = utcDay(fromMs);
+    const last = utcDay(toMs - 1);
+    for (const day of listDays(this.journalDir)) {
+      if (day < first || day > last) continue;
+      const dayDir = path.join(this.journalDir, day);
+      const files = (await fs.promises.readdir(dayDir)).filter((n) => n.endsWith('.jsonl')).sort();
+      for (const name of files) yield* readJournalFile(path.join(dayDir, name), fromMs, toMs);
+    }
+  }
+
+  async journalPrune(beforeMs: number): Promise<number> {
+    let removed = 0;
+    for (const day of listDays(this.journalDir)) {
+      if (Date.parse(`${day}T00:00:00Z`) + DAY_MS > beforeMs) continue;
+      await fs.promises.rm(path.join(this.journalDir, day), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  async maintenance(): Promise<void> {
+    const now = Date.now();
+    for (const ns of await fs.promises.readdir(this.kvDir)) {
+      const dir = path.join(this.kvDir, ns);
+      for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
+        if (name.startsWith('.')) {
+          // Temporary files of writers that crashed between write and rename.
+          if (name.endsWith('.tmp')) await removeIfOlder(path.join(dir, name), now - 3_600_000);
+          continue;
+        }
+        const e = await this.readFile(path.join(dir, name), true);
+        if (e?.e !== undefined && e.e <= now) await fs.promises.rm(path.join(dir, name), { force: true });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.journal?.close();
+    this.journal = undefined;
+  }
+
+  // ---- files ----
+
+  private fileOf(key: string): string {
+    const ns = namespaceOf(key);
+    if (ns === undefined || !KEY_PATTERN.test(key)) throw new MssError('STORE_BAD_KEY', `invalid store key "${key.slice(0, 80)}" (expected namespace:rest)`);
+    return path.join(this.kvDir, ns, encodeName(key.slice(ns.length + 1)));
+  }
+
+  private async read(key: string): Promise<Entry | undefined> {
+    return this.readFile(this.fileOf(key));
+  }
+
+  private async readFile(file: string, includeExpired = false): Promise<Entry | undefined> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    let e: Entry;
+    try {
+      e = JSON.parse(text) as Entry;
+    } catch {
+      return undefined; // cannot happen with rename-replaced files; treat as absent if it does
+    }
+    if (!includeExpired && e.e !== undefined && e.e <= Date.now()) return undefined;
+    return e;
+  }
+
+  private async write(key: string, entry: Entry, durable: boolean): Promise<void> {
+    const file = this.fileOf(key);
+    const dir = path.dirname(file);
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const h = await fs.promises.open(tmp, 'wx', 0o600);
+    try {
+      await h.writeFile(JSON.stringify(entry));
+      if (durable) await h.datasync();
+    } finally {
+      await h.close();
+    }
+    try {
+      await fs.promises.rename(tmp, file);
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private async locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const file = this.fileOf(key);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    return withFileLock(path.join(path.dirname(file), `.${path.basename(file)}.lock`), fn, { staleMs: 10_000 });
+  }
+}
+
+async function* readJournalFile(file: string, fromMs: number, toMs: number): AsyncIterable<JournalRecord> {
+  const input = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  // readline also yields an unterminated last line: a write torn by a crash. Such a line
+  // has no closing brace or fails to parse upstream; the journal layer counts and skips it.
+  for await (const line of lines) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const at = Number(line.slice(0, tab));
+    if (!(at >= fromMs && at < toMs)) continue;
+    yield { at, data: line.slice(tab + 1) };
+  }
+}
+
+async function removeIfOlder(file: string, beforeMs: number): Promise<void> {
+  try {
+    if ((await fs.promises.stat(file)).mtimeMs < beforeMs) await fs.promises.rm(file, { force: true });
+  } catch {
+    /* gone */
+  }
+}
+
+function namespaceOf(key: string): string | undefined {
+  const i = key.indexOf(':');
+  if (i <= 0) return undefined;
+  const ns = key.slice(0, i);
+  return /^[a-z0-9_-]{1,40}$/.test(ns) ? ns : undefined;
+}
+
+// File names: readable for the usual keys (addresses, ids), %XX for anything else, and a
+// hash for keys too long for a file name (the full key is kept inside the file).
+function encodeName(rest: string): string {
+  let out = '';
+  for (const ch of rest) {
+    if (/[A-Za-z0-9@_+=-]/.test(ch) || (ch === '.' && out !== '')) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  if (out.length > 180) return `#${createHash('sha256').update(rest).digest('hex')}`;
+  return out;
+}
+
+function decodeName(name: string): string {
+  return decodeURIComponent(name);
+}
+
+function wrongType(key: string): MssError {
+  return new MssError('STORE_WRONG_TYPE', `store key "${key}" holds a value of another kind`);
+}

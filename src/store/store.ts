@@ -1,0 +1,69 @@
+// The state store: one interface, two backends (embedded files under state.dir, or Redis).
+// It holds what changes at run time and is not the IT team's to version: registry runtime
+// fields (last login, last exchange, notices sent, depublication), counters for rate
+// limits, caches with a time to live, and the message journal read by the statistics.
+// Both backends pass the same contract suite (test/unit/store-contract.ts).
+//
+// Keys are `namespace:rest`, namespace in [a-z0-9_-] (the embedded backend makes it a
+// directory). Values are strings; callers serialise.
+
+export interface SetOptions {
+  /** Expire the key after this many milliseconds (caches, claims). */
+  ttlMs?: number;
+  /** Only set when the key does not exist (or has expired); `set` then returns false. */
+  ifAbsent?: boolean;
+}
+
+export interface IncrOptions {
+  by?: number;
+  /**
+   * Fixed window: the first increment starts a window of this length; when it ends the
+   * counter starts again from zero. Without it the counter never expires.
+   */
+  windowMs?: number;
+}
+
+/** One journal record: the event time (ms since epoch, UTC) and an opaque JSON text. */
+export interface JournalRecord {
+  at: number;
+  data: string;
+}
+
+export interface StateStore {
+  readonly backend: 'embedded' | 'redis';
+
+  get(key: string): Promise<string | undefined>;
+  /** Returns false only when `ifAbsent` was asked and the key exists. */
+  set(key: string, value: string, opts?: SetOptions): Promise<boolean>;
+  /** Returns true when a key was removed. */
+  del(key: string): Promise<boolean>;
+  /** Atomic across processes and nodes; returns the value after the increment. */
+  incr(key: string, opts?: IncrOptions): Promise<number>;
+
+  hget(key: string, field: string): Promise<string | undefined>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  /** Several hashes at once (one round trip in Redis); `{}` for a missing one. */
+  hgetallMany(keys: readonly string[]): Promise<Array<Record<string, string>>>;
+  hset(key: string, fields: Readonly<Record<string, string>>): Promise<void>;
+  hdel(key: string, fields: readonly string[]): Promise<void>;
+
+  /** Every live key that starts with `prefix` (order unspecified). */
+  scan(prefix: string): AsyncIterable<string>;
+
+  /** Append journal records; resolves once they are written (durable shortly after). */
+  journalAppend(records: readonly JournalRecord[]): Promise<void>;
+  /**
+   * Records with `fromMs <= at < toMs`, streamed (bounded memory), UTC day by day in
+   * ascending order; within a day, each writer's records come in the order they were
+   * appended, and no other order is promised.
+   */
+  journalRead(fromMs: number, toMs: number): AsyncIterable<JournalRecord>;
+  /** Remove journal days that end before `beforeMs`; returns how many days were removed. */
+  journalPrune(beforeMs: number): Promise<number>;
+
+  /** Housekeeping (the embedded backend removes expired keys); safe to call any time. */
+  maintenance(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const KEY_PATTERN = /^[a-z0-9_-]{1,40}:.{1,1000}$/s;

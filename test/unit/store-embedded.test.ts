@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { EmbeddedStore } from '../../src/store/embedded.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { storeContract } from './store-contract.js';
+
+const dir = tmpDir('mss-store-');
+storeContract('embedded store', () => ({ kind: 'embedded', dir }));
+
+test('embedded store: files are private (0600) and a torn journal line is skipped', async () => {
+  const d = tmpDir('mss-store-');
+  const s = new EmbeddedStore(d);
+  await s.hset('bal:a@b.fr', { lastLogin: '1' });
+  await s.journalAppend([{ at: Date.UTC(2025, 0, 1), data: '{"ok":1}' }]);
+  await s.close();
+  const kv = path.join(d, 'kv', 'bal', 'a@b.fr');
+  assert.equal(fs.statSync(kv).mode & 0o777, 0o600);
+  const dayDir = path.join(d, 'journal', '2025-01-01');
+  const [file] = fs.readdirSync(dayDir);
+  assert.ok(file);
+  assert.equal(fs.statSync(path.join(dayDir, file)).mode & 0o777, 0o600);
+  fs.appendFileSync(path.join(dayDir, file), '1735689600001');
+  const s2 = new EmbeddedStore(d);
+  const got = [];
+  for await (const r of s2.journalRead(Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 2))) got.push(r.data);
+  assert.deepEqual(got, ['{"ok":1}']);
+  await s2.close();
+});
+
+test('embedded store: maintenance removes expired keys and a lock left by a dead process is taken over', async () => {
+  const d = tmpDir('mss-store-');
+  const s = new EmbeddedStore(d);
+  await s.set('cache:x', 'v', { ttlMs: 10 });
+  await new Promise((r) => setTimeout(r, 30));
+  await s.maintenance();
+  assert.deepEqual(fs.readdirSync(path.join(d, 'kv', 'cache')), []);
+  // A lock file whose holder PID does not exist must not block the counter.
+  fs.mkdirSync(path.join(d, 'kv', 'count'), { recursive: true });
+  fs.writeFileSync(path.join(d, 'kv', 'count', '.k.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), nonce: 'x' }));
+  assert.equal(await s.incr('count:k'), 1);
+  await s.close();
+});
