@@ -1,0 +1,27 @@
+// Configuration of the functional traces (Référentiel #1 §6.9.2) and of how long personal
+// data collected during exchanges is kept. EX_GDT_5070: retention is the data
+// controller's setting; the defaults are the CNIL AU-037 illustration (10 years / 1 year).
+import path from 'node:path';
+import { z } from 'zod';
+import { filePath, positiveInt } from '../config/atoms.js';
+
+export const tracesSection = z.strictObject({
+  /** Where trace files live; default <state.dir>/traces. Keep it on local disk. */
+  dir: filePath.optional(),
+  retention: z
+    .strictObject({
+      /** Functional traces (operations on BALs, logins, messages): 10 years. */
+      functionalDays: positiveInt.default(3650),
+      /** Technical traces (job runs, maintenance): 1 year. */
+      technicalDays: positiveInt.default(365),
+      /** The message journal the statistics are built from (addresses, sizes): 400 days. */
+      journalDays: positiveInt.default(400),
+    })
+    .prefault({}),
+});
+
+export type TracesConfig = z.output<typeof tracesSection>;
+
+export function tracesDir(traces: TracesConfig, stateDir: string): string {
+  return traces.dir ?? path.join(stateDir, 'traces');
+}

@@ -1,0 +1,129 @@
+// Writes functional and technical traces (EX_GDT_5010, EX_GDT_5030, EX_GDT_5040):
+// append-only JSON lines in <dir>/<category>/<YYYY-MM-DD>/<writer>.jsonl, files 0600 in
+// directories 0700 (traces hold addresses and subjects, i.e. possibly health data,
+// §6.9.2). Each process is one writer with its own hash chain, continued from one day's
+// file to the next; the daemon, the timer jobs and each node therefore never write to the
+// same file, and `traces verify` checks every chain and the manifest that lists them.
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DayFiles, newWriterId, utcDay } from '../util/day-files.js';
+import { GENESIS, chainLine } from './chain.js';
+import { appendManifest } from './manifest.js';
+import { sanitize, type TraceCategory, type TraceInput, type TraceRecord } from './record.js';
+
+interface ChainState {
+  day: string;
+  file: string;
+  seq: number;
+  lastHash: string;
+}
+
+export interface TraceLogOptions {
+  /** Delay of the grouped fdatasync (default 200 ms; 0 = after every line). */
+  syncDelayMs?: number;
+  /** Clock, for tests of day rollover. */
+  now?: () => Date;
+}
+
+export class TraceLog {
+  readonly dir: string;
+  readonly writerId: string;
+  private readonly files = new Map<TraceCategory, DayFiles>();
+  private readonly chains = new Map<TraceCategory, ChainState>();
+  private readonly now: () => Date;
+  private readonly syncDelayMs: number;
+  private closed = false;
+
+  constructor(dir: string, opts: TraceLogOptions = {}) {
+    this.dir = dir;
+    this.writerId = newWriterId();
+    this.now = opts.now ?? (() => new Date());
+    this.syncDelayMs = opts.syncDelayMs ?? 200;
+  }
+
+  /** Append one trace; synchronous so that the trace exists before the caller answers. */
+  write(input: TraceInput): TraceRecord {
+    if (this.closed) throw new Error('trace log is closed');
+    const at = this.now();
+    const category = input.category ?? 'functional';
+    const record: TraceRecord = {
+      id: randomUUID(),
+      at: at.toISOString(),
+      category,
+      action: input.action,
+      actor: sanitize(input.actor) as TraceRecord['actor'],
+      ...(input.bal !== undefined ? { bal: input.bal } : {}),
+      ...(input.means ? { means: sanitize(input.means) as TraceRecord['means'] } : {}),
+      ...(input.address !== undefined ? { address: input.address } : {}),
+      ...(input.request ? { request: sanitize(input.request) as Record<string, unknown> } : {}),
+      response: sanitize(input.response) as TraceRecord['response'],
+      ...(input.message ? { message: sanitize(input.message) as TraceRecord['message'] } : {}),
+    };
+    this.append(category, utcDay(at.getTime()), record as unknown as Record<string, unknown>);
+    return record;
+  }
+
+  /** Flush and seal every open file, so that a cut tail would be detected. */
+  close(): void {
+    if (this.closed) return;
+    for (const category of [...this.chains.keys()]) this.seal(category);
+    for (const f of this.files.values()) f.close();
+    this.closed = true;
+  }
+
+  private append(category: TraceCategory, day: string, record: Record<string, unknown>): void {
+    let files = this.files.get(category);
+    if (!files) {
+      files = new DayFiles(path.join(this.dir, category), this.writerId, { syncDelayMs: this.syncDelayMs, maxOpen: 1 });
+      this.files.set(category, files);
+    }
+    let chain = this.chains.get(category);
+    // A clock stepped back across midnight keeps writing to today's file.
+    if (chain && day < chain.day) day = chain.day;
+    if (chain && chain.day !== day) this.seal(category);
+    chain = this.chains.get(category);
+    if (!chain) chain = this.start(category, day, files);
+    const { line, hash } = chainLine({ seq: chain.seq + 1, prev: chain.lastHash, ...record });
+    files.append(day, line);
+    chain.seq += 1;
+    chain.lastHash = hash;
+  }
+
+  private start(category: TraceCategory, day: string, files: DayFiles): ChainState {
+    const previous = this.sealedLast.get(category);
+    const file = path.relative(this.dir, files.pathFor(day));
+    appendManifest(this.dir, { kind: 'file', file, writer: this.writerId, category, day, at: this.now().toISOString() });
+    const header = {
+      seq: 0,
+      prev: previous?.lastHash ?? GENESIS,
+      kind: 'header',
+      writer: this.writerId,
+      host: os.hostname(),
+      pid: process.pid,
+      category,
+      day,
+      prevFile: previous?.file ?? null,
+    };
+    const { line, hash } = chainLine(header);
+    files.append(day, line);
+    const chain = { day, file, seq: 0, lastHash: hash };
+    this.chains.set(category, chain);
+    return chain;
+  }
+
+  private readonly sealedLast = new Map<TraceCategory, { file: string; lastHash: string }>();
+
+  private seal(category: TraceCategory): void {
+    const chain = this.chains.get(category);
+    const files = this.files.get(category);
+    if (!chain || !files) return;
+    const { line, hash } = chainLine({ seq: chain.seq + 1, prev: chain.lastHash, kind: 'seal', lines: chain.seq + 2 });
+    files.append(chain.day, line);
+    files.flush();
+    files.closeOthers('');
+    appendManifest(this.dir, { kind: 'seal', file: chain.file, lastHash: hash, lines: chain.seq + 2, at: this.now().toISOString() });
+    this.sealedLast.set(category, { file: chain.file, lastHash: hash });
+    this.chains.delete(category);
+  }
+}
