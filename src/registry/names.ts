@@ -1,0 +1,47 @@
+// Name handling for the naming rules of Référentiel #1 §5.3: addresses built from a
+// person's names (EX_GBM_4311) and personal names that must not appear in
+// organisational, applicative or test BAL names (EX_GBM_4310, EX_GBM_4000).
+
+/** Lowercase ASCII, accents removed, spaces and apostrophes as hyphens: "Le Gall-Éric" -> "le-gall-eric". */
+export function normaliseName(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/œ/g, 'oe')
+    .replace(/æ/g, 'ae')
+    .replace(/ß/g, 'ss')
+    .replace(/[\s'’`]+/g, '-')
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+/** Tokens of a local part or a name, at least 3 letters, normalised. */
+export function nameTokens(s: string): string[] {
+  return normaliseName(s.replace(/[._+]/g, '-'))
+    .split('-')
+    .filter((t) => t.length >= 3);
+}
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Does `local` read prenom.nom for these names? Hyphens inside a compound name are
+ * optional ("jean-pierre" or "jeanpierre"). Returns the suffix after prenom.nom
+ * ('' when none), or undefined when the local part does not start with prenom.nom.
+ */
+export function prenomNomSuffix(local: string, firstName: string, lastName: string): string | undefined {
+  const f = normaliseName(firstName);
+  const l = normaliseName(lastName);
+  if (!f || !l) return undefined;
+  const part = (s: string): string => s.split('-').map(esc).join('-?');
+  const m = new RegExp(`^${part(f)}\\.${part(l)}(.*)$`).exec(local.toLowerCase());
+  return m ? (m[1] ?? '') : undefined;
+}
+
+/** A homonym suffix: a separator then letters/digits, e.g. "2", "-2", ".cardio". */
+export const HOMONYM_SUFFIX = /^(?:[-._]?\d{1,3}|[-._][a-z0-9][a-z0-9-]{0,30})$/;
+
+/** Title words after which a person's name is part of a structure's name (§5.3 examples). */
+export const TITLE_TOKENS = new Set(['dr', 'pr', 'docteur', 'professeur', 'cabinet', 'maison', 'centre', 'clinique', 'institut', 'fondation']);
