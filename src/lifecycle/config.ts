@@ -1,0 +1,46 @@
+// Configuration of the lifecycle job (Référentiel #1 §5.1.3, §5.6, §5.7): how users are
+// told before depublication or deletion (outside the Espace de Confiance), and the
+// commands that empty a deleted mailbox and purge the auto-reply mailboxes.
+// Commands are argv lists run without a shell; {address}, {local} and {domain} are
+// replaced in each argument.
+import { z } from 'zod';
+import { filePath, port, positiveInt } from '../config/atoms.js';
+
+const argv = z.array(z.string().min(1)).min(1, 'a command as a list: [program, arg, ...]');
+
+export const lifecycleSection = z.strictObject({
+  notices: z
+    .strictObject({
+      /** smtp: e-mail to the user's contact.email through a relay; command: run `command`. */
+      via: z.enum(['smtp', 'command']).default('smtp'),
+      /** From: of notice e-mails, a non-MSSanté address of the operator. */
+      from: z.string().min(3).optional(),
+      replyTo: z.string().min(3).optional(),
+      /** Who signs the notices (default: operator.name). */
+      signature: z.string().min(1).optional(),
+      smtp: z
+        .strictObject({
+          host: z.string().min(1).default('127.0.0.1'),
+          port: port.default(25),
+          /** TLS from the first byte (465); otherwise STARTTLS when offered. */
+          secure: z.boolean().default(false),
+          /** Refuse to send unless STARTTLS succeeds. */
+          requireTLS: z.boolean().default(false),
+          rejectUnauthorized: z.boolean().default(true),
+          user: z.string().min(1).optional(),
+          passwordFile: filePath.optional(),
+          timeoutMs: positiveInt.default(30_000),
+        })
+        .prefault({}),
+      /** With via: command — receives the notice text on stdin; placeholders {email}, {phone}, {kind}, {date} too. */
+      command: argv.optional(),
+    })
+    .prefault({}),
+  /** EX_GBM_6010: empties a deleted mailbox's mail store. */
+  deleteCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', 'mailbox', '*', 'all']),
+  /** EX_GBM_4030: removes auto-reply mailbox messages before they are one month old (daily run). */
+  purgeAutoreplyCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', 'mailbox', '*', 'savedbefore', '28d']),
+  commandTimeoutMs: positiveInt.default(120_000),
+});
+
+export type LifecycleConfig = z.output<typeof lifecycleSection>;

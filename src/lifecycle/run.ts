@@ -1,0 +1,227 @@
+// `lifecycle run`: the daily job of Référentiel #1 §5.1.3, §5.6 and §5.7.
+//   - EX_GBM_4440: notice 15 days before, then depublication (operator liste rouge) of
+//     PER/ORG BALs created more than a year ago with no login for more than 60 days;
+//   - EX_GBM_6010: notice two months before, then deletion of BALs with no
+//     authentication for a year (the configured command empties the mail store; the
+//     registry entry and the traces stay, EX_GDT_5070);
+//   - EX_GBM_4030: purge of the auto-reply BALs' messages older than a month.
+// Idempotent: every notice is remembered in the store for the inactivity period it was
+// about, every purge for the day; a second run the same day does nothing new. One run at
+// a time (a store lock); `--dry-run` computes and prints without changing anything.
+import { MssError, asMssError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { StateStore } from '../store/store.js';
+import type { TraceLog } from '../traces/trace-log.js';
+import type { TraceActor } from '../traces/record.js';
+import { loadRegistry, type LoadOptions } from '../registry/load.js';
+import { deleteMailbox } from '../registry/operations.js';
+import type { Bal } from '../registry/registry.js';
+import { RuntimeFields, type BalRuntime } from '../registry/runtime.js';
+import { fillArgs, runCommand } from '../util/run-command.js';
+import type { LifecycleConfig } from './config.js';
+import type { NoticeSender } from './notices.js';
+import { noticeKey, plan, type NoticeKind, type NoticeRecord, type PlannedAction } from './plan.js';
+
+export interface LifecycleDeps {
+  file: string;
+  load: LoadOptions;
+  store: StateStore;
+  traces: TraceLog;
+  notices: NoticeSender;
+  config: LifecycleConfig;
+  /** Who runs the job (the systemd timer: system:lifecycle; by hand: the admin). */
+  actor: TraceActor;
+  log?: Logger;
+}
+
+export interface LifecycleOptions {
+  now: Date;
+  dryRun?: boolean;
+}
+
+export interface ActionReport {
+  action: 'notice' | 'depublish' | 'delete' | 'purge' | 'blocked';
+  bal: string;
+  notice?: NoticeKind;
+  /** For notices: where it went and when the action is planned. */
+  to?: string;
+  scheduledFor?: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface LifecycleReport {
+  now: string;
+  dryRun: boolean;
+  actions: ActionReport[];
+  /** Everything due was done (notices that cannot be sent count as not done). */
+  ok: boolean;
+}
+
+const LOCK_KEY = 'lock:lifecycle';
+const LOCK_TTL_MS = 6 * 3_600_000;
+
+export async function runLifecycle(deps: LifecycleDeps, opts: LifecycleOptions): Promise<LifecycleReport> {
+  const log = deps.log ?? silentLogger;
+  const token = `${process.pid}-${Date.now()}`;
+  if (!opts.dryRun && !(await deps.store.set(LOCK_KEY, token, { ifAbsent: true, ttlMs: LOCK_TTL_MS }))) {
+    throw new MssError('TEMPORARY_LIFECYCLE_RUNNING', 'another lifecycle run is in progress (store key lock:lifecycle); try again later');
+  }
+  try {
+    return await runLocked(deps, opts, log);
+  } finally {
+    if (!opts.dryRun && (await deps.store.get(LOCK_KEY)) === token) await deps.store.del(LOCK_KEY);
+  }
+}
+
+async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logger): Promise<LifecycleReport> {
+  const now = opts.now.getTime();
+  const registry = loadRegistry(deps.file, deps.load);
+  const runtime = new RuntimeFields(deps.store);
+  const bals = registry.all().filter((b) => b.status !== 'deleted');
+  const states = await runtime.getMany(bals.map((b) => b.address));
+  const rt = new Map<string, BalRuntime>(bals.map((b, i) => [b.address, states[i] ?? {}]));
+  const notices = new Map<string, NoticeRecord>();
+  const purgedOn = new Map<string, string>();
+  for (const b of bals) {
+    for (const kind of ['depublish', 'delete'] as const) {
+      const v = await deps.store.get(noticeKey(kind, b.address));
+      if (v) notices.set(noticeKey(kind, b.address), JSON.parse(v) as NoticeRecord);
+    }
+    if (b.autoreply) {
+      const d = await deps.store.get(`lifecycle:purge:${b.address}`);
+      if (d) purgedOn.set(b.address, d);
+    }
+  }
+  const actions = plan({ bals, runtime: rt, notices, purgedOn, now, canNotify: (b) => deps.notices.blockedFor(b) });
+  const reports: ActionReport[] = [];
+  for (const a of actions) {
+    const r = opts.dryRun ? describe(a) : await execute(deps, a, opts.now, runtime, log);
+    reports.push(r);
+  }
+  const report: LifecycleReport = { now: opts.now.toISOString(), dryRun: opts.dryRun === true, actions: reports, ok: reports.every((r) => r.ok) };
+  if (!opts.dryRun) {
+    deps.traces.write({
+      action: 'lifecycle.run',
+      category: 'technical',
+      actor: deps.actor,
+      means: { service: 'lifecycle' },
+      request: { now: report.now },
+      response: { ok: report.ok, counts: counts(reports) },
+    });
+  }
+  return report;
+}
+
+function describe(a: PlannedAction): ActionReport {
+  switch (a.kind) {
+    case 'notice':
+      return { action: 'notice', notice: a.notice, bal: a.bal.address, to: a.bal.contact?.email ?? a.bal.contact?.phone, scheduledFor: new Date(a.scheduledFor).toISOString(), ok: true };
+    case 'blocked':
+      return { action: 'blocked', notice: a.notice, bal: a.bal.address, ok: false, detail: `cannot send the ${a.notice} notice: ${a.reason}; the ${a.notice === 'delete' ? 'deletion' : 'depublication'} waits until a notice is sent` };
+    default:
+      return { action: a.kind, bal: a.bal.address, ok: true };
+  }
+}
+
+async function execute(deps: LifecycleDeps, a: PlannedAction, now: Date, runtime: RuntimeFields, log: Logger): Promise<ActionReport> {
+  const base = describe(a);
+  try {
+    switch (a.kind) {
+      case 'notice':
+        return await sendNotice(deps, a, now);
+      case 'depublish':
+        // EX_GBM_4440: published with ListeRouge=O from now on, for inactivity.
+        await runtime.setDepublished(a.bal.address, now);
+        trace(deps, 'bal.depublish', a.bal, { reason: 'no login for more than 60 days (EX_GBM_4440)', lastActivity: iso(a.activity), noticeSentAt: iso(a.noticeSentAt), now: now.toISOString() }, { ok: true });
+        return base;
+      case 'delete':
+        return await deleteBal(deps, a.bal, a.activity, a.noticeSentAt, now, runtime);
+      case 'purge':
+        return await purge(deps, a.bal, now);
+      case 'blocked':
+        log.warn({ bal: a.bal.address, notice: a.notice }, base.detail ?? 'notice blocked');
+        trace(deps, `notice.${a.notice}`, a.bal, { now: now.toISOString() }, { ok: false, code: 'LIFECYCLE_NO_CHANNEL', message: base.detail ?? '' });
+        return base;
+    }
+  } catch (err) {
+    const e = asMssError(err);
+    log.error({ bal: a.bal.address, action: a.kind, code: e.code }, e.message);
+    return { ...base, ok: false, detail: `${e.code}: ${e.message}` };
+  }
+}
+
+async function sendNotice(deps: LifecycleDeps, a: Extract<PlannedAction, { kind: 'notice' }>, now: Date): Promise<ActionReport> {
+  const key = noticeKey(a.notice, a.bal.address);
+  const activity = iso(a.activity);
+  // Claim the notice first so that two runs never both send it; forget the claim if the
+  // sending fails, so that the next run tries again.
+  // The plan only asks for a notice when none was sent for this inactivity period: what
+  // may be there is a notice of an earlier period, or the claim of a run that crashed.
+  await deps.store.del(key);
+  const claim: NoticeRecord = { state: 'sending', activity, startedAt: now.toISOString() };
+  if (!(await deps.store.set(key, JSON.stringify(claim), { ifAbsent: true }))) {
+    return { action: 'notice', notice: a.notice, bal: a.bal.address, ok: true, detail: 'already being sent by another run' };
+  }
+  const scheduledFor = new Date(a.scheduledFor);
+  try {
+    const { to } = await deps.notices.send({ kind: a.notice, bal: a.bal, activity: new Date(a.activity), scheduledFor });
+    const sent: NoticeRecord = { state: 'sent', activity, sentAt: now.toISOString(), scheduledFor: scheduledFor.toISOString() };
+    await deps.store.set(key, JSON.stringify(sent));
+    trace(deps, `notice.${a.notice}`, a.bal, { to, lastActivity: activity, scheduledFor: scheduledFor.toISOString(), now: now.toISOString() }, { ok: true });
+    return { action: 'notice', notice: a.notice, bal: a.bal.address, to, scheduledFor: scheduledFor.toISOString(), ok: true };
+  } catch (err) {
+    await deps.store.del(key);
+    const e = asMssError(err);
+    trace(deps, `notice.${a.notice}`, a.bal, { lastActivity: activity, now: now.toISOString() }, { ok: false, code: e.code, message: e.message });
+    throw e;
+  }
+}
+
+async function deleteBal(deps: LifecycleDeps, bal: Bal, activity: number, noticeSentAt: number, now: Date, runtime: RuntimeFields): Promise<ActionReport> {
+  // EX_GBM_6010: empty the mail store first; only then mark the BAL deleted, so that a
+  // failed command is retried by the next run.
+  const r = await runCommand(fillArgs(deps.config.deleteCommand, vars(bal)), { timeoutMs: deps.config.commandTimeoutMs });
+  if (r.code !== 0) {
+    const detail = `delete command failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
+    trace(deps, 'bal.purge-store', bal, { command: deps.config.deleteCommand[0], now: now.toISOString() }, { ok: false, code: 'LIFECYCLE_COMMAND_FAILED', message: detail });
+    return { action: 'delete', bal: bal.address, ok: false, detail };
+  }
+  deleteMailbox(
+    { file: deps.file, load: deps.load, traces: deps.traces, actor: deps.actor, means: { service: 'lifecycle' }, now: () => now },
+    bal.address,
+    `no authentication since ${iso(activity)} (one year); notice sent ${iso(noticeSentAt)}`,
+  );
+  await runtime.setDepublished(bal.address, undefined);
+  return { action: 'delete', bal: bal.address, ok: true };
+}
+
+async function purge(deps: LifecycleDeps, bal: Bal, now: Date): Promise<ActionReport> {
+  const r = await runCommand(fillArgs(deps.config.purgeAutoreplyCommand, vars(bal)), { timeoutMs: deps.config.commandTimeoutMs });
+  const ok = r.code === 0;
+  const detail = ok ? undefined : `purge command failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
+  trace(deps, 'bal.purge-autoreply', bal, { reason: 'messages older than one month (EX_GBM_4030)', now: now.toISOString() }, ok ? { ok } : { ok, code: 'LIFECYCLE_COMMAND_FAILED', message: detail ?? '' });
+  if (ok) await deps.store.set(`lifecycle:purge:${bal.address}`, now.toISOString().slice(0, 10), { ttlMs: 3 * 86_400_000 });
+  return { action: 'purge', bal: bal.address, ok, ...(detail ? { detail } : {}) };
+}
+
+function trace(deps: LifecycleDeps, action: string, bal: Bal, request: Record<string, unknown>, response: { ok: boolean; code?: string; message?: string }): void {
+  deps.traces.write({ action, actor: deps.actor, bal: bal.address, means: { service: 'lifecycle' }, request, response });
+}
+
+function vars(bal: Bal): Record<string, string> {
+  return { address: bal.address, local: bal.localPart, domain: bal.domain };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function counts(reports: readonly ActionReport[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const r of reports) {
+    const k = `${r.action}${r.notice ? `:${r.notice}` : ''}${r.ok ? '' : ':failed'}`;
+    c[k] = (c[k] ?? 0) + 1;
+  }
+  return c;
+}

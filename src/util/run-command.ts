@@ -1,0 +1,46 @@
+// Run a configured command (argv, no shell) with placeholders filled in, a deadline, and
+// optional text on stdin. Used by the lifecycle job (doveadm, a notice command).
+import { spawn } from 'node:child_process';
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Replace {name} in each argument; an unknown placeholder is left as written. */
+export function fillArgs(argv: readonly string[], values: Readonly<Record<string, string>>): string[] {
+  return argv.map((a) => a.replace(/\{([a-z]+)\}/g, (m, k: string) => values[k] ?? m));
+}
+
+export function runCommand(argv: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = argv;
+    if (!cmd) {
+      resolve({ code: null, signal: null, stdout: '', stderr: 'empty command', timedOut: false });
+      return;
+    }
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-8192)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, signal: null, stdout, stderr: `${stderr}${err.message}`, timedOut });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}

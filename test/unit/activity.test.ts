@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Activity } from '../../src/registry/activity.js';
+import { loadRegistryText } from '../../src/registry/load.js';
+import { RuntimeFields } from '../../src/registry/runtime.js';
+import { EmbeddedStore } from '../../src/store/embedded.js';
+import { TraceLog } from '../../src/traces/trace-log.js';
+import { DOMAIN, LOAD, org, per, registryYaml } from '../helpers/registry.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+function setup() {
+  const dir = tmpDir();
+  const reg = loadRegistryText('/r.yaml', registryYaml([per('jean.dupont', 'Jean', 'Dupont', '810000000101'), per('marie.curie', 'Marie', 'Curie', '810000000102', { listeRouge: true }), org('dpi', { type: 'APP' })]), LOAD).registry;
+  const store = new EmbeddedStore(path.join(dir, 'store'));
+  const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
+  const runtime = new RuntimeFields(store);
+  const activity = new Activity({ registry: () => reg, runtime, traces });
+  const lines = () =>
+    fs
+      .readdirSync(path.join(dir, 'traces', 'functional'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((r) => r.kind === undefined);
+  return { store, traces, runtime, activity, lines };
+}
+
+test('EX_GDT_5060: a login records the last login and a trace with authentication type, author, delegate-of, means and address', async () => {
+  const { store, traces, runtime, activity, lines } = setup();
+  await activity.recordLogin(`Jean.Dupont@${DOMAIN}`, new Date('2025-03-01T10:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000555', delegateOf: '810000000101', service: 'imap', client: 'Thunderbird 128', address: '10.1.2.3' });
+  await activity.recordLogin(`jean.dupont@${DOMAIN}`, new Date('2025-02-01T10:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'imap' });
+  const rt = await runtime.get(`jean.dupont@${DOMAIN}`);
+  assert.equal(rt.lastLogin?.toISOString(), '2025-03-01T10:00:00.000Z', 'an older login does not move the date back');
+  assert.equal(rt.lastLoginBy, '810000000555');
+  const [t] = lines();
+  assert.equal(t?.action, 'login');
+  assert.deepEqual(t?.actor, { id: '810000000555', kind: 'user', onBehalfOf: '810000000101' });
+  assert.deepEqual(t?.means, { service: 'imap', authType: 'PSC/XOAUTH2', client: 'Thunderbird 128' });
+  assert.equal(t?.address, '10.1.2.3');
+  assert.match(t?.at ?? '', /Z$/);
+  traces.close();
+  await store.close();
+});
+
+test('EX_GBM_4440: a login re-publishes a BAL depublished for inactivity, but not one the user put in liste rouge', async () => {
+  const { store, traces, runtime, activity, lines } = setup();
+  await runtime.setDepublished(`jean.dupont@${DOMAIN}`, new Date('2025-05-01T03:00:00Z'));
+  await runtime.setDepublished(`marie.curie@${DOMAIN}`, new Date('2025-05-01T03:00:00Z'));
+  assert.deepEqual(await activity.recordLogin(`jean.dupont@${DOMAIN}`, new Date('2025-05-02T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'submission' }), { republished: true });
+  assert.equal((await runtime.get(`jean.dupont@${DOMAIN}`)).depublishedAt, undefined);
+  assert.deepEqual(await activity.recordLogin(`marie.curie@${DOMAIN}`, new Date('2025-05-02T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000102', service: 'imap' }), { republished: false });
+  const t = lines().filter((l) => l.action === 'bal.republish');
+  assert.deepEqual(t.map((l) => [l.bal, l.response.listeRouge]), [[`jean.dupont@${DOMAIN}`, 'removed'], [`marie.curie@${DOMAIN}`, 'kept: chosen by the user']]);
+  traces.close();
+  await store.close();
+});
+
+test('RE_SSU_5800: exchanges of an APP BAL are recorded as its last exchange', async () => {
+  const { store, traces, runtime, activity } = setup();
+  await activity.recordExchange(`dpi@${DOMAIN}`, new Date('2025-04-01T12:00:00Z'));
+  await activity.recordExchange(`dpi@${DOMAIN}`, new Date('2025-03-01T12:00:00Z'));
+  assert.equal((await runtime.get(`dpi@${DOMAIN}`)).lastExchange?.toISOString(), '2025-04-01T12:00:00.000Z');
+  const many = await runtime.getMany([`dpi@${DOMAIN}`, `jean.dupont@${DOMAIN}`]);
+  assert.equal(many[0]?.lastExchange?.toISOString(), '2025-04-01T12:00:00.000Z');
+  assert.deepEqual(many[1], {});
+  traces.close();
+  await store.close();
+});
