@@ -4,8 +4,11 @@ import { registerConfigCommands } from './config-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerSandboxCommands } from './sandbox-commands.js';
 import { registerWhitelistCommands } from './whitelist-commands.js';
+import { registerBalCommands } from './bal-commands.js';
+import { registerLifecycleCommands } from './lifecycle-commands.js';
+import { registerTracesCommands } from './traces-commands.js';
 
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands];

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { logSection, operatorSection, stateSection, trustSection } from './core-sections.js';
 import { whitelistSection } from '../whitelist/config.js';
 import { milterSection } from '../milter/config.js';
+import { registrySection } from '../registry/config.js';
+import { lifecycleSection } from '../lifecycle/config.js';
+import { tracesSection } from '../traces/config.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -13,6 +16,9 @@ export const configSchema = z.strictObject({
   log: logSection.prefault({}),
   whitelist: whitelistSection.prefault({}),
   milter: milterSection.prefault({}),
+  registry: registrySection.prefault({}),
+  lifecycle: lifecycleSection.prefault({}),
+  traces: tracesSection.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,58 @@
+// `mss-sidecar lifecycle run`: the daily job (systemd/mss-sidecar-lifecycle.timer).
+import type { Command } from 'commander';
+import { MssError } from '../errors.js';
+import { openStore } from '../store/open.js';
+import { createNoticeSender } from '../lifecycle/notices.js';
+import { runLifecycle, type LifecycleReport } from '../lifecycle/run.js';
+import { loadOptionsFrom, openTraceLog } from '../registry/open.js';
+import type { CliContext } from './context.js';
+import { resolveActor } from './actor.js';
+import { EXIT, action } from './run-action.js';
+
+export function registerLifecycleCommands(program: Command, ctx: () => CliContext): void {
+  const lifecycle = program.command('lifecycle').description('mailbox lifecycle: inactivity notices, depublication, deletion, auto-reply purge');
+  lifecycle
+    .command('run')
+    .description('do what is due today (idempotent: a second run the same day does nothing new)')
+    .option('--dry-run', 'print what would be done, change nothing, send nothing')
+    .option('--now <iso>', 'the date to act as of (tests, catching up); default: now')
+    .option('--actor <name>', 'who runs it (the timer passes system:lifecycle; default: the Unix user)')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action(async (opts: { dryRun?: boolean; now?: string; actor?: string; json?: boolean }) => {
+        const c = ctx();
+        const cfg = c.config();
+        const now = opts.now ? new Date(opts.now) : new Date();
+        if (Number.isNaN(now.getTime())) throw new MssError('USAGE_NOW', `--now ${opts.now}: expected an ISO 8601 date such as 2025-06-01T03:00:00Z`);
+        const store = openStore(cfg.state);
+        const traces = openTraceLog(cfg);
+        const notices = createNoticeSender(cfg.lifecycle.notices, { timeZone: cfg.operator.timeZone, signature: cfg.lifecycle.notices.signature ?? cfg.operator.name, commandTimeoutMs: cfg.lifecycle.commandTimeoutMs });
+        try {
+          const report = await runLifecycle(
+            { file: cfg.registry.file, load: loadOptionsFrom(cfg), store, traces, notices, config: cfg.lifecycle, actor: resolveActor(opts.actor), log: c.log },
+            { now, ...(opts.dryRun ? { dryRun: true } : {}) },
+          );
+          print(report, opts.json);
+          return report.ok ? EXIT.OK : EXIT.FAILED;
+        } finally {
+          notices.close();
+          traces.close();
+          await store.close();
+        }
+      }),
+    );
+}
+
+function print(r: LifecycleReport, json?: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`lifecycle ${r.dryRun ? 'dry run' : 'run'} as of ${r.now}\n`);
+  for (const a of r.actions) {
+    const what = a.action === 'notice' ? `notice (${a.notice === 'delete' ? 'deletion' : "dépublication pour cause d'inactivité"})` : a.action === 'blocked' ? `BLOCKED ${a.notice} notice` : a.action;
+    const tail = [a.to ? `to ${a.to}` : '', a.scheduledFor ? `planned from ${a.scheduledFor.slice(0, 10)}` : '', a.detail ?? ''].filter(Boolean).join('; ');
+    process.stdout.write(`  ${a.ok || a.action === 'blocked' ? '' : 'FAILED '}${what}\t${a.bal}${tail ? `\t${tail}` : ''}\n`);
+  }
+  if (r.actions.length === 0) process.stdout.write('  nothing to do\n');
+}

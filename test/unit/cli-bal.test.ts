@@ -1,0 +1,134 @@
+// The registry commands as an administrator uses them, on a copy of the shipped sample.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const D = 'ch-exemple.mssante.fr';
+
+function sample(): { config: string; registry: string; dir: string; cli: (...args: string[]) => ReturnType<typeof runCli> } {
+  const dir = tmpDir('mss-cli-');
+  for (const f of ['config.yaml', 'registry.yaml']) fs.copyFileSync(path.join(REPO_ROOT, 'examples', f), path.join(dir, f));
+  const config = path.join(dir, 'config.yaml');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('../.sandbox/example-state', 'state').concat('  deleteCommand: ["/bin/true"]\n').replace('lifecycle:\n', 'lifecycle:\n'));
+  return { config, registry: path.join(dir, 'registry.yaml'), dir, cli: (...args: string[]) => runCli(['--config', config, ...args]) };
+}
+
+function traceLines(dir: string): Array<Record<string, any>> {
+  const root = path.join(dir, 'state', 'traces', 'functional');
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').trim().split('\n'))
+    .map((l) => JSON.parse(l) as Record<string, any>)
+    .filter((r) => r.kind === undefined);
+}
+
+test('the shipped sample registry is valid and the CLI lists, shows and checks it', () => {
+  const direct = runCli(['--config', path.join(REPO_ROOT, 'examples', 'config.yaml'), 'bal', 'check']);
+  assert.equal(direct.status, 0, direct.stderr);
+  assert.match(direct.stdout, /registry .*examples\/registry\.yaml is valid: 8 mailboxes/);
+  const s = sample();
+  const list = s.cli('bal', 'list');
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^jean\\.dupont@${D}\\tPER\\tactive\\t-$`, 'm'));
+  const show = s.cli('bal', 'show', `secretariat.cardiologie@${D}`);
+  assert.equal(show.status, 0, show.stderr);
+  assert.match(show.stdout, /responsible: 810000000103 Dr Claire Petit/);
+  assert.match(show.stdout, /delegate: 810000000102 Sophie Martin \(for 810000000103\)/);
+  assert.match(show.stdout, /last login: never/);
+});
+
+test('RE_GBM_4430: the suspended mailboxes of a structure are listed with their reasons', () => {
+  const s = sample();
+  const r = s.cli('bal', 'list', '--suspended', '--structure', '1130000001', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const list = JSON.parse(r.stdout) as Array<{ address: string; suspension: { reason: string } }>;
+  assert.deepEqual(list.map((b) => [b.address, b.suspension.reason]), [[`laboratoire.resultats@${D}`, 'Envois en masse non sollicités : analyse en cours']]);
+});
+
+test('EX_SSI_5150: every change is traced with the acting administrator (--actor, else the Unix user) and the requesting user', () => {
+  const s = sample();
+  let r = s.cli('bal', 'delegate', `jean.dupont@${D}`, '--delegate', '810000000999', '--by', '810000000101', '--name', 'Dr Remplaçant', '--actor', 'alice');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /810000000999 is now a delegate of jean\.dupont@/);
+  r = s.cli('bal', 'suspend', `mdurand@${D}`, '--reason', 'compte compromis');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /notify the structure manager/);
+  r = s.cli('bal', 'reactivate', `mdurand@${D}`);
+  assert.equal(r.status, 0, r.stderr);
+  r = s.cli('bal', 'set-liste-rouge', `jean.dupont@${D}`, 'on', '--by', '810000000101');
+  assert.equal(r.status, 0, r.stderr);
+  r = s.cli('bal', 'revoke', `jean.dupont@${D}`, '--delegate', '810000000999', '--by', '810000000101');
+  assert.equal(r.status, 0, r.stderr);
+  r = s.cli('bal', 'add', '--address', `claire.petit@${D}`, '--type', 'PER', '--id-nat', '810000000103', '--last-name', 'Petit', '--first-name', 'Claire', '--structure', 'FINESS:130000001', '--contact-email', 'claire@example.org');
+  assert.equal(r.status, 0, r.stderr);
+  r = s.cli('bal', 'delete', `claire.petit@${D}`, '--reason', 'départ');
+  assert.equal(r.status, 0, r.stderr);
+  const t = traceLines(s.dir);
+  assert.deepEqual(t.map((x) => x.action), ['bal.delegate', 'bal.suspend', 'bal.reactivate', 'bal.liste-rouge', 'bal.revoke', 'bal.add', 'bal.delete']);
+  assert.equal(t[0]?.actor.id, 'admin:alice');
+  assert.match(t[0]?.actor.source, /^--actor, unix user /);
+  assert.match(t[1]?.actor.id, /^admin:/);
+  assert.equal(t[1]?.actor.kind, 'admin');
+  assert.equal(t[0]?.request.requestedBy, '810000000101');
+  assert.ok(t.every((x) => x.response.ok === true && x.means.service === 'cli'));
+  const verify = s.cli('traces', 'verify');
+  assert.equal(verify.status, 0, verify.stdout);
+  assert.match(verify.stdout, /traces intact: \d+ files, \d+ lines/);
+  const show = JSON.parse(s.cli('bal', 'show', `claire.petit@${D}`, '--json').stdout);
+  assert.equal(show.status, 'deleted');
+});
+
+test('bad input through the CLI: unknown BAL, delegate delegating, malformed registry — exit 1, the reason with line/key/requirement, nothing changed', () => {
+  const s = sample();
+  const before = fs.readFileSync(s.registry, 'utf8');
+  let r = s.cli('bal', 'suspend', `personne@${D}`, '--reason', 'x');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /error REGISTRY_UNKNOWN_BAL: no mailbox personne@ch-exemple\.mssante\.fr/);
+  r = s.cli('bal', 'delegate', `jean.dupont@${D}`, '--delegate', '810000000777', '--by', '810000000102');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /error REGISTRY_FORBIDDEN: 810000000102 is a delegate/);
+  r = s.cli('bal', 'add', '--address', `Jean.Dupont@${D}`, '--type', 'PER');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /REGISTRY_DUPLICATE_ADDRESS/);
+  r = s.cli('bal', 'set-description', `secretariat.cardiologie@${D}`, 'x'.repeat(200));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /registry\.yaml:\d+: mailboxes\[4\]\.description \(secretariat\.cardiologie@ch-exemple\.mssante\.fr\): Annuaire Description \[REGISTRY_FIELD_LENGTH\]/);
+  r = s.cli('bal', 'set-liste-rouge', `jean.dupont@${D}`, 'maybe');
+  assert.equal(r.status, 2);
+  assert.equal(fs.readFileSync(s.registry, 'utf8'), before);
+  fs.writeFileSync(s.registry, before.replace('    type: PER\n    created: 2025-02-03', '    type: PER\n    created: 2025-02-03\n    created: 2025-02-04'));
+  r = s.cli('bal', 'list');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /error REGISTRY_YAML_INVALID: registry file is not valid YAML \(nothing was changed\):\n {2}.*registry\.yaml:\d+: Map keys must be unique/);
+  const failures = traceLines(s.dir).filter((x) => x.response.ok === false).map((x) => x.response.code);
+  assert.deepEqual(failures, ['REGISTRY_UNKNOWN_BAL', 'REGISTRY_FORBIDDEN', 'REGISTRY_DUPLICATE_ADDRESS', 'REGISTRY_INVALID'], 'refusals are traced too (EX_GDT_5040)');
+});
+
+test('EX_GDT_5070: traces prune applies the configured retention', () => {
+  const s = sample();
+  s.cli('bal', 'suspend', `mdurand@${D}`, '--reason', 'x');
+  let r = s.cli('traces', 'prune', '--dry-run', '--now', '2040-01-01T00:00:00Z', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const dry = JSON.parse(r.stdout);
+  assert.equal(dry.traces[0].removedDays.length, 1, 'functional traces older than 10 years');
+  r = s.cli('traces', 'prune', '--now', '2030-01-01T00:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /functional: 0 day\(s\) before 2020-01-0\d removed/);
+  r = s.cli('traces', 'prune', '--now', '2040-01-01T00:00:00Z');
+  assert.match(r.stdout, /functional: 1 day\(s\) before 2030-01-0\d removed/);
+  assert.equal(s.cli('traces', 'verify').status, 0);
+});
+
+test('EX_GBM_4440 EX_GBM_6010: the shipped systemd timer runs the lifecycle job daily as system:lifecycle, and traces prune daily', () => {
+  const unit = (n: string) => fs.readFileSync(path.join(REPO_ROOT, 'systemd', n), 'utf8');
+  assert.match(unit('mss-sidecar-lifecycle.service'), /^ExecStart=\/usr\/bin\/mss-sidecar lifecycle run --actor system:lifecycle$/m);
+  assert.match(unit('mss-sidecar-lifecycle.timer'), /^OnCalendar=\*-\*-\* 03:15:00$/m);
+  assert.match(unit('mss-sidecar-lifecycle.timer'), /^Persistent=true$/m);
+  assert.match(unit('mss-sidecar-traces-prune.service'), /^ExecStart=\/usr\/bin\/mss-sidecar traces prune$/m);
+  assert.match(unit('mss-sidecar-traces-prune.timer'), /^OnCalendar=\*-\*-\* 04:45:00$/m);
+});
