@@ -16,7 +16,7 @@ import { withFileLockSync } from '../util/file-lock.js';
 import { contentHash, writeCompiled } from './cache.js';
 import { invalid, loadRegistryText, readRegistryFile, withLine, type LoadOptions } from './load.js';
 import { Registry } from './registry.js';
-import { validateEntries, type RegistryProblem } from './rules.js';
+import { CROSS_ENTRY_RULES, validateEntries, type RegistryProblem } from './rules.js';
 import type { BalEntry } from './schema.js';
 import { lineOf, parseRegistryText, type Layout } from './source.js';
 
@@ -53,7 +53,12 @@ export function editRegistryFile(file: string, opts: LoadOptions, plan: (current
     const p = plan(current.registry);
     const next = (current.layout && splice(text, current.layout, current.entries, p)) || fullEdit(text, file, p);
     const ctx = { domains: opts.domains, finessRegistered: opts.finessRegistered };
-    const v = validateEntries(next.raw, ctx);
+    // Entries the splice did not touch come from the validated cache: only the changed
+    // one is checked alone, and everything is checked across entries.
+    const trusted = (i: number): boolean => next.changed !== undefined && i !== next.changed && i < current.entries.length;
+    const v = validateEntries(next.raw, ctx, trusted);
+    // Single-entry warnings of the entries not re-checked carry over from the cache.
+    for (const w of current.registry.warnings) if (w.index >= 0 && trusted(w.index) && !CROSS_ENTRY_RULES.has(w.rule)) v.problems.push(w);
     const errors = v.problems.filter((x) => x.severity === 'error');
     if (errors.length > 0) {
       const located = errors.map((x) => withLine(x, locate(next.text, next.layout, file, x)));
@@ -78,6 +83,8 @@ interface NextText {
   text: string;
   raw: unknown[];
   layout: Layout | undefined;
+  /** Index of the only entry changed (splice); undefined: anything may have changed. */
+  changed?: number;
 }
 
 function splice(text: string, layout: Layout, entries: readonly BalEntry[], plan: EditPlan): NextText | undefined {
@@ -90,6 +97,7 @@ function splice(text: string, layout: Layout, entries: readonly BalEntry[], plan
     const out = [...lines.slice(0, layout.end), ...added, ...lines.slice(layout.end)];
     return {
       text: out.join('\n'),
+      changed: entries.length,
       raw: [...entries, parsed.value],
       layout: { starts: [...layout.starts, layout.end], end: layout.end + added.length, indent: layout.indent },
     };
@@ -111,6 +119,7 @@ function splice(text: string, layout: Layout, entries: readonly BalEntry[], plan
   raw[plan.index] = check.value;
   return {
     text: [...lines.slice(0, from), ...edited, ...lines.slice(to)].join('\n'),
+    changed: plan.index,
     raw,
     layout: { starts: layout.starts.map((s, k) => (k > plan.index ? s + delta : s)), end: layout.end + delta, indent: layout.indent },
   };

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MssError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { contentHash, readCompiled } from './cache.js';
-import { readRegistryFile, type LoadOptions } from './load.js';
+import { contentHash } from './cache.js';
+import { fromCache, readRegistryBytes, type LoadOptions } from './load.js';
 import { Registry } from './registry.js';
 import type { RegistryProblem } from './rules.js';
 import type { BalEntry } from './schema.js';
@@ -79,14 +79,14 @@ export class RegistryHolder {
 
   private async doReload(): Promise<boolean> {
     const log = this.opts.log ?? silentLogger;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readRegistryFile(this.opts.file);
+      bytes = readRegistryBytes(this.opts.file);
     } catch (err) {
       log.error({ err }, 'registry file unreadable; keeping the registry in use');
       return false;
     }
-    if (contentHash(text) === this.registry.hash) return false;
+    if (contentHash(bytes) === this.registry.hash) return false;
     try {
       const next = await compile(this.opts);
       if (next.hash === this.registry.hash) return false;
@@ -126,13 +126,9 @@ export class RegistryHolder {
 
 /** Compiled cache when possible (fast, in this thread), else a worker thread. */
 async function compile(opts: HolderOptions): Promise<Registry> {
-  const text = readRegistryFile(opts.file);
-  const hash = contentHash(text);
   const ctx = { domains: opts.load.domains, finessRegistered: opts.load.finessRegistered };
-  if (opts.load.stateDir) {
-    const c = readCompiled(opts.load.stateDir, hash, ctx);
-    if (c) return new Registry(c.entries, { file: opts.file, hash, domains: ctx.domains, warnings: c.warnings });
-  }
+  const cached = fromCache(opts.file, contentHash(readRegistryBytes(opts.file)), opts.load);
+  if (cached) return cached;
   const result = await new Promise<{ ok: true; hash: string; entries: BalEntry[]; warnings: RegistryProblem[] } | { ok: false; error: { code: string; message: string; details: Record<string, unknown> } }>((resolve, reject) => {
     const worker = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: { file: opts.file, load: opts.load } });
     worker.once('message', resolve);

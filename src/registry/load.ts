@@ -23,12 +23,27 @@ export interface LoadedText {
 }
 
 export function loadRegistry(file: string, opts: LoadOptions): Registry {
-  return loadRegistryText(file, readRegistryFile(file), opts).registry;
+  const bytes = readRegistryBytes(file);
+  // A cache hit needs only the content's hash, not the decoded text.
+  const cached = opts.stateDir ? fromCache(file, contentHash(bytes), opts) : undefined;
+  return cached ?? loadRegistryText(file, bytes.toString('utf8'), opts).registry;
+}
+
+/** The registry for this content hash from the compiled cache, if it is there. */
+export function fromCache(file: string, hash: string, opts: LoadOptions): Registry | undefined {
+  if (!opts.stateDir) return undefined;
+  const ctx: ValidationContext = { domains: opts.domains, finessRegistered: opts.finessRegistered };
+  const c = readCompiled(opts.stateDir, hash, ctx);
+  return c ? new Registry(c.entries, { file, hash, domains: ctx.domains, warnings: c.warnings }) : undefined;
 }
 
 export function readRegistryFile(file: string): string {
+  return readRegistryBytes(file).toString('utf8');
+}
+
+export function readRegistryBytes(file: string): Buffer {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new MssError(code === 'ENOENT' ? 'REGISTRY_NOT_FOUND' : 'REGISTRY_UNREADABLE', code === 'ENOENT' ? `registry file ${file} does not exist (registry.file in the configuration; see examples/registry.yaml)` : `cannot read registry file ${file}: ${(err as Error).message}`, { file });

@@ -24,20 +24,34 @@ export function nameTokens(s: string): string[] {
     .filter((t) => t.length >= 3);
 }
 
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * Does `local` read prenom.nom for these names? Hyphens inside a compound name are
  * optional ("jean-pierre" or "jeanpierre"). Returns the suffix after prenom.nom
  * ('' when none), or undefined when the local part does not start with prenom.nom.
+ * Takes names already normalised (normaliseName): it runs for every PER on each load.
  */
-export function prenomNomSuffix(local: string, firstName: string, lastName: string): string | undefined {
-  const f = normaliseName(firstName);
-  const l = normaliseName(lastName);
-  if (!f || !l) return undefined;
-  const part = (s: string): string => s.split('-').map(esc).join('-?');
-  const m = new RegExp(`^${part(f)}\\.${part(l)}(.*)$`).exec(local.toLowerCase());
-  return m ? (m[1] ?? '') : undefined;
+export function prenomNomSuffix(local: string, first: string, last: string): string | undefined {
+  if (!first || !last) return undefined;
+  const lower = local.toLowerCase();
+  const j = matchName(lower, 0, first);
+  if (j === undefined || lower[j] !== '.') return undefined;
+  const k = matchName(lower, j + 1, last);
+  return k === undefined ? undefined : lower.slice(k);
+}
+
+/** Match `name` in `s` from `at`, a hyphen on either side being optional; the end index. */
+function matchName(s: string, at: number, name: string): number | undefined {
+  let i = 0;
+  let j = at;
+  while (i < name.length) {
+    if (name[i] === s[j]) {
+      i++;
+      j++;
+    } else if (name[i] === '-') i++;
+    else if (s[j] === '-' && j > at) j++;
+    else return undefined;
+  }
+  return j;
 }
 
 /** A homonym suffix: a separator then letters/digits, e.g. "2", "-2", ".cardio". */

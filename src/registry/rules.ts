@@ -46,6 +46,8 @@ export const MAX_TEST_BALS = 25;
 /** EX_GBM_3030: at most 20 co-holders, the Responsable opérationnel included. */
 export const MAX_CAB_COHOLDERS = 20;
 export const AUTOREPLY_LOCAL = 'reponse.automatique-test';
+/** Rules checked across entries (checkAcrossEntries); every other rule looks at one entry. */
+export const CROSS_ENTRY_RULES: ReadonlySet<string> = new Set(['EX_PBA_5030', 'EX_GBM_4000', 'EX_GBM_4020', 'EX_GBM_4311', 'EX_GBM_4310']);
 
 // Keys of functional addresses that would make one address stand for several mailboxes.
 const LIST_KEYS = ['members', 'aliases', 'alias', 'forward', 'forwardTo', 'redirect', 'recipients', 'list'];
@@ -54,13 +56,22 @@ const LOCAL_PART = /^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$/;
 const DOMAIN = /^(?=.{1,255}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const MSSANTE_DOMAINS = /(?:^|\.)mssante\.fr$|^interop-mssante\.apicrypt\.org$/;
 
-export function validateEntries(raw: readonly unknown[], ctx: ValidationContext): Validated {
+/**
+ * Validate every entry. `trusted(i)` says that raw[i] is an entry this function already
+ * accepted with the same context (from the compiled cache): its own checks are skipped,
+ * the checks across entries still run. An edit thus re-checks one entry, not 50,000.
+ */
+export function validateEntries(raw: readonly unknown[], ctx: ValidationContext, trusted: (i: number) => boolean = () => false): Validated {
   const problems: RegistryProblem[] = [];
   const entries: Array<BalEntry | undefined> = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) entries[i] = parseEntry(raw[i], i, problems);
   const domains = new Set(ctx.domains);
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
+  for (let i = 0; i < raw.length; i++) {
+    if (trusted(i)) {
+      entries[i] = raw[i] as BalEntry;
+      continue;
+    }
+    const e = parseEntry(raw[i], i, problems);
+    entries[i] = e;
     if (e) checkEntry(e, i, ctx, domains, problems);
   }
   checkAcrossEntries(entries, ctx, problems);
@@ -255,6 +266,8 @@ function checkAcrossEntries(entries: ReadonlyArray<BalEntry | undefined>, ctx: V
   const byAddress = new Map<string, number>();
   const lastNames = new Set<string>();
   const baseCount = new Map<string, number>();
+  // Normalised holder names, computed once: they serve several rules below.
+  const names: Array<{ first: string; last: string } | undefined> = new Array(entries.length);
   let tests = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
@@ -265,9 +278,10 @@ function checkAcrossEntries(entries: ReadonlyArray<BalEntry | undefined>, ctx: V
     else byAddress.set(e.address, i);
     if (e.test && e.status !== 'deleted') tests++;
     if (e.type === 'PER' && e.holder) {
-      const l = normaliseName(e.holder.lastName);
-      if (l.length >= 3) lastNames.add(l);
-      const key = `${normaliseName(e.holder.firstName)}.${l}@${domainOf(e.address)}`;
+      const n = { first: normaliseName(e.holder.firstName), last: normaliseName(e.holder.lastName) };
+      names[i] = n;
+      if (n.last.length >= 3) lastNames.add(n.last);
+      const key = `${n.first}.${n.last}@${domainOf(e.address)}`;
       baseCount.set(key, (baseCount.get(key) ?? 0) + 1);
     }
     for (const c of e.coHolders) {
@@ -290,11 +304,12 @@ function checkAcrossEntries(entries: ReadonlyArray<BalEntry | undefined>, ctx: V
     const e = entries[i];
     if (!e) continue;
     const local = localOf(e.address);
-    if (e.type === 'PER' && e.holder && !e.test && e.status !== 'deleted' && parseDate(e.created) >= PER_NAMING_FROM) {
+    const n = names[i];
+    if (n && !e.test && e.status !== 'deleted' && parseDate(e.created) >= PER_NAMING_FROM) {
       // EX_GBM_4311: PER BALs created after the v1.6 compliance date read prenom.nom; a
       // suffix is allowed only for a homonym on the same domain (declared or found).
-      const suffix = prenomNomSuffix(local, e.holder.firstName, e.holder.lastName);
-      const base = `${normaliseName(e.holder.firstName)}.${normaliseName(e.holder.lastName)}`;
+      const suffix = prenomNomSuffix(local, n.first, n.last);
+      const base = `${n.first}.${n.last}`;
       const homonymFound = (baseCount.get(`${base}@${domainOf(e.address)}`) ?? 0) > 1;
       if (suffix === undefined) {
         out.push(problem('REGISTRY_PER_NAMING', 'EX_GBM_4311', i, e.address, ['address'], `a personal BAL created on or after 2025-01-19 is named prenom.nom: expected ${base}@${domainOf(e.address)}`));
@@ -302,27 +317,29 @@ function checkAcrossEntries(entries: ReadonlyArray<BalEntry | undefined>, ctx: V
         out.push(problem('REGISTRY_PER_NAMING', 'EX_GBM_4311', i, e.address, ['address'], `"${suffix}" after ${base}: a suffix is allowed only for a homonym on the domain (homonym: true), as a separator and a number or word`));
       }
     }
-    if (e.test || e.type !== 'PER') {
-      const own = new Set<string>();
-      if (e.holder) for (const t of [...nameTokens(e.holder.lastName), ...nameTokens(e.holder.firstName)]) own.add(t);
-      for (const c of e.coHolders) for (const t of [...nameTokens(c.lastName), ...nameTokens(c.firstName)]) own.add(t);
-      const tokens = normaliseName(local.replace(/[._+]/g, '-')).split('-');
-      tokens.forEach((t, k) => {
-        if (t.length < 3) return;
-        const afterTitle = k > 0 && TITLE_TOKENS.has(tokens[k - 1] ?? '');
-        if (e.test && !TEST_WORDS.has(t) && (own.has(t) || lastNames.has(t))) {
-          // EX_GBM_4000: no personal data (name, first name) in a test BAL's name: an error
-          // for the names of its own users, a warning for a surname found elsewhere.
-          const mine = own.has(t);
-          out.push(problem('REGISTRY_TEST_NAMING', 'EX_GBM_4000', i, e.address, ['address'], `test BAL name contains "${t}", ${mine ? "the name of one of its users" : "a surname of a holder in the registry"}; test BAL names carry no personal data`, mine ? 'error' : 'warning'));
-        } else if (!e.test && e.type !== 'PER' && !afterTitle && (own.has(t) || lastNames.has(t))) {
-          // EX_GBM_4310: no nominative information in ORG/APP names (a structure's name such
-          // as cabinet-dr-martin is fine: a warning for a human to check).
-          out.push(problem('REGISTRY_PERSONAL_NAME', 'EX_GBM_4310', i, e.address, ['address'], `"${t}" in an ${e.type} BAL name looks like a person's name; name organisational and applicative BALs after the structure or service`, 'warning'));
-        }
-      });
-    }
+    if (e.test || e.type !== 'PER') checkPersonalNames(e, i, local, lastNames, out);
   }
+}
+
+function checkPersonalNames(e: BalEntry, i: number, local: string, lastNames: ReadonlySet<string>, out: RegistryProblem[]): void {
+  const own = new Set<string>();
+  if (e.holder) for (const t of [...nameTokens(e.holder.lastName), ...nameTokens(e.holder.firstName)]) own.add(t);
+  for (const c of e.coHolders) for (const t of [...nameTokens(c.lastName), ...nameTokens(c.firstName)]) own.add(t);
+  const tokens = normaliseName(local.replace(/[._+]/g, '-')).split('-');
+  tokens.forEach((t, k) => {
+    if (t.length < 3) return;
+    const afterTitle = k > 0 && TITLE_TOKENS.has(tokens[k - 1] ?? '');
+    if (e.test && !TEST_WORDS.has(t) && (own.has(t) || lastNames.has(t))) {
+      // EX_GBM_4000: no personal data (name, first name) in a test BAL's name: an error
+      // for the names of its own users, a warning for a surname found elsewhere.
+      const mine = own.has(t);
+      out.push(problem('REGISTRY_TEST_NAMING', 'EX_GBM_4000', i, e.address, ['address'], `test BAL name contains "${t}", ${mine ? 'the name of one of its users' : 'a surname of a holder in the registry'}; test BAL names carry no personal data`, mine ? 'error' : 'warning'));
+    } else if (!e.test && e.type !== 'PER' && !afterTitle && (own.has(t) || lastNames.has(t))) {
+      // EX_GBM_4310: no nominative information in ORG/APP names (a structure's name such
+      // as cabinet-dr-martin is fine: a warning for a human to check).
+      out.push(problem('REGISTRY_PERSONAL_NAME', 'EX_GBM_4310', i, e.address, ['address'], `"${t}" in an ${e.type} BAL name looks like a person's name; name organisational and applicative BALs after the structure or service`, 'warning'));
+    }
+  });
 }
 
 function localOf(address: string): string {

@@ -16,6 +16,15 @@ export const dateText = z
   .refine((s) => !Number.isNaN(parseDate(s)), 'a real calendar date');
 
 export function parseDate(s: string): number {
+  // Fast path for the usual YYYY-MM-DD (runs for every mailbox on every validation).
+  if (s.length === 10 && s[4] === '-' && s[7] === '-') {
+    const y = Number(s.slice(0, 4));
+    const m = Number(s.slice(5, 7));
+    const d = Number(s.slice(8, 10));
+    const t = Date.UTC(y, m - 1, d);
+    const back = new Date(t);
+    return back.getUTCFullYear() === y && back.getUTCMonth() === m - 1 && back.getUTCDate() === d ? t : NaN;
+  }
   const norm = s.length === 10 ? `${s}T00:00:00Z` : s.replace(' ', 'T');
   const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/.test(norm) ? norm : `${norm}Z`;
   return Date.parse(withZone);
