@@ -134,7 +134,7 @@ test('EX_GBM_3030: the 21st co-holder of a CAB is refused with the line of the c
   f.traces.close();
 });
 
-test('bad input: an unknown BAL, a duplicate address, an over-long field — clear errors, the file unchanged', () => {
+test('bad input: an unknown BAL, a duplicate address (EX_PBA_5030, RE_GBM_4330 even for a deleted BAL), an over-long field — clear errors, the file unchanged', () => {
   const f = fixture();
   const before = fs.readFileSync(f.file, 'utf8');
   assert.throws(() => ops.suspendMailbox(f.env, `nobody@${EX_DOMAIN}`, 'x'), (e: unknown) => isMssError(e, 'REGISTRY_UNKNOWN_BAL') && /no mailbox nobody@ch-exemple\.mssante\.fr in /.test(e.message));
