@@ -4,7 +4,7 @@
 // account runs the command; the Unix identity is recorded next to it, since the flag
 // itself is a claim, not an authentication.
 import os from 'node:os';
-import type { TraceActor } from '../traces/record.js';
+import type { TraceActor, TraceMeans } from '../traces/record.js';
 
 export function resolveActor(flag?: string): TraceActor {
   const unix = safeUser();
@@ -21,4 +21,10 @@ function safeUser(): string {
   } catch {
     return `uid:${process.getuid?.() ?? '?'}`;
   }
+}
+
+/** EX_GDT_5040: the technical means and network address of an administration command. */
+export function cliMeans(): { means: TraceMeans; address?: string } {
+  const from = process.env.SSH_CLIENT?.split(' ')[0];
+  return { means: { service: 'cli', os: `${os.type()} ${os.release()}` }, ...(from ? { address: from } : {}) };
 }

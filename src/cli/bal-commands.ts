@@ -16,7 +16,7 @@ import { loadOptionsFrom, loadRegistryFrom, openTraceLog } from '../registry/ope
 import * as ops from '../registry/operations.js';
 import { fillArgs, runCommand } from '../util/run-command.js';
 import type { CliContext } from './context.js';
-import { resolveActor } from './actor.js';
+import { cliMeans, resolveActor } from './actor.js';
 import { action } from './run-action.js';
 
 interface ActorOpt {
@@ -249,7 +249,7 @@ function withActor(cmd: Command): Command {
 
 function editEnv(ctx: () => CliContext, opts: ActorOpt): { cfg: Config; env: ops.EditEnv } {
   const cfg = ctx().config();
-  return { cfg, env: { file: cfg.registry.file, load: loadOptionsFrom(cfg), traces: openTraceLog(cfg), actor: resolveActor(opts.actor), means: { service: 'cli' } } };
+  return { cfg, env: { file: cfg.registry.file, load: loadOptionsFrom(cfg), traces: openTraceLog(cfg), actor: resolveActor(opts.actor), ...cliMeans() } };
 }
 
 function edit(ctx: () => CliContext, opts: ActorOpt, fn: (env: ops.EditEnv) => ops.ChangeResult, done: string): void {

@@ -44,7 +44,7 @@ export function noticeText(n: Notice, timeZone: string, signature: string): Noti
         '',
         `Votre boîte aux lettres de messagerie sécurisée de santé (MSSanté) ${addr} n'a fait l'objet d'aucune connexion depuis le ${day(n.activity)}.`,
         '',
-        `Sans connexion de votre part, elle sera dépubliée pour cause d'inactivité à partir du ${day(n.scheduledFor)} : elle n'apparaîtra plus dans l'Annuaire Santé, mais elle restera active, conservera ses messages et vous pourrez continuer à l'utiliser.`,
+        `Sans connexion de votre part, elle sera « dépublié pour cause d'inactivité » à partir du ${day(n.scheduledFor)} : elle n'apparaîtra plus dans l'Annuaire Santé, mais elle restera active, conservera ses messages et vous pourrez continuer à l'utiliser.`,
         '',
         `Pour vous y opposer, il suffit de vous connecter à cette boîte aux lettres avant le ${day(n.scheduledFor)}. Une connexion ultérieure la fera de nouveau apparaître dans l'Annuaire Santé.`,
         '',

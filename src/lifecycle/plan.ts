@@ -59,7 +59,7 @@ export function activityOf(bal: Bal, rt: BalRuntime): number {
 
 /** When the BAL becomes due for depublication (EX_GBM_4440), if it is concerned at all. */
 export function depublicationDue(bal: Bal, rt: BalRuntime): number | undefined {
-  // PER and ORG (CAB is an organisational BAL too); test BALs and suspended/deleted ones
+  // EX_GBM_4440: PER and ORG (CAB is an organisational BAL too); test BALs and suspended/deleted ones
   // are not published anyway; a user's own liste rouge or an earlier depublication leaves
   // nothing to do.
   if (bal.type === 'APP' || bal.test || bal.status !== 'active' || bal.listeRouge || rt.depublishedAt) return undefined;
@@ -68,7 +68,8 @@ export function depublicationDue(bal: Bal, rt: BalRuntime): number | undefined {
 
 /** When the BAL becomes due for deletion (EX_GBM_6010), if it is concerned at all. */
 export function deletionDue(bal: Bal, rt: BalRuntime): number | undefined {
-  // The auto-reply BALs must exist (EX_GBM_4020) and never log in; suspended BALs wait
+  // EX_GBM_6010: every BAL but the auto-reply ones, which must exist (EX_GBM_4020) and
+  // never log in; suspended BALs wait
   // for the outcome of their suspension.
   if (bal.autoreply || bal.status !== 'active') return undefined;
   return addYears(activityOf(bal, rt), DELETE_AFTER_YEARS);

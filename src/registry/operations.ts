@@ -20,6 +20,8 @@ export interface EditEnv {
   /** The administrator (or job) running the change (EX_SSI_5150). */
   actor: TraceActor;
   means?: TraceMeans;
+  /** Network address the administrator acts from (EX_GDT_5040), e.g. from SSH_CLIENT. */
+  address?: string;
   /** Clock for the dates written (suspension.at, grantedAt...). */
   now?: () => Date;
 }
@@ -214,11 +216,11 @@ function change(env: EditEnv, action: string, address: string, request: Record<s
   try {
     const r = editRegistryFile(env.file, env.load, plan);
     const bal = r.registry.get(address);
-    env.traces.write({ action, actor: env.actor, bal: address, means: env.means ?? { service: 'cli' }, request, response: { ok: true, changed: r.changed, warnings: r.warnings.map((w) => `${w.rule}: ${w.message}`) } });
+    env.traces.write({ action, actor: env.actor, bal: address, means: env.means ?? { service: 'cli' }, ...(env.address ? { address: env.address } : {}), request, response: { ok: true, changed: r.changed, warnings: r.warnings.map((w) => `${w.rule}: ${w.message}`) } });
     return { registry: r.registry, warnings: r.warnings, bal };
   } catch (err) {
     const e = asMssError(err);
-    env.traces.write({ action, actor: env.actor, bal: address, means: env.means ?? { service: 'cli' }, request, response: { ok: false, code: e.code, message: e.message.split('\n').slice(0, 6).join('\n') } });
+    env.traces.write({ action, actor: env.actor, bal: address, means: env.means ?? { service: 'cli' }, ...(env.address ? { address: env.address } : {}), request, response: { ok: false, code: e.code, message: e.message.split('\n').slice(0, 6).join('\n') } });
     throw e;
   }
 }

@@ -92,7 +92,7 @@ test('EX_GBM_4440: notice 15 days before, depublication after more than 60 days 
   assert.ok(mail, 'the notice reached the SMTP server');
   assert.match(headerOf(mail.data, 'Subject') ?? '', /dépubliée pour cause d'inactivité/);
   const body = bodyOf(mail.data);
-  assert.match(body, /dépubliée pour cause d'inactivité à partir du 01\/05\/2025/);
+  assert.match(body, /« dépublié pour cause d'inactivité » à partir du 01\/05\/2025/);
   assert.match(body, /aucune connexion depuis le 01\/03\/2025/);
   assert.doesNotMatch(body, /liste rouge/i, 'the notice does not speak of liste rouge (§5.6)');
   assert.equal(mail.from, 'ne-pas-repondre@ch-test.example.org');

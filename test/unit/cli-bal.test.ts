@@ -75,7 +75,7 @@ test('EX_SSI_5150: every change is traced with the acting administrator (--actor
   assert.match(t[1]?.actor.id, /^admin:/);
   assert.equal(t[1]?.actor.kind, 'admin');
   assert.equal(t[0]?.request.requestedBy, '810000000101');
-  assert.ok(t.every((x) => x.response.ok === true && x.means.service === 'cli'));
+  assert.ok(t.every((x) => x.response.ok === true && x.means.service === 'cli' && /^Linux /.test(x.means.os)), 'EX_GDT_5040: the technical means');
   const verify = s.cli('traces', 'verify');
   assert.equal(verify.status, 0, verify.stdout);
   assert.match(verify.stdout, /traces intact: \d+ files, \d+ lines/);
