@@ -10,8 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { MssError } from '../errors.js';
+import { atomicWriteFile } from '../util/atomic-write.js';
 import { withFileLock } from '../util/file-lock.js';
 import { DayFiles, listDays, newWriterId, utcDay } from '../util/day-files.js';
 import { KEY_PATTERN, type IncrOptions, type JournalRecord, type SetOptions, type StateStore } from './store.js';
@@ -217,22 +218,8 @@ export class EmbeddedStore implements StateStore {
 
   private async write(key: string, entry: Entry, durable: boolean): Promise<void> {
     const file = this.fileOf(key);
-    const dir = path.dirname(file);
-    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const h = await fs.promises.open(tmp, 'wx', 0o600);
-    try {
-      await h.writeFile(JSON.stringify(entry));
-      if (durable) await h.datasync();
-    } finally {
-      await h.close();
-    }
-    try {
-      await fs.promises.rename(tmp, file);
-    } catch (err) {
-      await fs.promises.rm(tmp, { force: true });
-      throw err;
-    }
+    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await atomicWriteFile(file, JSON.stringify(entry), { fsync: durable });
   }
 
   private async locked<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -8,6 +8,11 @@ import { randomBytes } from 'node:crypto';
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o600: state may hold personal data). */
   mode?: number;
+  /**
+   * fsync the file and its directory (default true). Without it the replacement is still
+   * all-or-nothing, but a crash may bring back the previous content: for soft state.
+   */
+  fsync?: boolean;
 }
 
 export function atomicWriteFileSync(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
@@ -40,7 +45,7 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, o
   const handle = await fs.promises.open(tmp, 'wx', opts.mode ?? 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (opts.fsync !== false) await handle.sync();
   } catch (err) {
     await handle.close();
     await fs.promises.rm(tmp, { force: true });
@@ -53,7 +58,7 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, o
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dir);
+  if (opts.fsync !== false) fsyncDir(dir);
 }
 
 function fsyncDir(dir: string): void {

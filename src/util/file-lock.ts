@@ -94,26 +94,26 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+// One attempt: take the lock, or clear an abandoned one, or give up past the deadline.
+function attempt(lockFile: string, nonce: string, opts: LockOptions, deadline: number): boolean {
+  if (tryCreate(lockFile, nonce)) return true;
+  breakIfAbandoned(lockFile, opts.staleMs ?? 30_000);
+  if (Date.now() > deadline) throw timeout(lockFile);
+  return false;
+}
+
 function acquireSync(lockFile: string, opts: LockOptions): string {
   const nonce = randomBytes(8).toString('hex');
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  for (let attempt = 0; ; attempt++) {
-    if (tryCreate(lockFile, nonce)) return nonce;
-    breakIfAbandoned(lockFile, opts.staleMs ?? 30_000);
-    if (Date.now() > deadline) throw timeout(lockFile);
-    Atomics.wait(sleepCell, 0, 0, Math.min(1 + attempt, 20));
-  }
+  for (let n = 0; !attempt(lockFile, nonce, opts, deadline); n++) Atomics.wait(sleepCell, 0, 0, Math.min(1 + n, 20));
+  return nonce;
 }
 
 async function acquire(lockFile: string, opts: LockOptions): Promise<string> {
   const nonce = randomBytes(8).toString('hex');
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  for (let attempt = 0; ; attempt++) {
-    if (tryCreate(lockFile, nonce)) return nonce;
-    breakIfAbandoned(lockFile, opts.staleMs ?? 30_000);
-    if (Date.now() > deadline) throw timeout(lockFile);
-    await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 20)));
-  }
+  for (let n = 0; !attempt(lockFile, nonce, opts, deadline); n++) await new Promise((r) => setTimeout(r, Math.min(1 + n, 20)));
+  return nonce;
 }
 
 function release(lockFile: string, nonce: string): void {

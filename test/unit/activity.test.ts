@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Activity } from '../../src/registry/activity.js';
@@ -9,6 +8,7 @@ import { EmbeddedStore } from '../../src/store/embedded.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
 import { DOMAIN, LOAD, org, per, registryYaml } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { traceLines } from '../helpers/traces.js';
 
 function setup() {
   const dir = tmpDir();
@@ -17,13 +17,7 @@ function setup() {
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const runtime = new RuntimeFields(store);
   const activity = new Activity({ registry: () => reg, runtime, traces });
-  const lines = () =>
-    fs
-      .readdirSync(path.join(dir, 'traces', 'functional'), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').trim().split('\n'))
-      .map((l) => JSON.parse(l) as Record<string, any>)
-      .filter((r) => r.kind === undefined);
+  const lines = () => traceLines(path.join(dir, 'traces'));
   return { store, traces, runtime, activity, lines };
 }
 

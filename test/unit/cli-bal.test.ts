@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { traceLines } from '../helpers/traces.js';
 
 const D = 'ch-exemple.mssante.fr';
 
@@ -16,16 +17,7 @@ function sample(): { config: string; registry: string; dir: string; cli: (...arg
   return { config, registry: path.join(dir, 'registry.yaml'), dir, cli: (...args: string[]) => runCli(['--config', config, ...args]) };
 }
 
-function traceLines(dir: string): Array<Record<string, any>> {
-  const root = path.join(dir, 'state', 'traces', 'functional');
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').trim().split('\n'))
-    .map((l) => JSON.parse(l) as Record<string, any>)
-    .filter((r) => r.kind === undefined);
-}
+const traceLinesOf = (dir: string) => traceLines(path.join(dir, 'state', 'traces'));
 
 test('the shipped sample registry is valid and the CLI lists, shows and checks it', () => {
   const direct = runCli(['--config', path.join(REPO_ROOT, 'examples', 'config.yaml'), 'bal', 'check']);
@@ -68,7 +60,7 @@ test('EX_SSI_5150: every change is traced with the acting administrator (--actor
   assert.equal(r.status, 0, r.stderr);
   r = s.cli('bal', 'delete', `claire.petit@${D}`, '--reason', 'départ');
   assert.equal(r.status, 0, r.stderr);
-  const t = traceLines(s.dir);
+  const t = traceLinesOf(s.dir);
   assert.deepEqual(t.map((x) => x.action), ['bal.delegate', 'bal.suspend', 'bal.reactivate', 'bal.liste-rouge', 'bal.revoke', 'bal.add', 'bal.delete']);
   assert.equal(t[0]?.actor.id, 'admin:alice');
   assert.match(t[0]?.actor.source, /^--actor, unix user /);
@@ -105,7 +97,7 @@ test('bad input through the CLI: unknown BAL, delegate delegating, malformed reg
   r = s.cli('bal', 'list');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error REGISTRY_YAML_INVALID: registry file is not valid YAML \(nothing was changed\):\n {2}.*registry\.yaml:\d+: Map keys must be unique/);
-  const failures = traceLines(s.dir).filter((x) => x.response.ok === false).map((x) => x.response.code);
+  const failures = traceLinesOf(s.dir).filter((x) => x.response.ok === false).map((x) => x.response.code);
   assert.deepEqual(failures, ['REGISTRY_UNKNOWN_BAL', 'REGISTRY_FORBIDDEN', 'REGISTRY_DUPLICATE_ADDRESS', 'REGISTRY_INVALID'], 'refusals are traced too (EX_GDT_5040)');
 });
 

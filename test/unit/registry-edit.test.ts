@@ -13,6 +13,7 @@ import { verifyTraces } from '../../src/traces/verify.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { DOMAIN, LOAD, cab, org, per, writeRegistry } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { traceLines as readTraces, type TraceLine } from '../helpers/traces.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'registry.yaml');
 const EX_DOMAIN = 'ch-exemple.mssante.fr';
@@ -22,7 +23,7 @@ interface Fixture {
   file: string;
   env: ops.EditEnv;
   traces: TraceLog;
-  traceLines: () => Array<Record<string, unknown>>;
+  traceLines: () => TraceLine[];
 }
 
 function fixture(mailboxes?: Array<Record<string, unknown>>): Fixture {
@@ -37,16 +38,7 @@ function fixture(mailboxes?: Array<Record<string, unknown>>): Fixture {
   }
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const env: ops.EditEnv = { file, load, traces, actor: { id: 'admin:alice', kind: 'admin', source: 'test' }, now: () => new Date('2025-06-01T10:00:00Z') };
-  const traceLines = (): Array<Record<string, unknown>> => {
-    const root = path.join(dir, 'traces', 'functional');
-    if (!fs.existsSync(root)) return [];
-    return fs
-      .readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').trim().split('\n'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((r) => r.kind === undefined);
-  };
+  const traceLines = () => readTraces(path.join(dir, 'traces'));
   return { dir, file, env, traces, traceLines };
 }
 
