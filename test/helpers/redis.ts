@@ -1,6 +1,5 @@
 // A real redis-server for a test file: a foreground child on a free loopback port, no
-// persistence, stopped by PID when the file ends (see processes.ts). Call it at module
-// level (top-level await), not inside before(): see test/integration/store-redis.test.ts.
+// persistence, stopped by PID when the file ends (see processes.ts).
 import net from 'node:net';
 import { freePort } from './ports.js';
 import { spawnTracked, type Spawned } from './processes.js';
