@@ -14,6 +14,8 @@ import * as ops from '../src/registry/operations.js';
 import { validateEntries } from '../src/registry/rules.js';
 import { EmbeddedStore } from '../src/store/embedded.js';
 import { TraceLog } from '../src/traces/trace-log.js';
+import { runLifecycle } from '../src/lifecycle/run.js';
+import { lifecycleSection } from '../src/lifecycle/config.js';
 import { DOMAIN, LOAD, bigRegistryYaml } from '../test/helpers/registry.js';
 
 const N = Number(process.env.BENCH_MAILBOXES ?? 50_000);
@@ -84,6 +86,19 @@ try {
   ops.addDelegate(env, `prenom${N - 1}.nom${N - 1}@${DOMAIN}`, { idNat: '810000000999' }, `8${String(10_000_000_000 + N - 1)}`);
   process.stdout.write(`  CLI edit on the big file (lock, cache, splice one entry, validate all, atomic write, trace): ${ms(t0)}\n`);
   traces.close();
+
+  {
+    const lstore = new EmbeddedStore(path.join(dir, 'lifecycle-store'));
+    const ltraces = new TraceLog(path.join(dir, 'traces'));
+    t0 = performance.now();
+    const report = await runLifecycle(
+      { file, load, store: lstore, traces: ltraces, notices: { blockedFor: () => undefined, send: async () => ({ to: 'x' }), close: () => undefined }, config: lifecycleSection.parse({}), actor: { id: 'system:bench', kind: 'system' } },
+      { now: new Date('2025-06-01T03:00:00Z'), dryRun: true },
+    );
+    process.stdout.write(`  lifecycle dry run over ${N} mailboxes (registry, run-time state, plan): ${ms(t0)}, ${report.actions.length} actions\n`);
+    ltraces.close();
+    await lstore.close();
+  }
 
   const store = new EmbeddedStore(path.join(dir, 'store'));
   const journal = new Journal(store);

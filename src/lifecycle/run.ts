@@ -81,17 +81,17 @@ async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logge
   const bals = registry.all().filter((b) => b.status !== 'deleted');
   const states = await runtime.getMany(bals.map((b) => b.address));
   const rt = new Map<string, BalRuntime>(bals.map((b, i) => [b.address, states[i] ?? {}]));
+  // Few BALs have a notice pending: list those keys rather than asking for 2 per BAL.
   const notices = new Map<string, NoticeRecord>();
+  for await (const key of deps.store.scan('notice:')) {
+    const v = await deps.store.get(key);
+    if (v) notices.set(key, JSON.parse(v) as NoticeRecord);
+  }
   const purgedOn = new Map<string, string>();
   for (const b of bals) {
-    for (const kind of ['depublish', 'delete'] as const) {
-      const v = await deps.store.get(noticeKey(kind, b.address));
-      if (v) notices.set(noticeKey(kind, b.address), JSON.parse(v) as NoticeRecord);
-    }
-    if (b.autoreply) {
-      const d = await deps.store.get(`lifecycle:purge:${b.address}`);
-      if (d) purgedOn.set(b.address, d);
-    }
+    if (!b.autoreply) continue;
+    const d = await deps.store.get(`lifecycle:purge:${b.address}`);
+    if (d) purgedOn.set(b.address, d);
   }
   const actions = plan({ bals, runtime: rt, notices, purgedOn, now, canNotify: (b) => deps.notices.blockedFor(b) });
   const reports: ActionReport[] = [];
