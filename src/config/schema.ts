@@ -8,6 +8,7 @@ import { milterSection } from '../milter/config.js';
 import { registrySection } from '../registry/config.js';
 import { lifecycleSection } from '../lifecycle/config.js';
 import { tracesSection } from '../traces/config.js';
+import { authSection } from '../auth/config.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -19,6 +20,8 @@ export const configSchema = z.strictObject({
   registry: registrySection.prefault({}),
   lifecycle: lifecycleSection.prefault({}),
   traces: tracesSection.prefault({}),
+  /** API LPS authentication (§6.8); absent: no checker, no front. */
+  auth: authSection.optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

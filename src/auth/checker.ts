@@ -1,0 +1,104 @@
+// The XOAUTH2 login check of EX_LPS_0900. Dovecot has done steps 1–4 (STARTTLS, base64,
+// `user=` and the Bearer token) before calling us; here are steps 5–8: signature and
+// validity of the PSC access token, IdNat from UserInfo, habilitation on the mailbox. A
+// success is recorded for the registry (last login, EX_GDT_5060 trace). Anything we cannot
+// decide (PSC, registry unreachable) is a temporary failure, never a success.
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log.js';
+import { fail, tempfail, type CheckOutcome } from './outcome.js';
+import type { MailboxAccess } from './ports.js';
+import type { PscTokenVerifier } from './psc/token-verifier.js';
+import type { PscUserInfo } from './psc/userinfo.js';
+
+export interface LoginAttempt {
+  /** The mailbox address from `user=` (Dovecot has lowercased it). */
+  user: string;
+  /** The Bearer token, as Dovecot passes it to the passdb. */
+  token: string;
+  /** Dovecot's service: `imap`, or `smtp` for Postfix submission through Dovecot SASL. */
+  service: string;
+  mechanism: string;
+  remoteIp: string;
+  session?: string;
+  client?: string;
+}
+
+/** SHA-256 of the token: its name in caches and logs; the token itself is never logged. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+const PSC_MECHANISMS = new Set(['XOAUTH2', 'OAUTHBEARER']);
+
+export class XOAuth2Checker {
+  constructor(
+    private readonly verifier: PscTokenVerifier,
+    private readonly userInfo: PscUserInfo,
+    private readonly access: MailboxAccess,
+    private readonly log: Logger,
+  ) {}
+
+  async check(attempt: LoginAttempt): Promise<CheckOutcome> {
+    const hash = tokenHash(attempt.token);
+    const outcome = await this.decide(attempt, hash).catch((err: unknown): CheckOutcome => {
+      this.log.error({ err, tokenHash: hash.slice(0, 12) }, 'login check failed unexpectedly');
+      return tempfail('internal');
+    });
+    const fields = { user: attempt.user, service: attempt.service, rip: attempt.remoteIp, session: attempt.session, tokenHash: hash.slice(0, 12) };
+    if (outcome.verdict === 'OK') this.log.info({ ...fields, idNat: outcome.idNat, role: outcome.role }, 'login accepted');
+    else if (outcome.verdict === 'FAIL') this.log.info({ ...fields, reason: outcome.reason }, 'login refused');
+    else this.log.warn({ ...fields, reason: outcome.reason }, 'login temporarily refused');
+    return outcome;
+  }
+
+  private async decide(attempt: LoginAttempt, hash: string): Promise<CheckOutcome> {
+    // The PER/ORG entry point takes PSC tokens only (§6.8.1); PLAIN belongs to AUTH-CLI.
+    if (!PSC_MECHANISMS.has(attempt.mechanism.toUpperCase())) return fail('mechanism');
+    // EX_LPS_0900 step 3: the mailbox comes from `user=`.
+    const mailbox = attempt.user.trim().toLowerCase();
+    if (mailbox === '' || !mailbox.includes('@')) return fail('no-user');
+
+    // EX_LPS_0900 steps 5–6.
+    const token = await this.verifier.verify(attempt.token);
+    if (!token.ok) {
+      this.log.debug({ tokenHash: hash.slice(0, 12), reason: token.reason, detail: token.detail }, 'token not accepted');
+      return token.temporary ? tempfail(token.reason) : fail(token.reason);
+    }
+
+    // EX_LPS_0900 step 7.
+    const who = await this.userInfo.idNat(attempt.token, hash, token.claims.exp);
+    if (!who.ok) {
+      this.log.debug({ tokenHash: hash.slice(0, 12), reason: who.reason, detail: who.detail }, 'UserInfo gave no IdNat');
+      return who.temporary ? tempfail(who.reason) : fail(who.reason);
+    }
+
+    // EX_LPS_0900 step 8, EX_GBM_5414: holder, responsible, co-holder or delegate of this mailbox.
+    let decision;
+    try {
+      decision = await this.access.decide(who.idNat, mailbox);
+    } catch (err) {
+      this.log.error({ err, mailbox }, 'mailbox registry unavailable');
+      return tempfail('registry-unavailable');
+    }
+    if (!decision.allowed) return fail(decision.reason);
+
+    // EX_GDT_5060: the registry records the login (last login, functional trace) without delaying it.
+    void this.access
+      .recordLogin({
+        mailbox,
+        authType: 'PSC-XOAUTH2',
+        author: who.idNat,
+        role: decision.role,
+        delegateOf: decision.delegateOf,
+        service: attempt.service,
+        client: attempt.client || undefined,
+        remoteIp: attempt.remoteIp,
+        session: attempt.session || undefined,
+        at: new Date(),
+      })
+      .catch((err: unknown) => this.log.error({ err, mailbox, session: attempt.session }, 'could not record the login (EX_GDT_5060 trace missing)'));
+    return decision.delegateOf === undefined
+      ? { verdict: 'OK', idNat: who.idNat, role: decision.role }
+      : { verdict: 'OK', idNat: who.idNat, role: decision.role, delegateOf: decision.delegateOf };
+  }
+}

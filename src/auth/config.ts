@@ -1,0 +1,96 @@
+// Configuration of the API LPS authentication (Référentiel #1 §6.8): the XOAUTH2 checker
+// Dovecot calls, the Pro Santé Connect issuer it trusts, the session-limit front on the
+// IMAP/submission entry points, and the entry-point host names published by TM5.1P.
+import { z } from 'zod';
+import { domainName, filePath, httpsUrl, port, positiveInt } from '../config/atoms.js';
+
+/** Asymmetric JWS algorithms only: `none` and HMAC (HS*) can never be configured. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** PSC's eIDAS levels, weakest first (PSC announces `eidas1`). */
+export const DEFAULT_ACR_ORDER = ['eidas1', 'eidas2', 'eidas3'];
+
+export const PSC_ISSUER_PRODUCTION = 'https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet';
+
+const endpoint = (defaultHost: string, defaultPort: number) =>
+  z.strictObject({ host: z.string().min(1).default(defaultHost), port: port.default(defaultPort) }).prefault({});
+
+const pscSection = z
+  .strictObject({
+    /** The PSC realm; `iss` must equal it and discovery is read from `<issuer>/.well-known/openid-configuration`. */
+    issuer: httpsUrl.default(PSC_ISSUER_PRODUCTION),
+    /** CA certificates (PEM) trusted for PSC's HTTPS endpoints: PSC uses a public CA, not IGC-Santé. */
+    caFile: filePath.default('/etc/ssl/certs/ca-certificates.crt'),
+    algorithms: z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1).default([...ASYMMETRIC_ALGORITHMS]),
+    /** Tolerance on exp/iat/nbf, for clocks that drift a little (EX_SDT_5010 keeps ours right). */
+    clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+    /** When set, `aud` must contain it (the client ID obtained at the PSC raccordement, EX_LPS_0800). */
+    audience: z.string().min(1).optional(),
+    /** When set, `azp` must equal it. */
+    authorizedParty: z.string().min(1).optional(),
+    /** When set, `acr` must be at least this level in `acrOrder`. */
+    minAcr: z.string().min(1).optional(),
+    acrOrder: z.array(z.string().min(1)).min(1).default(DEFAULT_ACR_ORDER),
+    /** Deadline of one call to PSC (discovery, JWKS, UserInfo). */
+    timeoutMs: positiveInt.max(30_000).default(3000),
+    /** A JWKS older than this is fetched again before use; an unknown `kid` refetches at most once per cooldown. */
+    jwksMaxAgeSeconds: positiveInt.default(3600),
+    jwksCooldownSeconds: positiveInt.default(30),
+    /** Tokens longer than this are refused before any parsing. */
+    maxTokenBytes: positiveInt.max(65_536).default(16_384),
+    /** Entries kept in this process's UserInfo cache (the shared cache is the state store). */
+    userInfoCacheEntries: positiveInt.default(100_000),
+  })
+  .prefault({})
+  .refine((p) => p.minAcr === undefined || p.acrOrder.includes(p.minAcr), { message: 'minAcr must be one of acrOrder', path: ['minAcr'] });
+
+const checkerSection = z
+  .strictObject({
+    /** Loopback HTTP endpoint called by the Dovecot Lua passdb (dovecot/mss-lps-auth.lua). */
+    listen: endpoint('127.0.0.1', 8425),
+  })
+  .prefault({});
+
+/** EX_LPS_1000: at most 15 minutes without a command and 4 hours in all; shorter values are allowed. */
+const sessionsSection = z
+  .strictObject({
+    idleSeconds: positiveInt.max(900).default(900),
+    maxSeconds: positiveInt.max(14_400).default(14_400),
+  })
+  .prefault({});
+
+const frontEntry = (publicPort: number, backendPort: number) =>
+  z.strictObject({ listen: endpoint('0.0.0.0', publicPort), backend: endpoint('127.0.0.1', backendPort) }).prefault({});
+
+const frontSection = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    imap: frontEntry(143, 10143),
+    submission: frontEntry(587, 10587),
+  })
+  .prefault({});
+
+/** Host names of the four entry points announced by the SRV records of TM5.1P (EX_LPS_0300). */
+const entryPointsSection = z
+  .strictObject({
+    imap: z.strictObject({ psc: domainName, authCli: domainName }),
+    submission: z.strictObject({ psc: domainName, authCli: domainName }),
+    /** Any value, identical on the four records; the Référentiel's is 100. */
+    weight: z.number().int().min(0).max(65_535).default(100),
+    /** DNS servers to query (`IP` or `IP:PORT`); empty: the system resolver. */
+    resolvers: z.array(z.string().min(1)).default([]),
+  })
+  .optional();
+
+export const authSection = z.strictObject({
+  psc: pscSection,
+  checker: checkerSection,
+  sessions: sessionsSection,
+  front: frontSection,
+  entryPoints: entryPointsSection,
+});
+
+export type AuthConfig = z.output<typeof authSection>;
+export type PscConfig = AuthConfig['psc'];
+export type SessionLimits = AuthConfig['sessions'];

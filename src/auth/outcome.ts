@@ -1,0 +1,40 @@
+// The checker's answer to Dovecot, with a stable reason code for logs and tests. Dovecot
+// turns FAIL into `NO [AUTHENTICATIONFAILED] Authentication failed` (IMAP) and Postfix into
+// `535 5.7.8` (SMTP) — EX_LPS_0710; TEMPFAIL into `NO [UNAVAILABLE]` and `535 5.7.8`.
+import type { AccessRefusal, Habilitation } from './ports.js';
+
+export type Verdict = 'OK' | 'FAIL' | 'TEMPFAIL';
+
+export type TokenFailure =
+  | 'token-too-large'
+  | 'token-malformed'
+  | 'token-algorithm'
+  | 'token-unknown-key'
+  | 'token-signature'
+  | 'token-expired'
+  | 'token-not-yet-valid'
+  | 'token-issued-in-future'
+  | 'token-issuer'
+  | 'token-audience'
+  | 'token-authorized-party'
+  | 'token-acr'
+  | 'token-type'
+  | 'token-claims';
+
+export type FailReason =
+  | TokenFailure
+  | 'mechanism'
+  | 'no-user'
+  | 'userinfo-refused'
+  | 'userinfo-no-idnat'
+  | AccessRefusal;
+
+export type TempFailReason = 'psc-discovery-unavailable' | 'jwks-unavailable' | 'userinfo-unavailable' | 'registry-unavailable' | 'internal';
+
+export type CheckOutcome =
+  | { verdict: 'OK'; idNat: string; role: Habilitation; delegateOf?: string }
+  | { verdict: 'FAIL'; reason: FailReason }
+  | { verdict: 'TEMPFAIL'; reason: TempFailReason };
+
+export const fail = (reason: FailReason): CheckOutcome => ({ verdict: 'FAIL', reason });
+export const tempfail = (reason: TempFailReason): CheckOutcome => ({ verdict: 'TEMPFAIL', reason });

@@ -1,0 +1,53 @@
+// What the checker needs from the rest of mss-sidecar, as small interfaces: who may use
+// which mailbox and the login record (the mailbox registry), and a shared cache with expiry
+// (the state store). The checker is built and tested against these; `serve` wires them to
+// the registry and the store.
+
+/** How an identity is entitled to a mailbox (§5.1.1.2, §5.4.2; EX_GBM_5414 for delegates). */
+export type Habilitation = 'holder' | 'responsible' | 'coholder' | 'delegate';
+
+export type AccessRefusal =
+  /** No such mailbox on this operator. */
+  | 'unknown-mailbox'
+  /** The mailbox exists, the identity holds no right on it. */
+  | 'not-authorised'
+  /** Suspended mailboxes accept no login (§5.5). */
+  | 'suspended'
+  /** APP mailboxes are reached with an AUTH-CLI certificate, never with a PSC token (§6.8.1). */
+  | 'application-mailbox';
+
+export type AccessDecision =
+  | { allowed: true; role: Habilitation; /** For a delegate: the holder or co-holder they act for (§5.4.2). */ delegateOf?: string }
+  | { allowed: false; reason: AccessRefusal };
+
+export type AuthenticationType = 'PSC-XOAUTH2' | 'AUTH-CLI';
+
+/** One successful login, as the registry records it (last login, EX_GDT_5060 trace). */
+export interface LoginRecord {
+  mailbox: string;
+  authType: AuthenticationType;
+  /** IdNat of the person (PSC) or of the structure (AUTH-CLI). */
+  author: string;
+  role: Habilitation | 'structure';
+  delegateOf?: string;
+  /** `imap` or `smtp`, as Dovecot names the service. */
+  service: string;
+  /** What the client said about itself (IMAP ID before login), when it did. */
+  client?: string;
+  remoteIp: string;
+  /** Dovecot's session ID, to join this record with Dovecot's and Postfix's logs. */
+  session?: string;
+  at: Date;
+}
+
+export interface MailboxAccess {
+  /** EX_LPS_0900 step 8: may this IdNat open this mailbox, and in which role? */
+  decide(idNat: string, mailbox: string): Promise<AccessDecision>;
+  recordLogin(login: LoginRecord): Promise<void>;
+}
+
+/** A string cache with per-entry expiry, shared between nodes when backed by Redis. */
+export interface TtlCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+}

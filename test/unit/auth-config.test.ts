@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PSC_ISSUER_PRODUCTION } from '../../src/auth/config.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { isMssError } from '../../src/errors.js';
+
+const BASE = `
+operator:
+  name: CH Exemple
+  domains: [ch-exemple.mssante.fr]
+  structureId: "1130000000"
+  certificate: tls/operator.crt
+  key: tls/operator.key
+trust:
+  dir: trust
+`;
+
+test('EX_LPS_1000: an empty auth section gets PSC production, 15 min / 4 h session limits and the 143/587 front', () => {
+  const cfg = parseConfigText(`${BASE}auth: {}\n`, '/etc/mss-sidecar/config.yaml');
+  assert.ok(cfg.auth);
+  assert.equal(cfg.auth.psc.issuer, PSC_ISSUER_PRODUCTION);
+  assert.deepEqual(cfg.auth.sessions, { idleSeconds: 900, maxSeconds: 14_400 });
+  assert.deepEqual(cfg.auth.front.imap, { listen: { host: '0.0.0.0', port: 143 }, backend: { host: '127.0.0.1', port: 10143 } });
+  assert.deepEqual(cfg.auth.front.submission.listen, { host: '0.0.0.0', port: 587 });
+  assert.deepEqual(cfg.auth.checker.listen, { host: '127.0.0.1', port: 8425 });
+  assert.ok(!cfg.auth.psc.algorithms.some((a) => a.startsWith('HS')));
+  assert.equal(parseConfigText(BASE, 'c.yaml').auth, undefined);
+});
+
+test('EX_LPS_1000 EX_LPS_0900: limits above the Référentiel, HMAC or none algorithms and an unknown minAcr are configuration errors', () => {
+  const bad = `${BASE}auth:\n  sessions: {idleSeconds: 1800, maxSeconds: 28800}\n  psc:\n    algorithms: [RS256, HS256, none]\n    minAcr: eidas9\n`;
+  assert.throws(
+    () => parseConfigText(bad, 'c.yaml'),
+    (err: unknown) =>
+      isMssError(err, 'CONFIG_INVALID') &&
+      /auth\.sessions\.idleSeconds/.test(err.message) &&
+      /auth\.sessions\.maxSeconds/.test(err.message) &&
+      /auth\.psc\.algorithms\.1/.test(err.message) &&
+      /auth\.psc\.algorithms\.2/.test(err.message),
+  );
+  assert.throws(() => parseConfigText(`${BASE}auth:\n  psc:\n    minAcr: eidas9\n`, 'c.yaml'), (err: unknown) => isMssError(err, 'CONFIG_INVALID') && /auth\.psc\.minAcr/.test(err.message));
+});
