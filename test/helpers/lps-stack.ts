@@ -1,0 +1,149 @@
+// The whole API LPS on loopback, with the shipped configuration: a sandbox PSC, the
+// mss-sidecar checker endpoint over an in-memory registry, a real Dovecot 2.3 running
+// dovecot/conf.d/90-mss-lps.conf with the Lua passdb, a real Postfix 3.7 running the
+// submission service of postfix/*/30-submission-auth.cf through Dovecot SASL, and the
+// session-limit fronts in front of both. The shipped files are used as they are, with only
+// their site-specific paths and ports replaced.
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
+import { authSection, type SessionLimits } from '../../src/auth/config.js';
+import { CheckerEndpoint } from '../../src/auth/endpoint.js';
+import { SessionFront } from '../../src/auth/front/session-front.js';
+import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
+import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { REPO_ROOT } from './cli.js';
+import { captureLogger } from './log.js';
+import { MemoryMailboxAccess } from './mailbox-access.js';
+import { freePorts } from './ports.js';
+import { selfSignedCert, type TestCert } from './tls-cert.js';
+import { execFileSync } from 'node:child_process';
+
+export interface LpsStack {
+  psc: SandboxPsc;
+  access: MemoryMailboxAccess;
+  checker: BuiltChecker;
+  endpoint: CheckerEndpoint;
+  dovecot: DovecotInstance;
+  postfix: PostfixInstance;
+  /** Public ports of the fronts (what an LPS connects to). */
+  imapPort: number;
+  submissionPort: number;
+  cert: TestCert;
+  /** Add fronts with other limits in front of the same Dovecot and Postfix. */
+  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: SessionFront; submission: SessionFront }>;
+  stop(): Promise<void>;
+}
+
+/** Shipped main.cf piece as parameters (comments dropped, continuation lines joined). */
+export function readPostfixMainPiece(file: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  let last: string | undefined;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    if (/^\s/.test(line) && last) params[last] += ` ${line.trim()}`;
+    else {
+      const m = /^([a-z0-9_]+)\s*=\s*(.*)$/.exec(line);
+      if (!m) throw new Error(`${file}: cannot read "${line}"`);
+      last = m[1] as string;
+      params[last] = (m[2] ?? '').trim();
+    }
+  }
+  return params;
+}
+
+/** Shipped master.cf piece as one service entry (comments dropped). */
+export function readPostfixMasterPiece(file: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*(#|$)/.test(l));
+}
+
+/**
+ * Start the stack under `root` (a tmpDir created at the top level of the test file, so that
+ * its cleanup hook belongs to the file). The caller stops it in its own `after` hook.
+ */
+export async function startLpsStack(root: string, opts: { limits?: SessionLimits; jwksCooldownSeconds?: number } = {}): Promise<LpsStack> {
+  const cert = selfSignedCert(root);
+  const dh = path.join(root, 'dh.pem');
+  execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dh], { stdio: 'ignore' });
+  fs.chmodSync(dh, 0o644);
+  const [dovecotDirectImap, dovecotLpsImap, submissionBackend, checkerPort] = await freePorts(4);
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stoppers.splice(0).reverse()) await s().catch(() => {});
+  };
+
+  try {
+    const psc = new SandboxPsc({ tls: cert });
+    await psc.start();
+    stoppers.push(() => psc.stop());
+
+    const access = new MemoryMailboxAccess();
+    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
+    const checker = buildChecker(cfg.psc, { access, log: captureLogger('info').log });
+    const endpoint = new CheckerEndpoint(checker.checker, { host: '127.0.0.1', port: checkerPort }, captureLogger('info').log);
+    await endpoint.start();
+    stoppers.push(() => endpoint.stop());
+
+    const dovecotDir = path.join(root, 'dovecot');
+    fs.mkdirSync(dovecotDir, { recursive: true });
+    const postfixSocket = path.join(dovecotDir, 'auth-postfix');
+    const lpsConf = fs
+      .readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
+      .replaceAll('/opt/mss-sidecar/dovecot/', `${path.join(REPO_ROOT, 'dovecot')}/`)
+      .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${endpoint.url}`)
+      .replace('port = 10143', `port = ${dovecotLpsImap}`)
+      .replace('/var/spool/postfix/private/auth', postfixSocket);
+    const lpsConfFile = path.join(dovecotDir, '90-mss-lps.conf');
+    fs.writeFileSync(lpsConfFile, lpsConf);
+    const dovecot = new DovecotInstance({
+      dir: dovecotDir,
+      imapPort: dovecotDirectImap,
+      tlsCert: cert.certFile,
+      tlsKey: cert.keyFile,
+      authConfig: '',
+      // Test-only: no 2 s delay on each refusal (production keeps Dovecot's default).
+      extraConfig: [`!include ${lpsConfFile}`, `ssl_dh = <${dh}`, 'auth_failure_delay = 0'].join('\n'),
+    });
+    await dovecot.start();
+    stoppers.push(() => dovecot.stop());
+
+    const main = readPostfixMainPiece(path.join(REPO_ROOT, 'postfix', 'main.cf.d', '30-submission-auth.cf'));
+    main.mss_lps_tls_chain_files = `${cert.keyFile} ${cert.certFile}`;
+    main.mss_lps_sasl_path = postfixSocket;
+    const service = readPostfixMasterPiece(path.join(REPO_ROOT, 'postfix', 'master.cf.d', '30-submission-auth.cf'));
+    service[0] = (service[0] ?? '').replace('127.0.0.1:10587', `127.0.0.1:${submissionBackend}`);
+    const postfix = new PostfixInstance({ dir: path.join(root, 'postfix'), myhostname: 'lps.ch-exemple.mssante.fr', main, services: service });
+    await postfix.start();
+    stoppers.push(() => postfix.stop());
+
+    const addFronts = async (limits: SessionLimits) => {
+      const log = captureLogger('info').log;
+      const imap = new SessionFront({ protocol: 'imap', listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: dovecotLpsImap }, limits, log });
+      const submission = new SessionFront({ protocol: 'smtp', listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: submissionBackend }, limits, log });
+      await imap.start();
+      stoppers.push(() => imap.stop());
+      await submission.start();
+      stoppers.push(() => submission.stop());
+      return { imapPort: imap.port, submissionPort: submission.port, imap, submission };
+    };
+    const main_ = await addFronts(opts.limits ?? cfg.sessions);
+    return { psc, access, checker, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, fronts: addFronts, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+let nextAddress = 0;
+/**
+ * A fresh loopback source address per connection (Dovecot's auth penalty is per address);
+ * the second octet depends on the process, as test files run in parallel.
+ */
+export function freshLoopback(): string {
+  const n = nextAddress++;
+  return `127.${(process.pid % 200) + 20}.${Math.floor(n / 250)}.${(n % 250) + 2}`;
+}

@@ -1,0 +1,151 @@
+// The session-limit front of the API LPS entry points, against a scripted backend: PROXY
+// header, relaying, and the two limits of EX_LPS_1000 (shortened to seconds).
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { SessionFront, type FrontProtocol } from '../../src/auth/front/session-front.js';
+import { captureLogger } from '../helpers/log.js';
+import { freePort } from '../helpers/ports.js';
+
+const stoppers: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const s of stoppers.reverse()) await s();
+});
+
+interface Backend {
+  port: number;
+  received: string[];
+  sockets: net.Socket[];
+}
+
+/** A backend that greets, echoes lines as "ECHO <line>", and can push lines by itself. */
+async function backend(greeting = '* OK ready'): Promise<Backend> {
+  const b: Backend = { port: 0, received: [], sockets: [] };
+  const server = net.createServer((s) => {
+    b.sockets.push(s);
+    s.setEncoding('utf8');
+    let buf = '';
+    s.write(`${greeting}\r\n`);
+    s.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        b.received.push(line);
+        if (line === 'QUIT') s.end('BYE now\r\n');
+        else if (!line.startsWith('PROXY ')) s.write(`ECHO ${line}\r\n`);
+      }
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  b.port = (server.address() as net.AddressInfo).port;
+  stoppers.push(
+    () =>
+      new Promise((r) => {
+        for (const s of b.sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  return b;
+}
+
+async function front(backendPort: number, idleSeconds: number, maxSeconds: number, protocol: FrontProtocol = 'imap'): Promise<SessionFront> {
+  const f = new SessionFront({ protocol, listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: backendPort }, limits: { idleSeconds, maxSeconds }, log: captureLogger().log });
+  await f.start();
+  stoppers.push(() => f.stop());
+  return f;
+}
+
+interface Client {
+  socket: net.Socket;
+  text(): string;
+  closedAfter(): Promise<number>;
+}
+
+async function connect(port: number): Promise<Client> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await new Promise<void>((r, j) => socket.once('connect', r).once('error', j));
+  const start = Date.now();
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => (text += d));
+  socket.on('error', () => {});
+  const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now() - start)));
+  return { socket, text: () => text, closedAfter: () => closed };
+}
+
+const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test('EX_LPS_1000 EX_LPS_0110: the front relays both ways and gives the backend the client address in a PROXY header', async () => {
+  const b = await backend();
+  const f = await front(b.port, 60, 600);
+  const c = await connect(f.port);
+  c.socket.write('a1 NOOP\r\n');
+  await until(() => c.text().includes('ECHO a1 NOOP'));
+  assert.match(c.text(), /^\* OK ready\r\n/);
+  assert.equal(b.received[0], `PROXY TCP4 127.0.0.1 127.0.0.1 ${c.socket.localPort} ${f.port}`);
+  c.socket.write('QUIT\r\n');
+  assert.ok((await c.closedAfter()) < 2000);
+  assert.match(c.text(), /BYE now\r\n$/);
+  await until(() => f.closed.backend + f.closed.client === 1);
+});
+
+test('EX_LPS_1000: a session without client input ends after the idle limit, whatever the server keeps sending', async () => {
+  const b = await backend();
+  const f = await front(b.port, 1, 30);
+  const c = await connect(f.port);
+  await until(() => b.sockets.length === 1);
+  const pusher = setInterval(() => b.sockets[0]?.write('* 1 EXISTS\r\n'), 200);
+  try {
+    const closedAfter = await c.closedAfter();
+    assert.ok(closedAfter >= 950 && closedAfter < 2000, String(closedAfter));
+    assert.match(c.text(), /\* 1 EXISTS/);
+    assert.equal(f.closed.idle, 1);
+  } finally {
+    clearInterval(pusher);
+  }
+});
+
+test('EX_LPS_1000: every command resets the idle limit; the maximum duration ends the session anyway', async () => {
+  const b = await backend();
+  const f = await front(b.port, 1, 3);
+  const c = await connect(f.port);
+  const talker = setInterval(() => c.socket.write('a NOOP\r\n'), 300);
+  try {
+    const closedAfter = await c.closedAfter();
+    assert.ok(closedAfter >= 2950 && closedAfter < 4000, String(closedAfter));
+    assert.equal(f.closed['max-duration'], 1);
+    assert.equal(f.closed.idle, 0);
+  } finally {
+    clearInterval(talker);
+  }
+});
+
+test('EX_LPS_1000: a backend that cannot be reached gets a protocol-correct temporary refusal', async () => {
+  const dead = await freePort();
+  for (const [protocol, expected] of [['imap', '* BYE [UNAVAILABLE] Service temporarily unavailable\r\n'], ['smtp', '421 4.3.2 Service temporarily unavailable\r\n']] as const) {
+    const f = await front(dead, 60, 600, protocol);
+    const c = await connect(f.port);
+    await c.closedAfter();
+    assert.equal(c.text(), expected);
+    assert.equal(f.closed['backend-unavailable'], 1);
+  }
+});
+
+test('EX_LPS_1000: stopping the front ends every session', async () => {
+  const b = await backend();
+  const f = await front(b.port, 60, 600);
+  const clients = await Promise.all([connect(f.port), connect(f.port)]);
+  await until(() => f.activeSessions === 2 && b.sockets.length === 2);
+  await f.stop();
+  await Promise.all(clients.map((c) => c.closedAfter()));
+  assert.equal(f.closed.shutdown, 2);
+});
