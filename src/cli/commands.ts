@@ -7,8 +7,10 @@ import { registerWhitelistCommands } from './whitelist-commands.js';
 import { registerBalCommands } from './bal-commands.js';
 import { registerLifecycleCommands } from './lifecycle-commands.js';
 import { registerTracesCommands } from './traces-commands.js';
+import { registerAutoconfigCommands } from './autoconfig-command.js';
 
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
 export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerAutoconfigCommands];
