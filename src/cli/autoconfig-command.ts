@@ -13,6 +13,7 @@ interface CheckOptions {
   submissionAuthcli?: string;
   weight?: string;
   resolver?: string[];
+  dnsTimeout?: string;
   json?: boolean;
 }
 
@@ -27,6 +28,7 @@ export function registerAutoconfigCommands(program: Command, ctx: () => CliConte
     .option('--submission-authcli <host>', 'submission entry point for AUTH-CLI logins (priority 20)')
     .option('--weight <n>', 'weight of the four records (default auth.entryPoints.weight, 100)')
     .option('--resolver <server...>', 'DNS servers to ask, IP or IP:PORT (default auth.entryPoints.resolvers, else the system resolver)')
+    .option('--dns-timeout <ms>', 'deadline of one DNS query attempt (two attempts per name)', '3000')
     .option('--json', 'print the reports as JSON')
     .action(
       action(async (domains: string[], opts: CheckOptions) => {
@@ -42,7 +44,9 @@ export function registerAutoconfigCommands(program: Command, ctx: () => CliConte
         if (missing) throw new MssError('USAGE_AUTOCONFIG_HOSTS', 'the four entry-point host names are needed: set auth.entryPoints in the configuration or pass --imap-psc, --imap-authcli, --submission-psc and --submission-authcli');
         if (!Number.isInteger(entryPoints.weight) || entryPoints.weight < 0 || entryPoints.weight > 65_535) throw new MssError('USAGE_AUTOCONFIG_WEIGHT', `--weight ${opts.weight}: expected an integer from 0 to 65535`);
         const targets = domains.length > 0 ? domains : (cfg?.operator.domains ?? []);
-        const resolver = srvResolver(opts.resolver ?? configured?.resolvers ?? []);
+        const timeoutMs = Number(opts.dnsTimeout ?? 3000);
+        if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new MssError('USAGE_AUTOCONFIG_TIMEOUT', `--dns-timeout ${opts.dnsTimeout}: expected a positive number of milliseconds`);
+        const resolver = srvResolver(opts.resolver ?? configured?.resolvers ?? [], timeoutMs);
         const reports: DomainReport[] = [];
         for (const domain of targets) reports.push(await checkDomain(domain, entryPoints, resolver));
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: reports.every((r) => r.ok), reports }, null, 2)}\n`);

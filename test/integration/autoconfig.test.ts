@@ -106,7 +106,7 @@ test('EX_LPS_0300: `autoconfig check` reads domains and entry points from the co
 });
 
 test('EX_LPS_0300: `autoconfig check` works without a configuration when every host is given, and says which are missing otherwise', async () => {
-  const args = ['autoconfig', 'check', GOOD, '--imap-psc', 'imap.ch-exemple.fr', '--imap-authcli', 'imap-app.ch-exemple.fr', '--submission-psc', 'smtp.ch-exemple.fr', '--submission-authcli', 'smtp-app.ch-exemple.fr', '--resolver', `127.0.0.1:${dns.port}`];
+  const args = ['autoconfig', 'check', GOOD, '--imap-psc', 'imap.ch-exemple.fr', '--imap-authcli', 'imap-app.ch-exemple.fr', '--submission-psc', 'smtp.ch-exemple.fr', '--submission-authcli', 'smtp-app.ch-exemple.fr', '--resolver', `127.0.0.1:${dns.port}`, '--dns-timeout', '200'];
   const ok = await runCli(['--config', path.join(dir, 'absent.yaml'), ...args]);
   assert.equal(ok.status, 0, ok.stderr);
   const usage = await runCli(['--config', path.join(dir, 'absent.yaml'), 'autoconfig', 'check', GOOD, '--imap-psc', 'x.fr']);
