@@ -4,6 +4,7 @@
 // submission service of postfix/*/30-submission-auth.cf through Dovecot SASL, and the
 // session-limit fronts in front of both. The shipped files are used as they are, with only
 // their site-specific paths and ports replaced.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
@@ -13,12 +14,15 @@ import { SessionFront } from '../../src/auth/front/session-front.js';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { milterSection } from '../../src/milter/config.js';
+import type { MilterHandler } from '../../src/milter/handler.js';
+import { milterService } from '../../src/milter/service.js';
 import { REPO_ROOT } from './cli.js';
 import { captureLogger } from './log.js';
 import { MemoryMailboxAccess } from './mailbox-access.js';
 import { freePorts } from './ports.js';
+import { mainPiecesForMilter, serviceOptions } from './postfix-pieces.js';
 import { selfSignedCert, type TestCert } from './tls-cert.js';
-import { execFileSync } from 'node:child_process';
 
 export interface LpsStack {
   psc: SandboxPsc;
@@ -31,34 +35,29 @@ export interface LpsStack {
   imapPort: number;
   submissionPort: number;
   cert: TestCert;
+  /** What the submission milter saw of each message sent through the LPS service. */
+  submissions: MilterSeen[];
   /** Add fronts with other limits in front of the same Dovecot and Postfix. */
   fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: SessionFront; submission: SessionFront }>;
   stop(): Promise<void>;
 }
 
-/** Shipped main.cf piece as parameters (comments dropped, continuation lines joined). */
-export function readPostfixMainPiece(file: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  let last: string | undefined;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (/^\s*(#|$)/.test(line)) continue;
-    if (/^\s/.test(line) && last) params[last] += ` ${line.trim()}`;
-    else {
-      const m = /^([a-z0-9_]+)\s*=\s*(.*)$/.exec(line);
-      if (!m) throw new Error(`${file}: cannot read "${line}"`);
-      last = m[1] as string;
-      params[last] = (m[2] ?? '').trim();
-    }
-  }
-  return params;
+/** The service postfix/master.cf.d/30-submission-auth.cf creates behind the front. */
+export const LPS_SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
+
+export interface MilterSeen {
+  authType: string | undefined;
+  login: string | undefined;
+  sender: string;
 }
 
-/** Shipped master.cf piece as one service entry (comments dropped). */
-export function readPostfixMasterPiece(file: string): string[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => !/^\s*(#|$)/.test(l));
+function recordingHandler(seen: MilterSeen[]): MilterHandler {
+  return {
+    addsHeaders: false,
+    mail(ctx, sender) {
+      seen.push({ authType: ctx.macros.get('auth_type'), login: ctx.macros.get('auth_authen'), sender: sender.address });
+    },
+  };
 }
 
 /**
@@ -70,7 +69,8 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
   const dh = path.join(root, 'dh.pem');
   execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dh], { stdio: 'ignore' });
   fs.chmodSync(dh, 0o644);
-  const [dovecotDirectImap, dovecotLpsImap, submissionBackend, checkerPort] = await freePorts(4);
+  const [dovecotDirectImap, dovecotLpsImap, submissionBackend, checkerPort, milterPort] = await freePorts(5);
+  const submissions: MilterSeen[] = [];
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const s of stoppers.splice(0).reverse()) await s().catch(() => {});
@@ -111,12 +111,17 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
     await dovecot.start();
     stoppers.push(() => dovecot.stop());
 
-    const main = readPostfixMainPiece(path.join(REPO_ROOT, 'postfix', 'main.cf.d', '30-submission-auth.cf'));
+    // The submission milter the LPS service also runs (postfix/*/20-submission*), recording
+    // what Postfix tells it about the login.
+    const milter = milterService(milterSection.parse({ listen: `inet:127.0.0.1:${milterPort}` }), recordingHandler(submissions), captureLogger('info').log);
+    await milter.start();
+    stoppers.push(() => milter.stop());
+
+    const main = mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`);
     main.mss_lps_tls_chain_files = `${cert.keyFile} ${cert.certFile}`;
     main.mss_lps_sasl_path = postfixSocket;
-    const service = readPostfixMasterPiece(path.join(REPO_ROOT, 'postfix', 'master.cf.d', '30-submission-auth.cf'));
-    service[0] = (service[0] ?? '').replace('127.0.0.1:10587', `127.0.0.1:${submissionBackend}`);
-    const postfix = new PostfixInstance({ dir: path.join(root, 'postfix'), myhostname: 'lps.ch-exemple.mssante.fr', main, services: service });
+    const service = [`127.0.0.1:${submissionBackend} inet n - n - - smtpd`, ...serviceOptions(LPS_SUBMISSION_SERVICE)].join('\n  ');
+    const postfix = new PostfixInstance({ dir: path.join(root, 'postfix'), myhostname: 'lps.ch-exemple.mssante.fr', main, services: [service], virtualDomains: ['ch-exemple.mssante.fr'] });
     await postfix.start();
     stoppers.push(() => postfix.stop());
 
@@ -131,7 +136,7 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
       return { imapPort: imap.port, submissionPort: submission.port, imap, submission };
     };
     const main_ = await addFronts(opts.limits ?? cfg.sessions);
-    return { psc, access, checker, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, fronts: addFronts, stop };
+    return { psc, access, checker, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -145,6 +145,26 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     assert.match(logins[0]?.session ?? '', /^[A-Za-z0-9+/]{8,}$/);
   });
 
+  test('EX_LPS_0400 EX_LPS_0600: after AUTH XOAUTH2 the LPS sends a message, and the submission milter sees the XOAUTH2 login', async () => {
+    const r = await smtpXoauth2Login(st().submissionPort, BAL, await st().psc.mint({ idNat: HOLDER }), { localAddress: freshLoopback(), keepOpen: true });
+    assert.equal(r.verdict, 'OK', r.line);
+    const c = r.connection;
+    try {
+      const before = st().submissions.length;
+      c.send(`MAIL FROM:<${BAL}>`);
+      assert.match((await c.expect(/^\d{3} /)).line, /^250 /);
+      c.send('RCPT TO:<secretariat@ch-exemple.mssante.fr>');
+      assert.match((await c.expect(/^\d{3} /)).line, /^250 /);
+      c.send('DATA');
+      assert.match((await c.expect(/^\d{3} /)).line, /^354 /);
+      c.send(`From: <${BAL}>\r\nTo: <secretariat@ch-exemple.mssante.fr>\r\nSubject: test LPS\r\n\r\nbonjour\r\n.`);
+      assert.match((await c.expect(/^\d{3} /)).line, /^250 /);
+      assert.deepEqual(st().submissions.slice(before), [{ authType: 'XOAUTH2', login: BAL, sender: BAL }]);
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('EX_GBM_5414: a delegate logs in to the delegated mailbox over IMAP and SMTP', async () => {
     await acceptedBoth(await st().psc.mint({ idNat: DELEGATE }));
   });
