@@ -1,4 +1,5 @@
-// The XOAUTH2 login check of EX_LPS_0900. Dovecot has done steps 1–4 (STARTTLS, base64,
+// The XOAUTH2 login check of EX_LPS_0900, by which a person with a PSC token opens a PER or
+// ORG mailbox (EX_LPS_0600). Dovecot has done steps 1–4 (STARTTLS, base64,
 // `user=` and the Bearer token) before calling us; here are steps 5–8: signature and
 // validity of the PSC access token, IdNat from UserInfo, habilitation on the mailbox. A
 // success is recorded for the registry (last login, EX_GDT_5060 trace). Anything we cannot

@@ -23,9 +23,9 @@ const pscSection = z
     /** CA certificates (PEM) trusted for PSC's HTTPS endpoints: PSC uses a public CA, not IGC-Santé. */
     caFile: filePath.default('/etc/ssl/certs/ca-certificates.crt'),
     algorithms: z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1).default([...ASYMMETRIC_ALGORITHMS]),
-    /** Tolerance on exp/iat/nbf, for clocks that drift a little (EX_SDT_5010 keeps ours right). */
+    /** Tolerance on exp/iat/nbf, for clocks that drift a little (ours is NTP-synchronised, §6.9.1). */
     clockSkewSeconds: z.number().int().min(0).max(300).default(30),
-    /** When set, `aud` must contain it (the client ID obtained at the PSC raccordement, EX_LPS_0800). */
+    /** When set, `aud` must contain it (the client ID obtained at the PSC raccordement, §6.8.4.1). */
     audience: z.string().min(1).optional(),
     /** When set, `azp` must equal it. */
     authorizedParty: z.string().min(1).optional(),

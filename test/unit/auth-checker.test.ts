@@ -239,7 +239,7 @@ describe('EX_LPS_0900 step 7: the IdNat comes from UserInfo, cached until the to
     }
   });
 
-  test('EX_LPS_0900: PSC unreachable (discovery) gives a temporary failure', async () => {
+  test('EX_LPS_910 EX_LPS_0900: PSC unreachable (discovery) gives a temporary failure, never a success', async () => {
     const token = await psc.mint({ idNat: HOLDER });
     const cfg = authSection.parse({ psc: { issuer: 'https://127.0.0.1:1/auth/realms/gone', caFile: '/x', timeoutMs: 500 } });
     const { log } = captureLogger();
