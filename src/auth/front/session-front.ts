@@ -99,6 +99,7 @@ class Session {
     // EX_LPS_1000: 4 hours in any case.
     this.maxTimer = setTimeout(() => this.end('max-duration'), opts.limits.maxSeconds * 1000);
     client.on('error', () => this.end('error'));
+    client.on('close', () => this.end('client'));
     this.backend = net.connect({ host: opts.backend.host, port: opts.backend.port, allowHalfOpen: true });
     this.backend.on('error', () => this.end(this.connected ? 'error' : 'backend-unavailable'));
     this.backend.once('connect', () => this.relay());
@@ -112,7 +113,6 @@ class Session {
     });
     this.client.pipe(this.backend);
     this.backend.pipe(this.client);
-    this.client.on('close', () => this.end('client'));
     // The backend's last words (`* BYE`, `221`) must reach the client before it is closed.
     this.backend.on('close', () => {
       if (this.client.writableEnded && !this.client.writableFinished) {
