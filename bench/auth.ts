@@ -150,7 +150,7 @@ async function server(): Promise<void> {
   const { authSection } = await import('../src/auth/config.js');
   const { CheckerEndpoint } = await import('../src/auth/endpoint.js');
   const { silentLogger } = await import('../src/log.js');
-  type Access = import('../src/auth/ports.js').MailboxAccess;
+  type Access = Pick<import('../src/auth/ports.js').MailboxAccess, 'decide' | 'recordLogin'>;
 
   const cert = fs.readFileSync(path.join(dir, 'c.pem'), 'utf8');
   const psc = new SandboxPsc({ tls: { cert, key: fs.readFileSync(path.join(dir, 'k.pem'), 'utf8') } });

@@ -7,14 +7,18 @@
 --   403 FAIL …    → PASSDB_RESULT_PASSWORD_MISMATCH: IMAP "NO [AUTHENTICATIONFAILED]",
 --                   SMTP "535 5.7.8" (EX_LPS_0710)
 --   anything else → PASSDB_RESULT_INTERNAL_FAILURE: a temporary failure, never a success
--- Other mechanisms (PLAIN, LOGIN…) are not ours: PASSDB_RESULT_NEXT leaves them to the
--- passdbs that follow, if any. The token is never logged.
+-- PLAIN/LOGIN logins whose password is a ticket of mss-sidecar's AUTH-CLI front (prefix
+-- "mssac1.") go to the same endpoint (EX_LPS_1200: the front has checked the certificate
+-- and the structure). Other mechanisms and passwords are not ours: PASSDB_RESULT_NEXT leaves
+-- them to the passdbs that follow, if any. Tokens and tickets are never logged.
 --
 -- Configuration: passdb { driver = lua  args = file=<this file> blocking=yes }; the checker
 -- URL comes from MSS_AUTH_CHECKER_URL (import_environment), default below.
 
 local CHECKER_URL = os.getenv("MSS_AUTH_CHECKER_URL") or "http://127.0.0.1:8425/v1/xoauth2"
 local PSC_MECHANISMS = { XOAUTH2 = true, OAUTHBEARER = true }
+local TICKET_MECHANISMS = { PLAIN = true, LOGIN = true }
+local TICKET_PREFIX = "mssac1."
 
 local http_client
 
@@ -42,10 +46,11 @@ local function form(fields)
   return table.concat(parts, "&")
 end
 
--- EX_LPS_0900: every PSC login is decided by the checker.
+-- EX_LPS_0900: every PSC login is decided by the checker; EX_LPS_1200: so is every AUTH-CLI one.
 function auth_password_verify(req, token)
   local mech = string.upper(req.mech or "")
-  if not PSC_MECHANISMS[mech] then
+  local ticket = TICKET_MECHANISMS[mech] and string.sub(token, 1, #TICKET_PREFIX) == TICKET_PREFIX
+  if not PSC_MECHANISMS[mech] and not ticket then
     return dovecot.auth.PASSDB_RESULT_NEXT, ""
   end
   local request = http_client:request({ url = CHECKER_URL, method = "POST" })

@@ -35,7 +35,7 @@ export class XOAuth2Checker {
   constructor(
     private readonly verifier: PscTokenVerifier,
     private readonly userInfo: PscUserInfo,
-    private readonly access: MailboxAccess,
+    private readonly access: Pick<MailboxAccess, 'decide' | 'recordLogin'>,
     private readonly log: Logger,
   ) {}
 

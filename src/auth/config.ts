@@ -71,6 +71,26 @@ const frontSection = z
   })
   .prefault({});
 
+/** A listener that has no sensible default address: it must not take the PSC front's. */
+const explicitEndpoint = (defaultPort: number) => z.strictObject({ host: z.string().min(1), port: port.default(defaultPort) });
+
+/**
+ * AUTH-CLI entry points for APP mailboxes (EX_LPS_1100, EX_LPS_1200): TLS ends in the
+ * sidecar, which checks the client certificate against `trust.dir` and `trust.crlDir`.
+ */
+const authCliSection = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    imap: z.strictObject({ listen: explicitEndpoint(143), backend: endpoint('127.0.0.1', 10143) }),
+    submission: z.strictObject({ listen: explicitEndpoint(587), backend: endpoint('127.0.0.1', 10587) }),
+    /** Certificate (with its chain) and key of the AUTH-CLI host name, PEM; RSA for the six suites. */
+    certificate: filePath,
+    key: filePath,
+    /** CRLs are read again this often (`crl sync` replaces them daily). */
+    crlReloadSeconds: positiveInt.default(300),
+  })
+  .optional();
+
 /** Host names of the four entry points announced by the SRV records of TM5.1P (EX_LPS_0300). */
 const entryPointsSection = z
   .strictObject({
@@ -88,9 +108,11 @@ export const authSection = z.strictObject({
   checker: checkerSection,
   sessions: sessionsSection,
   front: frontSection,
+  authCli: authCliSection,
   entryPoints: entryPointsSection,
 });
 
 export type AuthConfig = z.output<typeof authSection>;
 export type PscConfig = AuthConfig['psc'];
 export type SessionLimits = AuthConfig['sessions'];
+export type AuthCliConfig = NonNullable<AuthConfig['authCli']>;

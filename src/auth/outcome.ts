@@ -25,6 +25,8 @@ export type FailReason =
   | TokenFailure
   | 'mechanism'
   | 'no-user'
+  /** AUTH-CLI: the PLAIN password is not a live ticket of the front for this mailbox. */
+  | 'ticket'
   | 'userinfo-refused'
   | 'userinfo-no-idnat'
   | AccessRefusal;
@@ -32,7 +34,7 @@ export type FailReason =
 export type TempFailReason = 'psc-discovery-unavailable' | 'jwks-unavailable' | 'userinfo-unavailable' | 'registry-unavailable' | 'internal';
 
 export type CheckOutcome =
-  | { verdict: 'OK'; idNat: string; role: Habilitation; delegateOf?: string }
+  | { verdict: 'OK'; idNat: string; role: Habilitation | 'structure'; delegateOf?: string }
   | { verdict: 'FAIL'; reason: FailReason }
   | { verdict: 'TEMPFAIL'; reason: TempFailReason };
 

@@ -20,6 +20,11 @@ export type AccessDecision =
   | { allowed: true; role: Habilitation; /** For a delegate: the holder or co-holder they act for (§5.4.2). */ delegateOf?: string }
   | { allowed: false; reason: AccessRefusal };
 
+/** EX_LPS_1200 step 5: may the structure of a certificate (its IdNat) open this mailbox? */
+export type ApplicationDecision =
+  | { allowed: true }
+  | { allowed: false; reason: 'unknown-mailbox' | 'suspended' | /** Only APP mailboxes take AUTH-CLI (§6.8.1). */ 'not-application-mailbox' | 'other-structure' };
+
 export type AuthenticationType = 'PSC-XOAUTH2' | 'AUTH-CLI';
 
 /** One successful login, as the registry records it (last login, EX_GDT_5060 trace). */
@@ -30,6 +35,8 @@ export interface LoginRecord {
   author: string;
   role: Habilitation | 'structure';
   delegateOf?: string;
+  /** AUTH-CLI: subject DN of the client certificate. */
+  certificate?: string;
   /** `imap` or `smtp`, as Dovecot names the service. */
   service: string;
   /** What the client said about itself (IMAP ID before login), when it did. */
@@ -43,6 +50,8 @@ export interface LoginRecord {
 export interface MailboxAccess {
   /** EX_LPS_0900 step 8: may this IdNat open this mailbox, and in which role? */
   decide(idNat: string, mailbox: string): Promise<AccessDecision>;
+  /** EX_LPS_1200 step 5: is this APP mailbox attached to this structure IdNat? */
+  decideApplication(structureId: string, mailbox: string): Promise<ApplicationDecision>;
   recordLogin(login: LoginRecord): Promise<void>;
 }
 

@@ -14,9 +14,12 @@ export class LineConnection {
   private socket: net.Socket | tls.TLSSocket;
   private buffer = '';
   private lines: string[] = [];
+  private history: string[] = [];
   private waiter: (() => void) | undefined;
   closed = false;
   closedAt: number | undefined;
+  /** When the client last wrote: the front's inactivity count starts there. */
+  lastSentAt = Date.now();
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
@@ -38,7 +41,9 @@ export class LineConnection {
       this.buffer += chunk;
       let nl: number;
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        this.lines.push(this.buffer.slice(0, nl).replace(/\r$/, ''));
+        const line = this.buffer.slice(0, nl).replace(/\r$/, '');
+        this.lines.push(line);
+        this.history.push(line);
         this.buffer = this.buffer.slice(nl + 1);
       }
       this.wake();
@@ -95,7 +100,13 @@ export class LineConnection {
     return this.closed;
   }
 
+  /** The last lines the server sent (diagnostics, and refusals that close the connection). */
+  lastLines(n = 3): string[] {
+    return this.history.slice(-n);
+  }
+
   send(line: string): void {
+    this.lastSentAt = Date.now();
     this.socket.write(`${line}\r\n`);
   }
 
@@ -187,6 +198,98 @@ export async function smtpXoauth2Login(port: number, user: string, token: string
     const verdict: LoginVerdict = final.startsWith('235 ') ? 'OK' : final.startsWith('4') ? 'TEMPFAIL' : 'FAIL';
     if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
     return { verdict, line: final, capabilities, connection: c };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+export interface AuthCliLoginOptions {
+  localAddress?: string;
+  /** Client certificate and key (PEM); none: no certificate. */
+  cert?: string;
+  key?: string;
+  /** IMAP: LOGIN instead of AUTHENTICATE PLAIN; SMTP: AUTH LOGIN instead of AUTH PLAIN. */
+  loginCommand?: boolean;
+  keepOpen?: boolean;
+}
+
+export interface AuthCliResult {
+  /** OK, FAIL, TEMPFAIL, or CLOSED when the server ended the session after STARTTLS. */
+  verdict: LoginVerdict | 'CLOSED';
+  line: string;
+  /** Capabilities / EHLO keywords before and after STARTTLS. */
+  before: string[];
+  after: string[];
+  connection: LineConnection;
+}
+
+const plain = (user: string): string => Buffer.from(`\0${user}\0unused`).toString('base64');
+
+/** IMAP on an AUTH-CLI entry point: STARTTLS with the client certificate, then PLAIN or LOGIN. */
+export async function imapAuthCliLogin(port: number, user: string, opts: AuthCliLoginOptions = {}): Promise<AuthCliResult> {
+  const c = await LineConnection.open(port, opts);
+  try {
+    const greeting = await c.expect(/^\* (OK|BYE)/);
+    const before = /CAPABILITY ([^\]]*)\]/.exec(greeting.line)?.[1]?.split(' ') ?? [];
+    c.send('a1 STARTTLS');
+    await c.expect(/^a1 OK/);
+    await c.startTls({ cert: opts.cert, key: opts.key });
+    c.send('a2 CAPABILITY');
+    let caps: { line: string; skipped: string[] };
+    try {
+      caps = await c.expect(/^a2 /);
+    } catch {
+      return { verdict: 'CLOSED', line: c.lastLines().join(' | '), before, after: [], connection: c };
+    }
+    const after = (caps.skipped.find((l) => l.startsWith('* CAPABILITY ')) ?? '').split(' ').slice(2);
+    if (opts.loginCommand) c.send(`a3 LOGIN "${user}" "unused"`);
+    else c.send(`a3 AUTHENTICATE PLAIN ${plain(user)}`);
+    const final = (await c.expect(/^a3 /)).line;
+    const verdict: LoginVerdict = /^a3 OK/.test(final) ? 'OK' : /\[UNAVAILABLE\]/.test(final) ? 'TEMPFAIL' : 'FAIL';
+    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
+    return { verdict, line: final, before, after, connection: c };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+/** SMTP on an AUTH-CLI entry point: EHLO, STARTTLS with the client certificate, EHLO, AUTH PLAIN or LOGIN. */
+export async function smtpAuthCliLogin(port: number, user: string, opts: AuthCliLoginOptions = {}): Promise<AuthCliResult> {
+  const c = await LineConnection.open(port, opts);
+  try {
+    await c.expect(/^220 /);
+    c.send('EHLO lps.test');
+    const ehlo1 = await c.expect(/^250 /);
+    const before = [...ehlo1.skipped, ehlo1.line].map((l) => l.slice(4));
+    c.send('STARTTLS');
+    await c.expect(/^220 /);
+    await c.startTls({ cert: opts.cert, key: opts.key });
+    c.send('EHLO lps.test');
+    let ehlo2: { line: string; skipped: string[] };
+    try {
+      ehlo2 = await c.expect(/^\d{3} /);
+    } catch {
+      return { verdict: 'CLOSED', line: c.lastLines().join(' | '), before, after: [], connection: c };
+    }
+    if (!ehlo2.line.startsWith('250')) return { verdict: 'CLOSED', line: ehlo2.line, before, after: [], connection: c };
+    const after = [...ehlo2.skipped, ehlo2.line].map((l) => l.slice(4));
+    let final: string;
+    if (opts.loginCommand) {
+      c.send('AUTH LOGIN');
+      await c.expect(/^334 /);
+      c.send(Buffer.from(user).toString('base64'));
+      await c.expect(/^334 /);
+      c.send(Buffer.from('unused').toString('base64'));
+      final = (await c.expect(/^\d{3} /)).line;
+    } else {
+      c.send(`AUTH PLAIN ${plain(user)}`);
+      final = (await c.expect(/^\d{3} /)).line;
+    }
+    const verdict: LoginVerdict = final.startsWith('235 ') ? 'OK' : final.startsWith('4') ? 'TEMPFAIL' : 'FAIL';
+    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
+    return { verdict, line: final, before, after, connection: c };
   } catch (err) {
     c.destroy();
     throw err;

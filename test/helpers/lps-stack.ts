@@ -9,7 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
+import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
+import { TicketChecker } from '../../src/auth/authcli/ticket-checker.js';
+import { TicketBook } from '../../src/auth/authcli/tickets.js';
 import { CheckerEndpoint } from '../../src/auth/endpoint.js';
+import { LoginRouter } from '../../src/auth/login-router.js';
+import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { SessionFront } from '../../src/auth/front/session-front.js';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
@@ -37,6 +42,9 @@ export interface LpsStack {
   cert: TestCert;
   /** What the submission milter saw of each message sent through the LPS service. */
   submissions: MilterSeen[];
+  tickets: TicketBook;
+  /** AUTH-CLI fronts (EX_LPS_1200) before the same Dovecot and Postfix, trusting a test IGC-Santé PKI. */
+  authCliFronts(pki: PkiManifest, limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; fronts: AuthCliFronts }>;
   /** Add fronts with other limits in front of the same Dovecot and Postfix. */
   fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: SessionFront; submission: SessionFront }>;
   stop(): Promise<void>;
@@ -84,7 +92,10 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
     const access = new MemoryMailboxAccess();
     const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
     const checker = buildChecker(cfg.psc, { access, log: captureLogger('info').log });
-    const endpoint = new CheckerEndpoint(checker.checker, { host: '127.0.0.1', port: checkerPort }, captureLogger('info').log);
+    // One endpoint for both kinds of login, as in production: PSC tokens and AUTH-CLI tickets.
+    const tickets = new TicketBook();
+    const router = new LoginRouter(checker.checker, new TicketChecker(tickets, access, captureLogger('info').log));
+    const endpoint = new CheckerEndpoint(router, { host: '127.0.0.1', port: checkerPort }, captureLogger('info').log);
     await endpoint.start();
     stoppers.push(() => endpoint.stop());
 
@@ -136,7 +147,24 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
       return { imapPort: imap.port, submissionPort: submission.port, imap, submission };
     };
     const main_ = await addFronts(opts.limits ?? cfg.sessions);
-    return { psc, access, checker, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, stop };
+
+    const addAuthCliFronts = async (pki: PkiManifest, limits: SessionLimits) => {
+      const { authCli } = authSection.parse({
+        authCli: {
+          enabled: true,
+          imap: { listen: { host: '127.0.0.1', port: 0 }, backend: { port: dovecotLpsImap } },
+          submission: { listen: { host: '127.0.0.1', port: 0 }, backend: { port: submissionBackend } },
+          certificate: cert.certFile,
+          key: cert.keyFile,
+        },
+      });
+      if (!authCli) throw new Error('auth.authCli did not parse');
+      const fronts = await buildAuthCliFronts(authCli, { dir: pki.trustDir, crlDir: pki.crlDir }, limits, { access, tickets, log: captureLogger('info').log });
+      await fronts.start();
+      stoppers.push(() => fronts.stop());
+      return { imapPort: fronts.imap.port, submissionPort: fronts.submission.port, fronts };
+    };
+    return { psc, access, checker, tickets, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
   } catch (err) {
     await stop();
     throw err;

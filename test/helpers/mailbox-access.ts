@@ -1,6 +1,6 @@
 // An in-memory stand-in for the mailbox registry, for tests of the login checks: who holds,
 // co-holds, is responsible for or is a delegate on which mailbox, and the logins recorded.
-import type { AccessDecision, LoginRecord, MailboxAccess } from '../../src/auth/ports.js';
+import type { AccessDecision, ApplicationDecision, LoginRecord, MailboxAccess } from '../../src/auth/ports.js';
 
 export interface TestMailbox {
   type: 'PER' | 'ORG' | 'APP';
@@ -9,6 +9,8 @@ export interface TestMailbox {
   responsible?: string;
   coholders?: string[];
   delegates?: Array<{ idNat: string; of: string }>;
+  /** APP mailboxes: the structure IdNat they belong to. */
+  structureId?: string;
 }
 
 export class MemoryMailboxAccess implements MailboxAccess {
@@ -34,6 +36,15 @@ export class MemoryMailboxAccess implements MailboxAccess {
     const delegation = m.delegates?.find((d) => d.idNat === idNat);
     if (delegation) return { allowed: true, role: 'delegate', delegateOf: delegation.of };
     return { allowed: false, reason: 'not-authorised' };
+  }
+
+  async decideApplication(structureId: string, address: string): Promise<ApplicationDecision> {
+    if (this.unavailable) throw new Error('registry unavailable');
+    const m = this.mailboxes.get(address);
+    if (!m) return { allowed: false, reason: 'unknown-mailbox' };
+    if (m.type !== 'APP') return { allowed: false, reason: 'not-application-mailbox' };
+    if (m.status === 'suspended') return { allowed: false, reason: 'suspended' };
+    return m.structureId === structureId ? { allowed: true } : { allowed: false, reason: 'other-structure' };
   }
 
   async recordLogin(login: LoginRecord): Promise<void> {

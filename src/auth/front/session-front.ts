@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { MssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { SessionLimits } from '../config.js';
+import { SessionLimitTimer } from './limits.js';
 import { proxyV1Header } from './proxy-protocol.js';
 
 export type FrontProtocol = 'imap' | 'smtp';
@@ -81,10 +82,7 @@ export class SessionFront {
 
 class Session {
   private readonly backend: net.Socket;
-  private readonly startedAt = Date.now();
-  private lastClientInput = this.startedAt;
-  private idleTimer: NodeJS.Timeout;
-  private readonly maxTimer: NodeJS.Timeout;
+  private readonly limits: SessionLimitTimer;
   private connected = false;
   private ended = false;
 
@@ -93,11 +91,7 @@ class Session {
     private readonly opts: SessionFrontOptions,
     private readonly onEnd: (reason: CloseReason, durationMs: number) => void,
   ) {
-    const idleMs = opts.limits.idleSeconds * 1000;
-    // EX_LPS_1000: 15 minutes without a command.
-    this.idleTimer = setTimeout(() => this.checkIdle(idleMs), idleMs);
-    // EX_LPS_1000: 4 hours in any case.
-    this.maxTimer = setTimeout(() => this.end('max-duration'), opts.limits.maxSeconds * 1000);
+    this.limits = new SessionLimitTimer(opts.limits, (reason) => this.end(reason));
     client.on('error', () => this.end('error'));
     client.on('close', () => this.end('client'));
     this.backend = net.connect({ host: opts.backend.host, port: opts.backend.port, allowHalfOpen: true });
@@ -108,9 +102,7 @@ class Session {
   private relay(): void {
     this.connected = true;
     this.backend.write(proxyV1Header(this.client));
-    this.client.on('data', () => {
-      this.lastClientInput = Date.now();
-    });
+    this.client.on('data', () => this.limits.input());
     this.client.pipe(this.backend);
     this.backend.pipe(this.client);
     // The backend's last words (`* BYE`, `221`) must reach the client before it is closed.
@@ -123,20 +115,13 @@ class Session {
     this.client.resume();
   }
 
-  private checkIdle(idleMs: number): void {
-    const quiet = Date.now() - this.lastClientInput;
-    if (quiet >= idleMs) this.end('idle');
-    else this.idleTimer = setTimeout(() => this.checkIdle(idleMs), idleMs - quiet);
-  }
-
   end(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.maxTimer);
+    this.limits.stop();
     if (reason === 'backend-unavailable') this.client.end(UNAVAILABLE[this.opts.protocol], () => this.client.destroy());
     else this.client.destroy();
     this.backend.destroy();
-    this.onEnd(reason, Date.now() - this.startedAt);
+    this.onEnd(reason, Date.now() - this.limits.startedAt);
   }
 }

@@ -1,0 +1,133 @@
+// A socket read line by line, that can be upgraded to TLS in place (STARTTLS, as server
+// towards the LPS or as client towards Dovecot/Postfix) and finally handed over for raw
+// relaying. Bytes received before a TLS upgrade and not yet consumed are discarded: a
+// command injected after STARTTLS in the same packet must never be executed inside TLS.
+import type net from 'node:net';
+import tls from 'node:tls';
+import { MssError } from '../../errors.js';
+
+export class LineSocket {
+  private buffer: Buffer = Buffer.alloc(0);
+  private lines: string[] = [];
+  private waiter: (() => void) | undefined;
+  private closed = false;
+  private onData = (chunk: Buffer): void => this.push(chunk);
+  private onClose = (): void => {
+    this.closed = true;
+    this.wake();
+  };
+
+  constructor(
+    public socket: net.Socket | tls.TLSSocket,
+    private readonly maxLine: number,
+    private readonly onInput: () => void = () => {},
+  ) {
+    this.attach(socket);
+  }
+
+  get isTls(): boolean {
+    return this.socket instanceof tls.TLSSocket;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private attach(socket: net.Socket | tls.TLSSocket): void {
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('end', this.onClose);
+    socket.on('error', this.onClose);
+    // A server socket accepted with pauseOnConnect stays paused until told otherwise.
+    socket.resume();
+  }
+
+  private detachListeners(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('close', this.onClose);
+    this.socket.off('end', this.onClose);
+    this.socket.off('error', this.onClose);
+  }
+
+  private push(chunk: Buffer): void {
+    this.onInput();
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    let nl: number;
+    while ((nl = this.buffer.indexOf(0x0a)) >= 0) {
+      this.lines.push(this.buffer.subarray(0, nl).toString('latin1').replace(/\r$/, ''));
+      this.buffer = this.buffer.subarray(nl + 1);
+    }
+    if (this.buffer.length > this.maxLine) {
+      this.socket.destroy();
+      this.closed = true;
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** The next line without its CRLF (latin1: bytes as they came), or undefined once closed. */
+  async line(): Promise<string | undefined> {
+    for (;;) {
+      const next = this.lines.shift();
+      if (next !== undefined) return next;
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  write(text: string): void {
+    if (!this.closed) this.socket.write(text, 'latin1');
+  }
+
+  /** STARTTLS as the server: nothing read before the handshake survives it. */
+  async upgradeAsServer(context: tls.SecureContext, handshakeMs: number): Promise<tls.TLSSocket> {
+    return this.upgrade((plain) => new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: false }), 'secure', handshakeMs);
+  }
+
+  /** STARTTLS as the client of a loopback Dovecot/Postfix. */
+  async upgradeAsClient(options: tls.ConnectionOptions, handshakeMs: number): Promise<tls.TLSSocket> {
+    return this.upgrade((plain) => tls.connect({ ...options, socket: plain }), 'secureConnect', handshakeMs);
+  }
+
+  private async upgrade(make: (plain: net.Socket) => tls.TLSSocket, event: 'secure' | 'secureConnect', handshakeMs: number): Promise<tls.TLSSocket> {
+    this.detachListeners();
+    this.buffer = Buffer.alloc(0);
+    this.lines = [];
+    const secure = make(this.socket as net.Socket);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        secure.destroy();
+        reject(new MssError('AUTHCLI_TLS', `TLS handshake not finished within ${handshakeMs} ms`));
+      }, handshakeMs);
+      secure.once(event, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      secure.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new MssError('AUTHCLI_TLS', `TLS handshake failed: ${err.message}`, {}, { cause: err }));
+      });
+    });
+    this.socket = secure;
+    this.attach(secure);
+    return secure;
+  }
+
+  /** Stop reading lines; returns the socket and the bytes received but not yet consumed. */
+  handOver(): { socket: net.Socket | tls.TLSSocket; pending: Buffer } {
+    this.detachListeners();
+    const rest = Buffer.concat([...this.lines.map((l) => Buffer.from(`${l}\r\n`, 'latin1')), this.buffer]);
+    this.lines = [];
+    this.buffer = Buffer.alloc(0);
+    return { socket: this.socket, pending: rest };
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
