@@ -2,5 +2,6 @@
 // add theirs here: Pro Santé Connect, Annuaire SOAP services, SIPIL, operators' gates.
 import type { SandboxComponent } from './component.js';
 import { whitelistComponent } from './whitelist-component.js';
+import { pscComponent } from './psc-component.js';
 
-export const sandboxComponents: SandboxComponent[] = [whitelistComponent];
+export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent];

@@ -9,6 +9,12 @@ import { atomicWriteFileSync } from '../util/atomic-write.js';
 export interface SandboxEndpoints {
   /** The liste blanche host (TM4.1P) and its fault-injection control port. */
   whitelist?: { url: string; control: string; published: string };
+  /**
+   * Pro Santé Connect (src/sandbox/psc): the issuer (`url` too), the mint endpoint
+   * (POST {"idNat": "…", "ttlSeconds": N} → {"access_token": "…"}), the key rotation endpoint,
+   * the `azp` of minted tokens and the CA that signs its HTTPS certificate.
+   */
+  psc?: { url: string; issuer: string; mint: string; rotate: string; clientId: string; ca: string };
 }
 
 export interface SandboxOperator {

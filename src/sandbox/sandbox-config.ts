@@ -19,6 +19,8 @@ export function operatorConfig(dir: string, pki: PkiManifest, op: PkiCert & Oper
     trust: { dir: rel(pki.trustDir), crlDir: rel(pki.crlDir) },
     state: { dir: rel(stateDir) },
     ...(endpoints.whitelist ? { whitelist: { url: endpoints.whitelist.url } } : {}),
+    // The API LPS checker trusts the sandbox PSC; the fronts stay off (they take 143/587).
+    ...(endpoints.psc ? { auth: { psc: { issuer: endpoints.psc.issuer, caFile: rel(endpoints.psc.ca), authorizedParty: endpoints.psc.clientId }, front: { enabled: false } } } : {}),
   };
 }
 

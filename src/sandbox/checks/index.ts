@@ -3,5 +3,6 @@
 import type { SelfCheckStep } from './check.js';
 import { pkiChecks } from './pki-checks.js';
 import { whitelistChecks } from './whitelist-checks.js';
+import { pscChecks } from './psc-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks];
