@@ -150,7 +150,7 @@ async function server(): Promise<void> {
   const { authSection } = await import('../src/auth/config.js');
   const { CheckerEndpoint } = await import('../src/auth/endpoint.js');
   const { silentLogger } = await import('../src/log.js');
-  type Access = Pick<import('../src/auth/ports.js').MailboxAccess, 'decide' | 'recordLogin'>;
+  type Access = Pick<import('../src/auth/ports.js').MailboxAccess, 'decide' | 'recordLogin' | 'recordFailedLogin'>;
 
   const cert = fs.readFileSync(path.join(dir, 'c.pem'), 'utf8');
   const psc = new SandboxPsc({ tls: { cert, key: fs.readFileSync(path.join(dir, 'k.pem'), 'utf8') } });
@@ -161,6 +161,7 @@ async function server(): Promise<void> {
       return holders.get(mailbox) === idNat ? { allowed: true, role: 'holder' } : { allowed: false, reason: 'not-authorised' };
     },
     async recordLogin() {},
+    async recordFailedLogin() {},
   };
   const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/unused', jwksCooldownSeconds: 1 } });
   const built = buildChecker(cfg.psc, { access, log: silentLogger, ca: cert });

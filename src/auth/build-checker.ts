@@ -13,7 +13,7 @@ import { PscTokenVerifier } from './psc/token-verifier.js';
 import { PscUserInfo } from './psc/userinfo.js';
 
 export interface CheckerDeps {
-  access: Pick<MailboxAccess, 'decide' | 'recordLogin'>;
+  access: Pick<MailboxAccess, 'decide' | 'recordLogin' | 'recordFailedLogin'>;
   sharedCache?: TtlCache;
   log: Logger;
   /** PEM CAs for PSC; read from `psc.caFile` when not given. */

@@ -35,16 +35,33 @@ export class XOAuth2Checker {
   constructor(
     private readonly verifier: PscTokenVerifier,
     private readonly userInfo: PscUserInfo,
-    private readonly access: Pick<MailboxAccess, 'decide' | 'recordLogin'>,
+    private readonly access: Pick<MailboxAccess, 'decide' | 'recordLogin' | 'recordFailedLogin'>,
     private readonly log: Logger,
   ) {}
 
   async check(attempt: LoginAttempt): Promise<CheckOutcome> {
     const hash = tokenHash(attempt.token);
-    const outcome = await this.decide(attempt, hash).catch((err: unknown): CheckOutcome => {
+    const known: { idNat?: string } = {};
+    const outcome = await this.decide(attempt, hash, known).catch((err: unknown): CheckOutcome => {
       this.log.error({ err, tokenHash: hash.slice(0, 12) }, 'login check failed unexpectedly');
       return tempfail('internal');
     });
+    if (outcome.verdict !== 'OK') {
+      // EX_GDT_5040: refusals are traced too (the system's response, failures included).
+      void this.access
+        .recordFailedLogin({
+          mailbox: attempt.user.trim().toLowerCase(),
+          authType: 'PSC-XOAUTH2',
+          ...(known.idNat ? { author: known.idNat } : {}),
+          reason: outcome.reason,
+          temporary: outcome.verdict === 'TEMPFAIL',
+          service: attempt.service,
+          remoteIp: attempt.remoteIp,
+          ...(attempt.session ? { session: attempt.session } : {}),
+          at: new Date(),
+        })
+        .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused login'));
+    }
     const fields = { user: attempt.user, service: attempt.service, rip: attempt.remoteIp, session: attempt.session, tokenHash: hash.slice(0, 12) };
     if (outcome.verdict === 'OK') this.log.info({ ...fields, idNat: outcome.idNat, role: outcome.role }, 'login accepted');
     else if (outcome.verdict === 'FAIL') this.log.info({ ...fields, reason: outcome.reason }, 'login refused');
@@ -52,7 +69,7 @@ export class XOAuth2Checker {
     return outcome;
   }
 
-  private async decide(attempt: LoginAttempt, hash: string): Promise<CheckOutcome> {
+  private async decide(attempt: LoginAttempt, hash: string, known: { idNat?: string }): Promise<CheckOutcome> {
     // The PER/ORG entry point takes PSC tokens only (§6.8.1); PLAIN belongs to AUTH-CLI.
     if (!PSC_MECHANISMS.has(attempt.mechanism.toUpperCase())) return fail('mechanism');
     // EX_LPS_0900 step 3: the mailbox comes from `user=`.
@@ -72,6 +89,7 @@ export class XOAuth2Checker {
       this.log.debug({ tokenHash: hash.slice(0, 12), reason: who.reason, detail: who.detail }, 'UserInfo gave no IdNat');
       return who.temporary ? tempfail(who.reason) : fail(who.reason);
     }
+    known.idNat = who.idNat;
 
     // EX_LPS_0900 step 8, EX_GBM_5414: holder, responsible, co-holder or delegate of this mailbox.
     let decision;

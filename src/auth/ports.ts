@@ -14,7 +14,9 @@ export type AccessRefusal =
   /** Suspended mailboxes accept no login (§5.5). */
   | 'suspended'
   /** APP mailboxes are reached with an AUTH-CLI certificate, never with a PSC token (§6.8.1). */
-  | 'application-mailbox';
+  | 'application-mailbox'
+  /** Deleted mailboxes keep their traces, not their logins (§5.7). */
+  | 'deleted';
 
 export type AccessDecision =
   | { allowed: true; role: Habilitation; /** For a delegate: the holder or co-holder they act for (§5.4.2). */ delegateOf?: string }
@@ -47,12 +49,29 @@ export interface LoginRecord {
   at: Date;
 }
 
+/** A refused or undecided login, for the functional traces (EX_GDT_5040: failures included). */
+export interface FailedLogin {
+  /** Unknown when the refusal came first (an AUTH-CLI certificate refused at STARTTLS). */
+  mailbox?: string;
+  authType: AuthenticationType;
+  /** The IdNat or structure when it was established before the refusal. */
+  author?: string;
+  /** The refusal's reason code (token-expired, not-authorised, other-structure…). */
+  reason: string;
+  temporary: boolean;
+  service: string;
+  remoteIp: string;
+  session?: string;
+  at: Date;
+}
+
 export interface MailboxAccess {
   /** EX_LPS_0900 step 8: may this IdNat open this mailbox, and in which role? */
   decide(idNat: string, mailbox: string): Promise<AccessDecision>;
   /** EX_LPS_1200 step 5: is this APP mailbox attached to this structure IdNat? */
   decideApplication(structureId: string, mailbox: string): Promise<ApplicationDecision>;
   recordLogin(login: LoginRecord): Promise<void>;
+  recordFailedLogin(failure: FailedLogin): Promise<void>;
 }
 
 /** A string cache with per-entry expiry, shared between nodes when backed by Redis. */

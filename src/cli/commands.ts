@@ -12,5 +12,4 @@ import { registerAutoconfigCommands } from './autoconfig-command.js';
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands];
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerAutoconfigCommands];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands];

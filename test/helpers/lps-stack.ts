@@ -68,16 +68,81 @@ function recordingHandler(seen: MilterSeen[]): MilterHandler {
   };
 }
 
+export interface LpsMtas {
+  dovecot: DovecotInstance;
+  postfix: PostfixInstance;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real Dovecot and Postfix with the shipped pieces (and the real submission milter,
+ * recording what it is told), asking the checker at `checkerUrl`, with their LPS listeners
+ * on `dovecotLpsImap` and `submissionBackend`.
+ */
+export async function startLpsMtas(
+  root: string,
+  opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[] },
+): Promise<LpsMtas> {
+  const { cert, dovecotLpsImap, submissionBackend } = opts;
+  const dh = path.join(root, 'dh.pem');
+  execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dh], { stdio: 'ignore' });
+  fs.chmodSync(dh, 0o644);
+  const [dovecotDirectImap, milterPort] = await freePorts(2);
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stoppers.splice(0).reverse()) await s().catch(() => {});
+  };
+  try {
+    const dovecotDir = path.join(root, 'dovecot');
+    fs.mkdirSync(dovecotDir, { recursive: true });
+    const postfixSocket = path.join(dovecotDir, 'auth-postfix');
+    const lpsConf = fs
+      .readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
+      .replaceAll('/opt/mss-sidecar/dovecot/', `${path.join(REPO_ROOT, 'dovecot')}/`)
+      .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
+      .replace('port = 10143', `port = ${dovecotLpsImap}`)
+      .replace('/var/spool/postfix/private/auth', postfixSocket);
+    const lpsConfFile = path.join(dovecotDir, '90-mss-lps.conf');
+    fs.writeFileSync(lpsConfFile, lpsConf);
+    const dovecot = new DovecotInstance({
+      dir: dovecotDir,
+      imapPort: dovecotDirectImap,
+      tlsCert: cert.certFile,
+      tlsKey: cert.keyFile,
+      authConfig: '',
+      // Test-only: no 2 s delay on each refusal (production keeps Dovecot's default).
+      extraConfig: [`!include ${lpsConfFile}`, `ssl_dh = <${dh}`, 'auth_failure_delay = 0'].join('\n'),
+    });
+    await dovecot.start();
+    stoppers.push(() => dovecot.stop());
+
+    // The submission milter the LPS service also runs (postfix/*/20-submission*), recording
+    // what Postfix tells it about the login.
+    const milter = milterService(milterSection.parse({ listen: `inet:127.0.0.1:${milterPort}` }), recordingHandler(opts.submissions), captureLogger('info').log);
+    await milter.start();
+    stoppers.push(() => milter.stop());
+
+    const main = mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`);
+    main.mss_lps_tls_chain_files = `${cert.keyFile} ${cert.certFile}`;
+    main.mss_lps_sasl_path = postfixSocket;
+    const service = [`127.0.0.1:${submissionBackend} inet n - n - - smtpd`, ...serviceOptions(LPS_SUBMISSION_SERVICE)].join('\n  ');
+    const postfix = new PostfixInstance({ dir: path.join(root, 'postfix'), myhostname: 'lps.ch-exemple.mssante.fr', main, services: [service], virtualDomains: ['ch-exemple.mssante.fr'] });
+    await postfix.start();
+    stoppers.push(() => postfix.stop());
+    return { dovecot, postfix, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 /**
  * Start the stack under `root` (a tmpDir created at the top level of the test file, so that
  * its cleanup hook belongs to the file). The caller stops it in its own `after` hook.
  */
 export async function startLpsStack(root: string, opts: { limits?: SessionLimits; jwksCooldownSeconds?: number } = {}): Promise<LpsStack> {
   const cert = selfSignedCert(root);
-  const dh = path.join(root, 'dh.pem');
-  execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dh], { stdio: 'ignore' });
-  fs.chmodSync(dh, 0o644);
-  const [dovecotDirectImap, dovecotLpsImap, submissionBackend, checkerPort, milterPort] = await freePorts(5);
+  const [dovecotLpsImap, submissionBackend, checkerPort] = await freePorts(3);
   const submissions: MilterSeen[] = [];
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
@@ -99,42 +164,9 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
     await endpoint.start();
     stoppers.push(() => endpoint.stop());
 
-    const dovecotDir = path.join(root, 'dovecot');
-    fs.mkdirSync(dovecotDir, { recursive: true });
-    const postfixSocket = path.join(dovecotDir, 'auth-postfix');
-    const lpsConf = fs
-      .readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
-      .replaceAll('/opt/mss-sidecar/dovecot/', `${path.join(REPO_ROOT, 'dovecot')}/`)
-      .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${endpoint.url}`)
-      .replace('port = 10143', `port = ${dovecotLpsImap}`)
-      .replace('/var/spool/postfix/private/auth', postfixSocket);
-    const lpsConfFile = path.join(dovecotDir, '90-mss-lps.conf');
-    fs.writeFileSync(lpsConfFile, lpsConf);
-    const dovecot = new DovecotInstance({
-      dir: dovecotDir,
-      imapPort: dovecotDirectImap,
-      tlsCert: cert.certFile,
-      tlsKey: cert.keyFile,
-      authConfig: '',
-      // Test-only: no 2 s delay on each refusal (production keeps Dovecot's default).
-      extraConfig: [`!include ${lpsConfFile}`, `ssl_dh = <${dh}`, 'auth_failure_delay = 0'].join('\n'),
-    });
-    await dovecot.start();
-    stoppers.push(() => dovecot.stop());
-
-    // The submission milter the LPS service also runs (postfix/*/20-submission*), recording
-    // what Postfix tells it about the login.
-    const milter = milterService(milterSection.parse({ listen: `inet:127.0.0.1:${milterPort}` }), recordingHandler(submissions), captureLogger('info').log);
-    await milter.start();
-    stoppers.push(() => milter.stop());
-
-    const main = mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`);
-    main.mss_lps_tls_chain_files = `${cert.keyFile} ${cert.certFile}`;
-    main.mss_lps_sasl_path = postfixSocket;
-    const service = [`127.0.0.1:${submissionBackend} inet n - n - - smtpd`, ...serviceOptions(LPS_SUBMISSION_SERVICE)].join('\n  ');
-    const postfix = new PostfixInstance({ dir: path.join(root, 'postfix'), myhostname: 'lps.ch-exemple.mssante.fr', main, services: [service], virtualDomains: ['ch-exemple.mssante.fr'] });
-    await postfix.start();
-    stoppers.push(() => postfix.stop());
+    const mtas = await startLpsMtas(root, { checkerUrl: endpoint.url, cert, dovecotLpsImap, submissionBackend, submissions });
+    stoppers.push(() => mtas.stop());
+    const { dovecot, postfix } = mtas;
 
     const addFronts = async (limits: SessionLimits) => {
       const log = captureLogger('info').log;

@@ -1,6 +1,6 @@
 // An in-memory stand-in for the mailbox registry, for tests of the login checks: who holds,
 // co-holds, is responsible for or is a delegate on which mailbox, and the logins recorded.
-import type { AccessDecision, ApplicationDecision, LoginRecord, MailboxAccess } from '../../src/auth/ports.js';
+import type { AccessDecision, ApplicationDecision, FailedLogin, LoginRecord, MailboxAccess } from '../../src/auth/ports.js';
 
 export interface TestMailbox {
   type: 'PER' | 'ORG' | 'APP';
@@ -16,6 +16,7 @@ export interface TestMailbox {
 export class MemoryMailboxAccess implements MailboxAccess {
   readonly mailboxes = new Map<string, TestMailbox>();
   readonly logins: LoginRecord[] = [];
+  readonly failures: FailedLogin[] = [];
   /** Simulate a registry that cannot answer. */
   unavailable = false;
 
@@ -49,5 +50,9 @@ export class MemoryMailboxAccess implements MailboxAccess {
 
   async recordLogin(login: LoginRecord): Promise<void> {
     this.logins.push(login);
+  }
+
+  async recordFailedLogin(failure: FailedLogin): Promise<void> {
+    this.failures.push(failure);
   }
 }

@@ -150,23 +150,25 @@ test('EX_LPS_1000: stopping the front ends every session', async () => {
   assert.equal(f.closed.shutdown, 2);
 });
 
-test('EX_LPS_1000: `serve` runs the IMAP and submission fronts with the configured limits only when auth.front is enabled', async () => {
+test('EX_LPS_1000: the configuration gives `serve` an IMAP and a submission front with its limits, none when auth.front is off', async () => {
   const { parseConfigText } = await import('../../src/config/load.js');
-  const { lpsFrontService } = await import('../../src/auth/front/service.js');
+  const { lpsFronts } = await import('../../src/auth/front/service.js');
   const base = 'operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\n';
   const log = captureLogger().log;
-  assert.equal(lpsFrontService.create(parseConfigText(base, 'c.yaml'), log), undefined);
-  assert.equal(lpsFrontService.create(parseConfigText(`${base}auth:\n  front: {enabled: false}\n`, 'c.yaml'), log), undefined);
+  assert.deepEqual(lpsFronts(parseConfigText(base, 'c.yaml'), log), []);
+  assert.deepEqual(lpsFronts(parseConfigText(`${base}auth:\n  front: {enabled: false}\n`, 'c.yaml'), log), []);
   const b = await backend();
   const [imapPort, smtpPort] = [await freePort(), await freePort()];
   const cfg = parseConfigText(
     `${base}auth:\n  sessions: {idleSeconds: 1, maxSeconds: 60}\n  front:\n    imap: {listen: {host: 127.0.0.1, port: ${imapPort}}, backend: {port: ${b.port}}}\n    submission: {listen: {host: 127.0.0.1, port: ${smtpPort}}, backend: {port: ${b.port}}}\n`,
     'c.yaml',
   );
-  const service = await lpsFrontService.create(cfg, log);
-  assert.ok(service);
-  await service.start();
-  stoppers.push(() => service.stop());
+  const fronts = lpsFronts(cfg, log);
+  assert.equal(fronts.length, 2);
+  for (const f of fronts) {
+    await f.start();
+    stoppers.push(() => f.stop());
+  }
   const c = await connect(smtpPort);
   const closedAfter = await c.closedAfter();
   assert.ok(closedAfter >= 950 && closedAfter < 2000, String(closedAfter));

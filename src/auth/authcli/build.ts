@@ -23,7 +23,7 @@ export async function buildAuthCliFronts(
   cfg: AuthCliConfig,
   trust: { dir: string; crlDir?: string },
   limits: SessionLimits,
-  deps: { access: Pick<MailboxAccess, 'decideApplication'>; tickets: TicketBook; log: Logger },
+  deps: { access: Pick<MailboxAccess, 'decideApplication' | 'recordFailedLogin'>; tickets: TicketBook; log: Logger },
 ): Promise<AuthCliFronts> {
   const read = (file: string, key: string): string => {
     try {

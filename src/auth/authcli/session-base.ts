@@ -20,7 +20,7 @@ export interface AuthCliDeps {
   /** The entry point's certificate and key, the six suites (src/pki/tls-profile.ts). */
   serverContext: tls.SecureContext;
   certificates: ClientCertVerifier;
-  access: Pick<MailboxAccess, 'decideApplication'>;
+  access: Pick<MailboxAccess, 'decideApplication' | 'recordFailedLogin'>;
   tickets: TicketBook;
   limits: SessionLimits;
   log: Logger;
@@ -78,7 +78,10 @@ export abstract class AuthCliSession {
     secure.on('close', () => this.end('client'));
     secure.on('error', () => this.end('error'));
     this.cert = this.deps.certificates.verify(secure.getPeerX509Certificate());
-    if (!this.cert.ok) this.deps.log.info({ rip: this.clientAddress, reason: this.cert.reason, detail: this.cert.detail }, 'AUTH-CLI certificate refused');
+    if (!this.cert.ok) {
+      this.deps.log.info({ rip: this.clientAddress, reason: this.cert.reason, detail: this.cert.detail }, 'AUTH-CLI certificate refused');
+      this.traceRefusal(undefined, undefined, `certificate-${this.cert.reason}`, false);
+    }
     return this.cert;
   }
 
@@ -99,13 +102,31 @@ export abstract class AuthCliSession {
       decision = await this.deps.access.decideApplication(cert.structureId, address);
     } catch (err) {
       this.deps.log.error({ err, mailbox: address }, 'mailbox registry unavailable');
+      this.traceRefusal(address, cert.structureId, 'registry-unavailable', true);
       return { ok: false, temporary: true, reason: 'registry-unavailable' };
     }
     if (!decision.allowed) {
       this.deps.log.info({ rip: this.clientAddress, mailbox: address, structure: cert.structureId, reason: decision.reason }, 'AUTH-CLI login refused');
+      this.traceRefusal(address, cert.structureId, decision.reason, false);
       return { ok: false, temporary: false, reason: decision.reason };
     }
     return { ok: true, ticket: this.deps.tickets.issue({ mailbox: address, structureId: cert.structureId, certificate: cert.subject }) };
+  }
+
+  /** EX_GDT_5040: a refused AUTH-CLI login is traced, with the reason. */
+  private traceRefusal(mailbox: string | undefined, author: string | undefined, reason: string, temporary: boolean): void {
+    void this.deps.access
+      .recordFailedLogin({
+        ...(mailbox ? { mailbox } : {}),
+        ...(author ? { author } : {}),
+        authType: 'AUTH-CLI',
+        reason,
+        temporary,
+        service: this.deps.protocol,
+        remoteIp: this.clientAddress,
+        at: new Date(),
+      })
+      .catch((err: unknown) => this.deps.log.error({ err }, 'could not trace the refused login'));
   }
 
   /** Logged in: from now on bytes flow both ways untouched, under the session limits. */

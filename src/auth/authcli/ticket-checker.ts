@@ -11,7 +11,7 @@ import { TICKET_PREFIX, type TicketBook } from './tickets.js';
 export class TicketChecker {
   constructor(
     private readonly tickets: TicketBook,
-    private readonly access: Pick<MailboxAccess, 'recordLogin'>,
+    private readonly access: Pick<MailboxAccess, 'recordLogin' | 'recordFailedLogin'>,
     private readonly log: Logger,
   ) {}
 
@@ -21,6 +21,9 @@ export class TicketChecker {
     const grant = this.tickets.redeem(attempt.token, mailbox);
     if (!grant) {
       this.log.warn({ user: mailbox, service: attempt.service, rip: attempt.remoteIp }, 'AUTH-CLI ticket unknown, spent, expired or for another mailbox');
+      void this.access
+        .recordFailedLogin({ mailbox, authType: 'AUTH-CLI', reason: 'ticket', temporary: false, service: attempt.service, remoteIp: attempt.remoteIp, ...(attempt.session ? { session: attempt.session } : {}), at: new Date() })
+        .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused login'));
       return fail('ticket');
     }
     void this.access

@@ -1,0 +1,90 @@
+// The API LPS in `mss-sidecar serve` (when the configuration has an `auth` section): the
+// checker endpoint the Dovecot Lua passdb calls, wired to the mailbox registry, the state
+// store (shared UserInfo cache, last logins) and the functional traces; the PSC fronts of
+// 143/587 (EX_LPS_1000); the AUTH-CLI fronts when `auth.authCli.enabled` (EX_LPS_1200).
+import type { Config } from '../config/schema.js';
+import type { Service, ServiceFactory } from '../daemon/service.js';
+import type { Logger } from '../log.js';
+import { Activity } from '../registry/activity.js';
+import type { RegistryHolder } from '../registry/holder.js';
+import { openRegistryHolder, openTraceLog } from '../registry/open.js';
+import { RuntimeFields } from '../registry/runtime.js';
+import { openStore } from '../store/open.js';
+import type { StateStore } from '../store/store.js';
+import type { TraceLog } from '../traces/trace-log.js';
+import { buildAuthCliFronts } from './authcli/build.js';
+import { TicketChecker } from './authcli/ticket-checker.js';
+import { TicketBook } from './authcli/tickets.js';
+import { buildChecker } from './build-checker.js';
+import type { AuthConfig } from './config.js';
+import { CheckerEndpoint } from './endpoint.js';
+import { lpsFronts } from './front/service.js';
+import { LoginRouter } from './login-router.js';
+import { RegistryMailboxAccess } from './registry-access.js';
+import { StoreTtlCache } from './store-cache.js';
+
+class ApiLpsService implements Service {
+  readonly name = 'api-lps';
+  private readonly stops: Array<() => Promise<void> | void> = [];
+
+  constructor(
+    private readonly config: Config,
+    private readonly auth: AuthConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
+    const store: StateStore = openStore(this.config.state);
+    this.stops.push(() => store.close());
+    const traces: TraceLog = openTraceLog(this.config);
+    this.stops.push(() => traces.close());
+    const holder: RegistryHolder = await openRegistryHolder(this.config, this.log.child({ part: 'registry' }));
+    this.stops.push(() => holder.close());
+    const activity = new Activity({ registry: () => holder.current(), runtime: new RuntimeFields(store), traces });
+    const access = new RegistryMailboxAccess(() => holder.current(), activity, traces);
+
+    const tickets = new TicketBook();
+    const { checker } = buildChecker(this.auth.psc, { access, sharedCache: new StoreTtlCache(store), log: this.log.child({ part: 'checker' }) });
+    const router = new LoginRouter(checker, new TicketChecker(tickets, access, this.log.child({ part: 'authcli' })));
+    const endpoint = new CheckerEndpoint(router, this.auth.checker.listen, this.log.child({ part: 'endpoint' }));
+    await endpoint.start();
+    this.stops.push(() => endpoint.stop());
+
+    for (const front of lpsFronts(this.config, this.log)) {
+      await front.start();
+      this.stops.push(() => front.stop());
+    }
+    if (this.auth.authCli?.enabled) {
+      const trust = { dir: this.config.trust.dir, ...(this.config.trust.crlDir ? { crlDir: this.config.trust.crlDir } : {}) };
+      const fronts = await buildAuthCliFronts(this.auth.authCli, trust, this.auth.sessions, { access, tickets, log: this.log });
+      await fronts.start();
+      this.stops.push(() => fronts.stop());
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        this.log.error({ err }, 'api-lps: a part did not stop cleanly');
+      }
+    }
+  }
+}
+
+export const apiLpsService: ServiceFactory = {
+  name: 'api-lps',
+  create(config: Config, log: Logger): Service | undefined {
+    return config.auth ? new ApiLpsService(config, config.auth, log) : undefined;
+  },
+};
