@@ -13,6 +13,8 @@ export interface SandboxContext {
   host: string;
   pki: PkiManifest;
   operators: readonly SandboxOperator[];
+  /** Endpoints of the components started before this one. */
+  endpoints: Readonly<SandboxEndpoints>;
   log: Logger;
 }
 

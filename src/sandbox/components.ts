@@ -3,5 +3,6 @@
 import type { SandboxComponent } from './component.js';
 import { whitelistComponent } from './whitelist-component.js';
 import { pscComponent } from './psc-component.js';
+import { lpsComponent } from './lps-component.js';
 
-export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent];
+export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent];

@@ -15,6 +15,15 @@ export interface SandboxEndpoints {
    * the `azp` of minted tokens and the CA that signs its HTTPS certificate.
    */
   psc?: { url: string; issuer: string; mint: string; rotate: string; clientId: string; ca: string };
+  /**
+   * Operator A's API LPS (real Dovecot and Postfix behind mss-sidecar's checker and fronts):
+   * IMAP and submission ports of the PSC and AUTH-CLI entry points, a PER mailbox and its
+   * holder's IdNat, an APP mailbox of structure A, and the configuration it runs with.
+   * `unavailable` says why it could not start here (Dovecot, Postfix or root missing).
+   */
+  lps?:
+    | { url: string; imap: number; submission: number; authCliImap: number; authCliSubmission: number; mailbox: string; holder: string; appMailbox: string; config: string }
+    | { url: string; unavailable: string };
 }
 
 export interface SandboxOperator {

@@ -62,7 +62,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
   fs.mkdirSync(dir, { recursive: true });
   const pki = await pkiFor(dir, opts.freshPki ?? false, opts.log);
   const operators = operatorsOf(dir, pki);
-  const ctx: SandboxContext = { dir, host: opts.host ?? '127.0.0.1', pki, operators, log: opts.log };
+  // Each component sees the endpoints of those started before it (the API LPS needs PSC's).
+  const endpoints: SandboxEndpoints = {};
+  const ctx: SandboxContext = { dir, host: opts.host ?? '127.0.0.1', pki, operators, endpoints, log: opts.log };
   const running: Array<{ name: string; c: RunningComponent }> = [];
   const stop = async (): Promise<void> => {
     for (const { name, c } of running.reverse()) {
@@ -74,7 +76,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     }
     running.length = 0;
   };
-  const endpoints: SandboxEndpoints = {};
   const domains = new Set<string>();
   try {
     for (const component of opts.components ?? sandboxComponents) {

@@ -23,6 +23,7 @@ export interface SelfCheckOptions {
 export interface SelfCheckReport {
   passed: number;
   failed: number;
+  skipped: number;
   results: Array<{ name: string; ms: number } & CheckOutcome>;
 }
 
@@ -51,7 +52,7 @@ export async function runSelfCheck(opts: SelfCheckOptions = {}): Promise<SelfChe
         outcome = { ok: false, detail: `threw ${e.code}: ${e.message}` };
       }
       results.push({ name: step.name, ms: Date.now() - t, ...outcome });
-      out(`  ${outcome.ok ? 'PASS' : 'FAIL'}  ${step.name}\n        ${outcome.detail}`);
+      out(`  ${outcome.skipped ? 'SKIP' : outcome.ok ? 'PASS' : 'FAIL'}  ${step.name}\n        ${outcome.detail}`);
     }
   } catch (err) {
     const e = asMssError(err);
@@ -62,6 +63,8 @@ export async function runSelfCheck(opts: SelfCheckOptions = {}): Promise<SelfChe
     if (!opts.keep && !opts.dir) fs.rmSync(dir, { recursive: true, force: true });
   }
   const failed = results.filter((r) => !r.ok).length;
-  out(`${results.length} steps in ${Date.now() - started} ms: ${results.length - failed} passed, ${failed} failed${failed ? '' : ' — the sandbox behaves'}`);
-  return { passed: results.length - failed, failed, results };
+  const skipped = results.filter((r) => r.skipped).length;
+  const passed = results.length - failed - skipped;
+  out(`${results.length} steps in ${Date.now() - started} ms: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${failed ? '' : ' — the sandbox behaves'}`);
+  return { passed, failed, skipped, results };
 }

@@ -4,9 +4,6 @@
 // submission service of postfix/*/30-submission-auth.cf through Dovecot SASL, and the
 // session-limit fronts in front of both. The shipped files are used as they are, with only
 // their site-specific paths and ports replaced.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
@@ -19,14 +16,12 @@ import { SessionFront } from '../../src/auth/front/session-front.js';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
-import { milterSection } from '../../src/milter/config.js';
 import type { MilterHandler } from '../../src/milter/handler.js';
-import { milterService } from '../../src/milter/service.js';
-import { REPO_ROOT } from './cli.js';
+import { LPS_SUBMISSION_SERVICE } from '../../src/mta/shipped-config.js';
+import { startLpsMtas as startSandboxMtas, type LpsMtas } from '../../src/sandbox/lps-mtas.js';
 import { captureLogger } from './log.js';
 import { MemoryMailboxAccess } from './mailbox-access.js';
 import { freePorts } from './ports.js';
-import { mainPiecesForMilter, serviceOptions } from './postfix-pieces.js';
 import { selfSignedCert, type TestCert } from './tls-cert.js';
 
 export interface LpsStack {
@@ -50,8 +45,8 @@ export interface LpsStack {
   stop(): Promise<void>;
 }
 
-/** The service postfix/master.cf.d/30-submission-auth.cf creates behind the front. */
-export const LPS_SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
+export { LPS_SUBMISSION_SERVICE };
+export type { LpsMtas };
 
 export interface MilterSeen {
   authType: string | undefined;
@@ -68,72 +63,22 @@ function recordingHandler(seen: MilterSeen[]): MilterHandler {
   };
 }
 
-export interface LpsMtas {
-  dovecot: DovecotInstance;
-  postfix: PostfixInstance;
-  stop(): Promise<void>;
-}
-
-/**
- * The real Dovecot and Postfix with the shipped pieces (and the real submission milter,
- * recording what it is told), asking the checker at `checkerUrl`, with their LPS listeners
- * on `dovecotLpsImap` and `submissionBackend`.
- */
-export async function startLpsMtas(
+/** The real Dovecot and Postfix of the sandbox module, for tests: fast refusals, a recording milter. */
+export function startLpsMtas(
   root: string,
   opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[] },
 ): Promise<LpsMtas> {
-  const { cert, dovecotLpsImap, submissionBackend } = opts;
-  const dh = path.join(root, 'dh.pem');
-  execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dh], { stdio: 'ignore' });
-  fs.chmodSync(dh, 0o644);
-  const [dovecotDirectImap, milterPort] = await freePorts(2);
-  const stoppers: Array<() => Promise<void>> = [];
-  const stop = async (): Promise<void> => {
-    for (const s of stoppers.splice(0).reverse()) await s().catch(() => {});
-  };
-  try {
-    const dovecotDir = path.join(root, 'dovecot');
-    fs.mkdirSync(dovecotDir, { recursive: true });
-    const postfixSocket = path.join(dovecotDir, 'auth-postfix');
-    const lpsConf = fs
-      .readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
-      .replaceAll('/opt/mss-sidecar/dovecot/', `${path.join(REPO_ROOT, 'dovecot')}/`)
-      .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
-      .replace('port = 10143', `port = ${dovecotLpsImap}`)
-      .replace('/var/spool/postfix/private/auth', postfixSocket);
-    const lpsConfFile = path.join(dovecotDir, '90-mss-lps.conf');
-    fs.writeFileSync(lpsConfFile, lpsConf);
-    const dovecot = new DovecotInstance({
-      dir: dovecotDir,
-      imapPort: dovecotDirectImap,
-      tlsCert: cert.certFile,
-      tlsKey: cert.keyFile,
-      authConfig: '',
-      // Test-only: no 2 s delay on each refusal (production keeps Dovecot's default).
-      extraConfig: [`!include ${lpsConfFile}`, `ssl_dh = <${dh}`, 'auth_failure_delay = 0'].join('\n'),
-    });
-    await dovecot.start();
-    stoppers.push(() => dovecot.stop());
-
-    // The submission milter the LPS service also runs (postfix/*/20-submission*), recording
-    // what Postfix tells it about the login.
-    const milter = milterService(milterSection.parse({ listen: `inet:127.0.0.1:${milterPort}` }), recordingHandler(opts.submissions), captureLogger('info').log);
-    await milter.start();
-    stoppers.push(() => milter.stop());
-
-    const main = mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`);
-    main.mss_lps_tls_chain_files = `${cert.keyFile} ${cert.certFile}`;
-    main.mss_lps_sasl_path = postfixSocket;
-    const service = [`127.0.0.1:${submissionBackend} inet n - n - - smtpd`, ...serviceOptions(LPS_SUBMISSION_SERVICE)].join('\n  ');
-    const postfix = new PostfixInstance({ dir: path.join(root, 'postfix'), myhostname: 'lps.ch-exemple.mssante.fr', main, services: [service], virtualDomains: ['ch-exemple.mssante.fr'] });
-    await postfix.start();
-    stoppers.push(() => postfix.stop());
-    return { dovecot, postfix, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  return startSandboxMtas(root, {
+    checkerUrl: opts.checkerUrl,
+    certFile: opts.cert.certFile,
+    keyFile: opts.cert.keyFile,
+    dovecotLpsImap: opts.dovecotLpsImap,
+    submissionBackend: opts.submissionBackend,
+    milterHandler: recordingHandler(opts.submissions),
+    domains: ['ch-exemple.mssante.fr'],
+    log: captureLogger('info').log,
+    fastFailures: true,
+  });
 }
 
 /**

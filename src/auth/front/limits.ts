@@ -13,7 +13,7 @@ export class SessionLimitTimer {
   private stopped = false;
 
   constructor(
-    private readonly limits: SessionLimits,
+    limits: SessionLimits,
     private readonly onLimit: (reason: LimitReason) => void,
   ) {
     const idleMs = limits.idleSeconds * 1000;

@@ -18,6 +18,8 @@ export interface CheckContext {
 export interface CheckOutcome {
   ok: boolean;
   detail: string;
+  /** The step could not run here (e.g. Postfix or Dovecot not installed): reported, not failed. */
+  skipped?: boolean;
 }
 
 export interface SelfCheckStep {
@@ -27,3 +29,4 @@ export interface SelfCheckStep {
 
 export const pass = (detail: string): CheckOutcome => ({ ok: true, detail });
 export const fail = (detail: string): CheckOutcome => ({ ok: false, detail });
+export const skip = (detail: string): CheckOutcome => ({ ok: true, detail, skipped: true });

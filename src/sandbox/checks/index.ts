@@ -4,5 +4,6 @@ import type { SelfCheckStep } from './check.js';
 import { pkiChecks } from './pki-checks.js';
 import { whitelistChecks } from './whitelist-checks.js';
 import { pscChecks } from './psc-checks.js';
+import { lpsChecks } from './lps-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks];

@@ -1,0 +1,75 @@
+// The Postfix and Dovecot pieces shipped in postfix/ and dovecot/, read the way
+// scripts/postfix-apply.sh and an administrator's `!include` use them, so that the sandbox
+// and the tests run Postfix and Dovecot with the settings we ship rather than with a copy.
+// Postfix syntax: logical lines (continuations start with whitespace), `#` comments.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The installation (or repository) root: dist/src/mta/ → ../../.. */
+export const SHIPPED_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function logicalLines(file: string): string[] {
+  const out: string[] = [];
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (/^\s*#/.test(raw) || raw.trim() === '') continue;
+    if (/^\s/.test(raw) && out.length > 0) out[out.length - 1] += ` ${raw.trim()}`;
+    else out.push(raw.trimEnd());
+  }
+  return out;
+}
+
+function splitAssignment(line: string): [string, string] {
+  const eq = line.indexOf('=');
+  return [line.slice(0, eq).trim(), line.slice(eq + 1).trim()];
+}
+
+function pieces(kind: 'main.cf.d' | 'master.cf.d', root: string): string[] {
+  const dir = path.join(root, 'postfix', kind);
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.cf'))
+    .sort()
+    .map((n) => path.join(dir, n));
+}
+
+/** Every `name = value` of postfix/main.cf.d/*.cf. */
+export function postfixMainPieces(root = SHIPPED_ROOT): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const file of pieces('main.cf.d', root)) {
+    for (const line of logicalLines(file)) {
+      const [k, v] = splitAssignment(line);
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** The `-o name=value` options postfix/master.cf.d/*.cf sets on a service (`submission/inet`). */
+export function postfixServiceOptions(service: string, root = SHIPPED_ROOT): string[] {
+  const out: string[] = [];
+  for (const file of pieces('master.cf.d', root)) {
+    for (const line of logicalLines(file)) {
+      if (!line.startsWith(`${service}/`)) continue;
+      const [k, v] = splitAssignment(line);
+      out.push(`-o ${k.slice(service.length + 1)}=${v}`);
+    }
+  }
+  return out;
+}
+
+/** The LPS service that postfix/master.cf.d/30-submission-auth.cf creates behind the fronts. */
+export const LPS_SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
+
+/**
+ * dovecot/conf.d/90-mss-lps.conf with its site-specific values replaced: the script path
+ * (the shipped one), the checker URL, the LPS listener port and Postfix's SASL socket.
+ */
+export function dovecotLpsConfig(opts: { checkerUrl: string; lpsImapPort: number; postfixSocket: string }, root = SHIPPED_ROOT): string {
+  return fs
+    .readFileSync(path.join(root, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
+    .replaceAll('/opt/mss-sidecar/dovecot/', `${path.join(root, 'dovecot')}/`)
+    .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
+    .replace('port = 10143', `port = ${opts.lpsImapPort}`)
+    .replace('/var/spool/postfix/private/auth', opts.postfixSocket);
+}

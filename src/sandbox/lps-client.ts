@@ -1,0 +1,299 @@
+// Raw IMAP and SMTP clients of the API LPS, as an LPS would log in (the sandbox self-check
+// and the tests use them): STARTTLS, then AUTHENTICATE XOAUTH2 with SASL-IR (IMAP) or AUTH
+// XOAUTH2 (SMTP), answering the XOAUTH2 error challenge with an empty line as RFC 7628 and
+// Google's XOAUTH2 require, or PLAIN/LOGIN with a client certificate (AUTH-CLI), and
+// reporting the server's exact final line. Each connection can come from its own loopback
+// address (127.x.y.z), so that Dovecot's per-address auth penalty does not slow unrelated
+// checks.
+import net from 'node:net';
+import tls from 'node:tls';
+
+export function xoauth2InitialResponse(user: string, token: string): string {
+  return Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+}
+
+export class LineConnection {
+  private socket: net.Socket | tls.TLSSocket;
+  private buffer = '';
+  private lines: string[] = [];
+  private history: string[] = [];
+  private waiter: (() => void) | undefined;
+  closed = false;
+  closedAt: number | undefined;
+  /** When the client last wrote: the front's inactivity count starts there. */
+  lastSentAt = Date.now();
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  static async open(port: number, opts: { localAddress?: string; timeoutMs?: number } = {}): Promise<LineConnection> {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: opts.localAddress });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new LineConnection(socket);
+  }
+
+  private attach(socket: net.Socket | tls.TLSSocket): void {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl).replace(/\r$/, '');
+        this.lines.push(line);
+        this.history.push(line);
+        this.buffer = this.buffer.slice(nl + 1);
+      }
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.closedAt ??= Date.now();
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** The next line matching `re` (earlier lines are returned in `skipped`); rejects on close or timeout. */
+  async expect(re: RegExp, timeoutMs = 10_000): Promise<{ line: string; skipped: string[] }> {
+    const skipped: string[] = [];
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.lines.length > 0) {
+        const line = this.lines.shift() as string;
+        if (re.test(line)) return { line, skipped };
+        skipped.push(line);
+      }
+      if (this.closed) throw new Error(`connection closed while waiting for ${re}; got: ${skipped.join(' | ')}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${re}; got: ${skipped.join(' | ')}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Resolves when the server has closed the connection (or after `timeoutMs`, false). */
+  async waitClosed(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(100, deadline - Date.now()));
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return this.closed;
+  }
+
+  /** The last lines the server sent (diagnostics, and refusals that close the connection). */
+  lastLines(n = 3): string[] {
+    return this.history.slice(-n);
+  }
+
+  send(line: string): void {
+    this.lastSentAt = Date.now();
+    this.socket.write(`${line}\r\n`);
+  }
+
+  async startTls(options: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+    const plain = this.socket as net.Socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    const secure = tls.connect({ socket: plain, rejectUnauthorized: false, ...options });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.buffer = '';
+    this.lines = [];
+    this.attach(secure);
+    return secure;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export type LoginVerdict = 'OK' | 'FAIL' | 'TEMPFAIL';
+
+export interface LoginResult {
+  verdict: LoginVerdict;
+  /** The server's final line, verbatim. */
+  line: string;
+  /** Capabilities (IMAP) or EHLO keywords (SMTP) announced after STARTTLS. */
+  capabilities: string[];
+  connection: LineConnection;
+}
+
+export interface LoginOptions {
+  localAddress?: string;
+  tls?: tls.ConnectionOptions;
+  /** Keep the connection open after a success (session-limit tests). */
+  keepOpen?: boolean;
+}
+
+/** IMAP: greeting, STARTTLS, CAPABILITY, AUTHENTICATE XOAUTH2 <initial response> (SASL-IR). */
+export async function imapXoauth2Login(port: number, user: string, token: string, opts: LoginOptions = {}): Promise<LoginResult> {
+  const c = await LineConnection.open(port, opts);
+  try {
+    await c.expect(/^\* OK/);
+    c.send('a1 STARTTLS');
+    await c.expect(/^a1 OK/);
+    await c.startTls(opts.tls);
+    c.send('a2 CAPABILITY');
+    const caps = await c.expect(/^a2 /);
+    const capabilities = (caps.skipped.find((l) => l.startsWith('* CAPABILITY ')) ?? '').split(' ').slice(2);
+    c.send(`a3 AUTHENTICATE XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
+    let final = (await c.expect(/^(a3 |\+ )/)).line;
+    if (final.startsWith('+ ')) {
+      // XOAUTH2 failure: a base64 JSON error as a challenge, then the tagged NO after an empty reply.
+      c.send('');
+      final = (await c.expect(/^a3 /)).line;
+    }
+    const verdict: LoginVerdict = /^a3 OK/.test(final) ? 'OK' : /\[UNAVAILABLE\]/.test(final) ? 'TEMPFAIL' : 'FAIL';
+    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
+    return { verdict, line: final, capabilities, connection: c };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+/** SMTP submission: greeting, EHLO, STARTTLS, EHLO, AUTH XOAUTH2 <initial response>. */
+export async function smtpXoauth2Login(port: number, user: string, token: string, opts: LoginOptions = {}): Promise<LoginResult> {
+  const c = await LineConnection.open(port, opts);
+  try {
+    await c.expect(/^220 /);
+    c.send('EHLO lps.test');
+    await c.expect(/^250 /);
+    c.send('STARTTLS');
+    await c.expect(/^220 /);
+    await c.startTls(opts.tls);
+    c.send('EHLO lps.test');
+    const ehlo = await c.expect(/^250 /);
+    const capabilities = [...ehlo.skipped, ehlo.line].map((l) => l.slice(4));
+    c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
+    let final = (await c.expect(/^\d{3} /)).line;
+    if (final.startsWith('334 ')) {
+      c.send('');
+      final = (await c.expect(/^\d{3} /)).line;
+    }
+    const verdict: LoginVerdict = final.startsWith('235 ') ? 'OK' : final.startsWith('4') ? 'TEMPFAIL' : 'FAIL';
+    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
+    return { verdict, line: final, capabilities, connection: c };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+export interface AuthCliLoginOptions {
+  localAddress?: string;
+  /** Client certificate and key (PEM); none: no certificate. */
+  cert?: string;
+  key?: string;
+  /** IMAP: LOGIN instead of AUTHENTICATE PLAIN; SMTP: AUTH LOGIN instead of AUTH PLAIN. */
+  loginCommand?: boolean;
+  keepOpen?: boolean;
+}
+
+export interface AuthCliResult {
+  /** OK, FAIL, TEMPFAIL, or CLOSED when the server ended the session after STARTTLS. */
+  verdict: LoginVerdict | 'CLOSED';
+  line: string;
+  /** Capabilities / EHLO keywords before and after STARTTLS. */
+  before: string[];
+  after: string[];
+  connection: LineConnection;
+}
+
+const plain = (user: string): string => Buffer.from(`\0${user}\0unused`).toString('base64');
+
+/** IMAP on an AUTH-CLI entry point: STARTTLS with the client certificate, then PLAIN or LOGIN. */
+export async function imapAuthCliLogin(port: number, user: string, opts: AuthCliLoginOptions = {}): Promise<AuthCliResult> {
+  const c = await LineConnection.open(port, opts);
+  try {
+    const greeting = await c.expect(/^\* (OK|BYE)/);
+    const before = /CAPABILITY ([^\]]*)\]/.exec(greeting.line)?.[1]?.split(' ') ?? [];
+    c.send('a1 STARTTLS');
+    await c.expect(/^a1 OK/);
+    await c.startTls({ cert: opts.cert, key: opts.key });
+    c.send('a2 CAPABILITY');
+    let caps: { line: string; skipped: string[] };
+    try {
+      caps = await c.expect(/^a2 /);
+    } catch {
+      return { verdict: 'CLOSED', line: c.lastLines().join(' | '), before, after: [], connection: c };
+    }
+    const after = (caps.skipped.find((l) => l.startsWith('* CAPABILITY ')) ?? '').split(' ').slice(2);
+    if (opts.loginCommand) c.send(`a3 LOGIN "${user}" "unused"`);
+    else c.send(`a3 AUTHENTICATE PLAIN ${plain(user)}`);
+    const final = (await c.expect(/^a3 /)).line;
+    const verdict: LoginVerdict = /^a3 OK/.test(final) ? 'OK' : /\[UNAVAILABLE\]/.test(final) ? 'TEMPFAIL' : 'FAIL';
+    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
+    return { verdict, line: final, before, after, connection: c };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+/** SMTP on an AUTH-CLI entry point: EHLO, STARTTLS with the client certificate, EHLO, AUTH PLAIN or LOGIN. */
+export async function smtpAuthCliLogin(port: number, user: string, opts: AuthCliLoginOptions = {}): Promise<AuthCliResult> {
+  const c = await LineConnection.open(port, opts);
+  try {
+    await c.expect(/^220 /);
+    c.send('EHLO lps.test');
+    const ehlo1 = await c.expect(/^250 /);
+    const before = [...ehlo1.skipped, ehlo1.line].map((l) => l.slice(4));
+    c.send('STARTTLS');
+    await c.expect(/^220 /);
+    await c.startTls({ cert: opts.cert, key: opts.key });
+    c.send('EHLO lps.test');
+    let ehlo2: { line: string; skipped: string[] };
+    try {
+      ehlo2 = await c.expect(/^\d{3} /);
+    } catch {
+      return { verdict: 'CLOSED', line: c.lastLines().join(' | '), before, after: [], connection: c };
+    }
+    if (!ehlo2.line.startsWith('250')) return { verdict: 'CLOSED', line: ehlo2.line, before, after: [], connection: c };
+    const after = [...ehlo2.skipped, ehlo2.line].map((l) => l.slice(4));
+    let final: string;
+    if (opts.loginCommand) {
+      c.send('AUTH LOGIN');
+      await c.expect(/^334 /);
+      c.send(Buffer.from(user).toString('base64'));
+      await c.expect(/^334 /);
+      c.send(Buffer.from('unused').toString('base64'));
+      final = (await c.expect(/^\d{3} /)).line;
+    } else {
+      c.send(`AUTH PLAIN ${plain(user)}`);
+      final = (await c.expect(/^\d{3} /)).line;
+    }
+    const verdict: LoginVerdict = final.startsWith('235 ') ? 'OK' : final.startsWith('4') ? 'TEMPFAIL' : 'FAIL';
+    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
+    return { verdict, line: final, before, after, connection: c };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
