@@ -12,6 +12,7 @@
 // the script can match without parsing. The token is never logged.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServerNow } from '../util/close-server.js';
 import { MssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoginAttempt, XOAuth2Checker } from './checker.js';
@@ -55,10 +56,7 @@ export class CheckerEndpoint {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServerNow(server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -84,18 +84,7 @@ export class ImapAuthCliSession extends AuthCliSession {
       return false;
     }
     this.client.write(`${tag} OK Begin TLS negotiation now.\r\n`);
-    try {
-      await Promise.all([this.backendTls(), this.clientTls()]);
-    } catch {
-      this.end('error');
-      return false;
-    }
-    if (!this.cert?.ok) {
-      // EX_LPS_1200 step 1: no session without a valid, unrevoked IGC-Santé AUTH-CLI certificate.
-      this.goodbye('* BYE [AUTHENTICATIONFAILED] Client certificate refused', 'refused');
-      return false;
-    }
-    return true;
+    return this.upgradeBoth('* BYE [AUTHENTICATIONFAILED] Client certificate refused');
   }
 
   /** AUTHENTICATE PLAIN or LOGIN: true when the session was handed over to the relay (or ended). */

@@ -73,7 +73,7 @@ export abstract class AuthCliSession {
   }
 
   /** STARTTLS towards the client: EX_LPS_1200 steps 1–2, the certificate checked at once. */
-  protected async clientTls(): Promise<CertCheck> {
+  private async clientTls(): Promise<CertCheck> {
     const secure = await this.client.upgradeAsServer(this.deps.serverContext, this.deps.handshakeMs ?? 10_000);
     secure.on('close', () => this.end('client'));
     secure.on('error', () => this.end('error'));
@@ -85,8 +85,27 @@ export abstract class AuthCliSession {
     return this.cert;
   }
 
+  /**
+   * Both TLS handshakes after STARTTLS was agreed on both sides; false (the session ended,
+   * with `refusal` as last words when the certificate is refused) or true.
+   */
+  protected async upgradeBoth(refusal: string): Promise<boolean> {
+    try {
+      await Promise.all([this.backendTls(), this.clientTls()]);
+    } catch {
+      this.end('error');
+      return false;
+    }
+    if (!this.cert?.ok) {
+      // EX_LPS_1200 step 1: no session without a valid, unrevoked IGC-Santé AUTH-CLI certificate.
+      this.goodbye(refusal, 'refused');
+      return false;
+    }
+    return true;
+  }
+
   /** STARTTLS towards Dovecot/Postfix on loopback (their certificate is the LPS entry point's own). */
-  protected async backendTls(): Promise<void> {
+  private async backendTls(): Promise<void> {
     const backend = this.backend as LineSocket;
     const secure = await backend.upgradeAsClient({ rejectUnauthorized: false, minVersion: 'TLSv1.2' }, this.deps.handshakeMs ?? 10_000);
     secure.on('error', () => {});

@@ -73,20 +73,8 @@ export class SmtpAuthCliSession extends AuthCliSession {
       return false;
     }
     this.client.write('220 2.0.0 Ready to start TLS\r\n');
-    try {
-      await Promise.all([this.backendTls(), this.clientTls()]);
-    } catch {
-      this.end('error');
-      return false;
-    }
-    if (!this.cert?.ok) {
-      // EX_LPS_1200 step 1: no session without a valid, unrevoked IGC-Santé AUTH-CLI certificate.
-      this.goodbye('421 4.7.0 Client certificate refused', 'refused');
-      return false;
-    }
-    // RFC 3207: the client starts over with EHLO; so does the front towards Postfix, and the
-    // reply is the one Postfix gives to the client's own EHLO later.
-    return true;
+    // RFC 3207: the client starts over with EHLO, which the front passes on to Postfix.
+    return this.upgradeBoth('421 4.7.0 Client certificate refused');
   }
 
   /** AUTH PLAIN / AUTH LOGIN: true when the session was handed over to the relay (or ended). */

@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { closeServerNow } from '../../util/close-server.js';
 import { MssError } from '../../errors.js';
 import { mssTlsOptions } from '../../pki/tls-profile.js';
 import { KeyRing, type SigningKey } from './key-ring.js';
@@ -61,10 +62,7 @@ export class SandboxPsc {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServerNow(server);
   }
 
   get port(): number {
