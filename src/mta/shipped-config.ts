@@ -61,14 +61,18 @@ export function postfixServiceOptions(service: string, root = SHIPPED_ROOT): str
 /** The LPS service that postfix/master.cf.d/30-submission-auth.cf creates behind the fronts. */
 export const LPS_SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
 
+export const DOVECOT_LUA_SCRIPT = 'mss-lps-auth.lua';
+
 /**
- * dovecot/conf.d/90-mss-lps.conf with its site-specific values replaced: the script path
- * (the shipped one), the checker URL, the LPS listener port and Postfix's SASL socket.
+ * dovecot/conf.d/90-mss-lps.conf with its site-specific values replaced: the directory of
+ * the Lua script (Dovecot's unprivileged auth process must be able to read it, so callers
+ * copy dovecot/mss-lps-auth.lua there), the checker URL, the LPS listener port and Postfix's
+ * SASL socket.
  */
-export function dovecotLpsConfig(opts: { checkerUrl: string; lpsImapPort: number; postfixSocket: string }, root = SHIPPED_ROOT): string {
+export function dovecotLpsConfig(opts: { scriptDir: string; checkerUrl: string; lpsImapPort: number; postfixSocket: string }, root = SHIPPED_ROOT): string {
   return fs
     .readFileSync(path.join(root, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
-    .replaceAll('/opt/mss-sidecar/dovecot/', `${path.join(root, 'dovecot')}/`)
+    .replaceAll('/opt/mss-sidecar/dovecot/', `${opts.scriptDir}/`)
     .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
     .replace('port = 10143', `port = ${opts.lpsImapPort}`)
     .replace('/var/spool/postfix/private/auth', opts.postfixSocket);

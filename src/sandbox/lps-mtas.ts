@@ -12,7 +12,7 @@ import type { MilterHandler } from '../milter/handler.js';
 import { milterService } from '../milter/service.js';
 import { DovecotInstance } from '../mta/dovecot-instance.js';
 import { PostfixInstance } from '../mta/postfix-instance.js';
-import { dovecotLpsConfig, LPS_SUBMISSION_SERVICE, postfixMainPieces, postfixServiceOptions } from '../mta/shipped-config.js';
+import { DOVECOT_LUA_SCRIPT, dovecotLpsConfig, LPS_SUBMISSION_SERVICE, postfixMainPieces, postfixServiceOptions, SHIPPED_ROOT } from '../mta/shipped-config.js';
 
 export interface LpsMtaOptions {
   checkerUrl: string;
@@ -71,7 +71,11 @@ export async function startLpsMtas(root: string, opts: LpsMtaOptions): Promise<L
     fs.mkdirSync(dovecotDir, { recursive: true });
     const postfixSocket = path.join(dovecotDir, 'auth-postfix');
     const lpsConfFile = path.join(dovecotDir, '90-mss-lps.conf');
-    fs.writeFileSync(lpsConfFile, dovecotLpsConfig({ checkerUrl: opts.checkerUrl, lpsImapPort: opts.dovecotLpsImap, postfixSocket }));
+    // Dovecot's auth process (user dovecot) reads the script: a copy next to the instance,
+    // whose directory it can traverse (the checkout may not be readable by it).
+    fs.copyFileSync(path.join(SHIPPED_ROOT, 'dovecot', DOVECOT_LUA_SCRIPT), path.join(dovecotDir, DOVECOT_LUA_SCRIPT));
+    fs.chmodSync(path.join(dovecotDir, DOVECOT_LUA_SCRIPT), 0o644);
+    fs.writeFileSync(lpsConfFile, dovecotLpsConfig({ scriptDir: dovecotDir, checkerUrl: opts.checkerUrl, lpsImapPort: opts.dovecotLpsImap, postfixSocket }));
     const dovecot = new DovecotInstance({
       dir: dovecotDir,
       imapPort: dovecotDirectImap,
