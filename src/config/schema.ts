@@ -9,6 +9,7 @@ import { registrySection } from '../registry/config.js';
 import { lifecycleSection } from '../lifecycle/config.js';
 import { tracesSection } from '../traces/config.js';
 import { authSection } from '../auth/config.js';
+import { statsSection } from '../stats/config.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -22,6 +23,7 @@ export const configSchema = z.strictObject({
   traces: tracesSection.prefault({}),
   /** API LPS authentication (§6.8); absent: no checker, no front. */
   auth: authSection.optional(),
+  stats: statsSection.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

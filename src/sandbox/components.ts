@@ -4,5 +4,6 @@ import type { SandboxComponent } from './component.js';
 import { whitelistComponent } from './whitelist-component.js';
 import { pscComponent } from './psc-component.js';
 import { lpsComponent } from './lps-component.js';
+import { sipilComponent } from './sipil-component.js';
 
-export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent];
+export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent, sipilComponent];

@@ -24,6 +24,8 @@ export interface SandboxEndpoints {
   lps?:
     | { url: string; imap: number; submission: number; authCliImap: number; authCliSubmission: number; mailbox: string; holder: string; appMailbox: string; config: string }
     | { url: string; unavailable: string };
+  /** SIPIL statistics web services (postFile, getReport) and their fault-injection control port. */
+  sipil?: { url: string; postFile: string; getReport: string; control: string };
 }
 
 export interface SandboxOperator {

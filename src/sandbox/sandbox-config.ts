@@ -21,6 +21,7 @@ export function operatorConfig(dir: string, pki: PkiManifest, op: PkiCert & Oper
     ...(endpoints.whitelist ? { whitelist: { url: endpoints.whitelist.url } } : {}),
     // The API LPS checker trusts the sandbox PSC; the fronts stay off (they take 143/587).
     ...(endpoints.psc ? { auth: { psc: { issuer: endpoints.psc.issuer, caFile: rel(endpoints.psc.ca), authorizedParty: endpoints.psc.clientId }, front: { enabled: false } } } : {}),
+    ...(endpoints.sipil ? { stats: { sipil: { postFileUrl: endpoints.sipil.postFile, getReportUrl: endpoints.sipil.getReport } } } : {}),
   };
 }
 

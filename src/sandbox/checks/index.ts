@@ -5,5 +5,6 @@ import { pkiChecks } from './pki-checks.js';
 import { whitelistChecks } from './whitelist-checks.js';
 import { pscChecks } from './psc-checks.js';
 import { lpsChecks } from './lps-checks.js';
+import { statsChecks } from './stats-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks];

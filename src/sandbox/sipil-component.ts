@@ -1,0 +1,26 @@
+// Sandbox component: the SIPIL statistics web services (§6.9.3.2) on loopback HTTPS, with
+// access checked against the liste blanche the whitelist component publishes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TrustStore } from '../pki/truststore.js';
+import type { SandboxComponent } from './component.js';
+import { SandboxSipilServer } from './sipil-server.js';
+
+export const sipilComponent: SandboxComponent = {
+  name: 'sipil',
+  async start(ctx) {
+    const server = new SandboxSipilServer({
+      host: ctx.host,
+      certChainPem: fs.readFileSync(ctx.pki.https.cert, 'utf8') + fs.readFileSync(ctx.pki.intermediate.cert, 'utf8'),
+      keyPem: fs.readFileSync(ctx.pki.https.key, 'utf8'),
+      trust: TrustStore.fromDir(ctx.pki.trustDir),
+      whitelistFile: path.join(ctx.dir, 'whitelist', 'listeblanchemssante.xml'),
+      log: ctx.log,
+    });
+    await server.start();
+    return {
+      endpoints: { sipil: { url: server.baseUrl, postFile: `${server.baseUrl}/postFile`, getReport: `${server.baseUrl}/getReport`, control: server.controlUrl } },
+      stop: () => server.stop(),
+    };
+  },
+};

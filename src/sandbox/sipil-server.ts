@@ -1,0 +1,297 @@
+// The SIPIL statistics service simulated on loopback (§6.9.3.2, codes §9.7.4): HTTPS with
+// mutual TLS; access by the client certificate's DN in the sandbox liste blanche (EX_SSU_5810,
+// Tableau 60 codes 10/20/30); postFile classic and segmented with the deposit codes of
+// §9.7.4.2; the controls of §9.7.4.4 — the very code `stats validate` runs — on every file;
+// getReport returning REPORT.ZIP with the CompteRendu of Tableau 48. A plain-HTTP control
+// port (loopback) lets tests inject faults and move the clock:
+//   GET  /                      → state
+//   POST /fault?mode=MODE       → none | whitelist-down (10) | technical (100) | pending (report 6) | virus (report 7)
+//   POST /clock?offsetMs=N      → shift the server's clock (segments abandoned after 12 h)
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { zipSync } from 'fflate';
+import type { Logger } from '../log.js';
+import { dnFromCertificate, formatDn, type Dn } from '../pki/dn.js';
+import { mssTlsOptions } from '../pki/tls-profile.js';
+import type { TrustStore } from '../pki/truststore.js';
+import { checkArchive } from '../stats/archive-check.js';
+import { ECHANGES_LEGACY, ECHANGES_V16 } from '../stats/format.js';
+import { checkToCompteRendu } from '../stats/report.js';
+import { DEPOSIT_CODES, AUTH_CODES, REPORT_CODES_T61 } from '../stats/sipil-codes.js';
+import { compteRenduXml, depotXml, type Authentication, type CompteRendu } from '../stats/sipil-xml.js';
+import { isZipBytes } from '../stats/zip.js';
+import { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';
+import { verifyWhitelist } from '../whitelist/verify.js';
+import type { WhitelistIndex } from '../whitelist/whitelist-index.js';
+import { filePartOf } from './sipil-multipart.js';
+
+export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'pending', 'virus'] as const;
+export type SipilFault = (typeof SIPIL_FAULTS)[number];
+
+export interface SipilServerOptions {
+  host: string;
+  port?: number;
+  certChainPem: string;
+  keyPem: string;
+  /** CAs client certificates must chain to (the sandbox IGC-Santé). */
+  trust: TrustStore;
+  /** The published sandbox liste blanche (read and verified on each request, like SIPIL fetching it). */
+  whitelistFile: string;
+  log: Logger;
+  /** §6.9.3.2.1.1: 70 Mo; smaller in tests so that code 2 and segmentation are cheap to provoke. */
+  maxArchiveBytes?: number;
+  timeZone?: string;
+}
+
+interface Segments {
+  total: number;
+  parts: Map<number, Buffer>;
+  firstAt: number;
+  email?: string;
+}
+
+const MAX_PARTS = 30;
+const ABANDON_MS = 12 * 3_600_000;
+
+export class SandboxSipilServer {
+  private readonly server: https.Server;
+  private readonly control: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private fault: SipilFault = 'none';
+  private clockOffsetMs = 0;
+  private nextId = 1;
+  private readonly reports = new Map<string, { dn: string; zip: Buffer; compteRendu: CompteRendu }>();
+  private readonly segments = new Map<string, Segments>();
+  private readonly accepted = new Map<string, Set<string>>();
+  private listCache: { key: string; index: WhitelistIndex } | undefined;
+  /** Deposits seen, for tests: mode, parts, codes. */
+  readonly log: Array<{ at: string; dn?: string; code: number; part?: number; total?: number }> = [];
+
+  constructor(private readonly opts: SipilServerOptions) {
+    this.server = https.createServer(
+      // Client certificates are asked but judged here, so that a refusal is a coded answer (Tableau 60).
+      { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
+      (req, res) => void this.serve(req, res),
+    );
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.on('tlsClientError', () => {});
+    this.control = http.createServer((req, res) => this.controlRequest(req, res));
+  }
+
+  private now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  get baseUrl(): string {
+    return `https://${this.opts.host}:${(this.server.address() as AddressInfo).port}/sipil`;
+  }
+
+  get controlUrl(): string {
+    return `http://${this.opts.host}:${(this.control.address() as AddressInfo).port}/`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? 0, this.opts.host, () => resolve());
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.control.once('error', reject);
+      this.control.listen(0, this.opts.host, () => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.control.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.control.close(() => resolve()));
+  }
+
+  private whitelist(): WhitelistIndex {
+    const st = fs.statSync(this.opts.whitelistFile);
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.listCache?.key !== key) {
+      const v = verifyWhitelist(fs.readFileSync(this.opts.whitelistFile), { trust: this.opts.trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 64 * 1024 * 1024 });
+      this.listCache = { key, index: v.index };
+    }
+    return this.listCache.index;
+  }
+
+  /** Tableau 60: who is calling, or the code refusing them. */
+  private authenticate(req: http.IncomingMessage): { ok: true; dn: Dn; auth: Authentication; index: WhitelistIndex } | { ok: false; code: number } {
+    if (this.fault === 'technical') return { ok: false, code: 100 };
+    if (this.fault === 'whitelist-down') return { ok: false, code: 10 };
+    const socket = req.socket as TLSSocket;
+    const peer = socket.getPeerCertificate(false);
+    if (!peer || !peer.raw) return { ok: false, code: 20 };
+    let dn: Dn;
+    try {
+      dn = dnFromCertificate(new X509Certificate(peer.raw));
+    } catch {
+      return { ok: false, code: 20 };
+    }
+    if (!socket.authorized) return { ok: false, code: 30 };
+    let index: WhitelistIndex;
+    try {
+      index = this.whitelist();
+    } catch {
+      return { ok: false, code: 10 };
+    }
+    if (!index.hasDn(dn)) return { ok: false, code: 30 };
+    const cn = dn.rdns.flat().find((a) => a.type === 'CN')?.value ?? formatDn(dn);
+    return { ok: true, dn, index, auth: { identite: cn, domaines: [...index.domainsOf(dn)] } };
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://sipil');
+    try {
+      if (req.method === 'POST' && url.pathname === '/sipil/postFile') return await this.postFile(req, res, url);
+      if (req.method === 'GET' && url.pathname === '/sipil/getReport') return this.getReport(req, res, url);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } catch (err) {
+      this.opts.log.error({ err }, 'sandbox SIPIL failed');
+      if (!res.headersSent) this.depot(res, { code: 1, domaines: [] });
+    }
+  }
+
+  private depot(res: http.ServerResponse, d: { code: number; id?: string; nomArchive?: string; message?: string } & Authentication, part?: { part: number; total: number }): void {
+    const message = d.message ?? (d.code === 4 && part ? `Depot de la partie de l'archive OK : ${part.part}` : (DEPOSIT_CODES[d.code] ?? AUTH_CODES[d.code] ?? ''));
+    this.log.push({ at: new Date(this.now()).toISOString(), code: d.code, ...(d.identite ? { dn: d.identite } : {}), ...(part ?? {}) });
+    res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml({ ...d, message }));
+  }
+
+  private readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > max) over = true;
+        else chunks.push(c);
+      });
+      req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  }
+
+  private async postFile(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const max = this.opts.maxArchiveBytes ?? 70_000_000;
+    const who = this.authenticate(req);
+    const body = await this.readBody(req, max + 64 * 1024);
+    if (!who.ok) return this.depot(res, { code: who.code, domaines: [] });
+    const auth = { ...who.auth, ...(url.searchParams.get('email') ? { email: url.searchParams.get('email') as string } : {}) };
+    if (!body) return this.depot(res, { ...auth, code: 2 }); // §9.7.4.2 code 2: > 70 Mo
+    const part = filePartOf(body, req.headers['content-type']);
+    if (!part) return this.depot(res, { ...auth, code: 1, message: "Depot de l'archive KO - Erreur technique (no multipart field « file »)" });
+    if (part.data.length > max) return this.depot(res, { ...auth, code: 2 });
+    const totalHeader = req.headers['total-file-parts'];
+    if (totalHeader === undefined) {
+      if (!isZipBytes(part.data)) return this.depot(res, { ...auth, code: 3 }); // not a ZIP
+      return this.accept(res, who.dn, auth, part.filename ?? 'archive.zip', part.data);
+    }
+    // §6.9.3.2.1.2: segmented deposit.
+    const dnKey = formatDn(who.dn);
+    const total = Number(totalHeader);
+    const n = Number(req.headers['file-part']);
+    const drop = (code: number): void => {
+      this.segments.delete(dnKey);
+      this.depot(res, { ...auth, code }, { part: n, total });
+    };
+    if (!Number.isInteger(total) || total > MAX_PARTS) return drop(6);
+    let s = this.segments.get(dnKey);
+    if (s && this.now() - s.firstAt > ABANDON_MS) {
+      this.segments.delete(dnKey); // abandoned after 12 hours: deleted
+      s = undefined;
+    }
+    if (s && s.total !== total) return drop(7);
+    if (!Number.isInteger(n) || n < 1 || n > total) return drop(8);
+    if (!s) {
+      s = { total, parts: new Map(), firstAt: this.now() };
+      this.segments.set(dnKey, s);
+    }
+    if (auth.email) s.email = auth.email; // the last segment's address wins
+    const overwritten = s.parts.has(n);
+    s.parts.set(n, part.data);
+    if (s.parts.size < total) return this.depot(res, { ...auth, code: overwritten ? 5 : 4 }, { part: n, total });
+    this.segments.delete(dnKey);
+    const whole = Buffer.concat([...s.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
+    if (!isZipBytes(whole)) return this.depot(res, { ...auth, code: 3 });
+    const name = (part.filename ?? 'archive.zip').replace(/\.part\d+$/, '');
+    return this.accept(res, who.dn, { ...auth, ...(s.email ? { email: s.email } : {}) }, name, whole);
+  }
+
+  private accept(res: http.ServerResponse, dn: Dn, auth: Authentication, name: string, bytes: Buffer): void {
+    const id = String(this.nextId++);
+    const dnKey = formatDn(dn);
+    const accepted = this.accepted.get(dnKey) ?? new Set<string>();
+    this.accepted.set(dnKey, accepted);
+    const index = this.whitelist();
+    // The same controls as `stats validate` (§9.7.4.4), with the server's date and the caller's DN.
+    const check = checkArchive(bytes, {
+      now: new Date(this.now()),
+      timeZone: this.opts.timeZone ?? 'Europe/Paris',
+      managesDomain: (d) => index.allows(dn, d),
+      alreadyAccepted: (n) => accepted.has(n),
+      echangesLayouts: [ECHANGES_V16, ECHANGES_LEGACY],
+      maxErrorLines: 100,
+    });
+    for (const f of check.files) if (f.codeRetour !== 1) accepted.add(f.name);
+    const cr = checkToCompteRendu(check, auth, { nomArchive: name, identifiant: id });
+    this.reports.set(id, { dn: dnKey, compteRendu: cr, zip: reportZip(cr, id) });
+    this.depot(res, { ...auth, code: 0, id, nomArchive: `${id}_${auth.identite ?? 'operateur'}.zip` });
+  }
+
+  private getReport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    const who = this.authenticate(req);
+    if (!who.ok) {
+      res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml({ code: who.code, domaines: [], message: AUTH_CODES[who.code] ?? '' }));
+      return;
+    }
+    const id = url.searchParams.get('id') ?? '';
+    const found = this.reports.get(id);
+    let zip: Buffer;
+    if (!found || found.dn !== formatDn(who.dn)) zip = reportZip({ ...who.auth, code: 99, message: REPORT_CODES_T61[99], files: [] }, id || 'none');
+    else if (this.fault === 'pending') zip = reportZip({ ...who.auth, identifiant: id, code: 6, message: REPORT_CODES_T61[6], files: [] }, id);
+    else if (this.fault === 'virus') zip = reportZip({ ...who.auth, identifiant: id, code: 7, message: REPORT_CODES_T61[7], files: [] }, id);
+    else zip = found.zip;
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="REPORT.ZIP"', 'content-length': zip.length }).end(zip);
+  }
+
+  private controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const reply = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+    if (req.method === 'GET' && url.pathname === '/') return reply(200, { fault: this.fault, clockOffsetMs: this.clockOffsetMs, reports: [...this.reports.keys()], deposits: this.log });
+    if (req.method === 'POST' && url.pathname === '/fault') {
+      const mode = url.searchParams.get('mode') as SipilFault;
+      if (!SIPIL_FAULTS.includes(mode)) return reply(400, { error: `mode must be one of ${SIPIL_FAULTS.join(', ')}` });
+      this.fault = mode;
+      return reply(200, { fault: mode });
+    }
+    if (req.method === 'POST' && url.pathname === '/clock') {
+      this.clockOffsetMs = Number(url.searchParams.get('offsetMs') ?? 0) || 0;
+      return reply(200, { clockOffsetMs: this.clockOffsetMs });
+    }
+    reply(404, { error: 'unknown control request' });
+  }
+}
+
+function reportZip(cr: CompteRendu, id: string): Buffer {
+  return Buffer.from(zipSync({ [`CR_${id}.xml`]: Buffer.from(compteRenduXml(cr), 'utf8') }));
+}
+
+/** Client of the control port, for tests and self-check steps. */
+export async function controlSipil(controlUrl: string, path: string): Promise<unknown> {
+  const res = await fetch(new URL(path, controlUrl), { method: path === '/' ? 'GET' : 'POST' });
+  const json: unknown = await res.json();
+  if (!res.ok) throw new Error(`sandbox SIPIL control ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}

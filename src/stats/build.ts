@@ -1,0 +1,115 @@
+// `stats build --month YYYY-MM`: the Echanges and Connexions files of every managed domain
+// (EX_PSU_5010, EX_PSU_5830, EX_PSU_5840), written under <stats.dir>/<AAAAMM>/ and zipped with
+// the files at the root of the archive (§6.9.3.2.1.1). Streaming: memory does not grow with
+// the month's traffic (bench/stats.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import { Journal } from '../journal/journal.js';
+import type { Registry } from '../registry/registry.js';
+import { RuntimeFields } from '../registry/runtime.js';
+import type { StateStore } from '../store/store.js';
+import { atomicWriteFileSync } from '../util/atomic-write.js';
+import { buildConnexions, type ConnexionsSummary } from './connexions.js';
+import { CsvFile } from './csv-writer.js';
+import { buildEchanges, type EchangesSummary } from './echanges.js';
+import { CONNEXIONS, echangesColumns, fileName, headerLine, type FileKind } from './format.js';
+import { monthRange, type Month, type MonthRange } from './month.js';
+import { archiveName, monthDir } from './paths.js';
+import { writeZip } from './zip.js';
+
+export interface BuildInput {
+  config: Config;
+  registry: Registry;
+  store: StateStore;
+  month: Month;
+  /** Build time (delivery events are read up to it). */
+  now: Date;
+  /** Default: <stats.dir>/<AAAAMM>. */
+  outDir?: string;
+}
+
+export interface BuiltFile {
+  name: string;
+  kind: FileKind;
+  domain: string;
+  lines: number;
+  bytes: number;
+}
+
+export interface BuildResult {
+  month: string;
+  range: { start: string; end: string; timeZone: string };
+  builtAt: string;
+  dir: string;
+  format: Config['stats']['echangesFormat'];
+  files: BuiltFile[];
+  archive: { file: string; name: string; bytes: number; sha256: string };
+  echanges: Omit<EchangesSummary, 'appLastSend'>;
+  connexions: ConnexionsSummary;
+}
+
+export const BUILD_SUMMARY = 'build.json';
+
+export async function buildMonth(input: BuildInput): Promise<BuildResult> {
+  const { config } = input;
+  const tz = config.operator.timeZone;
+  const range: MonthRange = monthRange(input.month, tz);
+  const dir = input.outDir ?? monthDir(config, range.id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const columns = echangesColumns(config.stats.echangesFormat);
+  const files = new Map<string, CsvFile>();
+  const open = (kind: FileKind, domain: string, header: string): CsvFile => {
+    const f = new CsvFile(dir, fileName(kind, range.id, domain), header);
+    files.set(`${kind}:${domain}`, f);
+    return f;
+  };
+  const echanges = new Map<string, CsvFile>();
+  const connexions = new Map<string, CsvFile>();
+  let result: BuildResult;
+  try {
+    for (const domain of config.operator.domains) {
+      echanges.set(domain, open('echanges', domain, headerLine(columns)));
+      connexions.set(domain, open('connexions', domain, headerLine(CONNEXIONS)));
+    }
+    const journal = new Journal(input.store);
+    const e = await buildEchanges({ journal, registry: input.registry, range, timeZone: tz, now: input.now, columns, fileOf: (d) => echanges.get(d) });
+    const c = await buildConnexions({
+      registry: input.registry,
+      runtime: new RuntimeFields(input.store),
+      range,
+      timeZone: tz,
+      fileOf: (d) => connexions.get(d),
+      appLastSend: e.appLastSend,
+      ...(config.stats.loginsRecordedSince ? { loginsRecordedSince: config.stats.loginsRecordedSince } : {}),
+    });
+    for (const f of files.values()) f.close();
+    // Files of domains no longer managed, from an earlier build of this month, must not be sent.
+    for (const name of fs.readdirSync(dir)) if (name.endsWith('.csv') && !name.startsWith('.')) fs.rmSync(path.join(dir, name));
+    for (const f of files.values()) f.commit();
+    const built: BuiltFile[] = [...files.entries()].map(([key, f]) => {
+      const [kind, domain] = key.split(':') as [FileKind, string];
+      return { name: path.basename(f.file), kind, domain, lines: f.lines, bytes: f.bytes };
+    });
+    const name = archiveName(range.id);
+    // Deterministic bytes: the same content gives the same archive (the schedule compares them).
+    const zip = writeZip(path.join(dir, name), built.map((b) => ({ name: b.name, file: path.join(dir, b.name) })), new Date(range.startMs));
+    const { appLastSend: _ignored, ...echangesSummary } = e;
+    result = {
+      month: range.id,
+      range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), timeZone: tz },
+      builtAt: input.now.toISOString(),
+      dir,
+      format: config.stats.echangesFormat,
+      files: built,
+      archive: { file: path.join(dir, name), name, ...zip },
+      echanges: echangesSummary,
+      connexions: c,
+    };
+  } catch (err) {
+    for (const f of files.values()) f.abandon();
+    throw err;
+  }
+  atomicWriteFileSync(path.join(dir, BUILD_SUMMARY), `${JSON.stringify(result, null, 2)}\n`, { mode: 0o640 });
+  return result;
+}
