@@ -62,7 +62,7 @@ export function statsRuntime(domains: readonly string[], range: MonthRange): Arr
   const at = (days: number, h = 9): Date => new Date(range.startMs + days * 86_400_000 + h * 3_600_000);
   return [
     { address: `jean.dupont@${d}`, lastLogin: at(14, 8) },
-    { address: `secretariat.cardio@${d}`, lastLogin: at(27, 7) },
+    { address: `secretariat.cardio@${d}`, lastLogin: at(30, 7) },
     { address: `luc.bernard@${d}`, lastLogin: at(3) },
     { address: `sophie.roux@${d}`, lastLogin: at(18) },
     { address: `dpi.urgences@${d}`, lastExchange: at(2) },
