@@ -87,7 +87,8 @@ function refusal(d: Depot, what: string): MssError {
   return new MssError('STATS_DEPOSIT_REFUSED', `${what}: SIPIL answered ${d.code} « ${d.message ?? text} »`, details);
 }
 
-async function post(ep: SipilEndpoint, url: string, name: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<Depot> {
+/** One postFile request (exported for tests that send what the client never would). */
+export async function postFileRequest(ep: SipilEndpoint, url: string, name: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<Depot> {
   const { body, contentType } = multipart(name, bytes);
   const res = await httpsRequest({
     url,
@@ -118,7 +119,7 @@ export async function postArchive(ep: SipilEndpoint, archive: { name: string; by
   const url = withEmail(ep.postFileUrl, opts.email);
   // §6.9.3.2.1.1: classic deposit up to 70 Mo.
   if (archive.bytes.length <= ep.maxClassicBytes) {
-    const d = await post(ep, url, archive.name, archive.bytes);
+    const d = await postFileRequest(ep, url, archive.name, archive.bytes);
     if (d.code !== 0 || !d.id) throw refusal(d, `postFile ${archive.name}`);
     return { mode: 'classic', parts: 1, restarts: 0, depot: d };
   }
@@ -134,7 +135,7 @@ export async function postArchive(ep: SipilEndpoint, archive: { name: string; by
         let d: Depot | undefined;
         for (let attempt = 1; ; attempt++) {
           try {
-            d = await post(ep, url, `${archive.name}.part${i}`, slice, headers);
+            d = await postFileRequest(ep, url, `${archive.name}.part${i}`, slice, headers);
             break;
           } catch (err) {
             // A segment lost on the way is sent again (SIPIL answers 5: overwritten).
