@@ -12,9 +12,10 @@ export interface JournalReadOptions {
   types?: readonly JournalEventType[];
   /**
    * Only records whose JSON text contains this string: a cheap pre-filter before parsing
-   * (a month of statistics reads millions of events). `types` still applies after it.
+   * (a month of statistics reads millions of events), or a test of that text. `types`
+   * still applies after it.
    */
-  contains?: string;
+  contains?: string | ((data: string) => boolean);
 }
 
 export class Journal {
@@ -44,7 +45,7 @@ export class Journal {
     const types = opts.types ? new Set<string>(opts.types) : undefined;
     const contains = opts.contains;
     for await (const r of this.store.journalRead(opts.from.getTime(), opts.to.getTime())) {
-      if (contains !== undefined && !r.data.includes(contains)) continue;
+      if (contains !== undefined && !(typeof contains === 'string' ? r.data.includes(contains) : contains(r.data))) continue;
       let e: JournalEvent;
       try {
         e = JSON.parse(r.data) as JournalEvent;

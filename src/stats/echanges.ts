@@ -71,8 +71,17 @@ async function deferredOnly(input: EchangesInput): Promise<Set<string>> {
   }
   if (pending.size === 0) return pending;
   // Writers are not ordered with one another: a final outcome removes the pair whatever
-  // came first.
-  for await (const e of input.journal.read({ from, to, types: ['delivery'], contains: '"delivery"' })) {
+  // came first. Only the messages concerned are parsed.
+  const ids = new Set<string>();
+  for (const k of pending) ids.add(k.slice(0, k.indexOf('\n')));
+  const concerned = (data: string): boolean => {
+    const at = data.indexOf('"mailId":"');
+    if (at < 0) return true; // unusual layout: let the parser decide
+    const start = at + 10;
+    const id = data.slice(start, data.indexOf('"', start));
+    return (id.endsWith('\\') || ids.has(id)) && data.includes('"delivery"'); // an escaped quote: parse it
+  };
+  for await (const e of input.journal.read({ from, to, types: ['delivery'], contains: concerned })) {
     const d = e as DeliveryEvent;
     if (d.outcome !== 'deferred') pending.delete(keyOf(d.mailId, d.recipient));
   }

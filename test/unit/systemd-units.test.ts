@@ -38,3 +38,13 @@ test('the sync service is hardened (no privileges, read-only system, only its st
     assert.deepEqual(service.get(key), [value], key);
   }
 });
+
+test('EX_PSU_5810 EX_SSU_5820: the stats timer runs `stats run` twice a day on days 1 to 5 (reports are asked again 12 h later)', () => {
+  const timer = unit('mss-sidecar-stats.timer');
+  assert.deepEqual(timer.get('OnCalendar'), ['*-*-01..05 00:30:00', '*-*-01..05 13:00:00']);
+  assert.deepEqual(timer.get('Persistent'), ['true']);
+  const service = unit('mss-sidecar-stats.service');
+  assert.match(service.get('ExecStart')?.[0] ?? '', /mss-sidecar stats run$/);
+  assert.deepEqual(service.get('Type'), ['oneshot']);
+  assert.deepEqual(service.get('NoNewPrivileges'), ['yes']);
+});
