@@ -19,7 +19,7 @@ before(async () => {
 });
 after(() => w.store.close());
 
-test('EX_PSU_5830 EX_PSU_5840: golden Echanges and Connexions files of a synthetic month (Europe/Paris, DST on 2025-03-30)', () => {
+test('EX_PSU_5010 EX_PSU_5830 EX_PSU_5840: golden Echanges and Connexions files of a synthetic month (Europe/Paris, DST on 2025-03-30)', () => {
   const golden = fs.readdirSync(GOLDEN).filter((n) => n.endsWith('.csv')).sort();
   assert.deepEqual(b.files.map((f) => f.name).sort(), golden);
   for (const name of golden) assert.equal(read(name), fs.readFileSync(path.join(GOLDEN, name), 'utf8'), name);
