@@ -11,6 +11,9 @@ import { spawnTracked } from '../helpers/processes.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'store-worker.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Expiry windows are wide enough that a loaded CI machine (the suite runs files in
+// parallel on 2 cores) cannot pass them between two consecutive store calls.
+const TTL = 1500;
 const T0 = Date.UTC(2025, 2, 31, 23, 59, 59, 900); // spans a month and a day boundary
 
 export function storeContract(name: string, spec: () => StoreSpec): void {
@@ -36,11 +39,11 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
   test(`${name}: a value with a TTL disappears after it, ifAbsent refuses a live key only`, async () => {
     const s = open();
     try {
-      assert.equal(await s.set('cache:t', 'v', { ttlMs: 120 }), true);
+      assert.equal(await s.set('cache:t', 'v', { ttlMs: TTL }), true);
       assert.equal(await s.get('cache:t'), 'v');
-      assert.equal(await s.set('cache:t', 'w', { ifAbsent: true, ttlMs: 120 }), false);
+      assert.equal(await s.set('cache:t', 'w', { ifAbsent: true, ttlMs: TTL }), false);
       assert.equal(await s.get('cache:t'), 'v');
-      await sleep(200);
+      await sleep(TTL + 300);
       assert.equal(await s.get('cache:t'), undefined);
       assert.equal(await s.set('cache:t', 'w', { ifAbsent: true }), true, 'an expired key counts as absent');
       assert.equal(await s.get('cache:t'), 'w');
@@ -52,12 +55,12 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
   test(`${name}: counters with a fixed window restart after it`, async () => {
     const s = open();
     try {
-      assert.equal(await s.incr('rate:a', { windowMs: 250 }), 1);
-      assert.equal(await s.incr('rate:a', { windowMs: 250 }), 2);
-      assert.equal(await s.incr('rate:a', { windowMs: 250, by: 5 }), 7);
+      assert.equal(await s.incr('rate:a', { windowMs: TTL }), 1);
+      assert.equal(await s.incr('rate:a', { windowMs: TTL }), 2);
+      assert.equal(await s.incr('rate:a', { windowMs: TTL, by: 5 }), 7);
       assert.equal(await s.get('rate:a'), '7');
-      await sleep(350);
-      assert.equal(await s.incr('rate:a', { windowMs: 250 }), 1, 'a new window starts from zero');
+      await sleep(TTL + 300);
+      assert.equal(await s.incr('rate:a', { windowMs: TTL }), 1, 'a new window starts from zero');
       assert.equal(await s.incr('count:forever'), 1);
       assert.equal(await s.incr('count:forever'), 2);
     } finally {
