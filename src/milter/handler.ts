@@ -76,10 +76,12 @@ export interface MessageView {
   readonly headers: readonly HeaderField[];
   /** True when the message had more headers (count or bytes) than the session keeps. */
   readonly headersTruncated: boolean;
-  /** Bytes of header section as received (`Name: value\r\n` each, all headers counted). */
+  /** Bytes of header section as received (`Name: value\r\n` each, UTF-8, all headers counted). */
   readonly headerBytes: number;
   /** Bytes of body as received (CRLF line ends); the body itself is not kept. */
   readonly bodyBytes: number;
+  /** Bytes of the whole message as received: headers, the empty line, body (Postfix's own Received: excluded). */
+  readonly size: number;
   /** First header of that name, case-insensitive. */
   header(name: string): string | undefined;
   /** Every header of that name, case-insensitive. */

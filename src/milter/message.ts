@@ -24,8 +24,13 @@ export class MessageState implements MessageView {
 
   constructor(private readonly limits: MessageLimits) {}
 
+  /** The message as received: header section, the empty line that ends it, body. */
+  get size(): number {
+    return this.headerBytes + 2 + this.bodyBytes;
+  }
+
   addHeader(field: HeaderField): void {
-    const size = field.name.length + 2 + field.value.length + 2;
+    const size = headerLineBytes(field);
     this.headerBytes += size;
     if (this.headers.length >= this.limits.maxHeaders || this.keptBytes + size > this.limits.maxHeaderBytes) {
       this.headersTruncated = true;
@@ -44,6 +49,16 @@ export class MessageState implements MessageView {
     const lower = name.toLowerCase();
     return this.headers.filter((h) => h.name.toLowerCase() === lower).map((h) => h.value);
   }
+}
+
+/**
+ * Bytes of `Name: value\r\n` on the wire: UTF-8 bytes, and a CRLF where the MTA hands over
+ * a folded value joined by a bare LF (the size EX_GBM_4410 and the statistics count).
+ */
+export function headerLineBytes(field: HeaderField): number {
+  let folds = 0;
+  for (let i = field.value.indexOf('\n'); i >= 0; i = field.value.indexOf('\n', i + 1)) if (field.value.charCodeAt(i - 1) !== 13) folds++;
+  return Buffer.byteLength(field.name) + 2 + Buffer.byteLength(field.value) + folds + 2;
 }
 
 /** `<a@b>` plus ESMTP parameters, as Postfix sends MAIL and RCPT arguments. */
