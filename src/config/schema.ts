@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { logSection, operatorSection, stateSection, trustSection } from './core-sections.js';
 import { whitelistSection } from '../whitelist/config.js';
 import { milterSection } from '../milter/config.js';
+import { submissionSection } from '../submission/config.js';
 import { registrySection } from '../registry/config.js';
 import { lifecycleSection } from '../lifecycle/config.js';
 import { tracesSection } from '../traces/config.js';
@@ -18,6 +19,7 @@ export const configSchema = z.strictObject({
   log: logSection.prefault({}),
   whitelist: whitelistSection.prefault({}),
   milter: milterSection.prefault({}),
+  submission: submissionSection.prefault({}),
   registry: registrySection.prefault({}),
   lifecycle: lifecycleSection.prefault({}),
   traces: tracesSection.prefault({}),

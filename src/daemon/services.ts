@@ -1,6 +1,6 @@
 // The services `mss-sidecar serve` can run. Each part registers its factory here.
 import type { ServiceFactory } from './service.js';
-import { milterServiceFactory } from '../milter/service.js';
+import { submissionMilterFactory } from '../submission/service.js';
 import { apiLpsService } from '../auth/service.js';
 
-export const serviceFactories: ServiceFactory[] = [milterServiceFactory, apiLpsService];
+export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService];

@@ -29,6 +29,10 @@ export const submittedEvent = z.strictObject({
   identity: z.string().max(256).optional(),
   /** The holder/responsible/co-holder a delegate acted for. */
   delegateOf: z.string().max(256).optional(),
+  /** The SASL login (the mailbox logged into), whether or not `identity` is known. */
+  login: z.string().max(256).optional(),
+  /** SASL mechanism of that login (XOAUTH2, PLAIN). */
+  authType: z.string().max(64).optional(),
   /** Client network address. */
   client: z.string().max(128).optional(),
 });

@@ -1,9 +1,7 @@
-// The milter as a service of `mss-sidecar serve`, enabled by `milter.enabled`. Until the
-// submission rules are added it runs the accept-all handler; they will pass their own.
-import type { Config } from '../config/schema.js';
+// The milter as a service: a listener running one handler. `mss-sidecar serve` runs it with
+// the submission rules (src/submission/service.ts).
 import type { Logger } from '../log.js';
-import type { Service, ServiceFactory } from '../daemon/service.js';
-import { acceptAllHandler } from './accept-all.js';
+import type { Service } from '../daemon/service.js';
 import type { MilterConfig } from './config.js';
 import type { MilterHandler } from './handler.js';
 import { MilterServer } from './server.js';
@@ -25,11 +23,3 @@ export function milterService(cfg: MilterConfig, handler: MilterHandler, log: Lo
     stop: () => server.stop(),
   };
 }
-
-export const milterServiceFactory: ServiceFactory = {
-  name: 'milter',
-  create(config: Config, log: Logger) {
-    if (!config.milter.enabled) return undefined;
-    return milterService(config.milter, acceptAllHandler(log), log);
-  },
-};

@@ -123,6 +123,11 @@ export class Registry {
     return c.denied;
   }
 
+  /** The IdNats that may use the BAL, whatever its status (none for an APP BAL, used by certificate). */
+  usersOf(address: string): readonly string[] {
+    return (this.byAddress.get(address) ?? this.byAddress.get(address.toLowerCase()))?.ids ?? [];
+  }
+
   /** The BALs a person may use, with their role (for API LPS listings and autoconfiguration). */
   mailboxesOf(idNat: string): ReadonlyArray<{ bal: Bal; decision: AccessDecision }> {
     if (!this.byPerson) {

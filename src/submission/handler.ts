@@ -1,0 +1,202 @@
+// The Référentiel's sending rules as a milter handler, each at the first SMTP step where it
+// can be decided (so the client is told as early as possible, and one recipient can be
+// refused while the others pass):
+//   MAIL  authentication, mailbox status (RE_GBM_4420), sender rights (MAIL FROM), sender
+//         domain (EX_3.2_5060), declared SIZE= (EX_GBM_4410), rate limit (§5.4.3)
+//   RCPT  recipient count (EX_GBM_4420), recipient domain (EX_3.2_5060), our recipient's
+//         status (RE_GBM_4420), test mailboxes (EX_GBM_4010)
+//   EOH   sender rights (From: header)
+//   EOM   actual size (EX_GBM_4410); then the message is recorded (journal + trace)
+// Each rule lives in ./rules/ and is enforced from here only.
+import type { Logger } from '../log.js';
+import { decide, type EomContext, type MilterHandler, type SessionContext } from '../milter/handler.js';
+import type { Activity } from '../registry/activity.js';
+import type { Registry } from '../registry/registry.js';
+import { splitAddress } from './address.js';
+import type { SubmissionConfig } from './config.js';
+import { senderIdentity } from './identity.js';
+import { verdict, type MessageRecorder, type SubmissionFacts } from './record.js';
+import { refusal, type Refusal } from './refusal.js';
+import { checkLogin } from './rules/authentication.js';
+import { recipientStatus, senderStatus } from './rules/mailbox-status.js';
+import { actualSize, declaredSize } from './rules/message-size.js';
+import type { RateLimiter } from './rules/rate-limit.js';
+import { recipientCount } from './rules/recipient-limit.js';
+import { envelopeSender, fromHeader } from './rules/sender-rights.js';
+import { testExchange } from './rules/test-mailbox.js';
+import { recipientDomain, senderDomain, type TrustSpace } from './rules/trust-space.js';
+import { currentFacts, startFacts, takeFacts, type MessageFacts } from './state.js';
+import { judge } from './verdicts.js';
+
+/** EX_GDT_5050, EX_PSU_5830: a message whose journal event or trace cannot be written is not accepted. */
+const NOT_RECORDED = refusal('recording', 'EX_GDT_5050', 451, '4.3.0', 'The message could not be recorded (traces, statistics): not accepted, try again later');
+/** The client gave up the transaction (RSET, QUIT) after some recipients were refused. */
+const ABANDONED = 'transaction abandoned before the end of the message';
+
+export interface SubmissionDeps {
+  config: SubmissionConfig;
+  registry: () => Registry;
+  space: TrustSpace;
+  recorder: MessageRecorder;
+  rateLimiter: RateLimiter;
+  /** Last exchange of APP mailboxes (RE_SSU_5800, Connexions statistics). */
+  activity?: Activity;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** Header values as recorded: folding undone, at most 255 characters (the Echanges columns). */
+function headerValue(ctx: SessionContext, name: string): string | undefined {
+  const v = ctx.message.header(name);
+  if (v === undefined) return undefined;
+  const clean = v.replace(/\r?\n[ \t]*/g, ' ').trim();
+  return clean.length > 255 ? clean.slice(0, 255) : clean;
+}
+
+function factsOf(ctx: SessionContext, facts: MessageFacts, extra: Partial<SubmissionFacts> = {}): SubmissionFacts {
+  const queueId = ctx.queueId;
+  const client = ctx.macros.get('client_addr') ?? ctx.client?.address;
+  const ins = headerValue(ctx, 'X-MSS-INS');
+  const codeCda = headerValue(ctx, 'X-MSS-CODECDA');
+  const nil = headerValue(ctx, 'X-MSS-NIL');
+  const subject = headerValue(ctx, 'Subject');
+  const userAgent = headerValue(ctx, 'User-Agent') ?? headerValue(ctx, 'X-Mailer');
+  return {
+    ...(queueId ? { mailId: queueId } : {}),
+    sender: facts.sender,
+    recipients: ctx.message.recipients.map((r) => r.address),
+    ...(facts.identity ? { identity: facts.identity } : {}),
+    ...(client ? { client } : {}),
+    ...(subject !== undefined ? { subject } : {}),
+    ...(ins !== undefined ? { ins } : {}),
+    ...(codeCda !== undefined ? { codeCda } : {}),
+    ...(nil !== undefined ? { nil } : {}),
+    ...(userAgent !== undefined ? { userAgent } : {}),
+    refusedRecipients: facts.refusedRecipients,
+    wouldRefuse: facts.wouldRefuse,
+    ...extra,
+  };
+}
+
+export function submissionHandler(deps: SubmissionDeps): MilterHandler {
+  const { config, space, recorder, rateLimiter, log } = deps;
+  const mode = config.mode;
+  const now = deps.now ?? (() => new Date());
+
+  /** A transaction abandoned after recipients were refused: trace the refusals now. */
+  const flush = (ctx: SessionContext): void => {
+    const facts = takeFacts(ctx);
+    if (facts && !facts.traced && (facts.refusedRecipients.length > 0 || facts.wouldRefuse.length > 0)) {
+      recorder.refused(factsOf(ctx, facts, { recipients: [] }), ABANDONED);
+    }
+  };
+
+  /** A whole-message refusal: traced at once. */
+  const refusedMessage = (ctx: SessionContext, facts: MessageFacts, r: Refusal): void => {
+    facts.traced = true;
+    recorder.refused(factsOf(ctx, facts), r);
+  };
+
+  return {
+    // No header is added: see docs/submission.md ("Trace header").
+    addsHeaders: false,
+
+    mail(ctx, sender) {
+      flush(ctx);
+      const facts = startFacts(ctx, sender.address);
+      const registry = deps.registry();
+      const login = checkLogin(ctx.macros.get('auth_authen'), registry);
+      const refusals: Array<Refusal | undefined> = [];
+      if (login.ok) {
+        facts.login = login.login;
+        facts.bal = login.bal;
+        facts.identity = senderIdentity(registry, login.bal, login.login, ctx.macros.get('auth_type') || undefined);
+        refusals.push(senderStatus(login.bal), envelopeSender(login.login, sender.address));
+      } else {
+        if (login.login) facts.login = login.login;
+        refusals.push(login.refusal);
+      }
+      refusals.push(senderDomain(space, sender.address, splitAddress(sender.address).domain), declaredSize(sender.params.SIZE, config.maxMessageBytes));
+      const judged = judge(mode, log, ctx, facts, `message from ${sender.address || '<>'}`, refusals);
+      if (judged.enforced) {
+        refusedMessage(ctx, facts, judged.enforced);
+        return judged.decision;
+      }
+      if (!rateLimiter.limited(sender.address || facts.login || '')) return undefined;
+      return rateLimiter.check(sender.address || facts.login || '').then((r) => {
+        const rate = judge(mode, log, ctx, facts, `message from ${sender.address || '<>'}`, [r]);
+        if (rate.enforced) refusedMessage(ctx, facts, rate.enforced);
+        return rate.decision;
+      });
+    },
+
+    rcpt(ctx, rcpt) {
+      const facts = currentFacts(ctx) ?? startFacts(ctx, ctx.message.sender?.address ?? '');
+      const registry = deps.registry();
+      const { local, domain } = splitAddress(rcpt.address);
+      const ours = domain !== '' && space.isOurDomain(domain);
+      const bal = ours ? registry.get(rcpt.address) : undefined;
+      const judged = judge(mode, log, ctx, facts, `recipient ${rcpt.address}`, [
+        recipientCount(ctx.message.recipients.length, config.maxRecipients),
+        recipientDomain(space, rcpt.address, domain),
+        recipientStatus(bal),
+        facts.bal ? testExchange(facts.bal, { address: rcpt.address, local, ours, bal }) : undefined,
+      ], rcpt.address);
+      if (judged.enforced) facts.refusedRecipients.push(verdict(judged.enforced, rcpt.address));
+      return judged.decision;
+    },
+
+    eoh(ctx) {
+      const facts = currentFacts(ctx);
+      if (!facts?.login) return undefined;
+      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, [fromHeader(facts.login, ctx.message.headerAll('From'))]);
+      if (judged.enforced) refusedMessage(ctx, facts, judged.enforced);
+      return judged.decision;
+    },
+
+    async eom(ctx: EomContext) {
+      const facts = takeFacts(ctx) ?? { sender: ctx.message.sender?.address ?? '', refusedRecipients: [], wouldRefuse: [], traced: false };
+      const size = ctx.message.size;
+      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, [actualSize(size, config.maxMessageBytes)]);
+      if (judged.enforced) {
+        refusedMessage(ctx, facts, judged.enforced);
+        return judged.decision;
+      }
+      const mailId = ctx.queueId;
+      const at = now();
+      const f = factsOf(ctx, facts, { size });
+      try {
+        if (!mailId) throw new Error('Postfix sent no queue id (macro i) at end of message');
+        // Nothing is accepted unrecorded: the statistics and the traces need every message.
+        await recorder.accepted({ ...f, mailId, size }, at);
+      } catch (err) {
+        log.error({ err, queueId: mailId, sender: facts.sender, login: facts.login }, 'message temp-failed: its journal event or trace could not be written');
+        recorder.refused(f, NOT_RECORDED);
+        return decide.reply(NOT_RECORDED.code, NOT_RECORDED.status, NOT_RECORDED.text);
+      }
+      facts.traced = true;
+      void rateLimiter.count(facts.sender || facts.login || '', f.recipients.length);
+      recordExchanges(deps, facts, f.recipients, at);
+      return undefined;
+    },
+
+    abort(ctx) {
+      flush(ctx);
+    },
+
+    close(ctx) {
+      flush(ctx);
+    },
+  };
+}
+
+/** RE_SSU_5800: an APP mailbox's last exchange (sent, or received here) for the Connexions file. */
+function recordExchanges(deps: SubmissionDeps, facts: MessageFacts, recipients: readonly string[], at: Date): void {
+  const activity = deps.activity;
+  if (!activity) return;
+  const registry = deps.registry();
+  const apps = [facts.bal, ...recipients.map((r) => registry.get(r))].filter((b) => b?.type === 'APP');
+  for (const bal of apps) {
+    activity.recordExchange(bal?.address ?? '', at).catch((err: unknown) => deps.log.error({ err, bal: bal?.address }, 'last exchange of an APP mailbox not recorded'));
+  }
+}

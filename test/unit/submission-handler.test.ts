@@ -1,0 +1,126 @@
+// The submission rules driven through the milter protocol (no Postfix): the cases an
+// integration test cannot set up cheaply — no liste blanche yet, dgs.mssante.fr and the rate
+// limit, abandoned transactions, the null sender, configuration bounds.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import { Journal } from '../../src/journal/journal.js';
+import { MilterServer } from '../../src/milter/server.js';
+import { MilterClient, submitLikePostfix, type Transaction } from '../../src/milter/mta-client.js';
+import { loadRegistry } from '../../src/registry/load.js';
+import { EmbeddedStore } from '../../src/store/embedded.js';
+import { submissionSection } from '../../src/submission/config.js';
+import { submissionHandler } from '../../src/submission/handler.js';
+import { MessageRecorder } from '../../src/submission/record.js';
+import { RateLimiter } from '../../src/submission/rules/rate-limit.js';
+import { TraceLog } from '../../src/traces/trace-log.js';
+import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
+import { LOAD, writeRegistry } from '../helpers/registry.js';
+import { BAL, DOMAIN, listIndex, testMailboxes } from '../helpers/submission-rig.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { traceLines } from '../helpers/traces.js';
+
+const log = pino({ level: 'silent' });
+const closers: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of closers) await c();
+});
+
+async function rules(opts: { submission?: Record<string, unknown>; list?: WhitelistIndex | undefined } = {}) {
+  const root = tmpDir();
+  const registry = loadRegistry(writeRegistry(root, testMailboxes()), LOAD);
+  const config = submissionSection.parse(opts.submission ?? {});
+  const store = new EmbeddedStore(path.join(root, 'store'));
+  const traces = new TraceLog(path.join(root, 'traces'), { syncDelayMs: 0 });
+  const list = 'list' in opts ? opts.list : listIndex();
+  const limiter = new RateLimiter(config.rateLimit, store, log);
+  const server = new MilterServer({
+    listen: { kind: 'inet', host: '127.0.0.1', port: 0 },
+    log,
+    handler: submissionHandler({ config, registry: () => registry, space: { isOurDomain: (d) => d === DOMAIN, list: () => list }, recorder: new MessageRecorder(new Journal(store), traces, log), rateLimiter: limiter, log }),
+  });
+  await server.start();
+  closers.push(async () => {
+    await server.stop(50);
+    traces.close();
+    await store.close();
+  });
+  const submit = async (t: Transaction) => {
+    const mta = await MilterClient.connect(server.port ?? 0);
+    await mta.negotiate();
+    try {
+      return await submitLikePostfix(mta, t);
+    } finally {
+      await mta.quit();
+    }
+  };
+  return { submit, store, limiter, traces: () => traceLines(path.join(root, 'traces')).filter((t) => t.action === 'message.submit') };
+}
+
+test('EX_3.2_5060: without a verified liste blanche, other domains are temp-failed (451 4.7.1) and our own domain still passes', async () => {
+  const r = await rules({ list: undefined });
+  const out = await r.submit({ sender: BAL.alice, recipients: [BAL.bob, 'x@autre.mssante.fr'], headers: [['From', BAL.alice]] });
+  assert.equal(out.mail, '250 2.1.0 Ok');
+  assert.deepEqual(out.rcpt, ['250 2.1.5 Ok', '451 4.7.1 The MSSante liste blanche is not available on this server: try again later']);
+  assert.match(out.data ?? '', /^250 /);
+});
+
+test('EX_3.1_5015 §5.4.3: dgs.mssante.fr senders and configured exemptions are never rate-limited; the limit counts messages and recipients per sender', async () => {
+  const r = await rules({ submission: { rateLimit: { enabled: true, messages: 1, recipients: 3, exempt: ['bob.durand@ch-test.mssante.fr'] } } });
+  assert.equal(r.limiter.limited('alerte@dgs.mssante.fr'), false);
+  assert.equal(r.limiter.limited('ALERTE@DGS.MSSANTE.FR'), false);
+  assert.equal(r.limiter.limited(BAL.bob), false);
+  assert.equal(r.limiter.limited(BAL.alice), true);
+  for (let i = 0; i < 5; i++) await r.limiter.count('alerte@dgs.mssante.fr', 40);
+  assert.equal(await r.limiter.check('alerte@dgs.mssante.fr'), undefined);
+  // Recipients: one message to 3 recipients uses the recipient budget.
+  const first = await r.submit({ sender: BAL.alice, recipients: [BAL.bob, 'a@autre.mssante.fr', 'b@autre.mssante.fr'], headers: [['From', BAL.alice]] });
+  assert.match(first.data ?? '', /^250 /);
+  const deadline = Date.now() + 3000;
+  while ((await r.store.get(`rate:r:${BAL.alice}`)) !== '3' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+  const second = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', BAL.alice]] });
+  assert.match(second.mail, /^450 4\.7\.1 Sending limit reached/);
+});
+
+test('rate limit is off by default (§5.4.3: the Référentiel sets none)', () => {
+  assert.equal(submissionSection.parse({}).rateLimit.enabled, false);
+});
+
+test('EX_GBM_4420 EX_GBM_4410: the configuration cannot raise the recipient limit above 40 or lower the size limit below 10 MiB', () => {
+  assert.equal(submissionSection.parse({}).maxRecipients, 40);
+  assert.equal(submissionSection.parse({}).maxMessageBytes, 10_485_760);
+  assert.throws(() => submissionSection.parse({ maxRecipients: 41 }), /at most 40 \(EX_GBM_4420\)/);
+  assert.throws(() => submissionSection.parse({ maxMessageBytes: 10_000_000 }), /10 Mo must pass, EX_GBM_4410/);
+  assert.equal(submissionSection.parse({ maxRecipients: 20, maxMessageBytes: 20_000_000 }).maxRecipients, 20);
+});
+
+test('EX_GDT_5040: recipients refused in a transaction the client then abandons are traced as a refusal', async () => {
+  const r = await rules();
+  const out = await r.submit({ sender: BAL.alice, recipients: ['eve@gmail.com'] });
+  assert.equal(out.data, undefined, 'no DATA without a recipient');
+  // The next transaction on a new connection; the abandoned one is traced when its connection ends.
+  const deadline = Date.now() + 3000;
+  while (r.traces().length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+  const t = r.traces()[0];
+  assert.equal(t?.response?.ok, false);
+  assert.equal(t?.response?.message, 'transaction abandoned before the end of the message');
+  assert.equal(t?.response?.refusedRecipients?.[0]?.recipient, 'eve@gmail.com');
+  assert.equal(t?.response?.refusedRecipients?.[0]?.ref, 'EX_3.2_5060');
+});
+
+test('sender rights (EX_LPS_0900): the null sender is allowed for a logged-in mailbox, its From: must still be the login', async () => {
+  const r = await rules();
+  const ok = await r.submit({ sender: '', login: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.alice}>`], ['Auto-Submitted', 'auto-replied']] });
+  assert.match(ok.data ?? '', /^250 /);
+  const other = await r.submit({ sender: '', login: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.bob}>`]] });
+  assert.match(other.data ?? '', /^550 5\.7\.1 The From: header names /);
+  const nobody = await r.submit({ sender: BAL.alice, login: BAL.alice, recipients: [BAL.bob], headers: [['From', 'service informatique']] });
+  assert.match(nobody.data ?? '', /^550 5\.7\.1 The From: header has no address that can be checked/);
+});
+
+test('sender rights: a login that is not one of our mailboxes cannot send (553 5.7.1)', async () => {
+  const r = await rules();
+  const out = await r.submit({ sender: 'x@ailleurs.fr', login: 'x@ailleurs.fr', recipients: [BAL.bob] });
+  assert.equal(out.mail, '553 5.7.1 Login x@ailleurs.fr is not an MSSante mailbox of this operator: it cannot send here');
+});
