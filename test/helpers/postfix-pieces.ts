@@ -22,7 +22,12 @@ export function mainPiecesForMilter(milter: string): Record<string, string> {
   return { ...main, mss_submission_milter: endpoint.replace(/inet:127\.0\.0\.1:\d+/, milter) };
 }
 
-/** A loopback listener configured like the shipped submission service. */
-export function submissionListener(port: number): string {
-  return [`127.0.0.1:${port} inet n - n - - smtpd`, ...serviceOptions()].join('\n  ');
+/**
+ * A loopback listener configured like the shipped submission service, plus `extra` options
+ * (SASL for the tests). `only` keeps the shipped options whose name matches (the benchmark
+ * keeps the milter's and leaves TLS out on both of its listeners).
+ */
+export function submissionListener(port: number, extra: readonly string[] = [], only?: RegExp): string {
+  const shipped = serviceOptions().filter((o) => !only || only.test(o.slice(3, o.indexOf('='))));
+  return [`127.0.0.1:${port} inet n - n - - smtpd`, ...shipped, ...extra].join('\n  ');
 }

@@ -1,17 +1,21 @@
-// The milter as `mss-sidecar serve` runs it, behind a real Postfix with the shipped
-// milter_default_action = tempfail: while the milter process is stopped nothing is
-// accepted (4xx, nothing queued); when it is back, mail flows again.
+// The milter as `mss-sidecar serve` runs it — with the submission rules, the registry, the
+// verified liste blanche, the journal and the traces of a real configuration — behind a
+// real Postfix with the shipped milter_default_action = tempfail: while the milter process
+// is stopped nothing is accepted (4xx, nothing queued); when it is back, mail flows again.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { whitelistPaths } from '../../src/whitelist/store.js';
 import { CLI } from '../helpers/cli.js';
+import { testPki } from '../helpers/pki.js';
 import { freePorts } from '../helpers/ports.js';
-import { mainPiecesForMilter, submissionListener } from '../helpers/postfix-pieces.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
-import { SmtpClient, message, type Reply } from '../helpers/smtp-client.js';
+import { message, type Reply } from '../helpers/smtp-client.js';
+import { BAL, DOMAIN, startSubmissionMta, testMailboxes, type SubmissionMta } from '../helpers/submission-rig.js';
+import { writeRegistry } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { signedList } from '../helpers/whitelist.js';
 
 const started: Array<{ stop(): Promise<void> }> = [];
 after(async () => {
@@ -25,71 +29,77 @@ function serve(configFile: string): Spawned {
 }
 
 /** One transaction; returns every reply so the test can see where it was refused. */
-async function send(port: number, subject: string): Promise<Reply[]> {
-  const c = await SmtpClient.connect(port);
-  const replies = [c.greeting];
-  for (const line of ['EHLO lps.ch.test', 'MAIL FROM:<alice@ch.mssante.fr>', 'RCPT TO:<bob@ch.mssante.fr>']) {
-    const r = await c.command(line);
-    replies.push(r);
-    if (r.code >= 400) break;
+async function send(mta: SubmissionMta, subject: string): Promise<Reply[]> {
+  let c;
+  try {
+    c = await mta.session(BAL.alice);
+  } catch (err) {
+    // With the milter unreachable Postfix temp-fails every command, STARTTLS included.
+    const m = /^STARTTLS refused: (\d{3}) (.*)$/.exec((err as Error).message);
+    if (!m) throw err;
+    return [{ code: Number(m[1]), lines: [m[2] ?? ''], text: m[2] ?? '' }];
   }
-  if (replies.every((r) => r.code < 400)) {
-    const [go, final] = await c.data(message({ from: 'alice@ch.mssante.fr', to: ['bob@ch.mssante.fr'], subject }));
+  const replies: Reply[] = [];
+  for (const line of [`MAIL FROM:<${BAL.alice}>`, `RCPT TO:<${BAL.bob}>`, 'RCPT TO:<x@gmail.com>']) replies.push(await c.command(line));
+  if (replies[0]?.code === 250 && replies[1]?.code === 250) {
+    const [go, final] = await c.data(message({ from: BAL.alice, to: [BAL.bob], subject }));
     replies.push(go, ...(go.code === 354 ? [final] : []));
   }
   await c.quit();
   return replies;
 }
 
-test('milter stopped: Postfix temp-fails the submission (milter_default_action = tempfail); milter back: accepted again', async () => {
+test('milter stopped: Postfix temp-fails the submission (milter_default_action = tempfail); milter back: the rules apply again', async () => {
   const root = tmpDir();
+  const pki = await testPki();
   const [milterPort, smtpPort] = await freePorts(2);
+  const stateDir = path.join(root, 'state');
+  const list = whitelistPaths(stateDir);
+  fs.mkdirSync(list.dir, { recursive: true });
+  fs.writeFileSync(list.file, signedList(pki));
   const config = path.join(root, 'config.yaml');
   fs.writeFileSync(
     config,
     [
-      'operator: { name: CH Test, domains: [ch.mssante.fr], structureId: "1130000000", certificate: op.crt, key: op.key }',
-      'trust: { dir: trust }',
+      `operator: { name: CH Test, domains: [${DOMAIN}], structureId: "1130000001", certificate: ${pki.operators[0]?.cert}, key: ${pki.operators[0]?.key} }`,
+      `trust: { dir: ${pki.trustDir} }`,
+      `state: { dir: ${stateDir} }`,
+      `registry: { file: ${writeRegistry(root, testMailboxes())} }`,
       `milter: { enabled: true, listen: "inet:127.0.0.1:${milterPort}", timeouts: { handlerMs: 2000 } }`,
       '',
     ].join('\n'),
   );
-  const postfix = new PostfixInstance({
-    dir: path.join(root, 'postfix'),
-    myhostname: 'mx.ch.test',
-    services: [submissionListener(smtpPort)],
-    virtualDomains: ['ch.mssante.fr'],
-    main: mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`),
-  });
-  started.push(postfix);
+  const mta = await startSubmissionMta(root, milterPort, smtpPort);
+  started.push(mta);
 
   let milter = serve(config);
-  await Promise.all([postfix.start(), waitForOutput(milter, (o) => o.includes('milter listening'))]);
+  await waitForOutput(milter, (o) => o.includes('milter listening'));
 
-  // Up: accepted, and the accept-all handler logged the message with its queue id.
-  const up = await send(smtpPort, 'while up');
+  // Up: the rules apply (gmail.com refused with its reason) and the message is recorded.
+  const up = await send(mta, 'while up');
+  assert.equal(up[2]?.code, 550, JSON.stringify(up));
+  assert.match(up[2]?.text ?? '', /domain gmail\.com is not in the MSSante trust space/);
   const final = up[up.length - 1];
   assert.equal(final?.code, 250, JSON.stringify(up));
-  const queueId = /queued as ([0-9A-Z]+)/.exec(final?.text ?? '')?.[1];
-  await waitForOutput(milter, (o) => o.includes(`"queueId":"${queueId}"`) && o.includes('message accepted by the milter'));
+  assert.ok(fs.readdirSync(path.join(stateDir, 'store', 'journal')).length > 0, 'journal written');
 
   // Down: SIGTERM, the process exits cleanly, Postfix cannot reach the milter.
   await milter.stop('SIGTERM');
   assert.equal(milter.child.exitCode, 0, milter.output());
-  const queuedBefore = postfix.queue().length + postfix.delivered().length;
-  const down = await send(smtpPort, 'while down');
+  const queuedBefore = mta.postfix.queue().length + mta.postfix.delivered().length;
+  const down = await send(mta, 'while down');
   const refusal = down.find((r) => r.code >= 400);
   assert.ok(refusal, `expected a refusal while the milter is down, got ${JSON.stringify(down)}`);
   assert.equal(Math.floor(refusal.code / 100), 4, `temporary, not permanent: ${refusal.code} ${refusal.text}`);
   assert.match(refusal.text, /^4\.\d\.\d /);
   assert.ok(!down.some((r) => /queued as/.test(r.text)));
-  assert.equal(postfix.queue().length + postfix.delivered().length, queuedBefore, 'nothing accepted unchecked');
-  assert.match(postfix.maillog(), /connect to Milter service inet:127\.0\.0\.1:\d+: Connection refused/);
+  assert.equal(mta.postfix.queue().length + mta.postfix.delivered().length, queuedBefore, 'nothing accepted unchecked');
+  assert.match(mta.postfix.maillog(), /connect to Milter service inet:127\.0\.0\.1:\d+: Connection refused/);
 
   // Back: accepted again, no Postfix restart needed.
   milter = serve(config);
   await waitForOutput(milter, (o) => o.includes('milter listening'));
-  const back = await send(smtpPort, 'after restart');
+  const back = await send(mta, 'after restart');
   assert.equal(back[back.length - 1]?.code, 250, JSON.stringify(back));
-  await postfix.waitFor((pf) => pf.delivered().length === queuedBefore + 1, 15_000, 'delivery after the milter came back');
+  await mta.postfix.waitFor((pf) => pf.delivered().length === queuedBefore + 1, 15_000, 'delivery after the milter came back');
 });

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { decide, type MilterHandler } from '../../src/milter/handler.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { testPki } from '../helpers/pki.js';
 import { freePorts } from '../helpers/ports.js';
 import { mainPiecesForMilter, submissionListener } from '../helpers/postfix-pieces.js';
 import { SmtpClient, message, type Reply } from '../helpers/smtp-client.js';
@@ -46,6 +47,7 @@ const root = tmpDir();
 
 before(async () => {
   const [milterPort, port] = await freePorts(2);
+  const pki = await testPki();
   smtpPort = port;
   milter = new MilterServer({ listen: { kind: 'inet', host: '127.0.0.1', port: milterPort }, handler, log });
   await milter.start();
@@ -54,7 +56,8 @@ before(async () => {
     myhostname: 'mx.ch.test',
     services: [submissionListener(smtpPort)],
     virtualDomains: ['ch.mssante.fr', 'autre.mssante.fr'],
-    main: mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`),
+    // The shipped service requires STARTTLS (EX_LPS_0400): a test certificate for it.
+    main: { ...mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`), mss_submission_tls_chain_files: `${pki.https.key} ${pki.https.cert}` },
   });
   await postfix.start();
 });
@@ -68,6 +71,8 @@ async function session(): Promise<SmtpClient> {
   const c = await SmtpClient.connect(smtpPort);
   // On failure, show what Postfix and the milter saw (a greeting waits for the milter's negotiation).
   assert.equal(c.greeting.code, 220, `greeting ${c.greeting.code} ${c.greeting.text}; milter connections ${milter.connections}; maillog:\n${postfix.maillog().slice(-3000)}`);
+  assert.equal((await c.command('EHLO lps.ch.test')).code, 250);
+  await c.startTls({ servername: 'localhost' });
   assert.equal((await c.command('EHLO lps.ch.test')).code, 250);
   return c;
 }

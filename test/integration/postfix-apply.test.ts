@@ -33,6 +33,10 @@ test('postfix-apply.sh adds the submission milter pieces idempotently and postfi
   assert.match(postconf(etc, '-P', 'submission/inet/smtpd_milters'), /^submission\/inet\/smtpd_milters = \$mss_submission_milter$/m);
   assert.match(postconf(etc, '-P', 'submission/inet/milter_mail_macros'), /\$mss_submission_milter_mail_macros/);
   assert.equal(postconf(etc, '-h', 'smtpd_milters').trim(), '', 'port 25 and other services keep no milter');
+  // EX_LPS_0400 EX_LPS_0200: STARTTLS required with the six suites; EX_GBM_4410: the size limit above the milter's.
+  assert.match(postconf(etc, '-P', 'submission/inet/smtpd_tls_security_level'), /= encrypt$/m);
+  assert.match(postconf(etc, '-h', 'mss_submission_tls_ciphers'), /^ECDHE-RSA-AES256-GCM-SHA384:/);
+  assert.equal(postconf(etc, '-h', 'message_size_limit').trim(), '10551296');
   assert.equal(postconf(etc, '-P', '127.0.0.1:2525/inet/smtpd_milters').trim(), '');
 
   // Second run: byte-for-byte the same files.
@@ -60,5 +64,6 @@ test('postfix-apply.sh keeps a submission service the site already has, and -n o
   apply(etc);
   const entry = postconf(etc, '-M', 'submission/inet');
   assert.match(entry, /^submission\s+inet\s+n\s+-\s+y\s/);
-  assert.match(entry, /-o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes -o smtpd_milters=\$mss_submission_milter/);
+  // The site's options stay first; ours follow.
+  assert.match(entry, /smtpd -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes -o smtpd_tls_chain_files=\$mss_submission_tls_chain_files .* -o smtpd_milters=\$mss_submission_milter /);
 });

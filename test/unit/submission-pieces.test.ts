@@ -1,0 +1,31 @@
+// The Postfix pieces of the submission service agree with the code: the TLS profile of
+// src/pki/tls-profile.ts, and a message_size_limit above the milter's own limit.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MSS_TLS12_CIPHERS } from '../../src/pki/tls-profile.js';
+import { submissionSection } from '../../src/submission/config.js';
+import { mainPieces, serviceOptions } from '../helpers/postfix-pieces.js';
+
+test('EX_LPS_0400 EX_LPS_0100 EX_LPS_0200: the submission service requires STARTTLS, TLS 1.2 or later, exactly the six suites', () => {
+  const main = mainPieces();
+  assert.equal(main.mss_submission_tls_ciphers, MSS_TLS12_CIPHERS.join(':'));
+  assert.equal(main.mss_submission_tls_protocols, '>=TLSv1.2');
+  assert.deepEqual(main.mss_submission_tls_curves?.split(' '), ['prime256v1', 'secp384r1', 'secp521r1']);
+  const opts = serviceOptions('submission/inet');
+  for (const o of [
+    '-o smtpd_tls_security_level=encrypt',
+    '-o smtpd_tls_protocols=$mss_submission_tls_protocols',
+    '-o smtpd_tls_mandatory_protocols=$mss_submission_tls_protocols',
+    '-o smtpd_tls_mandatory_ciphers=high',
+    '-o tls_high_cipherlist=$mss_submission_tls_ciphers',
+    '-o line_length_limit=$mss_submission_line_length_limit',
+  ]) assert.ok(opts.includes(o), o);
+  assert.ok(Number(main.mss_submission_line_length_limit) >= 16384, 'room for an AUTH XOAUTH2 line with a PSC token');
+});
+
+test('EX_GBM_4410: Postfix\'s message_size_limit leaves the milter room to judge a message of its limit plus Postfix\'s own headers', () => {
+  const limit = Number(mainPieces().message_size_limit);
+  const milter = submissionSection.parse({}).maxMessageBytes;
+  assert.equal(milter, 10 * 1024 * 1024);
+  assert.ok(limit >= milter + 65536, `${limit} < ${milter} + 64 KiB`);
+});
