@@ -1,33 +1,3 @@
-// Reads the Postfix pieces shipped in postfix/ so integration tests run Postfix with the
-// settings we ship (on a test listener and a test milter port) rather than with a copy.
-// The reading itself is src/mta/shipped-config.ts, which the sandbox uses too.
-import { postfixMainPieces, postfixServiceOptions } from '../../src/mta/shipped-config.js';
-import { REPO_ROOT } from './cli.js';
-
-/** Every `name = value` of postfix/main.cf.d/*.cf. */
-export function mainPieces(): Record<string, string> {
-  return postfixMainPieces(REPO_ROOT);
-}
-
-/** The `-o name=value` options postfix/master.cf.d/*.cf sets on a service (`submission/inet`). */
-export function serviceOptions(service = 'submission/inet'): string[] {
-  return postfixServiceOptions(service, REPO_ROOT);
-}
-
-/** main.cf pieces with the milter endpoint moved to a test port. */
-export function mainPiecesForMilter(milter: string): Record<string, string> {
-  const main = mainPieces();
-  const endpoint = main.mss_submission_milter;
-  if (!endpoint || !/inet:127\.0\.0\.1:\d+/.test(endpoint)) throw new Error('postfix/main.cf.d: mss_submission_milter not found');
-  return { ...main, mss_submission_milter: endpoint.replace(/inet:127\.0\.0\.1:\d+/, milter) };
-}
-
-/**
- * A loopback listener configured like the shipped submission service, plus `extra` options
- * (SASL for the tests). `only` keeps the shipped options whose name matches (the benchmark
- * keeps the milter's and leaves TLS out on both of its listeners).
- */
-export function submissionListener(port: number, extra: readonly string[] = [], only?: RegExp): string {
-  const shipped = serviceOptions().filter((o) => !only || only.test(o.slice(3, o.indexOf('='))));
-  return [`127.0.0.1:${port} inet n - n - - smtpd`, ...shipped, ...extra].join('\n  ');
-}
+// The shipped Postfix pieces (src/mta/postfix-pieces.ts, src/mta/shipped-config.ts), where the
+// tests have always found them.
+export { mainPieces, mainPiecesForMilter, serviceOptions, submissionListener } from '../../src/mta/postfix-pieces.js';

@@ -207,7 +207,7 @@ export async function startSubmissionMta(root: string, milterPort: number, smtpP
       await c.startTls({ servername: 'localhost' });
       await c.command('EHLO lps.ch-test.test');
       if (user !== undefined) {
-        const r = await c.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${PASSWORD}`).toString('base64')}`);
+        const r = await c.authPlain(user, PASSWORD);
         if (r.code !== 235) throw new Error(`AUTH PLAIN ${user}: ${r.code} ${r.text}`);
       }
       return c;

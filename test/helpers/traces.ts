@@ -1,17 +1,2 @@
-// The trace records (header and seal lines left out) written under a traces directory.
-import fs from 'node:fs';
-import path from 'node:path';
-
-export type TraceLine = Record<string, any>;
-
-export function traceLines(tracesDir: string, category = 'functional'): TraceLine[] {
-  const root = path.join(tracesDir, category);
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').trim().split('\n'))
-    .map((l) => JSON.parse(l) as TraceLine)
-    .filter((r) => r.kind === undefined)
-    .sort((a, b) => String(a.at).localeCompare(String(b.at))); // stable: a file's order is kept
-}
+// Reading trace records (src/traces/read.ts), where the tests have always found it.
+export { traceLines, type TraceLine } from '../../src/traces/read.js';

@@ -2,9 +2,10 @@
 // issues append theirs: one import and one spread per file.
 import type { SelfCheckStep } from './check.js';
 import { pkiChecks } from './pki-checks.js';
+import { submissionChecks } from './submission-checks.js';
 import { whitelistChecks } from './whitelist-checks.js';
 import { pscChecks } from './psc-checks.js';
 import { lpsChecks } from './lps-checks.js';
 import { statsChecks } from './stats-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks];
