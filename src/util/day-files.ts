@@ -71,7 +71,24 @@ export class DayFiles {
     fs.writeSync(f.fd, data);
     f.dirty = true;
     if (this.syncDelayMs === 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.syncDelayMs).unref();
+    else this.timer ??= setTimeout(() => this.flushInBackground(), this.syncDelayMs).unref();
+  }
+
+  /**
+   * The grouped sync of the timer, off the event loop: an fdatasync takes milliseconds on a
+   * busy disk, and a daemon answering Postfix in microseconds (the milter) must not stall
+   * on it. close() and flush() still sync before they return.
+   */
+  private flushInBackground(): void {
+    this.timer = undefined;
+    for (const f of this.open.values()) {
+      if (!f.dirty) continue;
+      f.dirty = false;
+      fs.fdatasync(f.fd, (err) => {
+        // A file closed meanwhile was synced by close(); otherwise try again with the next sync.
+        if (err && err.code !== 'EBADF') f.dirty = true;
+      });
+    }
   }
 
   isOpen(day: string): boolean {
