@@ -1,19 +1,19 @@
 // A lean MTA-side load generator for the direct phase: each message is a new milter
 // connection carrying what Postfix sends for one SMTP session (negotiation, connect, HELO,
-// MAIL, 10 RCPT, DATA, a header, EOH, body, EOM, QUIT), with the bytes of every step
+// MAIL, 10 RCPT, DATA, headers, EOH, body, EOM, QUIT), with the bytes of every step
 // encoded once in advance and macros sent in the same write as their event, and replies
-// only counted. The FakeMta of the tests decodes and checks everything, which makes the
-// client, not the milter, the bottleneck.
+// only counted. The MilterClient of the tests decodes and checks everything, which makes
+// the client, not the milter, the bottleneck.
 import net from 'node:net';
 import { encodeCommand, type MilterCommand } from '../../src/milter/commands.js';
 import { PacketDecoder } from '../../src/milter/framing.js';
-import { POSTFIX_V6_OFFER } from '../../test/helpers/milter-mta.js';
+import { POSTFIX_V6_OFFER } from '../../src/milter/mta-client.js';
 
 interface Step {
   bytes: Buffer;
   /** Replies the milter sends for this step (0 for no-reply steps under our negotiation). */
   replies: number;
-  /** Count this step as a decision (RCPT, EOM) for latency. */
+  /** Count this step as a decision (MAIL, RCPT, EOH, EOM) for latency. */
   decision: boolean;
 }
 
@@ -21,45 +21,39 @@ function step(cmds: MilterCommand[], replies: number, decision = false): Step {
   return { bytes: Buffer.concat(cmds.map(encodeCommand)), replies, decision };
 }
 
-/** The steps of one message; no-reply steps are merged into the next step that is answered. */
-export function messageSteps(rcpts: string[], queueId: string): Step[] {
+/**
+ * The steps of one message as Postfix sends them to the submission rules: events the rules
+ * do not answer (connect, HELO, DATA, headers, body) travel with the next answered one.
+ */
+export function messageSteps(rcpts: string[], queueId: string, sender: string): Step[] {
   const m = (forCode: string, macros: Array<[string, string]>): MilterCommand => ({ type: 'macro', for: forCode, macros });
   return [
     step([{ type: 'optneg', ...POSTFIX_V6_OFFER }], 1),
-    // connect, helo and MAIL get no reply (the policy handler has no callback for them);
-    // Postfix would send them without waiting, so they travel with the first RCPT.
-    ...rcpts.map((r, i) =>
-      step(
-        [
-          ...(i === 0
-            ? [
-                m('C', [['{client_addr}', '127.0.0.1']]),
-                { type: 'connect', hostname: 'lps', family: 'inet', port: 4000, address: '127.0.0.1' } as MilterCommand,
-                { type: 'helo', name: 'lps' } as MilterCommand,
-                m('M', [['i', queueId], ['{auth_authen}', 'alice@ch.mssante.fr']]),
-                { type: 'mail', args: ['<alice@ch.mssante.fr>'] } as MilterCommand,
-              ]
-            : []),
-          m('R', [['{rcpt_addr}', r]]),
-          { type: 'rcpt', args: [`<${r}>`] },
-        ],
-        1,
-        true,
-      ),
-    ),
     step(
       [
-        m('T', [['i', queueId]]),
-        { type: 'data' },
-        { type: 'header', name: 'Subject', value: 'bench' },
-        { type: 'eoh' },
-        { type: 'body', chunk: Buffer.from('hello\r\n') },
-        m('E', [['i', queueId]]),
-        { type: 'eom', chunk: Buffer.alloc(0) },
+        m('C', [['{client_addr}', '127.0.0.1']]),
+        { type: 'connect', hostname: 'lps', family: 'inet', port: 4000, address: '127.0.0.1' },
+        { type: 'helo', name: 'lps' },
+        m('M', [['i', queueId], ['{auth_authen}', sender], ['{auth_type}', 'XOAUTH2']]),
+        { type: 'mail', args: [`<${sender}>`] },
       ],
       1,
       true,
     ),
+    ...rcpts.map((r) => step([m('R', [['{rcpt_addr}', r]]), { type: 'rcpt', args: [`<${r}>`] }], 1, true)),
+    step(
+      [
+        m('T', [['i', queueId]]),
+        { type: 'data' },
+        { type: 'header', name: 'From', value: `<${sender}>` },
+        { type: 'header', name: 'Subject', value: 'bench' },
+        { type: 'header', name: 'X-MSS-NIL', value: '<bench/lps/1>' },
+        { type: 'eoh' },
+      ],
+      1,
+      true,
+    ),
+    step([{ type: 'body', chunk: Buffer.from('hello\r\n') }, m('E', [['i', queueId]]), { type: 'eom', chunk: Buffer.alloc(0) }], 1, true),
   ];
 }
 
