@@ -45,20 +45,23 @@ export interface SubmissionDeps {
   now?: () => Date;
 }
 
-/** Header values as recorded: folding undone, at most 255 characters (the Echanges columns). */
-function headerValue(ctx: SessionContext, name: string): string | undefined {
+/**
+ * Header values as recorded: folding undone, bounded — X-MSS-* at 255 characters (the
+ * Echanges columns), Subject and client names at a header line's 998.
+ */
+function headerValue(ctx: SessionContext, name: string, max = 998): string | undefined {
   const v = ctx.message.header(name);
   if (v === undefined) return undefined;
   const clean = v.replace(/\r?\n[ \t]*/g, ' ').trim();
-  return clean.length > 255 ? clean.slice(0, 255) : clean;
+  return clean.length > max ? clean.slice(0, max) : clean;
 }
 
 function factsOf(ctx: SessionContext, facts: MessageFacts, extra: Partial<SubmissionFacts> = {}): SubmissionFacts {
   const queueId = ctx.queueId;
   const client = ctx.macros.get('client_addr') ?? ctx.client?.address;
-  const ins = headerValue(ctx, 'X-MSS-INS');
-  const codeCda = headerValue(ctx, 'X-MSS-CODECDA');
-  const nil = headerValue(ctx, 'X-MSS-NIL');
+  const ins = headerValue(ctx, 'X-MSS-INS', 255);
+  const codeCda = headerValue(ctx, 'X-MSS-CODECDA', 255);
+  const nil = headerValue(ctx, 'X-MSS-NIL', 255);
   const subject = headerValue(ctx, 'Subject');
   const userAgent = headerValue(ctx, 'User-Agent') ?? headerValue(ctx, 'X-Mailer');
   return {
@@ -149,7 +152,7 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
     eoh(ctx) {
       const facts = currentFacts(ctx);
       if (!facts?.login) return undefined;
-      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, [fromHeader(facts.login, ctx.message.headerAll('From'))]);
+      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, [fromHeader(facts.login, ctx.message.headerAll('From'), ctx.message.headersTruncated)]);
       if (judged.enforced) refusedMessage(ctx, facts, judged.enforced);
       return judged.decision;
     },

@@ -124,3 +124,10 @@ test('sender rights: a login that is not one of our mailboxes cannot send (553 5
   const out = await r.submit({ sender: 'x@ailleurs.fr', login: 'x@ailleurs.fr', recipients: [BAL.bob] });
   assert.equal(out.mail, '553 5.7.1 Login x@ailleurs.fr is not an MSSante mailbox of this operator: it cannot send here');
 });
+
+test('sender rights (EX_LPS_0900): a From: hidden past the headers the milter keeps cannot slip through', async () => {
+  const r = await rules();
+  const filler: Array<[string, string]> = Array.from({ length: 1000 }, (_, i) => [`X-Filler-${i}`, 'x']);
+  const out = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [...filler, ['From', `<${BAL.bob}>`]] });
+  assert.equal(out.data, '550 5.7.1 Too many headers for the From: header to be checked: the message cannot be sent');
+});

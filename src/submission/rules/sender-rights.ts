@@ -17,9 +17,11 @@ export function envelopeSender(login: string, sender: string): Refusal | undefin
 
 /**
  * Every mailbox of every From: header must be the login. A message without From: is left to
- * the MTA; a From: whose address cannot be read is refused (it cannot be checked).
+ * the MTA; a From: whose address cannot be read is refused (it cannot be checked), and so is
+ * a header section too large for the milter to keep whole (a From: could hide past the end).
  */
-export function fromHeader(login: string, values: readonly string[]): Refusal | undefined {
+export function fromHeader(login: string, values: readonly string[], truncated = false): Refusal | undefined {
+  if (truncated) return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', 'Too many headers for the From: header to be checked: the message cannot be sent');
   for (const value of values) {
     const boxes = headerMailboxes(value);
     if (boxes.length === 0) return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', `The From: header has no address that can be checked: it must name ${shown(login)}`);
