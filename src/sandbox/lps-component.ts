@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { apiLpsService } from '../auth/service.js';
 import { parseConfigText } from '../config/load.js';
-import { acceptAllHandler } from '../milter/accept-all.js';
+import { openSubmission } from '../submission/open.js';
 import type { SandboxComponent } from './component.js';
 import { lpsMtasAvailable, startLpsMtas } from './lps-mtas.js';
 
@@ -114,6 +114,8 @@ auth:
     const service = apiLpsService.create(config, log);
     if (!service || service instanceof Promise) throw new Error('the API LPS service did not build');
     await service.start();
+    // The LPS's mail goes through the real submission rules, as in production.
+    const rules = await openSubmission(config, log);
     let mtas;
     try {
       mtas = await startLpsMtas(dir, {
@@ -122,12 +124,13 @@ auth:
         keyFile: ctx.pki.https.key,
         dovecotLpsImap,
         submissionBackend,
-        milterHandler: acceptAllHandler(log),
+        milterHandler: rules.handler,
         domains: op.domains,
         log,
       });
     } catch (err) {
       await service.stop();
+      await rules.close();
       throw err;
     }
     const running = mtas;
@@ -136,6 +139,7 @@ auth:
       async stop() {
         await running.stop();
         await service.stop();
+        await rules.close();
       },
     };
   },
