@@ -4,6 +4,7 @@
 // certificate, AUTH PLAIN and DATA.
 import net from 'node:net';
 import tls from 'node:tls';
+import { upgradeToTls } from '../net/client-tls.js';
 
 export interface Reply {
   code: number;
@@ -87,14 +88,7 @@ export class SmtpClient {
   async startTls(options: tls.ConnectionOptions = {}): Promise<{ reply: Reply; socket: tls.TLSSocket }> {
     const reply = await this.command('STARTTLS');
     if (reply.code !== 220) throw new Error(`STARTTLS refused: ${reply.code} ${reply.text}`);
-    const plain = this.socket as net.Socket;
-    plain.removeAllListeners('data');
-    plain.removeAllListeners('close');
-    const secure = tls.connect({ socket: plain, rejectUnauthorized: false, ...options });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', resolve);
-      secure.once('error', reject);
-    });
+    const secure = await upgradeToTls(this.socket as net.Socket, options);
     this.socket = secure;
     this.buffer = '';
     this.attach(secure);

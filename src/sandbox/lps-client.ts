@@ -7,6 +7,7 @@
 // checks.
 import net from 'node:net';
 import tls from 'node:tls';
+import { upgradeToTls } from '../net/client-tls.js';
 
 export function xoauth2InitialResponse(user: string, token: string): string {
   return Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
@@ -113,14 +114,7 @@ export class LineConnection {
   }
 
   async startTls(options: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
-    const plain = this.socket as net.Socket;
-    plain.removeAllListeners('data');
-    plain.removeAllListeners('close');
-    const secure = tls.connect({ socket: plain, rejectUnauthorized: false, ...options });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', resolve);
-      secure.once('error', reject);
-    });
+    const secure = await upgradeToTls(this.socket as net.Socket, options);
     this.socket = secure;
     this.buffer = '';
     this.lines = [];
