@@ -101,7 +101,7 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
   };
 
   return {
-    // No header is added: see docs/submission.md ("Trace header").
+    // No header is added: see docs/submission.md ("Message events", no trace header).
     addsHeaders: false,
 
     mail(ctx, sender) {
