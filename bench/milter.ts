@@ -10,13 +10,12 @@
 // Per message the milter answers 13 times (MAIL, 10 RCPT, end of headers, end of message),
 // postfwd 11 (10 RCPT, DATA); the rates compare messages, the unit both engines judge.
 // Bounded: BENCH_SECONDS per measured phase (default 4).
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { DovecotInstance } from '../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../src/mta/postfix-instance.js';
 import { mainPiecesForMilter, submissionListener } from '../test/helpers/postfix-pieces.js';
@@ -26,6 +25,7 @@ import { PolicyClient } from './lib/policy-client.js';
 import { DOMAINS, postfwdRules, recipients, SENDER } from './lib/policy.js';
 import { fmt, summarise, type Summary } from './lib/stats.js';
 import { TimingProxy } from './lib/timing-proxy.js';
+import { cpuSeconds } from './lib/cpu.js';
 import { DECISION_CODES } from './lib/decisions.js';
 
 const PHASE_MS = Number(process.env.BENCH_SECONDS ?? 4) * 1000;
@@ -41,6 +41,8 @@ interface Row {
   messages: number;
   seconds: number;
   latency: Summary;
+  /** CPU seconds the engine's process used during the phase. */
+  cpu?: number;
   note?: string;
 }
 const rows: Row[] = [];
@@ -69,27 +71,46 @@ async function runFor(ms: number, concurrency: number, one: (worker: number, n: 
 }
 
 // ---------------------------------------------------------------- engines
-async function startMilterWorker(): Promise<{ port: number; take(): Promise<number[]>; stop(): Promise<void> }> {
-  const worker = new Worker(path.join(here, 'lib', 'milter-worker.js'));
+interface Engine {
+  port: number;
+  pid(): number | undefined;
+}
+
+async function startMilterProcess(): Promise<Engine & { take(): Promise<number[]>; stop(): Promise<void> }> {
+  const child = fork(path.join(here, 'lib', 'milter-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const guard = (): void => void child.kill('SIGKILL');
+  process.once('exit', guard);
   const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', (m: { port: number }) => resolve(m.port));
-    worker.once('error', reject);
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`milter process exited with ${code}`)));
   });
   return {
     port,
+    pid: () => child.pid,
     take: () =>
       new Promise((resolve) => {
-        worker.once('message', (m: { decisionsNs: number[] }) => resolve(m.decisionsNs));
-        worker.postMessage('take');
+        child.once('message', (m: { decisionsNs: number[] }) => resolve(m.decisionsNs));
+        child.send('take');
       }),
     stop: async () => {
-      worker.postMessage('stop');
-      await new Promise((r) => worker.once('exit', r));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send('stop');
+      await exited;
+      process.off('exit', guard);
     },
   };
 }
 
-async function startPostfwd(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+/** Run `body` and return the CPU seconds the engine's process used meanwhile. */
+async function measuredCpu<T>(engine: Engine, body: () => Promise<T>): Promise<{ result: T; cpu: number }> {
+  const pid = engine.pid();
+  const before = pid === undefined ? NaN : cpuSeconds(pid);
+  const result = await body();
+  return { result, cpu: pid === undefined ? NaN : cpuSeconds(pid) - before };
+}
+
+async function startPostfwd(dir: string): Promise<Engine & { stop(): Promise<void> }> {
   const rules = path.join(dir, 'postfwd.cf');
   const pidFile = path.join(dir, 'postfwd.pid');
   fs.writeFileSync(rules, postfwdRules());
@@ -135,6 +156,7 @@ async function startPostfwd(dir: string): Promise<{ port: number; stop(): Promis
   }
   return {
     port,
+    pid,
     stop: async () => {
       const p = pid();
       kill('SIGTERM');
@@ -155,20 +177,22 @@ function alive(pid: number): boolean {
 }
 
 // ---------------------------------------------------------------- 1. direct
-async function direct(milterPort: number, postfwdPort: number, takeMilter: () => Promise<number[]>): Promise<void> {
+async function direct(milter: Engine, postfwd: Engine, takeMilter: () => Promise<number[]>): Promise<void> {
   const milterRtt: number[] = [];
   await takeMilter();
-  const m = await runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
-    const refused = await runMessage(milterPort, messageSteps(recipients(n), `Q${w}x${n}`, SENDER), milterRtt);
-    if (refused !== 2) throw new Error(`milter: ${refused} refusals instead of 2`);
-  });
+  const { result: m, cpu: milterCpu } = await measuredCpu(milter, () =>
+    runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
+      const refused = await runMessage(milter.port, messageSteps(recipients(n), `Q${w}x${n}`, SENDER), milterRtt);
+      if (refused !== 2) throw new Error(`milter: ${refused} refusals instead of 2`);
+    }),
+  );
   const inside = await takeMilter();
-  rows.push({ phase: '1 direct', engine: 'milter (client round trip)', messages: m.messages, seconds: m.seconds, latency: summarise(milterRtt), note: 'a new milter connection per message' });
+  rows.push({ phase: '1 direct', engine: 'milter (client round trip)', messages: m.messages, seconds: m.seconds, latency: summarise(milterRtt), cpu: milterCpu, note: 'a new milter connection per message' });
   rows.push({ phase: '1 direct', engine: 'milter (inside server)', messages: m.messages, seconds: m.seconds, latency: summarise(inside) });
 
   const rtt: number[] = [];
-  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => PolicyClient.connect(postfwdPort)));
-  const p = await runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
+  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => PolicyClient.connect(postfwd.port)));
+  const { result: p, cpu: postfwdCpu } = await measuredCpu(postfwd, () => runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
     const c = clients[w] as PolicyClient;
     let refused = 0;
     const rcpts = recipients(n);
@@ -182,9 +206,9 @@ async function direct(milterPort: number, postfwdPort: number, takeMilter: () =>
     await c.ask({ protocol_state: 'DATA', protocol_name: 'ESMTP', client_address: '127.0.0.1', sender: SENDER, recipient: '', recipient_count: rcpts.length - refused, queue_id: `Q${w}x${n}`, size: 0 });
     rtt.push(Number(process.hrtime.bigint() - t0));
     if (refused !== 2) throw new Error(`postfwd: ${refused} refusals instead of 2`);
-  });
+  }));
   for (const c of clients) c.close();
-  rows.push({ phase: '1 direct', engine: 'postfwd (client round trip)', messages: p.messages, seconds: p.seconds, latency: summarise(rtt), note: 'kept-open policy connections' });
+  rows.push({ phase: '1 direct', engine: 'postfwd (client round trip)', messages: p.messages, seconds: p.seconds, latency: summarise(rtt), cpu: postfwdCpu, note: 'kept-open policy connections' });
 }
 
 // ---------------------------------------------------------------- 2. through Postfix
@@ -212,9 +236,9 @@ async function smtpMessage(port: number, n: number): Promise<void> {
   }
 }
 
-async function throughPostfix(dir: string, milterPort: number, postfwdPort: number, takeMilter: () => Promise<number[]>): Promise<void> {
-  const milterProxy = new TimingProxy(milterPort, { kind: 'milter', answered: `O${DECISION_CODES}` });
-  const postfwdProxy = new TimingProxy(postfwdPort, { kind: 'policy' });
+async function throughPostfix(dir: string, milter: Engine, postfwd: Engine, takeMilter: () => Promise<number[]>): Promise<void> {
+  const milterProxy = new TimingProxy(milter.port, { kind: 'milter', answered: `O${DECISION_CODES}` });
+  const postfwdProxy = new TimingProxy(postfwd.port, { kind: 'policy' });
   const [mp, pp] = [await milterProxy.listen(), await postfwdProxy.listen()];
   const [milterSmtp, policySmtp] = [await freePort(), await freePort()];
   const policy = `check_policy_service inet:127.0.0.1:${pp}, permit_mynetworks, reject`;
@@ -242,11 +266,11 @@ async function throughPostfix(dir: string, milterPort: number, postfwdPort: numb
     await dovecot.start();
     await postfix.start();
     await Promise.all([smtpMessage(milterSmtp, 0), smtpMessage(policySmtp, 0)]);
-    for (const [engine, port, proxy] of [['milter', milterSmtp, milterProxy], ['postfwd', policySmtp, postfwdProxy]] as const) {
+    for (const [engine, port, proxy, proc] of [['milter', milterSmtp, milterProxy, milter], ['postfwd', policySmtp, postfwdProxy, postfwd]] as const) {
       proxy.latenciesNs.splice(0);
       if (engine === 'milter') await takeMilter();
-      const r = await runFor(PHASE_MS, CONCURRENCY, (_w, n) => smtpMessage(port, n));
-      rows.push({ phase: '2 via Postfix', engine: `${engine} (timed at proxy)`, messages: r.messages, seconds: r.seconds, latency: summarise(proxy.latenciesNs), note: 'one SMTP session per message' });
+      const { result: r, cpu } = await measuredCpu(proc, () => runFor(PHASE_MS, CONCURRENCY, (_w, n) => smtpMessage(port, n)));
+      rows.push({ phase: '2 via Postfix', engine: `${engine} (timed at proxy)`, messages: r.messages, seconds: r.seconds, latency: summarise(proxy.latenciesNs), cpu, note: 'one SMTP session per message' });
       if (engine === 'milter') rows.push({ phase: '2 via Postfix', engine: 'milter (inside server)', messages: r.messages, seconds: r.seconds, latency: summarise(await takeMilter()) });
     }
   } finally {
@@ -259,7 +283,7 @@ async function throughPostfix(dir: string, milterPort: number, postfwdPort: numb
 
 // ---------------------------------------------------------------- main
 function print(): void {
-  const header = ['phase', 'engine', 'messages/s', 'decisions/s', 'p50 µs', 'p99 µs', 'max µs', 'note'];
+  const header = ['phase', 'engine', 'messages/s', 'decisions/s', 'p50 µs', 'p99 µs', 'max µs', 'CPU µs/msg', 'note'];
   const lines = rows.map((r) => [
     r.phase,
     r.engine,
@@ -268,10 +292,11 @@ function print(): void {
     fmt(r.latency.p50us, 1),
     fmt(r.latency.p99us, 1),
     fmt(r.latency.maxUs, 0),
+    r.cpu === undefined ? '' : fmt((r.cpu * 1e6) / r.messages, 0),
     r.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  for (const l of [header, ...lines]) process.stdout.write(`${l.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
+  for (const l of [header, ...lines]) process.stdout.write(`${l.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
 }
 
 function verdict(): void {
@@ -279,9 +304,14 @@ function verdict(): void {
     const r = rows.find((x) => x.phase === phase && x.engine.startsWith(engine));
     return r ? r.messages / r.seconds : NaN;
   };
+  const cpuPerMessage = (phase: string, engine: string): number => {
+    const r = rows.find((x) => x.phase === phase && x.engine.startsWith(engine) && x.cpu !== undefined);
+    return r?.cpu !== undefined ? r.cpu / r.messages : NaN;
+  };
   for (const phase of ['1 direct', '2 via Postfix']) {
     const ratio = rate(phase, 'milter') / rate(phase, 'postfwd');
-    process.stdout.write(`${phase}: milter/postfwd message rate = ${fmt(ratio, 1)}× (target ≥ 5×; the milter answers 13 times per message, postfwd 11)\n`);
+    const capacity = cpuPerMessage(phase, 'postfwd') / cpuPerMessage(phase, 'milter');
+    process.stdout.write(`${phase}: milter/postfwd message rate = ${fmt(ratio, 1)}× (target ≥ 5×); messages per CPU-second = ${fmt(capacity, 1)}× (the milter answers 13 times per message, postfwd 11)\n`);
   }
   const inside = rows.filter((r) => r.engine === 'milter (inside server)').map((r) => r.latency.p99us);
   const proxy = rows.find((r) => r.phase === '2 via Postfix' && r.engine.startsWith('milter'))?.latency.p99us ?? NaN;
@@ -297,12 +327,12 @@ async function main(): Promise<void> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mss-bench-'));
   fs.chmodSync(dir, 0o755);
-  const milter = await startMilterWorker();
+  const milter = await startMilterProcess();
   let postfwd: Awaited<ReturnType<typeof startPostfwd>> | undefined;
   try {
     postfwd = await startPostfwd(dir);
-    await direct(milter.port, postfwd.port, milter.take);
-    await throughPostfix(dir, milter.port, postfwd.port, milter.take);
+    await direct(milter, postfwd, milter.take);
+    await throughPostfix(dir, milter, postfwd, milter.take);
   } finally {
     await postfwd?.stop();
     await milter.stop();

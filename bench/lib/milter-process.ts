@@ -1,12 +1,11 @@
-// The milter under test, on its own thread (its own event loop, as in `mss-sidecar serve`),
-// so the load generator and the timing proxies in the main thread do not delay it. It runs
-// the real submission rules and reports how long each decision took inside the server.
-import { parentPort } from 'node:worker_threads';
+// The milter under test in a process of its own (as `mss-sidecar serve` runs it), so the
+// load generator and the timing proxies do not delay it and its CPU time can be read from
+// /proc like postfwd's. It runs the real submission rules and reports how long each
+// decision took inside the server. Driven over IPC: 'take' → decisions so far; 'stop'.
 import { createLogger } from '../../src/log.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { DECISION_CODES } from './decisions.js';
 import { benchRules } from './submission-rules.js';
-
 
 const decisionsNs: number[] = [];
 const rules = benchRules(createLogger({ level: 'warn', pretty: false }));
@@ -19,8 +18,8 @@ const server = new MilterServer({
   },
 });
 await server.start();
-parentPort?.postMessage({ port: server.port });
-parentPort?.on('message', (msg: string) => {
-  if (msg === 'take') parentPort?.postMessage({ decisionsNs: decisionsNs.splice(0) });
+process.send?.({ port: server.port });
+process.on('message', (msg: string) => {
+  if (msg === 'take') process.send?.({ decisionsNs: decisionsNs.splice(0) });
   if (msg === 'stop') void server.stop(200).then(() => rules.close()).then(() => process.exit(0));
 });
