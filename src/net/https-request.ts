@@ -3,14 +3,15 @@
 // system bundle), optional mutual TLS with the operator certificate, one deadline covering
 // connection and body, a size cap, and failures reported as coded errors.
 import https from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { MssError } from '../errors.js';
 
 export interface HttpsRequest {
   url: string;
   method?: string;
   headers?: Record<string, string>;
-  body?: string | Uint8Array;
+  /** A string or bytes, or chunks written as they come (chunked encoding, back-pressure respected). */
+  body?: string | Uint8Array | Iterable<string | Uint8Array>;
   /** PEM CA certificates trusted for the server; required: there is no system fallback. */
   ca: string | string[];
   /** Client certificate and key (PEM) for mutual TLS. */
@@ -91,9 +92,29 @@ export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
         if (!ended) finish(truncated(req, size));
       });
     });
-    if (req.body !== undefined) request.end(req.body);
-    else request.end();
+    if (req.body === undefined) request.end();
+    else if (typeof req.body === 'string' || req.body instanceof Uint8Array) request.end(req.body);
+    else writeChunks(request, req.body).catch((err: NodeJS.ErrnoException) => finish(classifyNetworkError(err, req.url)));
   });
+}
+
+/** Stream a large body without holding it: wait for 'drain' whenever the socket buffer is full. */
+async function writeChunks(request: ClientRequest, chunks: Iterable<string | Uint8Array>): Promise<void> {
+  for (const chunk of chunks) {
+    if (request.destroyed) return;
+    if (!request.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          request.off('drain', done);
+          request.off('close', done);
+          resolve();
+        };
+        request.on('drain', done);
+        request.on('close', done);
+      });
+    }
+  }
+  if (!request.destroyed) request.end();
 }
 
 function tooLarge(req: HttpsRequest, size: number): MssError {
