@@ -11,6 +11,7 @@ import { lifecycleSection } from '../lifecycle/config.js';
 import { tracesSection } from '../traces/config.js';
 import { authSection } from '../auth/config.js';
 import { statsSection } from '../stats/config.js';
+import { annuaireSection } from '../annuaire/config.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   /** API LPS authentication (§6.8); absent: no checker, no front. */
   auth: authSection.optional(),
   stats: statsSection.prefault({}),
+  annuaire: annuaireSection.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;
