@@ -9,8 +9,9 @@ import { registerLifecycleCommands } from './lifecycle-commands.js';
 import { registerTracesCommands } from './traces-commands.js';
 import { registerAutoconfigCommands } from './autoconfig-command.js';
 import { registerStatsCommands } from './stats-commands.js';
+import { registerAnnuaireCommands } from './annuaire-commands.js';
 
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands, registerStatsCommands];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands, registerStatsCommands, registerAnnuaireCommands];

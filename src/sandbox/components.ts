@@ -5,5 +5,6 @@ import { whitelistComponent } from './whitelist-component.js';
 import { pscComponent } from './psc-component.js';
 import { lpsComponent } from './lps-component.js';
 import { sipilComponent } from './sipil-component.js';
+import { annuaireComponent } from './annuaire/component.js';
 
-export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent, sipilComponent];
+export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent, sipilComponent, annuaireComponent];

@@ -26,6 +26,8 @@ export interface SandboxEndpoints {
     | { url: string; unavailable: string };
   /** SIPIL statistics web services (postFile, getReport) and their fault-injection control port. */
   sipil?: { url: string; postFile: string; getReport: string; control: string };
+  /** The Annuaire's SOAP services (TM1.1.1P), their control port, and each operator's registry file. */
+  annuaire?: { feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
 }
 
 export interface SandboxOperator {

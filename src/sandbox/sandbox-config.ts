@@ -22,6 +22,8 @@ export function operatorConfig(dir: string, pki: PkiManifest, op: PkiCert & Oper
     // The API LPS checker trusts the sandbox PSC; the fronts stay off (they take 143/587).
     ...(endpoints.psc ? { auth: { psc: { issuer: endpoints.psc.issuer, caFile: rel(endpoints.psc.ca), authorizedParty: endpoints.psc.clientId }, front: { enabled: false } } } : {}),
     ...(endpoints.sipil ? { stats: { sipil: { postFileUrl: endpoints.sipil.postFile, getReportUrl: endpoints.sipil.getReport } } } : {}),
+    ...(endpoints.annuaire ? { annuaire: { feedUrl: endpoints.annuaire.feedUrl, reportUrl: endpoints.annuaire.reportUrl } } : {}),
+    ...(endpoints.annuaire?.registries[op.id] ? { registry: { file: rel(endpoints.annuaire.registries[op.id] as string) } } : {}),
   };
 }
 

@@ -7,12 +7,15 @@ import { sandboxSigner, signWhitelistXml } from './sign-whitelist.js';
 import { buildWhitelistXml, EXTRA_SANDBOX_ENTRIES, operatorEntries } from './whitelist-data.js';
 import { SandboxWhitelistServer } from './whitelist-server.js';
 
+/** Where the sandbox writes the list it publishes, under its directory (other components read it). */
+export const PUBLISHED_LIST = path.join('whitelist', 'listeblanchemssante.xml');
+
 export const whitelistComponent: SandboxComponent = {
   name: 'whitelist',
   async start(ctx) {
     const entries = [...operatorEntries(ctx.pki.operators), ...EXTRA_SANDBOX_ENTRIES];
     const signed = Buffer.from(signWhitelistXml(buildWhitelistXml(entries), sandboxSigner(ctx.pki.dir)), 'utf8');
-    const published = path.join(ctx.dir, 'whitelist', 'listeblanchemssante.xml');
+    const published = path.join(ctx.dir, PUBLISHED_LIST);
     fs.mkdirSync(path.dirname(published), { recursive: true });
     fs.writeFileSync(published, signed);
     const server = new SandboxWhitelistServer({

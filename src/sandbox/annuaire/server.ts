@@ -1,0 +1,303 @@
+// The Annuaire Santé's SOAP services, simulated on loopback (§6.4.2): WSALIMENTATIONMSS and
+// WSCRALIMENTATIONMSS over HTTPS with mutual TLS. Each call goes through the cinématique
+// of §6.3.2.2: the client certificate (expired → 401, revoked → certificate_revoked,
+// untrusted or not in the liste blanche → WSMSS06), the message's shape (WSMSS12), the
+// VIHF token (WSMSS01–22), then the service: a ticket, or the report of a ticket once the
+// batch ran. A plain-HTTP control port on loopback drives it:
+//   GET  /                       → state (fault, delivery, tickets)
+//   POST /batch                  → run the batch now (the real one runs at 02:00–04:00)
+//   POST /fault?mode=MODE        → none | sas (WSMSS15) | http500 | down | failed (WSMSS24)
+//   POST /delivery?mode=MODE     → inline | mtom: how reports travel
+//   GET  /directory?domain=D     → the mailboxes the sandbox Annuaire publishes for D
+//   GET  /last-header            → the Header of the last request, as received
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { FEED, NS, REPORT_WS } from '../../annuaire/contract.js';
+import type { Service } from '../../annuaire/envelope.js';
+import type { FeedRecord } from '../../annuaire/record.js';
+import { asMssError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { certInfo, type CertInfo } from '../../pki/certificate.js';
+import type { RevocationChecker, TrustStore } from '../../pki/truststore.js';
+import { mssTlsOptions } from '../../pki/tls-profile.js';
+import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
+import { decodeXmlBytes } from '../../whitelist/xml.js';
+import { runBatch, type Directory, type QueuedFeed } from './batch.js';
+import { checkHeader, type SandboxFault } from './header-checks.js';
+import { faultReply, reportReply, ticketReply } from './replies.js';
+import type { Referential } from './referential.js';
+import { parseRequest } from './request.js';
+
+export const ANNUAIRE_FAULTS = ['none', 'sas', 'http500', 'down', 'failed'] as const;
+export type AnnuaireFault = (typeof ANNUAIRE_FAULTS)[number];
+
+export const FEED_PATH = '/webservices/V1011/Alimentation/WSALIMENTATIONMSS';
+export const REPORT_PATH = '/webservices/V1011/CR/WSCRALIMENTATIONMSS';
+/** §6.4.2.5: only the last X reports are available, X ≤ 20. */
+export const REPORTS_KEPT = 20;
+
+export interface AnnuaireServerOptions {
+  host: string;
+  port?: number;
+  controlPort?: number;
+  certChainPem: string;
+  keyPem: string;
+  trust: TrustStore;
+  revocation?: RevocationChecker;
+  whitelist: () => WhitelistIndex | undefined;
+  referential: Referential;
+  log: Logger;
+  maxBytes?: number;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly fault: SandboxFault,
+    readonly status = 500,
+  ) {
+    super(fault.reason);
+  }
+}
+
+export class SandboxAnnuaireServer {
+  private fault: AnnuaireFault = 'none';
+  private delivery: 'inline' | 'mtom' = 'inline';
+  private readonly queue: QueuedFeed[] = [];
+  private readonly directory: Directory = new Map();
+  private lastHeader = '';
+  private seq = 0;
+  private readonly sockets = new Set<Socket>();
+  private readonly server: https.Server;
+  private readonly control: http.Server;
+  private port = 0;
+  private listening = false;
+
+  constructor(private readonly opts: AnnuaireServerOptions) {
+    this.server = https.createServer(
+      { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        this.serve(req, res).catch((err: unknown) => {
+          opts.log.error({ err }, 'sandbox annuaire failed');
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      },
+    );
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.on('tlsClientError', () => {});
+    this.control = http.createServer((req, res) => this.controlRequest(req, res));
+  }
+
+  get feedUrl(): string {
+    return `https://${this.opts.host}:${this.port}${FEED_PATH}`;
+  }
+
+  get reportUrl(): string {
+    return `https://${this.opts.host}:${this.port}${REPORT_PATH}`;
+  }
+
+  get controlUrl(): string {
+    return `http://${this.opts.host}:${(this.control.address() as AddressInfo).port}/`;
+  }
+
+  async start(): Promise<void> {
+    await this.listen(this.opts.port ?? 0);
+    await new Promise<void>((resolve, reject) => {
+      this.control.once('error', reject);
+      this.control.listen(this.opts.controlPort ?? 0, this.opts.host, () => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten();
+    this.control.closeAllConnections();
+    await new Promise<void>((resolve) => this.control.close(() => resolve()));
+  }
+
+  /** Run the batch now: every queued feed is processed and its report made available. */
+  batch(now = new Date()): number {
+    return runBatch(this.queue, this.directory, this.opts.referential, this.opts.whitelist(), now);
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, this.opts.host, () => {
+        this.server.off('error', reject);
+        this.port = (this.server.address() as AddressInfo).port;
+        this.listening = true;
+        resolve();
+      });
+    });
+  }
+
+  private unlisten(): Promise<void> {
+    if (!this.listening) return Promise.resolve();
+    this.listening = false;
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+
+  private async setFault(mode: AnnuaireFault): Promise<void> {
+    this.fault = mode;
+    if (mode === 'down') await this.unlisten();
+    else if (!this.listening) await this.listen(this.port);
+  }
+
+  /** §6.3.2.2: the client certificate first. */
+  private authenticate(socket: TLSSocket): CertInfo {
+    const x509 = socket.getPeerX509Certificate();
+    if (!x509) throw new Refusal({ code: 'WSMSS06', reason: 'no client certificate' });
+    const cert = certInfo(x509);
+    const v = this.opts.trust.validate(cert, this.opts.revocation ? { revocation: this.opts.revocation } : {});
+    if (!v.ok && (v.code === 'CERT_EXPIRED' || v.code === 'CERT_NOT_YET_VALID')) throw new Refusal({ code: '401', reason: '401: Authorization Required' }, 401);
+    if (!v.ok && v.code === 'CERT_REVOKED') throw new Refusal({ code: 'certificate_revoked', reason: 'certificate_revoked' });
+    if (!v.ok) throw new Refusal({ code: 'WSMSS06', reason: `client certificate refused: ${v.message}` });
+    if (!this.opts.whitelist()?.hasDn(cert.subject)) throw new Refusal({ code: 'WSMSS06', reason: 'the client certificate DN is not in the liste blanche' });
+    return cert;
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'https://sandbox').pathname;
+    const service: Service | undefined = path === FEED_PATH ? 'feed' : path === REPORT_PATH ? 'report' : undefined;
+    if (req.method !== 'POST' || !service) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const body = await readBody(req, this.opts.maxBytes ?? 512 * 1024 * 1024);
+    try {
+      const client = this.authenticate(req.socket as TLSSocket);
+      if (this.fault === 'http500') {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('simulated server error\n');
+        return;
+      }
+      if (body === undefined) throw new Refusal({ code: 'WSMSS12', reason: 'message too large' });
+      const reply = service === 'feed' ? this.feed(body, client) : this.report(body, client);
+      res.writeHead(200, { 'content-type': reply.contentType, 'content-length': reply.body.length }).end(reply.body);
+    } catch (err) {
+      const r = err instanceof Refusal ? err : new Refusal({ code: 'WSMSS12', reason: asMssError(err).message });
+      this.opts.log.info({ service, code: r.fault.code, reason: r.fault.reason }, 'sandbox annuaire refused a call');
+      if (r.status === 401) {
+        res.writeHead(401, { 'content-type': 'text/plain' }).end('401: Authorization Required\n');
+        return;
+      }
+      const xml = Buffer.from(faultReply(r.fault.code, r.fault.reason), 'utf8');
+      res.writeHead(r.status, { 'content-type': 'text/xml; charset=utf-8', 'content-length': xml.length }).end(xml);
+    }
+  }
+
+  private parse(body: Buffer, service: Service, client: CertInfo): ReturnType<typeof parseRequest> & { messageId?: string } {
+    const text = decodeXmlBytes(body, `sandbox ${service} request`, body.length, {
+      what: 'a SOAP request',
+      limit: 'the sandbox limit',
+      codes: { tooLarge: 'SANDBOX_WSMSS12', encoding: 'SANDBOX_WSMSS12', dtd: 'SANDBOX_WSMSS12', malformed: 'SANDBOX_WSMSS12', shape: 'SANDBOX_WSMSS12' },
+    });
+    const parsed = parseRequest(text, `sandbox ${service} request`);
+    if (parsed.header) this.lastHeader = text.slice(parsed.header.start, parsed.header.end);
+    if (parsed.envelopeNs !== NS.soap) throw new Refusal({ code: 'WSMSS12', reason: `envelope namespace ${parsed.envelopeNs}, expected ${NS.soap}` });
+    const fault = checkHeader(parsed.header, { service, client, whitelist: this.opts.whitelist(), now: new Date(), text });
+    if (fault) throw new Refusal(fault);
+    const op = service === 'feed' ? { ns: NS.feed, local: FEED.operation } : { ns: NS.report, local: REPORT_WS.operation };
+    if (parsed.operation?.ns !== op.ns || parsed.operation.local !== op.local) throw new Refusal({ code: 'WSMSS12', reason: `the Body holds ${parsed.operation?.local ?? 'nothing'}, expected {${op.ns}}${op.local}` });
+    if (parsed.schemaErrors.length > 0) throw new Refusal({ code: 'WSMSS12', reason: parsed.schemaErrors.join('; ') });
+    const messageId = parsed.header?.children.find((c) => c.local === 'MessageID')?.text.trim();
+    return { ...parsed, ...(messageId ? { messageId } : {}) };
+  }
+
+  private feed(body: Buffer, client: CertInfo): { contentType: string; body: Buffer } {
+    const req = this.parse(body, 'feed', client);
+    if (req.messages.length === 0) throw new Refusal({ code: 'WSMSS12', reason: `no ${FEED.message} in the feed` });
+    const wl = this.opts.whitelist();
+    for (const m of req.messages) {
+      // Tableau 57 (schema checks at reception): RG_CTR_002/003/004/006/015/032/046.
+      for (const r of m.records) {
+        const bad = schemaProblem(r);
+        if (bad) throw new Refusal({ code: 'WSMSS12', reason: `${m.domain} ${r.AdresseBAL ?? '(no address)'}: ${bad}` });
+      }
+      // SA4: a listed domain fed by a DN the list does not name for it.
+      if (wl?.hasDomain(m.domain) && !wl.allows(client.subject, m.domain)) throw new Refusal({ code: 'WSMSS06', reason: `the liste blanche does not list this DN for ${m.domain}` });
+    }
+    if (this.fault === 'sas') throw new Refusal({ code: 'WSMSS15', reason: 'Le message ne peut pas être déposé dans le SAS de stockage pour être traité' });
+    const now = new Date();
+    const ticket = `${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}${String(++this.seq).padStart(4, '0')}`;
+    this.queue.push({ ticket, dn: client.subject.canonical, receivedAt: now, messages: req.messages, status: 'queued' });
+    this.opts.log.info({ ticket, domains: req.messages.map((m) => m.domain), records: req.messages.reduce((n, m) => n + m.records.length, 0) }, 'sandbox annuaire: feed stored in the SAS');
+    return { contentType: 'text/xml; charset=utf-8', body: Buffer.from(ticketReply(ticket, req.messageId), 'utf8') };
+  }
+
+  private report(body: Buffer, client: CertInfo): { contentType: string; body: Buffer } {
+    const req = this.parse(body, 'report', client);
+    if (!req.ticket) throw new Refusal({ code: 'WSMSS12', reason: `no ${REPORT_WS.ticket} in the request` });
+    const feed = this.queue.find((q) => q.ticket === req.ticket);
+    if (!feed) throw new Refusal({ code: 'WSMSS23', reason: `Le numéro de ticket ${req.ticket} n'existe pas` });
+    if (feed.dn !== client.subject.canonical) throw new Refusal({ code: 'WSMSS16', reason: "Le numéro de ticket ne correspond pas au DN du certificat d'authentification de l'Opérateur" });
+    if (this.fault === 'failed') throw new Refusal({ code: 'WSMSS24', reason: "La demande d'alimentation est en échec" });
+    if (feed.status === 'queued' || !feed.report) {
+      throw new Refusal({ code: 'WSMSS17', reason: `Le flux d'alimentation rattaché au ticket ${feed.ticket} n'a pas été traité. Veuillez essayer ultérieurement` });
+    }
+    const mine = this.queue.filter((q) => q.dn === feed.dn && q.status === 'processed');
+    if (mine.indexOf(feed) < mine.length - REPORTS_KEPT) throw new Refusal({ code: 'WSMSS25', reason: "Le fichier du compte-rendu de l'alimentation n'existe pas" });
+    return reportReply(feed.ticket, feed.report.zip, this.delivery, req.messageId);
+  }
+
+  private controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+    };
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /') {
+      reply(200, { fault: this.fault, delivery: this.delivery, feedUrl: this.feedUrl, reportUrl: this.reportUrl, tickets: this.queue.map((q) => ({ ticket: q.ticket, status: q.status, receivedAt: q.receivedAt.toISOString() })) });
+    } else if (route === 'POST /batch') {
+      reply(200, { processed: this.batch() });
+    } else if (route === 'POST /fault') {
+      const mode = url.searchParams.get('mode') as AnnuaireFault;
+      if (!ANNUAIRE_FAULTS.includes(mode)) return reply(400, { error: `mode must be one of ${ANNUAIRE_FAULTS.join(', ')}` });
+      this.setFault(mode).then(() => reply(200, { fault: mode }), (err: Error) => reply(500, { error: err.message }));
+    } else if (route === 'POST /delivery') {
+      const mode = url.searchParams.get('mode');
+      if (mode !== 'inline' && mode !== 'mtom') return reply(400, { error: 'mode must be inline or mtom' });
+      this.delivery = mode;
+      reply(200, { delivery: mode });
+    } else if (route === 'GET /directory') {
+      const domain = (url.searchParams.get('domain') ?? '').toLowerCase();
+      reply(200, { domain, mailboxes: [...(this.directory.get(domain)?.values() ?? [])] });
+    } else if (route === 'GET /last-header') {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(this.lastHeader);
+    } else reply(404, { error: 'unknown control request' });
+  }
+}
+
+/** Tableau 57: the controls of the schema check (WSMSS12) at reception. */
+function schemaProblem(r: FeedRecord): string | undefined {
+  if (!r.TypeBAL) return 'RG_CTR_002: TypeBAL is missing';
+  if (!['PER', 'APP', 'ORG', 'CAB'].includes(r.TypeBAL)) return `RG_CTR_003: TypeBAL ${r.TypeBAL}`;
+  if (!r.AdresseBAL) return 'RG_CTR_004: AdresseBAL is missing';
+  if (r.AdresseBAL.length > 256) return 'RG_CTR_046: AdresseBAL longer than 256 characters';
+  if (r.TypeBAL === 'PER' && r.TypeIdentifiantPP && !['0', '8', '10'].includes(r.TypeIdentifiantPP)) return `RG_CTR_006: TypeIdentifiantPP ${r.TypeIdentifiantPP}`;
+  const mandatoryPm = r.TypeBAL === 'ORG' || r.TypeBAL === 'APP' || (r.TypeBAL === 'PER' && r.TypeIdentifiantPP === '10');
+  if (mandatoryPm && r.TypeIdentifiantPM && !['1', '2', '3'].includes(r.TypeIdentifiantPM)) return `RG_CTR_015: TypeIdentifiantPM ${r.TypeIdentifiantPM}`;
+  if (!r.ListeRouge) return 'RG_CTR_032: ListeRouge is missing';
+  return undefined;
+}
+
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
