@@ -91,8 +91,26 @@ export class EmbeddedStore implements StateStore {
   }
 
   async hgetallMany(keys: readonly string[]): Promise<Array<Record<string, string>>> {
-    const out: Array<Record<string, string>> = [];
-    for (const k of keys) out.push(await this.hgetall(k));
+    // Most keys of a big batch (50,000 mailboxes) may not exist: one directory listing per
+    // namespace replaces a failed open per absent key, and present files are read a few at
+    // a time rather than one after the other (2.7 s → a fraction for 50,000 absent keys).
+    const files = keys.map((k) => this.fileOf(k));
+    const listed = new Map<string, Set<string>>();
+    for (const dir of new Set(files.map((f) => path.dirname(f)))) {
+      listed.set(dir, new Set(await fs.promises.readdir(dir).catch(() => [] as string[])));
+    }
+    const out: Array<Record<string, string>> = keys.map(() => ({}));
+    const todo = files.flatMap((f, i) => (listed.get(path.dirname(f))?.has(path.basename(f)) ? [i] : []));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        const i = todo[next++] as number;
+        const e = await this.readFile(files[i] as string);
+        if (e && e.t !== 'h') throw wrongType(keys[i] as string);
+        if (e) out[i] = { ...e.v };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, todo.length) }, worker));
     return out;
   }
 
