@@ -38,7 +38,7 @@ export function loadCredentials(config: Config, now = new Date()): AnnuaireCrede
   const dn = formatDn(cert.subject);
   // SA7 of §6.4.2.2: the Annuaire answers "401: Authorization Required" to an expired certificate.
   if (now > cert.notAfter) {
-    throw new MssError('ANNUAIRE_CERT_EXPIRED', `the operator certificate ${dn} expired on ${cert.notAfter.toISOString()}; renew it (EX_SSI_5085) before calling the Annuaire`, { dn });
+    throw new MssError('ANNUAIRE_CERT_EXPIRED', `the operator certificate ${dn} expired on ${cert.notAfter.toISOString()}; renew it before calling the Annuaire`, { dn });
   }
   // WSMSS14: Identifiant_Structure must be the structure id of the certificate (its OU).
   const ous = dnValues(cert.subject, 'OU');

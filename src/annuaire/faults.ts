@@ -91,7 +91,7 @@ export function faultError(f: SoapFault, ctx: FaultContext): MssError {
       return new MssError('ANNUAIRE_CERT_REVOKED', `the Annuaire says the operator certificate ${ctx.dn} is revoked (certificate_revoked): get a new IGC-Santé certificate and declare it in the liste blanche`, details);
     default:
       if (VIHF_CODES.has(f.code)) {
-        return new MssError('ANNUAIRE_VIHF_REFUSED', `the Annuaire refused the VIHF token: ${said}. Check the clock (NTP, EX_SDT_5010), operator.structureId and the certificate (docs/annuaire.md)`, details);
+        return new MssError('ANNUAIRE_VIHF_REFUSED', `the Annuaire refused the VIHF token: ${said}. Check the clock (NTP), operator.structureId and the certificate (docs/annuaire.md)`, details);
       }
       return new MssError('ANNUAIRE_FAULT', `the Annuaire answered with a fault: ${said}`, details);
   }
@@ -99,5 +99,5 @@ export function faultError(f: SoapFault, ctx: FaultContext): MssError {
 
 /** SA7 of §6.4.2.2: "401: Authorization Required" for an expired certificate. */
 export function unauthorizedError(ctx: FaultContext, status: number): MssError {
-  return new MssError('ANNUAIRE_CERT_EXPIRED', `the Annuaire answered HTTP ${status} (Authorization Required): the operator certificate ${ctx.dn} is not valid for it (expired?); renew it (EX_SSI_5085)`, { url: ctx.url, httpStatus: status });
+  return new MssError('ANNUAIRE_CERT_EXPIRED', `the Annuaire answered HTTP ${status} (Authorization Required): the operator certificate ${ctx.dn} is not valid for it (expired?); renew it`, { url: ctx.url, httpStatus: status });
 }

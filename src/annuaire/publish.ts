@@ -24,7 +24,11 @@ export interface AnnuaireDeps {
   config: Config;
   store: StateStore;
   traces: TraceLog;
-  /** Who runs it (the timer: system:annuaire; by hand: the admin). EX_WSA_5020: authenticated locally. */
+  /**
+   * Who runs it (the timer: system:annuaire; by hand: the admin, authenticated by the system).
+   * EX_WSA_5020: mutual TLS identifies the structure only; the person or job behind the call is
+   * authenticated locally and recorded in every trace of the publication and report.
+   */
   actor: TraceActor;
   log?: Logger;
   /** Already loaded (tests, benchmark); default: the configured file. */

@@ -70,20 +70,20 @@ export function readSoapReply(res: HttpsResponse, ctx: FaultContext, maxBytes: n
     xmlBytes = mp.root.body;
     for (const [id, part] of mp.byId) if (part !== mp.root) attachments.set(id, part.body);
   }
-  let root: XElement;
+  const ok = res.status >= 200 && res.status < 300;
+  let payload: XElement;
   try {
-    root = scanWhole(decodeXmlBytes(xmlBytes, source, maxBytes, ANNUAIRE_XML_GUARD), source, 'ANNUAIRE_XML_MALFORMED');
+    payload = envelopeBody(scanWhole(decodeXmlBytes(xmlBytes, source, maxBytes, ANNUAIRE_XML_GUARD), source, 'ANNUAIRE_XML_MALFORMED'), source);
   } catch (err) {
-    // Not XML: an HTTP error page, or a bare code such as certificate_revoked.
-    if (res.status >= 200 && res.status < 300) throw err;
+    // Not SOAP: an HTTP error page, or a bare code such as certificate_revoked.
+    if (ok) throw err;
     const text = res.body.subarray(0, 2000).toString('utf8');
     const code = faultCodeOf(text);
     if (code) throw faultError({ code, reason: text.trim().slice(0, 300), httpStatus: res.status }, ctx);
     throw httpError(res.status, ctx, text);
   }
-  const payload = envelopeBody(root, source);
   if (payload.local === 'Fault') throw faultError(readFault(payload, res.status), ctx);
-  if (res.status < 200 || res.status >= 300) throw httpError(res.status, ctx, '');
+  if (!ok) throw httpError(res.status, ctx, '');
   return { payload, attachments };
 }
 

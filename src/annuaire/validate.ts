@@ -168,9 +168,13 @@ function mandatoryChecks(f: Findings, r: FeedRecord): void {
     if (!present(r.IdentifiantPP)) f.add('RG_CTR_007', 'IdentifiantPP', 'IdentifiantPP is missing');
     if (!present(r.NomExercice)) f.add('RG_CTR_019', 'NomExercice', 'NomExercice is missing');
     if (!present(r.PrenomExercice)) f.add('RG_CTR_020', 'PrenomExercice', 'PrenomExercice is missing');
-    if (r.TypeIdentifiantPP === '10') {
+    // RG_CTR_047/048 make the structure optional for a social professional (category 06),
+    // although RG_CTR_024 then refuses that category: both are reported.
+    if (r.TypeIdentifiantPP === '10' && r.CategorieProfessions !== CATEGORY_SOCIAL) {
       if (!present(r.TypeIdentifiantPM)) f.add('RG_CTR_009', 'TypeIdentifiantPM', 'a PER with an internal identifier needs TypeIdentifiantPM');
       if (!present(r.IdentifiantPM)) f.add('RG_CTR_013', 'IdentifiantPM', 'a PER with an internal identifier needs IdentifiantPM');
+    }
+    if (r.TypeIdentifiantPP === '10') {
       if (!present(r.CategorieProfessions)) f.add('RG_CTR_022', 'CategorieProfessions', 'a PER with an internal identifier needs CategorieProfessions');
       if (!present(r.Profession)) f.add('RG_CTR_025', 'Profession', 'a PER with an internal identifier needs Profession');
     }
