@@ -7,5 +7,6 @@ import { whitelistChecks } from './whitelist-checks.js';
 import { pscChecks } from './psc-checks.js';
 import { lpsChecks } from './lps-checks.js';
 import { statsChecks } from './stats-checks.js';
+import { annuaireChecks } from './annuaire-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks];
