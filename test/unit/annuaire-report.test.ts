@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { zipSync } from 'fflate';
 import { correctionsIn } from '../../src/annuaire/corrections.js';
@@ -12,6 +14,7 @@ import { exitCodeFor } from '../../src/cli/run-action.js';
 import { isMssError } from '../../src/errors.js';
 import { reportXml } from '../../src/sandbox/annuaire/batch.js';
 import { faultReply, reportReply } from '../../src/sandbox/annuaire/replies.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 
 const CTX = { service: 'report' as const, url: 'https://annuaire.test/cr', dn: 'CN=op', ticket: 'T42', domains: ['x.mssante.fr'] };
 const reply = (status: number, body: string | Buffer, contentType = 'text/xml; charset=utf-8') => ({ status, headers: { 'content-type': contentType }, body: Buffer.from(body) });
@@ -126,4 +129,17 @@ test('EX_PBA_5100: the identifiers the Annuaire corrects are found (sent ADELI â
     ],
   }];
   assert.deepEqual(correctionsIn(domains), [{ bal: 'a@x', from: '0131234567', to: '810100000033', code: 'MSS043' }]);
+});
+
+test('every coded error of the Annuaire client is documented in docs/annuaire.md', () => {
+  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'annuaire.md'), 'utf8');
+  const codes = new Set<string>();
+  for (const dir of ['src/annuaire', 'src/cli']) {
+    for (const f of fs.readdirSync(path.join(REPO_ROOT, dir))) {
+      if (!f.endsWith('.ts')) continue;
+      for (const m of fs.readFileSync(path.join(REPO_ROOT, dir, f), 'utf8').matchAll(/'((?:TEMPORARY_|CONFIG_)?ANNUAIRE_[A-Z_]+)'/g)) codes.add(m[1] as string);
+    }
+  }
+  assert.ok(codes.size > 20);
+  assert.deepEqual([...codes].filter((c) => !doc.includes(`\`${c}\``)), []);
 });
