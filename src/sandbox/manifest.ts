@@ -27,7 +27,7 @@ export interface SandboxEndpoints {
   /** SIPIL statistics web services (postFile, getReport) and their fault-injection control port. */
   sipil?: { url: string; postFile: string; getReport: string; control: string };
   /** The Annuaire's SOAP services (TM1.1.1P), their control port, and each operator's registry file. */
-  annuaire?: { feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
+  annuaire?: { url: string; feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
 }
 
 export interface SandboxOperator {

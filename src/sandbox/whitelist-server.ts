@@ -6,11 +6,10 @@
 //   POST /fault?mode=MODE   → none | down | http500 | truncated | slow | bad-signature
 //   POST /list              → body = the new (signed) list to publish
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
 import type { Logger } from '../log.js';
 import { mssTlsOptions } from '../pki/tls-profile.js';
+import { LoopbackService } from './loopback-service.js';
 
 export const WHITELIST_FAULTS = ['none', 'down', 'http500', 'truncated', 'slow', 'bad-signature'] as const;
 export type WhitelistFault = (typeof WHITELIST_FAULTS)[number];
@@ -38,52 +37,28 @@ export function tamper(list: Buffer): Buffer {
   return Buffer.from(text.slice(0, at) + c + text.slice(at + 1), 'utf8');
 }
 
-export class SandboxWhitelistServer {
+export class SandboxWhitelistServer extends LoopbackService {
   private fault: WhitelistFault = 'none';
   private list: Buffer;
-  private readonly sockets = new Set<Socket>();
-  private readonly server: https.Server;
-  private readonly control: http.Server;
-  private port = 0;
-  private listening = false;
 
   constructor(private readonly opts: WhitelistServerOptions) {
-    this.list = opts.list;
-    this.server = https.createServer({ ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem }, (req, res) => this.serve(req, res));
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+    super({
+      host: opts.host,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.controlPort !== undefined ? { controlPort: opts.controlPort } : {}),
+      tls: { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem },
     });
-    this.server.on('tlsClientError', () => {});
-    this.control = http.createServer((req, res) => this.controlRequest(req, res));
+    this.list = opts.list;
   }
 
   get url(): string {
     return `https://${this.opts.host}:${this.port}${WHITELIST_PATH}`;
   }
 
-  get controlUrl(): string {
-    return `http://${this.opts.host}:${(this.control.address() as AddressInfo).port}/`;
-  }
-
-  async start(): Promise<void> {
-    await this.listen(this.opts.port ?? 0);
-    await new Promise<void>((resolve, reject) => {
-      this.control.once('error', reject);
-      this.control.listen(this.opts.controlPort ?? 0, this.opts.host, () => resolve());
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.unlisten();
-    this.control.closeAllConnections();
-    await new Promise<void>((resolve) => this.control.close(() => resolve()));
-  }
-
   async setFault(mode: WhitelistFault): Promise<void> {
     this.fault = mode;
-    if (mode === 'down') await this.unlisten();
-    else if (!this.listening) await this.listen(this.port);
+    if (mode === 'down') await this.down();
+    else await this.up();
     this.opts.log.info({ fault: mode }, 'sandbox liste blanche fault set');
   }
 
@@ -91,28 +66,7 @@ export class SandboxWhitelistServer {
     this.list = list;
   }
 
-  private listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, this.opts.host, () => {
-        this.server.off('error', reject);
-        this.port = (this.server.address() as AddressInfo).port;
-        this.listening = true;
-        resolve();
-      });
-    });
-  }
-
-  private unlisten(): Promise<void> {
-    if (!this.listening) return Promise.resolve();
-    this.listening = false;
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
-  }
-
-  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.method !== 'GET' || req.url !== WHITELIST_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
@@ -136,7 +90,7 @@ export class SandboxWhitelistServer {
     }
   }
 
-  private controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://control');
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);

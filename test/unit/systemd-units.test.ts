@@ -48,3 +48,31 @@ test('EX_PSU_5810 EX_SSU_5820: the stats timer runs `stats run` twice a day on d
   assert.deepEqual(service.get('Type'), ['oneshot']);
   assert.deepEqual(service.get('NoNewPrivileges'), ['yes']);
 });
+
+const minutes = (s: string): number => Number(/^(\d+)min$/.exec(s)?.[1] ?? NaN);
+
+test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 batch (Paris time, spread included) and fetch reports after 04:00', () => {
+  const pub = unit('mss-sidecar-annuaire-publish.timer');
+  const [at] = pub.get('OnCalendar') ?? [];
+  const m = /^\*-\*-\* (\d\d):(\d\d):00 Europe\/Paris$/.exec(at ?? '');
+  assert.ok(m, at);
+  const start = Number(m[1]) * 60 + Number(m[2]);
+  assert.ok(start + minutes(pub.get('RandomizedDelaySec')?.[0] ?? '') < 2 * 60, 'the latest start is before 02:00');
+  assert.deepEqual(pub.get('Persistent'), ['true']);
+  assert.match(unit('mss-sidecar-annuaire-publish.service').get('ExecStart')?.[0] ?? '', /mss-sidecar .*annuaire publish --actor system:annuaire$/);
+
+  const rep = unit('mss-sidecar-annuaire-report.timer');
+  const r = /^\*-\*-\* ([\d,]+):(\d\d):00 Europe\/Paris$/.exec(rep.get('OnCalendar')?.[0] ?? '');
+  assert.ok(r);
+  for (const h of (r[1] as string).split(',').map(Number)) assert.ok(h >= 4, `hour ${h} is after the batch`);
+  const service = unit('mss-sidecar-annuaire-report.service');
+  assert.match(service.get('ExecStart')?.[0] ?? '', /annuaire report --actor system:annuaire$/);
+  // EX_PBA_5100: the report writes corrected identifiers to the registry under /etc/mss-sidecar.
+  assert.deepEqual(service.get('ReadWritePaths'), ['/etc/mss-sidecar']);
+  assert.deepEqual(unit('mss-sidecar-annuaire-publish.service').get('ReadOnlyPaths'), ['/etc/mss-sidecar']);
+  for (const s of [service, unit('mss-sidecar-annuaire-publish.service')]) {
+    assert.deepEqual(s.get('NoNewPrivileges'), ['yes']);
+    assert.deepEqual(s.get('ProtectSystem'), ['strict']);
+    assert.deepEqual(s.get('User'), ['mss-sidecar']);
+  }
+});

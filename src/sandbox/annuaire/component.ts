@@ -47,7 +47,7 @@ export const annuaireComponent: SandboxComponent = {
     });
     await server.start();
     return {
-      endpoints: { annuaire: { feedUrl: server.feedUrl, reportUrl: server.reportUrl, control: server.controlUrl, registries } },
+      endpoints: { annuaire: { url: server.feedUrl, feedUrl: server.feedUrl, reportUrl: server.reportUrl, control: server.controlUrl, registries } },
       stop: async () => {
         holder.close();
         await server.stop();

@@ -10,9 +10,7 @@
 //   POST /delivery?mode=MODE     → inline | mtom: how reports travel
 //   GET  /directory?domain=D     → the mailboxes the sandbox Annuaire publishes for D
 //   GET  /last-header            → the Header of the last request, as received
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { FEED, NS, REPORT_WS } from '../../annuaire/contract.js';
 import type { Service } from '../../annuaire/envelope.js';
@@ -29,6 +27,7 @@ import { checkHeader, type SandboxFault } from './header-checks.js';
 import { faultReply, reportReply, ticketReply } from './replies.js';
 import type { Referential } from './referential.js';
 import { parseRequest } from './request.js';
+import { LoopbackService, readRequestBody } from '../loopback-service.js';
 
 export const ANNUAIRE_FAULTS = ['none', 'sas', 'http500', 'down', 'failed'] as const;
 export type AnnuaireFault = (typeof ANNUAIRE_FAULTS)[number];
@@ -61,35 +60,22 @@ class Refusal extends Error {
   }
 }
 
-export class SandboxAnnuaireServer {
+export class SandboxAnnuaireServer extends LoopbackService {
   private fault: AnnuaireFault = 'none';
   private delivery: 'inline' | 'mtom' = 'inline';
   private readonly queue: QueuedFeed[] = [];
   private readonly directory: Directory = new Map();
   private lastHeader = '';
   private seq = 0;
-  private readonly sockets = new Set<Socket>();
-  private readonly server: https.Server;
-  private readonly control: http.Server;
-  private port = 0;
-  private listening = false;
 
   constructor(private readonly opts: AnnuaireServerOptions) {
-    this.server = https.createServer(
-      { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
-      (req, res) => {
-        this.serve(req, res).catch((err: unknown) => {
-          opts.log.error({ err }, 'sandbox annuaire failed');
-          if (!res.headersSent) res.writeHead(500).end();
-        });
-      },
-    );
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+    super({
+      host: opts.host,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.controlPort !== undefined ? { controlPort: opts.controlPort } : {}),
+      // Client certificates are asked for but judged here, so that a refusal is a coded answer.
+      tls: { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
     });
-    this.server.on('tlsClientError', () => {});
-    this.control = http.createServer((req, res) => this.controlRequest(req, res));
   }
 
   get feedUrl(): string {
@@ -100,54 +86,15 @@ export class SandboxAnnuaireServer {
     return `https://${this.opts.host}:${this.port}${REPORT_PATH}`;
   }
 
-  get controlUrl(): string {
-    return `http://${this.opts.host}:${(this.control.address() as AddressInfo).port}/`;
-  }
-
-  async start(): Promise<void> {
-    await this.listen(this.opts.port ?? 0);
-    await new Promise<void>((resolve, reject) => {
-      this.control.once('error', reject);
-      this.control.listen(this.opts.controlPort ?? 0, this.opts.host, () => resolve());
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.unlisten();
-    this.control.closeAllConnections();
-    await new Promise<void>((resolve) => this.control.close(() => resolve()));
-  }
-
   /** Run the batch now: every queued feed is processed and its report made available. */
   batch(now = new Date()): number {
     return runBatch(this.queue, this.directory, this.opts.referential, this.opts.whitelist(), now);
   }
 
-  private listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, this.opts.host, () => {
-        this.server.off('error', reject);
-        this.port = (this.server.address() as AddressInfo).port;
-        this.listening = true;
-        resolve();
-      });
-    });
-  }
-
-  private unlisten(): Promise<void> {
-    if (!this.listening) return Promise.resolve();
-    this.listening = false;
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
-  }
-
   private async setFault(mode: AnnuaireFault): Promise<void> {
     this.fault = mode;
-    if (mode === 'down') await this.unlisten();
-    else if (!this.listening) await this.listen(this.port);
+    if (mode === 'down') await this.down();
+    else await this.up();
   }
 
   /** §6.3.2.2: the client certificate first. */
@@ -163,14 +110,21 @@ export class SandboxAnnuaireServer {
     return cert;
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.answer(req, res).catch((err: unknown) => {
+      this.opts.log.error({ err }, 'sandbox annuaire failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://sandbox').pathname;
     const service: Service | undefined = path === FEED_PATH ? 'feed' : path === REPORT_PATH ? 'report' : undefined;
     if (req.method !== 'POST' || !service) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const body = await readBody(req, this.opts.maxBytes ?? 512 * 1024 * 1024);
+    const body = await readRequestBody(req, this.opts.maxBytes ?? 512 * 1024 * 1024);
     try {
       const client = this.authenticate(req.socket as TLSSocket);
       if (this.fault === 'http500') {
@@ -246,7 +200,7 @@ export class SandboxAnnuaireServer {
     return reportReply(feed.ticket, feed.report.zip, this.delivery, req.messageId);
   }
 
-  private controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://control');
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
@@ -285,19 +239,4 @@ function schemaProblem(r: FeedRecord): string | undefined {
   if (mandatoryPm && r.TypeIdentifiantPM && !['1', '2', '3'].includes(r.TypeIdentifiantPM)) return `RG_CTR_015: TypeIdentifiantPM ${r.TypeIdentifiantPM}`;
   if (!r.ListeRouge) return 'RG_CTR_032: ListeRouge is missing';
   return undefined;
-}
-
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
 }
