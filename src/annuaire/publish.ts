@@ -3,7 +3,7 @@
 // to send (RE_1.1.1_5020), send it, keep the ticket with the feed's digest and date.
 // Idempotent: a second run the same day sends nothing; one run at a time (store lock).
 import type { Config } from '../config/schema.js';
-import { MssError, asMssError } from '../errors.js';
+import { asMssError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { loadRegistryFrom } from '../registry/open.js';
 import type { Registry } from '../registry/registry.js';
@@ -71,18 +71,6 @@ async function localWhitelist(deps: AnnuaireDeps, log: Logger): Promise<Validati
   } catch (err) {
     log.warn({ code: asMssError(err).code }, 'liste blanche unavailable: RG_CTR_000 is left to the Annuaire');
     return undefined;
-  }
-}
-
-async function withLock<T>(state: AnnuaireState, dryRun: boolean | undefined, fn: () => Promise<T>): Promise<T> {
-  const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  if (!dryRun && !(await state.lock(token))) {
-    throw new MssError('TEMPORARY_ANNUAIRE_RUNNING', 'another annuaire publish/report is running (store key lock:annuaire); try again later');
-  }
-  try {
-    return await fn();
-  } finally {
-    if (!dryRun) await state.unlock(token);
   }
 }
 
@@ -178,7 +166,7 @@ function refusedTrace(deps: AnnuaireDeps, action: string, p: Prepared): void {
 export async function publish(deps: AnnuaireDeps, opts: PublishOptions): Promise<PublishResult> {
   const log = deps.log ?? silentLogger;
   const state = new AnnuaireState(deps.store);
-  return withLock(state, opts.dryRun, async () => {
+  return state.exclusive(!opts.dryRun, async () => {
     const p = await prepare(deps, () => feedFromRegistry(deps), log);
     const result = resultOf('feed', p, opts.now, 'refused');
     // Local validation first: a feed with blocking anomalies is not sent unless forced.
@@ -204,7 +192,7 @@ export async function withdrawDomain(deps: AnnuaireDeps, domain: string, opts: P
   const log = deps.log ?? silentLogger;
   const state = new AnnuaireState(deps.store);
   const name = domain.toLowerCase();
-  return withLock(state, opts.dryRun, async () => {
+  return state.exclusive(!opts.dryRun, async () => {
     const p = await prepare(deps, async () => withdrawalFeed(name), log);
     const result = resultOf('withdraw', p, opts.now, 'refused');
     if (p.validation.blocking > 0 && !opts.force) {

@@ -53,9 +53,7 @@ const LOST_CODES = new Set(['ANNUAIRE_TICKET_UNKNOWN', 'ANNUAIRE_FEED_FAILED', '
 
 export async function fetchReports(deps: AnnuaireDeps, opts: ReportOptions): Promise<ReportRun> {
   const state = new AnnuaireState(deps.store);
-  const token = `${process.pid}-${Date.now()}`;
-  if (!(await state.lock(token))) throw new MssError('TEMPORARY_ANNUAIRE_RUNNING', 'another annuaire publish/report is running (store key lock:annuaire); try again later');
-  try {
+  return state.exclusive(true, async () => {
     // Certificates and the VIHF token live in real time; opts.now is the schedule's clock.
     const creds = loadCredentials(deps.config);
     const out: TicketResult[] = [];
@@ -65,9 +63,7 @@ export async function fetchReports(deps: AnnuaireDeps, opts: ReportOptions): Pro
     }
     if (opts.ticket && out.length === 0) throw new MssError('ANNUAIRE_TICKET_NOT_PENDING', `ticket ${opts.ticket} is not a pending ticket of this operator (see \`mss-sidecar annuaire status\`)`, { ticket: opts.ticket });
     return { now: opts.now.toISOString(), tickets: out };
-  } finally {
-    await state.unlock(token);
-  }
+  });
 }
 
 async function fetchOne(deps: AnnuaireDeps, state: AnnuaireState, creds: AnnuaireCredentials, t: TicketRecord, opts: ReportOptions): Promise<TicketResult> {

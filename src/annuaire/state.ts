@@ -4,6 +4,7 @@
 // report is processed (EX_1.1.1_5020, EX_1.1.1_5030). Reports themselves are files under
 // state.dir/annuaire/reports.
 import path from 'node:path';
+import { MssError } from '../errors.js';
 import type { StateStore } from '../store/store.js';
 
 export interface LastPublication {
@@ -78,13 +79,20 @@ export class AnnuaireState {
     return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
   }
 
-  /** One run at a time across processes and nodes; false when another holds it. */
-  async lock(token: string, ttlMs = 3_600_000): Promise<boolean> {
-    return this.store.set(ANNUAIRE_LOCK, token, { ifAbsent: true, ttlMs });
-  }
-
-  async unlock(token: string): Promise<void> {
-    if ((await this.store.get(ANNUAIRE_LOCK)) === token) await this.store.del(ANNUAIRE_LOCK);
+  /**
+   * Run `fn` as the only publish or report, across processes and nodes (a store key that
+   * expires after an hour if its holder dies). `locked` false (dry runs): no lock.
+   */
+  async exclusive<T>(locked: boolean, fn: () => Promise<T>): Promise<T> {
+    const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    if (locked && !(await this.store.set(ANNUAIRE_LOCK, token, { ifAbsent: true, ttlMs: 3_600_000 }))) {
+      throw new MssError('TEMPORARY_ANNUAIRE_RUNNING', 'another annuaire publish/report is running (store key lock:annuaire); try again later');
+    }
+    try {
+      return await fn();
+    } finally {
+      if (locked && (await this.store.get(ANNUAIRE_LOCK)) === token) await this.store.del(ANNUAIRE_LOCK);
+    }
   }
 }
 
