@@ -60,6 +60,7 @@ test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 
   assert.ok(start + minutes(pub.get('RandomizedDelaySec')?.[0] ?? '') < 2 * 60, 'the latest start is before 02:00');
   assert.deepEqual(pub.get('Persistent'), ['true']);
   assert.match(unit('mss-sidecar-annuaire-publish.service').get('ExecStart')?.[0] ?? '', /mss-sidecar .*annuaire publish --actor system:annuaire$/);
+  assert.deepEqual(unit('mss-sidecar-annuaire-publish.service').get('RestartPreventExitStatus'), ['1 2'], 'blocking anomalies are not retried');
 
   const rep = unit('mss-sidecar-annuaire-report.timer');
   const r = /^\*-\*-\* ([\d,]+):(\d\d):00 Europe\/Paris$/.exec(rep.get('OnCalendar')?.[0] ?? '');
