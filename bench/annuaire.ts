@@ -18,6 +18,8 @@ import { killProcessGroup, waitForExit } from '../src/util/process-group.js';
 
 const N = Number(process.env.BENCH_MAILBOXES ?? 50_000);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mss-bench-annuaire-'));
+// The sandbox's other components run Postfix and Dovecot workers that must traverse it.
+fs.chmodSync(dir, 0o755);
 const mb = (b: number): string => `${(b / 1048576).toFixed(0)} MB`;
 let peakRss = 0;
 const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
@@ -28,6 +30,7 @@ try {
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`sandbox not ready:\n${out}`)), 60_000);
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       if (/^ready$/m.test(out)) {
