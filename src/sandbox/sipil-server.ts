@@ -10,8 +10,6 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { zipSync } from 'fflate';
 import type { Logger } from '../log.js';
@@ -27,6 +25,7 @@ import { isZipBytes } from '../stats/zip.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';
 import { verifyWhitelist } from '../whitelist/verify.js';
 import type { WhitelistIndex } from '../whitelist/whitelist-index.js';
+import { LoopbackService, readRequestBody } from './loopback-service.js';
 import { filePartOf } from './sipil-multipart.js';
 
 export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'pending', 'virus'] as const;
@@ -57,10 +56,7 @@ interface Segments {
 const MAX_PARTS = 30;
 const ABANDON_MS = 12 * 3_600_000;
 
-export class SandboxSipilServer {
-  private readonly server: https.Server;
-  private readonly control: http.Server;
-  private readonly sockets = new Set<Socket>();
+export class SandboxSipilServer extends LoopbackService {
   private fault: SipilFault = 'none';
   private clockOffsetMs = 0;
   private nextId = 1;
@@ -72,17 +68,12 @@ export class SandboxSipilServer {
   readonly log: Array<{ at: string; dn?: string; code: number; part?: number; total?: number }> = [];
 
   constructor(private readonly opts: SipilServerOptions) {
-    this.server = https.createServer(
+    super({
+      host: opts.host,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
       // Client certificates are asked but judged here, so that a refusal is a coded answer (Tableau 60).
-      { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
-      (req, res) => void this.serve(req, res),
-    );
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+      tls: { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
     });
-    this.server.on('tlsClientError', () => {});
-    this.control = http.createServer((req, res) => this.controlRequest(req, res));
   }
 
   private now(): number {
@@ -90,29 +81,7 @@ export class SandboxSipilServer {
   }
 
   get baseUrl(): string {
-    return `https://${this.opts.host}:${(this.server.address() as AddressInfo).port}/sipil`;
-  }
-
-  get controlUrl(): string {
-    return `http://${this.opts.host}:${(this.control.address() as AddressInfo).port}/`;
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 0, this.opts.host, () => resolve());
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.control.once('error', reject);
-      this.control.listen(0, this.opts.host, () => resolve());
-    });
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.control.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await new Promise<void>((resolve) => this.control.close(() => resolve()));
+    return `https://${this.opts.host}:${this.port}/sipil`;
   }
 
   private whitelist(): WhitelistIndex {
@@ -150,7 +119,11 @@ export class SandboxSipilServer {
     return { ok: true, dn, index, auth: { identite: cn, domaines: [...index.domainsOf(dn)] } };
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    void this.handle(req, res);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://sipil');
     try {
       if (req.method === 'POST' && url.pathname === '/sipil/postFile') return await this.postFile(req, res, url);
@@ -168,25 +141,10 @@ export class SandboxSipilServer {
     res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml({ ...d, message }));
   }
 
-  private readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > max) over = true;
-        else chunks.push(c);
-      });
-      req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  }
-
   private async postFile(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const max = this.opts.maxArchiveBytes ?? 70_000_000;
     const who = this.authenticate(req);
-    const body = await this.readBody(req, max + 64 * 1024);
+    const body = await readRequestBody(req, max + 64 * 1024);
     if (!who.ok) return this.depot(res, { code: who.code, domaines: [] });
     const auth = { ...who.auth, ...(url.searchParams.get('email') ? { email: url.searchParams.get('email') as string } : {}) };
     if (!body) return this.depot(res, { ...auth, code: 2 }); // §9.7.4.2 code 2: > 70 Mo
@@ -266,7 +224,7 @@ export class SandboxSipilServer {
     res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="REPORT.ZIP"', 'content-length': zip.length }).end(zip);
   }
 
-  private controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://control');
     const reply = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
     if (req.method === 'GET' && url.pathname === '/') return reply(200, { fault: this.fault, clockOffsetMs: this.clockOffsetMs, reports: [...this.reports.keys()], deposits: this.log });
