@@ -1,26 +1,28 @@
-// One endpoint, two kinds of login: PSC tokens (XOAUTH2, OAUTHBEARER) go to the XOAUTH2
-// checker (EX_LPS_0900), PLAIN/LOGIN with an AUTH-CLI front ticket to the ticket checker
-// (EX_LPS_1200). Anything else is refused.
+// One endpoint, two kinds of login: a ticket of one of our fronts (the AUTH-CLI fronts over
+// PLAIN, EX_LPS_1200; the PSC submission front over XOAUTH2, EX_LPS_0900) goes to the
+// ticket checker, whatever the mechanism (it checks that the mechanism fits the ticket);
+// other PSC tokens (XOAUTH2, OAUTHBEARER) go to the XOAUTH2 checker. Anything else is refused.
 import type { LoginAttempt } from './checker.js';
 import { fail, type CheckOutcome } from './outcome.js';
+import { TICKET_PREFIX } from './tickets.js';
 
 export interface LoginCheck {
   check(attempt: LoginAttempt): Promise<CheckOutcome>;
 }
 
 const PSC = new Set(['XOAUTH2', 'OAUTHBEARER']);
-const PASSWORD = new Set(['PLAIN', 'LOGIN']);
+const TICKET = new Set([...PSC, 'PLAIN', 'LOGIN']);
 
 export class LoginRouter implements LoginCheck {
   constructor(
     private readonly psc: LoginCheck,
-    private readonly authCli: LoginCheck | undefined,
+    private readonly tickets: LoginCheck | undefined,
   ) {}
 
   check(attempt: LoginAttempt): Promise<CheckOutcome> {
     const mech = attempt.mechanism.toUpperCase();
+    if (this.tickets && TICKET.has(mech) && attempt.token.startsWith(TICKET_PREFIX)) return this.tickets.check(attempt);
     if (PSC.has(mech)) return this.psc.check(attempt);
-    if (PASSWORD.has(mech) && this.authCli) return this.authCli.check(attempt);
     return Promise.resolve(fail('mechanism'));
   }
 }

@@ -13,8 +13,6 @@ import { openStore } from '../store/open.js';
 import type { StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import { buildAuthCliFronts } from './authcli/build.js';
-import { TicketChecker } from './authcli/ticket-checker.js';
-import { TicketBook } from './authcli/tickets.js';
 import { buildChecker } from './build-checker.js';
 import type { AuthConfig } from './config.js';
 import { CheckerEndpoint } from './endpoint.js';
@@ -22,6 +20,8 @@ import { lpsFronts } from './front/service.js';
 import { LoginRouter } from './login-router.js';
 import { RegistryMailboxAccess } from './registry-access.js';
 import { StoreTtlCache } from './store-cache.js';
+import { TicketChecker } from './ticket-checker.js';
+import { TicketBook } from './tickets.js';
 
 class ApiLpsService implements Service {
   readonly name = 'api-lps';
@@ -54,7 +54,7 @@ class ApiLpsService implements Service {
 
     const tickets = new TicketBook();
     const { checker } = buildChecker(this.auth.psc, { access, sharedCache: new StoreTtlCache(store), log: this.log.child({ part: 'checker' }) });
-    const router = new LoginRouter(checker, new TicketChecker(tickets, access, this.log.child({ part: 'authcli' })));
+    const router = new LoginRouter(checker, new TicketChecker(tickets, access, this.log.child({ part: 'tickets' })));
     const endpoint = new CheckerEndpoint(router, this.auth.checker.listen, this.log.child({ part: 'endpoint' }));
     await endpoint.start();
     this.stops.push(() => endpoint.stop());

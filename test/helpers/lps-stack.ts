@@ -7,10 +7,10 @@
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
-import { TicketChecker } from '../../src/auth/authcli/ticket-checker.js';
-import { TicketBook } from '../../src/auth/authcli/tickets.js';
 import { CheckerEndpoint } from '../../src/auth/endpoint.js';
 import { LoginRouter } from '../../src/auth/login-router.js';
+import { TicketChecker } from '../../src/auth/ticket-checker.js';
+import { TicketBook } from '../../src/auth/tickets.js';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { SessionFront } from '../../src/auth/front/session-front.js';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';

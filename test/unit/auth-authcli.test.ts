@@ -9,10 +9,10 @@ import { before, describe, test } from 'node:test';
 import { ClientCertVerifier } from '../../src/auth/authcli/client-cert.js';
 import { imapArguments, plainLogin, plainResponse } from '../../src/auth/authcli/credentials.js';
 import { rewriteImapCapabilities } from '../../src/auth/authcli/imap-session.js';
-import { rewriteEhlo } from '../../src/auth/authcli/smtp-session.js';
-import { TicketChecker } from '../../src/auth/authcli/ticket-checker.js';
-import { TicketBook } from '../../src/auth/authcli/tickets.js';
+import { rewriteEhlo } from '../../src/auth/front/smtp-session.js';
 import { LoginRouter } from '../../src/auth/login-router.js';
+import { TicketChecker } from '../../src/auth/ticket-checker.js';
+import { TicketBook, type TicketLogin } from '../../src/auth/tickets.js';
 import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
 import { captureLogger } from '../helpers/log.js';
 import { MemoryMailboxAccess } from '../helpers/mailbox-access.js';
@@ -81,19 +81,20 @@ describe('EX_LPS_1200 step 3: the mailbox is the login', () => {
 
 describe('EX_LPS_1200: one-time tickets between the front and the checker', () => {
   const attempt = (token: string, user = 'dpi@ch.mssante.fr', mechanism = 'PLAIN') => ({ user, token, service: 'imap', mechanism, remoteIp: '192.0.2.7', session: 's' });
+  const structure = (id: string, certificate = 'x'): TicketLogin => ({ authType: 'AUTH-CLI', author: id, role: 'structure', certificate });
 
   test('EX_LPS_1200 EX_GDT_5060: a ticket opens its mailbox once, records an AUTH-CLI login, and is worthless afterwards or elsewhere', async () => {
     const access = new MemoryMailboxAccess();
     const tickets = new TicketBook();
     const checker = new TicketChecker(tickets, access, captureLogger().log);
-    const t = tickets.issue({ mailbox: 'DPI@ch.mssante.fr', structureId: '1130099991', certificate: 'CN=Authentification MSS,OU=1130099991,O=X,C=FR' });
+    const t = tickets.issue({ mailbox: 'DPI@ch.mssante.fr', login: structure('1130099991', 'CN=Authentification MSS,OU=1130099991,O=X,C=FR') });
     assert.match(t, /^mssac1\.[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(await checker.check(attempt(t)), { verdict: 'OK', idNat: '1130099991', role: 'structure' });
     await new Promise((r) => setImmediate(r));
     assert.equal(access.logins[0]?.authType, 'AUTH-CLI');
     assert.equal(access.logins[0]?.author, '1130099991');
     assert.deepEqual(await checker.check(attempt(t)), { verdict: 'FAIL', reason: 'ticket' });
-    const other = tickets.issue({ mailbox: 'dpi@ch.mssante.fr', structureId: '1', certificate: 'x' });
+    const other = tickets.issue({ mailbox: 'dpi@ch.mssante.fr', login: structure('1') });
     assert.deepEqual(await checker.check(attempt(other, 'autre@ch.mssante.fr')), { verdict: 'FAIL', reason: 'ticket' });
     assert.deepEqual(await checker.check(attempt(other)), { verdict: 'FAIL', reason: 'ticket' }, 'spent by the wrong-mailbox try');
     assert.deepEqual(await checker.check(attempt('a-password')), { verdict: 'FAIL', reason: 'mechanism' });
@@ -103,21 +104,45 @@ describe('EX_LPS_1200: one-time tickets between the front and the checker', () =
     let now = 0;
     const tickets = new TicketBook(30_000, () => now);
     const checker = new TicketChecker(tickets, new MemoryMailboxAccess(), captureLogger().log);
-    const t = tickets.issue({ mailbox: 'dpi@ch.mssante.fr', structureId: '1', certificate: 'x' });
+    const t = tickets.issue({ mailbox: 'dpi@ch.mssante.fr', login: structure('1') });
     now = 30_001;
     assert.deepEqual(await checker.check(attempt(t)), { verdict: 'FAIL', reason: 'ticket' });
     assert.equal(tickets.size, 0);
   });
 
-  test('EX_LPS_1200 EX_LPS_0900: the endpoint routes XOAUTH2 to the PSC checker and PLAIN/LOGIN to the tickets, nothing else', async () => {
+  test('EX_LPS_0900 EX_LPS_1200: a PSC ticket of the submission front opens its mailbox once over XOAUTH2, records the PSC login it carries, and nothing over PLAIN', async () => {
+    const access = new MemoryMailboxAccess();
+    const tickets = new TicketBook();
+    const checker = new TicketChecker(tickets, access, captureLogger().log);
+    const login: TicketLogin = { authType: 'PSC-XOAUTH2', author: '810000000002', role: 'delegate', delegateOf: '810000000001' };
+    const t = tickets.issue({ mailbox: 'jean.dupond@ch.mssante.fr', login });
+    const psc = { ...attempt(t, 'jean.dupond@ch.mssante.fr', 'XOAUTH2'), service: 'smtp', session: undefined };
+    assert.deepEqual(await checker.check(psc), { verdict: 'OK', idNat: '810000000002', role: 'delegate', delegateOf: '810000000001' });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(
+      access.logins.map((l) => [l.mailbox, l.authType, l.author, l.role, l.delegateOf, l.service, l.remoteIp]),
+      [['jean.dupond@ch.mssante.fr', 'PSC-XOAUTH2', '810000000002', 'delegate', '810000000001', 'smtp', '192.0.2.7']],
+    );
+    assert.deepEqual(await checker.check(psc), { verdict: 'FAIL', reason: 'ticket' }, 'spent');
+    const again = tickets.issue({ mailbox: 'jean.dupond@ch.mssante.fr', login });
+    assert.deepEqual(await checker.check(attempt(again, 'jean.dupond@ch.mssante.fr', 'PLAIN')), { verdict: 'FAIL', reason: 'ticket' }, 'a PSC ticket over PLAIN');
+    const app = tickets.issue({ mailbox: 'dpi@ch.mssante.fr', login: structure('1') });
+    assert.deepEqual(await checker.check(attempt(app, undefined, 'XOAUTH2')), { verdict: 'FAIL', reason: 'ticket' }, 'an AUTH-CLI ticket over XOAUTH2');
+    assert.deepEqual(access.failures.map((f) => f.authType), ['PSC-XOAUTH2', 'PSC-XOAUTH2', 'AUTH-CLI']);
+  });
+
+  test('EX_LPS_1200 EX_LPS_0900: the endpoint routes front tickets to the ticket checker, other XOAUTH2 tokens to the PSC checker, nothing else', async () => {
     const seen: string[] = [];
     const router = new LoginRouter(
       { check: async () => (seen.push('psc'), { verdict: 'FAIL', reason: 'token-signature' }) },
       { check: async () => (seen.push('ticket'), { verdict: 'FAIL', reason: 'ticket' }) },
     );
-    for (const mech of ['XOAUTH2', 'oauthbearer', 'PLAIN', 'LOGIN', 'CRAM-MD5']) await router.check(attempt('x', undefined, mech));
-    assert.deepEqual(seen, ['psc', 'psc', 'ticket', 'ticket']);
-    assert.deepEqual(await new LoginRouter({ check: async () => ({ verdict: 'FAIL', reason: 'no-user' }) }, undefined).check(attempt('x')), { verdict: 'FAIL', reason: 'mechanism' });
+    for (const mech of ['XOAUTH2', 'oauthbearer', 'PLAIN', 'LOGIN', 'CRAM-MD5']) await router.check(attempt('eyJx', undefined, mech));
+    assert.deepEqual(seen, ['psc', 'psc']);
+    seen.length = 0;
+    for (const mech of ['XOAUTH2', 'PLAIN', 'LOGIN', 'CRAM-MD5']) await router.check(attempt('mssac1.x', undefined, mech));
+    assert.deepEqual(seen, ['ticket', 'ticket', 'ticket']);
+    assert.deepEqual(await new LoginRouter({ check: async () => ({ verdict: 'FAIL', reason: 'no-user' }) }, undefined).check(attempt('mssac1.x')), { verdict: 'FAIL', reason: 'mechanism' });
   });
 });
 
@@ -130,7 +155,7 @@ describe('EX_LPS_1200: what the AUTH-CLI front announces', () => {
 
   test('EX_LPS_1200: the EHLO reply offers AUTH PLAIN LOGIN after TLS, no AUTH before, whatever Postfix offers', () => {
     const postfix = ['250-lps.ch.fr', '250-PIPELINING', '250-AUTH PLAIN XOAUTH2', '250 SMTPUTF8'];
-    assert.deepEqual(rewriteEhlo(postfix, true), ['250-lps.ch.fr', '250-PIPELINING', '250-SMTPUTF8', '250 AUTH PLAIN LOGIN']);
-    assert.deepEqual(rewriteEhlo(['250-lps.ch.fr', '250-STARTTLS', '250 AUTH XOAUTH2'], false), ['250-lps.ch.fr', '250 STARTTLS']);
+    assert.deepEqual(rewriteEhlo(postfix, 'PLAIN LOGIN'), ['250-lps.ch.fr', '250-PIPELINING', '250-SMTPUTF8', '250 AUTH PLAIN LOGIN']);
+    assert.deepEqual(rewriteEhlo(['250-lps.ch.fr', '250-STARTTLS', '250 AUTH XOAUTH2'], undefined), ['250-lps.ch.fr', '250 STARTTLS']);
   });
 });

@@ -1,19 +1,21 @@
 // The two AUTH-CLI fronts from the configuration, with the trust store and CRLs of
 // `trust.dir` / `trust.crlDir`, the registry, and the ticket book they share with the checker.
-import fs from 'node:fs';
-import tls from 'node:tls';
-import { MssError } from '../../errors.js';
+// Dovecot 2.3 cannot give a passdb the certificate's OU together with the PLAIN login, and
+// Postfix passes no client certificate to Dovecot SASL, so these fronts terminate STARTTLS
+// themselves and decide (EX_LPS_1100, EX_LPS_1200); see docs/auth.md.
 import type { Logger } from '../../log.js';
-import { mssTlsOptions } from '../../pki/tls-profile.js';
 import type { AuthCliConfig, SessionLimits } from '../config.js';
+import { entryPointTlsContext } from '../front/tls-context.js';
+import { TlsFront } from '../front/tls-front.js';
 import type { MailboxAccess } from '../ports.js';
-import { AuthCliFront } from './authcli-front.js';
+import type { TicketBook } from '../tickets.js';
 import { ClientCertVerifier } from './client-cert.js';
-import type { TicketBook } from './tickets.js';
+import { ImapAuthCliSession } from './imap-session.js';
+import { SmtpAuthCliSession } from './smtp-session.js';
 
 export interface AuthCliFronts {
-  imap: AuthCliFront;
-  submission: AuthCliFront;
+  imap: TlsFront;
+  submission: TlsFront;
   certificates: ClientCertVerifier;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -25,19 +27,16 @@ export async function buildAuthCliFronts(
   limits: SessionLimits,
   deps: { access: Pick<MailboxAccess, 'decideApplication' | 'recordFailedLogin'>; tickets: TicketBook; log: Logger },
 ): Promise<AuthCliFronts> {
-  const read = (file: string, key: string): string => {
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new MssError('CONFIG_AUTHCLI_TLS', `cannot read ${file} (auth.authCli.${key}): ${(err as Error).message}`, { file });
-    }
-  };
   // EX_LPS_0100, EX_LPS_0200: the same TLS profile as every API LPS entry point.
-  const serverContext = tls.createSecureContext({ ...mssTlsOptions(), cert: read(cfg.certificate, 'certificate'), key: read(cfg.key, 'key') });
+  const serverContext = entryPointTlsContext(cfg, 'auth.authCli');
   const certificates = await ClientCertVerifier.fromDirs(trust.dir, trust.crlDir, deps.log);
-  const common = { serverContext, certificates, access: deps.access, tickets: deps.tickets, limits };
-  const imap = new AuthCliFront({ ...common, protocol: 'imap', listen: cfg.imap.listen, backend: cfg.imap.backend, log: deps.log.child({ front: 'authcli-imap' }) });
-  const submission = new AuthCliFront({ ...common, protocol: 'smtp', listen: cfg.submission.listen, backend: cfg.submission.backend, log: deps.log.child({ front: 'authcli-submission' }) });
+  const common = { serverContext, requestCert: true, certificates, access: deps.access, tickets: deps.tickets, limits };
+  const imapLog = deps.log.child({ front: 'authcli-imap' });
+  const imapDeps = { ...common, protocol: 'imap' as const, backend: cfg.imap.backend, log: imapLog };
+  const imap = new TlsFront({ name: 'authcli-imap', configKey: 'auth.authCli.imap.listen', listen: cfg.imap.listen, log: imapLog, session: (s, onEnd) => new ImapAuthCliSession(s, imapDeps, onEnd) });
+  const smtpLog = deps.log.child({ front: 'authcli-submission' });
+  const smtpDeps = { ...common, protocol: 'smtp' as const, backend: cfg.submission.backend, log: smtpLog };
+  const submission = new TlsFront({ name: 'authcli-submission', configKey: 'auth.authCli.submission.listen', listen: cfg.submission.listen, log: smtpLog, session: (s, onEnd) => new SmtpAuthCliSession(s, smtpDeps, onEnd) });
   let reload: NodeJS.Timeout | undefined;
   return {
     imap,

@@ -4,8 +4,10 @@
 // AUTHENTICATE PLAIN / LOGIN, answered by the front (steps 3–5) and replayed to Dovecot with
 // a one-time ticket. Capability lists are rewritten to offer AUTH=PLAIN only, and no
 // non-synchronising literals. After login, bytes flow untouched.
+import type net from 'node:net';
+import { TlsSession, type EndReason } from '../front/tls-session.js';
 import { base64Text, imapArguments, plainLogin, plainResponse } from './credentials.js';
-import { AuthCliSession } from './session-base.js';
+import { AuthCliGate, type AuthCliSessionDeps } from './gate.js';
 
 const FAILED = 'NO [AUTHENTICATIONFAILED] Authentication failed.';
 const UNAVAILABLE = 'NO [UNAVAILABLE] Temporary authentication failure.';
@@ -21,7 +23,14 @@ export function rewriteImapCapabilities(line: string, tls: boolean): string {
   return line.replace(/\[CAPABILITY ([^\]]*)\]/i, (_, caps: string) => `[CAPABILITY ${fix(caps)}]`);
 }
 
-export class ImapAuthCliSession extends AuthCliSession {
+export class ImapAuthCliSession extends TlsSession {
+  private readonly gate: AuthCliGate;
+
+  constructor(socket: net.Socket, deps: AuthCliSessionDeps, onEnd: (reason: EndReason, durationMs: number) => void) {
+    super(socket, deps, onEnd);
+    this.gate = new AuthCliGate(deps, () => this.clientAddress);
+  }
+
   async run(): Promise<void> {
     const backend = await this.connectBackend();
     if (!backend) return this.goodbye('* BYE [UNAVAILABLE] Service temporarily unavailable', 'backend-unavailable');
@@ -84,12 +93,17 @@ export class ImapAuthCliSession extends AuthCliSession {
       return false;
     }
     this.client.write(`${tag} OK Begin TLS negotiation now.\r\n`);
-    return this.upgradeBoth('* BYE [AUTHENTICATIONFAILED] Client certificate refused');
+    const secure = await this.upgradeBoth();
+    if (!secure) return false;
+    if (this.gate.verify(secure)) return true;
+    // EX_LPS_1200 step 1: no session without a valid, unrevoked IGC-Santé AUTH-CLI certificate.
+    this.goodbye('* BYE [AUTHENTICATIONFAILED] Client certificate refused', 'refused');
+    return false;
   }
 
   /** AUTHENTICATE PLAIN or LOGIN: true when the session was handed over to the relay (or ended). */
   private async login(tag: string, command: string, rest: string): Promise<boolean> {
-    if (!this.client.isTls || !this.cert?.ok) {
+    if (!this.client.isTls || !this.gate.certified) {
       this.client.write(`${tag} NO [PRIVACYREQUIRED] STARTTLS with a client certificate first.\r\n`);
       return false;
     }
@@ -130,7 +144,7 @@ export class ImapAuthCliSession extends AuthCliSession {
       this.client.write(`${tag} ${FAILED}\r\n`);
       return false;
     }
-    const admission = await this.admit(mailbox);
+    const admission = await this.gate.admit(mailbox);
     if (!admission.ok) {
       // EX_LPS_0710: the IMAP refusal of RFC 5530.
       this.client.write(`${tag} ${admission.temporary ? UNAVAILABLE : FAILED}\r\n`);

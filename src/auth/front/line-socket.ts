@@ -1,6 +1,6 @@
-// A socket read line by line, that can be upgraded to TLS in place (STARTTLS, as server
-// towards the LPS or as client towards Dovecot/Postfix) and finally handed over for raw
-// relaying. Bytes received before a TLS upgrade and not yet consumed are discarded: a
+// A socket read line by line by a TLS-terminating front, that can be upgraded to TLS in
+// place (STARTTLS, as server towards the LPS or as client towards Dovecot/Postfix) and
+// finally handed over for raw relaying. Bytes received before a TLS upgrade and not yet consumed are discarded: a
 // command injected after STARTTLS in the same packet must never be executed inside TLS.
 import type net from 'node:net';
 import tls from 'node:tls';
@@ -84,9 +84,13 @@ export class LineSocket {
     if (!this.closed) this.socket.write(text, 'latin1');
   }
 
-  /** STARTTLS as the server: nothing read before the handshake survives it. */
-  async upgradeAsServer(context: tls.SecureContext, handshakeMs: number): Promise<tls.TLSSocket> {
-    return this.upgrade((plain) => new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: false }), 'secure', handshakeMs);
+  /**
+   * STARTTLS as the server: nothing read before the handshake survives it. A client
+   * certificate is asked for (`requestCert`, AUTH-CLI) but never required here: the caller
+   * checks it and answers with a protocol refusal rather than a handshake failure.
+   */
+  async upgradeAsServer(context: tls.SecureContext, handshakeMs: number, requestCert: boolean): Promise<tls.TLSSocket> {
+    return this.upgrade((plain) => new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert, rejectUnauthorized: false }), 'secure', handshakeMs);
   }
 
   /** STARTTLS as the client of a loopback Dovecot/Postfix. */
@@ -102,7 +106,7 @@ export class LineSocket {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         secure.destroy();
-        reject(new MssError('AUTHCLI_TLS', `TLS handshake not finished within ${handshakeMs} ms`));
+        reject(new MssError('FRONT_TLS', `TLS handshake not finished within ${handshakeMs} ms`));
       }, handshakeMs);
       secure.once(event, () => {
         clearTimeout(timer);
@@ -110,7 +114,7 @@ export class LineSocket {
       });
       secure.once('error', (err) => {
         clearTimeout(timer);
-        reject(new MssError('AUTHCLI_TLS', `TLS handshake failed: ${err.message}`, {}, { cause: err }));
+        reject(new MssError('FRONT_TLS', `TLS handshake failed: ${err.message}`, {}, { cause: err }));
       });
     });
     this.socket = secure;

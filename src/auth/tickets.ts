@@ -1,19 +1,22 @@
-// One-time login tickets between the AUTH-CLI front and the checker. The front has done
-// EX_LPS_1200 (certificate, structure, mailbox); it then logs in to Dovecot or Postfix with
-// PLAIN, the mailbox and a ticket as password, and the Lua passdb hands the ticket to the
-// checker. A ticket names one mailbox, lives a few seconds and opens one session: it proves
-// to the checker that the front decided, and is worth nothing to anyone who sees it later.
+// One-time login tickets between the fronts that decide logins themselves — the AUTH-CLI
+// fronts (EX_LPS_1200) and the PSC submission front (EX_LPS_0900 on SMTP) — and the
+// checker. The front has decided; it then logs in to Dovecot or Postfix with the mailbox and
+// a ticket (the PLAIN password, or the XOAUTH2 token), the Lua passdb hands the ticket to
+// the checker, which redeems it and records the login. A ticket names one mailbox, lives a
+// few seconds and opens one session: it proves to the checker that the front decided, and
+// is worth nothing to anyone who sees it later.
 import { randomBytes } from 'node:crypto';
+import type { LoginRecord } from './ports.js';
 
-/** What the Lua passdb recognises as ours (other PLAIN passwords go to the site's passdbs). */
+/** What the Lua passdb and the checker recognise as ours (a JWT never starts so). */
 export const TICKET_PREFIX = 'mssac1.';
+
+/** Who logs in: recorded when the ticket is redeemed (EX_GDT_5060). */
+export type TicketLogin = Pick<LoginRecord, 'authType' | 'author' | 'role' | 'delegateOf' | 'certificate'>;
 
 export interface TicketGrant {
   mailbox: string;
-  /** Structure IdNat (the certificate's OU). */
-  structureId: string;
-  /** Subject DN of the client certificate. */
-  certificate: string;
+  login: TicketLogin;
 }
 
 interface Entry extends TicketGrant {

@@ -1,0 +1,130 @@
+// What the TLS-terminating fronts share — the PSC submission front (EX_LPS_0710 replies on
+// SMTP) and the AUTH-CLI fronts (EX_LPS_1200): the loopback connection to Dovecot/Postfix
+// with a PROXY header, STARTTLS done by the front on both sides, the EX_LPS_1000 limits on
+// the whole session, and the raw relay once Dovecot/Postfix accepted the front's login.
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type tls from 'node:tls';
+import type { Logger } from '../../log.js';
+import type { SessionLimits } from '../config.js';
+import { SessionLimitTimer, type LimitReason } from './limits.js';
+import { LineSocket } from './line-socket.js';
+import { proxyV1Header, unmapAddress } from './proxy-protocol.js';
+
+export type TlsFrontProtocol = 'imap' | 'smtp';
+
+export interface TlsSessionDeps {
+  protocol: TlsFrontProtocol;
+  backend: { host: string; port: number };
+  /** The entry point's certificate and key, the six suites (src/pki/tls-profile.ts). */
+  serverContext: tls.SecureContext;
+  /** Ask the client for a certificate (AUTH-CLI); the PSC entry point does not. */
+  requestCert: boolean;
+  limits: SessionLimits;
+  log: Logger;
+  handshakeMs?: number;
+  maxLine?: number;
+}
+
+export type EndReason = LimitReason | 'client' | 'backend' | 'refused' | 'backend-unavailable' | 'error' | 'shutdown';
+
+export abstract class TlsSession {
+  /** Names the session in the front's log lines and the refusal traces. */
+  readonly id = randomBytes(9).toString('base64');
+  protected readonly client: LineSocket;
+  protected backend: LineSocket | undefined;
+  protected readonly limits: SessionLimitTimer;
+  private ended = false;
+
+  constructor(
+    clientSocket: net.Socket,
+    protected readonly deps: TlsSessionDeps,
+    private readonly onEnd: (reason: EndReason, durationMs: number) => void,
+  ) {
+    this.limits = new SessionLimitTimer(deps.limits, (reason) => this.end(reason));
+    this.client = new LineSocket(clientSocket, deps.maxLine ?? 16_384, () => this.limits.input());
+    clientSocket.on('close', () => this.end('client'));
+    clientSocket.on('error', () => this.end('error'));
+  }
+
+  /** Run the protocol until login (then relay) or refusal. */
+  abstract run(): Promise<void>;
+
+  /** The LPS's address, as the PROXY header gives it to Dovecot/Postfix. */
+  protected get clientAddress(): string {
+    return unmapAddress(this.client.socket.remoteAddress ?? '');
+  }
+
+  protected async connectBackend(): Promise<LineSocket | undefined> {
+    const socket = net.connect({ host: this.deps.backend.host, port: this.deps.backend.port });
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
+    if (!ok) return undefined;
+    // Before login the protocol loop sees the backend close (line() ends); then relay() watches it.
+    socket.on('error', () => {});
+    // The backend sees and logs the LPS's address, not the front's.
+    socket.write(proxyV1Header(this.client.socket));
+    this.backend = new LineSocket(socket, 1024 * 1024);
+    return this.backend;
+  }
+
+  /**
+   * Both TLS handshakes once STARTTLS was agreed on both sides: towards the LPS as the
+   * server (EX_LPS_0100, EX_LPS_0200: the six suites of `serverContext`), towards
+   * Dovecot/Postfix as a client. The LPS's TLS socket, or undefined when the session ended.
+   */
+  protected async upgradeBoth(): Promise<tls.TLSSocket | undefined> {
+    const handshakeMs = this.deps.handshakeMs ?? 10_000;
+    try {
+      const [secure] = await Promise.all([this.client.upgradeAsServer(this.deps.serverContext, handshakeMs, this.deps.requestCert), this.backendTls(handshakeMs)]);
+      secure.on('close', () => this.end('client'));
+      secure.on('error', () => this.end('error'));
+      return secure;
+    } catch {
+      this.end('error');
+      return undefined;
+    }
+  }
+
+  /** STARTTLS towards Dovecot/Postfix on loopback (their certificate is the LPS entry point's own). */
+  private async backendTls(handshakeMs: number): Promise<void> {
+    const backend = this.backend as LineSocket;
+    const secure = await backend.upgradeAsClient({ rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handshakeMs);
+    secure.on('error', () => {});
+  }
+
+  /** Logged in: from now on bytes flow both ways untouched, under the session limits. */
+  protected relay(): void {
+    const backend = this.backend as LineSocket;
+    const c = this.client.handOver();
+    const b = backend.handOver();
+    c.socket.on('data', () => this.limits.input());
+    if (c.pending.length > 0) b.socket.write(c.pending);
+    if (b.pending.length > 0) c.socket.write(b.pending);
+    c.socket.pipe(b.socket);
+    b.socket.pipe(c.socket);
+    c.socket.on('close', () => this.end('client'));
+    b.socket.on('close', () => {
+      if (c.socket.writableEnded && !c.socket.writableFinished) c.socket.once('finish', () => this.end('backend'));
+      else this.end('backend');
+    });
+  }
+
+  end(reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.limits.stop();
+    this.client.destroy();
+    this.backend?.destroy();
+    this.onEnd(reason, Date.now() - this.limits.startedAt);
+  }
+
+  /** Write a last line (if any) and close: refusals, certificate failures, unreachable backend, logout. */
+  protected goodbye(line: string | undefined, reason: EndReason): void {
+    const socket = this.client.socket;
+    socket.end(line === undefined ? '' : `${line}\r\n`, () => this.end(reason));
+    setTimeout(() => this.end(reason), 2000).unref();
+  }
+}
