@@ -1,7 +1,9 @@
 // The API LPS in `mss-sidecar serve` (when the configuration has an `auth` section): the
 // checker endpoint the Dovecot Lua passdb calls, wired to the mailbox registry, the state
 // store (shared UserInfo cache, last logins) and the functional traces; the PSC fronts of
-// 143/587 (EX_LPS_1000); the AUTH-CLI fronts when `auth.authCli.enabled` (EX_LPS_1200).
+// 143/587 (EX_LPS_1000, and EX_LPS_0710 on 587); the AUTH-CLI fronts when
+// `auth.authCli.enabled` (EX_LPS_1200). The fronts that decide logins themselves share one
+// ticket book with the checker.
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
@@ -59,7 +61,7 @@ class ApiLpsService implements Service {
     await endpoint.start();
     this.stops.push(() => endpoint.stop());
 
-    for (const front of lpsFronts(this.config, this.log)) {
+    for (const front of lpsFronts(this.config, { psc: checker, tickets, log: this.log })) {
       await front.start();
       this.stops.push(() => front.stop());
     }

@@ -7,11 +7,11 @@
 // checks.
 import net from 'node:net';
 import tls from 'node:tls';
+import { xoauth2Response } from '../auth/front/xoauth2.js';
 import { upgradeToTls } from '../net/client-tls.js';
 
-export function xoauth2InitialResponse(user: string, token: string): string {
-  return Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
-}
+/** The XOAUTH2 initial response an LPS sends (the front's own encoder: one format). */
+export const xoauth2InitialResponse = xoauth2Response;
 
 export class LineConnection {
   private socket: net.Socket | tls.TLSSocket;
@@ -133,6 +133,8 @@ export interface LoginResult {
   verdict: LoginVerdict;
   /** The server's final line, verbatim. */
   line: string;
+  /** The XOAUTH2 error challenge (`+ …` or `334 …`) the server sent before the final line, if any. */
+  challenge?: string;
   /** Capabilities (IMAP) or EHLO keywords (SMTP) announced after STARTTLS. */
   capabilities: string[];
   connection: LineConnection;
@@ -141,9 +143,11 @@ export interface LoginResult {
 export interface LoginOptions {
   localAddress?: string;
   tls?: tls.ConnectionOptions;
-  /** Keep the connection open after a success (session-limit tests). */
-  keepOpen?: boolean;
+  /** Keep the connection open after a success (session-limit tests), or `always`: after a refusal too. */
+  keepOpen?: boolean | 'always';
 }
+
+const keptOpen = (opts: LoginOptions, verdict: LoginVerdict): boolean => opts.keepOpen === 'always' || (opts.keepOpen === true && verdict === 'OK');
 
 /** IMAP: greeting, STARTTLS, CAPABILITY, AUTHENTICATE XOAUTH2 <initial response> (SASL-IR). */
 export async function imapXoauth2Login(port: number, user: string, token: string, opts: LoginOptions = {}): Promise<LoginResult> {
@@ -158,14 +162,16 @@ export async function imapXoauth2Login(port: number, user: string, token: string
     const capabilities = (caps.skipped.find((l) => l.startsWith('* CAPABILITY ')) ?? '').split(' ').slice(2);
     c.send(`a3 AUTHENTICATE XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
     let final = (await c.expect(/^(a3 |\+ )/)).line;
+    let challenge: string | undefined;
     if (final.startsWith('+ ')) {
       // XOAUTH2 failure: a base64 JSON error as a challenge, then the tagged NO after an empty reply.
+      challenge = final;
       c.send('');
       final = (await c.expect(/^a3 /)).line;
     }
     const verdict: LoginVerdict = /^a3 OK/.test(final) ? 'OK' : /\[UNAVAILABLE\]/.test(final) ? 'TEMPFAIL' : 'FAIL';
-    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
-    return { verdict, line: final, capabilities, connection: c };
+    if (!keptOpen(opts, verdict)) c.destroy();
+    return { verdict, line: final, ...(challenge ? { challenge } : {}), capabilities, connection: c };
   } catch (err) {
     c.destroy();
     throw err;
@@ -187,13 +193,15 @@ export async function smtpXoauth2Login(port: number, user: string, token: string
     const capabilities = [...ehlo.skipped, ehlo.line].map((l) => l.slice(4));
     c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
     let final = (await c.expect(/^\d{3} /)).line;
+    let challenge: string | undefined;
     if (final.startsWith('334 ')) {
+      challenge = final;
       c.send('');
       final = (await c.expect(/^\d{3} /)).line;
     }
     const verdict: LoginVerdict = final.startsWith('235 ') ? 'OK' : final.startsWith('4') ? 'TEMPFAIL' : 'FAIL';
-    if (!(opts.keepOpen && verdict === 'OK')) c.destroy();
-    return { verdict, line: final, capabilities, connection: c };
+    if (!keptOpen(opts, verdict)) c.destroy();
+    return { verdict, line: final, ...(challenge ? { challenge } : {}), capabilities, connection: c };
   } catch (err) {
     c.destroy();
     throw err;

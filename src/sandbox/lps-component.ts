@@ -99,6 +99,8 @@ auth:
   psc: { issuer: "${psc.issuer}", caFile: ${psc.ca}, authorizedParty: ${psc.clientId} }
   checker: { listen: { host: ${host}, port: ${checker} } }
   front:
+    certificate: ${ctx.pki.https.cert}
+    key: ${ctx.pki.https.key}
     imap: { listen: { host: ${host}, port: ${imap} }, backend: { host: ${host}, port: ${dovecotLpsImap} } }
     submission: { listen: { host: ${host}, port: ${submission} }, backend: { host: ${host}, port: ${submissionBackend} } }
   authCli:

@@ -2,12 +2,15 @@
 // mss-sidecar checker endpoint over an in-memory registry, a real Dovecot 2.3 running
 // dovecot/conf.d/90-mss-lps.conf with the Lua passdb, a real Postfix 3.7 running the
 // submission service of postfix/*/30-submission-auth.cf through Dovecot SASL, and the
-// session-limit fronts in front of both. The shipped files are used as they are, with only
-// their site-specific paths and ports replaced.
+// fronts in front of both (the IMAP relay and the TLS-terminating submission front). The
+// shipped files are used as they are, with only their site-specific paths and ports replaced.
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
 import { CheckerEndpoint } from '../../src/auth/endpoint.js';
+import { pscSubmissionFront } from '../../src/auth/front/service.js';
+import { entryPointTlsContext } from '../../src/auth/front/tls-context.js';
+import type { TlsFront } from '../../src/auth/front/tls-front.js';
 import { LoginRouter } from '../../src/auth/login-router.js';
 import { TicketChecker } from '../../src/auth/ticket-checker.js';
 import { TicketBook } from '../../src/auth/tickets.js';
@@ -38,10 +41,12 @@ export interface LpsStack {
   /** What the submission milter saw of each message sent through the LPS service. */
   submissions: MilterSeen[];
   tickets: TicketBook;
+  /** What the checker, the endpoint and the fronts logged (debug level included). */
+  logLines: string[];
   /** AUTH-CLI fronts (EX_LPS_1200) before the same Dovecot and Postfix, trusting a test IGC-Santé PKI. */
   authCliFronts(pki: PkiManifest, limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; fronts: AuthCliFronts }>;
   /** Add fronts with other limits in front of the same Dovecot and Postfix. */
-  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: SessionFront; submission: SessionFront }>;
+  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: SessionFront; submission: TlsFront }>;
   stop(): Promise<void>;
 }
 
@@ -101,11 +106,13 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
 
     const access = new MemoryMailboxAccess();
     const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
-    const checker = buildChecker(cfg.psc, { access, log: captureLogger('info').log });
-    // One endpoint for both kinds of login, as in production: PSC tokens and AUTH-CLI tickets.
+    // Every mss-sidecar part logs at debug level into one list, where tests look for tokens.
+    const { log, lines: logLines } = captureLogger('debug');
+    const checker = buildChecker(cfg.psc, { access, log });
+    // One endpoint for both kinds of login, as in production: PSC tokens and the fronts' tickets.
     const tickets = new TicketBook();
-    const router = new LoginRouter(checker.checker, new TicketChecker(tickets, access, captureLogger('info').log));
-    const endpoint = new CheckerEndpoint(router, { host: '127.0.0.1', port: checkerPort }, captureLogger('info').log);
+    const router = new LoginRouter(checker.checker, new TicketChecker(tickets, access, log));
+    const endpoint = new CheckerEndpoint(router, { host: '127.0.0.1', port: checkerPort }, log);
     await endpoint.start();
     stoppers.push(() => endpoint.stop());
 
@@ -114,9 +121,17 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
     const { dovecot, postfix } = mtas;
 
     const addFronts = async (limits: SessionLimits) => {
-      const log = captureLogger('info').log;
       const imap = new SessionFront({ protocol: 'imap', listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: dovecotLpsImap }, limits, log });
-      const submission = new SessionFront({ protocol: 'smtp', listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: submissionBackend }, limits, log });
+      const submission = pscSubmissionFront({
+        listen: { host: '127.0.0.1', port: 0 },
+        backend: { host: '127.0.0.1', port: submissionBackend },
+        serverContext: entryPointTlsContext({ certificate: cert.certFile, key: cert.keyFile }, 'auth.front'),
+        limits,
+        maxTokenBytes: cfg.psc.maxTokenBytes,
+        psc: checker.checker,
+        tickets,
+        log,
+      });
       await imap.start();
       stoppers.push(() => imap.stop());
       await submission.start();
@@ -136,12 +151,12 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
         },
       });
       if (!authCli) throw new Error('auth.authCli did not parse');
-      const fronts = await buildAuthCliFronts(authCli, { dir: pki.trustDir, crlDir: pki.crlDir }, limits, { access, tickets, log: captureLogger('info').log });
+      const fronts = await buildAuthCliFronts(authCli, { dir: pki.trustDir, crlDir: pki.crlDir }, limits, { access, tickets, log });
       await fronts.start();
       stoppers.push(() => fronts.stop());
       return { imapPort: fronts.imap.port, submissionPort: fronts.submission.port, fronts };
     };
-    return { psc, access, checker, tickets, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
+    return { psc, access, checker, tickets, logLines, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,10 +1,11 @@
 // The API LPS end to end on loopback (TM5.2P/TM5.3P): an LPS logs in over IMAP (Dovecot
-// 2.3) and SMTP submission (Postfix 3.7 through Dovecot SASL) with a PSC token, through the
-// mss-sidecar front, with the shipped dovecot/ and postfix/ configuration.
+// 2.3, through the relaying front) and SMTP submission (the TLS-terminating front, then
+// Postfix 3.7 through Dovecot SASL with a one-time ticket) with a PSC token, with the
+// shipped dovecot/ and postfix/ configuration.
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { LineConnection, imapXoauth2Login, smtpXoauth2Login, type LoginResult } from '../helpers/lps-clients.js';
+import { LineConnection, imapXoauth2Login, smtpXoauth2Login, xoauth2InitialResponse, type LoginResult } from '../helpers/lps-clients.js';
 import { freshLoopback, startLpsStack, type LpsStack } from '../helpers/lps-stack.js';
 import { hmacWithPublicKeyToken, tamperedToken, unsignedToken } from '../helpers/psc-tokens.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
@@ -33,22 +34,27 @@ after(async () => {
 const imap = (token: string, user = BAL): Promise<LoginResult> => imapXoauth2Login(st().imapPort, user, token, { localAddress: freshLoopback() });
 const smtp = (token: string, user = BAL): Promise<LoginResult> => smtpXoauth2Login(st().submissionPort, user, token, { localAddress: freshLoopback() });
 
-/** EX_LPS_0710: the exact refusals of IMAP (RFC 5530) and SMTP (RFC 4954). */
+/** EX_LPS_0710: the exact replies of IMAP (RFC 5530) and SMTP (RFC 4954). */
+const IMAP_FAILED = 'a3 NO [AUTHENTICATIONFAILED] Authentication failed.';
+const SMTP_FAILED = '535 5.7.8 Authentication credentials invalid';
+const SMTP_UNAVAILABLE = '454 4.7.0 Temporary authentication failure';
+const SMTP_OK = '235 2.7.0 Authentication successful';
+
+/** EX_LPS_0710: the exact refusals; on SMTP a direct 535, without an XOAUTH2 error challenge first. */
 async function refusedBoth(token: string, user = BAL): Promise<void> {
   const i = await imap(token, user);
   assert.equal(i.verdict, 'FAIL', i.line);
-  assert.match(i.line, /^a3 NO \[AUTHENTICATIONFAILED\] Authentication failed\.?$/);
+  assert.equal(i.line, IMAP_FAILED);
   const s = await smtp(token, user);
-  assert.equal(s.verdict, 'FAIL', s.line);
-  assert.match(s.line, /^535 5\.7\.8 /);
+  assert.equal(s.line, SMTP_FAILED);
+  assert.equal(s.challenge, undefined, 'no 334 before the 535');
 }
 
 async function acceptedBoth(token: string, user = BAL): Promise<void> {
   const i = await imap(token, user);
   assert.equal(i.verdict, 'OK', i.line);
   const s = await smtp(token, user);
-  assert.equal(s.verdict, 'OK', s.line);
-  assert.match(s.line, /^235 2\.7\.0 /);
+  assert.equal(s.line, SMTP_OK);
 }
 
 describe('EX_LPS_0700 EX_LPS_0400 EX_LPS_0500: entry points and capabilities', () => {
@@ -84,7 +90,32 @@ describe('EX_LPS_0700 EX_LPS_0400 EX_LPS_0500: entry points and capabilities', (
       c.destroy();
     }
     const r = await smtp(await st().psc.mint({ idNat: HOLDER }));
-    assert.ok(r.capabilities.some((k) => /^AUTH( .*)? XOAUTH2( |$)/.test(k) || k === 'AUTH XOAUTH2'), r.capabilities.join(' | '));
+    // XOAUTH2 only: Postfix's own list (`AUTH PLAIN XOAUTH2`, PLAIN for the AUTH-CLI front's tickets) is not the LPS's.
+    assert.deepEqual(r.capabilities.filter((k) => /^AUTH[ =]/i.test(k)), ['AUTH XOAUTH2']);
+  });
+
+  test('EX_LPS_0700 EX_LPS_1200: the PSC submission entry point refuses other mechanisms itself: PLAIN with a password or a forged ticket never reaches Postfix', async () => {
+    for (const password of ['secret', 'mssac1.forged-ticket']) {
+      const c = await LineConnection.open(st().submissionPort, { localAddress: freshLoopback() });
+      try {
+        await c.expect(/^220 /);
+        c.send('EHLO lps.test');
+        await c.expect(/^250 /);
+        c.send('STARTTLS');
+        await c.expect(/^220 /);
+        await c.startTls();
+        c.send('EHLO lps.test');
+        await c.expect(/^250 /);
+        c.send(`AUTH PLAIN ${Buffer.from(`\0${BAL}\0${password}`).toString('base64')}`);
+        assert.equal((await c.expect(/^\d{3} /)).line, '504 5.5.4 Only XOAUTH2 is offered on this entry point', password);
+        c.send(`MAIL FROM:<${BAL}>`);
+        c.send('RCPT TO:<secretariat@ch-exemple.mssante.fr>');
+        await c.expect(/^\d{3} /);
+        assert.match((await c.expect(/^\d{3} /)).line, /^5\d\d /, 'not authenticated');
+      } finally {
+        c.destroy();
+      }
+    }
   });
 });
 
@@ -143,6 +174,7 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     ]);
     // Dovecot's session ID joins the record with Dovecot's log (Postfix does not pass one to SASL).
     assert.match(logins[0]?.session ?? '', /^[A-Za-z0-9+/]{8,}$/);
+    assert.ok(!st().logLines.some((l) => l.includes(token) || l.includes(token.slice(-40))), 'the token is never logged');
   });
 
   test('EX_LPS_0400 EX_LPS_0600: after AUTH XOAUTH2 the LPS sends a message, and the submission milter sees the XOAUTH2 login', async () => {
@@ -169,8 +201,69 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     await acceptedBoth(await st().psc.mint({ idNat: DELEGATE }));
   });
 
-  test('EX_LPS_0710 EX_LPS_0900: an IdNat not allowed on the mailbox gets NO [AUTHENTICATIONFAILED] and 535 5.7.8', async () => {
-    await refusedBoth(await st().psc.mint({ idNat: STRANGER }));
+  test('EX_LPS_0710 EX_LPS_0900: an IdNat not allowed on the mailbox gets exactly NO [AUTHENTICATIONFAILED] Authentication failed. and 535 5.7.8 Authentication credentials invalid, and the refusal is traced (EX_GDT_5040)', async () => {
+    const before = st().access.failures.length;
+    const ip = freshLoopback();
+    const token = await st().psc.mint({ idNat: STRANGER });
+    const s = await smtpXoauth2Login(st().submissionPort, BAL, token, { localAddress: ip });
+    assert.equal(s.line, SMTP_FAILED);
+    await refusedBoth(token);
+    await new Promise((r) => setImmediate(r));
+    const failure = st().access.failures[before];
+    assert.deepEqual([failure?.mailbox, failure?.author, failure?.authType, failure?.reason, failure?.temporary, failure?.service, failure?.remoteIp], [BAL, STRANGER, 'PSC-XOAUTH2', 'not-authorised', false, 'smtp', ip]);
+    assert.ok(!st().logLines.some((l) => l.includes(token)), 'the token is never logged');
+  });
+
+  test('EX_LPS_0710 EX_LPS_0900: a token of someone not allowed still cannot send: after the 535 the session stays unauthenticated, RCPT and DATA are refused', async () => {
+    const seen = st().submissions.length;
+    const r = await smtpXoauth2Login(st().submissionPort, BAL, await st().psc.mint({ idNat: STRANGER }), { localAddress: freshLoopback(), keepOpen: 'always' });
+    const c = r.connection;
+    try {
+      assert.equal(r.line, SMTP_FAILED);
+      c.send(`MAIL FROM:<${BAL}>`);
+      await c.expect(/^\d{3} /);
+      c.send('RCPT TO:<secretariat@ch-exemple.mssante.fr>');
+      assert.match((await c.expect(/^\d{3} /)).line, /^5\d\d /);
+      c.send('DATA');
+      assert.match((await c.expect(/^\d{3} /)).line, /^5\d\d /);
+      // The milter saw the MAIL command of an unauthenticated session, nothing more.
+      assert.deepEqual(st().submissions.slice(seen), [{ authType: undefined, login: undefined, sender: BAL }]);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('EX_LPS_0900 EX_LPS_0710: AUTH XOAUTH2 without an initial response gets an empty 334 challenge (RFC 4954); `*` aborts, bad base64 is a syntax error, a response that is not XOAUTH2 a 535', async () => {
+    const token = await st().psc.mint({ idNat: HOLDER });
+    const open = async (): Promise<LineConnection> => {
+      const c = await LineConnection.open(st().submissionPort, { localAddress: freshLoopback() });
+      await c.expect(/^220 /);
+      c.send('EHLO lps.test');
+      await c.expect(/^250 /);
+      c.send('STARTTLS');
+      await c.expect(/^220 /);
+      await c.startTls();
+      c.send('EHLO lps.test');
+      await c.expect(/^250 /);
+      return c;
+    };
+    const c = await open();
+    try {
+      c.send('AUTH XOAUTH2');
+      assert.equal((await c.expect(/^\d{3} /)).line, '334 ');
+      c.send('*');
+      assert.equal((await c.expect(/^\d{3} /)).line, '501 5.7.0 Authentication aborted');
+      c.send('AUTH XOAUTH2 not*base64');
+      assert.equal((await c.expect(/^\d{3} /)).line, '501 5.5.2 Invalid base64 data');
+      c.send(`AUTH XOAUTH2 ${Buffer.from(`user=${BAL}\x01\x01`).toString('base64')}`);
+      assert.equal((await c.expect(/^\d{3} /)).line, SMTP_FAILED);
+      c.send('AUTH XOAUTH2');
+      await c.expect(/^334 /);
+      c.send(xoauth2InitialResponse(BAL, token));
+      assert.equal((await c.expect(/^\d{3} /)).line, SMTP_OK);
+    } finally {
+      c.destroy();
+    }
   });
 
   test('EX_LPS_0710: a suspended mailbox is refused', async () => {
@@ -222,18 +315,27 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     assert.equal((await smtp(token)).verdict, 'OK');
   });
 
-  test('EX_LPS_0900 step 7: UserInfo down is a temporary failure (IMAP NO [UNAVAILABLE]; Postfix 3.7 answers 535 5.7.8), never a success', async () => {
+  test('EX_LPS_0700: on SMTP the front reads the AUTH line, so tokens up to auth.psc.maxTokenBytes log in (Dovecot\'s 16 KB auth socket stopped them at about 11 KB)', async () => {
+    const token = await st().psc.mint({ idNat: HOLDER, claims: { pad: 'x'.repeat(10_500) } });
+    assert.ok(token.length > 14_000 && token.length < 16_384, String(token.length));
+    assert.equal((await smtp(token)).line, SMTP_OK);
+  });
+
+  test('EX_LPS_0900 step 7 EX_LPS_0710: UserInfo down is a temporary failure (IMAP NO [UNAVAILABLE], SMTP 454 4.7.0 Temporary authentication failure), never a success', async () => {
     const token = await st().psc.mint({ idNat: HOLDER });
+    const before = st().access.logins.length;
     st().psc.setUserInfo('down');
     try {
       const i = await imap(token);
       assert.equal(i.verdict, 'TEMPFAIL', i.line);
-      assert.match(i.line, /^a3 NO \[UNAVAILABLE\]/);
+      assert.match(i.line, /^a3 NO \[UNAVAILABLE\] Temporary authentication failure\./);
       const s = await smtp(token);
-      assert.match(s.line, /^535 5\.7\.8 /);
+      assert.equal(s.line, SMTP_UNAVAILABLE);
+      assert.equal(s.challenge, undefined);
     } finally {
       st().psc.setUserInfo('up');
     }
+    assert.equal(st().access.logins.length, before);
     await acceptedBoth(token);
   });
 
@@ -243,8 +345,9 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     try {
       const i = await imap(token);
       assert.equal(i.verdict, 'TEMPFAIL', i.line);
+      // The front decides in-process, but Postfix's ticket login goes through the endpoint: a temporary failure.
       const s = await smtp(token);
-      assert.notEqual(s.verdict, 'OK', s.line);
+      assert.equal(s.line, SMTP_UNAVAILABLE);
     } finally {
       await st().endpoint.start();
     }

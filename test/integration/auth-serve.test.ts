@@ -61,6 +61,8 @@ auth:
   psc: { issuer: "${psc.issuer}", caFile: ${cert.certFile} }
   checker: { listen: { host: 127.0.0.1, port: ${checker} } }
   front:
+    certificate: ${cert.certFile}
+    key: ${cert.keyFile}
     imap: { listen: { host: 127.0.0.1, port: ${imap} }, backend: { port: ${dovecotLpsImap} } }
     submission: { listen: { host: 127.0.0.1, port: ${submission} }, backend: { port: ${submissionBackend} } }
   authCli:

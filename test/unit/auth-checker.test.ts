@@ -72,6 +72,18 @@ describe('EX_LPS_0900 steps 5–8 and EX_GBM_5414: who gets in', () => {
     assert.equal(login.session, 'sess1');
   });
 
+  test('EX_LPS_0900 EX_GDT_5060: evaluate decides as check does but hands a success\'s record to its caller (the submission front records it when Postfix redeems the ticket); refusals are traced at once (EX_GDT_5040)', async () => {
+    const [logins, failures] = [access.logins.length, access.failures.length];
+    const ok = await c().checker.evaluate(attempt(await psc.mint({ idNat: DELEGATE }), undefined, { service: 'smtp', session: 'front1' }));
+    assert.deepEqual(ok.outcome, { verdict: 'OK', idNat: DELEGATE, role: 'delegate', delegateOf: HOLDER });
+    assert.deepEqual([ok.login?.mailbox, ok.login?.authType, ok.login?.author, ok.login?.delegateOf, ok.login?.service], ['jean.dupond@ch-exemple.mssante.fr', 'PSC-XOAUTH2', DELEGATE, HOLDER, 'smtp']);
+    const refused = await c().checker.evaluate(attempt(await psc.mint({ idNat: STRANGER }), undefined, { service: 'smtp' }));
+    assert.deepEqual(refused, { outcome: { verdict: 'FAIL', reason: 'not-authorised' } });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(access.logins.length, logins, 'nothing recorded by evaluate');
+    assert.deepEqual(access.failures.slice(failures).map((f) => [f.author, f.reason, f.service]), [[STRANGER, 'not-authorised', 'smtp']]);
+  });
+
   test('EX_GBM_5414: a delegate is accepted on the delegated mailbox, acting for the holder', async () => {
     const outcome = await c().checker.check(attempt(await psc.mint({ idNat: DELEGATE })));
     assert.deepEqual(outcome, { verdict: 'OK', idNat: DELEGATE, role: 'delegate', delegateOf: HOLDER });

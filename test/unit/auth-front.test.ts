@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { SessionFront, type FrontProtocol } from '../../src/auth/front/session-front.js';
+import { TicketBook } from '../../src/auth/tickets.js';
+import { isMssError } from '../../src/errors.js';
 import { captureLogger } from '../helpers/log.js';
 import { freePort } from '../helpers/ports.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const stoppers: Array<() => Promise<void>> = [];
 after(async () => {
@@ -155,22 +159,44 @@ test('EX_LPS_1000: the configuration gives `serve` an IMAP and a submission fron
   const { lpsFronts } = await import('../../src/auth/front/service.js');
   const base = 'operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\n';
   const log = captureLogger().log;
-  assert.deepEqual(lpsFronts(parseConfigText(base, 'c.yaml'), log), []);
-  assert.deepEqual(lpsFronts(parseConfigText(`${base}auth:\n  front: {enabled: false}\n`, 'c.yaml'), log), []);
+  const deps = { psc: { evaluate: () => Promise.reject(new Error('not called')) }, tickets: new TicketBook(), log };
+  assert.deepEqual(lpsFronts(parseConfigText(base, 'c.yaml'), deps), []);
+  assert.deepEqual(lpsFronts(parseConfigText(`${base}auth:\n  front: {enabled: false}\n`, 'c.yaml'), deps), []);
   const b = await backend();
   const [imapPort, smtpPort] = [await freePort(), await freePort()];
+  const cert = selfSignedCert(tmpDir());
   const cfg = parseConfigText(
-    `${base}auth:\n  sessions: {idleSeconds: 1, maxSeconds: 60}\n  front:\n    imap: {listen: {host: 127.0.0.1, port: ${imapPort}}, backend: {port: ${b.port}}}\n    submission: {listen: {host: 127.0.0.1, port: ${smtpPort}}, backend: {port: ${b.port}}}\n`,
+    `${base}auth:\n  sessions: {idleSeconds: 1, maxSeconds: 60}\n  front:\n    certificate: ${cert.certFile}\n    key: ${cert.keyFile}\n    imap: {listen: {host: 127.0.0.1, port: ${imapPort}}, backend: {port: ${b.port}}}\n    submission: {listen: {host: 127.0.0.1, port: ${smtpPort}}, backend: {port: ${b.port}}}\n`,
     'c.yaml',
   );
-  const fronts = lpsFronts(cfg, log);
+  const fronts = lpsFronts(cfg, deps);
   assert.equal(fronts.length, 2);
   for (const f of fronts) {
     await f.start();
     stoppers.push(() => f.stop());
   }
-  const c = await connect(smtpPort);
-  const closedAfter = await c.closedAfter();
-  assert.ok(closedAfter >= 950 && closedAfter < 2000, String(closedAfter));
-  assert.match(c.text(), /^\* OK ready/);
+  for (const port of [imapPort, smtpPort]) {
+    const c = await connect(port);
+    const closedAfter = await c.closedAfter();
+    assert.ok(closedAfter >= 950 && closedAfter < 2000, String(closedAfter));
+    assert.match(c.text(), /^\* OK ready/);
+  }
+});
+
+test('EX_LPS_0100: the submission front cannot start without the entry point certificate, and says which setting names it', async () => {
+  const { parseConfigText } = await import('../../src/config/load.js');
+  const { lpsFronts } = await import('../../src/auth/front/service.js');
+  const cfg = parseConfigText('operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\nauth:\n  front:\n    certificate: /nonexistent/lps.crt\n', 'c.yaml');
+  assert.throws(() => lpsFronts(cfg, { psc: { evaluate: () => Promise.reject(new Error('not called')) }, tickets: new TicketBook(), log: captureLogger().log }), (err: unknown) => isMssError(err, 'CONFIG_FRONT_TLS') && /auth\.front\.certificate/.test(err.message));
+});
+
+test('EX_LPS_0900 steps 2–4: the submission front decodes the XOAUTH2 response (base64, user=, auth=Bearer, ^A^A) and refuses anything else', async () => {
+  const { parseXoauth2, xoauth2Response } = await import('../../src/auth/front/xoauth2.js');
+  assert.deepEqual(parseXoauth2(xoauth2Response('Jean.Dupond@ch.mssante.fr', 'eyJ.a.b')), { ok: true, user: 'Jean.Dupond@ch.mssante.fr', token: 'eyJ.a.b' });
+  assert.deepEqual(parseXoauth2(Buffer.from('user=a@b.fr\x01auth=bearer  tok\x01\x01').toString('base64')), { ok: true, user: 'a@b.fr', token: 'tok' });
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  for (const bad of ['user=a@b.fr\x01auth=Bearer tok\x01', 'user=a@b.fr\x01\x01', 'auth=Bearer tok\x01\x01', 'user=a@b.fr\x01auth=Basic dG9r\x01\x01', 'user=a@b.fr\x01user=c@d.fr\x01auth=Bearer tok\x01\x01', '']) {
+    assert.deepEqual(parseXoauth2(b64(bad)), { ok: false, reason: 'format' }, JSON.stringify(bad));
+  }
+  assert.deepEqual(parseXoauth2('not base64!'), { ok: false, reason: 'base64' });
 });

@@ -1,14 +1,60 @@
-// The two fronts of the PSC entry points (IMAP 143, submission 587), which `serve` runs
-// when the configuration has an `auth` section with `front.enabled` (the default).
+// The two fronts of the PSC entry points, which `serve` runs when the configuration has an
+// `auth` section with `front.enabled` (the default): IMAP 143, a TCP relay (TLS stays end to
+// end with Dovecot, whose replies already are EX_LPS_0710's), and submission 587, which
+// terminates TLS and answers AUTH XOAUTH2 itself (EX_LPS_0710's exact SMTP replies).
+import type tls from 'node:tls';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
+import type { SessionLimits } from '../config.js';
+import type { TicketBook } from '../tickets.js';
 import { SessionFront } from './session-front.js';
+import { entryPointTlsContext } from './tls-context.js';
+import { TlsFront } from './tls-front.js';
+import { PscSmtpSession, type PscSmtpSessionDeps } from './xoauth2-smtp-session.js';
 
-export function lpsFronts(config: Config, log: Logger): SessionFront[] {
+export interface LpsFront {
+  readonly port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PscSubmissionOptions {
+  listen: { host: string; port: number };
+  backend: { host: string; port: number };
+  serverContext: tls.SecureContext;
+  limits: SessionLimits;
+  /** `auth.psc.maxTokenBytes`: the AUTH line must be able to carry such a token. */
+  maxTokenBytes: number;
+  psc: PscSmtpSessionDeps['psc'];
+  tickets: TicketBook;
+  log: Logger;
+}
+
+/** `AUTH XOAUTH2 ` and the base64 of `user=<address>^Aauth=Bearer <token>^A^A` (addresses ≤ 254 bytes). */
+const authLineLimit = (maxTokenBytes: number): number => 13 + Math.ceil((maxTokenBytes + 5 + 254 + 12 + 3) / 3) * 4;
+
+/** The TLS-terminating front of the PSC submission entry point (587). */
+export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
+  const { listen, maxTokenBytes, ...rest } = opts;
+  const deps: PscSmtpSessionDeps = { ...rest, protocol: 'smtp', requestCert: false, maxLine: authLineLimit(maxTokenBytes) };
+  return new TlsFront({ name: 'submission', configKey: 'auth.front.submission.listen', listen, log: opts.log, session: (s, onEnd) => new PscSmtpSession(s, deps, onEnd) });
+}
+
+export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; log: Logger }): LpsFront[] {
   const auth = config.auth;
   if (!auth?.front.enabled) return [];
+  const { imap, submission } = auth.front;
   return [
-    new SessionFront({ protocol: 'imap', ...auth.front.imap, limits: auth.sessions, log: log.child({ front: 'imap' }) }),
-    new SessionFront({ protocol: 'smtp', ...auth.front.submission, limits: auth.sessions, log: log.child({ front: 'submission' }) }),
+    new SessionFront({ protocol: 'imap', ...imap, limits: auth.sessions, log: deps.log.child({ front: 'imap' }) }),
+    pscSubmissionFront({
+      ...submission,
+      // EX_LPS_0100, EX_LPS_0200: the same TLS profile as every API LPS entry point.
+      serverContext: entryPointTlsContext(auth.front, 'auth.front'),
+      limits: auth.sessions,
+      maxTokenBytes: auth.psc.maxTokenBytes,
+      psc: deps.psc,
+      tickets: deps.tickets,
+      log: deps.log.child({ front: 'submission' }),
+    }),
   ];
 }
