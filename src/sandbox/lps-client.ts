@@ -178,8 +178,8 @@ export async function imapXoauth2Login(port: number, user: string, token: string
   }
 }
 
-/** SMTP submission: greeting, EHLO, STARTTLS, EHLO, AUTH XOAUTH2 <initial response>. */
-export async function smtpXoauth2Login(port: number, user: string, token: string, opts: LoginOptions = {}): Promise<LoginResult> {
+/** SMTP submission up to login: greeting, EHLO, STARTTLS, EHLO; the EHLO keywords after STARTTLS. */
+export async function smtpOverTls(port: number, opts: Pick<LoginOptions, 'localAddress' | 'tls'> = {}): Promise<{ connection: LineConnection; keywords: string[] }> {
   const c = await LineConnection.open(port, opts);
   try {
     await c.expect(/^220 /);
@@ -190,7 +190,17 @@ export async function smtpXoauth2Login(port: number, user: string, token: string
     await c.startTls(opts.tls);
     c.send('EHLO lps.test');
     const ehlo = await c.expect(/^250 /);
-    const capabilities = [...ehlo.skipped, ehlo.line].map((l) => l.slice(4));
+    return { connection: c, keywords: [...ehlo.skipped, ehlo.line].map((l) => l.slice(4)) };
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+/** SMTP submission: greeting, EHLO, STARTTLS, EHLO, AUTH XOAUTH2 <initial response>. */
+export async function smtpXoauth2Login(port: number, user: string, token: string, opts: LoginOptions = {}): Promise<LoginResult> {
+  const { connection: c, keywords: capabilities } = await smtpOverTls(port, opts);
+  try {
     c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
     let final = (await c.expect(/^\d{3} /)).line;
     let challenge: string | undefined;

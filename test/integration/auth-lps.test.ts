@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { LineConnection, imapXoauth2Login, smtpXoauth2Login, xoauth2InitialResponse, type LoginResult } from '../helpers/lps-clients.js';
+import { LineConnection, imapXoauth2Login, smtpOverTls, smtpXoauth2Login, xoauth2InitialResponse, type LoginResult } from '../helpers/lps-clients.js';
 import { freshLoopback, startLpsStack, type LpsStack } from '../helpers/lps-stack.js';
 import { hmacWithPublicKeyToken, tamperedToken, unsignedToken } from '../helpers/psc-tokens.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
@@ -96,16 +96,8 @@ describe('EX_LPS_0700 EX_LPS_0400 EX_LPS_0500: entry points and capabilities', (
 
   test('EX_LPS_0700 EX_LPS_1200: the PSC submission entry point refuses other mechanisms itself: PLAIN with a password or a forged ticket never reaches Postfix', async () => {
     for (const password of ['secret', 'mssac1.forged-ticket']) {
-      const c = await LineConnection.open(st().submissionPort, { localAddress: freshLoopback() });
+      const { connection: c } = await smtpOverTls(st().submissionPort, { localAddress: freshLoopback() });
       try {
-        await c.expect(/^220 /);
-        c.send('EHLO lps.test');
-        await c.expect(/^250 /);
-        c.send('STARTTLS');
-        await c.expect(/^220 /);
-        await c.startTls();
-        c.send('EHLO lps.test');
-        await c.expect(/^250 /);
         c.send(`AUTH PLAIN ${Buffer.from(`\0${BAL}\0${password}`).toString('base64')}`);
         assert.equal((await c.expect(/^\d{3} /)).line, '504 5.5.4 Only XOAUTH2 is offered on this entry point', password);
         c.send(`MAIL FROM:<${BAL}>`);
@@ -235,19 +227,7 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
 
   test('EX_LPS_0900 EX_LPS_0710: AUTH XOAUTH2 without an initial response gets an empty 334 challenge (RFC 4954); `*` aborts, bad base64 is a syntax error, a response that is not XOAUTH2 a 535', async () => {
     const token = await st().psc.mint({ idNat: HOLDER });
-    const open = async (): Promise<LineConnection> => {
-      const c = await LineConnection.open(st().submissionPort, { localAddress: freshLoopback() });
-      await c.expect(/^220 /);
-      c.send('EHLO lps.test');
-      await c.expect(/^250 /);
-      c.send('STARTTLS');
-      await c.expect(/^220 /);
-      await c.startTls();
-      c.send('EHLO lps.test');
-      await c.expect(/^250 /);
-      return c;
-    };
-    const c = await open();
+    const { connection: c } = await smtpOverTls(st().submissionPort, { localAddress: freshLoopback() });
     try {
       c.send('AUTH XOAUTH2');
       assert.equal((await c.expect(/^\d{3} /)).line, '334 ');

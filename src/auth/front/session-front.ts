@@ -1,16 +1,16 @@
-// The front of an API LPS entry point (IMAP 143 or submission 587): it accepts the LPS's
+// The relaying front of an API LPS entry point (IMAP 143; submission 587 has the
+// TLS-terminating front of xoauth2-smtp-session.ts, for EX_LPS_0710): it accepts the LPS's
 // TCP connection, hands it to Dovecot or Postfix on loopback with a PROXY protocol header,
 // and relays bytes both ways without looking inside (TLS stays end to end between the LPS
-// and Dovecot/Postfix). It exists for EX_LPS_1000, which neither Dovecot 2.3 nor Postfix
+// and the backend). It exists for EX_LPS_1000, which neither Dovecot 2.3 nor Postfix
 // 3.7 can enforce by configuration: a session ends after `idleSeconds` without anything
 // from the client (every command is client bytes; server pushes such as IMAP IDLE updates
 // do not count) and after `maxSeconds` in any case. EX_LPS_0110: no address filtering.
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { MssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { SessionLimits } from '../config.js';
 import { SessionLimitTimer } from './limits.js';
+import { FrontListener } from './listener.js';
 import { proxyV1Header } from './proxy-protocol.js';
 
 export type FrontProtocol = 'imap' | 'smtp';
@@ -31,43 +31,15 @@ const UNAVAILABLE: Record<FrontProtocol, string> = {
   smtp: '421 4.3.2 Service temporarily unavailable\r\n',
 };
 
-export class SessionFront {
-  private server: net.Server | undefined;
-  private readonly sessions = new Set<Session>();
+export class SessionFront extends FrontListener<Session> {
   /** Sessions ended, by reason (for tests and metrics). */
   readonly closed: Record<CloseReason, number> = { idle: 0, 'max-duration': 0, client: 0, backend: 0, 'backend-unavailable': 0, error: 0, shutdown: 0 };
 
-  constructor(private readonly opts: SessionFrontOptions) {}
-
-  async start(): Promise<void> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MssError('FRONT_LISTEN', `the ${this.opts.protocol} front cannot listen on ${this.opts.listen.host}:${this.opts.listen.port} (auth.front): ${err.message}`, { ...this.opts.listen }, { cause: err })),
-      );
-      server.listen(this.opts.listen.port, this.opts.listen.host, () => resolve());
-    });
-    this.server = server;
+  constructor(private readonly opts: SessionFrontOptions) {
+    super({ name: opts.protocol, configKey: `auth.front.${opts.protocol === 'imap' ? 'imap' : 'submission'}.listen`, listen: opts.listen }, { allowHalfOpen: true, pauseOnConnect: true });
   }
 
-  get port(): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? this.opts.listen.port;
-  }
-
-  get activeSessions(): number {
-    return this.sessions.size;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const session of [...this.sessions]) session.end('shutdown');
-    await closed;
-  }
-
-  private accept(client: net.Socket): void {
+  protected accept(client: net.Socket): void {
     const session = new Session(client, this.opts, (reason, durationMs) => {
       this.sessions.delete(session);
       this.closed[reason] += 1;

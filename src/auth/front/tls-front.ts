@@ -1,9 +1,8 @@
 // The listener of a TLS-terminating front (PSC submission, AUTH-CLI IMAP and submission):
 // one session object per LPS connection, all ended when the front stops.
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { MssError } from '../../errors.js';
+import type net from 'node:net';
 import type { Logger } from '../../log.js';
+import { FrontListener } from './listener.js';
 import type { EndReason, TlsSession } from './tls-session.js';
 
 export interface TlsFrontOptions {
@@ -16,43 +15,15 @@ export interface TlsFrontOptions {
   session(socket: net.Socket, onEnd: (reason: EndReason, durationMs: number) => void): TlsSession;
 }
 
-export class TlsFront {
-  private server: net.Server | undefined;
-  private readonly sessions = new Set<TlsSession>();
+export class TlsFront extends FrontListener<TlsSession> {
   /** Sessions ended, by reason (for tests and metrics). */
   readonly ended: Partial<Record<EndReason, number>> = {};
 
-  constructor(private readonly opts: TlsFrontOptions) {}
-
-  async start(): Promise<void> {
-    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MssError('FRONT_LISTEN', `the ${this.opts.name} front cannot listen on ${this.opts.listen.host}:${this.opts.listen.port} (${this.opts.configKey}): ${err.message}`, { ...this.opts.listen }, { cause: err })),
-      );
-      server.listen(this.opts.listen.port, this.opts.listen.host, () => resolve());
-    });
-    this.server = server;
+  constructor(private readonly opts: TlsFrontOptions) {
+    super(opts, { pauseOnConnect: true });
   }
 
-  get port(): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? this.opts.listen.port;
-  }
-
-  get activeSessions(): number {
-    return this.sessions.size;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of [...this.sessions]) s.end('shutdown');
-    await closed;
-  }
-
-  private accept(socket: net.Socket): void {
+  protected accept(socket: net.Socket): void {
     const rip = socket.remoteAddress;
     const session = this.opts.session(socket, (reason, durationMs) => {
       this.sessions.delete(session);
