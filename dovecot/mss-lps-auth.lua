@@ -4,13 +4,15 @@
 -- token, the service, the mechanism and the client address to the mss-sidecar checker,
 -- which does EX_LPS_0900 steps 5–8, and maps its answer:
 --   200 OK        → PASSDB_RESULT_OK
---   403 FAIL …    → PASSDB_RESULT_PASSWORD_MISMATCH: IMAP "NO [AUTHENTICATIONFAILED]",
---                   SMTP "535 5.7.8" (EX_LPS_0710)
+--   403 FAIL …    → PASSDB_RESULT_PASSWORD_MISMATCH: IMAP "NO [AUTHENTICATIONFAILED]"
+--                   (EX_LPS_0710)
 --   anything else → PASSDB_RESULT_INTERNAL_FAILURE: a temporary failure, never a success
--- PLAIN/LOGIN logins whose password is a ticket of mss-sidecar's AUTH-CLI front (prefix
--- "mssac1.") go to the same endpoint (EX_LPS_1200: the front has checked the certificate
--- and the structure). Other mechanisms and passwords are not ours: PASSDB_RESULT_NEXT leaves
--- them to the passdbs that follow, if any. Tokens and tickets are never logged.
+-- On SMTP (587) mss-sidecar's front answers the LPS itself and logs in to Postfix with
+-- XOAUTH2 and a one-time ticket (prefix "mssac1."), which takes the same way to the checker.
+-- PLAIN/LOGIN logins whose password is a ticket of mss-sidecar's AUTH-CLI front go to the
+-- same endpoint (EX_LPS_1200: the front has checked the certificate and the structure).
+-- Other mechanisms and passwords are not ours: PASSDB_RESULT_NEXT leaves them to the
+-- passdbs that follow, if any. Tokens and tickets are never logged.
 --
 -- Configuration: passdb { driver = lua  args = file=<this file> blocking=yes }; the checker
 -- URL comes from MSS_AUTH_CHECKER_URL (import_environment), default below.

@@ -1,10 +1,11 @@
 // The loopback HTTP endpoint the Dovecot Lua passdb (dovecot/mss-lps-auth.lua) calls for
-// every XOAUTH2 login, IMAP or SMTP (Postfix authenticates through Dovecot SASL).
+// every XOAUTH2 login on IMAP and for the fronts' ticket logins (Postfix authenticates
+// through Dovecot SASL; the submission front has already answered the LPS).
 //
 //   POST /v1/xoauth2   application/x-www-form-urlencoded
 //        user, token, service, mech, rip, session, client_id
 //   200 "OK"                 the passdb answers PASSDB_RESULT_OK
-//   403 "FAIL <reason>"      PASSDB_RESULT_PASSWORD_MISMATCH → AUTHENTICATIONFAILED / 535 5.7.8
+//   403 "FAIL <reason>"      PASSDB_RESULT_PASSWORD_MISMATCH → AUTHENTICATIONFAILED
 //   503 "TEMPFAIL <reason>"  PASSDB_RESULT_INTERNAL_FAILURE → UNAVAILABLE (never a success)
 //   4xx other                a broken request: the passdb treats it as a temporary failure
 //

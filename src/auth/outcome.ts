@@ -1,6 +1,7 @@
-// The checker's answer to Dovecot, with a stable reason code for logs and tests. Dovecot
-// turns FAIL into `NO [AUTHENTICATIONFAILED] Authentication failed` (IMAP) and Postfix into
-// `535 5.7.8` (SMTP) — EX_LPS_0710; TEMPFAIL into `NO [UNAVAILABLE]` and `535 5.7.8`.
+// The checker's answer, with a stable reason code for logs and tests. Dovecot turns FAIL
+// into `NO [AUTHENTICATIONFAILED] Authentication failed.` and TEMPFAIL into `NO
+// [UNAVAILABLE]` (IMAP); the submission front writes `535 5.7.8 Authentication credentials
+// invalid` and `454 4.7.0 Temporary authentication failure` (SMTP) — EX_LPS_0710.
 import type { AccessRefusal, Habilitation } from './ports.js';
 
 export type Verdict = 'OK' | 'FAIL' | 'TEMPFAIL';

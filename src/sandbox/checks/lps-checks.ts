@@ -2,6 +2,7 @@
 // from the sandbox PSC, a token of someone else is refused, and structure A's AUTH-CLI
 // certificate opens its APP mailbox — through the real Dovecot and Postfix.
 import fs from 'node:fs';
+import { SMTP_AUTH_FAILED } from '../../auth/front/smtp-session.js';
 import { httpsRequest } from '../../net/https-request.js';
 import { imapAuthCliLogin, imapXoauth2Login, smtpXoauth2Login } from '../lps-client.js';
 import { fail, pass, skip, type CheckContext, type CheckOutcome, type SelfCheckStep } from './check.js';
@@ -51,7 +52,8 @@ export const lpsChecks: SelfCheckStep[] = [
     const i = await imapXoauth2Login(e.imap, e.mailbox, other, source());
     const s = await smtpXoauth2Login(e.submission, e.mailbox, other, source());
     const got = `IMAP: ${i.line}; SMTP: ${s.line}`;
-    return /NO \[AUTHENTICATIONFAILED\]/.test(i.line) && /^535 5\.7\.8 /.test(s.line) ? pass(got) : fail(got);
+    // EX_LPS_0710: exactly RFC 4954's reply on SMTP.
+    return /NO \[AUTHENTICATIONFAILED\]/.test(i.line) && s.line === SMTP_AUTH_FAILED ? pass(got) : fail(got);
   }),
   step("api-lps: AUTH-CLI login to structure A's APP mailbox with its certificate", async (ctx, e) => {
     const cli = ctx.pki.authCli[0];
