@@ -225,6 +225,23 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     }
   });
 
+  test('EX_LPS_0900: AUTH inside a mail transaction gets Postfix\'s 503 (RFC 4954), and after RSET the same token logs in', async () => {
+    const token = await st().psc.mint({ idNat: HOLDER });
+    const { connection: c } = await smtpOverTls(st().submissionPort, { localAddress: freshLoopback() });
+    try {
+      c.send(`MAIL FROM:<${BAL}>`);
+      assert.match((await c.expect(/^\d{3} /)).line, /^250 /);
+      c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(BAL, token)}`);
+      assert.match((await c.expect(/^\d{3} /)).line, /^503 5\.5\.1 /);
+      c.send('RSET');
+      await c.expect(/^250 /);
+      c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(BAL, token)}`);
+      assert.equal((await c.expect(/^\d{3} /)).line, SMTP_OK);
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('EX_LPS_0900 EX_LPS_0710: AUTH XOAUTH2 without an initial response gets an empty 334 challenge (RFC 4954); `*` aborts, bad base64 is a syntax error, a response that is not XOAUTH2 a 535', async () => {
     const token = await st().psc.mint({ idNat: HOLDER });
     const { connection: c } = await smtpOverTls(st().submissionPort, { localAddress: freshLoopback() });

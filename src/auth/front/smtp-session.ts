@@ -122,8 +122,9 @@ export abstract class SmtpFrontSession extends TlsSession {
 
   /**
    * The front decided the login: it logs in to Postfix with `command` (AUTH with a ticket).
-   * Postfix's `235` goes to the LPS and the relay starts. Anything else is our fault, not
-   * the LPS's credentials: a temporary failure (never a success, never a 535).
+   * Postfix's `235` goes to the LPS and the relay starts; a `503` (AUTH inside a mail
+   * transaction) too, as it is the client's doing. Anything else is our fault, not the
+   * LPS's credentials: a temporary failure (never a success, never a 535).
    */
   protected async backendLogin(command: string): Promise<boolean> {
     this.backend?.write(`${command}\r\n`);
@@ -136,6 +137,11 @@ export abstract class SmtpFrontSession extends TlsSession {
     if (!reply) {
       this.end('backend');
       return true;
+    }
+    // RFC 4954: AUTH inside a mail transaction is a sequence error, the client's to hear.
+    if (reply[0]?.startsWith('503')) {
+      this.send(reply);
+      return false;
     }
     if (!reply[0]?.startsWith('235')) {
       this.deps.log.error({ session: this.id, rip: this.clientAddress, backend: reply.join(' | ') }, 'Postfix refused the front\'s ticket login');
