@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MssError } from '../errors.js';
+import { claimInstance, reapOrphanInstances } from './orphans.js';
 import { killProcessGroup, sleep, waitForExit } from '../util/process-group.js';
 
 export interface DovecotInstanceOptions {
@@ -102,6 +103,8 @@ export class DovecotInstance {
 
   async start(timeoutMs = 10_000): Promise<void> {
     this.writeConfig();
+    reapOrphanInstances();
+    claimInstance(this.dir);
     const before = this.log().length;
     this.child = spawn('dovecot', ['-F', '-c', this.configFile], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

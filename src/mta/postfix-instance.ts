@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MssError } from '../errors.js';
+import { claimInstance, reapOrphanInstances } from './orphans.js';
 import { killProcessGroup, sleep, waitForExit } from '../util/process-group.js';
 
 export type PostfixValue = string | number | boolean;
@@ -142,6 +143,8 @@ export class PostfixInstance {
     // We ran `postfix check` ourselves: `quick-start` makes postfix-script skip its own
     // slower integrity checks (about 2 s).
     fs.writeFileSync(path.join(this.dir, 'queue', 'quick-start'), '');
+    reapOrphanInstances();
+    claimInstance(this.dir);
     const logBefore = this.maillog().length;
     this.child = spawn('postfix', ['-c', this.configDir, 'start-fg'], { detached: true, stdio: 'ignore' });
     process.once('exit', this.exitGuard);

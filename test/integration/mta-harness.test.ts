@@ -8,6 +8,8 @@ import { after, test } from 'node:test';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
 import { freePorts } from '../helpers/ports.js';
+import { spawnTracked, waitForOutput } from '../helpers/processes.js';
+import { waitForExit } from '../../src/util/process-group.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -73,4 +75,32 @@ test('Dovecot delivers over LMTP and serves the message over IMAP after STARTTLS
   assert.equal(dovecot.delivered('bob@b.mssante.fr').length, 1);
   assert.ok(fs.existsSync(dovecot.authSocket));
   await dovecot.stop();
+});
+
+test('a Postfix left running by a killed owner is stopped when the next instance starts', async () => {
+  const root = tmpDir();
+  const [port] = await freePorts(1);
+  const script = path.join(root, 'owner.mjs');
+  const module = new URL('../../src/mta/postfix-instance.js', import.meta.url).href;
+  fs.writeFileSync(
+    script,
+    `import { PostfixInstance } from '${module}';
+const pf = new PostfixInstance({ dir: ${JSON.stringify(path.join(root, 'orphan'))}, myhostname: 'mx.orphan.test', services: ['127.0.0.1:${port} inet n - n - - smtpd'] });
+await pf.start();
+process.stdout.write(String(pf.masterPid()) + '\\n');
+setInterval(() => {}, 1000);
+`,
+  );
+  const owner = spawnTracked(process.execPath, [script]);
+  await waitForOutput(owner, (out) => /^\d+\n/m.test(out), 20_000);
+  const masterPid = Number(owner.output().trim());
+  owner.child.kill('SIGKILL'); // no exit handler runs: Postfix's master (setsid) survives
+  await waitForExit(owner.child, 5000);
+  assert.doesNotThrow(() => process.kill(masterPid, 0), 'the orphan master is still running');
+
+  const next = new PostfixInstance({ dir: path.join(root, 'next'), myhostname: 'mx.next.test' });
+  started.push(next);
+  await next.start();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.throws(() => process.kill(masterPid, 0), 'the orphan master was stopped');
 });
