@@ -12,6 +12,8 @@ import { tracesSection } from '../traces/config.js';
 import { authSection } from '../auth/config.js';
 import { statsSection } from '../stats/config.js';
 import { annuaireSection } from '../annuaire/config.js';
+import { gatesSection } from '../gate/config.js';
+import { crlSection } from '../pki/crl-config.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -28,6 +30,8 @@ export const configSchema = z.strictObject({
   auth: authSection.optional(),
   stats: statsSection.prefault({}),
   annuaire: annuaireSection.prefault({}),
+  gates: gatesSection.prefault({}),
+  crl: crlSection.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

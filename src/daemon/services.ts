@@ -2,5 +2,6 @@
 import type { ServiceFactory } from './service.js';
 import { submissionMilterFactory } from '../submission/service.js';
 import { apiLpsService } from '../auth/service.js';
+import { gatesServiceFactory } from '../gate/service.js';
 
-export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService];
+export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory];

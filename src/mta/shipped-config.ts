@@ -58,6 +58,18 @@ export function postfixServiceOptions(service: string, root = SHIPPED_ROOT): str
   return out;
 }
 
+/** The master.cf entry of a service (`mss-gate-out/unix`) as a piece writes it, continuation lines joined. */
+export function postfixServiceEntry(service: string, root = SHIPPED_ROOT): string | undefined {
+  const [name, type] = service.split('/');
+  for (const file of pieces('master.cf.d', root)) {
+    for (const line of logicalLines(file)) {
+      const [n, t] = line.split(/\s+/);
+      if (n === name && t === type && !line.startsWith(`${service}/`)) return line;
+    }
+  }
+  return undefined;
+}
+
 /** The LPS service that postfix/master.cf.d/30-submission-auth.cf creates behind the fronts. */
 export const LPS_SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
 

@@ -1,14 +1,21 @@
 // Certificate revocation lists (EX_OPE_5050: check revocation of peer certificates; the
-// IGC-Santé publishes full CRLs daily). A CRL is accepted only if its issuer is a CA of
-// the trust store that signed it and may sign CRLs; its revoked serials are then indexed
-// so that a per-connection check is one Map and one Set lookup.
+// IGC-Santé publishes full CRLs and delta CRLs daily). A CRL is accepted only if its issuer
+// is a CA of the trust store that signed it and may sign CRLs; its revoked serials are then
+// indexed so that a per-connection check is a few Map and Set lookups. A delta CRL
+// (RFC 5280 §5.2.4) is kept beside the full CRL of its issuer and applies to it when the
+// full CRL's number is at least the delta's BaseCRLNumber.
 import fs from 'node:fs';
 import path from 'node:path';
 import { MssError } from '../errors.js';
 import { certInfo, describeCert, normaliseSerial, type CertInfo, type CertInput } from './certificate.js';
 import { dnFromNameDer, formatDn } from './dn.js';
 import type { RevocationChecker, RevocationStatus, TrustStore } from './truststore.js';
+import { contentOf, integerHex, readTlv, TAG } from './der.js';
 import { x509 } from './x509-lib.js';
+
+const OID_CRL_NUMBER = '2.5.29.20';
+const OID_DELTA_CRL_INDICATOR = '2.5.29.27';
+const REMOVE_FROM_CRL = 8;
 
 export interface LoadedCrl {
   readonly issuer: CertInfo;
@@ -16,10 +23,27 @@ export interface LoadedCrl {
   readonly nextUpdate?: Date;
   readonly revoked: ReadonlySet<string>;
   readonly source: string;
+  /** cRLNumber, when the CRL carries one (as a bigint: CRL numbers may exceed 2^53). */
+  readonly number?: bigint;
+  /** For a delta CRL: the BaseCRLNumber it applies to. */
+  readonly deltaOf?: bigint;
+  /** Delta CRL entries with reason removeFromCRL: no longer revoked (e.g. a hold released). */
+  readonly removed?: ReadonlySet<string>;
+}
+
+/** An INTEGER extension value (cRLNumber, deltaCRLIndicator) as a bigint. */
+function integerExtension(crl: x509.X509Crl, oid: string): bigint | undefined {
+  const ext = crl.getExtension(oid);
+  if (!ext) return undefined;
+  const value = new Uint8Array(ext.value);
+  const tlv = readTlv(value, 0);
+  if (tlv.tag !== TAG.INTEGER) return undefined;
+  return BigInt(`0x${integerHex(contentOf(value, tlv)) || '0'}`);
 }
 
 export class RevocationStore implements RevocationChecker {
   private readonly byIssuer = new Map<string, LoadedCrl>();
+  private readonly deltaByIssuer = new Map<string, LoadedCrl>();
   /** Files that could not be used, with the reason (kept for `crl sync` and logs). */
   readonly problems: MssError[] = [];
 
@@ -56,11 +80,24 @@ export class RevocationStore implements RevocationChecker {
     if (crl.thisUpdate > at) {
       throw new MssError('CRL_NOT_YET_VALID', `${source}: CRL thisUpdate ${crl.thisUpdate.toISOString()} is in the future`, { source });
     }
-    const revoked = new Set<string>(crl.entries.map((e) => normaliseSerial(e.serialNumber)));
-    const loaded: LoadedCrl = { issuer, thisUpdate: crl.thisUpdate, ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}), revoked, source };
-    const previous = this.byIssuer.get(issuer.fingerprint256);
+    const number = integerExtension(crl, OID_CRL_NUMBER);
+    const deltaOf = integerExtension(crl, OID_DELTA_CRL_INDICATOR);
+    const revoked = new Set<string>();
+    const removed = new Set<string>();
+    for (const e of crl.entries) (deltaOf !== undefined && e.reason === REMOVE_FROM_CRL ? removed : revoked).add(normaliseSerial(e.serialNumber));
+    const loaded: LoadedCrl = {
+      issuer,
+      thisUpdate: crl.thisUpdate,
+      ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
+      revoked,
+      source,
+      ...(number !== undefined ? { number } : {}),
+      ...(deltaOf !== undefined ? { deltaOf, removed } : {}),
+    };
+    const map = deltaOf === undefined ? this.byIssuer : this.deltaByIssuer;
+    const previous = map.get(issuer.fingerprint256);
     // Never let an older CRL replace a newer one (replay of a CRL from before a revocation).
-    if (!previous || previous.thisUpdate <= loaded.thisUpdate) this.byIssuer.set(issuer.fingerprint256, loaded);
+    if (!previous || previous.thisUpdate <= loaded.thisUpdate) map.set(issuer.fingerprint256, loaded);
     return loaded;
   }
 
@@ -80,16 +117,46 @@ export class RevocationStore implements RevocationChecker {
     return store;
   }
 
+  /** Full CRLs in use, one per issuer. */
   get crls(): readonly LoadedCrl[] {
     return [...this.byIssuer.values()];
   }
 
+  /** Delta CRLs in use, one per issuer. */
+  get deltas(): readonly LoadedCrl[] {
+    return [...this.deltaByIssuer.values()];
+  }
+
+  /** Is this CRL (a value returned by add()) the one in use for its issuer, i.e. not older than another? */
+  inUse(crl: LoadedCrl): boolean {
+    return (crl.deltaOf === undefined ? this.byIssuer : this.deltaByIssuer).get(crl.issuer.fingerprint256) === crl;
+  }
+
+  /** The delta of this issuer, if it applies to the full CRL in use (RFC 5280 §5.2.4). */
+  private deltaFor(fingerprint: string, base: LoadedCrl | undefined): LoadedCrl | undefined {
+    const delta = this.deltaByIssuer.get(fingerprint);
+    if (!delta || !base || base.number === undefined || delta.deltaOf === undefined) return undefined;
+    return base.number >= delta.deltaOf ? delta : undefined;
+  }
+
+  /**
+   * Is the revocation information for certificates of this issuer current at `at`: a full
+   * CRL before its nextUpdate, or a delta that applies to the full CRL in use and is before its own.
+   */
+  isCurrent(issuer: CertInfo, at: Date): boolean {
+    const base = this.byIssuer.get(issuer.fingerprint256);
+    const delta = this.deltaFor(issuer.fingerprint256, base);
+    const fresh = (c: LoadedCrl | undefined): boolean => c !== undefined && (!c.nextUpdate || c.nextUpdate >= at);
+    return fresh(base) || fresh(delta);
+  }
+
   status(cert: CertInfo, issuer: CertInfo, at: Date): RevocationStatus {
-    const crl = this.byIssuer.get(issuer.fingerprint256);
-    if (!crl) return 'unknown';
-    if (crl.revoked.has(cert.serial)) return 'revoked';
-    if (crl.nextUpdate && crl.nextUpdate < at) return 'unknown';
-    return 'good';
+    const base = this.byIssuer.get(issuer.fingerprint256);
+    if (!base) return 'unknown';
+    const delta = this.deltaFor(issuer.fingerprint256, base);
+    if (delta?.revoked.has(cert.serial)) return 'revoked';
+    if (base.revoked.has(cert.serial) && !delta?.removed?.has(cert.serial)) return 'revoked';
+    return this.isCurrent(issuer, at) ? 'good' : 'unknown';
   }
 
   /** True when a CRL of the certificate's issuer (from the trust store) lists it. */

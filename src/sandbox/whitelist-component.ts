@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxComponent } from './component.js';
+import type { PkiManifest } from './pki.js';
 import { sandboxSigner, signWhitelistXml } from './sign-whitelist.js';
 import { buildWhitelistXml, EXTRA_SANDBOX_ENTRIES, operatorEntries } from './whitelist-data.js';
 import { SandboxWhitelistServer } from './whitelist-server.js';
@@ -10,11 +11,16 @@ import { SandboxWhitelistServer } from './whitelist-server.js';
 /** Where the sandbox writes the list it publishes, under its directory (other components read it). */
 export const PUBLISHED_LIST = path.join('whitelist', 'listeblanchemssante.xml');
 
+/** The sandbox list: the operators' domains and the extra entries, signed by the sandbox ANS. */
+export function sandboxList(pki: PkiManifest): { entries: ReturnType<typeof operatorEntries>; signed: Buffer } {
+  const entries = [...operatorEntries(pki.operators), ...EXTRA_SANDBOX_ENTRIES];
+  return { entries, signed: Buffer.from(signWhitelistXml(buildWhitelistXml(entries), sandboxSigner(pki.dir)), 'utf8') };
+}
+
 export const whitelistComponent: SandboxComponent = {
   name: 'whitelist',
   async start(ctx) {
-    const entries = [...operatorEntries(ctx.pki.operators), ...EXTRA_SANDBOX_ENTRIES];
-    const signed = Buffer.from(signWhitelistXml(buildWhitelistXml(entries), sandboxSigner(ctx.pki.dir)), 'utf8');
+    const { entries, signed } = sandboxList(ctx.pki);
     const published = path.join(ctx.dir, PUBLISHED_LIST);
     fs.mkdirSync(path.dirname(published), { recursive: true });
     fs.writeFileSync(published, signed);

@@ -1,0 +1,92 @@
+// The `gates` section: the inbound gate (TM3.1P, the MSSanté MX port) and the outbound gate
+// (TM3.2P, the LMTP endpoint Postfix hands mail for other MSSanté domains to). Both are off
+// by default; `mss-sidecar serve` runs the enabled ones. Keep the ports in step with
+// postfix/main.cf.d/10-gates.cf and postfix/master.cf.d/10-gates.cf.
+import { z } from 'zod';
+import { port, positiveInt } from '../config/atoms.js';
+
+/** 10 Mo, attachments encoded (EX_GBM_4410): the least any gate may accept. */
+export const MIN_MESSAGE_BYTES = 10 * 1024 * 1024;
+/** Default inbound limit: 10 MiB plus room for the headers each hop adds. */
+export const DEFAULT_MESSAGE_BYTES = 12 * 1024 * 1024;
+/** Default outbound limit: above Postfix's message_size_limit (13 MiB, postfix/main.cf.d/10-gates.cf), so Postfix's own limit decides. */
+export const DEFAULT_OUT_MESSAGE_BYTES = 14 * 1024 * 1024;
+
+const host = (fallback: string) => z.string().min(1).default(fallback);
+const ms = (fallback: number) => positiveInt.default(fallback);
+// EX_GBM_4410: a limit below 10 Mo is a configuration error, not a choice.
+const messageBytes = (fallback: number) => z.number().int().min(MIN_MESSAGE_BYTES, `at least ${MIN_MESSAGE_BYTES} bytes (10 Mo, EX_GBM_4410)`).default(fallback);
+
+export const gateInSection = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** The MSSanté MX port other operators' connectors deliver to. */
+  listen: z.strictObject({ host: host('0.0.0.0'), port: port.default(25) }).prefault({}),
+  /** Name in the greeting and the Received header; default: the CN of operator.certificate. */
+  hostname: z.string().min(1).optional(),
+  /** Announced with SIZE and enforced while streaming (EX_GBM_4410: at least 10 Mo). */
+  maxMessageBytes: messageBytes(DEFAULT_MESSAGE_BYTES),
+  /** Simultaneous sessions; beyond, new ones get 421. No per-sender rate limit (EX_3.1_5015). */
+  maxConnections: positiveInt.default(1000),
+  /** A session silent for this long is closed. */
+  idleTimeoutMs: ms(300_000),
+  /** The loopback smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only). */
+  postfix: z
+    .strictObject({
+      host: host('127.0.0.1'),
+      port: port.default(10025),
+      connectTimeoutMs: ms(10_000),
+      /** Each command's reply, RFC 5321 §4.5.3.2 order of magnitude. */
+      commandTimeoutMs: ms(300_000),
+      /** The reply to the final dot: RFC 5321 asks clients to wait 10 minutes. */
+      dataDoneTimeoutMs: ms(600_000),
+    })
+    .prefault({}),
+});
+
+export const gateOutSection = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** LMTP endpoint for Postfix's mss-gate-out transport (loopback only). */
+  listen: z.strictObject({ host: host('127.0.0.1'), port: port.default(10026) }).prefault({}),
+  /** SMTP port of the receiving connectors (25; tests and the sandbox use another). */
+  remotePort: port.default(25),
+  /** EHLO name; default: the CN of operator.certificate. */
+  heloName: z.string().min(1).optional(),
+  maxMessageBytes: messageBytes(DEFAULT_OUT_MESSAGE_BYTES),
+  maxConnections: positiveInt.default(200),
+  dns: z
+    .strictObject({
+      /** Resolvers ("127.0.0.1", "127.0.0.1:5353"); empty: the system's. */
+      servers: z.array(z.string().min(1)).default([]),
+      timeoutMs: ms(10_000),
+    })
+    .prefault({}),
+  timeouts: z
+    .strictObject({
+      connectMs: ms(30_000),
+      /** Greeting and each command's reply (RFC 5321 §4.5.3.2: 5 minutes). */
+      commandMs: ms(300_000),
+      /** Reply to the final dot (RFC 5321: 10 minutes). Keep below lmtp_data_done_timeout. */
+      dataDoneMs: ms(600_000),
+      /** Every MX of a domain tried, TLS and checks included; keep below lmtp_data_xfer_timeout. */
+      setupMs: ms(180_000),
+    })
+    .prefault({}),
+  /** Verified sessions kept open between messages to the same MX (like Postfix's connection cache). */
+  connectionCache: z
+    .strictObject({
+      idleMs: z.number().int().min(0).default(5_000),
+      maxIdle: z.number().int().min(0).default(20),
+      /** Messages per session before it is closed. */
+      maxReuse: positiveInt.default(100),
+    })
+    .prefault({}),
+});
+
+export const gatesSection = z.strictObject({
+  in: gateInSection.prefault({}),
+  out: gateOutSection.prefault({}),
+});
+
+export type GatesConfig = z.output<typeof gatesSection>;
+export type GateInConfig = z.output<typeof gateInSection>;
+export type GateOutConfig = z.output<typeof gateOutSection>;

@@ -1,0 +1,72 @@
+// The inbound gate's side of the before-queue proxy: one SMTP session with the loopback
+// Postfix smtpd of postfix/master.cf.d/10-gates.cf per remote session, in lockstep with the
+// remote client. XCLIENT hands Postfix the remote client's address and HELO, so Postfix
+// logs, restrictions and Received headers name the real peer (the smtpd allows XCLIENT
+// from the gate only: smtpd_authorized_xclient_hosts).
+import { MssError } from '../../errors.js';
+import type { GateInConfig } from '../config.js';
+import { xtext } from '../address.js';
+import type { Reply } from '../reply.js';
+import { SmtpClient } from '../smtp-client.js';
+
+export interface ClientIdentity {
+  address: string;
+  port: number;
+  helo: string;
+}
+
+export class PostfixSession {
+  inTransaction = false;
+
+  private constructor(readonly client: SmtpClient) {}
+
+  static async open(cfg: GateInConfig['postfix'], ourName: string, peer: ClientIdentity): Promise<PostfixSession> {
+    const client = await SmtpClient.connect({ host: cfg.host, port: cfg.port, connectTimeoutMs: cfg.connectTimeoutMs, commandTimeoutMs: cfg.commandTimeoutMs });
+    try {
+      expect(client.greeting, 220, 'greeting');
+      expect(await client.ehlo(ourName), 250, 'EHLO');
+      if (client.feature('XCLIENT') === undefined) {
+        throw new MssError('GATE_POSTFIX_NO_XCLIENT', `Postfix at ${cfg.host}:${cfg.port} does not offer XCLIENT to the gate: set smtpd_authorized_xclient_hosts on that service (postfix/master.cf.d/10-gates.cf)`);
+      }
+      const addr = peer.address.includes(':') ? `IPV6:${peer.address}` : peer.address;
+      // NAME is unknown (the gate does no PTR lookup); Postfix then does none either.
+      expect(await client.command(`XCLIENT NAME=[UNAVAILABLE] ADDR=${xtext(addr)} PORT=${peer.port} PROTO=ESMTP HELO=${xtext(peer.helo || '[UNAVAILABLE]')}`), 220, 'XCLIENT');
+      expect(await client.ehlo(peer.helo || ourName), 250, 'EHLO after XCLIENT');
+      return new PostfixSession(client);
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+  }
+
+  get closed(): boolean {
+    return this.client.closed;
+  }
+
+  async mail(command: string): Promise<Reply> {
+    if (this.inTransaction) {
+      // The remote client started over (RSET, or a refused transaction): so does Postfix.
+      expect(await this.client.command('RSET'), 250, 'RSET');
+      this.inTransaction = false;
+    }
+    const reply = await this.client.command(command);
+    this.inTransaction = reply.code === 250;
+    return reply;
+  }
+
+  rcpt(command: string): Promise<Reply> {
+    return this.client.command(command);
+  }
+
+  async quit(): Promise<void> {
+    await this.client.quit();
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+function expect(reply: Reply, code: number, step: string): void {
+  if (reply.code !== code) throw new MssError('GATE_POSTFIX_REFUSED', `Postfix answered ${reply.code} ${reply.enhanced} ${reply.text} to ${step}`, { reply });
+}

@@ -1,0 +1,54 @@
+// An SMTP reply as the gates give and relay it: code, RFC 3463 enhanced status, text. The
+// gates write the enhanced status into the text themselves (smtp-server's automatic one
+// cannot say 5.7.1 or 5.2.1), so every refusal reads "550 5.7.1 <why, naming the DN,
+// domain or list>", and carries a stable code for logs and traces.
+
+export interface Reply {
+  code: number;
+  /** "5.7.1"; empty when the peer gave none. */
+  enhanced: string;
+  text: string;
+  /** Every line as received, for multi-line replies (EHLO keywords). */
+  lines?: readonly string[];
+}
+
+export interface Refusal extends Reply {
+  /** Stable identifier (GATE_…), for traces, logs and tests. */
+  reason: string;
+}
+
+const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)/;
+
+export function refusal(reason: string, code: number, enhanced: string, text: string): Refusal {
+  return { reason, code, enhanced, text };
+}
+
+/** "550 5.7.1 text" on one line (CR/LF of relayed text flattened). */
+export function formatReply(r: Reply): string {
+  return `${r.code}${r.enhanced ? ` ${r.enhanced}` : ''}${r.text ? ` ${oneLine(r.text)}` : ''}`;
+}
+
+/** The message part smtp-server writes after the code (it adds no enhanced status). */
+export function replyMessage(r: Reply): string {
+  return `${r.enhanced ? `${r.enhanced} ` : ''}${oneLine(r.text)}`;
+}
+
+/** An Error smtp-server turns into this reply (responseCode + message). */
+export function replyError(r: Reply): Error & { responseCode: number } {
+  return Object.assign(new Error(replyMessage(r)), { responseCode: r.code });
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+}
+
+/** Split "5.1.1 text" into enhanced status and text. */
+export function parseReplyText(code: number, lines: readonly string[]): Reply {
+  const joined = lines.map((l) => l.replace(ENHANCED, '')).join(' ').trim();
+  const m = ENHANCED.exec(lines[0] ?? '');
+  return { code, enhanced: m?.[1] ?? '', text: joined, lines };
+}
+
+export const isPositive = (r: Reply): boolean => r.code >= 200 && r.code < 400;
+export const isTemporary = (r: Reply): boolean => r.code >= 400 && r.code < 500;
+export const isPermanent = (r: Reply): boolean => r.code >= 500;
