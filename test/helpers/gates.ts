@@ -30,7 +30,7 @@ export interface TestWorld extends GateWorld {
   dir: string;
 }
 
-export async function gateWorld(opts: { postfix?: boolean; startGates?: boolean; configure?: (op: PkiOperator, c: ConfigInput) => void } = {}): Promise<TestWorld> {
+export async function gateWorld(opts: { postfix?: boolean; operators?: string[]; startGates?: boolean; configure?: (op: PkiOperator, c: ConfigInput) => void } = {}): Promise<TestWorld> {
   const pki = await testPki();
   const dir = tmpDir('mss-gates-');
   const world = await startGateWorld({
@@ -40,6 +40,7 @@ export async function gateWorld(opts: { postfix?: boolean; startGates?: boolean;
     log: silent,
     postfix: opts.postfix ?? PostfixInstance.available(),
     ...(opts.startGates !== undefined ? { startGates: opts.startGates } : {}),
+    ...(opts.operators ? { operators: opts.operators } : {}),
     configure: (op, c) => {
       fastTimeouts(c);
       opts.configure?.(op, c);

@@ -1,0 +1,235 @@
+// The inbound gate of operator B in front of its real Postfix, driven by raw SMTP clients
+// holding certificates of the test PKI: every step of §6.7.1.1 with its exact reply.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { generateRsaKey, issueCertificate } from '../../src/sandbox/cert-factory.js';
+import { runCommand } from '../../src/util/run-command.js';
+import { INTERMEDIATE_SUBJECT, operatorSubject, ROOT_SUBJECT } from '../../src/sandbox/pki.js';
+import { EXTRA_SANDBOX_ENTRIES } from '../../src/sandbox/whitelist-data.js';
+import { connectTls, send, type Identity } from '../helpers/gate-client.js';
+import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.js';
+import { intermediateIssuer } from '../helpers/pki.js';
+import { SmtpClient, message } from '../helpers/smtp-client.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { traceLines } from '../helpers/traces.js';
+
+let world: TestWorld;
+let host = '';
+let port = 0;
+let A: Identity;
+const ALICE = 'alice.martin@ch-sandbox-a.mssante.fr';
+const BRUNO = 'bruno.petit@clinique-sandbox-b.mssante.fr';
+const dir = tmpDir('mss-gate-in-');
+
+/** A certificate of the sandbox intermediate for a DN of the liste blanche without a sandbox operator. */
+async function listedIdentity(name: string, dn: string): Promise<Identity> {
+  const pki = world.pki;
+  const parts = Object.fromEntries(dn.split(',').map((p) => p.split('=') as [string, string]));
+  const cert = issueCertificate({
+    subject: operatorSubject({ fqdn: parts.CN ?? '', structureId: parts.OU ?? '', organisation: parts.O ?? '', department: parts.ST ?? '' }),
+    keyPair: await generateRsaKey(),
+    issuer: intermediateIssuer(pki),
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keyUsage: ['digitalSignature', 'keyEncipherment'],
+    extKeyUsage: ['serverAuth', 'clientAuth'],
+  });
+  fs.writeFileSync(path.join(dir, `${name}.crt`), cert.certPem);
+  fs.writeFileSync(path.join(dir, `${name}.key`), cert.keyPem, { mode: 0o600 });
+  return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+}
+
+before(async () => {
+  world = await gateWorld({ postfix: true, operators: ['B'] });
+  const b = world.node('B').config.gates.in.listen;
+  host = b.host;
+  port = world.port;
+  const a = world.pki.operators.find((o) => o.id === 'A');
+  assert.ok(a);
+  A = { cert: a.cert, key: a.key };
+});
+after(async () => {
+  await world?.stop();
+});
+
+async function refusedAfterTls(who: Identity | undefined): Promise<string> {
+  const { c, afterTls } = await connectTls(host, port, who);
+  assert.equal(afterTls.code, 554, `${afterTls.code} ${afterTls.text}`);
+  assert.ok(c.isClosed || (await c.read()).code === 0, 'the session is interrupted (EX_OPE_5040)');
+  return afterTls.text;
+}
+
+test('EX_3.1_5020: MAIL before STARTTLS gets 530 5.7.0, and SIZE of at least 10 Mo is announced (EX_GBM_4410)', async () => {
+  const c = await SmtpClient.connect(port, host);
+  const ehlo = await c.command('EHLO remote.test');
+  const size = Number(/SIZE (\d+)/.exec(ehlo.text)?.[1]);
+  assert.ok(size >= 10 * 1024 * 1024, `SIZE ${size}`);
+  assert.match(ehlo.text, /STARTTLS/);
+  const r = await c.command(`MAIL FROM:<${ALICE}>`);
+  assert.equal(r.code, 530);
+  assert.match(r.text, /^5\.7\.0 Must issue a STARTTLS command first/);
+  await c.quit();
+});
+
+test('EX_3.1_5020: a client without certificate is refused after the handshake with 554 5.7.1', async () => {
+  assert.match(await refusedAfterTls(undefined), /^5\.7\.1 No certificate presented by the sending connector/);
+});
+
+test('EX_3.1_5030 step 4 EX_OPE_5020: a valid IGC-Santé certificate whose DN is not in the liste blanche is refused, naming the DN', async () => {
+  const text = await refusedAfterTls({ cert: world.pki.rogue.cert, key: world.pki.rogue.key });
+  assert.match(text, /^5\.7\.1 Certificate DN CN=mss\.rogue\.sandbox\.invalid,.* is not in the liste blanche MSSanté/);
+});
+
+test('EX_OPE_5050: a revoked certificate is refused', async () => {
+  assert.match(await refusedAfterTls({ cert: world.pki.revoked.cert, key: world.pki.revoked.key }), /^5\.7\.1 Certificate CN=mss\.revoked\.sandbox\.invalid.* is revoked/);
+});
+
+test('EX_OPE_5040: an expired certificate is refused', async () => {
+  assert.match(await refusedAfterTls({ cert: world.pki.expired.cert, key: world.pki.expired.key }), /^5\.7\.1 Certificate CN=mss\.expired\.sandbox\.invalid.* is not valid now: .*expired/);
+});
+
+test('EX_OPE_5040: a peer sending its own CA chain (a foreign root with the IGC-Santé names) is refused: only the local store counts', async () => {
+  const rootKey = await generateRsaKey();
+  const interKey = await generateRsaKey();
+  const now = Date.now();
+  const root = issueCertificate({ subject: ROOT_SUBJECT, keyPair: rootKey, notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000), ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const inter = issueCertificate({ subject: INTERMEDIATE_SUBJECT, keyPair: interKey, issuer: root, notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000), ca: { pathLen: 0 }, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const a = world.pki.operators.find((o) => o.id === 'A');
+  const leaf = issueCertificate({ subject: operatorSubject(a as never), keyPair: await generateRsaKey(), issuer: inter, notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000), keyUsage: ['digitalSignature', 'keyEncipherment'], extKeyUsage: ['serverAuth', 'clientAuth'] });
+  fs.writeFileSync(path.join(dir, 'forged.crt'), leaf.certPem);
+  fs.writeFileSync(path.join(dir, 'forged.key'), leaf.keyPem);
+  const text = await refusedAfterTls({ cert: path.join(dir, 'forged.crt'), key: path.join(dir, 'forged.key'), chain: [inter.certPem, root.certPem] });
+  assert.match(text, /^5\.7\.1 Certificate CN=mss\.ch-sandbox-a\.fr.* does not validate against the IGC-Santé trust store/);
+});
+
+/** openssl s_client through STARTTLS, asynchronously (the gate runs in this process). */
+function sClient(...args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return runCommand(['openssl', 's_client', '-connect', `${host}:${port}`, '-starttls', 'smtp', '-cert', A.cert, '-key', A.key, ...args], { timeoutMs: 15_000, input: 'QUIT\r\n' });
+}
+
+test('EX_OPE_5010: a client offering only TLS 1.1 gets no session (openssl s_client)', async () => {
+  const r = await sClient('-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0');
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.doesNotMatch(r.stdout, /Cipher is (?!\(NONE\))/);
+});
+
+test('EX_OPE_5010: a client offering only a TLS 1.2 suite outside the six gets no session (openssl s_client)', async () => {
+  for (const cipher of ['AES256-SHA', 'ECDHE-RSA-AES128-SHA', 'DHE-RSA-AES256-SHA256']) {
+    const r = await sClient('-tls1_2', '-cipher', cipher);
+    assert.notEqual(r.code, 0, `${cipher}: ${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /Cipher is (?!\(NONE\))/);
+  }
+  const ok = await sClient('-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384');
+  assert.match(ok.stdout, /Cipher is ECDHE-RSA-AES256-GCM-SHA384/);
+});
+
+test('EX_3.1_5030 steps 5-6: a listed DN sending for a domain the list maps to another DN is refused, naming DN, domain and list', async () => {
+  const { c, afterTls } = await connectTls(host, port, A);
+  assert.equal(afterTls.code, 250);
+  const r = await c.command('MAIL FROM:<someone@clinique-sandbox-b.mssante.fr>');
+  assert.equal(r.code, 550);
+  assert.match(r.text, /^5\.7\.1 Certificate DN CN=mss\.ch-sandbox-a\.fr,.* is not listed for sender domain clinique-sandbox-b\.mssante\.fr in the liste blanche MSSanté \(listed for clinique-sandbox-b\.mssante\.fr: CN=smtp\.clinique-sandbox-b\.fr/);
+  await c.quit();
+});
+
+test('EX_3.1_5030 step 6: a MAIL FROM domain not in the liste blanche is refused; a MAIL FROM without domain too', async () => {
+  const { c } = await connectTls(host, port, A);
+  const r = await c.command('MAIL FROM:<jean@gmail.com>');
+  assert.equal(r.code, 550);
+  assert.match(r.text, /^5\.7\.1 Sender domain gmail\.com is not in the liste blanche MSSanté/);
+  const n = await c.command('MAIL FROM:<postmaster>');
+  assert.ok(n.code >= 500, `${n.code} ${n.text}`);
+  await c.quit();
+});
+
+test('EX_3.1_5030: a listed DN with its own domain delivers to B\'s Postfix, and the reply echoes Postfix\'s queue id', async () => {
+  const { c } = await connectTls(host, port, A);
+  const r = await send(c, ALICE, [BRUNO], message({ from: ALICE, to: [BRUNO], subject: 'gate-in direct' }));
+  await c.quit();
+  assert.equal(r.data?.code, 250, r.data?.text);
+  const id = /queued as ([0-9A-Za-z]+)/.exec(r.data?.text ?? '')?.[1];
+  assert.ok(id);
+  const pf = world.node('B').postfix;
+  await pf?.waitFor(() => deliveredMatching(world, 'B', /Subject: gate-in direct/).length === 1, 15_000, 'delivery');
+  assert.match(pf?.maillog() ?? '', new RegExp(`${id}: client=\\S+\\[127\\.0\\.0\\.1\\]`));
+});
+
+test('EX_3.1_5030 null sender: an empty MAIL FROM from a listed DN is accepted (DSN), without MAIL FROM ↔ DN check', async () => {
+  const { c } = await connectTls(host, port, A);
+  const r = await send(c, '', [BRUNO], message({ from: 'MAILER-DAEMON@ch-sandbox-a.mssante.fr', to: [BRUNO], subject: 'dsn null sender' }));
+  await c.quit();
+  assert.equal(r.mail.code, 250);
+  assert.equal(r.data?.code, 250, r.data?.text);
+});
+
+test('RE_GBM_4420: a suspended mailbox gets 550 5.2.1; an unknown one 550 5.1.1; another domain is never relayed', async () => {
+  const { c } = await connectTls(host, port, A);
+  assert.equal((await c.command(`MAIL FROM:<${ALICE}>`)).code, 250);
+  const suspended = await c.command('RCPT TO:<ancien.service@clinique-sandbox-b.mssante.fr>');
+  assert.equal(suspended.code, 550);
+  assert.match(suspended.text, /^5\.2\.1 Mailbox <ancien\.service@clinique-sandbox-b\.mssante\.fr> is suspended/);
+  const unknown = await c.command('RCPT TO:<nobody@clinique-sandbox-b.mssante.fr>');
+  assert.equal(unknown.code, 550);
+  assert.match(unknown.text, /^5\.1\.1 /);
+  const relay = await c.command('RCPT TO:<x@ch-sandbox-a.mssante.fr>');
+  assert.equal(relay.code, 550);
+  assert.match(relay.text, /^5\.7\.1 Relay access denied: ch-sandbox-a\.mssante\.fr/);
+  await c.quit();
+});
+
+test('EX_GBM_4010: a test mailbox accepts only senders whose name says "test"', async () => {
+  const { c } = await connectTls(host, port, A);
+  assert.equal((await c.command(`MAIL FROM:<${ALICE}>`)).code, 250);
+  const r = await c.command('RCPT TO:<test.recette@clinique-sandbox-b.mssante.fr>');
+  assert.equal(r.code, 550);
+  assert.match(r.text, /^5\.7\.1 .* is a test mailbox: it exchanges only with test mailboxes/);
+  assert.equal((await c.command('RSET')).code, 250);
+  assert.equal((await c.command('MAIL FROM:<test.recette@ch-sandbox-a.mssante.fr>')).code, 250);
+  assert.equal((await c.command('RCPT TO:<test.recette@clinique-sandbox-b.mssante.fr>')).code, 250);
+  await c.quit();
+});
+
+test('EX_3.1_5015 EX_3.1_5010: dgs.mssante.fr in bulk (20 parallel sessions) and interop-mssante.apicrypt.org are accepted like any listed domain', async () => {
+  const dgsEntry = EXTRA_SANDBOX_ENTRIES.find((e) => e.domain === 'dgs.mssante.fr');
+  const apicryptEntry = EXTRA_SANDBOX_ENTRIES.find((e) => e.domain === 'interop-mssante.apicrypt.org');
+  assert.ok(dgsEntry && apicryptEntry);
+  const dgs = await listedIdentity('dgs', dgsEntry.dn);
+  const apicrypt = await listedIdentity('apicrypt', apicryptEntry.dn);
+  const to = ['bruno.petit', 'secretariat', 'dpi'].map((l) => `${l}@clinique-sandbox-b.mssante.fr`);
+  const results = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const { c } = await connectTls(host, port, dgs);
+      const r = await send(c, 'alerte@dgs.mssante.fr', to, message({ from: 'alerte@dgs.mssante.fr', to, subject: `DGS-Urgent ${i}` }));
+      await c.quit();
+      return r.data?.code;
+    }),
+  );
+  assert.deepEqual(results, Array(20).fill(250));
+  const { c } = await connectTls(host, port, apicrypt);
+  const r = await send(c, 'dr.x@interop-mssante.apicrypt.org', [BRUNO], message({ from: 'dr.x@interop-mssante.apicrypt.org', to: [BRUNO], subject: 'apicrypt' }));
+  await c.quit();
+  assert.equal(r.data?.code, 250, r.data?.text);
+});
+
+test('SMTP smuggling: <LF>.<CR><LF> inside a message does not end it at Postfix (the gate stuffs dots after any LF)', async () => {
+  const { c } = await connectTls(host, port, A);
+  const body = `Subject: smuggle outer\r\n\r\nbefore\n.\r\nMAIL FROM:<${ALICE}>\r\nRCPT TO:<${BRUNO}>\r\nDATA\r\nSubject: smuggled inner\r\n\r\nx\r\n`;
+  const r = await send(c, ALICE, [BRUNO], body);
+  await c.quit();
+  assert.equal(r.data?.code, 250, r.data?.text);
+  const pf = world.node('B').postfix;
+  await pf?.waitFor(() => deliveredMatching(world, 'B', /Subject: smuggle outer/).length === 1, 15_000, 'delivery');
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal(deliveredMatching(world, 'B', /^Subject: smuggled inner/m).filter((f) => !/Subject: smuggle outer/.test(fs.readFileSync(f, 'utf8'))).length, 0);
+});
+
+test('EX_GDT_5050: refusals and receptions are in the functional traces with the peer DN and the reason', async () => {
+  const records = traceLines(path.join(world.node('B').config.state.dir, 'traces'));
+  const refusal = records.find((r) => r.action === 'message.receive' && (r.response as { code?: string }).code === 'GATE_PEER_NOT_LISTED');
+  assert.ok(refusal, 'a GATE_PEER_NOT_LISTED trace');
+  assert.match(String((refusal.actor as { id: string }).id), /CN=mss\.rogue\.sandbox\.invalid/);
+  const ok = records.find((r) => r.action === 'message.receive' && (r.response as { ok: boolean }).ok && (r.message as { subject?: string } | undefined)?.subject === 'gate-in direct');
+  assert.ok(ok, 'a successful reception trace with the subject');
+});
