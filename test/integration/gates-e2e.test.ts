@@ -6,6 +6,10 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
+import { connectTls } from '../helpers/gate-client.js';
+import { Journal } from '../../src/journal/journal.js';
+import type { JournalEvent } from '../../src/journal/events.js';
+import { openStore } from '../../src/store/open.js';
 
 let world: TestWorld;
 const A = { user: 'alice.martin@ch-sandbox-a.mssante.fr' };
@@ -36,4 +40,93 @@ test('TM3.2P → TM3.1P end to end: a message from A lands in B\'s Postfix throu
   const text = fs.readFileSync(deliveredMatching(world, 'B', /Subject: e2e simple/)[0] as string, 'utf8');
   assert.match(text, /mss-sidecar gate-in/);
   assert.match(text, /client certificate verified: CN=mss\.ch-sandbox-a\.fr/);
+});
+
+function journalOf(id: string): Promise<JournalEvent[]> {
+  return (async () => {
+    const store = openStore(world.node(id).config.state);
+    const out: JournalEvent[] = [];
+    for await (const e of new Journal(store).read({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 3_600_000) })) out.push(e);
+    await store.close();
+    return out;
+  })();
+}
+
+test('XFORWARD: delivery events carry A\'s Postfix queue id (the mailId of submitted events); B records the received message under its own queue id', async () => {
+  await inject(A.user, [B.user], 'e2e journal');
+  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e journal/).length === 1, 20_000, 'delivery in B');
+  const aLog = world.node('A').postfix?.maillog() ?? '';
+  const aId = new RegExp(`([0-9A-F]{6,}): to=<${B.user.replace(/\./g, '\\.')}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:\\d+,.*status=sent`).exec(aLog)?.[1];
+  assert.ok(aId, aLog.slice(-2000));
+  const deliveries = (await journalOf('A')).filter((e) => e.type === 'delivery' && e.mailId === aId);
+  assert.equal(deliveries.length, 1);
+  assert.equal(deliveries[0]?.type === 'delivery' && deliveries[0].outcome, 'delivered');
+  const file = deliveredMatching(world, 'B', /Subject: e2e journal/)[0] as string;
+  const bLog = world.node('B').postfix?.maillog() ?? '';
+  const received = (await journalOf('B')).filter((e) => e.type === 'received' && e.sender === A.user);
+  assert.ok(received.some((e) => e.type === 'received' && bLog.includes(`${e.mailId}: client=`) && e.peer?.startsWith('CN=mss.ch-sandbox-a.fr')), `${JSON.stringify(received)} ${file}`);
+});
+
+test('EX_3.2_5060: the outbound gate refuses a non-MSSanté recipient and Postfix bounces the message to its sender with the reason', async () => {
+  await inject(A.user, ['someone@gmail.com', B.user], 'e2e mixed');
+  const a = world.node('A').postfix;
+  await a?.waitFor(() => deliveredMatching(world, 'A', /Subject: Undelivered Mail Returned to Sender/).some((f) => /someone@gmail\.com/.test(fs.readFileSync(f, 'utf8'))), 20_000, 'bounce to alice');
+  const bounce = fs.readFileSync(deliveredMatching(world, 'A', /someone@gmail\.com/).find((f) => /Undelivered Mail/.test(fs.readFileSync(f, 'utf8'))) as string, 'utf8');
+  assert.match(bounce, /gmail\.com is not an MSSant/);
+  assert.match(bounce, /Status: 5\.7\.1/);
+  assert.match(bounce, /EX_3\.2_5060/);
+  // The MSSanté recipient of the same message was delivered.
+  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e mixed/).length === 1, 20_000, 'delivery in B');
+});
+
+test('EX_GBM_4410: a 10 MB message crosses both gates', async () => {
+  const line = `${'x'.repeat(76)}\r\n`;
+  // 10 MiB once stored with LF line ends (the maildir file); more on the wire (CRLF).
+  const body = line.repeat(Math.ceil((10 * 1024 * 1024) / (line.length - 1)));
+  await inject(A.user, [B.user], 'e2e ten megabytes', body);
+  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e ten megabytes/).length === 1, 60_000, '10 MB delivery in B');
+  const size = fs.statSync(deliveredMatching(world, 'B', /Subject: e2e ten megabytes/)[0] as string).size;
+  assert.ok(size > 10 * 1024 * 1024, `${size} bytes`);
+});
+
+test('LMTP per recipient: with one domain deferred, the delivered recipient is not delivered again when Postfix retries the other', async () => {
+  // dgs.mssante.fr is listed but its MX does not answer: that recipient is deferred.
+  world.dns.zone.mx = { ...world.dns.zone.mx, 'dgs.mssante.fr': [{ priority: 10, exchange: 'mx.dgs.test' }] };
+  world.dns.zone.a = { ...world.dns.zone.a, 'mx.dgs.test': ['127.0.0.9'] };
+  await inject(A.user, [B.user, 'alerte@dgs.mssante.fr'], 'e2e partial');
+  const a = world.node('A').postfix;
+  assert.ok(a);
+  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e partial/).length === 1, 20_000, 'delivery in B');
+  await a.waitFor((pf) => pf.queue().some((q) => q.recipients.some((r) => r.address === 'alerte@dgs.mssante.fr' && /4\.4\.1/.test(r.delay_reason ?? ''))), 20_000, 'deferral of the dgs recipient');
+  const queued = a.queue().find((q) => q.recipients.some((r) => r.address === 'alerte@dgs.mssante.fr'));
+  assert.deepEqual(queued?.recipients.map((r) => r.address), ['alerte@dgs.mssante.fr']);
+  // Two more attempts: still one copy in B.
+  for (let i = 0; i < 2; i++) {
+    a.flush();
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  assert.equal(deliveredMatching(world, 'B', /Subject: e2e partial/).length, 1);
+  const events = (await journalOf('A')).filter((e) => e.type === 'delivery' && e.mailId === queued?.queue_id);
+  assert.equal(events.filter((e) => e.type === 'delivery' && e.recipient === B.user && e.outcome === 'delivered').length, 1);
+  assert.ok(events.filter((e) => e.type === 'delivery' && e.recipient === 'alerte@dgs.mssante.fr' && e.outcome === 'deferred').length >= 2);
+});
+
+test('Postfix down: the inbound gate answers 451 4.3.0, never 250; the message is delivered once Postfix is back', async () => {
+  const b = world.node('B').postfix;
+  assert.ok(b);
+  await b.stop();
+  try {
+    const { c } = await connectTls(world.node('B').config.gates.in.listen.host, world.port, { cert: world.pki.operators[0]?.cert ?? '', key: world.pki.operators[0]?.key ?? '' });
+    const r = await c.command(`MAIL FROM:<${A.user}>`);
+    await c.quit();
+    assert.equal(r.code, 451);
+    assert.match(r.text, /^4\.3\.0 Mail system of smtp\.clinique-sandbox-b\.fr temporarily unavailable/);
+    await inject(A.user, [B.user], 'e2e postfix down');
+    const a = world.node('A').postfix;
+    await a?.waitFor((pf) => pf.queue().some((q) => q.recipients.some((x) => x.address === B.user && /4\.3\.0/.test(x.delay_reason ?? ''))), 20_000, 'deferral in A');
+  } finally {
+    await b.start();
+  }
+  world.node('A').postfix?.flush();
+  await b.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e postfix down/).length === 1, 30_000, 'delivery after Postfix returned');
 });
