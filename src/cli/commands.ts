@@ -10,8 +10,9 @@ import { registerTracesCommands } from './traces-commands.js';
 import { registerAutoconfigCommands } from './autoconfig-command.js';
 import { registerStatsCommands } from './stats-commands.js';
 import { registerAnnuaireCommands } from './annuaire-commands.js';
+import { registerCrlCommands } from './crl-commands.js';
 
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands, registerStatsCommands, registerAnnuaireCommands];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands, registerStatsCommands, registerAnnuaireCommands, registerCrlCommands];

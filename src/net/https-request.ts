@@ -2,6 +2,7 @@
 // Pro Santé Connect: server certificates checked against the configured CAs only (never the
 // system bundle), optional mutual TLS with the operator certificate, one deadline covering
 // connection and body, a size cap, and failures reported as coded errors.
+import http from 'node:http';
 import https from 'node:https';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { MssError } from '../errors.js';
@@ -22,6 +23,12 @@ export interface HttpsRequest {
   /** Refuse responses larger than this. */
   maxBytes: number;
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Also accept http:// URLs. Only for content that carries its own signature and is
+   * verified after download whatever the transport (CRLs, which the IGC-Santé publishes
+   * over http).
+   */
+  allowHttp?: boolean;
 }
 
 export interface HttpsResponse {
@@ -32,7 +39,8 @@ export interface HttpsResponse {
 
 export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
   const url = new URL(req.url);
-  if (url.protocol !== 'https:') {
+  const plain = url.protocol === 'http:' && req.allowHttp === true;
+  if (url.protocol !== 'https:' && !plain) {
     return Promise.reject(new MssError('HTTP_NOT_HTTPS', `refusing to call ${req.url}: only https:// is allowed`, { url: req.url }));
   }
   return new Promise<HttpsResponse>((resolve, reject) => {
@@ -46,16 +54,18 @@ export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
         reject(err);
       } else if (res) resolve(res);
     };
-    const request = https.request(url, {
-      method: req.method ?? 'GET',
-      headers: req.headers,
-      ca: req.ca,
-      cert: req.cert,
-      key: req.key,
-      minVersion: req.minVersion ?? 'TLSv1.2',
-      rejectUnauthorized: true,
-      agent: false,
-    });
+    const request = plain
+      ? http.request(url, { method: req.method ?? 'GET', headers: req.headers, agent: false })
+      : https.request(url, {
+          method: req.method ?? 'GET',
+          headers: req.headers,
+          ca: req.ca,
+          cert: req.cert,
+          key: req.key,
+          minVersion: req.minVersion ?? 'TLSv1.2',
+          rejectUnauthorized: true,
+          agent: false,
+        });
     const timer = setTimeout(() => {
       finish(new MssError('HTTP_TIMEOUT', `${req.url} did not answer completely within ${req.timeoutMs} ms`, { url: req.url, timeoutMs: req.timeoutMs }));
     }, req.timeoutMs);

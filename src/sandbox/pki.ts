@@ -156,7 +156,7 @@ export async function createCrl(
   issuer: Pick<IssuedCert, 'der' | 'keyPair'>,
   revokedSerials: string[],
   now: Date,
-  validity: { thisUpdate?: Date; nextUpdate?: Date } = {},
+  validity: { thisUpdate?: Date; nextUpdate?: Date; number?: number; deltaOf?: number; removed?: string[] } = {},
 ): Promise<Buffer> {
   const pkcs8 = issuer.keyPair.privateKey.export({ type: 'pkcs8', format: 'der' });
   const signingKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
@@ -166,7 +166,15 @@ export async function createCrl(
     issuer: issuerName,
     thisUpdate,
     nextUpdate: validity.nextUpdate ?? new Date(now.getTime() + 7 * DAY),
-    entries: revokedSerials.map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate, reason: x509.X509CrlReason.keyCompromise })),
+    entries: [
+      ...revokedSerials.map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate, reason: x509.X509CrlReason.keyCompromise })),
+      ...(validity.removed ?? []).map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate, reason: x509.X509CrlReason.removeFromCRL })),
+    ],
+    // cRLNumber and, for a delta CRL, deltaCRLIndicator (critical, RFC 5280 §5.2.4).
+    extensions: [
+      ...(validity.number !== undefined ? [new x509.Extension('2.5.29.20', false, derInteger(validity.number))] : []),
+      ...(validity.deltaOf !== undefined ? [new x509.Extension('2.5.29.27', true, derInteger(validity.deltaOf))] : []),
+    ],
     signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as Algorithm,
     signingKey: signingKey as unknown as x509.X509CrlCreateParams['signingKey'],
   });
@@ -174,6 +182,15 @@ export async function createCrl(
 }
 
 type Algorithm = x509.X509CrlCreateParams['signingAlgorithm'];
+
+/** DER INTEGER of a small non-negative number. */
+function derInteger(n: number): Uint8Array {
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  if (/^[89a-f]/.test(hex)) hex = `00${hex}`;
+  const body = Buffer.from(hex, 'hex');
+  return Uint8Array.from([0x02, body.length, ...body]);
+}
 
 /** Generate the whole PKI into `dir` (created if needed) and return its manifest. */
 export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): Promise<PkiManifest> {
