@@ -71,7 +71,7 @@ export function checkPeer(leaf: Buffer | undefined, tlsInfo: { protocol: string;
   }
   if (!result.ok) {
     if (result.code === 'CERT_REVOKED') {
-      return { ok: false, dn, refusal: refusal('GATE_PEER_REVOKED', 554, '5.7.1', `Certificate ${dn} (serial ${cert.serial}) is revoked: ${result.message} (EX_OPE_5050)`) };
+      return { ok: false, dn, refusal: refusal('GATE_PEER_REVOKED', 554, '5.7.1', `Certificate ${result.message} (EX_OPE_5050)`) };
     }
     if (result.code === 'CERT_EXPIRED' || result.code === 'CERT_NOT_YET_VALID') {
       return { ok: false, dn, refusal: refusal('GATE_PEER_EXPIRED', 554, '5.7.1', `Certificate ${dn} is not valid now: ${result.message} (EX_OPE_5040)`) };

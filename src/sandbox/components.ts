@@ -6,5 +6,6 @@ import { pscComponent } from './psc-component.js';
 import { lpsComponent } from './lps-component.js';
 import { sipilComponent } from './sipil-component.js';
 import { annuaireComponent } from './annuaire/component.js';
+import { gatesComponent } from './gates-component.js';
 
-export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent, sipilComponent, annuaireComponent];
+export const sandboxComponents: SandboxComponent[] = [whitelistComponent, pscComponent, lpsComponent, sipilComponent, annuaireComponent, gatesComponent];

@@ -28,6 +28,33 @@ export interface SandboxEndpoints {
   sipil?: { url: string; postFile: string; getReport: string; control: string };
   /** The Annuaire's SOAP services (TM1.1.1P), their control port, and each operator's registry file. */
   annuaire?: { url: string; feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
+  /** The operators' SMTP gates (TM3.1P/TM3.2P), their DNS and the certificates for refusals. */
+  gates?: SandboxGates;
+}
+
+export interface SandboxGateOperator {
+  domains: string[];
+  /** The inbound gate: this operator's MX (its own loopback address, the shared port). */
+  gateIn: { host: string; port: number };
+  /** The outbound gate's LMTP endpoint, where Postfix hands over outgoing mail. */
+  gateOut: { host: string; port: number };
+  /** Postfix's listener for this operator's local users (absent with the embedded sink). */
+  inject?: { host: string; port: number };
+  cert: string;
+  key: string;
+  /** Where delivered messages land (Postfix maildir or sink directory). */
+  mailDir: string;
+  config: string;
+}
+
+export interface SandboxGates {
+  /** "postfix": real Postfix instances; "sink": embedded sinks (Postfix not installed or not root). */
+  mta: 'postfix' | 'sink';
+  /** The loopback DNS responder publishing the operators' MX records. */
+  dns: string;
+  operators: Record<string, SandboxGateOperator>;
+  /** Certificates a peer may not use: valid but unlisted, expired, revoked. */
+  refused: { rogue: { cert: string; key: string }; expired: { cert: string; key: string }; revoked: { cert: string; key: string } };
 }
 
 export interface SandboxOperator {

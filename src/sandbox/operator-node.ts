@@ -56,8 +56,9 @@ export interface OperatorNode {
   stop(): Promise<void>;
 }
 
-/** Can this machine run the real Postfix for the sandbox? */
+/** Can this machine run the real Postfix for the sandbox? MSS_SANDBOX_MTA=sink forces the sink. */
 export function realPostfixAvailable(): boolean {
+  if (process.env.MSS_SANDBOX_MTA === 'sink') return false;
   return PostfixInstance.available() && process.getuid?.() === 0;
 }
 

@@ -8,5 +8,6 @@ import { pscChecks } from './psc-checks.js';
 import { lpsChecks } from './lps-checks.js';
 import { statsChecks } from './stats-checks.js';
 import { annuaireChecks } from './annuaire-checks.js';
+import { gateChecks } from './gate-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks];
