@@ -22,6 +22,7 @@ export interface GateWorldOptions {
   operators?: readonly string[];
   startGates?: boolean;
   configure?: (op: PkiOperator, c: ConfigInput) => void;
+  postfixMain?: Record<string, string>;
 }
 
 export interface GateWorld {
@@ -78,6 +79,7 @@ export async function startGateWorld(o: GateWorldOptions): Promise<GateWorld> {
         postfix: o.postfix,
         ...(o.startGates !== undefined ? { startGates: o.startGates } : {}),
         configure: (c) => o.configure?.(op, c),
+        ...(o.postfixMain ? { postfixMain: o.postfixMain } : {}),
       });
       nodes.set(op.id, node);
     }

@@ -39,6 +39,8 @@ export interface OperatorNodeOptions {
   startGates?: boolean;
   /** Extra configuration merged over the defaults (e.g. shorter timeouts in tests). */
   configure?: (c: ConfigInput) => void;
+  /** Extra main.cf parameters for this operator's Postfix (benchmarks). */
+  postfixMain?: Record<string, string>;
 }
 
 export interface OperatorNode {
@@ -76,7 +78,7 @@ function postfixFor(o: OperatorNodeOptions, ports: OperatorNode['ports']): Postf
       // Where local users' mail enters (the submission service in production).
       `127.0.0.1:${ports.inject} inet n - n - - smtpd`,
     ],
-    main: { ...mainPieces(), default_transport: `mss-gate-out:inet:127.0.0.1:${ports.gateOut}` },
+    main: { ...mainPieces(), default_transport: `mss-gate-out:inet:127.0.0.1:${ports.gateOut}`, ...o.postfixMain },
   });
 }
 

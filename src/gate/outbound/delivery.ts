@@ -125,25 +125,25 @@ export class Delivery {
           this.cache.park(session);
           return undefined;
         }
-        const mail = await client.command(mailCommand(this.msg.mailFrom, has, this.msg.size));
-        if (mail.code !== 250) {
-          for (const i of idx) this.remote(i, mail, session);
-          await this.reset(session);
-          return undefined;
-        }
+        // MAIL, every RCPT and DATA in one write when the server pipelines (RFC 2920).
+        const lines = [mailCommand(this.msg.mailFrom, has, this.msg.size), ...idx.map((i) => rcptCommand(this.msg.rcpts[i] as SMTPServerAddress, has)), 'DATA'];
+        const replies = has('PIPELINING') ? await client.pipeline(lines) : await this.lockstep(client, lines);
+        const [mail, ...rest] = replies as [Reply, ...Reply[]];
+        const go = rest[idx.length];
         const accepted: number[] = [];
-        for (const i of idx) {
-          const r = await client.command(rcptCommand(this.msg.rcpts[i] as SMTPServerAddress, has));
-          if (r.code === 250 || r.code === 251) accepted.push(i);
-          else this.remote(i, r, session);
+        if (mail.code !== 250) for (const i of idx) this.remote(i, mail, session);
+        else {
+          const current = session;
+          idx.forEach((i, k) => {
+            const r = rest[k] as Reply;
+            if (r.code === 250 || r.code === 251) accepted.push(i);
+            else this.remote(i, r, current);
+          });
         }
-        if (accepted.length === 0) {
-          await this.reset(session);
-          return undefined;
-        }
-        const go = await client.command('DATA');
-        if (go.code !== 354) {
-          for (const i of accepted) this.remote(i, go, session);
+        if (accepted.length === 0 || go?.code !== 354) {
+          for (const i of accepted) this.remote(i, go ?? mail, session);
+          // A server that said 354 anyway gets an empty message it must refuse (RFC 2920 §3.1).
+          if (go?.code === 354) await client.endData(this.deps.config.gates.out.timeouts.dataDoneMs);
           await this.reset(session);
           return undefined;
         }
@@ -161,6 +161,22 @@ export class Delivery {
         return undefined;
       }
     }
+  }
+
+  /** Without PIPELINING: one command at a time, stopping at the first refusal that ends the transaction. */
+  private async lockstep(client: SmtpClient, lines: readonly string[]): Promise<Reply[]> {
+    const replies: Reply[] = [];
+    const mail = await client.command(lines[0] as string);
+    replies.push(mail);
+    if (mail.code !== 250) return replies;
+    let accepted = 0;
+    for (const line of lines.slice(1, -1)) {
+      const r = await client.command(line);
+      if (r.code === 250 || r.code === 251) accepted++;
+      replies.push(r);
+    }
+    if (accepted > 0) replies.push(await client.command('DATA'));
+    return replies;
   }
 
   /** After a refused transaction: RSET, and keep the session for the next message if it agrees. */

@@ -1,0 +1,160 @@
+// The gates' cost, in one run on this machine:
+//   1. throughput: N messages of 100 KB injected into the sending Postfix over 10 parallel
+//      connections, timed until the last one is in the receiving Postfix's maildir —
+//      through the gates (Postfix A → gate-out A → mutual TLS → gate-in B → Postfix B, the
+//      gates of each operator in their own `mss-sidecar serve` process) versus directly
+//      (Postfix → Postfix over TLS, the same certificates, the same concurrency of 10);
+//   2. memory: resident set growth of each gate process while it relays one 10 MB message.
+// Targets (issue 4): gates ≥ 0.8 × direct; memory growth < 30 MB. Bounded: BENCH_MESSAGES.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PostfixInstance } from '../src/mta/postfix-instance.js';
+import { startGateWorld } from '../src/sandbox/gate-world.js';
+import { generateTestPki } from '../src/sandbox/pki.js';
+import { CLI } from '../test/helpers/cli.js';
+import { freePorts } from '../test/helpers/ports.js';
+import { spawnTracked, waitForOutput, type Spawned } from '../test/helpers/processes.js';
+import { SmtpClient } from '../test/helpers/smtp-client.js';
+import { silent } from '../test/helpers/gates.js';
+import { tmpDir } from '../test/helpers/tmp.js';
+import { signedList } from '../test/helpers/whitelist.js';
+import { fmt } from './lib/stats.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
+const PARALLEL = 10;
+const SIZE = 100 * 1024;
+const FROM = 'alice.martin@ch-sandbox-a.mssante.fr';
+const TO = 'bruno.petit@clinique-sandbox-b.mssante.fr';
+// Same queue and concurrency settings for both paths.
+const CONCURRENCY = { default_destination_concurrency_limit: '10', initial_destination_concurrency: '10', default_process_limit: '100' };
+
+function body(i: number, size: number): string {
+  const line = `${'0123456789abcdefghijklmnopqrstuvwxyz'.repeat(2)}\r\n`;
+  return `From: <${FROM}>\r\nTo: <${TO}>\r\nSubject: bench ${i}\r\n\r\n${line.repeat(Math.ceil(size / line.length))}`;
+}
+
+async function inject(port: number, count: number, size: number, tag: string): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      const c = await SmtpClient.connect(port);
+      await c.command('EHLO bench');
+      for (let i = next++; i < count; i = next++) {
+        await c.command(`MAIL FROM:<${FROM}>`);
+        await c.command(`RCPT TO:<${TO}>`);
+        const [, r] = await c.data(body(i, size).replace('Subject: bench', `Subject: ${tag}`));
+        if (r.code !== 250) throw new Error(`injection refused: ${r.code} ${r.text}`);
+      }
+      await c.quit();
+    }),
+  );
+}
+
+async function waitDelivered(pf: PostfixInstance, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pf.delivered().length < count) {
+    if (Date.now() > deadline) throw new Error(`only ${pf.delivered().length}/${count} delivered; maillog:\n${pf.maillog().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function timed(sendPort: number, receiver: PostfixInstance, tag: string): Promise<number> {
+  const before = receiver.delivered().length;
+  const t0 = process.hrtime.bigint();
+  await inject(sendPort, MESSAGES, SIZE, tag);
+  await waitDelivered(receiver, before + MESSAGES, 300_000);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+async function main(): Promise<void> {
+  if (!PostfixInstance.available()) {
+    process.stdout.write('gates bench: Postfix is not installed; skipped\n');
+    return;
+  }
+  const dir = tmpDir('mss-bench-gates-');
+  const pki = await generateTestPki(path.join(dir, 'pki'));
+  const world = await startGateWorld({ dir: path.join(dir, 'world'), pki, list: Buffer.from(signedList(pki)), log: silent, postfix: true, startGates: false, postfixMain: CONCURRENCY });
+  const procs: Spawned[] = [];
+  const direct: PostfixInstance[] = [];
+  try {
+    for (const id of ['A', 'B']) {
+      // BENCH_GATE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gate processes.
+      const nodeArgs = (process.env.BENCH_GATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const p = spawnTracked(process.execPath, [...nodeArgs, CLI, '--config', world.node(id).configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'info' } });
+      procs.push(p);
+    }
+    await Promise.all(procs.map((p) => waitForOutput(p, (out) => out.includes('gate-out listening'), 20_000)));
+
+    // Direct path: the same certificates, Postfix's own TLS client and server.
+    const a = pki.operators.find((o) => o.id === 'A');
+    const b = pki.operators.find((o) => o.id === 'B');
+    if (!a || !b) throw new Error('PKI without A and B');
+    const [rxPort, txPort] = await freePorts(2);
+    const receiver = new PostfixInstance({
+      dir: path.join(dir, 'direct-rx'),
+      myhostname: b.fqdn,
+      virtualDomains: [b.domains[0] as string],
+      services: [`127.0.0.1:${rxPort} inet n - n - - smtpd`],
+      main: { smtpd_tls_security_level: 'encrypt', smtpd_tls_cert_file: b.cert, smtpd_tls_key_file: b.key, smtpd_tls_ask_ccert: 'yes', ...CONCURRENCY },
+    });
+    const sender = new PostfixInstance({
+      dir: path.join(dir, 'direct-tx'),
+      myhostname: a.fqdn,
+      services: [`127.0.0.1:${txPort} inet n - n - - smtpd`],
+      main: { default_transport: `smtp:[127.0.0.1]:${rxPort}`, smtp_tls_security_level: 'encrypt', smtp_tls_cert_file: a.cert, smtp_tls_key_file: a.key, ...CONCURRENCY },
+    });
+    direct.push(receiver, sender);
+    await receiver.start();
+    await sender.start();
+
+    const bPostfix = world.node('B').postfix as PostfixInstance;
+    // Warm-up, then one measured run each, alternating so both see the same machine.
+    await timed(world.node('A').ports.inject, bPostfix, 'warm gates').catch((e) => Promise.reject(e));
+    await timed(txPort, receiver, 'warm direct');
+    const gatePids = procs.map((p) => p.child.pid as number);
+    const cpu0 = gatePids.map(cpuSeconds);
+    const gatesS = await timed(world.node('A').ports.inject, bPostfix, 'gates');
+    const cpu = gatePids.map((pid, i) => cpuSeconds(pid) - (cpu0[i] ?? 0));
+    const directS = await timed(txPort, receiver, 'direct');
+    const gatesRate = MESSAGES / gatesS;
+    const directRate = MESSAGES / directS;
+
+    // Memory: one 10 MB message through both gate processes, RSS sampled every 10 ms.
+    const pids = procs.map((p) => p.child.pid as number);
+    const base = pids.map(rssKb);
+    const peak = [...base];
+    const sampler = setInterval(() => pids.forEach((pid, i) => (peak[i] = Math.max(peak[i] ?? 0, rssKb(pid)))), 10);
+    const before = bPostfix.delivered().length;
+    await inject(world.node('A').ports.inject, 1, 10 * 1024 * 1024, 'ten megabytes');
+    await waitDelivered(bPostfix, before + 1, 120_000);
+    clearInterval(sampler);
+    const growth = peak.map((p, i) => (p - (base[i] ?? 0)) / 1024);
+
+    const out = [
+      `gates bench — ${MESSAGES} messages of ${SIZE / 1024} KB, ${PARALLEL} parallel connections, TLS on every inter-operator hop`,
+      `  through the gates  Postfix A → gate-out A → gate-in B → Postfix B : ${fmt(gatesRate, 1)} msg/s (${fmt(gatesS, 2)} s)`,
+      `  direct             Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (${fmt(directS, 2)} s)`,
+      `  ratio gates / direct: ${fmt(gatesRate / directRate, 2)} (target ≥ 0.80)`,
+      `  CPU of the gate processes during the gates run: A ${fmt(cpu[0] ?? NaN, 2)} s, B ${fmt(cpu[1] ?? NaN, 2)} s (${fmt(((cpu[0] ?? 0) + (cpu[1] ?? 0)) * 1000 / MESSAGES, 2)} ms per message)`,
+      `  10 MB message: RSS growth gate process A (out) ${fmt(growth[0] ?? NaN, 1)} MB, B (in) ${fmt(growth[1] ?? NaN, 1)} MB (target < 30 MB)`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    for (const p of procs) await p.stop();
+    for (const pf of direct) await pf.stop();
+    await world.stop();
+  }
+}
+
+await main();
