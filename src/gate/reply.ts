@@ -1,7 +1,8 @@
 // An SMTP reply as the gates give and relay it: code, RFC 3463 enhanced status, text. The
 // gates write the enhanced status into the text themselves (smtp-server's automatic one
 // cannot say 5.7.1 or 5.2.1), so every refusal reads "550 5.7.1 <why, naming the DN,
-// domain or list>", and carries a stable code for logs and traces.
+// domain or list>", and carries a stable code for logs and traces. The text is what the
+// sender reads in the bounce Postfix returns: written for a person (RE_GBM_4410).
 
 export interface Reply {
   code: number;

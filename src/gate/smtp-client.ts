@@ -1,7 +1,7 @@
 // The SMTP client both gates speak with: gate in to the loopback Postfix (XCLIENT, lockstep
 // with the remote client), gate out to the receiving connectors (STARTTLS, mutual TLS).
-// One command, one reply, each under its own deadline; no pipelining, so every reply is
-// matched to its command without bookkeeping. DATA content goes through a DotStuffer and
+// Commands as RFC 5321 writes them (EX_3.1_5040, EX_3.2_5070): one command, one reply,
+// each under its own deadline; pipelining (RFC 2920) only as an explicit batch. DATA content goes through a DotStuffer and
 // respects the socket's backpressure (write() returns false: wait for 'drain').
 import net from 'node:net';
 import tls from 'node:tls';

@@ -84,7 +84,7 @@ async function standIn(identity: { cert: string; key: string } | 'plain'): Promi
   };
 }
 
-test('TM3.2P: per-recipient LMTP replies — one delivered through B\'s gate, one refused by it — with the remote server named', async () => {
+test("TM3.2P EX_3.2_5010: per-recipient LMTP replies — one delivered through B's gate, one refused by it — with the remote server named", async () => {
   const r = await lmtp(ALICE, [BRUNO, `nobody@${B_DOMAIN}`], 'out per recipient');
   assert.equal(r.mail.code, 250);
   assert.deepEqual(r.rcpts.map((x) => x.code), [250, 250]);

@@ -32,7 +32,7 @@ async function inject(from: string, to: string[], subject: string, body = 'bonjo
   await c.quit();
 }
 
-test('TM3.2P → TM3.1P end to end: a message from A lands in B\'s Postfix through both gates (EX_3.2_5050 EX_3.1_5030)', async () => {
+test("TM3.2P → TM3.1P end to end: a message from A lands in B's Postfix through both gates (EX_3.2_5050 EX_3.1_5030; RFC 5321 commands both ways: EX_3.2_5070 EX_3.1_5040)", async () => {
   await inject(A.user, [B.user], 'e2e simple');
   const b = world.node('B').postfix;
   assert.ok(b);
@@ -52,7 +52,7 @@ function journalOf(id: string): Promise<JournalEvent[]> {
   })();
 }
 
-test('XFORWARD: delivery events carry A\'s Postfix queue id (the mailId of submitted events); B records the received message under its own queue id', async () => {
+test("XFORWARD: delivery events carry A's Postfix queue id (the mailId of submitted events); B records the received message under its own queue id", async () => {
   await inject(A.user, [B.user], 'e2e journal');
   await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e journal/).length === 1, 20_000, 'delivery in B');
   const aLog = world.node('A').postfix?.maillog() ?? '';
@@ -67,7 +67,7 @@ test('XFORWARD: delivery events carry A\'s Postfix queue id (the mailId of submi
   assert.ok(received.some((e) => e.type === 'received' && bLog.includes(`${e.mailId}: client=`) && e.peer?.startsWith('CN=mss.ch-sandbox-a.fr')), `${JSON.stringify(received)} ${file}`);
 });
 
-test('EX_3.2_5060: the outbound gate refuses a non-MSSanté recipient and Postfix bounces the message to its sender with the reason', async () => {
+test('EX_3.2_5060 RE_GBM_4410: the outbound gate refuses a non-MSSanté recipient and Postfix bounces the message to its sender with a readable reason', async () => {
   await inject(A.user, ['someone@gmail.com', B.user], 'e2e mixed');
   const a = world.node('A').postfix;
   await a?.waitFor(() => deliveredMatching(world, 'A', /Subject: Undelivered Mail Returned to Sender/).some((f) => /someone@gmail\.com/.test(fs.readFileSync(f, 'utf8'))), 20_000, 'bounce to alice');

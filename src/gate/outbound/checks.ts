@@ -3,6 +3,7 @@
 // test BALs writing to test BALs only (EX_GBM_4010). A refusal here is a permanent LMTP
 // answer for that recipient (or the whole message for the sender), so Postfix returns the
 // message to its sender with the reason (EX_3.2_5060: "l'émetteur doit être notifié").
+// Nothing else restricts mail to listed MSSanté domains (EX_3.2_5010).
 import type { Registry } from '../../registry/registry.js';
 import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
 import { splitAddress } from '../address.js';
