@@ -7,10 +7,14 @@ import { port, positiveInt } from '../config/atoms.js';
 
 /** 10 Mo, attachments encoded (EX_GBM_4410): the least any gate may accept. */
 export const MIN_MESSAGE_BYTES = 10 * 1024 * 1024;
-/** Default inbound limit: 10 MiB plus room for the headers each hop adds. */
-export const DEFAULT_MESSAGE_BYTES = 12 * 1024 * 1024;
-/** Default outbound limit: above Postfix's message_size_limit (13 MiB, postfix/main.cf.d/10-gates.cf), so Postfix's own limit decides. */
-export const DEFAULT_OUT_MESSAGE_BYTES = 14 * 1024 * 1024;
+/**
+ * Default inbound limit: 10 MiB, like the submission milter; Postfix's message_size_limit
+ * (postfix/main.cf.d/20-submission-limits.cf) is 64 KiB more, room for the Received headers
+ * the gate and Postfix add.
+ */
+export const DEFAULT_MESSAGE_BYTES = MIN_MESSAGE_BYTES;
+/** Default outbound limit: above Postfix's message_size_limit, so Postfix's own limit decides. */
+export const DEFAULT_OUT_MESSAGE_BYTES = 12 * 1024 * 1024;
 
 const host = (fallback: string) => z.string().min(1).default(fallback);
 const ms = (fallback: number) => positiveInt.default(fallback);
