@@ -1,17 +1,9 @@
 // Envelope addresses as the gates judge them: the domain part, lowercased (domains are
-// compared in lower case in the liste blanche), and the local part for the test-BAL rule.
+// compared in lower case in the liste blanche), the local part for the test-BAL rule, and
+// xtext for the parameters the gates pass on.
 
-export interface SplitAddress {
-  local: string;
-  /** Lowercase; '' when the address has no domain. */
-  domain: string;
-}
-
-export function splitAddress(address: string): SplitAddress {
-  const at = address.lastIndexOf('@');
-  if (at < 0) return { local: address, domain: '' };
-  return { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase().replace(/\.$/, '') };
-}
+// One way to split an envelope address for the submission rules and the gates.
+export { splitAddress, type SplitAddress } from '../submission/address.js';
 
 /** xtext (RFC 3461 §4): what XCLIENT, XFORWARD, ORCPT and ENVID values are written in. */
 export function xtext(value: string): string {
