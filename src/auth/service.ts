@@ -7,13 +7,7 @@
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
-import { Activity } from '../registry/activity.js';
-import type { RegistryHolder } from '../registry/holder.js';
-import { openRegistryHolder, openTraceLog } from '../registry/open.js';
-import { RuntimeFields } from '../registry/runtime.js';
-import { openStore } from '../store/open.js';
-import type { StateStore } from '../store/store.js';
-import type { TraceLog } from '../traces/trace-log.js';
+import { SharedResources } from '../daemon/shared.js';
 import { buildAuthCliFronts } from './authcli/build.js';
 import { buildChecker } from './build-checker.js';
 import type { AuthConfig } from './config.js';
@@ -33,6 +27,8 @@ class ApiLpsService implements Service {
     private readonly config: Config,
     private readonly auth: AuthConfig,
     private readonly log: Logger,
+    /** The daemon's resources; without them (one-off use) the service owns its own. */
+    private readonly shared?: SharedResources,
   ) {}
 
   async start(): Promise<void> {
@@ -45,13 +41,12 @@ class ApiLpsService implements Service {
   }
 
   private async open(): Promise<void> {
-    const store: StateStore = openStore(this.config.state);
-    this.stops.push(() => store.close());
-    const traces: TraceLog = openTraceLog(this.config);
-    this.stops.push(() => traces.close());
-    const holder: RegistryHolder = await openRegistryHolder(this.config, this.log.child({ part: 'registry' }));
-    this.stops.push(() => holder.close());
-    const activity = new Activity({ registry: () => holder.current(), runtime: new RuntimeFields(store), traces });
+    const resources = this.shared ?? new SharedResources(this.config, this.log);
+    if (!this.shared) this.stops.push(() => resources.close());
+    const store = resources.store();
+    const traces = resources.traces();
+    const holder = await resources.registry();
+    const activity = await resources.activity();
     const access = new RegistryMailboxAccess(() => holder.current(), activity, traces);
 
     const tickets = new TicketBook();
@@ -86,7 +81,7 @@ class ApiLpsService implements Service {
 
 export const apiLpsService: ServiceFactory = {
   name: 'api-lps',
-  create(config: Config, log: Logger): Service | undefined {
-    return config.auth ? new ApiLpsService(config, config.auth, log) : undefined;
+  create(config: Config, log: Logger, shared?: SharedResources): Service | undefined {
+    return config.auth ? new ApiLpsService(config, config.auth, log, shared) : undefined;
   },
 };

@@ -3,23 +3,27 @@ import type { Logger } from '../log.js';
 import { MssError } from '../errors.js';
 import type { Service } from './service.js';
 import { serviceFactories } from './services.js';
+import { SharedResources } from './shared.js';
 
 /** Start every enabled service; resolves when a stop signal has been handled. */
 export async function runDaemon(config: Config, log: Logger): Promise<void> {
   const started: Service[] = [];
-  for (const factory of serviceFactories) {
-    const service = await factory.create(config, log.child({ service: factory.name }));
-    if (!service) continue;
-    try {
+  const shared = new SharedResources(config, log);
+  try {
+    for (const factory of serviceFactories) {
+      const service = await factory.create(config, log.child({ service: factory.name }), shared);
+      if (!service) continue;
       await service.start();
-    } catch (err) {
-      await stopAll(started, log);
-      throw err;
+      started.push(service);
+      log.info({ service: service.name }, 'service started');
     }
-    started.push(service);
-    log.info({ service: service.name }, 'service started');
+  } catch (err) {
+    await stopAll(started, log);
+    await shared.close();
+    throw err;
   }
   if (started.length === 0) {
+    await shared.close();
     throw new MssError('CONFIG_NO_SERVICE', 'no service is enabled in the configuration; nothing to serve');
   }
   await new Promise<void>((resolve) => {
@@ -33,6 +37,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     process.on('SIGINT', onSignal);
   });
   await stopAll(started, log);
+  await shared.close();
 }
 
 async function stopAll(services: Service[], log: Logger): Promise<void> {

@@ -2,6 +2,7 @@
 // starts every enabled service and stops them in reverse order on SIGTERM/SIGINT.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { SharedResources } from './shared.js';
 
 export interface Service {
   readonly name: string;
@@ -12,6 +13,9 @@ export interface Service {
 
 export interface ServiceFactory {
   readonly name: string;
-  /** Returns the service, or undefined when the configuration does not enable it. */
-  create(config: Config, log: Logger): Service | undefined | Promise<Service | undefined>;
+  /**
+   * Returns the service, or undefined when the configuration does not enable it. Resources
+   * taken from `shared` belong to the daemon: the service must not close them.
+   */
+  create(config: Config, log: Logger, shared: SharedResources): Service | undefined | Promise<Service | undefined>;
 }

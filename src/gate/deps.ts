@@ -4,20 +4,17 @@
 import fs from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { MssError } from '../errors.js';
-import { Journal } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { certInfo, describeCert, type CertInfo } from '../pki/certificate.js';
 import { dnValues } from '../pki/dn.js';
-import { RevocationHolder } from '../pki/revocation-holder.js';
-import { TrustStore } from '../pki/truststore.js';
-import { Activity } from '../registry/activity.js';
+import type { RevocationHolder } from '../pki/revocation-holder.js';
+import type { TrustStore } from '../pki/truststore.js';
+import type { Activity } from '../registry/activity.js';
 import type { RegistryHolder } from '../registry/holder.js';
-import { openRegistryHolder, openTraceLog } from '../registry/open.js';
-import { RuntimeFields } from '../registry/runtime.js';
-import { openStore } from '../store/open.js';
-import type { StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
-import { openWhitelistHolder, type WhitelistHolder } from '../whitelist/holder.js';
+import type { WhitelistHolder } from '../whitelist/holder.js';
+import { SharedResources } from '../daemon/shared.js';
 
 export interface OperatorIdentity {
   certPem: string;
@@ -59,39 +56,28 @@ export function operatorIdentity(config: Config): OperatorIdentity {
   return { certPem, keyPem, cert, dn: describeCert(cert), fqdn };
 }
 
-export async function openGateDeps(config: Config, log: Logger): Promise<GateDeps> {
+/** `shared`: the daemon's resources; without it (tests, one-off use) the gates own theirs. */
+export async function openGateDeps(config: Config, log: Logger, shared?: SharedResources): Promise<GateDeps> {
   const operator = operatorIdentity(config);
-  const trust = TrustStore.fromDir(config.trust.dir);
-  const revocation = await RevocationHolder.open({
-    trust,
-    ...(config.trust.crlDir ? { dir: config.trust.crlDir } : {}),
-    requireCurrent: config.crl.requireCurrent,
-    pollMs: config.crl.pollMs,
-    log: log.child({ part: 'crl' }),
-  });
-  const whitelist = await openWhitelistHolder(config, log.child({ part: 'whitelist' }));
-  const registry = await openRegistryHolder(config, log.child({ part: 'registry' }));
-  const traces = openTraceLog(config);
-  const store: StateStore = openStore(config.state);
-  const journal = new Journal(store);
-  const activity = new Activity({ registry: () => registry.current(), runtime: new RuntimeFields(store), traces });
-  return {
-    config,
-    log,
-    operator,
-    trust,
-    revocation,
-    whitelist,
-    registry,
-    traces,
-    journal,
-    activity,
-    async close() {
-      revocation.close();
-      whitelist.close();
-      registry.close();
-      traces.close();
-      await store.close();
-    },
-  };
+  const resources = shared ?? new SharedResources(config, log);
+  try {
+    return {
+      config,
+      log,
+      operator,
+      trust: resources.trust(),
+      revocation: await resources.revocation(),
+      whitelist: await resources.whitelist(),
+      registry: await resources.registry(),
+      traces: resources.traces(),
+      journal: resources.journal(),
+      activity: await resources.activity(),
+      // Shared resources are the daemon's to close.
+      close: shared ? async () => {} : () => resources.close(),
+    };
+  } catch (err) {
+    if (!shared) await resources.close();
+    throw err;
+  }
 }
+

@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
+import type { SharedResources } from '../daemon/shared.js';
 import { openGateDeps, type GateDeps } from './deps.js';
 import { GateIn } from './inbound/server.js';
 import { GateOut } from './outbound/server.js';
@@ -13,8 +14,8 @@ export interface RunningGates extends Service {
   gateOut?: GateOut;
 }
 
-export async function startGates(config: Config, log: Logger): Promise<RunningGates> {
-  const deps = await openGateDeps(config, log);
+export async function startGates(config: Config, log: Logger, shared?: SharedResources): Promise<RunningGates> {
+  const deps = await openGateDeps(config, log, shared);
   const gateIn = config.gates.in.enabled ? new GateIn({ ...deps, log: log.child({ gate: 'in' }) }) : undefined;
   const gateOut = config.gates.out.enabled ? new GateOut({ ...deps, log: log.child({ gate: 'out' }) }) : undefined;
   const running: RunningGates = {
@@ -41,8 +42,8 @@ export async function startGates(config: Config, log: Logger): Promise<RunningGa
 
 export const gatesServiceFactory: ServiceFactory = {
   name: 'gates',
-  create(config: Config, log: Logger) {
+  create(config: Config, log: Logger, shared: SharedResources) {
     if (!config.gates.in.enabled && !config.gates.out.enabled) return undefined;
-    return startGates(config, log);
+    return startGates(config, log, shared);
   },
 };

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { apiLpsService } from '../auth/service.js';
 import { parseConfigText } from '../config/load.js';
 import { openSubmission } from '../submission/open.js';
+import { SharedResources } from '../daemon/shared.js';
 import type { SandboxComponent } from './component.js';
 import { lpsMtasAvailable, startLpsMtas } from './lps-mtas.js';
 
@@ -113,11 +114,14 @@ auth:
     );
     const config = parseConfigText(fs.readFileSync(configFile, 'utf8'), configFile);
     const log = ctx.log.child({ component: 'api-lps' });
-    const service = apiLpsService.create(config, log);
+    // One operator process: the API LPS and the submission rules share their resources, as
+    // under `mss-sidecar serve`.
+    const shared = new SharedResources(config, log);
+    const service = apiLpsService.create(config, log, shared);
     if (!service || service instanceof Promise) throw new Error('the API LPS service did not build');
     await service.start();
     // The LPS's mail goes through the real submission rules, as in production.
-    const rules = await openSubmission(config, log);
+    const rules = await openSubmission(config, log, shared);
     let mtas;
     try {
       mtas = await startLpsMtas(dir, {
@@ -133,6 +137,7 @@ auth:
     } catch (err) {
       await service.stop();
       await rules.close();
+      await shared.close();
       throw err;
     }
     const running = mtas;
@@ -142,6 +147,7 @@ auth:
         await running.stop();
         await service.stop();
         await rules.close();
+        await shared.close();
       },
     };
   },

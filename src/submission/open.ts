@@ -5,11 +5,7 @@ import type { Config } from '../config/schema.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { MilterHandler } from '../milter/handler.js';
-import { Activity } from '../registry/activity.js';
-import { openRegistryHolder, openTraceLog } from '../registry/open.js';
-import { RuntimeFields } from '../registry/runtime.js';
-import { openStore } from '../store/open.js';
-import { openWhitelistHolder } from '../whitelist/holder.js';
+import { SharedResources } from '../daemon/shared.js';
 import { submissionHandler } from './handler.js';
 import { MessageRecorder } from './record.js';
 import { RateLimiter } from './rules/rate-limit.js';
@@ -19,26 +15,17 @@ export interface OpenedSubmission {
   close(): Promise<void>;
 }
 
-export async function openSubmission(config: Config, log: Logger): Promise<OpenedSubmission> {
-  const closers: Array<() => unknown> = [];
+/** `shared`: the daemon's resources; without it (tests, one-off use) the rules own theirs. */
+export async function openSubmission(config: Config, log: Logger, shared?: SharedResources): Promise<OpenedSubmission> {
+  const resources = shared ?? new SharedResources(config, log);
   const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        log.error({ err }, 'submission rules: a resource did not close cleanly');
-      }
-    }
+    if (!shared) await resources.close();
   };
   try {
-    const registry = await openRegistryHolder(config, log);
-    closers.push(() => registry.close());
-    const whitelist = await openWhitelistHolder(config, log);
-    closers.push(() => whitelist.close());
-    const store = openStore(config.state);
-    closers.push(() => store.close());
-    const traces = openTraceLog(config);
-    closers.push(() => traces.close());
+    const registry = await resources.registry();
+    const whitelist = await resources.whitelist();
+    const store = resources.store();
+    const traces = resources.traces();
     const domains = new Set(config.operator.domains);
     const handler = submissionHandler({
       config: config.submission,
@@ -46,7 +33,7 @@ export async function openSubmission(config: Config, log: Logger): Promise<Opene
       space: { isOurDomain: (d) => domains.has(d), list: () => whitelist.index },
       recorder: new MessageRecorder(new Journal(store), traces, log),
       rateLimiter: new RateLimiter(config.submission.rateLimit, store, log),
-      activity: new Activity({ registry: () => registry.current(), runtime: new RuntimeFields(store), traces }),
+      activity: await resources.activity(),
       log,
     });
     if (config.submission.mode === 'monitor') log.warn('submission rules in monitor mode: refusals are logged as "would refuse" and messages are let through');

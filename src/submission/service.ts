@@ -6,9 +6,9 @@ import { openSubmission } from './open.js';
 
 export const submissionMilterFactory: ServiceFactory = {
   name: 'milter',
-  async create(config, log) {
+  async create(config, log, shared) {
     if (!config.milter.enabled) return undefined;
-    const rules = await openSubmission(config, log);
+    const rules = await openSubmission(config, log, shared);
     const milter = milterService(config.milter, rules.handler, log);
     return {
       name: milter.name,

@@ -1,0 +1,112 @@
+// What the services of one `mss-sidecar serve` process share: one state store, one trace
+// writer, one registry and one liste blanche (each reloaded on change), one trust store
+// with its CRLs. Opened on first use, closed once when the daemon stops. Without this, each
+// service opened its own: the liste blanche was verified three times at start (about half a
+// second each for the real list), three registry watchers ran, three trace chains were
+// written by one process.
+import type { Config } from '../config/schema.js';
+import { Journal } from '../journal/journal.js';
+import type { Logger } from '../log.js';
+import { RevocationHolder } from '../pki/revocation-holder.js';
+import { TrustStore } from '../pki/truststore.js';
+import { Activity } from '../registry/activity.js';
+import type { RegistryHolder } from '../registry/holder.js';
+import { openRegistryHolder, openTraceLog } from '../registry/open.js';
+import { RuntimeFields } from '../registry/runtime.js';
+import { openStore } from '../store/open.js';
+import type { StateStore } from '../store/store.js';
+import type { TraceLog } from '../traces/trace-log.js';
+import { openWhitelistHolder, type WhitelistHolder } from '../whitelist/holder.js';
+
+export class SharedResources {
+  private readonly closers: Array<() => unknown> = [];
+  private storeValue: StateStore | undefined;
+  private tracesValue: TraceLog | undefined;
+  private trustValue: TrustStore | undefined;
+  private registryValue: Promise<RegistryHolder> | undefined;
+  private whitelistValue: Promise<WhitelistHolder> | undefined;
+  private revocationValue: Promise<RevocationHolder> | undefined;
+  private activityValue: Promise<Activity> | undefined;
+
+  constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  store(): StateStore {
+    if (!this.storeValue) {
+      const store = openStore(this.config.state);
+      this.closers.push(() => store.close());
+      this.storeValue = store;
+    }
+    return this.storeValue;
+  }
+
+  traces(): TraceLog {
+    if (!this.tracesValue) {
+      const traces = openTraceLog(this.config);
+      this.closers.push(() => traces.close());
+      this.tracesValue = traces;
+    }
+    return this.tracesValue;
+  }
+
+  journal(): Journal {
+    return new Journal(this.store());
+  }
+
+  trust(): TrustStore {
+    this.trustValue ??= TrustStore.fromDir(this.config.trust.dir);
+    return this.trustValue;
+  }
+
+  registry(): Promise<RegistryHolder> {
+    this.registryValue ??= this.opened(openRegistryHolder(this.config, this.log.child({ part: 'registry' })), (h) => h.close());
+    return this.registryValue;
+  }
+
+  whitelist(): Promise<WhitelistHolder> {
+    this.whitelistValue ??= this.opened(openWhitelistHolder(this.config, this.log.child({ part: 'whitelist' })), (h) => h.close());
+    return this.whitelistValue;
+  }
+
+  revocation(): Promise<RevocationHolder> {
+    this.revocationValue ??= this.opened(
+      RevocationHolder.open({
+        trust: this.trust(),
+        ...(this.config.trust.crlDir ? { dir: this.config.trust.crlDir } : {}),
+        requireCurrent: this.config.crl.requireCurrent,
+        pollMs: this.config.crl.pollMs,
+        log: this.log.child({ part: 'crl' }),
+      }),
+      (h) => h.close(),
+    );
+    return this.revocationValue;
+  }
+
+  /** Last login / last exchange recording, on the shared registry, store and traces. */
+  activity(): Promise<Activity> {
+    this.activityValue ??= this.registry().then(
+      (registry) => new Activity({ registry: () => registry.current(), runtime: new RuntimeFields(this.store()), traces: this.traces() }),
+    );
+    return this.activityValue;
+  }
+
+  /** Close everything opened, last opened first. */
+  async close(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        this.log.error({ err }, 'a shared resource did not close cleanly');
+      }
+    }
+  }
+
+  private opened<T>(pending: Promise<T>, close: (value: T) => unknown): Promise<T> {
+    return pending.then((value) => {
+      this.closers.push(() => close(value));
+      return value;
+    });
+  }
+}

@@ -1,0 +1,45 @@
+// One `serve` process shares one store, trace writer, registry, trust store and CRL holder
+// between its services, and closes each once when it stops.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseConfigText } from '../../src/config/load.js';
+import { SharedResources } from '../../src/daemon/shared.js';
+import { silentLogger } from '../../src/log.js';
+import { generateTestPki } from '../../src/sandbox/pki.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+test('shared daemon resources are opened once, handed to every caller, and closed once', async () => {
+  const dir = tmpDir();
+  const pki = await generateTestPki(path.join(dir, 'pki'), { operators: [], authCli: [] });
+  fs.copyFileSync(path.join(REPO_ROOT, 'examples', 'registry.yaml'), path.join(dir, 'registry.yaml'));
+  const config = parseConfigText(
+    `operator: { name: CH Exemple, domains: [ch-exemple.mssante.fr], structureId: "1130000001", certificate: c.pem, key: k.pem }
+trust: { dir: ${pki.trustDir}, crlDir: ${pki.crlDir} }
+state: { dir: state }
+registry: { file: registry.yaml }
+`,
+    path.join(dir, 'config.yaml'),
+  );
+  const shared = new SharedResources(config, silentLogger);
+  assert.equal(shared.store(), shared.store());
+  assert.equal(shared.traces(), shared.traces());
+  assert.equal(shared.trust(), shared.trust());
+  const [r1, r2] = await Promise.all([shared.registry(), shared.registry()]);
+  assert.equal(r1, r2, 'concurrent callers get the same registry holder');
+  assert.equal(await shared.revocation(), await shared.revocation());
+  assert.equal(await shared.activity(), await shared.activity());
+  assert.ok(r1.current().get('jean.dupont@ch-exemple.mssante.fr'));
+
+  let closes = 0;
+  const original = r1.close.bind(r1);
+  r1.close = () => {
+    closes++;
+    return original();
+  };
+  await shared.close();
+  await shared.close();
+  assert.equal(closes, 1, 'each resource is closed once');
+});
