@@ -11,8 +11,9 @@ import { registerAutoconfigCommands } from './autoconfig-command.js';
 import { registerStatsCommands } from './stats-commands.js';
 import { registerAnnuaireCommands } from './annuaire-commands.js';
 import { registerCrlCommands } from './crl-commands.js';
+import { registerStatusCommand } from './status-command.js';
 
 /** A command group adds its subcommands to the program; ctx() is called inside actions. */
 export type CommandGroup = (program: Command, ctx: () => CliContext) => void;
 
-export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands, registerStatsCommands, registerAnnuaireCommands, registerCrlCommands];
+export const commandGroups: CommandGroup[] = [registerConfigCommands, registerServeCommand, registerWhitelistCommands, registerSandboxCommands, registerBalCommands, registerLifecycleCommands, registerTracesCommands, registerAutoconfigCommands, registerStatsCommands, registerAnnuaireCommands, registerCrlCommands, registerStatusCommand];

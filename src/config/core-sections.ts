@@ -24,6 +24,11 @@ export const trustSection = z.strictObject({
   dir: filePath,
   /** Directory where `crl sync` keeps verified CRLs. */
   crlDir: filePath.optional(),
+  /**
+   * SHA-256 fingerprints of the CA certificates as published by IGC-Santé (RE_OPE_5040);
+   * when set, `status` reports any CA of `dir` that is not among them.
+   */
+  expectedFingerprints: z.array(z.string().regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'a SHA-256 fingerprint (64 hex digits, colons allowed)')).optional(),
 });
 
 export const stateSection = z.strictObject({

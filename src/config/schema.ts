@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { logSection, operatorSection, stateSection, trustSection } from './core-sections.js';
 import { whitelistSection } from '../whitelist/config.js';
+import { healthSection } from '../health/config.js';
 import { milterSection } from '../milter/config.js';
 import { submissionSection } from '../submission/config.js';
 import { registrySection } from '../registry/config.js';
@@ -21,6 +22,7 @@ export const configSchema = z.strictObject({
   state: stateSection.prefault({}),
   log: logSection.prefault({}),
   whitelist: whitelistSection.prefault({}),
+  health: healthSection.prefault({}),
   milter: milterSection.prefault({}),
   submission: submissionSection.prefault({}),
   registry: registrySection.prefault({}),

@@ -3,5 +3,6 @@ import type { ServiceFactory } from './service.js';
 import { submissionMilterFactory } from '../submission/service.js';
 import { apiLpsService } from '../auth/service.js';
 import { gatesServiceFactory } from '../gate/service.js';
+import { metricsServiceFactory } from '../health/metrics-service.js';
 
-export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory];
+export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory];
