@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../util/process-group.js';
 
 const OWNER_FILE = 'owner.pid';
 
@@ -13,14 +14,6 @@ export function claimInstance(dir: string): void {
   fs.writeFileSync(path.join(dir, OWNER_FILE), `${process.pid}\n`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The instance directory of a running server we started, or undefined. */
 function instanceDirOf(pid: number): string | undefined {
@@ -74,7 +67,7 @@ export function reapOrphanInstances(): number {
       // cleaned up its temporary files on the way out) and the path is one of our temp dirs.
       if (fs.existsSync(dir) || !dir.startsWith(os.tmpdir()) || !dir.includes('/mss-')) continue;
     }
-    if (owner > 0 && alive(owner)) continue;
+    if (owner > 0 && isProcessAlive(owner)) continue;
     try {
       process.kill(pid, 'SIGKILL');
       reaped++;

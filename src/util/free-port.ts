@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from './process-group.js';
 
 const LOCK_DIR = path.join(os.tmpdir(), 'mss-ports');
 const held = new Set<number>();
@@ -26,14 +27,6 @@ function portRange(): [number, number] {
   return [Math.max(10_000, low - 12_000), low - 1];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Reserve `port` for this process across test processes; false if another live one has it. */
 export function reservePort(port: number): boolean {
@@ -53,7 +46,7 @@ export function reservePort(port: number): boolean {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(fs.readFileSync(lock, 'utf8').trim());
-      if (owner === process.pid || alive(owner)) return false;
+      if (owner === process.pid || isProcessAlive(owner)) return false;
       fs.rmSync(lock, { force: true }); // left by a process that died: take it over
     }
   }
