@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PostfixInstance } from '../src/mta/postfix-instance.js';
-import { startGateWorld } from '../src/sandbox/gate-world.js';
+import { startOperatorWorld } from '../src/sandbox/operator-world.js';
 import { generateTestPki } from '../src/sandbox/pki.js';
 import { CLI } from '../test/helpers/cli.js';
 import { freePorts } from '../test/helpers/ports.js';
@@ -51,15 +51,21 @@ async function inject(port: number, count: number, size: number, tag: string): P
   );
 }
 
-async function waitDelivered(pf: PostfixInstance, count: number, timeoutMs: number): Promise<void> {
+/** Where a path's messages land: B's mail store and the Postfix whose log explains a shortfall. */
+interface Receiver {
+  delivered(): string[];
+  postfix: PostfixInstance;
+}
+
+async function waitDelivered(rx: Receiver, count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (pf.delivered().length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${pf.delivered().length}/${count} delivered; maillog:\n${pf.maillog().slice(-3000)}`);
+  while (rx.delivered().length < count) {
+    if (Date.now() > deadline) throw new Error(`only ${rx.delivered().length}/${count} delivered; maillog:\n${rx.postfix.maillog().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-async function timed(sendPort: number, receiver: PostfixInstance, tag: string): Promise<number> {
+async function timed(sendPort: number, receiver: Receiver, tag: string): Promise<number> {
   const before = receiver.delivered().length;
   const t0 = process.hrtime.bigint();
   await inject(sendPort, MESSAGES, SIZE, tag);
@@ -85,7 +91,7 @@ async function main(): Promise<void> {
   }
   const dir = tmpDir('mss-bench-gates-');
   const pki = await generateTestPki(path.join(dir, 'pki'));
-  const world = await startGateWorld({ dir: path.join(dir, 'world'), pki, list: Buffer.from(signedList(pki)), log: silent, postfix: true, startGates: false, postfixMain: CONCURRENCY });
+  const world = await startOperatorWorld({ dir: path.join(dir, 'world'), pki, list: Buffer.from(signedList(pki)), log: silent, mta: 'real', daemons: false, postfixMain: CONCURRENCY });
   const procs: Spawned[] = [];
   const direct: PostfixInstance[] = [];
   try {
@@ -119,15 +125,17 @@ async function main(): Promise<void> {
     await receiver.start();
     await sender.start();
 
-    const bPostfix = world.node('B').postfix as PostfixInstance;
+    const bNode = world.node('B');
+    const bPostfix: Receiver = { delivered: () => bNode.delivered(), postfix: bNode.postfix as PostfixInstance };
+    const direct_: Receiver = { delivered: () => receiver.delivered(), postfix: receiver };
     // Warm-up, then one measured run each, alternating so both see the same machine.
     await timed(world.node('A').ports.inject, bPostfix, 'warm gates').catch((e) => Promise.reject(e));
-    await timed(txPort, receiver, 'warm direct');
+    await timed(txPort, direct_, 'warm direct');
     const gatePids = procs.map((p) => p.child.pid as number);
     const cpu0 = gatePids.map(cpuSeconds);
     const gatesS = await timed(world.node('A').ports.inject, bPostfix, 'gates');
     const cpu = gatePids.map((pid, i) => cpuSeconds(pid) - (cpu0[i] ?? 0));
-    const directS = await timed(txPort, receiver, 'direct');
+    const directS = await timed(txPort, direct_, 'direct');
     const gatesRate = MESSAGES / gatesS;
     const directRate = MESSAGES / directS;
 

@@ -7,7 +7,7 @@
 // machine's load does not change, is where a front that terminates TLS shows.
 //   node dist/bench/lps-login.js [--logins 200] [--concurrency 4]
 // Needs root, Dovecot (with dovecot-auth-lua) and Postfix; without them it says so and exits 0.
-import { lpsMtasAvailable } from '../src/sandbox/lps-mtas.js';
+import { operatorMtasMissing } from '../src/sandbox/operator-mtas.js';
 import { LineConnection, smtpOverTls, xoauth2InitialResponse } from '../test/helpers/lps-clients.js';
 import { freshLoopback, startLpsStack } from '../test/helpers/lps-stack.js';
 import { tmpDir } from '../test/helpers/tmp.js';
@@ -91,9 +91,9 @@ async function measure(name: string, logins: number, concurrency: number, one: (
 }
 
 async function main(): Promise<void> {
-  const available = lpsMtasAvailable();
-  if (!available.ok) {
-    process.stdout.write(`lps-login benchmark skipped: missing ${available.missing.join(', ')}\n`);
+  const missing = operatorMtasMissing();
+  if (missing.length > 0) {
+    process.stdout.write(`lps-login benchmark skipped: missing ${missing.join(', ')}\n`);
     return;
   }
   const logins = arg('logins', 200);

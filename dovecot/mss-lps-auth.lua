@@ -80,7 +80,10 @@ function auth_password_verify(req, token)
   return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, "mss-sidecar checker " .. CHECKER_URL .. " answered " .. status .. " " .. answer
 end
 
--- No password can be looked up here (no CRAM-MD5 and the like): only verification.
+-- No password can be looked up here (no CRAM-MD5 and the like): only verification. A lookup
+-- without a password — LMTP asking whether a recipient exists, with a static userdb — is not
+-- ours to answer: PASSDB_RESULT_NEXT leaves it to the site's passdbs. USER_UNKNOWN would end
+-- the chain (result_failure = return-fail) and Dovecot would refuse every delivery.
 function auth_passdb_lookup(req)
-  return dovecot.auth.PASSDB_RESULT_USER_UNKNOWN, ""
+  return dovecot.auth.PASSDB_RESULT_NEXT, ""
 end

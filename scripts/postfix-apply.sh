@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Applies the Postfix pieces shipped in postfix/ to a Postfix configuration, idempotently:
 #   main.cf.d/*.cf    each `name = value` with `postconf -e`;
-#   master.cf.d/*.cf  each service entry with `postconf -M`, only if that service does not
-#                     exist yet (a site's own submission service is kept), then each
+#   master.cf.d/*.cf  each `disable service/type` with `postconf -M#` (the entry is commented
+#                     out) when that service is active; each service entry with `postconf -M`,
+#                     only if that service does not exist yet; then each
 #                     `service/type/name = value` with `postconf -P` (an -o option).
-# Pieces are applied in file-name order (10-…, 20-…, 30-…), service entries before options,
+# Pieces are applied in file-name order (00-…, 10-…, 20-…), service entries before options,
 # so a piece may set options on a service another piece creates. Running it again changes
-# nothing. It never reloads Postfix: run `postfix check && postfix reload` afterwards.
+# nothing. Afterwards it lists any inet service that may still listen beyond loopback: with
+# the shipped pieces only the sidecar listens publicly (25, 143, 587). It never restarts
+# Postfix: run `postfix check` and `systemctl restart postfix` afterwards (inet_interfaces
+# changes need a restart, not a reload).
 #
 # usage: scripts/postfix-apply.sh [-c POSTFIX_CONFIG_DIR] [-n] [PIECES_DIR]
 #   -c DIR   configuration to change (default: Postfix's own, usually /etc/postfix)
@@ -80,6 +84,16 @@ for f in "${master_pieces[@]}"; do
       continue
     fi
     read -r service type _ <<<"$line"
+    if [ "$service" = "disable" ]; then
+      if [[ "$type" != */* ]]; then
+        echo "error: $f: expected 'disable SERVICE/TYPE': $line" >&2
+        exit 1
+      fi
+      if [ -n "$("${postconf_cmd[@]}" -M "$type" 2>/dev/null)" ]; then
+        run "${postconf_cmd[@]}" -M# "$type"
+      fi
+      continue
+    fi
     if [ -z "${type:-}" ]; then
       echo "error: $f: neither a service entry nor service/type/name = value: $line" >&2
       exit 1
@@ -94,4 +108,22 @@ done
 for opt in "${options[@]}"; do
   run "${postconf_cmd[@]}" -P "$opt"
 done
-echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && postfix reload"
+
+# What may still listen beyond loopback: an inet service named by a non-loopback address,
+# or by a port alone while inet_interfaces is not loopback-only (a site's own piece).
+if [ "$dry_run" -eq 0 ]; then
+  interfaces="$("${postconf_cmd[@]}" -h inet_interfaces)"
+  public=()
+  while read -r name type _; do
+    [ "$type" = "inet" ] || continue
+    case "$name" in
+      127.0.0.1:* | localhost:* | \[::1\]:* | ::1:*) ;;
+      *:*) public+=("$name") ;;
+      *) case "$interfaces" in loopback-only | 127.0.0.1 | localhost) ;; *) public+=("$name") ;; esac ;;
+    esac
+  done < <("${postconf_cmd[@]}" -M)
+  if [ ${#public[@]} -gt 0 ]; then
+    echo "warning: these Postfix inet services may listen beyond loopback (inet_interfaces = $interfaces): ${public[*]}; the sidecar's public ports (25, 143, 587) must stay free for it" >&2
+  fi
+fi
+echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && systemctl restart postfix"

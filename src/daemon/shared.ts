@@ -92,6 +92,18 @@ export class SharedResources {
     return this.activityValue;
   }
 
+  /**
+   * Read again, now, whatever was opened among the registry, the liste blanche and the CRLs
+   * (SIGHUP). Each keeps what it has if the new content does not load.
+   */
+  async reload(): Promise<void> {
+    const pending: Array<Promise<unknown>> = [];
+    if (this.registryValue) pending.push(this.registryValue.then((h) => h.reload()));
+    if (this.whitelistValue) pending.push(this.whitelistValue.then((h) => h.reload()));
+    if (this.revocationValue) pending.push(this.revocationValue.then((h) => h.reload()));
+    await Promise.all(pending);
+  }
+
   /** Close everything opened, last opened first. */
   async close(): Promise<void> {
     for (const close of this.closers.splice(0).reverse()) {

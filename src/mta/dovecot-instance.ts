@@ -22,6 +22,11 @@ export interface DovecotInstanceOptions {
    * static passdb accepting any user with the password `secret`, for delivery tests.
    */
   authConfig?: string;
+  /**
+   * The userdb block. Default: a static userdb in which every address is a user (the gates
+   * and the milter have checked recipients against the registry), mail in `<dir>/mail/<domain>/<local>`.
+   */
+  userdbConfig?: string;
   /** Further configuration appended verbatim (settings, service blocks). */
   extraConfig?: string;
 }
@@ -60,7 +65,8 @@ export class DovecotInstance {
       `base_dir = ${path.join(this.dir, 'run')}`,
       `state_dir = ${path.join(this.dir, 'state')}`,
       `log_path = ${this.logFile}`,
-      `instance_name = dovecot-${path.basename(this.dir)}`,
+      // Unique per instance: several run side by side (one per simulated operator).
+      `instance_name = dovecot-${path.basename(path.dirname(this.dir))}-${path.basename(this.dir)}`,
       `protocols = ${protocols.join(' ') || 'none'}`,
       'listen = 127.0.0.1',
       tls ? 'ssl = required' : 'ssl = no',
@@ -72,10 +78,7 @@ export class DovecotInstance {
       `mail_location = maildir:${this.mailDir}/%d/%n`,
       this.opts.authConfig ??
         ['auth_mechanisms = plain', 'passdb {', '  driver = static', '  args = password=secret', '}'].join('\n'),
-      'userdb {',
-      '  driver = static',
-      `  args = uid=mail gid=mail home=${this.mailDir}/%d/%n`,
-      '}',
+      this.opts.userdbConfig ?? ['userdb {', '  driver = static', `  args = uid=mail gid=mail home=${this.mailDir}/%d/%n allow_all_users=yes`, '}'].join('\n'),
       'service imap-login {',
       '  inet_listener imap {',
       '    address = 127.0.0.1',

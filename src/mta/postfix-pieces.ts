@@ -1,51 +1,86 @@
-// The shipped submission pieces (read by shipped-config.ts) turned into what a test, the
-// benchmark or the sandbox needs to run Postfix with them on its own ports: the main.cf
-// parameters with the milter moved, and a loopback listener with the submission options.
+// The shipped Postfix pieces (read by shipped-config.ts) turned into what the sandbox, a test
+// or the benchmark needs to run Postfix with them on its own ports: every main.cf parameter
+// and every master.cf service of postfix/, with only the site-specific values replaced — the
+// loopback ports, the milter endpoint, the certificate and Dovecot's SASL socket. Nothing
+// else is rewritten, so what runs is what `scripts/postfix-apply.sh` installs.
 import { postfixMainPieces, postfixServiceEntry, postfixServiceOptions } from './shipped-config.js';
+
+/** The LPS submission service behind the front (postfix/master.cf.d/20-submission.cf). */
+export const SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
+/** The loopback smtpd the inbound gate relays to (postfix/master.cf.d/10-gates.cf). */
+export const GATE_LISTENER_SERVICE = '127.0.0.1:10025/inet';
+/** The LMTP transport to the outbound gate (postfix/master.cf.d/10-gates.cf). */
+export const GATE_OUT_TRANSPORT = 'mss-gate-out/unix';
 
 /** Every `name = value` of postfix/main.cf.d/*.cf. */
 export function mainPieces(): Record<string, string> {
   return postfixMainPieces();
 }
 
-/** The `-o name=value` options postfix/master.cf.d/*.cf sets on a service (`submission/inet`). */
-export function serviceOptions(service = 'submission/inet'): string[] {
+/** The `-o name=value` options postfix/master.cf.d/*.cf sets on a service (default: the submission service). */
+export function serviceOptions(service = SUBMISSION_SERVICE): string[] {
   return postfixServiceOptions(service);
 }
+
+const MILTER_ENDPOINT = /inet:127\.0\.0\.1:\d+/;
 
 /** main.cf pieces with the milter endpoint moved to `milter` (`inet:127.0.0.1:PORT`). */
 export function mainPiecesForMilter(milter: string): Record<string, string> {
   const main = mainPieces();
   const endpoint = main.mss_submission_milter;
-  if (!endpoint || !/inet:127\.0\.0\.1:\d+/.test(endpoint)) throw new Error('postfix/main.cf.d: mss_submission_milter not found');
-  return { ...main, mss_submission_milter: endpoint.replace(/inet:127\.0\.0\.1:\d+/, milter) };
+  if (!endpoint || !MILTER_ENDPOINT.test(endpoint)) throw new Error('postfix/main.cf.d: mss_submission_milter not found');
+  return { ...main, mss_submission_milter: endpoint.replace(MILTER_ENDPOINT, milter) };
 }
 
 /**
- * A loopback listener configured like the shipped submission service, plus `extra` options
- * (SASL for the tests). `only` keeps the shipped options whose name matches (the benchmark
- * keeps the milter's and leaves TLS out on both of its listeners).
+ * The shipped submission service on loopback port `port`, plus `extra` options. `only` keeps
+ * the shipped options whose name matches (the benchmark and the milter tests keep the
+ * milter's and TLS, without SASL and the PROXY header of the front).
  */
 export function submissionListener(port: number, extra: readonly string[] = [], only?: RegExp): string {
   const shipped = serviceOptions().filter((o) => !only || only.test(o.slice(3, o.indexOf('='))));
   return [`127.0.0.1:${port} inet n - n - - smtpd`, ...shipped, ...extra].join('\n  ');
 }
 
-/** A shipped master.cf service with the options the pieces set on it. */
-export interface ServicePiece {
-  /** "127.0.0.1:10025/inet", "mss-gate-out/unix". */
-  key: string;
-  entry: string;
-  options: string[];
-}
-
-export function servicePiece(key: string): ServicePiece | undefined {
+/** A shipped master.cf service with its options, its name replaced by `rename` (a listener moved to another port). */
+function serviceLines(key: string, rename?: string): string {
   const entry = postfixServiceEntry(key);
-  return entry ? { key, entry, options: serviceOptions(key) } : undefined;
+  if (!entry) throw new Error(`postfix/master.cf.d has no ${key} service`);
+  return [rename ? entry.replace(/^\S+/, rename) : entry, ...serviceOptions(key)].join('\n  ');
 }
 
-/** A service entry with its options, renamed (a listener moved to a test port). */
-export function serviceLine(piece: ServicePiece, rename?: string): string {
-  const entry = rename ? piece.entry.replace(/^\S+/, rename) : piece.entry;
-  return [entry, ...piece.options].join('\n  ');
+/** Where one operator's Postfix meets the rest, in place of the shipped defaults. */
+export interface PostfixSite {
+  /** Port of the gate's listener (shipped 127.0.0.1:10025; gates.in.postfix.port). */
+  gateListenerPort: number;
+  /** Port of the outbound gate's LMTP (shipped 10026 in default_transport; gates.out.listen.port). */
+  gateOutPort: number;
+  /** Port of the submission service behind the front (shipped 10587; auth.front.submission.backend). */
+  submissionPort: number;
+  /** The milter (`inet:127.0.0.1:PORT`; milter.listen). */
+  milter: string;
+  /** Key and certificate of the submission service, key first (mss_submission_tls_chain_files). */
+  tlsChainFiles: string;
+  /** Dovecot's SASL socket for Postfix (mss_submission_sasl_path). */
+  saslPath: string;
+}
+
+/** Every shipped piece, main.cf and master.cf, for one operator's Postfix on its own ports. */
+export function shippedPostfix(site: PostfixSite): { main: Record<string, string>; services: string[] } {
+  const main = mainPiecesForMilter(site.milter);
+  const transport = main.default_transport ?? '';
+  if (!/^mss-gate-out:inet:127\.0\.0\.1:\d+$/.test(transport)) throw new Error(`postfix/main.cf.d: default_transport is "${transport}", not the outbound gate`);
+  return {
+    main: {
+      ...main,
+      default_transport: transport.replace(/\d+$/, String(site.gateOutPort)),
+      mss_submission_tls_chain_files: site.tlsChainFiles,
+      mss_submission_sasl_path: site.saslPath,
+    },
+    services: [
+      serviceLines(GATE_LISTENER_SERVICE, `127.0.0.1:${site.gateListenerPort}`),
+      serviceLines(GATE_OUT_TRANSPORT),
+      serviceLines(SUBMISSION_SERVICE, `127.0.0.1:${site.submissionPort}`),
+    ],
+  };
 }

@@ -33,19 +33,22 @@ function pieces(kind: 'main.cf.d' | 'master.cf.d', root: string): string[] {
     .map((n) => path.join(dir, n));
 }
 
-/** Every `name = value` of postfix/main.cf.d/*.cf. */
-export function postfixMainPieces(root = SHIPPED_ROOT): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const file of pieces('main.cf.d', root)) {
-    for (const line of logicalLines(file)) {
-      const [k, v] = splitAssignment(line);
-      out[k] = v;
-    }
-  }
-  return out;
+/** Every `name = value` of postfix/main.cf.d/*.cf, with the piece that sets it, in the order applied. */
+export function postfixMainDefinitions(root = SHIPPED_ROOT): Array<{ file: string; name: string; value: string }> {
+  return pieces('main.cf.d', root).flatMap((file) =>
+    logicalLines(file).map((line) => {
+      const [name, value] = splitAssignment(line);
+      return { file: path.basename(file), name, value };
+    }),
+  );
 }
 
-/** The `-o name=value` options postfix/master.cf.d/*.cf sets on a service (`submission/inet`). */
+/** Every `name = value` of postfix/main.cf.d/*.cf (a later piece wins, as with postconf -e). */
+export function postfixMainPieces(root = SHIPPED_ROOT): Record<string, string> {
+  return Object.fromEntries(postfixMainDefinitions(root).map((d) => [d.name, d.value]));
+}
+
+/** The `-o name=value` options postfix/master.cf.d/*.cf sets on a service (`127.0.0.1:10587/inet`). */
 export function postfixServiceOptions(service: string, root = SHIPPED_ROOT): string[] {
   const out: string[] = [];
   for (const file of pieces('master.cf.d', root)) {
@@ -70,8 +73,14 @@ export function postfixServiceEntry(service: string, root = SHIPPED_ROOT): strin
   return undefined;
 }
 
-/** The LPS service that postfix/master.cf.d/30-submission-auth.cf creates behind the fronts. */
-export const LPS_SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
+/** The services postfix/master.cf.d/*.cf turns off (`disable smtp/inet`). */
+export function postfixDisabledServices(root = SHIPPED_ROOT): string[] {
+  return pieces('master.cf.d', root).flatMap((file) =>
+    logicalLines(file)
+      .map((line) => /^disable\s+(\S+)$/.exec(line)?.[1])
+      .filter((s): s is string => s !== undefined),
+  );
+}
 
 export const DOVECOT_LUA_SCRIPT = 'mss-lps-auth.lua';
 

@@ -1,7 +1,7 @@
 // A deliberately raw SMTP/LMTP client: one command, one reply, so tests and the sandbox
 // self-check see the exact code, enhanced status and text a server answered at each step
 // (nodemailer hides them behind its own logic). Supports STARTTLS with a client
-// certificate, AUTH PLAIN and DATA.
+// certificate, AUTH PLAIN and DATA, and the PROXY header of the fronts.
 import net from 'node:net';
 import tls from 'node:tls';
 import { upgradeToTls } from '../net/client-tls.js';
@@ -26,13 +26,18 @@ export class SmtpClient {
     this.attach(socket);
   }
 
-  static async connect(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<SmtpClient> {
+  /**
+   * `proxy`: send a PROXY protocol v1 header first, as the mss-sidecar fronts do, for a
+   * listener with `smtpd_upstream_proxy_protocol = haproxy` (the shipped submission service).
+   */
+  static async connect(port: number, host = '127.0.0.1', timeoutMs = 10_000, opts: { proxy?: boolean } = {}): Promise<SmtpClient> {
     const socket = net.connect({ host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`SMTP client timeout after ${timeoutMs} ms`)));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
+    if (opts.proxy) socket.write(`PROXY TCP4 ${socket.localAddress} ${socket.remoteAddress} ${socket.localPort} ${socket.remotePort}\r\n`);
     const client = new SmtpClient(socket);
     client.greeting = await client.read();
     return client;

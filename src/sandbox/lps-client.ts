@@ -309,3 +309,54 @@ export async function smtpAuthCliLogin(port: number, user: string, opts: AuthCli
     throw err;
   }
 }
+
+/** What the server answered at each step of one message sent in a logged-in SMTP session. */
+export interface SendOutcome {
+  mail: string;
+  rcpt: string[];
+  /** The final reply after the message (absent when no recipient was accepted or DATA was refused). */
+  data?: string;
+  /** The queue id of `250 … queued as ID`: the message's MAIL_ID. */
+  queueId?: string;
+}
+
+/**
+ * One message in a logged-in SMTP session (smtpXoauth2Login with keepOpen): MAIL, each RCPT,
+ * DATA with `message` (CRLF lines, dot-stuffed here), the final reply. The session stays open.
+ */
+export async function smtpSend(c: LineConnection, from: string, to: readonly string[], message: string): Promise<SendOutcome> {
+  c.send(`MAIL FROM:<${from}>`);
+  const mail = (await c.expect(/^\d{3} /)).line;
+  if (!mail.startsWith('250')) return { mail, rcpt: [] };
+  const rcpt: string[] = [];
+  for (const r of to) {
+    c.send(`RCPT TO:<${r}>`);
+    rcpt.push((await c.expect(/^\d{3} /)).line);
+  }
+  if (!rcpt.some((r) => r.startsWith('250'))) return { mail, rcpt };
+  c.send('DATA');
+  const go = (await c.expect(/^\d{3} /)).line;
+  if (!go.startsWith('354')) return { mail, rcpt, data: go };
+  for (const line of message.replace(/\r?\n$/, '').split(/\r?\n/)) c.send(line.startsWith('.') ? `.${line}` : line);
+  c.send('.');
+  const data = (await c.expect(/^\d{3} /, 60_000)).line;
+  const queueId = /queued as ([0-9A-Za-z]+)/.exec(data)?.[1];
+  return { mail, rcpt, data, ...(queueId ? { queueId } : {}) };
+}
+
+/**
+ * The first message of INBOX whose Subject contains `subject`, in a logged-in IMAP session
+ * (imapXoauth2Login with keepOpen): SELECT, UID SEARCH, UID FETCH BODY.PEEK[]. The message
+ * as lines, or undefined when there is none. The session stays open.
+ */
+export async function imapFetchBySubject(c: LineConnection, subject: string): Promise<string | undefined> {
+  c.send('r1 SELECT INBOX');
+  await c.expect(/^r1 OK/);
+  c.send(`r2 UID SEARCH SUBJECT "${subject.replace(/["\\]/g, '')}"`);
+  const search = await c.expect(/^r2 /);
+  const uid = (search.skipped.find((l) => l.startsWith('* SEARCH')) ?? '').split(' ').slice(2)[0];
+  if (!uid) return undefined;
+  c.send(`r3 UID FETCH ${uid} BODY.PEEK[]`);
+  const fetched = await c.expect(/^r3 OK/);
+  return fetched.skipped.slice(1, -1).join('\r\n');
+}

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MssError } from '../errors.js';
 import { atomicWriteFileSync } from '../util/atomic-write.js';
+import type { OperatorMailboxes } from './gate-registry.js';
 
 export interface SandboxEndpoints {
   /** The liste blanche host (TM4.1P) and its fault-injection control port. */
@@ -15,44 +16,44 @@ export interface SandboxEndpoints {
    * the `azp` of minted tokens and the CA that signs its HTTPS certificate.
    */
   psc?: { url: string; issuer: string; mint: string; rotate: string; clientId: string; ca: string };
-  /**
-   * Operator A's API LPS (real Dovecot and Postfix behind mss-sidecar's checker and fronts):
-   * IMAP and submission ports of the PSC and AUTH-CLI entry points, a PER mailbox and its
-   * holder's IdNat, an APP mailbox of structure A, and the configuration it runs with.
-   * `unavailable` says why it could not start here (Dovecot, Postfix or root missing).
-   */
-  lps?:
-    | { url: string; imap: number; submission: number; authCliImap: number; authCliSubmission: number; mailbox: string; holder: string; appMailbox: string; config: string }
-    | { url: string; unavailable: string };
   /** SIPIL statistics web services (postFile, getReport) and their fault-injection control port. */
   sipil?: { url: string; postFile: string; getReport: string; control: string };
   /** The Annuaire's SOAP services (TM1.1.1P), their control port, and each operator's registry file. */
   annuaire?: { url: string; feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
-  /** The operators' SMTP gates (TM3.1P/TM3.2P), their DNS and the certificates for refusals. */
-  gates?: SandboxGates;
+  /** The simulated operators, each with its mail servers and its `serve` (src/sandbox/operators-component.ts). */
+  operators?: SandboxOperators;
 }
 
-export interface SandboxGateOperator {
+/** One simulated operator's entry points, as other operators and its LPS reach them. */
+export interface SandboxOperatorEndpoints {
   domains: string[];
+  /** Its configuration file (`mss-sidecar --config FILE …` runs its jobs). */
+  config: string;
+  /** Its IGC-Santé server certificate and key (the gates' mutual TLS). */
+  cert: string;
+  key: string;
   /** The inbound gate: this operator's MX (its own loopback address, the shared port). */
   gateIn: { host: string; port: number };
   /** The outbound gate's LMTP endpoint, where Postfix hands over outgoing mail. */
   gateOut: { host: string; port: number };
-  /** Postfix's listener for this operator's local users (absent with the embedded sink). */
+  /** Postfix's listener for mail written on the operator's host (real mail servers only). */
   inject?: { host: string; port: number };
-  cert: string;
-  key: string;
-  /** Where delivered messages land (Postfix maildir or sink directory). */
+  /** The API LPS entry points, the fronts of 143 and 587 (real mail servers only). */
+  lps?: { imap: number; submission: number; authCliImap: number; authCliSubmission: number };
+  /** Mailboxes of its registry by role: a PER and its holder, an APP of its structure, a suspended one. */
+  mailboxes: OperatorMailboxes;
+  /** Where delivered messages land (Dovecot's mail directory, or the embedded sink's). */
   mailDir: string;
-  config: string;
 }
 
-export interface SandboxGates {
-  /** "postfix": real Postfix instances; "sink": embedded sinks (Postfix not installed or not root). */
-  mta: 'postfix' | 'sink';
+export interface SandboxOperators {
+  /** "real": Postfix and Dovecot with the shipped pieces; "none": embedded sinks behind the gates. */
+  mta: 'real' | 'none';
+  /** With "none": what this machine lacks. */
+  unavailable?: string;
   /** The loopback DNS responder publishing the operators' MX records. */
   dns: string;
-  operators: Record<string, SandboxGateOperator>;
+  nodes: Record<string, SandboxOperatorEndpoints>;
   /** Certificates a peer may not use: valid but unlisted, expired, revoked. */
   refused: { rogue: { cert: string; key: string }; expired: { cert: string; key: string }; revoked: { cert: string; key: string } };
 }

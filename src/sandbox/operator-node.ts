@@ -1,145 +1,207 @@
-// One simulated operator as the sandbox and the gate tests run it: its state (the liste
-// blanche copy, a registry), its configuration file, a real Postfix configured with the
-// pieces of postfix/ when Postfix is installed (an embedded sink otherwise), and its two
-// gates in front of it. Everything listens on loopback: the inbound gate on the operator's
-// own loopback address (127.0.0.N) at the port every operator uses for "port 25".
+// One simulated operator as a hospital deploys mss-sidecar: one Postfix and one Dovecot
+// with the shipped pieces (operator-mtas.ts), and one `mss-sidecar serve` with one
+// configuration file — the gates, the submission milter and the API LPS on one set of shared
+// resources — either started in this process (the sandbox, most tests) or left to a `serve`
+// process the caller spawns with `configFile` (the end-to-end test, the benchmark).
+// Everything listens on loopback: the inbound gate on the operator's own loopback address
+// (127.0.0.N) at the port every operator uses for "port 25", the rest on free ports.
+// Without Postfix, Dovecot or root, an embedded sink stands in for Postfix behind the
+// inbound gate and only the gates (and the PSC checker) run.
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { configSchema, type Config, type ConfigInput } from '../config/schema.js';
-import { MssError } from '../errors.js';
-import { startGates, type RunningGates } from '../gate/service.js';
+import { loadConfig } from '../config/load.js';
+import type { Config, ConfigInput } from '../config/schema.js';
+import { startDaemon, type RunningDaemon } from '../daemon/run.js';
+import type { RunningGates } from '../gate/service.js';
 import type { Logger } from '../log.js';
-import { PostfixInstance } from '../mta/postfix-instance.js';
-import { mainPieces, serviceLine, servicePiece } from '../mta/postfix-pieces.js';
+import type { DovecotInstance } from '../mta/dovecot-instance.js';
+import type { PostfixInstance } from '../mta/postfix-instance.js';
 import { freePorts } from '../util/free-port.js';
 import { whitelistPaths } from '../whitelist/store.js';
+import type { OperatorMailboxes } from './gate-registry.js';
+import { mailFiles } from './lps-exchange.js';
 import { MailSink } from './mail-sink.js';
+import { startOperatorMtas, type OperatorMtas } from './operator-mtas.js';
 import type { PkiManifest } from './pki.js';
 
 export type PkiOperator = PkiManifest['operators'][number];
 
+/** The Pro Santé Connect the operator's API LPS trusts (the sandbox's). */
+export interface PscTrust {
+  issuer: string;
+  /** CA of its HTTPS certificate. */
+  ca: string;
+  /** `azp` of its tokens, when the checker must check it. */
+  clientId?: string;
+}
+
 export interface OperatorNodeOptions {
-  dir: string;
-  pki: PkiManifest;
   op: PkiOperator;
-  /** The signed liste blanche, stored as this operator's last valid copy. */
+  pki: PkiManifest;
+  /** This operator's mail servers (or sink) go under it, and its files by default. */
+  dir: string;
+  configFile?: string;
+  stateDir?: string;
+  /** The registry file; `yaml` is written to it when given (otherwise the file must exist). */
+  registry: { file?: string; yaml?: string };
+  mailboxes: OperatorMailboxes;
+  /** The signed liste blanche, stored as this operator's last valid copy (what `whitelist sync` stores). */
   list: Buffer;
-  registryYaml: string;
   /** This operator's MX address: where its inbound gate listens. */
   mx: { host: string; port: number };
   /** Port of the other operators' inbound gates (the sandbox's "port 25"). */
   remotePort: number;
   /** Resolver for MX lookups ("127.0.0.1:PORT"). */
   dns: string;
-  log: Logger;
-  /** Run a real Postfix (needs Postfix installed and root); otherwise an embedded sink. */
-  postfix: boolean;
-  /** Start the gates in this process (default true); false: write the configuration only. */
-  startGates?: boolean;
-  /** Extra configuration merged over the defaults (e.g. shorter timeouts in tests). */
+  /** With it, the API LPS runs: the checker, and with real mail servers the fronts. */
+  psc?: PscTrust;
+  /** Real Postfix and Dovecot, or the embedded sink (see operatorMtasMissing()). */
+  mta: 'real' | 'none';
+  /** Start the daemon in this process (default true); false: write the configuration only. */
+  daemon?: boolean;
+  /** Extra configuration merged over the generated one (shorter timeouts in tests, sandbox endpoints). */
   configure?: (c: ConfigInput) => void;
   /** Extra main.cf parameters for this operator's Postfix (benchmarks). */
   postfixMain?: Record<string, string>;
+  /** Dovecot without its 2 s delay after a refused login (tests). */
+  fastFailures?: boolean;
+  log: Logger;
+}
+
+/** Loopback ports of one operator, besides its inbound gate. */
+export interface OperatorPorts {
+  postfixGate: number;
+  gateOut: number;
+  /** Postfix's listener for mail written on the operator's host (real mail servers only). */
+  inject: number;
+  submissionBackend: number;
+  milter: number;
+  checker: number;
+  lpsImap: number;
+  lmtp: number;
+  /** The API LPS entry points: the fronts an LPS connects to (587 and 143 in production). */
+  imap: number;
+  submission: number;
+  authCliImap: number;
+  authCliSubmission: number;
 }
 
 export interface OperatorNode {
   op: PkiOperator;
+  mta: 'real' | 'none';
   config: Config;
   configFile: string;
+  mailboxes: OperatorMailboxes;
+  ports: OperatorPorts;
   postfix?: PostfixInstance;
+  dovecot?: DovecotInstance;
   sink?: MailSink;
-  /** Loopback ports: Postfix's gate listener, the outbound gate, Postfix's injection listener. */
-  ports: { postfixGate: number; gateOut: number; inject: number };
-  gates?: RunningGates;
-  /** Messages that reached this operator's mail store (Postfix maildir or the sink). */
+  /** Where delivered messages land (Dovecot's mail directory, or the sink's). */
+  mailDir: string;
+  /** The daemon started in this process, if any. */
+  daemon?: RunningDaemon;
+  gates(): RunningGates | undefined;
+  /** Messages that reached this operator's mail store, every mailbox. */
   delivered(): string[];
-  startGates(): Promise<RunningGates>;
+  startDaemon(): Promise<RunningDaemon>;
   stop(): Promise<void>;
 }
 
-/** Can this machine run the real Postfix for the sandbox? MSS_SANDBOX_MTA=sink forces the sink. */
-export function realPostfixAvailable(): boolean {
-  if (process.env.MSS_SANDBOX_MTA === 'sink') return false;
-  return PostfixInstance.available() && process.getuid?.() === 0;
-}
+const PORT_NAMES = ['postfixGate', 'gateOut', 'inject', 'submissionBackend', 'milter', 'checker', 'lpsImap', 'lmtp', 'imap', 'submission', 'authCliImap', 'authCliSubmission'] as const;
 
-function postfixFor(o: OperatorNodeOptions, ports: OperatorNode['ports']): PostfixInstance {
-  const listener = servicePiece('127.0.0.1:10025/inet');
-  const transport = servicePiece('mss-gate-out/unix');
-  if (!listener || !transport) throw new MssError('SANDBOX_POSTFIX_PIECES', 'postfix/master.cf.d has no 127.0.0.1:10025/inet or mss-gate-out/unix service');
-  return new PostfixInstance({
-    dir: path.join(o.dir, 'postfix'),
-    myhostname: o.op.fqdn,
-    virtualDomains: o.op.domains,
-    services: [
-      serviceLine(listener, `127.0.0.1:${ports.postfixGate}`),
-      serviceLine(transport),
-      // Where local users' mail enters (the submission service in production).
-      `127.0.0.1:${ports.inject} inet n - n - - smtpd`,
-    ],
-    main: { ...mainPieces(), default_transport: `mss-gate-out:inet:127.0.0.1:${ports.gateOut}`, ...o.postfixMain },
-  });
-}
-
-export async function startOperatorNode(o: OperatorNodeOptions): Promise<OperatorNode> {
-  const [postfixGate, gateOut, inject] = await freePorts(3);
-  const ports = { postfixGate, gateOut, inject };
-  const stateDir = path.join(o.dir, 'state');
-  fs.mkdirSync(stateDir, { recursive: true });
-  const wl = whitelistPaths(stateDir);
-  fs.mkdirSync(wl.dir, { recursive: true });
-  fs.writeFileSync(wl.file, o.list);
-  const registryFile = path.join(o.dir, 'registry.yaml');
-  fs.writeFileSync(registryFile, o.registryYaml);
+/** The operator's configuration, as an administrator would write it (docs/install.md), on the node's ports. */
+function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: string, registryFile: string): ConfigInput {
+  const real = o.mta === 'real';
+  const local = (port: number) => ({ host: '127.0.0.1', port });
+  const lpsTls = { certificate: o.pki.https.cert, key: o.pki.https.key };
   const input: ConfigInput = {
     operator: { name: o.op.organisation, domains: o.op.domains, structureId: o.op.structureId, certificate: o.op.cert, key: o.op.key },
     trust: { dir: o.pki.trustDir, crlDir: o.pki.crlDir },
     state: { dir: stateDir },
     registry: { file: registryFile },
     gates: {
-      in: { enabled: true, listen: o.mx, postfix: { port: postfixGate } },
-      out: { enabled: true, listen: { host: '127.0.0.1', port: gateOut }, remotePort: o.remotePort, dns: { servers: [o.dns] } },
+      in: { enabled: true, listen: o.mx, postfix: { port: ports.postfixGate } },
+      out: { enabled: true, listen: local(ports.gateOut), remotePort: o.remotePort, dns: { servers: [o.dns] } },
     },
+    ...(real ? { milter: { enabled: true, listen: `inet:127.0.0.1:${ports.milter}` } } : {}),
   };
+  if (o.psc) {
+    input.auth = {
+      psc: { issuer: o.psc.issuer, caFile: o.psc.ca, ...(o.psc.clientId ? { authorizedParty: o.psc.clientId } : {}) },
+      checker: { listen: local(ports.checker) },
+      front: real
+        ? { ...lpsTls, imap: { listen: local(ports.imap), backend: local(ports.lpsImap) }, submission: { listen: local(ports.submission), backend: local(ports.submissionBackend) } }
+        : { enabled: false },
+      ...(real
+        ? { authCli: { enabled: true, ...lpsTls, imap: { listen: local(ports.authCliImap), backend: local(ports.lpsImap) }, submission: { listen: local(ports.authCliSubmission), backend: local(ports.submissionBackend) } } }
+        : {}),
+    };
+  }
   o.configure?.(input);
-  const config = configSchema.parse(input);
-  const configFile = path.join(o.dir, 'config.yaml');
-  fs.writeFileSync(configFile, `# Generated for sandbox operator ${o.op.id}.\n${stringify(input)}`);
+  return input;
+}
 
-  let postfix: PostfixInstance | undefined;
+export async function startOperatorNode(o: OperatorNodeOptions): Promise<OperatorNode> {
+  const ports = Object.fromEntries((await freePorts(PORT_NAMES.length)).map((p, i) => [PORT_NAMES[i], p])) as unknown as OperatorPorts;
+  fs.mkdirSync(o.dir, { recursive: true });
+  const stateDir = o.stateDir ?? path.join(o.dir, 'state');
+  const wl = whitelistPaths(stateDir);
+  fs.mkdirSync(wl.dir, { recursive: true });
+  fs.writeFileSync(wl.file, o.list);
+  const registryFile = o.registry.file ?? path.join(o.dir, 'registry.yaml');
+  if (o.registry.yaml !== undefined) fs.writeFileSync(registryFile, o.registry.yaml);
+  const configFile = o.configFile ?? path.join(o.dir, 'config.yaml');
+  fs.writeFileSync(
+    configFile,
+    `# Operator ${o.op.id} (${o.op.organisation}) of the mss-sidecar sandbox: \`mss-sidecar --config ${configFile} serve\` runs it.\n${stringify(configInput(o, ports, stateDir, registryFile))}`,
+  );
+  const config = loadConfig(configFile);
+
+  let mtas: OperatorMtas | undefined;
   let sink: MailSink | undefined;
-  if (o.postfix) {
-    postfix = postfixFor(o, ports);
-    await postfix.start();
+  if (o.mta === 'real') {
+    mtas = await startOperatorMtas({
+      dir: o.dir,
+      myhostname: o.op.fqdn,
+      domains: o.op.domains,
+      ports: { gateListener: ports.postfixGate, gateOut: ports.gateOut, submission: ports.submissionBackend, milter: ports.milter, lpsImap: ports.lpsImap, lmtp: ports.lmtp, inject: ports.inject },
+      checkerUrl: `http://127.0.0.1:${ports.checker}/v1/xoauth2`,
+      tls: { certFile: o.pki.https.cert, keyFile: o.pki.https.key },
+      ...(o.fastFailures ? { fastFailures: true } : {}),
+      ...(o.postfixMain ? { postfixMain: o.postfixMain } : {}),
+    });
   } else {
     sink = new MailSink(path.join(o.dir, 'sink'));
-    await sink.start(postfixGate);
+    await sink.start(ports.postfixGate);
   }
+  const mailDir = mtas ? mtas.dovecot.mailDir : (sink as MailSink).dir;
   const node: OperatorNode = {
     op: o.op,
+    mta: o.mta,
     config,
     configFile,
-    ...(postfix ? { postfix } : {}),
-    ...(sink ? { sink } : {}),
+    mailboxes: o.mailboxes,
     ports,
-    delivered: () => (postfix ? postfix.delivered() : (sink as MailSink).delivered()),
-    async startGates() {
-      const gates = await startGates(config, o.log.child({ operator: o.op.id }));
-      await gates.start();
-      node.gates = gates;
-      return gates;
+    ...(mtas ? { postfix: mtas.postfix, dovecot: mtas.dovecot } : {}),
+    ...(sink ? { sink } : {}),
+    mailDir,
+    gates: () => node.daemon?.service<RunningGates>('gates'),
+    delivered: () => mailFiles(mailDir),
+    async startDaemon() {
+      node.daemon = await startDaemon(config, o.log.child({ operator: o.op.id }));
+      return node.daemon;
     },
     async stop() {
-      await node.gates?.stop();
-      node.gates = undefined;
-      await postfix?.stop();
+      await node.daemon?.stop();
+      delete node.daemon;
+      await mtas?.stop();
       await sink?.stop();
     },
   };
-  if (o.startGates !== false) {
+  if (o.daemon !== false) {
     try {
-      await node.startGates();
+      await node.startDaemon();
     } catch (err) {
       await node.stop();
       throw err;

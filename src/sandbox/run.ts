@@ -1,15 +1,14 @@
 // `mss-sidecar sandbox --dir D`: the ANS side on loopback. Generates (or reuses) the test
-// PKI in D/pki, starts every component of ./components.ts, writes a configuration file per
-// simulated operator (D/config.yaml is operator A's) and D/sandbox.json.
+// PKI in D/pki, starts every component of ./components.ts — the operators component writes
+// a configuration file per simulated operator (D/config.yaml is operator A's) — and writes
+// D/sandbox.json.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { atomicWriteFileSync } from '../util/atomic-write.js';
 import type { RunningComponent, SandboxComponent, SandboxContext } from './component.js';
 import { sandboxComponents } from './components.js';
 import { writeSandboxManifest, type SandboxEndpoints, type SandboxManifest, type SandboxOperator } from './manifest.js';
 import { generateTestPki, loadPkiManifest, type PkiManifest } from './pki.js';
-import { configYaml, operatorConfig } from './sandbox-config.js';
 
 export interface SandboxOptions {
   dir: string;
@@ -62,7 +61,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
   fs.mkdirSync(dir, { recursive: true });
   const pki = await pkiFor(dir, opts.freshPki ?? false, opts.log);
   const operators = operatorsOf(dir, pki);
-  // Each component sees the endpoints of those started before it (the API LPS needs PSC's).
+  // Each component sees the endpoints of those started before it (the operators need all).
   const endpoints: SandboxEndpoints = {};
   const ctx: SandboxContext = { dir, host: opts.host ?? '127.0.0.1', pki, operators, endpoints, log: opts.log };
   const running: Array<{ name: string; c: RunningComponent }> = [];
@@ -84,11 +83,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
       Object.assign(endpoints, c.endpoints ?? {});
       for (const d of c.domains ?? []) domains.add(d);
       opts.log.info({ component: component.name }, 'sandbox component started');
-    }
-    for (const [i, op] of operators.entries()) {
-      fs.mkdirSync(op.stateDir, { recursive: true });
-      const spec = pki.operators[i] as PkiManifest['operators'][number];
-      atomicWriteFileSync(op.config, configYaml(operatorConfig(dir, pki, spec, op.stateDir, endpoints), op.id), { mode: 0o644 });
     }
     const manifest: SandboxManifest = {
       version: 1,

@@ -1,12 +1,13 @@
-// Two operators of the test PKI with their gates in front of real Postfix instances (or
-// sinks), their shared DNS responder, and the sandbox liste blanche — the world the gate
-// tests exchange mail in. Built by the same code as `mss-sidecar sandbox`.
+// Operators of the test PKI, each with its mail servers (real Postfix and Dovecot with the
+// shipped pieces, or the embedded sink) and its daemon, their shared DNS responder, and the
+// sandbox liste blanche — the world the gate tests exchange mail in. Built by the same code
+// as `mss-sidecar sandbox`.
 import fs from 'node:fs';
 import { createLogger } from '../../src/log.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { PostfixInstance } from '../../src/mta/postfix-instance.js';
-import { startGateWorld, type GateWorld } from '../../src/sandbox/gate-world.js';
-import type { PkiOperator } from '../../src/sandbox/operator-node.js';
+import type { PkiOperator, PscTrust } from '../../src/sandbox/operator-node.js';
+import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
+import { startOperatorWorld, type OperatorWorld } from '../../src/sandbox/operator-world.js';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { testPki } from './pki.js';
 import { tmpDir } from './tmp.js';
@@ -25,22 +26,34 @@ export function fastTimeouts(c: ConfigInput): void {
   c.crl = { ...c.crl, pollMs: 200 };
 }
 
-export interface TestWorld extends GateWorld {
+export interface TestWorld extends OperatorWorld {
   pki: PkiManifest;
   dir: string;
 }
 
-export async function gateWorld(opts: { postfix?: boolean; operators?: string[]; startGates?: boolean; configure?: (op: PkiOperator, c: ConfigInput) => void } = {}): Promise<TestWorld> {
+export interface TestWorldOptions {
+  /** Real Postfix and Dovecot (default: when this machine has them), or the embedded sink. */
+  mta?: 'real' | 'none';
+  operators?: string[];
+  /** Start the daemons in the test process (default true); false: the test spawns `serve`. */
+  daemons?: boolean;
+  psc?: PscTrust;
+  configure?: (op: PkiOperator, c: ConfigInput) => void;
+}
+
+export async function gateWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
   const pki = await testPki();
   const dir = tmpDir('mss-gates-');
-  const world = await startGateWorld({
+  const world = await startOperatorWorld({
     dir,
     pki,
     list: Buffer.from(signedList(pki)),
     log: silent,
-    postfix: opts.postfix ?? PostfixInstance.available(),
-    ...(opts.startGates !== undefined ? { startGates: opts.startGates } : {}),
+    mta: opts.mta ?? (operatorMtasMissing().length === 0 ? 'real' : 'none'),
+    fastFailures: true,
+    ...(opts.daemons !== undefined ? { daemons: opts.daemons } : {}),
     ...(opts.operators ? { operators: opts.operators } : {}),
+    ...(opts.psc ? { psc: opts.psc } : {}),
     configure: (op, c) => {
       fastTimeouts(c);
       opts.configure?.(op, c);
@@ -50,6 +63,6 @@ export async function gateWorld(opts: { postfix?: boolean; operators?: string[];
 }
 
 /** The files delivered to a node whose content matches. */
-export function deliveredMatching(world: GateWorld, id: string, pattern: RegExp): string[] {
+export function deliveredMatching(world: OperatorWorld, id: string, pattern: RegExp): string[] {
   return world.node(id).delivered().filter((f) => pattern.test(fs.readFileSync(f, 'utf8')));
 }

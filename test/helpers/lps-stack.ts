@@ -1,9 +1,10 @@
 // The whole API LPS on loopback, with the shipped configuration: a sandbox PSC, the
 // mss-sidecar checker endpoint over an in-memory registry, a real Dovecot 2.3 running
 // dovecot/conf.d/90-mss-lps.conf with the Lua passdb, a real Postfix 3.7 running the
-// submission service of postfix/*/30-submission-auth.cf through Dovecot SASL, and the
-// fronts in front of both (the IMAP relay and the TLS-terminating submission front). The
-// shipped files are used as they are, with only their site-specific paths and ports replaced.
+// pieces of postfix/ (the submission service through Dovecot SASL, with a milter recording
+// what it saw), and the fronts in front of both (the IMAP relay and the TLS-terminating
+// submission front). The operator's mail servers are the sandbox's (src/sandbox/operator-mtas.ts):
+// the shipped files as they are, with only their site-specific paths and ports replaced.
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
@@ -20,8 +21,9 @@ import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import type { MilterHandler } from '../../src/milter/handler.js';
-import { LPS_SUBMISSION_SERVICE } from '../../src/mta/shipped-config.js';
-import { startLpsMtas as startSandboxMtas, type LpsMtas } from '../../src/sandbox/lps-mtas.js';
+import { MilterServer } from '../../src/milter/server.js';
+import { SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
+import { startOperatorMtas, type OperatorMtas } from '../../src/sandbox/operator-mtas.js';
 import { captureLogger } from './log.js';
 import { MemoryMailboxAccess } from './mailbox-access.js';
 import { freePorts } from './ports.js';
@@ -50,8 +52,8 @@ export interface LpsStack {
   stop(): Promise<void>;
 }
 
-export { LPS_SUBMISSION_SERVICE };
-export type { LpsMtas };
+export { SUBMISSION_SERVICE };
+export type LpsMtas = OperatorMtas;
 
 export interface MilterSeen {
   authType: string | undefined;
@@ -68,22 +70,36 @@ function recordingHandler(seen: MilterSeen[]): MilterHandler {
   };
 }
 
-/** The real Dovecot and Postfix of the sandbox module, for tests: fast refusals, a recording milter. */
-export function startLpsMtas(
+/** An operator's real Dovecot and Postfix (the sandbox's), for tests: fast refusals, a recording milter. */
+export async function startLpsMtas(
   root: string,
   opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[] },
 ): Promise<LpsMtas> {
-  return startSandboxMtas(root, {
-    checkerUrl: opts.checkerUrl,
-    certFile: opts.cert.certFile,
-    keyFile: opts.cert.keyFile,
-    dovecotLpsImap: opts.dovecotLpsImap,
-    submissionBackend: opts.submissionBackend,
-    milterHandler: recordingHandler(opts.submissions),
-    domains: ['ch-exemple.mssante.fr'],
-    log: captureLogger('info').log,
-    fastFailures: true,
-  });
+  const log = captureLogger('info').log;
+  const [gateListener, gateOut, lmtp, milterPort] = await freePorts(4);
+  const milter = new MilterServer({ listen: { kind: 'inet', host: '127.0.0.1', port: milterPort }, handler: recordingHandler(opts.submissions), log });
+  await milter.start();
+  try {
+    const mtas = await startOperatorMtas({
+      dir: root,
+      myhostname: 'mx.ch-exemple.test',
+      domains: ['ch-exemple.mssante.fr'],
+      ports: { gateListener, gateOut, submission: opts.submissionBackend, milter: milterPort, lpsImap: opts.dovecotLpsImap, lmtp },
+      checkerUrl: opts.checkerUrl,
+      tls: { certFile: opts.cert.certFile, keyFile: opts.cert.keyFile },
+      fastFailures: true,
+    });
+    return {
+      ...mtas,
+      async stop() {
+        await mtas.stop();
+        await milter.stop(100);
+      },
+    };
+  } catch (err) {
+    await milter.stop(100);
+    throw err;
+  }
 }
 
 /**

@@ -168,8 +168,16 @@ export interface SubmissionMta {
 }
 
 /**
- * Postfix with the shipped submission pieces on `smtpPort`, its milter at `milterPort`, and
- * Dovecot as its SASL backend (any login, password PASSWORD), under `root`.
+ * Postfix's own SASL restrictions on the shipped submission service are relaxed here, so an
+ * unauthenticated session reaches the milter, whose authentication rule is under test (in
+ * production both refuse it).
+ */
+export const MILTER_DECIDES = ['-o smtpd_relay_restrictions=permit_sasl_authenticated,permit_mynetworks,reject', '-o smtpd_recipient_restrictions='];
+
+/**
+ * Postfix with the shipped submission pieces on `smtpPort` (clients send the fronts' PROXY
+ * header), its milter at `milterPort`, and Dovecot as its SASL backend (any login, password
+ * PASSWORD), under `root`.
  */
 export async function startSubmissionMta(root: string, milterPort: number, smtpPort: number): Promise<SubmissionMta> {
   const pki = await testPki();
@@ -177,11 +185,12 @@ export async function startSubmissionMta(root: string, milterPort: number, smtpP
   const postfix = new PostfixInstance({
     dir: path.join(root, 'postfix'),
     myhostname: 'mx.ch-test.test',
-    services: [submissionListener(smtpPort, [`-o smtpd_sasl_auth_enable=yes`, `-o smtpd_sasl_type=dovecot`, `-o smtpd_sasl_path=${dovecot.authSocket}`])],
+    services: [submissionListener(smtpPort, MILTER_DECIDES)],
     virtualDomains: [DOMAIN],
     main: {
       ...mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`),
       mss_submission_tls_chain_files: `${pki.https.key} ${pki.https.cert}`,
+      mss_submission_sasl_path: dovecot.authSocket,
       // Other operators' domains would go to the outbound gate; here they are accepted and dropped.
       default_transport: 'discard:outbound gate (not in this test)',
     },
@@ -201,7 +210,7 @@ export async function startSubmissionMta(root: string, milterPort: number, smtpP
     postfix,
     dovecot,
     async session(user) {
-      const c = await SmtpClient.connect(smtpPort);
+      const c = await SmtpClient.connect(smtpPort, '127.0.0.1', 10_000, { proxy: true });
       if (c.greeting.code !== 220) throw new Error(`greeting ${c.greeting.code} ${c.greeting.text}; maillog:\n${postfix.maillog().slice(-2000)}`);
       await c.command('EHLO lps.ch-test.test');
       await c.startTls({ servername: 'localhost' });

@@ -74,7 +74,7 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   assert.equal(r.outcome, 'sent');
   assert.equal(r.decision.reason, 'first');
   assert.equal(r.whitelistChecked, true);
-  assert.deepEqual(r.domains.map((d: { domain: string; records: number }) => [d.domain, d.records]), [[DOMAIN_A, 7], ['labo.ch-sandbox-a.mssante.fr', 1], ['ght-sandbox.mssante.fr', 1]]);
+  assert.deepEqual(r.domains.map((d: { domain: string; records: number }) => [d.domain, d.records]), [[DOMAIN_A, 8], ['labo.ch-sandbox-a.mssante.fr', 1], ['ght-sandbox.mssante.fr', 1]]);
   assert.equal(r.validation.blocking, 0);
   const state = new AnnuaireState(depsOf(op.config).store);
   const [ticket] = await state.tickets();
@@ -93,7 +93,7 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   assert.deepEqual(await sb.control('/batch'), { processed: 1 });
   const done = await cli('annuaire', 'report', '--now', NIGHT(2, '05:00').toISOString());
   assert.equal(done.status, 0, done.stdout + done.stderr);
-  assert.match(done.stdout, /ch-sandbox-a\.mssante\.fr: read 7, delta 7 \(created 7, updated 0, deleted 0\), blocking 0, warnings 2/);
+  assert.match(done.stdout, /ch-sandbox-a\.mssante\.fr: read 8, delta 8 \(created 8, updated 0, deleted 0\), blocking 0, warnings 2/);
   assert.match(done.stdout, /warning {3}MSS043 RG_CTR_045 luc\.bernard@ch-sandbox-a\.mssante\.fr PER[^\n]*\n {6}sent: PP 0\/131234567[^\n]*\n {6}Annuaire Santé knows: NomExercice BERNARD, PrenomExercice Luc, IdentifiantPP 8\/10100000033/);
   assert.match(done.stdout, /MSS020 RG_CTR_021 nadia\.leroy@[^\n]*\n[^\n]*\n {6}Annuaire Santé knows: NomExercice PETIT, PrenomExercice Claire/);
   assert.match(done.stdout, /applied luc\.bernard@ch-sandbox-a\.mssante\.fr: 0131234567 → 810100000033 \(MSS043\)/);
@@ -106,7 +106,7 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   // What the sandbox Annuaire now publishes: no test or suspended BAL, the liste rouge choice.
   const dir = await sb.control(`/directory?domain=${DOMAIN_A}`);
   const published = new Map<string, Record<string, string>>(dir.mailboxes.map((m: Record<string, string>) => [m.AdresseBAL, m]));
-  assert.equal(published.size, 7);
+  assert.equal(published.size, 8);
   assert.equal(published.get(`sophie.martin@${DOMAIN_A}`)?.ListeRouge, 'O');
   assert.equal(published.has(`paul.durand@${DOMAIN_A}`), false);
   assert.equal(published.has(`test.interop@${DOMAIN_A}`), false);

@@ -42,7 +42,7 @@ async function listedIdentity(name: string, dn: string): Promise<Identity> {
 }
 
 before(async () => {
-  world = await gateWorld({ postfix: true, operators: ['B'] });
+  world = await gateWorld({ mta: 'real', operators: ['B'] });
   const b = world.node('B').config.gates.in.listen;
   host = b.host;
   port = world.port;

@@ -15,7 +15,7 @@ const ALICE = 'alice.martin@ch-sandbox-a.mssante.fr';
 const BRUNO = 'bruno.petit@clinique-sandbox-b.mssante.fr';
 
 before(async () => {
-  world = await gateWorld({ postfix: true, operators: ['B'], startGates: false });
+  world = await gateWorld({ mta: 'real', operators: ['B'], daemons: false });
 });
 after(async () => {
   await world?.stop();

@@ -16,7 +16,7 @@ const B_DOMAIN = 'clinique-sandbox-b.mssante.fr';
 const FAKE_IP = '127.0.0.9';
 
 before(async () => {
-  world = await gateWorld({ postfix: false });
+  world = await gateWorld({ mta: 'none' });
 });
 after(async () => {
   await world?.stop();
@@ -67,7 +67,7 @@ async function standIn(identity: { cert: string; key: string } | 'plain'): Promi
   });
   await new Promise<void>((r) => server.listen(world.port, FAKE_IP, r));
   // Sessions cached from earlier tests were verified for B's real gate: start afresh.
-  await world.node('A').gates?.gateOut?.cache.closeAll();
+  await world.node('A').gates()?.gateOut?.cache.closeAll();
   world.dns.zone.mx = { ...world.dns.zone.mx, [B_DOMAIN]: [{ priority: 10, exchange: 'standin.test' }] };
   world.dns.zone.a = { ...world.dns.zone.a, 'standin.test': [FAKE_IP] };
   return {

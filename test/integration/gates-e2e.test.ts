@@ -16,7 +16,7 @@ const A = { user: 'alice.martin@ch-sandbox-a.mssante.fr' };
 const B = { user: 'bruno.petit@clinique-sandbox-b.mssante.fr' };
 
 before(async () => {
-  world = await gateWorld({ postfix: true });
+  world = await gateWorld({ mta: 'real' });
 });
 after(async () => {
   await world?.stop();

@@ -54,7 +54,8 @@ before(async () => {
   postfix = new PostfixInstance({
     dir: path.join(root, 'postfix'),
     myhostname: 'mx.ch.test',
-    services: [submissionListener(smtpPort)],
+    // The shipped service's milter and TLS options; no SASL here (nor the fronts' PROXY header).
+    services: [submissionListener(smtpPort, [], /^(smtpd_milters|milter_|smtpd_tls_(security_level|chain_files|protocols|mandatory_)|tls_|line_length_limit)/)],
     virtualDomains: ['ch.mssante.fr', 'autre.mssante.fr'],
     // The shipped service requires STARTTLS (EX_LPS_0400): a test certificate for it.
     main: { ...mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`), mss_submission_tls_chain_files: `${pki.https.key} ${pki.https.cert}` },

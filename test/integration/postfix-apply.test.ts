@@ -1,6 +1,7 @@
-// scripts/postfix-apply.sh against a scratch Postfix configuration (postconf -c): the
-// pieces land where they should, a second run changes nothing, a site's own submission
-// service is kept, and `postfix check` accepts the result.
+// scripts/postfix-apply.sh on a copy of a stock Debian 12 Postfix configuration (what the
+// postfix package's postinst writes for an "Internet Site", docs/install.md step 7): the
+// pieces land where they should, only loopback listeners are left to Postfix, a second run
+// changes nothing, and `postfix check` accepts the result.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,35 +13,93 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh');
 
-function apply(configDir: string, extra: string[] = []): string {
+function apply(configDir: string, extra: string[] = []): { stdout: string; stderr: string } {
   const r = spawnSync('bash', [SCRIPT, '-c', configDir, ...extra], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
 function postconf(configDir: string, ...args: string[]): string {
   return spawnSync('postconf', ['-c', configDir, ...args], { encoding: 'utf8' }).stdout;
 }
 
-test('postfix-apply.sh adds the submission milter pieces idempotently and postfix check accepts them', () => {
-  const instance = new PostfixInstance({ dir: path.join(tmpDir(), 'pf'), myhostname: 'mx.ch.test', services: ['127.0.0.1:2525 inet n - n - - smtpd'] });
-  instance.writeConfig();
-  const etc = instance.configDir;
-  apply(etc);
+/**
+ * /etc/postfix as Debian 12's postinst leaves it for an "Internet Site": master.cf.dist,
+ * main.cf.debian + main.cf.tls and its postconf settings. Only the paths a test cannot
+ * share with the machine move into `root`: queue, data, the mailname file.
+ */
+function stockDebian(root: string): string {
+  const etc = path.join(root, 'etc');
+  fs.mkdirSync(etc, { recursive: true });
+  fs.copyFileSync('/usr/share/postfix/master.cf.dist', path.join(etc, 'master.cf'));
+  fs.writeFileSync(path.join(etc, 'main.cf'), fs.readFileSync('/usr/share/postfix/main.cf.debian', 'utf8') + fs.readFileSync('/usr/share/postfix/main.cf.tls', 'utf8'));
+  for (const d of ['queue', 'data']) fs.mkdirSync(path.join(root, d));
+  fs.writeFileSync(path.join(root, 'mailname'), 'ch-exemple.fr\n');
+  const set = spawnSync('postconf', [
+    '-c',
+    etc,
+    '-e',
+    'smtpd_relay_restrictions=permit_mynetworks permit_sasl_authenticated defer_unauth_destination',
+    'myhostname=mx.ch-exemple.fr',
+    'alias_maps=hash:/etc/aliases',
+    'alias_database=hash:/etc/aliases',
+    `myorigin=${path.join(root, 'mailname')}`,
+    'mydestination=$myhostname, ch-exemple.fr, localhost',
+    'relayhost=',
+    'mynetworks=127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128',
+    'mailbox_size_limit=0',
+    'recipient_delimiter=+',
+    'inet_interfaces=all',
+    'inet_protocols=all',
+    `queue_directory=${path.join(root, 'queue')}`,
+    `data_directory=${path.join(root, 'data')}`,
+  ]);
+  assert.equal(set.status, 0, String(set.stderr));
+  return etc;
+}
+
+/** Active inet services of master.cf, by name. */
+const inetServices = (etc: string): string[] =>
+  postconf(etc, '-M')
+    .split('\n')
+    .map((l) => l.split(/\s+/))
+    .filter((f) => f[1] === 'inet')
+    .map((f) => f[0] as string);
+
+test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-apply.sh leaves the public ports to the sidecar, idempotently, and postfix check accepts it', () => {
+  const root = tmpDir('mss-postfix-apply-');
+  const etc = stockDebian(root);
+  assert.deepEqual(inetServices(etc), ['smtp'], "Debian's own public listener on port 25");
+  const first = apply(etc);
+  assert.equal(first.stderr, '', 'no public listener is left to warn about');
   const main1 = fs.readFileSync(path.join(etc, 'main.cf'), 'utf8');
   const master1 = fs.readFileSync(path.join(etc, 'master.cf'), 'utf8');
+
+  // Nothing but the sidecar listens publicly: Postfix binds loopback, its smtp service is off.
+  assert.equal(postconf(etc, '-h', 'inet_interfaces').trim(), 'loopback-only');
+  assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:10025', '127.0.0.1:10587']);
+  assert.match(master1, /^#smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd$/m, 'commented out, not deleted');
+  // The gates: in through 10025, out through the transport of default_transport.
+  assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:inet:127.0.0.1:10026');
+  assert.match(postconf(etc, '-M', 'mss-gate-out/unix'), /lmtp -o syslog_name=postfix\/mss-gate-out -o lmtp_send_xforward_command=yes/);
+  // The submission service behind the front: PROXY, STARTTLS with the six suites, SASL, the milter.
   assert.match(postconf(etc, '-h', 'mss_submission_milter'), /default_action=tempfail/);
-  assert.match(postconf(etc, '-P', 'submission/inet/smtpd_milters'), /^submission\/inet\/smtpd_milters = \$mss_submission_milter$/m);
-  assert.match(postconf(etc, '-P', 'submission/inet/milter_mail_macros'), /\$mss_submission_milter_mail_macros/);
-  assert.equal(postconf(etc, '-h', 'smtpd_milters').trim(), '', 'port 25 and other services keep no milter');
-  // EX_LPS_0400 EX_LPS_0200: STARTTLS required with the six suites; EX_GBM_4410: the size limit above the milter's.
-  assert.match(postconf(etc, '-P', 'submission/inet/smtpd_tls_security_level'), /= encrypt$/m);
+  for (const [option, value] of [
+    ['smtpd_upstream_proxy_protocol', 'haproxy'],
+    ['smtpd_tls_security_level', 'encrypt'],
+    ['tls_high_cipherlist', '$mss_submission_tls_ciphers'],
+    ['smtpd_sasl_type', 'dovecot'],
+    ['smtpd_milters', '$mss_submission_milter'],
+    ['milter_mail_macros', '$mss_submission_milter_mail_macros'],
+  ]) assert.equal(postconf(etc, '-P', `127.0.0.1:10587/inet/${option}`).trim(), `127.0.0.1:10587/inet/${option} = ${value}`, option);
   assert.match(postconf(etc, '-h', 'mss_submission_tls_ciphers'), /^ECDHE-RSA-AES256-GCM-SHA384:/);
+  // EX_GBM_4410: the size limit above the milter's; the milter on the submission service only.
   assert.equal(postconf(etc, '-h', 'message_size_limit').trim(), '10551296');
-  assert.equal(postconf(etc, '-P', '127.0.0.1:2525/inet/smtpd_milters').trim(), '');
+  assert.equal(postconf(etc, '-h', 'smtpd_milters').trim(), '', 'no global milter');
+  assert.equal(postconf(etc, '-P', '127.0.0.1:10025/inet/smtpd_milters').trim(), '', 'mail from the inbound gate is not judged again');
 
   // Second run: byte-for-byte the same files.
-  assert.match(apply(etc), /keeping the existing submission\/inet service/);
+  assert.match(apply(etc).stdout, /keeping the existing 127\.0\.0\.1:10587\/inet service/);
   assert.equal(fs.readFileSync(path.join(etc, 'main.cf'), 'utf8'), main1);
   assert.equal(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), master1);
 
@@ -49,21 +108,21 @@ test('postfix-apply.sh adds the submission milter pieces idempotently and postfi
   assert.doesNotMatch(check.stderr, /warning/);
 });
 
-test('postfix-apply.sh keeps a submission service the site already has, and -n only prints', () => {
+test('postfix-apply.sh turns off a public submission service the site had (the front owns 587), warns about a public listener of its own, and -n only prints', () => {
   const instance = new PostfixInstance({
     dir: path.join(tmpDir(), 'pf'),
     myhostname: 'mx.ch.test',
-    services: ['submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes'],
+    services: ['submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes', '192.0.2.10:2525 inet n - n - - smtpd'],
   });
   instance.writeConfig();
   const etc = instance.configDir;
   const before = fs.readFileSync(path.join(etc, 'master.cf'), 'utf8');
   const dry = apply(etc, ['-n']);
-  assert.match(dry, /postconf -c \S+ -P submission\/inet\/smtpd_milters=/);
+  assert.match(dry.stdout, /postconf -c \S+ -M# submission\/inet/);
+  assert.match(dry.stdout, /postconf -c \S+ -P 127\.0\.0\.1:10587\/inet\/smtpd_milters=/);
   assert.equal(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), before);
-  apply(etc);
-  const entry = postconf(etc, '-M', 'submission/inet');
-  assert.match(entry, /^submission\s+inet\s+n\s+-\s+y\s/);
-  // The site's options stay first; ours follow.
-  assert.match(entry, /smtpd -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes -o smtpd_tls_chain_files=\$mss_submission_tls_chain_files .* -o smtpd_milters=\$mss_submission_milter /);
+  const r = apply(etc);
+  assert.equal(postconf(etc, '-M', 'submission/inet').trim(), '');
+  assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#submission\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd\n#\s+-o smtpd_tls_security_level=encrypt/m, "the site's service and options are kept, commented out");
+  assert.match(r.stderr, /warning: these Postfix inet services may listen beyond loopback .*: 192\.0\.2\.10:2525/);
 });

@@ -1,6 +1,7 @@
 // The shipped submission service's TLS (postfix/*/20-submission*.cf) on a real Postfix:
 // STARTTLS before anything (EX_LPS_0400), TLS 1.2 with exactly the six suites and TLS 1.3
-// (EX_LPS_0100, EX_LPS_0200); everything else gets no connection.
+// (EX_LPS_0100, EX_LPS_0200); everything else gets no connection. The service sits behind the
+// API LPS front, so each connection starts with the front's PROXY header.
 import assert from 'node:assert/strict';
 import type tls from 'node:tls';
 import { after, before, test } from 'node:test';
@@ -18,7 +19,7 @@ after(async () => {
 });
 
 async function handshake(options: tls.ConnectionOptions): Promise<{ ok: true; cipher: string; version: string } | { ok: false; error: string }> {
-  const c = await SmtpClient.connect(rig.smtpPort);
+  const c = await SmtpClient.connect(rig.smtpPort, '127.0.0.1', 10_000, { proxy: true });
   try {
     await c.command('EHLO lps.test');
     const { socket } = await c.startTls({ servername: 'localhost', ...options });
@@ -31,7 +32,7 @@ async function handshake(options: tls.ConnectionOptions): Promise<{ ok: true; ci
 }
 
 test('EX_LPS_0400: before STARTTLS the submission service refuses mail and authentication', async () => {
-  const c = await SmtpClient.connect(rig.smtpPort);
+  const c = await SmtpClient.connect(rig.smtpPort, '127.0.0.1', 10_000, { proxy: true });
   const ehlo = await c.command('EHLO lps.test');
   assert.ok(ehlo.lines.includes('STARTTLS'));
   assert.ok(!ehlo.lines.some((l) => l.startsWith('AUTH')), 'no AUTH offered before TLS');

@@ -22,7 +22,7 @@ test('EX_LPS_1000: an empty auth section gets PSC production, 15 min / 4 h sessi
   assert.deepEqual(cfg.auth.sessions, { idleSeconds: 900, maxSeconds: 14_400 });
   assert.deepEqual(cfg.auth.front.imap, { listen: { host: '0.0.0.0', port: 143 }, backend: { host: '127.0.0.1', port: 10143 } });
   assert.deepEqual(cfg.auth.front.submission.listen, { host: '0.0.0.0', port: 587 });
-  // The submission front terminates TLS with the files Postfix's LPS service uses (mss_lps_tls_chain_files).
+  // The submission front terminates TLS with the files Postfix's LPS service uses (mss_submission_tls_chain_files).
   assert.deepEqual([cfg.auth.front.certificate, cfg.auth.front.key], ['/etc/mss-sidecar/tls/lps.crt', '/etc/mss-sidecar/tls/lps.key']);
   assert.equal(parseConfigText(`${BASE}auth: {front: {certificate: tls/lps.pem}}\n`, '/etc/mss-sidecar/config.yaml').auth?.front.certificate, '/etc/mss-sidecar/tls/lps.pem');
   assert.deepEqual(cfg.auth.checker.listen, { host: '127.0.0.1', port: 8425 });

@@ -60,7 +60,7 @@ test('EX_3.1_5030 steps 5-6: sender rules — null sender, listed domain of the 
 test('RE_GBM_4420 EX_GBM_4010: recipient rules — ours only, existing, not suspended, test mailboxes with test senders', async () => {
   const dir = tmpDir();
   const domains = ['clinique-sandbox-b.mssante.fr'];
-  fs.writeFileSync(`${dir}/r.yaml`, sandboxRegistryYaml(domains, { person: { first: 'bruno', last: 'petit', idNat: '810000000202' } }));
+  fs.writeFileSync(`${dir}/r.yaml`, sandboxRegistryYaml(domains, { person: { first: 'bruno', last: 'petit', idNat: '810000000202' }, structureId: '331234567800019' }));
   const registry = loadRegistry(`${dir}/r.yaml`, { domains, finessRegistered: true });
   const d = domains[0];
   assert.equal(checkRecipient(`bruno.petit@${d}`, 'a@x.mssante.fr', registry), undefined);

@@ -51,7 +51,7 @@ test('the shipped Postfix pieces request exactly the macros the milter negotiate
   for (const setting of ['protocol=6', 'default_action=tempfail', 'connect_timeout=', 'command_timeout=', 'content_timeout=']) assert.ok(main.mss_submission_milter?.includes(setting), setting);
   // Nothing global: no smtpd_milters or milter_* parameter in main.cf.
   assert.deepEqual(Object.keys(main).filter((k) => k === 'smtpd_milters' || k.startsWith('milter_')), []);
-  const opts = serviceOptions('submission/inet');
+  const opts = serviceOptions();
   assert.ok(opts.includes('-o smtpd_milters=$mss_submission_milter'));
   assert.equal(opts.filter((o) => /^-o milter_\w+_macros=\$mss_submission_milter_\w+_macros$/.test(o)).length, 7);
   assert.deepEqual(serviceOptions('smtp/inet'), []);

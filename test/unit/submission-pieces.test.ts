@@ -1,9 +1,12 @@
 // The Postfix pieces of the submission service agree with the code: the TLS profile of
-// src/pki/tls-profile.ts, and a message_size_limit above the milter's own limit.
+// src/pki/tls-profile.ts, and a message_size_limit above the milter's own limit; and the
+// pieces as a whole describe one deployment, each setting once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { postfixDisabledServices, postfixMainDefinitions, postfixServiceEntry } from '../../src/mta/shipped-config.js';
 import { MSS_TLS12_CIPHERS } from '../../src/pki/tls-profile.js';
 import { submissionSection } from '../../src/submission/config.js';
+import { GATE_LISTENER_SERVICE, SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
 import { mainPieces, serviceOptions } from '../helpers/postfix-pieces.js';
 
 test('EX_LPS_0400 EX_LPS_0100 EX_LPS_0200: the submission service requires STARTTLS, TLS 1.2 or later, exactly the six suites', () => {
@@ -11,7 +14,7 @@ test('EX_LPS_0400 EX_LPS_0100 EX_LPS_0200: the submission service requires START
   assert.equal(main.mss_submission_tls_ciphers, MSS_TLS12_CIPHERS.join(':'));
   assert.equal(main.mss_submission_tls_protocols, '>=TLSv1.2');
   assert.deepEqual(main.mss_submission_tls_curves?.split(' '), ['prime256v1', 'secp384r1', 'secp521r1']);
-  const opts = serviceOptions('submission/inet');
+  const opts = serviceOptions(SUBMISSION_SERVICE);
   for (const o of [
     '-o smtpd_tls_security_level=encrypt',
     '-o smtpd_tls_protocols=$mss_submission_tls_protocols',
@@ -28,4 +31,26 @@ test('EX_GBM_4410: Postfix\'s message_size_limit leaves the milter room to judge
   const milter = submissionSection.parse({}).maxMessageBytes;
   assert.equal(milter, 10 * 1024 * 1024);
   assert.ok(limit >= milter + 65536, `${limit} < ${milter} + 64 KiB`);
+});
+
+test('every main.cf parameter is set by one piece, and the TLS profile and line length are defined once', () => {
+  const defs = postfixMainDefinitions();
+  const seen = new Map<string, string>();
+  for (const d of defs) {
+    assert.ok(!seen.has(d.name), `${d.name} is set by ${seen.get(d.name)} and again by ${d.file}`);
+    seen.set(d.name, d.file);
+  }
+  for (const value of [MSS_TLS12_CIPHERS.join(':'), '>=TLSv1.2', '16384']) {
+    assert.deepEqual(defs.filter((d) => d.value === value).length, 1, `"${value}" is defined by ${defs.filter((d) => d.value === value).map((d) => `${d.file}:${d.name}`).join(', ')}`);
+  }
+});
+
+test('EX_3.1_5020 EX_LPS_1000: the pieces leave the public ports to the sidecar — Postfix on loopback only, its smtp and submission services off', () => {
+  assert.equal(mainPieces().inet_interfaces, 'loopback-only');
+  assert.deepEqual(postfixDisabledServices().sort(), ['smtp/inet', 'submission/inet']);
+  for (const service of [GATE_LISTENER_SERVICE, SUBMISSION_SERVICE]) {
+    assert.match(postfixServiceEntry(service) ?? '', /^127\.0\.0\.1:\d+\s+inet\s/, service);
+  }
+  assert.equal(postfixServiceEntry('submission/inet'), undefined, 'no public submission service is created');
+  assert.equal(postfixServiceEntry('smtp/inet'), undefined);
 });

@@ -6,45 +6,28 @@ import path from 'node:path';
 import { formatReply, type Reply } from '../../gate/reply.js';
 import { SmtpClient } from '../../gate/smtp-client.js';
 import { MSS_TLS12_CIPHERS } from '../../pki/tls-profile.js';
-import type { SandboxGateOperator, SandboxGates } from '../manifest.js';
-import { SANDBOX_LOCALS } from '../gate-registry.js';
+import type { SandboxOperatorEndpoints, SandboxOperators } from '../manifest.js';
+import { waitForMail } from '../lps-exchange.js';
 import { fail, pass, type CheckContext, type SelfCheckStep } from './check.js';
 
-function gates(ctx: CheckContext): SandboxGates {
-  const g = ctx.sandbox.endpoints.gates;
-  if (!g) throw new Error('the sandbox has no gates');
-  return g;
+export function operators(ctx: CheckContext): SandboxOperators {
+  const o = ctx.sandbox.endpoints.operators;
+  if (!o) throw new Error('the sandbox has no operators');
+  return o;
 }
 
-function operator(ctx: CheckContext, id: string): SandboxGateOperator {
-  const op = gates(ctx).operators[id];
+export function operator(ctx: CheckContext, id: string): SandboxOperatorEndpoints {
+  const op = operators(ctx).nodes[id];
   if (!op) throw new Error(`the sandbox has no operator ${id}`);
   return op;
 }
 
-const user = (op: SandboxGateOperator, local: string): string => `${local}@${op.domains[0]}`;
-
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-}
-
-async function waitForMessage(dir: string, marker: string, ms: number): Promise<string | undefined> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const hit = filesUnder(dir).find((f) => fs.readFileSync(f, 'utf8').includes(marker));
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return undefined;
-}
-
 const client = (host: string, port: number): Promise<SmtpClient> => SmtpClient.connect({ host, port, connectTimeoutMs: 5000, commandTimeoutMs: 20_000 });
 
-/** Write one message as A's Postfix would receive it from a local user, or hand it to A's outbound gate (sink mode). */
+/** Write one message as A's Postfix would receive it from a local user, or hand it to A's outbound gate (without Postfix). */
 async function sendFromA(ctx: CheckContext, to: string, subject: string): Promise<Reply> {
   const a = operator(ctx, 'A');
-  const from = user(a, SANDBOX_LOCALS.org);
+  const from = a.mailboxes.org;
   const viaPostfix = a.inject !== undefined;
   const entry = a.inject ?? a.gateOut;
   const c = await client(entry.host, entry.port);
@@ -97,19 +80,19 @@ export const gateChecks: SelfCheckStep[] = [
     async run(ctx) {
       const subject = `sandbox A to B ${Date.now()}`;
       const b = operator(ctx, 'B');
-      const final = await sendFromA(ctx, user(b, SANDBOX_LOCALS.org), subject);
+      const final = await sendFromA(ctx, b.mailboxes.org, subject);
       if (final.code !== 250) return fail(`A refused the message: ${formatReply(final)}`);
-      const file = await waitForMessage(b.mailDir, subject, 30_000);
+      const [file] = await waitForMail(b.mailDir, subject, 30_000);
       if (!file) return fail(`not in B's mail store (${b.mailDir}) after 30 s; A said ${formatReply(final)}`);
       const received = /client certificate verified: ([^)]*)\)/.exec(fs.readFileSync(file, 'utf8'))?.[1];
-      return pass(`landed in B's ${gates(ctx).mta === 'postfix' ? 'Postfix' : 'sink'} (${path.basename(file)}); gate-in verified ${received ?? '?'}`);
+      return pass(`landed in B's ${operators(ctx).mta === 'real' ? 'Dovecot' : 'sink'} (${path.basename(file)}); gate-in verified ${received ?? '?'}`);
     },
   },
-  refusalStep('gates: B refuses a valid certificate whose DN is not in the liste blanche', { code: 554, enhanced: '5.7.1', text: /is not in the liste blanche/ }, (ctx) => tryB(ctx, gates(ctx).refused.rogue)),
+  refusalStep('gates: B refuses a valid certificate whose DN is not in the liste blanche', { code: 554, enhanced: '5.7.1', text: /is not in the liste blanche/ }, (ctx) => tryB(ctx, operators(ctx).refused.rogue)),
   refusalStep('gates: B refuses A\'s DN sending for B\'s domain (DN listed for another domain)', { code: 550, enhanced: '5.7.1', text: /is not listed for sender domain/ }, (ctx) =>
-    tryB(ctx, operator(ctx, 'A'), user(operator(ctx, 'B'), 'usurpation')),
+    tryB(ctx, operator(ctx, 'A'), `usurpation@${operator(ctx, 'B').domains[0]}`),
   ),
-  refusalStep('gates: B refuses a revoked certificate (EX_OPE_5050)', { code: 554, enhanced: '5.7.1', text: /is revoked/ }, (ctx) => tryB(ctx, gates(ctx).refused.revoked)),
-  refusalStep('gates: B refuses an expired certificate', { code: 554, enhanced: '5.7.1', text: /is not valid now/ }, (ctx) => tryB(ctx, gates(ctx).refused.expired)),
+  refusalStep('gates: B refuses a revoked certificate (EX_OPE_5050)', { code: 554, enhanced: '5.7.1', text: /is revoked/ }, (ctx) => tryB(ctx, operators(ctx).refused.revoked)),
+  refusalStep('gates: B refuses an expired certificate', { code: 554, enhanced: '5.7.1', text: /is not valid now/ }, (ctx) => tryB(ctx, operators(ctx).refused.expired)),
   refusalStep('gates: B refuses a session without client certificate', { code: 554, enhanced: '5.7.1', text: /No certificate presented/ }, (ctx) => tryB(ctx, undefined)),
 ];

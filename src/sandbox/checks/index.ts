@@ -9,5 +9,6 @@ import { lpsChecks } from './lps-checks.js';
 import { statsChecks } from './stats-checks.js';
 import { annuaireChecks } from './annuaire-checks.js';
 import { gateChecks } from './gate-checks.js';
+import { e2eChecks } from './e2e-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks, ...e2eChecks];

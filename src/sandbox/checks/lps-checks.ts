@@ -5,17 +5,26 @@ import fs from 'node:fs';
 import { SMTP_AUTH_FAILED } from '../../auth/front/smtp-session.js';
 import { httpsRequest } from '../../net/https-request.js';
 import { imapAuthCliLogin, imapXoauth2Login, smtpXoauth2Login } from '../lps-client.js';
+import type { SandboxOperatorEndpoints } from '../manifest.js';
 import { fail, pass, skip, type CheckContext, type CheckOutcome, type SelfCheckStep } from './check.js';
 
-type Lps = Extract<NonNullable<CheckContext['sandbox']['endpoints']['lps']>, { imap: number }>;
-
-function lps(ctx: CheckContext): Lps | string {
-  const e = ctx.sandbox.endpoints.lps;
-  if (!e) return 'the sandbox has no API LPS';
-  return 'unavailable' in e ? e.unavailable : e;
+/** Operator A's API LPS entry points and mailboxes, or why they are not running. */
+interface Lps extends NonNullable<SandboxOperatorEndpoints['lps']> {
+  mailbox: string;
+  holder: string;
+  appMailbox: string;
 }
 
-async function token(ctx: CheckContext, idNat: string): Promise<string> {
+function lps(ctx: CheckContext): Lps | string {
+  const operators = ctx.sandbox.endpoints.operators;
+  const a = operators?.nodes.A;
+  if (!operators || !a) return 'the sandbox has no operator A';
+  if (!a.lps) return operators.unavailable ?? "operator A's API LPS fronts are off";
+  return { ...a.lps, mailbox: a.mailboxes.person, holder: a.mailboxes.holder, appMailbox: a.mailboxes.app };
+}
+
+/** A token of the sandbox PSC for `idNat`. */
+export async function token(ctx: CheckContext, idNat: string): Promise<string> {
   const psc = ctx.sandbox.endpoints.psc;
   if (!psc) throw new Error('the sandbox has no PSC');
   const res = await httpsRequest({ url: psc.mint, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ idNat, ttlSeconds: 300 }), ca: fs.readFileSync(psc.ca, 'utf8'), timeoutMs: 5000, maxBytes: 65_536 });
@@ -25,7 +34,7 @@ async function token(ctx: CheckContext, idNat: string): Promise<string> {
 // Each connection from its own loopback address: Dovecot delays the logins of an address
 // that just failed (auth penalty), which would slow the steps after a refusal.
 let nextAddress = 10;
-const source = (): { localAddress: string } => ({ localAddress: `127.77.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 2}` });
+export const source = (): { localAddress: string } => ({ localAddress: `127.77.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 2}` });
 
 function step(name: string, run: (ctx: CheckContext, e: Lps) => Promise<CheckOutcome>): SelfCheckStep {
   return {

@@ -46,7 +46,7 @@ function messageText(t: Transaction): string {
 
 /** One transaction over SMTP: STARTTLS, AUTH PLAIN (unless login is ''), MAIL, RCPT, DATA. */
 async function smtpSubmit(port: number, t: Transaction): Promise<SmtpOutcome> {
-  const c = await SmtpClient.connect(port);
+  const c = await SmtpClient.connect(port, '127.0.0.1', 10_000, { proxy: true });
   try {
     await c.command('EHLO lps.sandbox.test');
     await c.startTls({ servername: 'localhost' });
@@ -118,17 +118,21 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
     stops.push(async () => fs.rmSync(mtaDir, { recursive: true, force: true }));
     const dovecot = new DovecotInstance({ dir: path.join(mtaDir, 'dovecot'), authConfig: ['auth_mechanisms = plain', 'passdb {', '  driver = static', `  args = password=${PASSWORD}`, '}'].join('\n') });
     const ports = await freePorts(2);
-    const sasl = ['-o smtpd_sasl_auth_enable=yes', '-o smtpd_sasl_type=dovecot', `-o smtpd_sasl_path=${dovecot.authSocket}`];
+    // The shipped submission service (clients send the fronts' PROXY header), with Postfix's
+    // own SASL restrictions relaxed so that the milter's authentication rule is what decides
+    // (in monitor mode, it only warns).
+    const milterDecides = ['-o smtpd_relay_restrictions=permit_sasl_authenticated,permit_mynetworks,reject', '-o smtpd_recipient_restrictions='];
     const main = mainPiecesForMilter(servers.enforce.address);
     const postfix = new PostfixInstance({
       dir: path.join(mtaDir, 'postfix'),
       myhostname: 'mx.sandbox-a.test',
-      services: [submissionListener(ports[0], sasl), submissionListener(ports[1], [...sasl, '-o smtpd_milters=$mss_sandbox_monitor_milter'])],
+      services: [submissionListener(ports[0], milterDecides), submissionListener(ports[1], [...milterDecides, '-o smtpd_milters=$mss_sandbox_monitor_milter'])],
       virtualDomains: [...base.operator.domains],
       main: {
         ...main,
         mss_sandbox_monitor_milter: (main.mss_submission_milter ?? '').replace(servers.enforce.address, servers.monitor.address),
         mss_submission_tls_chain_files: `${pki.https.key} ${pki.https.cert}`,
+        mss_submission_sasl_path: dovecot.authSocket,
         // Other operators' domains would go to the outbound gate; here they are accepted and dropped.
         default_transport: 'discard:outbound gate (sandbox)',
       },

@@ -1,31 +1,44 @@
-// The simulated operators of the test PKI side by side, as the sandbox and the gate tests
-// run them: a loopback DNS responder publishing each operator's domains with its
-// connector (the certificate's CN) as MX, and one operator node each (operator-node.ts),
-// operator N's inbound gate on 127.0.0.(N+2) at one shared port, as port 25 is everywhere.
+// The simulated operators of the test PKI side by side, as the sandbox and the gate and
+// end-to-end tests run them: a loopback DNS responder publishing each operator's domains
+// with its connector (the certificate's CN) as MX, and one operator node each
+// (operator-node.ts: Postfix, Dovecot, `serve`), operator N's inbound gate on 127.0.0.(N+2)
+// at one shared port, as port 25 is everywhere.
 import path from 'node:path';
 import type { ConfigInput } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { freePort } from '../util/free-port.js';
 import { DnsResponder, type DnsZone } from './dns-responder.js';
-import { sandboxRegistryYaml } from './gate-registry.js';
-import { startOperatorNode, type OperatorNode, type PkiOperator } from './operator-node.js';
+import { sandboxMailboxes, sandboxRegistryYaml, type OperatorMailboxes, type SandboxPerson } from './gate-registry.js';
+import { startOperatorNode, type OperatorNode, type PkiOperator, type PscTrust } from './operator-node.js';
 import type { PkiManifest } from './pki.js';
 
-export interface GateWorldOptions {
+/** Where an operator's files go when the caller decides (the sandbox: D/config.yaml, D/state/a…). */
+export interface OperatorFiles {
+  configFile?: string;
+  stateDir?: string;
+  /** An existing registry, and the mailboxes of it the checks use; default: a generated one. */
+  registry?: { file: string; mailboxes: OperatorMailboxes };
+}
+
+export interface OperatorWorldOptions {
   dir: string;
   pki: PkiManifest;
   /** The signed liste blanche every operator holds. */
   list: Buffer;
   log: Logger;
-  postfix: boolean;
+  mta: 'real' | 'none';
   /** Operators to run (default: all of the PKI). */
   operators?: readonly string[];
-  startGates?: boolean;
+  /** Start each operator's daemon in this process (default true). */
+  daemons?: boolean;
+  psc?: PscTrust;
+  files?: (op: PkiOperator) => OperatorFiles;
   configure?: (op: PkiOperator, c: ConfigInput) => void;
   postfixMain?: Record<string, string>;
+  fastFailures?: boolean;
 }
 
-export interface GateWorld {
+export interface OperatorWorld {
   dns: DnsResponder;
   /** The port every inbound gate listens on. */
   port: number;
@@ -34,7 +47,7 @@ export interface GateWorld {
   stop(): Promise<void>;
 }
 
-export const PEOPLE: Record<string, { first: string; last: string; idNat: string }> = {
+export const PEOPLE: Record<string, SandboxPerson> = {
   A: { first: 'alice', last: 'martin', idNat: '810000000201' },
   B: { first: 'bruno', last: 'petit', idNat: '810000000202' },
 };
@@ -52,7 +65,7 @@ export function zoneFor(operators: readonly PkiOperator[]): DnsZone {
   return zone;
 }
 
-export async function startGateWorld(o: GateWorldOptions): Promise<GateWorld> {
+export async function startOperatorWorld(o: OperatorWorldOptions): Promise<OperatorWorld> {
   const operators = o.pki.operators.filter((op) => !o.operators || o.operators.includes(op.id));
   const dns = new DnsResponder(zoneFor(operators));
   await dns.start();
@@ -66,20 +79,27 @@ export async function startGateWorld(o: GateWorldOptions): Promise<GateWorld> {
   try {
     for (const op of operators) {
       const index = o.pki.operators.indexOf(op);
+      const files = o.files?.(op) ?? {};
+      const person = PEOPLE[op.id] ?? { first: 'paul', last: 'durand', idNat: `81000000030${index}` };
       const node = await startOperatorNode({
-        dir: path.join(o.dir, op.id.toLowerCase()),
-        pki: o.pki,
         op,
+        pki: o.pki,
+        dir: path.join(o.dir, op.id.toLowerCase()),
+        ...(files.configFile ? { configFile: files.configFile } : {}),
+        ...(files.stateDir ? { stateDir: files.stateDir } : {}),
+        registry: files.registry ? { file: files.registry.file } : { yaml: sandboxRegistryYaml(op.domains, { person, structureId: op.structureId }) },
+        mailboxes: files.registry?.mailboxes ?? sandboxMailboxes(op.domains, person),
         list: o.list,
-        registryYaml: sandboxRegistryYaml(op.domains, { person: PEOPLE[op.id] ?? { first: 'paul', last: 'durand', idNat: `81000000030${index}` } }),
         mx: { host: mxAddress(index), port },
         remotePort: port,
         dns: dns.address,
-        log: o.log,
-        postfix: o.postfix,
-        ...(o.startGates !== undefined ? { startGates: o.startGates } : {}),
+        mta: o.mta,
+        ...(o.psc ? { psc: o.psc } : {}),
+        ...(o.daemons !== undefined ? { daemon: o.daemons } : {}),
         configure: (c) => o.configure?.(op, c),
         ...(o.postfixMain ? { postfixMain: o.postfixMain } : {}),
+        ...(o.fastFailures ? { fastFailures: true } : {}),
+        log: o.log,
       });
       nodes.set(op.id, node);
     }
