@@ -71,7 +71,7 @@ const frontSection = z
     /**
      * Certificate (with its chain) and key of the PSC entry point, PEM, RSA for the six
      * suites: the submission front terminates TLS (EX_LPS_0710). The same files as Postfix's
-     * `mss_lps_tls_chain_files` and Dovecot's `ssl_cert`/`ssl_key`.
+     * `mss_submission_tls_chain_files` and Dovecot's `ssl_cert`/`ssl_key`.
      */
     certificate: filePath.default('/etc/mss-sidecar/tls/lps.crt'),
     key: filePath.default('/etc/mss-sidecar/tls/lps.key'),
