@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { configSchema } from '../../src/config/schema.js';
+import { DEFAULT_MILTER_LISTEN, formatListen } from '../../src/milter/config.js';
+import { tracesDir } from '../../src/traces/config.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 function unit(name: string): Map<string, string[]> {
   const keys = new Map<string, string[]>();
@@ -76,4 +79,143 @@ test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 
     assert.deepEqual(s.get('ProtectSystem'), ['strict']);
     assert.deepEqual(s.get('User'), ['mss-sidecar']);
   }
+});
+
+// The daemon: `mss-sidecar serve` (src/daemon/run.ts), systemd/mss-sidecar.service.
+
+const DAEMON = 'mss-sidecar.service';
+const CONFIG = '/etc/mss-sidecar/config.yaml';
+
+test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sidecar and may bind ports 25, 587 and 143 with CAP_NET_BIND_SERVICE, its only capability', () => {
+  const service = unit(DAEMON);
+  assert.deepEqual(service.get('ExecStart'), [`/usr/bin/mss-sidecar --config ${CONFIG} serve`]);
+  assert.deepEqual(service.get('User'), ['mss-sidecar']);
+  assert.deepEqual(service.get('Group'), ['mss-sidecar']);
+  assert.deepEqual(service.get('AmbientCapabilities'), ['CAP_NET_BIND_SERVICE']);
+  assert.deepEqual(service.get('CapabilityBoundingSet'), ['CAP_NET_BIND_SERVICE']);
+  assert.deepEqual(service.get('NoNewPrivileges'), ['yes']);
+
+  // What the capability is for: with the gates and the API LPS on, the default listeners
+  // below 1024 are exactly the inbound gate's 25 and the fronts' 587 and 143.
+  const config = configSchema.parse({
+    operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' },
+    trust: { dir: '/t' },
+    gates: { in: { enabled: true }, out: { enabled: true } },
+    milter: { enabled: true },
+    auth: {},
+    health: { metrics: { enabled: true } },
+  });
+  const auth = config.auth;
+  assert.ok(auth);
+  const milter = config.milter.listen;
+  const ports = [
+    config.gates.in.listen.port,
+    config.gates.out.listen.port,
+    auth.front.submission.listen.port,
+    auth.front.imap.listen.port,
+    auth.checker.listen.port,
+    config.health.metrics.listen.port,
+    milter.kind === 'inet' ? milter.port : Infinity,
+  ];
+  assert.deepEqual(ports.filter((p) => p < 1024).sort((a, b) => a - b), [25, 143, 587]);
+});
+
+test('the daemon unit: Type=simple (serve has no sd_notify), `systemctl reload` sends SIGHUP, restarts on failure but not on a bad configuration', () => {
+  const service = unit(DAEMON);
+  const sources = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  const notifies = sources(path.join(REPO_ROOT, 'src')).filter((f) => /NOTIFY_SOCKET|sd_notify/.test(fs.readFileSync(f, 'utf8')));
+  assert.deepEqual(notifies, [], 'serve speaks sd_notify now: make the unit Type=notify');
+  assert.deepEqual(service.get('Type'), ['simple']);
+
+  assert.deepEqual(service.get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
+  assert.match(fs.readFileSync(path.join(REPO_ROOT, 'src', 'daemon', 'run.ts'), 'utf8'), /process\.on\('SIGHUP'/, 'serve reloads on SIGHUP');
+
+  assert.deepEqual(service.get('Restart'), ['on-failure']);
+  const restartSec = /^(\d+)s$/.exec(service.get('RestartSec')?.[0] ?? '');
+  assert.ok(restartSec && Number(restartSec[1]) <= 10, 'a crashed gate is back within seconds');
+  assert.deepEqual(service.get('RestartPreventExitStatus'), ['2'], 'exit 2: invalid configuration (src/cli/run-action.ts)');
+  assert.deepEqual(service.get('RestartForceExitStatus'), ['SIGHUP'], 'a reload during start-up is not a clean stop');
+  const stop = /^(\d+)s$/.exec(service.get('TimeoutStopSec')?.[0] ?? '');
+  assert.ok(stop && Number(stop[1]) >= 15, 'the gates (5 s closeTimeout) and the milter (2 s) drain before SIGKILL');
+  assert.ok(Number(service.get('LimitNOFILE')?.[0]) >= 16384, 'thousands of SMTP sessions, two sockets each');
+  assert.deepEqual(service.get('WantedBy'), ['multi-user.target']);
+});
+
+test('the daemon unit starts after Postfix and Dovecot and wants them, without requiring them (the gates answer 451 while Postfix is down)', () => {
+  const service = unit(DAEMON);
+  const words = (key: string): string[] => (service.get(key) ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  for (const mta of ['postfix.service', 'dovecot.service']) {
+    assert.ok(words('Wants').includes(mta), `Wants=${mta}`);
+    assert.ok(words('After').includes(mta), `After=${mta}`);
+  }
+  for (const key of ['Requires', 'Requisite', 'BindsTo', 'PartOf']) assert.equal(service.get(key), undefined, `no ${key}=`);
+  assert.ok(words('After').includes('network-online.target'));
+});
+
+test('the daemon unit has the jobs\' hardening and writes only its state directory, where the stores live by default', () => {
+  const service = unit(DAEMON);
+  const job = unit('mss-sidecar-whitelist-sync.service');
+  const hardening = [
+    'NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'ReadOnlyPaths', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables',
+    'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'ProtectClock', 'ProtectHostname', 'ProtectProc',
+    'RestrictAddressFamilies', 'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID', 'LockPersonality',
+    'MemoryDenyWriteExecute', 'SystemCallArchitectures', 'SystemCallFilter', 'StateDirectory', 'StateDirectoryMode', 'UMask',
+  ];
+  for (const key of hardening) assert.deepEqual(service.get(key), job.get(key), key);
+  assert.deepEqual(service.get('ProtectSystem'), ['strict']);
+  assert.deepEqual(service.get('ReadOnlyPaths'), ['/etc/mss-sidecar'], 'the daemon never writes the registry');
+  assert.equal(service.get('ReadWritePaths'), undefined, 'nothing writable beyond StateDirectory');
+
+  // StateDirectory=mss-sidecar is /var/lib/mss-sidecar: the default state.dir, and the
+  // traces under it; the milter listens on loopback TCP, not in Postfix's spool.
+  const config = configSchema.parse({
+    operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' },
+    trust: { dir: '/t' },
+  });
+  const stateDir = `/var/lib/${service.get('StateDirectory')?.[0]}`;
+  assert.equal(config.state.dir, stateDir);
+  assert.ok(tracesDir(config.traces, config.state.dir).startsWith(`${stateDir}/`));
+  assert.equal(config.milter.listen.kind, 'inet');
+  assert.equal(formatListen(config.milter.listen), DEFAULT_MILTER_LISTEN);
+  const piece = fs.readFileSync(path.join(REPO_ROOT, 'postfix', 'main.cf.d', '20-submission-milter.cf'), 'utf8');
+  assert.match(piece, new RegExp(`^mss_submission_milter = \\{ ${DEFAULT_MILTER_LISTEN},`, 'm'));
+});
+
+// Every shipped service runs a command that exists: a renamed or removed command (or option)
+// breaks this test rather than a timer at 3 a.m.
+
+/** argv of each ExecStart= after the program and its configuration option. */
+function execCommands(name: string): string[][] {
+  return (unit(name).get('ExecStart') ?? []).map((line) => {
+    const m = /^\/usr\/bin\/mss-sidecar(?: --config \/etc\/mss-sidecar\/config\.yaml)? (.+)$/.exec(line);
+    assert.ok(m, `${name}: ExecStart=${line} runs /usr/bin/mss-sidecar [--config ${CONFIG}] <command>`);
+    return (m[1] as string).split(/\s+/);
+  });
+}
+
+test('every shipped .service runs a real CLI command with real options, and reads /etc/mss-sidecar/config.yaml', () => {
+  const services = fs.readdirSync(path.join(REPO_ROOT, 'systemd')).filter((f) => f.endsWith('.service')).sort();
+  assert.ok(services.includes(DAEMON));
+  const checked: string[] = [];
+  for (const name of services) {
+    const service = unit(name);
+    const viaFlag = (service.get('ExecStart') ?? []).every((l) => l.includes(` --config ${CONFIG} `));
+    const viaEnv = (service.get('Environment') ?? []).includes(`MSS_SIDECAR_CONFIG=${CONFIG}`);
+    assert.ok(viaFlag || viaEnv, `${name}: --config ${CONFIG} or Environment=MSS_SIDECAR_CONFIG=${CONFIG}`);
+    for (const argv of execCommands(name)) {
+      const firstOption = argv.findIndex((a) => a.startsWith('-'));
+      const words = firstOption < 0 ? argv : argv.slice(0, firstOption);
+      const options = argv.filter((a) => a.startsWith('--'));
+      assert.ok(words.length > 0, `${name}: a command`);
+      const r = runCli([...words, '--help']);
+      assert.equal(r.status, 0, `${name}: mss-sidecar ${words.join(' ')} --help\n${r.stderr}`);
+      // An unknown subcommand also exits 0, with its parent's help: the usage line tells.
+      assert.match(r.stdout, new RegExp(`^Usage: mss-sidecar ${words.join(' ')}(?: |$)`, 'm'), `${name}: \`${words.join(' ')}\` is a command`);
+      for (const option of options) assert.match(r.stdout, new RegExp(`(?:^|[ ,])${option}(?:[ ,]|$)`, 'm'), `${name}: ${words.join(' ')} has ${option}`);
+      checked.push(words.join(' '));
+    }
+  }
+  assert.ok(checked.includes('serve'));
+  assert.ok(checked.length >= services.length);
 });
