@@ -21,4 +21,10 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `mss-sidecar bal list | head`: the reader went away; that ends the output, not in a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.OK);
+  throw err;
+});
+
 await buildProgram().parseAsync(process.argv);

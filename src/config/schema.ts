@@ -15,6 +15,7 @@ import { statsSection } from '../stats/config.js';
 import { annuaireSection } from '../annuaire/config.js';
 import { gatesSection } from '../gate/config.js';
 import { crlSection } from '../pki/crl-config.js';
+import { activeListeners, listenerClashes } from './listeners.js';
 
 export const configSchema = z.strictObject({
   operator: operatorSection,
@@ -34,6 +35,15 @@ export const configSchema = z.strictObject({
   annuaire: annuaireSection.prefault({}),
   gates: gatesSection.prefault({}),
   crl: crlSection.prefault({}),
+}).superRefine((c, ctx) => {
+  for (const [a, b] of listenerClashes(activeListeners(c))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: b.key.split('.'),
+      input: `${b.host}:${b.port}`,
+      message: `${b.host}:${b.port} is also where ${a.key} listens (${a.host}:${a.port}): two services cannot share an address; give one of them another address or port`,
+    });
+  }
 });
 
 export type Config = z.output<typeof configSchema>;

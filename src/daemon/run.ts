@@ -55,26 +55,50 @@ export async function startDaemon(config: Config, log: Logger): Promise<RunningD
  * the liste blanche and the CRLs again at once (`systemctl reload`); they are also reloaded
  * on their own when their files change. The configuration file itself needs a restart.
  */
-export async function runDaemon(config: Config, log: Logger): Promise<void> {
-  const daemon = await startDaemon(config, log);
+export interface RunDaemonDeps {
+  /** Where the signals come from (tests: an EventEmitter). */
+  signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+  start?: (config: Config, log: Logger) => Promise<RunningDaemon>;
+}
+
+export async function runDaemon(config: Config, log: Logger, deps: RunDaemonDeps = {}): Promise<void> {
+  const signals = deps.signals ?? process;
+  const start = deps.start ?? startDaemon;
+  // The handler is installed before the services start: Node's default action for SIGHUP
+  // is to exit, and a `systemctl reload` during start-up must not stop the daemon. A reload
+  // asked then runs once every service is up (a file may have changed after it was read).
+  let daemon: RunningDaemon | undefined;
+  let reloadPending = false;
+  const reload = (d: RunningDaemon): void => {
+    log.info({ signal: 'SIGHUP' }, 'reloading the registry, the liste blanche and the CRLs');
+    d.shared.reload().catch((err: unknown) => log.error({ err }, 'reload failed; the previous data stays in use'));
+  };
+  const onHangup = (): void => {
+    if (daemon) return reload(daemon);
+    reloadPending = true;
+    log.info({ signal: 'SIGHUP' }, 'reload asked during start-up: done once every service is up');
+  };
+  signals.on('SIGHUP', onHangup);
+  try {
+    daemon = await start(config, log);
+  } catch (err) {
+    signals.off('SIGHUP', onHangup);
+    throw err;
+  }
   // One line once every enabled service listens: what a supervisor or a test waits for.
   log.info({ services: daemon.services.map((s) => s.name) }, 'ready');
-  const onHangup = (): void => {
-    log.info({ signal: 'SIGHUP' }, 'reloading the registry, the liste blanche and the CRLs');
-    daemon.shared.reload().catch((err: unknown) => log.error({ err }, 'reload failed; the previous data stays in use'));
-  };
-  process.on('SIGHUP', onHangup);
+  if (reloadPending) reload(daemon);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'stopping');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      signals.off('SIGTERM', onSignal);
+      signals.off('SIGINT', onSignal);
       resolve();
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    signals.on('SIGTERM', onSignal);
+    signals.on('SIGINT', onSignal);
   });
-  process.off('SIGHUP', onHangup);
+  signals.off('SIGHUP', onHangup);
   await daemon.stop();
 }
 

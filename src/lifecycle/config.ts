@@ -20,7 +20,10 @@ export const lifecycleSection = z.strictObject({
       signature: z.string().min(1).optional(),
       smtp: z
         .strictObject({
-          host: z.string().min(1).default('127.0.0.1'),
+          // No default: with the shipped Postfix pieces the local Postfix listens on loopback
+          // only and sends nothing outside MSSanté (default_transport is the outbound gate),
+          // so notices to a personal address need the site's ordinary relay, named here.
+          host: z.string().min(1).optional(),
           port: port.default(25),
           /** TLS from the first byte (465); otherwise STARTTLS when offered. */
           secure: z.boolean().default(false),

@@ -94,9 +94,17 @@ export function createNoticeSender(cfg: LifecycleConfig['notices'], opts: { time
   let transport: Transporter | undefined;
   const smtp = cfg.smtp;
   return {
-    blockedFor: (bal) => (!cfg.from ? 'lifecycle.notices.from is not configured' : !bal.contact?.email ? 'no contact.email in the registry' : undefined),
+    blockedFor: (bal) =>
+      !cfg.from
+        ? 'lifecycle.notices.from is not configured'
+        : !smtp.host
+          ? 'lifecycle.notices.smtp.host is not configured (an ordinary relay outside the Espace de Confiance: the local Postfix only sends to MSSanté)'
+          : !bal.contact?.email
+            ? 'no contact.email in the registry'
+            : undefined,
     async send(n) {
       if (!cfg.from) throw new MssError('CONFIG_LIFECYCLE_NOTICES', 'lifecycle.notices.from is required to send notices by e-mail');
+      if (!smtp.host) throw new MssError('CONFIG_LIFECYCLE_NOTICES', 'lifecycle.notices.smtp.host is required to send notices by e-mail');
       const to = n.bal.contact?.email;
       if (!to) throw new MssError('LIFECYCLE_NO_CONTACT', `${n.bal.address} has no contact.email`);
       transport ??= nodemailer.createTransport({

@@ -78,3 +78,31 @@ test('the CLI stops with exit status 2 and the reason on an invalid configuratio
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).operator.domains[0], 'ch-exemple.mssante.fr');
 });
+
+test('two services on one address are refused at load, naming both keys (the AUTH-CLI fronts beside the PSC fronts on 0.0.0.0)', () => {
+  const withAuth = (authCliHost: string, frontHost = '0.0.0.0') => `${MINIMAL}auth:
+  psc: { issuer: "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet" }
+  front:
+    imap: { listen: { host: ${frontHost} } }
+    submission: { listen: { host: ${frontHost} } }
+  authCli:
+    enabled: true
+    certificate: tls/authcli.crt
+    key: tls/authcli.key
+    imap: { listen: { host: ${authCliHost} } }
+    submission: { listen: { host: ${authCliHost} } }
+`;
+  assert.throws(
+    () => parseConfigText(withAuth('192.0.2.11'), 'config.yaml'),
+    (err: unknown) =>
+      isMssError(err, 'CONFIG_INVALID') &&
+      /auth\.authCli\.imap\.listen: found "192\.0\.2\.11:143", expected 192\.0\.2\.11:143 is also where auth\.front\.imap\.listen listens \(0\.0\.0\.0:143\)/.test(err.message) &&
+      /auth\.authCli\.submission\.listen: .* auth\.front\.submission\.listen listens \(0\.0\.0\.0:587\)/.test(err.message),
+  );
+  // Each on its own address: accepted.
+  const cfg = parseConfigText(withAuth('192.0.2.11', '192.0.2.10'), 'config.yaml');
+  assert.equal(cfg.auth?.authCli?.imap.listen.host, '192.0.2.11');
+  // A disabled service takes no address: the inbound gate's default 0.0.0.0:25 clashes with nothing.
+  assert.equal(parseConfigText(`${MINIMAL}gates: { in: { enabled: false }, out: { enabled: true, listen: { port: 25 } } }\n`, 'c.yaml').gates.out.listen.port, 25);
+  assert.throws(() => parseConfigText(`${MINIMAL}gates: { in: { enabled: true }, out: { enabled: true, listen: { port: 25 } } }\n`, 'c.yaml'), /gates\.out\.listen: .*gates\.in\.listen listens \(0\.0\.0\.0:25\)/);
+});

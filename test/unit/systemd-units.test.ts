@@ -219,3 +219,9 @@ test('every shipped .service runs a real CLI command with real options, and read
   assert.ok(checked.includes('serve'));
   assert.ok(checked.length >= services.length);
 });
+
+test('every shipped service logs JSON lines to the journal (MSS_LOG_JSON=1), so the error codes can be grepped', () => {
+  const services = fs.readdirSync(path.join(REPO_ROOT, 'systemd')).filter((f) => f.endsWith('.service'));
+  assert.ok(services.length >= 8);
+  for (const name of services) assert.ok(unit(name).get('Environment')?.includes('MSS_LOG_JSON=1'), name);
+});

@@ -1,0 +1,50 @@
+// The TCP addresses `serve` will listen on, each named by its configuration key, so that two
+// services configured on the same address are reported by `config check` (and at load)
+// naming both keys, instead of `serve` stopping at start with EADDRINUSE on one of them.
+import type { Config } from './schema.js';
+
+export interface Listener {
+  /** The configuration key, e.g. `auth.front.imap.listen`. */
+  key: string;
+  host: string;
+  port: number;
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '*', '']);
+
+/** The listeners of the services `serve` starts with this configuration. */
+export function activeListeners(c: Config): Listener[] {
+  const out: Listener[] = [];
+  const add = (key: string, l: { host: string; port: number }): void => {
+    out.push({ key, host: l.host, port: l.port });
+  };
+  if (c.gates.in.enabled) add('gates.in.listen', c.gates.in.listen);
+  if (c.gates.out.enabled) add('gates.out.listen', c.gates.out.listen);
+  if (c.milter.enabled && c.milter.listen.kind === 'inet') add('milter.listen', c.milter.listen);
+  if (c.health.metrics.enabled) add('health.metrics.listen', c.health.metrics.listen);
+  if (c.auth) {
+    add('auth.checker.listen', c.auth.checker.listen);
+    if (c.auth.front.enabled) {
+      add('auth.front.imap.listen', c.auth.front.imap.listen);
+      add('auth.front.submission.listen', c.auth.front.submission.listen);
+    }
+    if (c.auth.authCli?.enabled) {
+      add('auth.authCli.imap.listen', c.auth.authCli.imap.listen);
+      add('auth.authCli.submission.listen', c.auth.authCli.submission.listen);
+    }
+  }
+  return out;
+}
+
+/** Pairs of listeners that cannot both bind: same port, and the same host or a wildcard on either side. */
+export function listenerClashes(listeners: readonly Listener[]): Array<[Listener, Listener]> {
+  const clashes: Array<[Listener, Listener]> = [];
+  listeners.forEach((a, i) => {
+    for (const b of listeners.slice(i + 1)) {
+      // Port 0 asks the system for a free port: never a clash.
+      if (a.port === 0 || a.port !== b.port) continue;
+      if (a.host === b.host || WILDCARD.has(a.host) || WILDCARD.has(b.host)) clashes.push([a, b]);
+    }
+  });
+  return clashes;
+}
