@@ -46,7 +46,7 @@ test('EX_LPS_1000 EX_LPS_0900: limits above the Référentiel, HMAC or none algo
 
 test('EX_LPS_1200: the AUTH-CLI entry points are off by default and need their own listen address and certificate', () => {
   assert.equal(parseConfigText(`${BASE}auth: {}\n`, 'c.yaml').auth?.authCli, undefined);
-  const on = parseConfigText(`${BASE}auth:\n  authCli:\n    enabled: true\n    imap: {listen: {host: 192.0.2.20}}\n    submission: {listen: {host: 192.0.2.20}}\n    certificate: tls/app.crt\n    key: tls/app.key\n`, '/etc/mss-sidecar/config.yaml').auth?.authCli;
+  const on = parseConfigText(`${BASE}auth:\n  front:\n    imap: {listen: {host: 192.0.2.10}}\n    submission: {listen: {host: 192.0.2.10}}\n  authCli:\n    enabled: true\n    imap: {listen: {host: 192.0.2.20}}\n    submission: {listen: {host: 192.0.2.20}}\n    certificate: tls/app.crt\n    key: tls/app.key\n`, '/etc/mss-sidecar/config.yaml').auth?.authCli;
   assert.deepEqual(on?.imap, { listen: { host: '192.0.2.20', port: 143 }, backend: { host: '127.0.0.1', port: 10143 } });
   assert.deepEqual(on?.submission.listen, { host: '192.0.2.20', port: 587 });
   assert.equal(on?.certificate, '/etc/mss-sidecar/tls/app.crt');

@@ -129,7 +129,7 @@ test('the daemon unit: Type=simple (serve has no sd_notify), `systemctl reload` 
   assert.deepEqual(service.get('Type'), ['simple']);
 
   assert.deepEqual(service.get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
-  assert.match(fs.readFileSync(path.join(REPO_ROOT, 'src', 'daemon', 'run.ts'), 'utf8'), /process\.on\('SIGHUP'/, 'serve reloads on SIGHUP');
+  assert.match(fs.readFileSync(path.join(REPO_ROOT, 'src', 'daemon', 'run.ts'), 'utf8'), /signals\.on\('SIGHUP', onHangup\)/, 'serve reloads on SIGHUP (behaviour: daemon-signals.test)');
 
   assert.deepEqual(service.get('Restart'), ['on-failure']);
   const restartSec = /^(\d+)s$/.exec(service.get('RestartSec')?.[0] ?? '');
