@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ID_PATTERN = /\b(?:EX|RE)[_ ](?:[A-Z]{2,4}|[0-9](?:\.[0-9]+)*)_[0-9]{3,4}\b/g;
-const TEST_TITLE = /\b(?:test|it|describe|suite)(?:\.(?:skip|only|todo))?\(\s*(['"`])((?:(?!\1).)*)\1/g;
+// The title literal, escapes included (`'a person\'s'`): a backslash escapes the next character.
+const TEST_TITLE = /\b(?:test|it|describe|suite)(?:\.(?:skip|only|todo))?\(\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/g;
 
 interface Requirement {
   id: string;
@@ -85,7 +86,7 @@ export function buildMatrix(root = ROOT): Matrix {
     const rel = path.relative(root, file);
     const text = fs.readFileSync(file, 'utf8');
     for (const t of text.matchAll(TEST_TITLE)) {
-      const title = t[2] ?? '';
+      const title = (t[2] ?? '').replace(/\\(.)/g, '$1');
       for (const m of title.matchAll(ID_PATTERN)) add(tests, normalise(m[0]), `${rel} › ${title}`);
     }
   }
