@@ -1,7 +1,7 @@
 // A synthetic month for the statistics: a registry covering every case of EX_PSU_5820 and
 // EX_SSU_5800, and journal events covering every case of the Echanges rules (multi-recipient,
 // retried, bounced, never sent, local delivery, patient addresses, null sender, received
-// mail, missing headers, values with `;` and line breaks, month boundaries in the operator's
+// mail, missing headers, values and an address with `;`, line breaks, month boundaries in the operator's
 // zone). The sandbox self-check builds "last month" from it; the golden tests build March
 // 2025 (a DST change in Europe/Paris) and compare with test/fixtures/stats/.
 import { stringify } from 'yaml';
@@ -119,5 +119,8 @@ export function statsJournalEvents(domains: readonly string[], range: MonthRange
   // Another domain of ours: its own file; a sender outside our domains is ignored.
   if (d2) submitted('4A1B2C3D16', at(20), `claire.moreau@${d2}`, [`a.medecin@${remote}`, '987654321098765@patient.mssante.fr']);
   submitted('4A1B2C3D17', at(21), `intrus@${remote}`, [`jean.dupont@${d}`]);
+  // A quoted local part holding `;` (valid in RFC 5321): the line keeps its 8 fields (EX_PSU_5830).
+  submitted('4A1B2C3D18', at(22), `jean.dupont@${d}`, [`"a;b"@${remote}`]);
+  delivery('4A1B2C3D18', at(22, 10, 1), `jean.dupont@${d}`, `"a;b"@${remote}`, 'delivered');
   return ev;
 }

@@ -68,10 +68,21 @@ export function parseFileName(name: string): ParsedName | undefined {
 export const PATIENT_DOMAIN = 'patient.mssante.fr';
 export const PATIENT_PLACEHOLDER = `usager@${PATIENT_DOMAIN}`;
 
+/**
+ * An address as written in EXPEDITEUR, DESTINATAIRE or BAL. A quoted local part may hold a
+ * `;` ("a;b"@ch-voisin.mssante.fr is a valid RFC 5321 address), which would add a field and
+ * fail control n°5 for the whole file (EX_PSU_5830, §9.7.4.4.1): it goes through the same
+ * rule as the header values (safeValue).
+ */
 export function statsAddress(address: string): string {
   const a = address.trim().toLowerCase();
-  return a.endsWith(`@${PATIENT_DOMAIN}`) ? PATIENT_PLACEHOLDER : a; // EX_PSU_5020
+  if (a.endsWith(`@${PATIENT_DOMAIN}`)) return PATIENT_PLACEHOLDER; // EX_PSU_5020
+  return UNSAFE.test(a) || a.length > 255 ? safeValue(a) : a; // EX_PSU_5830: one line, 8 fields
 }
+
+// What safeValue changes: a `;`, a control character, U+2028/U+2029.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[;\u0000-\u001f\u007f\u2028\u2029]/;
 
 /**
  * A value copied from a message header (CODECDA, NIL): the format has no quoting, so a `;`

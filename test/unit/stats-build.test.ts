@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildMonth, type BuildResult } from '../../src/stats/build.js';
+import { Journal } from '../../src/journal/journal.js';
+import { columnProblem } from '../../src/stats/controls.js';
+import { ECHANGES_V16, statsAddress, type Column } from '../../src/stats/format.js';
 import { readZip } from '../../src/stats/zip.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { GOLDEN_MONTH, statsWorld, type StatsWorld } from '../helpers/stats.js';
@@ -75,14 +78,42 @@ test('EX_PSU_5810: month boundaries and dates in Europe/Paris, across the DST ch
   assert.match(read('202503_ConnexionsMSSante_ch-test.mssante.fr.csv'), /^secretariat\.cardio@ch-test\.mssante\.fr;2025-03-31 08:00:00$/m, '07:00 winter offset from the month start is 08:00 in summer time');
 });
 
-test('EX_PSU_5830: a value with ";" or a line break does not break the line; missing headers give empty columns; INS other than O/N is emptied', () => {
+test('EX_PSU_5830: a value with ";" or a line break does not break the line (addresses too); missing headers give empty columns; INS other than O/N is emptied', () => {
   const e = read('202503_EchangesMSSante_ch-test.mssante.fr.csv');
   for (const line of e.trimEnd().split('\n')) assert.equal(line.split(';').length, 8, line);
+  assert.match(e, /^4A1B2C3D18;jean\.dupont@ch-test\.mssante\.fr;"a,b"@ch-voisin\.mssante\.fr;/m, 'a quoted local part with ";" as recipient');
+  assert.equal(columnProblem(ECHANGES_V16[2] as Column, '"a,b"@ch-voisin.mssante.fr'), undefined, 'and it passes control n°7');
   assert.match(e, /;O;34112-3,PRESC-BIO,15508-5;<idEditeur\/idLogiciel\/idVersion>$/m);
   assert.match(e, /^4A1B2C3D05;.*;;;Webmail Injected: header$/m);
   assert.match(e, /^4A1B2C3D03;.*;2049;;;$/m);
   assert.match(e, /^4A1B2C3D08;.*;;;$/m);
   assert.equal(b.echanges.insDropped, 1);
+});
+
+test('EX_PSU_5830 EX_PSU_5840: ";" and line breaks in a sender, a recipient or a BAL keep 8 (2) fields and one line per row (control n°5)', async () => {
+  const w2 = await statsWorld();
+  try {
+    const at = '2025-03-24T09:00:00Z';
+    await new Journal(w2.store).record([
+      { type: 'submitted', at, mailId: '4A1B2C3E01', sender: '"x;y"@ch-test.mssante.fr', recipients: ['"p;q\r\nr"@ch-voisin.mssante.fr', 'ok@ch-voisin.mssante.fr'], size: 100 },
+      { type: 'submitted', at, mailId: '4A1B2C3E02', sender: 'jean.dupont@ch-test.mssante.fr', recipients: ['"l\u2028m;n"@ch-voisin.mssante.fr'], size: 100 },
+    ]);
+    const built = await buildMonth({ config: w2.config, registry: w2.registry, store: w2.store, month: GOLDEN_MONTH, now: new Date('2025-04-01T00:30:00+02:00'), outDir: path.join(w2.dir, 'semi') });
+    const e = fs.readFileSync(path.join(built.dir, '202503_EchangesMSSante_ch-test.mssante.fr.csv'), 'utf8');
+    for (const line of e.trimEnd().split('\n')) assert.equal(line.split(';').length, 8, line);
+    const rows = e.split('\n').filter((l) => l.startsWith('4A1B2C3E0'));
+    assert.deepEqual(rows.map((l) => l.split(';').slice(1, 3)), [
+      ['"x,y"@ch-test.mssante.fr', '"p,q r"@ch-voisin.mssante.fr'],
+      ['"x,y"@ch-test.mssante.fr', 'ok@ch-voisin.mssante.fr'],
+      ['jean.dupont@ch-test.mssante.fr', '"l m,n"@ch-voisin.mssante.fr'],
+    ]);
+    // The BAL column goes through the same rule (statsAddress is the one place both files use).
+    assert.equal(statsAddress('"a;b"@CH-TEST.mssante.fr'), '"a,b"@ch-test.mssante.fr');
+    assert.equal(`${statsAddress('"a\nb"@ch-test.mssante.fr')};`.split(';').length, 2);
+    assert.equal(statsAddress('"a;b"@patient.mssante.fr'), 'usager@patient.mssante.fr', 'EX_PSU_5020 first');
+  } finally {
+    await w2.store.close();
+  }
 });
 
 test('EX_PSU_5830: UTF-8 without BOM, LF only, integer sizes', () => {
