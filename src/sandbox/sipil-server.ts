@@ -5,7 +5,10 @@
 // getReport returning REPORT.ZIP with the CompteRendu of Tableau 48. A plain-HTTP control
 // port (loopback) lets tests inject faults and move the clock:
 //   GET  /                      → state
-//   POST /fault?mode=MODE       → none | whitelist-down (10) | technical (100) | pending (report 6) | virus (report 7)
+//   POST /fault?mode=MODE       → none | whitelist-down (10) | technical (100) | deposit-error (deposit code 1)
+//                                 | pending (report 6) | virus (report 7)
+//   POST /refuse?text=T         → control n°7 KO on every line holding T (empty: off), a stand-in
+//                                 for a SIPIL control stricter than our local replay
 //   POST /clock?offsetMs=N      → shift the server's clock (segments abandoned after 12 h)
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,19 +19,19 @@ import type { Logger } from '../log.js';
 import { dnFromCertificate, formatDn, type Dn } from '../pki/dn.js';
 import { mssTlsOptions } from '../pki/tls-profile.js';
 import type { TrustStore } from '../pki/truststore.js';
-import { checkArchive } from '../stats/archive-check.js';
+import { checkArchive, summarise, type ArchiveCheck } from '../stats/archive-check.js';
 import { ECHANGES_LEGACY, ECHANGES_V16 } from '../stats/format.js';
 import { checkToCompteRendu } from '../stats/report.js';
 import { DEPOSIT_CODES, AUTH_CODES, REPORT_CODES_T61 } from '../stats/sipil-codes.js';
 import { compteRenduXml, depotXml, type Authentication, type CompteRendu } from '../stats/sipil-xml.js';
-import { isZipBytes } from '../stats/zip.js';
+import { isZipBytes, readZip } from '../stats/zip.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';
 import { verifyWhitelist } from '../whitelist/verify.js';
 import type { WhitelistIndex } from '../whitelist/whitelist-index.js';
 import { LoopbackService, readRequestBody } from './loopback-service.js';
 import { filePartOf } from './sipil-multipart.js';
 
-export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'pending', 'virus'] as const;
+export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'deposit-error', 'pending', 'virus'] as const;
 export type SipilFault = (typeof SIPIL_FAULTS)[number];
 
 export interface SipilServerOptions {
@@ -59,6 +62,7 @@ const ABANDON_MS = 12 * 3_600_000;
 export class SandboxSipilServer extends LoopbackService {
   private fault: SipilFault = 'none';
   private clockOffsetMs = 0;
+  private refuseText = '';
   private nextId = 1;
   private readonly reports = new Map<string, { dn: string; zip: Buffer; compteRendu: CompteRendu }>();
   private readonly segments = new Map<string, Segments>();
@@ -148,6 +152,7 @@ export class SandboxSipilServer extends LoopbackService {
     if (!who.ok) return this.depot(res, { code: who.code, domaines: [] });
     const auth = { ...who.auth, ...(url.searchParams.get('email') ? { email: url.searchParams.get('email') as string } : {}) };
     if (!body) return this.depot(res, { ...auth, code: 2 }); // §9.7.4.2 code 2: > 70 Mo
+    if (this.fault === 'deposit-error') return this.depot(res, { ...auth, code: 1 }); // §9.7.4.2 code 1: technical error
     const part = filePartOf(body, req.headers['content-type']);
     if (!part) return this.depot(res, { ...auth, code: 1, message: "Depot de l'archive KO - Erreur technique (no multipart field « file »)" });
     if (part.data.length > max) return this.depot(res, { ...auth, code: 2 });
@@ -194,7 +199,7 @@ export class SandboxSipilServer extends LoopbackService {
     this.accepted.set(dnKey, accepted);
     const index = this.whitelist();
     // The same controls as `stats validate` (§9.7.4.4), with the server's date and the caller's DN.
-    const check = checkArchive(bytes, {
+    let check = checkArchive(bytes, {
       now: new Date(this.now()),
       timeZone: this.opts.timeZone ?? 'Europe/Paris',
       managesDomain: (d) => index.allows(dn, d),
@@ -202,10 +207,27 @@ export class SandboxSipilServer extends LoopbackService {
       echangesLayouts: [ECHANGES_V16, ECHANGES_LEGACY],
       maxErrorLines: 100,
     });
+    if (this.refuseText) check = this.refuseLines(bytes, check);
     for (const f of check.files) if (f.codeRetour !== 1) accepted.add(f.name);
     const cr = checkToCompteRendu(check, auth, { nomArchive: name, identifiant: id });
     this.reports.set(id, { dn: dnKey, compteRendu: cr, zip: reportZip(cr, id) });
     this.depot(res, { ...auth, code: 0, id, nomArchive: `${id}_${auth.identite ?? 'operateur'}.zip` });
+  }
+
+  /** `/refuse`: control n°7 KO on the lines holding the text (EX_SSU_5820 fix-and-resubmit tests). */
+  private refuseLines(bytes: Buffer, check: ArchiveCheck): ArchiveCheck {
+    const text: Record<string, string> = {};
+    readZip(bytes, (name) => {
+      const chunks: Uint8Array[] = [];
+      return { push: (c) => void chunks.push(c), end: () => void (text[name] = Buffer.concat(chunks).toString('utf8')) };
+    });
+    const files = check.files.map((f) => {
+      const lines = (text[f.name] ?? '').split('\n').flatMap((l, i) => (l.includes(this.refuseText) ? [i + 1] : []));
+      if (lines.length === 0) return f;
+      const controls = f.controls.map((c) => (c.code === 7 ? { ...c, retour: 1 as const, blocking: true, messages: [...c.messages, `valeur refusée par SIPIL : « ${this.refuseText} »`], lines: [...c.lines, ...lines], linesInError: c.linesInError + lines.length } : c));
+      return { ...f, codeRetour: 1 as const, controls };
+    });
+    return summarise(check.source, files);
   }
 
   private getReport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
@@ -227,12 +249,16 @@ export class SandboxSipilServer extends LoopbackService {
   protected controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://control');
     const reply = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    if (req.method === 'GET' && url.pathname === '/') return reply(200, { fault: this.fault, clockOffsetMs: this.clockOffsetMs, reports: [...this.reports.keys()], deposits: this.log });
+    if (req.method === 'GET' && url.pathname === '/') return reply(200, { fault: this.fault, refuse: this.refuseText, clockOffsetMs: this.clockOffsetMs, reports: [...this.reports.keys()], deposits: this.log });
     if (req.method === 'POST' && url.pathname === '/fault') {
       const mode = url.searchParams.get('mode') as SipilFault;
       if (!SIPIL_FAULTS.includes(mode)) return reply(400, { error: `mode must be one of ${SIPIL_FAULTS.join(', ')}` });
       this.fault = mode;
       return reply(200, { fault: mode });
+    }
+    if (req.method === 'POST' && url.pathname === '/refuse') {
+      this.refuseText = url.searchParams.get('text') ?? '';
+      return reply(200, { refuse: this.refuseText });
     }
     if (req.method === 'POST' && url.pathname === '/clock') {
       this.clockOffsetMs = Number(url.searchParams.get('offsetMs') ?? 0) || 0;
