@@ -12,10 +12,14 @@ import { silentLogger } from '../../src/log.js';
 import { loadRegistry } from '../../src/registry/load.js';
 import { loadOptionsFrom } from '../../src/registry/open.js';
 import { SandboxSipilServer, controlSipil } from '../../src/sandbox/sipil-server.js';
-import { statsJournalEvents, statsRegistryYaml } from '../../src/sandbox/stats-data.js';
+import { statsJournalEvents, statsRegistryEntries, statsRegistryYaml } from '../../src/sandbox/stats-data.js';
+import { stringify } from 'yaml';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { interpretReport, readReportBody } from '../../src/stats/report.js';
+import { uploadMonth } from '../../src/stats/job.js';
 import { runStatsSchedule } from '../../src/stats/schedule.js';
+import { Submissions } from '../../src/stats/submissions.js';
+import { readZip } from '../../src/stats/zip.js';
 import { fetchReport, postArchive, postFileRequest, type SipilEndpoint } from '../../src/stats/sipil-client.js';
 import { monthRange, type Month } from '../../src/stats/month.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
@@ -266,3 +270,108 @@ test('EX_SSU_5820 EX_PSU_5810: blocking errors in the report → rebuild; identi
   assert.equal(sixth.ok, false);
   await store.close();
 });
+
+// ---------------------------------------------------------------- refusal, fix and resubmit, deposit code 1
+
+const deposits = async (): Promise<number> => ((await control('/')) as { deposits: unknown[] }).deposits.length;
+
+test('§9.7.4.4 EX_SSU_5820: `stats upload` refuses an archive with blocking errors (STATS_BLOCKING_ERRORS, nothing posted); with force it is posted', async () => {
+  const base = tmpDir('mss-stats-force-');
+  const cfg = scheduleConfig(base);
+  const store = new EmbeddedStore(path.join(cfg.state.dir, 'store'));
+  try {
+    // A valid archive for last month, then one line given a 9th field (control n°5 KO).
+    const files: Record<string, Uint8Array> = {};
+    readZipInto(archive(), files);
+    const [name, csv] = Object.entries(files)[0] as [string, Uint8Array];
+    const lines = Buffer.from(csv).toString('utf8').split('\n');
+    lines[2] = `${lines[2]};extra`;
+    const file = path.join(base, 'bad.zip');
+    fs.writeFileSync(file, zipSync({ [name]: Buffer.from(lines.join('\n')) }));
+    const monthId = name.slice(0, 6);
+    const before = await deposits();
+    await assert.rejects(uploadMonth(cfg, store, monthId, { now: new Date(), archive: file, endpoint: endpoint() }), (e: { code: string; details: { files: string[] } }) => e.code === 'STATS_BLOCKING_ERRORS' && e.details.files.includes(name));
+    assert.equal(await deposits(), before, 'nothing was posted to SIPIL');
+    assert.equal((await new Submissions(store).get(monthId)).deposits.length, 0);
+    const forced = await uploadMonth(cfg, store, monthId, { now: new Date(), archive: file, endpoint: endpoint(), force: true });
+    assert.equal(forced.forced, true);
+    assert.equal(forced.upload.depot.code, 0);
+    assert.equal(await deposits(), before + 1, 'posted once');
+    const r = interpretReport(readReportBody((await fetchReport(endpoint(), forced.upload.depot.id as string)).body, true));
+    assert.equal(r.verdict, 'rejected', 'and SIPIL finds the same blocking error');
+  } finally {
+    await store.close();
+  }
+});
+
+test('EX_SSU_5820 EX_PSU_5820: SIPIL reports blocking errors, the registry is corrected, the next `stats run` rebuilds, resubmits and is accepted (set clock)', async () => {
+  const month = { year: 2026, month: 2 };
+  const base = tmpDir('mss-stats-fix-');
+  const cfg = scheduleConfig(base);
+  const range = monthRange(month, cfg.operator.timeZone);
+  const dom = cfg.operator.domains[0] as string;
+  // A quality-check mailbox declared without its `test` flag: SIPIL refuses its line.
+  const qualif = { address: `qualif-test@${dom}`, type: 'ORG', created: '2025-01-01', structure: { type: 'FINESS', id: '130000001' }, responsible: { name: 'DSI' }, description: 'Boîte de qualification' };
+  const writeRegistry = (extra: Record<string, unknown>): void => fs.writeFileSync(cfg.registry.file, `version: 1\n${stringify({ mailboxes: [...statsRegistryEntries(cfg.operator.domains, range), extra] }, { lineWidth: 0 })}`);
+  writeRegistry(qualif);
+  const store = new EmbeddedStore(path.join(cfg.state.dir, 'store'));
+  await new Journal(store).record(statsJournalEvents(cfg.operator.domains, range));
+  const deps = { config: cfg, store, log: silentLogger, registry: () => loadRegistry(cfg.registry.file, loadOptionsFrom(cfg)) };
+  const day = (d: number) => new Date(`2026-03-0${d}T00:30:00+01:00`);
+  await control(`/refuse?text=${encodeURIComponent(`qualif-test@${dom}`)}`);
+  try {
+    const first = await serverAt(day(1), () => runStatsSchedule(deps, day(1)));
+    assert.match(first.actions.join('\n'), /→ rejected/, first.actions.join('\n'));
+    assert.equal(first.state, 'needs-attention');
+    const rec = await new Submissions(store).get('202602');
+    assert.equal(rec.deposits.length, 1);
+    assert.equal(rec.verdict, 'rejected');
+    // The fix: the mailbox is a test mailbox (EX_PSU_5820: left out of the files).
+    writeRegistry({ ...qualif, test: true });
+    const second = await serverAt(day(2), () => runStatsSchedule(deps, day(2)));
+    assert.equal(second.state, 'accepted', second.actions.join('\n'));
+    assert.equal(second.ok, true);
+    assert.match(second.actions.join('\n'), /built \d+ files[\s\S]*deposited \(classic\): Id \d+[\s\S]*→ accepted/);
+    const after = await new Submissions(store).get('202602');
+    assert.equal(after.deposits.length, 2, 'resubmitted once');
+    assert.notEqual(after.deposits[0]?.sha256, after.deposits[1]?.sha256);
+    const third = await serverAt(day(3), () => runStatsSchedule(deps, day(3)));
+    assert.match(third.actions.join('\n'), /nothing to do/);
+  } finally {
+    await control('/refuse?text=');
+    await store.close();
+  }
+});
+
+test('§9.7.4.2 deposit code 1 (technical error): TEMPORARY_SIPIL; the scheduled run fails temporarily and the next one deposits again and is accepted', async () => {
+  await control('/fault?mode=deposit-error');
+  try {
+    await assert.rejects(postArchive(endpoint(), { name: 'a.zip', bytes: archive() }), (e: { code: string; details: { code: number } }) => e.code === 'TEMPORARY_SIPIL' && e.details.code === 1);
+  } finally {
+    await control('/fault?mode=none');
+  }
+  const { cfg, store } = await world({ year: 2026, month: 3 });
+  const deps = { config: cfg, store, log: silentLogger, registry: () => loadRegistry(cfg.registry.file, loadOptionsFrom(cfg)) };
+  const t1 = new Date('2026-04-01T00:30:00+02:00');
+  await control('/fault?mode=deposit-error');
+  let first;
+  try {
+    first = await serverAt(t1, () => runStatsSchedule(deps, t1));
+  } finally {
+    await control('/fault?mode=none');
+  }
+  assert.equal(first.problem?.code, 'TEMPORARY_SIPIL', first.actions.join('\n'));
+  assert.equal(first.ok, false);
+  assert.equal((await new Submissions(store).get('202603')).deposits.length, 0, 'no deposit recorded: the next run submits');
+  const t2 = new Date('2026-04-01T13:00:00+02:00');
+  const second = await serverAt(t2, () => runStatsSchedule(deps, t2));
+  assert.equal(second.state, 'accepted', second.actions.join('\n'));
+  await store.close();
+});
+
+function readZipInto(bytes: Uint8Array, into: Record<string, Uint8Array>): void {
+  readZip(bytes, (name) => {
+    const chunks: Uint8Array[] = [];
+    return { push: (c) => void chunks.push(c), end: () => void (into[name] = Buffer.concat(chunks)) };
+  });
+}
