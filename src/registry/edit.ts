@@ -6,8 +6,8 @@
 //     the cache and the store are left exactly as they were;
 //   - written with an atomic rename (a crash leaves the old or the new file, never half).
 // Big files are not re-parsed: the entry's lines are located from the layout kept with
-// the compiled cache, edited alone, and spliced back (a full parse of 50,000 mailboxes
-// takes ~13 s). Files whose layout is unusual fall back to a full Document edit.
+// the compiled cache, edited alone, and spliced back (a full Document parse of 50,000
+// mailboxes takes ~13 s). Files whose layout is unusual fall back to a full Document edit.
 import fs from 'node:fs';
 import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { MssError } from '../errors.js';

@@ -7,7 +7,7 @@ import { contentHash, readCompiled, writeCompiled } from './cache.js';
 import { Registry } from './registry.js';
 import { formatProblem, validateEntries, type RegistryProblem, type ValidationContext } from './rules.js';
 import type { BalEntry } from './schema.js';
-import { lineOf, parseRegistryText, type Layout } from './source.js';
+import { ASK_DOCUMENT, lineOf, parseRegistryFast, parseRegistryText, type Layout, type ParsedSource } from './source.js';
 
 export interface LoadOptions extends ValidationContext {
   /** Where the compiled cache lives (state.dir); without it every load parses the YAML. */
@@ -59,9 +59,18 @@ export function loadRegistryText(file: string, text: string, opts: LoadOptions):
       return { registry: new Registry(c.entries, { file, hash, domains: ctx.domains, warnings: c.warnings }), text, layout: c.layout ?? undefined, entries: c.entries, fromCache: true };
     }
   }
-  const src = parseRegistryText(text, file);
+  // The fast reader when it can (the usual file); the Document API otherwise, and for the
+  // lines of the few problems the fast reader cannot place exactly as it would.
+  const fast = parseRegistryFast(text);
+  let doc: ParsedSource | undefined;
+  const slow = (): ParsedSource => (doc ??= parseRegistryText(text, file));
+  const src = fast ?? slow();
   const v = validateEntries(src.raw, ctx);
-  const problems = [...src.problems, ...v.problems].map((p) => (p.line !== undefined ? p : withLine(p, lineOf(src, p.index, p.path))));
+  const at = (p: RegistryProblem): number | undefined => {
+    const line = fast ? fast.line(p.index, p.path) : ASK_DOCUMENT;
+    return line === ASK_DOCUMENT ? lineOf(slow(), p.index, p.path) : line;
+  };
+  const problems = [...(fast ? [] : slow().problems), ...v.problems].map((p) => (p.line !== undefined ? p : withLine(p, at(p))));
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw invalid(file, errors);
   const entries = v.entries as BalEntry[];
