@@ -8,11 +8,17 @@ import { port, positiveInt } from '../config/atoms.js';
 /** 10 Mo, attachments encoded (EX_GBM_4410): the least any gate may accept. */
 export const MIN_MESSAGE_BYTES = 10 * 1024 * 1024;
 /**
- * Default inbound limit: 10 MiB, like the submission milter; Postfix's message_size_limit
- * (postfix/main.cf.d/20-submission-limits.cf) is 64 KiB more, room for the Received headers
- * the gate and Postfix add.
+ * Headroom above the submission milter's limit (10 MiB) for the headers added in transit
+ * (the sending operator's Postfix Received/Message-ID lines, its outbound gate): a message of
+ * exactly 10 MiB accepted at A's submission must not be bounced by B's gate (EX_GBM_4410).
  */
-export const DEFAULT_MESSAGE_BYTES = MIN_MESSAGE_BYTES;
+export const TRANSIT_HEADROOM_BYTES = 32 * 1024;
+/**
+ * Default inbound limit (EX_GBM_4410): 10 MiB + 32 KiB = 10518528. Postfix's global
+ * message_size_limit (postfix/main.cf.d/20-submission-limits.cf, 10 MiB + 64 KiB = 10551296)
+ * stays 32 KiB above it, room for the Received line the gate adds and Postfix's own.
+ */
+export const DEFAULT_MESSAGE_BYTES = MIN_MESSAGE_BYTES + TRANSIT_HEADROOM_BYTES;
 /** Default outbound limit: above Postfix's message_size_limit, so Postfix's own limit decides. */
 export const DEFAULT_OUT_MESSAGE_BYTES = 12 * 1024 * 1024;
 

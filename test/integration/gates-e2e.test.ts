@@ -79,14 +79,31 @@ test('EX_3.2_5060 RE_GBM_4410: the outbound gate refuses a non-MSSanté recipien
   await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e mixed/).length === 1, 20_000, 'delivery in B');
 });
 
-test('EX_GBM_4410: a 10 MB message crosses both gates', async () => {
+test('EX_GBM_4410: a message of exactly 10 MiB (the submission milter\'s limit) injected at A crosses both gates and lands in B, headers added in transit included', async () => {
+  const limit = 10 * 1024 * 1024;
+  const head = message({ from: A.user, to: [B.user], subject: 'e2e ten mebibytes', body: '' });
   const line = `${'x'.repeat(76)}\r\n`;
-  // 10 MB on the wire ("10 Mo", attachments encoded), under the 10 MiB limit with headers.
-  const body = line.repeat(Math.floor(10_000_000 / line.length));
-  await inject(A.user, [B.user], 'e2e ten megabytes', body);
-  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e ten megabytes/).length === 1, 60_000, '10 MB delivery in B');
-  const size = fs.statSync(deliveredMatching(world, 'B', /Subject: e2e ten megabytes/)[0] as string).size;
-  assert.ok(size > 9_800_000, `${size} bytes (LF line ends in the maildir)`);
+  const room = limit - Buffer.byteLength(head);
+  const lines = Math.floor((room - 80) / line.length);
+  const last = 'y'.repeat(room - lines * line.length - 2);
+  const body = line.repeat(lines) + `${last}\r\n`;
+  const text = head + body;
+  // Exactly the milter's limit as submitted, CRLF line ends (what DATA carries, dot-stuffing aside).
+  assert.equal(Buffer.byteLength(text), limit);
+  const c = await SmtpClient.connect(world.node('A').ports.inject);
+  assert.equal((await c.command('EHLO lps.ch-sandbox-a.test')).code, 250);
+  assert.equal((await c.command(`MAIL FROM:<${A.user}> SIZE=${limit}`)).code, 250);
+  assert.equal((await c.command(`RCPT TO:<${B.user}>`)).code, 250);
+  const [, final] = await c.data(text);
+  assert.equal(final.code, 250, final.text);
+  await c.quit();
+  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e ten mebibytes/).length === 1, 60_000, '10 MiB delivery in B');
+  const delivered = fs.readFileSync(deliveredMatching(world, 'B', /Subject: e2e ten mebibytes/)[0] as string, 'latin1');
+  // The whole body arrived (LF line ends in the maildir), behind the headers A and B added.
+  assert.ok(delivered.endsWith(`\n${last}\n`));
+  assert.equal(delivered.split('\n').filter((l) => l === 'x'.repeat(76)).length, lines);
+  assert.match(delivered, /mss-sidecar gate-in/);
+  assert.doesNotMatch(world.node('A').postfix?.maillog() ?? '', /status=bounced.*(size|5\.3\.4)/);
 });
 
 test('LMTP per recipient: with one domain deferred, the delivered recipient is not delivered again when Postfix retries the other', async () => {

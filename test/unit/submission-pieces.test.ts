@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { postfixDisabledServices, postfixMainDefinitions, postfixServiceEntry } from '../../src/mta/shipped-config.js';
 import { MSS_TLS12_CIPHERS } from '../../src/pki/tls-profile.js';
 import { submissionSection } from '../../src/submission/config.js';
+import { gatesSection, TRANSIT_HEADROOM_BYTES } from '../../src/gate/config.js';
 import { GATE_LISTENER_SERVICE, SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
 import { mainPieces, serviceOptions } from '../helpers/postfix-pieces.js';
 
@@ -31,6 +32,17 @@ test('EX_GBM_4410: Postfix\'s message_size_limit leaves the milter room to judge
   const milter = submissionSection.parse({}).maxMessageBytes;
   assert.equal(milter, 10 * 1024 * 1024);
   assert.ok(limit >= milter + 65536, `${limit} < ${milter} + 64 KiB`);
+});
+
+test('EX_GBM_4410: gates.in.maxMessageBytes leaves headroom above the milter limit for headers added in transit, and stays below message_size_limit minus the gate\'s Received line', () => {
+  const limit = Number(mainPieces().message_size_limit);
+  const milter = submissionSection.parse({}).maxMessageBytes;
+  const gateIn = gatesSection.parse({}).in.maxMessageBytes;
+  assert.equal(gateIn, 10_518_528);
+  assert.ok(TRANSIT_HEADROOM_BYTES >= 16 * 1024, 'room for the Received, Message-ID and Date lines a sending Postfix and gate add');
+  assert.ok(gateIn >= milter + TRANSIT_HEADROOM_BYTES, `${gateIn} < ${milter} + ${TRANSIT_HEADROOM_BYTES}`);
+  // The gate's Received line (received-header.ts) is well under 4 KiB; Postfix adds its own.
+  assert.ok(gateIn + 4096 < limit, `${gateIn} + the gate's Received line reaches message_size_limit ${limit}`);
 });
 
 test('every main.cf parameter is set by one piece, and the TLS profile and line length are defined once', () => {
