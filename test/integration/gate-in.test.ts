@@ -213,6 +213,41 @@ test('EX_3.1_5015 EX_3.1_5010: dgs.mssante.fr in bulk (20 parallel sessions) and
   assert.equal(r.data?.code, 250, r.data?.text);
 });
 
+test('EX_GBM_4410: a SIZE= above gates.in.maxMessageBytes is refused at MAIL with 552 5.3.4 naming the limit, and traced; SIZE= at the limit passes', async () => {
+  const limit = world.node('B').config.gates.in.maxMessageBytes;
+  const { c } = await connectTls(host, port, A);
+  const r = await c.command(`MAIL FROM:<${ALICE}> SIZE=${limit + 1}`);
+  assert.equal(r.code, 552, r.text);
+  assert.match(r.text, new RegExp(`^5\\.3\\.4 Declared message size ${limit + 1} bytes \\(SIZE=\\) exceeds the size limit of ${limit} bytes`));
+  assert.equal((await c.command(`MAIL FROM:<${ALICE}> SIZE=${limit}`)).code, 250);
+  await c.quit();
+  const records = traceLines(path.join(world.node('B').config.state.dir, 'traces'));
+  const t = records.find((x) => (x.response as { code?: string }).code === 'GATE_TOO_BIG' && (x.request as { size?: number }).size === limit + 1);
+  assert.ok(t, 'a GATE_TOO_BIG trace for the SIZE= refusal');
+  assert.match(String((t.response as { message: string }).message), /^552 5\.3\.4 /);
+  assert.match(String((t.actor as { id: string }).id), /CN=mss\.ch-sandbox-a\.fr/);
+});
+
+test('EX_GBM_4410: a message over gates.in.maxMessageBytes without SIZE= is refused at the final dot with 552 5.3.4 naming the limit, traced, and never reaches Postfix', async () => {
+  const limit = world.node('B').config.gates.in.maxMessageBytes;
+  const { c } = await connectTls(host, port, A);
+  const line = `${'z'.repeat(98)}\r\n`;
+  const body = line.repeat(Math.ceil((limit + 1024) / line.length));
+  const r = await send(c, ALICE, [BRUNO], message({ from: ALICE, to: [BRUNO], subject: 'gate-in oversized', body }));
+  assert.equal(r.data?.code, 552, r.data?.text);
+  assert.match(r.data?.text ?? '', new RegExp(`^5\\.3\\.4 Message exceeds the size limit of ${limit} bytes`));
+  // The session goes on: the next transaction is served.
+  const next = await send(c, ALICE, [BRUNO], message({ from: ALICE, to: [BRUNO], subject: 'gate-in after oversized' }));
+  assert.equal(next.data?.code, 250, next.data?.text);
+  await c.quit();
+  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: gate-in after oversized/).length === 1, 15_000, 'delivery after the refusal');
+  assert.equal(deliveredMatching(world, 'B', /Subject: gate-in oversized/).length, 0);
+  const records = traceLines(path.join(world.node('B').config.state.dir, 'traces'));
+  const t = records.find((x) => (x.response as { code?: string }).code === 'GATE_TOO_BIG' && (x.request as { step?: string }).step === 'DATA');
+  assert.ok(t, 'a GATE_TOO_BIG trace for the DATA refusal');
+  assert.match(String((t.response as { message: string }).message), /^552 5\.3\.4 Message exceeds the size limit/);
+});
+
 test('SMTP smuggling: <LF>.<CR><LF> inside a message does not end it at Postfix (the gate stuffs dots after any LF)', async () => {
   const { c } = await connectTls(host, port, A);
   const body = `Subject: smuggle outer\r\n\r\nbefore\n.\r\nMAIL FROM:<${ALICE}>\r\nRCPT TO:<${BRUNO}>\r\nDATA\r\nSubject: smuggled inner\r\n\r\nx\r\n`;

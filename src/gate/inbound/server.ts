@@ -27,6 +27,13 @@ interface SessionState {
   log: Logger;
 }
 
+/** The part of smtp-server's SMTPConnection the SIZE= check goes through (see judgeDeclaredSize). */
+interface SizeCheckedConnection {
+  id?: string;
+  session?: SMTPServerSession;
+  _validateMailParams?: (parsed: { address?: string; args?: Record<string, unknown> } | undefined) => { code: number; message: string; enhancedCode: string | null } | null;
+}
+
 export class GateIn {
   private readonly server: SMTPServer;
   private readonly sessions = new Map<string, SessionState>();
@@ -122,7 +129,39 @@ export class GateIn {
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     this.state(session).log.debug('gate-in connection');
+    this.judgeDeclaredSize(session);
     cb();
+  }
+
+  /** The refusal of a message over gates.in.maxMessageBytes, at MAIL (SIZE=) or at the final dot. */
+  private tooBig(declared?: number): Refusal {
+    const what = declared === undefined ? 'Message' : `Declared message size ${declared} bytes (SIZE=)`;
+    return refusal('GATE_TOO_BIG', 552, '5.3.4', `${what} exceeds the size limit of ${this.cfg.maxMessageBytes} bytes of ${this.hostname} (EX_GBM_4410)`);
+  }
+
+  /**
+   * EX_GBM_4410: smtp-server checks MAIL's SIZE= itself, before onMailFrom, and answers a
+   * bare "552 Error: message exceeds fixed maximum message size". Its check is taken over
+   * for this session's connection (smtp-server is pinned; gate-in.test.ts pins the reply) so
+   * the sender reads "552 5.3.4" with the limit, and the refusal is traced like the others.
+   */
+  private judgeDeclaredSize(session: SMTPServerSession): void {
+    const connections = (this.server as unknown as { connections?: Set<SizeCheckedConnection> }).connections;
+    const connection = [...(connections ?? [])].find((c) => c.session === session || c.id === session.id);
+    const original = connection?._validateMailParams;
+    if (!connection || typeof original !== 'function') {
+      this.state(session).log.warn('gate-in cannot take over the SIZE= check of smtp-server: oversized SIZE= gets its generic 552');
+      return;
+    }
+    connection._validateMailParams = (parsed) => {
+      const declared = parsed?.args?.SIZE;
+      if (typeof declared === 'string' && /^\d{1,20}$/.test(declared) && Number(declared) > this.cfg.maxMessageBytes) {
+        const request = { step: 'MAIL FROM', mailFrom: parsed?.address ?? '', size: Number(declared) };
+        const err = this.refuse(session, request, this.tooBig(Number(declared)));
+        return { code: 552, message: err.message, enhancedCode: null };
+      }
+      return original.call(connection, parsed);
+    };
   }
 
   private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -216,7 +255,7 @@ export class GateIn {
     if (oversized || stream.sizeExceeded) {
       pf.destroy();
       s.postfix = undefined;
-      throw this.refuse(session, request, refusal('GATE_TOO_BIG', 552, '5.3.4', `Message exceeds the size limit of ${this.cfg.maxMessageBytes} bytes`));
+      throw this.refuse(session, request, this.tooBig());
     }
     let final: Reply;
     try {
