@@ -111,6 +111,13 @@ test('EX_OPE_5050: without a current CRL the peer is refused with a temporary 42
   assert.equal(accepted.ok, true);
 });
 
+test('EX_OPE_5050: crl.requireCurrent defaults to true (a peer whose issuer has no current CRL is refused); false must be written', () => {
+  const base = { operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' }, trust: { dir: '/t' } };
+  assert.equal(configSchema.parse(base).crl.requireCurrent, true);
+  assert.equal(configSchema.parse({ ...base, crl: {} }).crl.requireCurrent, true);
+  assert.equal(configSchema.parse({ ...base, crl: { requireCurrent: false } }).crl.requireCurrent, false);
+});
+
 test('EX_GBM_4410: a gate limit below 10 Mo is a configuration error; the defaults are above it', () => {
   const base = { operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' }, trust: { dir: '/t' } };
   const ok = configSchema.parse(base);
