@@ -13,6 +13,8 @@ import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.j
 import { intermediateIssuer } from '../helpers/pki.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { freePort } from '../helpers/ports.js';
+import { spawnTracked, waitForOutput } from '../helpers/processes.js';
 import { traceLines } from '../helpers/traces.js';
 
 let world: TestWorld;
@@ -109,10 +111,60 @@ function sClient(...args: string[]): Promise<{ code: number | null; stdout: stri
   return runCommand(['openssl', 's_client', '-connect', `${host}:${port}`, '-starttls', 'smtp', '-cert', A.cert, '-key', A.key, ...args], { timeoutMs: 15_000, input: 'QUIT\r\n' });
 }
 
-test('EX_OPE_5010: a client offering only TLS 1.1 gets no session (openssl s_client)', async () => {
-  const r = await sClient('-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0');
+const TLS11_CLIENT = ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'];
+
+test('EX_OPE_5010: a client offering only TLS 1.1 gets no session (openssl s_client), while the same client does get TLS 1.1 from a server that offers it', async () => {
+  // Positive control: this openssl can speak TLS 1.1 with these options, so the refusal
+  // below is the gate's, not a client unable to try. (-www: s_server stays up with stdin closed.)
+  const controlPort = await freePort();
+  const server = spawnTracked('openssl', ['s_server', '-accept', `127.0.0.1:${controlPort}`, '-naccept', '1', '-www', '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0', '-cert', A.cert, '-key', A.key]);
+  try {
+    await waitForOutput(server, (out) => out.includes('ACCEPT'), 10_000);
+    const control = await runCommand(['openssl', 's_client', '-connect', `127.0.0.1:${controlPort}`, ...TLS11_CLIENT], { timeoutMs: 15_000, input: 'Q\n' });
+    assert.match(control.stdout, /Protocol\s*: TLSv1\.1/, `control: ${control.stdout}${control.stderr}`);
+    assert.match(control.stdout, /Cipher is (?!\(NONE\))/);
+  } finally {
+    await server.stop();
+  }
+  const r = await sClient(...TLS11_CLIENT);
   assert.notEqual(r.code, 0, r.stdout);
   assert.doesNotMatch(r.stdout, /Cipher is (?!\(NONE\))/);
+});
+
+/** The bits of the key exchange's ephemeral key, from s_client's "Server Temp Key" line. */
+function tempKey(stdout: string): { kind: string; bits: number; curve?: string } {
+  const m = /(?:Server|Peer) Temp Key: (\w+), (?:([\w-]+), )?(\d+) bits/.exec(stdout);
+  assert.ok(m, `no temp key line in: ${stdout}`);
+  return { kind: m[1] as string, bits: Number(m[3]), ...(m[2] ? { curve: m[2] } : {}) };
+}
+
+test('EX_OPE_5010 EX_OPE_5030: a DHE suite gets a DH group of at least 2048 bits, an ECDHE suite a curve of at least 256 bits (openssl s_client)', async () => {
+  for (const cipher of ['DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-AES128-GCM-SHA256']) {
+    const r = await sClient('-tls1_2', '-cipher', cipher);
+    assert.match(r.stdout, new RegExp(`Cipher is ${cipher}`), r.stdout);
+    const key = tempKey(r.stdout);
+    assert.equal(key.kind, 'DH', r.stdout);
+    assert.ok(key.bits >= 2048, `${cipher}: DH ${key.bits} bits`);
+  }
+  for (const curves of ['P-256', 'P-384', 'P-521']) {
+    const r = await sClient('-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384', '-curves', curves);
+    assert.match(r.stdout, /Cipher is ECDHE-RSA-AES256-GCM-SHA384/, r.stdout);
+    const key = tempKey(r.stdout);
+    assert.equal(key.kind, 'ECDH', r.stdout);
+    assert.ok(key.bits >= 256, `${curves}: ECDH ${key.bits} bits`);
+  }
+});
+
+test('EX_OPE_5010: a client offering only X25519 (a 255-bit curve, outside the profile) gets no session, in TLS 1.2 and 1.3 (openssl s_client)', async () => {
+  const tls12 = await sClient('-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384', '-curves', 'X25519');
+  assert.notEqual(tls12.code, 0, tls12.stdout);
+  assert.doesNotMatch(tls12.stdout, /Cipher is (?!\(NONE\))/);
+  const tls13 = await sClient('-tls1_3', '-groups', 'X25519');
+  assert.notEqual(tls13.code, 0, tls13.stdout);
+  assert.doesNotMatch(tls13.stdout, /Cipher is (?!\(NONE\))/);
+  // The same client with a curve of the profile does get a session.
+  const ok = await sClient('-tls1_3', '-groups', 'P-256');
+  assert.match(ok.stdout, /Cipher is TLS_/, ok.stdout);
 });
 
 test('EX_OPE_5010: a client offering only a TLS 1.2 suite outside the six gets no session (openssl s_client)', async () => {
