@@ -5,15 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
-import type { SandboxManifest } from '../../src/sandbox/manifest.js';
+import type { SandboxManifest, SandboxOperatorEndpoints } from '../../src/sandbox/manifest.js';
 import { runSelfCheck } from '../../src/sandbox/selfcheck.js';
 import { controlWhitelist } from '../../src/sandbox/whitelist-server.js';
 import { CLI, runCliAsync } from '../helpers/cli.js';
 import { waitForExit } from '../../src/util/process-group.js';
 import { spawnTracked, waitForOutput } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 
-test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, stops on SIGTERM', async () => {
+test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, lists each operator\'s gate-in, certificate and key and the rogue/expired/revoked certificates (EX_OPE_5020 EX_OPE_5040 EX_OPE_5050), stops on SIGTERM', async () => {
   const dir = tmpDir();
   const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
   await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 20_000);
@@ -27,6 +28,35 @@ test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox
   assert.deepEqual(cfg.operator.domains, m.operators[0]?.domains);
   assert.ok(fs.existsSync(cfg.operator.certificate) && fs.existsSync(cfg.trust.dir));
   parseConfigText(fs.readFileSync(m.operators[1]?.config ?? '', 'utf8'), 'config-b.yaml');
+
+  // Issue [gates] scope 7: endpoints.operators lists each operator's gate-in, certificate and
+  // key, and the certificates a peer may not use (EX_OPE_5020 rogue, EX_OPE_5040 expired, EX_OPE_5050 revoked).
+  const ops = m.endpoints.operators;
+  assert.ok(ops, 'endpoints.operators');
+  assert.deepEqual(Object.keys(ops.nodes).sort(), ['A', 'B']);
+  for (const o of m.operators) {
+    const node: SandboxOperatorEndpoints | undefined = ops.nodes[o.id];
+    assert.ok(node, o.id);
+    const opCfg = parseConfigText(fs.readFileSync(node.config, 'utf8'), node.config);
+    assert.deepEqual(node.domains, o.domains, o.id);
+    assert.match(node.gateIn.host, /^127\.\d+\.\d+\.\d+$/, `${o.id} gate-in host`);
+    assert.ok(Number.isInteger(node.gateIn.port) && node.gateIn.port > 0, `${o.id} gate-in port`);
+    assert.deepEqual(node.gateIn, { host: opCfg.gates.in.listen.host, port: opCfg.gates.in.listen.port }, `${o.id} gate-in is what its serve listens on`);
+    assert.equal(node.cert, opCfg.operator.certificate, `${o.id} cert`);
+    assert.equal(node.key, opCfg.operator.key, `${o.id} key`);
+    assert.match(fs.readFileSync(node.cert, 'utf8'), /-----BEGIN CERTIFICATE-----/);
+    assert.match(fs.readFileSync(node.key, 'utf8'), /-----BEGIN (RSA |EC )?PRIVATE KEY-----/);
+    const c = await SmtpClient.connect(node.gateIn.port, node.gateIn.host);
+    const ehlo = await c.command('EHLO sandbox-test.invalid');
+    assert.equal(ehlo.code, 250, `${o.id} gate-in answers`);
+    assert.match(ehlo.text, /STARTTLS/);
+    await c.quit();
+  }
+  for (const kind of ['rogue', 'expired', 'revoked'] as const) {
+    const r = ops.refused[kind];
+    assert.match(fs.readFileSync(r.cert, 'utf8'), /-----BEGIN CERTIFICATE-----/, kind);
+    assert.match(fs.readFileSync(r.key, 'utf8'), /PRIVATE KEY-----/, kind);
+  }
 
   const sync = await runCliAsync(['--config', m.config, 'whitelist', 'sync']);
   assert.equal(sync.status, 0, sync.stderr);
