@@ -42,7 +42,8 @@ export class TicketChecker {
         mailbox,
         ...login,
         service: attempt.service,
-        client: attempt.client || undefined,
+        // EX_GDT_5060: the client the LPS named to the front (Postfix passes none on).
+        client: attempt.client || login.client || undefined,
         remoteIp: attempt.remoteIp,
         session: attempt.session || undefined,
         at: new Date(),

@@ -11,8 +11,8 @@ import type { LoginRecord } from './ports.js';
 /** What the Lua passdb and the checker recognise as ours (a JWT never starts so). */
 export const TICKET_PREFIX = 'mssac1.';
 
-/** Who logs in: recorded when the ticket is redeemed (EX_GDT_5060). */
-export type TicketLogin = Pick<LoginRecord, 'authType' | 'author' | 'role' | 'delegateOf' | 'certificate'>;
+/** Who logs in, and with what client (EX_GDT_5060): recorded when the ticket is redeemed. */
+export type TicketLogin = Pick<LoginRecord, 'authType' | 'author' | 'role' | 'delegateOf' | 'certificate' | 'client'>;
 
 export interface TicketGrant {
   mailbox: string;

@@ -145,6 +145,8 @@ export interface LoginOptions {
   tls?: tls.ConnectionOptions;
   /** Keep the connection open after a success (session-limit tests), or `always`: after a refusal too. */
   keepOpen?: boolean | 'always';
+  /** IMAP: an ID command (RFC 2971) before logging in, as mail software sends it: name, version... */
+  id?: Record<string, string>;
 }
 
 const keptOpen = (opts: LoginOptions, verdict: LoginVerdict): boolean => opts.keepOpen === 'always' || (opts.keepOpen === true && verdict === 'OK');
@@ -160,6 +162,11 @@ export async function imapXoauth2Login(port: number, user: string, token: string
     c.send('a2 CAPABILITY');
     const caps = await c.expect(/^a2 /);
     const capabilities = (caps.skipped.find((l) => l.startsWith('* CAPABILITY ')) ?? '').split(' ').slice(2);
+    if (opts.id) {
+      const quote = (t: string) => `"${t.replace(/["\\]/g, '')}"`;
+      c.send(`i1 ID (${Object.entries(opts.id).map(([k, v]) => `${quote(k)} ${quote(v)}`).join(' ')})`);
+      await c.expect(/^i1 OK/);
+    }
     c.send(`a3 AUTHENTICATE XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
     let final = (await c.expect(/^(a3 |\+ )/)).line;
     let challenge: string | undefined;

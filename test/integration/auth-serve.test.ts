@@ -31,6 +31,10 @@ let serve: Spawned | undefined;
 let pki: PkiManifest;
 let config: string;
 let ports: { imap: number; submission: number; authCliImap: number };
+/** EX_GDT_5060: the addresses the holder's logins came from, and what its client said. */
+const holderImapFrom = freshLoopback();
+const holderSmtpFrom = freshLoopback();
+const LPS_ID = { name: 'LPS Exemple', version: '4.2' };
 const clientCert = () => ({ cert: fs.readFileSync(pki.authCli[0]?.cert ?? '', 'utf8'), key: fs.readFileSync(pki.authCli[0]?.key ?? '', 'utf8') });
 
 before(async () => {
@@ -87,8 +91,8 @@ after(async () => {
 
 test('EX_LPS_0900 EX_GBM_5414: `serve` checks XOAUTH2 logins against the registry: holder and delegate in, anyone else out', async () => {
   const holder = await psc.mint({ idNat: HOLDER });
-  assert.equal((await imapXoauth2Login(ports.imap, PER, holder, { localAddress: freshLoopback() })).verdict, 'OK');
-  assert.equal((await smtpXoauth2Login(ports.submission, PER, holder, { localAddress: freshLoopback() })).verdict, 'OK');
+  assert.equal((await imapXoauth2Login(ports.imap, PER, holder, { localAddress: holderImapFrom, id: LPS_ID })).verdict, 'OK');
+  assert.equal((await smtpXoauth2Login(ports.submission, PER, holder, { localAddress: holderSmtpFrom })).verdict, 'OK');
   assert.equal((await imapXoauth2Login(ports.imap, PER, await psc.mint({ idNat: DELEGATE }), { localAddress: freshLoopback() })).verdict, 'OK');
   const stranger = await imapXoauth2Login(ports.imap, PER, await psc.mint({ idNat: '810000000999' }), { localAddress: freshLoopback() });
   assert.match(stranger.line, /^a3 NO \[AUTHENTICATIONFAILED\]/);
@@ -111,11 +115,14 @@ test('EX_GDT_5060 EX_GDT_5040: logins move the last login in the state store and
   const logins = files
     .filter((f) => f.endsWith('.jsonl'))
     .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean))
-    .map((l) => JSON.parse(l) as { action: string; bal?: string; actor: { id: string; onBehalfOf?: string }; means?: { authType?: string; service?: string }; response: { ok: boolean; code?: string } })
+    .map((l) => JSON.parse(l) as { action: string; bal?: string; actor: { id: string; onBehalfOf?: string }; means?: { authType?: string; service?: string; client?: string }; address?: string; response: { ok: boolean; code?: string } })
     .filter((r) => r.action === 'login');
   const ok = (bal: string, authType: string) => logins.filter((r) => r.bal === bal && r.response.ok && r.means?.authType === authType);
-  assert.ok(ok(PER, 'PSC/XOAUTH2').some((r) => r.actor.id === HOLDER && r.means?.service === 'imap'));
-  assert.ok(ok(PER, 'PSC/XOAUTH2').some((r) => r.actor.id === HOLDER && r.means?.service === 'smtp'));
+  // EX_GDT_5060: authentication type, identity, service, client and network address.
+  const holderImap = ok(PER, 'PSC/XOAUTH2').filter((r) => r.actor.id === HOLDER && r.means?.service === 'imap');
+  const holderSmtp = ok(PER, 'PSC/XOAUTH2').filter((r) => r.actor.id === HOLDER && r.means?.service === 'smtp');
+  assert.deepEqual(holderImap.map((r) => [r.address, r.means?.client, r.actor.onBehalfOf]), [[holderImapFrom, '"name" "LPS Exemple" "version" "4.2"', undefined]], 'IMAP: the ID the LPS sent and its address');
+  assert.deepEqual(holderSmtp.map((r) => [r.address, r.means?.client, r.actor.onBehalfOf]), [[holderSmtpFrom, 'EHLO lps.test', undefined]], 'SMTP: the EHLO name and the address');
   assert.ok(ok(PER, 'PSC/XOAUTH2').some((r) => r.actor.id === DELEGATE && r.actor.onBehalfOf === HOLDER));
   assert.ok(ok(APP, 'AUTH-CLI certificate').some((r) => r.actor.id === pki.authCli[0]?.structureId));
   assert.ok(logins.some((r) => r.bal === PER && !r.response.ok && r.response.code === 'not-authorised' && r.actor.id === '810000000999'));

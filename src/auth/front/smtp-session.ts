@@ -23,6 +23,12 @@ export abstract class SmtpFrontSession extends TlsSession {
   /** The mechanisms the EHLO reply announces after STARTTLS (`XOAUTH2`, `PLAIN LOGIN`). */
   protected abstract readonly mechanisms: string;
 
+  /**
+   * EX_GDT_5060: what the LPS said about itself, the technical means of the login trace.
+   * SMTP has no client identification but the EHLO (or HELO) name, so that is it.
+   */
+  protected clientName: string | undefined;
+
   /** `AUTH <mechanism> [initial response]` once TLS is up: true when the session was handed over to the relay, or ended. */
   protected abstract authenticate(mechanism: string, initial: string | undefined): Promise<boolean>;
 
@@ -59,6 +65,10 @@ export abstract class SmtpFrontSession extends TlsSession {
         const [mechanism = '', initial] = line.slice(5).trim().split(' ');
         if (await this.authenticate(mechanism.toUpperCase(), initial)) return;
         continue;
+      }
+      if (verb === 'EHLO' || verb === 'HELO') {
+        const name = line.slice(5).trim().slice(0, 255);
+        this.clientName = name === '' ? undefined : `${verb} ${name}`;
       }
       backend.write(`${line}\r\n`);
       const reply = await this.reply();

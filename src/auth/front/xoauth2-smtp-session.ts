@@ -44,9 +44,9 @@ export class PscSmtpSession extends SmtpFrontSession {
     // EX_LPS_0710, RFC 4954: a refusal is a direct 535 (or 454), without the XOAUTH2 error
     // challenge Google's servers send first: the Référentiel's example, and JavaMail reads a
     // 334 after its initial response as a broken exchange (docs/auth.md).
-    const { outcome, login } = await this.deps.psc.evaluate({ user: parsed.user, token: parsed.token, service: 'smtp', mechanism: 'XOAUTH2', remoteIp: this.clientAddress, session: this.id });
+    const { outcome, login } = await this.deps.psc.evaluate({ user: parsed.user, token: parsed.token, service: 'smtp', mechanism: 'XOAUTH2', remoteIp: this.clientAddress, session: this.id, ...(this.clientName ? { client: this.clientName } : {}) });
     if (outcome.verdict !== 'OK' || !login) return this.refuse(outcome.verdict === 'TEMPFAIL');
-    const ticket = this.deps.tickets.issue({ mailbox: login.mailbox, login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf } });
+    const ticket = this.deps.tickets.issue({ mailbox: login.mailbox, login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf, client: login.client } });
     return this.backendLogin(`AUTH XOAUTH2 ${xoauth2Response(login.mailbox, ticket)}`);
   }
 }
