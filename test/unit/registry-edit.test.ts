@@ -106,6 +106,65 @@ test('EX_GBM_5411: a delegate cannot delegate, APP BALs have no delegation; the 
   f.traces.close();
 });
 
+test('EX_GBM_5410: a co-holder who is not the responsible adds and removes co-holders, changes the responsible and the description', () => {
+  const f = fixture();
+  const cab = `maison-sante.lilas@${EX_DOMAIN}`;
+  const COHOLDER = '810000000202'; // not the responsible (810000000201 is)
+  ops.addCoHolder(f.env, cab, { idNat: '810000000203', lastName: 'Garnier', firstName: 'Hugo' }, COHOLDER);
+  ops.setResponsible(f.env, cab, { idNat: COHOLDER }, COHOLDER);
+  ops.removeCoHolder(f.env, cab, '810000000201', COHOLDER);
+  const reg = ops.setDescription(f.env, cab, 'MSP des Lilas', COHOLDER).registry;
+  const bal = reg.get(cab);
+  assert.deepEqual(bal?.coHolders.map((c) => [c.idNat, c.responsible]), [['810000000202', true], ['810000000203', false]]);
+  assert.equal(bal?.description, 'MSP des Lilas');
+  const t = f.traceLines();
+  assert.deepEqual(
+    t.map((x) => [x.action, (x.request as { requestedBy?: string }).requestedBy, (x.response as { ok: boolean }).ok]),
+    [
+      ['bal.coholder-add', COHOLDER, true],
+      ['bal.responsible', COHOLDER, true],
+      ['bal.coholder-remove', COHOLDER, true],
+      ['bal.description', COHOLDER, true],
+    ],
+  );
+  f.traces.close();
+});
+
+test('EX_GBM_5410 EX_GBM_5411: a delegate of a CAB, or a stranger, cannot add or remove co-holders, change the responsible or the description: REGISTRY_FORBIDDEN, file unchanged, refusal traced', () => {
+  const f = fixture();
+  const cab = `maison-sante.lilas@${EX_DOMAIN}`;
+  const DELEGATE = '810000000250';
+  const STRANGER = '810000000999';
+  ops.addDelegate(f.env, cab, { idNat: DELEGATE, name: 'Secrétariat' }, '810000000202');
+  assert.equal(f.traceLines().length, 1);
+  const before = fs.readFileSync(f.file, 'utf8');
+  const attempts: Array<[string, (by: string) => unknown]> = [
+    ['bal.coholder-add', (by) => ops.addCoHolder(f.env, cab, { idNat: '810000000777', lastName: 'X', firstName: 'Y' }, by)],
+    ['bal.coholder-remove', (by) => ops.removeCoHolder(f.env, cab, '810000000202', by)],
+    ['bal.responsible', (by) => ops.setResponsible(f.env, cab, { idNat: '810000000202' }, by)],
+    ['bal.description', (by) => ops.setDescription(f.env, cab, 'Détournée', by)],
+  ];
+  for (const [who, by, why] of [
+    ['delegate', DELEGATE, /is a delegate, and delegates cannot declare delegates, co-holders or responsibles/],
+    ['stranger', STRANGER, /is neither the holder, the responsible nor a co-holder/],
+  ] as const) {
+    for (const [action, run] of attempts) {
+      assert.throws(
+        () => run(by),
+        (e: unknown) => isMssError(e, 'REGISTRY_FORBIDDEN') && why.test(e.message) && /EX_GBM_5410/.test(e.message),
+        `${who}: ${action}`,
+      );
+    }
+  }
+  assert.equal(fs.readFileSync(f.file, 'utf8'), before, 'the registry file is unchanged');
+  const refusals = f.traceLines().slice(1);
+  assert.deepEqual(
+    refusals.map((x) => [x.action, x.bal, (x.request as { requestedBy?: string }).requestedBy, (x.response as { ok: boolean; code?: string }).ok, (x.response as { code?: string }).code]),
+    [DELEGATE, STRANGER].flatMap((by) => attempts.map(([action]) => [action, cab, by, false, 'REGISTRY_FORBIDDEN'])),
+  );
+  f.traces.close();
+});
+
 test('EX_GBM_3030: the 21st co-holder of a CAB is refused with the line of the change, the file unchanged', () => {
   const co = (i: number) => ({ idNat: `8100000002${String(i).padStart(2, '0')}`, lastName: `Nom${i}`, firstName: `P${i}`, responsible: i === 0 });
   const f = fixture([cab('maison-sante', Array.from({ length: 20 }, (_, i) => co(i)))]);
