@@ -24,7 +24,7 @@ interface Env {
   stateDir: string;
 }
 
-function setup(mailboxes: Array<Record<string, unknown>>): Env {
+function setup(mailboxes: Array<Record<string, unknown>>, notices?: Record<string, unknown>): Env {
   const dir = tmpDir('mss-lifecycle-');
   const registry = path.join(dir, 'registry.yaml');
   fs.writeFileSync(registry, registryYaml(mailboxes));
@@ -40,7 +40,7 @@ function setup(mailboxes: Array<Record<string, unknown>>): Env {
       state: { dir: 'state' },
       registry: { file: 'registry.yaml' },
       lifecycle: {
-        notices: { via: 'smtp', from: 'Messagerie CH Test <ne-pas-repondre@ch-test.example.org>', smtp: { host: '127.0.0.1', port: sink.port } },
+        notices: notices ?? { via: 'smtp', from: 'Messagerie CH Test <ne-pas-repondre@ch-test.example.org>', smtp: { host: '127.0.0.1', port: sink.port } },
         deleteCommand: record('delete'),
         purgeAutoreplyCommand: record('purge'),
       },
@@ -201,4 +201,54 @@ test('EX_GBM_4440: a notice the SMTP server refuses is not remembered and is sen
   r = await run(env, '2025-06-01T04:00:00Z');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(mailsTo(contact).length, 2, 'both notices (deletion and depublication) once the relay accepts');
+});
+
+test('EX_GBM_4440: notices `via: command` run the command with {address} {email} {kind} {date} and the notice on stdin; a failing command leaves the notice unsent, sent on the next run', async () => {
+  const dir = tmpDir('mss-notify-');
+  const calls = path.join(dir, 'calls.log');
+  const failFlag = path.join(dir, 'fail');
+  const script = path.join(dir, 'notify.sh');
+  // Records each call's argv (one line, fields separated by |) and, when it succeeds, its stdin.
+  fs.writeFileSync(
+    script,
+    `#!/bin/sh
+n=$(cat "${calls}" 2>/dev/null | wc -l)
+(IFS='|'; echo "$*") >> "${calls}"
+if [ -e "${failFlag}" ]; then cat > /dev/null; echo "SMS gateway down" >&2; exit 1; fi
+cat > "${dir}/notice-$n.txt"
+`,
+    { mode: 0o755 },
+  );
+  const contact = 'claire.petit.cmd@example.org';
+  const env = setup([per('claire.petit', 'Claire', 'Petit', '810000000401', { created: '2023-01-01', contact: { email: contact } })], {
+    via: 'command',
+    command: [script, '{address}', '{email}', '{kind}', '{date}'],
+  });
+  const bal = `claire.petit@${DOMAIN}`;
+  await withStore(env, (rt) => rt.setLastLogin(bal, new Date('2025-03-01T10:00:00Z')));
+  const lines = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : []);
+  const expectedArgs = `${bal}|${contact}|depublish|2025-05-01`;
+
+  fs.writeFileSync(failFlag, '');
+  let r = await run(env, '2025-04-16T03:00:00Z');
+  assert.equal(r.status, 1, 'a failed notice fails the run');
+  assert.match(JSON.stringify(r.report), /LIFECYCLE_NOTICE_FAILED.*exit 1.*SMS gateway down/);
+  assert.deepEqual(lines(), [expectedArgs], 'the command was called once, with the placeholders filled');
+  assert.equal(fs.existsSync(path.join(dir, 'notice-0.txt')), false);
+
+  fs.rmSync(failFlag);
+  r = await run(env, '2025-04-16T09:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  const notice = r.report.actions.find((a) => a.action === 'notice');
+  assert.deepEqual([notice?.notice, notice?.bal, notice?.to, notice?.ok], ['depublish', bal, contact, true], 'not remembered after the failure: sent now');
+  assert.deepEqual(lines(), [expectedArgs, expectedArgs]);
+  const text = fs.readFileSync(path.join(dir, 'notice-1.txt'), 'utf8');
+  assert.match(text, /^Subject: \[MSSanté\] Votre boîte aux lettres claire\.petit@\S+ va être dépubliée pour cause d'inactivité\n\n/);
+  assert.match(text, /« dépublié pour cause d'inactivité » à partir du 01\/05\/2025/);
+  assert.match(text, /aucune connexion depuis le 01\/03\/2025/);
+
+  r = await run(env, '2025-04-17T03:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), [], 'a sent notice is not sent again');
+  assert.equal(lines().length, 2);
 });
