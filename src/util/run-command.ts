@@ -15,7 +15,11 @@ export function fillArgs(argv: readonly string[], values: Readonly<Record<string
   return argv.map((a) => a.replace(/\{([a-z]+)\}/g, (m, k: string) => values[k] ?? m));
 }
 
-export function runCommand(argv: readonly string[], opts: { timeoutMs: number; input?: string }): Promise<CommandResult> {
+/** Output kept per stream by default: the end, where a failing command says why. */
+const KEEP_BYTES = 8192;
+
+export function runCommand(argv: readonly string[], opts: { timeoutMs: number; input?: string; keepBytes?: number }): Promise<CommandResult> {
+  const keep = opts.keepBytes ?? KEEP_BYTES;
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
     if (!cmd) {
@@ -26,8 +30,8 @@ export function runCommand(argv: readonly string[], opts: { timeoutMs: number; i
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-8192)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-keep)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-keep)));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
