@@ -59,3 +59,11 @@ export const HOMONYM_SUFFIX = /^(?:[-._]?\d{1,3}|[-._][a-z0-9][a-z0-9-]{0,30})$/
 
 /** Title words after which a person's name is part of a structure's name (§5.3 examples). */
 export const TITLE_TOKENS = new Set(['dr', 'pr', 'docteur', 'professeur', 'cabinet', 'maison', 'centre', 'clinique', 'institut', 'fondation']);
+
+/**
+ * EX_GBM_4000: a test BAL's name contains "test" — the only sign by which another operator's
+ * test BAL can be recognised (EX_GBM_4010), and what our own test BALs must carry.
+ */
+export function localPartSaysTest(local: string): boolean {
+  return /test/i.test(local);
+}

@@ -5,7 +5,7 @@
 // YAML text.
 import type { z } from 'zod';
 import { ADELI_IDNAT, RPPS_IDNAT, STRUCTURE_ID, isNationalId } from './ids.js';
-import { HOMONYM_SUFFIX, TITLE_TOKENS, nameTokens, normaliseName, prenomNomSuffix } from './names.js';
+import { HOMONYM_SUFFIX, TITLE_TOKENS, localPartSaysTest, nameTokens, normaliseName, prenomNomSuffix } from './names.js';
 import { balSchema, parseDate, type BalEntry } from './schema.js';
 
 export type Severity = 'error' | 'warning';
@@ -195,8 +195,8 @@ function checkEntry(e: BalEntry, i: number, ctx: ValidationContext, domains: Set
 
   if (e.test) {
     // EX_GBM_4000: a test BAL's name says "test"; personal data in it is checked across entries.
-    if (!local.toLowerCase().includes('test')) add('REGISTRY_TEST_NAMING', 'EX_GBM_4000', ['address'], `test BAL "${local}" must contain "test" in its name`);
-  } else if (/test/i.test(local)) {
+    if (!localPartSaysTest(local)) add('REGISTRY_TEST_NAMING', 'EX_GBM_4000', ['address'], `test BAL "${local}" must contain "test" in its name`);
+  } else if (localPartSaysTest(local)) {
     // EX_GBM_4010: other operators recognise test BALs by "test" in the address.
     add('REGISTRY_TEST_NAMING', 'EX_GBM_4010', ['address'], `"${local}" contains "test" but is not a test BAL (test: true); other operators may treat it as one`, 'warning');
   }

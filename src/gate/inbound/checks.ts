@@ -1,6 +1,7 @@
 // The decisions of the inbound gate (TM3.1P, §6.7.1.1) once the peer's certificate passed
 // steps 3–4 (peer.ts): the sender (steps 5–6) and each recipient. Pure functions of the
 // liste blanche and the registry, so each rule is tested alone.
+import { localPartSaysTest } from '../../registry/names.js';
 import type { Registry } from '../../registry/registry.js';
 import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
 import { splitAddress } from '../address.js';
@@ -41,7 +42,7 @@ export function checkSender(mailFrom: string, peer: PeerIdentity, index: Whiteli
 
 /** Does a remote address look like a test BAL? Only its name can say so (EX_GBM_4000). */
 export function looksLikeTestMailbox(address: string): boolean {
-  return /test/i.test(splitAddress(address).local);
+  return localPartSaysTest(splitAddress(address).local);
 }
 
 /**

@@ -4,10 +4,9 @@
 // non-test one, and one of our non-test mailboxes sending to one of our test mailboxes. A
 // remote address whose name says "test" is not assumed to be a test mailbox when a real
 // mailbox writes to it (a person may be called Testard).
+import { localPartSaysTest } from '../../registry/names.js';
 import type { Bal } from '../../registry/registry.js';
 import { refusal, shown, type Refusal } from '../refusal.js';
-
-const TEST_NAME = /test/i;
 
 export interface RecipientFacts {
   address: string;
@@ -19,7 +18,7 @@ export interface RecipientFacts {
 }
 
 export function testExchange(sender: Bal, rcpt: RecipientFacts): Refusal | undefined {
-  const rcptIsTest = rcpt.ours ? rcpt.bal?.test === true : TEST_NAME.test(rcpt.local);
+  const rcptIsTest = rcpt.ours ? rcpt.bal?.test === true : localPartSaysTest(rcpt.local);
   if (sender.test && !rcptIsTest) {
     return refusal('test-mailbox', 'EX_GBM_4010', 550, '5.7.1', `Not sent to ${shown(rcpt.address)}: test mailbox ${shown(sender.address)} may only exchange with test mailboxes (EX_GBM_4010)`);
   }
