@@ -71,6 +71,11 @@ export function listIndex(domains: readonly string[] = LISTED): WhitelistIndex {
 export interface RigOptions {
   submission?: Record<string, unknown>;
   mailboxes?: Array<Record<string, unknown>>;
+  /**
+   * Further domains this operator manages besides DOMAIN: the registry's, the rules' "our
+   * domain" and Postfix's virtual domains. Each needs its auto-reply test mailbox in `mailboxes`.
+   */
+  domains?: string[];
   /** Replace the store the journal and rate limit use. */
   store?: (real: StateStore) => StateStore;
 }
@@ -107,7 +112,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const [milterPort, smtpPort] = await freePorts(2);
   const logs: Array<Record<string, unknown>> = [];
   const log = captureLogger(logs);
-  const registry = loadRegistry(writeRegistry(root, opts.mailboxes ?? testMailboxes()), LOAD);
+  const domains = [DOMAIN, ...(opts.domains ?? [])];
+  const registry = loadRegistry(writeRegistry(root, opts.mailboxes ?? testMailboxes()), { ...LOAD, domains });
   const config = submissionSection.parse(opts.submission ?? {});
   const realStore = new EmbeddedStore(path.join(root, 'store'));
   const store = opts.store ? opts.store(realStore) : realStore;
@@ -118,7 +124,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const rules = submissionHandler({
     config,
     registry: () => registry,
-    space: { isOurDomain: (d) => d === DOMAIN, list: () => list },
+    space: { isOurDomain: (d) => domains.includes(d), list: () => list },
     recorder: new MessageRecorder(journal, traces, log),
     rateLimiter: new RateLimiter(config.rateLimit, store, log),
     log,
@@ -133,7 +139,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   };
   try {
     await milter.start();
-    mta = await startSubmissionMta(root, milterPort, smtpPort);
+    mta = await startSubmissionMta(root, milterPort, smtpPort, domains);
   } catch (err) {
     await stop();
     throw err;
@@ -177,16 +183,16 @@ export const MILTER_DECIDES = ['-o smtpd_relay_restrictions=permit_sasl_authenti
 /**
  * Postfix with the shipped submission pieces on `smtpPort` (clients send the fronts' PROXY
  * header), its milter at `milterPort`, and Dovecot as its SASL backend (any login, password
- * PASSWORD), under `root`.
+ * PASSWORD), under `root`; `domains` are its virtual domains.
  */
-export async function startSubmissionMta(root: string, milterPort: number, smtpPort: number): Promise<SubmissionMta> {
+export async function startSubmissionMta(root: string, milterPort: number, smtpPort: number, domains: string[] = [DOMAIN]): Promise<SubmissionMta> {
   const pki = await testPki();
   const dovecot = new DovecotInstance({ dir: path.join(root, 'dovecot') });
   const postfix = new PostfixInstance({
     dir: path.join(root, 'postfix'),
     myhostname: 'mx.ch-test.test',
     services: [submissionListener(smtpPort, MILTER_DECIDES)],
-    virtualDomains: [DOMAIN],
+    virtualDomains: domains,
     main: {
       ...mainPiecesForMilter(`inet:127.0.0.1:${milterPort}`),
       mss_submission_tls_chain_files: `${pki.https.key} ${pki.https.cert}`,
