@@ -2,6 +2,7 @@
 // the self-check `make sandbox` runs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
@@ -71,6 +72,20 @@ test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox
   process.kill(sandbox.child.pid ?? 0, 'SIGTERM');
   assert.ok(await waitForExit(sandbox.child, 5000), 'stopped on SIGTERM');
   assert.equal(sandbox.child.exitCode, 0, sandbox.output());
+});
+
+test('`sandbox --dir D` stops on SIGINT (Ctrl-C at a terminal) with status 0, its servers closed', async () => {
+  const dir = tmpDir();
+  const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 20_000);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
+  const url = m.endpoints.whitelist?.url ?? '';
+  process.kill(sandbox.child.pid ?? 0, 'SIGINT');
+  assert.ok(await waitForExit(sandbox.child, 5000), 'stopped on SIGINT');
+  assert.equal(sandbox.child.exitCode, 0, sandbox.output());
+  // Nothing listens any more where the liste blanche was served.
+  const { port } = new URL(url);
+  await assert.rejects(new Promise((resolve, reject) => net.connect(Number(port), '127.0.0.1').once('connect', resolve).once('error', reject)));
 });
 
 test('the sandbox self-check (make sandbox) passes every step and reports each', async () => {

@@ -35,6 +35,12 @@ test('sandbox pki writes the fixed layout: CA certificates only in trust/, keys 
   assert.deepEqual(fs.readdirSync(pki.trustDir).sort(), ['sandbox-intermediate-ca.crt', 'sandbox-root-ca.crt']);
   assert.ok(fs.existsSync(path.join(pkiDir, 'ans-signer.crt')) && fs.existsSync(path.join(pkiDir, 'ans-signer.key')));
   for (const f of pki.files) assert.ok(fs.existsSync(f), f);
+  // And the other way round: every file written is listed (nothing on disk pki.json omits).
+  const onDisk = (fs.readdirSync(pkiDir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.resolve(e.parentPath, e.name))
+    .sort();
+  assert.deepEqual(onDisk, pki.files.map((f) => path.resolve(f)).sort());
   for (const f of pki.files.filter((x) => x.endsWith('.key'))) assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
   assert.equal(pki.operators.length, 2);
   const [a, b] = pki.operators;
