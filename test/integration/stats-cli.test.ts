@@ -6,12 +6,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { zipSync } from 'fflate';
 import { stringify } from 'yaml';
-import { silentLogger } from '../../src/log.js';
-import { SandboxSipilServer, controlSipil } from '../../src/sandbox/sipil-server.js';
+import { controlSipil, type SandboxSipilServer } from '../../src/sandbox/sipil-server.js';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { whitelistPaths } from '../../src/whitelist/store.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { testPki, trustOf } from '../helpers/pki.js';
+import { testPki } from '../helpers/pki.js';
+import { startSipil } from '../helpers/sipil.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { signedList } from '../helpers/whitelist.js';
 
@@ -36,17 +36,7 @@ function archive(file: string, broken = false): string {
 before(async () => {
   pki = await testPki();
   dir = tmpDir('mss-stats-cli-');
-  const list = path.join(dir, 'listeblanchemssante.xml');
-  fs.writeFileSync(list, signedList(pki));
-  server = new SandboxSipilServer({
-    host: '127.0.0.1',
-    certChainPem: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'),
-    keyPem: fs.readFileSync(pki.https.key, 'utf8'),
-    trust: trustOf(pki),
-    whitelistFile: list,
-    log: silentLogger,
-  });
-  await server.start();
+  server = await startSipil(pki, dir);
   const op = pki.operators[0] as PkiManifest['operators'][number];
   const state = path.join(dir, 'state');
   config = path.join(dir, 'config.yaml');

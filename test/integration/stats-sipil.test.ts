@@ -11,7 +11,7 @@ import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
 import { loadRegistry } from '../../src/registry/load.js';
 import { loadOptionsFrom } from '../../src/registry/open.js';
-import { SandboxSipilServer, controlSipil } from '../../src/sandbox/sipil-server.js';
+import { controlSipil, type SandboxSipilServer } from '../../src/sandbox/sipil-server.js';
 import { statsJournalEvents, statsRegistryEntries, statsRegistryYaml } from '../../src/sandbox/stats-data.js';
 import { stringify } from 'yaml';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
@@ -25,6 +25,7 @@ import { monthRange, type Month } from '../../src/stats/month.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { whitelistPaths } from '../../src/whitelist/store.js';
 import { testPki, trustOf } from '../helpers/pki.js';
+import { startSipil } from '../helpers/sipil.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { signedList } from '../helpers/whitelist.js';
 
@@ -62,18 +63,7 @@ function archive(lines = 10): Buffer {
 before(async () => {
   pki = await testPki();
   dir = tmpDir('mss-sipil-');
-  const list = path.join(dir, 'listeblanchemssante.xml');
-  fs.writeFileSync(list, signedList(pki));
-  server = new SandboxSipilServer({
-    host: '127.0.0.1',
-    certChainPem: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'),
-    keyPem: fs.readFileSync(pki.https.key, 'utf8'),
-    trust: trustOf(pki),
-    whitelistFile: list,
-    log: silentLogger,
-    maxArchiveBytes: LIMIT,
-  });
-  await server.start();
+  server = await startSipil(pki, dir, { maxArchiveBytes: LIMIT });
 });
 after(() => server.stop());
 
