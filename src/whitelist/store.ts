@@ -57,11 +57,16 @@ export function readRecord(paths: WhitelistPaths): LastValidRecord | undefined {
   }
 }
 
-/** Store new bytes (then their record): a reader sees the old pair or the new one. */
+/**
+ * Store the new record, then the new bytes, each replaced atomically. A crash between the two
+ * leaves the old list with the new record, which errs on the safe side: the replay check
+ * (WL_ROLLBACK) compares with the newer DateDeGeneration, and the daemons' age check falls
+ * back to the list file's own date because the record's sha256 no longer matches it.
+ */
 export async function storeLastValid(paths: WhitelistPaths, bytes: Uint8Array, record: LastValidRecord): Promise<void> {
+  await writeRecord(paths, record);
   // The list is public data; readable by the operator's tools.
   await atomicWriteFile(paths.file, bytes, { mode: 0o644 });
-  await writeRecord(paths, record);
 }
 
 export async function writeRecord(paths: WhitelistPaths, record: LastValidRecord): Promise<void> {
