@@ -50,17 +50,17 @@ export async function startDaemon(config: Config, log: Logger): Promise<RunningD
   };
 }
 
-/**
- * `mss-sidecar serve`: start, then run until SIGTERM or SIGINT. SIGHUP reads the registry,
- * the liste blanche and the CRLs again at once (`systemctl reload`); they are also reloaded
- * on their own when their files change. The configuration file itself needs a restart.
- */
 export interface RunDaemonDeps {
   /** Where the signals come from (tests: an EventEmitter). */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
   start?: (config: Config, log: Logger) => Promise<RunningDaemon>;
 }
 
+/**
+ * `mss-sidecar serve`: start, then run until SIGTERM or SIGINT. SIGHUP reads the registry,
+ * the liste blanche and the CRLs again at once (`systemctl reload`); they are also reloaded
+ * on their own when their files change. The configuration file itself needs a restart.
+ */
 export async function runDaemon(config: Config, log: Logger, deps: RunDaemonDeps = {}): Promise<void> {
   const signals = deps.signals ?? process;
   const start = deps.start ?? startDaemon;

@@ -7,9 +7,8 @@ import { after, before, test } from 'node:test';
 import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
 import { connectTls } from '../helpers/gate-client.js';
-import { Journal } from '../../src/journal/journal.js';
 import type { JournalEvent } from '../../src/journal/events.js';
-import { openStore } from '../../src/store/open.js';
+import { recentJournal } from '../../src/sandbox/lps-exchange.js';
 
 let world: TestWorld;
 const A = { user: 'alice.martin@ch-sandbox-a.mssante.fr' };
@@ -42,15 +41,8 @@ test("TM3.2P → TM3.1P end to end: a message from A lands in B's Postfix throug
   assert.match(text, /client certificate verified: CN=mss\.ch-sandbox-a\.fr/);
 });
 
-function journalOf(id: string): Promise<JournalEvent[]> {
-  return (async () => {
-    const store = openStore(world.node(id).config.state);
-    const out: JournalEvent[] = [];
-    for await (const e of new Journal(store).read({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 3_600_000) })) out.push(e);
-    await store.close();
-    return out;
-  })();
-}
+/** An operator's journal events of the last hour, as its `serve` wrote them. */
+const journalOf = (id: string): Promise<JournalEvent[]> => recentJournal(world.node(id).config);
 
 test("XFORWARD: delivery events carry A's Postfix queue id (the mailId of submitted events); B records the received message under its own queue id", async () => {
   await inject(A.user, [B.user], 'e2e journal');
