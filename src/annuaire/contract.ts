@@ -170,7 +170,12 @@ export const FIELD_ORDER = {
   PER: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'NomExercice', 'PrenomExercice', 'Telephone', 'ListeRouge'],
   PER10: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'CiviliteExercice', 'NomExercice', 'PrenomExercice', 'CategorieProfessions', 'Profession', 'Specialite', 'Telephone', 'ListeRouge'],
   ORG: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'Responsable', 'Description', 'Telephone', 'ListeRouge'],
-  CAB: ['TypeBAL', 'AdresseBAL', 'ListeRouge', 'Description'],
+  // The CAB table (§6.4.2.3.3.4) lists TypeBAL, AdresseBAL, ListeRouge, Description; EX_GBM_3030
+  // adds "TypeIdentifiantPP ; IdentifiantPP" (the Responsable opérationnel's RPPS) and
+  // RG_CTR_005/007 ("PER ou CAB") and RG_CTR_029 ("ORG ou APP ou CAB": Responsable) require
+  // them. ASSUMPTION: they sit where Tableaux 14–16 put them (identifiers after AdresseBAL,
+  // Responsable before ListeRouge), the table's own order kept for the rest.
+  CAB: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'Responsable', 'ListeRouge', 'Description'],
 } as const satisfies Record<string, readonly RecordField[]>;
 
 export type RecordKind = keyof typeof FIELD_ORDER;
@@ -208,9 +213,14 @@ export const FIELD_MAX: Partial<Record<RecordField | CoHolderField | 'Domaine', 
 
 // ---------------------------------------------------------------- report file (Tableaux 20–24)
 
-/** `cralimentationmss_<ticket>_AAAAMMJJHHmmss.xml` and `…_checksum.txt` (§6.4.2.5). */
-export const REPORT_XML_FILE = /^cralimentationmss_(.+)_(\d{14})\.xml$/;
-export const REPORT_CHECKSUM_FILE = /^cralimentationmss_(.+)_(\d{14})_checksum\.txt$/;
+/**
+ * `cralimentationmss_numero_de_ticket_AAAAMMJJHHmss.xml` and `…_checksum.txt` (§6.4.2.5 and
+ * §6.4.2.5.1.3 write the date with 13 characters each time; probably HHmmss, 14). DECISION:
+ * the file the ANS sends counts, not the text's digit count — any run of digits is read as
+ * the date and a report is never refused over it (docs/annuaire.md).
+ */
+export const REPORT_XML_FILE = /^cralimentationmss_(.+)_(\d+)\.xml$/;
+export const REPORT_CHECKSUM_FILE = /^cralimentationmss_(.+)_(\d+)_checksum\.txt$/;
 
 /**
  * Element names of the report XML. The tables give the leaves; ASSUMPTION: the wrappers.

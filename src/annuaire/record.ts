@@ -46,6 +46,17 @@ export function recordOf(bal: Bal, pub: Publication): FeedRecord {
     if (bal.responsible) r.Responsable = bal.responsible.name;
     if (bal.description) r.Description = bal.description;
   } else {
+    // EX_GBM_3030: "rattacher … la BAL organisationnelle au numéro RPPS du Responsable
+    // opérationnel en renseignant … typeBAL "CAB" ; TypeIdentifiantPP ; IdentifiantPP";
+    // RG_CTR_005/007 check them for "PER ou CAB", RG_CTR_029 a Responsable for CAB (§9.7.3,
+    // Tableau 59) although the CAB table of §6.4.2.3.3.4 lists none of them: sent.
+    const responsible = bal.coHolders.find((c) => c.responsible);
+    if (responsible) {
+      const id = annuairePersonId(responsible.idNat, bal.address);
+      r.TypeIdentifiantPP = id.type;
+      r.IdentifiantPP = id.id;
+      r.Responsable = `${responsible.firstName} ${responsible.lastName}`;
+    }
     if (bal.description) r.Description = bal.description;
     r.coHolders = bal.coHolders.map((c) => {
       const id = annuairePersonId(c.idNat, bal.address);

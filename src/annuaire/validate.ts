@@ -125,12 +125,14 @@ function formatChecks(f: Findings, r: FeedRecord): void {
   (r.coHolders ?? []).forEach((c, i) => {
     for (const [field, value] of Object.entries(c) as Array<[CoHolderField, string | undefined]>) if (value !== undefined) textFormat(f, field, value, `ListeCotitulaires[${i}].${field}`);
   });
-  // RG_CTR_006 (WSMSS12): TypeIdentifiantPP of the G08 nomenclature (PER, CAB co-holders: RG_CTR_140).
-  if (r.TypeBAL === 'PER' && present(r.TypeIdentifiantPP) && !G08.has(r.TypeIdentifiantPP)) f.add('RG_CTR_006', 'TypeIdentifiantPP', `TypeIdentifiantPP "${r.TypeIdentifiantPP}" is not 0 (ADELI), 8 (RPPS) or 10 (internal)`);
+  // RG_CTR_006 (Tableau 57, WSMSS12): TypeIdentifiantPP of the G08 nomenclature for "PER ou CAB"
+  // (the co-holders of a CAB: RG_CTR_140).
+  if ((r.TypeBAL === 'PER' || r.TypeBAL === 'CAB') && present(r.TypeIdentifiantPP) && !G08.has(r.TypeIdentifiantPP)) f.add('RG_CTR_006', 'TypeIdentifiantPP', `TypeIdentifiantPP "${r.TypeIdentifiantPP}" is not 0 (ADELI), 8 (RPPS) or 10 (internal)`);
   // RG_CTR_015 (WSMSS12): TypeIdentifiantPM is 1 FINESS, 2 SIREN or 3 SIRET.
   if (present(r.TypeIdentifiantPM) && !G07.has(r.TypeIdentifiantPM)) f.add('RG_CTR_015', 'TypeIdentifiantPM', `TypeIdentifiantPM "${r.TypeIdentifiantPM}" is not 1, 2 or 3`);
-  // RG_CTR_032 (WSMSS12) / RG_CTR_104 (CAB): ListeRouge present, O or N (EX_PBA_5050).
-  if (!present(r.ListeRouge) || !/^[ON]$/.test(r.ListeRouge)) f.add(r.TypeBAL === 'CAB' ? 'RG_CTR_104' : 'RG_CTR_032', 'ListeRouge', `ListeRouge is ${r.ListeRouge === undefined ? 'missing' : `"${r.ListeRouge}"`}; expected O or N`);
+  // RG_CTR_032 (Tableau 57, WSMSS12: "pour tout enregistrement", a CAB too — its table names
+  // RG_CTR_104): ListeRouge present, O or N (EX_PBA_5050).
+  if (!present(r.ListeRouge) || !/^[ON]$/.test(r.ListeRouge)) f.add('RG_CTR_032', 'ListeRouge', `ListeRouge is ${r.ListeRouge === undefined ? 'missing' : `"${r.ListeRouge}"`}; expected O or N`);
   // Tableau 14: ADELI X(9), RPPS X(11).
   if (r.TypeBAL === 'PER' && present(r.IdentifiantPP)) {
     const max = r.TypeIdentifiantPP === '0' ? 9 : r.TypeIdentifiantPP === '8' ? 11 : 256;
@@ -184,9 +186,12 @@ function mandatoryChecks(f: Findings, r: FeedRecord): void {
     if (!present(r.Responsable)) f.add('RG_CTR_029', 'Responsable', `a ${r.TypeBAL} BAL needs its Responsable`);
     if (!present(r.Description)) f.add('RG_CTR_030', 'Description', `a ${r.TypeBAL} BAL needs a Description`);
   } else if (r.TypeBAL === 'CAB') {
-    // RG_CTR_108 / RG_CTR_030: Description. RG_CTR_029's Responsable is, for a CAB, the
-    // co-holder with EstResponsable = O (the CAB table has no Responsable field).
-    if (!present(r.Description)) f.add('RG_CTR_108', 'Description', 'a CAB BAL needs a Description');
+    // Tableau 59: RG_CTR_005 and RG_CTR_007 apply to "PER ou CAB", RG_CTR_029 and RG_CTR_030
+    // to "ORG ou APP ou CAB" (the CAB table of §6.4.2.3.3.4 names RG_CTR_108 for Description).
+    if (!present(r.TypeIdentifiantPP)) f.add('RG_CTR_005', 'TypeIdentifiantPP', 'a CAB BAL carries the TypeIdentifiantPP of its Responsable opérationnel (EX_GBM_3030)');
+    if (!present(r.IdentifiantPP)) f.add('RG_CTR_007', 'IdentifiantPP', 'a CAB BAL carries the IdentifiantPP (RPPS) of its Responsable opérationnel (EX_GBM_3030)');
+    if (!present(r.Responsable)) f.add('RG_CTR_029', 'Responsable', 'a CAB BAL needs its Responsable');
+    if (!present(r.Description)) f.add('RG_CTR_030', 'Description', 'a CAB BAL needs a Description');
     const list = r.coHolders ?? [];
     if (list.length === 0) f.add('RG_CTR_106', 'ListeCotitulaires', 'a CAB BAL lists its co-holders, one of them responsible');
     list.forEach((c, i) => coHolderMandatory(f, c, i));
@@ -307,9 +312,15 @@ function cabChecks(f: Findings, r: FeedRecord): void {
     f.add('EX_GBM_3030', 'ListeCotitulaires', `${list.length} co-holders; at most ${MAX_CAB_COHOLDERS}, the responsible included`, { code: null, criticality: 'Bloquante', message: 'Au plus 20 cotitulaires, responsable opérationnel compris' });
   }
   const responsibles = list.filter((c) => c.EstResponsable === 'O');
-  if (responsibles.length !== 1) f.add('RG_CTR_106', 'ListeCotitulaires', `${responsibles.length} co-holders have EstResponsable = O; exactly one is the responsible`);
-  else if (responsibles[0]?.TypeIdentifiantPP !== '8') {
+  const responsible = responsibles[0];
+  if (responsibles.length !== 1 || !responsible) f.add('RG_CTR_106', 'ListeCotitulaires', `${responsibles.length} co-holders have EstResponsable = O; exactly one is the responsible`);
+  else if (responsible.TypeIdentifiantPP !== '8') {
     f.add('EX_GBM_3030', 'ListeCotitulaires', 'the responsible of a CAB is identified by their RPPS (TypeIdentifiantPP 8)', { code: null, criticality: 'Bloquante', message: 'Responsable de la BAL CAB identifié par son RPPS' });
+  } else if (r.TypeIdentifiantPP !== '8' || r.IdentifiantPP !== responsible.IdentifiantPP) {
+    // EX_GBM_3030: the BAL is attached "au numéro RPPS du Responsable opérationnel".
+    f.add('EX_GBM_3030', 'IdentifiantPP', `the CAB is attached to ${r.TypeIdentifiantPP}/${r.IdentifiantPP}, not to its responsible co-holder's RPPS ${responsible.IdentifiantPP}`, {
+      code: null, criticality: 'Bloquante', message: 'BAL CAB rattachée au numéro RPPS du Responsable opérationnel',
+    });
   }
   list.forEach((c, i) => {
     if (c.TypeIdentifiantPP === '8' && !RPPS.test(c.IdentifiantPP ?? '')) f.add('RG_CTR_141', `ListeCotitulaires[${i}].IdentifiantPP`, `co-holder ${i + 1}: "${c.IdentifiantPP}" is not an RPPS number (11 digits)`);

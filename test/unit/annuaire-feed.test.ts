@@ -88,7 +88,7 @@ test('EX_GBM_3020, EX_GBM_5413: ORG/APP carry the structure, Responsable and Des
   });
 });
 
-test('EX_GBM_3030: a CAB declares its co-holders with exactly one responsible (EstResponsable O), no structure', () => {
+test('EX_GBM_3030, EX_1.1.1_5010: a CAB is attached to its Responsable opérationnel\'s RPPS (TypeIdentifiantPP, IdentifiantPP, Responsable: RG_CTR_005/007/029) and declares its co-holders with exactly one responsible (EstResponsable O), no structure', () => {
   const reg = registry([
     cab('cabinet-lebrun', [
       { idNat: '810000000106', lastName: 'LEBRUN', firstName: 'Eva', responsible: true },
@@ -96,7 +96,7 @@ test('EX_GBM_3030: a CAB declares its co-holders with exactly one responsible (E
     ]),
   ]);
   assert.deepEqual(records(reg).get(A('cabinet-lebrun')), {
-    TypeBAL: 'CAB', AdresseBAL: A('cabinet-lebrun'), Description: 'Cabinet de groupe', ListeRouge: 'N',
+    TypeBAL: 'CAB', AdresseBAL: A('cabinet-lebrun'), TypeIdentifiantPP: '8', IdentifiantPP: '10000000106', Responsable: 'Eva LEBRUN', Description: 'Cabinet de groupe', ListeRouge: 'N',
     coHolders: [
       { TypeIdentifiantPP: '8', IdentifiantPP: '10000000106', NomExercice: 'LEBRUN', PrenomExercice: 'Eva', EstResponsable: 'O' },
       { TypeIdentifiantPP: '0', IdentifiantPP: '131234567', NomExercice: 'NOIR', PrenomExercice: 'Léo', EstResponsable: 'N' },
@@ -117,7 +117,10 @@ test('EX_WSA_5030: the body is one MESSAGE per domain (DOMAINE, COMPTESMSS) in t
   for (let n = compte?.firstChild; n; n = n.nextSibling) names.push((n as unknown as { localName: string }).localName);
   assert.deepEqual(names, ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'NomExercice', 'PrenomExercice', 'ListeRouge']);
   assert.equal(doc.getElementsByTagNameNS(NS.feed, 'ServiceRattachement')[0]?.textContent, 'Cardio & <Rythmo>');
-  assert.match(recordXml({ TypeBAL: 'CAB', AdresseBAL: 'x@y.fr', ListeRouge: 'N', Description: 'd', coHolders: [{ TypeIdentifiantPP: '8', IdentifiantPP: '1', NomExercice: 'N', PrenomExercice: 'P', EstResponsable: 'O' }] }), /<alim:ListeRouge>N<\/alim:ListeRouge><alim:Description>d<\/alim:Description><alim:ListeCotitulaires><alim:Cotulaire><alim:TypeIdentifiantPP>8/);
+  assert.match(
+    recordXml({ TypeBAL: 'CAB', AdresseBAL: 'x@y.fr', TypeIdentifiantPP: '8', IdentifiantPP: '1', Responsable: 'R', ListeRouge: 'N', Description: 'd', coHolders: [{ TypeIdentifiantPP: '8', IdentifiantPP: '1', NomExercice: 'N', PrenomExercice: 'P', EstResponsable: 'O' }] }),
+    /<alim:AdresseBAL>x@y\.fr<\/alim:AdresseBAL><alim:TypeIdentifiantPP>8<\/alim:TypeIdentifiantPP><alim:IdentifiantPP>1<\/alim:IdentifiantPP><alim:Responsable>R<\/alim:Responsable><alim:ListeRouge>N<\/alim:ListeRouge><alim:Description>d<\/alim:Description><alim:ListeCotitulaires><alim:Cotulaire><alim:TypeIdentifiantPP>8/,
+  );
 });
 
 test('RE_1.1.1_5020: the feed digest is deterministic and changes when one field of one mailbox changes', () => {

@@ -39,6 +39,17 @@ test('§6.4.2.5: the report ZIP holds cralimentationmss_<ticket>_<date>.xml and 
   assert.throws(() => openReportZip(zip({ 'cralimentationmss_T42_20250602030000.xml': big }), 'T42', 1000), (e) => isMssError(e, 'ANNUAIRE_REPORT_TOO_LARGE'));
 });
 
+test('§6.4.2.5, §6.4.2.5.1.3: the report file name\'s date is read with 13 digits (the text\'s AAAAMMJJHHmss) or 14 (AAAAMMJJHHmmss); a report is never refused over its digit count', () => {
+  for (const date of ['2025060203000', '20250602030000']) {
+    const name = `cralimentationmss_T42_${date}`;
+    const r = openReportZip(zip({ [`${name}.xml`]: XML, [`${name}_checksum.txt`]: sha(XML) }), 'T42', 1 << 20);
+    assert.deepEqual([r.xmlName, r.nameTicket, r.nameDate, r.checksum.status], [`${name}.xml`, 'T42', date, 'ok'], date);
+  }
+  // A ticket with underscores keeps them; any other digit count is still the report.
+  const odd = openReportZip(zip({ 'cralimentationmss_T_4_2_202506020300.xml': XML }), 'T_4_2', 1 << 20);
+  assert.deepEqual([odd.nameTicket, odd.nameDate], ['T_4_2', '202506020300']);
+});
+
 test('§6.4.2.5.1.2: the ZIP arrives inline (base64) or as an MTOM attachment, byte for byte', () => {
   const payload = new Uint8Array([0x50, 0x4b, 0x0d, 0x0a, 0x2d, 0x2d, 0x0d, 0x0a, 0x00, 0xff]);
   const inline = reportReply('T42', payload, 'inline');

@@ -15,7 +15,7 @@ const per10 = (o: FeedRecord = {}): FeedRecord => ({
 });
 const org = (o: FeedRecord = {}): FeedRecord => ({ TypeBAL: 'ORG', AdresseBAL: `secretariat@${D}`, TypeIdentifiantPM: '1', IdentifiantPM: '130000001', Responsable: 'Dr X', Description: 'Secrétariat', ListeRouge: 'N', ...o });
 const cab = (o: FeedRecord = {}): FeedRecord => ({
-  TypeBAL: 'CAB', AdresseBAL: `cabinet@${D}`, ListeRouge: 'N', Description: 'Cabinet',
+  TypeBAL: 'CAB', AdresseBAL: `cabinet@${D}`, TypeIdentifiantPP: '8', IdentifiantPP: '10000000106', Responsable: 'Eva LEBRUN', ListeRouge: 'N', Description: 'Cabinet',
   coHolders: [
     { TypeIdentifiantPP: '8', IdentifiantPP: '10000000106', NomExercice: 'LEBRUN', PrenomExercice: 'Eva', EstResponsable: 'O' },
     { TypeIdentifiantPP: '0', IdentifiantPP: '131234567', NomExercice: 'NOIR', PrenomExercice: 'Léo', EstResponsable: 'N' },
@@ -42,7 +42,10 @@ test('§9.7.3 format controls (Tableau 57, WSMSS12): RG_CTR_002, 003, 004, 046, 
   assert.deepEqual(found(org({ TypeIdentifiantPM: '4' })), ['RG_CTR_015 WSMSS12 B']);
   assert.deepEqual(found(per({ ListeRouge: undefined })), ['RG_CTR_032 WSMSS12 B']);
   assert.deepEqual(found(per({ ListeRouge: 'Y' })), ['RG_CTR_032 WSMSS12 B']);
-  assert.deepEqual(found(cab({ ListeRouge: undefined })), ['RG_CTR_104 - B']);
+  // Tableau 57 RG_CTR_032: "pour tout enregistrement" — a CAB too (its table names RG_CTR_104).
+  assert.deepEqual(found(cab({ ListeRouge: undefined })), ['RG_CTR_032 WSMSS12 B']);
+  // RG_CTR_006: "BAL de TypeBAL = PER ou CAB".
+  assert.deepEqual(found(cab({ TypeIdentifiantPP: '3' })), ['RG_CTR_006 WSMSS12 B']);
   assert.deepEqual(found(per({ NomExercice: 'N'.repeat(81) })), ['XSD WSMSS12 B']);
   assert.deepEqual(found(per({ IdentifiantPP: '1'.repeat(12) })), ['XSD WSMSS12 B']);
   assert.deepEqual(found(org({ Description: 'bip\u0007' })), ['XSD WSMSS12 B']);
@@ -52,7 +55,8 @@ test('§9.7.3 required fields: RG_CTR_005, 007, 019, 020 (PER); 009, 013, 022, 0
   assert.deepEqual(found(per({ TypeIdentifiantPP: undefined, IdentifiantPP: undefined, NomExercice: undefined, PrenomExercice: undefined })), ['RG_CTR_005 MSS005 B', 'RG_CTR_007 MSS007 B', 'RG_CTR_019 MSS018 B', 'RG_CTR_020 MSS019 B']);
   assert.deepEqual(found(per10({ TypeIdentifiantPM: undefined, IdentifiantPM: undefined, CategorieProfessions: undefined, Profession: undefined, CiviliteExercice: undefined, Specialite: undefined })), ['RG_CTR_009 MSS009 B', 'RG_CTR_013 MSS012 B', 'RG_CTR_022 MSS021 B', 'RG_CTR_025 MSS024 B']);
   assert.deepEqual(found(org({ TypeIdentifiantPM: undefined, IdentifiantPM: undefined, Responsable: undefined, Description: undefined })), ['RG_CTR_011 MSS011 B', 'RG_CTR_014 MSS013 B', 'RG_CTR_029 MSS028 B', 'RG_CTR_030 MSS029 B']);
-  assert.deepEqual(found(cab({ Description: undefined })), ['RG_CTR_108 - B']);
+  // RG_CTR_030 names CAB with ORG and APP (the CAB table calls it RG_CTR_108): MSS029.
+  assert.deepEqual(found(cab({ Description: undefined })), ['RG_CTR_030 MSS029 B']);
   assert.deepEqual(found(cab({ coHolders: [] })), ['RG_CTR_106 - B']);
   assert.deepEqual(found(cab({ coHolders: [{ EstResponsable: 'O' }] })), ['RG_CTR_120 - B', 'RG_CTR_121 - B', 'RG_CTR_122 - B', 'RG_CTR_123 - B']);
 });
@@ -98,14 +102,22 @@ test('EX_PBA_5011, EX_PBA_5220: a FINESS-registered operator attaches a FINESS t
   assert.deepEqual(found(cab()), []);
 });
 
+test('EX_GBM_3030, RG_CTR_005, RG_CTR_007, RG_CTR_029: a CAB record carries the TypeIdentifiantPP and IdentifiantPP of its Responsable opérationnel (RPPS) and a Responsable, required like a PER\'s and an ORG\'s', () => {
+  assert.deepEqual(found(cab({ TypeIdentifiantPP: undefined, IdentifiantPP: undefined, Responsable: undefined })), ['RG_CTR_005 MSS005 B', 'RG_CTR_007 MSS007 B', 'RG_CTR_029 MSS028 B']);
+  assert.deepEqual(found(cab({ IdentifiantPP: undefined })), ['RG_CTR_007 MSS007 B']);
+  // EX_GBM_3030: "au numéro RPPS du Responsable opérationnel": type 8, the responsible co-holder's number.
+  assert.deepEqual(found(cab({ TypeIdentifiantPP: '0', IdentifiantPP: '131234567' })), ['EX_GBM_3030 - B']);
+  assert.deepEqual(found(cab({ IdentifiantPP: '10000000999' })), ['EX_GBM_3030 - B']);
+});
+
 test('EX_GBM_3030: a CAB has at most 20 co-holders and exactly one responsible, identified by an RPPS (RG_CTR_106, 141)', () => {
   const many = Array.from({ length: 21 }, (_, i) => ({ TypeIdentifiantPP: '8', IdentifiantPP: String(10000000200 + i), NomExercice: 'N', PrenomExercice: 'P', EstResponsable: i === 0 ? 'O' : 'N' }));
-  assert.deepEqual(found(cab({ coHolders: many })), ['EX_GBM_3030 - B']);
+  assert.deepEqual(found(cab({ IdentifiantPP: '10000000200', coHolders: many })), ['EX_GBM_3030 - B']);
   const two = cab().coHolders?.map((c) => ({ ...c, EstResponsable: 'O' }));
   assert.deepEqual(found(cab({ coHolders: two })), ['RG_CTR_106 - B']);
   const adeliResp = cab().coHolders?.map((c, i) => ({ ...c, EstResponsable: i === 1 ? 'O' : 'N' }));
   assert.deepEqual(found(cab({ coHolders: adeliResp })), ['EX_GBM_3030 - B']);
-  assert.deepEqual(found(cab({ coHolders: [{ TypeIdentifiantPP: '8', IdentifiantPP: '42', NomExercice: 'N', PrenomExercice: 'P', EstResponsable: 'O' }] })), ['RG_CTR_141 - B']);
+  assert.deepEqual(found(cab({ IdentifiantPP: '42', coHolders: [{ TypeIdentifiantPP: '8', IdentifiantPP: '42', NomExercice: 'N', PrenomExercice: 'P', EstResponsable: 'O' }] })), ['RG_CTR_141 - B']);
 });
 
 test('RG_CTR_044, EX_PBA_5030: an address twice in the file (across domains too) is blocking', () => {
