@@ -11,6 +11,7 @@ import { RevocationHolder } from '../pki/revocation-holder.js';
 import { TrustStore } from '../pki/truststore.js';
 import { Activity } from '../registry/activity.js';
 import type { RegistryHolder } from '../registry/holder.js';
+import { localDay } from '../registry/login-history.js';
 import { openRegistryHolder, openTraceLog } from '../registry/open.js';
 import { RuntimeFields } from '../registry/runtime.js';
 import { openStore } from '../store/open.js';
@@ -87,7 +88,13 @@ export class SharedResources {
   /** Last login / last exchange recording, on the shared registry, store and traces. */
   activity(): Promise<Activity> {
     this.activityValue ??= this.registry().then(
-      (registry) => new Activity({ registry: () => registry.current(), runtime: new RuntimeFields(this.store()), traces: this.traces() }),
+      async (registry) => {
+        const runtime = new RuntimeFields(this.store());
+        const timeZone = this.config.operator.timeZone;
+        // EX_SSU_5800: from today on, a mailbox without a recorded login has never connected.
+        await runtime.markLoginsRecordedSince(localDay(new Date(), timeZone));
+        return new Activity({ registry: () => registry.current(), runtime, traces: this.traces(), timeZone });
+      },
     );
     return this.activityValue;
   }

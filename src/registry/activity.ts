@@ -28,6 +28,8 @@ export interface ActivityDeps {
   registry: () => Registry;
   runtime: RuntimeFields;
   traces: TraceLog;
+  /** operator.timeZone: months of the per-month login history (EX_PSU_5840). */
+  timeZone: string;
 }
 
 export class Activity {
@@ -36,7 +38,7 @@ export class Activity {
   async recordLogin(bal: string, at: Date, info: LoginInfo): Promise<{ republished: boolean }> {
     const address = bal.toLowerCase();
     const { runtime, traces } = this.deps;
-    await runtime.setLastLogin(address, at, info.identity);
+    await runtime.setLastLogin(address, at, info.identity, this.deps.timeZone);
     let republished = false;
     const entry = this.deps.registry().get(address);
     const state = await runtime.get(address);

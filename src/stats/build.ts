@@ -74,14 +74,18 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
     }
     const journal = new Journal(input.store);
     const e = await buildEchanges({ journal, registry: input.registry, range, timeZone: tz, now: input.now, columns, fileOf: (d) => echanges.get(d) });
+    const runtime = new RuntimeFields(input.store);
+    // EX_SSU_5800: logins are known from the setting, else from the day a service first
+    // recorded them here; never recorded at all: every last connection is unknown.
+    const since = config.stats.loginsRecordedSince ?? (await runtime.loginsRecordedSince());
     const c = await buildConnexions({
       registry: input.registry,
-      runtime: new RuntimeFields(input.store),
+      runtime,
       range,
       timeZone: tz,
       fileOf: (d) => connexions.get(d),
       appLastSend: e.appLastSend,
-      ...(config.stats.loginsRecordedSince ? { loginsRecordedSince: config.stats.loginsRecordedSince } : {}),
+      loginsRecordedSince: since ?? 'never',
     });
     for (const f of files.values()) f.close();
     // Files of domains no longer managed, from an earlier build of this month, must not be sent.

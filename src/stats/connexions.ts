@@ -1,18 +1,22 @@
 // The "Connexions" lines of one month (EX_PSU_5840, EX_SSU_5800, §6.9.3.1.2): every mailbox
 // created on the domain, minus the EX_PSU_5820 exclusions, with its last connection:
-//  - the last login recorded by the auth part (RuntimeFields.lastLogin, any successful
-//    authentication, delegates included);
-//  - RE_SSU_5800: for an APP mailbox without a recorded login, its last exchange (sent or
-//    received: RuntimeFields.lastExchange, or the month's last message it sent);
-//  - EX_SSU_5800: never connected → empty (never the word "null"); unknown (created before
-//    logins were recorded, stats.loginsRecordedSince) → 1900-01-01 00:00:00.
-// Dates are those known when the file is built (see docs/stats.md on logins after the month).
+//  - the last login up to the month's end recorded by the auth part (any successful
+//    authentication, delegates included): the latest login if it is before the month's end,
+//    else the per-month history (registry/login-history.ts) — a login after the month,
+//    before the build, never replaces it;
+//  - RE_SSU_5800: for an APP mailbox without a login, its last exchange (sent or received:
+//    RuntimeFields.lastExchange when not after the month, or the month's last message sent);
+//  - EX_SSU_5800: never connected → empty (never the word "null"); unknown → 1900-01-01
+//    00:00:00: created before logins were recorded here (stats.loginsRecordedSince, else the
+//    day a service first recorded logins: migrated mailboxes), or a month older than the
+//    history kept.
 import type { Bal, Registry } from '../registry/registry.js';
 import type { RuntimeFields } from '../registry/runtime.js';
 import type { CsvFile } from './csv-writer.js';
 import { exclusionOf, type Exclusion } from './exclusions.js';
 import { SEPARATOR, statsAddress, UNKNOWN_LAST_LOGIN } from './format.js';
-import { registryDateMs, ZonedFormatter, type MonthRange } from './month.js';
+import { monthText, registryDateMs, ZonedFormatter, type MonthRange } from './month.js';
+import { lastLoginOfMonth } from '../registry/login-history.js';
 
 export interface ConnexionsInput {
   registry: Registry;
@@ -22,7 +26,8 @@ export interface ConnexionsInput {
   fileOf: (domain: string) => CsvFile | undefined;
   /** APP mailboxes' last send seen in the journal this month. */
   appLastSend?: ReadonlyMap<string, number>;
-  loginsRecordedSince?: string;
+  /** YYYY-MM-DD from which logins are recorded; 'never': no login was ever recorded here. */
+  loginsRecordedSince: string | 'never';
 }
 
 export interface ConnexionsSummary {
@@ -38,8 +43,9 @@ const BATCH = 1000;
 export async function buildConnexions(input: ConnexionsInput): Promise<ConnexionsSummary> {
   const { range, timeZone } = input;
   const dates = new ZonedFormatter(timeZone);
-  const recordedSinceMs = input.loginsRecordedSince ? registryDateMs(input.loginsRecordedSince, timeZone) : undefined;
+  const recordedSinceMs = input.loginsRecordedSince === 'never' ? Number.POSITIVE_INFINITY : registryDateMs(input.loginsRecordedSince, timeZone);
   const s: ConnexionsSummary = { lines: 0, neverConnected: 0, unknown: 0, fromExchange: 0, left: {} };
+  const month = monthText(range);
   const kept: Array<{ bal: Bal; file: CsvFile }> = [];
   for (const bal of input.registry.all()) {
     const file = input.fileOf(bal.domain);
@@ -56,17 +62,25 @@ export async function buildConnexions(input: ConnexionsInput): Promise<Connexion
     batch.forEach(({ bal, file }, j) => {
       const rt = runtime[j] ?? {};
       let date = '';
-      if (rt.lastLogin) date = dates.format(rt.lastLogin.getTime());
+      // EX_PSU_5840, §6.9.3.1 "du 1er au dernier jour du mois": the last login up to the
+      // month's end, from the per-month history, whatever day the file is built.
+      const login = lastLoginOfMonth(rt.lastLogin, rt.logins ?? { months: new Map() }, month, range.endMs);
+      if (login.kind === 'date') date = dates.format(login.at.getTime());
       else if (bal.type === 'APP') {
-        // RE_SSU_5800: an application mailbox's last exchange stands for its last connection.
-        const last = Math.max(rt.lastExchange?.getTime() ?? 0, input.appLastSend?.get(bal.address) ?? 0);
+        // RE_SSU_5800: an application mailbox's last exchange stands for its last connection
+        // (the recorded one only if it is not after the month; the journal's sends of the month).
+        const recorded = rt.lastExchange && rt.lastExchange.getTime() < range.endMs ? rt.lastExchange.getTime() : 0;
+        const last = Math.max(recorded, input.appLastSend?.get(bal.address) ?? 0);
         if (last > 0) {
           date = dates.format(last);
           s.fromExchange++;
         }
       }
-      if (date === '') {
-        if (recordedSinceMs !== undefined && registryDateMs(bal.created, timeZone) < recordedSinceMs) {
+      if (date === '' && login.kind === 'unknown') {
+        date = UNKNOWN_LAST_LOGIN; // EX_SSU_5800: logins of then are no longer known
+        s.unknown++;
+      } else if (date === '') {
+        if (registryDateMs(bal.created, timeZone) < recordedSinceMs) {
           date = UNKNOWN_LAST_LOGIN; // EX_SSU_5800: information indisponible
           s.unknown++;
         } else s.neverConnected++; // EX_SSU_5800: empty, never "null"

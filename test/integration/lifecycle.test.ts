@@ -43,6 +43,7 @@ function setup(mailboxes: Array<Record<string, unknown>>, notices?: Record<strin
         notices: notices ?? { via: 'smtp', from: 'Messagerie CH Test <ne-pas-repondre@ch-test.example.org>', smtp: { host: '127.0.0.1', port: sink.port } },
         deleteCommand: record('delete'),
         purgeAutoreplyCommand: record('purge'),
+        autoreplyCheckCommand: record('check'),
       },
     }),
   );
@@ -127,7 +128,7 @@ test('EX_GBM_4440: notice 15 days before, depublication after more than 60 days 
   const reg = loadRegistry(env.registry, { domains: [DOMAIN], finessRegistered: true });
   const traces = new TraceLog(path.join(env.stateDir, 'traces'));
   await withStore(env, async (rt) => {
-    const res = await new Activity({ registry: () => reg, runtime: rt, traces }).recordLogin(bal, new Date('2025-05-03T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'imap' });
+    const res = await new Activity({ registry: () => reg, runtime: rt, traces, timeZone: 'Europe/Paris' }).recordLogin(bal, new Date('2025-05-03T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'imap' });
     assert.deepEqual(res, { republished: true });
   });
   traces.close();
@@ -182,7 +183,7 @@ test('EX_GBM_4030: the auto-reply BAL is purged once a day through the configure
   await run(env, '2025-06-01T03:00:00Z');
   await run(env, '2025-06-01T15:00:00Z');
   await run(env, '2025-06-02T03:00:00Z');
-  assert.deepEqual(commands(env), [`purge reponse.automatique-test@${DOMAIN}`, `purge reponse.automatique-test@${DOMAIN}`]);
+  assert.deepEqual(commands(env), [`purge reponse.automatique-test@${DOMAIN}`, `check reponse.automatique-test@${DOMAIN}`, `purge reponse.automatique-test@${DOMAIN}`, `check reponse.automatique-test@${DOMAIN}`]);
 });
 
 test('EX_GBM_4440: a notice the SMTP server refuses is not remembered and is sent on the next run', async () => {

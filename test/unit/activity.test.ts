@@ -16,7 +16,7 @@ function setup() {
   const store = new EmbeddedStore(path.join(dir, 'store'));
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const runtime = new RuntimeFields(store);
-  const activity = new Activity({ registry: () => reg, runtime, traces });
+  const activity = new Activity({ registry: () => reg, runtime, traces, timeZone: 'Europe/Paris' });
   const lines = () => traceLines(path.join(dir, 'traces'));
   return { store, traces, runtime, activity, lines };
 }
@@ -28,6 +28,8 @@ test('EX_GDT_5060: a login records the last login and a trace with authenticatio
   const rt = await runtime.get(`jean.dupont@${DOMAIN}`);
   assert.equal(rt.lastLogin?.toISOString(), '2025-03-01T10:00:00.000Z', 'an older login does not move the date back');
   assert.equal(rt.lastLoginBy, '810000000555');
+  // EX_PSU_5840: each month's latest login is kept for the Connexions of that month.
+  assert.deepEqual([...(rt.logins?.months.keys() ?? [])].sort(), ['2025-02', '2025-03']);
   const [t] = lines();
   assert.equal(t?.action, 'login');
   assert.deepEqual(t?.actor, { id: '810000000555', kind: 'user', onBehalfOf: '810000000101' });

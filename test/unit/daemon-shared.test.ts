@@ -31,6 +31,8 @@ registry: { file: registry.yaml }
   assert.equal(r1, r2, 'concurrent callers get the same registry holder');
   assert.equal(await shared.revocation(), await shared.revocation());
   assert.equal(await shared.activity(), await shared.activity());
+  // EX_SSU_5800: the first service recording logins marks the day recording began.
+  assert.match((await shared.store().get('activity:logins-recorded-since')) ?? '', /^\d{4}-\d{2}-\d{2}$/);
   assert.ok(r1.current().get('jean.dupont@ch-exemple.mssante.fr'));
 
   let closes = 0;

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { LOGIN_HISTORY_MONTHS } from '../../src/registry/login-history.js';
+import { RuntimeFields } from '../../src/registry/runtime.js';
 import type { StateStore } from '../../src/store/store.js';
 import { openSpec, type StoreSpec } from '../helpers/store-worker.js';
 import { spawnTracked } from '../helpers/processes.js';
@@ -179,6 +181,27 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       const left = [];
       for await (const r of s.journalRead(Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 1))) left.push(r.data);
       assert.deepEqual(left, ['{"d":2}']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: EX_PSU_5840 per-month login history — the latest login of each month (operator zone), bounded, older months dropped as a whole`, async () => {
+    const s = open();
+    try {
+      const rt = new RuntimeFields(s);
+      const bal = 'jean.dupont@ch-test.mssante.fr';
+      await rt.setLastLogin(bal, new Date('2025-11-30T22:30:00Z'), '810000000001', 'Europe/Paris'); // 23:30 in Paris: November
+      await rt.setLastLogin(bal, new Date('2025-11-10T08:00:00Z'), '810000000001', 'Europe/Paris'); // older: ignored
+      await rt.setLastLogin(bal, new Date('2025-11-30T23:30:00Z'), '810000000001', 'Europe/Paris'); // 00:30 in Paris: December
+      const r = await rt.get(bal);
+      assert.equal(r.lastLogin?.toISOString(), '2025-11-30T23:30:00.000Z');
+      assert.deepEqual([...(r.logins?.months ?? new Map()).entries()].map(([m, d]) => [m, d.toISOString()]).sort(), [['2025-11', '2025-11-30T22:30:00.000Z'], ['2025-12', '2025-11-30T23:30:00.000Z']]);
+      for (let i = 0; i < LOGIN_HISTORY_MONTHS + 2; i++) await rt.setLastLogin(bal, new Date(Date.UTC(2026, i, 15, 8)), '810000000001', 'Europe/Paris');
+      const [bounded] = await rt.getMany([bal]);
+      assert.equal(bounded?.logins?.months.size, LOGIN_HISTORY_MONTHS);
+      assert.equal(bounded?.logins?.completeFrom, '2026-03');
+      assert.equal(Object.keys(await s.hgetall(`bal:${bal}`)).filter((k) => k.startsWith('login:')).length, LOGIN_HISTORY_MONTHS);
     } finally {
       await s.close();
     }
