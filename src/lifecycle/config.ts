@@ -41,8 +41,17 @@ export const lifecycleSection = z.strictObject({
     .prefault({}),
   /** EX_GBM_6010: empties a deleted mailbox's mail store. */
   deleteCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', 'mailbox', '*', 'all']),
-  /** EX_GBM_4030: removes auto-reply mailbox messages before they are one month old (daily run). */
-  purgeAutoreplyCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', 'mailbox', '*', 'savedbefore', '28d']),
+  /**
+   * EX_GBM_4030 (§5.1.3): auto-reply messages are deleted "au maximum un mois après leur
+   * réception". One month is 28 days at the shortest and the purge runs once a day, so a
+   * message lives up to maxAgeDays + 1 day: at most 27. Checked after every purge
+   * (autoreply-purge.ts), whatever the command.
+   */
+  autoreplyMaxAgeDays: z.number().int().min(1).max(27, 'at most 27 days: the daily purge lets a message live one day more and a month is 28 days at the shortest (EX_GBM_4030)').default(27),
+  /** Removes the auto-reply mailbox's messages older than {maxAgeDays} (received or saved: maildir's save date is the file's ctime, which renames refresh). */
+  purgeAutoreplyCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', 'mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')']),
+  /** Lists what is still older than {maxAgeDays} after the purge (one line per message): anything listed fails the purge. */
+  autoreplyCheckCommand: argv.default(['doveadm', 'search', '-u', '{address}', 'mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')']),
   commandTimeoutMs: positiveInt.default(120_000),
 });
 

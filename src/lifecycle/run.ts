@@ -18,6 +18,7 @@ import { deleteMailbox } from '../registry/operations.js';
 import type { Bal } from '../registry/registry.js';
 import { RuntimeFields, type BalRuntime } from '../registry/runtime.js';
 import { fillArgs, runCommand } from '../util/run-command.js';
+import { purgeAutoreply } from './autoreply-purge.js';
 import type { LifecycleConfig } from './config.js';
 import type { NoticeSender } from './notices.js';
 import { noticeKey, plan, type NoticeKind, type NoticeRecord, type PlannedAction } from './plan.js';
@@ -197,12 +198,12 @@ async function deleteBal(deps: LifecycleDeps, bal: Bal, activity: number, notice
 }
 
 async function purge(deps: LifecycleDeps, bal: Bal, now: Date): Promise<ActionReport> {
-  const r = await runCommand(fillArgs(deps.config.purgeAutoreplyCommand, vars(bal)), { timeoutMs: deps.config.commandTimeoutMs });
-  const ok = r.code === 0;
-  const detail = ok ? undefined : `purge command failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
-  trace(deps, 'bal.purge-autoreply', bal, { reason: 'messages older than one month (EX_GBM_4030)', now: now.toISOString() }, ok ? { ok } : { ok, code: 'LIFECYCLE_COMMAND_FAILED', message: detail ?? '' });
-  if (ok) await deps.store.set(`lifecycle:purge:${bal.address}`, now.toISOString().slice(0, 10), { ttlMs: 3 * 86_400_000 });
-  return { action: 'purge', bal: bal.address, ok, ...(detail ? { detail } : {}) };
+  // EX_GBM_4030: purge, then check that nothing older than the bound is left (autoreply-purge.ts).
+  const r = await purgeAutoreply(deps.config, bal);
+  const request = { reason: `messages older than ${r.maxAgeDays} days (EX_GBM_4030: at most one month after reception)`, now: now.toISOString() };
+  trace(deps, 'bal.purge-autoreply', bal, request, r.ok ? { ok: true } : { ok: false, code: r.code ?? 'LIFECYCLE_COMMAND_FAILED', message: r.detail ?? '' });
+  if (r.ok) await deps.store.set(`lifecycle:purge:${bal.address}`, now.toISOString().slice(0, 10), { ttlMs: 3 * 86_400_000 });
+  return { action: 'purge', bal: bal.address, ok: r.ok, ...(r.detail ? { detail: `${r.code}: ${r.detail}` } : {}) };
 }
 
 function trace(deps: LifecycleDeps, action: string, bal: Bal, request: Record<string, unknown>, response: { ok: boolean; code?: string; message?: string }): void {

@@ -12,7 +12,7 @@ export interface CommandResult {
 
 /** Replace {name} in each argument; an unknown placeholder is left as written. */
 export function fillArgs(argv: readonly string[], values: Readonly<Record<string, string>>): string[] {
-  return argv.map((a) => a.replace(/\{([a-z]+)\}/g, (m, k: string) => values[k] ?? m));
+  return argv.map((a) => a.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m));
 }
 
 /** Output kept per stream by default: the end, where a failing command says why. */
