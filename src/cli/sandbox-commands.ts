@@ -78,9 +78,12 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
     .option('--dir <dir>', 'use (and keep) this directory instead of a temporary one')
     .option('--keep', 'keep the temporary directory')
     .action(
-      action(async (opts: { dir?: string; keep?: boolean }) => {
+      action(async (opts: { dir?: string; keep?: boolean }, cmd: Command) => {
         const { runSelfCheck } = await import('../sandbox/selfcheck.js');
-        const report = await runSelfCheck({ ...(opts.dir ? { dir: path.resolve(opts.dir) } : {}), keep: opts.keep === true });
+        // `sandbox selfcheck --dir X`: commander hands --dir to the parent `sandbox` command
+        // (which has one too, with a default); take it from there when given on the line.
+        const dir = opts.dir ?? (cmd.parent?.getOptionValueSource('dir') === 'cli' ? (cmd.parent.opts() as { dir: string }).dir : undefined);
+        const report = await runSelfCheck({ ...(dir ? { dir: path.resolve(dir) } : {}), keep: opts.keep === true });
         return report.failed === 0 ? EXIT.OK : EXIT.FAILED;
       }),
     );

@@ -12,6 +12,12 @@ export const operatorSection = z.strictObject({
   structureId: z.string().regex(/^[0-9A-Za-z]{2,32}$/, 'a structure IdNat such as 1130000000'),
   /** §6.4.1.1: a FINESS-registered operator attaches a FINESS géographique to every BAL. */
   finessRegistered: z.boolean().default(true),
+  /**
+   * EX_PBA_5011: the operator's FINESS juridique numbers (EJ). A BAL attached to one of them
+   * must be marked `mutualised` (shared between sites), and `mutualised` takes only them;
+   * every other BAL carries its site's FINESS géographique. Empty: not checked.
+   */
+  finessJuridique: z.array(z.string().regex(/^(?:\d{2}|2[AB])\d{7}$/, 'a FINESS number (9 characters)')).default([]),
   /** Operator certificate (IGC-Santé, server + client auth) and its private key, PEM. */
   certificate: filePath,
   key: filePath,

@@ -16,7 +16,7 @@ import { withFileLockSync } from '../util/file-lock.js';
 import { contentHash, writeCompiled } from './cache.js';
 import { invalid, loadRegistryText, readRegistryFile, withLine, type LoadOptions } from './load.js';
 import { Registry } from './registry.js';
-import { CROSS_ENTRY_RULES, validateEntries, type RegistryProblem } from './rules.js';
+import { CROSS_ENTRY_RULES, validateEntries, validationContext, type RegistryProblem } from './rules.js';
 import type { BalEntry } from './schema.js';
 import { lineOf, parseRegistryText, type Layout } from './source.js';
 
@@ -52,7 +52,7 @@ export function editRegistryFile(file: string, opts: LoadOptions, plan: (current
     }
     const p = plan(current.registry);
     const next = (current.layout && splice(text, current.layout, current.entries, p)) || fullEdit(text, file, p);
-    const ctx = { domains: opts.domains, finessRegistered: opts.finessRegistered };
+    const ctx = validationContext(opts);
     // Entries the splice did not touch come from the validated cache: only the changed
     // one is checked alone, and everything is checked across entries.
     const trusted = (i: number): boolean => next.changed !== undefined && i !== next.changed && i < current.entries.length;

@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { contentHash } from './cache.js';
 import { fromCache, readRegistryBytes, type LoadOptions } from './load.js';
 import { Registry } from './registry.js';
-import type { RegistryProblem } from './rules.js';
+import { validationContext, type RegistryProblem } from './rules.js';
 import type { BalEntry } from './schema.js';
 
 export interface HolderOptions {
@@ -126,7 +126,7 @@ export class RegistryHolder {
 
 /** Compiled cache when possible (fast, in this thread), else a worker thread. */
 async function compile(opts: HolderOptions): Promise<Registry> {
-  const ctx = { domains: opts.load.domains, finessRegistered: opts.load.finessRegistered };
+  const ctx = validationContext(opts.load);
   const cached = fromCache(opts.file, contentHash(readRegistryBytes(opts.file)), opts.load);
   if (cached) return cached;
   const result = await new Promise<{ ok: true; hash: string; entries: BalEntry[]; warnings: RegistryProblem[] } | { ok: false; error: { code: string; message: string; details: Record<string, unknown> } }>((resolve, reject) => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { MssError } from '../errors.js';
 import { contentHash, readCompiled, writeCompiled } from './cache.js';
 import { Registry } from './registry.js';
-import { formatProblem, validateEntries, type RegistryProblem, type ValidationContext } from './rules.js';
+import { formatProblem, validateEntries, validationContext, type RegistryProblem, type ValidationContext } from './rules.js';
 import type { BalEntry } from './schema.js';
 import { ASK_DOCUMENT, lineOf, parseRegistryFast, parseRegistryText, type Layout, type ParsedSource } from './source.js';
 
@@ -32,7 +32,7 @@ export function loadRegistry(file: string, opts: LoadOptions): Registry {
 /** The registry for this content hash from the compiled cache, if it is there. */
 export function fromCache(file: string, hash: string, opts: LoadOptions): Registry | undefined {
   if (!opts.stateDir) return undefined;
-  const ctx: ValidationContext = { domains: opts.domains, finessRegistered: opts.finessRegistered };
+  const ctx: ValidationContext = validationContext(opts);
   const c = readCompiled(opts.stateDir, hash, ctx);
   return c ? new Registry(c.entries, { file, hash, domains: ctx.domains, warnings: c.warnings }) : undefined;
 }
@@ -52,7 +52,7 @@ export function readRegistryBytes(file: string): Buffer {
 
 export function loadRegistryText(file: string, text: string, opts: LoadOptions): LoadedText {
   const hash = contentHash(text);
-  const ctx: ValidationContext = { domains: opts.domains, finessRegistered: opts.finessRegistered };
+  const ctx: ValidationContext = validationContext(opts);
   if (opts.stateDir) {
     const c = readCompiled(opts.stateDir, hash, ctx);
     if (c) {

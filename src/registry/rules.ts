@@ -31,6 +31,13 @@ export interface ValidationContext {
   domains: readonly string[];
   /** operator.finessRegistered (EX_PBA_5011). */
   finessRegistered: boolean;
+  /** operator.finessJuridique: the operator's FINESS juridique numbers (EX_PBA_5011). */
+  finessJuridique?: readonly string[];
+}
+
+/** Only the validation context out of wider options (what the compiled cache is keyed on). */
+export function validationContext(o: ValidationContext): ValidationContext {
+  return { domains: o.domains, finessRegistered: o.finessRegistered, ...(o.finessJuridique && o.finessJuridique.length > 0 ? { finessJuridique: o.finessJuridique } : {}) };
 }
 
 export interface Validated {
@@ -166,6 +173,18 @@ function checkEntry(e: BalEntry, i: number, ctx: ValidationContext, domains: Set
       add('REGISTRY_STRUCTURE', 'EX_GBM_3020', ['structure', 'id'], `"${e.structure.id}" is not a ${e.structure.type} number (${expect})`);
     }
     if (e.structure.mutualised && e.structure.type !== 'FINESS') add('REGISTRY_FINESS', 'EX_PBA_5011', ['structure', 'mutualised'], '"mutualised" marks a FINESS juridique; it has no meaning for SIREN/SIRET');
+    // EX_PBA_5011 (§6.4.1.1): "un FINESS de type géographique … Sauf … une structure (maison
+    // mère, siège social…) doté d'un FINESS juridique et … un usage mutualisé entre plusieurs
+    // structures géographiques". FINESS numbers have one shape for both kinds, so the
+    // operator's FINESS juridique numbers (operator.finessJuridique) tell them apart.
+    const juridique = new Set(ctx.finessJuridique ?? []);
+    if (e.structure.type === 'FINESS' && !e.test && juridique.size > 0) {
+      if (juridique.has(e.structure.id) && !e.structure.mutualised) {
+        add('REGISTRY_FINESS', 'EX_PBA_5011', ['structure', 'id'], `${e.structure.id} is a FINESS juridique (operator.finessJuridique): attach the FINESS géographique of the site this BAL belongs to, or set mutualised: true for a BAL shared between sites`);
+      } else if (e.structure.mutualised && !juridique.has(e.structure.id)) {
+        add('REGISTRY_FINESS', 'EX_PBA_5011', ['structure', 'mutualised'], `mutualised: true attaches a BAL to a FINESS juridique, and ${e.structure.id} is not one of operator.finessJuridique (${[...juridique].join(', ')})`);
+      }
+    }
   }
   // EX_PBA_5011 (and EX_PBA_5220 for PER): an operator registered in FINESS attaches a
   // FINESS géographique to every published BAL (FINESS juridique only when mutualised);
@@ -340,6 +359,17 @@ function checkPersonalNames(e: BalEntry, i: number, local: string, lastNames: Re
       out.push(problem('REGISTRY_PERSONAL_NAME', 'EX_GBM_4310', i, e.address, ['address'], `"${t}" in an ${e.type} BAL name looks like a person's name; name organisational and applicative BALs after the structure or service`, 'warning'));
     }
   });
+  // EX_GBM_4310 (§5.3): "ne doit pas décrire une BAL applicative ou organisationnelle avec des
+  // informations nominatives": the texts published with it (Description, ServiceRattachement)
+  // follow the same rule as its name.
+  if (e.test || e.type === 'PER') return;
+  for (const field of ['description', 'service'] as const) {
+    const text = e[field];
+    if (!text) continue;
+    const words = normaliseName(text.replace(/[._+/,;:()«»"]/g, ' ')).split('-');
+    const hit = words.find((t, k) => t.length >= 3 && !(k > 0 && TITLE_TOKENS.has(words[k - 1] ?? '')) && (own.has(t) || lastNames.has(t)));
+    if (hit) out.push(problem('REGISTRY_PERSONAL_NAME', 'EX_GBM_4310', i, e.address, [field], `"${hit}" in the ${field} of an ${e.type} BAL looks like a person's name; describe organisational and applicative BALs by the structure or service (a name after a title such as "Dr" is fine)`, 'warning'));
+  }
 }
 
 function localOf(address: string): string {

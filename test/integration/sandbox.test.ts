@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import type { SandboxManifest, SandboxOperatorEndpoints } from '../../src/sandbox/manifest.js';
 import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
-import { runSelfCheck } from '../../src/sandbox/selfcheck.js';
 import { controlWhitelist } from '../../src/sandbox/whitelist-server.js';
 import { CLI, runCliAsync } from '../helpers/cli.js';
 import { waitForExit } from '../../src/util/process-group.js';
@@ -88,11 +87,17 @@ test('`sandbox --dir D` stops on SIGINT (Ctrl-C at a terminal) with status 0, it
   await assert.rejects(new Promise((resolve, reject) => net.connect(Number(port), '127.0.0.1').once('connect', resolve).once('error', reject)));
 });
 
-test('the sandbox self-check (make sandbox) passes every step and reports each', async () => {
-  const lines: string[] = [];
-  const report = await runSelfCheck({ out: (l) => lines.push(l) });
-  assert.equal(report.failed, 0, lines.join('\n'));
-  const text = lines.join('\n');
+test('the sandbox self-check (make sandbox) passes every step and reports each; `sandbox selfcheck --dir D` runs in D and keeps it', async () => {
+  const dir = path.join(tmpDir('mss-selfcheck-'), 'kept');
+  const r = await runCliAsync(['sandbox', 'selfcheck', '--dir', dir], { timeoutMs: 540_000 });
+  const text = r.stdout;
+  const lines = text.split('\n');
+  const summary = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(text);
+  const report = { passed: Number(summary?.[1] ?? 0), failed: Number(summary?.[2] ?? -1), skipped: Number(summary?.[3] ?? 0) };
+  assert.equal(r.status, 0, text + r.stderr);
+  assert.equal(report.failed, 0, text);
+  assert.match(text, new RegExp(`sandbox in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+  assert.ok(fs.existsSync(path.join(dir, 'selfcheck.log')) && fs.existsSync(path.join(dir, 'sandbox.json')), 'the directory given is used and kept');
   // With Postfix, Dovecot and dovecot-auth-lua installed (CI installs them), nothing may be
   // skipped: the submission, API LPS, gate and end-to-end steps must all have run.
   if (operatorMtasMissing().length === 0) assert.equal(report.skipped, 0, lines.filter((l) => /SKIP/.test(l)).join('\n'));

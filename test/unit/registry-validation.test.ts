@@ -119,6 +119,15 @@ test('EX_PBA_5011 EX_PBA_5220: an operator registered in FINESS attaches a FINES
   expectValid([org('secretariat', { structure: { type: 'FINESS', id: '130000002', mutualised: true } })]);
 });
 
+test('EX_PBA_5011: with operator.finessJuridique, a BAL on a FINESS juridique must be mutualised, and mutualised takes only a FINESS juridique (géographique vs juridique is checked, not only flagged)', () => {
+  const ej = { ...LOAD, finessJuridique: ['130000009'] };
+  expectError([org('secretariat', { structure: { type: 'FINESS', id: '130000009' } })], 'EX_PBA_5011', 'REGISTRY_FINESS', /130000009 is a FINESS juridique/, ej);
+  expectError([org('secretariat', { structure: { type: 'FINESS', id: '130000001', mutualised: true } })], 'EX_PBA_5011', 'REGISTRY_FINESS', /130000001 is not one of operator\.finessJuridique/, ej);
+  expectValid([org('secretariat', { structure: { type: 'FINESS', id: '130000009', mutualised: true } }), org('cardio')], ej);
+  // Without the list the two kinds cannot be told apart: not checked.
+  expectValid([org('secretariat', { structure: { type: 'FINESS', id: '130000009' } })]);
+});
+
 test('EX_PBA_5030: no distribution lists, no aliases, one address per mailbox (case-insensitive)', () => {
   expectError([org('tous-medecins', { members: ['a@b.fr', 'c@d.fr'] })], 'EX_PBA_5030', 'REGISTRY_DISTRIBUTION_LIST', /distribution list/);
   expectError([org('secretariat', { aliases: ['secr@x'] })], 'EX_PBA_5030', 'REGISTRY_DISTRIBUTION_LIST', /one physical mailbox/);
@@ -131,6 +140,14 @@ test('EX_GBM_4310: a person\'s name in an ORG/APP name is a warning; a structure
   const w = expectValid([per('jean.dupont', 'Jean', 'Dupont', '810000000101'), org('dupont.secretariat')]);
   assert.ok(w.some((p) => p.rule === 'EX_GBM_4310' && p.bal === `dupont.secretariat@${DOMAIN}` && p.severity === 'warning'));
   const ok = expectValid([per('jean.dupont', 'Jean', 'Dupont', '810000000101'), org('cabinet-dr-dupont')]);
+  assert.ok(!ok.some((p) => p.rule === 'EX_GBM_4310'));
+});
+
+test('EX_GBM_4310: a person\'s name in the description or service of an ORG/APP BAL is a warning too ("décrire … avec des informations nominatives"); after a title it is fine', () => {
+  const w = expectValid([per('jean.dupont', 'Jean', 'Dupont', '810000000101'), org('secretariat', { description: 'Boîte de Jean Dupont', service: 'Service de M. Dupont' })]);
+  const hits = w.filter((p) => p.rule === 'EX_GBM_4310' && p.bal === `secretariat@${DOMAIN}`);
+  assert.deepEqual(hits.map((p) => [p.path.join('.'), p.severity]), [['description', 'warning'], ['service', 'warning']]);
+  const ok = expectValid([per('jean.dupont', 'Jean', 'Dupont', '810000000101'), org('secretariat', { description: 'Secrétariat du Dr Dupont', service: 'Cardiologie' })]);
   assert.ok(!ok.some((p) => p.rule === 'EX_GBM_4310'));
 });
 
