@@ -53,6 +53,18 @@ export const lifecycleSection = z.strictObject({
   /** Lists what is still older than {maxAgeDays} after the purge (one line per message): anything listed fails the purge. */
   autoreplyCheckCommand: argv.default(['doveadm', 'search', '-u', '{address}', 'mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')']),
   commandTimeoutMs: positiveInt.default(120_000),
+  /**
+   * The day from which logins are known to be recorded (YYYY-MM-DD): inactivity counts from
+   * the latest of this day, the last login and the creation. Set it to the installation day
+   * (a freshly imported registry has no login history); unset, the first `lifecycle run`
+   * records its own day in the store.
+   */
+  activityKnownSince: z.iso.date('a date such as 2026-01-15').optional(),
+  /**
+   * Notices and deletions one run may do on its own; above it the run stops and asks for
+   * `lifecycle run --confirm N` (N: the number planned, as `--dry-run` prints it).
+   */
+  maxActionsPerRun: z.number().int().nonnegative().default(10),
 });
 
 export type LifecycleConfig = z.output<typeof lifecycleSection>;

@@ -4,7 +4,9 @@
 //
 // Inactivity is counted from the last login; a BAL that never logged in counts from its
 // creation date. For an APP BAL, whose "logins" are client certificates, the last
-// exchange counts as activity too (RE_SSU_5800).
+// exchange counts as activity too (RE_SSU_5800). Nothing counts from before the day logins
+// are known to be recorded (activityKnownSince, see known-since.ts): the first night after
+// an import plans nothing.
 import type { Bal } from '../registry/registry.js';
 import type { BalRuntime } from '../registry/runtime.js';
 import { addDays, addMonths, addYears } from './clock.js';
@@ -35,6 +37,8 @@ export interface PlanInput {
   /** UTC day (YYYY-MM-DD) of the last purge of each auto-reply BAL. */
   purgedOn: ReadonlyMap<string, string>;
   now: number;
+  /** Logins are recorded from this time on (ms): inactivity never counts from before it. */
+  activityKnownSince?: number;
   /** Whether a notice can reach this BAL's user (contact and channel configured). */
   canNotify: (bal: Bal) => string | undefined;
 }
@@ -50,29 +54,30 @@ export const STALE_SENDING_MS = 3_600_000;
 
 export const noticeKey = (kind: NoticeKind, address: string): string => `notice:${kind}:${address}`;
 
-export function activityOf(bal: Bal, rt: BalRuntime): number {
-  let a = bal.createdMs;
+export function activityOf(bal: Bal, rt: BalRuntime, knownSince = 0): number {
+  // EX_GBM_4440 EX_GBM_6010: inactivity observed, not assumed: not before logins were recorded.
+  let a = Math.max(bal.createdMs, knownSince);
   if (rt.lastLogin && rt.lastLogin.getTime() > a) a = rt.lastLogin.getTime();
   if (bal.type === 'APP' && rt.lastExchange && rt.lastExchange.getTime() > a) a = rt.lastExchange.getTime();
   return a;
 }
 
 /** When the BAL becomes due for depublication (EX_GBM_4440), if it is concerned at all. */
-export function depublicationDue(bal: Bal, rt: BalRuntime): number | undefined {
+export function depublicationDue(bal: Bal, rt: BalRuntime, knownSince = 0): number | undefined {
   // EX_GBM_4440: PER and ORG (CAB is an organisational BAL too); test BALs and suspended/deleted ones
   // are not published anyway; a user's own liste rouge or an earlier depublication leaves
   // nothing to do.
   if (bal.type === 'APP' || bal.test || bal.status !== 'active' || bal.listeRouge || rt.depublishedAt) return undefined;
-  return Math.max(addDays(activityOf(bal, rt), INACTIVE_DAYS), addYears(bal.createdMs, 1));
+  return Math.max(addDays(activityOf(bal, rt, knownSince), INACTIVE_DAYS), addYears(bal.createdMs, 1));
 }
 
 /** When the BAL becomes due for deletion (EX_GBM_6010), if it is concerned at all. */
-export function deletionDue(bal: Bal, rt: BalRuntime): number | undefined {
+export function deletionDue(bal: Bal, rt: BalRuntime, knownSince = 0): number | undefined {
   // EX_GBM_6010: every BAL but the auto-reply ones, which must exist (EX_GBM_4020) and
   // never log in; suspended BALs wait
   // for the outcome of their suspension.
   if (bal.autoreply || bal.status !== 'active') return undefined;
-  return addYears(activityOf(bal, rt), DELETE_AFTER_YEARS);
+  return addYears(activityOf(bal, rt, knownSince), DELETE_AFTER_YEARS);
 }
 
 export function plan(input: PlanInput): PlannedAction[] {
@@ -81,15 +86,16 @@ export function plan(input: PlanInput): PlannedAction[] {
   const today = new Date(now).toISOString().slice(0, 10);
   for (const bal of input.bals) {
     const rt = input.runtime.get(bal.address) ?? {};
-    const activity = activityOf(bal, rt);
+    const known = input.activityKnownSince ?? 0;
+    const activity = activityOf(bal, rt, known);
     const activityIso = new Date(activity).toISOString();
 
     // EX_GBM_4030: the auto-reply BAL's messages are gone within a month (daily purge).
     if (bal.autoreply && bal.status === 'active' && input.purgedOn.get(bal.address) !== today) out.push({ kind: 'purge', bal });
 
     const steps: Array<[NoticeKind, number | undefined]> = [
-      ['delete', deletionDue(bal, rt)],
-      ['depublish', depublicationDue(bal, rt)],
+      ['delete', deletionDue(bal, rt, known)],
+      ['depublish', depublicationDue(bal, rt, known)],
     ];
     for (const [kind, due] of steps) {
       if (due === undefined) continue;

@@ -8,6 +8,9 @@
 // Idempotent: every notice is remembered in the store for the inactivity period it was
 // about, every purge for the day; a second run the same day does nothing new. One run at
 // a time (a store lock); `--dry-run` computes and prints without changing anything.
+// First night and surprises: inactivity never counts from before logins were recorded
+// (known-since.ts), and more notices and deletions than lifecycle.maxActionsPerRun wait
+// for `--confirm N` (guard.ts).
 import { MssError, asMssError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { StateStore } from '../store/store.js';
@@ -22,6 +25,8 @@ import { purgeAutoreply } from './autoreply-purge.js';
 import type { LifecycleConfig } from './config.js';
 import type { NoticeSender } from './notices.js';
 import { noticeKey, plan, type NoticeKind, type NoticeRecord, type PlannedAction } from './plan.js';
+import { checkCap, summarize, type Guarded, type SummaryLine } from './guard.js';
+import { activityKnownSince, describeKnownSince, recordFirstRun } from './known-since.js';
 
 export interface LifecycleDeps {
   file: string;
@@ -38,6 +43,8 @@ export interface LifecycleDeps {
 export interface LifecycleOptions {
   now: Date;
   dryRun?: boolean;
+  /** The number of notices and deletions a person confirmed (`--confirm N`). */
+  confirm?: number;
 }
 
 export interface ActionReport {
@@ -57,6 +64,12 @@ export interface LifecycleReport {
   actions: ActionReport[];
   /** Everything due was done (notices that cannot be sent count as not done). */
   ok: boolean;
+  /** From when inactivity is counted, and why (known-since.ts). */
+  activityKnownSince: string;
+  /** The actions counted by kind and date. */
+  summary: SummaryLine[];
+  /** Set when the notices and deletions were held back (or would be, in a dry run). */
+  stopped?: { reason: string; planned: Guarded; cap: number };
 }
 
 const LOCK_KEY = 'lock:lifecycle';
@@ -94,21 +107,36 @@ async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logge
     const d = await deps.store.get(`lifecycle:purge:${b.address}`);
     if (d) purgedOn.set(b.address, d);
   }
-  const actions = plan({ bals, runtime: rt, notices, purgedOn, now, canNotify: (b) => deps.notices.blockedFor(b) });
+  const known = await activityKnownSince(deps.config, deps.store, opts.now);
+  const actions = plan({ bals, runtime: rt, notices, purgedOn, now, activityKnownSince: known.at, canNotify: (b) => deps.notices.blockedFor(b) });
+  const verdict = checkCap(actions, deps.config.maxActionsPerRun, opts.confirm);
+  // Held back: everything a user would notice; the daily auto-reply purge still runs.
+  const held = (a: PlannedAction): boolean => !verdict.go && (a.kind === 'notice' || a.kind === 'delete' || a.kind === 'depublish');
+  if (!verdict.go && !opts.dryRun) log.error({ planned: verdict.planned, cap: verdict.cap }, verdict.reason);
   const reports: ActionReport[] = [];
   for (const a of actions) {
-    const r = opts.dryRun ? describe(a) : await execute(deps, a, opts.now, runtime, log);
-    reports.push(r);
+    if (opts.dryRun) reports.push(describe(a));
+    else if (!held(a)) reports.push(await execute(deps, a, opts.now, runtime, log));
   }
-  const report: LifecycleReport = { now: opts.now.toISOString(), dryRun: opts.dryRun === true, actions: reports, ok: reports.every((r) => r.ok) };
+  const stopped = verdict.go ? undefined : { reason: verdict.reason, planned: verdict.planned, cap: verdict.cap };
+  const report: LifecycleReport = {
+    now: opts.now.toISOString(),
+    dryRun: opts.dryRun === true,
+    actions: reports,
+    ok: reports.every((r) => r.ok) && (opts.dryRun === true || stopped === undefined),
+    activityKnownSince: describeKnownSince(known),
+    summary: summarize(actions, now),
+    ...(stopped ? { stopped } : {}),
+  };
   if (!opts.dryRun) {
+    await recordFirstRun(deps.store, known);
     deps.traces.write({
       action: 'lifecycle.run',
       category: 'technical',
       actor: deps.actor,
       means: { service: 'lifecycle' },
-      request: { now: report.now },
-      response: { ok: report.ok, counts: counts(reports) },
+      request: { now: report.now, activityKnownSince: new Date(known.at).toISOString().slice(0, 10), ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}) },
+      response: { ok: report.ok, counts: counts(reports), ...(stopped ? { code: 'LIFECYCLE_CONFIRM_NEEDED', message: stopped.reason } : {}) },
     });
   }
   return report;

@@ -24,7 +24,11 @@ interface Env {
   stateDir: string;
 }
 
-function setup(mailboxes: Array<Record<string, unknown>>, notices?: Record<string, unknown>): Env {
+/**
+ * `lifecycle` extra settings; by default logins are known since 2020 (a site with history),
+ * so that the dates below are what the rules alone give.
+ */
+function setup(mailboxes: Array<Record<string, unknown>>, notices?: Record<string, unknown>, lifecycle: Record<string, unknown> = { activityKnownSince: '2020-01-01' }): Env {
   const dir = tmpDir('mss-lifecycle-');
   const registry = path.join(dir, 'registry.yaml');
   fs.writeFileSync(registry, registryYaml(mailboxes));
@@ -44,6 +48,7 @@ function setup(mailboxes: Array<Record<string, unknown>>, notices?: Record<strin
         deleteCommand: record('delete'),
         purgeAutoreplyCommand: record('purge'),
         autoreplyCheckCommand: record('check'),
+        ...lifecycle,
       },
     }),
   );
@@ -252,4 +257,52 @@ cat > "${dir}/notice-$n.txt"
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), [], 'a sent notice is not sent again');
   assert.equal(lines().length, 2);
+});
+
+test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (inactivity counts from the first run), then a mass of notices waits for --confirm N', async () => {
+  // 16 mailboxes created years ago, imported today, no login recorded, no activityKnownSince set.
+  const people = Array.from({ length: 16 }, (_, i) => per(`agent${i}`, `Agent${i}`, 'Import', `8100000005${String(i).padStart(2, '0')}`, { created: '2020-01-01', contact: { email: `agent${i}.import@example.org` } }));
+  const env = setup(people, undefined, {});
+  const mails = () => sink.messages.filter((m) => m.to.some((t) => t.endsWith('.import@example.org'))).length;
+
+  let dry = await runCliAsync(['--config', env.config, 'lifecycle', 'run', '--now', '2026-01-15T03:00:00Z', '--dry-run']);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /inactivity counted from 2026-01-15 \(not recorded yet: the first lifecycle run will record its day/);
+  assert.doesNotMatch(dry.stdout, /notice/, 'the dry run of the first night plans no notice');
+  let r = await run(env, '2026-01-15T03:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.report.actions.map((a) => a.action), ['purge'], 'the first run does nothing but the purge');
+
+  // 45 days later (60 - 15): the 16 depublication notices fall due on the same night.
+  dry = await runCliAsync(['--config', env.config, 'lifecycle', 'run', '--now', '2026-03-01T03:00:00Z', '--dry-run']);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /inactivity counted from 2026-01-15 \(recorded by the first lifecycle run/);
+  assert.match(dry.stdout, /^summary \(planned\):$/m);
+  assert.match(dry.stdout, /^ {2}notice of depublication\tplanned from 2026-03-16\t16$/m, 'the summary counts by action and date');
+  assert.match(dry.stdout, /^ {2}auto-reply purge\t2026-03-01\t1$/m);
+  assert.match(dry.stdout, /a real run would stop: this run plans 16 notices and 0 deletions, more than lifecycle.maxActionsPerRun \(10\)/);
+
+  r = await run(env, '2026-03-01T03:00:00Z');
+  assert.equal(r.status, 1, 'held back: the timer unit fails, a person looks');
+  assert.equal((r.report as { stopped?: { planned: unknown } }).stopped?.planned ? 'stopped' : '', 'stopped');
+  assert.deepEqual(r.report.actions.map((a) => a.action), ['purge'], 'no notice sent, the purge still runs');
+  assert.equal(mails(), 0);
+  r = await run(env, '2026-03-01T04:00:00Z', '--confirm', '15');
+  assert.equal(r.status, 1);
+  assert.match(JSON.stringify(r.report), /--confirm 15 does not match what this run plans: 16 notices and 0 deletions/);
+  assert.equal(mails(), 0);
+  r = await run(env, '2026-03-01T04:00:00Z', '--confirm', '16');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.report.actions.filter((a) => a.action === 'notice' && a.ok).length, 16);
+  assert.equal(mails(), 16);
+  r = await run(env, '2026-03-01T05:00:00Z');
+  assert.deepEqual(r.report.actions, [], 'a confirmed run is not repeated');
+});
+
+test('EX_GBM_4440: lifecycle.activityKnownSince set by the installation wins over the first run, and a small batch needs no confirmation', async () => {
+  const env = setup([per('luc.petit', 'Luc', 'Petit', '810000000601', { created: '2020-01-01', contact: { email: 'luc.small@example.org' } })], undefined, { activityKnownSince: '2025-12-01' });
+  const r = await run(env, '2026-01-15T03:00:00Z');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.report.actions.map((a) => `${a.action}${a.notice ? `:${a.notice}` : ''}`), ['purge', 'notice:depublish'], 'day 45 after 2025-12-01: the notice is due');
+  assert.match((r.report as { activityKnownSince?: string }).activityKnownSince ?? '', /^2025-12-01 \(lifecycle.activityKnownSince\)$/);
 });

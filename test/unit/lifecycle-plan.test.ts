@@ -81,3 +81,26 @@ test('EX_GBM_4440: one lifecycle run at a time (store lock)', async () => {
   traces.close();
   await store.close();
 });
+
+test('EX_GBM_4440 EX_GBM_6010: inactivity never counts from before activityKnownSince; more notices and deletions than the cap need the exact --confirm', async () => {
+  const known = Date.parse('2025-06-01T00:00:00Z');
+  const at = (now: string) =>
+    plan({ bals: reg.all(), runtime: new Map(), notices: new Map(), purgedOn: new Map(), now: Date.parse(now), activityKnownSince: known, canNotify: () => undefined });
+  assert.deepEqual(at('2025-06-01T03:00:00Z').map((a) => a.kind), ['purge'], 'nothing but the purge on the day logins start being recorded');
+  assert.deepEqual(at('2025-07-15T03:00:00Z').filter((a) => a.kind === 'notice').length, 0, 'day 44: not yet');
+  const due = at('2025-07-16T03:00:00Z');
+  assert.deepEqual(due.filter((a) => a.kind === 'notice').map((a) => a.bal.localPart).sort(), ['jean.dupont'], 'day 45: the depublication notice (PER, not liste rouge, created over a year before)');
+
+  const { checkCap, summarize } = await import('../../src/lifecycle/guard.js');
+  assert.equal(checkCap(due, 1, undefined).go, true, 'within the cap');
+  const over = checkCap(due, 0, undefined);
+  assert.equal(over.go, false);
+  assert.match(over.go ? '' : over.reason, /plans 1 notice and 0 deletions, more than lifecycle\.maxActionsPerRun \(0\).*--confirm 1/);
+  assert.equal(checkCap(due, 0, 1).go, true);
+  assert.equal(checkCap(due, 0, 2).go, false, 'a confirmation of another number is refused');
+  assert.equal(checkCap(due, 5, 3).go, false, 'even below the cap');
+  assert.deepEqual(summarize(due, Date.parse('2025-07-16T03:00:00Z')), [
+    { action: 'notice:depublish', date: '2025-07-31', count: 1 },
+    { action: 'purge', date: '2025-07-16', count: 1 },
+  ]);
+});
