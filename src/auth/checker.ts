@@ -84,7 +84,7 @@ export class XOAuth2Checker {
         })
         .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused login'));
     }
-    const fields = { user: attempt.user, service: attempt.service, rip: attempt.remoteIp, session: attempt.session, tokenHash: hash.slice(0, 12) };
+    const fields = { user: attempt.user, protocol: attempt.service, rip: attempt.remoteIp, session: attempt.session, tokenHash: hash.slice(0, 12) };
     if (outcome.verdict === 'OK') this.log.info({ ...fields, idNat: outcome.idNat, role: outcome.role }, 'login accepted');
     else if (outcome.verdict === 'FAIL') this.log.info({ ...fields, reason: outcome.reason }, 'login refused');
     else this.log.warn({ ...fields, reason: outcome.reason }, 'login temporarily refused');

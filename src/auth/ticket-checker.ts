@@ -30,7 +30,7 @@ export class TicketChecker {
     const grant = this.tickets.redeem(attempt.token, mailbox);
     if (!grant || !MECHANISMS[grant.login.authType].has(mechanism)) {
       const authType: AuthenticationType = grant?.login.authType ?? (MECHANISMS['PSC-XOAUTH2'].has(mechanism) ? 'PSC-XOAUTH2' : 'AUTH-CLI');
-      this.log.warn({ user: mailbox, service: attempt.service, mech: mechanism, rip: attempt.remoteIp }, 'ticket unknown, spent, expired, for another mailbox or another mechanism');
+      this.log.warn({ user: mailbox, protocol: attempt.service, mech: mechanism, rip: attempt.remoteIp }, 'ticket unknown, spent, expired, for another mailbox or another mechanism');
       void this.access
         .recordFailedLogin({ mailbox, authType, reason: 'ticket', temporary: false, service: attempt.service, remoteIp: attempt.remoteIp, ...(attempt.session ? { session: attempt.session } : {}), at: new Date() })
         .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused login'));
@@ -49,7 +49,7 @@ export class TicketChecker {
         at: new Date(),
       })
       .catch((err: unknown) => this.log.error({ err, mailbox }, 'could not record the login (EX_GDT_5060 trace missing)'));
-    this.log.info({ user: mailbox, service: attempt.service, rip: attempt.remoteIp, authType: login.authType, author: login.author }, 'ticket login accepted');
+    this.log.info({ user: mailbox, protocol: attempt.service, rip: attempt.remoteIp, authType: login.authType, author: login.author }, 'ticket login accepted');
     return login.delegateOf === undefined
       ? { verdict: 'OK', idNat: login.author, role: login.role }
       : { verdict: 'OK', idNat: login.author, role: login.role, delegateOf: login.delegateOf };

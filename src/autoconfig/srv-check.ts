@@ -90,7 +90,7 @@ export async function checkDomain(domain: string, ep: EntryPoints, resolver: Srv
       const candidates = found.filter((f) => f.name === want.name && f.priority === want.priority);
       const match = candidates.find((f) => f.target === want.target) ?? candidates[0];
       if (!match) {
-        problems.push({ kind: 'missing', message: `missing ${show(want)}` });
+        problems.push({ kind: 'missing', message: show(want) }); // printed as "missing: <record>"
         continue;
       }
       if (match.target !== want.target) problems.push({ kind: 'wrong-target', message: `${show(match)}: target ${match.target}, expected ${want.target}` });

@@ -1,19 +1,43 @@
+// `mss-sidecar config check`: the configuration file against its schema, then every file it
+// names as the service user will use it (health/config-files.ts). Exit 2 names each key at
+// fault; install.md runs it before starting and before an upgrade.
 import type { Command } from 'commander';
+import { MssError } from '../errors.js';
+import { identityName, resolveIdentity } from '../health/as-user.js';
+import { checkConfigFiles } from '../health/config-files.js';
 import type { CliContext } from './context.js';
-import { action } from './run-action.js';
+import { EXIT, action } from './run-action.js';
 
 export function registerConfigCommands(program: Command, ctx: () => CliContext): void {
   const config = program.command('config').description('inspect the configuration file');
   config
     .command('check')
-    .description('validate the configuration and print it with every default filled in')
-    .option('--json', 'print JSON instead of a summary')
+    .description('validate the configuration, then open every file it names as the service user would (exists, readable, key matches certificate, chains to trust.dir, not expired)')
+    .option('--json', 'print {ok, files, config} with every default filled in')
+    .option('--user <name>', 'check the files as this Unix user (default: mss-sidecar when run as root, yourself otherwise)')
     .action(
-      action((opts: { json?: boolean }) => {
+      action((opts: { json?: boolean; user?: string }) => {
         const c = ctx();
         const cfg = c.config();
-        if (opts.json) process.stdout.write(`${JSON.stringify(cfg, null, 2)}\n`);
-        else process.stdout.write(`configuration ${c.configPath} is valid (domains: ${cfg.operator.domains.join(', ')})\n`);
+        const id = resolveIdentity(opts.user);
+        if (id.kind === 'unknown-user') throw new MssError('USAGE_USER', `no Unix user ${id.name}: create the service user (install.md step 1) or name another with --user`);
+        if (id.kind === 'self' && id.note) process.stderr.write(`warning: ${id.note}\n`);
+        const files = checkConfigFiles(cfg, id);
+        const bad = files.filter((f) => !f.ok);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, user: identityName(id), files, config: cfg }, octalModes, 2)}\n`);
+        } else {
+          for (const f of files) process.stdout.write(`${f.ok ? 'OK  ' : 'FAIL'}  ${f.key.padEnd(28)} ${f.detail}\n`);
+          if (bad.length === 0) process.stdout.write(`configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`);
+        }
+        if (bad.length === 0) return EXIT.OK;
+        process.stderr.write(`error CONFIG_FILES: ${bad.map((f) => `${f.key}: ${f.detail}`).join('\n  ')}\n`);
+        return EXIT.CONFIG;
       }),
     );
+}
+
+/** File modes read as octal by people: "0660", not 432. */
+function octalModes(key: string, value: unknown): unknown {
+  return /mode$/i.test(key) && typeof value === 'number' ? `0${value.toString(8)}` : value;
 }

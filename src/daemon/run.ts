@@ -71,7 +71,10 @@ export async function runDaemon(config: Config, log: Logger, deps: RunDaemonDeps
   let reloadPending = false;
   const reload = (d: RunningDaemon): void => {
     log.info({ signal: 'SIGHUP' }, 'reloading the registry, the liste blanche and the CRLs');
-    d.shared.reload().catch((err: unknown) => log.error({ err }, 'reload failed; the previous data stays in use'));
+    d.shared
+      .reload()
+      .then((summary) => log.info({ signal: 'SIGHUP', ...summary }, Object.keys(summary).length > 0 ? 'reload done' : 'reload done: no registry, liste blanche or CRLs in use'))
+      .catch((err: unknown) => log.error({ err }, 'reload failed; the previous data stays in use'));
   };
   const onHangup = (): void => {
     if (daemon) return reload(daemon);

@@ -101,14 +101,30 @@ export class SharedResources {
 
   /**
    * Read again, now, whatever was opened among the registry, the liste blanche and the CRLs
-   * (SIGHUP). Each keeps what it has if the new content does not load.
+   * (SIGHUP). Each keeps what it has if the new content does not load. Returns, for each,
+   * what is in use afterwards (for the log line an operator reads after `systemctl reload`).
    */
-  async reload(): Promise<void> {
+  async reload(): Promise<Record<string, string>> {
+    const summary: Record<string, string> = {};
     const pending: Array<Promise<unknown>> = [];
-    if (this.registryValue) pending.push(this.registryValue.then((h) => h.reload()));
-    if (this.whitelistValue) pending.push(this.whitelistValue.then((h) => h.reload()));
-    if (this.revocationValue) pending.push(this.revocationValue.then((h) => h.reload()));
+    const state = (changed: boolean): string => (changed ? 'reloaded' : 'unchanged');
+    if (this.registryValue) {
+      pending.push(this.registryValue.then(async (h) => (summary.registry = `${state(await h.reload())}: ${h.current().size} mailboxes${h.lastError ? ` (the file on disk is refused: ${h.lastError.code})` : ''}`)));
+    }
+    if (this.whitelistValue) {
+      pending.push(
+        this.whitelistValue.then((h) => {
+          const changed = h.reload();
+          const index = h.index;
+          summary.whitelist = index ? `${state(changed)}: generated ${index.generated}, ${index.domainCount} domains` : 'none available';
+        }),
+      );
+    }
+    if (this.revocationValue) {
+      pending.push(this.revocationValue.then(async (h) => (await h.reload(), (summary.crl = `reloaded: ${h.current.crls.length} CRLs, ${h.current.deltas.length} deltas`))));
+    }
     await Promise.all(pending);
+    return summary;
   }
 
   /** Close everything opened, last opened first. */

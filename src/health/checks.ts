@@ -5,9 +5,14 @@
 // others (EX_SSI_5100: the key is protected and access-limited), the clock not synchronised
 // (EX_SDT_5010: trace timestamps). Each check is a pure reading of files and state; the
 // same list feeds `mss-sidecar status` and the /metrics endpoint of `serve`.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { activityKnownSince, describeKnownSince } from '../lifecycle/known-since.js';
+import type { StateStore } from '../store/store.js';
+import { RedisStore } from '../store/redis.js';
+import { describeOwnership, identityName, probeAs, resolveIdentity, type Identity } from './as-user.js';
+import { clockSync } from './clock.js';
 import { certificatesFromFile, describeCert, type CertInfo } from '../pki/certificate.js';
 import { RevocationStore } from '../pki/crl.js';
 import { TrustStore } from '../pki/truststore.js';
@@ -64,7 +69,9 @@ function certExpiry(check: string, label: string, cert: CertInfo, now: Date, t: 
   // EX_SSI_5085: alert early enough to order and install the renewed certificate.
   const severity: Severity = days < t.certCriticalDays ? 'critical' : days < t.certWarnDays ? 'warning' : 'ok';
   const when = days < 0 ? `expired ${(-days).toFixed(0)} days ago` : `expires in ${days.toFixed(0)} days`;
-  return { check, severity, detail: `${label} ${describeCert(cert)} ${when} (${cert.notAfter.toISOString()})`, value: days * 86_400, labels: { certificate: label }, requirement: 'EX_SSI_5085' };
+  // A CA's label is its name already: say it once.
+  const name = label === describeCert(cert) ? label : `${label} ${describeCert(cert)}`;
+  return { check, severity, detail: `${name} ${when} (${cert.notAfter.toISOString()})`, value: days * 86_400, labels: { certificate: label }, requirement: 'EX_SSI_5085' };
 }
 
 function readCert(file: string): CertInfo | undefined {
@@ -87,22 +94,30 @@ export function certificates(config: Config, now: Date, t: HealthThresholds): Ch
   });
 }
 
-/** EX_SSI_5100: a private key readable by group or others is not access-limited. */
-export function keyPermissions(config: Config): CheckResult[] {
+/**
+ * EX_SSI_5100: the private keys must be readable by the service user (opened for real, as
+ * that user: as-user.ts) and by nobody else (group or others in the mode is a warning).
+ */
+export function keyPermissions(config: Config, id: Identity = resolveIdentity()): CheckResult[] {
   const files: Array<[string, string]> = [['operator', config.operator.key]];
   if (config.auth?.front.enabled && config.auth.front.key !== config.operator.key) files.push(['lps', config.auth.front.key]);
-  return files.map(([label, file]) => {
-    let mode: number;
-    try {
-      mode = fs.statSync(file).mode & 0o777;
-    } catch (err) {
-      return { check: 'key.permissions', severity: 'critical' as const, detail: `${label} key ${file} cannot be read: ${(err as Error).message}`, labels: { key: label }, requirement: 'EX_SSI_5100' };
+  let readable: boolean[];
+  try {
+    readable = probeAs(id, files.map(([, file]) => ({ path: file, access: 'read' as const }))).map((r) => r.ok);
+  } catch (err) {
+    return [{ check: 'key.permissions', severity: 'unknown', detail: (err as Error).message, requirement: 'EX_SSI_5100' }];
+  }
+  return files.map(([label, file], i) => {
+    if (!readable[i]) {
+      return { check: 'key.permissions', severity: 'critical' as const, detail: `${label} key ${file} cannot be read by ${identityName(id)} (${describeOwnership(file)}): \`serve\` would stop`, labels: { key: label }, requirement: 'EX_SSI_5100' };
     }
+    const mode = fs.statSync(file).mode & 0o777;
     const open = (mode & 0o077) !== 0;
+    const octal = mode.toString(8).padStart(4, '0');
     return {
       check: 'key.permissions',
       severity: open ? ('warning' as const) : ('ok' as const),
-      detail: open ? `${label} key ${file} has mode ${mode.toString(8)}: readable beyond its owner; use chmod 600 (or 640 with a dedicated group)` : `${label} key ${file} has mode ${mode.toString(8)}`,
+      detail: open ? `${label} key ${file} has mode ${octal}: readable beyond its owner; use chmod 600 (or 640 with a dedicated group)` : `${label} key ${file} has mode ${octal}, readable by ${identityName(id)}`,
       value: mode,
       labels: { key: label },
       requirement: 'EX_SSI_5100',
@@ -173,35 +188,65 @@ export async function crls(config: Config, now: Date, t: HealthThresholds): Prom
 }
 
 /**
- * EX_SDT_5010: ask the time daemon whether the clock is synchronised. Without a tool that
- * answers (containers, no systemd), the result is "unknown" rather than a false alarm.
+ * The state store answers: Redis to PING (and how fast: the gates and the milter wait on
+ * it), or the embedded directory is writable by the service user.
  */
-export type ClockProbe = [command: string, args: string[], read: (stdout: string) => boolean | undefined];
-
-export const CLOCK_PROBES: ClockProbe[] = [
-  ['timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], (o) => (o.trim() === 'yes' ? true : o.trim() === 'no' ? false : undefined)],
-  ['chronyc', ['-n', 'tracking'], (o) => (/Leap status\s*:\s*Normal/.test(o) ? true : /Leap status\s*:\s*Not synchronised/.test(o) ? false : undefined)],
-];
-
-export function clockSync(probes: readonly ClockProbe[] = CLOCK_PROBES): CheckResult {
-  for (const [cmd, args, read] of probes) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 3000 });
-    if (r.error || r.status !== 0) continue;
-    const synced = read(r.stdout);
-    if (synced === undefined) continue;
-    return {
-      check: 'clock.sync',
-      severity: synced ? 'ok' : 'critical',
-      detail: synced ? `${cmd}: clock synchronised` : `${cmd}: the clock is not synchronised; trace timestamps are not reliable`,
-      value: synced ? 1 : 0,
-      requirement: 'EX_SDT_5010',
-    };
+export async function storeCheck(config: Config, store: StateStore | undefined, id: Identity = resolveIdentity()): Promise<CheckResult> {
+  if (store instanceof RedisStore) {
+    const warnMs = config.health.storeLatencyWarnMs;
+    try {
+      const ms = await store.ping(2000);
+      return { check: 'store', severity: ms > warnMs ? 'warning' : 'ok', detail: `Redis ${redactUrl(config.state.redis?.url ?? '')} answered PING in ${ms.toFixed(1)} ms${ms > warnMs ? ` (warning above ${warnMs} ms)` : ''}`, value: ms / 1000, labels: { backend: 'redis' } };
+    } catch (err) {
+      return { check: 'store', severity: 'warning', detail: `Redis ${redactUrl(config.state.redis?.url ?? '')} does not answer: ${(err as Error).message}; the daemon keeps serving and spools journal events to disk`, labels: { backend: 'redis' } };
+    }
   }
-  return { check: 'clock.sync', severity: 'unknown', detail: 'neither timedatectl nor chronyc answered: check NTP synchronisation by other means', requirement: 'EX_SDT_5010' };
+  const dir = path.join(config.state.dir, 'store');
+  let ok: boolean;
+  try {
+    [ok] = probeAs(id, [{ path: dir, access: 'write' }]).map((r) => r.ok) as [boolean];
+  } catch (err) {
+    return { check: 'store', severity: 'unknown', detail: (err as Error).message, labels: { backend: 'embedded' } };
+  }
+  return ok
+    ? { check: 'store', severity: 'ok', detail: `embedded store ${dir} writable by ${identityName(id)}`, labels: { backend: 'embedded' } }
+    : { check: 'store', severity: 'critical', detail: `embedded store ${dir} is not writable by ${identityName(id)} (${describeOwnership(dir)}): logins and messages cannot be recorded`, labels: { backend: 'embedded' } };
 }
 
-export async function runHealthChecks(config: Config, now = new Date(), t: HealthThresholds = thresholdsFrom(config)): Promise<CheckResult[]> {
-  return [whitelistAge(config, now), ...certificates(config, now, t), ...keyPermissions(config), ...trustStore(config, now, t), ...(await crls(config, now, t)), clockSync()];
+/** Passwords in redis://user:pass@host URLs stay out of the output. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/** EX_GBM_4440 EX_GBM_6010: from when inactivity counts (lifecycle/known-since.ts). */
+export async function lifecycleActivity(config: Config, store: StateStore | undefined, now: Date): Promise<CheckResult> {
+  try {
+    const known = await activityKnownSince(config.lifecycle, store, now);
+    return { check: 'lifecycle.activity', severity: 'ok', detail: `inactivity counted from ${describeKnownSince(known)}`, requirement: 'EX_GBM_4440' };
+  } catch (err) {
+    return { check: 'lifecycle.activity', severity: 'unknown', detail: `cannot read the state store: ${(err as Error).message}`, requirement: 'EX_GBM_4440' };
+  }
+}
+
+/** What the checks read besides the configuration: the open store, the service user. */
+export interface HealthDeps {
+  store?: StateStore;
+  identity?: Identity;
+}
+
+export async function runHealthChecks(config: Config, now = new Date(), t: HealthThresholds = thresholdsFrom(config), deps: HealthDeps = {}): Promise<CheckResult[]> {
+  const id = deps.identity ?? resolveIdentity();
+  const ntp = config.health.clock.ntpServer ? { server: config.health.clock.ntpServer, port: config.health.clock.ntpPort, maxOffsetMs: config.health.clock.maxOffsetMs, timeoutMs: config.health.clock.timeoutMs } : undefined;
+  return [
+    whitelistAge(config, now),
+    ...certificates(config, now, t),
+    ...keyPermissions(config, id),
+    ...trustStore(config, now, t),
+    ...(await crls(config, now, t)),
+    await clockSync(undefined, ntp),
+    await storeCheck(config, deps.store, id),
+    await lifecycleActivity(config, deps.store, now),
+  ];
 }
 
 export function worstSeverity(results: readonly CheckResult[]): Severity {

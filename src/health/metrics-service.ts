@@ -6,7 +6,8 @@ import { Gauge, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
-import { runHealthChecks, worstSeverity, type CheckResult } from './checks.js';
+import type { StateStore } from '../store/store.js';
+import { runHealthChecks, thresholdsFrom, worstSeverity, type CheckResult } from './checks.js';
 
 const SEVERITY_VALUE: Record<CheckResult['severity'], number> = { ok: 0, warning: 1, critical: 2, unknown: -1 };
 
@@ -21,12 +22,14 @@ export class MetricsService implements Service {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    /** The daemon's store (shared with the gates and the milter), for the store check. */
+    private readonly store?: StateStore,
   ) {}
 
   private async results(): Promise<CheckResult[]> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > this.config.health.metrics.cacheMs) {
-      this.cached = { at: now, results: await runHealthChecks(this.config, new Date(now)) };
+      this.cached = { at: now, results: await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), this.store ? { store: this.store } : {}) };
     }
     return this.cached.results;
   }
@@ -78,7 +81,7 @@ export class MetricsService implements Service {
 
 export const metricsServiceFactory: ServiceFactory = {
   name: 'metrics',
-  create(config: Config, log: Logger) {
-    return config.health.metrics.enabled ? new MetricsService(config, log) : undefined;
+  create(config: Config, log: Logger, shared) {
+    return config.health.metrics.enabled ? new MetricsService(config, log, shared.store()) : undefined;
   },
 };

@@ -20,9 +20,10 @@ export interface ActivityKnownSince {
 const dayStart = (iso: string): number => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`);
 
 /** The date in force, without changing anything; `this-run` when nothing is recorded yet. */
-export async function activityKnownSince(config: Pick<LifecycleConfig, 'activityKnownSince'>, store: StateStore, now: Date): Promise<ActivityKnownSince> {
+export async function activityKnownSince(config: Pick<LifecycleConfig, 'activityKnownSince'>, store: StateStore | undefined, now: Date): Promise<ActivityKnownSince> {
   if (config.activityKnownSince) return { at: dayStart(config.activityKnownSince), source: 'config' };
-  const recorded = await store.get(KNOWN_SINCE_KEY);
+  // No store yet (nothing ran on this node): nothing recorded.
+  const recorded = await store?.get(KNOWN_SINCE_KEY);
   if (recorded && !Number.isNaN(dayStart(recorded))) return { at: dayStart(recorded), source: 'first-run' };
   return { at: dayStart(now.toISOString()), source: 'this-run' };
 }

@@ -1,7 +1,9 @@
 // A loopback DNS responder (UDP) for the sandbox and the gate tests: MX and A records of
 // the simulated operators, so the outbound gate finds receiving connectors exactly as it
-// does in production (RFC 5321 §5.1: MX, then A). Answers NXDOMAIN for unknown names and an
-// empty answer for a known name without the type asked. Just enough of RFC 1035 for that.
+// does in production (RFC 5321 §5.1: MX, then A), and the SRV records of TM5.1P (RFC 2782)
+// that LPS read, so that `autoconfig check` passes against the sandbox. Answers NXDOMAIN
+// for unknown names and an empty answer for a known name without the type asked. Just
+// enough of RFC 1035 for that.
 import dgram from 'node:dgram';
 
 export interface DnsZone {
@@ -9,10 +11,13 @@ export interface DnsZone {
   mx?: Record<string, Array<{ priority: number; exchange: string }>>;
   /** name → IPv4 addresses. */
   a?: Record<string, string[]>;
+  /** name (e.g. _imap._tcp.example.fr) → SRV records. */
+  srv?: Record<string, Array<{ priority: number; weight: number; port: number; target: string }>>;
 }
 
 const TYPE_A = 1;
 const TYPE_MX = 15;
+const TYPE_SRV = 33;
 
 function encodeName(name: string): Buffer {
   const parts = name.replace(/\.$/, '').split('.').filter(Boolean);
@@ -78,7 +83,8 @@ export class DnsResponder {
     const question = msg.subarray(12, q.end + 4);
     const mx = this.zone.mx?.[q.name];
     const a = this.zone.a?.[q.name];
-    const known = mx !== undefined || a !== undefined;
+    const srv = this.zone.srv?.[q.name];
+    const known = mx !== undefined || a !== undefined || srv !== undefined;
     const answers: Buffer[] = [];
     if (type === TYPE_MX && mx) {
       for (const r of mx) {
@@ -88,6 +94,14 @@ export class DnsResponder {
       }
     } else if (type === TYPE_A && a) {
       for (const ip of a) answers.push(record(TYPE_A, Buffer.from(ip.split('.').map(Number))));
+    } else if (type === TYPE_SRV && srv) {
+      for (const r of srv) {
+        const fixed = Buffer.alloc(6);
+        fixed.writeUInt16BE(r.priority, 0);
+        fixed.writeUInt16BE(r.weight, 2);
+        fixed.writeUInt16BE(r.port, 4);
+        answers.push(record(TYPE_SRV, Buffer.concat([fixed, encodeName(r.target)])));
+      }
     }
     const header = Buffer.alloc(12);
     header.writeUInt16BE(msg.readUInt16BE(0), 0); // id

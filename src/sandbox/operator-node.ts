@@ -110,6 +110,11 @@ export interface OperatorNode {
 
 const PORT_NAMES = ['postfixGate', 'gateOut', 'inject', 'submissionBackend', 'milter', 'checker', 'lpsImap', 'lmtp', 'imap', 'submission', 'authCliImap', 'authCliSubmission'] as const;
 
+/** Host names of an operator's four LPS entry points (TM5.1P), published in the sandbox DNS. */
+export function sandboxEntryPoints(op: Pick<PkiOperator, 'fqdn'>): { imap: { psc: string; authCli: string }; submission: { psc: string; authCli: string } } {
+  return { imap: { psc: `imap.${op.fqdn}`, authCli: `imap-app.${op.fqdn}` }, submission: { psc: `smtp.${op.fqdn}`, authCli: `smtp-app.${op.fqdn}` } };
+}
+
 /** The operator's configuration, as an administrator would write it (docs/install.md), on the node's ports. */
 function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: string, registryFile: string): ConfigInput {
   const real = o.mta === 'real';
@@ -136,6 +141,8 @@ function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: str
       ...(real
         ? { authCli: { enabled: true, ...lpsTls, imap: { listen: local(ports.authCliImap), backend: local(ports.lpsImap) }, submission: { listen: local(ports.authCliSubmission), backend: local(ports.submissionBackend) } } }
         : {}),
+      // The sandbox DNS publishes them: `autoconfig check` passes with this configuration.
+      entryPoints: { ...sandboxEntryPoints(o.op), resolvers: [o.dns] },
     };
   }
   o.configure?.(input);

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { freePort } from '../util/free-port.js';
 import { DnsResponder, type DnsZone } from './dns-responder.js';
 import { sandboxMailboxes, sandboxRegistryYaml, type OperatorMailboxes, type SandboxPerson } from './gate-registry.js';
-import { startOperatorNode, type OperatorNode, type PkiOperator, type PscTrust } from './operator-node.js';
+import { sandboxEntryPoints, startOperatorNode, type OperatorNode, type PkiOperator, type PscTrust } from './operator-node.js';
 import type { PkiManifest } from './pki.js';
 
 /** Where an operator's files go when the caller decides (the sandbox: D/config.yaml, D/state/a…). */
@@ -57,10 +57,23 @@ export function mxAddress(index: number): string {
 }
 
 export function zoneFor(operators: readonly PkiOperator[]): DnsZone {
-  const zone: Required<DnsZone> = { mx: {}, a: {} };
+  const zone: Required<DnsZone> = { mx: {}, a: {}, srv: {} };
   operators.forEach((op, i) => {
     zone.a[op.fqdn] = [mxAddress(i)];
-    for (const d of op.domains) (zone.mx[d] ??= []).push({ priority: 10, exchange: op.fqdn });
+    const ep = sandboxEntryPoints(op);
+    for (const d of op.domains) {
+      (zone.mx[d] ??= []).push({ priority: 10, exchange: op.fqdn });
+      // TM5.1P (§6.8.3): priority 10 the PSC entry point, 20 the AUTH-CLI one, one weight
+      // (a domain several operators share lists each one's entry points).
+      (zone.srv[`_imap._tcp.${d}`] ??= []).push(
+        { priority: 10, weight: 100, port: 143, target: ep.imap.psc },
+        { priority: 20, weight: 100, port: 143, target: ep.imap.authCli },
+      );
+      (zone.srv[`_submission._tcp.${d}`] ??= []).push(
+        { priority: 10, weight: 100, port: 587, target: ep.submission.psc },
+        { priority: 20, weight: 100, port: 587, target: ep.submission.authCli },
+      );
+    }
   });
   return zone;
 }

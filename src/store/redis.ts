@@ -157,7 +157,27 @@ export class RedisStore implements StateStore {
     /* Redis expires keys itself */
   }
 
+  /** Round-trip time of a PING in ms; rejects after `timeoutMs` (supervision, status). */
+  async ping(timeoutMs = 2000): Promise<number> {
+    const start = process.hrtime.bigint();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new MssError('TEMPORARY_STORE_UNAVAILABLE', `Redis: no answer to PING within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.run(() => this.client.ping()), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  }
+
   async close(): Promise<void> {
+    // QUIT waits for a connection: with Redis down it would keep the process alive.
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {

@@ -56,7 +56,7 @@ test('EX_LPS_0300: missing records, a wrong port, another priority and unequal w
   assert.equal(r.temporary, false);
   const kinds = r.problems.map((p) => p.kind).sort();
   assert.deepEqual(kinds, ['missing', 'missing', 'missing', 'unequal-weights', 'unexpected', 'wrong-port']);
-  assert.ok(r.problems.some((p) => p.message.includes('missing _imap._tcp.ch-autre.mssante.fr SRV 10 100 143 imap.ch-exemple.fr')));
+  assert.ok(r.problems.some((p) => p.kind === 'missing' && p.message === '_imap._tcp.ch-autre.mssante.fr SRV 10 100 143 imap.ch-exemple.fr'));
   const weight = await checkDomain(GOOD, { ...EP, weight: 5 }, resolver());
   assert.equal(weight.problems.filter((p) => p.kind === 'wrong-weight').length, 4);
 });
@@ -98,6 +98,8 @@ test('EX_LPS_0300: `autoconfig check` reads domains and entry points from the co
   assert.match(r.stdout, /ch-exemple\.mssante\.fr: the four SRV records are published/);
   assert.match(r.stdout, /ch-autre\.mssante\.fr: 6 problems/);
   assert.match(r.stdout, /wrong-port: _submission\._tcp\.ch-autre\.mssante\.fr SRV 10 100 25 smtp\.ch-exemple\.fr: port 25, expected 587/);
+  assert.match(r.stdout, /^ {2}missing: _imap\._tcp\.ch-autre\.mssante\.fr SRV 10 100 143 imap\.ch-exemple\.fr$/m);
+  assert.doesNotMatch(r.stdout, /missing: missing/, 'the kind is said once');
   assert.match(r.stdout, /^ {4}_imap\._tcp\.ch-autre\.mssante\.fr\. 3600 IN SRV 20 100 143 imap-app\.ch-exemple\.fr\.$/m);
 
   const good = await runCli(['--config', config, 'autoconfig', 'check', GOOD, '--json']);
@@ -119,5 +121,26 @@ test('EX_LPS_0300: `autoconfig check` works without a configuration when every h
     assert.match(down.stdout, /lookup-failed/);
   } finally {
     dns.mode = 'answer';
+  }
+});
+
+test('EX_LPS_0300: the sandbox DNS publishes the four SRV records of each simulated operator, so `autoconfig check` passes there', async () => {
+  const { zoneFor } = await import('../../src/sandbox/operator-world.js');
+  const { sandboxEntryPoints } = await import('../../src/sandbox/operator-node.js');
+  const { DnsResponder: SandboxDns } = await import('../../src/sandbox/dns-responder.js');
+  const { generateTestPki } = await import('../../src/sandbox/pki.js');
+  const pki = await generateTestPki(path.join(dir, 'pki'), { authCli: [] });
+  const sandboxDns = new SandboxDns(zoneFor(pki.operators));
+  await sandboxDns.start();
+  try {
+    for (const op of pki.operators) {
+      const ep = sandboxEntryPoints(op);
+      const args = ['autoconfig', 'check', ...op.domains, '--imap-psc', ep.imap.psc, '--imap-authcli', ep.imap.authCli, '--submission-psc', ep.submission.psc, '--submission-authcli', ep.submission.authCli, '--resolver', sandboxDns.address];
+      const r = await runCli(['--config', path.join(dir, 'absent.yaml'), ...args]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      for (const d of op.domains) assert.match(r.stdout, new RegExp(`${d.replace(/\./g, '\\.')}: the four SRV records are published`));
+    }
+  } finally {
+    await sandboxDns.stop();
   }
 });

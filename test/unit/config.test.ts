@@ -74,9 +74,13 @@ test('the CLI stops with exit status 2 and the reason on an invalid configuratio
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /error CONFIG_INVALID: .*\n.*operator\.structureId: found "!!", expected a structure IdNat/);
   fs.writeFileSync(file, MINIMAL);
-  const ok = runCli(['--config', file, 'config', 'check', '--json']);
-  assert.equal(ok.status, 0, ok.stderr);
-  assert.equal(JSON.parse(ok.stdout).operator.domains[0], 'ch-exemple.mssante.fr');
+  // Valid as a file; its certificate, key and trust store do not exist (config-files.test).
+  const json = runCli(['--config', file, 'config', 'check', '--json']);
+  assert.equal(json.status, 2, json.stderr);
+  const out = JSON.parse(json.stdout);
+  assert.equal(out.config.operator.domains[0], 'ch-exemple.mssante.fr');
+  assert.equal(out.ok, false);
+  assert.match(json.stderr, /error CONFIG_FILES: operator\.certificate: .*tls\/operator\.crt is not readable by \S+: ENOENT/);
 });
 
 test('two services on one address are refused at load, naming both keys (the AUTH-CLI fronts beside the PSC fronts on 0.0.0.0)', () => {

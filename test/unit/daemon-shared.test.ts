@@ -34,6 +34,11 @@ registry: { file: registry.yaml }
   // EX_SSU_5800: the first service recording logins marks the day recording began.
   assert.match((await shared.store().get('activity:logins-recorded-since')) ?? '', /^\d{4}-\d{2}-\d{2}$/);
   assert.ok(r1.current().get('jean.dupont@ch-exemple.mssante.fr'));
+  // SIGHUP: what is in use afterwards, for the log line (the liste blanche was never opened).
+  const summary = await shared.reload();
+  assert.deepEqual(Object.keys(summary).sort(), ['crl', 'registry']);
+  assert.match(summary.registry ?? '', new RegExp(`^unchanged: ${r1.current().size} mailboxes$`));
+  assert.match(summary.crl ?? '', /^reloaded: 2 CRLs, 0 deltas$/);
 
   let closes = 0;
   const original = r1.close.bind(r1);

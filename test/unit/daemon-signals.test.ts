@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import type { Config } from '../../src/config/schema.js';
 import { runDaemon, type RunningDaemon } from '../../src/daemon/run.js';
 import { silentLogger } from '../../src/log.js';
+import { captureLogger } from '../helpers/log.js';
 
 function fakeDaemon(counts: { reloads: number; stops: number }): RunningDaemon {
   return {
     services: [],
-    shared: { reload: async () => void counts.reloads++ } as unknown as RunningDaemon['shared'],
+    shared: { reload: async () => (counts.reloads++, { registry: 'unchanged: 3 mailboxes', crl: 'reloaded: 2 CRLs, 0 deltas' }) } as unknown as RunningDaemon['shared'],
     service: () => undefined,
     stop: async () => void counts.stops++,
   };
@@ -22,7 +23,8 @@ test('SIGHUP during start-up is handled (not fatal) and the reload runs once the
   const counts = { reloads: 0, stops: 0 };
   let started!: () => void;
   const starting = new Promise<void>((resolve) => (started = resolve));
-  const run = runDaemon({} as Config, silentLogger, {
+  const { log, lines } = captureLogger();
+  const run = runDaemon({} as Config, log, {
     signals,
     start: async () => {
       await starting;
@@ -39,6 +41,10 @@ test('SIGHUP during start-up is handled (not fatal) and the reload runs once the
   assert.equal(counts.reloads, 1, 'the reload asked during start-up runs once they are');
   signals.emit('SIGHUP');
   assert.equal(counts.reloads, 2);
+  await new Promise((r) => setImmediate(r));
+  const done = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'reload done');
+  assert.equal(done.length, 2, 'each SIGHUP says what was reloaded');
+  assert.deepEqual([done[1]?.registry, done[1]?.crl], ['unchanged: 3 mailboxes', 'reloaded: 2 CRLs, 0 deltas']);
   signals.emit('SIGTERM');
   await run;
   assert.equal(counts.stops, 1);

@@ -7,7 +7,14 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { type ClockProbe, certificates, clockSync, crls, keyPermissions, runHealthChecks, trustStore, whitelistAge, thresholdsFrom, worstSeverity } from '../../src/health/checks.js';
+import { certificates, crls, keyPermissions, runHealthChecks, storeCheck, trustStore, whitelistAge, thresholdsFrom, worstSeverity } from '../../src/health/checks.js';
+import { clockSync, commandSource, timesyncdSource } from '../../src/health/clock.js';
+import { resolveIdentity } from '../../src/health/as-user.js';
+import { EmbeddedStore } from '../../src/store/embedded.js';
+import { RedisStore } from '../../src/store/redis.js';
+import { startRedis } from '../helpers/redis.js';
+import { createTestUser } from '../helpers/unix-user.js';
+import dgram from 'node:dgram';
 import { MetricsService } from '../../src/health/metrics-service.js';
 import { silentLogger } from '../../src/log.js';
 import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
@@ -129,11 +136,109 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
 });
 
 
-test('EX_SDT_5010: the clock synchronisation state comes from the time daemon, unknown when none answers', () => {
-  const read = (o: string): boolean | undefined => (o.trim() === 'yes' ? true : o.trim() === 'no' ? false : undefined);
-  const say = (out: string): ClockProbe => ['sh', ['-c', `echo ${out}`], read];
-  assert.equal(clockSync([say('yes')]).severity, 'ok');
-  assert.equal(clockSync([say('no')]).severity, 'critical');
-  assert.equal(clockSync([['mss-no-such-command', [], () => true]]).severity, 'unknown');
-  assert.equal(clockSync([say('maybe'), say('yes')]).severity, 'ok', 'an unclear answer falls through to the next probe');
+test('EX_SDT_5010: the clock state comes from chrony, ntpsec or systemd-timesyncd without timedatectl; an unclear answer falls through; none: unknown', async () => {
+  const say = (name: string, out: string) => commandSource('sh', ['-c', `echo "${out}"`], (o) => (/Leap status\s*:\s*Normal/.test(o) ? true : /Not synchronised/.test(o) ? false : undefined));
+  assert.equal((await clockSync([say('chronyc', 'Leap status     : Normal')])).severity, 'ok');
+  assert.equal((await clockSync([say('chronyc', 'Leap status     : Not synchronised')])).severity, 'critical');
+  assert.equal((await clockSync([commandSource('mss-no-such-command', [], () => true)])).severity, 'unknown');
+  assert.equal((await clockSync([say('x', 'maybe'), say('chronyc', 'Leap status : Normal')])).severity, 'ok', 'an unclear answer falls through to the next probe');
+  // systemd-timesyncd's flag file, under a test root.
+  const root = tmpDir();
+  assert.equal((await clockSync([timesyncdSource(root)])).severity, 'unknown', 'no flag: cannot tell');
+  fs.mkdirSync(path.join(root, 'run/systemd/timesync'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'run/systemd/timesync/synchronized'), '');
+  const r = await clockSync([timesyncdSource(root)]);
+  assert.deepEqual([r.severity, r.detail], ['ok', 'systemd-timesyncd: clock synchronised']);
+});
+
+/** A loopback SNTP server whose clock is `skewMs` ahead of ours. */
+async function sntpServer(skewMs: number, opts: { leap?: number } = {}): Promise<{ port: number; close(): void }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (msg, rinfo) => {
+    const reply = Buffer.alloc(48);
+    reply[0] = ((opts.leap ?? 0) << 6) | (4 << 3) | 4;
+    reply[1] = 2;
+    msg.copy(reply, 24, 40, 48); // originate = the client's transmit time
+    const now = Date.now() + skewMs;
+    for (const off of [32, 40]) {
+      reply.writeUInt32BE(Math.floor(now / 1000) + 2_208_988_800, off);
+      reply.writeUInt32BE(Math.floor(((now % 1000) / 1000) * 2 ** 32), off + 4);
+    }
+    socket.send(reply, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, close: () => socket.close() };
+}
+
+test('EX_SDT_5010: with no time daemon, the documented fallback asks an NTP server (health.clock.ntpServer) and grades the offset', async () => {
+  const none = [commandSource('mss-no-such-command', [], () => true)];
+  const ntp = (port: number) => ({ server: '127.0.0.1', port, maxOffsetMs: 500, timeoutMs: 2000 });
+  for (const [skew, severity] of [[40, 'ok'], [-2000, 'warning'], [60_000, 'critical']] as const) {
+    const server = await sntpServer(skew);
+    try {
+      const r = await clockSync(none, ntp(server.port));
+      assert.equal(r.severity, severity, r.detail);
+      assert.ok(Math.abs((r.value ?? 0) * 1000 - skew) < 250, `measured ${(r.value ?? 0) * 1000} ms for ${skew} ms`);
+    } finally {
+      server.close();
+    }
+  }
+  const unsynced = await sntpServer(0, { leap: 3 });
+  try {
+    const r = await clockSync(none, ntp(unsynced.port));
+    assert.equal(r.severity, 'warning');
+    assert.match(r.detail, /not synchronised itself/);
+  } finally {
+    unsynced.close();
+  }
+});
+
+test('EX_SSI_5100: `status` reports CRIT for a root-owned 0600 key the service user cannot read, OK once it can; each CA named once per line', () => {
+  writeRecord(new Date());
+  const user = createTestUser();
+  const key = path.join(dir, 'status-operator.key');
+  fs.copyFileSync(pki.operators[0]?.key as string, key);
+  fs.chmodSync(key, 0o600);
+  const file = path.join(dir, 'status-config.yaml');
+  fs.writeFileSync(file, configText().replace(`key: ${pki.operators[0]?.key}`, `key: ${key}`));
+  let r = runCli(['--config', file, 'status', '--user', user.name]);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stdout, new RegExp(`CRIT\\s+key\\.permissions\\s+operator key ${key} cannot be read by ${user.name} \\(mode 0600, owner root:root\\)`));
+  fs.chownSync(key, user.uid, user.gid);
+  r = runCli(['--config', file, 'status', '--user', user.name]);
+  assert.match(r.stdout, new RegExp(`OK\\s+key\\.permissions\\s+operator key ${key} has mode 0600, readable by ${user.name}`));
+  for (const line of r.stdout.split('\n').filter((l) => l.includes('ca.expiry') || l.includes('crl.current'))) {
+    const name = /CN=[^,]+/.exec(line)?.[0] ?? '';
+    assert.ok(name, line);
+    assert.equal(line.split(name).length - 1, 1, `named once: ${line}`);
+  }
+  assert.equal(r.stdout.split('\n').filter((l) => /^\S+\s+ca\.expiry/.test(l)).length, 2, 'one line per CA');
+  assert.match(r.stdout, /lifecycle\.activity\s+inactivity counted from \d{4}-\d\d-\d\d \(not recorded yet/);
+});
+
+test('the store check: Redis PING with its latency, WARN when Redis does not answer; the embedded store writable by the service user, CRIT when not', async () => {
+  const config = load();
+  const redis = await startRedis();
+  const store = new RedisStore({ url: redis.url, keyPrefix: 'health:' });
+  try {
+    const up = await storeCheck(config, store);
+    assert.equal(up.severity, 'ok', up.detail);
+    assert.match(up.detail, /answered PING in \d+\.\d ms/);
+    await redis.stop();
+    const down = await storeCheck(config, store);
+    assert.equal(down.severity, 'warning', down.detail);
+    assert.match(down.detail, /does not answer/);
+  } finally {
+    await store.close();
+    await redis.stop();
+  }
+  const user = createTestUser();
+  const state = path.join(dir, 'state-embedded');
+  const embedded = new EmbeddedStore(path.join(state, 'store'));
+  await embedded.close();
+  const cfg = parseConfigText(configText().replace(`state: { dir: ${path.join(dir, 'state')} }`, `state: { dir: ${state} }`), configFile);
+  const id = resolveIdentity(user.name);
+  assert.equal((await storeCheck(cfg, embedded, id)).severity, 'critical', 'root-owned store: the user cannot write');
+  for (const d of [state, path.join(state, 'store')]) fs.chownSync(d, user.uid, user.gid);
+  assert.equal((await storeCheck(cfg, embedded, id)).severity, 'ok');
 });
