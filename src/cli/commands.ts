@@ -32,7 +32,7 @@ export const commandGroups: readonly CommandEntry[] = [
   { term: 'crl', description: 'IGC-Santé revocation lists (EX_OPE_5050): download, verify, store; status', load: async () => (await import('./crl-commands.js')).registerCrlCommands },
   {
     term: 'status [options]',
-    description: 'check what supervision must watch: liste blanche age, CRLs, certificate expiry, CA fingerprints, key permissions, clock',
+    description: 'check what supervision must watch: liste blanche age, CRLs, certificate expiry, CA fingerprints, keys readable by the service user, clock, state store, lifecycle start date',
     load: async () => (await import('./status-command.js')).registerStatusCommand,
   },
 ];
