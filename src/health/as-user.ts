@@ -60,6 +60,11 @@ export function resolveIdentity(requested?: string): Identity {
   return { kind: 'user', user };
 }
 
+/** This process as it is: what `serve` checks (its own access is what counts). */
+export function selfIdentity(): Identity {
+  return { kind: 'self', name: os.userInfo().username };
+}
+
 export function identityName(id: Identity): string {
   return id.kind === 'user' ? id.user.name : id.name;
 }

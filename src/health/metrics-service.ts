@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../store/store.js';
+import { selfIdentity } from './as-user.js';
 import { runHealthChecks, thresholdsFrom, worstSeverity, type CheckResult } from './checks.js';
 
 const SEVERITY_VALUE: Record<CheckResult['severity'], number> = { ok: 0, warning: 1, critical: 2, unknown: -1 };
@@ -29,7 +30,8 @@ export class MetricsService implements Service {
   private async results(): Promise<CheckResult[]> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > this.config.health.metrics.cacheMs) {
-      this.cached = { at: now, results: await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), this.store ? { store: this.store } : {}) };
+      // The daemon's own access to its files is what counts: checked as itself.
+      this.cached = { at: now, results: await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), { identity: selfIdentity(), ...(this.store ? { store: this.store } : {}) }) };
     }
     return this.cached.results;
   }

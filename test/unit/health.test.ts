@@ -9,7 +9,8 @@ import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { certificates, crls, keyPermissions, runHealthChecks, storeCheck, trustStore, whitelistAge, thresholdsFrom, worstSeverity } from '../../src/health/checks.js';
 import { clockSync, commandSource, timesyncdSource } from '../../src/health/clock.js';
-import { resolveIdentity } from '../../src/health/as-user.js';
+import { resolveIdentity, selfIdentity } from '../../src/health/as-user.js';
+import os from 'node:os';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { startRedis } from '../helpers/redis.js';
@@ -77,9 +78,9 @@ test('EX_SSI_5085: the operator certificate is reported before it expires', () =
 test('EX_SSI_5100: a private key readable by others is reported', () => {
   const key = pki.operators[0]?.key ?? '';
   fs.chmodSync(key, 0o644);
-  assert.equal(keyPermissions(load())[0]?.severity, 'warning');
+  assert.equal(keyPermissions(load(), selfIdentity())[0]?.severity, 'warning');
   fs.chmodSync(key, 0o600);
-  assert.equal(keyPermissions(load())[0]?.severity, 'ok');
+  assert.equal(keyPermissions(load(), selfIdentity())[0]?.severity, 'ok');
 });
 
 test('RE_OPE_5040: a CA whose fingerprint is not the expected one is critical', () => {
@@ -102,10 +103,12 @@ test('EX_OPE_5050: CRLs are reported current, then out of date after nextUpdate,
 
 test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metrics and /health report the same', async () => {
   writeRecord(new Date());
-  const ok = runCli(['--config', configFile, 'status']);
+  // As this test's own user: the host may have an mss-sidecar user of its own.
+  const me = ['--user', os.userInfo().username];
+  const ok = runCli(['--config', configFile, 'status', ...me]);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /whitelist\.age/);
-  const late = runCli(['--config', configFile, 'status', '--now', new Date(Date.now() + 40 * DAY).toISOString()]);
+  const late = runCli(['--config', configFile, 'status', ...me, '--now', new Date(Date.now() + 40 * DAY).toISOString()]);
   assert.equal(late.status, 1);
   assert.match(late.stdout, /CRIT\s+crl\.current/);
 
@@ -132,7 +135,7 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
   } finally {
     await service.stop();
   }
-  assert.equal(worstSeverity(await runHealthChecks(load())), 'critical');
+  assert.equal(worstSeverity(await runHealthChecks(load(), new Date(), thresholdsFrom(load()), { identity: selfIdentity() })), 'critical');
 });
 
 
