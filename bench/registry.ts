@@ -92,7 +92,7 @@ try {
     const ltraces = new TraceLog(path.join(dir, 'traces'));
     t0 = performance.now();
     const report = await runLifecycle(
-      { file, load, store: lstore, traces: ltraces, notices: { blockedFor: () => undefined, send: async () => ({ to: 'x' }), close: () => undefined }, config: lifecycleSection.parse({}), actor: { id: 'system:bench', kind: 'system' } },
+      { file, load, store: lstore, traces: ltraces, notices: { blockedFor: () => undefined, send: async () => ({ to: 'x' }), close: () => undefined }, config: lifecycleSection.parse({ activityKnownSince: '2020-01-01' }), stats: {}, actor: { id: 'system:bench', kind: 'system' } },
       { now: new Date('2025-06-01T03:00:00Z'), dryRun: true },
     );
     process.stdout.write(`  lifecycle dry run over ${N} mailboxes (registry, run-time state, plan): ${ms(t0)}, ${report.actions.length} actions\n`);

@@ -31,7 +31,7 @@ export function registerLifecycleCommands(program: Command, ctx: () => CliContex
         const notices = createNoticeSender(cfg.lifecycle.notices, { timeZone: cfg.operator.timeZone, signature: cfg.lifecycle.notices.signature ?? cfg.operator.name, commandTimeoutMs: cfg.lifecycle.commandTimeoutMs });
         try {
           const report = await runLifecycle(
-            { file: cfg.registry.file, load: loadOptionsFrom(cfg), store, traces, notices, config: cfg.lifecycle, actor: resolveActor(opts.actor), log: c.log },
+            { file: cfg.registry.file, load: loadOptionsFrom(cfg), store, traces, notices, config: cfg.lifecycle, stats: cfg.stats, actor: resolveActor(opts.actor), log: c.log },
             { now, ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.confirm !== undefined ? { confirm: Number(opts.confirm) } : {}) },
           );
           print(report, opts.json);

@@ -221,7 +221,7 @@ function redactUrl(url: string): string {
 /** EX_GBM_4440 EX_GBM_6010: from when inactivity counts (lifecycle/known-since.ts). */
 export async function lifecycleActivity(config: Config, store: StateStore | undefined, now: Date): Promise<CheckResult> {
   try {
-    const known = await activityKnownSince(config.lifecycle, store, now);
+    const known = await activityKnownSince(config, store, now);
     return { check: 'lifecycle.activity', severity: 'ok', detail: `inactivity counted from ${describeKnownSince(known)}`, requirement: 'EX_GBM_4440' };
   } catch (err) {
     return { check: 'lifecycle.activity', severity: 'unknown', detail: `cannot read the state store: ${(err as Error).message}`, requirement: 'EX_GBM_4440' };

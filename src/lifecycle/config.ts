@@ -5,6 +5,7 @@
 // replaced in each argument.
 import { z } from 'zod';
 import { filePath, port, positiveInt } from '../config/atoms.js';
+import { dateText } from '../registry/schema.js';
 
 const argv = z.array(z.string().min(1)).min(1, 'a command as a list: [program, arg, ...]');
 
@@ -56,10 +57,10 @@ export const lifecycleSection = z.strictObject({
   /**
    * The day from which logins are known to be recorded (YYYY-MM-DD): inactivity counts from
    * the latest of this day, the last login and the creation. Set it to the installation day
-   * (a freshly imported registry has no login history); unset, the first `lifecycle run`
-   * records its own day in the store.
+   * (a freshly imported registry has no login history); unset: stats.loginsRecordedSince,
+   * else the day `serve` first recorded logins (known-since.ts).
    */
-  activityKnownSince: z.iso.date('a date such as 2026-01-15').optional(),
+  activityKnownSince: dateText.optional(),
   /**
    * Notices and deletions one run may do on its own; above it the run stops and asks for
    * `lifecycle run --confirm N` (N: the number planned, as `--dry-run` prints it).

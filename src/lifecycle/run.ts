@@ -23,10 +23,11 @@ import { RuntimeFields, type BalRuntime } from '../registry/runtime.js';
 import { fillArgs, runCommand } from '../util/run-command.js';
 import { purgeAutoreply } from './autoreply-purge.js';
 import type { LifecycleConfig } from './config.js';
+import type { StatsConfig } from '../stats/config.js';
 import type { NoticeSender } from './notices.js';
 import { noticeKey, plan, type NoticeKind, type NoticeRecord, type PlannedAction } from './plan.js';
 import { checkCap, summarize, type Guarded, type SummaryLine } from './guard.js';
-import { activityKnownSince, describeKnownSince, recordFirstRun } from './known-since.js';
+import { activityKnownSince, describeKnownSince } from './known-since.js';
 
 export interface LifecycleDeps {
   file: string;
@@ -35,6 +36,8 @@ export interface LifecycleDeps {
   traces: TraceLog;
   notices: NoticeSender;
   config: LifecycleConfig;
+  /** stats.loginsRecordedSince: from when logins are known, unless lifecycle.activityKnownSince says. */
+  stats: Pick<StatsConfig, 'loginsRecordedSince'>;
   /** Who runs the job (the systemd timer: system:lifecycle; by hand: the admin). */
   actor: TraceActor;
   log?: Logger;
@@ -107,7 +110,7 @@ async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logge
     const d = await deps.store.get(`lifecycle:purge:${b.address}`);
     if (d) purgedOn.set(b.address, d);
   }
-  const known = await activityKnownSince(deps.config, deps.store, opts.now);
+  const known = await activityKnownSince({ lifecycle: deps.config, stats: deps.stats }, deps.store, opts.now);
   const actions = plan({ bals, runtime: rt, notices, purgedOn, now, activityKnownSince: known.at, canNotify: (b) => deps.notices.blockedFor(b) });
   const verdict = checkCap(actions, deps.config.maxActionsPerRun, opts.confirm);
   // Held back: everything a user would notice; the daily auto-reply purge still runs.
@@ -129,7 +132,6 @@ async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logge
     ...(stopped ? { stopped } : {}),
   };
   if (!opts.dryRun) {
-    await recordFirstRun(deps.store, known);
     deps.traces.write({
       action: 'lifecycle.run',
       category: 'technical',

@@ -259,16 +259,19 @@ cat > "${dir}/notice-$n.txt"
   assert.equal(lines().length, 2);
 });
 
-test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (inactivity counts from the first run), then a mass of notices waits for --confirm N', async () => {
+test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (inactivity counts from the day serve first recorded logins), then a mass of notices waits for --confirm N', async () => {
   // 16 mailboxes created years ago, imported today, no login recorded, no activityKnownSince set.
   const people = Array.from({ length: 16 }, (_, i) => per(`agent${i}`, `Agent${i}`, 'Import', `8100000005${String(i).padStart(2, '0')}`, { created: '2020-01-01', contact: { email: `agent${i}.import@example.org` } }));
   const env = setup(people, undefined, {});
   const mails = () => sink.messages.filter((m) => m.to.some((t) => t.endsWith('.import@example.org'))).length;
 
+  // Before serve ever ran: no login is recorded, so no inactivity can be observed.
   let dry = await runCliAsync(['--config', env.config, 'lifecycle', 'run', '--now', '2026-01-15T03:00:00Z', '--dry-run']);
   assert.equal(dry.status, 0, dry.stderr);
-  assert.match(dry.stdout, /inactivity counted from 2026-01-15 \(not recorded yet: the first lifecycle run will record its day/);
+  assert.match(dry.stdout, /inactivity counted from 2026-01-15 \(no login recorded on this installation yet/);
   assert.doesNotMatch(dry.stdout, /notice/, 'the dry run of the first night plans no notice');
+  // serve starts recording logins that day (SharedResources.activity() marks it).
+  await withStore(env, (rt) => rt.markLoginsRecordedSince('2026-01-15'));
   let r = await run(env, '2026-01-15T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.report.actions.map((a) => a.action), ['purge'], 'the first run does nothing but the purge');
@@ -276,7 +279,7 @@ test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (ina
   // 45 days later (60 - 15): the 16 depublication notices fall due on the same night.
   dry = await runCliAsync(['--config', env.config, 'lifecycle', 'run', '--now', '2026-03-01T03:00:00Z', '--dry-run']);
   assert.equal(dry.status, 0, dry.stderr);
-  assert.match(dry.stdout, /inactivity counted from 2026-01-15 \(recorded by the first lifecycle run/);
+  assert.match(dry.stdout, /inactivity counted from 2026-01-15 \(the day serve first recorded logins/);
   assert.match(dry.stdout, /^summary \(planned\):$/m);
   assert.match(dry.stdout, /^ {2}notice of depublication\tplanned from 2026-03-16\t16$/m, 'the summary counts by action and date');
   assert.match(dry.stdout, /^ {2}auto-reply purge\t2026-03-01\t1$/m);
@@ -299,8 +302,9 @@ test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (ina
   assert.deepEqual(r.report.actions, [], 'a confirmed run is not repeated');
 });
 
-test('EX_GBM_4440: lifecycle.activityKnownSince set by the installation wins over the first run, and a small batch needs no confirmation', async () => {
+test('EX_GBM_4440: lifecycle.activityKnownSince set by the installation wins over the day logins were first recorded, and a small batch needs no confirmation', async () => {
   const env = setup([per('luc.petit', 'Luc', 'Petit', '810000000601', { created: '2020-01-01', contact: { email: 'luc.small@example.org' } })], undefined, { activityKnownSince: '2025-12-01' });
+  await withStore(env, (rt) => rt.markLoginsRecordedSince('2026-01-10'));
   const r = await run(env, '2026-01-15T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.report.actions.map((a) => `${a.action}${a.notice ? `:${a.notice}` : ''}`), ['purge', 'notice:depublish'], 'day 45 after 2025-12-01: the notice is due');

@@ -216,7 +216,7 @@ test('EX_SSI_5100: `status` reports CRIT for a root-owned 0600 key the service u
     assert.equal(line.split(name).length - 1, 1, `named once: ${line}`);
   }
   assert.equal(r.stdout.split('\n').filter((l) => /^\S+\s+ca\.expiry/.test(l)).length, 2, 'one line per CA');
-  assert.match(r.stdout, /lifecycle\.activity\s+inactivity counted from \d{4}-\d\d-\d\d \(not recorded yet/);
+  assert.match(r.stdout, /lifecycle\.activity\s+inactivity counted from \d{4}-\d\d-\d\d \(no login recorded on this installation yet/);
 });
 
 test('the store check: Redis PING with its latency, WARN when Redis does not answer; the embedded store writable by the service user, CRIT when not', async () => {

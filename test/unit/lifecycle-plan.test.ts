@@ -73,6 +73,7 @@ test('EX_GBM_4440: one lifecycle run at a time (store lock)', async () => {
     traces,
     notices: { blockedFor: () => undefined, send: async () => ({ to: 'x' }), close: () => undefined },
     config: lifecycleSection.parse({}),
+    stats: {},
     actor: { id: 'system:lifecycle', kind: 'system' as const },
   };
   await assert.rejects(runLifecycle(deps, { now: new Date() }), (e: unknown) => isMssError(e, 'TEMPORARY_LIFECYCLE_RUNNING'));
