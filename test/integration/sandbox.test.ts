@@ -18,7 +18,7 @@ import { SmtpClient } from '../helpers/smtp-client.js';
 test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, lists each operator\'s gate-in, certificate and key and the rogue/expired/revoked certificates (EX_OPE_5020 EX_OPE_5040 EX_OPE_5050), stops on SIGTERM', async () => {
   const dir = tmpDir();
   const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
-  await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 20_000);
+  await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 90_000); // PKI, then two Postfix and Dovecot: ~23 s at load 20 on 2 cores
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
   assert.equal(m.pid, sandbox.child.pid);
   assert.match(m.endpoints.whitelist?.url ?? '', /^https:\/\/127\.0\.0\.1:\d+\/listeblanchemssante\.xml$/);
@@ -76,7 +76,7 @@ test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox
 test('`sandbox --dir D` stops on SIGINT (Ctrl-C at a terminal) with status 0, its servers closed', async () => {
   const dir = tmpDir();
   const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
-  await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 20_000);
+  await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 90_000);
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
   const url = m.endpoints.whitelist?.url ?? '';
   process.kill(sandbox.child.pid ?? 0, 'SIGINT');
