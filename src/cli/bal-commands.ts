@@ -191,6 +191,19 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
       ),
     );
 
+  withActor(bal.command('delegate-change'))
+    .description("change a delegation: the delegate's name or on whose behalf they act (EX_GBM_5413)")
+    .argument('<address>')
+    .requiredOption('--delegate <idNat>')
+    .requiredOption('--by <idNat>', 'who asked: the holder, the responsible or a co-holder (not a delegate)')
+    .option('--for <idNat>', 'the holder, responsible or co-holder the delegate now acts for')
+    .option('--name <text>', "the delegate's name ('' removes it)")
+    .action(
+      action((address: string, opts: { delegate: string; by: string; for?: string; name?: string } & ActorOpt) =>
+        edit(ctx, opts, (env) => ops.changeDelegate(env, address, opts.delegate, { ...(opts.for ? { for: opts.for } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) }, opts.by), `delegation of ${opts.delegate} on ${address} changed`),
+      ),
+    );
+
   withActor(bal.command('revoke'))
     .description('remove a delegation (EX_GBM_5413)')
     .argument('<address>')

@@ -15,6 +15,7 @@ import { statsSection } from '../stats/config.js';
 import { annuaireSection } from '../annuaire/config.js';
 import { gatesSection } from '../gate/config.js';
 import { crlSection } from '../pki/crl-config.js';
+import { portalSection } from '../portal/config.js';
 import { activeListeners, listenerClashes } from './listeners.js';
 
 export const configSchema = z.strictObject({
@@ -35,6 +36,8 @@ export const configSchema = z.strictObject({
   annuaire: annuaireSection.prefault({}),
   gates: gatesSection.prefault({}),
   crl: crlSection.prefault({}),
+  /** The professionals' self-service portal (docs/portal.md); off by default. */
+  portal: portalSection.prefault({}),
 }).superRefine((c, ctx) => {
   for (const [a, b] of listenerClashes(activeListeners(c))) {
     ctx.addIssue({

@@ -32,7 +32,8 @@ export interface ChangeResult {
   bal: Bal | undefined;
 }
 
-const MANAGERS: ReadonlySet<Role> = new Set(['holder', 'responsible', 'co-holder']);
+/** §5.4.2: who may declare delegates, co-holders and the responsible (never a delegate). */
+export const MANAGER_ROLES: ReadonlySet<Role> = new Set(['holder', 'responsible', 'co-holder']);
 
 /** Create a mailbox. Co-holders and delegates cannot create BALs (§2.4.3): admin only. */
 export function addMailbox(env: EditEnv, entry: BalInput): ChangeResult {
@@ -112,6 +113,30 @@ export function addDelegate(env: EditEnv, address: string, d: DelegateRequest, r
     if (bal.delegates.some((x) => x.idNat === d.idNat)) throw new MssError('REGISTRY_DELEGATION', `${d.idNat} is already a delegate of ${address} (EX_GBM_5413)`, { bal: address });
     return modify(bal, (item, doc) => {
       seqOf(item, doc, 'delegates').add(doc.createNode({ idNat: d.idNat, ...(d.name ? { name: d.name } : {}), for: d.for ?? requestedBy, grantedBy: requestedBy, grantedAt: stamp(env) }));
+    });
+  });
+}
+
+/**
+ * EX_GBM_5413 (« modification »): change a delegation — the delegate's name, or on whose
+ * behalf they act. The new principal must be the holder, the responsible or a co-holder
+ * (checked with the whole registry, EX_GBM_5411); `grantedBy` becomes the requester.
+ */
+export function changeDelegate(env: EditEnv, address: string, idNat: string, update: { name?: string; for?: string }, requestedBy: string): ChangeResult {
+  return change(env, 'bal.delegate-change', address, { delegate: idNat, ...update, requestedBy }, (reg) => {
+    const bal = need(reg, address);
+    requireManager(reg, bal, requestedBy, 'EX_GBM_5411');
+    const j = bal.delegates.findIndex((x) => x.idNat === idNat);
+    if (j < 0) throw new MssError('REGISTRY_UNKNOWN_DELEGATE', `${idNat} is not a delegate of ${address}`, { bal: address });
+    return modify(bal, (item, doc) => {
+      const node = seqOf(item, doc, 'delegates').items[j] as YAMLMap;
+      if (update.name !== undefined) {
+        if (update.name) node.set('name', update.name);
+        else node.delete('name');
+      }
+      if (update.for !== undefined) node.set('for', update.for);
+      node.set('grantedBy', requestedBy);
+      node.set('grantedAt', stamp(env));
     });
   });
 }
@@ -237,7 +262,7 @@ function modify(bal: Bal, op: EntryOp): EditPlan {
 
 function requireManager(reg: Registry, bal: Bal, idNat: string, rule: string): void {
   const d = reg.canUse(idNat, bal.address);
-  if (d.role && MANAGERS.has(d.role)) return;
+  if (d.role && MANAGER_ROLES.has(d.role)) return;
   const why = d.role === 'delegate' ? 'is a delegate, and delegates cannot declare delegates, co-holders or responsibles (§5.4.2)' : 'is neither the holder, the responsible nor a co-holder';
   throw new MssError('REGISTRY_FORBIDDEN', `${idNat} ${why} of ${bal.address} (${rule})`, { bal: bal.address, requestedBy: idNat });
 }

@@ -22,6 +22,8 @@ export interface SandboxEndpoints {
   annuaire?: { url: string; feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
   /** The simulated operators, each with its mail servers and its `serve` (src/sandbox/operators-component.ts). */
   operators?: SandboxOperators;
+  /** Operator A's professionals' portal (docs/portal.md): sign in there through the sandbox PSC's test login page. */
+  portal?: { url: string; operator: string; clientId: string };
 }
 
 /** One simulated operator's entry points, as other operators and its LPS reach them. */

@@ -16,6 +16,16 @@ export type IdNatLookup =
 
 const ID_NAT = /^[0-9A-Za-z]{1,64}$/;
 
+/**
+ * EX_LPS_0900 step 7: a person's IdNat is UserInfo's `SubjectNameID` and nothing else (not
+ * `sub`, not `preferred_username`), letters and digits only. The portal's sign-in uses the
+ * same rule (docs/portal.md).
+ */
+export function subjectNameIdOf(userInfo: Record<string, unknown>): string | undefined {
+  const idNat = userInfo.SubjectNameID;
+  return typeof idNat === 'string' && ID_NAT.test(idNat) ? idNat : undefined;
+}
+
 export class PscUserInfo {
   private readonly inFlight = new Map<string, Promise<IdNatLookup>>();
   /** Number of UserInfo calls made, for the benchmark and tests. */
@@ -86,8 +96,8 @@ export class PscUserInfo {
     } catch (err) {
       return { ok: false, temporary: true, reason: 'userinfo-unavailable', detail: (err as Error).message };
     }
-    const idNat = body.SubjectNameID;
-    if (typeof idNat !== 'string' || !ID_NAT.test(idNat)) return { ok: false, temporary: false, reason: 'userinfo-no-idnat', detail: `${url} gave no usable SubjectNameID` };
+    const idNat = subjectNameIdOf(body);
+    if (idNat === undefined) return { ok: false, temporary: false, reason: 'userinfo-no-idnat', detail: `${url} gave no usable SubjectNameID` };
     return { ok: true, idNat, cached: false };
   }
 }

@@ -10,5 +10,6 @@ import { statsChecks } from './stats-checks.js';
 import { annuaireChecks } from './annuaire-checks.js';
 import { gateChecks } from './gate-checks.js';
 import { e2eChecks } from './e2e-checks.js';
+import { portalChecks } from './portal-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks, ...e2eChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks, ...e2eChecks, ...portalChecks];

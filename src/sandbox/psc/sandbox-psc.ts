@@ -3,6 +3,8 @@
 // mint endpoint that issues access tokens for test identities:
 //   POST <issuer>/sandbox/mint {"idNat": "…", "ttlSeconds": N} → {"access_token": "…"}
 // Tokens look like PSC's (the example of §6.8.4.2): RS256, typ Bearer, azp, acr, scope.
+// The authorization code flow (login page, token, logout, client registration) is in
+// ./code-flow.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +13,10 @@ import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { closeServerNow } from '../../util/close-server.js';
 import { MssError } from '../../errors.js';
 import { mssTlsOptions } from '../../pki/tls-profile.js';
+import { CodeFlow, type Forgery, type RegisteredClient } from './code-flow.js';
+import { json, readText } from './http-util.js';
 import { KeyRing, type SigningKey } from './key-ring.js';
+import type { TestProfessional } from './test-professionals.js';
 
 export interface SandboxPscOptions {
   /** PEM certificate and key of the loopback HTTPS server. */
@@ -22,6 +27,8 @@ export interface SandboxPscOptions {
   /** `azp` of minted tokens: the client ID an operator gets at its PSC raccordement. */
   clientId?: string;
   acr?: string;
+  /** The people the test login page offers (default: TEST_PROFESSIONALS). */
+  professionals?: readonly TestProfessional[];
 }
 
 export interface MintOptions {
@@ -42,7 +49,9 @@ export class SandboxPsc {
   private server: https.Server | undefined;
   private ring!: KeyRing;
   private userInfoMode: UserInfoMode = 'up';
-  private readonly subjects = new Map<string, string>();
+  /** What UserInfo answers per access token (jti): PSC knows the IdNat server-side. */
+  private readonly subjects = new Map<string, { idNat: string; sub?: string; givenName?: string; familyName?: string }>();
+  private flow!: CodeFlow;
   /** Request counters, for tests and the benchmark. */
   readonly counts = { discovery: 0, jwks: 0, userInfo: 0, mint: 0 };
 
@@ -50,6 +59,21 @@ export class SandboxPsc {
 
   async start(): Promise<void> {
     this.ring = await KeyRing.create();
+    const psc = this;
+    this.flow = new CodeFlow(
+      {
+        get issuer() {
+          return psc.issuer;
+        },
+        get realmPath() {
+          return new URL(psc.issuer).pathname;
+        },
+        ring: this.ring,
+        acr: this.opts.acr ?? 'eidas1',
+        issued: (jti, info) => this.subjects.set(jti, info),
+      },
+      this.opts.professionals,
+    );
     const server = https.createServer({ ...mssTlsOptions(), cert: this.opts.tls.cert, key: this.opts.tls.key }, (req, res) => void this.route(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new MssError('SANDBOX_PSC_LISTEN', `sandbox PSC cannot listen: ${err.message}`, {}, { cause: err })));
@@ -90,6 +114,21 @@ export class SandboxPsc {
     return this.ring.rotate();
   }
 
+  /** Register a client of the authorization code flow (the portal's PSC raccordement). */
+  registerClient(c: { redirectUris: string[]; postLogoutRedirectUris?: string[]; name?: string }): RegisteredClient {
+    return this.flow.register(c);
+  }
+
+  /** The next token response carries this forgery (tests of the client's checks). */
+  forgeNext(f: Forgery): void {
+    this.flow.forgeNext(f);
+  }
+
+  /** Login pages shown, codes, tokens, logouts at PSC, silent (SSO) sign-ins. */
+  get flowCounts(): CodeFlow['counts'] {
+    return this.flow.counts;
+  }
+
   /** `down`: UserInfo answers 503, as when PSC is unavailable. */
   setUserInfo(mode: UserInfoMode): void {
     this.userInfoMode = mode;
@@ -114,7 +153,7 @@ export class SandboxPsc {
       ...opts.claims,
     };
     // Like PSC, the IdNat is known server-side and given by UserInfo, not read from the token.
-    this.subjects.set(String(claims.jti), opts.idNat);
+    this.subjects.set(String(claims.jti), { idNat: opts.idNat });
     return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
   }
 
@@ -142,6 +181,7 @@ export class SandboxPsc {
         const key = await this.rotate();
         return json(res, 200, { kid: key.kid });
       }
+      if (await this.flow.handle(path, req, res)) return;
       return json(res, 404, { error: 'not_found' });
     } catch (err) {
       return json(res, 500, { error: 'server_error', error_description: (err as Error).message });
@@ -151,14 +191,13 @@ export class SandboxPsc {
   private discoveryDocument(): Record<string, unknown> {
     return {
       issuer: this.issuer,
-      authorization_endpoint: `${this.issuer}/protocol/openid-connect/auth`,
-      token_endpoint: `${this.issuer}/protocol/openid-connect/token`,
       userinfo_endpoint: `${this.issuer}/protocol/openid-connect/userinfo`,
       jwks_uri: `${this.issuer}/protocol/openid-connect/certs`,
       id_token_signing_alg_values_supported: ['RS256'],
       subject_types_supported: ['public'],
       response_types_supported: ['code'],
       acr_values_supported: ['eidas1'],
+      ...this.flow.metadata(),
     };
   }
 
@@ -169,9 +208,14 @@ export class SandboxPsc {
     if (!token) return bearerError(res, 'invalid_request');
     try {
       const { payload } = await jwtVerify(token, createLocalJWKSet(this.ring.jwks()), { issuer: this.issuer, algorithms: ['RS256'] });
-      const idNat = this.subjects.get(String(payload.jti));
-      if (idNat === undefined) return bearerError(res, 'invalid_token');
-      return json(res, 200, { sub: payload.sub, SubjectNameID: idNat, preferred_username: payload.preferred_username });
+      const known = this.subjects.get(String(payload.jti));
+      if (known === undefined) return bearerError(res, 'invalid_token');
+      return json(res, 200, {
+        sub: known.sub ?? payload.sub,
+        SubjectNameID: known.idNat,
+        preferred_username: payload.preferred_username,
+        ...(known.givenName ? { given_name: known.givenName, family_name: known.familyName } : {}),
+      });
     } catch {
       return bearerError(res, 'invalid_token');
     }
@@ -192,26 +236,7 @@ export class SandboxPsc {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
 function bearerError(res: ServerResponse, error: string): void {
   res.setHeader('www-authenticate', `Bearer error="${error}"`);
   json(res, 401, { error });
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => {
-      text += d;
-      if (text.length > 8192) req.destroy(new Error('body too large'));
-    });
-    req.on('end', () => resolve(text));
-    req.on('error', reject);
-  });
 }
