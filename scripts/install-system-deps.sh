@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests run for real (Postfix, Dovecot with
-# the Lua passdb and LMTP, Redis, swaks, postfwd for the milter benchmark, openssl), only
-# when one is missing. No daemon is started: tests start their own instances on loopback.
+# the Lua passdb and LMTP, Redis, swaks, postfwd for the milter benchmark, openssl, Chromium
+# for the portal's browser tests), only when one is missing. No daemon is started: tests
+# start their own instances on loopback.
 set -euo pipefail
 
 need=()
@@ -13,6 +14,8 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 command -v postfwd >/dev/null 2>&1 || need+=(postfwd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# The portal's browser tests drive Debian's Chromium with playwright-core (no browser download).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -106,8 +106,8 @@ export async function buildPortalApp(deps: PortalDeps): Promise<FastifyInstance>
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', getToken: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined });
 
-  // Idle and absolute limits, checked on every request: a session past either is ended here
-  // (a new empty session replaces it), whatever the store still holds.
+  // EX_SSI_5130: idle and absolute limits, checked on every request: a session past either
+  // is ended here (a new empty session replaces it), whatever the store still holds.
   app.addHook('preHandler', async (req) => {
     if (req.routeOptions.config.public) return;
     const user = req.session?.user;

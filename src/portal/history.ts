@@ -104,6 +104,7 @@ async function scanFile(file: string, needle: string, idNat: string, out: Histor
       } catch {
         continue; // a torn last line
       }
+      // EX_GDT_5010: traces are accessible to authorised persons: here, to their author only.
       if (r.kind !== undefined || r.actor?.id !== idNat) continue;
       mine.push(entryOf(r));
       // A writer's lines are in time order: the last ones are the newest.

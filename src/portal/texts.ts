@@ -7,6 +7,7 @@ import type { Role } from '../registry/registry.js';
 
 export const T = {
   appName: 'Espace professionnel MSSanté',
+  traced: 'Vos connexions et vos modifications sont enregistrées dans les traces fonctionnelles de l’opérateur.',
   lang: 'fr',
   nav: {
     mailboxes: 'Mes boîtes aux lettres',
@@ -181,6 +182,8 @@ export const T = {
     'bal.responsible': 'Changement de responsable',
     'bal.description': 'Modification de la description',
     'notice.objection': "Opposition à un avis d'inactivité",
+    'message.submit': 'Envoi d’un message',
+    'portal.form': 'Formulaire refusé',
   } as Record<string, string>,
   form: {
     csrf: "Ce formulaire a été refusé : il ne provient pas d'une page de cet espace, ou il a expiré. Rechargez la page et recommencez.",

@@ -197,7 +197,7 @@ test('EX_PBA_5040: the holder chooses liste rouge explicitly (no default choice)
   assert.deepEqual(traces().filter((t) => t.action === 'bal.liste-rouge').slice(-2).map((t) => [t.actor.id, t.request.listeRouge, t.response.ok]), [[JEAN, true, true], [JEAN, false, true]]);
 });
 
-test('CSRF: a form without the session\'s token, or with another session\'s token, is refused (403), changes nothing, and is traced', async () => {
+test('EX_SSI_5130 CSRF: a form without the session\'s token, or with another session\'s token, is refused (403), changes nothing, and is traced', async () => {
   const c = node.browser();
   await c.signIn(node.url, JEAN);
   const other = node.browser();
@@ -218,7 +218,7 @@ test('CSRF: a form without the session\'s token, or with another session\'s toke
   assert.equal((await c.get(`${node.url}/mes-boites`)).url, `${node.url}/mes-boites`, 'still signed in');
 });
 
-test('forged identities are refused: a made-up or tampered session cookie, a code and state from another browser, an ID token PSC never signed, a changed nonce, UserInfo for another subject', async () => {
+test('EX_SSI_5130: forged identities are refused: a made-up or tampered session cookie, a code and state from another browser, an ID token PSC never signed, a changed nonce, UserInfo for another subject', async () => {
   // Cookies: unknown session, or a valid one with its signature tampered with.
   const c = node.browser();
   const signedIn = await c.signIn(node.url, JEAN);
@@ -291,7 +291,7 @@ test('EX_GBM_4440 EX_GBM_6010: a pending notice is shown to the mailbox\'s users
   assert.deepEqual([login?.actor.id, login?.means.service, login?.means.authType], [JEAN, 'portal', 'PSC/OIDC']);
 });
 
-test("my history shows the person's own logins and operations, never another person's (a delegate acting for them included), never a token", async () => {
+test("EX_GDT_5010 EX_GDT_5020: my history shows the person's own logins and operations, never another person's (a delegate acting for them included), never a token", async () => {
   const activity = await node.daemon.shared.activity();
   await activity.recordLogin(PER_JEAN, new Date(), { authType: 'PSC/XOAUTH2', identity: NEW_DELEGATE, delegateOf: JEAN, service: 'imap', client: 'LPS du délégué' });
   await activity.recordLogin(PER_JEAN, new Date(), { authType: 'PSC/XOAUTH2', identity: JEAN, service: 'imap', client: 'LPS de Jean' });
@@ -313,7 +313,7 @@ test("my history shows the person's own logins and operations, never another per
   assert.ok(!traces().some((r) => /eyJ[A-Za-z0-9_-]{10,}/.test(JSON.stringify(r))), 'no token in the traces');
 });
 
-test('sessions: sign-out ends the session here and at PSC, after which PSC asks again (without it, PSC signs in silently); the old cookie is dead', async () => {
+test('EX_SSI_5130: sign-out ends the session here and at PSC, after which PSC asks again (without it, PSC signs in silently); the old cookie is dead', async () => {
   // A PSC session alone (the portal cookie lost) signs in again without the login page.
   const quiet = node.browser();
   await quiet.signIn(node.url, JEAN);
@@ -338,7 +338,7 @@ test('sessions: sign-out ends the session here and at PSC, after which PSC asks 
   assert.equal(traces().filter((t) => t.action === 'portal.logout' && t.actor.id === JEAN).at(-1)?.response.reason, 'signed out');
 });
 
-test('sessions: an idle session and one past its absolute limit are over (the person signs in again), and the end is traced', async () => {
+test('EX_SSI_5130: an idle session and one past its absolute limit are over (the person signs in again), and the end is traced', async () => {
   const short = await startPortalNode(path.join(root, 'short'), psc, cert, { mailboxes: MAILBOXES, sessions: { idleSeconds: 1, maxSeconds: 3 } });
   others.push(short);
   const idle = short.browser();
@@ -363,6 +363,25 @@ test('sessions: an idle session and one past its absolute limit are over (the pe
   assert.deepEqual(reasons, ['idle timeout', 'absolute timeout']);
 });
 
+test('EX_SSI_5130: every answer forbids scripts, framing and caching; the session cookie is __Host-, Secure, HttpOnly, SameSite=Lax and lasts the browser session', async () => {
+  const c = node.browser();
+  const home = await c.get(`${node.url}/`);
+  const csp = String(home.headers['content-security-policy']);
+  for (const d of ["default-src 'none'", "style-src 'self'", `form-action 'self' ${new URL(psc.issuer).origin}`, "frame-ancestors 'none'"]) assert.ok(csp.includes(d), `${d} in ${csp}`);
+  assert.doesNotMatch(csp, /script-src/);
+  assert.match(String(home.headers['strict-transport-security']), /max-age=31536000/);
+  assert.equal(home.headers['referrer-policy'], 'no-referrer');
+  assert.equal(home.headers['cache-control'], 'no-store');
+  assert.doesNotMatch(home.html, /<script/);
+  const start = await httpsRequest({ url: `${node.url}/connexion`, ca: cert.cert, timeoutMs: 10_000, maxBytes: 65_536 });
+  const cookie = String(start.headers['set-cookie']?.find((l) => l.startsWith(`${SESSION_COOKIE}=`)));
+  assert.match(cookie, /; Path=\/(;|$)/);
+  assert.match(cookie, /; HttpOnly/);
+  assert.match(cookie, /; Secure/);
+  assert.match(cookie, /; SameSite=Lax/);
+  assert.doesNotMatch(cookie, /Expires|Max-Age|Domain/i);
+});
+
 test('EX_LPS_0200: the portal\'s HTTPS offers TLS 1.2 with the six suites and TLS 1.3; non-PFS suites, SHA-1 suites and TLS 1.1 are refused', async () => {
   const port = Number(new URL(node.url).port);
   const hello = (opts: tls.ConnectionOptions) =>
@@ -381,7 +400,7 @@ test('EX_LPS_0200: the portal\'s HTTPS offers TLS 1.2 with the six suites and TL
   assert.match(await hello({ minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }), /^refused/);
 });
 
-test('sessions live in the state store: two nodes on one Redis share them (a session opened on one is used on the other) and keep no usable cookie value', async () => {
+test('EX_SSI_5130: portal sessions live in the state store: two nodes on one Redis share them (a session opened on one is used on the other) and keep no usable cookie value', async () => {
   let redis: RedisServer | undefined;
   const nodes: PortalNode[] = [];
   try {

@@ -21,7 +21,8 @@ export function noticesPage(chrome: Chrome, notices: readonly PendingNotice[], c
 
 export function historyPage(chrome: Chrome, history: History, days: number, timeZone: string): string {
   const rows = history.entries.map((e) => {
-    const means = [e.service, e.authType, e.client].filter(Boolean).join(' · ');
+    const client = e.client && e.client.length > 60 ? `${e.client.slice(0, 57)}…` : e.client;
+    const means = [e.service, e.authType, client].filter(Boolean).join(' · ');
     return html`<tr>
 <td>${T.dateTime(new Date(e.at), timeZone)}</td>
 <td>${T.actions[e.action] ?? e.action}${e.onBehalfOf ? html`<br><span class="muted">${T.history.onBehalfOf(e.onBehalfOf)}</span>` : ''}</td>

@@ -4,6 +4,7 @@
 // registry knows) to pick one; a delegate sees only their own delegation.
 import { html } from '../html.js';
 import type { AccessDecision, Bal } from '../../registry/registry.js';
+import { parseDate } from '../../registry/schema.js';
 import type { Capabilities } from '../roles.js';
 import type { DirectoryPerson } from '../directory.js';
 import { T } from '../texts.js';
@@ -17,6 +18,7 @@ export interface DelegationsView {
   caps: Capabilities;
   csrf: string;
   me: string;
+  timeZone: string;
   errors?: Record<string, string>;
   /** Values typed in the add form (re-shown after an error, or picked from the directory). */
   values?: { idNat?: string; name?: string; for?: string };
@@ -37,7 +39,7 @@ export function delegationsPage(chrome: Chrome, v: DelegationsView): string {
 <td>${d.name ?? ''}</td>
 <td>${personLabel(bal, d.for)}</td>
 <td>${d.grantedBy ? personLabel(bal, d.grantedBy) : ''}</td>
-<td>${d.grantedAt ?? ''}</td>
+<td>${d.grantedAt ? T.date(new Date(parseDate(d.grantedAt)), v.timeZone) : ''}</td>
 ${
   caps.delegates
     ? html`<td>

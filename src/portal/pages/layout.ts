@@ -1,6 +1,7 @@
 // The page frame every view shares: title, navigation, the signed-in person and the logout
 // button (a POST with the CSRF token: a link could be triggered by another site), the
-// message of the previous action, the operator's name.
+// message of the previous action, the operator's name, and (EX_GDT_5020) the reminder that
+// what the person does here is traced.
 import { html, type Html } from '../html.js';
 import type { Flash } from '../session/types.js';
 import { T } from '../texts.js';
@@ -43,7 +44,7 @@ ${c.flash ? html`<p class="flash ${c.flash.kind}" role="${c.flash.kind === 'erro
 <h1>${c.title}</h1>
 ${body}
 </main>
-<footer>${c.operatorName} — ${T.appName}</footer>
+<footer>${c.operatorName} — ${T.appName}${c.user ? html`<br>${T.traced}` : ''}</footer>
 </body>
 </html>
 `.text;

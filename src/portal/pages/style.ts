@@ -31,6 +31,8 @@ input[type="text"], select { width: 100%; max-width: 32rem; padding: .45rem .5re
 td input[type="text"], td select { width: auto; max-width: 14rem; }
 button, .button { display: inline-block; margin-top: .8rem; padding: .5rem 1rem; background: var(--blue); color: #fff; border: 0; border-radius: 2px; font: inherit; font-weight: 600; cursor: pointer; text-decoration: none; }
 td button { margin-top: 0; padding: .3rem .7rem; }
+fieldset button { display: block; }
+td button, .signout button { display: inline-block; }
 button.secondary { background: #fff; color: var(--blue); border: 1px solid var(--blue); }
 button.danger { background: var(--red); }
 .signout button { margin: 0; }

@@ -7,6 +7,7 @@ import type { SessionUser } from '../session/policy.js';
 import { T } from '../texts.js';
 
 /** preHandler: a signed-in session, or back to the sign-in page (a stale cookie says why). */
+// EX_SSI_5130: nothing but the sign-in page and the stylesheet without an authenticated professional.
 export async function requireUser(req: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (req.session.user) return;
   if (req.cookies[SESSION_COOKIE] && !req.session.flash) req.session.flash = { kind: 'error', text: T.home.expired };

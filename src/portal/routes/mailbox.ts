@@ -63,7 +63,7 @@ export function registerMailboxRoutes(app: FastifyInstance, deps: PortalDeps): v
       const picked = req.query as Record<string, unknown>;
       const values = extra.values ?? (typeof picked.idNat === 'string' ? { idNat: picked.idNat.slice(0, 128), name: String(picked.name ?? '').slice(0, 160) } : undefined);
       const search = t.caps.delegates && typeof q === 'string' ? { q: q.slice(0, 80), results: searchDirectory(deps.registry(), q.slice(0, 80)), tooShort: q.trim().length < MIN_QUERY } : undefined;
-      return sendPage(reply, status, delegationsPage(chrome, { ...view, me, ...(values ? { values } : {}), ...(search ? { search } : {}) }));
+      return sendPage(reply, status, delegationsPage(chrome, { ...view, me, timeZone: deps.timeZone, ...(values ? { values } : {}), ...(search ? { search } : {}) }));
     }
     if (sub === 'organisation') {
       if (t.bal.type !== 'ORG' && t.bal.type !== 'CAB') return notYours(req, reply);
