@@ -4,6 +4,6 @@ import { submissionMilterFactory } from '../submission/service.js';
 import { apiLpsService } from '../auth/service.js';
 import { gatesServiceFactory } from '../gate/service.js';
 import { metricsServiceFactory } from '../health/metrics-service.js';
-import { portalServiceFactory } from '../portal/service.js';
+import { portalServiceFactory } from '../portal/factory.js';
 
 export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory, portalServiceFactory];

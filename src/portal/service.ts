@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
-import type { Service, ServiceFactory } from '../daemon/service.js';
+import type { Service } from '../daemon/service.js';
 import type { SharedResources } from '../daemon/shared.js';
 import { MssError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -126,10 +126,3 @@ async function cookieSecret(store: StateStore): Promise<string> {
   if (!secret || secret.length < 32) throw new MssError('PORTAL_SECRET', `the state store has no usable ${COOKIE_SECRET_KEY}`);
   return secret;
 }
-
-export const portalServiceFactory: ServiceFactory = {
-  name: 'portal',
-  create(config: Config, log: Logger, shared: SharedResources) {
-    return config.portal.enabled ? new PortalService(config, shared, log) : undefined;
-  },
-};
