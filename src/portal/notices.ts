@@ -1,7 +1,9 @@
 // Pending inactivity and deletion notices of a professional's mailboxes, and their
 // objection (EX_GBM_4440, EX_GBM_6010: the notice is sent « afin de lui permettre … de
 // s'opposer »). A notice is pending while the lifecycle job's record of it (the store key
-// `notice:<kind>:<address>`) was sent for the current inactivity period. Objecting is what
+// `notice:<kind>:<address>`) says it was sent and no activity came after the period it was
+// about (its `activity` date): a later login or exchange starts a new period, which the job
+// judges afresh (src/lifecycle/plan.ts). Objecting is what
 // the notice itself asks for — using the mailbox: the professional, authenticated by Pro
 // Santé Connect, declares that they still use it; it is recorded as a login of the mailbox
 // (Activity.recordLogin: last login, EX_GDT_5060 trace, end of a depublication for
@@ -9,7 +11,7 @@
 import type { Activity } from '../registry/activity.js';
 import type { AccessDecision, Bal, Registry } from '../registry/registry.js';
 import type { RuntimeFields } from '../registry/runtime.js';
-import { activityOf, noticeKey, type NoticeKind, type NoticeRecord } from '../lifecycle/plan.js';
+import { noticeKey, type NoticeKind, type NoticeRecord } from '../lifecycle/plan.js';
 import type { StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { EditWho } from './registry/edit-protocol.js';
@@ -27,12 +29,12 @@ export async function pendingNotices(store: StateStore, runtime: RuntimeFields, 
   for (const { bal, decision } of registry.mailboxesOf(idNat)) {
     if (bal.status !== 'active') continue;
     const rt = await runtime.get(bal.address);
-    const period = new Date(activityOf(bal, rt)).toISOString();
+    const lastActivity = Math.max(rt.lastLogin?.getTime() ?? 0, bal.type === 'APP' ? (rt.lastExchange?.getTime() ?? 0) : 0);
     for (const kind of ['delete', 'depublish'] as const) {
       const text = await store.get(noticeKey(kind, bal.address));
       if (!text) continue;
       const n = JSON.parse(text) as NoticeRecord;
-      if (n.state === 'sent' && n.activity === period) out.push({ kind, bal, decision, ...(n.scheduledFor ? { date: new Date(n.scheduledFor) } : {}) });
+      if (n.state === 'sent' && !(lastActivity > Date.parse(n.activity))) out.push({ kind, bal, decision, ...(n.scheduledFor ? { date: new Date(n.scheduledFor) } : {}) });
     }
     if (rt.depublishedAt && !bal.listeRouge) out.push({ kind: 'depublished', bal, decision, date: rt.depublishedAt });
   }
