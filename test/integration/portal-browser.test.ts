@@ -222,7 +222,9 @@ test('EX_PBA_5040 EX_PBA_5050 (browser): liste rouge switched on by the holder a
     return res.json() as Promise<{ mailboxes?: Array<Record<string, string>> }>;
   };
   const published = async () => (await control(`/directory?domain=${DOMAIN}`)).mailboxes?.find((m) => m.AdresseBAL === PER)?.ListeRouge;
-  const night = (d: number) => `2026-03-${String(d).padStart(2, '0')}T01:00:00+01:00`;
+  // Feeds go before 02:00 (Paris), at most daily: 00:30 or 01:30 Paris on the coming nights.
+  const midnightUtc = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const night = (d: number) => new Date(midnightUtc + d * 86_400_000 - 30 * 60_000).toISOString();
   assert.equal((await cli('annuaire', 'publish', '--now', night(2))).status, 0);
   await control('/batch', 'POST');
   assert.equal(await published(), 'N');
