@@ -45,8 +45,11 @@ export async function buildProgram(load: ReadonlySet<string> | 'all'): Promise<C
   });
   const loaded = commandGroups.filter((e) => load === 'all' || load.has(nameOf(e)));
   if (loaded.length > 0) {
-    const { contextFrom } = await import('./context.js');
+    const { contextFrom, needsPreparedContext, prepareContext } = await import('./context.js');
     const ctx = () => contextFrom(program);
+    program.hook('preAction', async (_program, actionCommand) => {
+      if (needsPreparedContext(actionCommand)) await prepareContext();
+    });
     const registers = await Promise.all(loaded.map((e) => e.load()));
     const byEntry = new Map<CommandEntry, (typeof registers)[number]>(loaded.map((e, i) => [e, registers[i] as (typeof registers)[number]]));
     for (const entry of commandGroups) {

@@ -9,18 +9,13 @@ import { MssError } from '../errors.js';
 import { withBaseDir } from './atoms.js';
 import { configSchema, type Config } from './schema.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/mss-sidecar/config.yaml';
+export { DEFAULT_CONFIG_PATH, configPathFrom } from './path.js';
 
 export interface ConfigProblem {
   key: string;
   line?: number;
   found: string;
   expected: string;
-}
-
-export function configPathFrom(explicit?: string): string {
-  // An empty MSS_SIDECAR_CONFIG counts as unset.
-  return path.resolve(explicit ?? (process.env.MSS_SIDECAR_CONFIG || undefined) ?? DEFAULT_CONFIG_PATH);
 }
 
 export function loadConfig(file: string): Config {

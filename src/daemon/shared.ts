@@ -67,7 +67,12 @@ export class SharedResources {
   }
 
   whitelist(): Promise<WhitelistHolder> {
-    this.whitelistValue ??= this.opened(openWhitelistHolder(this.config, this.log.child({ part: 'whitelist' })), (h) => h.close());
+    // EX_2.2_5050: the list's signer is checked against the same reloading CRLs as the peers.
+    const overrides = async () => ({ trust: this.trust(), ...(this.config.trust.crlDir ? { revocation: await this.revocation() } : {}) });
+    this.whitelistValue ??= this.opened(
+      overrides().then((o) => openWhitelistHolder(this.config, this.log.child({ part: 'whitelist' }), {}, o)),
+      (h) => h.close(),
+    );
     return this.whitelistValue;
   }
 

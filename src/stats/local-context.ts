@@ -26,7 +26,7 @@ export async function loadWhitelistIndex(config: Config): Promise<{ index?: Whit
   try {
     const setup = await whitelistSetup(config);
     const bytes = fs.readFileSync(setup.paths.file);
-    return { index: verifyWhitelist(bytes, { trust: setup.trust, signer: setup.signer, maxBytes: setup.maxBytes, ...(setup.revocation ? { revocation: setup.revocation } : {}), source: setup.paths.file }).index };
+    return { index: verifyWhitelist(bytes, { ...setup.policy, source: setup.paths.file }).index };
   } catch (err) {
     const e = asMssError(err);
     return { problem: `no verified liste blanche (${e.code}: ${e.message}); run \`mss-sidecar whitelist sync\`` };

@@ -4,6 +4,7 @@ import { MssError, type Details } from '../errors.js';
 
 export const WHITELIST_REFUSALS = {
   WL_TOO_LARGE: 'larger than whitelist.maxBytes',
+  WL_TOO_COMPLEX: 'nests elements deeper than whitelist.limits.maxDepth or has more than whitelist.limits.maxElements',
   WL_ENCODING: 'not UTF-8, or declares another encoding',
   WL_DTD_FORBIDDEN: 'contains a DOCTYPE or ENTITY declaration (XXE, entity expansion)',
   WL_XML_MALFORMED: 'not well-formed XML',
@@ -26,7 +27,10 @@ export const WHITELIST_REFUSALS = {
   WL_SIGNER_NOT_YET_VALID: 'signer certificate is not yet valid',
   WL_SIGNER_REVOKED: 'signer certificate is revoked',
   WL_SIGNER_NOT_ANS: 'signer certificate is valid but not attributed to the ANS (whitelist.signer.subject)',
-  WL_SIGNER_KEY_USAGE: 'signer certificate is not an RSA signing certificate',
+  WL_SIGNER_KEY_USAGE: 'signer certificate is not an S/MIME signing certificate (keyUsage digitalSignature, extendedKeyUsage emailProtection)',
+  WL_SIGNER_KEY_WEAK: 'signer key is not RSA of at least 2048 bits',
+  WL_DATE_INVALID: 'DateDeGeneration is not an xsd:dateTime with a 4-digit year',
+  WL_DATE_FUTURE: 'DateDeGeneration is further in the future than whitelist.futureSkewHours',
   WL_ROLLBACK: 'DateDeGeneration is older than the list in use (replay of an old list)',
 } as const;
 

@@ -5,11 +5,12 @@
 // Elements this code does not know are ignored (the ANS may add fields); a structural
 // problem refuses the whole list; an unusable entry (bad domain name, unparsable DN) is
 // skipped and reported, because it cannot match anything anyway.
-import type { Document, Element } from '@xmldom/xmldom';
 import { canonicalDn } from '../pki/dn.js';
 import { isMssError } from '../errors.js';
 import { refusal } from './codes.js';
-import { elementChildren, LIST_NS, textOf } from './xml.js';
+import { checkGenerated } from './dates.js';
+import { LIST_NS } from './xml.js';
+import { elementChildren, ownText, type XmlElement } from './xml-tree.js';
 
 export interface WhitelistEntry {
   /** Lowercase: domain names are compared case-insensitively (the list has "UC-CMP.mssante.fr"). */
@@ -29,6 +30,8 @@ export interface SkippedEntry {
 
 export interface WhitelistContent {
   readonly generated: string;
+  /** `generated` in milliseconds since the epoch (dates.ts: always a valid date). */
+  readonly generatedAt: number;
   readonly versionFormat?: string;
   readonly entries: readonly WhitelistEntry[];
   readonly skipped: readonly SkippedEntry[];
@@ -36,33 +39,36 @@ export interface WhitelistContent {
 
 const DOMAIN = /^(?=.{1,255}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-function listChildren(parent: Element, name: string): Element[] {
-  return elementChildren(parent).filter((e) => e.localName === name && e.namespaceURI === LIST_NS);
+function textOf(el: XmlElement): string {
+  return ownText(el).trim();
 }
 
-function one(parent: Element, name: string, source: string, required: boolean): Element | undefined {
+function listChildren(parent: XmlElement, name: string): XmlElement[] {
+  return elementChildren(parent).filter((e) => e.local === name && e.uri === LIST_NS);
+}
+
+function one(parent: XmlElement, name: string, source: string, required: boolean): XmlElement | undefined {
   const found = listChildren(parent, name);
-  if (found.length > 1) throw refusal('WL_SHAPE', `${source}: ${found.length} ${name} elements in ${parent.localName}, expected one`, { source, element: name });
-  if (required && found.length === 0) throw refusal('WL_SHAPE', `${source}: no ${name} element in ${parent.localName}`, { source, element: name });
+  if (found.length > 1) throw refusal('WL_SHAPE', `${source}: ${found.length} ${name} elements in ${parent.local}, expected one`, { source, element: name });
+  if (required && found.length === 0) throw refusal('WL_SHAPE', `${source}: no ${name} element in ${parent.local}`, { source, element: name });
   return found[0];
 }
 
-export function checkRoot(doc: Document, source: string): Element {
-  const root = doc.documentElement as Element;
-  if (root.localName !== 'ListeBlancheMSSante' || root.namespaceURI !== LIST_NS) {
-    throw refusal('WL_WRONG_ROOT', `${source}: root element is {${root.namespaceURI ?? ''}}${root.localName}, expected {${LIST_NS}}ListeBlancheMSSante`, { source });
+export function checkRoot(root: XmlElement, source: string): XmlElement {
+  if (root.local !== 'ListeBlancheMSSante' || root.uri !== LIST_NS) {
+    throw refusal('WL_WRONG_ROOT', `${source}: root element is {${root.uri}}${root.local}, expected {${LIST_NS}}ListeBlancheMSSante`, { source });
   }
   return root;
 }
 
-function entryOf(el: Element): WhitelistEntry | string {
+function entryOf(el: XmlElement): WhitelistEntry | string {
   const nom = listChildren(el, 'Nom');
   const dnEl = listChildren(el, 'DNCertificatOperateur');
   if (nom.length !== 1) return `${nom.length} Nom elements`;
   if (dnEl.length !== 1) return `${dnEl.length} DNCertificatOperateur elements`;
-  const domain = textOf(nom[0] as Element).toLowerCase();
+  const domain = textOf(nom[0] as XmlElement).toLowerCase();
   if (!DOMAIN.test(domain)) return `Nom "${domain}" is not a domain name`;
-  const dn = textOf(dnEl[0] as Element);
+  const dn = textOf(dnEl[0] as XmlElement);
   let dnCanonical: string;
   try {
     dnCanonical = canonicalDn(dn);
@@ -76,20 +82,20 @@ function entryOf(el: Element): WhitelistEntry | string {
 }
 
 /** Root, one DateDeGeneration, at most one versionFormat, one ListeDomaines. */
-export function checkShape(doc: Document, source: string): { root: Element; generatedEl: Element; versionEl?: Element; liste: Element } {
-  const root = checkRoot(doc, source);
-  const generatedEl = one(root, 'DateDeGeneration', source, true) as Element;
+export function checkShape(tree: XmlElement, source: string): { root: XmlElement; generatedEl: XmlElement; versionEl?: XmlElement; liste: XmlElement } {
+  const root = checkRoot(tree, source);
+  const generatedEl = one(root, 'DateDeGeneration', source, true) as XmlElement;
   const versionEl = one(root, 'versionFormat', source, false);
-  const liste = one(root, 'ListeDomaines', source, true) as Element;
+  const liste = one(root, 'ListeDomaines', source, true) as XmlElement;
   return versionEl ? { root, generatedEl, versionEl, liste } : { root, generatedEl, liste };
 }
 
-export function readContent(doc: Document, source: string): WhitelistContent {
-  const { generatedEl, versionEl, liste } = checkShape(doc, source);
+/** The signed content of the list; `now` and `futureSkewHours` bound DateDeGeneration (dates.ts). */
+export function readContent(tree: XmlElement, source: string, now: Date, futureSkewHours: number): WhitelistContent {
+  const { generatedEl, versionEl, liste } = checkShape(tree, source);
   const generated = textOf(generatedEl);
-  if (!/^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.test(generated)) {
-    throw refusal('WL_SHAPE', `${source}: DateDeGeneration "${generated}" is not an xsd:dateTime`, { source });
-  }
+  // A date that does not parse or lies in the future would poison the replay guard (sync.ts).
+  const generatedAt = checkGenerated(generated, now, futureSkewHours, source);
   const entries: WhitelistEntry[] = [];
   const skipped: SkippedEntry[] = [];
   let position = 0;
@@ -99,5 +105,5 @@ export function readContent(doc: Document, source: string): WhitelistContent {
     if (typeof e === 'string') skipped.push({ position, reason: e });
     else entries.push(e);
   }
-  return { generated, ...(versionEl ? { versionFormat: textOf(versionEl) } : {}), entries, skipped };
+  return { generated, generatedAt, ...(versionEl ? { versionFormat: textOf(versionEl) } : {}), entries, skipped };
 }

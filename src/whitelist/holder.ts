@@ -9,20 +9,16 @@ import type { Config } from '../config/schema.js';
 import { MssError, asMssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatDn } from '../pki/dn.js';
-import type { RevocationChecker, TrustStore } from '../pki/truststore.js';
-import { whitelistSetup } from './from-config.js';
-import type { SignerSubject } from './signer-policy.js';
-import { listAgeHours, pathsForFile, whitelistPaths } from './store.js';
-import { verifyWhitelist } from './verify.js';
+import { whitelistSetup, type SetupOverrides } from './from-config.js';
+import { listAgeHours, pathsForFile } from './store.js';
+import { verifyWhitelist, type VerifyPolicy } from './verify.js';
 import type { WhitelistIndex } from './whitelist-index.js';
 
 export interface HolderOptions {
   /** The last valid copy (state.dir/whitelist/listeblanchemssante.xml). */
   file: string;
-  trust: TrustStore;
-  revocation?: RevocationChecker;
-  signer: SignerSubject;
-  maxBytes: number;
+  /** From whitelistSetup(): the same checks as every other use of the list. */
+  policy: VerifyPolicy;
   log: Logger;
   /** Warn at load when the list was last confirmed longer ago than this. */
   maxAgeHours?: number;
@@ -126,14 +122,7 @@ export class WhitelistHolder {
     const now = this.opts.now?.() ?? new Date();
     try {
       // RE_2.2_5010: the signature is verified again on local use, not only after download.
-      const v = verifyWhitelist(bytes, {
-        trust: this.opts.trust,
-        signer: this.opts.signer,
-        maxBytes: this.opts.maxBytes,
-        at: now,
-        source: this.opts.file,
-        ...(this.opts.revocation ? { revocation: this.opts.revocation } : {}),
-      });
+      const v = verifyWhitelist(bytes, { ...this.opts.policy, at: now, source: this.opts.file });
       if (this.loaded?.sha256 === v.sha256) return false;
       this.loaded = { index: v.index, sha256: v.sha256, signer: formatDn(v.signer.subject), loadedAt: now };
       log.info({ file: this.opts.file, generated: v.index.generated, domains: v.index.domainCount, dns: v.index.dnCount }, 'liste blanche loaded');
@@ -159,15 +148,12 @@ export class WhitelistHolder {
   }
 }
 
-/** A holder on the configured last valid copy, started. */
-export async function openWhitelistHolder(config: Config, log: Logger, extra: Partial<HolderOptions> = {}): Promise<WhitelistHolder> {
-  const setup = await whitelistSetup(config);
+/** A holder on the configured last valid copy, started. `overrides.revocation`: the daemon's reloading CRLs. */
+export async function openWhitelistHolder(config: Config, log: Logger, extra: Partial<HolderOptions> = {}, overrides: SetupOverrides = {}): Promise<WhitelistHolder> {
+  const setup = await whitelistSetup(config, overrides);
   return new WhitelistHolder({
-    file: whitelistPaths(config.state.dir).file,
-    trust: setup.trust,
-    ...(setup.revocation ? { revocation: setup.revocation } : {}),
-    signer: setup.signer,
-    maxBytes: setup.maxBytes,
+    file: setup.paths.file,
+    policy: setup.policy,
     maxAgeHours: config.whitelist.maxAgeHours,
     log,
     ...extra,

@@ -10,17 +10,19 @@
 //     configured trust store only (W3C best practice "validate signing key"), valid now,
 //     attributed to the ANS (whitelist.signer.subject). Certificates the document carries
 //     besides it are never used, and no key is ever taken from KeyInfo unvalidated.
-// Signature wrapping: the digest is computed over the root element of the same strict DOM
+//   - the signer: an S/MIME signing certificate with an RSA key of 2048 bits or more
+//     (signer-policy.ts).
+// Signature wrapping: the digest is computed over the root element of the same strict tree
 // the list is then read from, so what is read is exactly what was signed.
 import { createHash, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
-import { ExclusiveCanonicalization } from 'xml-crypto';
-import type { Document, Element } from '@xmldom/xmldom';
 import { certInfo, describeCert, type CertInfo } from '../pki/certificate.js';
 import { formatDn } from '../pki/dn.js';
 import type { ChainErrorCode, RevocationChecker, TrustStore } from '../pki/truststore.js';
+import { canonicalize, canonicalString } from './c14n.js';
 import { refusal, type WhitelistRefusal } from './codes.js';
-import { describeSignerSubject, signerMatches, type SignerSubject } from './signer-policy.js';
-import { descendants, DSIG_NS, elementChildren } from './xml.js';
+import { describeSignerSubject, signerKindProblem, signerMatches, type SignerSubject } from './signer-policy.js';
+import { DSIG_NS } from './xml.js';
+import { descendants, elementChildren, ownText, type XmlElement } from './xml-tree.js';
 
 export const ALG = {
   EXC_C14N: 'http://www.w3.org/2001/10/xml-exc-c14n#',
@@ -40,25 +42,28 @@ export interface SignatureOptions {
 }
 
 export interface VerifiedSignature {
-  /** Exclusive-canonical XML of the root element minus the Signature: what was digested. */
-  signedXml: string;
   signer: CertInfo;
   chain: readonly CertInfo[];
 }
 
 /** Element children must be exactly `expected` (DSIG namespace, this order), then `tail*`. */
-function expectSequence(el: Element, expected: string[], source: string, tail?: string): Element[] {
+function expectSequence(el: XmlElement, expected: string[], source: string, tail?: string): XmlElement[] {
   const kids = elementChildren(el);
-  const names = kids.map((k) => (k.namespaceURI === DSIG_NS ? k.localName : `{${k.namespaceURI ?? ''}}${k.localName}`));
+  const names = kids.map((k) => (k.uri === DSIG_NS ? k.local : `{${k.uri}}${k.local}`));
   const ok = expected.every((n, i) => names[i] === n) && names.slice(expected.length).every((n) => tail !== undefined && n === tail);
   if (!ok) {
-    throw refusal('WL_SIGNATURE_MALFORMED', `${source}: ${el.localName} contains (${names.join(', ')}), expected (${expected.join(', ')}${tail ? `, ${tail}*` : ''})`, { source });
+    throw refusal('WL_SIGNATURE_MALFORMED', `${source}: ${el.local} contains (${names.join(', ')}), expected (${expected.join(', ')}${tail ? `, ${tail}*` : ''})`, { source });
   }
   return kids;
 }
 
-function algorithm(el: Element | undefined): string {
-  return el?.getAttribute('Algorithm') ?? '';
+/** An unprefixed attribute, or undefined. */
+function attribute(el: XmlElement | undefined, name: string): string | undefined {
+  return el?.attributes.find((a) => a.uri === '' && a.local === name)?.value;
+}
+
+function algorithm(el: XmlElement | undefined): string {
+  return attribute(el, 'Algorithm') ?? '';
 }
 
 function checkAlgorithm(found: string, expected: string, what: string, source: string): void {
@@ -66,37 +71,38 @@ function checkAlgorithm(found: string, expected: string, what: string, source: s
 }
 
 /** Locate the one enveloped Signature and check its form; returns it. */
-export function checkSignatureForm(doc: Document, source: string): Element {
-  const root = doc.documentElement as Element;
-  const signatures = doc.getElementsByTagNameNS(DSIG_NS, 'Signature');
+export function checkSignatureForm(root: XmlElement, source: string): XmlElement {
+  const signatures: XmlElement[] = [];
+  for (const el of descendants(root)) if (el.local === 'Signature' && el.uri === DSIG_NS) signatures.push(el);
   if (signatures.length === 0) throw refusal('WL_UNSIGNED', `${source}: no XMLDSig Signature element; unsigned lists are refused (EX_2.2_5040)`, { source });
   if (signatures.length > 1) throw refusal('WL_SIGNATURE_MULTIPLE', `${source}: ${signatures.length} Signature elements, exactly one is expected`, { source, count: signatures.length });
-  const sig = signatures.item(0) as Element;
-  if (sig.parentNode !== root) {
-    throw refusal('WL_SIGNATURE_MISPLACED', `${source}: the Signature is inside <${(sig.parentNode as Element).localName}>, not a child of the root element (wrapped or nested signature)`, { source });
+  const sig = signatures[0] as XmlElement;
+  if (sig.parent !== root) {
+    throw refusal('WL_SIGNATURE_MISPLACED', `${source}: the Signature is inside <${sig.parent?.local ?? '?'}>, not a child of the root element (wrapped or nested signature)`, { source });
   }
   // Nothing but XMLDSig markup inside the Signature: the enveloped transform removes it
   // from what is signed, so list content hidden there would be unsigned.
   for (const el of descendants(sig)) {
-    if (el.namespaceURI !== DSIG_NS && !(el.namespaceURI === EXC_C14N_NS && el.localName === 'InclusiveNamespaces')) {
-      throw refusal('WL_UNSIGNED_CONTENT', `${source}: element {${el.namespaceURI ?? ''}}${el.localName} inside the Signature is not covered by it`, { source });
+    if (el.uri !== DSIG_NS && !(el.uri === EXC_C14N_NS && el.local === 'InclusiveNamespaces')) {
+      throw refusal('WL_UNSIGNED_CONTENT', `${source}: element {${el.uri}}${el.local} inside the Signature is not covered by it`, { source });
     }
   }
   const [signedInfo] = expectSequence(sig, ['SignedInfo', 'SignatureValue', 'KeyInfo'], source, 'Object');
-  const si = elementChildren(signedInfo as Element);
-  const refs = si.filter((e) => e.localName === 'Reference');
+  const si = elementChildren(signedInfo as XmlElement);
+  const refs = si.filter((e) => e.local === 'Reference');
   if (refs.length !== 1) throw refusal('WL_SIGNATURE_REFERENCE', `${source}: ${refs.length} Reference elements, exactly one (URI="") is expected`, { source });
-  expectSequence(signedInfo as Element, ['CanonicalizationMethod', 'SignatureMethod', 'Reference'], source);
+  expectSequence(signedInfo as XmlElement, ['CanonicalizationMethod', 'SignatureMethod', 'Reference'], source);
   checkAlgorithm(algorithm(si[0]), ALG.EXC_C14N, 'CanonicalizationMethod', source);
   checkAlgorithm(algorithm(si[1]), ALG.RSA_SHA256, 'SignatureMethod', source);
-  const ref = refs[0] as Element;
-  if (!ref.hasAttribute('URI') || ref.getAttribute('URI') !== '') {
-    throw refusal('WL_SIGNATURE_REFERENCE', `${source}: Reference URI is ${ref.hasAttribute('URI') ? `"${ref.getAttribute('URI')}"` : 'absent'}; it must be "" (the whole document)`, { source });
+  const ref = refs[0] as XmlElement;
+  const uri = attribute(ref, 'URI');
+  if (uri !== '') {
+    throw refusal('WL_SIGNATURE_REFERENCE', `${source}: Reference URI is ${uri !== undefined ? `"${uri}"` : 'absent'}; it must be "" (the whole document)`, { source });
   }
   const refKids = elementChildren(ref);
-  const hasTransforms = refKids[0]?.localName === 'Transforms';
+  const hasTransforms = refKids[0]?.local === 'Transforms';
   expectSequence(ref, hasTransforms ? ['Transforms', 'DigestMethod', 'DigestValue'] : ['DigestMethod', 'DigestValue'], source);
-  const transforms = hasTransforms ? elementChildren(refKids[0] as Element).map((t) => `${t.localName}:${algorithm(t)}`) : [];
+  const transforms = hasTransforms ? elementChildren(refKids[0] as XmlElement).map((t) => `${t.local}:${algorithm(t)}`) : [];
   const allowed = [[`Transform:${ALG.ENVELOPED}`], [`Transform:${ALG.ENVELOPED}`, `Transform:${ALG.EXC_C14N}`]];
   if (!allowed.some((a) => a.length === transforms.length && a.every((x, i) => x === transforms[i]))) {
     throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: transforms are (${transforms.map((t) => t.replace(/^Transform:/, '')).join(', ')}), Tableau 45 requires enveloped-signature then exc-c14n`, { source });
@@ -106,12 +112,12 @@ export function checkSignatureForm(doc: Document, source: string): Element {
 }
 
 /** The end-entity certificate of KeyInfo/X509Data (others, e.g. CA copies, are ignored). */
-export function signerCertificate(sig: Element, source: string): CertInfo {
-  const keyInfo = elementChildren(sig).find((e) => e.localName === 'KeyInfo') as Element;
+export function signerCertificate(sig: XmlElement, source: string): CertInfo {
+  const keyInfo = elementChildren(sig).find((e) => e.local === 'KeyInfo') as XmlElement;
   const certs: CertInfo[] = [];
-  for (const x509Data of elementChildren(keyInfo).filter((e) => e.localName === 'X509Data')) {
-    for (const c of elementChildren(x509Data).filter((e) => e.localName === 'X509Certificate')) {
-      const b64 = (c.textContent ?? '').replace(/\s+/g, '');
+  for (const x509Data of elementChildren(keyInfo).filter((e) => e.local === 'X509Data')) {
+    for (const c of elementChildren(x509Data).filter((e) => e.local === 'X509Certificate')) {
+      const b64 = ownText(c).replace(/\s+/g, '');
       if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw refusal('WL_SIGNER_MALFORMED', `${source}: X509Certificate is not base64`, { source });
       try {
         certs.push(certInfo(Buffer.from(b64, 'base64')));
@@ -142,17 +148,11 @@ const CHAIN_TO_REFUSAL: Record<ChainErrorCode, WhitelistRefusal> = {
   REVOCATION_UNKNOWN: 'WL_SIGNER_UNTRUSTED',
 };
 
-/** EX_2.2_5050: PKIX against the store, valid at `at`, RSA signing key, attributed to the ANS. */
+/** EX_2.2_5050: PKIX against the store, valid at `at`, an S/MIME signing certificate (RSA ≥ 2048), attributed to the ANS. */
 export function validateSigner(signer: CertInfo, opts: SignatureOptions, source: string): readonly CertInfo[] {
   const result = opts.trust.validate(signer, { at: opts.at ?? new Date(), ...(opts.revocation ? { revocation: opts.revocation } : {}) });
   if (!result.ok) {
     throw refusal(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, { source, signer: describeCert(signer), chainCode: result.code });
-  }
-  if (signer.x509.publicKey.asymmetricKeyType !== 'rsa') {
-    throw refusal('WL_SIGNER_KEY_USAGE', `${source}: signer ${describeCert(signer)} has a ${signer.x509.publicKey.asymmetricKeyType} key; rsa-sha256 needs RSA`, { source });
-  }
-  if (signer.keyUsage && !signer.keyUsage.has('digitalSignature') && !signer.keyUsage.has('nonRepudiation')) {
-    throw refusal('WL_SIGNER_KEY_USAGE', `${source}: signer ${describeCert(signer)} may not sign (keyUsage ${[...signer.keyUsage].join(', ')})`, { source });
   }
   if (!signerMatches(signer.subject, opts.signer)) {
     throw refusal('WL_SIGNER_NOT_ANS', `${source}: signer ${formatDn(signer.subject)} chains to the trust store but is not the ANS signer (whitelist.signer.subject: ${describeSignerSubject(opts.signer)})`, {
@@ -160,70 +160,87 @@ export function validateSigner(signer: CertInfo, opts: SignatureOptions, source:
       signer: formatDn(signer.subject),
     });
   }
+  // EX_2.2_5050 (Tableau 42): the list is signed with a signing certificate, not any IGC-Santé certificate of the ANS.
+  const problem = signerKindProblem(signer);
+  if (problem) throw refusal(problem.code, `${source}: signer ${describeCert(signer)} is not an S/MIME signing certificate: ${problem.why}`, { source, signer: describeCert(signer) });
   return result.chain;
 }
 
-function inclusivePrefixes(el: Element | undefined): string[] {
-  const inc = el ? elementChildren(el).find((e) => e.localName === 'InclusiveNamespaces' && e.namespaceURI === EXC_C14N_NS) : undefined;
-  return (inc?.getAttribute('PrefixList') ?? '').split(/\s+/).filter(Boolean);
+function inclusivePrefixes(el: XmlElement | undefined): string[] {
+  const inc = el ? elementChildren(el).find((e) => e.local === 'InclusiveNamespaces' && e.uri === EXC_C14N_NS) : undefined;
+  return (attribute(inc, 'PrefixList') ?? '').split(/\s+/).filter(Boolean);
 }
 
-function base64Bytes(el: Element | undefined, what: string, source: string): Buffer {
-  const b64 = (el?.textContent ?? '').replace(/\s+/g, '');
+function base64Bytes(el: XmlElement | undefined, what: string, source: string): Buffer {
+  const b64 = (el ? ownText(el) : '').replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw refusal('WL_SIGNATURE_MALFORMED', `${source}: ${what} is not base64`, { source });
   return Buffer.from(b64, 'base64');
 }
 
-function canonicalize(el: Element, prefixes: string[]): string {
-  // xml-crypto's exclusive canonicalizer, fed the strict xmldom tree.
-  return new ExclusiveCanonicalization().process(el as never, { inclusiveNamespacesPrefixList: prefixes, defaultNs: '', ancestorNamespaces: [] }) as string;
+/** SHA-256 of the exclusive canonical form of `root` minus `sig`, hashed in pieces of 64 KiB. */
+function signedContentDigest(root: XmlElement, sig: XmlElement, prefixes: string[]): Buffer {
+  const hash = createHash('sha256');
+  let pending = '';
+  canonicalize(
+    root,
+    (piece) => {
+      pending += piece;
+      if (pending.length >= 65_536) {
+        hash.update(pending, 'utf8');
+        pending = '';
+      }
+    },
+    { exclude: sig, inclusivePrefixes: prefixes },
+  );
+  hash.update(pending, 'utf8');
+  return hash.digest();
+}
+
+/** The transforms of the one Reference (checked by checkSignatureForm). */
+function referenceParts(sig: XmlElement): { signedInfo: XmlElement; signatureValue: XmlElement | undefined; transforms: XmlElement[]; digestValue: XmlElement | undefined } {
+  const [signedInfo, signatureValue] = elementChildren(sig) as [XmlElement, XmlElement | undefined];
+  const [, , ref] = elementChildren(signedInfo);
+  const refKids = elementChildren(ref as XmlElement);
+  const transforms = refKids[0]?.local === 'Transforms' ? elementChildren(refKids[0]) : [];
+  return { signedInfo, signatureValue, transforms, digestValue: refKids[refKids.length - 1] };
+}
+
+/** What the Reference covers, canonical (tests compare it with xml-crypto's getSignedReferences). */
+export function signedContent(root: XmlElement, sig: XmlElement): string {
+  return canonicalString(root, { exclude: sig, inclusivePrefixes: inclusivePrefixes(referenceParts(sig).transforms[1]) });
 }
 
 /**
  * Core validation (XMLDSig §3.2) of the one profile Tableau 45 allows, with the key of the
  * validated signer. Reference: the root element minus the Signature (enveloped transform),
- * exclusive-canonicalized, SHA-256, compared with DigestValue; then the exclusive-canonical
- * SignedInfo verified with RSA-SHA256. Returns the canonical bytes that were digested:
- * exactly the subtree the caller reads the list from.
+ * exclusive-canonicalized (c14n.ts), SHA-256, compared with DigestValue; then the
+ * exclusive-canonical SignedInfo verified with RSA-SHA256. What was digested is exactly the
+ * tree the caller reads the list from, minus the Signature.
  *
  * xml-crypto's checkSignature() computes the same thing but takes ~35 s on a list of 10,000
- * domains (its XPath evaluations over the whole document are super-linear); the daemons
- * verify the list at every load (RE_2.2_5010), so it is used as a test oracle instead.
+ * domains (its XPath evaluations over the whole document are super-linear); its
+ * canonicalizer needs a DOM (@xmldom/xmldom, ~0.3 s to parse the list) and recurses once per
+ * nesting level. They are the tests' oracles instead, with libxml2 (xmllint, xmlsec1).
  */
-export function checkSignatureValue(doc: Document, sig: Element, signer: CertInfo, source: string): string {
-  const root = doc.documentElement as Element;
-  const [signedInfo, signatureValue] = elementChildren(sig);
-  const [, , ref] = elementChildren(signedInfo as Element);
-  const refKids = elementChildren(ref as Element);
-  const transforms = refKids[0]?.localName === 'Transforms' ? elementChildren(refKids[0]) : [];
-  const digestValue = refKids[refKids.length - 1];
-  // Enveloped-signature transform: the Signature is not part of what it signs.
-  const next = sig.nextSibling;
-  root.removeChild(sig);
-  let canonical: string;
-  try {
-    canonical = canonicalize(root, inclusivePrefixes(transforms[1]));
-  } finally {
-    root.insertBefore(sig, next);
-  }
+export function checkSignatureValue(root: XmlElement, sig: XmlElement, signer: CertInfo, source: string): void {
+  const { signedInfo, signatureValue, transforms, digestValue } = referenceParts(sig);
   const expected = base64Bytes(digestValue, 'DigestValue', source);
-  const actual = createHash('sha256').update(canonical, 'utf8').digest();
+  const actual = signedContentDigest(root, sig, inclusivePrefixes(transforms[1]));
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
     throw refusal('WL_DIGEST_MISMATCH', `${source}: the list was modified after signing (SHA-256 of the content is ${actual.toString('base64')}, the signature covers ${expected.toString('base64')})`, { source });
   }
-  const signedInfoCanonical = canonicalize(signedInfo as Element, inclusivePrefixes(elementChildren(signedInfo as Element)[0]));
+  const signedInfoCanonical = canonicalString(signedInfo, { inclusivePrefixes: inclusivePrefixes(elementChildren(signedInfo)[0]) });
   const value = base64Bytes(signatureValue, 'SignatureValue', source);
   if (!cryptoVerify('sha256', Buffer.from(signedInfoCanonical, 'utf8'), signer.x509.publicKey, value)) {
     throw refusal('WL_SIGNATURE_INVALID', `${source}: the SignatureValue does not verify with ${describeCert(signer)} (SignedInfo modified or signed with another key)`, { source });
   }
-  return canonical;
 }
 
 /** Everything above, in order: form, signer, value. */
-export function verifySignature(doc: Document, source: string, opts: SignatureOptions): VerifiedSignature {
-  const sig = checkSignatureForm(doc, source);
+export function verifySignature(root: XmlElement, source: string, opts: SignatureOptions): VerifiedSignature {
+  const sig = checkSignatureForm(root, source);
   const signer = signerCertificate(sig, source);
   const chain = validateSigner(signer, opts, source);
-  const signedXml = checkSignatureValue(doc, sig, signer, source);
-  return { signedXml, signer, chain };
+  checkSignatureValue(root, sig, signer, source);
+  return { signer, chain };
 }

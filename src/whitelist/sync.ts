@@ -6,23 +6,26 @@ import { MssError, asMssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { httpsRequest } from '../net/https-request.js';
 import { formatDn } from '../pki/dn.js';
-import type { RevocationChecker, TrustStore } from '../pki/truststore.js';
 import { refusal } from './codes.js';
-import type { SignerSubject } from './signer-policy.js';
+import { parseXsdDateTime } from './dates.js';
+import { DEFAULT_FUTURE_SKEW_HOURS } from './defaults.js';
 import { listAgeHours, readRecord, storedSha256, storeLastValid, writeRecord, type LastValidRecord, type WhitelistPaths } from './store.js';
-import { verifyWhitelist } from './verify.js';
+import { verifyWhitelist, type VerifyPolicy } from './verify.js';
 
 export interface SyncOptions {
   url: string;
-  trust: TrustStore;
-  revocation?: RevocationChecker;
-  signer: SignerSubject;
-  maxBytes: number;
+  /** From whitelistSetup(): the same checks as every other use of the list. */
+  policy: VerifyPolicy;
   timeoutMs: number;
   maxAgeHours: number;
   paths: WhitelistPaths;
   log: Logger;
   now?: () => Date;
+  /**
+   * Accept a validly signed list even if it is older than the recorded one (recovery after
+   * the ANS published a wrongly dated list: `whitelist sync --accept-older`).
+   */
+  acceptOlder?: boolean;
 }
 
 export interface KeptCopy {
@@ -39,9 +42,9 @@ async function download(opts: SyncOptions): Promise<Buffer> {
   const res = await httpsRequest({
     url: opts.url,
     // Only the IGC-Santé store: the ANS serves the list with an IGC-Santé certificate (§9.2.1).
-    ca: [...opts.trust.pem],
+    ca: [...opts.policy.trust.pem],
     timeoutMs: opts.timeoutMs,
-    maxBytes: opts.maxBytes,
+    maxBytes: opts.policy.maxBytes,
     headers: { accept: 'application/xml, text/xml' },
   });
   if (res.status >= 500) throw new MssError('HTTP_SERVER_ERROR', `${opts.url} answered HTTP ${res.status}`, { url: opts.url, status: res.status });
@@ -56,24 +59,41 @@ function keptCopy(opts: SyncOptions, now: Date): KeptCopy | undefined {
   return { ...(record ? { generated: record.generated } : {}), ageHours, stale: ageHours > opts.maxAgeHours };
 }
 
+/**
+ * The date the replay guard compares with: the recorded DateDeGeneration, unless it is not a
+ * valid date or lies beyond the accepted skew — such a record (written by an older version, or
+ * edited) would refuse every later list, so it is ignored, loudly.
+ */
+function replayGuardDate(previous: LastValidRecord | undefined, now: Date, opts: SyncOptions): number | undefined {
+  if (!previous) return undefined;
+  const at = parseXsdDateTime(previous.generated);
+  const latest = now.getTime() + (opts.policy.futureSkewHours ?? DEFAULT_FUTURE_SKEW_HOURS) * 3_600_000;
+  if (at === undefined || at > latest) {
+    opts.log.warn({ code: 'WL_RECORD_IGNORED', generated: previous.generated, record: opts.paths.record }, `the recorded DateDeGeneration "${previous.generated}" is ${at === undefined ? 'not a valid date' : 'in the future'}; the replay check ignores it`);
+    return undefined;
+  }
+  return at;
+}
+
 export async function syncWhitelist(opts: SyncOptions): Promise<SyncResult> {
   const now = opts.now?.() ?? new Date();
   const log = opts.log;
   try {
     const bytes = await download(opts);
     // EX_2.2_5040: verified after every download, before anything is stored.
-    const verified = verifyWhitelist(bytes, {
-      trust: opts.trust,
-      signer: opts.signer,
-      maxBytes: opts.maxBytes,
-      at: now,
-      source: opts.url,
-      ...(opts.revocation ? { revocation: opts.revocation } : {}),
-    });
+    const verified = verifyWhitelist(bytes, { ...opts.policy, at: now, source: opts.url });
     const previous = readRecord(opts.paths);
     // A validly signed but older list is a replay: keep the newer one in use.
-    if (previous && Date.parse(verified.index.generated) < Date.parse(previous.generated)) {
-      throw refusal('WL_ROLLBACK', `${opts.url}: DateDeGeneration ${verified.index.generated} is older than the list in use (${previous.generated})`, { url: opts.url });
+    const guard = replayGuardDate(previous, now, opts);
+    if (guard !== undefined && verified.index.generatedAt < guard) {
+      if (!opts.acceptOlder) {
+        throw refusal('WL_ROLLBACK', `${opts.url}: DateDeGeneration ${verified.index.generated} is older than the list in use (${previous?.generated}); if that date is wrong, check with the ANS and run \`mss-sidecar whitelist sync --accept-older\``, {
+          url: opts.url,
+          generated: verified.index.generated,
+          inUse: previous?.generated,
+        });
+      }
+      log.warn({ code: 'WL_ROLLBACK_ACCEPTED', generated: verified.index.generated, inUse: previous?.generated }, `liste blanche dated ${verified.index.generated}, older than the one in use (${previous?.generated}), accepted on request (--accept-older)`);
     }
     const record: LastValidRecord = {
       url: opts.url,

@@ -1,21 +1,35 @@
 // Verify a liste blanche and index it: the one path every use goes through — `whitelist
-// sync` after each download (EX_2.2_5040), `whitelist verify`, and the daemons each time
-// they load the local copy (RE_2.2_5010). Throws an MssError with a WL_* code on refusal.
+// sync` after each download (EX_2.2_5040), `whitelist verify` and `lookup`, and the daemons
+// each time they load the local copy (RE_2.2_5010). Throws an MssError with a WL_* code on
+// refusal. The policy (trust store, CRLs, signer, bounds, date skew) comes from one place for
+// all of them: whitelistSetup() (from-config.ts).
 import { createHash } from 'node:crypto';
 import type { CertInfo } from '../pki/certificate.js';
 import type { RevocationChecker, TrustStore } from '../pki/truststore.js';
 import { checkShape, readContent } from './content.js';
+import { DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS } from './defaults.js';
 import type { SignerSubject } from './signer-policy.js';
 import { verifySignature } from './signature.js';
 import { WhitelistIndex } from './whitelist-index.js';
-import { decodeListBytes, parseXml } from './xml.js';
+import { decodeListBytes } from './xml.js';
+import { parseXmlTree, type XmlLimits } from './xml-tree.js';
 
-export interface VerifyOptions {
+/** Everything that decides whether a list is accepted. */
+export interface VerifyPolicy {
   trust: TrustStore;
   signer: SignerSubject;
   maxBytes: number;
-  at?: Date;
+  /** Nesting depth and element count (default: whitelist.limits' defaults). */
+  limits?: XmlLimits;
+  /** How far ahead of `at` DateDeGeneration may be (default 24 h). */
+  futureSkewHours?: number;
+  /** Set whenever trust.crlDir is: a revoked signer is refused. */
   revocation?: RevocationChecker;
+}
+
+export interface VerifyOptions extends VerifyPolicy {
+  /** Validation time (default now). */
+  at?: Date;
   /** File or URL, for messages. */
   source?: string;
 }
@@ -26,21 +40,25 @@ export interface VerifiedWhitelist {
   readonly sha256: string;
 }
 
+const LIST_XML_CODES = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' };
+
 export function verifyWhitelist(bytes: Uint8Array, opts: VerifyOptions): VerifiedWhitelist {
   const source = opts.source ?? 'liste blanche';
+  const at = opts.at ?? new Date();
   const text = decodeListBytes(bytes, source, opts.maxBytes);
-  const doc = parseXml(text, source);
+  // Bounded: at most maxBytes of text, limits.maxElements elements, limits.maxDepth levels.
+  const root = parseXmlTree(text, source, opts.limits ?? { maxDepth: DEFAULT_MAX_DEPTH, maxElements: DEFAULT_MAX_ELEMENTS }, LIST_XML_CODES);
   // Shape first (WL_WRONG_ROOT, WL_SHAPE) so that a wrong file is named as such.
-  checkShape(doc, source);
-  const sig = verifySignature(doc, source, {
+  checkShape(root, source);
+  const sig = verifySignature(root, source, {
     trust: opts.trust,
     signer: opts.signer,
-    ...(opts.at ? { at: opts.at } : {}),
+    at,
     ...(opts.revocation ? { revocation: opts.revocation } : {}),
   });
   // Read from the root element the digest was computed over (signature.ts): the signed
   // content, and nothing else (readContent never looks inside the Signature).
-  const content = readContent(doc, source);
+  const content = readContent(root, source, at, opts.futureSkewHours ?? DEFAULT_FUTURE_SKEW_HOURS);
   return {
     index: new WhitelistIndex(content),
     signer: sig.signer,

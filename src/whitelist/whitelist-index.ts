@@ -8,6 +8,8 @@ const NONE: readonly never[] = Object.freeze([]);
 
 export class WhitelistIndex {
   readonly generated: string;
+  /** `generated` in milliseconds since the epoch. */
+  readonly generatedAt: number;
   readonly versionFormat?: string;
   readonly skipped: readonly SkippedEntry[];
   /** domain → DNs as written in the list (one per distinct canonical DN). */
@@ -20,6 +22,7 @@ export class WhitelistIndex {
 
   constructor(content: WhitelistContent) {
     this.generated = content.generated;
+    this.generatedAt = content.generatedAt;
     if (content.versionFormat !== undefined) this.versionFormat = content.versionFormat;
     this.skipped = content.skipped;
     for (const e of content.entries) {

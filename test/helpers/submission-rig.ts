@@ -61,8 +61,10 @@ export function testMailboxes(): Array<Record<string, unknown>> {
 
 export function listIndex(domains: readonly string[] = LISTED): WhitelistIndex {
   const dn = 'CN=mss.autre.test,OU=10000000000,O=AUTRE,ST=Paris (75),C=FR';
+  const now = new Date();
   return new WhitelistIndex({
-    generated: new Date().toISOString(),
+    generated: now.toISOString(),
+    generatedAt: now.getTime(),
     entries: domains.map((domain) => ({ domain, description: domain, dn, dnCanonical: canonicalDn(dn), dateMaj: new Date().toISOString() })),
     skipped: [],
   });

@@ -58,7 +58,7 @@ log: {level: warn}
 after(() => server.stop());
 
 function options(log: Logger = silentLogger, extra: Partial<SyncOptions> = {}): SyncOptions {
-  return { url: server.url, trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, timeoutMs: 1000, maxAgeHours: 48, paths, log, ...extra };
+  return { url: server.url, policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 }, timeoutMs: 1000, maxAgeHours: 48, paths, log, ...extra };
 }
 
 function captureLog(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
@@ -88,7 +88,7 @@ const FAULTS: Array<[WhitelistFault, string, number | undefined]> = [
 
 test('EX_2.2_5035 EX_2.2_5040: server down, HTTP 500, truncated body, slow body, bad signature → last valid copy kept and used', async () => {
   if (!fs.existsSync(paths.file)) await syncWhitelist(options());
-  const holder = new WhitelistHolder({ file: paths.file, trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, log: silentLogger }).start();
+  const holder = new WhitelistHolder({ file: paths.file, policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 }, log: silentLogger }).start();
   try {
     for (const [fault, code, exit] of FAULTS) {
       await server.setFault(fault);
@@ -152,6 +152,6 @@ test('EX_2.2_5035: a list in use older than maxAgeHours is reported loudly', asy
 test('EX_2.2_5010: the HTTPS server must chain to the trust store (no system CAs)', async () => {
   const key = await generateRsaKey();
   const other = issueCertificate({ subject: [['C', 'FR'], ['CN', 'OTHER ROOT']], keyPair: key, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), ca: {}, keyUsage: ['keyCertSign'] });
-  const r = await syncWhitelist(options(silentLogger, { trust: new Store([certInfo(other.der)]) }));
+  const r = await syncWhitelist(options(silentLogger, { policy: { trust: new Store([certInfo(other.der)]), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 } }));
   assert.equal(r.outcome === 'failed' && r.error.code, 'HTTP_TLS');
 });

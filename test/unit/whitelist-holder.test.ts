@@ -21,7 +21,7 @@ before(async () => {
 });
 
 function holderOn(file: string, extra: Partial<ConstructorParameters<typeof WhitelistHolder>[0]> = {}): WhitelistHolder {
-  return new WhitelistHolder({ file, trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, log: silentLogger, pollMs: 0, ...extra });
+  return new WhitelistHolder({ file, policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 }, log: silentLogger, pollMs: 0, ...extra });
 }
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {

@@ -79,9 +79,9 @@ test('a wrong root element or namespace is refused as such', () => {
   refused(doc(domaine('a.mssante.fr', DN1)).replace(LIST_NS, 'https://example.org/schema'), 'WL_WRONG_ROOT');
 });
 
-test('a list without DateDeGeneration, with a bad date or with two ListeDomaines is refused (WL_SHAPE)', () => {
+test('a list without DateDeGeneration, with a bad date or with two ListeDomaines is refused (WL_SHAPE, WL_DATE_INVALID)', () => {
   refused(signedList(pki, { xml: doc(domaine('a.mssante.fr', DN1), '') }), 'WL_SHAPE');
-  refused(signedList(pki, { xml: doc(domaine('a.mssante.fr', DN1), '<DateDeGeneration>yesterday</DateDeGeneration>') }), 'WL_SHAPE');
+  refused(signedList(pki, { xml: doc(domaine('a.mssante.fr', DN1), '<DateDeGeneration>yesterday</DateDeGeneration>') }), 'WL_DATE_INVALID');
   const two = doc(domaine('a.mssante.fr', DN1)).replace('</ListeBlancheMSSante>', `<ListeDomaines>${domaine('b.mssante.fr', DN1)}</ListeDomaines></ListeBlancheMSSante>`);
   refused(signedList(pki, { xml: two }), 'WL_SHAPE');
 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RevocationStore } from '../../pki/crl.js';
 import { TrustStore } from '../../pki/truststore.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../whitelist/config.js';
+import { DEFAULT_ANS_SIGNER_SUBJECT, DEFAULT_MAX_BYTES } from '../../whitelist/defaults.js';
 import { WhitelistHolder } from '../../whitelist/holder.js';
 import type { SandboxComponent } from '../component.js';
 import { PUBLISHED_LIST } from '../whitelist-component.js';
@@ -21,9 +21,7 @@ export const annuaireComponent: SandboxComponent = {
     // The list the whitelist component published (it starts first), verified like any copy.
     const holder = new WhitelistHolder({
       file: path.join(ctx.dir, PUBLISHED_LIST),
-      trust,
-      signer: DEFAULT_ANS_SIGNER_SUBJECT,
-      maxBytes: 64 * 1024 * 1024,
+      policy: { trust, revocation, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: DEFAULT_MAX_BYTES },
       log: ctx.log,
       watch: false,
       pollMs: 0,

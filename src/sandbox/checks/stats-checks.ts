@@ -45,7 +45,7 @@ export const statsChecks: SelfCheckStep[] = [
       fs.writeFileSync(cfg.registry.file, statsRegistryYaml(cfg.operator.domains, range));
       // The liste blanche must be there for control n°8 (a previous step synced it; be sure).
       const setup = await whitelistSetup(cfg);
-      if (!fs.existsSync(setup.paths.file)) await syncWhitelist({ url: cfg.whitelist.url, trust: setup.trust, signer: setup.signer, maxBytes: setup.maxBytes, timeoutMs: cfg.whitelist.timeoutMs, maxAgeHours: cfg.whitelist.maxAgeHours, paths: setup.paths, log: ctx.log });
+      if (!fs.existsSync(setup.paths.file)) await syncWhitelist({ url: cfg.whitelist.url, policy: setup.policy, timeoutMs: cfg.whitelist.timeoutMs, maxAgeHours: cfg.whitelist.maxAgeHours, paths: setup.paths, log: ctx.log });
       const b: BuildResult = await withStore(cfg, async (store) => {
         await new Journal(store).record(statsJournalEvents(cfg.operator.domains, range));
         const rt = new RuntimeFields(store);

@@ -15,9 +15,7 @@ async function sync(ctx: CheckContext, timeoutMs = ctx.config.whitelist.timeoutM
   const setup = await whitelistSetup(ctx.config);
   return syncWhitelist({
     url: ctx.config.whitelist.url,
-    trust: setup.trust,
-    signer: setup.signer,
-    maxBytes: setup.maxBytes,
+    policy: setup.policy,
     timeoutMs,
     maxAgeHours: ctx.config.whitelist.maxAgeHours,
     paths: setup.paths,
@@ -76,7 +74,7 @@ export const whitelistChecks: SelfCheckStep[] = [
     name: 'whitelist: the stored copy verifies (signer chained to the store, ANS subject)',
     async run(ctx) {
       const setup = await whitelistSetup(ctx.config);
-      const v = verifyWhitelist(fs.readFileSync(setup.paths.file), { trust: setup.trust, signer: setup.signer, maxBytes: setup.maxBytes });
+      const v = verifyWhitelist(fs.readFileSync(setup.paths.file), setup.policy);
       ctx.facts.set('index', v.index);
       return pass(`domains=${v.index.domainCount} dns=${v.index.dnCount} generated=${v.index.generated}, signed by ${v.signer.subject.rdns[0]?.[0]?.value}`);
     },
@@ -111,7 +109,7 @@ export const whitelistChecks: SelfCheckStep[] = [
     name: 'whitelist: a local copy modified on disk is refused at load, the list in use stays',
     async run(ctx) {
       const setup = await whitelistSetup(ctx.config);
-      const holder = new WhitelistHolder({ file: setup.paths.file, trust: setup.trust, signer: setup.signer, maxBytes: setup.maxBytes, log: silentLogger, watch: false, pollMs: 0 });
+      const holder = new WhitelistHolder({ file: setup.paths.file, policy: setup.policy, log: silentLogger, watch: false, pollMs: 0 });
       holder.start();
       const generated = holder.index?.generated;
       if (!generated) return fail('the holder did not load the last valid copy');
