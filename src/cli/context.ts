@@ -15,19 +15,14 @@ export interface CliContext {
   readonly log: Logger;
 }
 
-interface Loaders {
-  createLogger: typeof import('../log.js').createLogger;
-  loadConfig: typeof import('../config/load.js').loadConfig;
-}
-
-let loaders: Loaders | undefined;
+let createLogger: typeof import('../log.js').createLogger | undefined;
+let loadConfig: typeof import('../config/load.js').loadConfig | undefined;
 const selfPreparing = new WeakSet<Command>();
 
-/** Load the configuration loader and the logger, once. */
-export async function prepareContext(): Promise<void> {
-  if (loaders) return;
-  const [log, load] = await Promise.all([import('../log.js'), import('../config/load.js')]);
-  loaders = { createLogger: log.createLogger, loadConfig: load.loadConfig };
+/** Load the configuration loader and (unless `configOnly`) the logger, once. */
+export async function prepareContext(configOnly = false): Promise<void> {
+  loadConfig ??= (await import('../config/load.js')).loadConfig;
+  if (!configOnly) createLogger ??= (await import('../log.js')).createLogger;
 }
 
 /** Mark a command whose action calls prepareContext() itself, only when it needs a configuration or a logger. */
@@ -40,9 +35,9 @@ export function needsPreparedContext(cmd: Command): boolean {
   return !selfPreparing.has(cmd);
 }
 
-function ready(): Loaders {
-  if (!loaders) throw new MssError('INTERNAL', 'the CLI context was used before prepareContext()');
-  return loaders;
+function loaded<T>(fn: T | undefined): T {
+  if (fn === undefined) throw new MssError('INTERNAL', 'the CLI context was used before prepareContext()');
+  return fn;
 }
 
 export function contextFrom(program: Command): CliContext {
@@ -53,11 +48,11 @@ export function contextFrom(program: Command): CliContext {
   return {
     configPath,
     config() {
-      cached ??= ready().loadConfig(configPath);
+      cached ??= loaded(loadConfig)(configPath);
       return cached;
     },
     get log() {
-      logger ??= ready().createLogger({ level: (opts.logLevel ?? process.env.MSS_LOG_LEVEL ?? cached?.log.level ?? 'info') as never });
+      logger ??= loaded(createLogger)({ level: (opts.logLevel ?? process.env.MSS_LOG_LEVEL ?? cached?.log.level ?? 'info') as never });
       return logger;
     },
   };

@@ -29,7 +29,7 @@ async function policyFor(program: Command, ctx: () => CliContext, trustDir: stri
     const { DEFAULT_ANS_SIGNER_SUBJECT, DEFAULT_MAX_BYTES } = await import('../whitelist/defaults.js');
     return { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: DEFAULT_MAX_BYTES };
   }
-  await prepareContext();
+  await prepareContext(true);
   const { whitelistSetup } = await import('../whitelist/from-config.js');
   // EX_2.2_5050: the same policy as sync and the daemons, CRLs included (trust.crlDir).
   return (await whitelistSetup(ctx().config(), trust ? { trust } : {})).policy;
@@ -82,7 +82,7 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
           let file = opts.file;
           if (file === undefined) {
             // Without --file: the last valid copy, verified again before use (RE_2.2_5010).
-            await prepareContext();
+            await prepareContext(true);
             const { whitelistPaths } = await import('../whitelist/store.js');
             file = whitelistPaths(ctx().config().state.dir).file;
           }

@@ -1,23 +1,22 @@
 // Distinguished names: parse the RFC 4514 / RFC 2253 strings of the liste blanche, read the
-// subject of a certificate from its DER, and compare both through one canonical form.
-//
-// The liste blanche writes DNCertificatOperateur as an RFC 2253 string (§6.6, Tableau 43)
-// and nothing says how to compare it with a certificate (digest D1.5: spacing, escaping,
-// case, attribute order are unspecified). The canonical form therefore forgives every
-// difference of *writing*, never one of *content*:
+// subject of a certificate from its DER, and compare both through one canonical form that
+// implements distinguishedNameMatch (RFC 4517 §4.2.15) with the string preparation of
+// RFC 4518 for caseIgnoreMatch, the equality rule of CN, OU, O, ST, L, C, SERIALNUMBER:
 //   - attribute types: aliases and OIDs map to one upper-case short name (2.5.4.3 = cn = CN);
-//   - values: escapes and #hex BER decoded, NFKC-normalised, leading/trailing spaces
-//     trimmed, internal runs of white space collapsed, case-folded (X.520 caseIgnoreMatch,
-//     the matching rule of CN, OU, O, ST, L, C and SERIALNUMBER);
-//   - multi-valued RDNs: their attributes sorted;
-//   - RDN order is ignored: a list may write `CN=x,…,C=FR` (RFC 2253 order, Tableau 44) or
-//     `C=FR,…,CN=x` (the ASN.1 order some tools print). This is safe because the canonical
-//     form keeps every (type, value) pair, repeated ones included: two subjects compare
-//     equal only if they carry exactly the same attributes. Which attributes a certificate
-//     carries is decided by the CA (IGC-Santé fixes C, ST, O, OU, CN for server
-//     certificates), so nobody can obtain a certificate that matches another holder's
-//     entry by reordering attributes.
-// Multi-valued RDNs stay distinct from separate RDNs (`CN=a+OU=b` is not `CN=a,OU=b`).
+//   - values: escapes and #hex decoded; a #hex value of a string type is that string (the
+//     DirectoryString is compared, whatever its ASN.1 string type); any other #hex value is
+//     compared as its BER encoding, and never equals a string that happens to read "#…";
+//   - RFC 4518 §2.2 map: soft hyphen, joiners, variation selectors, U+FEFF and the other
+//     "mapped to nothing" characters removed; tab, line ends and every space separator become
+//     SPACE; case folded (full Unicode case mapping); §2.3 NFKC; §2.4 a value holding a
+//     prohibited character (unassigned, private use, non-character, surrogate, U+FFFD)
+//     matches nothing; §2.6.1 leading and trailing spaces removed, inner runs collapsed;
+//   - multi-valued RDNs: a set, their attributes sorted; distinct from separate RDNs;
+//   - RDN order is significant (RFC 4517): the list writes RFC 2253 order (CN first), the
+//     reverse of the DER order, and the DER is read into that order. `C=FR,…,CN=x` is not
+//     `CN=x,…,C=FR`.
+// The real list's writing habits compare equal to the certificates, as before: quoted values
+// (RFC 1779) with double spaces, `, ` separators, NFC or NFD accents, upper or lower case.
 import type { X509Certificate } from 'node:crypto';
 import { MssError } from '../errors.js';
 import { certificateFields } from './cert-der.js';
@@ -41,12 +40,46 @@ export interface Dn {
 
 // ---------------------------------------------------------------- canonical form
 
+// RFC 4518 §2.2: mapped to nothing (soft hyphens, joiners, variation selectors, U+FFFC, and
+// the control and format characters it lists, U+FEFF included), and mapped to SPACE.
+const MAPPED_TO_NOTHING =
+  /[\u{00AD}\u{1806}\u{034F}\u{180B}-\u{180D}\u{FE00}-\u{FE0F}\u{FFFC}\u{0000}-\u{0008}\u{000E}-\u{001F}\u{007F}-\u{0084}\u{0086}-\u{009F}\u{06DD}\u{070F}\u{180E}\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2063}\u{206A}-\u{206F}\u{FEFF}\u{FFF9}-\u{FFFB}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/gu;
+const MAPPED_TO_SPACE = /[\u{0009}-\u{000D}\u{0085}\u{00A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}]/gu;
+// §2.4: unassigned, private use, non-characters, surrogates, U+FFFD.
+const PROHIBITED = /[\p{Cn}\p{Co}\p{Cs}\u{FDD0}-\u{FDEF}\u{FFFD}\u{FFFE}\u{FFFF}\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{10FFFE}\u{10FFFF}]/u;
+
+/**
+ * RFC 4518 string preparation of a caseIgnoreMatch value, or undefined when the value holds a
+ * prohibited character (the match is then Undefined: it equals nothing).
+ */
+export function preparedValue(value: string): string | undefined {
+  const mapped = value.replace(MAPPED_TO_NOTHING, '').replace(MAPPED_TO_SPACE, ' ');
+  // Case folding (RFC 3454 B.2) by full case mapping: upper then lower folds ß, ς, ﬁ… too.
+  const prepared = mapped.toUpperCase().toLowerCase().normalize('NFKC');
+  if (PROHIBITED.test(prepared)) return undefined;
+  return prepared.replace(/ +/g, ' ').trim();
+}
+
+/** Canonical value for comparisons (RFC 4518); a prohibited value gets a key that matches nothing. */
 export function canonicalValue(value: string): string {
-  return value.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
+  return preparedValue(value) ?? unmatchable();
+}
+
+let unmatchableCount = 0;
+/** A key no other value produces: the "Undefined" of RFC 4517 matching never compares equal. */
+function unmatchable(): string {
+  unmatchableCount++;
+  return `\u0000undefined-match-${unmatchableCount}`;
+}
+
+/** False when a value of the DN holds a character RFC 4518 prohibits: such a DN equals nothing. */
+export function isMatchableDn(canonical: string): boolean {
+  return !canonical.includes('\u0000');
 }
 
 function escapeCanonical(v: string): string {
-  return v.replace(/[\\,+]/g, (c) => `\\${c}`);
+  // A string value never reads as a #BER value in the canonical form (the "#04026162" case).
+  return v.replace(/[\\,+=#]/g, (c) => `\\${c}`);
 }
 
 function canonicalAva(a: Ava): string {
@@ -54,10 +87,8 @@ function canonicalAva(a: Ava): string {
 }
 
 function canonicalOf(rdns: readonly Rdn[]): string {
-  return rdns
-    .map((rdn) => rdn.map(canonicalAva).sort().join('+'))
-    .sort()
-    .join(',');
+  // RDN order is significant (distinguishedNameMatch); the attributes of one RDN are a set.
+  return rdns.map((rdn) => rdn.map(canonicalAva).sort().join('+')).join(',');
 }
 
 function makeDn(rdns: Rdn[]): Dn {

@@ -53,10 +53,12 @@ function escapeAttribute(s: string): string {
 /** prefix → URI output so far on the path from the apex (copy-on-write per element). */
 type Rendered = ReadonlyMap<string, string>;
 
-function startTag(el: XmlElement, rendered: Rendered, inclusive: ReadonlySet<string>, isApex: boolean): { text: string; rendered: Rendered } {
+/** The start tag of `el`; `scope.rendered` becomes what its children inherit. */
+function startTag(el: XmlElement, scope: { rendered: Rendered }, inclusive: ReadonlySet<string>, isApex: boolean): string {
+  const rendered = scope.rendered;
   // Fast path, nearly every element of the list: no attribute, namespace already output.
   if (el.attributes.length === 0 && inclusive.size === 0 && (rendered.get(el.prefix) === el.uri || (el.uri === '' && el.prefix === '' && !rendered.get('')))) {
-    return { text: `<${el.qname}>`, rendered };
+    return `<${el.qname}>`;
   }
   const out: Array<[string, string]> = [];
   // Exclusive rule: the prefixes the element visibly utilises ('' = default namespace).
@@ -76,7 +78,6 @@ function startTag(el: XmlElement, rendered: Rendered, inclusive: ReadonlySet<str
     const parentUri = isApex || !el.parent ? undefined : (namespaceInScope(el.parent, prefix) ?? (prefix === '' ? '' : undefined));
     if (prefix === '' ? (uri === '' ? parentUri !== undefined && parentUri !== '' : parentUri !== uri) : parentUri !== uri) out.push([prefix, uri]);
   }
-  let next = rendered;
   let text = `<${el.qname}`;
   if (out.length > 0) {
     out.sort((a, b) => compareCodePoints(a[0], b[0]));
@@ -85,13 +86,13 @@ function startTag(el: XmlElement, rendered: Rendered, inclusive: ReadonlySet<str
       text += prefix === '' ? ` xmlns="${escapeAttribute(uri)}"` : ` xmlns:${prefix}="${escapeAttribute(uri)}"`;
       copy.set(prefix, uri);
     }
-    next = copy;
+    scope.rendered = copy;
   }
   if (el.attributes.length > 0) {
     const attrs = el.attributes.length === 1 ? el.attributes : [...el.attributes].sort((a, b) => compareCodePoints(a.uri, b.uri) || compareCodePoints(a.local, b.local));
     for (const a of attrs) text += ` ${a.qname}="${escapeAttribute(a.value)}"`;
   }
-  return { text: `${text}>`, rendered: next };
+  return `${text}>`;
 }
 
 /** Feed the exclusive canonical form of `apex` to `sink`, in document order. */
@@ -104,9 +105,9 @@ export function canonicalize(apex: XmlElement, sink: (piece: string) => void, op
     rendered: Rendered;
     next: number;
   }
-  const first = startTag(apex, initial, inclusive, true);
-  sink(first.text);
-  const stack: Frame[] = [{ el: apex, rendered: first.rendered, next: 0 }];
+  const top: Frame = { el: apex, rendered: initial, next: 0 };
+  sink(startTag(apex, top, inclusive, true));
+  const stack: Frame[] = [top];
   while (stack.length > 0) {
     const frame = stack[stack.length - 1] as Frame;
     const kids = frame.el.children;
@@ -121,9 +122,9 @@ export function canonicalize(apex: XmlElement, sink: (piece: string) => void, op
       continue;
     }
     if (child === opts.exclude) continue;
-    const tag = startTag(child, frame.rendered, inclusive, false);
-    sink(tag.text);
-    stack.push({ el: child, rendered: tag.rendered, next: 0 });
+    const next: Frame = { el: child, rendered: frame.rendered, next: 0 };
+    sink(startTag(child, next, inclusive, false));
+    stack.push(next);
   }
 }
 

@@ -4,7 +4,7 @@ import { MssError, type Details } from '../errors.js';
 
 export const WHITELIST_REFUSALS = {
   WL_TOO_LARGE: 'larger than whitelist.maxBytes',
-  WL_TOO_COMPLEX: 'nests elements deeper than whitelist.limits.maxDepth or has more than whitelist.limits.maxElements',
+  WL_TOO_COMPLEX: 'nests elements deeper than whitelist.limits.maxDepth or has more than whitelist.limits.maxNodes elements and attributes',
   WL_ENCODING: 'not UTF-8, or declares another encoding',
   WL_DTD_FORBIDDEN: 'contains a DOCTYPE or ENTITY declaration (XXE, entity expansion)',
   WL_XML_MALFORMED: 'not well-formed XML',

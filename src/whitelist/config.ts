@@ -1,7 +1,7 @@
 // Configuration of TM4.1P (liste blanche download and verification, Référentiel #1 §6.6).
 import { z } from 'zod';
 import { httpsUrl, positiveInt } from '../config/atoms.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT, DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS } from './defaults.js';
+import { DEFAULT_ANS_SIGNER_SUBJECT, DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES } from './defaults.js';
 
 export const WHITELIST_URL_PRODUCTION = 'https://espacedeconfiance.mssante.fr/listeblanchemssante.xml';
 export const WHITELIST_URL_TEST = 'https://espacedeconfiance.test.mssante.fr/listeblanchemssante.xml';
@@ -30,11 +30,11 @@ export const whitelistSection = z.strictObject({
   maxAgeHours: positiveInt.default(48),
   /** Refuse bodies larger than this (the live list is 3.7 MB). */
   maxBytes: positiveInt.default(DEFAULT_MAX_BYTES),
-  /** Refuse documents nested deeper, or with more elements, than this (bounded memory and time). */
+  /** Refuse documents nested deeper, or with more elements and attributes, than this (bounded memory and time). */
   limits: z
     .strictObject({
       maxDepth: positiveInt.default(DEFAULT_MAX_DEPTH),
-      maxElements: positiveInt.default(DEFAULT_MAX_ELEMENTS),
+      maxNodes: positiveInt.default(DEFAULT_MAX_NODES),
     })
     .prefault({}),
   /** Refuse a list whose DateDeGeneration is more than this many hours ahead of our clock. */

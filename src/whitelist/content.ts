@@ -5,11 +5,11 @@
 // Elements this code does not know are ignored (the ANS may add fields); a structural
 // problem refuses the whole list; an unusable entry (bad domain name, unparsable DN) is
 // skipped and reported, because it cannot match anything anyway.
-import { canonicalDn } from '../pki/dn.js';
+import { canonicalDn, isMatchableDn } from '../pki/dn.js';
 import { isMssError } from '../errors.js';
 import { refusal } from './codes.js';
 import { checkGenerated } from './dates.js';
-import { LIST_NS } from './xml.js';
+import { LIST_NS } from './xml-bytes.js';
 import { elementChildren, ownText, type XmlElement } from './xml-tree.js';
 
 export interface WhitelistEntry {
@@ -61,14 +61,30 @@ export function checkRoot(root: XmlElement, source: string): XmlElement {
   return root;
 }
 
+/** The fields of one Domaine, in one pass over its children (the list has ~6,500 of them). */
 function entryOf(el: XmlElement): WhitelistEntry | string {
-  const nom = listChildren(el, 'Nom');
-  const dnEl = listChildren(el, 'DNCertificatOperateur');
-  if (nom.length !== 1) return `${nom.length} Nom elements`;
-  if (dnEl.length !== 1) return `${dnEl.length} DNCertificatOperateur elements`;
-  const domain = textOf(nom[0] as XmlElement).toLowerCase();
+  let nom: XmlElement | undefined;
+  let dnEl: XmlElement | undefined;
+  let description: XmlElement | undefined;
+  let dateMaj: XmlElement | undefined;
+  let noms = 0;
+  let dns = 0;
+  for (const c of el.children) {
+    if (typeof c === 'string' || c.uri !== LIST_NS) continue;
+    if (c.local === 'Nom') {
+      nom = c;
+      noms++;
+    } else if (c.local === 'DNCertificatOperateur') {
+      dnEl = c;
+      dns++;
+    } else if (c.local === 'Description') description ??= c;
+    else if (c.local === 'DateMAJ') dateMaj ??= c;
+  }
+  if (noms !== 1 || !nom) return `${noms} Nom elements`;
+  if (dns !== 1 || !dnEl) return `${dns} DNCertificatOperateur elements`;
+  const domain = textOf(nom).toLowerCase();
   if (!DOMAIN.test(domain)) return `Nom "${domain}" is not a domain name`;
-  const dn = textOf(dnEl[0] as XmlElement);
+  const dn = textOf(dnEl);
   let dnCanonical: string;
   try {
     dnCanonical = canonicalDn(dn);
@@ -76,8 +92,7 @@ function entryOf(el: XmlElement): WhitelistEntry | string {
     return isMssError(err) ? err.message : String(err);
   }
   if (dnCanonical === '') return 'empty DNCertificatOperateur';
-  const description = listChildren(el, 'Description')[0];
-  const dateMaj = listChildren(el, 'DateMAJ')[0];
+  if (!isMatchableDn(dnCanonical)) return `DNCertificatOperateur "${dn}" holds a character RFC 4518 prohibits (unassigned, private use…): it can match no certificate`;
   return { domain, description: description ? textOf(description) : '', dn, dnCanonical, dateMaj: dateMaj ? textOf(dateMaj) : '' };
 }
 
@@ -99,7 +114,8 @@ export function readContent(tree: XmlElement, source: string, now: Date, futureS
   const entries: WhitelistEntry[] = [];
   const skipped: SkippedEntry[] = [];
   let position = 0;
-  for (const el of listChildren(liste, 'Domaine')) {
+  for (const el of liste.children) {
+    if (typeof el === 'string' || el.local !== 'Domaine' || el.uri !== LIST_NS) continue;
     position++;
     const e = entryOf(el);
     if (typeof e === 'string') skipped.push({ position, reason: e });

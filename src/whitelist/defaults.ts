@@ -11,12 +11,12 @@ export const DEFAULT_ANS_SIGNER_SUBJECT: ReadonlyArray<Record<string, string[]>>
 /**
  * Resource bounds, sized from the published list (3.7 MB, 6,494 Domaine entries, about
  * 45,000 elements, nesting depth 7 inside the Signature) with a wide margin: 16 MiB is more
- * than four times the list, 400,000 elements about nine times. A document within them is
+ * than four times the list, 200,000 elements and attributes about four times. A document within them is
  * verified with a peak RSS under 300 MB (test/unit/whitelist-bounds.test.ts).
  */
 export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 32;
-export const DEFAULT_MAX_ELEMENTS = 400_000;
+export const DEFAULT_MAX_NODES = 200_000;
 
 /** How far in the future DateDeGeneration may be (clock differences between the ANS and us). */
 export const DEFAULT_FUTURE_SKEW_HOURS = 24;

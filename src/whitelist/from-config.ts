@@ -33,7 +33,7 @@ export async function whitelistSetup(config: Config, overrides: SetupOverrides =
       ...(revocation ? { revocation } : {}),
       signer: wl.signer.subject,
       maxBytes: wl.maxBytes,
-      limits: { maxDepth: wl.limits.maxDepth, maxElements: wl.limits.maxElements },
+      limits: { maxDepth: wl.limits.maxDepth, maxNodes: wl.limits.maxNodes },
       futureSkewHours: wl.futureSkewHours,
     },
     paths: whitelistPaths(config.state.dir),

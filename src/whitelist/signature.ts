@@ -21,7 +21,7 @@ import type { ChainErrorCode, RevocationChecker, TrustStore } from '../pki/trust
 import { canonicalize, canonicalString } from './c14n.js';
 import { refusal, type WhitelistRefusal } from './codes.js';
 import { describeSignerSubject, signerKindProblem, signerMatches, type SignerSubject } from './signer-policy.js';
-import { DSIG_NS } from './xml.js';
+import { DSIG_NS } from './xml-bytes.js';
 import { descendants, elementChildren, ownText, type XmlElement } from './xml-tree.js';
 
 export const ALG = {
@@ -180,19 +180,22 @@ function base64Bytes(el: XmlElement | undefined, what: string, source: string): 
 /** SHA-256 of the exclusive canonical form of `root` minus `sig`, hashed in pieces of 64 KiB. */
 function signedContentDigest(root: XmlElement, sig: XmlElement, prefixes: string[]): Buffer {
   const hash = createHash('sha256');
-  let pending = '';
+  let pending: string[] = [];
+  let size = 0;
   canonicalize(
     root,
     (piece) => {
-      pending += piece;
-      if (pending.length >= 65_536) {
-        hash.update(pending, 'utf8');
-        pending = '';
+      pending.push(piece);
+      size += piece.length;
+      if (size >= 65_536) {
+        hash.update(pending.join(''), 'utf8');
+        pending = [];
+        size = 0;
       }
     },
     { exclude: sig, inclusivePrefixes: prefixes },
   );
-  hash.update(pending, 'utf8');
+  hash.update(pending.join(''), 'utf8');
   return hash.digest();
 }
 

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import type { CertInfo } from '../pki/certificate.js';
 import type { RevocationChecker, TrustStore } from '../pki/truststore.js';
 import { checkShape, readContent } from './content.js';
-import { DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS } from './defaults.js';
+import { DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES } from './defaults.js';
 import type { SignerSubject } from './signer-policy.js';
 import { verifySignature } from './signature.js';
 import { WhitelistIndex } from './whitelist-index.js';
-import { decodeListBytes } from './xml.js';
+import { decodeListBytes } from './xml-bytes.js';
 import { parseXmlTree, type XmlLimits } from './xml-tree.js';
 
 /** Everything that decides whether a list is accepted. */
@@ -46,8 +46,8 @@ export function verifyWhitelist(bytes: Uint8Array, opts: VerifyOptions): Verifie
   const source = opts.source ?? 'liste blanche';
   const at = opts.at ?? new Date();
   const text = decodeListBytes(bytes, source, opts.maxBytes);
-  // Bounded: at most maxBytes of text, limits.maxElements elements, limits.maxDepth levels.
-  const root = parseXmlTree(text, source, opts.limits ?? { maxDepth: DEFAULT_MAX_DEPTH, maxElements: DEFAULT_MAX_ELEMENTS }, LIST_XML_CODES);
+  // Bounded: at most maxBytes of text, limits.maxNodes elements and attributes, limits.maxDepth levels.
+  const root = parseXmlTree(text, source, opts.limits ?? { maxDepth: DEFAULT_MAX_DEPTH, maxNodes: DEFAULT_MAX_NODES }, LIST_XML_CODES);
   // Shape first (WL_WRONG_ROOT, WL_SHAPE) so that a wrong file is named as such.
   checkShape(root, source);
   const sig = verifySignature(root, source, {

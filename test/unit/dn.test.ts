@@ -7,6 +7,18 @@ import { isMssError } from '../../src/errors.js';
 import { canonicalDn, dnEquals, dnFromCertificate, dnFromNameDer, formatDn, parseDn } from '../../src/pki/dn.js';
 import { testPki } from '../helpers/pki.js';
 
+// DER builder for names with the string types certificates use.
+function tlv(tag: number, content: Buffer): Buffer {
+  const len = content.length < 128 ? Buffer.from([content.length]) : Buffer.from([0x81, content.length]);
+  return Buffer.concat([Buffer.from([tag]), len, content]);
+}
+const OID_CN = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
+const OID_O = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x0a]);
+const OID_C = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x06]);
+const OID_ST = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x08]);
+const OID_OU = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x0b]);
+const ava = (oid: Buffer, tag: number, value: Buffer): Buffer => tlv(0x31, tlv(0x30, Buffer.concat([oid, tlv(tag, value)])));
+
 const LISTED = 'CN=mss.ch-sandbox-a.fr,OU=1130099991,O=CENTRE HOSPITALIER SANDBOX A,ST=Bouches-du-Rhône (13),C=FR';
 
 function same(a: string, b: string): void {
@@ -16,13 +28,66 @@ function differ(a: string, b: string): void {
   assert.notEqual(canonicalDn(a), canonicalDn(b), `${a}  =  ${b}`);
 }
 
-test('EX_LBL_5010: RDN order does not matter (RFC 2253 order CN…C or ASN.1 order C…CN)', () => {
-  same(LISTED, 'C=FR,ST=Bouches-du-Rhône (13),O=CENTRE HOSPITALIER SANDBOX A,OU=1130099991,CN=mss.ch-sandbox-a.fr');
-  same('CN=AC,OU=IGC-SANTE,OU=0002 187512751,O=ASIP-SANTE,C=FR', 'C=FR,O=ASIP-SANTE,OU=0002 187512751,OU=IGC-SANTE,CN=AC');
+test('EX_LBL_5010: RDN order is significant (RFC 4517 distinguishedNameMatch): the list writes CN first, the DER C first', () => {
+  differ(LISTED, 'C=FR,ST=Bouches-du-Rhône (13),O=CENTRE HOSPITALIER SANDBOX A,OU=1130099991,CN=mss.ch-sandbox-a.fr');
+  differ('CN=AC,OU=IGC-SANTE,OU=0002 187512751,O=ASIP-SANTE,C=FR', 'CN=AC,OU=0002 187512751,OU=IGC-SANTE,O=ASIP-SANTE,C=FR');
+  same('CN=AC,OU=IGC-SANTE,OU=0002 187512751,O=ASIP-SANTE,C=FR', 'cn=ac, ou=igc-sante, ou=0002 187512751, o=asip-sante, c=fr');
   // Same attributes, content differs: never equal.
   differ('CN=a,OU=b', 'CN=b,OU=a');
   // A repeated attribute counts: one OU is not two.
   differ('CN=a,OU=x,OU=x', 'CN=a,OU=x');
+  // The DER order (C first) is read into the list's order (CN first).
+  const der = tlv(0x30, Buffer.concat([ava(OID_C, 0x13, Buffer.from('FR')), ava(OID_O, 0x0c, Buffer.from('ORG')), ava(OID_CN, 0x0c, Buffer.from('mss.exemple.fr'))]));
+  assert.equal(dnFromNameDer(der).canonical, canonicalDn('CN=mss.exemple.fr,O=ORG,C=FR'));
+  assert.notEqual(dnFromNameDer(der).canonical, canonicalDn('C=FR,O=ORG,CN=mss.exemple.fr'));
+});
+
+test('EX_LBL_5010: the real list\'s writing still matches the certificates: quoted values with double spaces, ", " separators, NFC/NFD, case', () => {
+  // A certificate subject as IGC-Santé issues it (DER, UTF8String, C first)…
+  const cert = dnFromNameDer(
+    tlv(
+      0x30,
+      Buffer.concat([
+        ava(OID_C, 0x13, Buffer.from('FR')),
+        ava(OID_ST, 0x0c, Buffer.from('Bouches-du-Rh\u00f4ne (13)')),
+        ava(OID_O, 0x0c, Buffer.from("CENTRE HOSPITALIER  D'EXEMPLE")),
+        ava(OID_OU, 0x0c, Buffer.from('1130099991')),
+        ava(OID_CN, 0x0c, Buffer.from('mss.ch-exemple.fr')),
+      ]),
+    ),
+  );
+  // …and the ways the published list writes such a DN (synthetic DNs of the same shapes).
+  for (const written of [
+    "CN=mss.ch-exemple.fr,OU=1130099991,O=CENTRE HOSPITALIER  D'EXEMPLE,ST=Bouches-du-Rh\u00f4ne (13),C=FR",
+    'CN=mss.ch-exemple.fr,OU=1130099991,O="CENTRE HOSPITALIER  D\'EXEMPLE",ST=Bouches-du-Rh\u00f4ne (13),C=FR',
+    "CN=mss.ch-exemple.fr, OU=1130099991, O=CENTRE HOSPITALIER D'EXEMPLE, ST=Bouches-du-Rho\u0302ne (13), C=FR",
+    "cn=MSS.CH-EXEMPLE.FR,ou=1130099991,o=centre hospitalier d'exemple,st=BOUCHES-DU-RHÔNE (13),c=fr",
+  ]) {
+    assert.ok(dnEquals(cert, written), written);
+  }
+});
+
+test('RFC 4518 §2.2: U+FEFF and the other "mapped to nothing" characters are removed, not turned into spaces; tabs and NBSP are spaces', () => {
+  same('CN=mss.exemple.fr', 'CN=mss.exem\uFEFFple.fr');
+  differ('CN=mss exemple.fr', 'CN=mss\uFEFFexemple.fr');
+  same('O=CENTREHOSPITALIER', 'O=CENTRE\u00ADHOSPITALIER');
+  same('O=AB', 'O=A\u200BB\u200D');
+  same('O=CENTRE HOSPITALIER', 'O=CENTRE\tHOSPITALIER');
+  same('O=CENTRE HOSPITALIER', 'O=CENTRE\u00a0HOSPITALIER');
+  // A value holding a prohibited character (private use, U+FFFD) equals nothing, itself included.
+  assert.notEqual(parseDn('CN=a\uE000').canonical, parseDn('CN=a\uE000').canonical);
+  assert.notEqual(parseDn('CN=a\uFFFD').canonical, parseDn('CN=a').canonical);
+});
+
+test('RFC 4517: a #hex value is compared as its BER value; a string reading "#04026162" is not the OCTET STRING #04026162', () => {
+  const certWithText = dnFromNameDer(tlv(0x30, ava(OID_CN, 0x0c, Buffer.from('#04026162'))));
+  assert.ok(!dnEquals(certWithText, 'CN=#04026162'), 'UTF8String "#04026162" vs BER OCTET STRING');
+  assert.ok(dnEquals(certWithText, 'CN=\\#04026162'), 'the escaped string is that string');
+  const certWithOctets = dnFromNameDer(tlv(0x30, ava(OID_CN, 0x04, Buffer.from('ab'))));
+  assert.ok(dnEquals(certWithOctets, 'CN=#04026162'), 'the same BER value');
+  assert.ok(!dnEquals(certWithOctets, 'CN=ab'));
+  // A #hex DirectoryString is its string, whatever the ASN.1 string type (UTF8String here).
+  assert.ok(dnEquals(dnFromNameDer(tlv(0x30, ava(OID_CN, 0x13, Buffer.from('abc')))), 'CN=#0c03616263'));
 });
 
 test('EX_LBL_5010: attribute types compare by meaning: case, aliases, OIDs', () => {
@@ -87,15 +152,6 @@ test('EX_LBL_5010: a certificate subject (node X509Certificate, DER, forge) equa
   const forgeDn = [...f.subject.attributes].reverse().map((a) => `${a.shortName}=${forge.util.decodeUtf8(String(a.value))}`).join(',');
   assert.ok(dnEquals(forgeDn, op.subject), forgeDn);
 });
-
-// DER builder for names with the string types certificates use.
-function tlv(tag: number, content: Buffer): Buffer {
-  const len = content.length < 128 ? Buffer.from([content.length]) : Buffer.from([0x81, content.length]);
-  return Buffer.concat([Buffer.from([tag]), len, content]);
-}
-const OID_CN = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
-const OID_O = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x0a]);
-const ava = (oid: Buffer, tag: number, value: Buffer): Buffer => tlv(0x31, tlv(0x30, Buffer.concat([oid, tlv(tag, value)])));
 
 test('subjects in UTF8String, PrintableString, IA5String, BMPString and TeletexString decode to the same text', () => {
   const bmp = Buffer.from('Rhône', 'utf16le').swap16();

@@ -143,7 +143,7 @@ test('EX_2.2_5040: xml-crypto\'s own checkSignature agrees, and its signed refer
       return { ok: false, signed: [] };
     }
   };
-  const root = parseXmlTree(good, 'list.xml', { maxDepth: 32, maxElements: 1000 }, { malformed: 'M', tooComplex: 'C', dtd: 'D', shape: 'S' });
+  const root = parseXmlTree(good, 'list.xml', { maxDepth: 32, maxNodes: 1000 }, { malformed: 'M', tooComplex: 'C', dtd: 'D', shape: 'S' });
   verifySignature(root, 'list.xml', { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT });
   const mine = signedContent(root, checkSignatureForm(root, 'list.xml'));
   const theirs = oracle(good);
