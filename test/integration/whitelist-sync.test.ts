@@ -20,7 +20,8 @@ import { syncWhitelist, type SyncOptions } from '../../src/whitelist/sync.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { testPki, trustOf } from '../helpers/pki.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { signedList } from '../helpers/whitelist.js';
+import { sandboxEntries, signedList } from '../helpers/whitelist.js';
+import { buildWhitelistXml } from '../../src/sandbox/whitelist-data.js';
 
 let pki: PkiManifest;
 let trust: TrustStore;
@@ -126,6 +127,63 @@ test('EX_2.2_5040: a validly signed but older list (replay) does not replace the
     const r = await syncWhitelist(options());
     assert.equal(r.outcome === 'failed' && r.error.code, 'WL_ROLLBACK');
     assert.ok(fs.readFileSync(paths.file).equals(before));
+  } finally {
+    server.setList(published);
+  }
+});
+
+test('EX_2.2_5040: a list dated beyond whitelist.futureSkewHours (2100) is refused naming the date, and never blocks later lists', async () => {
+  await syncWhitelist(options());
+  const before = fs.readFileSync(paths.file);
+  server.setList(Buffer.from(signedList(pki, { generated: new Date('2100-01-01T00:00:00Z') })));
+  try {
+    const r = await syncWhitelist(options());
+    assert.ok(r.outcome === 'failed' && r.error.code === 'WL_DATE_FUTURE', JSON.stringify(r));
+    assert.match(r.error.message, /DateDeGeneration 2100-01-01T00:00:00Z is more than 24 h ahead/);
+    assert.ok(fs.readFileSync(paths.file).equals(before), 'the list in use stays');
+    // Within the skew (23 h ahead) a list is accepted: clocks differ.
+    server.setList(Buffer.from(signedList(pki, { generated: new Date(Date.now() + 23 * 3_600_000) })));
+    assert.equal((await syncWhitelist(options())).outcome, 'updated');
+  } finally {
+    server.setList(published);
+  }
+  // A record poisoned by an older version (a stored 2100 date) no longer refuses every later list.
+  const record = JSON.parse(fs.readFileSync(paths.record, 'utf8')) as { generated: string };
+  fs.writeFileSync(paths.record, JSON.stringify({ ...record, generated: '2100-01-01T00:00:00Z' }));
+  const { log, lines } = captureLog();
+  const r = await syncWhitelist(options(log));
+  assert.equal(r.outcome, 'updated', JSON.stringify(r));
+  assert.ok(lines().some((l) => l.code === 'WL_RECORD_IGNORED'), 'the ignored record is reported');
+});
+
+test('EX_2.2_5040: a DateDeGeneration that is not a 4-digit-year xsd:dateTime (20260-01-01, 2025-02-30) is refused and cannot switch the replay guard off', async () => {
+  await syncWhitelist(options());
+  const before = fs.readFileSync(paths.file);
+  const xml = (date: string) => signedList(pki, { xml: buildWhitelistXml(sandboxEntries(pki)).replace(/<DateDeGeneration>[^<]*</, `<DateDeGeneration>${date}<`) });
+  try {
+    for (const date of ['20260-01-01T00:00:00Z', '2025-02-30T00:00:00Z', '2025-03-13 14:54:10Z']) {
+      server.setList(Buffer.from(xml(date)));
+      const r = await syncWhitelist(options());
+      assert.ok(r.outcome === 'failed' && r.error.code === 'WL_DATE_INVALID' && r.error.message.includes(date), `${date}: ${JSON.stringify(r)}`);
+      assert.ok(fs.readFileSync(paths.file).equals(before));
+    }
+  } finally {
+    server.setList(published);
+  }
+});
+
+test('EX_2.2_5040: `whitelist sync --accept-older` is the recovery from a wrongly dated list in use; without it the replay is refused', async () => {
+  await syncWhitelist(options());
+  const record = JSON.parse(fs.readFileSync(paths.record, 'utf8')) as { generated: string };
+  const older = signedList(pki, { generated: new Date(Date.parse(record.generated) - 86_400_000) });
+  server.setList(Buffer.from(older));
+  try {
+    const refused = await runCliAsync(['--config', configFile, 'whitelist', 'sync']);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /error WL_ROLLBACK: .*whitelist sync --accept-older/);
+    const accepted = await runCliAsync(['--config', configFile, 'whitelist', 'sync', '--accept-older']);
+    assert.equal(accepted.status, 0, accepted.stderr);
+    assert.ok(fs.readFileSync(paths.file).equals(Buffer.from(older)));
   } finally {
     server.setList(published);
   }

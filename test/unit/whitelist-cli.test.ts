@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { loadPkiManifest, type PkiManifest } from '../../src/sandbox/pki.js';
+import { generateRsaKey, issueCertificate, issuerFromPem } from '../../src/sandbox/cert-factory.js';
+import { ANS_SIGNER_SUBJECT, createCrl, INTERMEDIATE_SUBJECT, loadPkiManifest, type PkiManifest } from '../../src/sandbox/pki.js';
 import { buildWhitelistXml } from '../../src/sandbox/whitelist-data.js';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -76,7 +77,7 @@ test('EX_LBL_5010: whitelist lookup prints the DNs of a domain, or the domains o
   const dns = cli('whitelist', 'lookup', 'GHT-SANDBOX.mssante.fr', '--file', signed, '--trust', pkiDir);
   assert.equal(dns.status, 0, dns.stderr);
   assert.deepEqual(dns.stdout.trim().split('\n'), pki.operators.map((o) => o.subject));
-  const domains = cli('whitelist', 'lookup', 'C=FR,ST=Bouches-du-Rhône (13),O=CENTRE HOSPITALIER SANDBOX A,OU=1130099991,CN=mss.ch-sandbox-a.fr', '--file', signed, '--trust', pkiDir);
+  const domains = cli('whitelist', 'lookup', 'CN=mss.ch-sandbox-a.fr, OU=1130099991, O=centre hospitalier sandbox a, ST=Bouches-du-Rhône (13), C=FR', '--file', signed, '--trust', pkiDir);
   assert.equal(domains.status, 0, domains.stderr);
   assert.deepEqual(domains.stdout.trim().split('\n'), pki.operators[0]?.domains);
   const none = cli('whitelist', 'lookup', 'inconnu.mssante.fr', '--file', signed, '--trust', pkiDir);
@@ -91,4 +92,45 @@ test('without --trust a configuration is needed: missing → exit 2 with the rea
   const u = cli('whitelist', 'verify', path.join(dir, 'missing.xml'), '--trust', pkiDir);
   assert.equal(u.status, 2);
   assert.match(u.stderr, /error USAGE_FILE: cannot read .*missing\.xml/);
+});
+
+test('EX_2.2_5050: whitelist verify and lookup with --config apply trust.crlDir like sync and the daemon: a revoked signer is refused', async () => {
+  // An ANS signing certificate, then revoked in a CRL of the intermediate (test PKI, now).
+  const inter = issuerFromPem(fs.readFileSync(pki.intermediate.cert, 'utf8'), fs.readFileSync(pki.intermediate.key, 'utf8'), INTERMEDIATE_SUBJECT);
+  const revoked = issueCertificate({
+    subject: ANS_SIGNER_SUBJECT, keyPair: await generateRsaKey(), issuer: inter, notBefore: new Date(Date.now() - 3_600_000), notAfter: new Date(Date.now() + 86_400_000),
+    keyUsage: ['digitalSignature', 'nonRepudiation'], extKeyUsage: ['emailProtection'],
+  });
+  const crlDir = path.join(dir, 'crl-revoked-signer');
+  fs.mkdirSync(crlDir);
+  fs.writeFileSync(path.join(crlDir, 'intermediate.crl'), await createCrl(inter, [revoked.serial], new Date()));
+  fs.copyFileSync(pki.crls.root, path.join(crlDir, 'root.crl'));
+  const list = path.join(dir, 'by-revoked.xml');
+  fs.writeFileSync(list, signedList(pki, { signer: { certPem: revoked.certPem, keyPem: revoked.keyPem } }));
+  const op = pki.operators[0];
+  const config = (crl: string) => {
+    const file = path.join(dir, `config-${crl ? 'crl' : 'nocrl'}.yaml`);
+    fs.writeFileSync(
+      file,
+      `operator: {name: A, domains: [${op?.domains.join(', ')}], structureId: "${op?.structureId}", certificate: ${op?.cert}, key: ${op?.key}}
+trust: {dir: ${pki.trustDir}${crl ? `, crlDir: ${crl}` : ''}}
+state: {dir: ${path.join(dir, 'state')}}
+log: {level: warn}
+`,
+    );
+    return file;
+  };
+  const withCrl = config(crlDir);
+  for (const args of [
+    ['--config', withCrl, 'whitelist', 'verify', list],
+    ['--config', withCrl, 'whitelist', 'verify', list, '--trust', pkiDir],
+    ['--config', withCrl, 'whitelist', 'lookup', 'ght-sandbox.mssante.fr', '--file', list, '--trust', pkiDir],
+  ]) {
+    const r = cli(...args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^error WL_SIGNER_REVOKED: /m, args.join(' '));
+  }
+  // The same list without CRLs configured: the revocation is the only reason.
+  const r = cli('--config', config(''), 'whitelist', 'verify', list);
+  assert.equal(r.status, 0, r.stderr);
 });
