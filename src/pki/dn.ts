@@ -45,6 +45,7 @@ export interface Dn {
 const MAPPED_TO_NOTHING =
   /[\u{00AD}\u{1806}\u{034F}\u{180B}-\u{180D}\u{FE00}-\u{FE0F}\u{FFFC}\u{0000}-\u{0008}\u{000E}-\u{001F}\u{007F}-\u{0084}\u{0086}-\u{009F}\u{06DD}\u{070F}\u{180E}\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2063}\u{206A}-\u{206F}\u{FEFF}\u{FFF9}-\u{FFFB}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/gu;
 const MAPPED_TO_SPACE = /[\u{0009}-\u{000D}\u{0085}\u{00A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}]/gu;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 // §2.4: unassigned, private use, non-characters, surrogates, U+FFFD.
 const PROHIBITED = /[\p{Cn}\p{Co}\p{Cs}\u{FDD0}-\u{FDEF}\u{FFFD}\u{FFFE}\u{FFFF}\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{4FFFE}\u{4FFFF}\u{5FFFE}\u{5FFFF}\u{6FFFE}\u{6FFFF}\u{7FFFE}\u{7FFFF}\u{8FFFE}\u{8FFFF}\u{9FFFE}\u{9FFFF}\u{AFFFE}\u{AFFFF}\u{BFFFE}\u{BFFFF}\u{CFFFE}\u{CFFFF}\u{DFFFE}\u{DFFFF}\u{EFFFE}\u{EFFFF}\u{10FFFE}\u{10FFFF}]/u;
 
@@ -53,6 +54,8 @@ const PROHIBITED = /[\p{Cn}\p{Co}\p{Cs}\u{FDD0}-\u{FDEF}\u{FFFD}\u{FFFE}\u{FFFF}
  * prohibited character (the match is then Undefined: it equals nothing).
  */
 export function preparedValue(value: string): string | undefined {
+  // Printable ASCII (nearly every value of the list): nothing to map, NFKC is the identity.
+  if (PRINTABLE_ASCII.test(value)) return value.toLowerCase().replace(/ +/g, ' ').trim();
   const mapped = value.replace(MAPPED_TO_NOTHING, '').replace(MAPPED_TO_SPACE, ' ');
   // Case folding (RFC 3454 B.2) by full case mapping: upper then lower folds ß, ς, ﬁ… too.
   const prepared = mapped.toUpperCase().toLowerCase().normalize('NFKC');
