@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests run for real (Postfix, Dovecot with
 # the Lua passdb and LMTP, Redis, swaks, postfwd for the milter benchmark, openssl, Chromium
-# for the portal's browser tests), only when one is missing. No daemon is started: tests
-# start their own instances on loopback.
+# for the portal's browser tests, libxml2's xmllint and xmlsec1 for the liste blanche), only
+# when one is missing. No daemon is started: tests start their own instances on loopback.
 set -euo pipefail
 
 need=()
@@ -16,6 +16,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # The portal's browser tests drive Debian's Chromium with playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The liste blanche tests and bench compare with libxml2: xmllint --exc-c14n, xmlsec1 --verify.
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
