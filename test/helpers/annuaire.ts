@@ -31,7 +31,7 @@ export async function startAnnuaireSandbox(dir = tmpDir('mss-annuaire-')): Promi
     dir,
     manifest: s.manifest,
     pki: s.pki,
-    async control(route, method = route.startsWith('/batch') || route.startsWith('/fault') || route.startsWith('/delivery') ? 'POST' : 'GET') {
+    async control(route, method = route.startsWith('/batch') || route.startsWith('/fault') || route.startsWith('/delivery') || route.startsWith('/report-name') ? 'POST' : 'GET') {
       const res = await fetch(new URL(route, control), { method });
       const text = await res.text();
       if (!res.ok) throw new Error(`sandbox annuaire ${route}: HTTP ${res.status} ${text}`);

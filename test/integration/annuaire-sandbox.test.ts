@@ -101,7 +101,8 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   assert.match(fs.readFileSync(op.config.registry.file, 'utf8'), /idNat: "810100000033"/);
   const json = JSON.parse(fs.readFileSync(path.join(op.config.state.dir, 'annuaire', 'reports', `${r.ticket}.json`), 'utf8'));
   assert.equal(json.report.domains.length, 3);
-  assert.ok(fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*\.xml$/.test(f)), 'the XML is kept as received');
+  // The sandbox names the report as the text writes it, with a 13-character date (§6.4.2.5); read all the same.
+  assert.ok(fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*_\d{13}\.xml$/.test(f)), 'the XML is kept as received');
 
   // What the sandbox Annuaire now publishes: no test or suspended BAL, the liste rouge choice.
   const dir = await sb.control(`/directory?domain=${DOMAIN_A}`);
@@ -120,8 +121,10 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   assert.match(publishTrace?.actor.id ?? '', /^admin:/);
   assert.match(publishTrace?.actor.source ?? '', /unix user/);
 
-  // The next night the feed has changed (the corrected RPPS): sent again, report as an MTOM attachment.
+  // The next night the feed has changed (the corrected RPPS): sent again, report as an MTOM
+  // attachment, its name with a 14-digit date this time.
   await sb.control('/delivery?mode=mtom');
+  await sb.control('/report-name?digits=14');
   try {
     const again = JSON.parse((await cli('annuaire', 'publish', '--now', NIGHT(3).toISOString(), '--json')).stdout);
     assert.equal(again.decision.reason, 'changed');
@@ -129,8 +132,10 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
     const rep = JSON.parse((await cli('annuaire', 'report', '--now', NIGHT(3, '05:00').toISOString(), '--json')).stdout);
     assert.deepEqual(rep.tickets.map((t: { outcome: string; delivery: string; corrections: unknown[]; warnings: number }) => [t.outcome, t.delivery, t.corrections.length, t.warnings]), [['done', 'mtom', 0, 1]]);
     assert.match((await cli('annuaire', 'status')).stdout, /done\tblocking 0, warnings 1, corrections 0/);
+    assert.ok(fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*_\d{14}\.xml$/.test(f)), 'a 14-digit name is read too');
   } finally {
     await sb.control('/delivery?mode=inline');
+    await sb.control('/report-name?digits=13');
   }
 });
 

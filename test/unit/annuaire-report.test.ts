@@ -111,8 +111,8 @@ test('Tableaux 20–24: the report is read per domain, counters and anomalies wi
       domain: 'x.mssante.fr',
       counters: { NbBALLus: 3, NbBALDelta: 2, NbBALCrees: 1, NbBALMaj: 1, NbBALSup: 0, NbBALErrBlo: 1, NbBALErrNBlo: 1 },
       anomalies: [
-        { domain: 'x.mssante.fr', bal: 'a@x.mssante.fr', typeBal: 'PER', rule: 'RG_CTR_045', code: 'MSS043', criticality: 'Warning', message: 'plus valide', sent: { typeIdentifiantPP: '0', identifiantPP: '131234567' }, annuaire: { nom: 'BERNARD', prenom: 'Luc', typeIdentifiantPP: '8', identifiantPP: '10100000033' } },
-        { domain: 'x.mssante.fr', bal: 'b@x.mssante.fr', typeBal: 'PER', rule: 'RG_CTR_008', code: 'MSS008', criticality: 'Bloquante', message: 'inconnu' },
+        { record: { fields: { AdresseBAL: 'a@x.mssante.fr', TypeBAL: 'PER', TypeIdentifiantPP: '0', IdentifiantPP: '131234567' } }, rule: 'RG_CTR_045', code: 'MSS043', criticite: 'Warning', message: 'plus valide', detail: '', annuaire: { nom: 'BERNARD', prenom: 'Luc', typeIdentifiantPP: '8', identifiantPP: '10100000033' } },
+        { record: { fields: { AdresseBAL: 'b@x.mssante.fr', TypeBAL: 'PER' } }, rule: 'RG_CTR_008', code: 'MSS008', criticite: 'Bloquante', message: 'inconnu', detail: '' },
       ],
     },
     { domain: 'y.mssante.fr', counters: { NbBALLus: 0, NbBALDelta: 0, NbBALCrees: 0, NbBALMaj: 0, NbBALSup: 4, NbBALErrBlo: 0, NbBALErrNBlo: 0 }, anomalies: [] },

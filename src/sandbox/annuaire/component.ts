@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RevocationStore } from '../../pki/crl.js';
 import { TrustStore } from '../../pki/truststore.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT, DEFAULT_MAX_BYTES } from '../../whitelist/defaults.js';
-import { WhitelistHolder } from '../../whitelist/holder.js';
 import type { SandboxComponent } from '../component.js';
+import { PublishedWhitelist } from '../published-whitelist.js';
 import { PUBLISHED_LIST } from '../whitelist-component.js';
 import { Referential } from './referential.js';
 import { SANDBOX_REGISTRY_A } from './registry-a.js';
@@ -19,13 +18,8 @@ export const annuaireComponent: SandboxComponent = {
     const trust = TrustStore.fromDir(ctx.pki.trustDir);
     const revocation = await RevocationStore.fromDir(ctx.pki.crlDir, trust);
     // The list the whitelist component published (it starts first), verified like any copy.
-    const holder = new WhitelistHolder({
-      file: path.join(ctx.dir, PUBLISHED_LIST),
-      policy: { trust, revocation, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: DEFAULT_MAX_BYTES },
-      log: ctx.log,
-      watch: false,
-      pollMs: 0,
-    }).start();
+    const list = new PublishedWhitelist(path.join(ctx.dir, PUBLISHED_LIST), trust);
+    list.index(); // it must be there and verify from the start
     const registries: Record<string, string> = {};
     const a = ctx.operators.find((o) => o.id === 'A');
     if (a) {
@@ -39,17 +33,14 @@ export const annuaireComponent: SandboxComponent = {
       keyPem: fs.readFileSync(ctx.pki.https.key, 'utf8'),
       trust,
       revocation,
-      whitelist: () => holder.index,
+      whitelist: () => list.current(),
       referential: new Referential(),
       log: ctx.log,
     });
     await server.start();
     return {
       endpoints: { annuaire: { url: server.feedUrl, feedUrl: server.feedUrl, reportUrl: server.reportUrl, control: server.controlUrl, registries } },
-      stop: async () => {
-        holder.close();
-        await server.stop();
-      },
+      stop: () => server.stop(),
     };
   },
 };

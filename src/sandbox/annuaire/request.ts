@@ -1,103 +1,108 @@
-// Reading a request to the sandbox Annuaire as a stream: the Header is kept whole (the
-// VIHF checks need it), the body's records are turned into FeedRecords one by one and
-// dropped, so a 50,000-mailbox feed costs what its records cost. Anything outside the
-// shape of contract.ts is a schema error (WSMSS12).
-import { CO_HOLDER_FIELDS, FEED, NS, RECORD_FIELDS, REPORT_WS, type CoHolderField, type RecordField } from '../../annuaire/contract.js';
-import type { CoHolderRecord, FeedRecord } from '../../annuaire/record.js';
-import { scanXml, type XElement } from '../../annuaire/xml-scanner.js';
+// A request to the sandbox Annuaire, read as the text describes it (§6.3.2.3.3: an Envelope
+// with a Header — WS-Addressing and the VIHF token — and a Body; §6.4.2.3.1 for the feed's
+// body, §6.4.2.5.1.1 for the report's). The Header is kept whole for its checks; each record
+// of the body becomes a SandboxRecord when it closes and its elements are dropped. Whatever
+// is outside that shape is a schema error (WSMSS12).
+import { BODY, CO_HOLDER_ATTRIBUTES, FEED_NS, RECORD_ATTRIBUTES, REPORT_NS, SOAP11, SOAP12 } from './spec.js';
+import { readXml, trimmed, type XNode } from './xml-read.js';
+
+/** One COMPTEMSS as received: attribute name → value (trimmed), and the CAB co-holders. */
+export interface SandboxRecord {
+  fields: Record<string, string>;
+  coHolders?: Array<Record<string, string>>;
+}
 
 export interface RequestMessage {
   domain: string;
-  records: FeedRecord[];
+  records: SandboxRecord[];
 }
 
 export interface ParsedRequest {
   envelopeNs: string;
-  header?: XElement;
+  header?: XNode;
   operation?: { ns: string; local: string };
   messages: RequestMessage[];
   ticket?: string;
-  /** Schema problems (the first few), each naming where. */
+  /** Schema problems (the first ten), each naming where. */
   schemaErrors: string[];
 }
 
-const RECORD_SET = new Set<string>(RECORD_FIELDS);
-const CO_SET = new Set<string>(CO_HOLDER_FIELDS);
-const SERVICE_NS = new Set<string>([NS.feed, NS.report]);
+const SERVICE_NS = new Set([FEED_NS, REPORT_NS]);
 
-export function parseRequest(text: string, source: string): ParsedRequest {
+/** The body's elements: in the service's namespace, or unqualified (the XSD, DR3, is not in the seeds: both are read). */
+const bodyNs = (el: XNode, operation: XNode | undefined): boolean => el.ns === '' || el.ns === operation?.ns;
+
+export function parseRequest(text: string): ParsedRequest {
   const out: ParsedRequest = { envelopeNs: '', messages: [], schemaErrors: [] };
   const err = (why: string): void => {
     if (out.schemaErrors.length < 10) out.schemaErrors.push(why);
   };
-  let records: FeedRecord[] = [];
-  const inHeader = (ancestors: readonly XElement[]): boolean => ancestors.length >= 2 && ancestors[1]?.local === 'Header';
-  const root = scanXml(text, {
-    source,
-    code: 'SANDBOX_WSMSS12',
-    onOpen: (el, ancestors) => {
-      if (ancestors.length === 0) out.envelopeNs = el.ns;
-      if (el.local === FEED.message && ancestors.length === 3) records = [];
-    },
+  let records: SandboxRecord[] = [];
+  const root = readXml(text, {
     onClose: (el, ancestors) => {
       const depth = ancestors.length;
-      if (depth <= 1 || inHeader(ancestors)) {
-        if (depth === 1 && el.local === 'Header') out.header = el;
-        return true;
-      }
-      // Inside the Body: the operation, then the service's own elements.
-      if (!SERVICE_NS.has(el.ns)) {
-        err(`element {${el.ns}}${el.local} is not in a service namespace`);
+      const envelope = ancestors[0];
+      if (depth === 1) {
+        if (el.local === 'Header' && el.ns === envelope?.ns) out.header = el;
+        else if (el.local !== 'Body' || el.ns !== envelope?.ns) err(`{${el.ns}}${el.local} in the Envelope: only a Header and a Body`);
         return false;
       }
+      if (depth === 0 || ancestors[1]?.local !== 'Body') return true; // the Header's content is kept whole
+      const operation = ancestors[2];
       if (depth === 2) {
         out.operation = { ns: el.ns, local: el.local };
-        const t = el.children.find((c) => c.local === REPORT_WS.ticket);
-        if (t) out.ticket = t.text.trim();
+        if (!SERVICE_NS.has(el.ns)) err(`the Body holds {${el.ns}}${el.local}, not an element of a service namespace`);
+        const ticket = el.children.find((c) => c.local === BODY.ticket);
+        if (ticket) out.ticket = trimmed(ticket);
         return false;
       }
-      if (el.local === FEED.compte) {
+      if (!bodyNs(el, operation)) {
+        err(`{${el.ns}}${el.local} is neither in the service namespace nor unqualified`);
+        return false;
+      }
+      if (el.local === BODY.compte && BODY.comptes.has(ancestors[depth - 1]?.local ?? '')) {
         records.push(toRecord(el, err));
         return false;
       }
-      if (el.local === FEED.message) {
-        const domaine = el.children.find((c) => c.local === FEED.domaine);
-        const name = domaine?.children.find((c) => c.local === FEED.domaineName)?.text.trim();
-        if (!name) err(`${FEED.message} without ${FEED.domaine}/${FEED.domaineName}`);
-        out.messages.push({ domain: (name ?? '').toLowerCase(), records });
+      if (el.local === BODY.message && depth === 3) {
+        const name = trimmed(el.children.find((c) => c.local === BODY.domaine)?.children.find((c) => c.local === BODY.domaineName));
+        if (!name) err(`${BODY.message} without ${BODY.domaine}/${BODY.domaineName} (Tableau 13: Domaine, requis)`);
+        if (!el.children.some((c) => BODY.comptes.has(c.local))) err(`${BODY.message} of ${name || '?'} without COMPTESMSS`);
+        out.messages.push({ domain: name.toLowerCase(), records });
         records = [];
         return false;
       }
-      if (el.local === FEED.comptes) return false;
-      // Leaves and small wrappers are kept for their parent to read.
-      return true;
+      if (BODY.comptes.has(el.local)) return true; // its records are gone already: an empty marker
+      if (depth === 3 && el.local !== BODY.ticket) err(`${el.local} in ${operation?.local}: expected ${BODY.message} or ${BODY.ticket}`);
+      return true; // DOMAINE, Domaine, TICKET: small, read by their parent
     },
   });
-  if (root.local !== 'Envelope') err(`root element ${root.local}, expected Envelope`);
+  out.envelopeNs = root.ns;
+  if (root.local !== 'Envelope' || (root.ns !== SOAP11 && root.ns !== SOAP12)) err(`root {${root.ns}}${root.local}: expected a SOAP Envelope`);
   return out;
 }
 
-function toRecord(el: XElement, err: (why: string) => void): FeedRecord {
-  const r: FeedRecord = {};
+function toRecord(el: XNode, err: (why: string) => void): SandboxRecord {
+  const r: SandboxRecord = { fields: {} };
   for (const c of el.children) {
-    if (c.local === FEED.coHolders) {
-      r.coHolders = c.children.filter((h) => h.local === FEED.coHolder).map((h) => toCoHolder(h, err));
+    if (c.local === BODY.coHolders) {
+      r.coHolders = c.children.map((h) => {
+        if (h.local !== BODY.coHolder) err(`${BODY.coHolders} holds ${h.local}, expected ${BODY.coHolder}`);
+        const fields: Record<string, string> = {};
+        for (const f of h.children) {
+          if (!(f.local in CO_HOLDER_ATTRIBUTES) || f.children.length > 0) err(`${BODY.coHolder} has an element ${f.local} the CAB table does not define`);
+          else fields[f.local] = trimmed(f);
+        }
+        return fields;
+      });
       continue;
     }
-    if (!RECORD_SET.has(c.local) || c.children.length > 0) {
-      err(`${FEED.compte} has an unexpected element ${c.local}`);
+    if (!(c.local in RECORD_ATTRIBUTES) || c.children.length > 0) {
+      err(`${BODY.compte} has an element ${c.local} that Tableaux 14–16 and the CAB table do not define`);
       continue;
     }
-    r[c.local as RecordField] = c.text.trim();
+    if (c.local in r.fields) err(`${BODY.compte} has ${c.local} twice`);
+    r.fields[c.local] = trimmed(c);
   }
   return r;
-}
-
-function toCoHolder(el: XElement, err: (why: string) => void): CoHolderRecord {
-  const c: CoHolderRecord = {};
-  for (const f of el.children) {
-    if (!CO_SET.has(f.local)) err(`${FEED.coHolder} has an unexpected element ${f.local}`);
-    else c[f.local as CoHolderField] = f.text.trim();
-  }
-  return c;
 }

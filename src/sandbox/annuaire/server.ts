@@ -8,34 +8,33 @@
 //   POST /batch                  → run the batch now (the real one runs at 02:00–04:00)
 //   POST /fault?mode=MODE        → none | sas (WSMSS15) | http500 | down | failed (WSMSS24)
 //   POST /delivery?mode=MODE     → inline | mtom: how reports travel
+//   POST /report-name?digits=N   → 13 (the text's AAAAMMJJHHmss, default) | 14: report file names
 //   GET  /directory?domain=D     → the mailboxes the sandbox Annuaire publishes for D
 //   GET  /last-header            → the Header of the last request, as received
+// Written from the Référentiel's tables (spec.ts, controls.ts), without the client's
+// src/annuaire: an ANS peer that does not share the client's reading of the text.
 import type http from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { FEED, NS, REPORT_WS } from '../../annuaire/contract.js';
-import type { Service } from '../../annuaire/envelope.js';
-import type { FeedRecord } from '../../annuaire/record.js';
 import { asMssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { certInfo, type CertInfo } from '../../pki/certificate.js';
 import type { RevocationChecker, TrustStore } from '../../pki/truststore.js';
 import { mssTlsOptions } from '../../pki/tls-profile.js';
 import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
-import { decodeXmlBytes } from '../../whitelist/xml.js';
-import { runBatch, type Directory, type QueuedFeed } from './batch.js';
+import { runBatch, type Directory, type NameDigits, type QueuedFeed } from './batch.js';
+import { receptionProblem } from './controls.js';
 import { checkHeader, type SandboxFault } from './header-checks.js';
 import { faultReply, reportReply, ticketReply } from './replies.js';
 import type { Referential } from './referential.js';
-import { parseRequest } from './request.js';
+import { parseRequest, type ParsedRequest } from './request.js';
+import { BODY, FEED_NS, FEED_PATH, REPORT_NS, REPORT_PATH, REPORTS_KEPT, SOAP11, SOAP12, type ServiceName } from './spec.js';
+import { child, trimmed, XmlRefused } from './xml-read.js';
 import { LoopbackService, readRequestBody } from '../loopback-service.js';
 
 export const ANNUAIRE_FAULTS = ['none', 'sas', 'http500', 'down', 'failed'] as const;
 export type AnnuaireFault = (typeof ANNUAIRE_FAULTS)[number];
 
-export const FEED_PATH = '/webservices/V1011/Alimentation/WSALIMENTATIONMSS';
-export const REPORT_PATH = '/webservices/V1011/CR/WSCRALIMENTATIONMSS';
-/** §6.4.2.5: only the last X reports are available, X ≤ 20. */
-export const REPORTS_KEPT = 20;
+export { FEED_PATH, REPORT_PATH, REPORTS_KEPT };
 
 export interface AnnuaireServerOptions {
   host: string;
@@ -63,6 +62,7 @@ class Refusal extends Error {
 export class SandboxAnnuaireServer extends LoopbackService {
   private fault: AnnuaireFault = 'none';
   private delivery: 'inline' | 'mtom' = 'inline';
+  private nameDigits: NameDigits = 13;
   private readonly queue: QueuedFeed[] = [];
   private readonly directory: Directory = new Map();
   private lastHeader = '';
@@ -88,7 +88,7 @@ export class SandboxAnnuaireServer extends LoopbackService {
 
   /** Run the batch now: every queued feed is processed and its report made available. */
   batch(now = new Date()): number {
-    return runBatch(this.queue, this.directory, this.opts.referential, this.opts.whitelist(), now);
+    return runBatch(this.queue, this.directory, this.opts.referential, this.opts.whitelist(), now, this.nameDigits);
   }
 
   private async setFault(mode: AnnuaireFault): Promise<void> {
@@ -119,7 +119,7 @@ export class SandboxAnnuaireServer extends LoopbackService {
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'https://sandbox').pathname;
-    const service: Service | undefined = path === FEED_PATH ? 'feed' : path === REPORT_PATH ? 'report' : undefined;
+    const service: ServiceName | undefined = path === FEED_PATH ? 'feed' : path === REPORT_PATH ? 'report' : undefined;
     if (req.method !== 'POST' || !service) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
@@ -146,39 +146,47 @@ export class SandboxAnnuaireServer extends LoopbackService {
     }
   }
 
-  private parse(body: Buffer, service: Service, client: CertInfo): ReturnType<typeof parseRequest> & { messageId?: string } {
-    const text = decodeXmlBytes(body, `sandbox ${service} request`, body.length, {
-      what: 'a SOAP request',
-      limit: 'the sandbox limit',
-      codes: { tooLarge: 'SANDBOX_WSMSS12', encoding: 'SANDBOX_WSMSS12', dtd: 'SANDBOX_WSMSS12', malformed: 'SANDBOX_WSMSS12', shape: 'SANDBOX_WSMSS12' },
-    });
-    const parsed = parseRequest(text, `sandbox ${service} request`);
+  private parse(body: Buffer, service: ServiceName, client: CertInfo): ParsedRequest & { messageId?: string } {
+    // §6.3.2.1: UTF-8.
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    } catch {
+      throw new Refusal({ code: 'WSMSS12', reason: 'the message is not UTF-8' });
+    }
+    let parsed: ParsedRequest;
+    try {
+      parsed = parseRequest(text);
+    } catch (err) {
+      throw new Refusal({ code: 'WSMSS12', reason: err instanceof XmlRefused ? `not well-formed XML: ${err.message}` : (err as Error).message });
+    }
     if (parsed.header) this.lastHeader = text.slice(parsed.header.start, parsed.header.end);
-    if (parsed.envelopeNs !== NS.soap) throw new Refusal({ code: 'WSMSS12', reason: `envelope namespace ${parsed.envelopeNs}, expected ${NS.soap}` });
+    if (parsed.envelopeNs !== SOAP11 && parsed.envelopeNs !== SOAP12) throw new Refusal({ code: 'WSMSS12', reason: `envelope namespace ${parsed.envelopeNs}, expected ${SOAP11}` });
     const fault = checkHeader(parsed.header, { service, client, whitelist: this.opts.whitelist(), now: new Date(), text });
     if (fault) throw new Refusal(fault);
-    const op = service === 'feed' ? { ns: NS.feed, local: FEED.operation } : { ns: NS.report, local: REPORT_WS.operation };
+    const op = service === 'feed' ? { ns: FEED_NS, local: BODY.feedOperation } : { ns: REPORT_NS, local: BODY.reportOperation };
     if (parsed.operation?.ns !== op.ns || parsed.operation.local !== op.local) throw new Refusal({ code: 'WSMSS12', reason: `the Body holds ${parsed.operation?.local ?? 'nothing'}, expected {${op.ns}}${op.local}` });
     if (parsed.schemaErrors.length > 0) throw new Refusal({ code: 'WSMSS12', reason: parsed.schemaErrors.join('; ') });
-    const messageId = parsed.header?.children.find((c) => c.local === 'MessageID')?.text.trim();
+    const messageId = trimmed(child(parsed.header, 'MessageID'));
     return { ...parsed, ...(messageId ? { messageId } : {}) };
   }
 
   private feed(body: Buffer, client: CertInfo): { contentType: string; body: Buffer } {
     const req = this.parse(body, 'feed', client);
-    if (req.messages.length === 0) throw new Refusal({ code: 'WSMSS12', reason: `no ${FEED.message} in the feed` });
+    if (req.messages.length === 0) throw new Refusal({ code: 'WSMSS12', reason: `no ${BODY.message} in the feed` });
     const wl = this.opts.whitelist();
     for (const m of req.messages) {
-      // Tableau 57 (schema checks at reception): RG_CTR_002/003/004/006/015/032/046.
+      // Tableau 57 (the schema check at reception): any record out of it refuses the message.
       for (const r of m.records) {
-        const bad = schemaProblem(r);
-        if (bad) throw new Refusal({ code: 'WSMSS12', reason: `${m.domain} ${r.AdresseBAL ?? '(no address)'}: ${bad}` });
+        const bad = receptionProblem(r);
+        if (bad) throw new Refusal({ code: 'WSMSS12', reason: `${m.domain} ${r.fields.AdresseBAL ?? '(no address)'}: ${bad}` });
       }
-      // SA4: a listed domain fed by a DN the list does not name for it.
+      // SA4: « Si le domaine et/ou le DN ne sont pas référencés dans la liste blanche » → WSMSS 6.
       if (wl?.hasDomain(m.domain) && !wl.allows(client.subject, m.domain)) throw new Refusal({ code: 'WSMSS06', reason: `the liste blanche does not list this DN for ${m.domain}` });
     }
     if (this.fault === 'sas') throw new Refusal({ code: 'WSMSS15', reason: 'Le message ne peut pas être déposé dans le SAS de stockage pour être traité' });
     const now = new Date();
+    // « Génère un ticket horodaté »; the stored file's name holds the date as aaaammjjhhmmss.
     const ticket = `${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}${String(++this.seq).padStart(4, '0')}`;
     this.queue.push({ ticket, dn: client.subject.canonical, receivedAt: now, messages: req.messages, status: 'queued' });
     this.opts.log.info({ ticket, domains: req.messages.map((m) => m.domain), records: req.messages.reduce((n, m) => n + m.records.length, 0) }, 'sandbox annuaire: feed stored in the SAS');
@@ -187,7 +195,7 @@ export class SandboxAnnuaireServer extends LoopbackService {
 
   private report(body: Buffer, client: CertInfo): { contentType: string; body: Buffer } {
     const req = this.parse(body, 'report', client);
-    if (!req.ticket) throw new Refusal({ code: 'WSMSS12', reason: `no ${REPORT_WS.ticket} in the request` });
+    if (!req.ticket) throw new Refusal({ code: 'WSMSS12', reason: `no ${BODY.ticket} in the request` });
     const feed = this.queue.find((q) => q.ticket === req.ticket);
     if (!feed) throw new Refusal({ code: 'WSMSS23', reason: `Le numéro de ticket ${req.ticket} n'existe pas` });
     if (feed.dn !== client.subject.canonical) throw new Refusal({ code: 'WSMSS16', reason: "Le numéro de ticket ne correspond pas au DN du certificat d'authentification de l'Opérateur" });
@@ -219,24 +227,16 @@ export class SandboxAnnuaireServer extends LoopbackService {
       if (mode !== 'inline' && mode !== 'mtom') return reply(400, { error: 'mode must be inline or mtom' });
       this.delivery = mode;
       reply(200, { delivery: mode });
+    } else if (route === 'POST /report-name') {
+      const digits = Number(url.searchParams.get('digits'));
+      if (digits !== 13 && digits !== 14) return reply(400, { error: 'digits must be 13 or 14' });
+      this.nameDigits = digits;
+      reply(200, { digits });
     } else if (route === 'GET /directory') {
       const domain = (url.searchParams.get('domain') ?? '').toLowerCase();
-      reply(200, { domain, mailboxes: [...(this.directory.get(domain)?.values() ?? [])] });
+      reply(200, { domain, mailboxes: [...(this.directory.get(domain)?.values() ?? [])].map((r) => ({ ...r.fields, ...(r.coHolders ? { coHolders: r.coHolders } : {}) })) });
     } else if (route === 'GET /last-header') {
       res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(this.lastHeader);
     } else reply(404, { error: 'unknown control request' });
   }
-}
-
-/** Tableau 57: the controls of the schema check (WSMSS12) at reception. */
-function schemaProblem(r: FeedRecord): string | undefined {
-  if (!r.TypeBAL) return 'RG_CTR_002: TypeBAL is missing';
-  if (!['PER', 'APP', 'ORG', 'CAB'].includes(r.TypeBAL)) return `RG_CTR_003: TypeBAL ${r.TypeBAL}`;
-  if (!r.AdresseBAL) return 'RG_CTR_004: AdresseBAL is missing';
-  if (r.AdresseBAL.length > 256) return 'RG_CTR_046: AdresseBAL longer than 256 characters';
-  if (r.TypeBAL === 'PER' && r.TypeIdentifiantPP && !['0', '8', '10'].includes(r.TypeIdentifiantPP)) return `RG_CTR_006: TypeIdentifiantPP ${r.TypeIdentifiantPP}`;
-  const mandatoryPm = r.TypeBAL === 'ORG' || r.TypeBAL === 'APP' || (r.TypeBAL === 'PER' && r.TypeIdentifiantPP === '10');
-  if (mandatoryPm && r.TypeIdentifiantPM && !['1', '2', '3'].includes(r.TypeIdentifiantPM)) return `RG_CTR_015: TypeIdentifiantPM ${r.TypeIdentifiantPM}`;
-  if (!r.ListeRouge) return 'RG_CTR_032: ListeRouge is missing';
-  return undefined;
 }
