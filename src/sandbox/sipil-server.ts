@@ -1,9 +1,10 @@
-// The SIPIL statistics service simulated on loopback (§6.9.3.2, codes §9.7.4): HTTPS with
-// mutual TLS; access by the client certificate's DN in the sandbox liste blanche (EX_SSU_5810,
+// The SIPIL statistics service simulated on loopback (§6.9.3.2, codes §9.7.4), written from
+// the Référentiel's tables (sipil-spec.ts, sipil-controls.ts, sipil-report.ts) and not from the
+// client's src/stats: an ANS peer that does not share the client's reading. HTTPS with mutual
+// TLS; access by the client certificate's DN in the sandbox liste blanche (EX_SSU_5810,
 // Tableau 60 codes 10/20/30); postFile classic and segmented with the deposit codes of
-// §9.7.4.2; the controls of §9.7.4.4 — the very code `stats validate` runs — on every file;
-// getReport returning REPORT.ZIP with the CompteRendu of Tableau 48. A plain-HTTP control
-// port (loopback) lets tests inject faults and move the clock:
+// §9.7.4.2; the controls of §9.7.4.4 on every file; getReport returning REPORT.ZIP with the
+// CompteRendu of Tableau 48. A plain-HTTP control port (loopback) lets tests inject faults:
 //   GET  /                      → state
 //   POST /fault?mode=MODE       → none | whitelist-down (10) | technical (100) | deposit-error (deposit code 1)
 //                                 | pending (report 6) | virus (report 7)
@@ -11,25 +12,19 @@
 //                                 for a SIPIL control stricter than our local replay
 //   POST /clock?offsetMs=N      → shift the server's clock (segments abandoned after 12 h)
 import { X509Certificate } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { zipSync } from 'fflate';
 import type { Logger } from '../log.js';
 import { dnFromCertificate, formatDn, type Dn } from '../pki/dn.js';
 import { mssTlsOptions } from '../pki/tls-profile.js';
 import type { TrustStore } from '../pki/truststore.js';
-import { checkArchive, summarise, type ArchiveCheck } from '../stats/archive-check.js';
-import { ECHANGES_LEGACY, ECHANGES_V16 } from '../stats/format.js';
-import { checkToCompteRendu } from '../stats/report.js';
-import { DEPOSIT_CODES, AUTH_CODES, REPORT_CODES_T61 } from '../stats/sipil-codes.js';
-import { compteRenduXml, depotXml, type Authentication, type CompteRendu } from '../stats/sipil-xml.js';
-import { isZipBytes, readZip } from '../stats/zip.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';
-import { verifyWhitelist } from '../whitelist/verify.js';
 import type { WhitelistIndex } from '../whitelist/whitelist-index.js';
 import { LoopbackService, readRequestBody } from './loopback-service.js';
+import { PublishedWhitelist } from './published-whitelist.js';
+import { checkArchive } from './sipil-controls.js';
 import { filePartOf } from './sipil-multipart.js';
+import { depotXml, reportZip, type Authentication, type CompteRendu } from './sipil-report.js';
+import { AUTH_CODES, DEPOSIT_CODES, GLOBAL_CODES, MAX_ARCHIVE_BYTES, MAX_PARTS, REPORT_PENDING, REPORT_UNKNOWN, REPORT_VIRUS, SEGMENTS_ABANDONED_MS } from './sipil-spec.js';
 
 export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'deposit-error', 'pending', 'virus'] as const;
 export type SipilFault = (typeof SIPIL_FAULTS)[number];
@@ -46,7 +41,6 @@ export interface SipilServerOptions {
   log: Logger;
   /** §6.9.3.2.1.1: 70 Mo; smaller in tests so that code 2 and segmentation are cheap to provoke. */
   maxArchiveBytes?: number;
-  timeZone?: string;
 }
 
 interface Segments {
@@ -56,8 +50,8 @@ interface Segments {
   email?: string;
 }
 
-const MAX_PARTS = 30;
-const ABANDON_MS = 12 * 3_600_000;
+/** A ZIP local file header, « tout autre format que le format zip » being code 3. */
+const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 3 && b[3] === 4) || (b[2] === 5 && b[3] === 6));
 
 export class SandboxSipilServer extends LoopbackService {
   private fault: SipilFault = 'none';
@@ -67,7 +61,7 @@ export class SandboxSipilServer extends LoopbackService {
   private readonly reports = new Map<string, { dn: string; zip: Buffer; compteRendu: CompteRendu }>();
   private readonly segments = new Map<string, Segments>();
   private readonly accepted = new Map<string, Set<string>>();
-  private listCache: { key: string; index: WhitelistIndex } | undefined;
+  private readonly list: PublishedWhitelist;
   /** Deposits seen, for tests: mode, parts, codes. */
   readonly log: Array<{ at: string; dn?: string; code: number; part?: number; total?: number }> = [];
 
@@ -78,6 +72,7 @@ export class SandboxSipilServer extends LoopbackService {
       // Client certificates are asked but judged here, so that a refusal is a coded answer (Tableau 60).
       tls: { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
     });
+    this.list = new PublishedWhitelist(opts.whitelistFile, opts.trust);
   }
 
   private now(): number {
@@ -86,16 +81,6 @@ export class SandboxSipilServer extends LoopbackService {
 
   get baseUrl(): string {
     return `https://${this.opts.host}:${this.port}/sipil`;
-  }
-
-  private whitelist(): WhitelistIndex {
-    const st = fs.statSync(this.opts.whitelistFile);
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (this.listCache?.key !== key) {
-      const v = verifyWhitelist(fs.readFileSync(this.opts.whitelistFile), { trust: this.opts.trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 64 * 1024 * 1024 });
-      this.listCache = { key, index: v.index };
-    }
-    return this.listCache.index;
   }
 
   /** Tableau 60: who is calling, or the code refusing them. */
@@ -114,7 +99,7 @@ export class SandboxSipilServer extends LoopbackService {
     if (!socket.authorized) return { ok: false, code: 30 };
     let index: WhitelistIndex;
     try {
-      index = this.whitelist();
+      index = this.list.index();
     } catch {
       return { ok: false, code: 10 };
     }
@@ -135,44 +120,47 @@ export class SandboxSipilServer extends LoopbackService {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     } catch (err) {
       this.opts.log.error({ err }, 'sandbox SIPIL failed');
-      if (!res.headersSent) this.depot(res, { code: 1, domaines: [] });
+      if (!res.headersSent) this.depot(res, undefined, { code: 1 });
     }
   }
 
-  private depot(res: http.ServerResponse, d: { code: number; id?: string; nomArchive?: string; message?: string } & Authentication, part?: { part: number; total: number }): void {
+  private depot(res: http.ServerResponse, auth: Authentication | undefined, d: { code: number; id?: string; nomArchive?: string; message?: string }, part?: { part: number; total: number }): void {
+    // Figure 38: « Depot de la partie de l'archive OK : 3 ».
     const message = d.message ?? (d.code === 4 && part ? `Depot de la partie de l'archive OK : ${part.part}` : (DEPOSIT_CODES[d.code] ?? AUTH_CODES[d.code] ?? ''));
-    this.log.push({ at: new Date(this.now()).toISOString(), code: d.code, ...(d.identite ? { dn: d.identite } : {}), ...(part ?? {}) });
-    res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml({ ...d, message }));
+    this.log.push({ at: new Date(this.now()).toISOString(), code: d.code, ...(auth ? { dn: auth.identite } : {}), ...(part ?? {}) });
+    res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml(auth, { ...d, message }));
   }
 
   private async postFile(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const max = this.opts.maxArchiveBytes ?? 70_000_000;
+    const max = this.opts.maxArchiveBytes ?? MAX_ARCHIVE_BYTES;
     const who = this.authenticate(req);
     const body = await readRequestBody(req, max + 64 * 1024);
-    if (!who.ok) return this.depot(res, { code: who.code, domaines: [] });
-    const auth = { ...who.auth, ...(url.searchParams.get('email') ? { email: url.searchParams.get('email') as string } : {}) };
-    if (!body) return this.depot(res, { ...auth, code: 2 }); // §9.7.4.2 code 2: > 70 Mo
-    if (this.fault === 'deposit-error') return this.depot(res, { ...auth, code: 1 }); // §9.7.4.2 code 1: technical error
+    if (!who.ok) return this.depot(res, undefined, { code: who.code });
+    const email = url.searchParams.get('email');
+    const auth: Authentication = { ...who.auth, ...(email ? { email } : {}) };
+    if (!body) return this.depot(res, auth, { code: 2 }); // « La taille de l'archive dépasse 70 Mo »
+    if (this.fault === 'deposit-error') return this.depot(res, auth, { code: 1 });
     const part = filePartOf(body, req.headers['content-type']);
-    if (!part) return this.depot(res, { ...auth, code: 1, message: "Depot de l'archive KO - Erreur technique (no multipart field « file »)" });
-    if (part.data.length > max) return this.depot(res, { ...auth, code: 2 });
+    if (!part) return this.depot(res, auth, { code: 1, message: `${DEPOSIT_CODES[1]} (no multipart field « file »)` });
+    if (part.data.length > max) return this.depot(res, auth, { code: 2 });
     const totalHeader = req.headers['total-file-parts'];
     if (totalHeader === undefined) {
-      if (!isZipBytes(part.data)) return this.depot(res, { ...auth, code: 3 }); // not a ZIP
-      return this.accept(res, who.dn, auth, part.filename ?? 'archive.zip', part.data);
+      if (!isZip(part.data)) return this.depot(res, auth, { code: 3 });
+      return this.accept(res, who.dn, who.index, auth, part.filename ?? 'archive.zip', part.data);
     }
     // §6.9.3.2.1.2: segmented deposit.
     const dnKey = formatDn(who.dn);
     const total = Number(totalHeader);
     const n = Number(req.headers['file-part']);
     const drop = (code: number): void => {
+      // « Les segments déjà déposés sont supprimés, et l'intégralité du dépôt … doit être relancé ».
       this.segments.delete(dnKey);
-      this.depot(res, { ...auth, code }, { part: n, total });
+      this.depot(res, auth, { code }, { part: n, total });
     };
     if (!Number.isInteger(total) || total > MAX_PARTS) return drop(6);
     let s = this.segments.get(dnKey);
-    if (s && this.now() - s.firstAt > ABANDON_MS) {
-      this.segments.delete(dnKey); // abandoned after 12 hours: deleted
+    if (s && this.now() - s.firstAt > SEGMENTS_ABANDONED_MS) {
+      this.segments.delete(dnKey);
       s = undefined;
     }
     if (s && s.total !== total) return drop(7);
@@ -181,67 +169,57 @@ export class SandboxSipilServer extends LoopbackService {
       s = { total, parts: new Map(), firstAt: this.now() };
       this.segments.set(dnKey, s);
     }
-    if (auth.email) s.email = auth.email; // the last segment's address wins
+    // « c'est l'adresse du dernier segment d'archive déposé qui sera prise en compte ».
+    if (email) s.email = email;
     const overwritten = s.parts.has(n);
     s.parts.set(n, part.data);
-    if (s.parts.size < total) return this.depot(res, { ...auth, code: overwritten ? 5 : 4 }, { part: n, total });
+    if (s.parts.size < total) return this.depot(res, auth, { code: overwritten ? 5 : 4 }, { part: n, total });
     this.segments.delete(dnKey);
     const whole = Buffer.concat([...s.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
-    if (!isZipBytes(whole)) return this.depot(res, { ...auth, code: 3 });
+    if (!isZip(whole)) return this.depot(res, auth, { code: 3 });
     const name = (part.filename ?? 'archive.zip').replace(/\.part\d+$/, '');
-    return this.accept(res, who.dn, { ...auth, ...(s.email ? { email: s.email } : {}) }, name, whole);
+    return this.accept(res, who.dn, who.index, { ...auth, ...(s.email ? { email: s.email } : {}) }, name, whole);
   }
 
-  private accept(res: http.ServerResponse, dn: Dn, auth: Authentication, name: string, bytes: Buffer): void {
+  private accept(res: http.ServerResponse, dn: Dn, index: WhitelistIndex, auth: Authentication, name: string, bytes: Buffer): void {
     const id = String(this.nextId++);
     const dnKey = formatDn(dn);
     const accepted = this.accepted.get(dnKey) ?? new Set<string>();
     this.accepted.set(dnKey, accepted);
-    const index = this.whitelist();
-    // The same controls as `stats validate` (§9.7.4.4), with the server's date and the caller's DN.
-    let check = checkArchive(bytes, {
+    const outcome = checkArchive(bytes, {
       now: new Date(this.now()),
-      timeZone: this.opts.timeZone ?? 'Europe/Paris',
-      managesDomain: (d) => index.allows(dn, d),
+      manages: (d) => index.allows(dn, d),
       alreadyAccepted: (n) => accepted.has(n),
-      echangesLayouts: [ECHANGES_V16, ECHANGES_LEGACY],
-      maxErrorLines: 100,
+      ...(this.refuseText ? { refuse: this.refuseText } : {}),
     });
-    if (this.refuseText) check = this.refuseLines(bytes, check);
-    for (const f of check.files) if (f.codeRetour !== 1) accepted.add(f.name);
-    const cr = checkToCompteRendu(check, auth, { nomArchive: name, identifiant: id });
-    this.reports.set(id, { dn: dnKey, compteRendu: cr, zip: reportZip(cr, id) });
-    this.depot(res, { ...auth, code: 0, id, nomArchive: `${id}_${auth.identite ?? 'operateur'}.zip` });
-  }
-
-  /** `/refuse`: control n°7 KO on the lines holding the text (EX_SSU_5820 fix-and-resubmit tests). */
-  private refuseLines(bytes: Buffer, check: ArchiveCheck): ArchiveCheck {
-    const text: Record<string, string> = {};
-    readZip(bytes, (name) => {
-      const chunks: Uint8Array[] = [];
-      return { push: (c) => void chunks.push(c), end: () => void (text[name] = Buffer.concat(chunks).toString('utf8')) };
-    });
-    const files = check.files.map((f) => {
-      const lines = (text[f.name] ?? '').split('\n').flatMap((l, i) => (l.includes(this.refuseText) ? [i + 1] : []));
-      if (lines.length === 0) return f;
-      const controls = f.controls.map((c) => (c.code === 7 ? { ...c, retour: 1 as const, blocking: true, messages: [...c.messages, `valeur refusée par SIPIL : « ${this.refuseText} »`], lines: [...c.lines, ...lines], linesInError: c.linesInError + lines.length } : c));
-      return { ...f, codeRetour: 1 as const, controls };
-    });
-    return summarise(check.source, files);
+    let cr: CompteRendu;
+    if (outcome.kind === 'files') {
+      const ko = outcome.files.filter((f) => f.codeRetour === 1).length;
+      // Tableau 48: 0 all OK or Warning, 1 all KO, 2 some KO.
+      const code = ko === 0 ? 0 : ko === outcome.files.length ? 1 : 2;
+      for (const f of outcome.files) if (f.codeRetour !== 1) accepted.add(f.name);
+      cr = { auth, nomArchive: name, identifiant: id, code, message: GLOBAL_CODES[code] as string, files: outcome.files };
+    } else {
+      const code = outcome.kind === 'empty' ? 4 : 5;
+      cr = { auth, nomArchive: name, identifiant: id, code, message: `${GLOBAL_CODES[code]}${outcome.kind === 'unreadable' ? ` (${outcome.why})` : ''}`, files: [] };
+    }
+    this.reports.set(id, { dn: dnKey, compteRendu: cr, zip: reportZip(cr) });
+    // Figure 37: « <NomArchive>10_bus.dev.mssante.fr.zip » — the Id, then the operator's CN.
+    this.depot(res, auth, { code: 0, id, nomArchive: `${id}_${auth.identite}.zip` });
   }
 
   private getReport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
     const who = this.authenticate(req);
     if (!who.ok) {
-      res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml({ code: who.code, domaines: [], message: AUTH_CODES[who.code] ?? '' }));
+      res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml(undefined, { code: who.code, message: AUTH_CODES[who.code] ?? '' }));
       return;
     }
     const id = url.searchParams.get('id') ?? '';
     const found = this.reports.get(id);
     let zip: Buffer;
-    if (!found || found.dn !== formatDn(who.dn)) zip = reportZip({ ...who.auth, code: 99, message: REPORT_CODES_T61[99], files: [] }, id || 'none');
-    else if (this.fault === 'pending') zip = reportZip({ ...who.auth, identifiant: id, code: 6, message: REPORT_CODES_T61[6], files: [] }, id);
-    else if (this.fault === 'virus') zip = reportZip({ ...who.auth, identifiant: id, code: 7, message: REPORT_CODES_T61[7], files: [] }, id);
+    if (!found || found.dn !== formatDn(who.dn)) zip = reportZip({ auth: who.auth, identifiant: id || 'none', ...REPORT_UNKNOWN, files: [] });
+    else if (this.fault === 'pending') zip = reportZip({ auth: who.auth, identifiant: id, ...REPORT_PENDING, files: [] });
+    else if (this.fault === 'virus') zip = reportZip({ auth: who.auth, identifiant: id, ...REPORT_VIRUS, files: [] });
     else zip = found.zip;
     res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="REPORT.ZIP"', 'content-length': zip.length }).end(zip);
   }
@@ -266,10 +244,6 @@ export class SandboxSipilServer extends LoopbackService {
     }
     reply(404, { error: 'unknown control request' });
   }
-}
-
-function reportZip(cr: CompteRendu, id: string): Buffer {
-  return Buffer.from(zipSync({ [`CR_${id}.xml`]: Buffer.from(compteRenduXml(cr), 'utf8') }));
 }
 
 /** Client of the control port, for tests and self-check steps. */
