@@ -12,6 +12,7 @@ import { envelopeFrame, reportRequestBody } from './envelope.js';
 import type { DomainFeed } from './feed.js';
 import { feedBodyChunks } from './feed-xml.js';
 import { buildAssertion } from './vihf.js';
+import type { SoapReply } from './soap-response.js';
 import type { XElement } from './xml-scanner.js';
 import { NS } from './contract.js';
 
@@ -76,6 +77,11 @@ export async function requestReport(config: Config, creds: AnnuaireCredentials, 
   const endpoint = endpointsOf(config.annuaire).report;
   const frame = envelopeFrame('report', endpoint, assertionFor(config, creds, now));
   const reply = await callAnnuaire('report', endpoint, frame, [reportRequestBody(ticket)], callOptions(config, creds), { ticket });
+  return reportZipOf(reply, ticket);
+}
+
+/** The report's ZIP in an answer: inline base64 in Fichier, an xop:Include, or the one attachment. */
+export function reportZipOf(reply: SoapReply, ticket: string): { zip: Buffer; delivery: 'inline' | 'mtom' } {
   const file = findFile(reply.payload);
   const include = file?.children.find((c) => c.local === 'Include' && c.ns === NS.xop);
   const href = include?.attrs.find((a) => a.local === 'href')?.value;

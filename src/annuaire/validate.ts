@@ -217,10 +217,12 @@ function nomenclatureChecks(f: Findings, r: FeedRecord): void {
   if (r.TypeBAL !== 'PER' || r.TypeIdentifiantPP !== '10') return;
   // RG_CTR_010: TypeIdentifiantPM of the G07 nomenclature.
   if (present(r.TypeIdentifiantPM) && !G07.has(r.TypeIdentifiantPM)) f.add('RG_CTR_010', 'TypeIdentifiantPM', `TypeIdentifiantPM "${r.TypeIdentifiantPM}" is not in G07`);
-  // RG_CTR_017: civilité of R11 (required for médecin, pharmacien, chirurgien-dentiste).
+  // RG_CTR_017: civilité of R11. Missing for a médecin, pharmacien or chirurgien-dentiste:
+  // Tableau 15 « En cas d'erreur sur la civilité d'exercice par rapport à la profession saisie,
+  // un code erreur MSS017 » (RG_CTR_018), as the sandbox Annuaire reports it.
   if (present(r.CiviliteExercice) && !R11.has(r.CiviliteExercice)) f.add('RG_CTR_017', 'CiviliteExercice', `CiviliteExercice "${r.CiviliteExercice}" is not in R11`);
   else if (!present(r.CiviliteExercice) && r.Profession && CIVILITE_BY_PROFESSION[r.Profession]) {
-    f.add('RG_CTR_017', 'CiviliteExercice', `profession ${r.Profession} needs a CiviliteExercice (${CIVILITE_BY_PROFESSION[r.Profession]?.join('/')})`);
+    f.add('RG_CTR_018', 'CiviliteExercice', `profession ${r.Profession} needs a CiviliteExercice (${CIVILITE_BY_PROFESSION[r.Profession]?.join('/')})`);
   }
   // RG_CTR_023: CategorieProfessions of R37.
   if (present(r.CategorieProfessions) && !R37_SHAPE.test(r.CategorieProfessions)) f.add('RG_CTR_023', 'CategorieProfessions', `CategorieProfessions "${r.CategorieProfessions}" is not an R37 code`);

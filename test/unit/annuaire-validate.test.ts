@@ -63,7 +63,7 @@ test('§9.7.3 required fields: RG_CTR_005, 007, 019, 020 (PER); 009, 013, 022, 0
 
 test('§9.7.3 nomenclature codes: RG_CTR_010 (G07), 017 (R11), 023 (R37), 026 (G15), 027 (R38/R40/R44), 140 (co-holder G08)', () => {
   assert.deepEqual(found(per10({ CiviliteExercice: 'XX' })), ['RG_CTR_017 MSS016 B']);
-  assert.deepEqual(found(per10({ CiviliteExercice: undefined })), ['RG_CTR_017 MSS016 B'], 'a médecin needs a civilité');
+  assert.deepEqual(found(per10({ CiviliteExercice: undefined })), ['RG_CTR_018 MSS017 B'], 'a médecin needs a civilité: MSS017 (Tableau 15)');
   assert.deepEqual(found(per10({ CategorieProfessions: 'A1' })), ['RG_CTR_023 MSS022 B']);
   assert.deepEqual(found(per10({ Profession: 'X' })), ['RG_CTR_026 MSS025 B']);
   assert.deepEqual(found(per10({ Specialite: 'sm26' })), ['RG_CTR_027 MSS026 B']);
