@@ -303,15 +303,21 @@ test('a feed of 50,000 mailboxes is built, validated and sent to the sandbox in 
   let peak = rss0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await publish(deps, { now: NIGHT(28) }).finally(() => clearInterval(sampler));
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const growthMb = (peak - rss0) / 1048576;
-  console.log(`50,000-mailbox feed: ${ms.toFixed(0)} ms, peak RSS growth ${growthMb.toFixed(0)} MB`);
+  console.log(`50,000-mailbox feed: ${ms.toFixed(0)} ms, ${cpuMs.toFixed(0)} ms of CPU (client and sandbox), peak RSS growth ${growthMb.toFixed(0)} MB`);
   assert.equal(r.outcome, 'sent');
   assert.equal(r.digest.records, 50_000);
   assert.ok(r.digest.bytes > 20 * 1048576);
-  // The benchmark (bench/annuaire.ts) measures ~2 s; a shared CI machine gets some slack.
-  assert.ok(ms < 20_000, `${ms.toFixed(0)} ms`);
+  // The benchmark (bench/annuaire.ts) measures a few seconds. The CPU this process spent (the
+  // client, and the sandbox Annuaire parsing the feed with saxes) is what the code costs; the
+  // wall time on a machine shared by parallel suites only gets a generous bound.
+  assert.ok(cpuMs < 15_000, `${cpuMs.toFixed(0)} ms of CPU`);
+  assert.ok(ms < 90_000, `${ms.toFixed(0)} ms`);
   // ~135 MB measured, the sandbox Annuaire (in this process) receiving and parsing the feed
   // included; copies of the whole feed held at once would go past this bound.
   assert.ok(growthMb < 256, `peak RSS growth ${growthMb.toFixed(0)} MB`);
