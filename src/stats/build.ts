@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { Journal } from '../journal/journal.js';
 import type { Registry } from '../registry/registry.js';
+import { activityKnownSince } from '../lifecycle/known-since.js';
 import { RuntimeFields } from '../registry/runtime.js';
 import type { StateStore } from '../store/store.js';
 import { atomicWriteFileSync } from '../util/atomic-write.js';
@@ -75,9 +76,10 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
     const journal = new Journal(input.store);
     const e = await buildEchanges({ journal, registry: input.registry, range, timeZone: tz, now: input.now, columns, fileOf: (d) => echanges.get(d) });
     const runtime = new RuntimeFields(input.store);
-    // EX_SSU_5800: logins are known from the setting, else from the day a service first
-    // recorded them here; never recorded at all: every last connection is unknown.
-    const since = config.stats.loginsRecordedSince ?? (await runtime.loginsRecordedSince());
+    // EX_SSU_5800: logins are known from the day the lifecycle uses too (lifecycle.activityKnownSince,
+    // else stats.loginsRecordedSince, else the day a service first recorded them here); never
+    // recorded at all: every last connection is unknown.
+    const known = await activityKnownSince(config, input.store, input.now);
     const c = await buildConnexions({
       registry: input.registry,
       runtime,
@@ -85,7 +87,7 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
       timeZone: tz,
       fileOf: (d) => connexions.get(d),
       appLastSend: e.appLastSend,
-      loginsRecordedSince: since ?? 'never',
+      loginsRecordedSince: known.source === 'none' ? 'never' : new Date(known.at).toISOString().slice(0, 10),
     });
     for (const f of files.values()) f.close();
     // Files of domains no longer managed, from an earlier build of this month, must not be sent.
