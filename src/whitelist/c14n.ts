@@ -52,6 +52,8 @@ function escapeAttribute(s: string): string {
 
 /** prefix → URI output so far on the path from the apex (copy-on-write per element). */
 type Rendered = ReadonlyMap<string, string>;
+// The xml prefix is bound by definition and never declared in the output.
+const INITIAL: Rendered = new Map([['xml', XML_NS]]);
 
 /** The start tag of `el`; `scope.rendered` becomes what its children inherit. */
 function startTag(el: XmlElement, scope: { rendered: Rendered }, inclusive: ReadonlySet<string>, isApex: boolean): string {
@@ -98,8 +100,7 @@ function startTag(el: XmlElement, scope: { rendered: Rendered }, inclusive: Read
 /** Feed the exclusive canonical form of `apex` to `sink`, in document order. */
 export function canonicalize(apex: XmlElement, sink: (piece: string) => void, opts: C14nOptions = {}): void {
   const inclusive = new Set(opts.inclusivePrefixes ?? []);
-  // The xml prefix is bound by definition and never declared in the output.
-  const initial: Rendered = new Map([['xml', XML_NS]]);
+  const initial = INITIAL;
   interface Frame {
     el: XmlElement;
     rendered: Rendered;
@@ -133,4 +134,30 @@ export function canonicalString(apex: XmlElement, opts: C14nOptions = {}): strin
   const pieces: string[] = [];
   canonicalize(apex, (p) => pieces.push(p), opts);
   return pieces.join('');
+}
+
+const NO_PREFIXES: ReadonlySet<string> = new Set();
+
+/**
+ * The same canonical form, fed element by element as a parser reads them (xml-stream.ts), for
+ * an empty InclusiveNamespaces PrefixList: what `canonicalize` gives for the same tree.
+ */
+export class ExclusiveC14nStream {
+  private readonly scopes: Rendered[] = [];
+  constructor(private readonly sink: (piece: string) => void) {}
+
+  open(el: XmlElement): void {
+    const scope = { rendered: this.scopes[this.scopes.length - 1] ?? INITIAL };
+    this.sink(startTag(el, scope, NO_PREFIXES, this.scopes.length === 0));
+    this.scopes.push(scope.rendered);
+  }
+
+  text(data: string): void {
+    this.sink(escapeText(data));
+  }
+
+  close(el: XmlElement): void {
+    this.sink(`</${el.qname}>`);
+    this.scopes.pop();
+  }
 }

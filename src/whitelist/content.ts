@@ -47,44 +47,59 @@ function listChildren(parent: XmlElement, name: string): XmlElement[] {
   return elementChildren(parent).filter((e) => e.local === name && e.uri === LIST_NS);
 }
 
+/** At most one `name` child in the list namespace (exactly one when `required`), by count. */
+export function checkCount(count: number, name: string, parent: string, source: string, required: boolean): void {
+  if (count > 1) throw refusal('WL_SHAPE', `${source}: ${count} ${name} elements in ${parent}, expected one`, { source, element: name });
+  if (required && count === 0) throw refusal('WL_SHAPE', `${source}: no ${name} element in ${parent}`, { source, element: name });
+}
+
 function one(parent: XmlElement, name: string, source: string, required: boolean): XmlElement | undefined {
   const found = listChildren(parent, name);
-  if (found.length > 1) throw refusal('WL_SHAPE', `${source}: ${found.length} ${name} elements in ${parent.local}, expected one`, { source, element: name });
-  if (required && found.length === 0) throw refusal('WL_SHAPE', `${source}: no ${name} element in ${parent.local}`, { source, element: name });
+  checkCount(found.length, name, parent.local, source, required);
   return found[0];
 }
 
-export function checkRoot(root: XmlElement, source: string): XmlElement {
+export function checkRoot(root: Pick<XmlElement, 'local' | 'uri'>, source: string): void {
   if (root.local !== 'ListeBlancheMSSante' || root.uri !== LIST_NS) {
     throw refusal('WL_WRONG_ROOT', `${source}: root element is {${root.uri}}${root.local}, expected {${LIST_NS}}ListeBlancheMSSante`, { source });
   }
-  return root;
 }
 
-/** The fields of one Domaine, in one pass over its children (the list has ~6,500 of them). */
-function entryOf(el: XmlElement): WhitelistEntry | string {
-  let nom: XmlElement | undefined;
-  let dnEl: XmlElement | undefined;
-  let description: XmlElement | undefined;
-  let dateMaj: XmlElement | undefined;
-  let noms = 0;
-  let dns = 0;
+/** The root's children (Tableau 42): one DateDeGeneration, at most one versionFormat, one ListeDomaines. */
+export const ROOT_CHILDREN: ReadonlyArray<readonly [string, boolean]> = [
+  ['DateDeGeneration', true],
+  ['versionFormat', false],
+  ['ListeDomaines', true],
+];
+
+/** The text of the fields of one Domaine this code reads (own text of each, untrimmed). */
+export interface DomaineFields {
+  noms: string[];
+  dns: string[];
+  description?: string;
+  dateMaj?: string;
+}
+
+/** The fields of one Domaine element of a tree, in one pass over its children. */
+function fieldsOf(el: XmlElement): DomaineFields {
+  const f: DomaineFields = { noms: [], dns: [] };
   for (const c of el.children) {
     if (typeof c === 'string' || c.uri !== LIST_NS) continue;
-    if (c.local === 'Nom') {
-      nom = c;
-      noms++;
-    } else if (c.local === 'DNCertificatOperateur') {
-      dnEl = c;
-      dns++;
-    } else if (c.local === 'Description') description ??= c;
-    else if (c.local === 'DateMAJ') dateMaj ??= c;
+    if (c.local === 'Nom') f.noms.push(ownText(c));
+    else if (c.local === 'DNCertificatOperateur') f.dns.push(ownText(c));
+    else if (c.local === 'Description') f.description ??= ownText(c);
+    else if (c.local === 'DateMAJ') f.dateMaj ??= ownText(c);
   }
-  if (noms !== 1 || !nom) return `${noms} Nom elements`;
-  if (dns !== 1 || !dnEl) return `${dns} DNCertificatOperateur elements`;
-  const domain = textOf(nom).toLowerCase();
+  return f;
+}
+
+/** One entry, or why it is skipped (it could not match anything). */
+export function entryFrom(f: DomaineFields): WhitelistEntry | string {
+  if (f.noms.length !== 1) return `${f.noms.length} Nom elements`;
+  if (f.dns.length !== 1) return `${f.dns.length} DNCertificatOperateur elements`;
+  const domain = (f.noms[0] as string).trim().toLowerCase();
   if (!DOMAIN.test(domain)) return `Nom "${domain}" is not a domain name`;
-  const dn = textOf(dnEl);
+  const dn = (f.dns[0] as string).trim();
   let dnCanonical: string;
   try {
     dnCanonical = canonicalDn(dn);
@@ -93,12 +108,29 @@ function entryOf(el: XmlElement): WhitelistEntry | string {
   }
   if (dnCanonical === '') return 'empty DNCertificatOperateur';
   if (!isMatchableDn(dnCanonical)) return `DNCertificatOperateur "${dn}" holds a character RFC 4518 prohibits (unassigned, private use…): it can match no certificate`;
-  return { domain, description: description ? textOf(description) : '', dn, dnCanonical, dateMaj: dateMaj ? textOf(dateMaj) : '' };
+  return { domain, description: (f.description ?? '').trim(), dn, dnCanonical, dateMaj: (f.dateMaj ?? '').trim() };
+}
+
+/** The content from its parts (a tree here, the stream in xml-stream.ts), DateDeGeneration checked. */
+export function contentFrom(generated: string, versionFormat: string | undefined, domaines: Iterable<DomaineFields>, source: string, now: Date, futureSkewHours: number): WhitelistContent {
+  // A date that does not parse or lies in the future would poison the replay guard (sync.ts).
+  const generatedAt = checkGenerated(generated, now, futureSkewHours, source);
+  const entries: WhitelistEntry[] = [];
+  const skipped: SkippedEntry[] = [];
+  let position = 0;
+  for (const f of domaines) {
+    position++;
+    const e = entryFrom(f);
+    if (typeof e === 'string') skipped.push({ position, reason: e });
+    else entries.push(e);
+  }
+  return { generated, generatedAt, ...(versionFormat !== undefined ? { versionFormat } : {}), entries, skipped };
 }
 
 /** Root, one DateDeGeneration, at most one versionFormat, one ListeDomaines. */
 export function checkShape(tree: XmlElement, source: string): { root: XmlElement; generatedEl: XmlElement; versionEl?: XmlElement; liste: XmlElement } {
-  const root = checkRoot(tree, source);
+  checkRoot(tree, source);
+  const root = tree;
   const generatedEl = one(root, 'DateDeGeneration', source, true) as XmlElement;
   const versionEl = one(root, 'versionFormat', source, false);
   const liste = one(root, 'ListeDomaines', source, true) as XmlElement;
@@ -108,18 +140,7 @@ export function checkShape(tree: XmlElement, source: string): { root: XmlElement
 /** The signed content of the list; `now` and `futureSkewHours` bound DateDeGeneration (dates.ts). */
 export function readContent(tree: XmlElement, source: string, now: Date, futureSkewHours: number): WhitelistContent {
   const { generatedEl, versionEl, liste } = checkShape(tree, source);
-  const generated = textOf(generatedEl);
-  // A date that does not parse or lies in the future would poison the replay guard (sync.ts).
-  const generatedAt = checkGenerated(generated, now, futureSkewHours, source);
-  const entries: WhitelistEntry[] = [];
-  const skipped: SkippedEntry[] = [];
-  let position = 0;
-  for (const el of liste.children) {
-    if (typeof el === 'string' || el.local !== 'Domaine' || el.uri !== LIST_NS) continue;
-    position++;
-    const e = entryOf(el);
-    if (typeof e === 'string') skipped.push({ position, reason: e });
-    else entries.push(e);
-  }
-  return { generated, generatedAt, ...(versionEl ? { versionFormat: textOf(versionEl) } : {}), entries, skipped };
+  const domaines: DomaineFields[] = [];
+  for (const el of liste.children) if (typeof el !== 'string' && el.local === 'Domaine' && el.uri === LIST_NS) domaines.push(fieldsOf(el));
+  return contentFrom(textOf(generatedEl), versionEl ? textOf(versionEl) : undefined, domaines, source, now, futureSkewHours);
 }

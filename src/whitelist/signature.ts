@@ -70,16 +70,37 @@ function checkAlgorithm(found: string, expected: string, what: string, source: s
   if (found !== expected) throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: ${what} is "${found}", Tableau 45 requires "${expected}"`, { source, found, expected });
 }
 
-/** Locate the one enveloped Signature and check its form; returns it. */
+/** Where the Signature elements of a document are: how many in all, and the one child of the root. */
+export interface SignatureLocation {
+  count: number;
+  /** A Signature that is a child of the root element. */
+  enveloped?: XmlElement;
+  /** The local name of the first Signature's parent, for the message. */
+  firstParent?: string;
+}
+
+/** Exactly one Signature in the whole document, a child of the root (enveloped). */
+export function checkSignatureLocation(loc: SignatureLocation, source: string): XmlElement {
+  if (loc.count === 0) throw refusal('WL_UNSIGNED', `${source}: no XMLDSig Signature element; unsigned lists are refused (EX_2.2_5040)`, { source });
+  if (loc.count > 1) throw refusal('WL_SIGNATURE_MULTIPLE', `${source}: ${loc.count} Signature elements, exactly one is expected`, { source, count: loc.count });
+  if (!loc.enveloped) {
+    throw refusal('WL_SIGNATURE_MISPLACED', `${source}: the Signature is inside <${loc.firstParent ?? '?'}>, not a child of the root element (wrapped or nested signature)`, { source });
+  }
+  return loc.enveloped;
+}
+
+/** Locate the one enveloped Signature of a tree and check its form; returns it. */
 export function checkSignatureForm(root: XmlElement, source: string): XmlElement {
   const signatures: XmlElement[] = [];
   for (const el of descendants(root)) if (el.local === 'Signature' && el.uri === DSIG_NS) signatures.push(el);
-  if (signatures.length === 0) throw refusal('WL_UNSIGNED', `${source}: no XMLDSig Signature element; unsigned lists are refused (EX_2.2_5040)`, { source });
-  if (signatures.length > 1) throw refusal('WL_SIGNATURE_MULTIPLE', `${source}: ${signatures.length} Signature elements, exactly one is expected`, { source, count: signatures.length });
-  const sig = signatures[0] as XmlElement;
-  if (sig.parent !== root) {
-    throw refusal('WL_SIGNATURE_MISPLACED', `${source}: the Signature is inside <${sig.parent?.local ?? '?'}>, not a child of the root element (wrapped or nested signature)`, { source });
-  }
+  const enveloped = signatures.find((el) => el.parent === root);
+  const sig = checkSignatureLocation({ count: signatures.length, ...(enveloped ? { enveloped } : {}), ...(signatures[0]?.parent ? { firstParent: signatures[0].parent.local } : {}) }, source);
+  checkSignatureElement(sig, source);
+  return sig;
+}
+
+/** The form of the Signature element itself (Tableau 45). */
+export function checkSignatureElement(sig: XmlElement, source: string): void {
   // Nothing but XMLDSig markup inside the Signature: the enveloped transform removes it
   // from what is signed, so list content hidden there would be unsigned.
   for (const el of descendants(sig)) {
@@ -108,7 +129,6 @@ export function checkSignatureForm(root: XmlElement, source: string): XmlElement
     throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: transforms are (${transforms.map((t) => t.replace(/^Transform:/, '')).join(', ')}), Tableau 45 requires enveloped-signature then exc-c14n`, { source });
   }
   checkAlgorithm(algorithm(refKids[hasTransforms ? 1 : 0]), ALG.SHA256, 'DigestMethod', source);
-  return sig;
 }
 
 /** The end-entity certificate of KeyInfo/X509Data (others, e.g. CA copies, are ignored). */
@@ -226,12 +246,26 @@ export function signedContent(root: XmlElement, sig: XmlElement): string {
  * nesting level. They are the tests' oracles instead, with libxml2 (xmllint, xmlsec1).
  */
 export function checkSignatureValue(root: XmlElement, sig: XmlElement, signer: CertInfo, source: string): void {
-  const { signedInfo, signatureValue, transforms, digestValue } = referenceParts(sig);
-  const expected = base64Bytes(digestValue, 'DigestValue', source);
-  const actual = signedContentDigest(root, sig, inclusivePrefixes(transforms[1]));
+  checkDigest(sig, signedContentDigest(root, sig, referencePrefixList(sig)), source);
+  checkSignedInfo(sig, signer, source);
+}
+
+/** The InclusiveNamespaces PrefixList of the Reference's exc-c14n transform (usually none). */
+export function referencePrefixList(sig: XmlElement): string[] {
+  return inclusivePrefixes(referenceParts(sig).transforms[1]);
+}
+
+/** The SHA-256 of what was signed, computed by the caller, against DigestValue. */
+export function checkDigest(sig: XmlElement, actual: Buffer, source: string): void {
+  const expected = base64Bytes(referenceParts(sig).digestValue, 'DigestValue', source);
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
     throw refusal('WL_DIGEST_MISMATCH', `${source}: the list was modified after signing (SHA-256 of the content is ${actual.toString('base64')}, the signature covers ${expected.toString('base64')})`, { source });
   }
+}
+
+/** The canonical SignedInfo against SignatureValue, with the validated signer's key. */
+export function checkSignedInfo(sig: XmlElement, signer: CertInfo, source: string): void {
+  const { signedInfo, signatureValue } = referenceParts(sig);
   const signedInfoCanonical = canonicalString(signedInfo, { inclusivePrefixes: inclusivePrefixes(elementChildren(signedInfo)[0]) });
   const value = base64Bytes(signatureValue, 'SignatureValue', source);
   if (!cryptoVerify('sha256', Buffer.from(signedInfoCanonical, 'utf8'), signer.x509.publicKey, value)) {

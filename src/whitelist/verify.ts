@@ -6,12 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { CertInfo } from '../pki/certificate.js';
 import type { RevocationChecker, TrustStore } from '../pki/truststore.js';
-import { checkShape, readContent } from './content.js';
+import { checkCount, checkRoot, checkShape, contentFrom, readContent, ROOT_CHILDREN } from './content.js';
 import { DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES } from './defaults.js';
 import type { SignerSubject } from './signer-policy.js';
-import { verifySignature } from './signature.js';
+import { checkDigest, checkSignatureElement, checkSignatureLocation, checkSignedInfo, referencePrefixList, signerCertificate, validateSigner, verifySignature } from './signature.js';
 import { WhitelistIndex } from './whitelist-index.js';
 import { decodeListBytes } from './xml-bytes.js';
+import { streamList } from './xml-stream.js';
 import { parseXmlTree, type XmlLimits } from './xml-tree.js';
 
 /** Everything that decides whether a list is accepted. */
@@ -45,23 +46,37 @@ const LIST_XML_CODES = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMP
 export function verifyWhitelist(bytes: Uint8Array, opts: VerifyOptions): VerifiedWhitelist {
   const source = opts.source ?? 'liste blanche';
   const at = opts.at ?? new Date();
+  const limits = opts.limits ?? { maxDepth: DEFAULT_MAX_DEPTH, maxNodes: DEFAULT_MAX_NODES };
+  const futureSkewHours = opts.futureSkewHours ?? DEFAULT_FUTURE_SKEW_HOURS;
+  const signing = { trust: opts.trust, signer: opts.signer, at, ...(opts.revocation ? { revocation: opts.revocation } : {}) };
   const text = decodeListBytes(bytes, source, opts.maxBytes);
-  // Bounded: at most maxBytes of text, limits.maxNodes elements and attributes, limits.maxDepth levels.
-  const root = parseXmlTree(text, source, opts.limits ?? { maxDepth: DEFAULT_MAX_DEPTH, maxNodes: DEFAULT_MAX_NODES }, LIST_XML_CODES);
+  // One pass (xml-stream.ts), bounded: at most maxBytes of text, limits.maxNodes elements and
+  // attributes, limits.maxDepth levels.
+  const list = streamList(text, source, limits, LIST_XML_CODES);
   // Shape first (WL_WRONG_ROOT, WL_SHAPE) so that a wrong file is named as such.
-  checkShape(root, source);
-  const sig = verifySignature(root, source, {
-    trust: opts.trust,
-    signer: opts.signer,
-    at,
-    ...(opts.revocation ? { revocation: opts.revocation } : {}),
-  });
-  // Read from the root element the digest was computed over (signature.ts): the signed
-  // content, and nothing else (readContent never looks inside the Signature).
-  const content = readContent(root, source, at, opts.futureSkewHours ?? DEFAULT_FUTURE_SKEW_HOURS);
-  return {
-    index: new WhitelistIndex(content),
-    signer: sig.signer,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  };
+  checkRoot(list.root, source);
+  for (const [name, required] of ROOT_CHILDREN) checkCount(list.rootChildren.get(name) ?? 0, name, list.root.local, source, required);
+  const sig = checkSignatureLocation(list.signatures, source);
+  checkSignatureElement(sig, source);
+  let content;
+  if (referencePrefixList(sig).length > 0) {
+    // An InclusiveNamespaces PrefixList changes the canonical form of the content: the tree path.
+    const root = parseXmlTree(text, source, limits, LIST_XML_CODES);
+    checkShape(root, source);
+    const verified = verifySignature(root, source, signing);
+    content = readContent(root, source, at, futureSkewHours);
+    return { index: new WhitelistIndex(content), signer: verified.signer, sha256: sha256(bytes) };
+  }
+  const signer = signerCertificate(sig, source);
+  validateSigner(signer, signing, source);
+  checkDigest(sig, list.digest, source);
+  checkSignedInfo(sig, signer, source);
+  // Read from the same events the digest was computed over: the signed content, and nothing
+  // else (the Signature is left out of both).
+  content = contentFrom(list.generated ?? '', list.versionFormat, list.domaines, source, at, futureSkewHours);
+  return { index: new WhitelistIndex(content), signer, sha256: sha256(bytes) };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -92,8 +92,21 @@ export function namespaceInScope(el: XmlElement, prefix: string): string | undef
   return undefined;
 }
 
-/** Parse `text` (already decoded and screened by decodeXmlBytes) into a tree; throws MssError with `codes`. */
-export function parseXmlTree(text: string, source: string, limits: XmlLimits, codes: XmlCodes): XmlElement {
+/** What a reader of the document does with what saxes reads (xml-stream.ts, or the tree below). */
+export interface XmlHandlers {
+  /** An element starts; `parent` is the element it is in (undefined for the root). */
+  open(el: XmlElement): void;
+  close(el: XmlElement): void;
+  /** Character data directly inside `el` (CDATA included), possibly in several pieces. */
+  text(el: XmlElement, data: string): void;
+}
+
+/**
+ * Read `text` (already decoded and screened by decodeXmlBytes) with saxes, strictly, within
+ * `limits`, telling `handlers`; throws MssError with `codes`. Returns the root element (its
+ * `children` are what the handlers put there).
+ */
+export function readXml(text: string, source: string, limits: XmlLimits, codes: XmlCodes, handlers: XmlHandlers): XmlElement {
   const parser = new SaxesParser({ xmlns: true, position: false, defaultXMLVersion: '1.0', forceXMLVersion: true });
   let root: XmlElement | undefined;
   let current: XmlElement | undefined;
@@ -128,19 +141,17 @@ export function parseXmlTree(text: string, source: string, limits: XmlLimits, co
     let nsDecls: Array<[string, string]> = NONE;
     for (const prefix in tag.ns) nsDecls = [...nsDecls, [prefix, tag.ns[prefix] as string]];
     const el: XmlElement = { qname: tag.name, prefix: tag.prefix, local: tag.local, uri: tag.uri, attributes, nsDecls, children: [], parent: current, depth };
-    if (current) current.children.push(el);
-    else root = el;
+    root ??= el;
     current = el;
+    handlers.open(el);
   });
   parser.on('closetag', () => {
-    current = current?.parent;
+    if (!current) return;
+    handlers.close(current);
+    current = current.parent;
   });
   const onText = (data: string): void => {
-    if (!current || data === '') return; // white space around the root element is not content
-    const kids = current.children;
-    const last = kids.length - 1;
-    if (last >= 0 && typeof kids[last] === 'string') kids[last] += data;
-    else kids.push(data);
+    if (current && data !== '') handlers.text(current, data); // white space around the root element is not content
   };
   parser.on('text', onText);
   // Only when there is one: a cdata handler slows saxes down for the whole document.
@@ -153,4 +164,25 @@ export function parseXmlTree(text: string, source: string, limits: XmlLimits, co
   }
   if (!root) throw new MssError(codes.malformed, `${source}: not well-formed XML (no root element)`, { source });
   return root;
+}
+
+/** Append character data to `el`, merging adjacent pieces (split by comments). */
+export function appendText(el: XmlElement, data: string): void {
+  const kids = el.children;
+  const last = kids.length - 1;
+  if (last >= 0 && typeof kids[last] === 'string') kids[last] += data;
+  else kids.push(data);
+}
+
+const TREE: XmlHandlers = {
+  open(el) {
+    el.parent?.children.push(el);
+  },
+  close() {},
+  text: appendText,
+};
+
+/** Parse into a whole tree (the reference path; xml-stream.ts reads the list without one). */
+export function parseXmlTree(text: string, source: string, limits: XmlLimits, codes: XmlCodes): XmlElement {
+  return readXml(text, source, limits, codes, TREE);
 }

@@ -3,12 +3,16 @@
 // and the whole verification against xmlsec1 on the same signed files.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { canonicalString } from '../../src/whitelist/c14n.js';
+import { contentFrom, readContent } from '../../src/whitelist/content.js';
+import { checkSignatureForm, signedContent } from '../../src/whitelist/signature.js';
+import { streamList } from '../../src/whitelist/xml-stream.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
 import { verifyWhitelist } from '../../src/whitelist/verify.js';
 import { parseXml } from '../../src/whitelist/xml.js';
@@ -82,4 +86,49 @@ test('EX_2.2_5040: xmlsec1 (libxml2) and mss-sidecar agree on signed lists: the 
     assert.equal(xmlsec(file), valid, `xmlsec1, ${name}`);
     assert.equal(ours(file), valid, `mss-sidecar, ${name}`);
   }
+});
+
+test('EX_2.2_5040: a list signed by xmlsec1 with an InclusiveNamespaces PrefixList verifies (whole-tree path); dropping the listed declaration is caught', () => {
+  const dir = tmpDir();
+  const template = `<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema" xmlns:x="urn:x">
+    <DateDeGeneration>2025-03-13T14:54:10Z</DateDeGeneration>
+    <ListeDomaines>
+        <Domaine><Nom>a.mssante.fr</Nom><Description>d</Description><DNCertificatOperateur>${pki.operators[0]?.subject}</DNCertificatOperateur></Domaine>
+    </ListeDomaines>
+<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI=""><Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="x"/></Transform></Transforms><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature></ListeBlancheMSSante>`;
+  fs.writeFileSync(path.join(dir, 'template.xml'), template);
+  execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${pki.ansSigner.key},${pki.ansSigner.cert}`, '--output', path.join(dir, 'signed.xml'), path.join(dir, 'template.xml')]);
+  const signed = fs.readFileSync(path.join(dir, 'signed.xml'), 'utf8');
+  const opts = { trust: trustOf(pki), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 };
+  assert.equal(verifyWhitelist(Buffer.from(signed), opts).index.domainCount, 1);
+  // The unused x prefix is in what was signed only because of the PrefixList.
+  assert.throws(() => verifyWhitelist(Buffer.from(signed.replace(' xmlns:x="urn:x"', '')), opts), (e: unknown) => (e as { code?: string }).code === 'WL_DIGEST_MISMATCH');
+});
+
+test('EX_2.2_5040: the one-pass reader (xml-stream.ts) digests and reads exactly what the tree path does', () => {
+  const trust = trustOf(pki);
+  const now = new Date();
+  const base = signedList(pki, { generated: new Date(now.getTime() - 3_600_000) });
+  const variants = [
+    base,
+    base.replace(/\n/g, '\r\n'),
+    base.replace('<ListeDomaines>', '<ListeDomaines><!-- a comment --><Extra a="1">x<Nom>not an entry</Nom></Extra>'),
+    base.replace('<Nom>dgs.mssante.fr</Nom>', '<Nom>dgs<!-- c -->.mssante.fr</Nom><Nom>second.mssante.fr</Nom>'),
+    base.replace(/<Description>([^<]*)<\/Description>/, '<Description><![CDATA[<&>]]>&#233;<b>ignored</b></Description>'),
+  ];
+  for (const xml of variants) {
+    const text = xml.replace(/^\uFEFF/, '');
+    const streamed = streamList(text, 'list.xml', { maxDepth: 32, maxNodes: 10_000 }, CODES);
+    const root = tree(text);
+    const sig = checkSignatureForm(root, 'list.xml');
+    const canonical = signedContent(root, sig);
+    assert.equal(streamed.digest.toString('hex'), createHash('sha256').update(canonical, 'utf8').digest('hex'), 'same digest');
+    const fromTree = readContent(root, 'list.xml', now, 24);
+    const fromStream = contentFrom(streamed.generated ?? '', streamed.versionFormat, streamed.domaines, 'list.xml', now, 24);
+    assert.deepEqual(fromStream, fromTree);
+  }
+  // The whole verification: CR LF and comments change nothing signed; an added element does.
+  const opts = { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, at: now };
+  assert.equal(verifyWhitelist(Buffer.from(variants[1] as string), opts).index.domainCount, 6);
+  assert.throws(() => verifyWhitelist(Buffer.from(variants[2] as string), opts), (e: unknown) => (e as { code?: string }).code === 'WL_DIGEST_MISMATCH');
 });
