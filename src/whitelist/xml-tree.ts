@@ -1,5 +1,6 @@
-// A strict, namespace-aware parse of the liste blanche into a small tree: elements with
-// their namespace declarations and attributes, and character data; comments are dropped
+// A strict, namespace-aware read of the liste blanche (readXml: events for xml-stream.ts, which
+// builds only the Signature) or a parse into a small tree (parseXmlTree): elements with their
+// namespace declarations and attributes, and character data; comments are dropped
 // (the signature profile is exc-c14n *without* comments, so they are not part of what is
 // signed, and nothing reads them). saxes does the XML 1.0 work (well-formedness, names,
 // entities, attribute-value and line-end normalisation, namespace binding); any error it
