@@ -163,7 +163,7 @@ async function server(): Promise<void> {
     async recordLogin() {},
     async recordFailedLogin() {},
   };
-  const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/unused', jwksCooldownSeconds: 1 } });
+  const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/unused', audience: psc.clientId, jwksCooldownSeconds: 1 } });
   const built = buildChecker(cfg.psc, { access, log: silentLogger, ca: cert });
   const endpoint = new CheckerEndpoint(built.checker, { host: '127.0.0.1', port: 0 }, silentLogger);
   await endpoint.start();

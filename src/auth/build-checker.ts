@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { XOAuth2Checker } from './checker.js';
 import type { PscConfig } from './config.js';
 import { LocalTtlCache } from './local-ttl-cache.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { MailboxAccess, TtlCache } from './ports.js';
 import { PscDiscovery } from './psc/discovery.js';
 import type { PscHttpOptions } from './psc/http.js';
@@ -18,6 +19,8 @@ export interface CheckerDeps {
   log: Logger;
   /** PEM CAs for PSC; read from `psc.caFile` when not given. */
   ca?: string;
+  /** The per-address failed-login limit (auth.failedLogins). */
+  throttle?: LoginThrottle;
 }
 
 export interface BuiltChecker {
@@ -31,7 +34,7 @@ export function buildChecker(psc: PscConfig, deps: CheckerDeps): BuiltChecker {
   const discovery = new PscDiscovery(psc.issuer, http, psc.jwksMaxAgeSeconds * 1000);
   const verifier = new PscTokenVerifier(psc, discovery, http);
   const userInfo = new PscUserInfo(discovery, http, new LocalTtlCache(psc.userInfoCacheEntries), deps.sharedCache, deps.log);
-  return { checker: new XOAuth2Checker(verifier, userInfo, deps.access, deps.log), verifier, userInfo };
+  return { checker: new XOAuth2Checker(verifier, userInfo, deps.access, deps.log, deps.throttle), verifier, userInfo };
 }
 
 function readCa(file: string): string {

@@ -9,6 +9,7 @@
 // success.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { fail, tempfail, type CheckOutcome } from './outcome.js';
 import type { LoginRecord, MailboxAccess } from './ports.js';
 import type { PscTokenVerifier } from './psc/token-verifier.js';
@@ -46,6 +47,8 @@ export class XOAuth2Checker {
     private readonly userInfo: PscUserInfo,
     private readonly access: Pick<MailboxAccess, 'decide' | 'recordLogin' | 'recordFailedLogin'>,
     private readonly log: Logger,
+    /** The per-address part of the failed-login policy; the fronts apply the per-session part. */
+    private readonly throttle?: LoginThrottle,
   ) {}
 
   /** The endpoint's check (Dovecot asked): decide, and record a success at once. */
@@ -63,16 +66,23 @@ export class XOAuth2Checker {
   async evaluate(attempt: LoginAttempt): Promise<Evaluation> {
     const hash = tokenHash(attempt.token);
     const known: { idNat?: string } = {};
-    const evaluation = await this.decide(attempt, hash, known).catch((err: unknown): Evaluation => {
-      this.log.error({ err, tokenHash: hash.slice(0, 12) }, 'login check failed unexpectedly');
-      return { outcome: tempfail('internal') };
-    });
+    // An address over its refusal rate is not checked at all: no PSC call, no registry lookup.
+    const throttled = this.throttle !== undefined && !this.throttle.allowed(attempt.remoteIp);
+    const evaluation = throttled
+      ? { outcome: tempfail('too-many-failures') }
+      : await this.decide(attempt, hash, known).catch((err: unknown): Evaluation => {
+          this.log.error({ err, tokenHash: hash.slice(0, 12) }, 'login check failed unexpectedly');
+          return { outcome: tempfail('internal') };
+        });
     const { outcome } = evaluation;
+    if (outcome.verdict === 'FAIL') this.throttle?.failed(attempt.remoteIp);
     if (outcome.verdict !== 'OK') {
       // EX_GDT_5040: refusals are traced too (the system's response, failures included).
       void this.access
         .recordFailedLogin({
-          mailbox: attempt.user.trim().toLowerCase(),
+          // An unchecked attempt names the address only: its `user=` is whatever the client wrote, and
+          // varying it must not multiply the records (src/auth/failure-traces.ts folds identical ones).
+          ...(throttled ? {} : { mailbox: attempt.user.trim().toLowerCase() }),
           authType: 'PSC-XOAUTH2',
           ...(known.idNat ? { author: known.idNat } : {}),
           reason: outcome.reason,

@@ -25,8 +25,13 @@ const pscSection = z
     algorithms: z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1).default([...ASYMMETRIC_ALGORITHMS]),
     /** Tolerance on exp/iat/nbf, for clocks that drift a little (ours is NTP-synchronised, §6.9.1). */
     clockSkewSeconds: z.number().int().min(0).max(300).default(30),
-    /** When set, `aud` must contain it (the client ID obtained at the PSC raccordement, §6.8.4.1). */
-    audience: z.string().min(1).optional(),
+    /**
+     * The client ID(s) of this operator's PSC raccordement (EX_LPS_0800): a token must have
+     * been issued for one of them — its `aud` contains one, or, as in PSC's access tokens
+     * (§6.8.4.2's example has no `aud`), its `azp` is one. Required: without it, a token PSC
+     * issued to any other client would open our mailboxes. Defaults to `authorizedParty`.
+     */
+    audience: z.union([z.string().min(1).transform((a) => [a]), z.array(z.string().min(1)).min(1)]).optional(),
     /** When set, `azp` must equal it. */
     authorizedParty: z.string().min(1).optional(),
     /** When set, `acr` must be at least this level in `acrOrder`. */
@@ -43,7 +48,12 @@ const pscSection = z
     userInfoCacheEntries: positiveInt.default(100_000),
   })
   .prefault({})
-  .refine((p) => p.minAcr === undefined || p.acrOrder.includes(p.minAcr), { message: 'minAcr must be one of acrOrder', path: ['minAcr'] });
+  .refine((p) => p.minAcr === undefined || p.acrOrder.includes(p.minAcr), { message: 'minAcr must be one of acrOrder', path: ['minAcr'] })
+  .refine((p) => p.audience !== undefined || p.authorizedParty !== undefined, {
+    message: "required: the client ID of this operator's PSC raccordement (EX_LPS_0800); tokens PSC issued for another client are refused",
+    path: ['audience'],
+  })
+  .transform(({ audience, ...p }) => ({ ...p, audience: audience ?? [p.authorizedParty as string] }));
 
 const checkerSection = z
   .strictObject({
@@ -57,6 +67,42 @@ const sessionsSection = z
   .strictObject({
     idleSeconds: positiveInt.max(900).default(900),
     maxSeconds: positiveInt.max(14_400).default(14_400),
+  })
+  .prefault({});
+
+/**
+ * What a client may do before it has logged in, on every front (PSC and AUTH-CLI, IMAP and
+ * submission): idle or slow clients must not hold the fronts' sessions nor, through them,
+ * Dovecot's and Postfix's processes (docs/auth.md, "Limits before login").
+ */
+const connectionsSection = z
+  .strictObject({
+    /** A client silent this long before its login is disconnected. */
+    preLoginIdleSeconds: positiveInt.max(900).default(30),
+    /** Sessions not logged in yet, per client address (a hospital's LPS behind one NAT address log in within seconds). */
+    maxPreLoginPerSource: positiveInt.default(20),
+    /** Sessions of all the fronts together; beyond, new connections are refused at once. */
+    maxSessions: positiveInt.default(2000),
+    /** Of maxSessions, the slots only logged-in sessions may take: a flood of new connections cannot lock out those already in. */
+    authenticatedReserve: z.number().int().min(0).default(200),
+  })
+  .prefault({})
+  .refine((c) => c.authenticatedReserve < c.maxSessions, { message: 'must be less than maxSessions', path: ['authenticatedReserve'] });
+
+/**
+ * Refused logins (EX_LPS_0710 replies stay exact): each refusal in a session waits longer,
+ * a session is ended after `maxPerSession` refusals, an address with more than
+ * `maxPerSourcePerMinute` refusals gets temporary failures without its logins being
+ * checked, and identical refusals within `traceWindowSeconds` make one trace with a count.
+ */
+const failedLoginsSection = z
+  .strictObject({
+    /** The first refusal of a session is answered after this delay, each next one after twice the previous. */
+    delayMs: z.number().int().min(0).max(10_000).default(1000),
+    maxDelayMs: z.number().int().min(0).max(60_000).default(8000),
+    maxPerSession: positiveInt.max(100).default(3),
+    maxPerSourcePerMinute: positiveInt.default(60),
+    traceWindowSeconds: positiveInt.max(3600).default(60),
   })
   .prefault({});
 
@@ -114,6 +160,8 @@ export const authSection = z.strictObject({
   psc: pscSection,
   checker: checkerSection,
   sessions: sessionsSection,
+  connections: connectionsSection,
+  failedLogins: failedLoginsSection,
   front: frontSection,
   authCli: authCliSection,
   entryPoints: entryPointsSection,
@@ -122,4 +170,6 @@ export const authSection = z.strictObject({
 export type AuthConfig = z.output<typeof authSection>;
 export type PscConfig = AuthConfig['psc'];
 export type SessionLimits = AuthConfig['sessions'];
+export type ConnectionLimits = AuthConfig['connections'];
+export type FailedLoginPolicy = AuthConfig['failedLogins'];
 export type AuthCliConfig = NonNullable<AuthConfig['authCli']>;

@@ -32,7 +32,14 @@ export type FailReason =
   | 'userinfo-no-idnat'
   | AccessRefusal;
 
-export type TempFailReason = 'psc-discovery-unavailable' | 'jwks-unavailable' | 'userinfo-unavailable' | 'registry-unavailable' | 'internal';
+export type TempFailReason =
+  | 'psc-discovery-unavailable'
+  | 'jwks-unavailable'
+  | 'userinfo-unavailable'
+  | 'registry-unavailable'
+  | 'internal'
+  /** Too many refused logins from this address in the current minute: not checked (src/auth/login-throttle.ts). */
+  | 'too-many-failures';
 
 export type CheckOutcome =
   | { verdict: 'OK'; idNat: string; role: Habilitation | 'structure'; delegateOf?: string }

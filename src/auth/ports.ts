@@ -63,6 +63,8 @@ export interface FailedLogin {
   remoteIp: string;
   session?: string;
   at: Date;
+  /** This refusal was repeated `count` more times since `since`, identically (one record for all: src/auth/failure-traces.ts). */
+  repeated?: { count: number; since: Date };
 }
 
 export interface MailboxAccess {

@@ -64,8 +64,8 @@ export class RegistryMailboxAccess implements MailboxAccess {
       ...(f.mailbox ? { bal: f.mailbox } : {}),
       means: { service: f.service, authType: AUTH_TYPE_LABEL[f.authType] },
       address: f.remoteIp,
-      request: { at: f.at.toISOString(), ...(f.session ? { session: f.session } : {}) },
-      response: { ok: false, code: f.reason, ...(f.temporary ? { temporary: true } : {}) },
+      request: { at: f.at.toISOString(), ...(f.session ? { session: f.session } : {}), ...(f.repeated ? { firstAt: f.repeated.since.toISOString() } : {}) },
+      response: { ok: false, code: f.reason, ...(f.temporary ? { temporary: true } : {}), ...(f.repeated ? { repeated: f.repeated.count } : {}) },
     });
   }
 }

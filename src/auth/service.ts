@@ -12,8 +12,11 @@ import { buildAuthCliFronts } from './authcli/build.js';
 import { buildChecker } from './build-checker.js';
 import type { AuthConfig } from './config.js';
 import { CheckerEndpoint } from './endpoint.js';
-import { lpsFronts } from './front/service.js';
+import { FailedLoginTraces } from './failure-traces.js';
+import { frontGuards, lpsFronts } from './front/service.js';
 import { LoginRouter } from './login-router.js';
+import { LoginThrottle } from './login-throttle.js';
+import type { MailboxAccess } from './ports.js';
 import { RegistryMailboxAccess } from './registry-access.js';
 import { StoreTtlCache } from './store-cache.js';
 import { TicketChecker } from './ticket-checker.js';
@@ -47,22 +50,34 @@ class ApiLpsService implements Service {
     const traces = resources.traces();
     const holder = await resources.registry();
     const activity = await resources.activity();
-    const access = new RegistryMailboxAccess(() => holder.current(), activity, traces);
+    const registryAccess = new RegistryMailboxAccess(() => holder.current(), activity, traces);
+    // EX_GDT_5040 without letting a client decide how fast the traces grow: identical refusals fold into one record with a count.
+    const failures = new FailedLoginTraces(registryAccess, this.auth.failedLogins.traceWindowSeconds, (err) => this.log.error({ err }, 'could not trace the refused login'));
+    this.stops.push(() => failures.flush());
+    const access: MailboxAccess = {
+      decide: (idNat, mailbox) => registryAccess.decide(idNat, mailbox),
+      decideApplication: (structureId, mailbox) => registryAccess.decideApplication(structureId, mailbox),
+      recordLogin: (login) => registryAccess.recordLogin(login),
+      recordFailedLogin: (failure) => failures.recordFailedLogin(failure),
+    };
+    // One admission and one failed-login policy for every front of this process (auth.connections, auth.failedLogins).
+    const guards = frontGuards(this.auth.connections);
+    const throttle = new LoginThrottle(this.auth.failedLogins);
 
     const tickets = new TicketBook();
-    const { checker } = buildChecker(this.auth.psc, { access, sharedCache: new StoreTtlCache(store), log: this.log.child({ part: 'checker' }) });
+    const { checker } = buildChecker(this.auth.psc, { access, sharedCache: new StoreTtlCache(store), throttle, log: this.log.child({ part: 'checker' }) });
     const router = new LoginRouter(checker, new TicketChecker(tickets, access, this.log.child({ part: 'tickets' })));
     const endpoint = new CheckerEndpoint(router, this.auth.checker.listen, this.log.child({ part: 'endpoint' }));
     await endpoint.start();
     this.stops.push(() => endpoint.stop());
 
-    for (const front of lpsFronts(this.config, { psc: checker, tickets, log: this.log })) {
+    for (const front of lpsFronts(this.config, { psc: checker, tickets, guards, throttle, log: this.log })) {
       await front.start();
       this.stops.push(() => front.stop());
     }
     if (this.auth.authCli?.enabled) {
       const trust = { dir: this.config.trust.dir, ...(this.config.trust.crlDir ? { crlDir: this.config.trust.crlDir } : {}) };
-      const fronts = await buildAuthCliFronts(this.auth.authCli, trust, this.auth.sessions, { access, tickets, log: this.log });
+      const fronts = await buildAuthCliFronts(this.auth.authCli, trust, this.auth.sessions, { access, tickets, guards, throttle, log: this.log });
       await fronts.start();
       this.stops.push(() => fronts.stop());
     }

@@ -22,6 +22,7 @@ import { whitelistPaths } from '../whitelist/store.js';
 import type { OperatorMailboxes } from './gate-registry.js';
 import { mailFiles } from './lps-exchange.js';
 import { MailSink } from './mail-sink.js';
+import { SANDBOX_PSC_CLIENT_ID } from './psc/sandbox-psc.js';
 import { startOperatorMtas, type OperatorMtas } from './operator-mtas.js';
 import type { PkiManifest } from './pki.js';
 
@@ -133,7 +134,8 @@ function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: str
   };
   if (o.psc) {
     input.auth = {
-      psc: { issuer: o.psc.issuer, caFile: o.psc.ca, ...(o.psc.clientId ? { authorizedParty: o.psc.clientId } : {}) },
+      // EX_LPS_0800: tokens must be issued for the operator's PSC client (the sandbox PSC's).
+      psc: { issuer: o.psc.issuer, caFile: o.psc.ca, audience: o.psc.clientId ?? SANDBOX_PSC_CLIENT_ID, ...(o.psc.clientId ? { authorizedParty: o.psc.clientId } : {}) },
       checker: { listen: local(ports.checker) },
       front: real
         ? { ...lpsTls, imap: { listen: local(ports.imap), backend: local(ports.lpsImap) }, submission: { listen: local(ports.submission), backend: local(ports.submissionBackend) } }

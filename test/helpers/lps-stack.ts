@@ -121,7 +121,7 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
     stoppers.push(() => psc.stop());
 
     const access = new MemoryMailboxAccess();
-    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
+    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, audience: psc.clientId, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
     // Every mss-sidecar part logs at debug level into one list, where tests look for tokens.
     const { log, lines: logLines } = captureLogger('debug');
     const checker = buildChecker(cfg.psc, { access, log });
@@ -158,6 +158,7 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
 
     const addAuthCliFronts = async (pki: PkiManifest, limits: SessionLimits) => {
       const { authCli } = authSection.parse({
+        psc: { audience: psc.clientId },
         authCli: {
           enabled: true,
           imap: { listen: { host: '127.0.0.1', port: 0 }, backend: { port: dovecotLpsImap } },

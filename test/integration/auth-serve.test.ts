@@ -62,7 +62,7 @@ trust: { dir: ${pki.trustDir}, crlDir: ${pki.crlDir} }
 state: { dir: ${path.join(root, 'state')} }
 registry: { file: ${registry} }
 auth:
-  psc: { issuer: "${psc.issuer}", caFile: ${cert.certFile} }
+  psc: { issuer: "${psc.issuer}", caFile: ${cert.certFile}, audience: ${psc.clientId} }
   checker: { listen: { host: 127.0.0.1, port: ${checker} } }
   front:
     certificate: ${cert.certFile}

@@ -47,7 +47,7 @@ describe('EX_LPS_0900 step 7: the UserInfo cache shared between nodes through Re
     const store = new RedisStore({ url: server.url, keyPrefix: PREFIX });
     stores.push(store);
     const access = new MemoryMailboxAccess().add(MAILBOX, { type: 'PER', holder: HOLDER });
-    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/nonexistent' } });
+    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/nonexistent', audience: psc.clientId } });
     return { access, ...buildChecker(cfg.psc, { access, log: captureLogger().log, ca, sharedCache: new StoreTtlCache(store) }) };
   }
   const attempt = (token: string, service: string) => ({ user: MAILBOX, token, service, mechanism: 'XOAUTH2', remoteIp: '192.0.2.10' });

@@ -6,7 +6,7 @@ import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js
 import { authSection } from '../../src/auth/config.js';
 import type { LoginAttempt } from '../../src/auth/checker.js';
 import { LocalTtlCache } from '../../src/auth/local-ttl-cache.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { SANDBOX_PSC_CLIENT_ID, SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { captureLogger } from '../helpers/log.js';
 import { MemoryMailboxAccess } from '../helpers/mailbox-access.js';
 import { hmacWithPublicKeyToken, signedNotIssued, tamperedToken, unsignedToken } from '../helpers/psc-tokens.js';
@@ -28,7 +28,7 @@ const access = new MemoryMailboxAccess()
   .add('dpi@ch-exemple.mssante.fr', { type: 'APP' });
 
 function checkerWith(psc: Record<string, unknown> = {}): BuiltChecker & { lines: string[] } {
-  const cfg = authSection.parse({ psc: { issuer: issuerOf(), caFile: '/nonexistent', ...psc } });
+  const cfg = authSection.parse({ psc: { issuer: issuerOf(), caFile: '/nonexistent', audience: SANDBOX_PSC_CLIENT_ID, ...psc } });
   const { log, lines } = captureLogger();
   return { ...buildChecker(cfg.psc, { access, log, ca }), lines };
 }
@@ -206,6 +206,26 @@ describe('EX_LPS_0900 steps 5–6: the token must be PSC-signed and current', ()
     assert.equal(c.verifier.jwksFetches, 1);
   });
 
+  test('EX_LPS_0800 EX_LPS_0900: a token issued for another PSC client is refused (token-audience): its aud names another client, or it has no aud and another azp', async () => {
+    const c = checkerWith();
+    const refused = async (claims: Record<string, unknown>) =>
+      assert.deepEqual(await c.checker.check(attempt(await psc.mint({ idNat: HOLDER, claims }))), { verdict: 'FAIL', reason: 'token-audience' }, JSON.stringify(claims));
+    // The audit's case: azp is the sandbox client, aud another audience.
+    await refused({ aud: 'another-service' });
+    await refused({ aud: ['another-service', 'account'] });
+    await refused({ azp: 'another-client' });
+    // PSC's own form (§6.8.4.2): no aud, azp the client; or aud naming us among others.
+    assert.equal((await c.checker.check(attempt(await psc.mint({ idNat: HOLDER })))).verdict, 'OK');
+    assert.equal((await c.checker.check(attempt(await psc.mint({ idNat: HOLDER, claims: { aud: ['account', SANDBOX_PSC_CLIENT_ID] } })))).verdict, 'OK');
+  });
+
+  test('EX_LPS_0800: the checker does not start without the client ID of the PSC raccordement (auth.psc.audience)', () => {
+    const parsed = authSection.safeParse({ psc: { issuer: issuerOf(), caFile: '/x' } });
+    assert.equal(parsed.success, false);
+    assert.match(JSON.stringify(parsed.error?.issues), /audience.*raccordement/);
+    assert.deepEqual(authSection.parse({ psc: { authorizedParty: 'ours' } }).psc.audience, ['ours']);
+  });
+
   test('EX_LPS_0900: optional audience, azp and minimum acr are enforced when configured', async () => {
     const strict = checkerWith({ audience: 'mss-operator', authorizedParty: 'mss-sidecar-sandbox', minAcr: 'eidas2' });
     const refusedBy = async (claims: Record<string, unknown>, reason: string) =>
@@ -231,7 +251,7 @@ describe('EX_LPS_0900 step 7: the IdNat comes from UserInfo, cached until the to
   test('EX_LPS_0900 step 7: a second node finds the IdNat in the shared cache and does not call UserInfo', async () => {
     const shared = new LocalTtlCache(100);
     const { log } = captureLogger();
-    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/x' } });
+    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: '/x', audience: SANDBOX_PSC_CLIENT_ID } });
     const nodeA = buildChecker(cfg.psc, { access, log, ca, sharedCache: shared });
     const nodeB = buildChecker(cfg.psc, { access, log, ca, sharedCache: shared });
     const token = await psc.mint({ idNat: HOLDER, ttlSeconds: 120 });
@@ -253,7 +273,7 @@ describe('EX_LPS_0900 step 7: the IdNat comes from UserInfo, cached until the to
 
   test('EX_LPS_910 EX_LPS_0900: PSC unreachable (discovery) gives a temporary failure, never a success', async () => {
     const token = await psc.mint({ idNat: HOLDER });
-    const cfg = authSection.parse({ psc: { issuer: 'https://127.0.0.1:1/auth/realms/gone', caFile: '/x', timeoutMs: 500 } });
+    const cfg = authSection.parse({ psc: { issuer: 'https://127.0.0.1:1/auth/realms/gone', caFile: '/x', timeoutMs: 500, audience: SANDBOX_PSC_CLIENT_ID } });
     const { log } = captureLogger();
     const c = buildChecker(cfg.psc, { access, log, ca });
     assert.deepEqual(await c.checker.check(attempt(token)), { verdict: 'TEMPFAIL', reason: 'psc-discovery-unavailable' });
@@ -262,7 +282,7 @@ describe('EX_LPS_0900 step 7: the IdNat comes from UserInfo, cached until the to
   test('EX_LPS_0900 step 7: a token UserInfo does not know is refused', async () => {
     const c = checkerWith();
     // Signed with PSC's published key, valid, but PSC never issued it: UserInfo refuses it.
-    const unknown = await signedNotIssued(psc, { iss: psc.issuer, sub: 'f:x', typ: 'Bearer' });
+    const unknown = await signedNotIssued(psc, { iss: psc.issuer, sub: 'f:x', typ: 'Bearer', azp: psc.clientId });
     assert.deepEqual(await c.checker.check(attempt(unknown)), { verdict: 'FAIL', reason: 'userinfo-refused' });
   });
 });

@@ -161,12 +161,12 @@ test('EX_LPS_1000: the configuration gives `serve` an IMAP and a submission fron
   const log = captureLogger().log;
   const deps = { psc: { evaluate: () => Promise.reject(new Error('not called')) }, tickets: new TicketBook(), log };
   assert.deepEqual(lpsFronts(parseConfigText(base, 'c.yaml'), deps), []);
-  assert.deepEqual(lpsFronts(parseConfigText(`${base}auth:\n  front: {enabled: false}\n`, 'c.yaml'), deps), []);
+  assert.deepEqual(lpsFronts(parseConfigText(`${base}auth:\n  psc: {audience: x}\n  front: {enabled: false}\n`, 'c.yaml'), deps), []);
   const b = await backend();
   const [imapPort, smtpPort] = [await freePort(), await freePort()];
   const cert = selfSignedCert(tmpDir());
   const cfg = parseConfigText(
-    `${base}auth:\n  sessions: {idleSeconds: 1, maxSeconds: 60}\n  front:\n    certificate: ${cert.certFile}\n    key: ${cert.keyFile}\n    imap: {listen: {host: 127.0.0.1, port: ${imapPort}}, backend: {port: ${b.port}}}\n    submission: {listen: {host: 127.0.0.1, port: ${smtpPort}}, backend: {port: ${b.port}}}\n`,
+    `${base}auth:\n  psc: {audience: x}\n  sessions: {idleSeconds: 1, maxSeconds: 60}\n  front:\n    certificate: ${cert.certFile}\n    key: ${cert.keyFile}\n    imap: {listen: {host: 127.0.0.1, port: ${imapPort}}, backend: {port: ${b.port}}}\n    submission: {listen: {host: 127.0.0.1, port: ${smtpPort}}, backend: {port: ${b.port}}}\n`,
     'c.yaml',
   );
   const fronts = lpsFronts(cfg, deps);
@@ -175,18 +175,20 @@ test('EX_LPS_1000: the configuration gives `serve` an IMAP and a submission fron
     await f.start();
     stoppers.push(() => f.stop());
   }
-  for (const port of [imapPort, smtpPort]) {
-    const c = await connect(port);
-    const closedAfter = await c.closedAfter();
-    assert.ok(closedAfter >= 950 && closedAfter < 2000, String(closedAfter));
-    assert.match(c.text(), /^\* OK ready/);
-  }
+  const c = await connect(imapPort);
+  const closedAfter = await c.closedAfter();
+  assert.ok(closedAfter >= 950 && closedAfter < 2000, String(closedAfter));
+  assert.match(c.text(), /^\* OK ready/);
+  // The submission front greets as Postfix does, read from Postfix: this backend is no Postfix.
+  const s = await connect(smtpPort);
+  await s.closedAfter();
+  assert.match(s.text(), /^421 4\.3\.2 /);
 });
 
 test('EX_LPS_0100: the submission front cannot start without the entry point certificate, and says which setting names it', async () => {
   const { parseConfigText } = await import('../../src/config/load.js');
   const { lpsFronts } = await import('../../src/auth/front/service.js');
-  const cfg = parseConfigText('operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\nauth:\n  front:\n    certificate: /nonexistent/lps.crt\n', 'c.yaml');
+  const cfg = parseConfigText('operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\nauth:\n  psc: {audience: x}\n  front:\n    certificate: /nonexistent/lps.crt\n', 'c.yaml');
   assert.throws(() => lpsFronts(cfg, { psc: { evaluate: () => Promise.reject(new Error('not called')) }, tickets: new TicketBook(), log: captureLogger().log }), (err: unknown) => isMssError(err, 'CONFIG_FRONT_TLS') && /auth\.front\.certificate/.test(err.message));
 });
 

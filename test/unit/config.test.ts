@@ -85,7 +85,7 @@ test('the CLI stops with exit status 2 and the reason on an invalid configuratio
 
 test('two services on one address are refused at load, naming both keys (the AUTH-CLI fronts beside the PSC fronts on 0.0.0.0)', () => {
   const withAuth = (authCliHost: string, frontHost = '0.0.0.0') => `${MINIMAL}auth:
-  psc: { issuer: "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet" }
+  psc: { issuer: "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet", audience: ch-exemple-mss }
   front:
     imap: { listen: { host: ${frontHost} } }
     submission: { listen: { host: ${frontHost} } }

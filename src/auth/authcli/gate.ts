@@ -5,6 +5,7 @@
 import type tls from 'node:tls';
 import type { Logger } from '../../log.js';
 import type { TlsFrontProtocol, TlsSessionDeps } from '../front/tls-session.js';
+import type { LoginThrottle } from '../login-throttle.js';
 import type { MailboxAccess } from '../ports.js';
 import type { TicketBook } from '../tickets.js';
 import type { CertCheck, ClientCertVerifier } from './client-cert.js';
@@ -14,6 +15,8 @@ export interface AuthCliGateDeps {
   certificates: ClientCertVerifier;
   access: Pick<MailboxAccess, 'decideApplication' | 'recordFailedLogin'>;
   tickets: TicketBook;
+  /** The per-address failed-login limit (auth.failedLogins). */
+  throttle?: LoginThrottle;
   log: Logger;
 }
 
@@ -50,6 +53,12 @@ export class AuthCliGate {
     const cert = this.cert;
     if (!cert?.ok) return { ok: false, temporary: false, reason: 'certificate' };
     const address = mailbox.trim().toLowerCase();
+    const source = this.clientAddress();
+    // auth.failedLogins: an address over its refusal rate is not checked (no registry lookup).
+    if (this.deps.throttle && !this.deps.throttle.allowed(source)) {
+      this.traceRefusal(undefined, cert.structureId, 'too-many-failures', true);
+      return { ok: false, temporary: true, reason: 'too-many-failures' };
+    }
     let decision;
     try {
       decision = await this.deps.access.decideApplication(cert.structureId, address);
@@ -61,6 +70,7 @@ export class AuthCliGate {
     if (!decision.allowed) {
       this.deps.log.info({ rip: this.clientAddress(), mailbox: address, structure: cert.structureId, reason: decision.reason }, 'AUTH-CLI login refused');
       this.traceRefusal(address, cert.structureId, decision.reason, false);
+      this.deps.throttle?.failed(source);
       return { ok: false, temporary: false, reason: decision.reason };
     }
     const ticket = this.deps.tickets.issue({ mailbox: address, login: { authType: 'AUTH-CLI', author: cert.structureId, role: 'structure', certificate: cert.subject } });

@@ -5,6 +5,7 @@
 // a one-time ticket. Capability lists are rewritten to offer AUTH=PLAIN only, and no
 // non-synchronising literals. After login, bytes flow untouched.
 import type net from 'node:net';
+import type { AdmissionSlot } from '../../net/admission.js';
 import { TlsSession, type EndReason } from '../front/tls-session.js';
 import { base64Text, imapArguments, plainLogin, plainResponse } from './credentials.js';
 import { AuthCliGate, type AuthCliSessionDeps } from './gate.js';
@@ -26,8 +27,8 @@ export function rewriteImapCapabilities(line: string, tls: boolean): string {
 export class ImapAuthCliSession extends TlsSession {
   private readonly gate: AuthCliGate;
 
-  constructor(socket: net.Socket, deps: AuthCliSessionDeps, onEnd: (reason: EndReason, durationMs: number) => void) {
-    super(socket, deps, onEnd);
+  constructor(socket: net.Socket, slot: AdmissionSlot, deps: AuthCliSessionDeps, onEnd: (reason: EndReason, durationMs: number) => void) {
+    super(socket, slot, deps, onEnd);
     this.gate = new AuthCliGate(deps, () => this.clientAddress);
   }
 
@@ -41,6 +42,7 @@ export class ImapAuthCliSession extends TlsSession {
     for (;;) {
       const line = await this.client.line();
       if (line === undefined) return this.end('client');
+      if (!this.countPreLoginCommand('* BYE Too many commands before login')) return;
       const m = /^(\S+) (\S+)(?: (.*))?$/.exec(line);
       if (!m) {
         this.client.write(`* BAD Invalid command\r\n`);
@@ -101,6 +103,21 @@ export class ImapAuthCliSession extends TlsSession {
     return false;
   }
 
+  /**
+   * A refused login (EX_LPS_0710: RFC 5530's reply). auth.failedLogins: a refusal — or an
+   * address over its rate, `counted` — waits longer each time, and ends the session after
+   * too many; a temporary failure of ours is answered at once. True when the session ended.
+   */
+  private async refuse(tag: string, temporary: boolean, counted = !temporary): Promise<boolean> {
+    const reply = `${tag} ${temporary ? UNAVAILABLE : FAILED}`;
+    if (!counted || (await this.failedLogin())) {
+      this.client.write(`${reply}\r\n`);
+      return false;
+    }
+    this.goodbye(`${reply}\r\n* BYE Too many failed logins`, 'too-many-failures');
+    return true;
+  }
+
   /** AUTHENTICATE PLAIN or LOGIN: true when the session was handed over to the relay (or ended). */
   private async login(tag: string, command: string, rest: string): Promise<boolean> {
     if (!this.client.isTls || !this.gate.certified) {
@@ -140,16 +157,11 @@ export class ImapAuthCliSession extends TlsSession {
         return false;
       }
     }
-    if (!mailbox) {
-      this.client.write(`${tag} ${FAILED}\r\n`);
-      return false;
-    }
+    if (!mailbox) return this.refuse(tag, false);
     const admission = await this.gate.admit(mailbox);
-    if (!admission.ok) {
-      // EX_LPS_0710: the IMAP refusal of RFC 5530.
-      this.client.write(`${tag} ${admission.temporary ? UNAVAILABLE : FAILED}\r\n`);
-      return false;
-    }
+    // EX_LPS_0710: the IMAP refusal of RFC 5530.
+    if (!admission.ok) return this.refuse(tag, admission.temporary, admission.reason === 'too-many-failures');
+
     this.backend?.write(`${tag} AUTHENTICATE PLAIN ${plainResponse(mailbox.trim().toLowerCase(), admission.ticket)}\r\n`);
     const reply = await this.forwardUntilTagged(tag, false);
     if (reply === undefined) {

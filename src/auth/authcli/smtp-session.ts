@@ -4,7 +4,8 @@
 // the password is not used — then replayed to Postfix as PLAIN with a one-time ticket.
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { SmtpFrontSession } from '../front/smtp-session.js';
+import type { AdmissionSlot } from '../../net/admission.js';
+import { SMTP_AUTH_UNAVAILABLE, SmtpFrontSession, type SmtpFrontDeps } from '../front/smtp-session.js';
 import type { EndReason } from '../front/tls-session.js';
 import { base64Text, plainLogin, plainResponse } from './credentials.js';
 import { AuthCliGate, type AuthCliSessionDeps } from './gate.js';
@@ -13,8 +14,10 @@ export class SmtpAuthCliSession extends SmtpFrontSession {
   protected readonly mechanisms = 'PLAIN LOGIN';
   private readonly gate: AuthCliGate;
 
-  constructor(socket: net.Socket, deps: AuthCliSessionDeps, onEnd: (reason: EndReason, durationMs: number) => void) {
-    super(socket, deps, onEnd);
+  protected declare readonly deps: AuthCliSessionDeps & SmtpFrontDeps;
+
+  constructor(socket: net.Socket, slot: AdmissionSlot, deps: AuthCliSessionDeps & SmtpFrontDeps, onEnd: (reason: EndReason, durationMs: number) => void) {
+    super(socket, slot, deps, onEnd);
     this.gate = new AuthCliGate(deps, () => this.clientAddress);
   }
 
@@ -45,11 +48,12 @@ export class SmtpAuthCliSession extends SmtpFrontSession {
       if (password === '*') return this.aborted();
       mailbox = base64Text(user);
     } else {
-      this.client.write('504 5.5.4 Only PLAIN and LOGIN are offered on this entry point\r\n');
-      return false;
+      return this.refuseWith('504 5.5.4 Only PLAIN and LOGIN are offered on this entry point');
     }
     if (!mailbox) return this.refuse(false);
     const admission = await this.gate.admit(mailbox);
+    // An address over its refusal rate (auth.failedLogins) comes back later; that counts as a refusal of this session.
+    if (!admission.ok && admission.reason === 'too-many-failures') return this.refuseWith(SMTP_AUTH_UNAVAILABLE);
     if (!admission.ok) return this.refuse(admission.temporary);
     return this.backendLogin(`AUTH PLAIN ${plainResponse(mailbox.trim().toLowerCase(), admission.ticket)}`);
   }

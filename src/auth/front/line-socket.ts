@@ -2,16 +2,31 @@
 // place (STARTTLS, as server towards the LPS or as client towards Dovecot/Postfix) and
 // finally handed over for raw relaying. Bytes received before a TLS upgrade and not yet consumed are discarded: a
 // command injected after STARTTLS in the same packet must never be executed inside TLS.
+//
+// Bounded, with backpressure both ways: a peer that sends faster than the session consumes
+// (pipelined commands, a flood of NOOP lines) is paused once QUEUE_HIGH lines wait, and a
+// peer that does not read our replies is not read either while more than WRITE_HIGH bytes
+// of replies wait for it. Either way the kernel's buffers fill and the peer's writes block;
+// what we hold stays a few lines and a few replies, whatever it sends.
 import type net from 'node:net';
 import tls from 'node:tls';
 import { MssError } from '../../errors.js';
+
+/** Lines received and not consumed yet: above, the socket is paused; at or below QUEUE_LOW, resumed. */
+const QUEUE_HIGH = 32;
+const QUEUE_LOW = 8;
+/** Reply bytes not yet taken by the peer's TCP window: above, no next line is read until they drain. */
+const WRITE_HIGH = 64 * 1024;
 
 export class LineSocket {
   private buffer: Buffer = Buffer.alloc(0);
   private lines: string[] = [];
   private waiter: (() => void) | undefined;
   private closed = false;
+  /** Reading stopped because QUEUE_HIGH lines wait. */
+  private paused = false;
   private onData = (chunk: Buffer): void => this.push(chunk);
+  private onDrain = (): void => this.wake();
   private onClose = (): void => {
     this.closed = true;
     this.wake();
@@ -38,7 +53,9 @@ export class LineSocket {
     socket.on('close', this.onClose);
     socket.on('end', this.onClose);
     socket.on('error', this.onClose);
+    socket.on('drain', this.onDrain);
     // A server socket accepted with pauseOnConnect stays paused until told otherwise.
+    this.paused = false;
     socket.resume();
   }
 
@@ -47,6 +64,7 @@ export class LineSocket {
     this.socket.off('close', this.onClose);
     this.socket.off('end', this.onClose);
     this.socket.off('error', this.onClose);
+    this.socket.off('drain', this.onDrain);
   }
 
   private push(chunk: Buffer): void {
@@ -61,6 +79,11 @@ export class LineSocket {
       this.socket.destroy();
       this.closed = true;
     }
+    // One chunk may hold many lines; the next ones wait in the kernel, not here.
+    if (this.lines.length >= QUEUE_HIGH && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
     this.wake();
   }
 
@@ -70,12 +93,24 @@ export class LineSocket {
     w?.();
   }
 
-  /** The next line without its CRLF (latin1: bytes as they came), or undefined once closed. */
+  /**
+   * The next line without its CRLF (latin1: bytes as they came), or undefined once closed.
+   * Not before the peer has read most of our replies (WRITE_HIGH).
+   */
   async line(): Promise<string | undefined> {
     for (;;) {
-      const next = this.lines.shift();
-      if (next !== undefined) return next;
-      if (this.closed) return undefined;
+      if (this.closed) {
+        const rest = this.lines.shift();
+        return rest;
+      }
+      if (this.socket.writableLength <= WRITE_HIGH) {
+        const next = this.lines.shift();
+        if (this.paused && this.lines.length <= QUEUE_LOW) {
+          this.paused = false;
+          this.socket.resume();
+        }
+        if (next !== undefined) return next;
+      }
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }

@@ -1,28 +1,78 @@
 // What every front does with its listening socket: listen (with an error that names the
-// setting), keep its sessions, and end them all when it stops.
+// setting), admit each connection under the pre-login caps (src/net/admission.ts: per
+// source, all fronts together, a reserve for logged-in sessions), keep its sessions, and
+// end them all when it stops.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { MssError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Admission, AdmissionRefusal, AdmissionSlot } from '../../net/admission.js';
+import { unmapAddress } from './proxy-protocol.js';
 
 export interface FrontSession {
-  end(reason: 'shutdown'): void;
+  /** `evicted`: its pre-login slot was taken back for a newer connection. */
+  end(reason: 'shutdown' | 'evicted'): void;
 }
+
+/** What the fronts share to bound what clients get before login (auth.connections). */
+export interface FrontGuards {
+  admission: Admission;
+  preLoginIdleSeconds: number;
+}
+
+/** A slot that never refuses: fronts built without guards (unit tests of one protocol step). */
+const UNGUARDED: AdmissionSlot = { authenticated: () => {}, release: () => {} };
+
+const REFUSED: Record<'imap' | 'smtp', Record<AdmissionRefusal, string>> = {
+  imap: {
+    'source-limit': '* BYE [UNAVAILABLE] Too many connections from your address not logged in yet, try again later\r\n',
+    full: '* BYE [UNAVAILABLE] Too many connections, try again later\r\n',
+  },
+  smtp: {
+    'source-limit': '421 4.7.0 Too many connections from your address not logged in yet, try again later\r\n',
+    full: '421 4.3.2 Too many connections, try again later\r\n',
+  },
+};
 
 export abstract class FrontListener<S extends FrontSession> {
   private server: net.Server | undefined;
   protected readonly sessions = new Set<S>();
 
   constructor(
-    private readonly where: { name: string; configKey: string; listen: { host: string; port: number } },
+    private readonly where: { name: string; configKey: string; listen: { host: string; port: number }; protocol: 'imap' | 'smtp'; guards?: FrontGuards; log: Logger },
     private readonly serverOptions: net.ServerOpts,
   ) {}
 
-  /** A new client connection (paused: the session resumes it when ready). */
-  protected abstract accept(socket: net.Socket): void;
+  /** A new client connection (paused: the session resumes it when ready), with its admission slot. */
+  protected abstract accept(socket: net.Socket, slot: AdmissionSlot): S;
+
+  /** Idle limit before login for this front's sessions (undefined: the EX_LPS_1000 one from the start). */
+  protected get preLoginIdleSeconds(): number | undefined {
+    return this.where.guards?.preLoginIdleSeconds;
+  }
+
+  private admit(socket: net.Socket): void {
+    const admission = this.where.guards?.admission;
+    if (!admission) {
+      this.accept(socket, UNGUARDED);
+      return;
+    }
+    const source = unmapAddress(socket.remoteAddress ?? '');
+    let session: S | undefined;
+    const slot = admission.admit(source, () => (session ? session.end('evicted') : socket.destroy()));
+    if (typeof slot === 'string') {
+      this.where.log.warn({ front: this.where.name, rip: source, refusal: slot }, 'connection refused before login (auth.connections)');
+      socket.on('error', () => {});
+      socket.end(REFUSED[this.where.protocol][slot], () => socket.destroy());
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
+    session = this.accept(socket, slot);
+  }
 
   async start(): Promise<void> {
     const { name, configKey, listen } = this.where;
-    const server = net.createServer(this.serverOptions, (socket) => this.accept(socket));
+    const server = net.createServer(this.serverOptions, (socket) => this.admit(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(new MssError('FRONT_LISTEN', `the ${name} front cannot listen on ${listen.host}:${listen.port} (${configKey}): ${err.message}`, { ...listen }, { cause: err })),

@@ -5,9 +5,13 @@
 import type tls from 'node:tls';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
-import type { SessionLimits } from '../config.js';
+import { Admission } from '../../net/admission.js';
+import type { ConnectionLimits, SessionLimits } from '../config.js';
+import type { LoginThrottle } from '../login-throttle.js';
 import type { TicketBook } from '../tickets.js';
+import type { FrontGuards } from './listener.js';
 import { SessionFront } from './session-front.js';
+import { SmtpBackendProbe } from './smtp-backend.js';
 import { entryPointTlsContext } from './tls-context.js';
 import { TlsFront } from './tls-front.js';
 import { PscSmtpSession, type PscSmtpSessionDeps } from './xoauth2-smtp-session.js';
@@ -27,6 +31,9 @@ export interface PscSubmissionOptions {
   maxTokenBytes: number;
   psc: PscSmtpSessionDeps['psc'];
   tickets: TicketBook;
+  /** Limits before login (auth.connections) and on refused logins (auth.failedLogins), shared by every front. */
+  guards?: FrontGuards;
+  throttle?: LoginThrottle;
   log: Logger;
 }
 
@@ -35,17 +42,27 @@ const authLineLimit = (maxTokenBytes: number): number => 13 + Math.ceil((maxToke
 
 /** The TLS-terminating front of the PSC submission entry point (587). */
 export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
-  const { listen, maxTokenBytes, ...rest } = opts;
-  const deps: PscSmtpSessionDeps = { ...rest, protocol: 'smtp', requestCert: false, maxLine: authLineLimit(maxTokenBytes) };
-  return new TlsFront({ name: 'submission', configKey: 'auth.front.submission.listen', listen, log: opts.log, session: (s, onEnd) => new PscSmtpSession(s, deps, onEnd) });
+  const { listen, maxTokenBytes, guards, ...rest } = opts;
+  const postfix = new SmtpBackendProbe(opts.backend, opts.log);
+  const deps: PscSmtpSessionDeps = { ...rest, ...(guards ? { guards } : {}), postfix, protocol: 'smtp', requestCert: false, maxLine: authLineLimit(maxTokenBytes) };
+  return new TlsFront({
+    name: 'submission',
+    configKey: 'auth.front.submission.listen',
+    listen,
+    protocol: 'smtp',
+    ...(guards ? { guards } : {}),
+    log: opts.log,
+    session: (s, slot, onEnd) => new PscSmtpSession(s, slot, deps, onEnd),
+  });
 }
 
-export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; log: Logger }): LpsFront[] {
+export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; guards?: FrontGuards; throttle?: LoginThrottle; log: Logger }): LpsFront[] {
   const auth = config.auth;
   if (!auth?.front.enabled) return [];
   const { imap, submission } = auth.front;
+  const { guards, throttle } = deps;
   return [
-    new SessionFront({ protocol: 'imap', ...imap, limits: auth.sessions, log: deps.log.child({ front: 'imap' }) }),
+    new SessionFront({ protocol: 'imap', ...imap, limits: auth.sessions, ...(guards ? { guards } : {}), log: deps.log.child({ front: 'imap' }) }),
     pscSubmissionFront({
       ...submission,
       // EX_LPS_0100, EX_LPS_0200: the same TLS profile as every API LPS entry point.
@@ -54,7 +71,14 @@ export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']
       maxTokenBytes: auth.psc.maxTokenBytes,
       psc: deps.psc,
       tickets: deps.tickets,
+      ...(guards ? { guards } : {}),
+      ...(throttle ? { throttle } : {}),
       log: deps.log.child({ front: 'submission' }),
     }),
   ];
+}
+
+/** The pre-login limits every front of one `serve` shares (auth.connections): one admission for all. */
+export function frontGuards(limits: ConnectionLimits): FrontGuards {
+  return { admission: new Admission(limits), preLoginIdleSeconds: limits.preLoginIdleSeconds };
 }

@@ -6,11 +6,18 @@
 // 3.7 can enforce by configuration: a session ends after `idleSeconds` without anything
 // from the client (every command is client bytes; server pushes such as IMAP IDLE updates
 // do not count) and after `maxSeconds` in any case. EX_LPS_0110: no address filtering.
+//
+// Before login (auth.connections): the front cannot see an IMAP login inside the LPS's TLS
+// session, so its "pre-login" phase is the cleartext one, up to Dovecot's OK to STARTTLS,
+// which it watches in passing: there the short pre-login idle limit and the per-address cap
+// apply. Inside TLS, Dovecot's own login limits take over (its login processes drop the
+// oldest unauthenticated client when full, and end clients silent for minutes).
 import net from 'node:net';
 import type { Logger } from '../../log.js';
+import type { AdmissionSlot } from '../../net/admission.js';
 import type { SessionLimits } from '../config.js';
 import { SessionLimitTimer } from './limits.js';
-import { FrontListener } from './listener.js';
+import { FrontListener, type FrontGuards } from './listener.js';
 import { proxyV1Header } from './proxy-protocol.js';
 
 export type FrontProtocol = 'imap' | 'smtp';
@@ -20,10 +27,11 @@ export interface SessionFrontOptions {
   listen: { host: string; port: number };
   backend: { host: string; port: number };
   limits: SessionLimits;
+  guards?: FrontGuards;
   log: Logger;
 }
 
-export type CloseReason = 'idle' | 'max-duration' | 'client' | 'backend' | 'backend-unavailable' | 'error' | 'shutdown';
+export type CloseReason = 'idle' | 'max-duration' | 'pre-login-idle' | 'client' | 'backend' | 'backend-unavailable' | 'error' | 'shutdown' | 'evicted';
 
 /** What the LPS reads when the backend cannot be reached, before the connection closes. */
 const UNAVAILABLE: Record<FrontProtocol, string> = {
@@ -31,24 +39,32 @@ const UNAVAILABLE: Record<FrontProtocol, string> = {
   smtp: '421 4.3.2 Service temporarily unavailable\r\n',
 };
 
+/** Cleartext kept while watching for STARTTLS: IMAP lines before TLS are short. */
+const WATCH_BYTES = 4096;
+
 export class SessionFront extends FrontListener<Session> {
   /** Sessions ended, by reason (for tests and metrics). */
-  readonly closed: Record<CloseReason, number> = { idle: 0, 'max-duration': 0, client: 0, backend: 0, 'backend-unavailable': 0, error: 0, shutdown: 0 };
+  readonly closed: Record<CloseReason, number> = { idle: 0, 'max-duration': 0, 'pre-login-idle': 0, client: 0, backend: 0, 'backend-unavailable': 0, error: 0, shutdown: 0, evicted: 0 };
 
   constructor(private readonly opts: SessionFrontOptions) {
-    super({ name: opts.protocol, configKey: `auth.front.${opts.protocol === 'imap' ? 'imap' : 'submission'}.listen`, listen: opts.listen }, { allowHalfOpen: true, pauseOnConnect: true });
+    super(
+      { name: opts.protocol, configKey: `auth.front.${opts.protocol === 'imap' ? 'imap' : 'submission'}.listen`, listen: opts.listen, protocol: opts.protocol, ...(opts.guards ? { guards: opts.guards } : {}), log: opts.log },
+      { allowHalfOpen: true, pauseOnConnect: true },
+    );
   }
 
-  protected accept(client: net.Socket): void {
-    const session = new Session(client, this.opts, (reason, durationMs) => {
+  protected accept(client: net.Socket, slot: AdmissionSlot): Session {
+    const session = new Session(client, this.opts, slot, (reason, durationMs) => {
       this.sessions.delete(session);
       this.closed[reason] += 1;
       const fields = { front: this.opts.protocol, rip: client.remoteAddress, reason, durationMs };
       if (reason === 'idle' || reason === 'max-duration') this.opts.log.info(fields, 'session ended by the EX_LPS_1000 limit');
+      else if (reason === 'pre-login-idle' || reason === 'evicted') this.opts.log.info(fields, 'session ended before login (auth.connections)');
       else if (reason === 'backend-unavailable') this.opts.log.error({ ...fields, backend: this.opts.backend }, 'backend unreachable');
       else this.opts.log.debug(fields, 'session ended');
     });
     this.sessions.add(session);
+    return session;
   }
 }
 
@@ -57,13 +73,18 @@ class Session {
   private readonly limits: SessionLimitTimer;
   private connected = false;
   private ended = false;
+  /** Cleartext watch (IMAP before STARTTLS): the tag of the client's STARTTLS, and unread partial lines. */
+  private watching: { startTlsTag?: string; fromClient: string; fromBackend: string } | undefined;
 
   constructor(
     private readonly client: net.Socket,
     private readonly opts: SessionFrontOptions,
+    private readonly slot: AdmissionSlot,
     private readonly onEnd: (reason: CloseReason, durationMs: number) => void,
   ) {
-    this.limits = new SessionLimitTimer(opts.limits, (reason) => this.end(reason));
+    this.limits = new SessionLimitTimer(opts.limits, (reason) => this.end(reason), opts.guards?.preLoginIdleSeconds);
+    if (opts.protocol === 'imap' && opts.guards) this.watching = { fromClient: '', fromBackend: '' };
+    else this.loggedIn();
     client.on('error', () => this.end('error'));
     client.on('close', () => this.end('client'));
     this.backend = net.connect({ host: opts.backend.host, port: opts.backend.port, allowHalfOpen: true });
@@ -74,7 +95,13 @@ class Session {
   private relay(): void {
     this.connected = true;
     this.backend.write(proxyV1Header(this.client));
-    this.client.on('data', () => this.limits.input());
+    this.client.on('data', (chunk: Buffer) => {
+      this.limits.input();
+      if (this.watching) this.watchClient(chunk);
+    });
+    this.backend.on('data', (chunk: Buffer) => {
+      if (this.watching) this.watchBackend(chunk);
+    });
     this.client.pipe(this.backend);
     this.backend.pipe(this.client);
     // The backend's last words (`* BYE`, `221`) must reach the client before it is closed.
@@ -87,10 +114,39 @@ class Session {
     this.client.resume();
   }
 
+  /** The LPS's cleartext lines: remember the tag of its STARTTLS. */
+  private watchClient(chunk: Buffer): void {
+    const w = this.watching;
+    if (!w) return;
+    const lines = (w.fromClient + chunk.toString('latin1')).split('\n');
+    w.fromClient = (lines.pop() ?? '').slice(-WATCH_BYTES);
+    for (const line of lines) {
+      const m = /^(\S+) STARTTLS\r?$/i.exec(line);
+      if (m) w.startTlsTag = m[1];
+    }
+  }
+
+  /** Dovecot's cleartext lines: its OK to the LPS's STARTTLS ends the pre-login phase the front can see. */
+  private watchBackend(chunk: Buffer): void {
+    const w = this.watching;
+    if (!w) return;
+    const lines = (w.fromBackend + chunk.toString('latin1')).split('\n');
+    w.fromBackend = (lines.pop() ?? '').slice(-WATCH_BYTES);
+    if (w.startTlsTag !== undefined && lines.some((l) => l.startsWith(`${w.startTlsTag} OK`))) this.loggedIn();
+  }
+
+  /** Past the part of the session the front can judge: the EX_LPS_1000 limits and Dovecot's own take over. */
+  private loggedIn(): void {
+    this.watching = undefined;
+    this.limits.authenticated();
+    this.slot.authenticated();
+  }
+
   end(reason: CloseReason): void {
     if (this.ended) return;
     this.ended = true;
     this.limits.stop();
+    this.slot.release();
     if (reason === 'backend-unavailable') this.client.end(UNAVAILABLE[this.opts.protocol], () => this.client.destroy());
     else this.client.destroy();
     this.backend.destroy();

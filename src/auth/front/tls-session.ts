@@ -2,13 +2,19 @@
 // SMTP) and the AUTH-CLI fronts (EX_LPS_1200): the loopback connection to Dovecot/Postfix
 // with a PROXY header, STARTTLS done by the front on both sides, the EX_LPS_1000 limits on
 // the whole session, and the raw relay once Dovecot/Postfix accepted the front's login.
+// Before login: the short pre-login idle limit and the admission slot (auth.connections),
+// and the per-session part of the failed-login policy (auth.failedLogins).
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type tls from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log.js';
+import type { AdmissionSlot } from '../../net/admission.js';
 import type { SessionLimits } from '../config.js';
+import type { LoginThrottle } from '../login-throttle.js';
 import { SessionLimitTimer, type LimitReason } from './limits.js';
 import { LineSocket } from './line-socket.js';
+import type { FrontGuards } from './listener.js';
 import { proxyV1Header, unmapAddress } from './proxy-protocol.js';
 
 export type TlsFrontProtocol = 'imap' | 'smtp';
@@ -21,12 +27,19 @@ export interface TlsSessionDeps {
   /** Ask the client for a certificate (AUTH-CLI); the PSC entry point does not. */
   requestCert: boolean;
   limits: SessionLimits;
+  /** Pre-login idle limit (auth.connections); the admission slot comes with the session. */
+  guards?: FrontGuards;
+  /** The failed-login policy (auth.failedLogins): delays, and the end of a session after too many refusals. */
+  throttle?: LoginThrottle;
   log: Logger;
   handshakeMs?: number;
   maxLine?: number;
 }
 
-export type EndReason = LimitReason | 'client' | 'backend' | 'refused' | 'backend-unavailable' | 'error' | 'shutdown';
+export type EndReason = LimitReason | 'client' | 'backend' | 'refused' | 'backend-unavailable' | 'error' | 'shutdown' | 'evicted' | 'too-many-failures' | 'too-many-commands';
+
+/** Commands a client may send before its login (Postfix's smtpd_junk_command_limit is 100 too). */
+export const MAX_PRE_LOGIN_COMMANDS = 100;
 
 export abstract class TlsSession {
   /** Names the session in the front's log lines and the refusal traces. */
@@ -35,13 +48,18 @@ export abstract class TlsSession {
   protected backend: LineSocket | undefined;
   protected readonly limits: SessionLimitTimer;
   private ended = false;
+  /** Refused logins in this session. */
+  private failures = 0;
+  /** Commands before login, answered by the front or relayed. */
+  protected preLoginCommands = 0;
 
   constructor(
     clientSocket: net.Socket,
+    private readonly slot: AdmissionSlot,
     protected readonly deps: TlsSessionDeps,
     private readonly onEnd: (reason: EndReason, durationMs: number) => void,
   ) {
-    this.limits = new SessionLimitTimer(deps.limits, (reason) => this.end(reason));
+    this.limits = new SessionLimitTimer(deps.limits, (reason) => this.end(reason), deps.guards?.preLoginIdleSeconds);
     this.client = new LineSocket(clientSocket, deps.maxLine ?? 16_384, () => this.limits.input());
     clientSocket.on('close', () => this.end('client'));
     clientSocket.on('error', () => this.end('error'));
@@ -79,24 +97,65 @@ export abstract class TlsSession {
     const handshakeMs = this.deps.handshakeMs ?? 10_000;
     try {
       const [secure] = await Promise.all([this.client.upgradeAsServer(this.deps.serverContext, handshakeMs, this.deps.requestCert), this.backendTls(handshakeMs)]);
-      secure.on('close', () => this.end('client'));
-      secure.on('error', () => this.end('error'));
-      return secure;
+      return this.watchSecure(secure);
     } catch {
       this.end('error');
       return undefined;
     }
   }
 
+  /** STARTTLS towards the LPS only (the backend is connected later, after the login). */
+  protected async upgradeClient(): Promise<tls.TLSSocket | undefined> {
+    try {
+      return this.watchSecure(await this.client.upgradeAsServer(this.deps.serverContext, this.deps.handshakeMs ?? 10_000, this.deps.requestCert));
+    } catch {
+      this.end('error');
+      return undefined;
+    }
+  }
+
+  private watchSecure(secure: tls.TLSSocket): tls.TLSSocket {
+    secure.on('close', () => this.end('client'));
+    secure.on('error', () => this.end('error'));
+    return secure;
+  }
+
   /** STARTTLS towards Dovecot/Postfix on loopback (their certificate is the LPS entry point's own). */
-  private async backendTls(handshakeMs: number): Promise<void> {
+  protected async backendTls(handshakeMs = this.deps.handshakeMs ?? 10_000): Promise<void> {
     const backend = this.backend as LineSocket;
     const secure = await backend.upgradeAsClient({ rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handshakeMs);
     secure.on('error', () => {});
   }
 
+  /**
+   * One more command before login: false when the client has sent MAX_PRE_LOGIN_COMMANDS
+   * already (the session is then ended with `line`). A client that logs in needs a handful.
+   */
+  protected countPreLoginCommand(line: string): boolean {
+    this.preLoginCommands += 1;
+    if (this.preLoginCommands <= MAX_PRE_LOGIN_COMMANDS) return true;
+    this.goodbye(line, 'too-many-commands');
+    return false;
+  }
+
+  /**
+   * A refused login (auth.failedLogins): the reply waits delayMs·2^(n-1) — this session
+   * only, nobody else waits — and after maxPerSession refusals the session ends. Resolves
+   * true when the session may go on, false when the caller must send its refusal and `last`.
+   */
+  protected async failedLogin(): Promise<boolean> {
+    this.failures += 1;
+    const throttle = this.deps.throttle;
+    if (!throttle) return true;
+    const delay = throttle.delayMs(this.failures);
+    if (delay > 0) await sleep(delay);
+    return !throttle.exhausted(this.failures);
+  }
+
   /** Logged in: from now on bytes flow both ways untouched, under the session limits. */
   protected relay(): void {
+    this.limits.authenticated();
+    this.slot.authenticated();
     const backend = this.backend as LineSocket;
     const c = this.client.handOver();
     const b = backend.handOver();
@@ -116,6 +175,7 @@ export abstract class TlsSession {
     if (this.ended) return;
     this.ended = true;
     this.limits.stop();
+    this.slot.release();
     this.client.destroy();
     this.backend?.destroy();
     this.onEnd(reason, Date.now() - this.limits.startedAt);
@@ -123,6 +183,7 @@ export abstract class TlsSession {
 
   /** Write a last line (if any) and close: refusals, certificate failures, unreachable backend, logout. */
   protected goodbye(line: string | undefined, reason: EndReason): void {
+    if (this.ended) return;
     const socket = this.client.socket;
     socket.end(line === undefined ? '' : `${line}\r\n`, () => this.end(reason));
     setTimeout(() => this.end(reason), 2000).unref();

@@ -8,11 +8,10 @@
 // Postfix's SASL state, logs and milter macros show the LPS's mailbox and XOAUTH2.
 import type { Evaluation, LoginAttempt } from '../checker.js';
 import type { TicketBook } from '../tickets.js';
-import { SmtpFrontSession } from './smtp-session.js';
-import type { TlsSessionDeps } from './tls-session.js';
+import { SMTP_AUTH_FAILED, SMTP_AUTH_UNAVAILABLE, SmtpFrontSession, type SmtpFrontDeps } from './smtp-session.js';
 import { parseXoauth2, xoauth2Response } from './xoauth2.js';
 
-export interface PscSmtpSessionDeps extends TlsSessionDeps {
+export interface PscSmtpSessionDeps extends SmtpFrontDeps {
   /** The XOAUTH2 checker (EX_LPS_0900 steps 5–8), called in-process. */
   psc: { evaluate(attempt: LoginAttempt): Promise<Evaluation> };
   tickets: TicketBook;
@@ -24,10 +23,7 @@ export class PscSmtpSession extends SmtpFrontSession {
   protected declare readonly deps: PscSmtpSessionDeps;
 
   protected async authenticate(mechanism: string, initial: string | undefined): Promise<boolean> {
-    if (mechanism !== 'XOAUTH2') {
-      this.client.write('504 5.5.4 Only XOAUTH2 is offered on this entry point\r\n');
-      return false;
-    }
+    if (mechanism !== 'XOAUTH2') return this.refuseWith('504 5.5.4 Only XOAUTH2 is offered on this entry point');
     // RFC 4954: without an initial response, an empty challenge asks for it; `=` is an empty one.
     const response = initial ?? (await this.challenge(''));
     if (response === undefined) return true;
@@ -35,16 +31,15 @@ export class PscSmtpSession extends SmtpFrontSession {
     const parsed = parseXoauth2(response === '=' ? '' : response);
     if (!parsed.ok) {
       this.deps.log.info({ session: this.id, rip: this.clientAddress, reason: parsed.reason }, 'malformed XOAUTH2 response');
-      if (parsed.reason === 'base64') {
-        this.client.write('501 5.5.2 Invalid base64 data\r\n');
-        return false;
-      }
-      return this.refuse(false);
+      // A malformed response is a refused login too (auth.failedLogins): it costs the client the same delay.
+      return this.refuseWith(parsed.reason === 'base64' ? '501 5.5.2 Invalid base64 data' : SMTP_AUTH_FAILED);
     }
     // EX_LPS_0710, RFC 4954: a refusal is a direct 535 (or 454), without the XOAUTH2 error
     // challenge Google's servers send first: the Référentiel's example, and JavaMail reads a
     // 334 after its initial response as a broken exchange (docs/auth.md).
     const { outcome, login } = await this.deps.psc.evaluate({ user: parsed.user, token: parsed.token, service: 'smtp', mechanism: 'XOAUTH2', remoteIp: this.clientAddress, session: this.id, ...(this.clientName ? { client: this.clientName } : {}) });
+    // An address over its refusal rate (auth.failedLogins) is told to come back later, and that counts as a refusal of this session.
+    if (outcome.verdict === 'TEMPFAIL' && outcome.reason === 'too-many-failures') return this.refuseWith(SMTP_AUTH_UNAVAILABLE);
     if (outcome.verdict !== 'OK' || !login) return this.refuse(outcome.verdict === 'TEMPFAIL');
     const ticket = this.deps.tickets.issue({ mailbox: login.mailbox, login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf, client: login.client } });
     return this.backendLogin(`AUTH XOAUTH2 ${xoauth2Response(login.mailbox, ticket)}`);

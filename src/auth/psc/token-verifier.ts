@@ -1,7 +1,7 @@
 // EX_LPS_0900 steps 5 and 6: the access token was signed by PSC (a key of its `jwks_uri`,
 // with an allowed asymmetric algorithm) and is within its validity period; plus what the
-// Référentiel leaves to [PSC-MOT-FI] and we check anyway: issuer, optional audience,
-// authorized party and minimum acr, token type.
+// Référentiel leaves to [PSC-MOT-FI] and we check anyway: issuer, audience (the token was
+// issued for this operator's PSC client), optional authorized party and minimum acr, token type.
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { isMssError } from '../../errors.js';
 import type { PscConfig } from '../config.js';
@@ -54,7 +54,6 @@ export class PscTokenVerifier {
       ({ payload: claims } = await jwtVerify(token, keys, {
         algorithms: this.cfg.algorithms,
         issuer: this.discovery.issuer,
-        audience: this.cfg.audience,
         clockTolerance: this.cfg.clockSkewSeconds,
         requiredClaims: ['exp', 'iat'],
         currentDate: new Date(this.now()),
@@ -72,12 +71,28 @@ export class PscTokenVerifier {
     if (iat > now + this.cfg.clockSkewSeconds) return refuse('token-issued-in-future', `iat ${iat} is after now ${now}`);
     if (exp <= iat) return refuse('token-claims', 'exp is not after iat');
     if (claims.typ !== undefined && String(claims.typ).toLowerCase() !== 'bearer') return refuse('token-type', `typ ${JSON.stringify(claims.typ)} is not Bearer`);
+    const audience = this.audienceRefusal(claims);
+    if (audience) return refuse('token-audience', audience);
     if (this.cfg.authorizedParty !== undefined && claims.azp !== this.cfg.authorizedParty) return refuse('token-authorized-party', `azp ${JSON.stringify(claims.azp)} is not ${this.cfg.authorizedParty}`);
     if (this.cfg.minAcr !== undefined) {
       const rank = typeof claims.acr === 'string' ? this.cfg.acrOrder.indexOf(claims.acr) : -1;
       if (rank < this.cfg.acrOrder.indexOf(this.cfg.minAcr)) return refuse('token-acr', `acr ${JSON.stringify(claims.acr)} is below ${this.cfg.minAcr}`);
     }
     return { ok: true, claims: claims as JWTPayload & { exp: number; iat: number } };
+  }
+
+  /**
+   * EX_LPS_0800: the token was issued for this operator's PSC client. PSC's access tokens
+   * name the client in `azp` and carry no `aud` (§6.8.4.2's example); a token whose `aud`
+   * names other clients only is someone else's, whatever its `azp`.
+   */
+  private audienceRefusal(claims: JWTPayload): string | undefined {
+    const ours = this.cfg.audience;
+    if (claims.aud !== undefined) {
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      return aud.some((a) => ours.includes(a)) ? undefined : `aud ${JSON.stringify(claims.aud)} names none of ${ours.join(', ')}`;
+    }
+    return typeof claims.azp === 'string' && ours.includes(claims.azp) ? undefined : `no aud, and azp ${JSON.stringify(claims.azp)} is none of ${ours.join(', ')}`;
   }
 
   /** jose's remote set: cached, refetched when older than jwksMaxAgeSeconds or, at most once per cooldown, on an unknown `kid`. */

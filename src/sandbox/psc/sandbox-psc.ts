@@ -42,6 +42,9 @@ export interface MintOptions {
 
 export type UserInfoMode = 'up' | 'down';
 
+/** The client ID the sandbox PSC issues tokens for (`azp`), unless told another. */
+export const SANDBOX_PSC_CLIENT_ID = 'mss-sidecar-sandbox';
+
 const ID_NAT = /^[0-9A-Za-z]{1,64}$/;
 const MAX_TTL = 24 * 3600;
 
@@ -102,7 +105,7 @@ export class SandboxPsc {
   }
 
   get clientId(): string {
-    return this.opts.clientId ?? 'mss-sidecar-sandbox';
+    return this.opts.clientId ?? SANDBOX_PSC_CLIENT_ID;
   }
 
   get keys(): KeyRing {
