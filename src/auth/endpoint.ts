@@ -20,6 +20,12 @@ import type { LoginAttempt, XOAuth2Checker } from './checker.js';
 import type { CheckOutcome } from './outcome.js';
 
 const MAX_BODY = 64 * 1024;
+/**
+ * Requests one connection may have in flight (received, not answered). Dovecot's Lua HTTP
+ * client sends one at a time; a peer pipelining thousands without reading the answers would
+ * make Node's HTTP server hold them all, so beyond this the connection is closed.
+ */
+const MAX_IN_FLIGHT = 16;
 export const CHECK_PATH = '/v1/xoauth2';
 
 export class CheckerEndpoint {
@@ -60,7 +66,24 @@ export class CheckerEndpoint {
     await closeServerNow(server);
   }
 
+  private readonly inFlight = new WeakMap<object, number>();
+
+  /** Count the request against its connection; false (and the connection closed) beyond MAX_IN_FLIGHT. */
+  private admitted(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const socket = req.socket;
+    const n = (this.inFlight.get(socket) ?? 0) + 1;
+    this.inFlight.set(socket, n);
+    res.once('close', () => this.inFlight.set(socket, (this.inFlight.get(socket) ?? 1) - 1));
+    if (n <= MAX_IN_FLIGHT) return true;
+    if (!socket.destroyed) {
+      this.log.warn({ remote: socket.remoteAddress }, `more than ${MAX_IN_FLIGHT} pipelined requests unanswered on one connection: closed`);
+      socket.destroy();
+    }
+    return false;
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!this.admitted(req, res)) return;
     if (req.url === '/v1/health' && req.method === 'GET') return reply(res, 200, 'OK');
     if (req.url !== CHECK_PATH) return reply(res, 404, 'unknown path');
     if (req.method !== 'POST') return reply(res, 405, 'POST only');

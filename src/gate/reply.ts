@@ -39,8 +39,20 @@ export function replyError(r: Reply): Error & { responseCode: number } {
   return Object.assign(new Error(replyMessage(r)), { responseCode: r.code });
 }
 
+/**
+ * One line of printable ASCII: CR/LF flattened, controls blanked, accents dropped
+ * ("MSSanté" → "MSSante", "Rhône" → "Rhone") and anything else non-ASCII as `?`. Without
+ * SMTPUTF8 an SMTP reply is ASCII (RFC 5321 §2.4, RFC 6531 §3.7.4.2 only lets UTF-8 through
+ * once both sides agreed to it), and the gates' replies name DNs and the liste blanche.
+ */
 export function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\x00-\x1f\x7f]/g, ' ')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
 }
 
 /** Split "5.1.1 text" into enhanced status and text. */

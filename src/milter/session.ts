@@ -16,6 +16,10 @@ import { agree, encodeAgreement, type Agreement, type MacroRequest } from './neg
 import { formatReply } from './reply.js';
 import { encodeResponse, type MilterResponse } from './responses.js';
 
+
+/** Replies not yet taken by the MTA beyond which no further packet is handled (a peer that does not read). */
+const REPLY_BACKLOG_BYTES = 64 * 1024;
+
 export interface SessionTimeouts {
   /** Close a connection on which the MTA sent nothing for this long (and we owe nothing). */
   idleMs: number;
@@ -159,6 +163,13 @@ export class MilterSession {
     this.draining = true;
     try {
       while (!this.closed && this.queue.length > 0) {
+        // A peer that does not read our replies is not read either (bounded memory): the
+        // next packet waits until what we wrote has gone out.
+        if (this.socket.writableLength > REPLY_BACKLOG_BYTES) {
+          this.socket.pause();
+          await this.replyDrained();
+          continue;
+        }
         const packet = this.queue.shift() as Packet;
         this.queuedBytes -= packet.data.length + 5;
         if (this.queuedBytes <= this.opts.maxPacket && this.socket.isPaused()) this.socket.resume();
@@ -407,6 +418,19 @@ export class MilterSession {
 
   private respond(r: MilterResponse): void {
     this.write(encodeResponse(r));
+  }
+
+  /** Resolves once the replies written so far have left (or the connection is gone). */
+  private replyDrained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
   }
 
   private write(buf: Buffer): void {

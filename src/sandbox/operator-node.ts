@@ -120,7 +120,8 @@ export function sandboxEntryPoints(op: Pick<PkiOperator, 'fqdn'>): { imap: { psc
 function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: string, registryFile: string): ConfigInput {
   const real = o.mta === 'real';
   const local = (port: number) => ({ host: '127.0.0.1', port });
-  const lpsTls = { certificate: o.pki.https.cert, key: o.pki.https.key };
+  // The entry points present their whole chain (leaf and intermediate): an LPS that trusts only the root can verify them.
+  const lpsTls = { certificate: o.pki.https.chain, key: o.pki.https.key };
   const input: ConfigInput = {
     operator: { name: o.op.organisation, domains: o.op.domains, structureId: o.op.structureId, certificate: o.op.cert, key: o.op.key },
     trust: { dir: o.pki.trustDir, crlDir: o.pki.crlDir },
@@ -176,7 +177,8 @@ export async function startOperatorNode(o: OperatorNodeOptions): Promise<Operato
       domains: o.op.domains,
       ports: { gateListener: ports.postfixGate, gateOut: ports.gateOut, submission: ports.submissionBackend, milter: ports.milter, lpsImap: ports.lpsImap, lmtp: ports.lmtp, inject: ports.inject },
       checkerUrl: `http://127.0.0.1:${ports.checker}/v1/xoauth2`,
-      tls: { certFile: o.pki.https.cert, keyFile: o.pki.https.key },
+      // Dovecot's ssl_cert and Postfix's chain files: the whole chain, as the fronts (IMAP 143 is relayed to Dovecot's TLS).
+      tls: { certFile: o.pki.https.chain, keyFile: o.pki.https.key },
       ...(o.fastFailures ? { fastFailures: true } : {}),
       ...(o.postfixMain ? { postfixMain: o.postfixMain } : {}),
     });

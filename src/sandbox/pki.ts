@@ -66,7 +66,8 @@ export interface PkiManifest {
   root: PkiCert;
   intermediate: PkiCert;
   ansSigner: PkiCert;
-  https: PkiCert & { hosts: string[] };
+  /** `chain`: the certificate followed by the intermediate, what a server presents (RFC 8446 §4.4.2: the whole path but the root). */
+  https: PkiCert & { hosts: string[]; chain: string };
   operators: Array<PkiCert & OperatorSpec>;
   authCli: Array<PkiCert & AuthCliSpec>;
   rogue: PkiCert;
@@ -251,7 +252,7 @@ export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): P
     root: rootEntry,
     intermediate: interEntry,
     ansSigner: withValidity(w.pair('ans-signer', signer), leafFrom, leafTo),
-    https: { ...withValidity(w.pair('https/localhost', https), leafFrom, leafTo), hosts: httpsHosts },
+    https: { ...withValidity(w.pair('https/localhost', https), leafFrom, leafTo), hosts: httpsHosts, chain: w.write('https/localhost-chain.crt', https.certPem + inter.certPem) },
     operators: opCerts.map(({ op, c }) => ({ ...withValidity(w.pair(`operators/${op.id.toLowerCase()}`, c), leafFrom, leafTo), ...op })),
     authCli: cliCerts.map(({ spec, c }) => ({ ...withValidity(w.pair(`auth-cli/${spec.id.toLowerCase()}`, c), leafFrom, leafTo), ...spec })),
     rogue: withValidity(w.pair('rogue', rogue), leafFrom, leafTo),
@@ -269,6 +270,12 @@ function resolveCert<T extends PkiCert>(c: T, dir: string): T {
   return { ...c, cert: path.resolve(dir, c.cert), key: path.resolve(dir, c.key) };
 }
 
+/** An entry of pki.json that older versions did not write: regenerate rather than guess. */
+function requiredEntry(value: string | undefined, name: string, dir: string): string {
+  if (value) return value;
+  throw new MssError('SANDBOX_PKI_MISSING', `${path.join(dir, 'pki.json')} has no ${name} (written by an older version): generate it again with \`mss-sidecar sandbox pki --out ${dir}\``, { dir });
+}
+
 function resolveManifest(m: PkiManifest, dir: string): PkiManifest {
   const abs = path.resolve(dir);
   return {
@@ -279,7 +286,7 @@ function resolveManifest(m: PkiManifest, dir: string): PkiManifest {
     root: resolveCert(m.root, abs),
     intermediate: resolveCert(m.intermediate, abs),
     ansSigner: resolveCert(m.ansSigner, abs),
-    https: resolveCert(m.https, abs),
+    https: { ...resolveCert(m.https, abs), chain: path.resolve(abs, requiredEntry(m.https.chain, 'https.chain', abs)) },
     operators: m.operators.map((o) => resolveCert(o, abs)),
     authCli: m.authCli.map((o) => resolveCert(o, abs)),
     rogue: resolveCert(m.rogue, abs),

@@ -81,7 +81,7 @@ test('EX_3.1_5020: a client without certificate is refused after the handshake w
 
 test('EX_3.1_5030 step 4 EX_OPE_5020: a valid IGC-Santé certificate whose DN is not in the liste blanche is refused, naming the DN', async () => {
   const text = await refusedAfterTls({ cert: world.pki.rogue.cert, key: world.pki.rogue.key });
-  assert.match(text, /^5\.7\.1 Certificate DN CN=mss\.rogue\.sandbox\.invalid,.* is not in the liste blanche MSSanté/);
+  assert.match(text, /^5\.7\.1 Certificate DN CN=mss\.rogue\.sandbox\.invalid,.* is not in the liste blanche MSSante/);
 });
 
 test('EX_OPE_5050: a revoked certificate is refused', async () => {
@@ -103,7 +103,7 @@ test('EX_OPE_5040 EX_OPE_5030: a peer sending its own CA chain (a foreign root w
   fs.writeFileSync(path.join(dir, 'forged.crt'), leaf.certPem);
   fs.writeFileSync(path.join(dir, 'forged.key'), leaf.keyPem);
   const text = await refusedAfterTls({ cert: path.join(dir, 'forged.crt'), key: path.join(dir, 'forged.key'), chain: [inter.certPem, root.certPem] });
-  assert.match(text, /^5\.7\.1 Certificate CN=mss\.ch-sandbox-a\.fr.* does not validate against the IGC-Santé trust store/);
+  assert.match(text, /^5\.7\.1 Certificate CN=mss\.ch-sandbox-a\.fr.* does not validate against the IGC-Sante trust store/);
 });
 
 /** openssl s_client through STARTTLS, asynchronously (the gate runs in this process). */
@@ -184,7 +184,7 @@ test('EX_3.1_5030 steps 5-6: a listed DN sending for a domain the list maps to a
   assert.equal(afterTls.code, 250);
   const r = await c.command('MAIL FROM:<someone@clinique-sandbox-b.mssante.fr>');
   assert.equal(r.code, 550);
-  assert.match(r.text, /^5\.7\.1 Certificate DN CN=mss\.ch-sandbox-a\.fr,.* is not listed for sender domain clinique-sandbox-b\.mssante\.fr in the liste blanche MSSanté \(listed for clinique-sandbox-b\.mssante\.fr: CN=smtp\.clinique-sandbox-b\.fr/);
+  assert.match(r.text, /^5\.7\.1 Certificate DN CN=mss\.ch-sandbox-a\.fr,.* is not listed for sender domain clinique-sandbox-b\.mssante\.fr in the liste blanche MSSante \(listed for clinique-sandbox-b\.mssante\.fr: CN=smtp\.clinique-sandbox-b\.fr/);
   await c.quit();
 });
 
@@ -192,7 +192,7 @@ test('EX_3.1_5030 step 6: a MAIL FROM domain not in the liste blanche is refused
   const { c } = await connectTls(host, port, A);
   const r = await c.command('MAIL FROM:<jean@gmail.com>');
   assert.equal(r.code, 550);
-  assert.match(r.text, /^5\.7\.1 Sender domain gmail\.com is not in the liste blanche MSSanté/);
+  assert.match(r.text, /^5\.7\.1 Sender domain gmail\.com is not in the liste blanche MSSante/);
   const n = await c.command('MAIL FROM:<postmaster>');
   assert.ok(n.code >= 500, `${n.code} ${n.text}`);
   await c.quit();

@@ -99,13 +99,13 @@ test("TM3.2P EX_3.2_5010: per-recipient LMTP replies — one delivered through B
 test('EX_3.2_5060: a sender or a recipient domain outside the liste blanche is refused before anything is sent, with the reason', async () => {
   const sender = await lmtp('x@gmail.com', [BRUNO], 'unlisted sender');
   assert.equal(sender.mail.code, 550);
-  assert.match(sender.mail.text, /^5\.7\.1 Not sent: sender domain gmail\.com is not in the liste blanche MSSanté/);
+  assert.match(sender.mail.text, /^5\.7\.1 Not sent: sender domain gmail\.com is not in the liste blanche MSSante/);
   const notOurs = await lmtp(`x@${B_DOMAIN}`, [BRUNO], 'sender of another operator');
   assert.equal(notOurs.mail.code, 550);
   assert.match(notOurs.mail.text, /does not list sender domain clinique-sandbox-b\.mssante\.fr under this operator's certificate DN/);
   const rcpt = await lmtp(ALICE, ['y@gmail.com'], 'unlisted rcpt');
   assert.equal(rcpt.rcpts[0]?.code, 550);
-  assert.match(rcpt.rcpts[0]?.text ?? '', /^5\.7\.1 Not sent to <y@gmail\.com>: gmail\.com is not an MSSanté domain/);
+  assert.match(rcpt.rcpts[0]?.text ?? '', /^5\.7\.1 Not sent to <y@gmail\.com>: gmail\.com is not an MSSante domain/);
 });
 
 test('EX_GBM_4010: a test mailbox of ours writes only to test mailboxes', async () => {
@@ -135,7 +135,7 @@ test('EX_3.2_5050 step 6 EX_3.2_5040: a listed connector that the list does not 
   try {
     const r = await lmtp(ALICE, [BRUNO], 'to another operator');
     assert.equal(r.data[0]?.code, 451);
-    assert.match(r.data[0]?.text ?? '', /^4\.7\.1 .*presented CN=mss\.ch-sandbox-a\.fr,.* which the liste blanche MSSanté does not list for clinique-sandbox-b\.mssante\.fr/);
+    assert.match(r.data[0]?.text ?? '', /^4\.7\.1 .*presented CN=mss\.ch-sandbox-a\.fr,.* which the liste blanche MSSante does not list for clinique-sandbox-b\.mssante\.fr/);
     assert.deepEqual(s.mails, []);
   } finally {
     await s.close();

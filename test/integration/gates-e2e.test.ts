@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
-import { connectTls } from '../helpers/gate-client.js';
+import { connectTls, send } from '../helpers/gate-client.js';
 import type { JournalEvent } from '../../src/journal/events.js';
 import { recentJournal } from '../../src/sandbox/lps-exchange.js';
 
@@ -120,16 +120,17 @@ test('LMTP per recipient: with one domain deferred, the delivered recipient is n
   assert.ok(events.filter((e) => e.type === 'delivery' && e.recipient === 'alerte@dgs.mssante.fr' && e.outcome === 'deferred').length >= 2);
 });
 
-test('Postfix down: the inbound gate answers 451 4.3.0, never 250; the message is delivered once Postfix is back', async () => {
+test('Postfix down: the inbound gate answers 451 4.3.0, never 250 (at DATA: Postfix hears of complete transactions only); the message is delivered once Postfix is back', async () => {
   const b = world.node('B').postfix;
   assert.ok(b);
   await b.stop();
   try {
     const { c } = await connectTls(world.node('B').config.gates.in.listen.host, world.port, { cert: world.pki.operators[0]?.cert ?? '', key: world.pki.operators[0]?.key ?? '' });
-    const r = await c.command(`MAIL FROM:<${A.user}>`);
+    const r = await send(c, A.user, [B.user], message({ from: A.user, to: [B.user], subject: 'e2e postfix down, direct' }));
     await c.quit();
-    assert.equal(r.code, 451);
-    assert.match(r.text, /^4\.3\.0 Mail system of smtp\.clinique-sandbox-b\.fr temporarily unavailable/);
+    assert.equal(r.mail.code, 250);
+    assert.equal(r.data?.code, 451);
+    assert.match(r.data?.text ?? '', /^4\.3\.0 Mail system of smtp\.clinique-sandbox-b\.fr temporarily unavailable/);
     await inject(A.user, [B.user], 'e2e postfix down');
     const a = world.node('A').postfix;
     await a?.waitFor((pf) => pf.queue().some((q) => q.recipients.some((x) => x.address === B.user && /4\.3\.0/.test(x.delay_reason ?? ''))), 20_000, 'deferral in A');

@@ -1,6 +1,6 @@
 // The inbound gate's side of the before-queue proxy: one SMTP session with the loopback
-// Postfix smtpd of postfix/master.cf.d/10-gates.cf per remote session, in lockstep with the
-// remote client. XCLIENT hands Postfix the remote client's address and HELO, so Postfix
+// Postfix smtpd of postfix/master.cf.d/10-gates.cf per remote session, opened when a
+// transaction is complete and used for complete transactions only (server.ts). XCLIENT hands Postfix the remote client's address and HELO, so Postfix
 // logs, restrictions and Received headers name the real peer (the smtpd allows XCLIENT
 // from the gate only: smtpd_authorized_xclient_hosts).
 import { MssError } from '../../errors.js';
@@ -16,8 +16,6 @@ export interface ClientIdentity {
 }
 
 export class PostfixSession {
-  inTransaction = false;
-
   private constructor(readonly client: SmtpClient) {}
 
   static async open(cfg: GateInConfig['postfix'], ourName: string, peer: ClientIdentity): Promise<PostfixSession> {
@@ -41,21 +39,6 @@ export class PostfixSession {
 
   get closed(): boolean {
     return this.client.closed;
-  }
-
-  async mail(command: string): Promise<Reply> {
-    if (this.inTransaction) {
-      // The remote client started over (RSET, or a refused transaction): so does Postfix.
-      expect(await this.client.command('RSET'), 250, 'RSET');
-      this.inTransaction = false;
-    }
-    const reply = await this.client.command(command);
-    this.inTransaction = reply.code === 250;
-    return reply;
-  }
-
-  rcpt(command: string): Promise<Reply> {
-    return this.client.command(command);
   }
 
   async quit(): Promise<void> {

@@ -1,13 +1,20 @@
 // The inbound gate (TM3.1P, §6.7.1.1) on the MSSanté MX port: STARTTLS required before
 // MAIL (EX_3.1_5020), a client certificate required and judged at the end of the
 // handshake (steps 3–4, peer.ts), the sender judged at MAIL (steps 5–6), each recipient at
-// RCPT, then the message relayed to the loopback Postfix in lockstep (before-queue proxy):
-// the remote client gets 250 only once Postfix answered 250 and holds the message
+// RCPT, then at DATA the whole transaction relayed to the loopback Postfix (before-queue
+// proxy): the remote client gets 250 only once Postfix answered 250 and holds the message
 // (DESIGN principle 1); any failure on the way is a 4xx, never a 250.
+//
+// Postfix sees complete transactions only — MAIL, RCPTs, DATA, content — never the
+// remote's RSET, NOOP, abandoned transactions or junk, which the gate answers itself: no
+// Postfix limit (smtpd_junk_command_limit, error counts) becomes a limit on a listed peer
+// (EX_3.1_5010, EX_3.1_5015). Before its certificate passed, a session is held to the
+// caps of src/net/admission.ts and a deadline; after, only gates.in.maxConnections.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { TLSSocket } from 'node:tls';
 import { asMssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { Admission, type AdmissionSlot } from '../../net/admission.js';
 import { mssTlsOptions } from '../../pki/tls-profile.js';
 import type { GateInConfig } from '../config.js';
 import type { GateDeps } from '../deps.js';
@@ -23,15 +30,22 @@ import { receivedHeader } from './received-header.js';
 interface SessionState {
   peer?: PeerIdentity;
   postfix?: PostfixSession;
+  /** Closes an idle Postfix session (gates.in.postfix.keepIdleMs after its last message). */
+  postfixIdle?: NodeJS.Timeout;
   trace: TraceContext;
   log: Logger;
+  /** The session's place under the limits before verification (src/net/admission.ts). */
+  slot?: AdmissionSlot;
+  /** Ends the session if no verified certificate by gates.in.verifyWithinSeconds. */
+  verifyDeadline?: NodeJS.Timeout;
 }
 
-/** The part of smtp-server's SMTPConnection the SIZE= check goes through (see judgeDeclaredSize). */
-interface SizeCheckedConnection {
+/** The part of smtp-server's SMTPConnection the gate reaches into (SIZE= check, closing a session from outside). */
+interface GateConnection {
   id?: string;
   session?: SMTPServerSession;
   _validateMailParams?: (parsed: { address?: string; args?: Record<string, unknown> } | undefined) => { code: number; message: string; enhancedCode: string | null } | null;
+  send?: (code: number, text: string) => void;
 }
 
 export class GateIn {
@@ -39,10 +53,13 @@ export class GateIn {
   private readonly sessions = new Map<string, SessionState>();
   private readonly cfg: GateInConfig;
   readonly hostname: string;
+  /** Sessions before their certificate passed: per source, all together, a reserve for verified ones. */
+  readonly admission: Admission;
 
   constructor(private readonly deps: GateDeps) {
     this.cfg = deps.config.gates.in;
     this.hostname = this.cfg.hostname ?? deps.operator.fqdn;
+    this.admission = new Admission({ maxPreLoginPerSource: this.cfg.maxUnverifiedPerSource, maxSessions: this.cfg.maxConnections, authenticatedReserve: this.cfg.verifiedReserve });
     this.server = new SMTPServer({
       // EX_OPE_5010 / RE_OPE_5015: TLS 1.2 with the six suites, TLS 1.3, >= 2048-bit DH,
       // >= 256-bit curves; the operator's own certificate (never smtp-server's built-in one).
@@ -128,9 +145,33 @@ export class GateIn {
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
-    this.state(session).log.debug('gate-in connection');
+    const s = this.state(session);
+    s.log.debug('gate-in connection');
+    const slot = this.admission.admit(session.remoteAddress, () => this.closeSession(session, '421 4.7.0 Too many connections not verified yet; this one is closed for a newer one, try again'));
+    if (typeof slot === 'string') {
+      s.log.warn({ refusal: slot }, 'gate-in connection refused before verification');
+      cb(replyError(slot === 'source-limit' ? refusal('GATE_UNVERIFIED_LIMIT', 421, '4.7.0', `Too many sessions from ${session.remoteAddress} without a verified certificate yet; try again later`) : refusal('GATE_FULL', 421, '4.3.2', 'Too many connections; try again later')));
+      return;
+    }
+    s.slot = slot;
+    // A verified certificate within verifyWithinSeconds, or the session goes (it holds nothing of Postfix meanwhile).
+    s.verifyDeadline = setTimeout(() => this.closeSession(session, `421 4.7.0 No verified certificate within ${this.cfg.verifyWithinSeconds} s (STARTTLS with an IGC-Sante certificate), closing`), this.cfg.verifyWithinSeconds * 1000);
+    s.verifyDeadline.unref();
     this.judgeDeclaredSize(session);
     cb();
+  }
+
+  /** smtp-server's connection object of a session (it exposes no other way to reach it). */
+  private connectionOf(session: SMTPServerSession): GateConnection | undefined {
+    const connections = (this.server as unknown as { connections?: Set<GateConnection> }).connections;
+    return [...(connections ?? [])].find((c) => c.session === session || c.id === session.id);
+  }
+
+  /** End a session from outside its dialogue: a 421 (smtp-server closes the connection after any 421). */
+  private closeSession(session: SMTPServerSession, reply: string): void {
+    const connection = this.connectionOf(session);
+    const [code = '421', ...text] = reply.split(' ');
+    if (connection?.send) connection.send(Number(code), text.join(' '));
   }
 
   /** The refusal of a message over gates.in.maxMessageBytes, at MAIL (SIZE=) or at the final dot. */
@@ -146,8 +187,7 @@ export class GateIn {
    * the sender reads "552 5.3.4" with the limit, and the refusal is traced like the others.
    */
   private judgeDeclaredSize(session: SMTPServerSession): void {
-    const connections = (this.server as unknown as { connections?: Set<SizeCheckedConnection> }).connections;
-    const connection = [...(connections ?? [])].find((c) => c.session === session || c.id === session.id);
+    const connection = this.connectionOf(session);
     const original = connection?._validateMailParams;
     if (!connection || typeof original !== 'function') {
       this.state(session).log.warn('gate-in cannot take over the SIZE= check of smtp-server: oversized SIZE= gets its generic 552');
@@ -176,6 +216,9 @@ export class GateIn {
     }
     s.peer = check.peer;
     s.trace.peer = check.peer.dn;
+    // Verified: out of the pre-verification limits; a listed peer has no limit of its own (EX_3.1_5010).
+    clearTimeout(s.verifyDeadline);
+    s.slot?.authenticated();
     s.log.debug({ peer: check.peer.dn, ...tlsInfo }, 'gate-in peer verified');
     cb();
   }
@@ -189,24 +232,85 @@ export class GateIn {
     if (!index) throw this.refuse(session, request, refusal('GATE_NO_WHITELIST', 451, '4.7.0', 'No verified liste blanche MSSanté is available on this side right now; try again later'));
     const refused = checkSender(address.address, s.peer, index);
     if (refused) throw this.refuse(session, request, refused);
-    if (!s.postfix || s.postfix.closed) {
-      s.postfix = await PostfixSession.open(this.cfg.postfix, this.hostname, { address: session.remoteAddress, port: session.remotePort, helo: session.hostNameAppearsAs });
-    }
-    const pf = s.postfix;
-    const reply = await pf.mail(mailCommand(address, (k) => pf.client.feature(k) !== undefined));
-    if (reply.code !== 250) throw this.relayed(session, request, reply);
   }
 
   private async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
     const s = this.state(session);
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const request = { step: 'RCPT TO', mailFrom, rcpt: address.address };
+    // RFC 5321 §4.5.3.1.10: too many recipients is a temporary refusal; the sender sends the rest in another transaction.
+    if (session.envelope.rcptTo.length >= this.cfg.maxRecipients) {
+      throw this.refuse(session, request, refusal('GATE_TOO_MANY_RECIPIENTS', 452, '4.5.3', `Too many recipients: at most ${this.cfg.maxRecipients} per message on ${this.hostname}`));
+    }
     const refused = checkRecipient(address.address, mailFrom, this.deps.registry.current());
     if (refused) throw this.refuse(session, request, refused);
+    s.log.debug({ rcpt: address.address }, 'gate-in recipient accepted; Postfix hears of it at DATA');
+  }
+
+  /** The Postfix session of this remote session, opened when a transaction is complete (EHLO, XCLIENT, EHLO). */
+  private async postfixFor(session: SMTPServerSession, s: SessionState): Promise<PostfixSession> {
+    clearTimeout(s.postfixIdle);
+    if (!s.postfix || s.postfix.closed) {
+      s.postfix = await PostfixSession.open(this.cfg.postfix, this.hostname, { address: session.remoteAddress, port: session.remotePort, helo: session.hostNameAppearsAs });
+    }
+    return s.postfix;
+  }
+
+  /** Drop the Postfix session of a transaction that did not end in 250 (an unfinished DATA is discarded by Postfix). */
+  private dropPostfix(s: SessionState): void {
+    clearTimeout(s.postfixIdle);
+    s.postfix?.destroy();
+    s.postfix = undefined;
+  }
+
+  /** After a message: keep the Postfix session for the next one, briefly (gates.in.postfix.keepIdleMs). */
+  private keepPostfix(s: SessionState): void {
     const pf = s.postfix;
-    if (!pf) throw this.internal(session, new Error('no Postfix session for this transaction'));
-    const reply = await pf.rcpt(rcptCommand(address, (k) => pf.client.feature(k) !== undefined));
-    if (reply.code !== 250 && reply.code !== 251) throw this.relayed(session, request, reply);
+    if (!pf) return;
+    s.postfixIdle = setTimeout(() => {
+      if (s.postfix === pf) s.postfix = undefined;
+      void pf.quit();
+    }, this.cfg.postfix.keepIdleMs);
+    s.postfixIdle.unref();
+  }
+
+  /**
+   * The envelope to Postfix in one go (pipelined when it offers PIPELINING), then DATA.
+   * Undefined when Postfix took it (354); otherwise the reply for the remote client. The
+   * gate already accepted every recipient; if Postfix refuses some of them, the whole
+   * message is deferred (451) rather than delivered to a part silently: the registry and
+   * Postfix disagree on a mailbox, which is logged as an error for the operator.
+   */
+  private async openTransaction(s: SessionState, pf: PostfixSession, session: SMTPServerSession): Promise<Reply | Refusal | undefined> {
+    const has = (k: string): boolean => pf.client.feature(k) !== undefined;
+    const from = session.envelope.mailFrom || { address: '', args: {} };
+    const commands = [mailCommand(from, has), ...session.envelope.rcptTo.map((r) => rcptCommand(r, has)), 'DATA'];
+    let replies: Reply[];
+    if (has('PIPELINING')) replies = await pf.client.pipeline(commands);
+    else {
+      replies = [];
+      for (const c of commands) {
+        const r = await pf.client.command(c);
+        replies.push(r);
+        if (c === commands[0] && r.code !== 250) break;
+      }
+    }
+    const [mail, ...rest] = replies;
+    const rcpts = rest.slice(0, session.envelope.rcptTo.length);
+    const data = rest[session.envelope.rcptTo.length];
+    if (!mail || mail.code !== 250) return mail ?? { code: 451, enhanced: '4.3.0', text: 'no reply to MAIL' };
+    const refusedRcpts = rcpts.map((r, i) => ({ r, to: session.envelope.rcptTo[i]?.address ?? '' })).filter(({ r }) => r.code !== 250 && r.code !== 251);
+    if (refusedRcpts.length === rcpts.length) {
+      // Every recipient refused: Postfix's reply (permanent only if all are).
+      return refusedRcpts.find(({ r }) => r.code < 500)?.r ?? refusedRcpts[0]?.r ?? { code: 451, enhanced: '4.3.0', text: 'no recipient' };
+    }
+    if (refusedRcpts.length > 0) {
+      const which = refusedRcpts.map(({ r, to }) => `<${to}>: ${formatReply(r)}`).join('; ');
+      s.log.error({ refused: which }, 'Postfix refused recipients the gate had accepted (registry and Postfix disagree): the message is deferred');
+      return refusal('GATE_POSTFIX_PARTIAL', 451, '4.3.0', `Mail system of ${this.hostname} could not take every recipient (${which}); try again later`);
+    }
+    if (!data || data.code !== 354) return data ?? { code: 451, enhanced: '4.3.0', text: 'no reply to DATA' };
+    return undefined;
   }
 
   /** Postfix refused: its permanent answers reach the client as they are, the rest is 451 4.3.0. */
@@ -220,18 +324,21 @@ export class GateIn {
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const rcpts = session.envelope.rcptTo.map((r) => r.address);
     const request = { step: 'DATA', mailFrom, rcpts };
-    const pf = s.postfix;
     const drain = (): Promise<void> => new Promise((resolve) => stream.on('end', resolve).resume());
+    let pf: PostfixSession;
     try {
-      if (!pf) throw new Error('no Postfix session for this transaction');
-      const go = await pf.client.command('DATA');
-      if (go.code !== 354) {
+      pf = await this.postfixFor(session, s);
+      const refusedBy = await this.openTransaction(s, pf, session);
+      if (refusedBy) {
         await drain();
-        pf.inTransaction = false;
-        throw this.relayed(session, request, go);
+        this.dropPostfix(s);
+        throw 'reason' in refusedBy ? this.refuse(session, request, refusedBy) : this.relayed(session, request, refusedBy);
       }
     } catch (err) {
-      if (!(err instanceof Error && 'responseCode' in err)) await drain();
+      if (!(err instanceof Error && 'responseCode' in err)) {
+        await drain();
+        this.dropPostfix(s);
+      }
       throw this.answer(session, err);
     }
     const sniffer = new HeaderSniffer();
@@ -262,10 +369,12 @@ export class GateIn {
       final = await pf.client.endData(this.cfg.postfix.dataDoneTimeoutMs);
     } catch (err) {
       throw this.internal(session, err);
-    } finally {
-      pf.inTransaction = false;
     }
-    if (final.code !== 250) throw this.relayed(session, request, final);
+    if (final.code !== 250) {
+      this.dropPostfix(s);
+      throw this.relayed(session, request, final);
+    }
+    this.keepPostfix(s);
     const queueId = /queued as ([0-9A-Za-z]+)/.exec(final.text)?.[1] ?? 'unknown';
     const size = stream.byteLength;
     const message = { id: queueId, from: mailFrom, to: rcpts, ...(sniffer.subject !== undefined ? { subject: sniffer.subject } : {}), size };
@@ -290,6 +399,10 @@ export class GateIn {
   private onClose(session: SMTPServerSession): void {
     const s = this.sessions.get(session.id);
     this.sessions.delete(session.id);
-    if (s?.postfix) void s.postfix.quit();
+    if (!s) return;
+    clearTimeout(s.verifyDeadline);
+    clearTimeout(s.postfixIdle);
+    s.slot?.release();
+    if (s.postfix) void s.postfix.quit();
   }
 }
