@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { MssError } from '../errors.js';
+import { drained } from '../net/drained.js';
 import { DotStuffer } from './dot-stuff.js';
 import { parseReplyText, type Reply } from './reply.js';
 
@@ -231,15 +232,7 @@ export class SmtpClient {
   /** Resolves when the socket can take more (or has failed: the final reply will say so). */
   drain(): Promise<void> {
     if (this.failure || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
+    return drained(this.socket);
   }
 
   /** The end-of-data dot; resolves with the final reply (per recipient for LMTP: call read() again). */

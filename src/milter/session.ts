@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import { MssError, asMssError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { drained } from '../net/drained.js';
 import { parseCommand, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder, type Packet } from './framing.js';
@@ -167,7 +168,7 @@ export class MilterSession {
         // next packet waits until what we wrote has gone out.
         if (this.socket.writableLength > REPLY_BACKLOG_BYTES) {
           this.socket.pause();
-          await this.replyDrained();
+          await drained(this.socket);
           continue;
         }
         const packet = this.queue.shift() as Packet;
@@ -418,19 +419,6 @@ export class MilterSession {
 
   private respond(r: MilterResponse): void {
     this.write(encodeResponse(r));
-  }
-
-  /** Resolves once the replies written so far have left (or the connection is gone). */
-  private replyDrained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
   }
 
   private write(buf: Buffer): void {

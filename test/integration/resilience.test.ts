@@ -73,6 +73,7 @@ function rssKb(): number {
 /** Bytes of the functional traces `serve` wrote so far. */
 function traceBytes(): number {
   const dir = path.join(node().config.state.dir, 'traces');
+  if (!fs.existsSync(dir)) return 0;
   let total = 0;
   for (const f of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     const full = path.join(dir, f);
