@@ -49,9 +49,11 @@ const pscSection = z
   })
   .prefault({})
   .refine((p) => p.minAcr === undefined || p.acrOrder.includes(p.minAcr), { message: 'minAcr must be one of acrOrder', path: ['minAcr'] })
-  .refine((p) => p.audience !== undefined || p.authorizedParty !== undefined, {
-    message: "required: the client ID of this operator's PSC raccordement (EX_LPS_0800); tokens PSC issued for another client are refused",
-    path: ['audience'],
+  .superRefine((p, ctx) => {
+    // EX_LPS_0800: without our client ID, a token PSC issued to any other client would be accepted.
+    if (p.audience === undefined && p.authorizedParty === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['audience'], input: undefined, message: "the client ID of this operator's PSC raccordement (EX_LPS_0800), required: tokens PSC issued for another client are refused" });
+    }
   })
   .transform(({ audience, ...p }) => ({ ...p, audience: audience ?? [p.authorizedParty as string] }));
 

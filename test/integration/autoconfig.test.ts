@@ -86,6 +86,7 @@ test('EX_LPS_0300: `autoconfig check` reads domains and entry points from the co
       'trust:',
       '  dir: trust',
       'auth:',
+      '  psc: {audience: ch-exemple-mss}',
       '  entryPoints:',
       '    imap: {psc: imap.ch-exemple.fr, authCli: imap-app.ch-exemple.fr}',
       '    submission: {psc: smtp.ch-exemple.fr, authCli: smtp-app.ch-exemple.fr}',

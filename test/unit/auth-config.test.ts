@@ -31,7 +31,7 @@ test('EX_LPS_1000: an auth section with only its PSC client ID gets PSC producti
   // Limits before login and on refused logins (docs/auth.md).
   assert.deepEqual(cfg.auth.connections, { preLoginIdleSeconds: 30, maxPreLoginPerSource: 20, maxSessions: 2000, authenticatedReserve: 200 });
   assert.deepEqual(cfg.auth.failedLogins, { delayMs: 1000, maxDelayMs: 8000, maxPerSession: 3, maxPerSourcePerMinute: 60, traceWindowSeconds: 60 });
-  assert.throws(() => parseConfigText(`${BASE}auth: {}\n`, 'c.yaml'), (err: unknown) => isMssError(err, 'CONFIG_INVALID') && /auth\.psc\.audience: .*raccordement/.test(err.message));
+  assert.throws(() => parseConfigText(`${BASE}auth: {}\n`, 'c.yaml'), (err: unknown) => isMssError(err, 'CONFIG_INVALID') && /auth\.psc\.audience: found nothing, expected the client ID of this operator's PSC raccordement/.test(err.message));
   assert.deepEqual(cfg.auth.checker.listen, { host: '127.0.0.1', port: 8425 });
   assert.ok(!cfg.auth.psc.algorithms.some((a) => a.startsWith('HS')));
   assert.equal(parseConfigText(BASE, 'c.yaml').auth, undefined);

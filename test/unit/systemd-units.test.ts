@@ -102,7 +102,7 @@ test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sideca
     trust: { dir: '/t' },
     gates: { in: { enabled: true }, out: { enabled: true } },
     milter: { enabled: true },
-    auth: {},
+    auth: { psc: { audience: 'x' } },
     health: { metrics: { enabled: true } },
   });
   const auth = config.auth;
