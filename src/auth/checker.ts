@@ -97,6 +97,8 @@ export class XOAuth2Checker {
     const fields = { user: attempt.user, protocol: attempt.service, rip: attempt.remoteIp, session: attempt.session, tokenHash: hash.slice(0, 12) };
     if (outcome.verdict === 'OK') this.log.info({ ...fields, idNat: outcome.idNat, role: outcome.role }, 'login accepted');
     else if (outcome.verdict === 'FAIL') this.log.info({ ...fields, reason: outcome.reason }, 'login refused');
+    // An address over its refusal rate is not worth a line per attempt: the trace folds them, the front logs the session's end.
+    else if (throttled) this.log.debug({ ...fields, reason: outcome.reason }, 'login not checked: too many refusals from this address');
     else this.log.warn({ ...fields, reason: outcome.reason }, 'login temporarily refused');
     return evaluation;
   }
