@@ -57,7 +57,7 @@ before(async () => {
 test('the files of the configuration are found by walking the schema: every filePath key, with its role', () => {
   const keys = filePathKeys().map((k) => k.join('.'));
   for (const k of ['operator.certificate', 'operator.key', 'trust.dir', 'trust.crlDir', 'state.dir', 'registry.file', 'traces.dir', 'auth.front.certificate', 'auth.authCli.key']) assert.ok(keys.includes(k), k);
-  const cfg = parseConfigText(`operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: /c, key: /k }\ntrust: { dir: /t }\nauth: { front: { enabled: false } }\n`, '/etc/x.yaml');
+  const cfg = parseConfigText(`operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: /c, key: /k }\ntrust: { dir: /t }\nauth: { psc: { audience: x }, front: { enabled: false } }\n`, '/etc/x.yaml');
   const found = fileKeysOf(cfg).map((k) => `${k.key}:${k.role}`);
   assert.ok(found.includes('operator.key:key') && found.includes('trust.dir:ca-dir') && found.includes('state.dir:writable-dir') && found.includes('auth.psc.caFile:file'), found.join(' '));
   assert.ok(!found.some((k) => k.startsWith('auth.front.')), 'a section turned off is not checked');
