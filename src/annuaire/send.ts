@@ -1,9 +1,9 @@
 // The two calls: send a feed and get its ticket (WSALIMENTATIONMSS), ask for a ticket's
 // report (WSCRALIMENTATIONMSS). Both carry a fresh VIHF token and WS-Addressing header.
-import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/schema.js';
 import { MssError } from '../errors.js';
+import { softwareVersion } from '../version.js';
 import { callAnnuaire, type CallOptions } from './client.js';
 import { endpointsOf } from './config.js';
 import { REPORT_WS } from './contract.js';
@@ -15,20 +15,6 @@ import { buildAssertion } from './vihf.js';
 import type { SoapReply } from './soap-response.js';
 import type { XElement } from './xml-scanner.js';
 import { NS } from './contract.js';
-
-let version: string | undefined;
-
-/** LPS_Version: this software's version (package.json). */
-export function softwareVersion(): string {
-  if (version === undefined) {
-    try {
-      version = (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
-    } catch {
-      version = '0.0.0';
-    }
-  }
-  return version;
-}
 
 function assertionFor(config: Config, creds: AnnuaireCredentials, now: Date): string {
   const a = config.annuaire;

@@ -5,10 +5,12 @@
 import { Command, Help } from 'commander';
 import { commandGroups, nameOf, type CommandEntry } from './commands.js';
 import { EXIT } from './run-action.js';
+import { softwareVersion } from '../version.js';
 
 function rootProgram(): Command {
   return new Command('mss-sidecar')
     .description('MSSanté operator sidecar for Postfix and Dovecot (Référentiel #1 v1.6.0)')
+    .version(softwareVersion(), '-V, --version', 'print the version (package.json) and exit')
     .option('-c, --config <file>', 'configuration file (default: $MSS_SIDECAR_CONFIG or /etc/mss-sidecar/config.yaml)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .showHelpAfterError()
