@@ -6,7 +6,7 @@ TEST_CONCURRENCY ?= 4
 TEST_TIMEOUT_MS ?= 600000
 STAMP := node_modules/.package-lock.json
 
-.PHONY: all deps system-deps build test unit integration sandbox bench compliance clean
+.PHONY: all deps system-deps build test unit integration sandbox bench compliance deb clean
 
 all: build
 
@@ -45,5 +45,10 @@ bench: build
 compliance: build
 	$(NODE) dist/scripts/compliance.js
 
+# The Debian package build/mss-sidecar_<version>_all.deb (docs/install.md, debian/build-deb.sh).
+deb: build
+	debian/build-deb.sh
+
 clean:
-	rm -rf dist
+	rm -rf dist build
+	rm -rf debian/changelog debian/files debian/mss-sidecar debian/.debhelper debian/debhelper-build-stamp debian/*.substvars debian/*.debhelper debian/*.debhelper.log
