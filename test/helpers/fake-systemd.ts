@@ -10,9 +10,10 @@ import path from 'node:path';
 import type { CliResult } from './cli.js';
 import { tmpDir } from './tmp.js';
 
-const STUB = `#!/bin/sh
+// Bind-mounted over /usr/bin/systemctl: $0 is that path, so the stub names its directory.
+const stub = (dir: string): string => `#!/bin/sh
 # Stub systemctl: one line per call in calls; is-active answers from the active file.
-dir=$(dirname "$0")
+dir='${dir}'
 echo "$*" >>"$dir/calls"
 verb=
 units=
@@ -45,7 +46,7 @@ export class FakeSystemd {
   readonly dir = tmpDir('mss-fake-systemd-');
 
   constructor() {
-    fs.writeFileSync(path.join(this.dir, 'systemctl'), STUB, { mode: 0o755 });
+    fs.writeFileSync(path.join(this.dir, 'systemctl'), stub(this.dir), { mode: 0o755 });
     fs.writeFileSync(path.join(this.dir, 'policy-rc.d'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     this.setActive([]);
     this.clearCalls();

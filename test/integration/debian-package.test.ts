@@ -135,7 +135,7 @@ step('make deb builds mss-sidecar_<version>_all.deb from a fresh clone, with the
   ok(run('git', ['clone', '--quiet', REPO_ROOT, clone]), 'git clone');
   version = (JSON.parse(fs.readFileSync(path.join(clone, 'package.json'), 'utf8')) as { version: string }).version;
   const started = Date.now();
-  const r = ok(run('make', ['deb'], { cwd: clone, timeoutMs: 10 * 60_000 }), 'make deb');
+  const r = ok(run('make', ['deb'], { cwd: clone, timeoutMs: 10 * 60_000, env: { DEB_XZ_LEVEL: '1' } }), 'make deb');
   debFirst = path.join(clone, 'build', `${PKG}_${version.replace(/^(\d+\.\d+\.\d+)-/, '$1~')}_all.deb`);
   assert.ok(fs.existsSync(debFirst), `${debFirst} built\n${r.stdout.slice(-2000)}`);
   process.stderr.write(`# make deb in a fresh clone: ${Date.now() - started} ms, ${fs.statSync(debFirst).size} bytes\n`);
@@ -162,7 +162,7 @@ step('make deb builds mss-sidecar_<version>_all.deb from a fresh clone, with the
 
 step('lintian finds no error and no warning in the package (the overrides say why)', () => {
   const started = Date.now();
-  const r = run('lintian', ['--fail-on', 'error,warning', '--info', '--tag-display-limit', '0', debFirst], { timeoutMs: 10 * 60_000 });
+  const r = run('lintian', ['--fail-on', 'error,warning', '--display-info', '--tag-display-limit', '0', debFirst], { timeoutMs: 10 * 60_000 });
   const tags = r.stdout.split('\n').filter((l) => /^[EWIPXO]: /.test(l));
   const count = (k: string): number => tags.filter((l) => l.startsWith(`${k}: `)).length;
   process.stderr.write(`# lintian: ${count('E')} errors, ${count('W')} warnings, ${count('I')} info tags, ${Date.now() - started} ms\n`);
@@ -181,7 +181,7 @@ step('a rebuilt package with a higher version: only package.json, CHANGELOG.md a
   fs.appendFileSync(piece, '# changed by the package test\n');
   // dist/ is the clone's, compiled by the first `make deb` from unchanged sources.
   const started = Date.now();
-  ok(run('debian/build-deb.sh', [], { cwd: clone, timeoutMs: 10 * 60_000 }), 'debian/build-deb.sh (rebuild)');
+  ok(run('debian/build-deb.sh', [], { cwd: clone, timeoutMs: 10 * 60_000, env: { DEB_XZ_LEVEL: '1' } }), 'debian/build-deb.sh (rebuild)');
   debSecond = path.join(clone, 'build', `${PKG}_${versionSecond}_all.deb`);
   assert.ok(fs.existsSync(debSecond));
   process.stderr.write(`# rebuild with a higher version: ${Date.now() - started} ms\n`);
@@ -200,7 +200,8 @@ step('the package installs with no network: the service user and the 0700 state 
   assert.match(r.stdout, /nothing was started or enabled/);
   assert.match(r.stdout, new RegExp(`${SHARE}/scripts/postfix-apply\\.sh -n`), 'the Postfix step is printed, not done');
   const asked = verbs(systemd.calls());
-  assert.deepEqual(asked.filter((v) => STARTING.test(`${v} `)), [], `systemctl calls: ${asked.join('; ')}`);
+  // daemon-reload also shows that the maintainer scripts saw the stub systemd.
+  assert.deepEqual(asked, ['daemon-reload'], 'systemd reads the units; nothing is started or enabled');
   const user = run('getent', ['passwd', PKG]).stdout.trim().split(':');
   assert.equal(user[5], STATE);
   assert.equal(user[6], '/usr/sbin/nologin');
