@@ -57,7 +57,7 @@ function modulesLoadedBy(args: string[]): string[] {
 }
 
 test('mss-sidecar --help loads no command group, only the CLI skeleton', () => {
-  assert.deepEqual(modulesLoadedBy(['--help']), ['cli/commands.js', 'cli/main.js', 'cli/program.js', 'cli/run-action.js', 'errors.js']);
+  assert.deepEqual(modulesLoadedBy(['--help']), ['cli/commands.js', 'cli/main.js', 'cli/program.js', 'cli/run-action.js', 'errors.js', 'version.js']);
 });
 
 test('a command loads its own group and not the others', () => {
