@@ -19,6 +19,13 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # The liste blanche tests and bench compare with libxml2: xmllint --exc-c14n, xmlsec1 --verify.
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+# The Debian package (make deb, test/integration/debian-package.test.ts): its build tools,
+# lintian, and its dependencies beyond Postfix and Dovecot (systemd-sysusers/-tmpfiles; sudo).
+command -v dh >/dev/null 2>&1 || need+=(debhelper)
+command -v help2man >/dev/null 2>&1 || need+=(help2man)
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+command -v visudo >/dev/null 2>&1 || need+=(sudo)
+command -v systemd-sysusers >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

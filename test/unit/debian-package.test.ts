@@ -83,9 +83,9 @@ test('the packaged /etc/mss-sidecar/config.yaml is a valid configuration naming 
   assert.equal(cfg.registry.file, '/etc/mss-sidecar/registry.yaml');
   // The lifecycle commands are exactly those the packaged sudoers rule allows.
   const sudoers = read('sudoers', 'mss-sidecar');
-  for (const cmd of [cfg.lifecycle.deleteCommand, cfg.lifecycle.purgeAutoreplyCommand]) {
+  for (const cmd of [cfg.lifecycle.deleteCommand, cfg.lifecycle.purgeAutoreplyCommand, cfg.lifecycle.autoreplyCheckCommand]) {
     assert.deepEqual(cmd.slice(0, 2), ['sudo', '-n']);
-    const allowed = cmd.slice(2).join(' ').replace('{address}', '*').replace(' mailbox * ', ' mailbox \\* ');
+    const allowed = cmd.slice(2).join(' ').replace('{address}', '*').replace(' mailbox * ', ' mailbox \\* ').replaceAll('{maxAgeDays}', String(cfg.lifecycle.autoreplyMaxAgeDays));
     assert.ok(sudoers.includes(allowed), `sudoers allows ${allowed}`);
   }
 });
