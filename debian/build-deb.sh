@@ -39,7 +39,7 @@ fi
 node dist/scripts/bundled-modules.js "$stage/node_modules" >"$stage/bundled-modules.txt"
 
 # 3. The man page, from --help.
-help2man --no-info --no-discard-stderr --section=1 --version-string="$version" \
+help2man --locale=C.UTF-8 --no-info --no-discard-stderr --section=1 --version-string="$version" \
   --name="MSSante operator sidecar for Postfix and Dovecot" \
   --include=debian/mss-sidecar.h2m --output="$stage/mss-sidecar.1" bin/mss-sidecar
 
