@@ -1,6 +1,6 @@
 // Removes from a production node_modules what its modules carry for their own development
-// (lint and npm configuration, CI and git hook directories, tests, benchmarks, examples,
-// documentation sites), and gives an execute bit exactly to the files that start with `#!`.
+// (lint and npm configuration, CI and git hook directories, tests, integration tests,
+// benchmarks, examples, documentation sites), and gives an execute bit exactly to the files that start with `#!`.
 // The Debian package ships the rest: nothing here is loaded at run time, and lintian refuses
 // these files in a package (package-contains-eslint-config-file, package-contains-npm-ignore-file,
 // privacy-breach-generic for pino's documentation page loading scripts from CDNs, …).
@@ -15,7 +15,7 @@ const DEV_FILES = /^(?:\.eslintrc(?:\..*)?|eslint\.config\.[cm]?js|\.[a-z]*ignor
 /** Anywhere in the tree: CI, editor and git hook directories. */
 const DEV_DIRS = new Set(['.github', '.husky', '.vscode']);
 /** Only at the top of a module (e.g. yaml/dist/doc is code, pino/docs is not). */
-const MODULE_TOP = new Set(['test', 'tests', '__tests__', 'benchmarks', 'bench', 'example', 'examples', 'docs', 'index.html', 'example.html']);
+const MODULE_TOP = new Set(['test', 'tests', '__tests__', 'integration', 'benchmarks', 'bench', 'example', 'examples', 'docs', 'index.html', 'example.html']);
 
 export interface PruneResult {
   removed: string[];

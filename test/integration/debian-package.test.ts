@@ -244,8 +244,15 @@ step('the installed files have their owners and modes, and the shipped pieces na
   }
 });
 
-step('mss-sidecar --version prints package.json\'s version; the shipped config.yaml passes config check as the service user with the sandbox PKI in place', () => {
+step('mss-sidecar --version prints package.json\'s version; every dependency loads; the shipped config.yaml passes config check as the service user with the sandbox PKI in place', () => {
   assert.equal(ok(run('/usr/bin/mss-sidecar', ['--version']), '--version').stdout.trim(), version);
+  // Each production dependency loads from the installed tree: the pruning removed nothing it needs.
+  const load = `const deps = Object.keys(JSON.parse(await (await import('node:fs')).promises.readFile('package.json', 'utf8')).dependencies);
+await import('reflect-metadata');
+for (const d of deps) await import(d);
+console.log(deps.length);`;
+  const loaded = ok(run(process.execPath, ['--input-type=module', '-e', load], { cwd: SHARE }), 'importing every dependency from the installed package');
+  assert.ok(Number(loaded.stdout.trim()) >= 10, loaded.stdout);
   // The installed package generates the sandbox PKI itself: its sandbox code and modules work.
   const pki = path.join(work, 'pki');
   ok(run('/usr/bin/mss-sidecar', ['sandbox', 'pki', '--out', pki], { timeoutMs: 120_000 }), 'mss-sidecar sandbox pki');
