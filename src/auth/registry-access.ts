@@ -54,6 +54,7 @@ export class RegistryMailboxAccess implements MailboxAccess {
       service: login.service,
       ...(login.client ? { client: login.client } : login.certificate ? { client: `certificate ${login.certificate}` } : {}),
       address: login.remoteIp,
+      ...(login.session ? { session: login.session } : {}),
     });
   }
 

@@ -22,6 +22,7 @@ export function activeListeners(c: Config): Listener[] {
   if (c.gates.out.enabled) add('gates.out.listen', c.gates.out.listen);
   if (c.milter.enabled && c.milter.listen.kind === 'inet') add('milter.listen', c.milter.listen);
   if (c.health.metrics.enabled) add('health.metrics.listen', c.health.metrics.listen);
+  if (c.traces.dovecotEvents.enabled) add('traces.dovecotEvents.listen', c.traces.dovecotEvents.listen);
   if (c.portal.enabled) add('portal.listen', c.portal.listen);
   if (c.auth) {
     add('auth.checker.listen', c.auth.checker.listen);

@@ -5,5 +5,6 @@ import { apiLpsService } from '../auth/service.js';
 import { gatesServiceFactory } from '../gate/service.js';
 import { metricsServiceFactory } from '../health/metrics-service.js';
 import { portalServiceFactory } from '../portal/factory.js';
+import { dovecotEventsFactory } from '../traces/dovecot-events-service.js';
 
-export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory, portalServiceFactory];
+export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory, portalServiceFactory, dovecotEventsFactory];

@@ -16,6 +16,7 @@ import { openRegistryHolder, openTraceLog } from '../registry/open.js';
 import { RuntimeFields } from '../registry/runtime.js';
 import { openStore } from '../store/open.js';
 import type { StateStore } from '../store/store.js';
+import { DovecotSessions } from '../traces/dovecot-sessions.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import { openWhitelistHolder, type WhitelistHolder } from '../whitelist/holder.js';
 
@@ -98,7 +99,7 @@ export class SharedResources {
         const timeZone = this.config.operator.timeZone;
         // EX_SSU_5800: from today on, a mailbox without a recorded login has never connected.
         await runtime.markLoginsRecordedSince(localDay(new Date(), timeZone));
-        return new Activity({ registry: () => registry.current(), runtime, traces: this.traces(), timeZone });
+        return new Activity({ registry: () => registry.current(), runtime, traces: this.traces(), timeZone, sessions: new DovecotSessions(this.store()) });
       },
     );
     return this.activityValue;

@@ -5,6 +5,7 @@
 //                   the operator had depublished for inactivity (EX_GBM_4440) unless the
 //                   user had chosen liste rouge themselves.
 //   recordExchange — a message sent or received by an APP BAL (RE_SSU_5800).
+import type { DovecotSessions } from '../traces/dovecot-sessions.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { Registry } from './registry.js';
 import type { RuntimeFields } from './runtime.js';
@@ -22,6 +23,8 @@ export interface LoginInfo {
   client?: string;
   /** Network address of the client. */
   address?: string;
+  /** Dovecot's session id (IMAP logins): the content-operation traces find who acted by it. */
+  session?: string;
 }
 
 export interface ActivityDeps {
@@ -30,6 +33,8 @@ export interface ActivityDeps {
   traces: TraceLog;
   /** operator.timeZone: months of the per-month login history (EX_PSU_5840). */
   timeZone: string;
+  /** Who acted in each Dovecot session, for the content-operation traces (EX_GDT_5030). */
+  sessions?: DovecotSessions;
 }
 
 export class Activity {
@@ -38,9 +43,20 @@ export class Activity {
   async recordLogin(bal: string, at: Date, info: LoginInfo): Promise<{ republished: boolean }> {
     const address = bal.toLowerCase();
     const { runtime, traces } = this.deps;
+    const entry = this.deps.registry().get(address);
+    // EX_GDT_5030: what the Dovecot session then does to the mailbox is traced with this
+    // identity; recorded first, as its first commands may already be on their way.
+    if (info.session && this.deps.sessions) {
+      await this.deps.sessions.record(info.session, {
+        identity: info.identity,
+        kind: entry?.type === 'APP' ? 'application' : 'user',
+        ...(info.delegateOf ? { delegateOf: info.delegateOf } : {}),
+        authType: info.authType,
+        ...(info.client ? { client: info.client } : {}),
+      });
+    }
     await runtime.setLastLogin(address, at, info.identity, this.deps.timeZone);
     let republished = false;
-    const entry = this.deps.registry().get(address);
     const state = await runtime.get(address);
     if (state.depublishedAt) {
       // EX_GBM_4440: a login removes the operator's liste rouge; a liste rouge the user
@@ -62,7 +78,7 @@ export class Activity {
       bal: address,
       means: { service: info.service, authType: info.authType, ...(info.client ? { client: info.client } : {}) },
       ...(info.address ? { address: info.address } : {}),
-      request: { at: at.toISOString() },
+      request: { at: at.toISOString(), ...(info.session ? { session: info.session } : {}) },
       response: { ok: true, ...(republished ? { republished: true } : {}) },
     });
     return { republished };

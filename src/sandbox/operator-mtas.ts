@@ -47,6 +47,8 @@ export interface OperatorMtaOptions {
   fastFailures?: boolean;
   /** Extra main.cf parameters (benchmarks). */
   postfixMain?: Record<string, string>;
+  /** Further Dovecot configuration (e.g. an !include of dovecot/conf.d/91-mss-mail-log.conf). */
+  dovecotExtraConfig?: string;
 }
 
 export interface OperatorMtas {
@@ -96,7 +98,7 @@ export async function startOperatorMtas(o: OperatorMtaOptions): Promise<Operator
       tlsCert: o.tls.certFile,
       tlsKey: o.tls.keyFile,
       authConfig: '',
-      extraConfig: [`!include ${lpsConf}`, `ssl_dh = <${dh}`, ...(o.fastFailures ? ['auth_failure_delay = 0'] : [])].join('\n'),
+      extraConfig: [`!include ${lpsConf}`, `ssl_dh = <${dh}`, ...(o.fastFailures ? ['auth_failure_delay = 0'] : []), ...(o.dovecotExtraConfig ? [o.dovecotExtraConfig] : [])].join('\n'),
     });
     await dovecot.start();
     stoppers.push(() => dovecot.stop());

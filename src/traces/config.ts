@@ -3,7 +3,7 @@
 // controller's setting; the defaults are the CNIL AU-037 illustration (10 years / 1 year).
 import path from 'node:path';
 import { z } from 'zod';
-import { filePath, positiveInt } from '../config/atoms.js';
+import { filePath, listenAddress, positiveInt } from '../config/atoms.js';
 
 export const tracesSection = z.strictObject({
   /** Where trace files live; default <state.dir>/traces. Keep it on local disk. */
@@ -16,6 +16,20 @@ export const tracesSection = z.strictObject({
       technicalDays: positiveInt.default(365),
       /** The message journal the statistics are built from (addresses, sizes): 400 days. */
       journalDays: positiveInt.default(400),
+    })
+    .prefault({}),
+  /**
+   * EX_GDT_5030: the operations on the mailboxes' content, as Dovecot's event exporter posts
+   * them (dovecot/conf.d/91-mss-mail-log.conf), become functional traces (`serve` service
+   * dovecot-events).
+   */
+  dovecotEvents: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      listen: listenAddress.prefault({ port: 8426 }),
+      /** The URL (with its key) Dovecot reads with `transport_args = <file`; default <state.dir>/dovecot-events.url. */
+      urlFile: filePath.optional(),
+      maxEventBytes: positiveInt.default(65_536),
     })
     .prefault({}),
 });

@@ -6,6 +6,7 @@
 // submission front). The operator's mail servers are the sandbox's (src/sandbox/operator-mtas.ts):
 // the shipped files as they are, with only their site-specific paths and ports replaced.
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
+import type { MailboxAccess } from '../../src/auth/ports.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
 import { CheckerEndpoint } from '../../src/auth/endpoint.js';
@@ -73,7 +74,7 @@ function recordingHandler(seen: MilterSeen[]): MilterHandler {
 /** An operator's real Dovecot and Postfix (the sandbox's), for tests: fast refusals, a recording milter. */
 export async function startLpsMtas(
   root: string,
-  opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[] },
+  opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[]; dovecotExtraConfig?: string },
 ): Promise<LpsMtas> {
   const log = captureLogger('info').log;
   const [gateListener, gateOut, lmtp, milterPort] = await freePorts(4);
@@ -88,6 +89,7 @@ export async function startLpsMtas(
       checkerUrl: opts.checkerUrl,
       tls: { certFile: opts.cert.certFile, keyFile: opts.cert.keyFile },
       fastFailures: true,
+      ...(opts.dovecotExtraConfig ? { dovecotExtraConfig: opts.dovecotExtraConfig } : {}),
     });
     return {
       ...mtas,
@@ -106,7 +108,10 @@ export async function startLpsMtas(
  * Start the stack under `root` (a tmpDir created at the top level of the test file, so that
  * its cleanup hook belongs to the file). The caller stops it in its own `after` hook.
  */
-export async function startLpsStack(root: string, opts: { limits?: SessionLimits; jwksCooldownSeconds?: number } = {}): Promise<LpsStack> {
+export async function startLpsStack(
+  root: string,
+  opts: { limits?: SessionLimits; jwksCooldownSeconds?: number; /** Who decides and records logins (default: `access`, in memory). */ mailboxAccess?: MailboxAccess; dovecotExtraConfig?: string } = {},
+): Promise<LpsStack> {
   const cert = selfSignedCert(root);
   const [dovecotLpsImap, submissionBackend, checkerPort] = await freePorts(3);
   const submissions: MilterSeen[] = [];
@@ -121,18 +126,19 @@ export async function startLpsStack(root: string, opts: { limits?: SessionLimits
     stoppers.push(() => psc.stop());
 
     const access = new MemoryMailboxAccess();
+    const decider = opts.mailboxAccess ?? access;
     const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, audience: psc.clientId, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
     // Every mss-sidecar part logs at debug level into one list, where tests look for tokens.
     const { log, lines: logLines } = captureLogger('debug');
-    const checker = buildChecker(cfg.psc, { access, log });
+    const checker = buildChecker(cfg.psc, { access: decider, log });
     // One endpoint for both kinds of login, as in production: PSC tokens and the fronts' tickets.
     const tickets = new TicketBook();
-    const router = new LoginRouter(checker.checker, new TicketChecker(tickets, access, log));
+    const router = new LoginRouter(checker.checker, new TicketChecker(tickets, decider, log));
     const endpoint = new CheckerEndpoint(router, { host: '127.0.0.1', port: checkerPort }, log);
     await endpoint.start();
     stoppers.push(() => endpoint.stop());
 
-    const mtas = await startLpsMtas(root, { checkerUrl: endpoint.url, cert, dovecotLpsImap, submissionBackend, submissions });
+    const mtas = await startLpsMtas(root, { checkerUrl: endpoint.url, cert, dovecotLpsImap, submissionBackend, submissions, ...(opts.dovecotExtraConfig ? { dovecotExtraConfig: opts.dovecotExtraConfig } : {}) });
     stoppers.push(() => mtas.stop());
     const { dovecot, postfix } = mtas;
 
