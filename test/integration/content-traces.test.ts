@@ -95,10 +95,11 @@ test('EX_GDT_5030 EX_GDT_5040: a delegate\'s IMAP operations on the holder\'s ma
   assert.match(await command(c, 'b10', 'LOGOUT'), /^b10 OK/);
   c.destroy();
 
-  // Dovecot's stats process posts the events asynchronously: wait for the session's end.
+  // Dovecot's stats process posts the events asynchronously, and the checker records the
+  // login after answering Dovecot: wait for both.
   const deadline = Date.now() + 30_000;
   let lines = traceLines(tracesDir);
-  while (!lines.some((l) => l.action === 'logout') && Date.now() < deadline) {
+  while (!(lines.some((l) => l.action === 'logout') && lines.some((l) => l.action === 'login')) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
     lines = traceLines(tracesDir);
   }
@@ -110,7 +111,7 @@ test('EX_GDT_5030 EX_GDT_5040: a delegate\'s IMAP operations on the holder\'s ma
     assert.deepEqual(l.actor, { id: DELEGATE, kind: 'user', onBehalfOf: HOLDER, source: 'dovecot session' }, l.action);
     assert.equal(l.category, 'functional');
   }
-  const login_ = lines.find((l) => l.action === 'login');
+  const login_ = lines.find((l) => l.action === 'login' && l.response.ok);
   assert.equal(content[0]?.request?.session, login_?.request?.session, 'the session joins the login and the operations');
   const copy = content.find((l) => l.action === 'content.copy');
   assert.deepEqual([copy?.request?.mailbox, copy?.request?.uids, copy?.request?.sourceUids], ['INBOX', '1', '1']);
