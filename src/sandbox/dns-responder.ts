@@ -49,10 +49,17 @@ function record(type: number, rdata: Buffer): Buffer {
 
 export class DnsResponder {
   private readonly socket = dgram.createSocket('udp4');
-  /** Queries answered, for tests. */
-  queries: Array<{ name: string; type: number }> = [];
+  /** Queries received (answered unless silent), for tests and benches. */
+  queries: Array<{ name: string; type: number; at: number }> = [];
 
-  constructor(public zone: DnsZone) {}
+  /**
+   * `silent`: record every question and never answer, like a resolver whose packets are
+   * lost; each lookup then waits for the client's whole timeout (bench/lps-login.ts).
+   */
+  constructor(
+    public zone: DnsZone,
+    private readonly opts: { silent?: boolean } = {},
+  ) {}
 
   async start(port = 0, host = '127.0.0.1'): Promise<void> {
     this.socket.on('message', (msg, rinfo) => {
@@ -79,7 +86,8 @@ export class DnsResponder {
       return undefined;
     }
     const type = msg.readUInt16BE(q.end);
-    this.queries.push({ name: q.name, type });
+    this.queries.push({ name: q.name, type, at: Date.now() });
+    if (this.opts.silent) return undefined;
     const question = msg.subarray(12, q.end + 4);
     const mx = this.zone.mx?.[q.name];
     const a = this.zone.a?.[q.name];

@@ -66,3 +66,11 @@ test('EX_3.1_5020 EX_LPS_1000: the pieces leave the public ports to the sidecar 
   assert.equal(postfixServiceEntry('submission/inet'), undefined, 'no public submission service is created');
   assert.equal(postfixServiceEntry('smtp/inet'), undefined);
 });
+
+test('the loopback listeners behind the submission front and the inbound gate look no client name up in DNS (the 5 s login stall of issue 20)', () => {
+  // The peer's address comes from the front's PROXY header (the LPS's) or the gate's XCLIENT:
+  // a reverse lookup before the greeting waits the resolver's 5 s whenever a packet is lost.
+  for (const service of [SUBMISSION_SERVICE, GATE_LISTENER_SERVICE]) {
+    assert.ok(serviceOptions(service).includes('-o smtpd_peername_lookup=no'), `${service} looks up its clients' names`);
+  }
+});
