@@ -1,7 +1,9 @@
 // `stats build --month YYYY-MM`: the Echanges and Connexions files of every managed domain
 // (EX_PSU_5010, EX_PSU_5830, EX_PSU_5840), written under <stats.dir>/<AAAAMM>/ and zipped with
-// the files at the root of the archive (§6.9.3.2.1.1). Streaming: memory does not grow with
-// the month's traffic (bench/stats.ts).
+// the files at the root of the archive (§6.9.3.2.1.1). Streaming: the journal is read a block
+// at a time, lines are encoded into blocks written as they fill, and the archive compresses
+// those blocks as they come; memory does not grow with the month's traffic (bench/stats.ts,
+// docs/performance.md).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -17,7 +19,7 @@ import { buildEchanges, type EchangesSummary } from './echanges.js';
 import { CONNEXIONS, echangesColumns, fileName, headerLine, type FileKind } from './format.js';
 import { monthRange, type Month, type MonthRange } from './month.js';
 import { archiveName, monthDir } from './paths.js';
-import { writeZip } from './zip.js';
+import { ZipStream } from './zip-stream.js';
 
 export interface BuildInput {
   config: Config;
@@ -59,9 +61,15 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
   const dir = input.outDir ?? monthDir(config, range.id);
   fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
   const columns = echangesColumns(config.stats.echangesFormat);
+  const name = archiveName(range.id);
+  // Deterministic bytes: the same content gives the same archive (the schedule compares them).
+  // The first domain's Echanges file — most of the archive — is compressed while it is written.
+  const zip = new ZipStream(path.join(dir, name), new Date(range.startMs));
   const files = new Map<string, CsvFile>();
-  const open = (kind: FileKind, domain: string, header: string): CsvFile => {
-    const f = new CsvFile(dir, fileName(kind, range.id, domain), header);
+  const open = (kind: FileKind, domain: string, header: string, live = false): CsvFile => {
+    const csv = fileName(kind, range.id, domain);
+    if (live) zip.entry(csv);
+    const f = new CsvFile(dir, csv, header, live ? (bytes) => zip.push(bytes) : undefined);
     files.set(`${kind}:${domain}`, f);
     return f;
   };
@@ -69,10 +77,10 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
   const connexions = new Map<string, CsvFile>();
   let result: BuildResult;
   try {
-    for (const domain of config.operator.domains) {
-      echanges.set(domain, open('echanges', domain, headerLine(columns)));
+    config.operator.domains.forEach((domain, i) => {
+      echanges.set(domain, open('echanges', domain, headerLine(columns), i === 0));
       connexions.set(domain, open('connexions', domain, headerLine(CONNEXIONS)));
-    }
+    });
     const journal = new Journal(input.store);
     const e = await buildEchanges({ journal, registry: input.registry, range, timeZone: tz, now: input.now, columns, fileOf: (d) => echanges.get(d) });
     const runtime = new RuntimeFields(input.store);
@@ -90,16 +98,17 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
       loginsRecordedSince: known.source === 'none' ? 'never' : new Date(known.at).toISOString().slice(0, 10),
     });
     for (const f of files.values()) f.close();
+    if (config.operator.domains.length > 0) zip.endEntry();
     // Files of domains no longer managed, from an earlier build of this month, must not be sent.
-    for (const name of fs.readdirSync(dir)) if (name.endsWith('.csv') && !name.startsWith('.')) fs.rmSync(path.join(dir, name));
+    for (const n of fs.readdirSync(dir)) if (n.endsWith('.csv') && !n.startsWith('.')) fs.rmSync(path.join(dir, n));
     for (const f of files.values()) f.commit();
     const built: BuiltFile[] = [...files.entries()].map(([key, f]) => {
       const [kind, domain] = key.split(':') as [FileKind, string];
       return { name: path.basename(f.file), kind, domain, lines: f.lines, bytes: f.bytes };
     });
-    const name = archiveName(range.id);
-    // Deterministic bytes: the same content gives the same archive (the schedule compares them).
-    const zip = writeZip(path.join(dir, name), built.map((b) => ({ name: b.name, file: path.join(dir, b.name) })), new Date(range.startMs));
+    // The other files, in the archive's order (each domain's Echanges then Connexions).
+    for (const b of built.slice(config.operator.domains.length > 0 ? 1 : 0)) zip.file(b.name, path.join(dir, b.name));
+    const archive = zip.finish();
     const { appLastSend: _ignored, ...echangesSummary } = e;
     result = {
       month: range.id,
@@ -108,12 +117,13 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
       dir,
       format: config.stats.echangesFormat,
       files: built,
-      archive: { file: path.join(dir, name), name, ...zip },
+      archive: { file: path.join(dir, name), name, ...archive },
       echanges: echangesSummary,
       connexions: c,
     };
   } catch (err) {
     for (const f of files.values()) f.abandon();
+    zip.abort();
     throw err;
   }
   atomicWriteFileSync(path.join(dir, BUILD_SUMMARY), `${JSON.stringify(result, null, 2)}\n`, { mode: 0o640 });

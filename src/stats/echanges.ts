@@ -13,8 +13,8 @@
 //    error) counts; a recipient with no delivery event (local delivery by Postfix) counts;
 //  - EX_PSU_5820: null-sender messages, messages from excluded mailboxes and lines to our
 //    own test mailboxes are left out.
-// Memory: the journal is streamed; the only set kept is the (message, recipient) pairs that
-// had a deferred attempt, which is a small part of a month.
+// Memory: the journal is streamed a block at a time (Journal.readBatches); the only set kept
+// is the (message, recipient) pairs that had a deferred attempt, a small part of a month.
 import type { Journal } from '../journal/journal.js';
 import type { DeliveryEvent, SubmittedEvent } from '../journal/events.js';
 import type { Registry } from '../registry/registry.js';
@@ -65,9 +65,11 @@ async function deferredOnly(input: EchangesInput): Promise<Set<string>> {
   const from = new Date(input.range.startMs);
   const to = new Date(Math.min(input.now.getTime(), input.range.endMs + DELIVERY_LOOKAHEAD_MS));
   const pending = new Set<string>();
-  for await (const e of input.journal.read({ from, to, types: ['delivery'], contains: '"deferred"' })) {
-    const d = e as DeliveryEvent;
-    if (d.outcome === 'deferred') pending.add(keyOf(d.mailId, d.recipient));
+  for await (const batch of input.journal.readBatches({ from, to, types: ['delivery'], contains: '"deferred"' })) {
+    for (const e of batch) {
+      const d = e as DeliveryEvent;
+      if (d.outcome === 'deferred') pending.add(keyOf(d.mailId, d.recipient));
+    }
   }
   if (pending.size === 0) return pending;
   // Writers are not ordered with one another: a final outcome removes the pair whatever
@@ -81,9 +83,11 @@ async function deferredOnly(input: EchangesInput): Promise<Set<string>> {
     const id = data.slice(start, data.indexOf('"', start));
     return (id.endsWith('\\') || ids.has(id)) && data.includes('"delivery"'); // an escaped quote: parse it
   };
-  for await (const e of input.journal.read({ from, to, types: ['delivery'], contains: concerned })) {
-    const d = e as DeliveryEvent;
-    if (d.outcome !== 'deferred') pending.delete(keyOf(d.mailId, d.recipient));
+  for await (const batch of input.journal.readBatches({ from, to, types: ['delivery'], contains: concerned })) {
+    for (const e of batch) {
+      const d = e as DeliveryEvent;
+      if (d.outcome !== 'deferred') pending.delete(keyOf(d.mailId, d.recipient));
+    }
   }
   return pending;
 }
@@ -104,19 +108,18 @@ export async function buildEchanges(input: EchangesInput): Promise<EchangesSumma
   };
   const excludedByBal = new Map<string, Exclusion | undefined>();
   const skippedBefore = input.journal.skipped;
-  for await (const e of input.journal.read({ from: new Date(range.startMs), to: new Date(range.endMs), types: ['submitted'], contains: '"submitted"' })) {
-    const m = e as SubmittedEvent;
+  const linesOf = (m: SubmittedEvent): void => {
     // EX_PSU_5820: "les messages d'erreurs de type serveur" (null sender).
     if (m.sender === '') {
       s.left.nullSender++;
-      continue;
+      return;
     }
     const sender = m.sender.toLowerCase();
     const domain = sender.slice(sender.lastIndexOf('@') + 1);
     const file = input.fileOf(domain);
     if (!file) {
       s.left.foreignSender++;
-      continue;
+      return;
     }
     const bal = registry.get(sender);
     if (bal) {
@@ -127,7 +130,7 @@ export async function buildEchanges(input: EchangesInput): Promise<EchangesSumma
       }
       if (why) {
         s.left.excludedSender[why] = (s.left.excludedSender[why] ?? 0) + 1;
-        continue;
+        return;
       }
     } else s.unknownSenders++;
     const atMs = Date.parse(m.at);
@@ -153,13 +156,16 @@ export async function buildEchanges(input: EchangesInput): Promise<EchangesSumma
         s.left.testRecipient++; // EX_PSU_5820: test mailboxes
         continue;
       }
-      if (notSent.has(keyOf(m.mailId, to))) {
+      if (notSent.size > 0 && notSent.has(keyOf(m.mailId, to))) {
         s.left.notSent++;
         continue;
       }
       file.push(`${mailId}${SEPARATOR}${from}${SEPARATOR}${statsAddress(to)}${SEPARATOR}${tail}`); // EX_PSU_5020
       s.lines++;
     }
+  };
+  for await (const batch of input.journal.readBatches({ from: new Date(range.startMs), to: new Date(range.endMs), types: ['submitted'], contains: '"submitted"' })) {
+    for (const e of batch) linesOf(e as SubmittedEvent);
   }
   s.journalSkipped = input.journal.skipped - skippedBefore;
   return s;

@@ -1,58 +1,11 @@
 // ZIP archives of the statistics (§6.9.3.2.1: files at the root of a .zip, no folders), read
-// and written as streams (fflate): a month of a large operator is hundreds of megabytes of
-// CSV, and neither side should hold it whole.
-import { createHash } from 'node:crypto';
+// as streams (fflate; zip-stream.ts writes them): a month of a large operator is hundreds of
+// megabytes of CSV, and neither side should hold it whole.
 import fs from 'node:fs';
-import { Unzip, UnzipInflate, Zip, ZipDeflate } from 'fflate';
+import { Unzip, UnzipInflate } from 'fflate';
 import { MssError } from '../errors.js';
 
 const CHUNK = 1 << 20;
-
-/** Writes `entries` (name in the archive ← file on disk) to `out`; deterministic for a given mtime. */
-export function writeZip(out: string, entries: ReadonlyArray<{ name: string; file: string }>, mtime: Date): { bytes: number; sha256: string } {
-  const tmp = `${out}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o640);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let failure: Error | undefined;
-  try {
-    const zip = new Zip((err, chunk) => {
-      if (err) failure = err;
-      else {
-        fs.writeSync(fd, chunk);
-        hash.update(chunk);
-        bytes += chunk.length;
-      }
-    });
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (const e of entries) {
-      const entry = new ZipDeflate(e.name, { level: 6 });
-      entry.mtime = mtime;
-      zip.add(entry);
-      const src = fs.openSync(e.file, 'r');
-      try {
-        for (;;) {
-          const n = fs.readSync(src, buf, 0, CHUNK, null);
-          if (n === 0) break;
-          entry.push(buf.subarray(0, n));
-        }
-        entry.push(new Uint8Array(0), true);
-      } finally {
-        fs.closeSync(src);
-      }
-    }
-    zip.end();
-    if (failure) throw failure;
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw new MssError('STATS_ZIP_WRITE', `cannot write ${out}: ${(err as Error).message}`, { file: out }, { cause: err });
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, out);
-  return { bytes, sha256: hash.digest('hex') };
-}
 
 export interface EntryConsumer {
   push(chunk: Uint8Array): void;

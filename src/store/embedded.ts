@@ -9,13 +9,13 @@
 // crash may roll back a little) are not, to keep rate limiting cheap.
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { createHash } from 'node:crypto';
 import { MssError } from '../errors.js';
 import { atomicWriteFile } from '../util/atomic-write.js';
 import { withFileLock } from '../util/file-lock.js';
 import { DayFiles, listDays, newWriterId, utcDay } from '../util/day-files.js';
-import { KEY_PATTERN, type IncrOptions, type JournalRecord, type SetOptions, type StateStore } from './store.js';
+import { ScanBlock, scanDayFile } from './day-file-scan.js';
+import { KEY_PATTERN, type IncrOptions, type JournalRecord, type JournalScanOptions, type SetOptions, type StateStore } from './store.js';
 
 type Entry =
   | { k: string; t: 's'; v: string; e?: number }
@@ -162,14 +162,19 @@ export class EmbeddedStore implements StateStore {
   }
 
   async *journalRead(fromMs: number, toMs: number): AsyncIterable<JournalRecord> {
+    for await (const batch of this.journalScan(fromMs, toMs)) yield* batch;
+  }
+
+  async *journalScan(fromMs: number, toMs: number, opts: JournalScanOptions = {}): AsyncIterable<JournalRecord[]> {
     if (toMs <= fromMs) return;
     const first = utcDay(fromMs);
     const last = utcDay(toMs - 1);
+    const block = new ScanBlock();
     for (const day of listDays(this.journalDir)) {
       if (day < first || day > last) continue;
       const dayDir = path.join(this.journalDir, day);
       const files = (await fs.promises.readdir(dayDir)).filter((n) => n.endsWith('.jsonl')).sort();
-      for (const name of files) yield* readJournalFile(path.join(dayDir, name), fromMs, toMs);
+      for (const name of files) yield* scanDayFile(path.join(dayDir, name), fromMs, toMs, opts, block);
     }
   }
 
@@ -244,20 +249,6 @@ export class EmbeddedStore implements StateStore {
     const file = this.fileOf(key);
     await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     return withFileLock(path.join(path.dirname(file), `.${path.basename(file)}.lock`), fn, { staleMs: 10_000 });
-  }
-}
-
-async function* readJournalFile(file: string, fromMs: number, toMs: number): AsyncIterable<JournalRecord> {
-  const input = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  // readline also yields an unterminated last line: a write torn by a crash. Such a line
-  // has no closing brace or fails to parse upstream; the journal layer counts and skips it.
-  for await (const line of lines) {
-    const tab = line.indexOf('\t');
-    if (tab <= 0) continue;
-    const at = Number(line.slice(0, tab));
-    if (!(at >= fromMs && at < toMs)) continue;
-    yield { at, data: line.slice(tab + 1) };
   }
 }
 

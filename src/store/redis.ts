@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { MssError } from '../errors.js';
 import { utcDay } from '../util/day-files.js';
-import { KEY_PATTERN, type IncrOptions, type JournalRecord, type SetOptions, type StateStore } from './store.js';
+import { KEY_PATTERN, type IncrOptions, type JournalRecord, type JournalScanOptions, type SetOptions, type StateStore } from './store.js';
 
 const DAY_MS = 86_400_000;
 const CHUNK = 2000;
@@ -125,16 +125,23 @@ export class RedisStore implements StateStore {
   }
 
   async *journalRead(fromMs: number, toMs: number): AsyncIterable<JournalRecord> {
+    for await (const batch of this.journalScan(fromMs, toMs)) yield* batch;
+  }
+
+  async *journalScan(fromMs: number, toMs: number, opts: JournalScanOptions = {}): AsyncIterable<JournalRecord[]> {
     if (toMs <= fromMs) return;
+    const contains = opts.contains;
     for (let day = Date.parse(`${utcDay(fromMs)}T00:00:00Z`); day < toMs; day += DAY_MS) {
       const key = this.journalKey(utcDay(day));
       let start = '-';
       for (;;) {
         const rows = await this.run(() => this.client.xrange(key, start, '+', 'COUNT', CHUNK));
+        const batch: JournalRecord[] = [];
         for (const [, fields] of rows) {
           const rec = recordOf(fields);
-          if (rec && rec.at >= fromMs && rec.at < toMs) yield rec;
+          if (rec && rec.at >= fromMs && rec.at < toMs && (!contains || rec.data.includes(contains))) batch.push(rec);
         }
+        if (batch.length > 0) yield batch;
         if (rows.length < CHUNK) break;
         start = `(${rows[rows.length - 1]?.[0] ?? ''}`;
       }

@@ -29,6 +29,10 @@ export interface JournalRecord {
   data: string;
 }
 
+export interface JournalScanOptions {
+  contains?: string;
+}
+
 export interface StateStore {
   readonly backend: 'embedded' | 'redis';
 
@@ -58,6 +62,13 @@ export interface StateStore {
    * appended, and no other order is promised.
    */
   journalRead(fromMs: number, toMs: number): AsyncIterable<JournalRecord>;
+  /**
+   * The same records in batches (a block of a day file, a page of a stream): what the
+   * statistics read a month with, without one await per record. `contains`: only records
+   * whose data contains that text (a pre-filter; an embedded store searches the bytes
+   * before decoding them).
+   */
+  journalScan(fromMs: number, toMs: number, opts?: JournalScanOptions): AsyncIterable<JournalRecord[]>;
   /** Remove journal days that end before `beforeMs`; returns how many days were removed. */
   journalPrune(beforeMs: number): Promise<number>;
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { LOGIN_HISTORY_MONTHS } from '../../src/registry/login-history.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
-import type { StateStore } from '../../src/store/store.js';
+import type { JournalRecord, StateStore } from '../../src/store/store.js';
 import { openSpec, type StoreSpec } from '../helpers/store-worker.js';
 import { spawnTracked } from '../helpers/processes.js';
 
@@ -148,6 +148,28 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       const none = [];
       for await (const r of s.journalRead(T0 + 1000, T0 + 5000)) none.push(r);
       assert.deepEqual(none, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: journalScan gives the records of journalRead in batches, and only those containing a text when asked`, async () => {
+    const s = open();
+    // A time of its own (the store is shared by the tests of a backend), across midnight.
+    const T1 = Date.UTC(2025, 5, 15, 23, 59, 50);
+    try {
+      const recs = Array.from({ length: 3000 }, (_, i) => ({ at: T1 + i * 10, data: JSON.stringify({ i, kind: i % 100 === 7 ? 'rare' : 'common', pad: 'é'.repeat(i % 40) }) }));
+      await s.journalAppend(recs);
+      const read = [];
+      for await (const r of s.journalRead(T1 + 5, T1 + 29_995)) read.push(r);
+      const batches: JournalRecord[][] = [];
+      for await (const b of s.journalScan(T1 + 5, T1 + 29_995)) batches.push(b);
+      assert.ok(batches.every((b) => b.length > 0));
+      assert.deepEqual(batches.flat(), read);
+      assert.deepEqual(read, recs.slice(1));
+      const rare = [];
+      for await (const b of s.journalScan(T1, T1 + 30_000, { contains: '"rare"' })) rare.push(...b.map((r) => JSON.parse(r.data).i));
+      assert.deepEqual(rare, recs.filter((_, i) => i % 100 === 7).map((_, k) => k * 100 + 7));
     } finally {
       await s.close();
     }
