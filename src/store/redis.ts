@@ -4,7 +4,8 @@
 // so that a month is read day by day in chunks and retention drops whole days.
 // ioredis 6 speaks RESP3 by default; the "legacy" reply mapping keeps RESP2 shapes, which
 // is what this file expects (flat arrays for XRANGE fields, objects from HGETALL).
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { MssError } from '../errors.js';
 import { utcDay } from '../util/day-files.js';
 import { KEY_PATTERN, type IncrOptions, type JournalRecord, type JournalScanOptions, type SetOptions, type StateStore } from './store.js';
@@ -20,6 +21,11 @@ if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) == -1 then
 end
 return n`;
 
+// ioredis is loaded when a Redis store is opened, not with this file: it costs every process
+// ~25 MB of memory, and a single node (embedded store: every timer job, `serve`) never uses it.
+let ioredis: typeof Redis | undefined;
+const loadIoredis = (): typeof Redis => (ioredis ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
+
 export interface RedisStoreOptions {
   url: string;
   keyPrefix: string;
@@ -34,7 +40,7 @@ export class RedisStore implements StateStore {
 
   constructor(opts: RedisStoreOptions) {
     this.prefix = opts.keyPrefix;
-    this.client = new Redis(opts.url, {
+    this.client = new (loadIoredis())(opts.url, {
       lazyConnect: false,
       connectTimeout: opts.connectTimeoutMs ?? 5000,
       maxRetriesPerRequest: 2,
