@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { action } from './run-action.js';
 import { runDaemon } from '../daemon/run.js';
+import { workerCount } from '../daemon/config.js';
 
 export function registerServeCommand(program: Command, ctx: () => CliContext): void {
   program
@@ -10,7 +12,12 @@ export function registerServeCommand(program: Command, ctx: () => CliContext): v
     .action(
       action(async () => {
         const c = ctx();
-        await runDaemon(c.config(), c.log);
+        const config = c.config();
+        const workers = workerCount(config.serve);
+        // serve.workers > 1: node:cluster (daemon/cluster.ts), loaded only then.
+        if (cluster.isWorker) return (await import('../daemon/cluster.js')).runWorker(config, c.log, workers);
+        if (workers > 1) return (await import('../daemon/cluster.js')).runPrimary(config, c.log, workers);
+        await runDaemon(config, c.log);
       }),
     );
 }

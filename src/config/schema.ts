@@ -16,6 +16,7 @@ import { annuaireSection } from '../annuaire/config.js';
 import { gatesSection } from '../gate/config.js';
 import { crlSection } from '../pki/crl-config.js';
 import { portalSection } from '../portal/config.js';
+import { serveSection } from '../daemon/config.js';
 import { activeListeners, listenerClashes } from './listeners.js';
 
 export const configSchema = z.strictObject({
@@ -38,6 +39,8 @@ export const configSchema = z.strictObject({
   crl: crlSection.prefault({}),
   /** The professionals' self-service portal (docs/portal.md); off by default. */
   portal: portalSection.prefault({}),
+  /** Processes of `serve` (docs/performance.md). */
+  serve: serveSection.prefault({}),
 }).superRefine((c, ctx) => {
   for (const [a, b] of listenerClashes(activeListeners(c))) {
     ctx.addIssue({

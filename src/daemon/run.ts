@@ -14,15 +14,21 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Only the services of these names (a worker of a multi-process `serve`: daemon/cluster.ts). */
+  only?: ReadonlySet<string>;
+}
+
 /**
  * Start every enabled service on one SharedResources, as `mss-sidecar serve` does (the
  * sandbox runs its operators with it too). Throws CONFIG_NO_SERVICE when none is enabled.
  */
-export async function startDaemon(config: Config, log: Logger): Promise<RunningDaemon> {
+export async function startDaemon(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningDaemon> {
   const started: Service[] = [];
   const shared = new SharedResources(config, log);
   try {
     for (const factory of serviceFactories) {
+      if (opts.only && !opts.only.has(factory.name)) continue;
       const service = await factory.create(config, log.child({ service: factory.name }), shared);
       if (!service) continue;
       await service.start();
@@ -54,6 +60,8 @@ export interface RunDaemonDeps {
   /** Where the signals come from (tests: an EventEmitter). */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
   start?: (config: Config, log: Logger) => Promise<RunningDaemon>;
+  /** Once every service listens (default: the `ready` log line a supervisor or a test waits for). */
+  announce?: (daemon: RunningDaemon) => void;
 }
 
 /**
@@ -89,7 +97,8 @@ export async function runDaemon(config: Config, log: Logger, deps: RunDaemonDeps
     throw err;
   }
   // One line once every enabled service listens: what a supervisor or a test waits for.
-  log.info({ services: daemon.services.map((s) => s.name) }, 'ready');
+  if (deps.announce) deps.announce(daemon);
+  else log.info({ services: daemon.services.map((s) => s.name) }, 'ready');
   if (reloadPending) reload(daemon);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

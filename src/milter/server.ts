@@ -1,6 +1,7 @@
 // The milter listener: loopback TCP or a unix socket, one MilterSession per connection
 // (Postfix opens one per SMTP client connection). Nothing a peer sends can stop the server:
 // every failure is contained in its session.
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import net from 'node:net';
 import { MssError } from '../errors.js';
@@ -57,7 +58,8 @@ export class MilterServer {
 
   async start(): Promise<void> {
     const spec = this.opts.listen;
-    if (spec.kind === 'unix') await removeStaleSocket(spec.path);
+    // In a worker of a multi-process serve the primary did it: the live socket on the path is ours.
+    if (spec.kind === 'unix' && !cluster.isWorker) await removeStaleSocket(spec.path);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         reject(new MssError('MILTER_LISTEN', `cannot listen on ${formatListen(spec)}: ${err.message}`, { listen: formatListen(spec) }, { cause: err }));
@@ -109,7 +111,7 @@ export class MilterServer {
 }
 
 /** A socket file left by a previous run is removed; one a live process listens on is an error. */
-async function removeStaleSocket(file: string): Promise<void> {
+export async function removeStaleSocket(file: string): Promise<void> {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(file);
