@@ -39,7 +39,7 @@ integration: deps system-deps build
 sandbox: build
 	bin/mss-sidecar sandbox selfcheck
 
-bench: build
+bench: system-deps build
 	@for b in $$(find dist/bench -name '*.js' -not -path '*/lib/*' | sort); do echo "== $$b"; $(NODE) --expose-gc $$b || exit 1; done
 
 compliance: build

@@ -16,6 +16,10 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # The portal's browser tests drive Debian's Chromium with playwright-core (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The benchmarks (make bench): GNU time measures ours and the anchors alike; zip is the
+# statistics anchor's archiver (mawk is Debian's default awk).
+[ -x /usr/bin/time ] || need+=(time)
+command -v zip >/dev/null 2>&1 || need+=(zip)
 # The liste blanche tests and bench compare with libxml2: xmllint --exc-c14n, xmlsec1 --verify.
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
