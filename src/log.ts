@@ -17,6 +17,8 @@ export interface LogOptions {
   /** Force pretty (true) or JSON (false); default: pretty only when stderr is a TTY. */
   pretty?: boolean;
   name?: string;
+  /** Where JSON lines go instead of stderr (tests read them). */
+  destination?: NodeJS.WritableStream;
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
@@ -24,6 +26,9 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const base = {
     level,
     name: opts.name ?? 'mss-sidecar',
+    // pid only: journald records the host, and a "hostname" field of our own (the gate's
+    // announced name) would otherwise appear twice in one line.
+    base: { pid: process.pid },
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
@@ -32,7 +37,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     // Synchronous in-process prettifier: no worker thread, nothing lost on exit.
     return pino(base, pretty({ destination: 2, colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
-  return pino(base, pino.destination({ dest: 2, sync: true }));
+  return pino(base, opts.destination ?? pino.destination({ dest: 2, sync: true }));
 }
 
 /** A logger that drops everything, for library code called without one. */

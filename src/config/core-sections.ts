@@ -45,6 +45,10 @@ export const stateSection = z.strictObject({
     .strictObject({
       url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
       keyPrefix: z.string().default('mss:'),
+      /** While Redis does not answer, `serve` keeps journal events and logins in <dir>/spool, up to this size. */
+      spoolMaxBytes: z.number().int().positive().default(1 << 30),
+      /** How often `serve` asks Redis whether it is back, while something waits in the spool. */
+      replayIntervalMs: z.number().int().positive().default(5000),
     })
     .optional(),
 });

@@ -3,26 +3,38 @@
 // with its CRLs. Opened on first use, closed once when the daemon stops. Without this, each
 // service opened its own: the liste blanche was verified three times at start (about half a
 // second each for the real list), three registry watchers ran, three trace chains were
-// written by one process.
+// written by one process. With Redis, one spool (store/spool.ts) keeps the journal events
+// and logins Redis does not take while it is down, and replays them when it answers again.
+import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { Journal } from '../journal/journal.js';
+import { Journal, type JournalWrite } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { RevocationHolder } from '../pki/revocation-holder.js';
 import { TrustStore } from '../pki/truststore.js';
-import { Activity } from '../registry/activity.js';
+import { Activity, type ActivityWrite } from '../registry/activity.js';
 import type { RegistryHolder } from '../registry/holder.js';
 import { localDay } from '../registry/login-history.js';
 import { openRegistryHolder, openTraceLog } from '../registry/open.js';
 import { RuntimeFields } from '../registry/runtime.js';
+import { writeOrDefer, type Deferral } from '../store/deferral.js';
 import { openStore } from '../store/open.js';
+import { RedisStore } from '../store/redis.js';
+import { Spool } from '../store/spool.js';
+import { SpoolDeferral, SpoolReplayer, type SpoolEvents } from '../store/spooled-writes.js';
 import type { StateStore } from '../store/store.js';
 import { DovecotSessions } from '../traces/dovecot-sessions.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import { openWhitelistHolder, type WhitelistHolder } from '../whitelist/holder.js';
 
+/** What the daemon's spool may hold: every kind is idempotent (store/spool.ts). */
+export type DeferredWrite = JournalWrite | ActivityWrite | { kind: 'logins-recorded-since'; day: string };
+
 export class SharedResources {
   private readonly closers: Array<() => unknown> = [];
   private storeValue: StateStore | undefined;
+  private spoolValue: { spool: Spool<DeferredWrite>; deferral: Deferral<DeferredWrite>; replayer: SpoolReplayer<DeferredWrite> } | undefined;
+  /** Counters of spooled and replayed writes, for /metrics (set by the metrics service). */
+  spoolEvents: SpoolEvents = {};
   private tracesValue: TraceLog | undefined;
   private trustValue: TrustStore | undefined;
   private registryValue: Promise<RegistryHolder> | undefined;
@@ -54,7 +66,57 @@ export class SharedResources {
   }
 
   journal(): Journal {
-    return new Journal(this.store());
+    return new Journal(this.store(), this.deferral());
+  }
+
+  /**
+   * With Redis: the spool of writes Redis does not take now, and its replayer (started on
+   * first use). Undefined with the embedded store, which is local disk already.
+   */
+  spool(): Spool<DeferredWrite> | undefined {
+    return this.spooled()?.spool;
+  }
+
+  private deferral(): Deferral<DeferredWrite> | undefined {
+    return this.spooled()?.deferral;
+  }
+
+  private spooled(): SharedResources['spoolValue'] {
+    const store = this.store();
+    const redis = this.config.state.redis;
+    if (!this.spoolValue && store instanceof RedisStore && redis) {
+      const log = this.log.child({ part: 'spool' });
+      const spool = new Spool<DeferredWrite>(path.join(this.config.state.dir, 'spool'), { maxBytes: redis.spoolMaxBytes });
+      const events: SpoolEvents = { deferred: (n) => this.spoolEvents.deferred?.(n), replayed: (n, ms) => this.spoolEvents.replayed?.(n, ms) };
+      const replayer = new SpoolReplayer<DeferredWrite>({ spool, ping: () => store.ping(2000), apply: (ops) => this.applyDeferred(store, ops), intervalMs: redis.replayIntervalMs, log, events }).start();
+      // Stopped before the store closes (closers run last opened first).
+      this.closers.push(() => replayer.stop());
+      this.spoolValue = { spool, deferral: new SpoolDeferral(spool, log, events), replayer };
+    }
+    return this.spoolValue;
+  }
+
+  /** Replay a batch in order; consecutive journal writes go to Redis in one pipeline. */
+  private async applyDeferred(store: StateStore, ops: DeferredWrite[]): Promise<void> {
+    let records: JournalWrite['records'] = [];
+    const flush = async (): Promise<void> => {
+      if (records.length > 0) await store.journalAppend(records);
+      records = [];
+    };
+    for (const op of ops) {
+      if (op.kind === 'journal') {
+        records.push(...op.records);
+        continue;
+      }
+      await flush();
+      if (op.kind === 'logins-recorded-since') await new RuntimeFields(store).markLoginsRecordedSince(op.day);
+      else {
+        const activity = await this.activity();
+        if (op.kind === 'login') await activity.applyLogin(op);
+        else await activity.applyExchange(op);
+      }
+    }
+    await flush();
   }
 
   trust(): TrustStore {
@@ -97,9 +159,11 @@ export class SharedResources {
       async (registry) => {
         const runtime = new RuntimeFields(this.store());
         const timeZone = this.config.operator.timeZone;
+        const deferral = this.deferral();
         // EX_SSU_5800: from today on, a mailbox without a recorded login has never connected.
-        await runtime.markLoginsRecordedSince(localDay(new Date(), timeZone));
-        return new Activity({ registry: () => registry.current(), runtime, traces: this.traces(), timeZone, sessions: new DovecotSessions(this.store()) });
+        const day = localDay(new Date(), timeZone);
+        await writeOrDefer(deferral, { kind: 'logins-recorded-since', day } as DeferredWrite, () => runtime.markLoginsRecordedSince(day));
+        return new Activity({ registry: () => registry.current(), runtime, traces: this.traces(), timeZone, sessions: new DovecotSessions(this.store()), ...(deferral ? { deferral } : {}) });
       },
     );
     return this.activityValue;

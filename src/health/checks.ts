@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { activityKnownSince, describeKnownSince } from '../lifecycle/known-since.js';
 import type { StateStore } from '../store/store.js';
 import { RedisStore } from '../store/redis.js';
+import { readStats, type SpoolStats } from '../store/spool.js';
 import { describeOwnership, identityName, probeAs, resolveIdentity, type Identity } from './as-user.js';
 import { clockSync } from './clock.js';
 import { certificatesFromFile, describeCert, type CertInfo } from '../pki/certificate.js';
@@ -228,10 +229,34 @@ export async function lifecycleActivity(config: Config, store: StateStore | unde
   }
 }
 
-/** What the checks read besides the configuration: the open store, the service user. */
+/**
+ * EX_PSU_5830 EX_PSU_5840: writes waiting in the daemon's spool while Redis did not answer
+ * (store/spool.ts). A warning, not critical: nothing is lost, the statistics are complete
+ * once they are replayed; a spool that keeps growing means Redis stays down.
+ */
+export function spoolCheck(stats: SpoolStats | undefined): CheckResult {
+  if (!stats || stats.operations === 0) return { check: 'store.spool', severity: 'ok', detail: 'no write waiting for the state store', value: 0 };
+  const age = stats.oldest ? ` since ${stats.oldest}` : '';
+  return {
+    check: 'store.spool',
+    severity: 'warning',
+    detail: `${stats.operations} journal event(s) and login(s) wait in the local spool${age} (${stats.bytes} bytes): Redis did not take them; they are replayed in order once it answers`,
+    value: stats.operations,
+  };
+}
+
+/** The spool of `serve` as left on disk (another process: `status`); none without Redis. */
+export function spoolOnDisk(config: Config): SpoolStats | undefined {
+  const dir = path.join(config.state.dir, 'spool');
+  return config.state.redis && fs.existsSync(dir) ? readStats(dir) : undefined;
+}
+
+/** What the checks read besides the configuration: the open store, the service user, the spool. */
 export interface HealthDeps {
   store?: StateStore;
   identity?: Identity;
+  /** The daemon's spool, as it is now (default: read from disk). */
+  spool?: () => SpoolStats | undefined;
 }
 
 export async function runHealthChecks(config: Config, now = new Date(), t: HealthThresholds = thresholdsFrom(config), deps: HealthDeps = {}): Promise<CheckResult[]> {
@@ -245,6 +270,7 @@ export async function runHealthChecks(config: Config, now = new Date(), t: Healt
     ...(await crls(config, now, t)),
     await clockSync(undefined, ntp),
     await storeCheck(config, deps.store, id),
+    ...(config.state.redis ? [spoolCheck(deps.spool ? deps.spool() : spoolOnDisk(config))] : []),
     await lifecycleActivity(config, deps.store, now),
   ];
 }

@@ -6,6 +6,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
+import type { SpoolStats } from '../store/spool.js';
 import type { StateStore } from '../store/store.js';
 import { selfIdentity } from './as-user.js';
 import { runHealthChecks, thresholdsFrom, worstSeverity, type CheckResult } from './checks.js';
@@ -25,13 +26,15 @@ export class MetricsService implements Service {
     private readonly log: Logger,
     /** The daemon's store (shared with the gates and the milter), for the store check. */
     private readonly store?: StateStore,
+    /** The daemon's spool of writes Redis did not take, as it is now. */
+    private readonly spool?: () => SpoolStats | undefined,
   ) {}
 
   private async results(): Promise<CheckResult[]> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > this.config.health.metrics.cacheMs) {
       // The daemon's own access to its files is what counts: checked as itself.
-      this.cached = { at: now, results: await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), { identity: selfIdentity(), ...(this.store ? { store: this.store } : {}) }) };
+      this.cached = { at: now, results: await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), { identity: selfIdentity(), ...(this.store ? { store: this.store } : {}), ...(this.spool ? { spool: this.spool } : {}) }) };
     }
     return this.cached.results;
   }
@@ -84,6 +87,6 @@ export class MetricsService implements Service {
 export const metricsServiceFactory: ServiceFactory = {
   name: 'metrics',
   create(config: Config, log: Logger, shared) {
-    return config.health.metrics.enabled ? new MetricsService(config, log, shared.store()) : undefined;
+    return config.health.metrics.enabled ? new MetricsService(config, log, shared.store(), () => shared.spool()?.snapshot()) : undefined;
   },
 };

@@ -1,7 +1,12 @@
 // The message journal on top of the state store: validated on the way in, streamed on the
-// way out (bounded memory: one event at a time, whatever the month's volume).
+// way out (bounded memory: one event at a time, whatever the month's volume). Each event
+// gets an id, so that a shared store adds it once however often it is written (a retry, a
+// replay of the daemon's spool, two nodes); with a Deferral (the daemon's spool), events
+// the store cannot take now wait on local disk instead of being lost.
+import { randomUUID } from 'node:crypto';
 import { MssError } from '../errors.js';
-import type { StateStore } from '../store/store.js';
+import { writeOrDefer, type Deferral } from '../store/deferral.js';
+import type { JournalRecord, StateStore } from '../store/store.js';
 import { journalEvent, type JournalEvent, type JournalEventType } from './events.js';
 
 export interface JournalReadOptions {
@@ -18,13 +23,23 @@ export interface JournalReadOptions {
   contains?: string | ((data: string) => boolean);
 }
 
+/** A journal write kept for later by a Deferral. */
+export interface JournalWrite {
+  kind: 'journal';
+  records: JournalRecord[];
+}
+
 export class Journal {
   /** Lines that could not be read back (torn by a crash while being written). */
   skipped = 0;
 
-  constructor(private readonly store: StateStore) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly deferral?: Deferral<JournalWrite>,
+  ) {}
 
-  async record(events: JournalEvent | readonly JournalEvent[]): Promise<void> {
+  /** Resolves 'deferred' when the events wait in the spool for the store to come back. */
+  async record(events: JournalEvent | readonly JournalEvent[]): Promise<'written' | 'deferred'> {
     const list = Array.isArray(events) ? events : [events as JournalEvent];
     const records = list.map((e, i) => {
       const parsed = journalEvent.safeParse(e);
@@ -32,9 +47,9 @@ export class Journal {
         const issue = parsed.error.issues[0];
         throw new MssError('JOURNAL_BAD_EVENT', `journal event ${i} is invalid: ${issue?.path.join('.') || '(event)'}: ${issue?.message ?? 'invalid'}`, { index: i });
       }
-      return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data) };
+      return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data), id: randomUUID() };
     });
-    await this.store.journalAppend(records);
+    return writeOrDefer(this.deferral, { kind: 'journal', records }, () => this.store.journalAppend(records));
   }
 
   /**

@@ -5,6 +5,10 @@
 //                   the operator had depublished for inactivity (EX_GBM_4440) unless the
 //                   user had chosen liste rouge themselves.
 //   recordExchange — a message sent or received by an APP BAL (RE_SSU_5800).
+// With a Deferral (the daemon's spool), the store part of either waits on local disk while
+// Redis does not answer and is applied later (applyLogin, applyExchange); the login trace
+// is written in any case.
+import { writeOrDefer, type Deferral } from '../store/deferral.js';
 import type { DovecotSessions } from '../traces/dovecot-sessions.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { Registry } from './registry.js';
@@ -27,10 +31,16 @@ export interface LoginInfo {
   session?: string;
 }
 
+/** The store part of a login or an exchange, kept for later by a Deferral. */
+export type ActivityWrite =
+  | { kind: 'login'; address: string; at: string; identity: string; service: string }
+  | { kind: 'exchange'; address: string; at: string };
+
 export interface ActivityDeps {
   registry: () => Registry;
   runtime: RuntimeFields;
   traces: TraceLog;
+  deferral?: Deferral<ActivityWrite>;
   /** operator.timeZone: months of the per-month login history (EX_PSU_5840). */
   timeZone: string;
   /** Who acted in each Dovecot session, for the content-operation traces (EX_GDT_5030). */
@@ -42,49 +52,79 @@ export class Activity {
 
   async recordLogin(bal: string, at: Date, info: LoginInfo): Promise<{ republished: boolean }> {
     const address = bal.toLowerCase();
-    const { runtime, traces } = this.deps;
     const entry = this.deps.registry().get(address);
     // EX_GDT_5030: what the Dovecot session then does to the mailbox is traced with this
-    // identity; recorded first, as its first commands may already be on their way.
+    // identity; recorded first, as its first commands may already be on their way. A store
+    // that does not answer loses it (the content traces then name the session only); the
+    // login itself is still recorded below.
     if (info.session && this.deps.sessions) {
-      await this.deps.sessions.record(info.session, {
-        identity: info.identity,
-        kind: entry?.type === 'APP' ? 'application' : 'user',
-        ...(info.delegateOf ? { delegateOf: info.delegateOf } : {}),
-        authType: info.authType,
-        ...(info.client ? { client: info.client } : {}),
-      });
+      await this.deps.sessions
+        .record(info.session, {
+          identity: info.identity,
+          kind: entry?.type === 'APP' ? 'application' : 'user',
+          ...(info.delegateOf ? { delegateOf: info.delegateOf } : {}),
+          authType: info.authType,
+          ...(info.client ? { client: info.client } : {}),
+        })
+        .catch(() => undefined);
     }
-    await runtime.setLastLogin(address, at, info.identity, this.deps.timeZone);
     let republished = false;
-    const state = await runtime.get(address);
-    if (state.depublishedAt) {
-      // EX_GBM_4440: a login removes the operator's liste rouge; a liste rouge the user
-      // asked for (listeRouge: true in the registry) stays whatever happens here.
-      await runtime.setDepublished(address, undefined);
-      republished = entry?.listeRouge !== true;
-      traces.write({
-        action: 'bal.republish',
-        actor: { id: 'system:lifecycle', kind: 'system' },
-        bal: address,
-        means: { service: info.service },
-        request: { reason: 'login after depublication for inactivity (EX_GBM_4440)', depublishedAt: state.depublishedAt.toISOString() },
-        response: { ok: true, listeRouge: entry?.listeRouge === true ? 'kept: chosen by the user' : 'removed' },
+    const op: ActivityWrite = { kind: 'login', address, at: at.toISOString(), identity: info.identity, service: info.service };
+    try {
+      await writeOrDefer(this.deps.deferral, op, async () => {
+        republished = await this.applyLogin(op);
       });
+    } finally {
+      // EX_GDT_5060: the trace is local; it is written whatever became of the store part.
+      this.traceLogin(address, at, info, entry?.type === 'APP', republished);
     }
-    traces.write({
+    return { republished };
+  }
+
+  private traceLogin(address: string, at: Date, info: LoginInfo, app: boolean, republished: boolean): void {
+    this.deps.traces.write({
       action: 'login',
-      actor: { id: info.identity, kind: entry?.type === 'APP' ? 'application' : 'user', ...(info.delegateOf ? { onBehalfOf: info.delegateOf } : {}) },
+      actor: { id: info.identity, kind: app ? 'application' : 'user', ...(info.delegateOf ? { onBehalfOf: info.delegateOf } : {}) },
       bal: address,
       means: { service: info.service, authType: info.authType, ...(info.client ? { client: info.client } : {}) },
       ...(info.address ? { address: info.address } : {}),
       request: { at: at.toISOString(), ...(info.session ? { session: info.session } : {}) },
       response: { ok: true, ...(republished ? { republished: true } : {}) },
     });
-    return { republished };
+  }
+
+  /**
+   * The store part of a login (also replayed from the spool; idempotent): last login and the
+   * month's login, and the end of a depublication for inactivity. True when re-published.
+   */
+  async applyLogin(op: Extract<ActivityWrite, { kind: 'login' }>): Promise<boolean> {
+    const { runtime, traces } = this.deps;
+    const { address } = op;
+    await runtime.setLastLogin(address, new Date(op.at), op.identity, this.deps.timeZone);
+    const entry = this.deps.registry().get(address);
+    const state = await runtime.get(address);
+    // A login replayed from the spool may be older than a depublication decided since.
+    if (!state.depublishedAt || state.depublishedAt.getTime() > Date.parse(op.at)) return false;
+    // EX_GBM_4440: a login removes the operator's liste rouge; a liste rouge the user
+    // asked for (listeRouge: true in the registry) stays whatever happens here.
+    await runtime.setDepublished(address, undefined);
+    traces.write({
+      action: 'bal.republish',
+      actor: { id: 'system:lifecycle', kind: 'system' },
+      bal: address,
+      means: { service: op.service },
+      request: { reason: 'login after depublication for inactivity (EX_GBM_4440)', depublishedAt: state.depublishedAt.toISOString(), loginAt: op.at },
+      response: { ok: true, listeRouge: entry?.listeRouge === true ? 'kept: chosen by the user' : 'removed' },
+    });
+    return entry?.listeRouge !== true;
   }
 
   async recordExchange(bal: string, at: Date): Promise<void> {
-    await this.deps.runtime.setLastExchange(bal.toLowerCase(), at);
+    const op: ActivityWrite = { kind: 'exchange', address: bal.toLowerCase(), at: at.toISOString() };
+    await writeOrDefer(this.deps.deferral, op, () => this.applyExchange(op));
+  }
+
+  applyExchange(op: Extract<ActivityWrite, { kind: 'exchange' }>): Promise<void> {
+    return this.deps.runtime.setLastExchange(op.address, new Date(op.at));
   }
 }

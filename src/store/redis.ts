@@ -13,6 +13,16 @@ import { KEY_PATTERN, type IncrOptions, type JournalRecord, type JournalScanOpti
 const DAY_MS = 86_400_000;
 const CHUNK = 2000;
 
+// XADD once per event id: the ids of a day's events are a set beside the day's stream, so
+// a record written twice (a retry after a lost answer, a spool replayed again, two nodes
+// replaying) is counted once. Atomic: both or neither.
+const JOURNAL_ADD = `
+if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
+  redis.call('XADD', KEYS[1], '*', 'a', ARGV[2], 'd', ARGV[3])
+  return 1
+end
+return 0`;
+
 // INCRBY that starts the window's expiry on the first increment only.
 const INCR_WINDOW = `
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -31,6 +41,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** Fail fast instead of queueing commands forever while Redis is down. */
   connectTimeoutMs?: number;
+  /** No command waits longer for its answer. */
+  commandTimeoutMs?: number;
 }
 
 export class RedisStore implements StateStore {
@@ -40,16 +52,23 @@ export class RedisStore implements StateStore {
 
   constructor(opts: RedisStoreOptions) {
     this.prefix = opts.keyPrefix;
+    // Fail fast while Redis is down (the gates and the milter wait on every command): one
+    // retry, reconnection attempts at most a second apart, and no command waits longer than
+    // commandTimeoutMs (a Redis that hangs rather than refuses). What must not be lost goes
+    // to the daemon's spool meanwhile (spool.ts).
     this.client = new (loadIoredis())(opts.url, {
       lazyConnect: false,
       connectTimeout: opts.connectTimeoutMs ?? 5000,
-      maxRetriesPerRequest: 2,
+      commandTimeout: opts.commandTimeoutMs ?? 2000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
       enableOfflineQueue: true,
     });
     this.client.on('error', () => {
       /* reported through the failing command; keep the process alive */
     });
     this.client.defineCommand('mssIncrWindow', { numberOfKeys: 1, lua: INCR_WINDOW });
+    this.client.defineCommand('mssJournalAdd', { numberOfKeys: 2, lua: JOURNAL_ADD });
   }
 
   private k(key: string): string {
@@ -121,10 +140,12 @@ export class RedisStore implements StateStore {
 
   async journalAppend(records: readonly JournalRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const pipeline = this.client.pipeline();
+    const pipeline = this.client.pipeline() as ReturnType<Redis['pipeline']> & { mssJournalAdd(stream: string, ids: string, id: string, at: string, data: string): unknown };
     for (const r of records) {
       if (!Number.isFinite(r.at)) throw new MssError('STORE_BAD_RECORD', 'a journal record needs a finite time');
-      pipeline.xadd(this.journalKey(utcDay(r.at)), '*', 'a', String(r.at), 'd', r.data);
+      const day = utcDay(r.at);
+      if (r.id) pipeline.mssJournalAdd(this.journalKey(day), this.journalIdsKey(day), r.id, String(r.at), r.data);
+      else pipeline.xadd(this.journalKey(day), '*', 'a', String(r.at), 'd', r.data);
     }
     const results = (await this.run(() => pipeline.exec())) ?? [];
     for (const [err] of results) if (err) throw storeError(err);
@@ -157,11 +178,11 @@ export class RedisStore implements StateStore {
   async journalPrune(beforeMs: number): Promise<number> {
     let removed = 0;
     for await (const key of this.scan('journal:')) {
-      const day = key.slice('journal:'.length);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) continue;
-      if (Date.parse(`${day}T00:00:00Z`) + DAY_MS > beforeMs) continue;
+      const m = /^journal:(\d{4}-\d{2}-\d{2})(:ids)?$/.exec(key);
+      if (!m) continue;
+      if (Date.parse(`${m[1]}T00:00:00Z`) + DAY_MS > beforeMs) continue;
       await this.run(() => this.client.del(this.prefix + key));
-      removed++;
+      if (!m[2]) removed++;
     }
     return removed;
   }
@@ -200,6 +221,10 @@ export class RedisStore implements StateStore {
 
   private journalKey(day: string): string {
     return `${this.prefix}journal:${day}`;
+  }
+
+  private journalIdsKey(day: string): string {
+    return `${this.prefix}journal:${day}:ids`;
   }
 
   private async run<T>(fn: () => Promise<T>): Promise<T> {

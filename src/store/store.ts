@@ -27,6 +27,12 @@ export interface IncrOptions {
 export interface JournalRecord {
   at: number;
   data: string;
+  /**
+   * The event's identity: a store shared by several writers adds a record with an id it
+   * already holds only once (a write retried after a lost answer, a spool replayed twice,
+   * two nodes). Not returned by journalRead.
+   */
+  id?: string;
 }
 
 export interface JournalScanOptions {

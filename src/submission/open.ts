@@ -2,7 +2,6 @@
 // changes), the verified liste blanche (reloaded when `whitelist sync` replaces it), the
 // state store (journal, rate limit counters, APP last exchanges) and the functional traces.
 import type { Config } from '../config/schema.js';
-import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { MilterHandler } from '../milter/handler.js';
 import { SharedResources } from '../daemon/shared.js';
@@ -31,7 +30,7 @@ export async function openSubmission(config: Config, log: Logger, shared?: Share
       config: config.submission,
       registry: () => registry.current(),
       space: { isOurDomain: (d) => domains.has(d), list: () => whitelist.index },
-      recorder: new MessageRecorder(new Journal(store), traces, log),
+      recorder: new MessageRecorder(resources.journal(), traces, log),
       rateLimiter: new RateLimiter(config.submission.rateLimit, store, log),
       activity: await resources.activity(),
       log,

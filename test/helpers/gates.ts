@@ -3,7 +3,7 @@
 // sandbox liste blanche — the world the gate tests exchange mail in. Built by the same code
 // as `mss-sidecar sandbox`.
 import fs from 'node:fs';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { PkiOperator, PscTrust } from '../../src/sandbox/operator-node.js';
 import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
@@ -39,6 +39,8 @@ export interface TestWorldOptions {
   daemons?: boolean;
   psc?: PscTrust;
   configure?: (op: PkiOperator, c: ConfigInput) => void;
+  /** The daemons' logger (default: silent, or MSS_TEST_LOG's level). */
+  log?: Logger;
 }
 
 export async function gateWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
@@ -48,7 +50,7 @@ export async function gateWorld(opts: TestWorldOptions = {}): Promise<TestWorld>
     dir,
     pki,
     list: Buffer.from(signedList(pki)),
-    log: silent,
+    log: opts.log ?? silent,
     mta: opts.mta ?? (operatorMtasMissing().length === 0 ? 'real' : 'none'),
     fastFailures: true,
     ...(opts.daemons !== undefined ? { daemons: opts.daemons } : {}),

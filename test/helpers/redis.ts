@@ -11,9 +11,17 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(timeoutMs = 5000): Promise<RedisServer> {
-  const port = await freePort();
-  const p = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes']);
+export interface RedisOptions {
+  /** Listen on this port (restarting a stopped server where its clients expect it). */
+  port?: number;
+  /** Keep the data in this directory (append-only file, fsync always): it survives a restart. */
+  dir?: string;
+}
+
+export async function startRedis(timeoutMs = 5000, opts: RedisOptions = {}): Promise<RedisServer> {
+  const port = opts.port ?? (await freePort());
+  const persistence = opts.dir ? ['--dir', opts.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const p = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'yes']);
   const deadline = Date.now() + timeoutMs;
   while (!(await canConnect(port))) {
     if (p.child.exitCode !== null) throw new Error(`redis-server exited (${p.child.exitCode}):\n${p.output()}`);

@@ -97,3 +97,28 @@ describe('EX_LPS_0900 step 7: the UserInfo cache shared between nodes through Re
     assert.ok(pttl === -2 || (pttl > 0 && now + pttl <= exp * 1000), `PTTL ${pttl} outlives exp ${exp}`);
   });
 });
+
+// Several writers of one journal in one Redis (a retry after a lost answer, the daemon's
+// spool replayed twice, two nodes of one operator): each event is counted once.
+test('EX_PSU_5830: a journal event written twice with its id (retry, replay, two nodes) is stored once; pruning a day removes its ids too', async () => {
+  const prefix = 'mss-ids-test:';
+  const [nodeA, nodeB] = [new RedisStore({ url: server.url, keyPrefix: prefix }), new RedisStore({ url: server.url, keyPrefix: prefix })];
+  const raw = new Redis(server.url);
+  try {
+    const at = Date.UTC(2026, 0, 10, 12);
+    const rec = (i: number) => ({ at: at + i, data: JSON.stringify({ type: 'received', mailId: `Q${i}` }), id: `00000000-0000-4000-8000-00000000000${i}` });
+    await nodeA.journalAppend([rec(1), rec(2)]);
+    await nodeA.journalAppend([rec(2)]); // a retry after a lost answer
+    await nodeB.journalAppend([rec(1), rec(2), rec(3)]); // the spool of another node replayed
+    await nodeB.journalAppend([{ at: at + 9, data: '{"type":"received","mailId":"no-id"}' }]); // no id: appended as before
+    const seen: string[] = [];
+    for await (const r of nodeA.journalRead(at, at + 60_000)) seen.push(JSON.parse(r.data).mailId);
+    assert.deepEqual(seen, ['Q1', 'Q2', 'Q3', 'no-id']);
+    assert.equal(await raw.scard(`${prefix}journal:2026-01-10:ids`), 3);
+    assert.equal(await nodeA.journalPrune(Date.UTC(2026, 0, 12)), 1, 'one day pruned');
+    assert.deepEqual(await raw.keys(`${prefix}journal:*`), [], 'the stream and its ids are gone');
+  } finally {
+    raw.disconnect();
+    await Promise.all([nodeA.close(), nodeB.close()]);
+  }
+});
