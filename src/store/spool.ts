@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { MssError } from '../errors.js';
+import { appendDurableSync } from '../util/atomic-write.js';
 
 export interface SpoolOperation {
   kind: string;
@@ -72,13 +73,7 @@ export class Spool<Op extends SpoolOperation = SpoolOperation> {
     }
     let file = segmentPath(this.dir, this.current);
     if (fileSize(file) > (this.opts.segmentBytes ?? 4 << 20)) file = segmentPath(this.dir, ++this.current);
-    const fd = fs.openSync(file, 'a', 0o600);
-    try {
-      fs.writeSync(fd, text);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    appendDurableSync(file, text);
     if (this.stats.operations === 0) this.stats.oldest = now;
     this.stats.operations += ops.length;
     this.stats.bytes += bytes;

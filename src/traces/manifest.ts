@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { withFileLockSync } from '../util/file-lock.js';
+import { appendDurableSync } from '../util/atomic-write.js';
 import { GENESIS, chainLine, checkLine } from './chain.js';
 
 export type ManifestEntry =
@@ -36,13 +37,7 @@ export function appendManifest(dir: string, entry: ManifestEntry): void {
       }
     }
     const { line } = chainLine({ seq, prev, ...entry });
-    const fd = fs.openSync(file, 'a', 0o600);
-    try {
-      fs.writeSync(fd, line);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    appendDurableSync(file, line);
   });
 }
 

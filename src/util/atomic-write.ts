@@ -74,3 +74,18 @@ function fsyncDir(dir: string): void {
     /* best effort */
   }
 }
+
+/**
+ * Append `text` to `file` (created with `mode`) and fdatasync it before returning: for
+ * append-only logs whose lines must survive a crash once the caller goes on (trace
+ * manifest, the daemon's spool).
+ */
+export function appendDurableSync(file: string, text: string, mode = 0o600): void {
+  const fd = fs.openSync(file, 'a', mode);
+  try {
+    fs.writeSync(fd, text);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
