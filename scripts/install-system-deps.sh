@@ -30,6 +30,8 @@ command -v help2man >/dev/null 2>&1 || need+=(help2man)
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
 command -v visudo >/dev/null 2>&1 || need+=(sudo)
 command -v systemd-sysusers >/dev/null 2>&1 || need+=(systemd)
+# promtool and prometheus: the shipped alert rules are checked and evaluated (examples/prometheus).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

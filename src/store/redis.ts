@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { MssError } from '../errors.js';
+import { instruments } from '../health/instruments.js';
 import { utcDay } from '../util/day-files.js';
 import { KEY_PATTERN, type IncrOptions, type JournalRecord, type JournalScanOptions, type SetOptions, type StateStore } from './store.js';
 
@@ -231,7 +232,9 @@ export class RedisStore implements StateStore {
     try {
       return await fn();
     } catch (err) {
-      throw storeError(err);
+      const e = storeError(err);
+      if (e.code === 'TEMPORARY_STORE_UNAVAILABLE') instruments.storeError('redis');
+      throw e;
     }
   }
 }

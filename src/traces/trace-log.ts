@@ -30,6 +30,7 @@ export class TraceLog {
   readonly dir: string;
   readonly writerId: string;
   private readonly files = new Map<TraceCategory, DayFiles>();
+  private readonly observers = new Set<(record: TraceRecord) => void>();
   private readonly chains = new Map<TraceCategory, ChainState>();
   private readonly now: () => Date;
   private readonly syncDelayMs: number;
@@ -61,7 +62,20 @@ export class TraceLog {
       ...(input.message ? { message: sanitize(input.message) as TraceRecord['message'] } : {}),
     };
     this.append(category, utcDay(at.getTime()), record as unknown as Record<string, unknown>);
+    for (const o of this.observers) {
+      try {
+        o(record);
+      } catch {
+        /* an observer (the metrics) never changes what was traced */
+      }
+    }
     return record;
+  }
+
+  /** Be told of every trace once written (the metrics count messages, refusals and logins). */
+  observe(observer: (record: TraceRecord) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Flush and seal every open file, so that a cut tail would be detected. */

@@ -81,6 +81,24 @@ async function sendPhase(phase: string, count: number): Promise<void> {
   }
 }
 
+function get(p: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: metricsPort, path: p }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The value of one series of a Prometheus text exposition. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 function health(): Promise<{ status: number; body: { worst: string; checks: Array<{ check: string; severity: string; detail: string; value?: number }> } }> {
   return new Promise((resolve, reject) => {
     http
@@ -166,6 +184,19 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
     .filter((l) => l.includes(world.node('B').mailboxes.person));
   assert.equal(lines.length, BEFORE + DURING, lines.join('\n'));
   assert.deepEqual(new Set(lines.map((l) => l.split(';')[0])), new Set(submitted.map((e) => e.mailId)));
+
+  // EX_SSI_5120: what a NOC graphs, counted from the same traffic.
+  const metrics = await get('/metrics');
+  const n = BEFORE + DURING;
+  assert.equal(sample(metrics, 'mss_messages_total{service="submission",outcome="accepted"}'), n, 'messages accepted by the milter');
+  assert.equal(sample(metrics, 'mss_messages_total{service="gate-out",outcome="delivered"}'), n, 'recipients delivered by the outbound gate');
+  assert.equal(sample(metrics, 'mss_logins_total{method="PSC/XOAUTH2",result="ok"}'), n, metrics.split('\n').filter((l) => l.startsWith('mss_logins')).join('\n'));
+  assert.equal(sample(metrics, 'mss_gate_duration_seconds_count{gate="out"}'), n);
+  assert.ok((sample(metrics, 'mss_psc_request_duration_seconds_count{endpoint="userinfo",outcome="ok"}') ?? 0) >= 1, 'PSC UserInfo calls timed');
+  assert.ok((sample(metrics, 'mss_store_errors_total{backend="redis"}') ?? 0) >= 1, 'the outage shows as store errors');
+  assert.equal(sample(metrics, 'mss_spool_replayed_total'), waiting);
+  assert.equal(sample(metrics, 'mss_spool_operations'), 0);
+  assert.equal(sample(metrics, 'mss_store_up{backend="redis"}'), 1);
 });
 
 test('the JSON log lines of a whole run (gates, milter, fronts, checker, spool, through an outage) carry each key once', () => {

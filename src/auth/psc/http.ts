@@ -2,7 +2,8 @@
 // the configured CAs are trusted, every call has a deadline and a size cap, and failures
 // come back as coded errors (HTTP_UNREACHABLE, HTTP_TIMEOUT, HTTP_TLS...).
 import { httpsFetch, httpsRequest, type HttpsResponse } from '../../net/https-request.js';
-import { MssError } from '../../errors.js';
+import { MssError, asMssError } from '../../errors.js';
+import { instruments, pscEndpointOf, secondsSince } from '../../health/instruments.js';
 
 export interface PscHttpOptions {
   /** PEM CA certificates trusted for PSC. */
@@ -14,7 +15,20 @@ export interface PscHttpOptions {
 const MAX_BYTES = 256 * 1024;
 
 export function pscGet(url: string, opts: PscHttpOptions, headers: Record<string, string> = {}): Promise<HttpsResponse> {
-  return httpsRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, ca: opts.ca, timeoutMs: opts.timeoutMs, maxBytes: MAX_BYTES });
+  return timed(url, () => httpsRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, ca: opts.ca, timeoutMs: opts.timeoutMs, maxBytes: MAX_BYTES }));
+}
+
+/** Report each PSC call's duration and outcome (ok, http_4xx, http_5xx, or the error code) for /metrics. */
+async function timed<T extends { status: number }>(url: string, call: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    const res = await call();
+    instruments.pscRequest(pscEndpointOf(url), res.status < 400 ? 'ok' : `http_${Math.floor(res.status / 100)}xx`, secondsSince(start));
+    return res;
+  } catch (err) {
+    instruments.pscRequest(pscEndpointOf(url), asMssError(err).code, secondsSince(start));
+    throw err;
+  }
 }
 
 /** Parse a JSON object body, or throw PSC_BAD_RESPONSE naming the URL. */
@@ -35,5 +49,5 @@ export function jsonObject(res: HttpsResponse, url: string): Record<string, unkn
 export function pscFetchForJose(opts: PscHttpOptions) {
   const fetchImpl = httpsFetch({ ca: opts.ca, timeoutMs: opts.timeoutMs, maxBytes: MAX_BYTES });
   return (url: string | URL, init?: { method?: string; headers?: ConstructorParameters<typeof Headers>[0] }): Promise<Response> =>
-    fetchImpl(url, { method: init?.method ?? 'GET', headers: Object.fromEntries(new Headers(init?.headers).entries()) });
+    timed(String(url), () => fetchImpl(url, { method: init?.method ?? 'GET', headers: Object.fromEntries(new Headers(init?.headers).entries()) }));
 }

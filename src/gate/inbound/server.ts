@@ -26,6 +26,7 @@ import { formatReply, refusal, replyError, type Refusal, type Reply } from '../r
 import { checkRecipient, checkSender } from './checks.js';
 import { PostfixSession } from './postfix-session.js';
 import { receivedHeader } from './received-header.js';
+import { instruments, secondsSince } from '../../health/instruments.js';
 
 interface SessionState {
   peer?: PeerIdentity;
@@ -341,6 +342,7 @@ export class GateIn {
       }
       throw this.answer(session, err);
     }
+    const dataStart = performance.now(); // /metrics: DATA to Postfix's answer
     const sniffer = new HeaderSniffer();
     const peer = s.peer as PeerIdentity;
     pf.client.writeData(receivedHeader({ helo: session.hostNameAppearsAs, address: session.remoteAddress, by: this.hostname, protocol: peer.protocol, cipher: peer.cipher, dn: peer.dn, id: session.id }));
@@ -367,6 +369,7 @@ export class GateIn {
     let final: Reply;
     try {
       final = await pf.client.endData(this.cfg.postfix.dataDoneTimeoutMs);
+      instruments.gateDuration('in', secondsSince(dataStart));
     } catch (err) {
       throw this.internal(session, err);
     }

@@ -14,6 +14,7 @@ import { checkOutboundRecipient, checkOutboundSender } from './checks.js';
 import { Delivery, type RecipientResult } from './delivery.js';
 import { MxResolver } from './mx.js';
 import { SessionCache } from './session-cache.js';
+import { instruments, secondsSince } from '../../health/instruments.js';
 
 export class GateOut {
   private readonly server: SMTPServer;
@@ -121,12 +122,14 @@ export class GateOut {
     const sizeArg = Number((mailFrom.args as Record<string, unknown>).SIZE);
     // The sniffer reads the header as the message streams through to the remote servers.
     const sniffer = new HeaderSniffer();
+    const dataStart = performance.now(); // /metrics: DATA to the remote servers' answers
     const results = await new Delivery(
       { mailFrom, rcpts, ...(Number.isFinite(sizeArg) && sizeArg > 0 ? { size: sizeArg } : {}), stream, onChunk: (c) => sniffer.push(c) },
       this.deps,
       this.mx,
       this.cache,
     ).run();
+    instruments.gateDuration('out', secondsSince(dataStart));
     sniffer.finish();
     const log = this.log(session);
     const size = stream.byteLength;
