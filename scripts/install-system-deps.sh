@@ -32,6 +32,10 @@ command -v visudo >/dev/null 2>&1 || need+=(sudo)
 command -v systemd-sysusers >/dev/null 2>&1 || need+=(systemd)
 # promtool and prometheus: the shipped alert rules are checked and evaluated (examples/prometheus).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# systemd-analyze (security --offline scores the shipped units; no systemd as PID 1 needed)
+# and sudo's visudo (the shipped sudoers rules are checked with sudo itself).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v visudo >/dev/null 2>&1 || need+=(sudo)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
