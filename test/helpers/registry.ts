@@ -53,3 +53,14 @@ export function bigRegistryYaml(n: number): string {
   }
   return parts.join('');
 }
+
+/** The smallest configuration the registry commands and jobs run with, plus `extra` sections (YAML text). */
+export function minimalConfigYaml(extra: Record<string, unknown> = {}): string {
+  return stringify({
+    operator: { name: 'CH Test', domains: [DOMAIN], structureId: '1130000001', certificate: 'op.crt', key: 'op.key' },
+    trust: { dir: 'trust' },
+    state: { dir: 'state' },
+    registry: { file: 'registry.yaml' },
+    ...extra,
+  });
+}

@@ -8,24 +8,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { stringify } from 'yaml';
+import { test } from 'node:test';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { CLI, REPO_ROOT } from '../helpers/cli.js';
-import { DOMAIN, registryYaml } from '../helpers/registry.js';
+import { DOMAIN, minimalConfigYaml, registryYaml } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { createTestUser } from '../helpers/unix-user.js';
 
 const AUTOREPLY = `reponse.automatique-test@${DOMAIN}`;
 const available = DovecotInstance.available() && fs.existsSync('/etc/dovecot/dovecot.conf') && fs.existsSync('/usr/bin/doveadm');
-let dovecot: DovecotInstance;
-
-before(async () => {
-  if (!available) return;
-  dovecot = new DovecotInstance({ dir: path.join(tmpDir('mss-sudo-dovecot-'), 'dovecot') });
-  await dovecot.start();
-});
-after(() => dovecot?.stop());
+const dovecot = new DovecotInstance({ dir: path.join(tmpDir('mss-sudo-dovecot-'), 'dovecot') });
 
 /** The unit's CapabilityBoundingSet= as setpriv's --bounding-set (e.g. -all,+setuid,+setgid). */
 function unitBoundingSet(): string {
@@ -49,7 +41,16 @@ function deliver(days: number, subject: string): void {
   fs.utimesSync(file, at, at);
 }
 
-test('EX_GBM_4030: the lifecycle job purges the auto-reply mailbox through sudo with the shipped sudoers rules and the unit\'s capability bounding set, and sudo refuses it another mailbox', { skip: !available && 'Dovecot is not installed' }, () => {
+test('EX_GBM_4030: the lifecycle job purges the auto-reply mailbox through sudo with the shipped sudoers rules and the unit\'s capability bounding set, and sudo refuses it another mailbox', { skip: !available && 'Dovecot is not installed' }, async () => {
+  await dovecot.start();
+  try {
+    purgeThroughSudo();
+  } finally {
+    await dovecot.stop();
+  }
+});
+
+function purgeThroughSudo(): void {
   const user = createTestUser();
   const dir = tmpDir('mss-sudo-');
   fs.chownSync(dir, user.uid, user.gid);
@@ -62,11 +63,7 @@ test('EX_GBM_4030: the lifecycle job purges the auto-reply mailbox through sudo 
     const file = path.join(dir, `config-${address.split('@')[0]}.yaml`);
     fs.writeFileSync(
       file,
-      stringify({
-        operator: { name: 'CH Test', domains: [DOMAIN], structureId: '1130000001', certificate: 'op.crt', key: 'op.key' },
-        trust: { dir: 'trust' },
-        state: { dir: 'state' },
-        registry: { file: 'registry.yaml' },
+      minimalConfigYaml({
         lifecycle: {
           activityKnownSince: '2020-01-01',
           notices: { via: 'command', command: ['/bin/true'] },
@@ -123,4 +120,4 @@ test('EX_GBM_4030: the lifecycle job purges the auto-reply mailbox through sudo 
   assert.equal(refused.status, 1, refused.stdout + refused.stderr);
   assert.match(refused.stdout, /purge command failed \(exit 1\): .*sudo: a password is required/);
   assert.match(subjects(), /sudo old again/, 'nothing purged');
-});
+}
