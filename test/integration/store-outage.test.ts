@@ -15,10 +15,11 @@ import { lpsSend, waitForMail } from '../../src/sandbox/lps-exchange.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { readStats } from '../../src/store/spool.js';
+import { runCommand } from '../../src/util/run-command.js';
 import { traceLines } from '../../src/traces/read.js';
 import { tracesDir } from '../../src/traces/config.js';
 import { storedSha256, whitelistPaths, writeRecord } from '../../src/whitelist/store.js';
-import { runCliAsync } from '../helpers/cli.js';
+import { REPO_ROOT, runCliAsync } from '../helpers/cli.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
 import { freshLoopback } from '../helpers/lps-stack.js';
 import { testPki } from '../helpers/pki.js';
@@ -40,11 +41,14 @@ let redis: RedisServer;
 let redisDir: string;
 let metricsPort: number;
 
+let testPkiCas: string[];
+
 before(async () => {
   redisDir = tmpDir('mss-redis-');
   redis = await startRedis(5000, { dir: redisDir });
   [metricsPort] = (await freePorts(1)) as [number];
   const pki = await testPki();
+  testPkiCas = [pki.root.cert, pki.intermediate.cert];
   psc = new SandboxPsc({ tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') } });
   await psc.start();
   world = await gateWorld({
@@ -202,4 +206,33 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
 test('the JSON log lines of a whole run (gates, milter, fronts, checker, spool, through an outage) carry each key once', () => {
   assert.ok(logLines.length > 30, `${logLines.length} lines`);
   assert.deepEqual(duplicateKeyLines(logLines), []);
+});
+
+/** The curl commands of docs/install.md step 11, run against operator A's fronts. */
+test("EX_LPS_0900: docs/install.md's curl commands log in with XOAUTH2 and a PSC token, list the mailbox over IMAP and send over submission", async () => {
+  const a = world.node('A');
+  const install = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'install.md'), 'utf8');
+  const lines = install.split('\n').filter((l) => /^(curl|printf) .*(oauth2-bearer|essai)/.test(l));
+  assert.equal(lines.length, 3, lines.join('\n'));
+  const dir = tmpDir('mss-curl-');
+  const token = await psc.mint({ idNat: a.mailboxes.holder });
+  // The sandbox's certificate chain: its root and the intermediate that issued the front's.
+  const ca = path.join(dir, 'ca.pem');
+  fs.writeFileSync(ca, testPkiCas.map((f) => fs.readFileSync(f, 'utf8')).join(''));
+  // The documented lines with this node's mailbox, entry points and a CA for the sandbox's certificate.
+  const script = lines
+    .map((l) =>
+      l
+        .replaceAll('jean.dupont@ch-exemple.mssante.fr', a.mailboxes.person)
+        .replace('imap://imap.ch-exemple.fr/', `imap://localhost:${a.config.auth?.front.imap.listen.port}/ --cacert ${ca}`)
+        .replace('smtp://smtp.ch-exemple.fr:587/', `smtp://localhost:${a.config.auth?.front.submission.listen.port}/ --cacert ${ca}`)
+        .replaceAll('/tmp/essai.eml', path.join(dir, 'essai.eml'))
+        .replace(/^curl /, 'curl -sS --max-time 30 '),
+    )
+    .join(' && ');
+  // Asynchronously: the fronts answering curl run in this process.
+  const r = await runCommand(['sh', '-c', `TOKEN='${token}'; ${script}`], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `${script}\n${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /LIST \(.*\) "[./]" "?INBOX"?/, 'the IMAP folder list');
+  assert.equal((await waitForMail(a.mailDir, 'Subject: essai', 30_000)).length, 1, 'the message sent over submission was delivered');
 });
