@@ -7,6 +7,8 @@
 // and logins Redis does not take while it is down, and replays them when it answers again.
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { workerIndex } from './cluster.js';
+import { workerCount } from './config.js';
 import { Journal, type JournalWrite } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { RevocationHolder } from '../pki/revocation-holder.js';
@@ -19,7 +21,7 @@ import { RuntimeFields } from '../registry/runtime.js';
 import { writeOrDefer, type Deferral } from '../store/deferral.js';
 import { openStore } from '../store/open.js';
 import { RedisStore } from '../store/redis.js';
-import { Spool } from '../store/spool.js';
+import { Spool, spoolRoot, spoolWorkers } from '../store/spool.js';
 import { SpoolDeferral, SpoolReplayer, type SpoolEvents } from '../store/spooled-writes.js';
 import type { StateStore } from '../store/store.js';
 import { DovecotSessions } from '../traces/dovecot-sessions.js';
@@ -86,15 +88,28 @@ export class SharedResources {
     const redis = this.config.state.redis;
     if (!this.spoolValue && store instanceof RedisStore && redis) {
       const log = this.log.child({ part: 'spool' });
-      const spool = new Spool<DeferredWrite>(path.join(this.config.state.dir, 'spool'), { maxBytes: redis.spoolMaxBytes });
       const events: SpoolEvents = { deferred: (n) => this.spoolEvents.deferred?.(n), replayed: (n, ms) => this.spoolEvents.replayed?.(n, ms) };
-      const replayer = new SpoolReplayer<DeferredWrite>({ spool, ping: () => store.ping(2000), apply: (ops) => this.applyDeferred(store, ops), intervalMs: redis.replayIntervalMs, log, events }).start();
-      // Stopped before the store closes (closers run last opened first).
-      this.closers.push(() => replayer.stop());
+      // One spool per process of the node (serve.workers): <state.dir>/spool/<worker number>.
+      const root = spoolRoot(this.config);
+      const index = workerIndex();
+      const replay = (spool: Spool<DeferredWrite>): SpoolReplayer<DeferredWrite> => {
+        const replayer = new SpoolReplayer<DeferredWrite>({ spool, ping: () => store.ping(2000), apply: (ops) => this.applyDeferred(store, ops), intervalMs: redis.replayIntervalMs, log, events }).start();
+        // Stopped before the store closes (closers run last opened first).
+        this.closers.push(() => replayer.stop());
+        return replayer;
+      };
+      const spool = new Spool<DeferredWrite>(path.join(root, String(index)), { maxBytes: redis.spoolMaxBytes });
+      const replayer = replay(spool);
+      // Worker 1 also replays what workers that no longer run left (serve.workers lowered).
+      if (index === 1) {
+        const count = workerCount(this.config.serve);
+        for (const n of spoolWorkers(root).filter((w) => w > count)) replay(new Spool<DeferredWrite>(path.join(root, String(n)), { maxBytes: redis.spoolMaxBytes }));
+      }
       this.spoolValue = { spool, deferral: new SpoolDeferral(spool, log, events), replayer };
     }
     return this.spoolValue;
   }
+
 
   /** Replay a batch in order; consecutive journal writes go to Redis in one pipeline. */
   private async applyDeferred(store: StateStore, ops: DeferredWrite[]): Promise<void> {

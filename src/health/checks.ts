@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { activityKnownSince, describeKnownSince } from '../lifecycle/known-since.js';
 import type { StateStore } from '../store/store.js';
 import { RedisStore } from '../store/redis.js';
-import { readStats, type SpoolStats } from '../store/spool.js';
+import { readNodeStats, spoolRoot, type SpoolStats } from '../store/spool.js';
 import { describeOwnership, identityName, probeAs, resolveIdentity, type Identity } from './as-user.js';
 import { clockSync } from './clock.js';
 import { certificatesFromFile, describeCert, type CertInfo } from '../pki/certificate.js';
@@ -245,18 +245,15 @@ export function spoolCheck(stats: SpoolStats | undefined): CheckResult {
   };
 }
 
-/** The spool of `serve` as left on disk (another process: `status`); none without Redis. */
+/** The spools of `serve` (every worker's) as on disk; none without Redis. */
 export function spoolOnDisk(config: Config): SpoolStats | undefined {
-  const dir = path.join(config.state.dir, 'spool');
-  return config.state.redis && fs.existsSync(dir) ? readStats(dir) : undefined;
+  return config.state.redis ? readNodeStats(spoolRoot(config)) : undefined;
 }
 
-/** What the checks read besides the configuration: the open store, the service user, the spool. */
+/** What the checks read besides the configuration: the open store, the service user. */
 export interface HealthDeps {
   store?: StateStore;
   identity?: Identity;
-  /** The daemon's spool, as it is now (default: read from disk). */
-  spool?: () => SpoolStats | undefined;
 }
 
 export async function runHealthChecks(config: Config, now = new Date(), t: HealthThresholds = thresholdsFrom(config), deps: HealthDeps = {}): Promise<CheckResult[]> {
@@ -270,7 +267,7 @@ export async function runHealthChecks(config: Config, now = new Date(), t: Healt
     ...(await crls(config, now, t)),
     await clockSync(undefined, ntp),
     await storeCheck(config, deps.store, id),
-    ...(config.state.redis ? [spoolCheck(deps.spool ? deps.spool() : spoolOnDisk(config))] : []),
+    ...(config.state.redis ? [spoolCheck(spoolOnDisk(config))] : []),
     await lifecycleActivity(config, deps.store, now),
   ];
 }

@@ -22,7 +22,7 @@ export class MetricsService implements Service {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-    /** The daemon's resources: its store, spool and traces (counted as they are written). */
+    /** The daemon's resources: its store and traces (counted as they are written). */
     private readonly shared?: SharedResources,
   ) {
     this.metrics = new DaemonMetrics({ monitorMode: config.submission.mode === 'monitor' });
@@ -35,7 +35,7 @@ export class MetricsService implements Service {
       // The daemon's own access to its files is what counts: checked as itself.
       const results = await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), {
         identity: selfIdentity(),
-        ...(shared ? { store: shared.store(), spool: () => shared.spool()?.snapshot() } : {}),
+        ...(shared ? { store: shared.store() } : {}),
       });
       this.cached = { at: now, results };
       this.metrics.onChecks(results);

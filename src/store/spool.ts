@@ -3,7 +3,8 @@
 // the store is back. Nothing the statistics count is lost to a Redis outage (EX_PSU_5830:
 // every exchange in the month's Echanges; EX_PSU_5840: every login in the Connexions).
 //
-//   <state.dir>/spool/<NNNNNNNNNN>.jsonl   one operation per line: {"t": spooled at, "op": …}
+//   <state.dir>/spool/<worker>/<NNNNNNNNNN>.jsonl   one operation per line: {"t": spooled at, "op": …}
+// (one directory per process of the node: serve.workers; 1 for a single process).
 //
 // Operations are appended synchronously and fdatasync'd before the caller goes on (the
 // gate answers 250 after that). Segments are rotated by size; a replay seals the segment
@@ -120,6 +121,29 @@ export class Spool<Op extends SpoolOperation = SpoolOperation> {
       this.draining = false;
     }
   }
+}
+
+/** The directory of a node's spools: <state.dir>/spool, one subdirectory per worker. */
+export function spoolRoot(config: { state: { dir: string } }): string {
+  return path.join(config.state.dir, 'spool');
+}
+
+/** The worker numbers that have a spool directory under `root`. */
+export function spoolWorkers(root: string): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+}
+
+/** Every worker's spool of a node added up, read from disk (`status`, /health). */
+export function readNodeStats(root: string): SpoolStats {
+  const all = spoolWorkers(root).map((n) => readStats(path.join(root, String(n))));
+  const oldest = all.map((s) => s.oldest).filter((o): o is string => o !== undefined).sort()[0];
+  return { operations: all.reduce((n, s) => n + s.operations, 0), bytes: all.reduce((n, s) => n + s.bytes, 0), ...(oldest ? { oldest } : {}) };
 }
 
 /** What is waiting in a spool directory, read from disk (for `status`, another process). */

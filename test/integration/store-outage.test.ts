@@ -14,7 +14,7 @@ import { RuntimeFields } from '../../src/registry/runtime.js';
 import { lpsSend, waitForMail } from '../../src/sandbox/lps-exchange.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { RedisStore } from '../../src/store/redis.js';
-import { readStats } from '../../src/store/spool.js';
+import { readNodeStats, spoolRoot } from '../../src/store/spool.js';
 import { runCommand } from '../../src/util/run-command.js';
 import { traceLines } from '../../src/traces/read.js';
 import { tracesDir } from '../../src/traces/config.js';
@@ -127,7 +127,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins spool to disk, /health and `status` say WARN with the spool size, and after Redis returns every message is in the month\'s Echanges once and the last login is the outage\'s', async (t) => {
   const a = world.node('A');
-  const spoolDir = path.join(a.config.state.dir, 'spool');
+  const spoolRootDir = spoolRoot(a.config);
   await sendPhase('before', BEFORE);
   assert.equal((await health()).body.checks.find((c) => c.check === 'store')?.severity, 'ok');
 
@@ -136,7 +136,7 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
   await sendPhase('during', DURING);
   // Per message: the login, the submitted event (milter), the delivery event (outbound gate).
   const waiting = await until('the outage writes in the spool', async () => {
-    const n = readStats(spoolDir).operations;
+    const n = readNodeStats(spoolRootDir).operations;
     return n >= 3 * DURING ? n : undefined;
   });
   const h = await health();
@@ -158,7 +158,7 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
 
   const restarted = Date.now();
   redis = await startRedis(5000, { port: redis.port, dir: redisDir });
-  const replayedIn = await until('the spool to empty', async () => (readStats(spoolDir).operations === 0 ? Date.now() - restarted : undefined));
+  const replayedIn = await until('the spool to empty', async () => (readNodeStats(spoolRootDir).operations === 0 ? Date.now() - restarted : undefined));
   await until('/health to be ok again', async () => ((await health()).body.checks.find((c) => c.check === 'store.spool')?.severity === 'ok' ? true : undefined));
   t.diagnostic(`outage of ${restarted - outageStart} ms: ${waiting} spooled writes replayed within ${replayedIn} ms of Redis restarting`);
   assert.ok(logLines.some((l) => /"msg":"state store unreachable: journal events and logins are kept in the local spool/.test(l)), 'the outage is logged');

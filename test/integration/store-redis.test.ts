@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { buildChecker } from '../../src/auth/build-checker.js';
@@ -120,5 +121,38 @@ test('EX_PSU_5830: a journal event written twice with its id (retry, replay, two
   } finally {
     raw.disconnect();
     await Promise.all([nodeA.close(), nodeB.close()]);
+  }
+});
+
+test('EX_PSU_5830: each serve worker spools in its own directory; worker 1 replays the spool a worker that no longer runs left (serve.workers lowered)', async () => {
+  const { parseConfigText } = await import('../../src/config/load.js');
+  const { SharedResources } = await import('../../src/daemon/shared.js');
+  const { Spool, readNodeStats, spoolRoot } = await import('../../src/store/spool.js');
+  const { silentLogger } = await import('../../src/log.js');
+  const dir = tmpDir();
+  const config = parseConfigText(
+    `operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: c.pem, key: k.pem }
+trust: { dir: t }
+state: { dir: ${dir}/state, redis: { url: "${server.url}", keyPrefix: "mss-workers-test:", replayIntervalMs: 100 } }
+serve: { workers: 2 }
+`,
+    `${dir}/config.yaml`,
+  );
+  const at = Date.UTC(2026, 0, 12, 9);
+  // What a third worker left when serve.workers went from 3 to 2.
+  new Spool(`${spoolRoot(config)}/3`, { maxBytes: 1 << 20 }).append([{ kind: 'journal', records: [{ at, data: '{"type":"received","mailId":"W3"}', id: '00000000-0000-4000-8000-0000000000w3' }] } as never]);
+  assert.equal(readNodeStats(spoolRoot(config)).operations, 1);
+  const shared = new SharedResources(config, silentLogger);
+  try {
+    shared.journal(); // opens this process's spool (worker 1: spool/1) and starts the replays
+    assert.ok(fs.existsSync(`${spoolRoot(config)}/1`));
+    const deadline = Date.now() + 20_000;
+    while (readNodeStats(spoolRoot(config)).operations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(readNodeStats(spoolRoot(config)).operations, 0, 'worker 1 replayed worker 3\'s spool');
+    const seen: string[] = [];
+    for await (const r of shared.store().journalRead(at, at + 1)) seen.push(JSON.parse(r.data).mailId);
+    assert.deepEqual(seen, ['W3']);
+  } finally {
+    await shared.close();
   }
 });
