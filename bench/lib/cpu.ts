@@ -1,14 +1,46 @@
 // CPU time a process has used (user + system), read from /proc/<pid>/stat: how much work an
-// engine did for the messages of a phase, whatever else the machine was busy with.
+// engine did for the messages of a phase, whatever else the machine was busy with. For an
+// engine of several processes (postfwd2's preforked children, the milter's cluster workers)
+// the whole tree counts: every live process's time plus what its ended children used.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
+function fields(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 export function cpuSeconds(pid: number): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start at field 3.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond;
+  const f = fields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / ticksPerSecond : NaN;
+}
+
+/** CPU seconds of `pid` and all its descendants, including their ended (waited-for) children. */
+export function cpuTreeSeconds(pid: number): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const f = fields(Number(name));
+    if (!f) continue;
+    const ppid = Number(f[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  let ticks = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop() as number;
+    const f = fields(p);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return ticks / ticksPerSecond;
 }

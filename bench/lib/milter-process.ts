@@ -2,24 +2,71 @@
 // load generator and the timing proxies do not delay it and its CPU time can be read from
 // /proc like postfwd's. It runs the real submission rules and reports how long each
 // decision took inside the server. Driven over IPC: 'take' → decisions so far; 'stop'.
+// With BENCH_MILTER_WORKERS=N (N > 1) it is a node:cluster primary with N workers sharing
+// the listener, as `serve` runs with serve.workers: N (daemon/cluster.ts): each worker has
+// its own rules, journal and trace writers on the same kind of files.
+import cluster from 'node:cluster';
 import { createLogger } from '../../src/log.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { DECISION_CODES } from './decisions.js';
 import { benchRules } from './submission-rules.js';
 
-const decisionsNs: number[] = [];
-const rules = benchRules(createLogger({ level: 'warn', pretty: false }));
-const server = new MilterServer({
-  listen: { kind: 'inet', host: '127.0.0.1', port: 0 },
-  handler: rules.handler,
-  log: createLogger({ level: 'warn', pretty: false }),
-  observe: (code, ns) => {
-    if (DECISION_CODES.includes(code)) decisionsNs.push(ns);
-  },
-});
-await server.start();
-process.send?.({ port: server.port });
-process.on('message', (msg: string) => {
-  if (msg === 'take') process.send?.({ decisionsNs: decisionsNs.splice(0) });
-  if (msg === 'stop') void server.stop(200).then(() => rules.close()).then(() => process.exit(0));
-});
+const WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 1);
+
+async function serveMilter(): Promise<{ port: number; take(): number[]; stop(): Promise<void> }> {
+  const decisionsNs: number[] = [];
+  const rules = benchRules(createLogger({ level: 'warn', pretty: false }));
+  const server = new MilterServer({
+    listen: { kind: 'inet', host: '127.0.0.1', port: 0 },
+    handler: rules.handler,
+    log: createLogger({ level: 'warn', pretty: false }),
+    observe: (code, ns) => {
+      if (DECISION_CODES.includes(code)) decisionsNs.push(ns);
+    },
+  });
+  await server.start();
+  return {
+    port: server.port as number,
+    take: () => decisionsNs.splice(0),
+    stop: () => server.stop(200).then(() => rules.close()),
+  };
+}
+
+if (WORKERS <= 1) {
+  const m = await serveMilter();
+  process.send?.({ port: m.port });
+  process.on('message', (msg: string) => {
+    if (msg === 'take') process.send?.({ decisionsNs: m.take() });
+    if (msg === 'stop') void m.stop().then(() => process.exit(0));
+  });
+} else if (cluster.isWorker) {
+  const m = await serveMilter();
+  process.send?.({ kind: 'ready', port: m.port });
+  process.on('message', (msg: string) => {
+    if (msg === 'take') process.send?.({ kind: 'taken', decisionsNs: m.take() });
+    if (msg === 'stop') void m.stop().then(() => process.exit(0));
+  });
+} else {
+  const workers = Array.from({ length: WORKERS }, () => cluster.fork());
+  const ports = await Promise.all(workers.map((w) => new Promise<number>((resolve) => w.on('message', (m: { kind: string; port: number }) => m.kind === 'ready' && resolve(m.port)))));
+  process.send?.({ port: ports[0] });
+  process.on('message', (msg: string) => {
+    if (msg === 'take') {
+      void Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<number[]>((resolve) => {
+              const on = (m: { kind: string; decisionsNs: number[] }): void => {
+                if (m.kind !== 'taken') return;
+                w.off('message', on);
+                resolve(m.decisionsNs);
+              };
+              w.on('message', on);
+              w.send('take');
+            }),
+        ),
+      ).then((all) => process.send?.({ decisionsNs: all.flat() }));
+    }
+    if (msg === 'stop') void Promise.all(workers.map((w) => new Promise((r) => (w.once('exit', r), w.send('stop'))))).then(() => process.exit(0));
+  });
+}
