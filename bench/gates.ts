@@ -2,11 +2,18 @@
 //   1. throughput: N messages of 100 KB injected into the sending Postfix over 10 parallel
 //      connections, timed until the last one is in the receiving Postfix's maildir —
 //      through the gates (Postfix A → gate-out A → mutual TLS → gate-in B → Postfix B, the
-//      gates of each operator in their own `mss-sidecar serve` process) versus directly
-//      (Postfix → Postfix over TLS, the same certificates, the same concurrency of 10);
+//      gates of each operator in their own `mss-sidecar serve`, with serve.workers =
+//      BENCH_GATE_WORKERS, default 1) versus directly (Postfix → Postfix over TLS) — the
+//      anchor; BENCH_ROUNDS rounds (default 5), the two paths in alternating order, min and
+//      median with the load average;
 //   2. memory: resident set growth of each gate process while it relays one 10 MB message
 //      (10,000,000 bytes on the wire).
-// Targets (issue 4): gates ≥ 0.8 × direct; memory growth < 30 MB. Bounded: BENCH_MESSAGES.
+// Fairness: the same certificates (the test IGC-Santé PKI), TLS on every inter-operator hop
+// (mutual TLS both ways: the direct receiver asks for the sender's certificate), the same
+// Postfix queue and concurrency settings (10 per destination), the same injection; the gates
+// add their rules (liste blanche, DN checks, revocation) and a loopback hop on each side.
+// Goal (issue 20): gates ≥ 0.9 × direct (issue 4: 0.8); memory growth < 30 MB.
+// Bounded: BENCH_MESSAGES per run.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PostfixInstance } from '../src/mta/postfix-instance.js';
@@ -19,9 +26,14 @@ import { SmtpClient } from '../test/helpers/smtp-client.js';
 import { silent } from '../test/helpers/gates.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { signedList } from '../test/helpers/whitelist.js';
+import { cpuTreeSeconds } from './lib/cpu.js';
+import { loadAverage, median } from './lib/runs.js';
 import { fmt } from './lib/stats.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WORKERS = Number(process.env.BENCH_GATE_WORKERS ?? 1);
+const GOAL = 0.9;
 const PARALLEL = 10;
 const SIZE = 100 * 1024;
 const FROM = 'alice.martin@ch-sandbox-a.mssante.fr';
@@ -73,15 +85,11 @@ async function timed(sendPort: number, receiver: Receiver, tag: string): Promise
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
+/** Resident set of a process, or of its biggest worker when serve runs several. */
 function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0);
+  const of = (p: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+  const children = fs.existsSync(`/proc/${pid}/task/${pid}/children`) ? fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return Math.max(of(pid), ...children.map(of));
 }
 
 async function main(): Promise<void> {
@@ -91,7 +99,16 @@ async function main(): Promise<void> {
   }
   const dir = tmpDir('mss-bench-gates-');
   const pki = await generateTestPki(path.join(dir, 'pki'));
-  const world = await startOperatorWorld({ dir: path.join(dir, 'world'), pki, list: Buffer.from(signedList(pki)), log: silent, mta: 'real', daemons: false, postfixMain: CONCURRENCY });
+  const world = await startOperatorWorld({
+    dir: path.join(dir, 'world'),
+    pki,
+    list: Buffer.from(signedList(pki)),
+    log: silent,
+    mta: 'real',
+    daemons: false,
+    postfixMain: CONCURRENCY,
+    configure: (_op, c) => void (c.serve = { workers: WORKERS }),
+  });
   const procs: Spawned[] = [];
   const direct: PostfixInstance[] = [];
   try {
@@ -101,7 +118,7 @@ async function main(): Promise<void> {
       const p = spawnTracked(process.execPath, [...nodeArgs, CLI, '--config', world.node(id).configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'info' } });
       procs.push(p);
     }
-    await Promise.all(procs.map((p) => waitForOutput(p, (out) => out.includes('gate-out listening'), 20_000)));
+    await Promise.all(procs.map((p) => waitForOutput(p, (out) => /"msg":"ready"/.test(out), 60_000)));
 
     // Direct path: the same certificates, Postfix's own TLS client and server.
     const a = pki.operators.find((o) => o.id === 'A');
@@ -128,16 +145,28 @@ async function main(): Promise<void> {
     const bNode = world.node('B');
     const bPostfix: Receiver = { delivered: () => bNode.delivered(), postfix: bNode.postfix as PostfixInstance };
     const direct_: Receiver = { delivered: () => receiver.delivered(), postfix: receiver };
-    // Warm-up, then one measured run each, alternating so both see the same machine.
-    await timed(world.node('A').ports.inject, bPostfix, 'warm gates').catch((e) => Promise.reject(e));
+    // Warm-up, then BENCH_ROUNDS rounds of one run each, the order alternating so that both
+    // paths see the same machine.
+    await timed(world.node('A').ports.inject, bPostfix, 'warm gates');
     await timed(txPort, direct_, 'warm direct');
     const gatePids = procs.map((p) => p.child.pid as number);
-    const cpu0 = gatePids.map(cpuSeconds);
-    const gatesS = await timed(world.node('A').ports.inject, bPostfix, 'gates');
-    const cpu = gatePids.map((pid, i) => cpuSeconds(pid) - (cpu0[i] ?? 0));
-    const directS = await timed(txPort, direct_, 'direct');
+    const runs = { gates: [] as number[], direct: [] as number[], cpuMs: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const path_ of round % 2 === 0 ? (['gates', 'direct'] as const) : (['direct', 'gates'] as const)) {
+        if (path_ === 'direct') runs.direct.push(await timed(txPort, direct_, `direct ${round}`));
+        else {
+          const cpu0 = gatePids.map(cpuTreeSeconds);
+          runs.gates.push(await timed(world.node('A').ports.inject, bPostfix, `gates ${round}`));
+          runs.cpuMs.push((gatePids.reduce((n, pid, i) => n + cpuTreeSeconds(pid) - (cpu0[i] ?? 0), 0) * 1000) / MESSAGES);
+        }
+      }
+      process.stdout.write(`round ${round + 1}: gates ${fmt(runs.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(runs.direct.at(-1) ?? NaN, 2)} s; load ${loadAverage()}\n`);
+    }
+    const gatesS = median(runs.gates);
+    const directS = median(runs.direct);
     const gatesRate = MESSAGES / gatesS;
     const directRate = MESSAGES / directS;
+    const ratios = runs.gates.map((g, i) => (runs.direct[i] ?? NaN) / g);
 
     // Memory: one 10 MB message through both gate processes, RSS sampled every 10 ms.
     const pids = procs.map((p) => p.child.pid as number);
@@ -155,11 +184,11 @@ async function main(): Promise<void> {
     const growth = peak.map((p, i) => (p - (base[i] ?? 0)) / 1024);
 
     const out = [
-      `gates bench — ${MESSAGES} messages of ${SIZE / 1024} KB, ${PARALLEL} parallel connections, TLS on every inter-operator hop`,
-      `  through the gates  Postfix A → gate-out A → gate-in B → Postfix B : ${fmt(gatesRate, 1)} msg/s (${fmt(gatesS, 2)} s)`,
-      `  direct             Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (${fmt(directS, 2)} s)`,
-      `  ratio gates / direct: ${fmt(gatesRate / directRate, 2)} (target ≥ 0.80)`,
-      `  CPU of the gate processes during the gates run: A ${fmt(cpu[0] ?? NaN, 2)} s, B ${fmt(cpu[1] ?? NaN, 2)} s (${fmt(((cpu[0] ?? 0) + (cpu[1] ?? 0)) * 1000 / MESSAGES, 2)} ms per message)`,
+      `gates bench — ${MESSAGES} messages of ${SIZE / 1024} KB, ${PARALLEL} parallel connections, TLS on every inter-operator hop, serve.workers ${WORKERS}, ${ROUNDS} rounds; load average ${loadAverage()}`,
+      `  through the gates  Postfix A → gate-out A → gate-in B → Postfix B : ${fmt(gatesRate, 1)} msg/s (median ${fmt(gatesS, 2)} s, min ${fmt(Math.min(...runs.gates), 2)} s)`,
+      `  direct (anchor)    Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (median ${fmt(directS, 2)} s, min ${fmt(Math.min(...runs.direct), 2)} s)`,
+      `  ratio gates / direct (throughput): medians ${fmt(gatesRate / directRate, 2)}×, min/min ${fmt(Math.min(...runs.direct) / Math.min(...runs.gates), 2)}×, per round ${ratios.map((r) => fmt(r, 2)).join(' ')} — goal ≥ ${GOAL}× ${gatesRate / directRate >= GOAL ? 'met' : 'NOT met'}`,
+      `  CPU of the gate processes (both operators, every worker): min ${fmt(Math.min(...runs.cpuMs), 2)} median ${fmt(median(runs.cpuMs), 2)} ms per message`,
       `  10 MB message: RSS growth gate process A (out) ${fmt(growth[0] ?? NaN, 1)} MB, B (in) ${fmt(growth[1] ?? NaN, 1)} MB (target < 30 MB)`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
