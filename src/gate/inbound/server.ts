@@ -27,6 +27,7 @@ import { checkRecipient, checkSender } from './checks.js';
 import { PostfixSession } from './postfix-session.js';
 import { receivedHeader } from './received-header.js';
 import { instruments, secondsSince } from '../../health/instruments.js';
+import { coalesceReplies } from '../reply-coalescing.js';
 
 interface SessionState {
   peer?: PeerIdentity;
@@ -92,6 +93,7 @@ export class GateIn {
       onClose: (session) => this.onClose(session),
     });
     this.server.on('error', (err) => this.deps.log.debug({ err }, 'gate-in connection error'));
+    coalesceReplies(this.server); // replies of one tick in one write (issue 20)
   }
 
   async start(): Promise<void> {

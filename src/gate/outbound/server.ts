@@ -5,16 +5,18 @@
 // submission milter's submitted events, so the statistics join them.
 import { randomBytes } from 'node:crypto';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { MssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { GateDeps } from '../deps.js';
 import { HeaderSniffer } from '../header-sniffer.js';
-import { traceDecision } from '../record.js';
+import { traceDecision, traceDecisions } from '../record.js';
 import { formatReply, replyError, replyMessage, type Reply } from '../reply.js';
 import { checkOutboundRecipient, checkOutboundSender } from './checks.js';
 import { Delivery, type RecipientResult } from './delivery.js';
 import { MxResolver } from './mx.js';
 import { SessionCache } from './session-cache.js';
 import { instruments, secondsSince } from '../../health/instruments.js';
+import { coalesceReplies } from '../reply-coalescing.js';
 
 export class GateOut {
   private readonly server: SMTPServer;
@@ -51,6 +53,7 @@ export class GateOut {
         ),
     });
     this.server.on('error', (err) => this.deps.log.debug({ err }, 'gate-out connection error'));
+    coalesceReplies(this.server); // replies of one tick in one write (issue 20)
   }
 
   async start(): Promise<void> {
@@ -105,7 +108,7 @@ export class GateOut {
     const refused = checkOutboundRecipient(address.address, mailFrom, index, this.deps.registry.current());
     if (!refused) return null;
     // A recipient refused before sending is a bounce the statistics count (events.ts).
-    void this.journal(this.mailId(session), mailFrom, address.address, { reply: refused, outcome: 'bounced' });
+    void this.journal(this.mailId(session), mailFrom, [{ recipient: address.address, reply: refused, outcome: 'bounced' }]);
     return this.refuse(session, request, refused);
   }
 
@@ -133,29 +136,38 @@ export class GateOut {
     sniffer.finish();
     const log = this.log(session);
     const size = stream.byteLength;
-    rcpts.forEach((r, i) => {
-      const res = results[i] as RecipientResult;
-      traceDecision(
-        this.deps.traces,
-        log,
-        { service: 'gate-out', ...(res.peer ? { peer: res.peer } : {}), ...(res.remote ? { address: res.remote } : {}) },
-        { step: 'DATA', mailFrom: mailFrom.address, rcpt: r.address, mailId, outcome: res.outcome },
-        res.reply,
-        { id: mailId, from: mailFrom.address, to: [r.address], ...(sniffer.subject !== undefined ? { subject: sniffer.subject } : {}), size },
-      );
-    });
-    await Promise.all(rcpts.map((r, i) => this.journal(mailId, mailFrom.address, r.address, results[i] as RecipientResult)));
+    // One trace write and one journal append for all the recipients of the message (issue 20).
+    traceDecisions(
+      this.deps.traces,
+      log,
+      rcpts.map((r, i) => {
+        const res = results[i] as RecipientResult;
+        return {
+          ctx: { service: 'gate-out', ...(res.peer ? { peer: res.peer } : {}), ...(res.remote ? { address: res.remote } : {}) },
+          request: { step: 'DATA', mailFrom: mailFrom.address, rcpt: r.address, mailId, outcome: res.outcome },
+          reply: res.reply,
+          message: { id: mailId, from: mailFrom.address, to: [r.address], ...(sniffer.subject !== undefined ? { subject: sniffer.subject } : {}), size },
+        };
+      }),
+    );
+    await this.journal(mailId, mailFrom.address, rcpts.map((r, i) => ({ recipient: r.address, ...(results[i] as RecipientResult) })));
     if (results.some((r) => r.outcome === 'delivered') && this.deps.registry.current().get(mailFrom.address)?.type === 'APP') {
       await this.deps.activity.recordExchange(mailFrom.address, new Date()).catch(() => undefined);
     }
     return results.map((r) => (r.reply.code < 300 ? replyMessage(r.reply) : replyError(r.reply)));
   }
 
-  /** One delivery event per recipient and attempt (statistics count a message once). */
-  private async journal(mailId: string, sender: string, recipient: string, r: Pick<RecipientResult, 'reply' | 'outcome' | 'remote'>): Promise<void> {
+  /** One delivery event per recipient and attempt (statistics count a message once), in one append. */
+  private async journal(mailId: string, sender: string, outcomes: ReadonlyArray<Pick<RecipientResult, 'reply' | 'outcome' | 'remote'> & { recipient: string }>): Promise<void> {
     try {
-      await this.deps.journal.record({ type: 'delivery', at: new Date().toISOString(), mailId, sender, recipient, outcome: r.outcome, reply: formatReply(r.reply).slice(0, 1000), ...(r.remote ? { remote: r.remote.slice(0, 255) } : {}) });
+      const at = new Date().toISOString();
+      await this.deps.journal.record(outcomes.map((r) => ({ type: 'delivery' as const, at, mailId, sender, recipient: r.recipient, outcome: r.outcome, reply: formatReply(r.reply).slice(0, 1000), ...(r.remote ? { remote: r.remote.slice(0, 255) } : {}) })));
     } catch (err) {
+      // One invalid event must not cost the others their record, as when each had its own append.
+      if (outcomes.length > 1 && err instanceof MssError && err.code === 'JOURNAL_BAD_EVENT') {
+        for (const o of outcomes) await this.journal(mailId, sender, [o]);
+        return;
+      }
       this.deps.log.error({ err, mailId }, 'gate-out could not record a delivery event');
     }
   }
