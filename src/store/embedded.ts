@@ -155,10 +155,15 @@ export class EmbeddedStore implements StateStore {
 
   async journalAppend(records: readonly JournalRecord[]): Promise<void> {
     this.journal ??= new DayFiles(this.journalDir, newWriterId());
+    // One write per day file, not per record (issue 20: a message's events in one append),
+    // and nothing written when any record is refused.
+    const byDay = new Map<string, string>();
     for (const r of records) {
       if (!Number.isFinite(r.at) || r.data.includes('\n')) throw new MssError('STORE_BAD_RECORD', 'a journal record needs a finite time and one line of data');
-      this.journal.append(utcDay(r.at), `${r.at}\t${r.data}\n`);
+      const day = utcDay(r.at);
+      byDay.set(day, `${byDay.get(day) ?? ''}${r.at}\t${r.data}\n`);
     }
+    for (const [day, lines] of byDay) this.journal.append(day, lines);
   }
 
   async *journalRead(fromMs: number, toMs: number): AsyncIterable<JournalRecord> {

@@ -45,13 +45,38 @@ export class TraceLog {
 
   /** Append one trace; synchronous so that the trace exists before the caller answers. */
   write(input: TraceInput): TraceRecord {
+    return this.writeAll([input])[0] as TraceRecord;
+  }
+
+  /**
+   * Append several traces, in order, with one write per file (issue 20: the outbound
+   * gate's traces of a message, one per recipient, cost one system call, not one each).
+   * Synchronous like write(); they share the time of the call.
+   */
+  writeAll(inputs: readonly TraceInput[]): TraceRecord[] {
     if (this.closed) throw new Error('trace log is closed');
     const at = this.now();
-    const category = input.category ?? 'functional';
-    const record: TraceRecord = {
+    const records = inputs.map((input) => this.record(input, at));
+    const byCategory = new Map<TraceCategory, TraceRecord[]>();
+    for (const r of records) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r]);
+    for (const [category, list] of byCategory) this.append(category, utcDay(at.getTime()), list as unknown as Array<Record<string, unknown>>);
+    for (const record of records) {
+      for (const o of this.observers) {
+        try {
+          o(record);
+        } catch {
+          /* an observer (the metrics) never changes what was traced */
+        }
+      }
+    }
+    return records;
+  }
+
+  private record(input: TraceInput, at: Date): TraceRecord {
+    return {
       id: randomUUID(),
       at: at.toISOString(),
-      category,
+      category: input.category ?? 'functional',
       action: input.action,
       actor: sanitize(input.actor) as TraceRecord['actor'],
       ...(input.bal !== undefined ? { bal: input.bal } : {}),
@@ -61,15 +86,6 @@ export class TraceLog {
       response: sanitize(input.response) as TraceRecord['response'],
       ...(input.message ? { message: sanitize(input.message) as TraceRecord['message'] } : {}),
     };
-    this.append(category, utcDay(at.getTime()), record as unknown as Record<string, unknown>);
-    for (const o of this.observers) {
-      try {
-        o(record);
-      } catch {
-        /* an observer (the metrics) never changes what was traced */
-      }
-    }
-    return record;
   }
 
   /** Be told of every trace once written (the metrics count messages, refusals and logins). */
@@ -86,7 +102,7 @@ export class TraceLog {
     this.closed = true;
   }
 
-  private append(category: TraceCategory, day: string, record: Record<string, unknown>): void {
+  private append(category: TraceCategory, day: string, records: ReadonlyArray<Record<string, unknown>>): void {
     let files = this.files.get(category);
     if (!files) {
       files = new DayFiles(path.join(this.dir, category), this.writerId, { syncDelayMs: this.syncDelayMs, maxOpen: 1 });
@@ -98,10 +114,19 @@ export class TraceLog {
     if (chain && chain.day !== day) this.seal(category);
     chain = this.chains.get(category);
     if (!chain) chain = this.start(category, day, files);
-    const { line, hash } = chainLine({ seq: chain.seq + 1, prev: chain.lastHash, ...record });
-    files.append(day, line);
-    chain.seq += 1;
-    chain.lastHash = hash;
+    // The lines chained in order and written at once; the chain moves on only once they are
+    // written (a failed write leaves it where the file is).
+    let { seq, lastHash } = chain;
+    let text = '';
+    for (const record of records) {
+      const { line, hash } = chainLine({ seq: seq + 1, prev: lastHash, ...record });
+      text += line;
+      seq += 1;
+      lastHash = hash;
+    }
+    files.append(day, text);
+    chain.seq = seq;
+    chain.lastHash = lastHash;
   }
 
   private start(category: TraceCategory, day: string, files: DayFiles): ChainState {

@@ -42,3 +42,26 @@ test('embedded store: maintenance removes expired keys and a lock left by a dead
   assert.equal(await s.incr('count:k'), 1);
   await s.close();
 });
+
+test('embedded store: the journal records of one append go to each day file in one write (issue 20), all read back', async () => {
+  const s = new EmbeddedStore(tmpDir());
+  const day1 = Date.UTC(2025, 2, 1, 10);
+  const day2 = Date.UTC(2025, 2, 2, 10);
+  await s.journalAppend([{ at: day1, data: '{"n":0}' }]); // the day file exists
+  const writes: string[] = [];
+  const writeSync = fs.writeSync;
+  (fs as { writeSync: unknown }).writeSync = (fd: number, data: string, ...rest: unknown[]) => {
+    writes.push(String(data));
+    return (writeSync as (...a: unknown[]) => number)(fd, data, ...rest);
+  };
+  try {
+    await s.journalAppend([1, 2, 3].map((n) => ({ at: day1 + n, data: `{"n":${n}}` })).concat([{ at: day2, data: '{"n":4}' }]));
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = writeSync;
+  }
+  assert.equal(writes.length, 2, 'one write per day file');
+  const got: string[] = [];
+  for await (const r of s.journalRead(day1, day2 + 1)) got.push(r.data);
+  assert.deepEqual(got, [0, 1, 2, 3, 4].map((n) => `{"n":${n}}`));
+  await s.close();
+});

@@ -168,3 +168,32 @@ test('EX_GDT_5070: prune removes days older than each category retention and ver
   const r = await verifyTraces(dir);
   assert.deepEqual(r.problems, [], 'pruned files are not reported as deleted');
 });
+
+test('EX_GDT_5010 EX_GDT_5050: writeAll appends several traces with one write, in order in the chain, and verify passes (issue 20)', async () => {
+  const dir = tmpDir();
+  const log = new TraceLog(dir, { syncDelayMs: 0 });
+  log.write({ action: 'message.send', actor: { id: 'CN=a', kind: 'peer' }, response: { ok: true } }); // the file and its header exist
+  const writes: string[] = [];
+  const writeSync = fs.writeSync;
+  (fs as { writeSync: unknown }).writeSync = (fd: number, data: string, ...rest: unknown[]) => {
+    writes.push(String(data));
+    return (writeSync as (...a: unknown[]) => number)(fd, data, ...rest);
+  };
+  let records;
+  try {
+    records = log.writeAll(['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr'].map((to) => ({ action: 'message.send', actor: { id: 'CN=a', kind: 'peer' as const }, request: { rcpt: to }, response: { ok: true }, message: { id: 'Q1', from: 's@a.mssante.fr', to: [to] } })));
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = writeSync;
+  }
+  log.close();
+  assert.equal(writes.length, 1, 'one write for the three traces');
+  assert.equal(writes[0]?.split('\n').filter(Boolean).length, 3);
+  assert.deepEqual(records.map((r) => r.request?.rcpt), ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr']);
+  const [file] = filesUnder(path.join(dir, 'functional'));
+  const lines = fs.readFileSync(file ?? '', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.seq), [0, 1, 2, 3, 4, 5], 'header, the first trace, the three, the seal');
+  assert.deepEqual(lines.slice(2, 5).map((l) => l.request.rcpt), ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr']);
+  const report = await verifyTraces(dir);
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.ok, true);
+});
