@@ -26,7 +26,7 @@ import { SmtpClient } from '../test/helpers/smtp-client.js';
 import { silent } from '../test/helpers/gates.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { signedList } from '../test/helpers/whitelist.js';
-import { cpuTreeSeconds } from './lib/cpu.js';
+import { cpuTreeSeconds, writeCallsTree } from './lib/cpu.js';
 import { loadAverage, median } from './lib/runs.js';
 import { fmt } from './lib/stats.js';
 
@@ -150,14 +150,16 @@ async function main(): Promise<void> {
     await timed(world.node('A').ports.inject, bPostfix, 'warm gates');
     await timed(txPort, direct_, 'warm direct');
     const gatePids = procs.map((p) => p.child.pid as number);
-    const runs = { gates: [] as number[], direct: [] as number[], cpuMs: [] as number[] };
+    const runs = { gates: [] as number[], direct: [] as number[], cpuMs: [] as number[], writes: [] as number[][] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const path_ of round % 2 === 0 ? (['gates', 'direct'] as const) : (['direct', 'gates'] as const)) {
         if (path_ === 'direct') runs.direct.push(await timed(txPort, direct_, `direct ${round}`));
         else {
           const cpu0 = gatePids.map(cpuTreeSeconds);
+          const writes0 = gatePids.map(writeCallsTree);
           runs.gates.push(await timed(world.node('A').ports.inject, bPostfix, `gates ${round}`));
           runs.cpuMs.push((gatePids.reduce((n, pid, i) => n + cpuTreeSeconds(pid) - (cpu0[i] ?? 0), 0) * 1000) / MESSAGES);
+          runs.writes.push(gatePids.map((pid, i) => (writeCallsTree(pid) - (writes0[i] ?? 0)) / MESSAGES));
         }
       }
       process.stdout.write(`round ${round + 1}: gates ${fmt(runs.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(runs.direct.at(-1) ?? NaN, 2)} s; load ${loadAverage()}\n`);
@@ -189,6 +191,7 @@ async function main(): Promise<void> {
       `  direct (anchor)    Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (median ${fmt(directS, 2)} s, min ${fmt(Math.min(...runs.direct), 2)} s)`,
       `  ratio gates / direct (throughput): medians ${fmt(gatesRate / directRate, 2)}×, min/min ${fmt(Math.min(...runs.direct) / Math.min(...runs.gates), 2)}×, per round ${ratios.map((r) => fmt(r, 2)).join(' ')} — goal ≥ ${GOAL}× ${gatesRate / directRate >= GOAL ? 'met' : 'NOT met'}`,
       `  CPU of the gate processes (both operators, every worker): min ${fmt(Math.min(...runs.cpuMs), 2)} median ${fmt(median(runs.cpuMs), 2)} ms per message`,
+      `  write system calls per message (/proc/<pid>/io syscw: sockets, journal, traces, logs): operator A's serve (gate out) median ${fmt(median(runs.writes.map((w) => w[0] ?? NaN)), 1)}, B's (gate in) ${fmt(median(runs.writes.map((w) => w[1] ?? NaN)), 1)}`,
       `  10 MB message: RSS growth gate process A (out) ${fmt(growth[0] ?? NaN, 1)} MB, B (in) ${fmt(growth[1] ?? NaN, 1)} MB (target < 30 MB)`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);

@@ -23,6 +23,41 @@ export function cpuSeconds(pid: number): number {
   return f ? (Number(f[11]) + Number(f[12])) / ticksPerSecond : NaN;
 }
 
+/** Live descendants of `pid`, itself included. */
+function tree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const f = fields(Number(name));
+    if (f) children.set(Number(f[1]), [...(children.get(Number(f[1])) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop() as number;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Write system calls (write, writev…: sockets and files alike) made so far by `pid` and its
+ * live descendants, from /proc/<pid>/io `syscw`: the count a write coalescing changes,
+ * whatever the machine's load.
+ */
+export function writeCallsTree(pid: number): number {
+  let n = 0;
+  for (const p of tree(pid)) {
+    try {
+      n += Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${p}/io`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return n;
+}
+
 /** CPU seconds of `pid` and all its descendants, including their ended (waited-for) children. */
 export function cpuTreeSeconds(pid: number): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
