@@ -14,6 +14,7 @@ import type { ConnectInfo, Decision, EomContext, MilterHandler, SessionContext }
 import { MacroStore } from './macros.js';
 import { MessageState, checkHeader, parseEnvelope, type MessageLimits } from './message.js';
 import { agree, encodeAgreement, type Agreement, type MacroRequest } from './negotiation.js';
+import { ReplyBatch } from './reply-batch.js';
 import { formatReply } from './reply.js';
 import { encodeResponse, type MilterResponse } from './responses.js';
 
@@ -45,6 +46,8 @@ export interface SessionOptions {
 
 type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'header' | 'eoh' | 'eom';
 const CONNECTION_STAGES = new Set<Stage>(['connect', 'helo']);
+/** Commands that belong to a transaction (Sendmail's milter protocol order, as Postfix's milter8.c and cleanup send them). */
+const TRANSACTION_COMMANDS = new Set<MilterCommand['type']>(['rcpt', 'data', 'header', 'eoh', 'body', 'eom']);
 const TEMPFAIL: MilterResponse = { type: 'tempfail' };
 const CONTINUE: MilterResponse = { type: 'continue' };
 
@@ -65,9 +68,13 @@ export class MilterSession {
   private state = new Map<string, unknown>();
   /** A handler failed during this message: every later answer for it is a temporary failure. */
   private messageFailed = false;
-  private queue: Packet[] = [];
-  private queuedBytes = 0;
+  /** An SMFIC_MAIL opened a transaction that no end of message, abort or SMFIC_QUIT_NC closed. */
+  private inTransaction = false;
+  /** Replies of the current drain pass: one write when the pass ends or waits (see reply-batch.ts). */
+  private readonly replies: ReplyBatch;
   private draining = false;
+  /** Waiting for the MTA to read our replies: an idle connection then is the MTA's doing, not ours. */
+  private waitingForPeer = false;
   private closed = false;
   private packetTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -79,21 +86,23 @@ export class MilterSession {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.log = opts.log;
     this.decoder = new PacketDecoder(opts.maxPacket);
+    this.replies = new ReplyBatch(socket);
     this.message = new MessageState(opts.limits);
     this.ctx = this.makeContext();
     socket.setNoDelay(true);
     socket.setTimeout(opts.timeouts.idleMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () => {
-      if (!this.busy) this.fail(new MssError('MILTER_IDLE_TIMEOUT', `no command from the MTA for ${opts.timeouts.idleMs} ms`));
+      if (this.waitingForPeer) this.fail(new MssError('MILTER_SLOW_PEER', `the MTA did not read our replies for ${opts.timeouts.idleMs} ms`));
+      else if (!this.busy) this.fail(new MssError('MILTER_IDLE_TIMEOUT', `no command from the MTA for ${opts.timeouts.idleMs} ms`));
     });
     socket.on('error', (err) => this.log.debug({ peer: opts.peer, err: err.message }, 'milter socket error'));
     socket.on('close', () => void this.onClose());
   }
 
-  /** A handler call is in flight or events wait for one. */
+  /** A handler call is in flight or events wait for one (received events are always being drained). */
   get busy(): boolean {
-    return this.draining || this.queue.length > 0;
+    return this.draining;
   }
 
   /** Close the connection (server stop); Postfix applies milter_default_action to what is in flight. */
@@ -129,25 +138,15 @@ export class MilterSession {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    let packets: Packet[];
-    try {
-      packets = this.decoder.push(chunk);
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.armPacketTimer();
-    if (packets.length === 0) return;
-    for (const p of packets) {
-      this.queue.push(p);
-      this.queuedBytes += p.data.length + 5;
-    }
+    // Received bytes wait in the decoder as they came (no object per packet until its turn).
+    this.decoder.feed(chunk);
     // Only events the MTA sends without waiting (no-reply steps, macros) can pile up; stop
     // reading rather than buffer without bound.
-    if (this.queuedBytes > 4 * this.opts.maxPacket) this.socket.pause();
+    if (this.decoder.pending > 4 * this.opts.maxPacket) this.socket.pause();
     if (!this.draining) void this.drain();
   }
 
+  /** Called once every complete packet is taken: what the decoder still holds is a partial packet. */
   private armPacketTimer(): void {
     if (this.decoder.pending === 0) {
       if (this.packetTimer) clearTimeout(this.packetTimer);
@@ -163,27 +162,56 @@ export class MilterSession {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (!this.closed && this.queue.length > 0) {
+      while (!this.closed) {
         // A peer that does not read our replies is not read either (bounded memory): the
         // next packet waits until what we wrote has gone out.
         if (this.socket.writableLength > REPLY_BACKLOG_BYTES) {
           this.socket.pause();
+          this.waitingForPeer = true;
           await drained(this.socket);
+          this.waitingForPeer = false;
           continue;
         }
-        const packet = this.queue.shift() as Packet;
-        this.queuedBytes -= packet.data.length + 5;
-        if (this.queuedBytes <= this.opts.maxPacket && this.socket.isPaused()) this.socket.resume();
+        const code = this.decoder.peek();
+        if (code === undefined) {
+          // At most one partial packet is held: read again, whatever paused us.
+          if (this.socket.isPaused()) this.socket.resume();
+          this.armPacketTimer();
+          break;
+        }
+        if (code === Cmd.BODY && this.agreement) {
+          // Body chunks are the bulk of the stream and are only counted: taken from the raw
+          // bytes, no object per packet, so a flood of tiny ones does not churn the heap.
+          const started = this.opts.observe ? process.hrtime.bigint() : 0n;
+          const bytes = this.decoder.peekedDataLength;
+          this.decoder.skip();
+          this.resumeReading();
+          this.body(code, bytes);
+          if (this.opts.observe) this.opts.observe(code, Number(process.hrtime.bigint() - started));
+          continue;
+        }
+        const packet = this.decoder.next() as Packet;
+        this.resumeReading();
         const started = this.opts.observe ? process.hrtime.bigint() : 0n;
         const pending = this.handle(packet);
-        if (pending) await pending;
+        if (pending) {
+          // Nothing answered so far waits for a handler that may take seconds.
+          this.flush();
+          await pending;
+        }
         if (this.opts.observe) this.opts.observe(packet.code, Number(process.hrtime.bigint() - started));
       }
     } catch (err) {
       this.fail(err);
     } finally {
+      this.flush();
       this.draining = false;
     }
+  }
+
+  /** Read again once what we hold is down to about one packet (see onData). */
+  private resumeReading(): void {
+    if (this.decoder.pending <= this.opts.maxPacket && this.socket.isPaused()) this.socket.resume();
   }
 
   /** Handle one packet; returns a promise only when a handler went async. Throws on protocol errors. */
@@ -216,6 +244,7 @@ export class MilterSession {
   private dispatch(cmd: MilterCommand, code: string): void | Promise<void> {
     const h = this.opts.handler;
     const ctx = this.ctx;
+    if (TRANSACTION_COMMANDS.has(cmd.type)) this.requireTransaction(code);
     switch (cmd.type) {
       case 'optneg':
         throw new MssError('MILTER_PROTOCOL', 'second SMFIC_OPTNEG on one connection');
@@ -231,6 +260,7 @@ export class MilterSession {
       case 'mail': {
         // A new transaction: whatever the previous one left behind is gone.
         this.startMessage();
+        this.inTransaction = true;
         const sender = parseEnvelope(cmd.args);
         this.message.sender = sender;
         return this.decide(code, 'mail', h.mail && (() => h.mail?.(ctx, sender)));
@@ -251,9 +281,7 @@ export class MilterSession {
       case 'eoh':
         return this.decide(code, 'eoh', h.eoh && (() => h.eoh?.(ctx)));
       case 'body':
-        this.message.bodyBytes += cmd.chunk.length;
-        if (this.expects(code)) this.respond(CONTINUE);
-        return;
+        return this.body(code, cmd.chunk.length);
       case 'eom':
         this.message.bodyBytes += cmd.chunk.length;
         return this.endOfMessage(code);
@@ -261,6 +289,7 @@ export class MilterSession {
         return this.abortMessage();
       case 'quit':
         this.closed = true;
+        this.flush();
         this.socket.end();
         return;
       case 'quit-nc':
@@ -270,11 +299,32 @@ export class MilterSession {
         this.state = new Map();
         this.macros.clearAll();
         this.startMessage();
+        this.inTransaction = false;
         return;
       case 'unknown':
         if (this.expects(code)) this.respond(CONTINUE);
         return;
     }
+  }
+
+  /**
+   * Postfix sends RCPT, DATA, headers and body only after the MAIL that opens the
+   * transaction on this connection (milter8.c sends them in its ENVELOPE/MESSAGE states, the
+   * SMTP server only after MAIL; we never negotiate SMFIP_NOMAIL) and ends it with SMFIC_ABORT
+   * or end of message. Out of that order the peer is not an MTA in step with us: close rather
+   * than answer, e.g. body packets nobody opened.
+   */
+  private requireTransaction(code: string): void {
+    if (!this.inTransaction) {
+      throw new MssError('MILTER_PROTOCOL', `${commandName(code)} outside a transaction (no SMFIC_MAIL since the last end of message, abort or SMFIC_QUIT_NC)`, { command: commandName(code) });
+    }
+  }
+
+  /** A body chunk: counted (no rule reads the body), answered when the MTA waits for it. */
+  private body(code: string, bytes: number): void {
+    this.requireTransaction(code);
+    this.message.bodyBytes += bytes;
+    if (this.expects(code)) this.respond(CONTINUE);
   }
 
   private expects(code: string): boolean {
@@ -398,11 +448,11 @@ export class MilterSession {
       open = false;
       this.macros.clearMessage();
       this.startMessage();
+      this.inTransaction = false;
     };
-    this.socket.cork();
+    // The header edits and the decision leave together: they are one batch of the drain pass.
     const r = this.decide(code, 'eom', call, finish);
-    if (r) return r.finally(() => { this.socket.uncork(); wrapUp(); });
-    this.socket.uncork();
+    if (r) return r.finally(wrapUp);
     wrapUp();
   }
 
@@ -415,14 +465,21 @@ export class MilterSession {
     }
     this.macros.clearMessage();
     this.startMessage();
+    this.inTransaction = false;
   }
 
   private respond(r: MilterResponse): void {
     this.write(encodeResponse(r));
   }
 
+  /** Replies are gathered while a drain pass runs, written at once otherwise. */
   private write(buf: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(buf);
+    this.replies.add(buf);
+    if (!this.draining) this.replies.flush();
+  }
+
+  private flush(): void {
+    this.replies.flush();
   }
 
   private fail(err: unknown): void {
@@ -436,7 +493,6 @@ export class MilterSession {
   private async onClose(): Promise<void> {
     this.closed = true;
     if (this.packetTimer) clearTimeout(this.packetTimer);
-    this.queue = [];
     try {
       await this.opts.handler.close?.(this.ctx);
     } catch (err) {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { encodeCommand } from '../../src/milter/commands.js';
+import { encodeCommand, type MilterCommand } from '../../src/milter/commands.js';
 import type { OperatorNode } from '../../src/sandbox/operator-node.js';
 import { SANDBOX_PSC_CLIENT_ID, SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { runCommand } from '../../src/util/run-command.js';
@@ -208,6 +208,25 @@ async function unreadFlood(port: number, line: Buffer, opts: { host?: string; pr
   return { written, growthMb: (peak - base) / 1024 };
 }
 
+/**
+ * A milter session up to the body of a message, as an MTA opens it (the milter closes on body
+ * packets outside a transaction): protocol 0, so every body packet that follows expects a reply.
+ */
+const MILTER_OPEN_MESSAGE = Buffer.concat(
+  (
+    [
+      { type: 'optneg', version: 6, actions: 0x1ff, protocol: 0 },
+      { type: 'connect', hostname: 'flood.test', family: 'inet', port: 40000, address: '127.0.0.1' },
+      { type: 'helo', name: 'flood.test' },
+      { type: 'mail', args: ['<flood@flood.test>'] },
+      { type: 'rcpt', args: ['<someone@flood.test>'] },
+      { type: 'data' },
+      { type: 'header', name: 'Subject', value: 'flood' },
+      { type: 'eoh' },
+    ] satisfies MilterCommand[]
+  ).map(encodeCommand),
+);
+
 describe('issue #21 item 2: unread floods do not grow the daemon (RSS of `serve`, one test per socket type)', () => {
   const floods: Array<[string, () => { port: number; host?: string; line: Buffer; prelude?: Buffer; greeting?: boolean }]> = [
     ['the PSC submission front (587, line socket before STARTTLS)', () => ({ port: node().ports.submission, greeting: true, line: Buffer.from('NOOP\r\n') })],
@@ -216,8 +235,8 @@ describe('issue #21 item 2: unread floods do not grow the daemon (RSS of `serve`
     ['the PSC IMAP front (143, byte relay to Dovecot)', () => ({ port: node().ports.imap, greeting: true, line: Buffer.from('a NOOP\r\n') })],
     ['the inbound gate (25, pipelined commands before STARTTLS)', () => ({ port: world.port, host: node().config.gates.in.listen.host, greeting: true, line: Buffer.from('NOOP\r\n') })],
     [
-      'the submission milter (body packets, replies unread)',
-      () => ({ port: node().ports.milter, prelude: encodeCommand({ type: 'optneg', version: 6, actions: 0x1ff, protocol: 0 }), line: encodeCommand({ type: 'body', chunk: Buffer.from('x') }) }),
+      'the submission milter (body packets of an opened message, replies unread)',
+      () => ({ port: node().ports.milter, prelude: MILTER_OPEN_MESSAGE, line: encodeCommand({ type: 'body', chunk: Buffer.from('x') }) }),
     ],
     ['the checker endpoint (pipelined HTTP requests)', () => ({ port: node().ports.checker, line: Buffer.from('GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n') })],
   ];

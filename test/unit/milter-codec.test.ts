@@ -79,6 +79,35 @@ test('the decoder reassembles packets split at every byte and splits packets sen
   assert.deepEqual(got2.map(parseCommand), ALL_COMMANDS);
 });
 
+test('issue #21 item 2: the decoder hands out one packet at a time: peek names it, skip drops it unbuilt, a packet cut by a chunk boundary is copied alone', () => {
+  const body = (text: string): Buffer => encodeCommand({ type: 'body', chunk: Buffer.from(text) });
+  const first = Buffer.concat([body('a'), body('bc'), body('d').subarray(0, 3)]);
+  // A buffer of its own (not a slice of Node's shared pool), as a socket read gives.
+  const parts = Buffer.concat([body('d').subarray(3), body('efg'), encodeCommand({ type: 'eoh' })]);
+  const second = Buffer.alloc(parts.length);
+  parts.copy(second);
+  const d = new PacketDecoder(1 << 20);
+  d.feed(first);
+  assert.equal(d.peek(), 'B');
+  assert.equal(d.peekedDataLength, 1);
+  assert.equal(d.peek(), 'B', 'peek does not take the packet');
+  d.skip();
+  assert.deepEqual(parseCommand(d.next() as Packet), { type: 'body', chunk: Buffer.from('bc') });
+  assert.equal(d.peek(), undefined, 'the third packet is not complete');
+  assert.equal(d.pending, 3);
+  d.feed(second);
+  assert.equal(d.pending, 3 + second.length, 'received bytes are held as they came, not decoded ahead');
+  assert.deepEqual(parseCommand(d.next() as Packet), { type: 'body', chunk: Buffer.from('d') });
+  // The packet after the one cut in two is read in place from the second chunk: that chunk was not copied.
+  const efg = d.next() as Packet;
+  assert.deepEqual(parseCommand(efg), { type: 'body', chunk: Buffer.from('efg') });
+  assert.equal(efg.data.buffer, second.buffer);
+  assert.equal(d.peek(), 'N');
+  d.skip();
+  assert.equal(d.pending, 0);
+  assert.equal(d.next(), undefined);
+});
+
 test('the decoder refuses a zero length and a length above the maximum before buffering the data', () => {
   const zero = Buffer.from([0, 0, 0, 0]);
   assert.throws(() => new PacketDecoder(100).push(zero), (e) => isMssError(e, 'MILTER_PACKET_EMPTY'));

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
+import net from 'node:net';
 import { after, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
+import { encodeCommand } from '../../src/milter/commands.js';
 import { encodePacket } from '../../src/milter/framing.js';
 import { decide, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
 import { MilterServer, type MilterServerOptions } from '../../src/milter/server.js';
@@ -119,6 +121,8 @@ test('async handlers with random delays never reorder replies, within one connec
     Array.from({ length: 40 }, async (_, n) => {
       const m = await mta(server);
       const rcpts = Array.from({ length: 10 }, (_, i) => `${(i + n) % 3 === 0 ? 'no' : 'ok'}${i}@c${n}.fr`);
+      // As Postfix does: the transaction opens with MAIL (the session closes on a RCPT before it).
+      m.send({ type: 'mail', args: [`<from@c${n}.fr>`] });
       // Pipeline: send all recipients at once, then read the replies in order.
       for (const r of rcpts) m.send({ type: 'rcpt', args: [`<${r}>`] });
       for (const r of rcpts) assert.deepEqual(await m.read(), r.startsWith('no') ? { type: 'replycode', reply: `550 5.7.1 refused ${r}` } : { type: 'continue' });
@@ -213,6 +217,77 @@ test('garbage, oversized packets, a command before negotiation and a second nego
   await m.quit();
 });
 
+test('RCPT, DATA, headers, body and end of message outside a transaction close the connection, as no Postfix sends them; ABORT ends a transaction and MAIL opens the next', async () => {
+  const server = await serve({ eom: () => decide.continue() });
+  const outside: Array<[string, (m: FakeMta) => Promise<void>]> = [
+    ['RCPT before MAIL', async (m) => m.send({ type: 'rcpt', args: ['<b@x.fr>'] })],
+    ['DATA before MAIL', async (m) => m.send({ type: 'data' })],
+    ['a header before MAIL', async (m) => m.send({ type: 'header', name: 'Subject', value: 'x' })],
+    ['EOH before MAIL', async (m) => m.send({ type: 'eoh' })],
+    ['a body chunk before MAIL', async (m) => m.send({ type: 'body', chunk: Buffer.from('x') })],
+    ['end of message before MAIL', async (m) => m.send({ type: 'eom', chunk: Buffer.alloc(0) })],
+    [
+      'a body chunk after ABORT',
+      async (m) => {
+        m.send({ type: 'mail', args: ['<a@x.fr>'] });
+        m.send({ type: 'abort' });
+        m.send({ type: 'body', chunk: Buffer.from('x') });
+      },
+    ],
+    [
+      'a body chunk after the end of message',
+      async (m) => {
+        assert.deepEqual((await runTransaction(m, { sender: 'a@x.fr', recipients: ['b@x.fr'] })).eom, [{ type: 'continue' }]);
+        m.send({ type: 'body', chunk: Buffer.from('x') });
+      },
+    ],
+  ];
+  for (const [what, send] of outside) {
+    const m = await mta(server);
+    await send(m);
+    const reply = await Promise.race([m.read(3000), m.closed.then(() => 'closed')]);
+    assert.ok(reply === undefined || reply === 'closed', `${what}: answered ${JSON.stringify(reply)} instead of closing`);
+    assert.ok(m.isClosed, `${what}: connection still open`);
+  }
+  // What Postfix does on one connection: MAIL, ABORT (RSET, or a refused MAIL), then MAIL again and a whole message; ABORT outside a transaction (a new EHLO) is harmless.
+  const m = await mta(server);
+  m.send({ type: 'abort' });
+  m.send({ type: 'mail', args: ['<a@x.fr>'] });
+  m.send({ type: 'rcpt', args: ['<b@x.fr>'] });
+  m.send({ type: 'abort' });
+  assert.deepEqual((await runTransaction(m, { sender: 'a@x.fr', recipients: ['b@x.fr'], body: 'hello\r\n' })).eom, [{ type: 'continue' }]);
+  m.send({ type: 'abort' });
+  assert.deepEqual((await runTransaction(m, { sender: 'c@x.fr', recipients: ['d@x.fr'] })).eom, [{ type: 'continue' }]);
+  await m.quit();
+});
+
+test('issue #21 item 2: pipelined body chunks are answered in order, the replies of one read leave in one write', async () => {
+  const server = await serve({ eom: (ctx) => decide.reply(550, '5.7.1', `body ${ctx.message.bodyBytes}`) });
+  const m = await FakeMta.connect(server.port ?? 0);
+  // Protocol 0: no step left out, a reply expected after each body chunk.
+  await m.negotiate({ version: 6, actions: 0x1ff, protocol: 0 });
+  assert.deepEqual(await m.decision({ type: 'connect', hostname: 'lps.test', family: 'inet', port: 40000, address: '192.0.2.7' }), { type: 'continue' });
+  assert.deepEqual(await m.decision({ type: 'mail', args: ['<a@x.fr>'] }), { type: 'continue' });
+  // Count the writes of the server's side of the connection (the socket whose local port is the server's).
+  const write = net.Socket.prototype.write;
+  let writes = 0;
+  net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    if (this.localPort === server.port) writes++;
+    return write.apply(this, args);
+  } as net.Socket['write'];
+  const n = 2000;
+  try {
+    m.sendRaw(Buffer.concat(Array.from({ length: n }, (_, i) => encodePacket('B', Buffer.from(String(i % 10))))));
+    for (let i = 0; i < n; i++) assert.deepEqual(await m.read(), { type: 'continue' }, `reply ${i}`);
+  } finally {
+    net.Socket.prototype.write = write;
+  }
+  // A write per reply is a request object per packet that a peer not reading makes pile up.
+  assert.ok(writes >= 1 && writes <= 10, `${n} replies took ${writes} writes`);
+  assert.deepEqual(await m.decision({ type: 'eom', chunk: Buffer.alloc(0) }), { type: 'replycode', reply: `550 5.7.1 body ${n}` });
+  await m.quit();
+});
+
 test('a half-sent packet and an idle connection are closed after their timeouts', async () => {
   const server = await serve({}, { timeouts: { packetMs: 100, idleMs: 300 } });
   const slow = await FakeMta.connect(server.port ?? 0);
@@ -226,6 +301,43 @@ test('a half-sent packet and an idle connection are closed after their timeouts'
   const t1 = Date.now();
   await idle.closed;
   assert.ok(Date.now() - t1 >= 250, 'not closed before the idle timeout');
+});
+
+test('issue #21 item 2: an MTA that sends body chunks and never reads the replies is no longer read, then closed after the idle timeout', async () => {
+  const server = await serve({}, { timeouts: { idleMs: 500 } });
+  const socket = net.connect({ host: '127.0.0.1', port: server.port ?? 0 });
+  socket.on('error', () => {});
+  // Never read: the replies stay in the kernel's buffers, then in the server's.
+  socket.pause();
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const open = [
+    encodeCommand({ type: 'optneg', version: 6, actions: 0x1ff, protocol: 0 }),
+    encodeCommand({ type: 'connect', hostname: 'flood.test', family: 'inet', port: 40000, address: '127.0.0.1' }),
+    encodeCommand({ type: 'mail', args: ['<flood@x.fr>'] }),
+  ];
+  socket.write(Buffer.concat(open));
+  const chunk = Buffer.concat(Array.from({ length: 10_000 }, () => encodeCommand({ type: 'body', chunk: Buffer.from('x') })));
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+  // Write until the server stops taking bytes (backpressure), at most 64 MB.
+  let stalledAt = 0;
+  for (let written = 0; written < 64 * 1024 * 1024 && !socket.destroyed; written += chunk.length) {
+    if (socket.write(chunk)) continue;
+    const drained = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 200);
+      socket.once('drain', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    if (!drained) {
+      stalledAt = Date.now();
+      break;
+    }
+  }
+  assert.ok(stalledAt > 0, 'the server kept reading a peer that does not read its replies');
+  const closedAt = await Promise.race([closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('not closed')), 10_000))]);
+  assert.ok(closedAt - stalledAt < 5000, `closed ${closedAt - stalledAt} ms after the stall`);
+  socket.destroy();
 });
 
 test('the handler sees close once per connection, and stop() closes connections and the listener', async () => {
