@@ -32,13 +32,33 @@ export function withFileLockSync<T>(lockFile: string, fn: () => T, opts: LockOpt
   }
 }
 
-/** Hold `lockFile` while `fn` runs; waits asynchronously for the lock. */
+/**
+ * Callers of this process waiting for each lock file, in arrival order. Only the first
+ * contends for the file: a hundred concurrent increments of one counter used to poll the
+ * file all at once, with growing sleeps, and the unlucky ones hit the timeout under load
+ * while the lock was free most of the time.
+ */
+const inProcess = new Map<string, Promise<void>>();
+
+/** Hold `lockFile` while `fn` runs; waits asynchronously for the lock (callers of one process take turns). */
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
-  const nonce = await acquire(lockFile, opts);
+  const before = inProcess.get(lockFile);
+  let done!: () => void;
+  const turn = new Promise<void>((resolve) => (done = resolve));
+  const tail = (before ?? Promise.resolve()).then(() => turn);
+  inProcess.set(lockFile, tail);
   try {
-    return await fn();
+    await before;
+    // The timeout applies to the wait for another process, from our turn on.
+    const nonce = await acquire(lockFile, opts);
+    try {
+      return await fn();
+    } finally {
+      release(lockFile, nonce);
+    }
   } finally {
-    release(lockFile, nonce);
+    done();
+    if (inProcess.get(lockFile) === tail) inProcess.delete(lockFile);
   }
 }
 
