@@ -15,7 +15,8 @@ import { atomicWriteFile } from '../util/atomic-write.js';
 import { withFileLock } from '../util/file-lock.js';
 import { DayFiles, listDays, newWriterId, utcDay } from '../util/day-files.js';
 import { ScanBlock, scanDayFile } from './day-file-scan.js';
-import { KEY_PATTERN, type IncrOptions, type JournalRecord, type JournalScanOptions, type SetOptions, type StateStore } from './store.js';
+import { leaseKey, leaseLost, leaseSeqKey, leaseStateOf, leaseValue } from './leases.js';
+import { KEY_PATTERN, type FencedWrite, type IncrOptions, type JournalRecord, type JournalScanOptions, type LeaseAttempt, type LeaseState, type SetOptions, type StateStore } from './store.js';
 
 type Entry =
   | { k: string; t: 's'; v: string; e?: number }
@@ -191,6 +192,79 @@ export class EmbeddedStore implements StateStore {
       removed++;
     }
     return removed;
+  }
+
+  // Leases (leases.ts): the lease key's lock file serialises acquisitions, renewals and
+  // fenced writes; the token counter and the lease are fsync'd, so that a power cut cannot
+  // hand out a token twice.
+  async leaseAcquire(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    const key = leaseKey(name);
+    return this.locked(key, async () => {
+      const current = await this.read(key);
+      if (current) return { acquired: false as const, current: this.leaseOf(name, current) };
+      const seqKey = leaseSeqKey(name);
+      const seq = await this.read(seqKey);
+      const token = (seq?.t === 'n' ? seq.v : 0) + 1;
+      await this.write(seqKey, { k: seqKey, t: 'n', v: token }, true);
+      await this.write(key, { k: key, t: 's', v: leaseValue(token, holder), e: Date.now() + ttlMs }, true);
+      return { acquired: true as const, token };
+    });
+  }
+
+  async leaseRenew(name: string, token: number, ttlMs: number): Promise<boolean> {
+    const key = leaseKey(name);
+    return this.locked(key, async () => {
+      const e = await this.read(key);
+      if (!e || this.leaseOf(name, e)?.token !== token) return false;
+      await this.write(key, { ...e, e: Date.now() + ttlMs } as Entry, false);
+      return true;
+    });
+  }
+
+  async leaseRelease(name: string, token: number): Promise<boolean> {
+    const key = leaseKey(name);
+    return this.locked(key, async () => {
+      const e = await this.read(key);
+      if (!e || this.leaseOf(name, e)?.token !== token) return false;
+      await fs.promises.rm(this.fileOf(key), { force: true });
+      return true;
+    });
+  }
+
+  async leases(): Promise<LeaseState[]> {
+    const out: LeaseState[] = [];
+    for await (const key of this.scan('lease:')) {
+      const e = await this.read(key);
+      const state = e && this.leaseOf(key.slice(6), e);
+      if (state) out.push(state);
+    }
+    return out;
+  }
+
+  async fencedWrite(lease: { name: string; token: number }, write: FencedWrite): Promise<boolean | number> {
+    const key = leaseKey(lease.name);
+    return this.locked(key, async () => {
+      const e = await this.read(key);
+      if (!e || this.leaseOf(lease.name, e)?.token !== lease.token) throw leaseLost(lease.name, lease.token);
+      switch (write.op) {
+        case 'set':
+          return this.set(write.key, write.value, { ...(write.ttlMs ? { ttlMs: write.ttlMs } : {}), ...(write.ifAbsent ? { ifAbsent: true } : {}) });
+        case 'del':
+          return this.del(write.key);
+        case 'hset':
+          await this.hset(write.key, write.fields);
+          return true;
+        case 'hdel':
+          await this.hdel(write.key, write.fields);
+          return true;
+        case 'incr':
+          return this.incr(write.key, { ...(write.by !== undefined ? { by: write.by } : {}), ...(write.windowMs ? { windowMs: write.windowMs } : {}) });
+      }
+    });
+  }
+
+  private leaseOf(name: string, e: Entry): LeaseState | undefined {
+    return e.t === 's' ? leaseStateOf(name, e.v, (e.e ?? Date.now()) - Date.now()) : undefined;
   }
 
   async maintenance(): Promise<void> {

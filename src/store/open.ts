@@ -1,12 +1,15 @@
-// Choose the backend from the configuration: Redis when state.redis is set (several nodes),
-// otherwise files under state.dir/store (one node, nothing to run).
+// Choose the backend from the configuration: Redis when state.redis is set (several nodes:
+// one server, or Redis Sentinel), otherwise files under state.dir/store (one node, nothing
+// to run).
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { EmbeddedStore } from './embedded.js';
 import { RedisStore } from './redis.js';
+import { redisTarget } from './redis-connection.js';
 import type { StateStore } from './store.js';
 
 export function openStore(state: Config['state']): StateStore {
-  if (state.redis) return new RedisStore({ url: state.redis.url, keyPrefix: state.redis.keyPrefix });
+  const redis = state.redis;
+  if (redis) return new RedisStore({ ...redisTarget(redis), keyPrefix: redis.keyPrefix, waitReplicas: redis.waitReplicas, waitTimeoutMs: redis.waitTimeoutMs });
   return new EmbeddedStore(path.join(state.dir, 'store'));
 }

@@ -39,6 +39,27 @@ export interface JournalScanOptions {
   contains?: string;
 }
 
+/** A cluster lease as the store holds it (store/leases.ts explains them). */
+export interface LeaseState {
+  name: string;
+  /** Fencing token: grows by one at every acquisition of this lease, never reused. */
+  token: number;
+  /** Who holds it: `<node>/<pid>`. */
+  holder: string;
+  /** Milliseconds left before it expires unless renewed. */
+  ttlMs: number;
+}
+
+export type LeaseAttempt = { acquired: true; token: number } | { acquired: false; current: LeaseState | undefined };
+
+/** A write that happens only while a lease is held with a given token (fencing). */
+export type FencedWrite =
+  | { op: 'set'; key: string; value: string; ttlMs?: number; ifAbsent?: boolean }
+  | { op: 'del'; key: string }
+  | { op: 'hset'; key: string; fields: Readonly<Record<string, string>> }
+  | { op: 'hdel'; key: string; fields: readonly string[] }
+  | { op: 'incr'; key: string; by?: number; windowMs?: number };
+
 export interface StateStore {
   readonly backend: 'embedded' | 'redis';
 
@@ -78,9 +99,27 @@ export interface StateStore {
   /** Remove journal days that end before `beforeMs`; returns how many days were removed. */
   journalPrune(beforeMs: number): Promise<number>;
 
+  /**
+   * Leases (store/leases.ts): acquired only when nobody holds `name`, with a new fencing
+   * token; renewed and released only with the token they were acquired with, so that a
+   * holder whose lease expired (paused, partitioned) cannot extend or drop its successor's.
+   */
+  leaseAcquire(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt>;
+  leaseRenew(name: string, token: number, ttlMs: number): Promise<boolean>;
+  leaseRelease(name: string, token: number): Promise<boolean>;
+  /** The leases held now (status). */
+  leases(): Promise<LeaseState[]>;
+  /**
+   * Apply `write` only if lease `lease.name` is held with `lease.token`, atomically with that
+   * check; otherwise throw LEASE_LOST. Returns what set/del (boolean) or incr (number) return.
+   */
+  fencedWrite(lease: { name: string; token: number }, write: FencedWrite): Promise<boolean | number>;
+
   /** Housekeeping (the embedded backend removes expired keys); safe to call any time. */
   maintenance(): Promise<void>;
   close(): Promise<void>;
 }
 
 export const KEY_PATTERN = /^[a-z0-9_-]{1,40}:.{1,1000}$/s;
+/** Lease names become keys `lease:<name>`. */
+export const LEASE_NAME = /^[a-z0-9_-]{1,64}$/;

@@ -229,6 +229,77 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
     }
   });
 
+  test(`${name}: a lease is held by one holder at a time, with a fencing token that grows at each acquisition`, async () => {
+    const s = open();
+    try {
+      const first = await s.leaseAcquire('job-a', 'node1/1', 60_000);
+      assert.ok(first.acquired);
+      const second = await s.leaseAcquire('job-a', 'node2/2', 60_000);
+      assert.equal(second.acquired, false);
+      assert.equal(!second.acquired && second.current?.holder, 'node1/1');
+      assert.equal(!second.acquired && second.current?.token, first.token);
+      assert.ok(!second.acquired && (second.current?.ttlMs ?? 0) > 50_000);
+      assert.deepEqual((await s.leases()).filter((l) => l.name === 'job-a').map((l) => [l.holder, l.token]), [['node1/1', first.token]]);
+      assert.equal(await s.leaseRenew('job-a', first.token + 1, 60_000), false, 'another token cannot renew');
+      assert.equal(await s.leaseRelease('job-a', first.token + 1), false, 'another token cannot release');
+      assert.equal(await s.leaseRenew('job-a', first.token, 60_000), true);
+      assert.equal(await s.leaseRelease('job-a', first.token), true);
+      assert.equal(await s.leaseRelease('job-a', first.token), false, 'released once');
+      const third = await s.leaseAcquire('job-a', 'node2/2', 60_000);
+      assert.ok(third.acquired);
+      assert.equal(third.token, first.token + 1, 'never the same token twice');
+      await assert.rejects(s.leaseAcquire('Bad Name', 'x', 1000), (e: unknown) => (e as { code?: string }).code === 'STORE_BAD_KEY');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: an expired lease goes to the next holder; the old token can neither renew nor write (fencing)`, async () => {
+    const s = open();
+    try {
+      const old = await s.leaseAcquire('job-b', 'paused/1', TTL);
+      assert.ok(old.acquired);
+      assert.equal(await s.fencedWrite({ name: 'job-b', token: old.token }, { op: 'set', key: 'fenced:v', value: 'by-old' }), true);
+      await sleep(TTL + 300);
+      const next = await s.leaseAcquire('job-b', 'other/2', 60_000);
+      assert.ok(next.acquired, 'an expired lease is free');
+      assert.ok(next.token > old.token);
+      assert.equal(await s.leaseRenew('job-b', old.token, 60_000), false, 'the paused holder cannot take it back');
+      for (const w of [{ op: 'set', key: 'fenced:v', value: 'late' }, { op: 'del', key: 'fenced:v' }, { op: 'hset', key: 'fenced:h', fields: { a: '1' } }, { op: 'incr', key: 'fenced:n' }] as const) {
+        await assert.rejects(s.fencedWrite({ name: 'job-b', token: old.token }, w), (e: unknown) => (e as { code?: string }).code === 'LEASE_LOST', w.op);
+      }
+      assert.equal(await s.get('fenced:v'), 'by-old', 'nothing written with the old token');
+      assert.deepEqual(await s.hgetall('fenced:h'), {});
+      const lease = { name: 'job-b', token: next.token };
+      assert.equal(await s.fencedWrite(lease, { op: 'set', key: 'fenced:v', value: 'by-next' }), true);
+      assert.equal(await s.fencedWrite(lease, { op: 'set', key: 'fenced:v', value: 'again', ifAbsent: true }), false);
+      assert.equal(await s.fencedWrite(lease, { op: 'hset', key: 'fenced:h', fields: { a: '1', b: '2' } }), true);
+      assert.equal(await s.fencedWrite(lease, { op: 'hdel', key: 'fenced:h', fields: ['a'] }), true);
+      assert.equal(await s.fencedWrite(lease, { op: 'incr', key: 'fenced:n', by: 3 }), 3);
+      assert.equal(await s.fencedWrite(lease, { op: 'set', key: 'fenced:t', value: 'x', ttlMs: 60_000 }), true);
+      assert.equal(await s.get('fenced:v'), 'by-next');
+      assert.deepEqual(await s.hgetall('fenced:h'), { b: '2' });
+      assert.equal(await s.fencedWrite(lease, { op: 'del', key: 'fenced:v' }), true);
+      assert.equal(await s.get('fenced:v'), undefined);
+      assert.equal(await s.leaseRelease('job-b', next.token), true);
+      await assert.rejects(s.fencedWrite(lease, { op: 'set', key: 'fenced:v', value: 'after release' }), (e: unknown) => (e as { code?: string }).code === 'LEASE_LOST');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: four processes racing for one lease: exactly one gets it`, async () => {
+    const sp = JSON.stringify(spec());
+    const results = await Promise.all(Array.from({ length: 4 }, () => runWorker(sp, 1, 'race', 'lease')));
+    for (const r of results) assert.equal(r.status, 0, r.stderr);
+    const s = open();
+    try {
+      assert.equal(await s.get('count:lease-race'), '1', 'one winner, which alone could write with its token');
+    } finally {
+      await s.close();
+    }
+  });
+
   test(`${name}: keys without a namespace are refused`, async () => {
     const s = open();
     try {
