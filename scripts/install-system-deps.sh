@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests run for real (Postfix, Dovecot with
-# the Lua passdb and LMTP, Redis, swaks, postfwd for the milter benchmark, openssl, Chromium
+# the Lua passdb and LMTP, Redis and Redis Sentinel, swaks, postfwd for the milter benchmark, openssl, Chromium
 # for the portal's browser tests, libxml2's xmllint and xmlsec1 for the liste blanche), only
 # when one is missing. No daemon is started: tests start their own instances on loopback.
 set -euo pipefail
@@ -10,6 +10,8 @@ command -v postfix >/dev/null 2>&1 || need+=(postfix)
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-core dovecot-imapd dovecot-lmtpd dovecot-submissiond)
 [ -e /usr/lib/dovecot/modules/auth/libauthdb_lua.so ] || need+=(dovecot-auth-lua)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# Redis Sentinel: the cluster tests run a set of 1 master, 1 replica and 3 sentinels (docs/cluster.md).
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 command -v postfwd >/dev/null 2>&1 || need+=(postfwd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)

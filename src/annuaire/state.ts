@@ -5,7 +5,8 @@
 // state.dir/annuaire/reports.
 import path from 'node:path';
 import { MssError } from '../errors.js';
-import type { StateStore } from '../store/store.js';
+import { describeHolder, withLease } from '../cluster/lease.js';
+import type { LeaseState, StateStore } from '../store/store.js';
 
 export interface LastPublication {
   at: string;
@@ -41,7 +42,7 @@ export interface TicketRecord {
 const LAST = 'annuaire:last';
 const WITHDRAWN = 'annuaire:withdrawn';
 const TICKET = 'annuaire-ticket:';
-export const ANNUAIRE_LOCK = 'lock:annuaire';
+export const ANNUAIRE_LEASE = 'annuaire';
 
 export class AnnuaireState {
   constructor(readonly store: StateStore) {}
@@ -80,19 +81,15 @@ export class AnnuaireState {
   }
 
   /**
-   * Run `fn` as the only publish or report, across processes and nodes (a store key that
-   * expires after an hour if its holder dies). `locked` false (dry runs): no lock.
+   * Run `fn` as the only publish or report, across processes and nodes: the cluster lease
+   * "annuaire" (cluster/lease.ts), renewed while `fn` runs, expiring soon after its holder
+   * dies; the job's writes through a lease-aware store are fenced by it. `locked` false
+   * (dry runs): no lease.
    */
   async exclusive<T>(locked: boolean, fn: () => Promise<T>): Promise<T> {
-    const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    if (locked && !(await this.store.set(ANNUAIRE_LOCK, token, { ifAbsent: true, ttlMs: 3_600_000 }))) {
-      throw new MssError('TEMPORARY_ANNUAIRE_RUNNING', 'another annuaire publish/report is running (store key lock:annuaire); try again later');
-    }
-    try {
-      return await fn();
-    } finally {
-      if (locked && (await this.store.get(ANNUAIRE_LOCK)) === token) await this.store.del(ANNUAIRE_LOCK);
-    }
+    if (!locked) return fn();
+    const busy = (current: LeaseState | undefined) => new MssError('TEMPORARY_ANNUAIRE_RUNNING', `another annuaire publish/report is running (cluster lease ${ANNUAIRE_LEASE} ${describeHolder(current)}); try again later`);
+    return withLease(this.store, ANNUAIRE_LEASE, { busy }, fn);
   }
 }
 

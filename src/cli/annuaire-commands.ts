@@ -3,21 +3,22 @@
 import type { Command } from 'commander';
 import { MssError } from '../errors.js';
 import { openTraceLog } from '../registry/open.js';
-import { openStore } from '../store/open.js';
 import type { StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import { cancelWithdrawal, publish, withdrawDomain, type AnnuaireDeps, type PublishResult } from '../annuaire/publish.js';
 import { renderReport, renderValidation } from '../annuaire/render.js';
 import { fetchReports, type ReportRun } from '../annuaire/report.js';
-import { AnnuaireState } from '../annuaire/state.js';
+import { ANNUAIRE_LEASE, AnnuaireState } from '../annuaire/state.js';
 import type { CliContext } from './context.js';
 import { resolveActor } from './actor.js';
 import { EXIT, action } from './run-action.js';
+import { oncePerOption, openJobStore, scheduled } from './scheduled.js';
 
 interface Common {
   now?: string;
   actor?: string;
   json?: boolean;
+  oncePer?: string;
 }
 
 function clock(now?: string): Date {
@@ -29,7 +30,7 @@ function clock(now?: string): Date {
 async function withDeps<T>(ctx: () => CliContext, opts: Common, fn: (deps: AnnuaireDeps) => Promise<T>): Promise<T> {
   const c = ctx();
   const config = c.config();
-  const store: StateStore = openStore(config.state);
+  const store: StateStore = openJobStore(config);
   const traces: TraceLog = openTraceLog(config);
   try {
     return await fn({ config, store, traces, actor: resolveActor(opts.actor), log: c.log });
@@ -105,19 +106,31 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
       .option('--actor <name>', 'who runs it (the timers pass system:annuaire; default: the Unix user)')
       .option('--json', 'print the result as JSON');
 
-  common(annuaire.command('publish'))
+  common(oncePerOption(annuaire.command('publish')))
     .description('build, validate and send the feed of every managed domain, when due (before 02:00, at most daily, at least weekly)')
     .option('--force', 'send even with blocking anomalies (the Annuaire rejects those mailboxes)')
     .option('--dry-run', 'build, validate and decide; send nothing')
-    .action(action(async (opts: Common & { force?: boolean; dryRun?: boolean }) => withDeps(ctx, opts, async (deps) => printPublish(await publish(deps, { now: clock(opts.now), ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) }), opts.json))));
+    .action(
+      action(async (opts: Common & { force?: boolean; dryRun?: boolean }) =>
+        withDeps(ctx, opts, async (deps) => {
+          const now = clock(opts.now);
+          const run = () => publish(deps, { now, ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
+          return scheduled({ cfg: deps.config, log: ctx().log, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-publish', oncePer: opts.dryRun ? undefined : opts.oncePer, now }, run, (r) => printPublish(r, opts.json));
+        }),
+      ),
+    );
 
-  common(annuaire.command('report'))
+  common(oncePerOption(annuaire.command('report')))
     .description("fetch and process the report of every pending ticket once the Annuaire's batch ran (after 04:00)")
     .option('--ticket <ticket>', 'only this ticket')
     .option('--no-apply-corrections', 'list the national identifiers the Annuaire corrects, do not change the registry')
     .action(
       action(async (opts: Common & { ticket?: string; applyCorrections?: boolean }) =>
-        withDeps(ctx, opts, async (deps) => printReports(await fetchReports(deps, { now: clock(opts.now), ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.applyCorrections === false ? { applyCorrections: false } : {}) }), opts.json)),
+        withDeps(ctx, opts, async (deps) => {
+          const now = clock(opts.now);
+          const run = () => fetchReports(deps, { now, ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.applyCorrections === false ? { applyCorrections: false } : {}) });
+          return scheduled({ cfg: deps.config, log: ctx().log, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-report', oncePer: opts.oncePer, now }, run, (r) => printReports(r, opts.json));
+        }),
       ),
     );
 

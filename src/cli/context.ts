@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configPathFrom } from '../config/path.js';
+import { useClusterConfig } from '../cluster/identity.js';
 import { MssError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -48,7 +49,11 @@ export function contextFrom(program: Command): CliContext {
   return {
     configPath,
     config() {
-      cached ??= loaded(loadConfig)(configPath);
+      if (!cached) {
+        cached = loaded(loadConfig)(configPath);
+        // This process is this node: its leases name it (cluster/config.ts).
+        useClusterConfig(cached.cluster);
+      }
       return cached;
     },
     get log() {

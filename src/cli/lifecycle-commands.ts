@@ -1,18 +1,17 @@
 // `mss-sidecar lifecycle run`: the daily job (systemd/mss-sidecar-lifecycle.timer).
 import type { Command } from 'commander';
 import { MssError } from '../errors.js';
-import { openStore } from '../store/open.js';
 import { createNoticeSender } from '../lifecycle/notices.js';
 import { runLifecycle, type LifecycleReport } from '../lifecycle/run.js';
 import { loadOptionsFrom, openTraceLog } from '../registry/open.js';
 import type { CliContext } from './context.js';
 import { resolveActor } from './actor.js';
 import { EXIT, action } from './run-action.js';
+import { oncePerOption, openJobStore, scheduled } from './scheduled.js';
 
 export function registerLifecycleCommands(program: Command, ctx: () => CliContext): void {
   const lifecycle = program.command('lifecycle').description('mailbox lifecycle: inactivity notices, depublication, deletion, auto-reply purge');
-  lifecycle
-    .command('run')
+  oncePerOption(lifecycle.command('run'))
     .description('do what is due today (idempotent: a second run the same day does nothing new)')
     .option('--dry-run', 'print what would be done, change nothing, send nothing')
     .option('--confirm <n>', 'go ahead with exactly N notices and deletions when they exceed lifecycle.maxActionsPerRun (N as --dry-run counts them)')
@@ -20,22 +19,26 @@ export function registerLifecycleCommands(program: Command, ctx: () => CliContex
     .option('--actor <name>', 'who runs it (the timer passes system:lifecycle; default: the Unix user)')
     .option('--json', 'print the report as JSON')
     .action(
-      action(async (opts: { dryRun?: boolean; confirm?: string; now?: string; actor?: string; json?: boolean }) => {
+      action(async (opts: { dryRun?: boolean; confirm?: string; now?: string; actor?: string; json?: boolean; oncePer?: string }) => {
         const c = ctx();
         const cfg = c.config();
         const now = opts.now ? new Date(opts.now) : new Date();
         if (Number.isNaN(now.getTime())) throw new MssError('USAGE_NOW', `--now ${opts.now}: expected an ISO 8601 date such as 2025-06-01T03:00:00Z`);
         if (opts.confirm !== undefined && !/^\d+$/.test(opts.confirm)) throw new MssError('USAGE_CONFIRM', `--confirm ${opts.confirm}: expected the number of notices and deletions to confirm, as \`lifecycle run --dry-run\` counts them`);
-        const store = openStore(cfg.state);
+        const store = openJobStore(cfg);
         const traces = openTraceLog(cfg);
         const notices = createNoticeSender(cfg.lifecycle.notices, { timeZone: cfg.operator.timeZone, signature: cfg.lifecycle.notices.signature ?? cfg.operator.name, commandTimeoutMs: cfg.lifecycle.commandTimeoutMs });
         try {
-          const report = await runLifecycle(
-            { file: cfg.registry.file, load: loadOptionsFrom(cfg), store, traces, notices, config: cfg.lifecycle, stats: cfg.stats, actor: resolveActor(opts.actor), log: c.log },
-            { now, ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.confirm !== undefined ? { confirm: Number(opts.confirm) } : {}) },
-          );
-          print(report, opts.json);
-          return report.ok ? EXIT.OK : EXIT.FAILED;
+          const run = () =>
+            runLifecycle(
+              { file: cfg.registry.file, load: loadOptionsFrom(cfg), store, traces, notices, config: cfg.lifecycle, stats: cfg.stats, actor: resolveActor(opts.actor), log: c.log },
+              { now, ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.confirm !== undefined ? { confirm: Number(opts.confirm) } : {}) },
+            );
+          const oncePer = opts.dryRun ? undefined : opts.oncePer;
+          return await scheduled({ cfg, log: c.log, store, job: 'lifecycle', oncePer, now }, run, (report) => {
+            print(report, opts.json);
+            return report.ok ? EXIT.OK : EXIT.FAILED;
+          });
         } finally {
           notices.close();
           traces.close();

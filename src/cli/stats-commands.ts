@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { MssError } from '../errors.js';
 import { loadRegistryFrom } from '../registry/open.js';
-import { openStore } from '../store/open.js';
 import type { StateStore } from '../store/store.js';
 import type { ArchiveCheck } from '../stats/archive-check.js';
 import { buildMonth, type BuildResult } from '../stats/build.js';
@@ -13,6 +12,7 @@ import { checkToCompteRendu, interpretReport, renderReport } from '../stats/repo
 import { runStatsSchedule } from '../stats/schedule.js';
 import type { CliContext } from './context.js';
 import { EXIT, action } from './run-action.js';
+import { oncePerOption, openJobStore, scheduled } from './scheduled.js';
 
 function nowOf(text: string | undefined): Date {
   const now = text ? new Date(text) : new Date();
@@ -23,7 +23,7 @@ function nowOf(text: string | undefined): Date {
 const monthOrDefault = (text: string | undefined, cfg: Config, now: Date): Month => (text ? parseMonth(text) : reportedMonth(now, cfg.operator.timeZone));
 
 async function withStore<T>(cfg: Config, fn: (store: StateStore) => Promise<T>): Promise<T> {
-  const store = openStore(cfg.state);
+  const store = openJobStore(cfg);
   try {
     return await fn(store);
   } finally {
@@ -127,22 +127,29 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
       }),
     );
 
-  stats
-    .command('run')
+  oncePerOption(stats.command('run'))
     .description('the scheduled job (days 1–5): build, check, upload, read the report, resubmit after blocking errors; idempotent')
     .option('--now <iso>', 'act as of this date (tests, catching up); default: now')
     .option('--json', 'print the outcome as JSON')
     .action(
-      action(async (opts: { now?: string; json?: boolean }) => {
+      action(async (opts: { now?: string; json?: boolean; oncePer?: string }) => {
         const c = ctx();
         const cfg = c.config();
-        const r = await withStore(cfg, (store) => runStatsSchedule({ config: cfg, store, log: c.log, registry: () => loadRegistryFrom(cfg) }, nowOf(opts.now)));
-        if (opts.json) out(`${JSON.stringify(r, null, 2)}\n`);
-        else {
-          out(`stats run as of ${r.now} (day ${r.localDay}) for ${r.month}: ${r.state}${r.late ? ' — DEADLINE MISSED' : r.atRisk ? ' — DEADLINE AT RISK' : ''}\n`);
-          for (const a of r.actions) out(`  ${a}\n`);
-        }
-        return r.ok ? EXIT.OK : r.problem && /^TEMPORARY_/.test(r.problem.code) && !r.late && !r.atRisk ? EXIT.TEMPORARY : EXIT.FAILED;
+        const now = nowOf(opts.now);
+        return withStore(cfg, (store) =>
+          scheduled(
+            { cfg, log: c.log, store, job: 'stats', oncePer: opts.oncePer, now },
+            () => runStatsSchedule({ config: cfg, store, log: c.log, registry: () => loadRegistryFrom(cfg) }, now),
+            (r) => {
+              if (opts.json) out(`${JSON.stringify(r, null, 2)}\n`);
+              else {
+                out(`stats run as of ${r.now} (day ${r.localDay}) for ${r.month}: ${r.state}${r.late ? ' — DEADLINE MISSED' : r.atRisk ? ' — DEADLINE AT RISK' : ''}\n`);
+                for (const a of r.actions) out(`  ${a}\n`);
+              }
+              return r.ok ? EXIT.OK : r.problem && /^TEMPORARY_/.test(r.problem.code) && !r.late && !r.atRisk ? EXIT.TEMPORARY : EXIT.FAILED;
+            },
+          ),
+        );
       }),
     );
 }

@@ -17,6 +17,7 @@ import { gatesSection } from '../gate/config.js';
 import { crlSection } from '../pki/crl-config.js';
 import { portalSection } from '../portal/config.js';
 import { serveSection } from '../daemon/config.js';
+import { clusterSection } from '../cluster/config.js';
 import { activeListeners, listenerClashes } from './listeners.js';
 
 export const configSchema = z.strictObject({
@@ -41,6 +42,8 @@ export const configSchema = z.strictObject({
   portal: portalSection.prefault({}),
   /** Processes of `serve` (docs/performance.md). */
   serve: serveSection.prefault({}),
+  /** Several nodes behind one MX (docs/cluster.md): node name, leases, heartbeat, registry sync. */
+  cluster: clusterSection.prefault({}),
 }).superRefine((c, ctx) => {
   for (const [a, b] of listenerClashes(activeListeners(c))) {
     ctx.addIssue({

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { useClusterConfig } from '../cluster/identity.js';
 import { MssError } from '../errors.js';
 import type { Service } from './service.js';
 import { serviceFactories } from './services.js';
@@ -25,6 +26,7 @@ export interface StartOptions {
  */
 export async function startDaemon(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningDaemon> {
   const started: Service[] = [];
+  useClusterConfig(config.cluster);
   const shared = new SharedResources(config, log);
   try {
     for (const factory of serviceFactories) {

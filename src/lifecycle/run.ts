@@ -13,7 +13,9 @@
 // for `--confirm N` (guard.ts).
 import { MssError, asMssError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { StateStore } from '../store/store.js';
+import { confirmLeases } from '../cluster/lease-context.js';
+import { describeHolder, withLease } from '../cluster/lease.js';
+import type { LeaseState, StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { TraceActor } from '../traces/record.js';
 import { loadRegistry, type LoadOptions } from '../registry/load.js';
@@ -75,20 +77,13 @@ export interface LifecycleReport {
   stopped?: { reason: string; planned: Guarded; cap: number };
 }
 
-const LOCK_KEY = 'lock:lifecycle';
-const LOCK_TTL_MS = 6 * 3_600_000;
-
 export async function runLifecycle(deps: LifecycleDeps, opts: LifecycleOptions): Promise<LifecycleReport> {
   const log = deps.log ?? silentLogger;
-  const token = `${process.pid}-${Date.now()}`;
-  if (!opts.dryRun && !(await deps.store.set(LOCK_KEY, token, { ifAbsent: true, ttlMs: LOCK_TTL_MS }))) {
-    throw new MssError('TEMPORARY_LIFECYCLE_RUNNING', 'another lifecycle run is in progress (store key lock:lifecycle); try again later');
-  }
-  try {
-    return await runLocked(deps, opts, log);
-  } finally {
-    if (!opts.dryRun && (await deps.store.get(LOCK_KEY)) === token) await deps.store.del(LOCK_KEY);
-  }
+  if (opts.dryRun) return runLocked(deps, opts, log);
+  // One run at a time across processes and nodes (cluster lease "lifecycle", fencing the
+  // run's store writes; a dead holder's lease expires within cluster.leaseTtlMs).
+  const busy = (current: LeaseState | undefined) => new MssError('TEMPORARY_LIFECYCLE_RUNNING', `another lifecycle run is in progress (cluster lease lifecycle ${describeHolder(current)}); try again later`);
+  return withLease(deps.store, 'lifecycle', { busy, log }, () => runLocked(deps, opts, log));
 }
 
 async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logger): Promise<LifecycleReport> {
@@ -157,6 +152,8 @@ function describe(a: PlannedAction): ActionReport {
 
 async function execute(deps: LifecycleDeps, a: PlannedAction, now: Date, runtime: RuntimeFields, log: Logger): Promise<ActionReport> {
   const base = describe(a);
+  // A node whose lease was lost (paused, cut off) sends no notice and runs no command.
+  await confirmLeases();
   try {
     switch (a.kind) {
       case 'notice':

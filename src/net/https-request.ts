@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import { confirmLeases } from '../cluster/lease-context.js';
 import { MssError } from '../errors.js';
 
 export interface HttpsRequest {
@@ -37,7 +38,14 @@ export interface HttpsResponse {
   body: Buffer;
 }
 
-export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
+export async function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
+  // A job acting under a cluster lease (Annuaire, SIPIL) calls the ANS only while the lease
+  // is still its own: a node paused or cut off past its lease sends nothing more.
+  await confirmLeases();
+  return send(req);
+}
+
+function send(req: HttpsRequest): Promise<HttpsResponse> {
   const url = new URL(req.url);
   const plain = url.protocol === 'http:' && req.allowHttp === true;
   if (url.protocol !== 'https:' && !plain) {

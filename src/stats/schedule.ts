@@ -7,10 +7,11 @@ import type { Config } from '../config/schema.js';
 import { asMssError, MssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Registry } from '../registry/registry.js';
-import type { StateStore } from '../store/store.js';
+import { describeHolder, withLease } from '../cluster/lease.js';
+import type { LeaseState, StateStore } from '../store/store.js';
 import { buildMonth } from './build.js';
 import { reportOf, uploadMonth } from './job.js';
-import { monthId, monthText, reportedMonth, zonedParts } from './month.js';
+import { monthId, monthText, reportedMonth, zonedParts, type Month } from './month.js';
 import type { SipilEndpoint } from './sipil-client.js';
 import { Submissions } from './submissions.js';
 
@@ -20,6 +21,8 @@ export interface ScheduleDeps {
   log: Logger;
   registry: () => Registry;
   endpoint?: SipilEndpoint;
+  /** Throws when the month cannot be built yet (a node's spool may hold its events). */
+  beforeBuild?: (month: Month) => Promise<void>;
 }
 
 export type MonthState = 'accepted' | 'awaiting-report' | 'needs-attention';
@@ -38,9 +41,14 @@ export interface ScheduleReport {
   ok: boolean;
 }
 
-const LOCK = 'lock:stats-run';
-
 export async function runStatsSchedule(deps: ScheduleDeps, now: Date): Promise<ScheduleReport> {
+  // One run at a time across processes and nodes: the cluster lease "stats" (fencing the
+  // run's store writes; a dead holder's lease expires within cluster.leaseTtlMs).
+  const busy = (current: LeaseState | undefined) => new MssError('TEMPORARY_STATS_RUNNING', `another \`stats run\` is running (cluster lease stats ${describeHolder(current)}); try again later`);
+  return withLease(deps.store, 'stats', { busy, log: deps.log }, () => runLocked(deps, now));
+}
+
+async function runLocked(deps: ScheduleDeps, now: Date): Promise<ScheduleReport> {
   const { config, store, log } = deps;
   const tz = config.operator.timeZone;
   const month = reportedMonth(now, tz);
@@ -48,9 +56,6 @@ export async function runStatsSchedule(deps: ScheduleDeps, now: Date): Promise<S
   const day = zonedParts(now.getTime(), tz).day;
   const s = config.stats.schedule;
   const actions: string[] = [];
-  if (!(await store.set(LOCK, `${process.pid}@${now.toISOString()}`, { ifAbsent: true, ttlMs: 3_600_000 }))) {
-    throw new MssError('TEMPORARY_STATS_RUNNING', 'another `stats run` holds the lock; try again later');
-  }
   const submissions = new Submissions(store);
   let problem: ScheduleReport['problem'];
   try {
@@ -72,6 +77,8 @@ export async function runStatsSchedule(deps: ScheduleDeps, now: Date): Promise<S
       if (rec.deposits.length >= s.maxSubmissions) {
         throw new MssError('STATS_TOO_MANY_SUBMISSIONS', `${id} was deposited ${rec.deposits.length} times without being accepted (stats.schedule.maxSubmissions): read the last report (\`mss-sidecar stats report --month ${monthText(month)}\`) and fix the cause`);
       }
+      // EX_PSU_5830: every node's events must be in the shared journal (cluster/members.ts).
+      await deps.beforeBuild?.(month);
       // EX_SSU_5820: fix (rebuild from the current registry and journal) and resubmit.
       const built = await buildMonth({ config, registry: deps.registry(), store, month, now });
       actions.push(`built ${built.files.length} files (${built.echanges.lines} Echanges lines, ${built.connexions.lines} Connexions lines), archive ${built.archive.name}`);
@@ -88,8 +95,6 @@ export async function runStatsSchedule(deps: ScheduleDeps, now: Date): Promise<S
     const e = asMssError(err);
     problem = { code: e.code, message: e.message };
     actions.push(`FAILED ${e.code}: ${e.message}`);
-  } finally {
-    await store.del(LOCK);
   }
   const rec = await submissions.get(id);
   const accepted = rec.verdict === 'accepted';

@@ -1,6 +1,7 @@
 // Run a configured command (argv, no shell) with placeholders filled in, a deadline, and
 // optional text on stdin. Used by the lifecycle job (doveadm, a notice command).
 import { spawn } from 'node:child_process';
+import { confirmLeases } from '../cluster/lease-context.js';
 
 export interface CommandResult {
   code: number | null;
@@ -18,7 +19,13 @@ export function fillArgs(argv: readonly string[], values: Readonly<Record<string
 /** Output kept per stream by default: the end, where a failing command says why. */
 const KEEP_BYTES = 8192;
 
-export function runCommand(argv: readonly string[], opts: { timeoutMs: number; input?: string; keepBytes?: number }): Promise<CommandResult> {
+export async function runCommand(argv: readonly string[], opts: { timeoutMs: number; input?: string; keepBytes?: number }): Promise<CommandResult> {
+  // A job under a cluster lease (the lifecycle) runs no command once the lease is lost.
+  await confirmLeases();
+  return spawnCommand(argv, opts);
+}
+
+function spawnCommand(argv: readonly string[], opts: { timeoutMs: number; input?: string; keepBytes?: number }): Promise<CommandResult> {
   const keep = opts.keepBytes ?? KEEP_BYTES;
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;

@@ -118,7 +118,7 @@ test('EX_GDT_5070: traces prune applies the configured retention', () => {
 
 test('EX_GBM_4440 EX_GBM_6010: the shipped systemd timer runs the lifecycle job daily as system:lifecycle, and traces prune daily', () => {
   const unit = (n: string) => fs.readFileSync(path.join(REPO_ROOT, 'systemd', n), 'utf8');
-  assert.match(unit('mss-sidecar-lifecycle.service'), /^ExecStart=\/usr\/bin\/mss-sidecar lifecycle run --actor system:lifecycle$/m);
+  assert.match(unit('mss-sidecar-lifecycle.service'), /^ExecStart=\/usr\/bin\/mss-sidecar lifecycle run --actor system:lifecycle --once-per day$/m);
   assert.match(unit('mss-sidecar-lifecycle.timer'), /^OnCalendar=\*-\*-\* 03:15:00$/m);
   assert.match(unit('mss-sidecar-lifecycle.timer'), /^Persistent=true$/m);
   assert.match(unit('mss-sidecar-traces-prune.service'), /^ExecStart=\/usr\/bin\/mss-sidecar traces prune$/m);

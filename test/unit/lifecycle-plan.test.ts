@@ -61,11 +61,11 @@ test('EX_GBM_6010: the deletion waits two full months after the notice actually 
   assert.equal(new Date(addMonths(Date.parse('2025-12-31T03:00:00Z'), 2)).toISOString(), '2026-02-28T03:00:00.000Z');
 });
 
-test('EX_GBM_4440: one lifecycle run at a time (store lock)', async () => {
+test('EX_GBM_4440: one lifecycle run at a time (cluster lease)', async () => {
   const dir = tmpDir();
   const store = new EmbeddedStore(path.join(dir, 'store'));
   const traces = new TraceLog(path.join(dir, 'traces'));
-  await store.set('lock:lifecycle', 'other', { ifAbsent: true, ttlMs: 60_000 });
+  assert.ok((await store.leaseAcquire('lifecycle', 'other-node/1', 60_000)).acquired);
   const deps = {
     file: writeRegistry(dir, []),
     load: LOAD,

@@ -48,7 +48,7 @@ test('EX_PSU_5810 EX_SSU_5820: the stats timer runs `stats run` twice a day on d
   assert.deepEqual(timer.get('OnCalendar'), ['*-*-01..05 00:30:00', '*-*-01..05 13:00:00']);
   assert.deepEqual(timer.get('Persistent'), ['true']);
   const service = unit('mss-sidecar-stats.service');
-  assert.match(service.get('ExecStart')?.[0] ?? '', /mss-sidecar stats run$/);
+  assert.match(service.get('ExecStart')?.[0] ?? '', /mss-sidecar stats run --once-per hour$/);
   assert.deepEqual(service.get('Type'), ['oneshot']);
   assert.deepEqual(service.get('NoNewPrivileges'), ['yes']);
 });
@@ -63,7 +63,7 @@ test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 
   const start = Number(m[1]) * 60 + Number(m[2]);
   assert.ok(start + minutes(pub.get('RandomizedDelaySec')?.[0] ?? '') < 2 * 60, 'the latest start is before 02:00');
   assert.deepEqual(pub.get('Persistent'), ['true']);
-  assert.match(unit('mss-sidecar-annuaire-publish.service').get('ExecStart')?.[0] ?? '', /mss-sidecar .*annuaire publish --actor system:annuaire$/);
+  assert.match(unit('mss-sidecar-annuaire-publish.service').get('ExecStart')?.[0] ?? '', /mss-sidecar .*annuaire publish --actor system:annuaire --once-per day$/);
   assert.deepEqual(unit('mss-sidecar-annuaire-publish.service').get('RestartPreventExitStatus'), ['1 2'], 'blocking anomalies are not retried');
 
   const rep = unit('mss-sidecar-annuaire-report.timer');
@@ -71,7 +71,7 @@ test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 
   assert.ok(r);
   for (const h of (r[1] as string).split(',').map(Number)) assert.ok(h >= 4, `hour ${h} is after the batch`);
   const service = unit('mss-sidecar-annuaire-report.service');
-  assert.match(service.get('ExecStart')?.[0] ?? '', /annuaire report --actor system:annuaire$/);
+  assert.match(service.get('ExecStart')?.[0] ?? '', /annuaire report --actor system:annuaire --once-per hour$/);
   // EX_PBA_5100: the report writes corrected identifiers to the registry under /etc/mss-sidecar.
   assert.deepEqual(service.get('ReadWritePaths'), ['/etc/mss-sidecar']);
   assert.deepEqual(unit('mss-sidecar-annuaire-publish.service').get('ReadOnlyPaths'), ['/etc/mss-sidecar']);
