@@ -4,6 +4,7 @@
 // (EX_PBA_5100) and say what to fix (EX_1.1.1_5030). WSMSS17: still pending, next run.
 import fs from 'node:fs';
 import path from 'node:path';
+import { registryChange } from '../cluster/registry-change.js';
 import { MssError, asMssError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { loadOptionsFrom } from '../registry/open.js';
@@ -84,8 +85,9 @@ async function fetchOne(deps: AnnuaireDeps, state: AnnuaireState, creds: Annuair
     const report = parseReportXml(xmlText, file.xmlName);
     const found = correctionsIn(report.domains);
     const apply = opts.applyCorrections ?? config.annuaire.applyCorrections;
+    // Several nodes: the corrections are made on the cluster's registry and sent to the others.
     const corrections = found.length > 0
-      ? applyCorrections({ file: config.registry.file, load: loadOptionsFrom(config), traces: deps.traces, actor: deps.actor, means: { service: 'annuaire' } }, found, t.ticket, apply)
+      ? await registryChange(deps.store, config.registry.file, config.state.dir, () => applyCorrections({ file: config.registry.file, load: loadOptionsFrom(config), traces: deps.traces, actor: deps.actor, means: { service: 'annuaire' } }, found, t.ticket, apply))
       : [];
     const all = report.domains.flatMap((d) => d.anomalies);
     const blocking = all.filter((a) => a.criticality === 'Bloquante').length;

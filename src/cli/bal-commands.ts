@@ -14,6 +14,7 @@ import { publicationOf } from '../registry/publication.js';
 import { formatProblem, type RegistryProblem } from '../registry/rules.js';
 import { loadOptionsFrom, loadRegistryFrom, openTraceLog } from '../registry/open.js';
 import * as ops from '../registry/operations.js';
+import { registryChange } from '../cluster/registry-change.js';
 import { fillArgs, runCommand } from '../util/run-command.js';
 import type { CliContext } from './context.js';
 import { cliMeans, resolveActor } from './actor.js';
@@ -125,14 +126,8 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--homonym', 'EX_GBM_4311: a homonym on the domain justifies a suffix')
     .action(
       action((opts: Record<string, string | boolean | undefined> & ActorOpt) => {
-        const { cfg, env } = editEnv(ctx, opts);
-        try {
-          const entry = entryFromFlags(opts);
-          const r = ops.addMailbox(env, entry);
-          report(cfg, r, `added ${String(entry.address).toLowerCase()}`, opts.json);
-        } finally {
-          env.traces.close();
-        }
+        const entry = entryFromFlags(opts);
+        return edit(ctx, opts, (env) => ops.addMailbox(env, entry), `added ${String(entry.address).toLowerCase()}`);
       }),
     );
 
@@ -162,7 +157,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
           const r = await runCommand(fillArgs(cfg.lifecycle.deleteCommand, { address: b.address, local: b.localPart, domain: b.domain }), { timeoutMs: cfg.lifecycle.commandTimeoutMs });
           if (r.code !== 0) throw new MssError('LIFECYCLE_COMMAND_FAILED', `lifecycle.deleteCommand failed for ${b.address} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}; the mailbox is unchanged`);
         }
-        edit(ctx, opts, (env) => ops.deleteMailbox(env, b.address, opts.reason), `deleted ${b.address}`);
+        await edit(ctx, opts, (env) => ops.deleteMailbox(env, b.address, opts.reason), `deleted ${b.address}`);
       }),
     );
 
@@ -174,7 +169,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((address: string, onOff: string, opts: { by?: string } & ActorOpt) => {
         if (onOff !== 'on' && onOff !== 'off') throw new MssError('USAGE_LISTE_ROUGE', 'expected on or off');
-        edit(ctx, opts, (env) => ops.setListeRouge(env, address, onOff === 'on', opts.by), `liste rouge ${onOff} for ${address}`);
+        return edit(ctx, opts, (env) => ops.setListeRouge(env, address, onOff === 'on', opts.by), `liste rouge ${onOff} for ${address}`);
       }),
     );
 
@@ -265,12 +260,15 @@ function editEnv(ctx: () => CliContext, opts: ActorOpt): { cfg: Config; env: ops
   return { cfg, env: { file: cfg.registry.file, load: loadOptionsFrom(cfg), traces: openTraceLog(cfg), actor: resolveActor(opts.actor), ...cliMeans() } };
 }
 
-function edit(ctx: () => CliContext, opts: ActorOpt, fn: (env: ops.EditEnv) => ops.ChangeResult, done: string): void {
+async function edit(ctx: () => CliContext, opts: ActorOpt, fn: (env: ops.EditEnv) => ops.ChangeResult, done: string): Promise<void> {
   const { cfg, env } = editEnv(ctx, opts);
+  // Several nodes: the change is made on the cluster's registry and sent to the others.
+  const store = cfg.state.redis ? openStore(cfg.state) : undefined;
   try {
-    report(cfg, fn(env), done, opts.json);
+    report(cfg, await registryChange(store, cfg.registry.file, cfg.state.dir, () => fn(env)), done, opts.json);
   } finally {
     env.traces.close();
+    await store?.close();
   }
 }
 

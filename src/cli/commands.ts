@@ -29,6 +29,7 @@ export const commandGroups: readonly CommandEntry[] = [
   { term: 'autoconfig', description: 'API LPS autoconfiguration through DNS SRV records (TM5.1P)', load: async () => (await import('./autoconfig-command.js')).registerAutoconfigCommands },
   { term: 'stats', description: 'monthly usage statistics (Echanges, Connexions) and their upload to SIPIL', load: async () => (await import('./stats-commands.js')).registerStatsCommands },
   { term: 'annuaire', description: 'publication of the mailboxes to the Annuaire Santé (TM1.1.1P) and its reports', load: async () => (await import('./annuaire-commands.js')).registerAnnuaireCommands },
+  { term: 'cluster', description: 'several nodes behind one MX: nodes, leases, Redis, shared registry', load: async () => (await import('./cluster-commands.js')).registerClusterCommands },
   { term: 'crl', description: 'IGC-Santé revocation lists (EX_OPE_5050): download, verify, store; status', load: async () => (await import('./crl-commands.js')).registerCrlCommands },
   {
     term: 'status [options]',

@@ -10,6 +10,7 @@ import { reportOf, uploadMonth, validateTarget } from '../stats/job.js';
 import { monthId, parseMonth, reportedMonth, type Month } from '../stats/month.js';
 import { checkToCompteRendu, interpretReport, renderReport } from '../stats/report.js';
 import { runStatsSchedule } from '../stats/schedule.js';
+import { assertJournalComplete } from '../cluster/members.js';
 import type { CliContext } from './context.js';
 import { EXIT, action } from './run-action.js';
 import { oncePerOption, openJobStore, scheduled } from './scheduled.js';
@@ -139,7 +140,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         return withStore(cfg, (store) =>
           scheduled(
             { cfg, log: c.log, store, job: 'stats', oncePer: opts.oncePer, now },
-            () => runStatsSchedule({ config: cfg, store, log: c.log, registry: () => loadRegistryFrom(cfg) }, now),
+            () => runStatsSchedule({ config: cfg, store, log: c.log, registry: () => loadRegistryFrom(cfg), ...(cfg.state.redis ? { beforeBuild: (month: Month) => assertJournalComplete(store, month, cfg.operator.timeZone) } : {}) }, now),
             (r) => {
               if (opts.json) out(`${JSON.stringify(r, null, 2)}\n`);
               else {

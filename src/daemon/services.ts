@@ -6,5 +6,7 @@ import { gatesServiceFactory } from '../gate/service.js';
 import { metricsServiceFactory } from '../health/metrics-service.js';
 import { portalServiceFactory } from '../portal/factory.js';
 import { dovecotEventsFactory } from '../traces/dovecot-events-service.js';
+import { clusterServiceFactory } from '../cluster/service.js';
 
-export const serviceFactories: ServiceFactory[] = [submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory, portalServiceFactory, dovecotEventsFactory];
+// The cluster service first: a node takes the cluster's registry before the others read it.
+export const serviceFactories: ServiceFactory[] = [clusterServiceFactory, submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory, portalServiceFactory, dovecotEventsFactory];

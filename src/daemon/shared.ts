@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { workerIndex } from './cluster.js';
 import { workerCount } from './config.js';
+import { RegistrySync } from '../cluster/registry-sync.js';
 import { Journal, type JournalWrite } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { RevocationHolder } from '../pki/revocation-holder.js';
@@ -43,6 +44,7 @@ export class SharedResources {
   private whitelistValue: Promise<WhitelistHolder> | undefined;
   private revocationValue: Promise<RevocationHolder> | undefined;
   private activityValue: Promise<Activity> | undefined;
+  private registrySyncValue: RegistrySync | undefined;
 
   constructor(
     readonly config: Config,
@@ -132,6 +134,13 @@ export class SharedResources {
       }
     }
     await flush();
+  }
+
+  /** With Redis: the registry shared by the nodes (cluster/registry-sync.ts). */
+  registrySync(): RegistrySync | undefined {
+    if (!this.config.state.redis) return undefined;
+    this.registrySyncValue ??= new RegistrySync(this.store(), this.config.registry.file, this.config.state.dir, this.log.child({ part: 'registry-sync' }));
+    return this.registrySyncValue;
   }
 
   trust(): TrustStore {

@@ -12,6 +12,8 @@ import { activityKnownSince, describeKnownSince } from '../lifecycle/known-since
 import type { StateStore } from '../store/store.js';
 import { RedisStore } from '../store/redis.js';
 import { readNodeStats, spoolRoot, type SpoolStats } from '../store/spool.js';
+import { clusterChecks } from '../cluster/checks.js';
+import { describeRedis, type RedisConfig } from '../store/redis-connection.js';
 import { describeOwnership, identityName, probeAs, resolveIdentity, type Identity } from './as-user.js';
 import { clockSync } from './clock.js';
 import { certificatesFromFile, describeCert, type CertInfo } from '../pki/certificate.js';
@@ -195,11 +197,12 @@ export async function crls(config: Config, now: Date, t: HealthThresholds): Prom
 export async function storeCheck(config: Config, store: StateStore | undefined, id: Identity = resolveIdentity()): Promise<CheckResult> {
   if (store instanceof RedisStore) {
     const warnMs = config.health.storeLatencyWarnMs;
+    const where = config.state.redis ? describeRedis(config.state.redis as RedisConfig) : 'Redis';
     try {
       const ms = await store.ping(2000);
-      return { check: 'store', severity: ms > warnMs ? 'warning' : 'ok', detail: `Redis ${redactUrl(config.state.redis?.url ?? '')} answered PING in ${ms.toFixed(1)} ms${ms > warnMs ? ` (warning above ${warnMs} ms)` : ''}`, value: ms / 1000, labels: { backend: 'redis' } };
+      return { check: 'store', severity: ms > warnMs ? 'warning' : 'ok', detail: `${where} answered PING in ${ms.toFixed(1)} ms${ms > warnMs ? ` (warning above ${warnMs} ms)` : ''}`, value: ms / 1000, labels: { backend: 'redis' } };
     } catch (err) {
-      return { check: 'store', severity: 'warning', detail: `Redis ${redactUrl(config.state.redis?.url ?? '')} does not answer: ${(err as Error).message}; the daemon keeps serving and spools journal events to disk`, labels: { backend: 'redis' } };
+      return { check: 'store', severity: 'warning', detail: `${where} does not answer: ${(err as Error).message}; the daemon keeps serving and spools journal events to disk`, labels: { backend: 'redis' } };
     }
   }
   const dir = path.join(config.state.dir, 'store');
@@ -212,11 +215,6 @@ export async function storeCheck(config: Config, store: StateStore | undefined, 
   return ok
     ? { check: 'store', severity: 'ok', detail: `embedded store ${dir} writable by ${identityName(id)}`, labels: { backend: 'embedded' } }
     : { check: 'store', severity: 'critical', detail: `embedded store ${dir} is not writable by ${identityName(id)} (${describeOwnership(dir)}): logins and messages cannot be recorded`, labels: { backend: 'embedded' } };
-}
-
-/** Passwords in redis://user:pass@host URLs stay out of the output. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
 /** EX_GBM_4440 EX_GBM_6010: from when inactivity counts (lifecycle/known-since.ts). */
@@ -269,6 +267,8 @@ export async function runHealthChecks(config: Config, now = new Date(), t: Healt
     await storeCheck(config, deps.store, id),
     ...(config.state.redis ? [spoolCheck(spoolOnDisk(config))] : []),
     await lifecycleActivity(config, deps.store, now),
+    // Several nodes: nodes seen, lease holders, Redis role and replicas, registry (docs/cluster.md).
+    ...(config.state.redis && deps.store ? await clusterChecks(config, deps.store, now.getTime()) : []),
   ];
 }
 

@@ -14,6 +14,7 @@
 import { MssError, asMssError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { confirmLeases } from '../cluster/lease-context.js';
+import { registryChange } from '../cluster/registry-change.js';
 import { describeHolder, withLease } from '../cluster/lease.js';
 import type { LeaseState, StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
@@ -215,10 +216,13 @@ async function deleteBal(deps: LifecycleDeps, bal: Bal, activity: number, notice
     trace(deps, 'bal.purge-store', bal, { command: deps.config.deleteCommand[0], now: now.toISOString() }, { ok: false, code: 'LIFECYCLE_COMMAND_FAILED', message: detail });
     return { action: 'delete', bal: bal.address, ok: false, detail };
   }
-  deleteMailbox(
-    { file: deps.file, load: deps.load, traces: deps.traces, actor: deps.actor, means: { service: 'lifecycle' }, now: () => now },
-    bal.address,
-    `no authentication since ${iso(activity)} (one year); notice sent ${iso(noticeSentAt)}`,
+  // Several nodes: the deletion is made on the cluster's registry and sent to the others.
+  await registryChange(deps.store, deps.file, deps.load.stateDir, () =>
+    deleteMailbox(
+      { file: deps.file, load: deps.load, traces: deps.traces, actor: deps.actor, means: { service: 'lifecycle' }, now: () => now },
+      bal.address,
+      `no authentication since ${iso(activity)} (one year); notice sent ${iso(noticeSentAt)}`,
+    ),
   );
   await runtime.setDepublished(bal.address, undefined);
   return { action: 'delete', bal: bal.address, ok: true };

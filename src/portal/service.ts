@@ -57,12 +57,15 @@ export class PortalService implements Service {
 
     const store = this.shared.store();
     const holder = await this.shared.registry();
+    const sync = this.shared.registrySync();
     const editor = new RegistryEditor({
       file: config.registry.file,
       load: loadOptionsFrom(config),
       tracesDir: tracesDir(config.traces, config.state.dir),
       log: this.log,
       changed: () => holder.reload(),
+      // Several nodes: each change is the cluster's only one, sent to the other nodes at once.
+      ...(sync ? { around: <T>(change: () => Promise<T>) => sync.edit(change) } : {}),
     });
     this.editor = editor;
     try {

@@ -44,7 +44,7 @@ return n`;
 // ioredis is loaded when a Redis store is opened, not with this file: it costs every process
 // ~25 MB of memory, and a single node (embedded store: every timer job, `serve`) never uses it.
 let ioredis: typeof Redis | undefined;
-const loadIoredis = (): typeof Redis => (ioredis ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
+export const loadIoredis = (): typeof Redis => (ioredis ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis);
 
 // Leases (leases.ts). Acquire: only when absent, with the next token of the lease's counter.
 const LEASE_ACQUIRE = `

@@ -146,6 +146,18 @@ export function readNodeStats(root: string): SpoolStats {
   return { operations: all.reduce((n, s) => n + s.operations, 0), bytes: all.reduce((n, s) => n + s.bytes, 0), ...(oldest ? { oldest } : {}) };
 }
 
+/**
+ * The spools of a node's other workers than `except` (serve's cluster heartbeat, every few
+ * seconds: a worker directory without a segment is not read).
+ */
+export function readOtherWorkersStats(root: string, except: number): SpoolStats {
+  const all = spoolWorkers(root)
+    .filter((n) => n !== except && listSegments(path.join(root, String(n))).length > 0)
+    .map((n) => readStats(path.join(root, String(n))));
+  const oldest = all.map((s) => s.oldest).filter((o): o is string => o !== undefined).sort()[0];
+  return { operations: all.reduce((n, s) => n + s.operations, 0), bytes: all.reduce((n, s) => n + s.bytes, 0), ...(oldest ? { oldest } : {}) };
+}
+
 /** What is waiting in a spool directory, read from disk (for `status`, another process). */
 export function readStats(dir: string): SpoolStats {
   let operations = 0;

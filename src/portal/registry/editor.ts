@@ -17,6 +17,8 @@ export interface EditorOptions {
   changed: () => Promise<unknown>;
   /** More requests waiting than this are refused with PORTAL_BUSY. */
   maxPending?: number;
+  /** Runs each change (several nodes: as the cluster's only registry change, cluster/registry-sync.ts). */
+  around?: <T>(change: () => Promise<T>) => Promise<T>;
 }
 
 export interface EditOutcome {
@@ -32,11 +34,14 @@ export class RegistryEditor {
 
   async run(op: EditOp, address: string, requestedBy: string, who: EditWho): Promise<EditOutcome> {
     if (this.pending.size >= (this.o.maxPending ?? 16)) throw new MssError('PORTAL_BUSY', 'too many registry changes waiting; try again');
-    const worker = this.started();
-    const id = this.nextId++;
-    const outcome = new Promise<EditOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    worker.postMessage({ ...op, id, address, requestedBy, who } as EditRequest);
-    const result = await outcome;
+    const change = (): Promise<EditOutcome> => {
+      const worker = this.started();
+      const id = this.nextId++;
+      const outcome = new Promise<EditOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+      worker.postMessage({ ...op, id, address, requestedBy, who } as EditRequest);
+      return outcome;
+    };
+    const result = await (this.o.around ? this.o.around(change) : change());
     await this.o.changed().catch((err: unknown) => this.o.log.error({ err }, 'registry reload after a portal change failed; the file watch will retry'));
     return result;
   }
