@@ -12,10 +12,12 @@ import type { VerifiedWhitelist, VerifyPolicy } from '../whitelist/verify.js';
 import { prepareContext, preparesItsOwnContext, type CliContext } from './context.js';
 import { action, EXIT, exitCodeFor } from './run-action.js';
 
-/** Is there a configuration to read? Explicitly named, or present at the default place. */
+/**
+ * Is there a configuration to read? Named with --config (then it must exist), or present at
+ * the default place: MSS_SIDECAR_CONFIG when set, else /etc/mss-sidecar/config.yaml.
+ */
 function configAvailable(program: Command): boolean {
-  const named = program.opts<{ config?: string }>().config ?? (process.env.MSS_SIDECAR_CONFIG || undefined);
-  return named !== undefined || fs.existsSync(configPathFrom());
+  return program.opts<{ config?: string }>().config !== undefined || fs.existsSync(configPathFrom());
 }
 
 /**

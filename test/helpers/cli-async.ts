@@ -1,11 +1,11 @@
 // runCli without blocking the test's event loop, for commands that talk to a server the
 // test itself runs (a loopback DNS responder, a sandbox peer).
 import { spawn } from 'node:child_process';
-import { CLI, REPO_ROOT, type CliResult } from './cli.js';
+import { CLI, cliEnv, REPO_ROOT, type CliResult } from './cli.js';
 
 export function runCliAsync(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, MSS_LOG_JSON: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -2,9 +2,27 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpDir } from './tmp.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = path.join(REPO_ROOT, 'bin', 'mss-sidecar');
+
+/**
+ * The configuration a CLI run of the tests finds when it is given none: a path in this test
+ * process's temporary directory where no file is ever written. Without it a command run
+ * without --config reads /etc/mss-sidecar/config.yaml, which the Debian package test
+ * installs on this machine: the result of a test would depend on files outside it.
+ */
+export const NO_CONFIG = path.join(tmpDir('mss-cli-'), 'no-config.yaml');
+
+/**
+ * The environment of every CLI a test spawns (runCli, runCliAsync, spawnTracked of CLI: a
+ * unit test checks that each spawn of CLI under test/ passes it): logs as JSON, NO_CONFIG
+ * unless `env` names another configuration.
+ */
+export function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, MSS_LOG_JSON: '1', MSS_SIDECAR_CONFIG: NO_CONFIG, ...env };
+}
 
 export interface CliResult {
   status: number;
@@ -15,7 +33,7 @@ export interface CliResult {
 export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { ...process.env, MSS_LOG_JSON: '1', ...opts.env },
+    env: cliEnv(opts.env),
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 60_000,
   });
@@ -27,7 +45,7 @@ export function runCliAsync(args: string[], opts: { env?: Record<string, string>
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, MSS_LOG_JSON: '1', ...opts.env },
+      env: cliEnv(opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -9,7 +9,7 @@ import { structureIdNat } from '../../src/registry/ids.js';
 import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { waitForExit } from '../../src/util/process-group.js';
-import { CLI, REPO_ROOT } from '../helpers/cli.js';
+import { CLI, cliEnv, REPO_ROOT } from '../helpers/cli.js';
 import { runCliAsync } from '../helpers/cli-async.js';
 import { imapAuthCliLogin, imapXoauth2Login, smtpXoauth2Login } from '../helpers/lps-clients.js';
 import { freshLoopback, startLpsMtas, type LpsMtas, type MilterSeen } from '../helpers/lps-stack.js';
@@ -79,7 +79,7 @@ auth:
   );
   const submissions: MilterSeen[] = [];
   mtas = await startLpsMtas(root, { checkerUrl: `http://127.0.0.1:${checker}/v1/xoauth2`, cert, dovecotLpsImap, submissionBackend, submissions });
-  serve = spawnTracked(process.execPath, [CLI, '--config', config, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  serve = spawnTracked(process.execPath, [CLI, '--config', config, 'serve'], { env: cliEnv() });
   await waitForOutput(serve, (out) => /"service":"api-lps".*"msg":"service started"/.test(out), 20_000);
 });
 

@@ -13,7 +13,7 @@ import type { OperatorNode } from '../../src/sandbox/operator-node.js';
 import { lpsRead, lpsSend, recentJournal, STATS_HEADERS, waitForMail } from '../../src/sandbox/lps-exchange.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { monthOf, monthText } from '../../src/stats/month.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { runCliAsync } from '../helpers/cli-async.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
 import { testPki } from '../helpers/pki.js';
@@ -34,7 +34,7 @@ before(async () => {
   // The mail servers and configuration files only: the daemons are the `serve` processes below.
   world = await gateWorld({ mta: 'real', daemons: false, psc: { issuer: psc.issuer, ca: pki.root.cert } });
   for (const id of ['A', 'B']) {
-    const serve = spawnTracked(process.execPath, [CLI, '--config', node(id).configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+    const serve = spawnTracked(process.execPath, [CLI, '--config', node(id).configFile, 'serve'], { env: cliEnv() });
     serves.set(id, serve);
     await waitForOutput(serve, (out) => /"msg":"ready"/.test(out), 30_000);
   }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { connectTls } from '../helpers/gate-client.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -36,7 +36,7 @@ test('EX_OPE_5050: by default (crl.requireCurrent unset) a valid listed peer who
   assert.deepEqual(fs.readdirSync(emptyCrlDir), []);
   assert.doesNotMatch(fs.readFileSync(node.configFile, 'utf8'), /requireCurrent/, 'the default is what is tested');
   assert.equal(node.config.crl.requireCurrent, true);
-  gate = spawnTracked(process.execPath, [CLI, '--config', node.configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  gate = spawnTracked(process.execPath, [CLI, '--config', node.configFile, 'serve'], { env: cliEnv() });
   await waitForOutput(gate, (out) => out.includes('gate-in listening'), 20_000);
   // Loud at start-up: an error per CA of the store without a current CRL.
   assert.match(gate.output(), /"level":(50|"error").*"code":"CRL_MISSING".*REFUSED until `mss-sidecar crl sync`/);

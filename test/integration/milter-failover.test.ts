@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { whitelistPaths } from '../../src/whitelist/store.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { testPki } from '../helpers/pki.js';
 import { freePorts } from '../helpers/ports.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
@@ -23,7 +23,7 @@ after(async () => {
 });
 
 function serve(configFile: string): Spawned {
-  const p = spawnTracked(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'info' } });
+  const p = spawnTracked(process.execPath, [CLI, 'serve', '--config', configFile], { env: cliEnv({ MSS_LOG_LEVEL: 'info' }) });
   started.push(p);
   return p;
 }

@@ -14,7 +14,7 @@ import { encodeCommand, type MilterCommand } from '../../src/milter/commands.js'
 import type { OperatorNode } from '../../src/sandbox/operator-node.js';
 import { SANDBOX_PSC_CLIENT_ID, SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import { runCommand } from '../../src/util/run-command.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { connectTls, send } from '../helpers/gate-client.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
 import { imapAuthCliLogin, imapXoauth2Login, LineConnection, smtpAuthCliLogin, smtpOverTls, smtpXoauth2Login, xoauth2InitialResponse } from '../helpers/lps-clients.js';
@@ -49,7 +49,7 @@ before(async () => {
       }
     },
   });
-  serve = spawnTracked(process.execPath, [CLI, '--config', node().configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  serve = spawnTracked(process.execPath, [CLI, '--config', node().configFile, 'serve'], { env: cliEnv() });
   await waitForOutput(serve, (out) => /"msg":"ready"/.test(out), 30_000);
 });
 

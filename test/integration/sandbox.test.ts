@@ -9,7 +9,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import type { SandboxManifest, SandboxOperatorEndpoints } from '../../src/sandbox/manifest.js';
 import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
 import { controlWhitelist } from '../../src/sandbox/whitelist-server.js';
-import { CLI, runCliAsync } from '../helpers/cli.js';
+import { CLI, cliEnv, runCliAsync } from '../helpers/cli.js';
 import { waitForExit } from '../../src/util/process-group.js';
 import { spawnTracked, waitForOutput } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -17,7 +17,7 @@ import { SmtpClient } from '../helpers/smtp-client.js';
 
 test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, lists each operator\'s gate-in, certificate and key and the rogue/expired/revoked certificates (EX_OPE_5020 EX_OPE_5040 EX_OPE_5050), stops on SIGTERM', async () => {
   const dir = tmpDir();
-  const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: cliEnv() });
   await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 90_000); // PKI, then two Postfix and Dovecot: ~23 s at load 20 on 2 cores
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
   assert.equal(m.pid, sandbox.child.pid);
@@ -75,7 +75,7 @@ test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox
 
 test('`sandbox --dir D` stops on SIGINT (Ctrl-C at a terminal) with status 0, its servers closed', async () => {
   const dir = tmpDir();
-  const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: cliEnv() });
   await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 90_000);
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
   const url = m.endpoints.whitelist?.url ?? '';

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { OperatorNode } from '../../src/sandbox/operator-node.js';
 import { lpsSend, recentJournal, waitForMail } from '../../src/sandbox/lps-exchange.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
 import { freshLoopback } from '../helpers/lps-stack.js';
 import { testPki } from '../helpers/pki.js';
@@ -44,7 +44,7 @@ before(async () => {
   await psc.start();
   world = await gateWorld({ mta: 'real', daemons: false, psc: { issuer: psc.issuer, ca: pki.root.cert }, configure: (_op, c) => void (c.serve = { workers: 2 }) });
   for (const id of ['A', 'B']) {
-    const serve = spawnTracked(process.execPath, [CLI, '--config', node(id).configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+    const serve = spawnTracked(process.execPath, [CLI, '--config', node(id).configFile, 'serve'], { env: cliEnv() });
     serves.set(id, serve);
     await waitForOutput(serve, (out) => /"workers":2,.*"msg":"ready"/.test(out), 60_000);
   }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { commandGroups, nameOf } from '../../src/cli/commands.js';
 import { buildProgram, invokedCommand } from '../../src/cli/program.js';
-import { CLI, REPO_ROOT } from '../helpers/cli.js';
+import { CLI, cliEnv, REPO_ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
 
@@ -45,7 +45,7 @@ function modulesLoadedBy(args: string[]): string[] {
   const trace = path.join(dir, 'loaded.txt');
   fs.writeFileSync(path.join(dir, 'hooks.mjs'), `import fs from 'node:fs';\nexport async function load(url, context, next) {\n  fs.appendFileSync(${JSON.stringify(trace)}, url + '\\n');\n  return next(url, context);\n}\n`);
   fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`);
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, MSS_SIDECAR_CONFIG: '' } });
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: cliEnv() });
   assert.equal(r.status, 0, r.stderr);
   const src = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src')).href + '/';
   return fs

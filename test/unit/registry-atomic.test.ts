@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { isMssError } from '../../src/errors.js';
 import * as ops from '../../src/registry/operations.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
-import { CLI, REPO_ROOT } from '../helpers/cli.js';
+import { CLI, cliEnv, REPO_ROOT } from '../helpers/cli.js';
 import { DOMAIN, LOAD, bigRegistryYaml } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { traceLines } from '../helpers/traces.js';
@@ -41,7 +41,7 @@ function balAdd(config: string, crash?: string) {
   const args = ['--config', config, 'bal', 'add', '--address', `prenom.nouveau@${DOMAIN}`, '--type', 'PER', '--id-nat', '810000099999', '--last-name', 'Nouveau', '--first-name', 'Prenom', '--structure', 'FINESS:130000001', '--created', '2025-03-01', '--actor', 'alice'];
   return spawnSync(process.execPath, [...(crash ? ['--import', HOOK] : []), CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, MSS_LOG_JSON: '1', ...(crash ? { MSS_TEST_CRASH: crash } : {}) },
+    env: cliEnv(crash ? { MSS_TEST_CRASH: crash } : {}),
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -11,9 +11,8 @@ import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { sandboxEntries, signedList } from '../helpers/whitelist.js';
 
-// No configuration anywhere: --trust must be enough.
-const ENV = { MSS_SIDECAR_CONFIG: '' };
-const cli = (...args: string[]) => runCli(args, { env: ENV });
+// No configuration anywhere (runCli points MSS_SIDECAR_CONFIG at a file that does not exist): --trust must be enough.
+const cli = (...args: string[]) => runCli(args);
 
 let dir: string;
 let pkiDir: string;
