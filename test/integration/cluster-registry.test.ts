@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { stringify } from 'yaml';
 import { runCliAsync } from '../helpers/cli-async.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
 import { startRedis } from '../helpers/redis.js';
 import { DOMAIN, per, registryYaml } from '../helpers/registry.js';
@@ -63,7 +63,7 @@ function cluster(prefix: string): [Node, Node] {
 }
 
 async function serve(node: Node): Promise<Spawned> {
-  const s = spawnTracked(process.execPath, [CLI, '--config', node.config, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1' } });
+  const s = spawnTracked(process.execPath, [CLI, '--config', node.config, 'serve'], { env: cliEnv() });
   serves.push(s);
   await waitForOutput(s, (out) => /"msg":"ready"/.test(out), 30_000);
   return s;
