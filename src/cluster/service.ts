@@ -9,7 +9,7 @@ import type { SharedResources } from '../daemon/shared.js';
 import type { Logger } from '../log.js';
 import { RedisStore } from '../store/redis.js';
 import { readOtherWorkersStats, spoolRoot } from '../store/spool.js';
-import { workerIndex } from '../daemon/cluster.js';
+import { workerIndex } from '../daemon/worker-index.js';
 import { softwareVersion } from '../version.js';
 import { nodeName } from './identity.js';
 import { beat, stopped, type NodeHeartbeat } from './members.js';

@@ -10,7 +10,7 @@
 //    CRLs, each reloaded on change or on SIGHUP, which the primary passes on);
 //  - the API LPS (checker endpoint and fronts: the one-time tickets a front issues are
 //    redeemed by the checker from memory), the supervision endpoint and the portal in worker
-//    1 only;
+//    1 only (the metrics are counted in every worker and summed by worker 1's /metrics);
 //  - the connection caps a process enforces on its own (gates.in.maxConnections,
 //    maxUnverifiedPerSource, verifiedReserve, gates.out.maxConnections, milter.maxConnections,
 //    the outbound connection cache) are shared out between the workers, so that together
@@ -21,14 +21,18 @@ import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/schema.js';
 import { MssError } from '../errors.js';
+import { serveClusterMetrics } from '../health/cluster-metrics.js';
 import type { Logger } from '../log.js';
 import { removeStaleSocket } from '../milter/server.js';
 import { runDaemon, startDaemon } from './run.js';
+import { WORKER_ENV, workerIndex } from './worker-index.js';
 
-/** The services every worker runs; worker 1 runs every enabled service. */
-export const EVERY_WORKER: ReadonlySet<string> = new Set(['gates', 'milter']);
-
-const WORKER_ENV = 'MSS_SERVE_WORKER';
+/**
+ * The services every worker runs; worker 1 runs every enabled service. `metrics` counts in
+ * every worker what that worker handles and listens in worker 1 only, which sums them
+ * through the primary (health/cluster-metrics.ts).
+ */
+export const EVERY_WORKER: ReadonlySet<string> = new Set(['gates', 'milter', 'metrics']);
 
 type ToWorker = { kind: 'signal'; signal: NodeJS.Signals };
 type ToPrimary = { kind: 'ready'; services: string[] };
@@ -48,8 +52,6 @@ export function workerConfig(config: Config, workers: number): Config {
   };
 }
 
-/** In a worker: its number (1..N). */
-export const workerIndex = (): number => Number(process.env[WORKER_ENV] ?? 1);
 
 /**
  * A worker: the services of its number, stopped by SIGTERM/SIGINT whether it comes from the
@@ -166,6 +168,8 @@ export async function runPrimary(config: Config, log: Logger, workers: number, d
   signals.on('SIGHUP', onHangup);
   signals.on('SIGTERM', onSignal);
   signals.on('SIGINT', onSignal);
+  // Worker 1's /metrics asks here for the sum of every worker's counters.
+  const stopMetrics = config.health.metrics.enabled ? serveClusterMetrics() : undefined;
   try {
     const started = new Promise<void>((resolve, reject) => {
       let readyCount = 0;
@@ -184,6 +188,7 @@ export async function runPrimary(config: Config, log: Logger, workers: number, d
     }
   } finally {
     await stopAll();
+    stopMetrics?.();
     signals.off('SIGHUP', onHangup);
     signals.off('SIGTERM', onSignal);
     signals.off('SIGINT', onSignal);

@@ -7,7 +7,7 @@
 // and logins Redis does not take while it is down, and replays them when it answers again.
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { workerIndex } from './cluster.js';
+import { workerIndex } from './worker-index.js';
 import { workerCount } from './config.js';
 import { RegistrySync } from '../cluster/registry-sync.js';
 import { Journal, type JournalWrite } from '../journal/journal.js';

@@ -2,12 +2,17 @@
 // the Prometheus text format (health/metrics.ts: messages, refusals, logins, PSC and gate
 // timings, the store and its spool, and the supervision checks), GET /health as JSON with
 // HTTP 200, or 503 when a check is critical, for monitors that only read status codes.
+// In a multi-process serve (serve.workers > 1) it runs in every worker, counting what that
+// worker handles; worker 1 alone listens, and its /metrics adds every worker's up
+// (cluster-metrics.ts).
 import http from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { SharedResources } from '../daemon/shared.js';
 import type { Logger } from '../log.js';
 import { selfIdentity } from './as-user.js';
+import { workerIndex } from '../daemon/worker-index.js';
+import { clusterMetrics, inClusterWorker, shareWorkerMetrics } from './cluster-metrics.js';
 import { runHealthChecks, thresholdsFrom, worstSeverity, type CheckResult } from './checks.js';
 import { instruments } from './instruments.js';
 import { DaemonMetrics } from './metrics.js';
@@ -45,18 +50,23 @@ export class MetricsService implements Service {
 
   async start(): Promise<void> {
     const shared = this.shared;
+    const cluster = inClusterWorker();
+    if (cluster) shareWorkerMetrics(this.metrics.registry);
     if (shared) {
       this.unsubscribe.push(shared.traces().observe((t) => this.metrics.onTrace(t)));
       shared.spoolEvents = { deferred: (n) => this.metrics.spoolDeferred.inc(n), replayed: (n) => this.metrics.spoolReplayed.inc(n) };
     }
     this.unsubscribe.push(instruments.listen(this.metrics));
+    // Workers other than the first count only: the primary sums them into worker 1's /metrics.
+    if (cluster && workerIndex() !== 1) return;
     const { host, port } = this.config.health.metrics.listen;
     this.server = http.createServer((req, res) => {
       void (async () => {
         try {
           if (req.method === 'GET' && req.url === '/metrics') {
             await this.results();
-            res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(await this.metrics.registry.metrics());
+            const text = cluster ? await clusterMetrics() : await this.metrics.registry.metrics();
+            res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text);
           } else if (req.method === 'GET' && req.url === '/health') {
             const results = await this.results();
             const worst = worstSeverity(results);

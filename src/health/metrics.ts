@@ -19,6 +19,11 @@ const SEVERITY_VALUE: Record<CheckResult['severity'], number> = { ok: 0, warning
 /** A requirement cited by a refusal (EX_3.1_5030, RE_GBM_4420, §5.4.3…), or "none". */
 const REQUIREMENT = /\b(?:EX|RE|RG|EXI)_[0-9A-Z.]+_\d{4}\b|§\d+(?:\.\d+)*/;
 
+// serve.workers > 1 (cluster-metrics.ts): the gauges below come from the checks, which run
+// in worker 1 only, or are the same in every worker; the node's value is the largest, not
+// the sum (counters and histograms are summed).
+const ONE_WORKER = 'max' as const;
+
 const MESSAGE_ACTIONS = new Set(['message.submit', 'message.receive', 'message.send']);
 
 export class DaemonMetrics implements InstrumentListener {
@@ -50,15 +55,15 @@ export class DaemonMetrics implements InstrumentListener {
   readonly storeErrors = new Counter({ name: 'mss_store_errors_total', help: 'State store commands that failed (unreachable, timed out)', labelNames: ['backend'], registers: this.r });
   readonly spoolDeferred = new Counter({ name: 'mss_spool_deferred_total', help: 'Writes (journal events, logins) kept in the local spool because the state store did not answer', registers: this.r });
   readonly spoolReplayed = new Counter({ name: 'mss_spool_replayed_total', help: 'Spooled writes replayed to the state store', registers: this.r });
-  readonly spoolOperations = new Gauge({ name: 'mss_spool_operations', help: 'Writes waiting in the local spool for the state store', registers: this.r });
-  readonly whitelistAge = new Gauge({ name: 'mss_whitelist_age_seconds', help: 'Time since the liste blanche in use was last confirmed (whitelist sync)', registers: this.r });
-  readonly crlNextUpdate = new Gauge({ name: 'mss_crl_next_update_seconds', help: "Time left until a CA's CRL nextUpdate (negative: out of date; the gates then refuse that CA's peers)", labelNames: ['issuer'], registers: this.r });
-  readonly certificateExpiry = new Gauge({ name: 'mss_certificate_expiry_seconds', help: 'Time left until a certificate expires: operator, lps, and each CA of trust.dir', labelNames: ['certificate'], registers: this.r });
-  readonly storeUp = new Gauge({ name: 'mss_store_up', help: 'The state store answers (Redis PING, or the embedded directory is writable): 1, else 0', labelNames: ['backend'], registers: this.r });
-  readonly storeLatency = new Gauge({ name: 'mss_store_latency_seconds', help: 'Redis PING round trip at the last check', registers: this.r });
-  readonly monitorMode = new Gauge({ name: 'mss_submission_monitor_mode', help: 'The submission rules only log what they would refuse (submission.mode: monitor): 1, else 0', registers: this.r });
-  readonly checkStatus = new Gauge({ name: 'mss_check_status', help: 'Supervision check: 0 ok, 1 warning, 2 critical, -1 unknown', labelNames: ['check', 'subject', 'requirement'], registers: this.r });
-  readonly checkValue = new Gauge({ name: 'mss_check_value', help: 'Value measured by a check (seconds for ages and expiries)', labelNames: ['check', 'subject'], registers: this.r });
+  readonly spoolOperations = new Gauge({ name: 'mss_spool_operations', help: 'Writes waiting in the local spool for the state store', aggregator: ONE_WORKER, registers: this.r });
+  readonly whitelistAge = new Gauge({ name: 'mss_whitelist_age_seconds', help: 'Time since the liste blanche in use was last confirmed (whitelist sync)', aggregator: ONE_WORKER, registers: this.r });
+  readonly crlNextUpdate = new Gauge({ name: 'mss_crl_next_update_seconds', help: "Time left until a CA's CRL nextUpdate (negative: out of date; the gates then refuse that CA's peers)", labelNames: ['issuer'], aggregator: ONE_WORKER, registers: this.r });
+  readonly certificateExpiry = new Gauge({ name: 'mss_certificate_expiry_seconds', help: 'Time left until a certificate expires: operator, lps, and each CA of trust.dir', labelNames: ['certificate'], aggregator: ONE_WORKER, registers: this.r });
+  readonly storeUp = new Gauge({ name: 'mss_store_up', help: 'The state store answers (Redis PING, or the embedded directory is writable): 1, else 0', labelNames: ['backend'], aggregator: ONE_WORKER, registers: this.r });
+  readonly storeLatency = new Gauge({ name: 'mss_store_latency_seconds', help: 'Redis PING round trip at the last check', aggregator: ONE_WORKER, registers: this.r });
+  readonly monitorMode = new Gauge({ name: 'mss_submission_monitor_mode', help: 'The submission rules only log what they would refuse (submission.mode: monitor): 1, else 0', aggregator: ONE_WORKER, registers: this.r });
+  readonly checkStatus = new Gauge({ name: 'mss_check_status', help: 'Supervision check: 0 ok, 1 warning, 2 critical, -1 unknown', labelNames: ['check', 'subject', 'requirement'], aggregator: ONE_WORKER, registers: this.r });
+  readonly checkValue = new Gauge({ name: 'mss_check_value', help: 'Value measured by a check (seconds for ages and expiries)', labelNames: ['check', 'subject'], aggregator: ONE_WORKER, registers: this.r });
 
   constructor(opts: { monitorMode: boolean }) {
     collectDefaultMetrics({ register: this.registry });
@@ -70,9 +75,12 @@ export class DaemonMetrics implements InstrumentListener {
 
   /** A trace as written: a message, a refusal, a login. */
   onTrace(t: TraceRecord): void {
-    const response = t.response as TraceRecord['response'] & { temporary?: unknown; wouldRefuse?: unknown; rule?: unknown };
+    const response = t.response as TraceRecord['response'] & { temporary?: unknown; wouldRefuse?: unknown; refusedRecipients?: unknown; repeated?: unknown; rule?: unknown };
     if (t.action === 'login') {
-      this.logins.inc({ method: String(t.means?.authType ?? 'unknown'), result: response.ok ? 'ok' : response.temporary ? 'tempfail' : 'fail' });
+      // Identical refused logins are folded into one record with their count at the end of
+      // a window (auth/failure-traces.ts): that record stands for `repeated` refusals.
+      const repeated = typeof response.repeated === 'number' && response.repeated > 0 ? response.repeated : 1;
+      this.logins.inc({ method: String(t.means?.authType ?? 'unknown'), result: response.ok ? 'ok' : response.temporary ? 'tempfail' : 'fail' }, repeated);
       return;
     }
     if (!MESSAGE_ACTIONS.has(t.action)) return;
@@ -81,9 +89,18 @@ export class DaemonMetrics implements InstrumentListener {
     if (response.ok || typeof outcome === 'string') {
       if (t.message) this.messages.inc({ service, outcome: typeof outcome === 'string' ? outcome : 'accepted' });
     }
-    // Ours, not a remote server's reply relayed (a bare SMTP code): a reason or a requirement.
-    if (!response.ok && !/^\d+$/.test(String(response.code ?? ''))) {
+    // Ours: a rule's reason or requirement as the code, not a remote server's reply relayed
+    // (a bare SMTP code), nor a transaction the client gave up (no code: its refused
+    // recipients are counted below).
+    if (!response.ok && typeof response.code === 'string' && !/^\d+$/.test(response.code)) {
       this.refusals.inc({ service, requirement: requirementOf(response), kind: response.temporary || /^4/.test(String(response.message ?? '')) ? 'temporary' : 'permanent' });
+    }
+    // Recipients refused at RCPT by the submission rules (EX_3.2_5060 outside the trust
+    // space…) while the message went on for the others, or was given up.
+    if (Array.isArray(response.refusedRecipients)) {
+      for (const v of response.refusedRecipients as Array<{ ref?: string; reply?: string }>) {
+        this.refusals.inc({ service, requirement: requirementOf({ code: v.ref, message: v.reply }), kind: /^4/.test(String(v.reply ?? '')) ? 'temporary' : 'permanent' });
+      }
     }
     // Monitor mode: what the rules would have refused, the message being let through.
     if (Array.isArray(response.wouldRefuse)) {

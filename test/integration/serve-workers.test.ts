@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { OperatorNode } from '../../src/sandbox/operator-node.js';
 import { lpsSend, recentJournal, waitForMail } from '../../src/sandbox/lps-exchange.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { freePorts } from '../../src/util/free-port.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
 import { freshLoopback } from '../helpers/lps-stack.js';
@@ -18,6 +19,7 @@ import { testPki } from '../helpers/pki.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
 
 let psc: SandboxPsc;
+let metricsPort: number;
 let world: TestWorld;
 const serves = new Map<string, Spawned>();
 const node = (id: string): OperatorNode => world.node(id);
@@ -42,7 +44,17 @@ before(async () => {
   const pki = await testPki();
   psc = new SandboxPsc({ tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') } });
   await psc.start();
-  world = await gateWorld({ mta: 'real', daemons: false, psc: { issuer: psc.issuer, ca: pki.root.cert }, configure: (_op, c) => void (c.serve = { workers: 2 }) });
+  [metricsPort] = await freePorts(1);
+  world = await gateWorld({
+    mta: 'real',
+    daemons: false,
+    psc: { issuer: psc.issuer, ca: pki.root.cert },
+    configure: (op, c) => {
+      c.serve = { workers: 2 };
+      // A's supervision endpoint: worker 1's /metrics sums both workers (health/cluster-metrics.ts).
+      if (op.id === 'A') c.health = { metrics: { enabled: true, listen: { host: '127.0.0.1', port: metricsPort }, cacheMs: 50 } };
+    },
+  });
   for (const id of ['A', 'B']) {
     const serve = spawnTracked(process.execPath, [CLI, '--config', node(id).configFile, 'serve'], { env: cliEnv() });
     serves.set(id, serve);
@@ -56,11 +68,12 @@ after(async () => {
   await psc?.stop();
 });
 
-test('serve.workers: 2 — two worker processes per operator: the gates and the milter in both, the API LPS in worker 1', () => {
+test('serve.workers: 2 — two worker processes per operator: the gates and the milter in both (and the metrics counting, when enabled), the API LPS in worker 1', () => {
   for (const [id, s] of serves) {
     const ready = new Map(logLines(s).filter((l) => l.msg === 'worker ready').map((l) => [l.worker, l]));
     assert.deepEqual([...ready.keys()].sort(), [1, 2], id);
-    assert.deepEqual(ready.get(2)?.services?.sort(), ['gates', 'milter'], id);
+    // The metrics count in every worker (A has them on); worker 1 alone listens.
+    assert.deepEqual(ready.get(2)?.services?.sort(), id === 'A' ? ['gates', 'metrics', 'milter'] : ['gates', 'milter'], id);
     assert.ok(['api-lps', 'gates', 'milter'].every((name) => ready.get(1)?.services?.includes(name)), `${id}: ${ready.get(1)?.services?.join(' ')}`);
     assert.notEqual(ready.get(1)?.pid, ready.get(2)?.pid);
     assert.ok(![ready.get(1)?.pid, ready.get(2)?.pid].includes(s.child.pid), 'the primary runs no service');
@@ -101,6 +114,27 @@ test('EX_3.2_5060 EX_3.1_5030 EX_PSU_5830: in both of A\'s workers the milter re
   assert.deepEqual([...judges].sort(), [...workerPids(serves.get('A') as Spawned).values()].sort(), 'both workers judged messages');
   const submitted = (await recentJournal(a.config)).filter((e) => e.type === 'submitted' && sent.some((m) => m.queueId === e.mailId));
   assert.equal(submitted.length, sent.length, 'one submitted event per message');
+});
+
+/** A sample of A's /metrics (every series of that name and labels, as exposed). */
+async function metricsSample(series: string): Promise<number | undefined> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  assert.equal(res.status, 200);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('EX_SSI_5120: with two workers, /metrics (worker 1) counts what both judged: every message accepted by the milter, every recipient refused outside the trust space, every delivery by the outbound gate', async () => {
+  // The previous test sent 4 messages, judged by both workers, each to B and to gmail.com.
+  assert.equal(await metricsSample('mss_messages_total{service="submission",outcome="accepted"}'), 4);
+  assert.equal(await metricsSample('mss_refusals_total{service="submission",requirement="EX_3.2_5060",kind="permanent"}'), 4);
+  const deadline = Date.now() + 30_000;
+  let delivered: number | undefined;
+  while ((delivered = await metricsSample('mss_messages_total{service="gate-out",outcome="delivered"}')) !== 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(delivered, 4);
+  assert.equal(await metricsSample('mss_gate_duration_seconds_count{gate="out"}'), 4);
+  // The checks' gauges (run in worker 1) are there too, once.
+  assert.equal(await metricsSample('mss_store_up{backend="embedded"}'), 1);
 });
 
 test('SIGHUP to the primary reloads the registry, the liste blanche and the CRLs in every worker', async () => {

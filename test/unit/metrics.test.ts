@@ -65,3 +65,24 @@ test('EX_SSI_5120: PSC and gate timings and store errors reach the metrics of th
   assert.equal(await value(m, 'mss_gate_duration_seconds_count{gate="in"}'), 1);
   assert.equal(await value(m, 'mss_store_errors_total{backend="redis"}'), 1);
 });
+
+test('EX_SSI_5120 EX_3.2_5060: recipients the submission rules refuse at RCPT count as refusals, whether the message then goes on or is given up (which is no refusal of its own); a folded refused login counts its repetitions', async () => {
+  const dir = tmpDir();
+  const traces = new TraceLog(path.join(dir, 'traces'));
+  const m = new DaemonMetrics({ monitorMode: false });
+  traces.observe((t) => m.onTrace(t));
+  const recorder = new MessageRecorder(new Journal(new EmbeddedStore(path.join(dir, 'store'))), traces, silentLogger);
+  const outside = { rule: 'trust-space', ref: 'EX_3.2_5060', reply: '550 5.7.1 <p@gmail.com>: gmail.com is not in the MSSante trust space (EX_3.2_5060)', recipient: 'p@gmail.com' };
+  const facts = { sender: 'a@ch.mssante.fr', recipients: ['b@autre.mssante.fr'], refusedRecipients: [outside], wouldRefuse: [] };
+  await recorder.accepted({ ...facts, mailId: 'Q1', size: 10 }, new Date());
+  recorder.refused({ ...facts, recipients: [] }, 'transaction abandoned before the end of the message');
+  const login = (response: { ok: boolean; code?: string; repeated?: number }) =>
+    traces.write({ action: 'login', actor: { id: 'x', kind: 'user' }, bal: 'a@ch.mssante.fr', means: { service: 'imap', authType: 'PSC/XOAUTH2' }, request: {}, response });
+  login({ ok: false, code: 'token-invalid' });
+  login({ ok: false, code: 'token-invalid', repeated: 4 }); // the end of the fold window: 4 more
+  traces.close();
+  assert.equal(await value(m, 'mss_refusals_total{service="submission",requirement="EX_3.2_5060",kind="permanent"}'), 2);
+  assert.equal(await value(m, 'mss_refusals_total{service="submission",requirement="none",kind="permanent"}'), undefined, 'giving up is not a refusal');
+  assert.equal(await value(m, 'mss_messages_total{service="submission",outcome="accepted"}'), 1);
+  assert.equal(await value(m, 'mss_logins_total{method="PSC/XOAUTH2",result="fail"}'), 5);
+});

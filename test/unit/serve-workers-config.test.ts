@@ -44,5 +44,5 @@ test('in a multi-process serve, each worker enforces its share of the connection
   const strip = (c: typeof config) => ({ ...c, gates: { in: { ...c.gates.in, maxConnections: 0, maxUnverifiedPerSource: 0, verifiedReserve: 0 }, out: { ...c.gates.out, maxConnections: 0, connectionCache: { ...c.gates.out.connectionCache, maxIdle: 0 } } }, milter: { ...c.milter, maxConnections: 0 } });
   assert.deepEqual(strip(w), strip(config));
   assert.deepEqual(workerConfig(config, 1), config);
-  assert.deepEqual([...EVERY_WORKER].sort(), ['gates', 'milter']);
+  assert.deepEqual([...EVERY_WORKER].sort(), ['gates', 'metrics', 'milter']);
 });
