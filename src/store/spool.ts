@@ -49,8 +49,12 @@ export class Spool<Op extends SpoolOperation = SpoolOperation> {
     private readonly opts: SpoolOptions,
   ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const segments = listSegments(dir);
-    this.current = segments.length > 0 ? (segments[segments.length - 1] as number) : 1;
+    // A new process (a restart, a serve worker started again after a crash) writes to a new
+    // segment: the last one may end in a line torn by the crash, and a line appended to it
+    // would be glued to that tail and unreadable — an operation lost after its caller was
+    // answered.
+    const last = listSegments(dir).at(-1);
+    this.current = last === undefined ? 1 : fileSize(segmentPath(dir, last)) > 0 ? last + 1 : last;
     this.stats = readStats(dir);
   }
 

@@ -110,3 +110,39 @@ test('EX_PSU_5830: journal events the store cannot take wait in the spool (recor
   await replayer.stop();
   await store.close();
 });
+
+test('EX_PSU_5830: a process started again after a crash that tore the last line of its spool appends to a new segment: the new write is replayed, the torn line alone is skipped', async () => {
+  const dir = path.join(tmpDir(), 'spool');
+  const before = new Spool<Op>(dir, { maxBytes: 1 << 20 });
+  before.append(ops(0, 1));
+  // The crash: half a line written, no newline.
+  fs.appendFileSync(path.join(dir, '0000000001.jsonl'), '{"t":"2026-12-06T10:00:00.000Z","op":{"kind":"n","n":');
+  const after = new Spool<Op>(dir, { maxBytes: 1 << 20 });
+  after.append(ops(1, 1));
+  const seen: number[] = [];
+  await after.drain(async (b) => void seen.push(...b.map((o) => o.n)));
+  assert.deepEqual(seen, [0, 1]);
+  assert.equal(after.pending, 0);
+});
+
+test('EX_PSU_5830: `status` and /health add up the spools of every serve worker (serve.workers > 1) and say WARN with the count', async () => {
+  const { parseConfigText } = await import('../../src/config/load.js');
+  const { spoolCheck, spoolOnDisk } = await import('../../src/health/checks.js');
+  const { spoolRoot } = await import('../../src/store/spool.js');
+  const dir = tmpDir();
+  const config = parseConfigText(
+    `operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: c.pem, key: k.pem }
+trust: { dir: t }
+state: { dir: ${dir}/state, redis: { url: "redis://127.0.0.1:1" } }
+serve: { workers: 2 }
+`,
+    `${dir}/config.yaml`,
+  );
+  assert.equal(spoolCheck(spoolOnDisk(config)).severity, 'ok');
+  new Spool<Op>(path.join(spoolRoot(config), '1'), { maxBytes: 1 << 20 }).append(ops(0, 1));
+  new Spool<Op>(path.join(spoolRoot(config), '2'), { maxBytes: 1 << 20 }).append(ops(1, 2));
+  const check = spoolCheck(spoolOnDisk(config));
+  assert.equal(check.severity, 'warning');
+  assert.equal(check.value, 3);
+  assert.match(check.detail, /^3 journal event\(s\) and login\(s\) wait in the local spool since \S+ \(\d+ bytes\)/);
+});
