@@ -126,4 +126,9 @@ if [ "$dry_run" -eq 0 ]; then
     echo "warning: these Postfix inet services may listen beyond loopback (inet_interfaces = $interfaces): ${public[*]}; the sidecar's public ports (25, 143, 587) must stay free for it" >&2
   fi
 fi
-echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && systemctl restart postfix"
+if [ "$dry_run" -eq 1 ]; then
+  # -n changed nothing: say so, rather than "applied" (issue #15).
+  echo "dry run: nothing changed; without -n, the commands above would apply ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces"
+else
+  echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && systemctl restart postfix"
+fi

@@ -108,7 +108,7 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
   assert.doesNotMatch(check.stderr, /warning/);
 });
 
-test('postfix-apply.sh turns off a public submission service the site had (the front owns 587), warns about a public listener of its own, and -n only prints', () => {
+test('postfix-apply.sh turns off a public submission service the site had (the front owns 587), warns about a public listener of its own, and -n only prints (and does not say "applied")', () => {
   const instance = new PostfixInstance({
     dir: path.join(tmpDir(), 'pf'),
     myhostname: 'mx.ch.test',
@@ -121,7 +121,10 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   assert.match(dry.stdout, /postconf -c \S+ -M# submission\/inet/);
   assert.match(dry.stdout, /postconf -c \S+ -P 127\.0\.0\.1:10587\/inet\/smtpd_milters=/);
   assert.equal(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), before);
+  assert.match(dry.stdout, /dry run: nothing changed/);
+  assert.doesNotMatch(dry.stdout, /\bapplied\b/, '-n does not say it applied anything');
   const r = apply(etc);
+  assert.match(r.stdout, /^applied \d+ main\.cf and \d+ master\.cf piece\(s\)/m);
   assert.equal(postconf(etc, '-M', 'submission/inet').trim(), '');
   assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#submission\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd\n#\s+-o smtpd_tls_security_level=encrypt/m, "the site's service and options are kept, commented out");
   assert.match(r.stderr, /warning: these Postfix inet services may listen beyond loopback .*: 192\.0\.2\.10:2525/);
