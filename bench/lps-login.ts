@@ -6,6 +6,7 @@
 // process runs the clients, the fronts and the checker: its CPU per login, which the
 // machine's load does not change, is where a front that terminates TLS shows.
 //   node dist/bench/lps-login.js [--logins 200] [--concurrency 4] [--rounds 5] [--system-dns]
+//                                [--debian documented|after-site]
 // Goal (issue 20): 4 concurrent SMTP logins, p99 < 100 ms; no anchor (nothing else does this
 // path), the figure is compared with the goal, min and median of the p99 over --rounds rounds.
 // The 5 s stall of issue 20 was Postfix's reverse DNS lookup of the LPS's address (the PROXY
@@ -15,6 +16,9 @@
 // regression bench, this runs itself again under a resolver that never answers
 // (bench/lib/silent-resolver.ts): any lookup on the login path then costs 5 s every time and
 // is listed by name, and the bench fails. --system-dns: the machine's resolver instead.
+// --debian runs Dovecot as Debian installs it (PAM in 10-auth.conf) with the passdb piece where
+// docs/install.md puts it (documented: before PAM) or after the site's passdbs (after-site:
+// where the single 90 piece used to put it), to measure what the order costs each login.
 // Needs root, Dovecot (with dovecot-auth-lua) and Postfix; without them it says so and exits 0.
 import { operatorMtasMissing } from '../src/sandbox/operator-mtas.js';
 import { LineConnection, smtpOverTls, xoauth2InitialResponse } from '../test/helpers/lps-clients.js';
@@ -128,7 +132,11 @@ async function main(): Promise<void> {
   const logins = arg('logins', 200);
   const concurrency = arg('concurrency', 4);
   const rounds = arg('rounds', 5);
-  const stack = await startLpsStack(tmpDir('mss-bench-lps-'));
+  const i = process.argv.indexOf('--debian');
+  const order = i >= 0 ? process.argv[i + 1] : undefined;
+  if (order !== undefined && order !== 'documented' && order !== 'after-site') throw new Error('--debian documented|after-site');
+  if (order) process.stdout.write(`Dovecot as Debian installs it, passdb piece ${order === 'documented' ? 'before PAM (docs/install.md)' : 'after PAM and the site passdb'}\n`);
+  const stack = await startLpsStack(tmpDir('mss-bench-lps-'), order ? { debianDovecot: { passdbOrder: order } } : {});
   try {
     stack.access.add(BAL, { type: 'PER', holder: HOLDER });
     const token = await stack.psc.mint({ idNat: HOLDER, ttlSeconds: 3600 });

@@ -9,6 +9,12 @@
 //   503 "TEMPFAIL <reason>"  PASSDB_RESULT_INTERNAL_FAILURE → UNAVAILABLE (never a success)
 //   4xx other                a broken request: the passdb treats it as a temporary failure
 //
+//   POST /v1/password-login  user, service, mech, rip, session (never the password)
+//   403 "FAIL mssante-mailbox"  an MSSanté mailbox of this operator: the passdb refuses
+//                               (EX_LPS_0600, EX_LPS_1200: no password opens one)
+//   200 "NEXT"                  not ours: the site's passdbs decide
+//   503 "TEMPFAIL …"            undecided: the passdb answers a temporary failure
+//
 // Loopback only, form encoding because Dovecot 2.3's Lua has no JSON, plain-text answers
 // the script can match without parsing. The token is never logged.
 import http from 'node:http';
@@ -18,6 +24,7 @@ import { MssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoginAttempt, XOAuth2Checker } from './checker.js';
 import type { CheckOutcome } from './outcome.js';
+import type { PasswordAttempt, PasswordLogins } from './password-login.js';
 
 const MAX_BODY = 64 * 1024;
 /**
@@ -27,6 +34,7 @@ const MAX_BODY = 64 * 1024;
  */
 const MAX_IN_FLIGHT = 16;
 export const CHECK_PATH = '/v1/xoauth2';
+export const PASSWORD_PATH = '/v1/password-login';
 
 export class CheckerEndpoint {
   private server: http.Server | undefined;
@@ -35,6 +43,8 @@ export class CheckerEndpoint {
     private readonly checker: Pick<XOAuth2Checker, 'check'>,
     private readonly listen: { host: string; port: number },
     private readonly log: Logger,
+    /** Without it, password logins are undecided (503): never let through to a site passdb unchecked. */
+    private readonly passwords?: Pick<PasswordLogins, 'decide'>,
   ) {}
 
   async start(): Promise<void> {
@@ -85,13 +95,14 @@ export class CheckerEndpoint {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!this.admitted(req, res)) return;
     if (req.url === '/v1/health' && req.method === 'GET') return reply(res, 200, 'OK');
-    if (req.url !== CHECK_PATH) return reply(res, 404, 'unknown path');
+    if (req.url !== CHECK_PATH && req.url !== PASSWORD_PATH) return reply(res, 404, 'unknown path');
     if (req.method !== 'POST') return reply(res, 405, 'POST only');
     const body = await readBody(req);
     if (body === undefined) {
       res.setHeader('connection', 'close');
       return reply(res, 413, 'request too large');
     }
+    if (req.url === PASSWORD_PATH) return this.password(res, body);
     const attempt = parseAttempt(body);
     if (!attempt) return reply(res, 400, 'user, token, service, mech and rip are required');
     let outcome: CheckOutcome;
@@ -104,6 +115,18 @@ export class CheckerEndpoint {
     if (outcome.verdict === 'OK') return reply(res, 200, 'OK');
     if (outcome.verdict === 'FAIL') return reply(res, 403, `FAIL ${outcome.reason}`);
     return reply(res, 503, `TEMPFAIL ${outcome.reason}`);
+  }
+
+  private async password(res: http.ServerResponse, body: string): Promise<void> {
+    const attempt = parsePasswordAttempt(body);
+    if (!attempt) return reply(res, 400, 'user, service and mech are required');
+    if (!this.passwords) return reply(res, 503, 'TEMPFAIL no-registry');
+    try {
+      return (await this.passwords.decide(attempt)) === 'not-ours' ? reply(res, 200, 'NEXT') : reply(res, 403, 'FAIL mssante-mailbox');
+    } catch (err) {
+      this.log.error({ err }, 'password login check failed');
+      return reply(res, 503, 'TEMPFAIL internal');
+    }
   }
 }
 
@@ -135,4 +158,14 @@ function parseAttempt(body: string): LoginAttempt | undefined {
   const remoteIp = form.get('rip');
   if (!user || !token || !service || !mechanism || remoteIp === null) return undefined;
   return { user, token, service, mechanism, remoteIp, session: form.get('session') ?? undefined, client: form.get('client_id') ?? undefined };
+}
+
+function parsePasswordAttempt(body: string): PasswordAttempt | undefined {
+  const form = new URLSearchParams(body);
+  const user = form.get('user');
+  const service = form.get('service');
+  const mechanism = form.get('mech');
+  if (!user || !service || !mechanism) return undefined;
+  const session = form.get('session');
+  return { user, service, mechanism, remoteIp: form.get('rip') ?? '', ...(session ? { session } : {}) };
 }

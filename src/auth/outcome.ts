@@ -28,6 +28,8 @@ export type FailReason =
   | 'no-user'
   /** AUTH-CLI: the PLAIN password is not a live ticket of the front for this mailbox. */
   | 'ticket'
+  /** A PSC token sent to Dovecot/Postfix directly, while the fronts of 143/587 decide PSC logins. */
+  | 'front-only'
   | 'userinfo-refused'
   | 'userinfo-no-idnat'
   | AccessRefusal;

@@ -28,6 +28,8 @@ export type ApplicationDecision =
   | { allowed: false; reason: 'unknown-mailbox' | 'suspended' | /** Only APP mailboxes take AUTH-CLI (§6.8.1). */ 'not-application-mailbox' | 'other-structure' };
 
 export type AuthenticationType = 'PSC-XOAUTH2' | 'AUTH-CLI';
+/** A password login (PLAIN, LOGIN, CRAM-MD5…) attempted on an MSSanté mailbox: always refused. */
+export type RefusedAuthenticationType = AuthenticationType | 'PASSWORD';
 
 /** One successful login, as the registry records it (last login, EX_GDT_5060 trace). */
 export interface LoginRecord {
@@ -53,7 +55,7 @@ export interface LoginRecord {
 export interface FailedLogin {
   /** Unknown when the refusal came first (an AUTH-CLI certificate refused at STARTTLS). */
   mailbox?: string;
-  authType: AuthenticationType;
+  authType: RefusedAuthenticationType;
   /** The IdNat or structure when it was established before the refusal. */
   author?: string;
   /** The refusal's reason code (token-expired, not-authorised, other-structure…). */
@@ -72,6 +74,11 @@ export interface MailboxAccess {
   decide(idNat: string, mailbox: string): Promise<AccessDecision>;
   /** EX_LPS_1200 step 5: is this APP mailbox attached to this structure IdNat? */
   decideApplication(structureId: string, mailbox: string): Promise<ApplicationDecision>;
+  /**
+   * EX_LPS_0600, EX_LPS_1200: is this address one of this operator's MSSanté mailboxes (in
+   * the registry, or in one of its domains)? Such a mailbox is never opened with a password.
+   */
+  isOperatorAddress(address: string): Promise<boolean>;
   recordLogin(login: LoginRecord): Promise<void>;
   recordFailedLogin(failure: FailedLogin): Promise<void>;
 }

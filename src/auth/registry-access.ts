@@ -5,6 +5,7 @@
 import type { Activity } from '../registry/activity.js';
 import type { Registry } from '../registry/registry.js';
 import type { TraceLog } from '../traces/trace-log.js';
+import { splitAddress } from '../submission/address.js';
 import type { AccessDecision, AccessRefusal, ApplicationDecision, FailedLogin, Habilitation, LoginRecord, MailboxAccess } from './ports.js';
 
 const ROLE: Record<string, Habilitation> = { holder: 'holder', responsible: 'responsible', 'co-holder': 'coholder', delegate: 'delegate' };
@@ -18,7 +19,7 @@ const REFUSAL: Record<string, AccessRefusal> = {
 };
 
 /** EX_GDT_5060: the authentication type as the traces name it. */
-const AUTH_TYPE_LABEL = { 'PSC-XOAUTH2': 'PSC/XOAUTH2', 'AUTH-CLI': 'AUTH-CLI certificate' } as const;
+const AUTH_TYPE_LABEL = { 'PSC-XOAUTH2': 'PSC/XOAUTH2', 'AUTH-CLI': 'AUTH-CLI certificate', PASSWORD: 'password' } as const;
 
 export class RegistryMailboxAccess implements MailboxAccess {
   constructor(
@@ -46,6 +47,12 @@ export class RegistryMailboxAccess implements MailboxAccess {
     return registry.appStructure(mailbox)?.idNat === structureId ? { allowed: true } : { allowed: false, reason: 'other-structure' };
   }
 
+  async isOperatorAddress(address: string): Promise<boolean> {
+    const registry = this.registry();
+    const { domain } = splitAddress(address.trim().toLowerCase());
+    return registry.get(address) !== undefined || (domain !== '' && registry.isOurDomain(domain));
+  }
+
   async recordLogin(login: LoginRecord): Promise<void> {
     await this.activity.recordLogin(login.mailbox, login.at, {
       authType: AUTH_TYPE_LABEL[login.authType],
@@ -61,7 +68,7 @@ export class RegistryMailboxAccess implements MailboxAccess {
   async recordFailedLogin(f: FailedLogin): Promise<void> {
     this.traces.write({
       action: 'login',
-      actor: { id: f.author ?? 'unknown', kind: f.authType === 'AUTH-CLI' ? 'application' : 'user', source: f.authType === 'AUTH-CLI' ? 'certificate' : 'psc' },
+      actor: { id: f.author ?? 'unknown', kind: f.authType === 'AUTH-CLI' ? 'application' : 'user', source: f.authType === 'AUTH-CLI' ? 'certificate' : f.authType === 'PASSWORD' ? 'password' : 'psc' },
       ...(f.mailbox ? { bal: f.mailbox } : {}),
       means: { service: f.service, authType: AUTH_TYPE_LABEL[f.authType] },
       address: f.remoteIp,

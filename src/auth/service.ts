@@ -14,8 +14,10 @@ import type { AuthConfig } from './config.js';
 import { CheckerEndpoint } from './endpoint.js';
 import { FailedLoginTraces } from './failure-traces.js';
 import { frontGuards, lpsFronts } from './front/service.js';
+import { FrontOnlyChecker } from './front-only.js';
 import { LoginRouter } from './login-router.js';
 import { LoginThrottle } from './login-throttle.js';
+import { PasswordLogins } from './password-login.js';
 import type { MailboxAccess } from './ports.js';
 import { RegistryMailboxAccess } from './registry-access.js';
 import { StoreTtlCache } from './store-cache.js';
@@ -59,6 +61,7 @@ class ApiLpsService implements Service {
       decideApplication: (structureId, mailbox) => registryAccess.decideApplication(structureId, mailbox),
       recordLogin: (login) => registryAccess.recordLogin(login),
       recordFailedLogin: (failure) => failures.recordFailedLogin(failure),
+      isOperatorAddress: (address) => registryAccess.isOperatorAddress(address),
     };
     // One admission and one failed-login policy for every front of this process (auth.connections, auth.failedLogins).
     const guards = frontGuards(this.auth.connections);
@@ -66,8 +69,10 @@ class ApiLpsService implements Service {
 
     const tickets = new TicketBook();
     const { checker } = buildChecker(this.auth.psc, { access, sharedCache: new StoreTtlCache(store), throttle, log: this.log.child({ part: 'checker' }) });
-    const router = new LoginRouter(checker, new TicketChecker(tickets, access, this.log.child({ part: 'tickets' })));
-    const endpoint = new CheckerEndpoint(router, this.auth.checker.listen, this.log.child({ part: 'endpoint' }));
+    // With the fronts on, they decide PSC logins: Dovecot and Postfix accept their tickets only.
+    const psc = this.auth.front.enabled ? new FrontOnlyChecker(access, this.log.child({ part: 'checker' })) : checker;
+    const router = new LoginRouter(psc, new TicketChecker(tickets, access, this.log.child({ part: 'tickets' })));
+    const endpoint = new CheckerEndpoint(router, this.auth.checker.listen, this.log.child({ part: 'endpoint' }), new PasswordLogins(access, this.log.child({ part: 'passwords' })));
     await endpoint.start();
     this.stops.push(() => endpoint.stop());
 

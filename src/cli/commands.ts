@@ -36,6 +36,7 @@ export const commandGroups: readonly CommandEntry[] = [
     description: 'check what supervision must watch: liste blanche age, CRLs, certificate expiry, CA fingerprints, keys readable by the service user, clock, state store, lifecycle start date',
     load: async () => (await import('./status-command.js')).registerStatusCommand,
   },
+  { term: 'postfix', description: 'check the Postfix side of the perimeter', load: async () => (await import('./postfix-commands.js')).registerPostfixCommands },
 ];
 
 export function nameOf(entry: CommandEntry): string {

@@ -127,6 +127,8 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
           return exitCodeFor(r.error.code);
         }
         const rec = r.record;
+        // EX_3.2_5040: the list's domains must leave through the outbound gate (docs/gates.md).
+        await (await import('../perimeter/route-check.js')).warnAboutRoutes(config, c.log);
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, outcome: r.outcome, ...rec })}\n`);
         else process.stdout.write(`${r.outcome} domains=${rec.domains} dns=${rec.dns} generated=${rec.generated} file=${setup.paths.file}\n`);
         return EXIT.OK;

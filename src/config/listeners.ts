@@ -19,7 +19,7 @@ export function activeListeners(c: Config): Listener[] {
     out.push({ key, host: l.host, port: l.port });
   };
   if (c.gates.in.enabled) add('gates.in.listen', c.gates.in.listen);
-  if (c.gates.out.enabled) add('gates.out.listen', c.gates.out.listen);
+  if (c.gates.out.enabled && c.gates.out.listen.endpoint.kind === 'inet') add('gates.out.listen', c.gates.out.listen.endpoint);
   if (c.milter.enabled && c.milter.listen.kind === 'inet') add('milter.listen', c.milter.listen);
   if (c.health.metrics.enabled) add('health.metrics.listen', c.health.metrics.listen);
   if (c.traces.dovecotEvents.enabled) add('traces.dovecotEvents.listen', c.traces.dovecotEvents.listen);

@@ -23,7 +23,7 @@ import type { Config } from '../config/schema.js';
 import { MssError } from '../errors.js';
 import { serveClusterMetrics } from '../health/cluster-metrics.js';
 import type { Logger } from '../log.js';
-import { removeStaleSocket } from '../milter/server.js';
+import { removeStaleSocket } from '../util/unix-socket.js';
 import { runDaemon, startDaemon } from './run.js';
 import { WORKER_ENV, workerIndex } from './worker-index.js';
 
@@ -102,7 +102,10 @@ export async function runPrimary(config: Config, log: Logger, workers: number, d
   const stopTimeoutMs = deps.stopTimeoutMs ?? 30_000;
   // A socket file left by a previous run is removed once, here: each worker's listen on the
   // same path is the primary's one socket, which a worker must not take for a stranger's.
-  if (config.milter.enabled && config.milter.listen.kind === 'unix') await removeStaleSocket(config.milter.listen.path);
+  // (Each worker then sets the socket's group and mode: the same file, the same values.)
+  if (config.milter.enabled && config.milter.listen.kind === 'unix') await removeStaleSocket(config.milter.listen.path, 'MILTER_LISTEN');
+  const gateOut = config.gates.out.listen.endpoint;
+  if (config.gates.out.enabled && gateOut.kind === 'unix') await removeStaleSocket(gateOut.path, 'GATE_OUT_LISTEN');
 
   const slots = new Map<number, Worker>();
   const services = new Set<string>();

@@ -1,9 +1,16 @@
 // The `gates` section: the inbound gate (TM3.1P, the MSSanté MX port) and the outbound gate
 // (TM3.2P, the LMTP endpoint Postfix hands mail for other MSSanté domains to). Both are off
-// by default; `mss-sidecar serve` runs the enabled ones. Keep the ports in step with
+// by default; `mss-sidecar serve` runs the enabled ones. Keep the sockets in step with
 // postfix/main.cf.d/10-gates.cf and postfix/master.cf.d/10-gates.cf.
+//
+// The two loopback doors between the gates and Postfix are unix sockets, whose permissions
+// let only Postfix (resp. the gate) in: any local process could use a TCP port on 127.0.0.1,
+// deliver to other operators through the outbound gate, or inject mail behind the inbound
+// gate's checks with a forged XCLIENT. A host and port may still be given (tests, a sandbox
+// without Postfix); the production defaults are the sockets.
 import { z } from 'zod';
-import { port, positiveInt } from '../config/atoms.js';
+import { filePath, port, positiveInt } from '../config/atoms.js';
+import type { ListenSpec } from '../config/listen-spec.js';
 
 /** 10 Mo, attachments encoded (EX_GBM_4410): the least any gate may accept. */
 export const MIN_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -23,6 +30,36 @@ export const DEFAULT_MESSAGE_BYTES = MIN_MESSAGE_BYTES + TRANSIT_HEADROOM_BYTES;
 export const DEFAULT_OUT_MESSAGE_BYTES = 12 * 1024 * 1024;
 
 const host = (fallback: string) => z.string().min(1).default(fallback);
+
+/** The outbound gate's LMTP socket, which Postfix's mss-gate-out transport connects to (default_transport). */
+export const DEFAULT_GATE_OUT_SOCKET = '/run/mss-sidecar/gate-out.sock';
+/**
+ * The inbound gate's way into Postfix: the `mss-gate-in` smtpd of postfix/master.cf.d/10-gates.cf,
+ * a unix service in Postfix's public/ directory (mode 0710, group postdrop: Postfix, root and
+ * the members of postdrop — the sidecar's service user — can reach it).
+ */
+export const DEFAULT_GATE_IN_POSTFIX_SOCKET = '/var/spool/postfix/public/mss-gate-in';
+
+/** `host`+`port` (TCP) or `path` (a unix socket, the default), never both: the result in `endpoint`. */
+function oneEndpoint<T extends { host?: string | undefined; port?: number | undefined; path?: string | undefined }>(defaultPath: string) {
+  return (v: T, ctx: z.RefinementCtx): T & { endpoint: ListenSpec } => {
+    if (v.path !== undefined && (v.port !== undefined || v.host !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either path (a unix socket) or host and port, not both', input: v });
+      return z.NEVER;
+    }
+    if (v.port !== undefined) return { ...v, endpoint: { kind: 'inet', host: v.host ?? '127.0.0.1', port: v.port } };
+    if (v.host !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'host needs a port (or give path, a unix socket)', input: v });
+      return z.NEVER;
+    }
+    return { ...v, endpoint: { kind: 'unix', path: v.path ?? defaultPath } };
+  };
+}
+
+const octalMode = z
+  .string()
+  .regex(/^0?[0-7]{3}$/, 'an octal mode such as "0660"')
+  .transform((m) => parseInt(m, 8));
 const ms = (fallback: number) => positiveInt.default(fallback);
 // EX_GBM_4410: a limit below 10 Mo is a configuration error, not a choice.
 const messageBytes = (fallback: number) => z.number().int().min(MIN_MESSAGE_BYTES, `at least ${MIN_MESSAGE_BYTES} bytes (10 Mo, EX_GBM_4410)`).default(fallback);
@@ -50,11 +87,12 @@ export const gateInSection = z.strictObject({
   maxRecipients: positiveInt.min(100).default(1000),
   /** A session silent for this long is closed. */
   idleTimeoutMs: ms(300_000),
-  /** The loopback smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only). */
+  /** The smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only): its unix socket, or host and port. */
   postfix: z
     .strictObject({
-      host: host('127.0.0.1'),
-      port: port.default(10025),
+      path: filePath.optional(),
+      host: z.string().min(1).optional(),
+      port: port.optional(),
       connectTimeoutMs: ms(10_000),
       /** Each command's reply, RFC 5321 §4.5.3.2 order of magnitude. */
       commandTimeoutMs: ms(300_000),
@@ -63,14 +101,34 @@ export const gateInSection = z.strictObject({
       /** A Postfix session left idle after a message is closed after this long (the next message opens another). */
       keepIdleMs: z.number().int().min(0).max(60_000).default(5000),
     })
+    .transform(oneEndpoint(DEFAULT_GATE_IN_POSTFIX_SOCKET))
     .prefault({}),
 })
   .refine((g) => g.verifiedReserve < g.maxConnections, { message: 'must be less than maxConnections', path: ['verifiedReserve'] });
 
 export const gateOutSection = z.strictObject({
   enabled: z.boolean().default(false),
-  /** LMTP endpoint for Postfix's mss-gate-out transport (loopback only). */
-  listen: z.strictObject({ host: host('127.0.0.1'), port: port.default(10026) }).prefault({}),
+  /**
+   * LMTP endpoint for Postfix's mss-gate-out transport: a unix socket (`path`, with the `mode`
+   * and `group` that let Postfix's lmtp client in, user postfix, and no other local user), or
+   * `host`+`port` on loopback (tests, a sandbox without Postfix).
+   */
+  listen: z
+    .strictObject({
+      path: filePath.optional(),
+      /** Who may connect: the socket's group and mode (Postfix's daemons run as postfix:postfix). */
+      group: z.string().min(1).default('postfix'),
+      mode: octalMode.default(0o660),
+      host: z.string().min(1).optional(),
+      port: port.optional(),
+    })
+    .transform(oneEndpoint(DEFAULT_GATE_OUT_SOCKET))
+    .prefault({}),
+  /**
+   * The Postfix configuration whose routes to other MSSanté domains `postfix check-routes`,
+   * `status` and `whitelist sync` check (default: Postfix's own, usually /etc/postfix).
+   */
+  postfixConfigDir: filePath.optional(),
   /** SMTP port of the receiving connectors (25; tests and the sandbox use another). */
   remotePort: port.default(25),
   /** EHLO name; default: the CN of operator.certificate. */

@@ -1,6 +1,9 @@
 // Reads Subject and Message-ID from the start of a message as it streams past, for the
 // functional traces (EX_GDT_5050: identifier, addresses, subject, size) — without keeping
-// the message: at most the header block, capped, is held.
+// the message: at most the header block, capped, is held. Also the queue id in the topmost
+// Received: header, which the local Postfix wrote (`… (Postfix…) id 4B1C2D3E; …`): Postfix
+// sends no XFORWARD IDENT for mail that did not come through its smtpd (sendmail/pickup,
+// its own bounces), and the outbound gate still records such mail under its queue id.
 const MAX_HEADER_BYTES = 64 * 1024;
 
 export class HeaderSniffer {
@@ -9,6 +12,9 @@ export class HeaderSniffer {
   private done = false;
   subject: string | undefined;
   messageId: string | undefined;
+  /** The queue id of the first Received: header, if Postfix wrote it. */
+  receivedId: string | undefined;
+  private sawReceived = false;
 
   push(chunk: Buffer): void {
     if (this.done) return;
@@ -35,6 +41,10 @@ export class HeaderSniffer {
       const name = (m[1] as string).toLowerCase();
       if (name === 'subject' && this.subject === undefined) this.subject = (m[2] as string).slice(0, 998);
       else if (name === 'message-id' && this.messageId === undefined) this.messageId = (m[2] as string).slice(0, 998);
+      else if (name === 'received' && !this.sawReceived) {
+        this.sawReceived = true;
+        this.receivedId = /\(Postfix[^)]*\)(?:.*?)\sid ([0-9A-Za-z]{6,})\b/.exec(m[2] as string)?.[1];
+      }
     }
   }
 }

@@ -10,14 +10,15 @@ import { drained } from '../net/drained.js';
 import { DotStuffer } from './dot-stuff.js';
 import { parseReplyText, type Reply } from './reply.js';
 
-export interface ConnectOptions {
-  host: string;
-  port: number;
+/** A TCP peer, or a unix socket (the inbound gate's way into Postfix). */
+export type SmtpPeer = { host: string; port: number } | { path: string };
+
+export type ConnectOptions = SmtpPeer & {
   connectTimeoutMs: number;
   /** Greeting deadline (defaults to commandTimeoutMs). */
   greetingTimeoutMs?: number;
   commandTimeoutMs: number;
-}
+};
 
 // A reply longer than this is a hostile or broken peer, not SMTP.
 const MAX_REPLY_BYTES = 64 * 1024;
@@ -43,8 +44,8 @@ export class SmtpClient {
 
   private constructor(
     socket: net.Socket,
-    readonly host: string,
-    readonly port: number,
+    /** `host:port` or `unix:/path`, in error messages. */
+    readonly peer: string,
     private readonly commandTimeoutMs: number,
   ) {
     this.socket = socket;
@@ -52,12 +53,14 @@ export class SmtpClient {
   }
 
   static async connect(opts: ConnectOptions): Promise<SmtpClient> {
-    const socket = net.connect({ host: opts.host, port: opts.port });
-    socket.setNoDelay(true);
+    const socket = 'path' in opts ? net.connect({ path: opts.path }) : net.connect({ host: opts.host, port: opts.port });
+    const peer = 'path' in opts ? `unix:${opts.path}` : `${opts.host}:${opts.port}`;
+    const where = 'path' in opts ? { path: opts.path } : { host: opts.host, port: opts.port };
+    if (!('path' in opts)) socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new MssError('SMTP_CONNECT_TIMEOUT', `no connection to ${opts.host}:${opts.port} within ${opts.connectTimeoutMs} ms`, { host: opts.host, port: opts.port }));
+        reject(new MssError('SMTP_CONNECT_TIMEOUT', `no connection to ${peer} within ${opts.connectTimeoutMs} ms`, where));
       }, opts.connectTimeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -65,18 +68,18 @@ export class SmtpClient {
       });
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new MssError('SMTP_UNREACHABLE', `cannot connect to ${opts.host}:${opts.port}: ${err.code ?? err.message}`, { host: opts.host, port: opts.port }));
+        reject(new MssError('SMTP_UNREACHABLE', `cannot connect to ${peer}: ${err.code ?? err.message}`, where));
       });
     });
-    const client = new SmtpClient(socket, opts.host, opts.port, opts.commandTimeoutMs);
+    const client = new SmtpClient(socket, peer, opts.commandTimeoutMs);
     client.greeting = await client.read(opts.greetingTimeoutMs ?? opts.commandTimeoutMs);
     return client;
   }
 
   private listen(socket: net.Socket | tls.TLSSocket): void {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.host}:${this.port} failed: ${err.code ?? err.message}`)));
-    socket.on('close', () => this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.host}:${this.port} closed`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.peer} failed: ${err.code ?? err.message}`)));
+    socket.on('close', () => this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.peer} closed`)));
   }
 
   private onData(chunk: Buffer): void {
@@ -92,13 +95,13 @@ export class SmtpClient {
         const texts = this.lines.map((l) => l.slice(4));
         this.lines = [];
         if (!Number.isInteger(code) || code < 200 || code > 599) {
-          this.fail(new MssError('SMTP_PROTOCOL', `${this.host}:${this.port} sent a line that is not an SMTP reply: ${line.slice(0, 80)}`));
+          this.fail(new MssError('SMTP_PROTOCOL', `${this.peer} sent a line that is not an SMTP reply: ${line.slice(0, 80)}`));
           return;
         }
         this.deliver(parseReplyText(code, texts));
       }
     }
-    if (this.buffer.length > MAX_REPLY_BYTES) this.fail(new MssError('SMTP_PROTOCOL', `${this.host}:${this.port} sent a reply longer than ${MAX_REPLY_BYTES} bytes`));
+    if (this.buffer.length > MAX_REPLY_BYTES) this.fail(new MssError('SMTP_PROTOCOL', `${this.peer} sent a reply longer than ${MAX_REPLY_BYTES} bytes`));
   }
 
   private deliver(reply: Reply): void {
@@ -133,7 +136,7 @@ export class SmtpClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
-        this.fail(new MssError('SMTP_TIMEOUT', `${this.host}:${this.port} did not answer within ${timeoutMs} ms`));
+        this.fail(new MssError('SMTP_TIMEOUT', `${this.peer} did not answer within ${timeoutMs} ms`));
         reject(this.failure);
       }, timeoutMs);
       this.waiter = { resolve, reject, timer };
@@ -189,7 +192,7 @@ export class SmtpClient {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         secure.destroy();
-        reject(new MssError('SMTP_TLS_TIMEOUT', `TLS handshake with ${this.host}:${this.port} did not finish within ${timeoutMs} ms`));
+        reject(new MssError('SMTP_TLS_TIMEOUT', `TLS handshake with ${this.peer} did not finish within ${timeoutMs} ms`));
       }, timeoutMs);
       secure.once('secureConnect', () => {
         clearTimeout(timer);
@@ -197,7 +200,7 @@ export class SmtpClient {
       });
       secure.once('error', (err: Error) => {
         clearTimeout(timer);
-        reject(new MssError('SMTP_TLS_FAILED', `TLS handshake with ${this.host}:${this.port} failed: ${err.message}`));
+        reject(new MssError('SMTP_TLS_FAILED', `TLS handshake with ${this.peer} failed: ${err.message}`));
       });
     });
     this.socket = secure;
@@ -261,7 +264,7 @@ export class SmtpClient {
 
   /** Close without a word: an unfinished DATA is then discarded by the server. */
   destroy(): void {
-    this.failure ??= new MssError('SMTP_CLOSED', `connection to ${this.host}:${this.port} closed by this side`);
+    this.failure ??= new MssError('SMTP_CLOSED', `connection to ${this.peer} closed by this side`);
     this.socket.destroy();
   }
 }

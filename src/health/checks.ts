@@ -269,7 +269,61 @@ export async function runHealthChecks(config: Config, now = new Date(), t: Healt
     await lifecycleActivity(config, deps.store, now),
     // Several nodes: nodes seen, lease holders, Redis role and replicas, registry (docs/cluster.md).
     ...(config.state.redis && deps.store ? await clusterChecks(config, deps.store, now.getTime()) : []),
+    submissionMode(config),
+    ...(await postfixRoutes(config, now)),
   ];
+}
+
+/**
+ * `submission.mode: monitor` is for roll-outs: the sending rules then only log what they would
+ * refuse, and every message goes through. Say so where supervision looks (value 1: monitor).
+ */
+export function submissionMode(config: Config): CheckResult {
+  const monitor = config.submission.mode === 'monitor';
+  return {
+    check: 'submission.mode',
+    severity: monitor ? 'warning' : 'ok',
+    detail: monitor
+      ? 'submission.mode is monitor: the sending rules (40 recipients, liste blanche, suspended and test mailboxes, sender rights…) only log "would refuse" and every message goes through; set enforce once the roll-out is checked'
+      : 'submission.mode is enforce: the sending rules refuse what breaks them',
+    value: monitor ? 1 : 0,
+    requirement: 'EX_GBM_4420',
+  };
+}
+
+const ROUTES_CACHE_MS = 300_000;
+let routesCache: { key: string; at: number; results: CheckResult[] } | undefined;
+
+/**
+ * EX_3.2_5040, EX_3.2_5060: every listed MSSanté domain not ours leaves through the outbound
+ * gate (src/perimeter/route-check.ts). Only with the outbound gate on; computed at most every
+ * 5 minutes (it runs postconf/postmap and reads the whole liste blanche).
+ */
+export async function postfixRoutes(config: Config, now: Date): Promise<CheckResult[]> {
+  if (!config.gates.out.enabled) return [];
+  const key = `${config.state.dir}\n${config.gates.out.postfixConfigDir ?? ''}`;
+  if (routesCache && routesCache.key === key && now.getTime() - routesCache.at < ROUTES_CACHE_MS && now.getTime() >= routesCache.at) return routesCache.results;
+  const { checkConfiguredRoutes, describeProblem } = await import('../perimeter/route-check.js');
+  const { createLogger } = await import('../log.js');
+  let result: CheckResult;
+  try {
+    const r = await checkConfiguredRoutes(config, createLogger({ level: 'silent', pretty: false }));
+    const shown = r.problems.slice(0, 3).map((p) => describeProblem(p, r.sendersChecked));
+    result = {
+      check: 'postfix.routes',
+      severity: r.problems.length > 0 ? 'critical' : 'ok',
+      detail:
+        r.problems.length > 0
+          ? `${r.problems.length} route(s) to listed MSSanté domains bypass the outbound gate (${r.gate}): ${shown.join('; ')}${r.problems.length > 3 ? '; …' : ''} — see \`mss-sidecar postfix check-routes\``
+          : `the ${r.domainsChecked} listed MSSanté domains not ours go to the outbound gate (${r.gate}) for the ${r.sendersChecked} senders checked`,
+      value: r.problems.length,
+      requirement: 'EX_3.2_5040',
+    };
+  } catch (err) {
+    result = { check: 'postfix.routes', severity: 'unknown', detail: `routes not checked: ${(err as Error).message}`, requirement: 'EX_3.2_5040' };
+  }
+  routesCache = { key, at: now.getTime(), results: [result] };
+  return [result];
 }
 
 export function worstSeverity(results: readonly CheckResult[]): Severity {

@@ -161,11 +161,16 @@ export interface Transaction {
   /** The SASL login ({auth_authen}); default the sender; '' for an unauthenticated session. */
   login?: string;
   authType?: string;
+  /**
+   * {daemon_name}: default the LPS submission service's (postfix/master.cf.d/20-submission.cf);
+   * another name is local submission (non_smtpd_milters: Postfix's myhostname).
+   */
+  daemonName?: string;
 }
 
 function mailMacros(t: Transaction, id: string): Record<string, string> {
   const login = t.login ?? t.sender;
-  return { i: id, '{mail_addr}': t.sender, ...(login ? { '{auth_authen}': login, '{auth_type}': t.authType ?? 'XOAUTH2' } : {}) };
+  return { i: id, '{mail_addr}': t.sender, '{daemon_name}': t.daemonName ?? 'mss-lps-submission', ...(login ? { '{auth_authen}': login, '{auth_type}': t.authType ?? 'XOAUTH2' } : {}) };
 }
 
 function bodyOf(t: Transaction): Buffer {

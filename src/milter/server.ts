@@ -2,9 +2,9 @@
 // (Postfix opens one per SMTP client connection). Nothing a peer sends can stop the server:
 // every failure is contained in its session.
 import cluster from 'node:cluster';
-import fs from 'node:fs';
 import net from 'node:net';
 import { MssError } from '../errors.js';
+import { removeStaleSocket, restrictSocket } from '../util/unix-socket.js';
 import type { Logger } from '../log.js';
 import { formatListen, type ListenSpec } from './config.js';
 import type { MilterHandler } from './handler.js';
@@ -59,7 +59,7 @@ export class MilterServer {
   async start(): Promise<void> {
     const spec = this.opts.listen;
     // In a worker of a multi-process serve the primary did it: the live socket on the path is ours.
-    if (spec.kind === 'unix' && !cluster.isWorker) await removeStaleSocket(spec.path);
+    if (spec.kind === 'unix' && !cluster.isWorker) await removeStaleSocket(spec.path, 'MILTER_LISTEN');
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         reject(new MssError('MILTER_LISTEN', `cannot listen on ${formatListen(spec)}: ${err.message}`, { listen: formatListen(spec) }, { cause: err }));
@@ -73,7 +73,7 @@ export class MilterServer {
       else this.server.listen(spec.port, spec.host, ready);
     });
     this.server.on('error', (err) => this.opts.log.error({ err: err.message }, 'milter listener error'));
-    if (spec.kind === 'unix') fs.chmodSync(spec.path, this.opts.socketMode ?? 0o660);
+    if (spec.kind === 'unix') restrictSocket(spec.path, this.opts.socketMode ?? 0o660, undefined, 'MILTER_LISTEN');
     this.listening = true;
     this.opts.log.info({ listen: this.address }, 'milter listening');
   }
@@ -108,25 +108,4 @@ export class MilterServer {
     this.sessions.add(session);
     void session.done.then(() => this.sessions.delete(session));
   }
-}
-
-/** A socket file left by a previous run is removed; one a live process listens on is an error. */
-export async function removeStaleSocket(file: string): Promise<void> {
-  let stat: fs.Stats;
-  try {
-    stat = fs.lstatSync(file);
-  } catch {
-    return;
-  }
-  if (!stat.isSocket()) throw new MssError('MILTER_LISTEN', `${file} exists and is not a socket; refusing to replace it`, { path: file });
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(file);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (alive) throw new MssError('MILTER_LISTEN', `another process is listening on ${file}`, { path: file });
-  fs.unlinkSync(file);
 }

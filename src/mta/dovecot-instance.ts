@@ -29,6 +29,11 @@ export interface DovecotInstanceOptions {
   userdbConfig?: string;
   /** Further configuration appended verbatim (settings, service blocks). */
   extraConfig?: string;
+  /**
+   * A configuration written by the caller (a Debian one, src/mta/dovecot-debian.ts), run as it
+   * is: its log_path must be `<dir>/dovecot.log`; Dovecot is up once `readySocket` exists.
+   */
+  prepared?: { configFile: string; readySocket: string };
 }
 
 export class DovecotInstance {
@@ -43,10 +48,10 @@ export class DovecotInstance {
 
   constructor(private readonly opts: DovecotInstanceOptions) {
     this.dir = path.resolve(opts.dir);
-    this.configFile = path.join(this.dir, 'dovecot.conf');
+    this.configFile = opts.prepared?.configFile ?? path.join(this.dir, 'dovecot.conf');
     this.logFile = path.join(this.dir, 'dovecot.log');
     this.mailDir = path.join(this.dir, 'mail');
-    this.authSocket = path.join(this.dir, 'auth-client');
+    this.authSocket = opts.prepared?.readySocket ?? path.join(this.dir, 'auth-client');
   }
 
   static available(): boolean {
@@ -105,7 +110,7 @@ export class DovecotInstance {
   }
 
   async start(timeoutMs = 10_000): Promise<void> {
-    this.writeConfig();
+    if (!this.opts.prepared) this.writeConfig();
     reapOrphanInstances();
     claimInstance(this.dir);
     const before = this.log().length;

@@ -131,8 +131,9 @@ export class PostfixInstance {
     fs.writeFileSync(path.join(this.configDir, 'master.cf'), `${[...(this.opts.services ?? []), ...BASE_SERVICES].join('\n')}\n`);
   }
 
-  async start(timeoutMs = 10_000): Promise<void> {
-    this.writeConfig();
+  /** `keepConfig`: run the configuration as it is now (written, then changed by postfix-apply.sh). */
+  async start(timeoutMs = 10_000, opts: { keepConfig?: boolean } = {}): Promise<void> {
+    if (!opts.keepConfig) this.writeConfig();
     // Output to a file, not a pipe: a helper `postfix check` leaves behind keeps a pipe open
     // for about 2 s, and spawnSync would wait for it.
     const checkLog = path.join(this.dir, 'postfix-check.log');

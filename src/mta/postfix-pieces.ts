@@ -7,8 +7,10 @@ import { postfixMainPieces, postfixServiceEntry, postfixServiceOptions } from '.
 
 /** The LPS submission service behind the front (postfix/master.cf.d/20-submission.cf). */
 export const SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
-/** The loopback smtpd the inbound gate relays to (postfix/master.cf.d/10-gates.cf). */
-export const GATE_LISTENER_SERVICE = '127.0.0.1:10025/inet';
+/** The smtpd the inbound gate relays to, on a unix socket (postfix/master.cf.d/10-gates.cf). */
+export const GATE_LISTENER_SERVICE = 'mss-gate-in/unix';
+/** Where Postfix puts that socket, under its queue directory (a unix service with private = n). */
+export const GATE_LISTENER_SOCKET = 'public/mss-gate-in';
 /** The LMTP transport to the outbound gate (postfix/master.cf.d/10-gates.cf). */
 export const GATE_OUT_TRANSPORT = 'mss-gate-out/unix';
 
@@ -51,10 +53,8 @@ function serviceLines(key: string, rename?: string): string {
 
 /** Where one operator's Postfix meets the rest, in place of the shipped defaults. */
 export interface PostfixSite {
-  /** Port of the gate's listener (shipped 127.0.0.1:10025; gates.in.postfix.port). */
-  gateListenerPort: number;
-  /** Port of the outbound gate's LMTP (shipped 10026 in default_transport; gates.out.listen.port). */
-  gateOutPort: number;
+  /** The outbound gate's LMTP, Postfix notation (shipped unix:/run/mss-sidecar/gate-out.sock; gates.out.listen). */
+  gateOut: string;
   /** Port of the submission service behind the front (shipped 10587; auth.front.submission.backend). */
   submissionPort: number;
   /** The milter (`inet:127.0.0.1:PORT`; milter.listen). */
@@ -69,16 +69,16 @@ export interface PostfixSite {
 export function shippedPostfix(site: PostfixSite): { main: Record<string, string>; services: string[] } {
   const main = mainPiecesForMilter(site.milter);
   const transport = main.default_transport ?? '';
-  if (!/^mss-gate-out:inet:127\.0\.0\.1:\d+$/.test(transport)) throw new Error(`postfix/main.cf.d: default_transport is "${transport}", not the outbound gate`);
+  if (!/^mss-gate-out:unix:\/\S+$/.test(transport)) throw new Error(`postfix/main.cf.d: default_transport is "${transport}", not the outbound gate's socket`);
   return {
     main: {
       ...main,
-      default_transport: transport.replace(/\d+$/, String(site.gateOutPort)),
+      default_transport: `mss-gate-out:${site.gateOut}`,
       mss_submission_tls_chain_files: site.tlsChainFiles,
       mss_submission_sasl_path: site.saslPath,
     },
     services: [
-      serviceLines(GATE_LISTENER_SERVICE, `127.0.0.1:${site.gateListenerPort}`),
+      serviceLines(GATE_LISTENER_SERVICE),
       serviceLines(GATE_OUT_TRANSPORT),
       serviceLines(SUBMISSION_SERVICE, `127.0.0.1:${site.submissionPort}`),
     ],

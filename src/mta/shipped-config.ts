@@ -19,9 +19,10 @@ function logicalLines(file: string): string[] {
   return out;
 }
 
+/** `name = value`, or `name += value` (the value put first in a list parameter: see postfix-apply.sh). */
 function splitAssignment(line: string): [string, string] {
   const eq = line.indexOf('=');
-  return [line.slice(0, eq).trim(), line.slice(eq + 1).trim()];
+  return [line.slice(0, eq).trim().replace(/\s*\+$/, ''), line.slice(eq + 1).trim()];
 }
 
 function pieces(kind: 'main.cf.d' | 'master.cf.d', root: string): string[] {
@@ -83,6 +84,15 @@ export function postfixDisabledServices(root = SHIPPED_ROOT): string[] {
 }
 
 export const DOVECOT_LUA_SCRIPT = 'mss-lps-auth.lua';
+/** The passdb piece, linked into conf.d so that it comes before the site's passdbs. */
+export const DOVECOT_PASSDB_PIECE = '05-mss-lps-passdb.conf';
+/** The rest of the API LPS settings, included last. */
+export const DOVECOT_LPS_PIECE = '90-mss-lps.conf';
+
+/** dovecot/conf.d/05-mss-lps-passdb.conf with the Lua script's directory replaced. */
+export function dovecotPassdbConfig(opts: { scriptDir: string }, root = SHIPPED_ROOT): string {
+  return fs.readFileSync(path.join(root, 'dovecot', 'conf.d', DOVECOT_PASSDB_PIECE), 'utf8').replaceAll('/opt/mss-sidecar/dovecot/', `${opts.scriptDir}/`);
+}
 
 /**
  * dovecot/conf.d/90-mss-lps.conf with its site-specific values replaced: the directory of
@@ -92,7 +102,7 @@ export const DOVECOT_LUA_SCRIPT = 'mss-lps-auth.lua';
  */
 export function dovecotLpsConfig(opts: { scriptDir: string; checkerUrl: string; lpsImapPort: number; postfixSocket: string }, root = SHIPPED_ROOT): string {
   return fs
-    .readFileSync(path.join(root, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8')
+    .readFileSync(path.join(root, 'dovecot', 'conf.d', DOVECOT_LPS_PIECE), 'utf8')
     .replaceAll('/opt/mss-sidecar/dovecot/', `${opts.scriptDir}/`)
     .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
     .replace('port = 10143', `port = ${opts.lpsImapPort}`)

@@ -36,8 +36,11 @@ export interface SandboxOperatorEndpoints {
   key: string;
   /** The inbound gate: this operator's MX (its own loopback address, the shared port). */
   gateIn: { host: string; port: number };
-  /** The outbound gate's LMTP endpoint, where Postfix hands over outgoing mail. */
-  gateOut: { host: string; port: number };
+  /**
+   * The outbound gate's LMTP endpoint, where Postfix hands over outgoing mail: its unix socket
+   * (only Postfix may connect) with real mail servers, a loopback port with the embedded sink.
+   */
+  gateOut: { host: string; port: number } | { path: string };
   /** Postfix's listener for mail written on the operator's host (real mail servers only). */
   inject?: { host: string; port: number };
   /** The API LPS entry points, the fronts of 143 and 587 (real mail servers only). */

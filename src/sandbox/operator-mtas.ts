@@ -8,16 +8,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeDebianDovecot, type DebianDovecotOptions } from '../mta/dovecot-debian.js';
 import { DovecotInstance } from '../mta/dovecot-instance.js';
 import { PostfixInstance } from '../mta/postfix-instance.js';
-import { shippedPostfix } from '../mta/postfix-pieces.js';
-import { DOVECOT_LUA_SCRIPT, dovecotLpsConfig, SHIPPED_ROOT } from '../mta/shipped-config.js';
+import { localisePieces, runPostfixApply } from '../mta/postfix-apply.js';
+import { GATE_LISTENER_SOCKET, shippedPostfix } from '../mta/postfix-pieces.js';
+import { DOVECOT_LPS_PIECE, DOVECOT_LUA_SCRIPT, DOVECOT_PASSDB_PIECE, dovecotLpsConfig, dovecotPassdbConfig, SHIPPED_ROOT } from '../mta/shipped-config.js';
 
 export interface OperatorMtaPorts {
-  /** Postfix's listener for the inbound gate (gates.in.postfix.port). */
-  gateListener: number;
-  /** The outbound gate's LMTP (gates.out.listen.port), Postfix's default_transport. */
-  gateOut: number;
   /** Postfix's LPS submission service (auth.front.submission.backend). */
   submission: number;
   /** The submission milter (milter.listen). */
@@ -27,8 +25,10 @@ export interface OperatorMtaPorts {
   /** Dovecot's LMTP, where Postfix delivers the operator's domains. */
   lmtp: number;
   /**
-   * A plain smtpd for mail written on the operator's own host (what `sendmail` is in
-   * production): tests and the self-check inject outgoing mail there without logging in.
+   * A plain smtpd without the milter, for tests and the self-check to hand Postfix outgoing
+   * mail without logging in, so that what the outbound gate checks by itself can be seen. No
+   * such door exists in production (postfix-apply.sh warns about an smtpd without the milter;
+   * `sendmail` goes through the milter, main.cf.d/30-local-submission.cf).
    */
   inject?: number;
 }
@@ -39,6 +39,8 @@ export interface OperatorMtaOptions {
   myhostname: string;
   domains: readonly string[];
   ports: OperatorMtaPorts;
+  /** The outbound gate's LMTP socket (gates.out.listen.path), Postfix's default_transport next hop. */
+  gateOutSocket: string;
   /** The sidecar's checker endpoint (auth.checker.listen) for the Lua passdb. */
   checkerUrl: string;
   /** RSA certificate and key of the LPS entry points (PEM files). */
@@ -49,6 +51,18 @@ export interface OperatorMtaOptions {
   postfixMain?: Record<string, string>;
   /** Further Dovecot configuration (e.g. an !include of dovecot/conf.d/91-mss-mail-log.conf). */
   dovecotExtraConfig?: string;
+  /**
+   * Dovecot as Debian installs it, with the install steps of docs/install.md (PAM, the
+   * public listeners of the packages, a site passdb): the bypass suite. Default: a minimal
+   * Dovecot with the shipped pieces only.
+   */
+  debianDovecot?: Pick<DebianDovecotOptions, 'sitePasswords' | 'passdbOrder'>;
+  /**
+   * Postfix configured by scripts/postfix-apply.sh itself (docs/install.md step 7), then its
+   * site-specific values replaced: the bypass suite. Default: the pieces read and written
+   * into the instance's main.cf/master.cf directly (the same settings, faster).
+   */
+  postfixApply?: boolean;
 }
 
 export interface OperatorMtas {
@@ -67,6 +81,11 @@ export function operatorMtasMissing(): string[] {
   if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0) missing.push('openssl');
   if (process.getuid?.() !== 0) missing.push('root (private Postfix and Dovecot instances need it)');
   return missing;
+}
+
+/** The socket of Postfix's mss-gate-in service (gates.in.postfix.path) for the instance under `dir`. */
+export function gateInSocketPath(dir: string): string {
+  return path.join(dir, 'postfix', 'queue', GATE_LISTENER_SOCKET);
 }
 
 export async function startOperatorMtas(o: OperatorMtaOptions): Promise<OperatorMtas> {
@@ -88,45 +107,67 @@ export async function startOperatorMtas(o: OperatorMtaOptions): Promise<Operator
     execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dh], { stdio: 'ignore' });
     fs.chmodSync(dh, 0o644);
     const postfixSocket = path.join(dovecotDir, 'auth-postfix');
-    const lpsConf = path.join(dovecotDir, '90-mss-lps.conf');
-    fs.writeFileSync(lpsConf, dovecotLpsConfig({ scriptDir: dovecotDir, checkerUrl: o.checkerUrl, lpsImapPort: o.ports.lpsImap, postfixSocket }));
-    const dovecot = new DovecotInstance({
-      dir: dovecotDir,
-      // IMAP only through the piece's LPS listener (the default one is off); LMTP for Postfix.
-      imapPort: 0,
-      lmtpPort: o.ports.lmtp,
-      tlsCert: o.tls.certFile,
-      tlsKey: o.tls.keyFile,
-      authConfig: '',
-      extraConfig: [`!include ${lpsConf}`, `ssl_dh = <${dh}`, ...(o.fastFailures ? ['auth_failure_delay = 0'] : []), ...(o.dovecotExtraConfig ? [o.dovecotExtraConfig] : [])].join('\n'),
-    });
+    let dovecot: DovecotInstance;
+    let lmtp = `inet:127.0.0.1:${o.ports.lmtp}`;
+    if (o.debianDovecot) {
+      const debian = writeDebianDovecot({
+        dir: dovecotDir,
+        scriptDir: dovecotDir,
+        checkerUrl: o.checkerUrl,
+        lpsImapPort: o.ports.lpsImap,
+        postfixSocket,
+        tls: { ...o.tls, dhFile: dh },
+        ...o.debianDovecot,
+        ...(o.fastFailures ? { fastFailures: true } : {}),
+        ...(o.dovecotExtraConfig ? { extraConfig: o.dovecotExtraConfig } : {}),
+      });
+      dovecot = new DovecotInstance({ dir: dovecotDir, prepared: { configFile: debian.configFile, readySocket: postfixSocket } });
+      lmtp = `unix:${debian.lmtpSocket}`;
+    } else {
+      const passdbConf = path.join(dovecotDir, DOVECOT_PASSDB_PIECE);
+      fs.writeFileSync(passdbConf, dovecotPassdbConfig({ scriptDir: dovecotDir }));
+      const lpsConf = path.join(dovecotDir, DOVECOT_LPS_PIECE);
+      fs.writeFileSync(lpsConf, dovecotLpsConfig({ scriptDir: dovecotDir, checkerUrl: o.checkerUrl, lpsImapPort: o.ports.lpsImap, postfixSocket }));
+      dovecot = new DovecotInstance({
+        dir: dovecotDir,
+        // IMAP only through the piece's LPS listener (the default one is off); LMTP for Postfix.
+        imapPort: 0,
+        lmtpPort: o.ports.lmtp,
+        tlsCert: o.tls.certFile,
+        tlsKey: o.tls.keyFile,
+        // The passdb piece, first (the instance has no other passdb).
+        authConfig: `!include ${passdbConf}`,
+        extraConfig: [`!include ${lpsConf}`, `ssl_dh = <${dh}`, ...(o.fastFailures ? ['auth_failure_delay = 0'] : []), ...(o.dovecotExtraConfig ? [o.dovecotExtraConfig] : [])].join('\n'),
+      });
+    }
     await dovecot.start();
     stoppers.push(() => dovecot.stop());
 
-    const shipped = shippedPostfix({
-      gateListenerPort: o.ports.gateListener,
-      gateOutPort: o.ports.gateOut,
+    const site = {
+      gateOut: `unix:${o.gateOutSocket}`,
       submissionPort: o.ports.submission,
       milter: `inet:127.0.0.1:${o.ports.milter}`,
       tlsChainFiles: `${o.tls.keyFile} ${o.tls.certFile}`,
       saslPath: postfixSocket,
-    });
+    };
+    const shipped = shippedPostfix(site);
+    const inject = o.ports.inject !== undefined ? [`127.0.0.1:${o.ports.inject} inet n - n - - smtpd`] : [];
+    // The operator's domains are delivered here, to Dovecot (the site's own setting in
+    // production); every address exists as far as Postfix knows: the gate and the milter
+    // have checked recipients against the registry.
+    const delivery = { virtual_mailbox_domains: o.domains.join(', '), virtual_mailbox_maps: 'static:mailbox', virtual_transport: `lmtp:${lmtp}` };
     const postfix = new PostfixInstance({
       dir: path.join(o.dir, 'postfix'),
       myhostname: o.myhostname,
-      services: [...shipped.services, ...(o.ports.inject !== undefined ? [`127.0.0.1:${o.ports.inject} inet n - n - - smtpd`] : [])],
-      main: {
-        ...shipped.main,
-        // The operator's domains are delivered here, to Dovecot (the site's own setting in
-        // production); every address exists as far as Postfix knows: the gate and the milter
-        // have checked recipients against the registry.
-        virtual_mailbox_domains: o.domains.join(', '),
-        virtual_mailbox_maps: 'static:mailbox',
-        virtual_transport: `lmtp:inet:127.0.0.1:${o.ports.lmtp}`,
-        ...o.postfixMain,
-      },
+      services: o.postfixApply ? inject : [...shipped.services, ...inject],
+      main: { ...(o.postfixApply ? {} : shipped.main), ...delivery, ...o.postfixMain },
     });
-    await postfix.start();
+    if (o.postfixApply) {
+      postfix.writeConfig();
+      runPostfixApply(postfix.configDir, { MSS_SIDECAR: 'true' });
+      localisePieces(postfix.configDir, site);
+    }
+    await postfix.start(10_000, { keepConfig: o.postfixApply === true });
     stoppers.push(() => postfix.stop());
     return { postfix, dovecot, stop };
   } catch (err) {

@@ -22,8 +22,8 @@ import { whitelistPaths } from '../whitelist/store.js';
 import type { OperatorMailboxes } from './gate-registry.js';
 import { mailFiles } from './lps-exchange.js';
 import { MailSink } from './mail-sink.js';
+import { gateInSocketPath, startOperatorMtas, type OperatorMtaOptions, type OperatorMtas } from './operator-mtas.js';
 import { SANDBOX_PSC_CLIENT_ID } from './psc/sandbox-psc.js';
-import { startOperatorMtas, type OperatorMtas } from './operator-mtas.js';
 import type { PkiManifest } from './pki.js';
 
 export type PkiOperator = PkiManifest['operators'][number];
@@ -67,6 +67,8 @@ export interface OperatorNodeOptions {
   postfixMain?: Record<string, string>;
   /** Dovecot without its 2 s delay after a refused login (tests). */
   fastFailures?: boolean;
+  /** The mail servers as docs/install.md sets them up (the bypass suite): see OperatorMtaOptions. */
+  mtaInstall?: Pick<OperatorMtaOptions, 'debianDovecot' | 'postfixApply'>;
   log: Logger;
 }
 
@@ -109,6 +111,11 @@ export interface OperatorNode {
   stop(): Promise<void>;
 }
 
+/** The outbound gate's LMTP socket of the node under `dir` (gates.out.listen.path; Postfix's default_transport). */
+export function gateOutSocketPath(dir: string): string {
+  return path.join(dir, 'run', 'gate-out.sock');
+}
+
 const PORT_NAMES = ['postfixGate', 'gateOut', 'inject', 'submissionBackend', 'milter', 'checker', 'lpsImap', 'lmtp', 'imap', 'submission', 'authCliImap', 'authCliSubmission'] as const;
 
 /** Host names of an operator's four LPS entry points (TM5.1P), published in the sandbox DNS. */
@@ -127,9 +134,18 @@ function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: str
     trust: { dir: o.pki.trustDir, crlDir: o.pki.crlDir },
     state: { dir: stateDir },
     registry: { file: registryFile },
+    // With Postfix, the two doors between it and the gates are unix sockets, as shipped; the
+    // embedded sink stands in for Postfix on a port, and the outbound gate then listens on one.
     gates: {
-      in: { enabled: true, listen: o.mx, postfix: { port: ports.postfixGate } },
-      out: { enabled: true, listen: local(ports.gateOut), remotePort: o.remotePort, dns: { servers: [o.dns] } },
+      in: { enabled: true, listen: o.mx, postfix: real ? { path: gateInSocketPath(o.dir) } : { port: ports.postfixGate } },
+      out: {
+        enabled: true,
+        listen: real ? { path: gateOutSocketPath(o.dir) } : local(ports.gateOut),
+        // `status` and `postfix check-routes` read this operator's own Postfix.
+        ...(real ? { postfixConfigDir: path.join(o.dir, 'postfix', 'etc') } : {}),
+        remotePort: o.remotePort,
+        dns: { servers: [o.dns] },
+      },
     },
     ...(real ? { milter: { enabled: true, listen: `inet:127.0.0.1:${ports.milter}` } } : {}),
   };
@@ -175,12 +191,14 @@ export async function startOperatorNode(o: OperatorNodeOptions): Promise<Operato
       dir: o.dir,
       myhostname: o.op.fqdn,
       domains: o.op.domains,
-      ports: { gateListener: ports.postfixGate, gateOut: ports.gateOut, submission: ports.submissionBackend, milter: ports.milter, lpsImap: ports.lpsImap, lmtp: ports.lmtp, inject: ports.inject },
+      ports: { submission: ports.submissionBackend, milter: ports.milter, lpsImap: ports.lpsImap, lmtp: ports.lmtp, inject: ports.inject },
+      gateOutSocket: gateOutSocketPath(o.dir),
       checkerUrl: `http://127.0.0.1:${ports.checker}/v1/xoauth2`,
-      // Dovecot's ssl_cert and Postfix's chain files: the whole chain, as the fronts (IMAP 143 is relayed to Dovecot's TLS).
+      // Dovecot's ssl_cert and Postfix's chain files: the whole chain, as the fronts present.
       tls: { certFile: o.pki.https.chain, keyFile: o.pki.https.key },
       ...(o.fastFailures ? { fastFailures: true } : {}),
       ...(o.postfixMain ? { postfixMain: o.postfixMain } : {}),
+      ...o.mtaInstall,
     });
   } else {
     sink = new MailSink(path.join(o.dir, 'sink'));

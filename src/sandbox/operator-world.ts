@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { freePort } from '../util/free-port.js';
 import { DnsResponder, type DnsZone } from './dns-responder.js';
 import { sandboxMailboxes, sandboxRegistryYaml, type OperatorMailboxes, type SandboxPerson } from './gate-registry.js';
-import { sandboxEntryPoints, startOperatorNode, type OperatorNode, type PkiOperator, type PscTrust } from './operator-node.js';
+import { sandboxEntryPoints, startOperatorNode, type OperatorNode, type OperatorNodeOptions, type PkiOperator, type PscTrust } from './operator-node.js';
 import type { PkiManifest } from './pki.js';
 
 /** Where an operator's files go when the caller decides (the sandbox: D/config.yaml, D/state/a…). */
@@ -34,8 +34,10 @@ export interface OperatorWorldOptions {
   psc?: PscTrust;
   files?: (op: PkiOperator) => OperatorFiles;
   configure?: (op: PkiOperator, c: ConfigInput) => void;
-  postfixMain?: Record<string, string>;
+  /** Extra main.cf parameters, for every operator or for one (a function of the operator). */
+  postfixMain?: Record<string, string> | ((op: PkiOperator) => Record<string, string> | undefined);
   fastFailures?: boolean;
+  mtaInstall?: OperatorNodeOptions['mtaInstall'];
 }
 
 export interface OperatorWorld {
@@ -110,8 +112,9 @@ export async function startOperatorWorld(o: OperatorWorldOptions): Promise<Opera
         ...(o.psc ? { psc: o.psc } : {}),
         ...(o.daemons !== undefined ? { daemon: o.daemons } : {}),
         configure: (c) => o.configure?.(op, c),
-        ...(o.postfixMain ? { postfixMain: o.postfixMain } : {}),
+        ...(o.postfixMain ? { postfixMain: typeof o.postfixMain === 'function' ? (o.postfixMain(op) ?? {}) : o.postfixMain } : {}),
         ...(o.fastFailures ? { fastFailures: true } : {}),
+        ...(o.mtaInstall ? { mtaInstall: o.mtaInstall } : {}),
         log: o.log,
       });
       nodes.set(op.id, node);

@@ -9,12 +9,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SANDBOX_MAILBOXES_A } from './annuaire/registry-a.js';
 import type { SandboxComponent } from './component.js';
-import type { SandboxOperators } from './manifest.js';
+import type { ListenSpec } from '../config/listen-spec.js';
+import type { SandboxOperatorEndpoints, SandboxOperators } from './manifest.js';
 import { operatorMtasMissing } from './operator-mtas.js';
 import { startOperatorWorld } from './operator-world.js';
 import { setUpSandboxPortal, type SandboxPortal } from './portal-setup.js';
 import { sandboxServices } from './sandbox-config.js';
 import { sandboxList } from './whitelist-component.js';
+
+/** The manifest's form of the outbound gate's endpoint. */
+function gateOutEndpoint(e: ListenSpec): SandboxOperatorEndpoints['gateOut'] {
+  return e.kind === 'unix' ? { path: e.path } : { host: e.host, port: e.port };
+}
 
 /** The operators of the test PKI (or only `ids`: tests that need one operator). */
 export function operatorsComponentOf(ids?: readonly string[]): SandboxComponent {
@@ -60,7 +66,7 @@ export function operatorsComponentOf(ids?: readonly string[]): SandboxComponent 
           cert: node.op.cert,
           key: node.op.key,
           gateIn: node.config.gates.in.listen,
-          gateOut: node.config.gates.out.listen,
+          gateOut: gateOutEndpoint(node.config.gates.out.listen.endpoint),
           ...(node.postfix ? { inject: local(node.ports.inject) } : {}),
           ...(node.config.auth?.front.enabled
             ? { lps: { imap: node.ports.imap, submission: node.ports.submission, authCliImap: node.ports.authCliImap, authCliSubmission: node.ports.authCliSubmission } }

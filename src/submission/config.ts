@@ -1,5 +1,6 @@
 // The `submission` section: the Référentiel's sending rules the milter enforces on the
-// submission service (port 587). The `milter` section is about the protocol only.
+// submission service (port 587) and on local submission (sendmail/pickup, a site's own
+// smtpd). The `milter` section is about the protocol only.
 import { z } from 'zod';
 import { positiveInt } from '../config/atoms.js';
 
@@ -28,6 +29,13 @@ export const submissionSection = z.strictObject({
    * default: the Référentiel sets none. Senders of dgs.mssante.fr are never limited
    * (EX_3.1_5015, mass health alerts).
    */
+  /**
+   * Mail submitted on this host without a login (sendmail/pickup, a site's own smtpd) has
+   * no identity: only these envelope senders (or, for the null sender, the From: address)
+   * may send it, each one of our mailboxes, judged as if logged in as itself — the
+   * auto-reply mailbox's replies (EX_GBM_4020), a notices sender. Everything else is refused.
+   */
+  localSenders: z.array(z.email({ error: 'an e-mail address' }).transform((s) => s.toLowerCase())).default([]),
   rateLimit: z
     .strictObject({
       enabled: z.boolean().default(false),

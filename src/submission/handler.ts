@@ -1,11 +1,13 @@
 // The Référentiel's sending rules as a milter handler, each at the first SMTP step where it
 // can be decided (so the client is told as early as possible, and one recipient can be
 // refused while the others pass):
-//   MAIL  authentication, mailbox status (RE_GBM_4420), sender rights (MAIL FROM), sender
+//   MAIL  authentication (or, for local submission, the configured local senders),
+//         mailbox status (RE_GBM_4420), sender rights (MAIL FROM), sender
 //         domain (EX_3.2_5060), declared SIZE= (EX_GBM_4410), rate limit (§5.4.3)
 //   RCPT  recipient count (EX_GBM_4420), recipient domain (EX_3.2_5060), our recipient's
 //         status (RE_GBM_4420), test mailboxes (EX_GBM_4010)
-//   EOH   sender rights (From: header)
+//   EOH   sender rights (From: header); for local submission, the null sender's identity
+//         (From:) and any recipient refusal, which refuses the whole message there
 //   EOM   actual size (EX_GBM_4410); then the message is recorded (journal + trace)
 // Each rule lives in ./rules/ and is enforced from here only.
 import type { Logger } from '../log.js';
@@ -16,8 +18,9 @@ import { splitAddress } from './address.js';
 import type { SubmissionConfig } from './config.js';
 import { senderIdentity } from './identity.js';
 import { verdict, type MessageRecorder, type SubmissionFacts } from './record.js';
-import { refusal, type Refusal } from './refusal.js';
+import { permanentForPostfix, refusal, type Refusal } from './refusal.js';
 import { checkLogin } from './rules/authentication.js';
+import { isLocalSubmission, localFromHeader, localSender } from './rules/local-submission.js';
 import { recipientStatus, senderStatus } from './rules/mailbox-status.js';
 import { actualSize, declaredSize } from './rules/message-size.js';
 import type { RateLimiter } from './rules/rate-limit.js';
@@ -108,16 +111,22 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       flush(ctx);
       const facts = startFacts(ctx, sender.address);
       const registry = deps.registry();
-      const login = checkLogin(ctx.macros.get('auth_authen'), registry);
       const refusals: Array<Refusal | undefined> = [];
-      if (login.ok) {
-        facts.login = login.login;
-        facts.bal = login.bal;
-        facts.identity = senderIdentity(registry, login.bal, login.login, ctx.macros.get('auth_type') || undefined);
-        refusals.push(senderStatus(login.bal), envelopeSender(login.login, sender.address));
-      } else {
-        if (login.login) facts.login = login.login;
-        refusals.push(login.refusal);
+      const who = loginOf(ctx, sender.address, config.localSenders);
+      facts.local = who.local;
+      if ('refusal' in who) refusals.push(who.refusal);
+      else if (who.login === undefined && who.local) facts.identityFromHeader = true;
+      else {
+        const login = checkLogin(who.login, registry);
+        if (login.ok) {
+          facts.login = login.login;
+          facts.bal = login.bal;
+          facts.identity = senderIdentity(registry, login.bal, login.login, who.authType);
+          refusals.push(senderStatus(login.bal), envelopeSender(login.login, sender.address));
+        } else {
+          if (login.login) facts.login = login.login;
+          refusals.push(login.refusal);
+        }
       }
       refusals.push(senderDomain(space, sender.address, splitAddress(sender.address).domain), declaredSize(sender.params.SIZE, config.maxMessageBytes));
       const judged = judge(mode, log, ctx, facts, `message from ${sender.address || '<>'}`, refusals);
@@ -146,13 +155,40 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
         facts.bal ? testExchange(facts.bal, { address: rcpt.address, local, ours, bal }) : undefined,
       ], rcpt.address);
       if (judged.enforced) facts.refusedRecipients.push(verdict(judged.enforced, rcpt.address));
+      if (judged.enforced && facts.local) {
+        // Postfix cannot refuse one recipient of non-SMTP mail: the whole message, at EOH.
+        facts.deferred ??= permanentForPostfix(judged.enforced);
+        return undefined;
+      }
       return judged.decision;
     },
 
     eoh(ctx) {
       const facts = currentFacts(ctx);
-      if (!facts?.login) return undefined;
-      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, [fromHeader(facts.login, ctx.message.headerAll('From'), ctx.message.headersTruncated)]);
+      if (!facts) return undefined;
+      const registry = deps.registry();
+      const refusals: Array<Refusal | undefined> = [facts.deferred];
+      if (facts.identityFromHeader) {
+        // The null sender of a local submission: the From: mailbox, if it is a local sender.
+        const who = localFromHeader(config.localSenders, ctx.message.headerAll('From'));
+        const login = 'login' in who ? checkLogin(who.login, registry) : undefined;
+        if ('refusal' in who) refusals.push(who.refusal);
+        else if (login && !login.ok) refusals.push(login.refusal);
+        else if (login?.ok) {
+          const bal = login.bal;
+          facts.login = login.login;
+          facts.bal = bal;
+          facts.identity = senderIdentity(registry, bal, login.login, 'local');
+          refusals.push(senderStatus(bal));
+          for (const r of ctx.message.recipients) {
+            const { local, domain } = splitAddress(r.address);
+            const ours = domain !== '' && space.isOurDomain(domain);
+            refusals.push(testExchange(bal, { address: r.address, local, ours, bal: ours ? registry.get(r.address) : undefined }));
+          }
+        }
+      }
+      if (facts.login) refusals.push(fromHeader(facts.login, ctx.message.headerAll('From'), ctx.message.headersTruncated));
+      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, refusals);
       if (judged.enforced) refusedMessage(ctx, facts, judged.enforced);
       return judged.decision;
     },
@@ -191,6 +227,19 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       flush(ctx);
     },
   };
+}
+
+/**
+ * Whose message this is. On the LPS submission service, the SASL login. Local submission
+ * (no login: sendmail/pickup, a site's smtpd): an envelope sender of `submission.localSenders`
+ * stands for the login; the null sender waits for the From: header (login undefined); any other
+ * sender is refused.
+ */
+function loginOf(ctx: SessionContext, sender: string, localSenders: readonly string[]): { local: boolean; login: string | undefined; authType: string | undefined } | { local: true; refusal: Refusal } {
+  if (!isLocalSubmission(ctx.macros)) return { local: false, login: ctx.macros.get('auth_authen'), authType: ctx.macros.get('auth_type') || undefined };
+  if (sender === '') return { local: true, login: undefined, authType: 'local' };
+  const who = localSender(localSenders, sender);
+  return 'refusal' in who ? { local: true, refusal: who.refusal } : { local: true, login: who.login, authType: 'local' };
 }
 
 /** RE_SSU_5800: an APP mailbox's last exchange (sent, or received here) for the Connexions file. */

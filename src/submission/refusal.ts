@@ -4,6 +4,7 @@
 
 export type RuleName =
   | 'authentication'
+  | 'local-submission'
   | 'sender-rights'
   | 'mailbox-status'
   | 'trust-space'
@@ -36,4 +37,15 @@ export function shown(value: string, max = 120): string {
 /** `550 5.7.1 text`, as logs and traces show a refusal. */
 export function replyLine(r: Refusal): string {
   return `${r.code} ${r.status} ${r.text}`;
+}
+
+/**
+ * The refusal for a client that would resend what a temporary answer leaves out: Postfix
+ * itself, for local submission and at the outbound gate. EX_GBM_4420's 452 4.5.3 tells an LPS
+ * to send the other recipients in another message; Postfix would retry the whole message, or
+ * deliver the rest later, so the recipient limit becomes permanent (550 5.5.3) there. Other
+ * temporary refusals (no liste blanche yet) stay temporary.
+ */
+export function permanentForPostfix(r: Refusal): Refusal {
+  return r.rule === 'recipient-limit' ? { ...r, code: 550, status: `5${r.status.slice(1)}` } : r;
 }

@@ -5,6 +5,7 @@ import type { SessionContext } from '../milter/handler.js';
 import type { Bal } from '../registry/registry.js';
 import type { SenderIdentity } from './identity.js';
 import type { Verdict } from './record.js';
+import type { Refusal } from './refusal.js';
 
 export interface MessageFacts {
   sender: string;
@@ -15,6 +16,15 @@ export interface MessageFacts {
   wouldRefuse: Verdict[];
   /** Already traced (accepted, or refused as a whole). */
   traced: boolean;
+  /**
+   * Local submission (no LPS login: sendmail/pickup, a site's smtpd). Postfix cannot refuse
+   * one recipient of non-SMTP mail, so a recipient's refusal waits in `deferred` and refuses
+   * the whole message at the end of its headers.
+   */
+  local?: boolean;
+  /** Local submission with the null sender: who sends is read from the From: header. */
+  identityFromHeader?: boolean;
+  deferred?: Refusal;
 }
 
 const KEY = 'submission';

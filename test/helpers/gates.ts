@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { PkiOperator, PscTrust } from '../../src/sandbox/operator-node.js';
 import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
-import { startOperatorWorld, type OperatorWorld } from '../../src/sandbox/operator-world.js';
+import { startOperatorWorld, type OperatorWorld, type OperatorWorldOptions } from '../../src/sandbox/operator-world.js';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
 import { testPki } from './pki.js';
 import { tmpDir } from './tmp.js';
@@ -41,6 +41,9 @@ export interface TestWorldOptions {
   configure?: (op: PkiOperator, c: ConfigInput) => void;
   /** The daemons' logger (default: silent, or MSS_TEST_LOG's level). */
   log?: Logger;
+  /** The mail servers as docs/install.md sets them up (the bypass suite). */
+  mtaInstall?: OperatorWorldOptions['mtaInstall'];
+  postfixMain?: OperatorWorldOptions['postfixMain'];
 }
 
 export async function gateWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
@@ -56,6 +59,8 @@ export async function gateWorld(opts: TestWorldOptions = {}): Promise<TestWorld>
     ...(opts.daemons !== undefined ? { daemons: opts.daemons } : {}),
     ...(opts.operators ? { operators: opts.operators } : {}),
     ...(opts.psc ? { psc: opts.psc } : {}),
+    ...(opts.mtaInstall ? { mtaInstall: opts.mtaInstall } : {}),
+    ...(opts.postfixMain ? { postfixMain: opts.postfixMain } : {}),
     configure: (op, c) => {
       fastTimeouts(c);
       opts.configure?.(op, c);

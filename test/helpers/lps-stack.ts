@@ -5,26 +5,28 @@
 // what it saw), and the fronts in front of both (the IMAP relay and the TLS-terminating
 // submission front). The operator's mail servers are the sandbox's (src/sandbox/operator-mtas.ts):
 // the shipped files as they are, with only their site-specific paths and ports replaced.
+import path from 'node:path';
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
 import type { MailboxAccess } from '../../src/auth/ports.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
 import { CheckerEndpoint } from '../../src/auth/endpoint.js';
-import { pscSubmissionFront } from '../../src/auth/front/service.js';
+import { pscImapFront, pscSubmissionFront } from '../../src/auth/front/service.js';
 import { entryPointTlsContext } from '../../src/auth/front/tls-context.js';
 import type { TlsFront } from '../../src/auth/front/tls-front.js';
 import { LoginRouter } from '../../src/auth/login-router.js';
+import { FrontOnlyChecker } from '../../src/auth/front-only.js';
+import { PasswordLogins } from '../../src/auth/password-login.js';
 import { TicketChecker } from '../../src/auth/ticket-checker.js';
 import { TicketBook } from '../../src/auth/tickets.js';
 import type { PkiManifest } from '../../src/sandbox/pki.js';
-import { SessionFront } from '../../src/auth/front/session-front.js';
 import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
 import { PostfixInstance } from '../../src/mta/postfix-instance.js';
 import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
 import type { MilterHandler } from '../../src/milter/handler.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
-import { startOperatorMtas, type OperatorMtas } from '../../src/sandbox/operator-mtas.js';
+import { startOperatorMtas, type OperatorMtaOptions, type OperatorMtas } from '../../src/sandbox/operator-mtas.js';
 import { captureLogger } from './log.js';
 import { MemoryMailboxAccess } from './mailbox-access.js';
 import { freePorts } from './ports.js';
@@ -39,6 +41,8 @@ export interface LpsStack {
   postfix: PostfixInstance;
   /** Public ports of the fronts (what an LPS connects to). */
   imapPort: number;
+  /** Dovecot's loopback LPS listener behind the IMAP front (PROXY protocol). */
+  dovecotLpsImapPort: number;
   submissionPort: number;
   cert: TestCert;
   /** What the submission milter saw of each message sent through the LPS service. */
@@ -49,7 +53,7 @@ export interface LpsStack {
   /** AUTH-CLI fronts (EX_LPS_1200) before the same Dovecot and Postfix, trusting a test IGC-Santé PKI. */
   authCliFronts(pki: PkiManifest, limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; fronts: AuthCliFronts }>;
   /** Add fronts with other limits in front of the same Dovecot and Postfix. */
-  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: SessionFront; submission: TlsFront }>;
+  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: TlsFront; submission: TlsFront }>;
   stop(): Promise<void>;
 }
 
@@ -74,10 +78,10 @@ function recordingHandler(seen: MilterSeen[]): MilterHandler {
 /** An operator's real Dovecot and Postfix (the sandbox's), for tests: fast refusals, a recording milter. */
 export async function startLpsMtas(
   root: string,
-  opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[]; dovecotExtraConfig?: string },
+  opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[]; dovecotExtraConfig?: string; debianDovecot?: OperatorMtaOptions['debianDovecot'] },
 ): Promise<LpsMtas> {
   const log = captureLogger('info').log;
-  const [gateListener, gateOut, lmtp, milterPort] = await freePorts(4);
+  const [lmtp, milterPort] = await freePorts(2);
   const milter = new MilterServer({ listen: { kind: 'inet', host: '127.0.0.1', port: milterPort }, handler: recordingHandler(opts.submissions), log });
   await milter.start();
   try {
@@ -85,11 +89,14 @@ export async function startLpsMtas(
       dir: root,
       myhostname: 'mx.ch-exemple.test',
       domains: ['ch-exemple.mssante.fr'],
-      ports: { gateListener, gateOut, submission: opts.submissionBackend, milter: milterPort, lpsImap: opts.dovecotLpsImap, lmtp },
+      ports: { submission: opts.submissionBackend, milter: milterPort, lpsImap: opts.dovecotLpsImap, lmtp },
+      // No outbound gate here: mail for other domains waits in Postfix's queue.
+      gateOutSocket: path.join(root, 'run', 'gate-out.sock'),
       checkerUrl: opts.checkerUrl,
       tls: { certFile: opts.cert.certFile, keyFile: opts.cert.keyFile },
       fastFailures: true,
       ...(opts.dovecotExtraConfig ? { dovecotExtraConfig: opts.dovecotExtraConfig } : {}),
+      ...(opts.debianDovecot ? { debianDovecot: opts.debianDovecot } : {}),
     });
     return {
       ...mtas,
@@ -110,7 +117,13 @@ export async function startLpsMtas(
  */
 export async function startLpsStack(
   root: string,
-  opts: { limits?: SessionLimits; jwksCooldownSeconds?: number; /** Who decides and records logins (default: `access`, in memory). */ mailboxAccess?: MailboxAccess; dovecotExtraConfig?: string } = {},
+  opts: {
+    limits?: SessionLimits;
+    jwksCooldownSeconds?: number;
+    /** Who decides and records logins (default: `access`, in memory). */ mailboxAccess?: MailboxAccess;
+    dovecotExtraConfig?: string;
+    debianDovecot?: OperatorMtaOptions['debianDovecot'];
+  } = {},
 ): Promise<LpsStack> {
   const cert = selfSignedCert(root);
   const [dovecotLpsImap, submissionBackend, checkerPort] = await freePorts(3);
@@ -133,27 +146,36 @@ export async function startLpsStack(
     const checker = buildChecker(cfg.psc, { access: decider, log });
     // One endpoint for both kinds of login, as in production: PSC tokens and the fronts' tickets.
     const tickets = new TicketBook();
-    const router = new LoginRouter(checker.checker, new TicketChecker(tickets, decider, log));
-    const endpoint = new CheckerEndpoint(router, { host: '127.0.0.1', port: checkerPort }, log);
+    // As in `serve` with the fronts on: Dovecot and Postfix accept the fronts' tickets, not raw PSC tokens.
+    const router = new LoginRouter(new FrontOnlyChecker(decider, log), new TicketChecker(tickets, decider, log));
+    const endpoint = new CheckerEndpoint(router, { host: '127.0.0.1', port: checkerPort }, log, new PasswordLogins(decider, log));
     await endpoint.start();
     stoppers.push(() => endpoint.stop());
 
-    const mtas = await startLpsMtas(root, { checkerUrl: endpoint.url, cert, dovecotLpsImap, submissionBackend, submissions, ...(opts.dovecotExtraConfig ? { dovecotExtraConfig: opts.dovecotExtraConfig } : {}) });
+    const mtas = await startLpsMtas(root, {
+      checkerUrl: endpoint.url,
+      cert,
+      dovecotLpsImap,
+      submissionBackend,
+      submissions,
+      ...(opts.dovecotExtraConfig ? { dovecotExtraConfig: opts.dovecotExtraConfig } : {}),
+      ...(opts.debianDovecot ? { debianDovecot: opts.debianDovecot } : {}),
+    });
     stoppers.push(() => mtas.stop());
     const { dovecot, postfix } = mtas;
 
     const addFronts = async (limits: SessionLimits) => {
-      const imap = new SessionFront({ protocol: 'imap', listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: dovecotLpsImap }, limits, log });
-      const submission = pscSubmissionFront({
+      const common = {
         listen: { host: '127.0.0.1', port: 0 },
-        backend: { host: '127.0.0.1', port: submissionBackend },
         serverContext: entryPointTlsContext({ certificate: cert.certFile, key: cert.keyFile }, 'auth.front'),
         limits,
         maxTokenBytes: cfg.psc.maxTokenBytes,
         psc: checker.checker,
         tickets,
         log,
-      });
+      };
+      const imap = pscImapFront({ ...common, backend: { host: '127.0.0.1', port: dovecotLpsImap } });
+      const submission = pscSubmissionFront({ ...common, backend: { host: '127.0.0.1', port: submissionBackend } });
       await imap.start();
       stoppers.push(() => imap.stop());
       await submission.start();
@@ -179,7 +201,7 @@ export async function startLpsStack(
       stoppers.push(() => fronts.stop());
       return { imapPort: fronts.imap.port, submissionPort: fronts.submission.port, fronts };
     };
-    return { psc, access, checker, tickets, logLines, endpoint, dovecot, postfix, imapPort: main_.imapPort, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
+    return { psc, access, checker, tickets, logLines, endpoint, dovecot, postfix, imapPort: main_.imapPort, dovecotLpsImapPort: dovecotLpsImap, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
   } catch (err) {
     await stop();
     throw err;

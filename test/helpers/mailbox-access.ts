@@ -19,6 +19,8 @@ export class MemoryMailboxAccess implements MailboxAccess {
   readonly failures: FailedLogin[] = [];
   /** Simulate a registry that cannot answer. */
   unavailable = false;
+  /** The operator's domains: every address in them is an MSSanté mailbox of ours. */
+  readonly domains = new Set(['ch-exemple.mssante.fr']);
 
   add(address: string, mailbox: TestMailbox): this {
     this.mailboxes.set(address.toLowerCase(), mailbox);
@@ -46,6 +48,12 @@ export class MemoryMailboxAccess implements MailboxAccess {
     if (m.type !== 'APP') return { allowed: false, reason: 'not-application-mailbox' };
     if (m.status === 'suspended') return { allowed: false, reason: 'suspended' };
     return m.structureId === structureId ? { allowed: true } : { allowed: false, reason: 'other-structure' };
+  }
+
+  async isOperatorAddress(address: string): Promise<boolean> {
+    if (this.unavailable) throw new Error('registry unavailable');
+    const a = address.toLowerCase();
+    return this.mailboxes.has(a) || this.domains.has(a.slice(a.lastIndexOf('@') + 1));
   }
 
   async recordLogin(login: LoginRecord): Promise<void> {

@@ -107,7 +107,7 @@ describe('EX_LPS_1100 EX_LPS_1200: a structure opens its APP mailbox with its AU
 describe('EX_LPS_1200: what is refused', () => {
   test('EX_LPS_1200 EX_LPS_0710: another structure\'s certificate is refused with NO [AUTHENTICATIONFAILED] and 535 5.7.8 Authentication credentials invalid', async () => {
     const i = await imap(APP_A, structureB());
-    assert.equal(i.line, 'a3 NO [AUTHENTICATIONFAILED] Authentication failed.');
+    assert.equal(i.line, 'a3 NO [AUTHENTICATIONFAILED] Authentication failed');
     const s = await smtp(APP_A, structureB());
     assert.equal(s.line, '535 5.7.8 Authentication credentials invalid');
     assert.equal((await imap(APP_B, structureB())).verdict, 'OK');
@@ -132,7 +132,7 @@ describe('EX_LPS_1200: what is refused', () => {
   });
 
   test('EX_LPS_1200 step 5: a PER mailbox and an unknown mailbox cannot be opened with an AUTH-CLI certificate', async () => {
-    assert.equal((await imap(PER, structureA())).line, 'a3 NO [AUTHENTICATIONFAILED] Authentication failed.');
+    assert.equal((await imap(PER, structureA())).line, 'a3 NO [AUTHENTICATIONFAILED] Authentication failed');
     assert.equal((await smtp('inconnu@ch-sandbox-a.mssante.fr', structureA())).line, '535 5.7.8 Authentication credentials invalid');
   });
 

@@ -105,13 +105,53 @@ test('EX_3.2_5060: a sender or a recipient domain outside the liste blanche is r
   assert.match(notOurs.mail.text, /does not list sender domain clinique-sandbox-b\.mssante\.fr under this operator's certificate DN/);
   const rcpt = await lmtp(ALICE, ['y@gmail.com'], 'unlisted rcpt');
   assert.equal(rcpt.rcpts[0]?.code, 550);
-  assert.match(rcpt.rcpts[0]?.text ?? '', /^5\.7\.1 Not sent to <y@gmail\.com>: gmail\.com is not an MSSante domain/);
+  assert.match(rcpt.rcpts[0]?.text ?? '', /^5\.7\.1 Not sent to y@gmail\.com: domain gmail\.com is not in the MSSante trust space/);
+});
+
+test('EX_3.2_5060: a notification with the null sender (MAIL FROM:<>: a DSN, an auto-reply) leaves for a listed domain; to a domain outside the liste blanche it is refused', async () => {
+  const dsn = await lmtp('', [BRUNO], 'null sender to B');
+  assert.equal(dsn.mail.code, 250, dsn.mail.text);
+  assert.equal(dsn.rcpts[0]?.code, 250, dsn.rcpts[0]?.text);
+  assert.equal(dsn.data[0]?.code, 250, dsn.data[0]?.text);
+  assert.equal(world.node('B').delivered().filter((f) => /Subject: null sender to B/.test(fs.readFileSync(f, 'utf8'))).length, 1);
+  const out = await lmtp('', ['postmaster@gmail.com'], 'null sender to gmail');
+  assert.equal(out.mail.code, 250);
+  assert.equal(out.rcpts[0]?.code, 550);
+  assert.match(out.rcpts[0]?.text ?? '', /^5\.7\.1 Not sent to postmaster@gmail\.com: domain gmail\.com is not in the MSSante trust space/);
+});
+
+test('EX_LPS_0900 RE_GBM_4420 (defence in depth): the outbound gate refuses a sender that is not one of our mailboxes, and a suspended one, whatever door the message came by', async () => {
+  const unknown = await lmtp('nobody.here@ch-sandbox-a.mssante.fr', [BRUNO], 'unknown sender');
+  assert.equal(unknown.mail.code, 553);
+  assert.equal(unknown.mail.text, '5.7.1 Sender nobody.here@ch-sandbox-a.mssante.fr is not an MSSante mailbox of this operator: it cannot send through this operator');
+  const suspended = await lmtp('ancien.service@ch-sandbox-a.mssante.fr', [BRUNO], 'suspended sender');
+  assert.equal(suspended.mail.code, 550);
+  assert.equal(suspended.mail.text, '5.7.1 Mailbox ancien.service@ch-sandbox-a.mssante.fr is suspended: it cannot send messages (RE_GBM_4420)');
+  assert.equal(world.node('B').delivered().filter((f) => /Subject: (unknown|suspended) sender/.test(fs.readFileSync(f, 'utf8'))).length, 0);
+});
+
+test('EX_GBM_4420 (defence in depth): a message with 41 recipients leaves for none of them — the 41st refused at RCPT, the 40 others at DATA, permanently — and a later delivery of the same message is refused at MAIL', async () => {
+  const ident = `TOOMANY${Date.now()}`;
+  const to = Array.from({ length: 41 }, (_, i) => `dest${i}@${B_DOMAIN}`);
+  const r = await lmtp(ALICE, to, 'forty-one recipients', ident);
+  assert.deepEqual(r.rcpts.slice(0, 40).map((x) => x.code), Array(40).fill(250));
+  assert.equal(r.rcpts[40]?.code, 550);
+  assert.equal(r.rcpts[40]?.text, '5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message');
+  assert.deepEqual([...new Set(r.data.map((x) => `${x.code} ${x.text}`))], ['550 5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message']);
+  assert.equal(r.data.length, 40);
+  // Postfix sends the rest of a large message in a later delivery with the same queue id.
+  const again = await lmtp(ALICE, [BRUNO], 'forty-one recipients', ident);
+  assert.equal(again.mail.code, 550);
+  assert.equal(world.node('B').delivered().filter((f) => /Subject: forty-one recipients/.test(fs.readFileSync(f, 'utf8'))).length, 0);
+  // Forty recipients is the limit, not beyond it.
+  const forty = await lmtp(ALICE, [BRUNO, ...to.slice(0, 39)], 'forty recipients');
+  assert.equal(forty.rcpts.filter((x) => x.code === 250).length, 40);
 });
 
 test('EX_GBM_4010: a test mailbox of ours writes only to test mailboxes', async () => {
   const r = await lmtp('test.recette@ch-sandbox-a.mssante.fr', [BRUNO, `test.recette@${B_DOMAIN}`], 'test to test');
   assert.equal(r.rcpts[0]?.code, 550);
-  assert.match(r.rcpts[0]?.text ?? '', /is a test mailbox and exchanges only with test mailboxes/);
+  assert.match(r.rcpts[0]?.text ?? '', /test mailbox test\.recette@ch-sandbox-a\.mssante\.fr may only exchange with test mailboxes \(EX_GBM_4010\)/);
   assert.equal(r.rcpts[1]?.code, 250);
   assert.equal(r.data[0]?.code, 250, r.data[0]?.text);
 });

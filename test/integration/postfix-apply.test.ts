@@ -77,10 +77,11 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
 
   // Nothing but the sidecar listens publicly: Postfix binds loopback, its smtp service is off.
   assert.equal(postconf(etc, '-h', 'inet_interfaces').trim(), 'loopback-only');
-  assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:10025', '127.0.0.1:10587']);
+  assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:10587'], 'the inbound gate reaches Postfix through a unix socket, not a TCP port');
   assert.match(master1, /^#smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd$/m, 'commented out, not deleted');
-  // The gates: in through 10025, out through the transport of default_transport.
-  assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:inet:127.0.0.1:10026');
+  // The gates: in through public/mss-gate-in, out through the transport of default_transport, both unix sockets.
+  assert.match(postconf(etc, '-M', 'mss-gate-in/unix'), /^mss-gate-in\s+unix\s+n\s+-\s+n\s+-\s+-\s+smtpd -o syslog_name=postfix\/mss-gate-in -o smtpd_authorized_xclient_hosts=127\.0\.0\.1/);
+  assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:unix:/run/mss-sidecar/gate-out.sock');
   assert.match(postconf(etc, '-M', 'mss-gate-out/unix'), /lmtp -o syslog_name=postfix\/mss-gate-out -o lmtp_send_xforward_command=yes/);
   // The submission service behind the front: PROXY, STARTTLS with the six suites, SASL, the milter.
   assert.match(postconf(etc, '-h', 'mss_submission_milter'), /default_action=tempfail/);
@@ -96,7 +97,9 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
   // EX_GBM_4410: the size limit above the milter's; the milter on the submission service only.
   assert.equal(postconf(etc, '-h', 'message_size_limit').trim(), '10551296');
   assert.equal(postconf(etc, '-h', 'smtpd_milters').trim(), '', 'no global milter');
-  assert.equal(postconf(etc, '-P', '127.0.0.1:10025/inet/smtpd_milters').trim(), '', 'mail from the inbound gate is not judged again');
+  assert.equal(postconf(etc, '-P', 'mss-gate-in/unix/smtpd_milters').trim(), '', 'mail from the inbound gate is not judged again');
+  // Local submission (sendmail, pickup) goes through the same milter.
+  assert.equal(postconf(etc, '-h', 'non_smtpd_milters').trim(), '$mss_submission_milter');
 
   // Second run: byte-for-byte the same files.
   assert.match(apply(etc).stdout, /keeping the existing 127\.0\.0\.1:10587\/inet service/);
@@ -120,6 +123,9 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   const dry = apply(etc, ['-n']);
   assert.match(dry.stdout, /postconf -c \S+ -M# submission\/inet/);
   assert.match(dry.stdout, /postconf -c \S+ -P 127\.0\.0\.1:10587\/inet\/smtpd_milters=/);
+  // A dry run says so last, and never that it applied anything (issue #15).
+  assert.match(dry.stdout.trimEnd().split('\n').at(-1) ?? '', /^dry run: nothing was changed/);
+  assert.doesNotMatch(dry.stdout, /^applied /m);
   assert.equal(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), before);
   assert.match(dry.stdout, /dry run: nothing changed/);
   assert.doesNotMatch(dry.stdout, /\bapplied\b/, '-n does not say it applied anything');
@@ -128,4 +134,27 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   assert.equal(postconf(etc, '-M', 'submission/inet').trim(), '');
   assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#submission\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd\n#\s+-o smtpd_tls_security_level=encrypt/m, "the site's service and options are kept, commented out");
   assert.match(r.stderr, /warning: these Postfix inet services may listen beyond loopback .*: 192\.0\.2\.10:2525/);
+  // That smtpd has no milter: mail submitted there would skip the sending rules.
+  assert.match(r.stderr, /warning: these Postfix smtpd services take mail without the submission milter.*: 192\.0\.2\.10:2525\/inet;/);
+  assert.match(r.stdout.trimEnd().split('\n').at(-1) ?? '', /^applied /);
+});
+
+test('postfix-apply.sh closes the loopback doors of an earlier installation and keeps a site\'s own local-submission milter after ours, idempotently', () => {
+  const instance = new PostfixInstance({
+    dir: path.join(tmpDir(), 'pf'),
+    myhostname: 'mx.ch.test',
+    // What the earlier pieces created: the inbound gate's TCP door on loopback.
+    services: ['127.0.0.1:10025 inet n - n - - smtpd\n  -o syslog_name=postfix/mss-gate-in\n  -o smtpd_authorized_xclient_hosts=127.0.0.1'],
+    main: { non_smtpd_milters: 'inet:localhost:8891', default_transport: 'mss-gate-out:inet:127.0.0.1:10026' },
+  });
+  instance.writeConfig();
+  const etc = instance.configDir;
+  apply(etc);
+  assert.equal(postconf(etc, '-M', '127.0.0.1:10025/inet').trim(), '', 'the old TCP door is off');
+  assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#127\.0\.0\.1:10025\s+inet/m, 'commented out, not deleted');
+  assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:unix:/run/mss-sidecar/gate-out.sock');
+  assert.equal(postconf(etc, '-h', 'non_smtpd_milters').trim(), '$mss_submission_milter, inet:localhost:8891', 'ours first, the site\'s DKIM milter kept');
+  const main = fs.readFileSync(path.join(etc, 'main.cf'), 'utf8');
+  assert.match(apply(etc).stdout, /keeping non_smtpd_milters: \$mss_submission_milter is already in it/);
+  assert.equal(fs.readFileSync(path.join(etc, 'main.cf'), 'utf8'), main);
 });

@@ -28,6 +28,7 @@ test('EX_LPS_0200 EX_LPS_0100: the shipped Dovecot configuration uses the TLS pr
   assert.equal(setting('ssl_cipher_list'), MSS_TLS12_CIPHERS.join(':'));
   assert.equal(setting('ssl_curve_list'), MSS_ECDH_CURVES);
   assert.equal(setting('ssl_min_protocol'), 'TLSv1.2');
-  assert.match(conf, /args = file=\/opt\/mss-sidecar\/dovecot\/mss-lps-auth\.lua blocking=yes/);
+  const passdb = fs.readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '05-mss-lps-passdb.conf'), 'utf8');
+  assert.match(passdb, /args = file=\/opt\/mss-sidecar\/dovecot\/mss-lps-auth\.lua blocking=yes/);
   assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dovecot', 'mss-lps-auth.lua')));
 });

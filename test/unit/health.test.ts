@@ -245,3 +245,22 @@ test('the store check: Redis PING with its latency, WARN when Redis does not ans
   for (const d of [state, path.join(state, 'store')]) fs.chownSync(d, user.uid, user.gid);
   assert.equal((await storeCheck(cfg, embedded, id)).severity, 'ok');
 });
+
+test('EX_GBM_4420 (issue #12): submission.mode monitor is a warning in `status` and in /metrics (value 1), enforce is ok', async () => {
+  writeRecord(new Date());
+  const monitorFile = path.join(dir, 'monitor.yaml');
+  fs.writeFileSync(monitorFile, configText('submission: { mode: monitor }\n'));
+  const status = runCli(['--config', monitorFile, 'status']);
+  assert.match(status.stdout, /^WARN\s+submission\.mode\s+submission\.mode is monitor: the sending rules .* only log "would refuse" and every message goes through/m);
+  assert.match(runCli(['--config', configFile, 'status']).stdout, /^OK\s+submission\.mode\s+submission\.mode is enforce/m);
+  const [port] = await freePorts(1);
+  const service = new MetricsService(load(`submission: { mode: monitor }\nhealth: { metrics: { enabled: true, listen: { port: ${port} } } }\n`), silentLogger);
+  await service.start();
+  try {
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(body, /mss_check_status\{check="submission\.mode",subject="",requirement="EX_GBM_4420"\} 1/);
+    assert.match(body, /mss_check_value\{check="submission\.mode",subject=""\} 1/);
+  } finally {
+    await service.stop();
+  }
+});

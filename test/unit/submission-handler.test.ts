@@ -131,3 +131,48 @@ test('sender rights (EX_LPS_0900): a From: hidden past the headers the milter ke
   const out = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [...filler, ['From', `<${BAL.bob}>`]] });
   assert.equal(out.data, '550 5.7.1 Too many headers for the From: header to be checked: the message cannot be sent');
 });
+
+/** A local submission as Postfix's non_smtpd_milters reports it: no login, {daemon_name} its myhostname. */
+const local = (t: Omit<Transaction, 'login' | 'daemonName'>): Transaction => ({ ...t, login: '', daemonName: 'mx.ch-test.mssante.fr' });
+
+test('EX_LPS_0900 (local submission): without a login, only the senders of submission.localSenders may send, judged as if logged in; any other sender is refused naming the rule', async () => {
+  const r = await rules({ submission: { localSenders: [BAL.autoreply, BAL.suspended] } });
+  const stranger = await r.submit(local({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', BAL.alice]] }));
+  assert.equal(stranger.mail, `553 5.7.1 Local submission refused: ${BAL.alice} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`);
+  const allowed = await r.submit(local({ sender: BAL.autoreply, recipients: ['test.recette@autre.mssante.fr'], headers: [['From', BAL.autoreply]] }));
+  assert.match(allowed.data ?? '', /^250 /);
+  const traced = r.traces().find((t) => t.response?.ok === true);
+  assert.equal(traced?.means?.authType, 'local');
+  assert.equal(traced?.bal, BAL.autoreply);
+  // Listed, but suspended: the mailbox rules still apply.
+  const suspended = await r.submit(local({ sender: BAL.suspended, recipients: [BAL.bob], headers: [['From', BAL.suspended]] }));
+  assert.match(suspended.mail, /^550 5\.7\.1 Mailbox claire\.petit@.* is suspended: it cannot send messages/);
+  // A forged From: is a sender-rights refusal, as on 587.
+  const forged = await r.submit(local({ sender: BAL.autoreply, recipients: ['test.recette@autre.mssante.fr'], headers: [['From', BAL.alice]] }));
+  assert.match(forged.data ?? '', /^550 5\.7\.1 The From: header names alice\.martin@/);
+  // The LPS service itself still wants a login, whatever the sender.
+  const lps = await r.submit({ sender: BAL.autoreply, login: '', recipients: [BAL.bob], headers: [['From', BAL.autoreply]] });
+  assert.match(lps.mail, /^530 5\.7\.0 Authentication required/);
+});
+
+test('EX_GBM_4420 EX_3.2_5060 EX_GBM_4010 (local submission): Postfix cannot refuse one recipient of non-SMTP mail, so a refused recipient refuses the whole message at the end of its headers, and 41 recipients are refused permanently', async () => {
+  const r = await rules({ submission: { localSenders: [BAL.alice, BAL.test] } });
+  const many = await r.submit(local({ sender: BAL.alice, recipients: Array.from({ length: 41 }, (_, i) => `r${i}@autre.mssante.fr`), headers: [['From', BAL.alice]] }));
+  assert.ok(many.rcpt.every((x) => x.startsWith('250')), 'every RCPT goes on');
+  assert.equal(many.data, '550 5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message');
+  const gmail = await r.submit(local({ sender: BAL.alice, recipients: [BAL.bob, 'x@gmail.com'], headers: [['From', BAL.alice]] }));
+  assert.equal(gmail.data, '550 5.7.1 Not sent to x@gmail.com: domain gmail.com is not in the MSSante trust space (liste blanche)');
+  const test = await r.submit(local({ sender: BAL.test, recipients: [BAL.bob], headers: [['From', BAL.test]] }));
+  assert.match(test.data ?? '', /^550 5\.7\.1 Not sent to bob\.durand@.*: test mailbox labo-test@.* may only exchange with test mailboxes/);
+});
+
+test('EX_GBM_4020 (local submission): an auto-reply with the null sender is judged as its From: mailbox, which must be a local sender', async () => {
+  const r = await rules({ submission: { localSenders: [BAL.autoreply] } });
+  const reply = await r.submit(local({ sender: '', recipients: ['test.recette@autre.mssante.fr'], headers: [['From', `Réponse automatique <${BAL.autoreply}>`], ['Auto-Submitted', 'auto-replied']] }));
+  assert.match(reply.data ?? '', /^250 /);
+  const other = await r.submit(local({ sender: '', recipients: ['x@autre.mssante.fr'], headers: [['From', `<${BAL.alice}>`]] }));
+  assert.equal(other.data, `553 5.7.1 Local submission refused: a message with the null sender from ${BAL.alice} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`);
+  // The auto-reply mailbox is a test mailbox (EX_GBM_4020): test mailboxes only, with the null sender too.
+  const real = await r.submit(local({ sender: '', recipients: ['jean@autre.mssante.fr'], headers: [['From', `<${BAL.autoreply}>`]] }));
+  assert.match(real.data ?? '', /^550 5\.7\.1 Not sent to jean@autre\.mssante\.fr: test mailbox reponse\.automatique-test@.* may only exchange with test mailboxes/);
+});

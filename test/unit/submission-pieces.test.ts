@@ -59,10 +59,11 @@ test('every main.cf parameter is set by one piece, and the TLS profile and line 
 
 test('EX_3.1_5020 EX_LPS_1000: the pieces leave the public ports to the sidecar — Postfix on loopback only, its smtp and submission services off', () => {
   assert.equal(mainPieces().inet_interfaces, 'loopback-only');
-  assert.deepEqual(postfixDisabledServices().sort(), ['smtp/inet', 'submission/inet']);
-  for (const service of [GATE_LISTENER_SERVICE, SUBMISSION_SERVICE]) {
-    assert.match(postfixServiceEntry(service) ?? '', /^127\.0\.0\.1:\d+\s+inet\s/, service);
-  }
+  // The inbound gate's old loopback TCP door is closed on upgrade too (issue #12).
+  assert.deepEqual(postfixDisabledServices().sort(), ['127.0.0.1:10025/inet', 'smtp/inet', 'submission/inet']);
+  assert.match(postfixServiceEntry(SUBMISSION_SERVICE) ?? '', /^127\.0\.0\.1:\d+\s+inet\s/, SUBMISSION_SERVICE);
+  // The inbound gate's door is a unix socket in public/ (private column n), not a TCP port.
+  assert.match(postfixServiceEntry(GATE_LISTENER_SERVICE) ?? '', /^mss-gate-in\s+unix\s+n\s/, GATE_LISTENER_SERVICE);
   assert.equal(postfixServiceEntry('submission/inet'), undefined, 'no public submission service is created');
   assert.equal(postfixServiceEntry('smtp/inet'), undefined);
 });

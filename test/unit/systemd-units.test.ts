@@ -111,7 +111,7 @@ test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sideca
   const milter = config.milter.listen;
   const ports = [
     config.gates.in.listen.port,
-    config.gates.out.listen.port,
+    config.gates.out.listen.endpoint.kind === 'inet' ? config.gates.out.listen.endpoint.port : Infinity,
     auth.front.submission.listen.port,
     auth.front.imap.listen.port,
     auth.checker.listen.port,

@@ -1,7 +1,8 @@
 // The two fronts of the PSC entry points, which `serve` runs when the configuration has an
-// `auth` section with `front.enabled` (the default): IMAP 143, a TCP relay (TLS stays end to
-// end with Dovecot, whose replies already are EX_LPS_0710's), and submission 587, which
-// terminates TLS and answers AUTH XOAUTH2 itself (EX_LPS_0710's exact SMTP replies).
+// `auth` section with `front.enabled` (the default): IMAP 143 and submission 587, which both
+// terminate TLS and answer AUTHENTICATE / AUTH XOAUTH2 themselves (EX_LPS_0710's exact
+// replies; Dovecot 2.3 sends an XOAUTH2 error challenge before its NO, Postfix 3.7 its own
+// 535 text), then log in to Dovecot / Postfix with a one-time ticket.
 import type tls from 'node:tls';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
@@ -10,10 +11,10 @@ import type { ConnectionLimits, SessionLimits } from '../config.js';
 import type { LoginThrottle } from '../login-throttle.js';
 import type { TicketBook } from '../tickets.js';
 import type { FrontGuards } from './listener.js';
-import { SessionFront } from './session-front.js';
 import { SmtpBackendProbe } from './smtp-backend.js';
 import { entryPointTlsContext } from './tls-context.js';
 import { TlsFront } from './tls-front.js';
+import { PscImapSession, type PscImapSessionDeps } from './xoauth2-imap-session.js';
 import { PscSmtpSession, type PscSmtpSessionDeps } from './xoauth2-smtp-session.js';
 
 export interface LpsFront {
@@ -56,26 +57,40 @@ export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
   });
 }
 
+/** `AUTHENTICATE XOAUTH2 ` and the same base64 (IMAP tags are short). */
+const imapAuthLineLimit = (maxTokenBytes: number): number => 64 + authLineLimit(maxTokenBytes);
+
+/** The TLS-terminating front of the PSC IMAP entry point (143). */
+export function pscImapFront(opts: PscSubmissionOptions): TlsFront {
+  const { listen, maxTokenBytes, guards, ...rest } = opts;
+  const deps: PscImapSessionDeps = { ...rest, ...(guards ? { guards } : {}), protocol: 'imap', requestCert: false, maxLine: imapAuthLineLimit(maxTokenBytes) };
+  return new TlsFront({
+    name: 'imap',
+    configKey: 'auth.front.imap.listen',
+    listen,
+    protocol: 'imap',
+    ...(guards ? { guards } : {}),
+    log: opts.log,
+    session: (s, slot, onEnd) => new PscImapSession(s, slot, deps, onEnd),
+  });
+}
+
 export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; guards?: FrontGuards; throttle?: LoginThrottle; log: Logger }): LpsFront[] {
   const auth = config.auth;
   if (!auth?.front.enabled) return [];
   const { imap, submission } = auth.front;
   const { guards, throttle } = deps;
-  return [
-    new SessionFront({ protocol: 'imap', ...imap, limits: auth.sessions, ...(guards ? { guards } : {}), log: deps.log.child({ front: 'imap' }) }),
-    pscSubmissionFront({
-      ...submission,
-      // EX_LPS_0100, EX_LPS_0200: the same TLS profile as every API LPS entry point.
-      serverContext: entryPointTlsContext(auth.front, 'auth.front'),
-      limits: auth.sessions,
-      maxTokenBytes: auth.psc.maxTokenBytes,
-      psc: deps.psc,
-      tickets: deps.tickets,
-      ...(guards ? { guards } : {}),
-      ...(throttle ? { throttle } : {}),
-      log: deps.log.child({ front: 'submission' }),
-    }),
-  ];
+  const common = {
+    // EX_LPS_0100, EX_LPS_0200: the same TLS profile as every API LPS entry point.
+    serverContext: entryPointTlsContext(auth.front, 'auth.front'),
+    limits: auth.sessions,
+    maxTokenBytes: auth.psc.maxTokenBytes,
+    psc: deps.psc,
+    tickets: deps.tickets,
+    ...(guards ? { guards } : {}),
+    ...(throttle ? { throttle } : {}),
+  };
+  return [pscImapFront({ ...imap, ...common, log: deps.log.child({ front: 'imap' }) }), pscSubmissionFront({ ...submission, ...common, log: deps.log.child({ front: 'submission' }) })];
 }
 
 /** The pre-login limits every front of one `serve` shares (auth.connections): one admission for all. */

@@ -4,13 +4,19 @@
 // the queue id with XFORWARD IDENT: delivery events carry it as mailId, like the
 // submission milter's submitted events, so the statistics join them.
 import { randomBytes } from 'node:crypto';
+import cluster from 'node:cluster';
+import fs from 'node:fs';
+import path from 'node:path';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { formatListen } from '../../config/listen-spec.js';
 import { MssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { groupId, removeStaleSocket, restrictSocket } from '../../util/unix-socket.js';
 import type { GateDeps } from '../deps.js';
 import { HeaderSniffer } from '../header-sniffer.js';
 import { traceDecision, traceDecisions } from '../record.js';
-import { formatReply, replyError, replyMessage, type Reply } from '../reply.js';
+import { formatReply, replyError, replyMessage, type Refusal, type Reply } from '../reply.js';
+import { LocalTtlCache } from '../../auth/local-ttl-cache.js';
 import { checkOutboundRecipient, checkOutboundSender } from './checks.js';
 import { Delivery, type RecipientResult } from './delivery.js';
 import { MxResolver } from './mx.js';
@@ -23,6 +29,9 @@ export class GateOut {
   private readonly mx: MxResolver;
   readonly cache: SessionCache;
   private warnedNoIdent = false;
+  /** Messages (queue ids) refused for their recipient count, so their later deliveries are too. */
+  private readonly refusedMessages = new LocalTtlCache(10_000);
+  private readonly generatedIds = new WeakMap<object, string>();
 
   constructor(private readonly deps: GateDeps) {
     const cfg = deps.config.gates.out;
@@ -32,11 +41,12 @@ export class GateOut {
       lmtp: true,
       name: deps.operator.fqdn,
       banner: 'mss-sidecar gate-out',
-      // Loopback, for Postfix only: no TLS, no AUTH; XFORWARD from the local Postfix.
+      // For Postfix only: no TLS, no AUTH; XFORWARD from the local Postfix. On the unix
+      // socket (the default) only Postfix can connect, so every peer is Postfix.
       disabledCommands: ['STARTTLS', 'AUTH'],
       hideSTARTTLS: true,
       authOptional: true,
-      useXForward: ['127.0.0.1', '::1'],
+      useXForward: cfg.listen.endpoint.kind === 'unix' ? true : ['127.0.0.1', '::1'],
       hideDSN: false,
       size: cfg.maxMessageBytes,
       disableReverseLookup: true,
@@ -56,21 +66,45 @@ export class GateOut {
     coalesceReplies(this.server); // replies of one tick in one write (issue 20)
   }
 
+  /**
+   * The LMTP listener. On a unix socket (the default) its mode and group let Postfix's lmtp
+   * client in and nobody else: a local process that could reach the gate would hand it mail
+   * for other operators that no Postfix service judged (the gate re-checks the sending rules
+   * too, checks.ts).
+   */
   async start(): Promise<void> {
-    const { host, port } = this.deps.config.gates.out.listen;
+    const listen = this.deps.config.gates.out.listen;
+    const endpoint = listen.endpoint;
+    if (endpoint.kind === 'unix') {
+      fs.mkdirSync(path.dirname(endpoint.path), { recursive: true, mode: 0o755 });
+      // In a worker of a multi-process serve the primary did it: the live socket on the path is ours.
+      if (!cluster.isWorker) await removeStaleSocket(endpoint.path, 'GATE_OUT_LISTEN');
+    }
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+      const onError = (err: NodeJS.ErrnoException): void => reject(new MssError('GATE_OUT_LISTEN', `cannot listen on ${formatListen(endpoint)} (gates.out.listen): ${err.message}`, { listen: formatListen(endpoint) }, { cause: err }));
+      this.server.once('error', onError);
+      const ready = (): void => {
+        this.server.off('error', onError);
         resolve();
-      });
+      };
+      if (endpoint.kind === 'unix') this.server.listen(endpoint.path, ready);
+      else this.server.listen(endpoint.port, endpoint.host, ready);
     });
-    this.deps.log.info({ host, port: this.port }, 'gate-out listening (LMTP)');
+    if (endpoint.kind === 'unix') restrictSocket(endpoint.path, listen.mode, groupId(listen.group, 'gates.out.listen.group', 'GATE_OUT_LISTEN'), 'GATE_OUT_LISTEN');
+    this.deps.log.info({ listen: this.address }, 'gate-out listening (LMTP)');
   }
 
-  get port(): number {
+  /** Where the gate listens, in Postfix's notation (the real port when 0 was asked). */
+  get address(): string {
+    const endpoint = this.deps.config.gates.out.listen.endpoint;
     const a = this.server.server.address();
-    return a && typeof a === 'object' ? a.port : this.deps.config.gates.out.listen.port;
+    return a && typeof a === 'object' && endpoint.kind === 'inet' ? formatListen({ ...endpoint, port: a.port }) : formatListen(endpoint);
+  }
+
+  /** The TCP port, when listening on one (tests). */
+  get port(): number | undefined {
+    const a = this.server.server.address();
+    return a && typeof a === 'object' ? a.port : undefined;
   }
 
   async stop(): Promise<void> {
@@ -78,14 +112,26 @@ export class GateOut {
     await this.cache.closeAll();
   }
 
-  private mailId(session: SMTPServerSession): string {
+  /**
+   * The message's Postfix queue id: XFORWARD IDENT, sent by Postfix for mail its smtpd
+   * received; else (at DATA) the id in the topmost Received: header, which Postfix wrote
+   * (sendmail/pickup mail and Postfix's own bounces come without XFORWARD); else a generated
+   * one, the same for the whole transaction.
+   */
+  private mailId(session: SMTPServerSession, received?: string): string {
     const ident = (session as SMTPServerSession & { xForward?: Map<string, string | false> }).xForward?.get('IDENT');
     if (typeof ident === 'string' && ident) return ident;
-    if (!this.warnedNoIdent) {
-      this.warnedNoIdent = true;
-      this.deps.log.warn('Postfix sends no XFORWARD IDENT: set lmtp_send_xforward_command = yes on mss-gate-out (postfix/master.cf.d/10-gates.cf), or delivery events cannot be joined to submissions');
-    }
-    return `gate-${randomBytes(6).toString('hex')}`;
+    if (received) return received;
+    const envelope = session.envelope as object;
+    let id = this.generatedIds.get(envelope);
+    if (!id) this.generatedIds.set(envelope, (id = `gate-${randomBytes(6).toString('hex')}`));
+    return id;
+  }
+
+  /** EX_GBM_4420: the refusal of a message (queue id) that had more recipients than allowed, if it is one. */
+  private tooMany(mailId: string): Refusal | undefined {
+    const refused = this.refusedMessages.getSync(mailId);
+    return refused === undefined ? undefined : (JSON.parse(refused) as Refusal);
   }
 
   private log(session: SMTPServerSession): Logger {
@@ -94,21 +140,29 @@ export class GateOut {
 
   private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): Error | null {
     const index = this.deps.whitelist.index;
-    const request = { step: 'MAIL FROM', mailFrom: address.address, mailId: this.mailId(session) };
+    const mailId = this.mailId(session);
+    const request = { step: 'MAIL FROM', mailFrom: address.address, mailId };
     if (!index) return this.refuse(session, request, { code: 451, enhanced: '4.7.0', text: 'No verified liste blanche MSSanté is available; will try again' });
-    const refused = checkOutboundSender(address.address, index, this.deps.operator);
+    // EX_GBM_4420: a later delivery of a message already refused for its recipient count.
+    const over = this.tooMany(mailId);
+    if (over) return this.refuse(session, request, over);
+    const refused = checkOutboundSender(address.address, index, this.deps.operator, this.deps.registry.current());
     return refused ? this.refuse(session, request, refused) : null;
   }
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): Error | null {
     const index = this.deps.whitelist.index;
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-    const request = { step: 'RCPT TO', mailFrom, rcpt: address.address, mailId: this.mailId(session) };
+    const mailId = this.mailId(session);
+    const request = { step: 'RCPT TO', mailFrom, rcpt: address.address, mailId };
     if (!index) return this.refuse(session, request, { code: 451, enhanced: '4.7.0', text: 'No verified liste blanche MSSanté is available; will try again' });
-    const refused = checkOutboundRecipient(address.address, mailFrom, index, this.deps.registry.current());
+    const refused = checkOutboundRecipient(address.address, mailFrom, session.envelope.rcptTo.length, this.deps.config.submission.maxRecipients, index, this.deps.registry.current());
     if (!refused) return null;
+    // EX_GBM_4420: the whole message stays, not only the recipients past the limit (the
+    // accepted ones are refused at DATA, and any later delivery of it at MAIL).
+    if (refused.reason === 'GATE_OUT_TOO_MANY_RECIPIENTS') this.refusedMessages.setSync(mailId, JSON.stringify(refused), 3600);
     // A recipient refused before sending is a bounce the statistics count (events.ts).
-    void this.journal(this.mailId(session), mailFrom, [{ recipient: address.address, reply: refused, outcome: 'bounced' }]);
+    void this.journal(mailId, mailFrom, [{ recipient: address.address, reply: refused, outcome: 'bounced' }]);
     return this.refuse(session, request, refused);
   }
 
@@ -121,7 +175,16 @@ export class GateOut {
     const mailFrom = session.envelope.mailFrom;
     if (!mailFrom) throw new Error('no MAIL FROM');
     const rcpts = session.envelope.rcptTo;
-    const mailId = this.mailId(session);
+    const over = this.tooMany(this.mailId(session));
+    if (over) {
+      stream.resume();
+      await new Promise((resolve) => stream.once('end', resolve));
+      const log = this.log(session);
+      const mailId = this.mailId(session);
+      traceDecisions(this.deps.traces, log, rcpts.map((r) => ({ ctx: { service: 'gate-out' as const }, request: { step: 'DATA', mailFrom: mailFrom.address, rcpt: r.address, mailId }, reply: over })));
+      await this.journal(mailId, mailFrom.address, rcpts.map((r) => ({ recipient: r.address, reply: over, outcome: 'bounced' as const })));
+      return rcpts.map(() => replyError(over));
+    }
     const sizeArg = Number((mailFrom.args as Record<string, unknown>).SIZE);
     // The sniffer reads the header as the message streams through to the remote servers.
     const sniffer = new HeaderSniffer();
@@ -134,6 +197,11 @@ export class GateOut {
     ).run();
     instruments.gateDuration('out', secondsSince(dataStart));
     sniffer.finish();
+    const mailId = this.mailId(session, sniffer.receivedId);
+    if (mailId.startsWith('gate-') && !this.warnedNoIdent) {
+      this.warnedNoIdent = true;
+      this.deps.log.warn('Postfix sends no XFORWARD IDENT and no queue id in its Received: header: set lmtp_send_xforward_command = yes on mss-gate-out (postfix/master.cf.d/10-gates.cf), or delivery events cannot be joined to submissions');
+    }
     const log = this.log(session);
     const size = stream.byteLength;
     // One trace write and one journal append for all the recipients of the message (issue 20).

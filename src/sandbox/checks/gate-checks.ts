@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatReply, type Reply } from '../../gate/reply.js';
-import { SmtpClient } from '../../gate/smtp-client.js';
+import { SmtpClient, type SmtpPeer } from '../../gate/smtp-client.js';
 import { MSS_TLS12_CIPHERS } from '../../pki/tls-profile.js';
 import type { SandboxOperatorEndpoints, SandboxOperators } from '../manifest.js';
 import { waitForMail } from '../lps-exchange.js';
@@ -22,7 +22,7 @@ export function operator(ctx: CheckContext, id: string): SandboxOperatorEndpoint
   return op;
 }
 
-const client = (host: string, port: number): Promise<SmtpClient> => SmtpClient.connect({ host, port, connectTimeoutMs: 5000, commandTimeoutMs: 20_000 });
+const client = (peer: SmtpPeer): Promise<SmtpClient> => SmtpClient.connect({ ...peer, connectTimeoutMs: 5000, commandTimeoutMs: 20_000 });
 
 /** Write one message as A's Postfix would receive it from a local user, or hand it to A's outbound gate (without Postfix). */
 async function sendFromA(ctx: CheckContext, to: string, subject: string): Promise<Reply> {
@@ -30,7 +30,7 @@ async function sendFromA(ctx: CheckContext, to: string, subject: string): Promis
   const from = a.mailboxes.org;
   const viaPostfix = a.inject !== undefined;
   const entry = a.inject ?? a.gateOut;
-  const c = await client(entry.host, entry.port);
+  const c = await client(entry);
   try {
     await c.ehlo('selfcheck.sandbox', viaPostfix ? 'EHLO' : 'LHLO');
     await c.command(`MAIL FROM:<${from}>`);
@@ -48,7 +48,7 @@ async function sendFromA(ctx: CheckContext, to: string, subject: string): Promis
 /** STARTTLS to B's inbound gate with a certificate (or none); the reply after the handshake, and MAIL's if given. */
 async function tryB(ctx: CheckContext, who: { cert: string; key: string } | undefined, mailFrom?: string): Promise<Reply> {
   const b = operator(ctx, 'B');
-  const c = await client(b.gateIn.host, b.gateIn.port);
+  const c = await client(b.gateIn);
   try {
     await c.ehlo('peer.sandbox');
     const { reply, socket } = await c.startTls({ ciphers: MSS_TLS12_CIPHERS.join(':'), rejectUnauthorized: false, ...(who ? { cert: fs.readFileSync(who.cert), key: fs.readFileSync(who.key) } : {}) });

@@ -11,5 +11,6 @@ import { annuaireChecks } from './annuaire-checks.js';
 import { gateChecks } from './gate-checks.js';
 import { e2eChecks } from './e2e-checks.js';
 import { portalChecks } from './portal-checks.js';
+import { perimeterChecks } from './perimeter-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks, ...e2eChecks, ...portalChecks];
+export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks, ...e2eChecks, ...portalChecks, ...perimeterChecks];
