@@ -113,6 +113,8 @@ export class DovecotInstance {
     if (!this.opts.prepared) this.writeConfig();
     reapOrphanInstances();
     claimInstance(this.dir);
+    // The reaper finds an instance by its configuration's directory (a prepared one is in etc/).
+    if (this.opts.prepared) claimInstance(path.dirname(this.configFile));
     const before = this.log().length;
     this.child = spawn('dovecot', ['-F', '-c', this.configFile], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
