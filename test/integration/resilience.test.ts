@@ -232,7 +232,7 @@ describe('issue #21 item 2: unread floods do not grow the daemon (RSS of `serve`
     ['the PSC submission front (587, line socket before STARTTLS)', () => ({ port: node().ports.submission, greeting: true, line: Buffer.from('NOOP\r\n') })],
     ['the AUTH-CLI submission front (587)', () => ({ port: node().ports.authCliSubmission, greeting: true, line: Buffer.from('NOOP\r\n') })],
     ['the AUTH-CLI IMAP front (143, commands relayed to Dovecot)', () => ({ port: node().ports.authCliImap, greeting: true, line: Buffer.from('a NOOP\r\n') })],
-    ['the PSC IMAP front (143, byte relay to Dovecot)', () => ({ port: node().ports.imap, greeting: true, line: Buffer.from('a NOOP\r\n') })],
+    ['the PSC IMAP front (143, commands relayed to Dovecot)', () => ({ port: node().ports.imap, greeting: true, line: Buffer.from('a NOOP\r\n') })],
     ['the inbound gate (25, pipelined commands before STARTTLS)', () => ({ port: world.port, host: node().config.gates.in.listen.host, greeting: true, line: Buffer.from('NOOP\r\n') })],
     [
       'the submission milter (body packets of an opened message, replies unread)',

@@ -92,9 +92,20 @@ export abstract class ImapFrontSession extends TlsSession {
    * Replay a login the front decided to Dovecot (`command`: AUTHENTICATE with the front's
    * ticket): true when Dovecot accepted it and the session is now relayed. A SASL error
    * challenge (`+ …`, XOAUTH2's) is answered here and never reaches the LPS; a refusal
-   * reads as EX_LPS_0710 says.
+   * reads as EX_LPS_0710 says. Dovecot refusing the front's own ticket is not the LPS's
+   * failed login: not counted.
    */
-  protected async backendLogin(tag: string, command: string): Promise<boolean> {
+  protected backendLogin(tag: string, command: string): Promise<boolean> {
+    return this.loginAtBackend(tag, command, async () => '', (reply) => this.refuse(tag, /\[UNAVAILABLE\]/i.test(reply), false));
+  }
+
+  /**
+   * Send a login command to Dovecot and follow it to its tagged reply: `challenge` answers
+   * each SASL continuation (undefined: the client went away), `refused` handles a tagged
+   * reply other than OK; an OK hands the session over to the relay. True when the session
+   * was handed over or ended.
+   */
+  protected async loginAtBackend(tag: string, command: string, challenge: (line: string) => Promise<string | undefined>, refused: (reply: string) => Promise<boolean>): Promise<boolean> {
     this.backend?.write(`${command}\r\n`);
     for (;;) {
       const line = await this.backend?.line();
@@ -103,15 +114,19 @@ export abstract class ImapFrontSession extends TlsSession {
         return true;
       }
       if (line.startsWith('+')) {
-        this.backend?.write('\r\n');
+        const answer = await challenge(line);
+        if (answer === undefined) {
+          this.end('client');
+          return true;
+        }
+        this.backend?.write(`${answer}\r\n`);
         continue;
       }
       if (!line.startsWith(`${tag} `)) {
         this.client.write(`${line}\r\n`);
         continue;
       }
-      // Dovecot refusing the front's own ticket is not the LPS's failed login: not counted.
-      if (!line.startsWith(`${tag} OK`)) return this.refuse(tag, /\[UNAVAILABLE\]/i.test(line), false);
+      if (!line.startsWith(`${tag} OK`)) return refused(line);
       this.client.write(`${line}\r\n`);
       this.relay();
       return true;

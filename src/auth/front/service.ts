@@ -13,7 +13,7 @@ import type { TicketBook } from '../tickets.js';
 import type { FrontGuards } from './listener.js';
 import { SmtpBackendProbe } from './smtp-backend.js';
 import { entryPointTlsContext } from './tls-context.js';
-import { TlsFront } from './tls-front.js';
+import { TlsFront, type TlsFrontOptions } from './tls-front.js';
 import { PscImapSession, type PscImapSessionDeps } from './xoauth2-imap-session.js';
 import { PscSmtpSession, type PscSmtpSessionDeps } from './xoauth2-smtp-session.js';
 
@@ -46,15 +46,7 @@ export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
   const { listen, maxTokenBytes, guards, ...rest } = opts;
   const postfix = new SmtpBackendProbe(opts.backend, opts.log);
   const deps: PscSmtpSessionDeps = { ...rest, ...(guards ? { guards } : {}), postfix, protocol: 'smtp', requestCert: false, maxLine: authLineLimit(maxTokenBytes) };
-  return new TlsFront({
-    name: 'submission',
-    configKey: 'auth.front.submission.listen',
-    listen,
-    protocol: 'smtp',
-    ...(guards ? { guards } : {}),
-    log: opts.log,
-    session: (s, slot, onEnd) => new PscSmtpSession(s, slot, deps, onEnd),
-  });
+  return pscFront('submission', opts, (s, slot, onEnd) => new PscSmtpSession(s, slot, deps, onEnd));
 }
 
 /** `AUTHENTICATE XOAUTH2 ` and the same base64 (IMAP tags are short). */
@@ -64,15 +56,12 @@ const imapAuthLineLimit = (maxTokenBytes: number): number => 64 + authLineLimit(
 export function pscImapFront(opts: PscSubmissionOptions): TlsFront {
   const { listen, maxTokenBytes, guards, ...rest } = opts;
   const deps: PscImapSessionDeps = { ...rest, ...(guards ? { guards } : {}), protocol: 'imap', requestCert: false, maxLine: imapAuthLineLimit(maxTokenBytes) };
-  return new TlsFront({
-    name: 'imap',
-    configKey: 'auth.front.imap.listen',
-    listen,
-    protocol: 'imap',
-    ...(guards ? { guards } : {}),
-    log: opts.log,
-    session: (s, slot, onEnd) => new PscImapSession(s, slot, deps, onEnd),
-  });
+  return pscFront('imap', opts, (s, slot, onEnd) => new PscImapSession(s, slot, deps, onEnd));
+}
+
+function pscFront(name: 'imap' | 'submission', opts: PscSubmissionOptions, session: TlsFrontOptions['session']): TlsFront {
+  const { guards } = opts;
+  return new TlsFront({ name, configKey: `auth.front.${name}.listen`, listen: opts.listen, protocol: name === 'imap' ? 'imap' : 'smtp', ...(guards ? { guards } : {}), log: opts.log, session });
 }
 
 export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; guards?: FrontGuards; throttle?: LoginThrottle; log: Logger }): LpsFront[] {

@@ -83,37 +83,16 @@ export class PscImapSession extends ImapFrontSession {
   }
 
   /** A login Dovecot decides: relayed with its SASL continuations; a success hands the session over. */
-  private async relayLogin(tag: string, line: string): Promise<boolean> {
-    this.backend?.write(`${line}\r\n`);
-    for (;;) {
-      const reply = await this.backend?.line();
-      if (reply === undefined) {
-        this.end('backend');
-        return true;
-      }
-      if (reply.startsWith('+')) {
-        this.client.write(`${reply}\r\n`);
-        const answer = await this.client.line();
-        if (answer === undefined) {
-          this.end('client');
-          return true;
-        }
-        this.backend?.write(`${answer}\r\n`);
-        continue;
-      }
-      if (!reply.startsWith(`${tag} `)) {
-        this.client.write(`${reply}\r\n`);
-        continue;
-      }
-      if (!reply.startsWith(`${tag} OK`)) {
-        // EX_LPS_0710: every refusal on this entry point reads the same, and costs the same (auth.failedLogins).
-        if (/\[AUTHENTICATIONFAILED\]/i.test(reply)) return this.refuse(tag, false);
-        this.client.write(`${reply}\r\n`);
-        return false;
-      }
+  private relayLogin(tag: string, line: string): Promise<boolean> {
+    const challenge = async (continuation: string): Promise<string | undefined> => {
+      this.client.write(`${continuation}\r\n`);
+      return this.client.line();
+    };
+    return this.loginAtBackend(tag, line, challenge, async (reply) => {
+      // EX_LPS_0710: every refusal on this entry point reads the same, and costs the same (auth.failedLogins).
+      if (/\[AUTHENTICATIONFAILED\]/i.test(reply)) return this.refuse(tag, false);
       this.client.write(`${reply}\r\n`);
-      this.relay();
-      return true;
-    }
+      return false;
+    });
   }
 }
