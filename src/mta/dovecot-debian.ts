@@ -47,9 +47,14 @@ export interface DebianDovecot {
   mailDir: string;
 }
 
+/** Dovecot's default LMTP socket (base_dir/lmtp) of the instance under `dir`. */
+export function debianDovecotLmtpSocket(dir: string): string {
+  return path.join(dir, 'run', 'lmtp');
+}
+
 export function writeDebianDovecot(o: DebianDovecotOptions): DebianDovecot {
   const etc = path.join(o.dir, 'etc');
-  const run = path.join(o.dir, 'run');
+  const run = path.dirname(debianDovecotLmtpSocket(o.dir));
   const mailDir = path.join(o.dir, 'mail');
   for (const d of [path.join(etc, 'conf.d'), run, path.join(o.dir, 'state'), mailDir]) fs.mkdirSync(d, { recursive: true });
   fs.chmodSync(o.dir, 0o755);
@@ -113,5 +118,5 @@ export function writeDebianDovecot(o: DebianDovecotOptions): DebianDovecot {
       '',
     ].join('\n'),
   );
-  return { configFile: path.join(etc, 'dovecot.conf'), lmtpSocket: path.join(run, 'lmtp'), mailDir };
+  return { configFile: path.join(etc, 'dovecot.conf'), lmtpSocket: debianDovecotLmtpSocket(o.dir), mailDir };
 }

@@ -44,6 +44,8 @@ export interface LpsStack {
   /** Dovecot's loopback LPS listener behind the IMAP front (PROXY protocol). */
   dovecotLpsImapPort: number;
   submissionPort: number;
+  /** Postfix's loopback submission service behind the submission front (PROXY protocol; 10587 as shipped). */
+  postfixSubmissionPort: number;
   cert: TestCert;
   /** What the submission milter saw of each message sent through the LPS service. */
   submissions: MilterSeen[];
@@ -201,7 +203,7 @@ export async function startLpsStack(
       stoppers.push(() => fronts.stop());
       return { imapPort: fronts.imap.port, submissionPort: fronts.submission.port, fronts };
     };
-    return { psc, access, checker, tickets, logLines, endpoint, dovecot, postfix, imapPort: main_.imapPort, dovecotLpsImapPort: dovecotLpsImap, submissionPort: main_.submissionPort, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
+    return { psc, access, checker, tickets, logLines, endpoint, dovecot, postfix, imapPort: main_.imapPort, dovecotLpsImapPort: dovecotLpsImap, submissionPort: main_.submissionPort, postfixSubmissionPort: submissionBackend, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
   } catch (err) {
     await stop();
     throw err;

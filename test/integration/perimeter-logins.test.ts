@@ -166,3 +166,41 @@ test('EX_LPS_1000 EX_LPS_0710: a valid PSC token sent straight to Dovecot\'s loo
     c2.destroy();
   }
 });
+
+test("EX_LPS_1000 EX_LPS_0600 EX_LPS_0900: behind the submission front's back, on Postfix's loopback submission service (10587), a valid PSC token and the site password are both refused for an MSSanté mailbox", async () => {
+  const token = await st().psc.mint({ idNat: HOLDER });
+  const before = st().access.failures.length;
+  const loginsBefore = st().access.logins.length;
+  const c = await LineConnection.open(st().postfixSubmissionPort);
+  try {
+    // Any local process can write a PROXY header on loopback (smtpd_upstream_proxy_protocol).
+    c.send('PROXY TCP4 192.0.2.98 127.0.0.1 40000 587');
+    await c.expect(/^220 /);
+    c.send('EHLO door.test');
+    await c.expect(/^250 /);
+    c.send('STARTTLS');
+    await c.expect(/^220 /);
+    await c.startTls({ rejectUnauthorized: false });
+    c.send('EHLO door.test');
+    await c.expect(/^250 /);
+    c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(PER, token)}`);
+    let reply = (await c.expect(/^\d{3} /, 20_000)).line;
+    if (reply.startsWith('334 ')) {
+      c.send('');
+      reply = (await c.expect(/^\d{3} /, 20_000)).line;
+    }
+    assert.match(reply, /^535 /);
+    c.send(`AUTH PLAIN ${plain(PER, SITE_PASSWORD)}`);
+    assert.match((await c.expect(/^\d{3} /, 20_000)).line, /^535 /);
+  } finally {
+    c.destroy();
+  }
+  assert.deepEqual(
+    st().access.failures.slice(before).map((f) => [f.mailbox, f.reason, f.remoteIp]),
+    [
+      [PER, 'front-only', '192.0.2.98'],
+      [PER, 'password-mechanism', '192.0.2.98'],
+    ],
+  );
+  assert.equal(st().access.logins.length, loginsBefore, 'no login recorded');
+});

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { JournalEvent } from '../../src/journal/events.js';
+import { debianDovecotLmtpSocket } from '../../src/mta/dovecot-debian.js';
 import { gateInSocketPath } from '../../src/sandbox/operator-mtas.js';
 import { recentJournal } from '../../src/sandbox/lps-exchange.js';
 import { SANDBOX_LOCALS } from '../../src/sandbox/gate-registry.js';
@@ -194,6 +195,19 @@ test("EX_3.1_5020 EX_3.1_5030 (inbound gate's way into Postfix): the smtpd behin
   assert.doesNotMatch(inet, /^127\.0\.0\.1:10025\s/m);
 });
 
+test("EX_3.1_5020 RE_GBM_4420 (Dovecot's LMTP, behind the gates): another Unix user cannot open Dovecot's LMTP socket to deliver into our mailboxes; Postfix's group can", async () => {
+  // Debian's Dovecot makes base_dir/lmtp mode 0666; dovecot/conf.d/90-mss-lps.conf closes it.
+  const socket = debianDovecotLmtpSocket(path.join(path.dirname(aPostfix().dir), 'dovecot'));
+  const uid = strangerUid();
+  const lmtp = ['LHLO door.test', 'MAIL FROM:<nobody@gmail.com>', `RCPT TO:<${A.suspended}>`, 'QUIT'];
+  assert.equal(await asUser(uid, [], socket, lmtp), 'ERROR EACCES');
+  // Postfix's lmtp client (group postfix) delivers there: the mode and group are the lock.
+  assert.match(await asUser(uid, ['postfix'], socket, ['LHLO door.test', 'QUIT']), /^220 [^\r\n]*Dovecot[^\r\n]*\r\n250-/);
+  const stat = fs.statSync(socket);
+  assert.equal(stat.mode & 0o777, 0o660);
+  assert.equal(stat.gid, Number(spawnSync('getent', ['group', 'postfix'], { encoding: 'utf8' }).stdout.split(':')[2]));
+});
+
 test('EX_3.2_5060 (null sender, item 8): a DSN our Postfix returns to another operator (MAIL FROM:<>) leaves through the outbound gate and is delivered; a null-sender message for a domain outside the liste blanche is refused by the gate', async () => {
   const subject = `to a full mailbox ${Date.now()}`;
   // B's user writes to A's secretariat; A's site delivers nothing there: A's Postfix bounces to B.
@@ -247,4 +261,11 @@ test('EX_3.2_5040 (a site route around the gate, item 6): postfix-apply.sh runs 
   const cli = spawnSync(process.execPath, [CLI, '--config', shippedConfig, 'postfix', 'check-routes', '--postfix-config', etc, '--json'], { encoding: 'utf8' });
   assert.equal(cli.status, 1);
   assert.deepEqual((JSON.parse(cli.stdout) as { problems: Array<{ domain: string }> }).problems.map((p) => p.domain), [B_DOMAIN]);
+  // `status` reports it too, critical, from the Postfix of gates.out.postfixConfigDir.
+  const statusConfig = path.join(scratch, 'status.yaml');
+  fs.writeFileSync(statusConfig, fs.readFileSync(shippedConfig, 'utf8').replace(aPostfix().configDir, etc));
+  const status = spawnSync(process.execPath, [CLI, '--config', statusConfig, 'status'], { encoding: 'utf8' });
+  assert.match(status.stdout, new RegExp(`^CRIT\\s+postfix\\.routes\\s+1 route\\(s\\) to listed MSSanté domains bypass the outbound gate \\(unix:/run/mss-sidecar/gate-out\\.sock\\): ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\)`, 'm'), status.stdout + status.stderr);
+  const installed = spawnSync(process.execPath, [CLI, '--config', a().configFile, 'status'], { encoding: 'utf8' });
+  assert.match(installed.stdout, /^OK\s+postfix\.routes\s+the \d+ listed MSSanté domains not ours go to the outbound gate/m, installed.stdout + installed.stderr);
 });

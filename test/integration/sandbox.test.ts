@@ -113,6 +113,11 @@ test('the sandbox self-check (make sandbox) passes every step and reports each; 
     /PASS {2}end to end: refusals through the chain/,
     /PASS {2}annuaire: publish the sandbox registry/,
     /PASS {2}stats: /,
+    // The perimeter step (issue #12): the doors around the sidecar are closed.
+    /PASS {2}perimeter: the gates' loopback doors are unix sockets/,
+    /PASS {2}perimeter: `sendmail` on A's host is submission too/,
+    /PASS {2}perimeter: every domain of the liste blanche not ours leaves A's Postfix through the outbound gate/,
+    /PASS {2}perimeter: on 143, a password does not open an MSSanté mailbox/,
     /passed, 0 failed/,
   ]) {
     assert.match(text, expected);

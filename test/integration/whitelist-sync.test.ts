@@ -1,6 +1,7 @@
 // `whitelist sync` against the sandbox liste blanche host (in-process, loopback), with the
 // server faults of real life. Whatever happens, the last valid copy stays and is used.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,7 +18,7 @@ import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
 import { WhitelistHolder } from '../../src/whitelist/holder.js';
 import { readRecord, whitelistPaths, writeRecord, type WhitelistPaths } from '../../src/whitelist/store.js';
 import { syncWhitelist, type SyncOptions } from '../../src/whitelist/sync.js';
-import { runCliAsync } from '../helpers/cli.js';
+import { REPO_ROOT, runCliAsync } from '../helpers/cli.js';
 import { testPki, trustOf } from '../helpers/pki.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { sandboxEntries, signedList } from '../helpers/whitelist.js';
@@ -212,4 +213,38 @@ test('EX_2.2_5010: the HTTPS server must chain to the trust store (no system CAs
   const other = issueCertificate({ subject: [['C', 'FR'], ['CN', 'OTHER ROOT']], keyPair: key, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), ca: {}, keyUsage: ['keyCertSign'] });
   const r = await syncWhitelist(options(silentLogger, { policy: { trust: new Store([certInfo(other.der)]), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 } }));
   assert.equal(r.outcome === 'failed' && r.error.code, 'HTTP_TLS');
+});
+
+test('EX_3.2_5040 (issue #12): after each `whitelist sync`, a listed domain that Postfix would send around the outbound gate is reported on stderr, naming the transport and the setting; the sync itself succeeds', async () => {
+  const dir = tmpDir();
+  // Debian's master.cf with the shipped pieces applied (docs/install.md), then a site's transport map.
+  const etc = path.join(dir, 'postfix');
+  fs.mkdirSync(etc);
+  fs.copyFileSync('/usr/share/postfix/master.cf.dist', path.join(etc, 'master.cf'));
+  fs.writeFileSync(path.join(etc, 'main.cf'), '');
+  const applied = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh'), '-c', etc], { encoding: 'utf8', env: { ...process.env, MSS_SIDECAR: 'true' } });
+  assert.equal(applied.status, 0, applied.stderr);
+  const other = pki.operators[1]?.domains[0] as string;
+  assert.equal(spawnSync('postconf', ['-c', etc, '-e', `transport_maps = inline:{ {${other} = smtp:[192.0.2.25]} }`]).status, 0);
+  const registry = path.join(dir, 'registry.yaml');
+  // Each managed domain has its auto-reply test mailbox (EX_GBM_4020), as the registry requires.
+  const autoReplies = (pki.operators[0]?.domains ?? []).map(
+    (d) => `  - { address: reponse.automatique-test@${d}, type: APP, created: 2024-01-01, test: true, structure: { type: FINESS, id: "130000001" }, responsible: { name: Service informatique }, description: Réponse automatique }\n`,
+  );
+  fs.writeFileSync(registry, `version: 1\nmailboxes:\n${autoReplies.join('')}`);
+  const withGate = path.join(dir, 'config.yaml');
+  fs.writeFileSync(
+    withGate,
+    fs.readFileSync(configFile, 'utf8').replace(/^state: .*$/m, `state: {dir: ${path.join(dir, 'state')}}`) + `registry: {file: ${registry}}\ngates: {out: {enabled: true, postfixConfigDir: ${etc}}}\n`,
+  );
+  const sync = await runCliAsync(['--config', withGate, 'whitelist', 'sync']);
+  assert.equal(sync.status, 0, sync.stderr);
+  assert.match(sync.stdout, /^updated domains=/m);
+  assert.match(sync.stderr, new RegExp(`^warning: ${other.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\) for every sender, not the outbound gate$`, 'm'));
+  assert.equal(sync.stderr.match(/^warning: .* not the outbound gate$/gm)?.length, 1, sync.stderr);
+  // The route fixed: the next sync says nothing about routes.
+  assert.equal(spawnSync('postconf', ['-c', etc, '-X', 'transport_maps']).status, 0);
+  const again = await runCliAsync(['--config', withGate, 'whitelist', 'sync']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /not the outbound gate/);
 });
