@@ -123,6 +123,15 @@ test('EX_3.2_5060 EX_GBM_4010 (sendmail/pickup): a recipient outside the liste b
   assert.equal(await milterReply(B.person), `5.7.1 Not sent to ${B.person}: test mailbox ${A.autoreply} may only exchange with test mailboxes (EX_GBM_4010)`);
 });
 
+test('EX_GBM_4410 (sendmail/pickup): a message above submission.maxMessageBytes (10 MiB) that Postfix\'s own limit lets through is refused by the milter at its end, naming the rule', async () => {
+  const to = `case-size-${Date.now()}-test@${B_DOMAIN}`;
+  // 10 MiB of body plus headers: above the milter's 10485760, below message_size_limit
+  // (10551296) once in Postfix's queue file, whose records add a few bytes per line: long lines.
+  const line = `${'x'.repeat(998)}\n`;
+  sendmail(A.autoreply, [to], { From: `<${A.autoreply}>`, Subject: 'too big' }, line.repeat(Math.ceil(10_490_000 / line.length)));
+  assert.match(await milterReply(to), /^5\.3\.4 Message size \d+ bytes exceeds the limit of 10485760 bytes \(EX_GBM_4410\)$/);
+});
+
 test('EX_GBM_4020 EX_PSU_5830 EX_GDT_5050 (sendmail/pickup): an allowed local sender\'s auto-reply (null sender) leaves through the outbound gate with a `submitted` journal event, a trace, and the gate\'s delivery event under the same queue id', async () => {
   const subject = `auto-reply ${Date.now()}`;
   sendmail('', [B.test], { From: `Reponse automatique <${A.autoreply}>`, To: `<${B.test}>`, Subject: subject, 'Auto-Submitted': 'auto-replied' });
