@@ -19,7 +19,7 @@ import { gateInSocketPath } from '../../src/sandbox/operator-mtas.js';
 import { recentJournal } from '../../src/sandbox/lps-exchange.js';
 import { SANDBOX_LOCALS } from '../../src/sandbox/gate-registry.js';
 import { tracesDir } from '../../src/traces/config.js';
-import { CLI, REPO_ROOT } from '../helpers/cli.js';
+import { CLI, REPO_ROOT, cliEnv } from '../helpers/cli.js';
 import { deliveredMatching, gateWorld, type TestWorld } from '../helpers/gates.js';
 import { SmtpClient as GateClient } from '../../src/gate/smtp-client.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
@@ -256,7 +256,7 @@ test('EX_3.2_5040 (a site route around the gate, item 6): postfix-apply.sh runs 
   const gateSocket = a().config.gates.out.listen.path ?? '';
   fs.writeFileSync(shippedConfig, fs.readFileSync(a().configFile, 'utf8').replace(gateSocket, '/run/mss-sidecar/gate-out.sock'));
   const env = { ...process.env, MSS_SIDECAR: path.join(REPO_ROOT, 'bin', 'mss-sidecar'), MSS_SIDECAR_CONFIG: shippedConfig };
-  const clean = spawnSync(process.execPath, [CLI, '--config', a().configFile, 'postfix', 'check-routes'], { encoding: 'utf8' });
+  const clean = spawnSync(process.execPath, [CLI, '--config', a().configFile, 'postfix', 'check-routes'], { encoding: 'utf8', env: cliEnv() });
   assert.equal(clean.status, 0, clean.stdout + clean.stderr);
   assert.match(clean.stdout, /^ok: the \d+ listed MSSanté domains not ours go to the outbound gate \(unix:.*gate-out\.sock\)/m);
   // The same Postfix with a site's transport map for B's domain, as a mixed site might add it.
@@ -267,14 +267,14 @@ test('EX_3.2_5040 (a site route around the gate, item 6): postfix-apply.sh runs 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^AROUND THE GATE  ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\) for every sender, not the outbound gate$`, 'm'));
   assert.match(r.stderr, /warning: the routing check above found MSSanté mail that would not leave through the outbound gate/);
-  const cli = spawnSync(process.execPath, [CLI, '--config', shippedConfig, 'postfix', 'check-routes', '--postfix-config', etc, '--json'], { encoding: 'utf8' });
+  const cli = spawnSync(process.execPath, [CLI, '--config', shippedConfig, 'postfix', 'check-routes', '--postfix-config', etc, '--json'], { encoding: 'utf8', env: cliEnv() });
   assert.equal(cli.status, 1);
   assert.deepEqual((JSON.parse(cli.stdout) as { problems: Array<{ domain: string }> }).problems.map((p) => p.domain), [B_DOMAIN]);
   // `status` reports it too, critical, from the Postfix of gates.out.postfixConfigDir.
   const statusConfig = path.join(scratch, 'status.yaml');
   fs.writeFileSync(statusConfig, fs.readFileSync(shippedConfig, 'utf8').replace(aPostfix().configDir, etc));
-  const status = spawnSync(process.execPath, [CLI, '--config', statusConfig, 'status'], { encoding: 'utf8' });
+  const status = spawnSync(process.execPath, [CLI, '--config', statusConfig, 'status'], { encoding: 'utf8', env: cliEnv() });
   assert.match(status.stdout, new RegExp(`^CRIT\\s+postfix\\.routes\\s+1 route\\(s\\) to listed MSSanté domains bypass the outbound gate \\(unix:/run/mss-sidecar/gate-out\\.sock\\): ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\)`, 'm'), status.stdout + status.stderr);
-  const installed = spawnSync(process.execPath, [CLI, '--config', a().configFile, 'status'], { encoding: 'utf8' });
+  const installed = spawnSync(process.execPath, [CLI, '--config', a().configFile, 'status'], { encoding: 'utf8', env: cliEnv() });
   assert.match(installed.stdout, /^OK\s+postfix\.routes\s+the \d+ listed MSSanté domains not ours go to the outbound gate/m, installed.stdout + installed.stderr);
 });
