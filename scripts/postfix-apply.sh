@@ -185,9 +185,5 @@ else
     echo "warning: the routing check above found MSSanté mail that would not leave through the outbound gate, or could not run; fix the routes, then run \`mss-sidecar postfix check-routes\` again" >&2
   fi
 fi
-if [ "$dry_run" -eq 1 ]; then
-  # -n changed nothing: say so, rather than "applied" (issue #15).
-  echo "dry run: nothing changed; without -n, the commands above would apply ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces"
-else
-  echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && systemctl restart postfix"
-fi
+# (-n ended above with "dry run: nothing was changed", never "applied": issue #15.)
+echo "applied ${#main_pieces[@]} main.cf and ${#master_pieces[@]} master.cf piece(s) from $pieces; now run: postfix check && systemctl restart postfix"

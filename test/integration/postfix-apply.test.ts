@@ -127,7 +127,6 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   assert.match(dry.stdout.trimEnd().split('\n').at(-1) ?? '', /^dry run: nothing was changed/);
   assert.doesNotMatch(dry.stdout, /^applied /m);
   assert.equal(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), before);
-  assert.match(dry.stdout, /dry run: nothing changed/);
   assert.doesNotMatch(dry.stdout, /\bapplied\b/, '-n does not say it applied anything');
   const r = apply(etc);
   assert.match(r.stdout, /^applied \d+ main\.cf and \d+ master\.cf piece\(s\)/m);
