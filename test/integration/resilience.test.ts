@@ -311,8 +311,11 @@ describe('issue #21 item 4 (EX_LPS_0710, EX_GDT_5040): failed logins are slowed,
     const [g0 = 0, g1 = 0, g2 = 0] = [times[0] ?? 0, (times[1] ?? 0) - (times[0] ?? 0), (times[2] ?? 0) - (times[1] ?? 0)];
     const gaps = [g0, g1, g2];
     console.log(`refusal delays: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
-    // auth.failedLogins.delayMs 200, doubling: 200, 400, 800 ms.
-    assert.ok(g0 >= 190 && g1 >= 390 && g2 >= 790, `delays ${gaps.join(', ')}`);
+    // auth.failedLogins.delayMs 200, doubling: 200, 400, 800 ms. Asserted on the times since
+    // the pipelined burst left (200, 600, 1,400 ms): a reply that reaches us late under load
+    // shortens the next gap as seen here, never the server's cumulative waits.
+    const [t1 = 0, t2 = 0, t3 = 0] = times;
+    assert.ok(t1 >= 190 && t2 >= 590 && t3 >= 1390, `delays ${gaps.join(', ')} (at ${times.join(', ')} ms)`);
     const o = await other;
     assert.equal(o.value, '235 2.7.0 Authentication successful');
     assert.ok(o.ms < 2000, `the other LPS waited ${o.ms.toFixed(0)} ms`);
