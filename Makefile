@@ -5,8 +5,13 @@ TEST_CONCURRENCY ?= 4
 # Per-file deadline: a hung test file fails instead of blocking CI.
 TEST_TIMEOUT_MS ?= 600000
 STAMP := node_modules/.package-lock.json
+# The linter and formatter have their own packages and lockfile (tools/lint/package.json says why).
+LINT_STAMP := tools/lint/node_modules/.package-lock.json
+LINT_BIN := tools/lint/node_modules/.bin
+# What `make format` formats: the code, not the docs (Markdown) nor the configuration samples.
+FORMAT_FILES := '**/*.{ts,js,mjs,json}'
 
-.PHONY: all deps system-deps build test unit integration sandbox bench compliance deb clean
+.PHONY: all deps lint-deps system-deps build lint format format-check test unit integration sandbox bench compliance deb clean
 
 all: build
 
@@ -17,6 +22,23 @@ $(STAMP): package-lock.json package.json
 
 deps: $(STAMP)
 
+$(LINT_STAMP): tools/lint/package-lock.json tools/lint/package.json
+	npm ci --prefix tools/lint --no-audit --no-fund
+	@touch $(LINT_STAMP)
+
+lint-deps: $(LINT_STAMP)
+
+# ESLint: typescript-eslint, import cycles, the folder boundaries of tools/lint/boundaries.json.
+lint: lint-deps
+	$(LINT_BIN)/eslint -c tools/lint/eslint.config.js --max-warnings 0 --cache --cache-location tools/lint/node_modules/.cache/eslint .
+
+# Prettier (.prettierrc.json). Not yet in `make test`: the tree has not been reformatted.
+format: lint-deps
+	$(LINT_BIN)/prettier --write $(FORMAT_FILES)
+
+format-check: lint-deps
+	$(LINT_BIN)/prettier --check $(FORMAT_FILES)
+
 # Postfix, Dovecot, Redis (and tools the integration tests drive) from Debian packages.
 system-deps:
 	@scripts/install-system-deps.sh
@@ -25,11 +47,11 @@ build: deps
 	@rm -rf dist
 	npx tsc -p .
 
-# Every test: unit and integration (real Postfix, Dovecot and Redis on loopback).
-test: deps system-deps build
+# Every test: lint, unit and integration (real Postfix, Dovecot and Redis on loopback).
+test: deps system-deps build lint
 	$(NODE) --enable-source-maps --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=$(TEST_TIMEOUT_MS) $$(find dist/test -name '*.test.js' | sort)
 
-unit: build
+unit: build lint-deps
 	$(NODE) --enable-source-maps --test --test-concurrency=$(TEST_CONCURRENCY) $$(find dist/test/unit -name '*.test.js' | sort)
 
 integration: deps system-deps build

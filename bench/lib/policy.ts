@@ -18,7 +18,7 @@ export function recipients(n: number): string[] {
 
 /** The same domain list and count for postfwd: domain list at RCPT, recipient count at DATA. */
 export function postfwdRules(): string {
-  const alternation = DOMAINS.map((d) => d.replace(/[.\-]/g, (c) => `\\${c}`)).join('|');
+  const alternation = DOMAINS.map((d) => d.replace(/[.-]/g, (c) => `\\${c}`)).join('|');
   return [
     `id=DOMAIN; protocol_state==RCPT; recipient_domain!~^(${alternation})$; action=REJECT 5.7.1 Recipient domain not in the MSSante trust space`,
     `id=COUNT; protocol_state==DATA; recipient_count>${MAX_RECIPIENTS}; action=DEFER 4.5.3 Too many recipients`,

@@ -1,7 +1,24 @@
 // The TCP addresses `serve` will listen on, each named by its configuration key, so that two
 // services configured on the same address are reported by `config check` (and at load)
 // naming both keys, instead of `serve` stopping at start with EADDRINUSE on one of them.
-import type { Config } from './schema.js';
+// The sections are named one by one, not through ./schema.js's Config: the schema imports
+// this file for its clash check, and a cycle between the two would hide which needs which.
+import type { AuthConfig } from '../auth/config.js';
+import type { GatesConfig } from '../gate/config.js';
+import type { HealthConfig } from '../health/config.js';
+import type { MilterConfig } from '../milter/config.js';
+import type { PortalConfig } from '../portal/config.js';
+import type { TracesConfig } from '../traces/config.js';
+
+/** The sections that configure a listener (a Config is one). */
+export interface ListenerSections {
+  gates: GatesConfig;
+  milter: MilterConfig;
+  health: HealthConfig;
+  traces: TracesConfig;
+  portal: PortalConfig;
+  auth?: AuthConfig | undefined;
+}
 
 export interface Listener {
   /** The configuration key, e.g. `auth.front.imap.listen`. */
@@ -13,7 +30,7 @@ export interface Listener {
 const WILDCARD = new Set(['0.0.0.0', '::', '*', '']);
 
 /** The listeners of the services `serve` starts with this configuration. */
-export function activeListeners(c: Config): Listener[] {
+export function activeListeners(c: ListenerSections): Listener[] {
   const out: Listener[] = [];
   const add = (key: string, l: { host: string; port: number }): void => {
     out.push({ key, host: l.host, port: l.port });

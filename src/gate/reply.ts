@@ -48,6 +48,7 @@ export function replyError(r: Reply): Error & { responseCode: number } {
 export function oneLine(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ')
+    // eslint-disable-next-line no-control-regex -- control characters never reach a reply line
     .replace(/[\x00-\x1f\x7f]/g, ' ')
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

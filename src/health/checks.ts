@@ -20,21 +20,9 @@ import { certificatesFromFile, describeCert, type CertInfo } from '../pki/certif
 import { RevocationStore } from '../pki/crl.js';
 import { TrustStore } from '../pki/truststore.js';
 import { readRecord, whitelistPaths } from '../whitelist/store.js';
+import type { CheckResult, Severity } from './check-result.js';
 
-export type Severity = 'ok' | 'warning' | 'critical' | 'unknown';
-
-export interface CheckResult {
-  /** Stable name, e.g. `whitelist.age`, `certificate.operator`. */
-  check: string;
-  severity: Severity;
-  detail: string;
-  /** The measured value for metrics (seconds, days…), when there is one. */
-  value?: number;
-  /** Labels for the metric (which certificate, which CA). */
-  labels?: Record<string, string>;
-  /** Requirement the check supports. */
-  requirement?: string;
-}
+export type { CheckResult, Severity } from './check-result.js';
 
 const DAY = 86_400_000;
 

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './check-result.js';
 
 /** One way to learn the synchronisation state: true, false, or undefined (cannot tell). */
 export interface ClockSource {

@@ -42,8 +42,11 @@ export interface Dn {
 
 // RFC 4518 §2.2: mapped to nothing (soft hyphens, joiners, variation selectors, U+FFFC, and
 // the control and format characters it lists, U+FEFF included), and mapped to SPACE.
+// Lint: control characters are the point; each variation selector and combining mark is mapped to nothing on its own (u flag).
 const MAPPED_TO_NOTHING =
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class
   /[\u{00AD}\u{1806}\u{034F}\u{180B}-\u{180D}\u{FE00}-\u{FE0F}\u{FFFC}\u{0000}-\u{0008}\u{000E}-\u{001F}\u{007F}-\u{0084}\u{0086}-\u{009F}\u{06DD}\u{070F}\u{180E}\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2063}\u{206A}-\u{206F}\u{FEFF}\u{FFF9}-\u{FFFB}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/gu;
+// eslint-disable-next-line no-control-regex -- TAB…CR are mapped to SPACE (RFC 4518 §2.2)
 const MAPPED_TO_SPACE = /[\u{0009}-\u{000D}\u{0085}\u{00A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}]/gu;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 // §2.4: unassigned, private use, non-characters, surrogates, U+FFFD.

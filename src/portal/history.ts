@@ -39,6 +39,9 @@ export interface HistoryOptions {
   cacheMs?: number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed trace line: entryOf reads each field with its type checked
+type TraceRecord = Record<string, any>;
+
 const DAY_MS = 86_400_000;
 const CACHE_ENTRIES = 1000;
 
@@ -98,9 +101,9 @@ async function scanFile(file: string, needle: string, idNat: string, out: Histor
   try {
     for await (const line of lines) {
       if (!line.includes(needle)) continue;
-      let r: Record<string, any>;
+      let r: TraceRecord;
       try {
-        r = JSON.parse(line) as Record<string, any>;
+        r = JSON.parse(line) as TraceRecord;
       } catch {
         continue; // a torn last line
       }
@@ -117,7 +120,7 @@ async function scanFile(file: string, needle: string, idNat: string, out: Histor
   return stream.bytesRead;
 }
 
-function entryOf(r: Record<string, any>): HistoryEntry {
+function entryOf(r: TraceRecord): HistoryEntry {
   const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   return {
     at: String(r.at),

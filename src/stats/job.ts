@@ -83,7 +83,7 @@ export interface ReportFetch extends ReportOutcome {
 /** `stats report`: getReport, REPORT.ZIP kept next to the month's files, the record updated. */
 export async function reportOf(config: Config, store: StateStore, ref: { id?: string; month?: string }, opts: { now: Date; endpoint?: SipilEndpoint }): Promise<ReportFetch> {
   const submissions = new Submissions(store);
-  let month = ref.month;
+  const month = ref.month;
   let id = ref.id;
   if (!id) {
     if (!month) throw new MssError('USAGE_REPORT', 'give --id ID or --month YYYY-MM');

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed JSON line whose fields the callers read by name
 export type TraceLine = Record<string, any>;
 
 export function traceLines(tracesDir: string, category = 'functional'): TraceLine[] {

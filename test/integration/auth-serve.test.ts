@@ -109,7 +109,10 @@ test('EX_GDT_5060 EX_GDT_5040: logins move the last login in the state store and
   assert.match(shown.stdout, /last login: \d{4}-\d\d-\d\dT[^ ]+ by 81000000010[12]/);
   const files: string[] = [];
   const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name)));
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else files.push(path.join(d, e.name));
+    }
   };
   walk(path.join(root, 'state', 'traces'));
   const logins = files

@@ -29,7 +29,6 @@ const SIMON = '810000000202';
 const CAB_DELEGATE = '810000000301';
 const NEW_DELEGATE = '810000000401';
 const PER_JEAN = `jean.dupont@${DOMAIN}`;
-const PER_SOPHIE = `sophie.martin@${DOMAIN}`;
 const CAB = `cabinet-medical@${DOMAIN}`;
 const ORG = `secretariat@${DOMAIN}`;
 

@@ -17,7 +17,7 @@ import { runCommand } from '../../src/util/run-command.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { connectTls, send } from '../helpers/gate-client.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
-import { imapAuthCliLogin, imapXoauth2Login, LineConnection, smtpAuthCliLogin, smtpOverTls, smtpXoauth2Login, xoauth2InitialResponse } from '../helpers/lps-clients.js';
+import { imapAuthCliLogin, imapXoauth2Login, smtpAuthCliLogin, smtpOverTls, smtpXoauth2Login, xoauth2InitialResponse } from '../helpers/lps-clients.js';
 import { freshLoopback } from '../helpers/lps-stack.js';
 import { testPki } from '../helpers/pki.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';

@@ -15,7 +15,7 @@ test('EX_LPS_0400: admission before login — per-address cap, a reserve for log
   const evicted: string[] = [];
   const admit = (source: string, name: string): AdmissionSlot | string => a.admit(source, () => evicted.push(name));
   const s1 = admit('192.0.2.1', 's1');
-  const s2 = admit('192.0.2.1', 's2');
+  admit('192.0.2.1', 's2');
   assert.equal(admit('192.0.2.1', 's3'), 'source-limit', 'a third unauthenticated session from one address');
   assert.equal(typeof s1, 'object');
   // s1 logs in: its address may open another one.

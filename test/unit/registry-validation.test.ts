@@ -83,7 +83,7 @@ test('EX_GBM_4010: a non-test BAL whose name says "test" is a warning', () => {
 });
 
 test('EX_GBM_4020: each managed domain has its reponse.automatique-test BAL, which is a test BAL', () => {
-  const text = registryYaml([]).replace(/  - address: reponse[\s\S]*?description: Réponse automatique\n/, '');
+  const text = registryYaml([]).replace(/ {2}- address: reponse[\s\S]*?description: Réponse automatique\n/, '');
   const p = problems([], LOAD, text);
   assert.ok(p.some((x) => x.rule === 'EX_GBM_4020' && /no active reponse\.automatique-test@ch-test\.mssante\.fr/.test(x.message)), JSON.stringify(p));
   const two = problems([], { ...LOAD, domains: [DOMAIN, 'autre.mssante.fr'] });

@@ -58,7 +58,7 @@ export abstract class FrontListener<S extends FrontSession> {
       return;
     }
     const source = unmapAddress(socket.remoteAddress ?? '');
-    let session: S | undefined;
+    let session: S | undefined; // eslint-disable-line prefer-const -- assigned after the slot that names it in its eviction callback
     const slot = admission.admit(source, () => (session ? session.end('evicted') : socket.destroy()));
     if (typeof slot === 'string') {
       this.where.log.warn({ front: this.where.name, rip: source, refusal: slot }, 'connection refused before login (auth.connections)');

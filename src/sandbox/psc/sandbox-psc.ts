@@ -62,14 +62,14 @@ export class SandboxPsc {
 
   async start(): Promise<void> {
     this.ring = await KeyRing.create();
-    const psc = this;
+    const self = this;
     this.flow = new CodeFlow(
       {
         get issuer() {
-          return psc.issuer;
+          return self.issuer;
         },
         get realmPath() {
-          return new URL(psc.issuer).pathname;
+          return new URL(self.issuer).pathname;
         },
         ring: this.ring,
         acr: this.opts.acr ?? 'eidas1',
