@@ -1,14 +1,20 @@
-// Entry point of the `mss-sidecar` command (bin/mss-sidecar runs it). It loads only the
-// command group the arguments name (./program.ts, ./commands.ts).
+// The entry of the `mss-sidecar` command, for bin/mss-sidecar: importing it runs nothing, so
+// tests build the program in-process (test/helpers/cli-program.ts) and start a process only
+// where the process is the point (exit statuses, signals, what a run loads).
+import type { Command } from 'commander';
 import { buildProgram, invokedCommand } from './program.js';
 import { EXIT } from './run-action.js';
 
-// `mss-sidecar bal list | head`: the reader went away; that ends the output, not in a crash.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(EXIT.OK);
-  throw err;
-});
+/** The program for a command line (without node and the script): it loads only the command group the line names (./commands.ts). */
+export async function programFor(args: readonly string[]): Promise<Command> {
+  const invoked = invokedCommand(args);
+  return buildProgram(new Set(invoked === undefined ? [] : [invoked]));
+}
 
-const invoked = invokedCommand(process.argv.slice(2));
-const program = await buildProgram(new Set(invoked === undefined ? [] : [invoked]));
-await program.parseAsync(process.argv);
+/** `mss-sidecar bal list | head`: the reader went away; that ends the output, not in a crash. */
+export function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    throw err;
+  });
+}
