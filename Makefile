@@ -30,7 +30,7 @@ lint-deps: $(LINT_STAMP)
 
 # ESLint: typescript-eslint, import cycles, the folder boundaries of tools/lint/boundaries.json.
 lint: lint-deps
-	$(LINT_BIN)/eslint -c tools/lint/eslint.config.js --max-warnings 0 --cache --cache-location tools/lint/node_modules/.cache/eslint .
+	$(LINT_BIN)/eslint -c tools/lint/eslint.config.js --max-warnings 0 .
 
 # Prettier (.prettierrc.json). Not yet in `make test`: the tree has not been reformatted.
 format: lint-deps

@@ -1,7 +1,7 @@
 // The cluster view (view.ts) as supervision checks, in `status` and /health (with
 // state.redis): cluster.nodes, cluster.leases, cluster.redis, cluster.registry.
 import type { Config } from '../config/schema.js';
-import type { CheckResult } from '../health/checks.js';
+import type { CheckResult } from '../health/check-result.js';
 import type { StateStore } from '../store/store.js';
 import { clusterView, type ClusterView } from './view.js';
 
