@@ -25,7 +25,11 @@ let peakRss = 0;
 const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 
 const CLI = new URL('../../bin/mss-sidecar', import.meta.url).pathname;
-const child = spawn(process.execPath, [CLI, 'sandbox', '--dir', path.join(dir, 'sandbox')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'warn' } });
+const child = spawn(process.execPath, [CLI, 'sandbox', '--dir', path.join(dir, 'sandbox')], {
+  detached: true,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'warn' },
+});
 try {
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -45,19 +49,26 @@ try {
   const registry = path.join(dir, 'registry.yaml');
   fs.writeFileSync(registry, bigRegistryYaml(N));
   const configFile = path.join(dir, 'config.yaml');
-  fs.writeFileSync(configFile, stringify({
-    operator: { name: 'CENTRE HOSPITALIER SANDBOX A', domains: [DOMAIN_A], structureId: '1130099991', certificate: a.cert, key: a.key },
-    trust: { dir: m.pki.trustDir },
-    state: { dir: path.join(dir, 'state') },
-    registry: { file: registry },
-    annuaire: { feedUrl: m.endpoints.annuaire?.feedUrl, reportUrl: m.endpoints.annuaire?.reportUrl },
-  }));
+  fs.writeFileSync(
+    configFile,
+    stringify({
+      operator: { name: 'CENTRE HOSPITALIER SANDBOX A', domains: [DOMAIN_A], structureId: '1130099991', certificate: a.cert, key: a.key },
+      trust: { dir: m.pki.trustDir },
+      state: { dir: path.join(dir, 'state') },
+      registry: { file: registry },
+      annuaire: { feedUrl: m.endpoints.annuaire?.feedUrl, reportUrl: m.endpoints.annuaire?.reportUrl },
+    }),
+  );
   const config = loadConfig(configFile);
   // The registry's own cold load (YAML parse, validation, compiled cache) is measured by
   // bench/registry.ts: done once here, in another process, so that this one starts clean.
-  execFileSync(process.execPath, ['--input-type=module', '-e', `import { loadConfig } from ${JSON.stringify(new URL('../src/config/load.js', import.meta.url).href)};
+  execFileSync(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `import { loadConfig } from ${JSON.stringify(new URL('../src/config/load.js', import.meta.url).href)};
     import { loadRegistryFrom } from ${JSON.stringify(new URL('../src/registry/open.js', import.meta.url).href)};
-    loadRegistryFrom(loadConfig(${JSON.stringify(configFile)}));`]);
+    loadRegistryFrom(loadConfig(${JSON.stringify(configFile)}));`,
+  ]);
   global.gc?.();
   const before = process.memoryUsage.rss();
   peakRss = before;
@@ -79,7 +90,9 @@ try {
   const t1 = performance.now();
   const rep = await fetchReports(deps, { now: new Date('2026-01-10T05:00:00Z') });
   const t = rep.tickets[0];
-  process.stdout.write(`  report (ZIP, checksum, ${t?.report?.domains[0]?.anomalies.length ?? 0} anomalies parsed): ${(performance.now() - t1).toFixed(0)} ms, ${t?.outcome}\n`);
+  process.stdout.write(
+    `  report (ZIP, checksum, ${t?.report?.domains[0]?.anomalies.length ?? 0} anomalies parsed): ${(performance.now() - t1).toFixed(0)} ms, ${t?.outcome}\n`,
+  );
   traces.close();
   await store.close();
 } finally {

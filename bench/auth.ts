@@ -42,7 +42,27 @@ async function main(): Promise<void> {
   const tokenCount = arg('tokens', 500);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mss-bench-auth-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'k.pem'),
+        '-out',
+        path.join(dir, 'c.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { dir, tokenCount } });
     const ask = <T>(message: string): Promise<T> =>
       new Promise((resolve, reject) => {
@@ -52,7 +72,9 @@ async function main(): Promise<void> {
       });
     const setup = await ask<Setup>('setup');
     const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-    const bodies = setup.tokens.map((t) => new URLSearchParams({ user: t.user, token: t.token, service: 'imap', mech: 'XOAUTH2', rip: '192.0.2.1', session: 'bench' }).toString());
+    const bodies = setup.tokens.map((t) =>
+      new URLSearchParams({ user: t.user, token: t.token, service: 'imap', mech: 'XOAUTH2', rip: '192.0.2.1', session: 'bench' }).toString(),
+    );
 
     // Warm-up: every token once (first UserInfo call, JWKS fetch), then a short run.
     for (const body of bodies) if ((await post(setup.url, body, agent)).status !== 200) throw new Error('warm-up check refused');
@@ -71,7 +93,9 @@ async function main(): Promise<void> {
 
     // Rotation: PSC publishes a new key; tokens signed with it cost one JWKS fetch in all.
     const rotated = await ask<Setup>('rotate');
-    const rotatedBodies = rotated.tokens.map((t) => new URLSearchParams({ user: t.user, token: t.token, service: 'smtp', mech: 'XOAUTH2', rip: '192.0.2.1' }).toString());
+    const rotatedBodies = rotated.tokens.map((t) =>
+      new URLSearchParams({ user: t.user, token: t.token, service: 'smtp', mech: 'XOAUTH2', rip: '192.0.2.1' }).toString(),
+    );
     const rotation = await run(setup.url, rotatedBodies, agent, concurrency, 1);
     const afterRotation = await ask<Counters>('counters');
 
@@ -90,7 +114,13 @@ async function main(): Promise<void> {
     await ask('stop');
     await worker.terminate();
     agent.destroy();
-    const ok = rate >= 5000 && pct(99) < 5 && after.jwksFetches === warm.jwksFetches && afterRotation.jwksFetches - after.jwksFetches === 1 && result.refused === 0 && rotation.refused === 0;
+    const ok =
+      rate >= 5000 &&
+      pct(99) < 5 &&
+      after.jwksFetches === warm.jwksFetches &&
+      afterRotation.jwksFetches - after.jwksFetches === 1 &&
+      result.refused === 0 &&
+      rotation.refused === 0;
     if (!ok) process.stdout.write('auth benchmark: below target\n');
     process.exitCode = process.env.MSS_BENCH_STRICT === '1' && !ok ? 1 : 0;
   } finally {
@@ -100,16 +130,26 @@ async function main(): Promise<void> {
 
 function post(url: string, body: string, agent: http.Agent): Promise<{ status: number }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function run(url: string, bodies: string[], agent: http.Agent, concurrency: number, seconds: number): Promise<{ count: number; refused: number; latencies: number[] }> {
+async function run(
+  url: string,
+  bodies: string[],
+  agent: http.Agent,
+  concurrency: number,
+  seconds: number,
+): Promise<{ count: number; refused: number; latencies: number[] }> {
   const end = performance.now() + seconds * 1000;
   const latencies: number[] = [];
   let count = 0;
@@ -181,7 +221,12 @@ async function server(): Promise<void> {
 
   parentPort?.on('message', async (message: string) => {
     if (message === 'setup') parentPort?.postMessage(await mintAll('user'));
-    else if (message === 'counters') parentPort?.postMessage({ jwksFetches: built.verifier.jwksFetches, userInfoCalls: built.userInfo.calls, pscJwksRequests: psc.counts.jwks } satisfies Counters);
+    else if (message === 'counters')
+      parentPort?.postMessage({
+        jwksFetches: built.verifier.jwksFetches,
+        userInfoCalls: built.userInfo.calls,
+        pscJwksRequests: psc.counts.jwks,
+      } satisfies Counters);
     else if (message === 'rotate') {
       await new Promise((r) => setTimeout(r, 1100));
       await psc.rotate();

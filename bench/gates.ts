@@ -88,7 +88,9 @@ async function timed(sendPort: number, receiver: Receiver, tag: string): Promise
 /** Resident set of a process, or of its biggest worker when serve runs several. */
 function rssKb(pid: number): number {
   const of = (p: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-  const children = fs.existsSync(`/proc/${pid}/task/${pid}/children`) ? fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  const children = fs.existsSync(`/proc/${pid}/task/${pid}/children`)
+    ? fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    : [];
   return Math.max(of(pid), ...children.map(of));
 }
 
@@ -115,7 +117,9 @@ async function main(): Promise<void> {
     for (const id of ['A', 'B']) {
       // BENCH_GATE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gate processes.
       const nodeArgs = (process.env.BENCH_GATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-      const p = spawnTracked(process.execPath, [...nodeArgs, CLI, '--config', world.node(id).configFile, 'serve'], { env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'info' } });
+      const p = spawnTracked(process.execPath, [...nodeArgs, CLI, '--config', world.node(id).configFile, 'serve'], {
+        env: { ...process.env, MSS_LOG_JSON: '1', MSS_LOG_LEVEL: 'info' },
+      });
       procs.push(p);
     }
     await Promise.all(procs.map((p) => waitForOutput(p, (out) => /"msg":"ready"/.test(out), 60_000)));
@@ -136,7 +140,13 @@ async function main(): Promise<void> {
       dir: path.join(dir, 'direct-tx'),
       myhostname: a.fqdn,
       services: [`127.0.0.1:${txPort} inet n - n - - smtpd`],
-      main: { default_transport: `smtp:[127.0.0.1]:${rxPort}`, smtp_tls_security_level: 'encrypt', smtp_tls_cert_file: a.cert, smtp_tls_key_file: a.key, ...CONCURRENCY },
+      main: {
+        default_transport: `smtp:[127.0.0.1]:${rxPort}`,
+        smtp_tls_security_level: 'encrypt',
+        smtp_tls_cert_file: a.cert,
+        smtp_tls_key_file: a.key,
+        ...CONCURRENCY,
+      },
     });
     direct.push(receiver, sender);
     await receiver.start();
@@ -162,7 +172,9 @@ async function main(): Promise<void> {
           runs.writes.push(gatePids.map((pid, i) => (writeCallsTree(pid) - (writes0[i] ?? 0)) / MESSAGES));
         }
       }
-      process.stdout.write(`round ${round + 1}: gates ${fmt(runs.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(runs.direct.at(-1) ?? NaN, 2)} s; load ${loadAverage()}\n`);
+      process.stdout.write(
+        `round ${round + 1}: gates ${fmt(runs.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(runs.direct.at(-1) ?? NaN, 2)} s; load ${loadAverage()}\n`,
+      );
     }
     const gatesS = median(runs.gates);
     const directS = median(runs.direct);

@@ -122,7 +122,9 @@ async function main(): Promise<void> {
     if (why === undefined) {
       process.stdout.write('lps-login: under a resolver that never answers (any DNS lookup on the login path costs 5 s and fails the bench)\n');
       const { code, queries } = await rerunUnderSilentResolver();
-      process.stdout.write(`lps-login: DNS questions asked during the run: ${queries.length}${queries.length > 0 ? ` (${[...new Set(queries)].slice(0, 5).join(', ')})` : ''}\n`);
+      process.stdout.write(
+        `lps-login: DNS questions asked during the run: ${queries.length}${queries.length > 0 ? ` (${[...new Set(queries)].slice(0, 5).join(', ')})` : ''}\n`,
+      );
       if (queries.length > 0) process.stdout.write('lps-login: FAIL: something on the login path looks names up (see docs/performance.md, the 5 s stall)\n');
       process.exitCode = code !== 0 || queries.length > 0 ? 1 : 0;
       return;
@@ -135,7 +137,10 @@ async function main(): Promise<void> {
   const i = process.argv.indexOf('--debian');
   const order = i >= 0 ? process.argv[i + 1] : undefined;
   if (order !== undefined && order !== 'documented' && order !== 'after-site') throw new Error('--debian documented|after-site');
-  if (order) process.stdout.write(`Dovecot as Debian installs it, passdb piece ${order === 'documented' ? 'before PAM (docs/install.md)' : 'after PAM and the site passdb'}\n`);
+  if (order)
+    process.stdout.write(
+      `Dovecot as Debian installs it, passdb piece ${order === 'documented' ? 'before PAM (docs/install.md)' : 'after PAM and the site passdb'}\n`,
+    );
   const stack = await startLpsStack(tmpDir('mss-bench-lps-'), order ? { debianDovecot: { passdbOrder: order } } : {});
   try {
     stack.access.add(BAL, { type: 'PER', holder: HOLDER });
@@ -158,7 +163,10 @@ async function main(): Promise<void> {
     const worst = Math.max(...p99ms);
     process.stdout.write(
       `lps-login: ${concurrency} concurrent SMTP logins, p99 over ${p99ms.length} rounds of ${logins}: min ${fmt(Math.min(...p99ms), 1)} ms, median ${fmt(median(p99ms), 1)} ms, max ${fmt(worst, 1)} ms ` +
-        `(goal < ${GOAL_P99_MS} ms; no anchor); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
+        `(goal < ${GOAL_P99_MS} ms; no anchor); load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}\n`,
     );
     // A stall is a failure whatever the load; the 100 ms goal itself is a figure, not an exit code (a loaded machine misses it).
     if (worst >= 2000) process.stdout.write('lps-login: FAIL: a login took seconds (a stall)\n');

@@ -89,7 +89,10 @@ interface Engine {
 }
 
 async function startMilterProcess(workers: number): Promise<Engine & { take(): Promise<number[]>; stop(): Promise<void> }> {
-  const child = fork(path.join(here, 'lib', 'milter-process.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_MILTER_WORKERS: String(workers) } });
+  const child = fork(path.join(here, 'lib', 'milter-process.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_MILTER_WORKERS: String(workers) },
+  });
   const guard = (): void => void child.kill('SIGKILL');
   process.once('exit', guard);
   const port = await new Promise<number>((resolve, reject) => {
@@ -134,7 +137,11 @@ async function startPostfwd(dir: string, engine: 'postfwd1' | 'postfwd2'): Promi
   // request is evaluated as the milter evaluates every event; -P: no logging (the milter
   // under test logs only warnings); -n: no DNS-based test.
   const cacheOff = engine === 'postfwd2' ? ['--cache=0', '--no_parent_cache'] : ['--cache=0'];
-  const r = spawnSync(engine, ['-d', '-P', '-n', '-f', rules, '-i', '127.0.0.1', '-p', String(port), ...cacheOff, '-u', 'nobody', '-g', 'nogroup', '--pidfile', pidFile], { stdio: 'ignore', timeout: 10_000 });
+  const r = spawnSync(
+    engine,
+    ['-d', '-P', '-n', '-f', rules, '-i', '127.0.0.1', '-p', String(port), ...cacheOff, '-u', 'nobody', '-g', 'nogroup', '--pidfile', pidFile],
+    { stdio: 'ignore', timeout: 10_000 },
+  );
   if (r.status !== 0) throw new Error(`${engine} exited with ${r.status}`);
   const pid = (): number | undefined => {
     const n = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : NaN);
@@ -225,12 +232,30 @@ async function directRound(e: Named, rtt: number[]): Promise<{ messages: number;
         const rcpts = recipients(n);
         for (const r of rcpts) {
           const t0 = process.hrtime.bigint();
-          const action = await c.ask({ protocol_state: 'RCPT', protocol_name: 'ESMTP', client_address: '127.0.0.1', sender: SENDER, recipient: r, recipient_count: 0, queue_id: '', size: 0 });
+          const action = await c.ask({
+            protocol_state: 'RCPT',
+            protocol_name: 'ESMTP',
+            client_address: '127.0.0.1',
+            sender: SENDER,
+            recipient: r,
+            recipient_count: 0,
+            queue_id: '',
+            size: 0,
+          });
           rtt.push(Number(process.hrtime.bigint() - t0));
           if (action.startsWith('REJECT')) refused++;
         }
         const t0 = process.hrtime.bigint();
-        await c.ask({ protocol_state: 'DATA', protocol_name: 'ESMTP', client_address: '127.0.0.1', sender: SENDER, recipient: '', recipient_count: rcpts.length - refused, queue_id: `Q${w}x${n}`, size: 0 });
+        await c.ask({
+          protocol_state: 'DATA',
+          protocol_name: 'ESMTP',
+          client_address: '127.0.0.1',
+          sender: SENDER,
+          recipient: '',
+          recipient_count: rcpts.length - refused,
+          queue_id: `Q${w}x${n}`,
+          size: 0,
+        });
         rtt.push(Number(process.hrtime.bigint() - t0));
         if (refused !== 2) throw new Error(`${e.name}: ${refused} refusals instead of 2`);
       }),
@@ -255,7 +280,9 @@ async function direct(engines: Named[]): Promise<DirectResult[]> {
       r.rates.push(m.messages / m.seconds);
       r.cpuUs.push((m.cpu * 1e6) / m.messages);
     }
-    process.stdout.write(`round ${round + 1}: ${order.map((i) => `${engines[i]?.name} ${fmt(results[i]?.rates.at(-1) ?? NaN)} msg/s`).join(', ')}; load ${loadAverage()}\n`);
+    process.stdout.write(
+      `round ${round + 1}: ${order.map((i) => `${engines[i]?.name} ${fmt(results[i]?.rates.at(-1) ?? NaN)} msg/s`).join(', ')}; load ${loadAverage()}\n`,
+    );
   }
   return results;
 }
@@ -278,7 +305,9 @@ async function smtpMessage(port: number, n: number): Promise<void> {
       else throw new Error(`RCPT ${r}: ${reply.code} ${reply.text}`);
     }
     if (accepted !== 8 || refused !== 2) throw new Error(`${accepted} accepted, ${refused} refused`);
-    const [, final] = await c.data(`From: <${SENDER}>\r\nSubject: bench ${n}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${n}.${Math.random()}@bench>\r\nX-MSS-NIL: <bench/lps/1>\r\n\r\nhello\r\n`);
+    const [, final] = await c.data(
+      `From: <${SENDER}>\r\nSubject: bench ${n}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${n}.${Math.random()}@bench>\r\nX-MSS-NIL: <bench/lps/1>\r\n\r\nhello\r\n`,
+    );
     if (final.code !== 250) throw new Error(`DATA: ${final.code} ${final.text}`);
   } finally {
     await c.quit();
@@ -293,14 +322,23 @@ async function throughPostfix(dir: string, milter: Named, postfwd: Named, takeMi
   const policy = `check_policy_service inet:127.0.0.1:${pp}, permit_mynetworks, reject`;
   // The same SMTP dialogue on both listeners: AUTH PLAIN through Dovecot, no TLS (its cost
   // would be the same for both engines and only hide their difference).
-  const dovecot = new DovecotInstance({ dir: path.join(dir, 'dovecot'), authConfig: ['auth_mechanisms = plain', 'passdb {', '  driver = static', `  args = password=${PASSWORD}`, '}'].join('\n') });
+  const dovecot = new DovecotInstance({
+    dir: path.join(dir, 'dovecot'),
+    authConfig: ['auth_mechanisms = plain', 'passdb {', '  driver = static', `  args = password=${PASSWORD}`, '}'].join('\n'),
+  });
   const sasl = ['-o smtpd_sasl_auth_enable=yes', '-o smtpd_sasl_type=dovecot', `-o smtpd_sasl_path=${dovecot.authSocket}`];
   const postfix = new PostfixInstance({
     dir: path.join(dir, 'postfix'),
     myhostname: 'mx.bench.test',
     services: [
       submissionListener(milterSmtp, sasl, /^(smtpd_milters|milter_)/),
-      [`127.0.0.1:${policySmtp} inet n - n - - smtpd`, '-o syslog_name=postfix/policy', ...sasl, '-o smtpd_recipient_restrictions=$bench_policy', '-o smtpd_data_restrictions=$bench_policy'].join('\n  '),
+      [
+        `127.0.0.1:${policySmtp} inet n - n - - smtpd`,
+        '-o syslog_name=postfix/policy',
+        ...sasl,
+        '-o smtpd_recipient_restrictions=$bench_policy',
+        '-o smtpd_data_restrictions=$bench_policy',
+      ].join('\n  '),
     ],
     main: {
       ...mainPiecesForMilter(`inet:127.0.0.1:${mp}`),
@@ -315,13 +353,31 @@ async function throughPostfix(dir: string, milter: Named, postfwd: Named, takeMi
     await dovecot.start();
     await postfix.start();
     await Promise.all([smtpMessage(milterSmtp, 0), smtpMessage(policySmtp, 0)]);
-    for (const [proc, port, proxy] of [[milter, milterSmtp, milterProxy], [postfwd, policySmtp, postfwdProxy]] as const) {
+    for (const [proc, port, proxy] of [
+      [milter, milterSmtp, milterProxy],
+      [postfwd, policySmtp, postfwdProxy],
+    ] as const) {
       const engine = proc.name;
       proxy.latenciesNs.splice(0);
       if (proc.kind === 'milter') await takeMilter();
       const { result: r, cpu } = await measuredCpu(proc, () => runFor(PHASE_MS, CONCURRENCY, (_w, n) => smtpMessage(port, n)));
-      rows.push({ phase: '2 via Postfix', engine: `${engine} (timed at proxy)`, messages: r.messages, seconds: r.seconds, latency: summarise(proxy.latenciesNs), cpu, note: 'one SMTP session per message' });
-      if (proc.kind === 'milter') rows.push({ phase: '2 via Postfix', engine: 'milter (inside server)', messages: r.messages, seconds: r.seconds, latency: summarise(await takeMilter()) });
+      rows.push({
+        phase: '2 via Postfix',
+        engine: `${engine} (timed at proxy)`,
+        messages: r.messages,
+        seconds: r.seconds,
+        latency: summarise(proxy.latenciesNs),
+        cpu,
+        note: 'one SMTP session per message',
+      });
+      if (proc.kind === 'milter')
+        rows.push({
+          phase: '2 via Postfix',
+          engine: 'milter (inside server)',
+          messages: r.messages,
+          seconds: r.seconds,
+          latency: summarise(await takeMilter()),
+        });
     }
   } finally {
     await postfix.stop();
@@ -346,7 +402,8 @@ function print(): void {
     r.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  for (const l of [header, ...lines]) process.stdout.write(`${l.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
+  for (const l of [header, ...lines])
+    process.stdout.write(`${l.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}\n`);
 }
 
 function printDirect(results: DirectResult[]): void {
@@ -369,7 +426,10 @@ function printDirect(results: DirectResult[]): void {
   }
   const p1 = by('postfwd1');
   const m1 = by('milter ×1');
-  if (p1 && m1) process.stdout.write(`  milter ×1/postfwd1 (both one process): message rate ${fmt(median(m1.rates) / median(p1.rates), 2)}×, messages per CPU-second ${fmt(median(p1.cpuUs) / median(m1.cpuUs), 2)}×\n`);
+  if (p1 && m1)
+    process.stdout.write(
+      `  milter ×1/postfwd1 (both one process): message rate ${fmt(median(m1.rates) / median(p1.rates), 2)}×, messages per CPU-second ${fmt(median(p1.cpuUs) / median(m1.cpuUs), 2)}×\n`,
+    );
 }
 
 function verdict(): void {
@@ -377,14 +437,20 @@ function verdict(): void {
     const r = rows.find((x) => x.engine.startsWith(engine));
     return r ? r.messages / r.seconds : NaN;
   };
-  process.stdout.write(`2 via Postfix: milter/postfwd2 message rate = ${fmt(rate('milter') / rate('postfwd2'), 2)}× (one Postfix for both: its smtpd processes, not the engines, set the pace)\n`);
+  process.stdout.write(
+    `2 via Postfix: milter/postfwd2 message rate = ${fmt(rate('milter') / rate('postfwd2'), 2)}× (one Postfix for both: its smtpd processes, not the engines, set the pace)\n`,
+  );
   const inside = rows.filter((r) => r.engine === 'milter (inside server)').map((r) => r.latency.p99us);
   const proxy = rows.find((r) => r.phase === '2 via Postfix' && r.engine.startsWith('milter'))?.latency.p99us ?? NaN;
-  process.stdout.write(`milter p99 per decision: inside server ${inside.map((v) => fmt(v, 1)).join(' / ')} µs, at proxy under Postfix ${fmt(proxy, 1)} µs (target < 1000 µs)\n`);
+  process.stdout.write(
+    `milter p99 per decision: inside server ${inside.map((v) => fmt(v, 1)).join(' / ')} µs, at proxy under Postfix ${fmt(proxy, 1)} µs (target < 1000 µs)\n`,
+  );
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`milter benchmark (real submission rules): ${os.cpus().length} CPUs, Node ${process.version}, ${PHASE_MS / 1000} s per phase, ${CONCURRENCY} concurrent clients, 10 recipients/message (2 refused), ${DOMAINS.length} allowed domains\n`);
+  process.stdout.write(
+    `milter benchmark (real submission rules): ${os.cpus().length} CPUs, Node ${process.version}, ${PHASE_MS / 1000} s per phase, ${CONCURRENCY} concurrent clients, 10 recipients/message (2 refused), ${DOMAINS.length} allowed domains\n`,
+  );
   const missing = ['postfix', 'postfwd1', 'postfwd2', 'dovecot'].filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
   if (missing.length > 0 || process.getuid?.() !== 0) {
     process.stdout.write(`skipping the benchmark: ${missing.length ? `missing ${missing.join(', ')}` : 'needs root'} (make system-deps)\n`);

@@ -55,7 +55,9 @@ try {
     loads.push(performance.now() - t0);
   }
   if (reg.size !== N + 1) throw new Error('wrong size');
-  process.stdout.write(`  load from the compiled cache in this process (read, hash, JSON, index): best ${Math.min(...loads).toFixed(0)} ms, worst ${Math.max(...loads).toFixed(0)} ms\n`);
+  process.stdout.write(
+    `  load from the compiled cache in this process (read, hash, JSON, index): best ${Math.min(...loads).toFixed(0)} ms, worst ${Math.max(...loads).toFixed(0)} ms\n`,
+  );
   // What a CLI command or a starting daemon sees: a fresh process, nothing warmed up.
   const script = `import { loadRegistry } from ${JSON.stringify(new URL('../src/registry/load.js', import.meta.url).href)};
     const t = performance.now(); const r = loadRegistry(${JSON.stringify(file)}, ${JSON.stringify(load)});
@@ -92,7 +94,16 @@ try {
     const ltraces = new TraceLog(path.join(dir, 'traces'));
     t0 = performance.now();
     const report = await runLifecycle(
-      { file, load, store: lstore, traces: ltraces, notices: { blockedFor: () => undefined, send: async () => ({ to: 'x' }), close: () => undefined }, config: lifecycleSection.parse({ activityKnownSince: '2020-01-01' }), stats: {}, actor: { id: 'system:bench', kind: 'system' } },
+      {
+        file,
+        load,
+        store: lstore,
+        traces: ltraces,
+        notices: { blockedFor: () => undefined, send: async () => ({ to: 'x' }), close: () => undefined },
+        config: lifecycleSection.parse({ activityKnownSince: '2020-01-01' }),
+        stats: {},
+        actor: { id: 'system:bench', kind: 'system' },
+      },
       { now: new Date('2025-06-01T03:00:00Z'), dryRun: true },
     );
     process.stdout.write(`  lifecycle dry run over ${N} mailboxes (registry, run-time state, plan): ${ms(t0)}, ${report.actions.length} actions\n`);
@@ -107,7 +118,14 @@ try {
   t0 = performance.now();
   const batch: JournalEvent[] = [];
   for (let i = 0; i < EVENTS; i++) {
-    batch.push({ type: 'delivery', at: new Date(start + Math.floor(i * step)).toISOString(), mailId: `Q${Math.floor(i / 3)}`, sender: `prenom${i % N}.nom${i % N}@${DOMAIN}`, recipient: `dest${i}@autre.mssante.fr`, outcome: 'delivered' });
+    batch.push({
+      type: 'delivery',
+      at: new Date(start + Math.floor(i * step)).toISOString(),
+      mailId: `Q${Math.floor(i / 3)}`,
+      sender: `prenom${i % N}.nom${i % N}@${DOMAIN}`,
+      recipient: `dest${i}@autre.mssante.fr`,
+      outcome: 'delivered',
+    });
     if (batch.length === 1000) await journal.record(batch.splice(0));
   }
   await journal.record(batch.splice(0));

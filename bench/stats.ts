@@ -40,7 +40,9 @@ if (missing.length > 0) {
 const dir = path.join(os.tmpdir(), `mss-bench-stats-${recipients}`);
 const t0 = Date.now();
 const { config, reused } = await writeBenchMonth(dir, recipients);
-process.stdout.write(`journal: ${fmt(recipients / 2)} messages, ${fmt(recipients)} recipients ${reused ? `reused from ${dir}` : `written in ${fmt((Date.now() - t0) / 1000, 1)} s`}\n`);
+process.stdout.write(
+  `journal: ${fmt(recipients / 2)} messages, ${fmt(recipients)} recipients ${reused ? `reused from ${dir}` : `written in ${fmt((Date.now() - t0) / 1000, 1)} s`}\n`,
+);
 
 const range = monthRange(BENCH_MONTH, config.operator.timeZone);
 const now = benchNow(config);
@@ -50,7 +52,19 @@ const sha = (file: string): string => createHash('sha256').update(fs.readFileSyn
 /** Our build, as `mss-sidecar stats build` (ROOT: this checkout, or BENCH_TODAY's). */
 async function ours(root: string, out: string): Promise<Run> {
   fs.rmSync(out, { recursive: true, force: true });
-  const run = await timed(process.execPath, [path.join(root, 'bin', 'mss-sidecar'), '--config', configFile(dir), 'stats', 'build', '--month', '2025-03', '--now', now.toISOString(), '--out', out]);
+  const run = await timed(process.execPath, [
+    path.join(root, 'bin', 'mss-sidecar'),
+    '--config',
+    configFile(dir),
+    'stats',
+    'build',
+    '--month',
+    '2025-03',
+    '--now',
+    now.toISOString(),
+    '--out',
+    out,
+  ]);
   const lines = Number(/Echanges: \d+ messages, (\d+) lines/.exec(run.stdout)?.[1]);
   if (lines !== recipients) throw new Error(`stats build wrote ${lines} Echanges lines, not ${recipients}:\n${run.stdout}`);
   return run;
@@ -62,12 +76,33 @@ async function anchor(out: string): Promise<Run> {
   fs.mkdirSync(out, { recursive: true });
   const jdir = journalDir(config);
   const lookahead = Math.min(now.getTime(), range.endMs + 10 * 86_400_000);
-  const days = fs.readdirSync(jdir).filter((d) => d >= new Date(range.startMs).toISOString().slice(0, 10) && d <= new Date(lookahead - 1).toISOString().slice(0, 10)).sort();
-  const files = days.flatMap((d) => fs.readdirSync(path.join(jdir, d)).filter((n) => n.endsWith('.jsonl')).sort().map((n) => path.join(jdir, d, n)));
+  const days = fs
+    .readdirSync(jdir)
+    .filter((d) => d >= new Date(range.startMs).toISOString().slice(0, 10) && d <= new Date(lookahead - 1).toISOString().slice(0, 10))
+    .sort();
+  const files = days.flatMap((d) =>
+    fs
+      .readdirSync(path.join(jdir, d))
+      .filter((n) => n.endsWith('.jsonl'))
+      .sort()
+      .map((n) => path.join(jdir, d, n)),
+  );
   const awk = path.join(ROOT, 'bench', 'lib', 'echanges-anchor.awk');
   const csv = path.join(out, csvName);
   const script = `TZ="$1" mawk -v S="$2" -v E="$3" -v W="$4" -f "$5" phase=1 "\${@:8}" phase=2 "\${@:8}" phase=3 "\${@:8}" > "$6" && cd "$(dirname "$6")" && zip -q -6 "$7" "$(basename "$6")"`;
-  return timed('bash', ['-c', script, 'anchor', config.operator.timeZone, String(range.startMs), String(range.endMs), String(lookahead), awk, csv, path.join(out, 'anchor.zip'), ...files]);
+  return timed('bash', [
+    '-c',
+    script,
+    'anchor',
+    config.operator.timeZone,
+    String(range.startMs),
+    String(range.endMs),
+    String(lookahead),
+    awk,
+    csv,
+    path.join(out, 'anchor.zip'),
+    ...files,
+  ]);
 }
 
 const results: Record<'ours' | 'anchor' | 'today', Run[]> = { ours: [], anchor: [], today: [] };
@@ -90,14 +125,29 @@ for (let i = 0; i < PAIRS; i++) {
   }
   process.stdout.write(
     `pair ${i + 1}: ` +
-      order.map((w) => `${w} ${fmt(results[w].at(-1)?.wallS ?? NaN, 2)} s (${fmt(results[w].at(-1)?.cpuS ?? NaN, 2)} s CPU, ${fmt(results[w].at(-1)?.rssMiB ?? NaN, 0)} MiB)`).join(', ') +
+      order
+        .map(
+          (w) =>
+            `${w} ${fmt(results[w].at(-1)?.wallS ?? NaN, 2)} s (${fmt(results[w].at(-1)?.cpuS ?? NaN, 2)} s CPU, ${fmt(results[w].at(-1)?.rssMiB ?? NaN, 0)} MiB)`,
+        )
+        .join(', ') +
       `; load ${loadAverage()}\n`,
   );
 }
 
 const line = (who: string, runs: Run[]): string =>
-  `${who}: wall ${minMedian(runs.map((r) => r.wallS), 2, ' s')}; CPU ${minMedian(runs.map((r) => r.cpuS), 2, ' s')}; peak RSS max ${fmt(Math.max(...runs.map((r) => r.rssMiB)), 0)} MiB\n`;
-process.stdout.write(`stats build, ${fmt(recipients)} Echanges lines (CSV byte-identical to the anchor's), ${PAIRS} interleaved pairs; load average ${loadAverage()}\n`);
+  `${who}: wall ${minMedian(
+    runs.map((r) => r.wallS),
+    2,
+    ' s',
+  )}; CPU ${minMedian(
+    runs.map((r) => r.cpuS),
+    2,
+    ' s',
+  )}; peak RSS max ${fmt(Math.max(...runs.map((r) => r.rssMiB)), 0)} MiB\n`;
+process.stdout.write(
+  `stats build, ${fmt(recipients)} Echanges lines (CSV byte-identical to the anchor's), ${PAIRS} interleaved pairs; load average ${loadAverage()}\n`,
+);
 if (today) process.stdout.write(line(`today (${today})`, results.today));
 process.stdout.write(line('ours', results.ours));
 process.stdout.write(line('anchor (mawk + zip)', results.anchor));

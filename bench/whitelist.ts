@@ -76,7 +76,9 @@ try {
   const file = path.join(dir, 'listeblanchemssante.xml');
   fs.writeFileSync(file, xml);
   const bytes = fs.readFileSync(file);
-  console.log(`list: 6,500 Domaine entries, 420 DNs, ${(bytes.length / 1e6).toFixed(2)} MB; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}`);
+  console.log(
+    `list: 6,500 Domaine entries, 420 DNs, ${(bytes.length / 1e6).toFixed(2)} MB; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}`,
+  );
 
   // Whole process, interleaved with xmlsec1 on the same file.
   const env = { ...process.env, MSS_SIDECAR_CONFIG: '' };
@@ -94,7 +96,9 @@ try {
   console.log(show('mss-sidecar whitelist verify (whole process)', ours));
   if (xmlsec1) {
     console.log(show('xmlsec1 --verify (same file)                ', theirs));
-    console.log(`ratio: wall ${(median(ours.wallMs) / median(theirs.wallMs)).toFixed(2)}×, CPU ${(median(ours.cpuMs) / median(theirs.cpuMs)).toFixed(2)}× (target <= 3×)`);
+    console.log(
+      `ratio: wall ${(median(ours.wallMs) / median(theirs.wallMs)).toFixed(2)}×, CPU ${(median(ours.cpuMs) / median(theirs.cpuMs)).toFixed(2)}× (target <= 3×)`,
+    );
   } else console.log('xmlsec1 is not installed (apt-get install xmlsec1): no ratio');
   console.log(show('mss-sidecar --help', help), '(target < 150 ms)');
 
@@ -111,7 +115,9 @@ try {
     index = verifyWhitelist(bytes, opts).index;
     warm.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  console.log(`in-process verify + index: first ${coldMs.toFixed(0)} ms, then median ${median(warm).toFixed(0)} ms (target < 150 ms); ${index.domainCount} domains, ${index.dnCount} DNs`);
+  console.log(
+    `in-process verify + index: first ${coldMs.toFixed(0)} ms, then median ${median(warm).toFixed(0)} ms (target < 150 ms); ${index.domainCount} domains, ${index.dnCount} DNs`,
+  );
 
   // Lookups as the gates and the submission checks make them, on pre-built keys.
   const dns = operatorDns(420);
@@ -122,7 +128,7 @@ try {
     for (let i = 0; i < 100_000; i++) fn(i); // warm-up
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < LOOKUPS; i++) if (fn(i)) hits++;
-    console.log(`${name}: ${((Number(process.hrtime.bigint() - t0) / LOOKUPS)).toFixed(0)} ns each (target < 2000 ns)`);
+    console.log(`${name}: ${(Number(process.hrtime.bigint() - t0) / LOOKUPS).toFixed(0)} ns each (target < 2000 ns)`);
   };
   bench('domain → DNs  ', (i) => index.dnsOf(domainKeys[i & 4095] as string).length > 0);
   bench('DN → domains  ', (i) => index.domainsOf(dnKeys[i & 4095] as string).length > 0);
@@ -133,7 +139,10 @@ try {
   if (!xmlsec1 || !fs.existsSync(GNU_TIME)) console.log('peak RSS: needs xmlsec1 and GNU time (make bench installs them)');
   else {
     const big = path.join(dir, 'big.xml');
-    fs.writeFileSync(big, signWhitelistXml(realShapeList({ entries: BIG_ENTRIES, operators: Math.max(420, Math.round(BIG_ENTRIES / 15)) }), sandboxSigner(pki.dir)));
+    fs.writeFileSync(
+      big,
+      signWhitelistXml(realShapeList({ entries: BIG_ENTRIES, operators: Math.max(420, Math.round(BIG_ENTRIES / 15)) }), sandboxSigner(pki.dir)),
+    );
     const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'whitelist-verify-child.js');
     const bigArgs = ['--verify', '--enabled-key-data', 'x509', '--trusted-pem', pki.root.cert, '--untrusted-pem', pki.intermediate.cert, big];
     const ourRss: number[] = [];
@@ -141,7 +150,10 @@ try {
     const out = path.join(dir, 'time.out');
     for (let i = 0; i < BIG_RUNS; i++) {
       // Turning order, so that neither always runs on a cache the other warmed.
-      const pair = [() => ourRss.push(peakRss(process.execPath, [child, big, pki.trustDir], env, out)), () => theirRss.push(peakRss('xmlsec1', bigArgs, env, out))];
+      const pair = [
+        () => ourRss.push(peakRss(process.execPath, [child, big, pki.trustDir], env, out)),
+        () => theirRss.push(peakRss('xmlsec1', bigArgs, env, out)),
+      ];
       for (const f of i % 2 ? pair.reverse() : pair) f();
     }
     const ratio = median(ourRss) / median(theirRss);

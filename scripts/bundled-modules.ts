@@ -29,7 +29,10 @@ export function bundledModules(root: string): BundledModule[] {
     for (const entry of fs.readdirSync(nodeModules, { withFileTypes: true })) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const dirs = entry.name.startsWith('@')
-        ? fs.readdirSync(path.join(nodeModules, entry.name), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(nodeModules, entry.name, e.name))
+        ? fs
+            .readdirSync(path.join(nodeModules, entry.name), { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => path.join(nodeModules, entry.name, e.name))
         : [path.join(nodeModules, entry.name)];
       for (const dir of dirs) {
         const manifest = path.join(dir, 'package.json');
@@ -47,7 +50,7 @@ export function bundledModules(root: string): BundledModule[] {
 export function render(modules: BundledModule[]): string {
   const lines = [
     'npm modules bundled in /usr/share/mss-sidecar/node_modules (production dependencies of',
-    'package-lock.json, no dev dependencies). Each module\'s license text is in its directory.',
+    "package-lock.json, no dev dependencies). Each module's license text is in its directory.",
     '',
     ...modules.map((m) => `${m.name} ${m.version}  ${m.license}`),
     '',

@@ -135,7 +135,8 @@ export function problems(m: Matrix, onDisk: string): string[] {
   const out: string[] = [];
   if (onDisk !== render(m)) out.push('docs/COMPLIANCE.md is stale: run `make compliance` and commit it');
   for (const id of [...m.code.keys()].sort()) {
-    if (!m.tests.has(id)) out.push(`${id} is cited in ${(m.code.get(id) ?? [''])[0]?.split('/')[0]}/ (${(m.code.get(id) ?? [])[0]}) but no test title names it`);
+    if (!m.tests.has(id))
+      out.push(`${id} is cited in ${(m.code.get(id) ?? [''])[0]?.split('/')[0]}/ (${(m.code.get(id) ?? [])[0]}) but no test title names it`);
   }
   return out;
 }

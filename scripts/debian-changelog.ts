@@ -94,8 +94,12 @@ export function debianEntry(release: Release, maintainer: string, distribution =
 export function debianChangelog(markdown: string, version: string, maintainer: string): string {
   const releases = releasesOf(markdown);
   const i = releases.findIndex((r) => r.version === version);
-  if (i < 0) throw new Error(`CHANGELOG.md has no section "## [${version}] - YYYY-MM-DD" for the version in package.json: write it before building the package`);
-  return releases.slice(i).map((r) => debianEntry(r, maintainer)).join('\n');
+  if (i < 0)
+    throw new Error(`CHANGELOG.md has no section "## [${version}] - YYYY-MM-DD" for the version in package.json: write it before building the package`);
+  return releases
+    .slice(i)
+    .map((r) => debianEntry(r, maintainer))
+    .join('\n');
 }
 
 function main(): void {

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { bundledModules } from './bundled-modules.js';
 
 /** Anywhere in the tree: development configuration files. */
-const DEV_FILES = /^(?:\.eslintrc(?:\..*)?|eslint\.config\.[cm]?js|\.[a-z]*ignore|\.gitattributes|\.editorconfig|\.prettierrc(?:\..*)?|\.travis\.yml|\.nycrc(?:\..*)?|\.taprc|\.nojekyll)$/;
+const DEV_FILES =
+  /^(?:\.eslintrc(?:\..*)?|eslint\.config\.[cm]?js|\.[a-z]*ignore|\.gitattributes|\.editorconfig|\.prettierrc(?:\..*)?|\.travis\.yml|\.nycrc(?:\..*)?|\.taprc|\.nojekyll)$/;
 /** Anywhere in the tree: CI, editor and git hook directories. */
 const DEV_DIRS = new Set(['.github', '.husky', '.vscode']);
 /** Only at the top of a module (e.g. yaml/dist/doc is code, pino/docs is not). */

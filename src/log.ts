@@ -7,9 +7,22 @@ export type { Logger } from 'pino';
 
 // Never let secrets reach a log line, whatever a caller passes in.
 const REDACT = [
-  'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
-  'password', '*.password', 'key', '*.key', 'privateKey', '*.privateKey', 'authorization',
-  '*.authorization', 'headers.authorization', 'req.headers.authorization',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'access_token',
+  '*.access_token',
+  'password',
+  '*.password',
+  'key',
+  '*.key',
+  'privateKey',
+  '*.privateKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
 ];
 
 export interface LogOptions {

@@ -34,7 +34,11 @@ export function messageSteps(rcpts: string[], queueId: string, sender: string): 
         m('C', [['{client_addr}', '127.0.0.1']]),
         { type: 'connect', hostname: 'lps', family: 'inet', port: 4000, address: '127.0.0.1' },
         { type: 'helo', name: 'lps' },
-        m('M', [['i', queueId], ['{auth_authen}', sender], ['{auth_type}', 'XOAUTH2']]),
+        m('M', [
+          ['i', queueId],
+          ['{auth_authen}', sender],
+          ['{auth_type}', 'XOAUTH2'],
+        ]),
         { type: 'mail', args: [`<${sender}>`] },
       ],
       1,

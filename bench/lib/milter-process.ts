@@ -48,7 +48,9 @@ if (WORKERS <= 1) {
   });
 } else {
   const workers = Array.from({ length: WORKERS }, () => cluster.fork());
-  const ports = await Promise.all(workers.map((w) => new Promise<number>((resolve) => w.on('message', (m: { kind: string; port: number }) => m.kind === 'ready' && resolve(m.port)))));
+  const ports = await Promise.all(
+    workers.map((w) => new Promise<number>((resolve) => w.on('message', (m: { kind: string; port: number }) => m.kind === 'ready' && resolve(m.port)))),
+  );
   process.send?.({ port: ports[0] });
   process.on('message', (msg: string) => {
     if (msg === 'take') {

@@ -30,7 +30,9 @@ export class PolicyClient {
   }
 
   ask(attrs: Record<string, string | number>): Promise<string> {
-    const text = `request=smtpd_access_policy\n${Object.entries(attrs).map(([k, v]) => `${k}=${v}`).join('\n')}\n\n`;
+    const text = `request=smtpd_access_policy\n${Object.entries(attrs)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n\n`;
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.socket.write(text);

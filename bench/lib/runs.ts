@@ -42,6 +42,11 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 }
 
-export const minMedian = (xs: readonly number[], digits = 2, unit = ''): string => `min ${fmt(Math.min(...xs), digits)}${unit} median ${fmt(median(xs), digits)}${unit}`;
+export const minMedian = (xs: readonly number[], digits = 2, unit = ''): string =>
+  `min ${fmt(Math.min(...xs), digits)}${unit} median ${fmt(median(xs), digits)}${unit}`;
 
-export const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+export const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');

@@ -42,10 +42,14 @@ export async function rerunUnderSilentResolver(): Promise<{ code: number; querie
   fs.chmodSync(resolv, 0o644);
   try {
     const script = `mount --bind "$0" /etc/resolv.conf && exec "$@"`;
-    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, resolv, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-      stdio: 'inherit',
-      env: { ...process.env, [INNER]: '1' },
-    });
+    const child = spawn(
+      'unshare',
+      ['-m', '--propagation', 'private', 'sh', '-c', script, resolv, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, [INNER]: '1' },
+      },
+    );
     const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
     return { code, queries: dns.queries.map((q) => `${TYPES[q.type] ?? q.type} ${q.name}`) };
   } finally {

@@ -61,9 +61,20 @@ export async function writeBenchMonth(dir: string, recipients: number): Promise<
     const at = new Date(range.startMs + Math.floor((i / messages) * span)).toISOString();
     const mailId = `B${i.toString(36).toUpperCase().padStart(8, '0')}`;
     const rcpt = [`dest${i % 5000}@ch-voisin.mssante.fr`, `autre${i % 777}@ch-loin.mssante.fr`];
-    batch.push({ type: 'submitted', at, mailId, sender: 'jean.dupont@ch-bench.mssante.fr', recipients: rcpt, size: 10_000 + (i % 5000), ins: 'O', codeCda: '11488-4', nil: 'LPS/1.0' });
+    batch.push({
+      type: 'submitted',
+      at,
+      mailId,
+      sender: 'jean.dupont@ch-bench.mssante.fr',
+      recipients: rcpt,
+      size: 10_000 + (i % 5000),
+      ins: 'O',
+      codeCda: '11488-4',
+      nil: 'LPS/1.0',
+    });
     for (const r of rcpt) {
-      if (i % 50 === 0) batch.push({ type: 'delivery', at, mailId, sender: 'jean.dupont@ch-bench.mssante.fr', recipient: r, outcome: 'deferred', reply: '451 try later' });
+      if (i % 50 === 0)
+        batch.push({ type: 'delivery', at, mailId, sender: 'jean.dupont@ch-bench.mssante.fr', recipient: r, outcome: 'deferred', reply: '451 try later' });
       batch.push({ type: 'delivery', at, mailId, sender: 'jean.dupont@ch-bench.mssante.fr', recipient: r, outcome: 'delivered' });
     }
     if (batch.length >= 5000) {

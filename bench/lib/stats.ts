@@ -13,4 +13,5 @@ export function summarise(ns: number[]): Summary {
   return { count: ns.length, p50us: at(0.5), p99us: at(0.99), maxUs: (sorted[sorted.length - 1] ?? NaN) / 1000 };
 }
 
-export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-');
+export const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';

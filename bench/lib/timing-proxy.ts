@@ -17,7 +17,10 @@ export class TimingProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly target: number, private readonly protocol: Protocol) {
+  constructor(
+    private readonly target: number,
+    private readonly protocol: Protocol,
+  ) {
     this.server = net.createServer((client) => this.pipe(client));
   }
 

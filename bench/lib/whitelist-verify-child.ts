@@ -11,5 +11,10 @@ import { verifyWhitelist } from '../../src/whitelist/verify.js';
 const [file, trustDir] = process.argv.slice(2);
 if (!file || !trustDir) throw new Error('usage: whitelist-verify-child.js FILE TRUSTDIR');
 const bytes = fs.readFileSync(file);
-const v = verifyWhitelist(bytes, { trust: TrustStore.fromDir(trustDir), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: bytes.length, limits: { maxDepth: 32, maxNodes: 10_000_000 } });
+const v = verifyWhitelist(bytes, {
+  trust: TrustStore.fromDir(trustDir),
+  signer: DEFAULT_ANS_SIGNER_SUBJECT,
+  maxBytes: bytes.length,
+  limits: { maxDepth: 32, maxNodes: 10_000_000 },
+});
 process.stdout.write(`${v.index.domainCount}\n`);

@@ -107,9 +107,21 @@ export interface CodedValue {
  * real XML Schema instance namespace, as HL7 v3 defines CE.
  */
 export const VIHF_CODES = {
-  purposeOfUse: { element: 'PurposeOfUse', code: 'normal', codeSystem: '1.2.250.1.213.1.1.4.248', codeSystemName: 'modes accès VIHF 1.0', displayName: 'Accès normal' },
+  purposeOfUse: {
+    element: 'PurposeOfUse',
+    code: 'normal',
+    codeSystem: '1.2.250.1.213.1.1.4.248',
+    codeSystemName: 'modes accès VIHF 1.0',
+    displayName: 'Accès normal',
+  },
   profil: { element: 'Profil_Utilisateur', code: 'OPER', codeSystem: '1.2.250.1.213.1.9.1.1', codeSystemName: 'R84', displayName: 'Opérateur MSSanté' },
-  vihfProfil: { element: 'VIHF_Profil', code: 'profil_annuaire_PS', codeSystem: '1.2.250.1.213.1.1.4.312', codeSystemName: 'profil VIHF', displayName: 'Profil pour annuaire de professionnels de santé du VIHF 2.0' },
+  vihfProfil: {
+    element: 'VIHF_Profil',
+    code: 'profil_annuaire_PS',
+    codeSystem: '1.2.250.1.213.1.1.4.312',
+    codeSystemName: 'profil VIHF',
+    displayName: 'Profil pour annuaire de professionnels de santé du VIHF 2.0',
+  },
 } as const satisfies Record<string, CodedValue>;
 
 export const RESOURCE_URN = 'urn:MSSANTE';
@@ -151,9 +163,24 @@ export const REPORT_WS = {
 
 /** Every field a COMPTEMSS record may carry (the union of Tableaux 14–16 and the CAB table). */
 export const RECORD_FIELDS = [
-  'TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'TypeIdentifiantPM', 'IdentifiantPM',
-  'ServiceRattachement', 'CiviliteExercice', 'NomExercice', 'PrenomExercice', 'CategorieProfessions',
-  'Profession', 'Specialite', 'Responsable', 'Description', 'Telephone', 'Dematerialisation', 'ListeRouge',
+  'TypeBAL',
+  'AdresseBAL',
+  'TypeIdentifiantPP',
+  'IdentifiantPP',
+  'TypeIdentifiantPM',
+  'IdentifiantPM',
+  'ServiceRattachement',
+  'CiviliteExercice',
+  'NomExercice',
+  'PrenomExercice',
+  'CategorieProfessions',
+  'Profession',
+  'Specialite',
+  'Responsable',
+  'Description',
+  'Telephone',
+  'Dematerialisation',
+  'ListeRouge',
 ] as const;
 export type RecordField = (typeof RECORD_FIELDS)[number];
 
@@ -167,8 +194,36 @@ export type CoHolderField = (typeof CO_HOLDER_FIELDS)[number];
  * where Tableaux 15 and 16 put it. Dematerialisation is never sent (removed in v1.6, §1.4).
  */
 export const FIELD_ORDER = {
-  PER: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'NomExercice', 'PrenomExercice', 'Telephone', 'ListeRouge'],
-  PER10: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPP', 'IdentifiantPP', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'CiviliteExercice', 'NomExercice', 'PrenomExercice', 'CategorieProfessions', 'Profession', 'Specialite', 'Telephone', 'ListeRouge'],
+  PER: [
+    'TypeBAL',
+    'AdresseBAL',
+    'TypeIdentifiantPP',
+    'IdentifiantPP',
+    'TypeIdentifiantPM',
+    'IdentifiantPM',
+    'ServiceRattachement',
+    'NomExercice',
+    'PrenomExercice',
+    'Telephone',
+    'ListeRouge',
+  ],
+  PER10: [
+    'TypeBAL',
+    'AdresseBAL',
+    'TypeIdentifiantPP',
+    'IdentifiantPP',
+    'TypeIdentifiantPM',
+    'IdentifiantPM',
+    'ServiceRattachement',
+    'CiviliteExercice',
+    'NomExercice',
+    'PrenomExercice',
+    'CategorieProfessions',
+    'Profession',
+    'Specialite',
+    'Telephone',
+    'ListeRouge',
+  ],
   ORG: ['TypeBAL', 'AdresseBAL', 'TypeIdentifiantPM', 'IdentifiantPM', 'ServiceRattachement', 'Responsable', 'Description', 'Telephone', 'ListeRouge'],
   // The CAB table (§6.4.2.3.3.4) lists TypeBAL, AdresseBAL, ListeRouge, Description; EX_GBM_3030
   // adds "TypeIdentifiantPP ; IdentifiantPP" (the Responsable opérationnel's RPPS) and
@@ -250,7 +305,18 @@ export type ReportCounter = (typeof REPORT_COUNTERS)[number];
 
 /** Tableau 24, in order. */
 export const ANOMALY_FIELDS = [
-  'CodeMSSO', 'MotifErreur', 'CriticiteErreur', 'TypeBAL', 'AdresseBAL', 'TypIdentifiantPP', 'IdentifiantPP',
-  'TypIdentifiantPM', 'IdentifiantPM', 'NomExerciceAnnuaire', 'PrenomExerciceAnnuaire', 'TypIdentifiantPPAnnuaire', 'IdentifiantPPAnnuaire',
+  'CodeMSSO',
+  'MotifErreur',
+  'CriticiteErreur',
+  'TypeBAL',
+  'AdresseBAL',
+  'TypIdentifiantPP',
+  'IdentifiantPP',
+  'TypIdentifiantPM',
+  'IdentifiantPM',
+  'NomExerciceAnnuaire',
+  'PrenomExerciceAnnuaire',
+  'TypIdentifiantPPAnnuaire',
+  'IdentifiantPPAnnuaire',
 ] as const;
 export type AnomalyField = (typeof ANOMALY_FIELDS)[number];

@@ -38,12 +38,20 @@ export function loadCredentials(config: Config, now = new Date()): AnnuaireCrede
   const dn = formatDn(cert.subject);
   // SA7 of §6.4.2.2: the Annuaire answers "401: Authorization Required" to an expired certificate.
   if (now > cert.notAfter) {
-    throw new MssError('ANNUAIRE_CERT_EXPIRED', `the operator certificate ${dn} expired on ${cert.notAfter.toISOString()}; renew it before calling the Annuaire`, { dn });
+    throw new MssError(
+      'ANNUAIRE_CERT_EXPIRED',
+      `the operator certificate ${dn} expired on ${cert.notAfter.toISOString()}; renew it before calling the Annuaire`,
+      { dn },
+    );
   }
   // WSMSS14: Identifiant_Structure must be the structure id of the certificate (its OU).
   const ous = dnValues(cert.subject, 'OU');
   if (ous.length > 0 && !ous.includes(config.operator.structureId)) {
-    throw new MssError('CONFIG_ANNUAIRE_STRUCTURE', `operator.structureId ${config.operator.structureId} is not the structure of the operator certificate (OU=${ous.join(', ')}); the Annuaire would answer WSMSS14`, { structureId: config.operator.structureId, ou: ous });
+    throw new MssError(
+      'CONFIG_ANNUAIRE_STRUCTURE',
+      `operator.structureId ${config.operator.structureId} is not the structure of the operator certificate (OU=${ous.join(', ')}); the Annuaire would answer WSMSS14`,
+      { structureId: config.operator.structureId, ou: ous },
+    );
   }
   return {
     certPem,

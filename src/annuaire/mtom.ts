@@ -85,11 +85,16 @@ export function buildMtom(rootXml: string, attachments: Array<{ id: string; cont
   const boundary = `uuid:${crypto.randomUUID()}`;
   const rootId = 'root.message@annuaire.sandbox';
   const chunks: Buffer[] = [
-    Buffer.from(`--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${rootId}>\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${rootId}>\r\n\r\n`,
+    ),
     Buffer.from(rootXml, 'utf8'),
   ];
   for (const a of attachments) {
-    chunks.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: ${a.contentType}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${a.id}>\r\n\r\n`), Buffer.from(a.body));
+    chunks.push(
+      Buffer.from(`\r\n--${boundary}\r\nContent-Type: ${a.contentType}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${a.id}>\r\n\r\n`),
+      Buffer.from(a.body),
+    );
   }
   chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   return {

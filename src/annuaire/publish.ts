@@ -88,7 +88,11 @@ async function feedFromRegistry(deps: AnnuaireDeps): Promise<Feed> {
   const reg = deps.registry ?? loadRegistryFrom(deps.config);
   const withdrawn = new Set(await new AnnuaireState(deps.store).withdrawn());
   const runtime = await new RuntimeFields(deps.store).getMany(reg.all().map((b) => b.address));
-  return buildFeed(reg, runtime, deps.config.operator.domains.filter((d) => !withdrawn.has(d)));
+  return buildFeed(
+    reg,
+    runtime,
+    deps.config.operator.domains.filter((d) => !withdrawn.has(d)),
+  );
 }
 
 /** Build and validate. `now` (the schedule's clock, --now) plays no part: certificates and the VIHF token live in real time. */
@@ -127,9 +131,18 @@ async function transmit(deps: AnnuaireDeps, kind: PublishResult['kind'], p: Prep
     result.timingsMs.send = Math.round(performance.now() - t);
     // Dates are the job's clock (`--now`); traces keep the real time.
     await state.putTicket({
-      ticket, sentAt: now.toISOString(), kind, domains,
-      records: p.digest.records, sha256: p.digest.sha256, domainDigests: p.digest.domains, messageId,
-      certFingerprint: p.creds.fingerprint, dn: p.creds.dn, status: 'pending', attempts: 0,
+      ticket,
+      sentAt: now.toISOString(),
+      kind,
+      domains,
+      records: p.digest.records,
+      sha256: p.digest.sha256,
+      domainDigests: p.digest.domains,
+      messageId,
+      certFingerprint: p.creds.fingerprint,
+      dn: p.creds.dn,
+      status: 'pending',
+      attempts: 0,
     });
     if (kind === 'feed') await state.setLast({ at: now.toISOString(), sha256: p.digest.sha256, ticket, domains });
     deps.traces.write({
@@ -174,7 +187,13 @@ export async function publish(deps: AnnuaireDeps, opts: PublishOptions): Promise
       if (!opts.dryRun) refusedTrace(deps, 'annuaire.publish', p);
       return result;
     }
-    const decision = decidePublish({ now: opts.now.getTime(), sha256: p.digest.sha256, last: await state.last(), schedule: deps.config.annuaire.schedule, timeZone: deps.config.operator.timeZone });
+    const decision = decidePublish({
+      now: opts.now.getTime(),
+      sha256: p.digest.sha256,
+      last: await state.last(),
+      schedule: deps.config.annuaire.schedule,
+      timeZone: deps.config.operator.timeZone,
+    });
     result.decision = decision;
     if (!decision.send) return { ...result, outcome: 'skipped' };
     if (opts.dryRun) return { ...result, outcome: 'dry-run' };
@@ -201,7 +220,11 @@ export async function withdrawDomain(deps: AnnuaireDeps, domain: string, opts: P
     }
     const s = deps.config.annuaire.schedule;
     if (inBatchWindow(opts.now.getTime(), s, deps.config.operator.timeZone)) {
-      result.decision = { send: false, reason: 'batch-window', why: `the Annuaire's batch runs between ${s.batchStart} and ${s.batchEnd}; withdraw before ${s.batchStart}` };
+      result.decision = {
+        send: false,
+        reason: 'batch-window',
+        why: `the Annuaire's batch runs between ${s.batchStart} and ${s.batchEnd}; withdraw before ${s.batchStart}`,
+      };
       return { ...result, outcome: 'skipped' };
     }
     result.decision = { send: true, reason: 'changed', why: `withdrawal of ${name}: its message is sent with no mailbox` };
@@ -219,6 +242,12 @@ export async function cancelWithdrawal(deps: Pick<AnnuaireDeps, 'store' | 'trace
   const name = domain.toLowerCase();
   if (!list.includes(name)) return false;
   await state.setWithdrawn(list.filter((d) => d !== name));
-  deps.traces.write({ action: 'annuaire.withdraw-cancel', actor: deps.actor, means: { service: 'annuaire' }, request: { domain: name }, response: { ok: true } });
+  deps.traces.write({
+    action: 'annuaire.withdraw-cancel',
+    actor: deps.actor,
+    means: { service: 'annuaire' },
+    request: { domain: name },
+    response: { ok: true },
+  });
   return true;
 }

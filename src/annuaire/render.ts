@@ -13,7 +13,9 @@ export function anomalyLine(a: Anomaly): string {
   const lines = [head];
   if (a.detail) lines.push(`      ${a.detail}`);
   if (a.sent && (a.sent.identifiantPP || a.sent.identifiantPM)) {
-    lines.push(`      sent: ${[a.sent.identifiantPP ? `PP ${a.sent.typeIdentifiantPP ?? '?'}/${a.sent.identifiantPP}` : '', a.sent.identifiantPM ? `PM ${a.sent.typeIdentifiantPM ?? '?'}/${a.sent.identifiantPM}` : ''].filter(Boolean).join(', ')}`);
+    lines.push(
+      `      sent: ${[a.sent.identifiantPP ? `PP ${a.sent.typeIdentifiantPP ?? '?'}/${a.sent.identifiantPP}` : '', a.sent.identifiantPM ? `PM ${a.sent.typeIdentifiantPM ?? '?'}/${a.sent.identifiantPM}` : ''].filter(Boolean).join(', ')}`,
+    );
   }
   if (a.annuaire) {
     const known = [
@@ -26,10 +28,16 @@ export function anomalyLine(a: Anomaly): string {
   return lines.join('\n');
 }
 
-const blockingFirst = (list: readonly Anomaly[]): Anomaly[] => [...list].sort((a, b) => (a.criticality === b.criticality ? 0 : a.criticality === 'Bloquante' ? -1 : 1));
+const blockingFirst = (list: readonly Anomaly[]): Anomaly[] =>
+  [...list].sort((a, b) => (a.criticality === b.criticality ? 0 : a.criticality === 'Bloquante' ? -1 : 1));
 
 /** Local validation, grouped per domain (at most `limit` lines per domain, the rest counted). */
-export function renderValidation(v: ValidationResult, domains: ReadonlyArray<{ domain: string; records: number }>, excluded: readonly Exclusion[], limit = 50): string {
+export function renderValidation(
+  v: ValidationResult,
+  domains: ReadonlyArray<{ domain: string; records: number }>,
+  excluded: readonly Exclusion[],
+  limit = 50,
+): string {
   const out: string[] = [];
   for (const d of domains) {
     const mine = blockingFirst(v.anomalies.filter((a) => a.domain === d.domain));
@@ -62,7 +70,8 @@ export function renderReport(ticket: string, r: ParsedReport, corrections: reado
   for (const d of r.domains) out.push(...domainBlock(d, limit));
   if (corrections.length > 0) {
     out.push('national identifiers corrected by the Annuaire (EX_PBA_5100):');
-    for (const c of corrections) out.push(`  ${c.applied ? 'applied' : 'NOT applied'} ${c.bal}: ${c.from} → ${c.to} (${c.code})${c.note ? ` — ${c.note}` : ''}`);
+    for (const c of corrections)
+      out.push(`  ${c.applied ? 'applied' : 'NOT applied'} ${c.bal}: ${c.from} → ${c.to} (${c.code})${c.note ? ` — ${c.note}` : ''}`);
   }
   return out.join('\n');
 }

@@ -38,8 +38,18 @@ function toAnomaly(f: Map<string, string>): Anomaly {
   const code = (codeOf(f) ?? '').toUpperCase().replace(/^MSSO/, 'MSS0');
   const rule = ruleForCode(code);
   const opt = (k: string): string | undefined => (f.get(k) ? f.get(k) : undefined);
-  const sent = { typeIdentifiantPP: opt('TypIdentifiantPP'), identifiantPP: opt('IdentifiantPP'), typeIdentifiantPM: opt('TypIdentifiantPM'), identifiantPM: opt('IdentifiantPM') };
-  const annuaire = { nom: opt('NomExerciceAnnuaire'), prenom: opt('PrenomExerciceAnnuaire'), typeIdentifiantPP: opt('TypIdentifiantPPAnnuaire'), identifiantPP: opt('IdentifiantPPAnnuaire') };
+  const sent = {
+    typeIdentifiantPP: opt('TypIdentifiantPP'),
+    identifiantPP: opt('IdentifiantPP'),
+    typeIdentifiantPM: opt('TypIdentifiantPM'),
+    identifiantPM: opt('IdentifiantPM'),
+  };
+  const annuaire = {
+    nom: opt('NomExerciceAnnuaire'),
+    prenom: opt('PrenomExerciceAnnuaire'),
+    typeIdentifiantPP: opt('TypIdentifiantPPAnnuaire'),
+    identifiantPP: opt('IdentifiantPPAnnuaire'),
+  };
   const clean = <T extends object>(o: T): T | undefined => {
     const kept = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
     return Object.keys(kept).length > 0 ? kept : undefined;
@@ -65,7 +75,8 @@ function countersIn(el: XElement): Record<ReportCounter, number> {
   while (stack.length > 0) {
     const e = stack.pop() as XElement;
     for (const c of e.children) {
-      if ((REPORT_COUNTERS as readonly string[]).includes(c.local) && c.children.length === 0) out[c.local as ReportCounter] = Number.parseInt(c.text.trim(), 10) || 0;
+      if ((REPORT_COUNTERS as readonly string[]).includes(c.local) && c.children.length === 0)
+        out[c.local as ReportCounter] = Number.parseInt(c.text.trim(), 10) || 0;
       else stack.push(c);
     }
   }

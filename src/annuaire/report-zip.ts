@@ -29,19 +29,32 @@ export function openReportZip(zip: Uint8Array, ticket: string, maxBytes: number)
   } catch (err) {
     throw new MssError('ANNUAIRE_REPORT_ZIP', `the report of ticket ${ticket} is not a readable ZIP: ${(err as Error).message}`, { ticket });
   }
-  if (tooBig) throw new MssError('ANNUAIRE_REPORT_TOO_LARGE', `the report of ticket ${ticket} holds ${tooBig}, larger than annuaire.maxReportBytes (${maxBytes})`, { ticket });
+  if (tooBig)
+    throw new MssError('ANNUAIRE_REPORT_TOO_LARGE', `the report of ticket ${ticket} holds ${tooBig}, larger than annuaire.maxReportBytes (${maxBytes})`, {
+      ticket,
+    });
   const names = Object.keys(files);
   const xmlName = names.find((n) => REPORT_XML_FILE.test(baseName(n)));
-  if (!xmlName) throw new MssError('ANNUAIRE_REPORT_ZIP', `the report ZIP of ticket ${ticket} has no cralimentationmss_<ticket>_<date>.xml (found: ${names.join(', ') || 'nothing usable'})`, { ticket });
+  if (!xmlName)
+    throw new MssError(
+      'ANNUAIRE_REPORT_ZIP',
+      `the report ZIP of ticket ${ticket} has no cralimentationmss_<ticket>_<date>.xml (found: ${names.join(', ') || 'nothing usable'})`,
+      { ticket },
+    );
   const xml = Buffer.from(files[xmlName] as Uint8Array);
-  if (xml.length > maxBytes) throw new MssError('ANNUAIRE_REPORT_TOO_LARGE', `the report of ticket ${ticket} inflates beyond annuaire.maxReportBytes (${maxBytes})`, { ticket });
+  if (xml.length > maxBytes)
+    throw new MssError('ANNUAIRE_REPORT_TOO_LARGE', `the report of ticket ${ticket} inflates beyond annuaire.maxReportBytes (${maxBytes})`, { ticket });
   const sha256 = createHash('sha256').update(xml).digest('hex');
   const sumName = names.find((n) => REPORT_CHECKSUM_FILE.test(baseName(n)));
   let status: 'ok' | 'absent' = 'absent';
   if (sumName) {
     const expected = /\b[0-9a-fA-F]{64}\b/.exec(Buffer.from(files[sumName] as Uint8Array).toString('latin1'))?.[0]?.toLowerCase();
     if (expected !== sha256) {
-      throw new MssError('ANNUAIRE_REPORT_CHECKSUM', `the report of ticket ${ticket} does not match its checksum file (${sumName}: ${expected ?? 'no SHA-256 in it'}, computed ${sha256}); the report is not used`, { ticket, expected, actual: sha256 });
+      throw new MssError(
+        'ANNUAIRE_REPORT_CHECKSUM',
+        `the report of ticket ${ticket} does not match its checksum file (${sumName}: ${expected ?? 'no SHA-256 in it'}, computed ${sha256}); the report is not used`,
+        { ticket, expected, actual: sha256 },
+      );
     }
     status = 'ok';
   }

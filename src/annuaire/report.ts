@@ -62,7 +62,12 @@ export async function fetchReports(deps: AnnuaireDeps, opts: ReportOptions): Pro
       if (t.status !== 'pending' || (opts.ticket && t.ticket !== opts.ticket)) continue;
       out.push(await fetchOne(deps, state, creds, t, opts));
     }
-    if (opts.ticket && out.length === 0) throw new MssError('ANNUAIRE_TICKET_NOT_PENDING', `ticket ${opts.ticket} is not a pending ticket of this operator (see \`mss-sidecar annuaire status\`)`, { ticket: opts.ticket });
+    if (opts.ticket && out.length === 0)
+      throw new MssError(
+        'ANNUAIRE_TICKET_NOT_PENDING',
+        `ticket ${opts.ticket} is not a pending ticket of this operator (see \`mss-sidecar annuaire status\`)`,
+        { ticket: opts.ticket },
+      );
     return { now: opts.now.toISOString(), tickets: out };
   });
 }
@@ -77,7 +82,11 @@ async function fetchOne(deps: AnnuaireDeps, state: AnnuaireState, creds: Annuair
   try {
     // EX_1.1.1_5020: the report is fetched with the certificate that published the feed.
     if (t.certFingerprint !== creds.fingerprint) {
-      throw new MssError('ANNUAIRE_REPORT_CERT_CHANGED', `ticket ${t.ticket} was obtained with another certificate (${t.dn}, ${t.certFingerprint.slice(0, 23)}…) than operator.certificate (${creds.fingerprint.slice(0, 23)}…): the Annuaire only gives a report to the certificate that published it (EX_1.1.1_5020); the next publication sends the feed again`, { ticket: t.ticket });
+      throw new MssError(
+        'ANNUAIRE_REPORT_CERT_CHANGED',
+        `ticket ${t.ticket} was obtained with another certificate (${t.dn}, ${t.certFingerprint.slice(0, 23)}…) than operator.certificate (${creds.fingerprint.slice(0, 23)}…): the Annuaire only gives a report to the certificate that published it (EX_1.1.1_5020); the next publication sends the feed again`,
+        { ticket: t.ticket },
+      );
     }
     const { zip, delivery } = await requestReport(config, creds, t.ticket, new Date());
     const file = openReportZip(zip, t.ticket, config.annuaire.maxReportBytes);
@@ -86,27 +95,63 @@ async function fetchOne(deps: AnnuaireDeps, state: AnnuaireState, creds: Annuair
     const found = correctionsIn(report.domains);
     const apply = opts.applyCorrections ?? config.annuaire.applyCorrections;
     // Several nodes: the corrections are made on the cluster's registry and sent to the others.
-    const corrections = found.length > 0
-      ? await registryChange(deps.store, config.registry.file, config.state.dir, () => applyCorrections({ file: config.registry.file, load: loadOptionsFrom(config), traces: deps.traces, actor: deps.actor, means: { service: 'annuaire' } }, found, t.ticket, apply))
-      : [];
+    const corrections =
+      found.length > 0
+        ? await registryChange(deps.store, config.registry.file, config.state.dir, () =>
+            applyCorrections(
+              { file: config.registry.file, load: loadOptionsFrom(config), traces: deps.traces, actor: deps.actor, means: { service: 'annuaire' } },
+              found,
+              t.ticket,
+              apply,
+            ),
+          )
+        : [];
     const all = report.domains.flatMap((d) => d.anomalies);
     const blocking = all.filter((a) => a.criticality === 'Bloquante').length;
-    const result: TicketResult = { ticket: t.ticket, outcome: 'done', report, delivery, checksum: file.checksum.status, corrections, blocking, warnings: all.length - blocking };
+    const result: TicketResult = {
+      ticket: t.ticket,
+      outcome: 'done',
+      report,
+      delivery,
+      checksum: file.checksum.status,
+      corrections,
+      blocking,
+      warnings: all.length - blocking,
+    };
     result.files = saveReport(config.state.dir, t, file.xmlName, file.xml, result);
-    await state.putTicket({ ...attempt, status: 'done', lastOutcome: 'done', reportJson: result.files.json, summary: { blocking, warnings: all.length - blocking, corrections: corrections.filter((c) => c.applied).length } });
+    await state.putTicket({
+      ...attempt,
+      status: 'done',
+      lastOutcome: 'done',
+      reportJson: result.files.json,
+      summary: { blocking, warnings: all.length - blocking, corrections: corrections.filter((c) => c.applied).length },
+    });
     deps.traces.write({
       action: 'annuaire.report',
       actor: deps.actor,
       means: { service: 'annuaire' },
       request: { ticket: t.ticket, delivery },
-      response: { ok: true, checksum: file.checksum.status, blocking, warnings: all.length - blocking, corrections: corrections.map((c) => ({ bal: c.bal, from: c.from, to: c.to, applied: c.applied })), counters: report.domains.map((d) => ({ domain: d.domain, ...d.counters })) },
+      response: {
+        ok: true,
+        checksum: file.checksum.status,
+        blocking,
+        warnings: all.length - blocking,
+        corrections: corrections.map((c) => ({ bal: c.bal, from: c.from, to: c.to, applied: c.applied })),
+        counters: report.domains.map((d) => ({ domain: d.domain, ...d.counters })),
+      },
     });
     return result;
   } catch (err) {
     const e = asMssError(err);
     const outcome: TicketOutcome = e.code === 'TEMPORARY_ANNUAIRE_PENDING' ? 'pending' : LOST_CODES.has(e.code) ? 'lost' : 'error';
     await state.putTicket({ ...attempt, status: outcome === 'lost' ? 'lost' : 'pending', lastOutcome: e.code });
-    deps.traces.write({ action: 'annuaire.report', actor: deps.actor, means: { service: 'annuaire' }, request: { ticket: t.ticket }, response: { ok: false, code: e.code, message: e.message } });
+    deps.traces.write({
+      action: 'annuaire.report',
+      actor: deps.actor,
+      means: { service: 'annuaire' },
+      request: { ticket: t.ticket },
+      response: { ok: false, code: e.code, message: e.message },
+    });
     if (outcome !== 'pending') log.warn({ code: e.code, ticket: t.ticket }, e.message);
     return { ticket: t.ticket, outcome, error: { code: e.code, message: e.message } };
   }
@@ -120,7 +165,18 @@ function saveReport(stateDir: string, t: TicketRecord, xmlName: string, xml: Buf
   const xmlFile = path.join(dir, path.basename(xmlName).replace(/[^A-Za-z0-9._-]/g, '_'));
   const jsonFile = path.join(dir, `${safe}.json`);
   atomicWriteFileSync(xmlFile, xml, { mode: 0o600 });
-  const json = { ticket: t.ticket, sentAt: t.sentAt, domains: t.domains, feedSha256: t.sha256, delivery: result.delivery, checksum: result.checksum, blocking: result.blocking, warnings: result.warnings, corrections: result.corrections, report: result.report };
+  const json = {
+    ticket: t.ticket,
+    sentAt: t.sentAt,
+    domains: t.domains,
+    feedSha256: t.sha256,
+    delivery: result.delivery,
+    checksum: result.checksum,
+    blocking: result.blocking,
+    warnings: result.warnings,
+    corrections: result.corrections,
+    report: result.report,
+  };
   atomicWriteFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
   return { xml: xmlFile, json: jsonFile };
 }

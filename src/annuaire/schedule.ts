@@ -80,15 +80,17 @@ export function reportDueAt(sentAt: number, s: Schedule, timeZone: string): numb
 export type PublishReason = 'first' | 'changed' | 'weekly';
 export type SkipReason = 'batch-window' | 'already-today' | 'unchanged';
 
-export type PublishDecision =
-  | { send: true; reason: PublishReason; why: string }
-  | { send: false; reason: SkipReason; why: string };
+export type PublishDecision = { send: true; reason: PublishReason; why: string } | { send: false; reason: SkipReason; why: string };
 
 export function decidePublish(opts: { now: number; sha256: string; last: LastPublication | undefined; schedule: Schedule; timeZone: string }): PublishDecision {
   const { now, last, schedule: s, timeZone: tz } = opts;
   // §6.4.2.5: never while the Annuaire's batch runs.
   if (inBatchWindow(now, s, tz)) {
-    return { send: false, reason: 'batch-window', why: `the Annuaire's batch runs between ${s.batchStart} and ${s.batchEnd} (${tz}); feeds are sent before ${s.batchStart}` };
+    return {
+      send: false,
+      reason: 'batch-window',
+      why: `the Annuaire's batch runs between ${s.batchStart} and ${s.batchEnd} (${tz}); feeds are sent before ${s.batchStart}`,
+    };
   }
   if (!last) return { send: true, reason: 'first', why: 'no publication recorded yet' };
   const lastAt = Date.parse(last.at);
@@ -100,6 +102,11 @@ export function decidePublish(opts: { now: number; sha256: string; last: LastPub
   if (last.sha256 !== opts.sha256) return { send: true, reason: 'changed', why: 'the feed changed since the last publication' };
   // RE_1.1.1_5020: at least once a week even without change.
   const days = dayNumber(localDate(now, tz)) - dayNumber(localDate(lastAt, tz));
-  if (days >= s.maxIntervalDays) return { send: true, reason: 'weekly', why: `unchanged, but last published ${days} days ago (at least every ${s.maxIntervalDays} days)` };
-  return { send: false, reason: 'unchanged', why: `unchanged since ${last.at} (ticket ${last.ticket}); next publication within ${s.maxIntervalDays - days} day(s) at the latest` };
+  if (days >= s.maxIntervalDays)
+    return { send: true, reason: 'weekly', why: `unchanged, but last published ${days} days ago (at least every ${s.maxIntervalDays} days)` };
+  return {
+    send: false,
+    reason: 'unchanged',
+    why: `unchanged since ${last.at} (ticket ${last.ticket}); next publication within ${s.maxIntervalDays - days} day(s) at the latest`,
+  };
 }

@@ -49,17 +49,30 @@ export function ticketOf(payload: XElement): string | undefined {
   return undefined;
 }
 
-export async function sendFeed(config: Config, creds: AnnuaireCredentials, domains: readonly DomainFeed[], now: Date): Promise<{ ticket: string; messageId: string }> {
+export async function sendFeed(
+  config: Config,
+  creds: AnnuaireCredentials,
+  domains: readonly DomainFeed[],
+  now: Date,
+): Promise<{ ticket: string; messageId: string }> {
   const endpoint = endpointsOf(config.annuaire).feed;
   const frame = envelopeFrame('feed', endpoint, assertionFor(config, creds, now));
   const reply = await callAnnuaire('feed', endpoint, frame, feedBodyChunks(domains), callOptions(config, creds), { domains: domains.map((d) => d.domain) });
   const ticket = ticketOf(reply.payload);
-  if (!ticket) throw new MssError('ANNUAIRE_NO_TICKET', `the Annuaire accepted the feed but its answer carries no TICKET (${reply.payload.local}); see docs/annuaire.md`, { messageId: frame.messageId });
+  if (!ticket)
+    throw new MssError('ANNUAIRE_NO_TICKET', `the Annuaire accepted the feed but its answer carries no TICKET (${reply.payload.local}); see docs/annuaire.md`, {
+      messageId: frame.messageId,
+    });
   return { ticket, messageId: frame.messageId };
 }
 
 /** The report ZIP of a ticket: inline base64, or an MTOM/SwA attachment (xop:Include href="cid:…"). */
-export async function requestReport(config: Config, creds: AnnuaireCredentials, ticket: string, now: Date): Promise<{ zip: Buffer; delivery: 'inline' | 'mtom' }> {
+export async function requestReport(
+  config: Config,
+  creds: AnnuaireCredentials,
+  ticket: string,
+  now: Date,
+): Promise<{ zip: Buffer; delivery: 'inline' | 'mtom' }> {
   const endpoint = endpointsOf(config.annuaire).report;
   const frame = envelopeFrame('report', endpoint, assertionFor(config, creds, now));
   const reply = await callAnnuaire('report', endpoint, frame, [reportRequestBody(ticket)], callOptions(config, creds), { ticket });
@@ -74,7 +87,10 @@ export function reportZipOf(reply: SoapReply, ticket: string): { zip: Buffer; de
   if (href) {
     const id = decodeURIComponent(href.replace(/^cid:/i, ''));
     const part = reply.attachments.get(id);
-    if (!part) throw new MssError('ANNUAIRE_REPORT_MISSING', `the report answer for ticket ${ticket} refers to attachment ${href}, which is not in the message`, { ticket });
+    if (!part)
+      throw new MssError('ANNUAIRE_REPORT_MISSING', `the report answer for ticket ${ticket} refers to attachment ${href}, which is not in the message`, {
+        ticket,
+      });
     return { zip: part, delivery: 'mtom' };
   }
   const inline = file?.text.replace(/\s+/g, '') ?? '';

@@ -13,7 +13,13 @@ import { scanWhole, type XElement } from './xml-scanner.js';
 export const ANNUAIRE_XML_GUARD: XmlGuard = {
   what: 'an Annuaire message',
   limit: 'annuaire.maxResponseBytes',
-  codes: { tooLarge: 'ANNUAIRE_TOO_LARGE', encoding: 'ANNUAIRE_XML_MALFORMED', dtd: 'ANNUAIRE_XML_DTD', malformed: 'ANNUAIRE_XML_MALFORMED', shape: 'ANNUAIRE_XML_MALFORMED' },
+  codes: {
+    tooLarge: 'ANNUAIRE_TOO_LARGE',
+    encoding: 'ANNUAIRE_XML_MALFORMED',
+    dtd: 'ANNUAIRE_XML_DTD',
+    malformed: 'ANNUAIRE_XML_MALFORMED',
+    shape: 'ANNUAIRE_XML_MALFORMED',
+  },
 };
 
 export interface SoapReply {
@@ -51,7 +57,7 @@ export function readFault(fault: XElement, httpStatus: number): SoapFault {
   const detail = fault.children.find((c) => c.local === 'detail' || c.local === 'Detail');
   const detailText = detail ? flatText(detail) : undefined;
   const code = faultCodeOf(subcode, value, faultcode, reason, detailText) ?? subcode ?? faultcode ?? value ?? 'UNKNOWN';
-  return { code, reason, ...(value ?? faultcode ? { faultCode: (value ?? faultcode) as string } : {}), httpStatus };
+  return { code, reason, ...((value ?? faultcode) ? { faultCode: (value ?? faultcode) as string } : {}), httpStatus };
 }
 
 function flatText(el: XElement): string {
@@ -89,6 +95,7 @@ export function readSoapReply(res: HttpsResponse, ctx: FaultContext, maxBytes: n
 
 function httpError(status: number, ctx: FaultContext, text: string): MssError {
   const tail = text ? `: ${text.replace(/\s+/g, ' ').trim().slice(0, 200)}` : '';
-  if (status >= 500) return new MssError('HTTP_SERVER_ERROR', `${ctx.url} answered HTTP ${status}${tail}; try again later`, { url: ctx.url, httpStatus: status });
+  if (status >= 500)
+    return new MssError('HTTP_SERVER_ERROR', `${ctx.url} answered HTTP ${status}${tail}; try again later`, { url: ctx.url, httpStatus: status });
   return new MssError('ANNUAIRE_HTTP', `${ctx.url} answered HTTP ${status}${tail}`, { url: ctx.url, httpStatus: status });
 }

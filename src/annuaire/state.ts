@@ -88,7 +88,11 @@ export class AnnuaireState {
    */
   async exclusive<T>(locked: boolean, fn: () => Promise<T>): Promise<T> {
     if (!locked) return fn();
-    const busy = (current: LeaseState | undefined) => new MssError('TEMPORARY_ANNUAIRE_RUNNING', `another annuaire publish/report is running (cluster lease ${ANNUAIRE_LEASE} ${describeHolder(current)}); try again later`);
+    const busy = (current: LeaseState | undefined) =>
+      new MssError(
+        'TEMPORARY_ANNUAIRE_RUNNING',
+        `another annuaire publish/report is running (cluster lease ${ANNUAIRE_LEASE} ${describeHolder(current)}); try again later`,
+      );
     return withLease(this.store, ANNUAIRE_LEASE, { busy }, fn);
   }
 }

@@ -56,7 +56,9 @@ export function validityWindow(now: Date): { issueInstant: Date; notBefore: Date
 }
 
 const attr = (name: string, value?: string): string =>
-  value === undefined ? `<saml2:Attribute Name="${xmlAttr(name)}"/>` : `<saml2:Attribute Name="${xmlAttr(name)}"><saml2:AttributeValue>${xmlText(value)}</saml2:AttributeValue></saml2:Attribute>`;
+  value === undefined
+    ? `<saml2:Attribute Name="${xmlAttr(name)}"/>`
+    : `<saml2:Attribute Name="${xmlAttr(name)}"><saml2:AttributeValue>${xmlText(value)}</saml2:AttributeValue></saml2:Attribute>`;
 
 /** An HL7 v3 CE value (xsi:type="CE") in an AttributeValue. */
 const coded = (name: string, c: CodedValue): string =>

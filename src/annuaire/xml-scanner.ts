@@ -61,7 +61,8 @@ export function scanXml(text: string, opts: ScanOptions): XElement {
     return s.replace(/&([^;&\s]{1,10});/g, (_m, name: string) => {
       if (name[0] === '#') {
         const cp = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-        if (!Number.isFinite(cp) || cp < 0x9 || cp > 0x10ffff || (cp < 0x20 && cp !== 0x9 && cp !== 0xa && cp !== 0xd)) fail(`bad character reference &${name};`, at);
+        if (!Number.isFinite(cp) || cp < 0x9 || cp > 0x10ffff || (cp < 0x20 && cp !== 0x9 && cp !== 0xa && cp !== 0xd))
+          fail(`bad character reference &${name};`, at);
         return String.fromCodePoint(cp);
       }
       const v = PREDEFINED[name];

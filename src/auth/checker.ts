@@ -107,7 +107,9 @@ export class XOAuth2Checker {
   private record(login: LoginRecord): void {
     void this.access
       .recordLogin(login)
-      .catch((err: unknown) => this.log.error({ err, mailbox: login.mailbox, session: login.session }, 'could not record the login (EX_GDT_5060 trace missing)'));
+      .catch((err: unknown) =>
+        this.log.error({ err, mailbox: login.mailbox, session: login.session }, 'could not record the login (EX_GDT_5060 trace missing)'),
+      );
   }
 
   private async decide(attempt: LoginAttempt, hash: string, known: { idNat?: string }): Promise<Evaluation> {

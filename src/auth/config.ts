@@ -22,7 +22,10 @@ const pscSection = z
     issuer: httpsUrl.default(PSC_ISSUER_PRODUCTION),
     /** CA certificates (PEM) trusted for PSC's HTTPS endpoints: PSC uses a public CA, not IGC-Santé. */
     caFile: filePath.default('/etc/ssl/certs/ca-certificates.crt'),
-    algorithms: z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1).default([...ASYMMETRIC_ALGORITHMS]),
+    algorithms: z
+      .array(z.enum(ASYMMETRIC_ALGORITHMS))
+      .min(1)
+      .default([...ASYMMETRIC_ALGORITHMS]),
     /** Tolerance on exp/iat/nbf, for clocks that drift a little (ours is NTP-synchronised, §6.9.1). */
     clockSkewSeconds: z.number().int().min(0).max(300).default(30),
     /**
@@ -31,7 +34,15 @@ const pscSection = z
      * (§6.8.4.2's example has no `aud`), its `azp` is one. Required: without it, a token PSC
      * issued to any other client would open our mailboxes. Defaults to `authorizedParty`.
      */
-    audience: z.union([z.string().min(1).transform((a) => [a]), z.array(z.string().min(1)).min(1)]).optional(),
+    audience: z
+      .union([
+        z
+          .string()
+          .min(1)
+          .transform((a) => [a]),
+        z.array(z.string().min(1)).min(1),
+      ])
+      .optional(),
     /** When set, `azp` must equal it. */
     authorizedParty: z.string().min(1).optional(),
     /** When set, `acr` must be at least this level in `acrOrder`. */
@@ -52,7 +63,12 @@ const pscSection = z
   .superRefine((p, ctx) => {
     // EX_LPS_0800: without our client ID, a token PSC issued to any other client would be accepted.
     if (p.audience === undefined && p.authorizedParty === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['audience'], input: undefined, message: "the client ID of this operator's PSC raccordement (EX_LPS_0800), required: tokens PSC issued for another client are refused" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['audience'],
+        input: undefined,
+        message: "the client ID of this operator's PSC raccordement (EX_LPS_0800), required: tokens PSC issued for another client are refused",
+      });
     }
   })
   .transform(({ audience, ...p }) => ({ ...p, audience: audience ?? [p.authorizedParty as string] }));

@@ -54,7 +54,14 @@ export class CheckerEndpoint {
     server.requestTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MssError('AUTH_LISTEN', `cannot listen on ${this.listen.host}:${this.listen.port} (auth.checker.listen): ${err.message}`, { ...this.listen }, { cause: err })),
+        reject(
+          new MssError(
+            'AUTH_LISTEN',
+            `cannot listen on ${this.listen.host}:${this.listen.port} (auth.checker.listen): ${err.message}`,
+            { ...this.listen },
+            { cause: err },
+          ),
+        ),
       );
       server.listen(this.listen.port, this.listen.host, () => resolve());
     });

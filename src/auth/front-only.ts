@@ -18,9 +18,21 @@ export class FrontOnlyChecker implements LoginCheck {
 
   async check(attempt: LoginAttempt): Promise<CheckOutcome> {
     const mailbox = attempt.user.trim().toLowerCase();
-    this.log.warn({ user: mailbox, service: attempt.service, mech: attempt.mechanism, rip: attempt.remoteIp }, 'PSC token sent to Dovecot/Postfix directly, not through the front: refused');
+    this.log.warn(
+      { user: mailbox, service: attempt.service, mech: attempt.mechanism, rip: attempt.remoteIp },
+      'PSC token sent to Dovecot/Postfix directly, not through the front: refused',
+    );
     void this.access
-      .recordFailedLogin({ mailbox, authType: 'PSC-XOAUTH2', reason: 'front-only', temporary: false, service: attempt.service, remoteIp: attempt.remoteIp, ...(attempt.session ? { session: attempt.session } : {}), at: new Date() })
+      .recordFailedLogin({
+        mailbox,
+        authType: 'PSC-XOAUTH2',
+        reason: 'front-only',
+        temporary: false,
+        service: attempt.service,
+        remoteIp: attempt.remoteIp,
+        ...(attempt.session ? { session: attempt.session } : {}),
+        at: new Date(),
+      })
       .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused login'));
     return fail('front-only');
   }

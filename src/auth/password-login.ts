@@ -29,10 +29,22 @@ export class PasswordLogins {
   async decide(a: PasswordAttempt): Promise<PasswordVerdict> {
     const mailbox = a.user.trim().toLowerCase();
     if (!(await this.access.isOperatorAddress(mailbox))) return 'not-ours';
-    this.log.info({ user: mailbox, service: a.service, mech: a.mechanism, rip: a.remoteIp }, 'password login refused: an MSSanté mailbox is opened with a PSC token or an AUTH-CLI certificate');
+    this.log.info(
+      { user: mailbox, service: a.service, mech: a.mechanism, rip: a.remoteIp },
+      'password login refused: an MSSanté mailbox is opened with a PSC token or an AUTH-CLI certificate',
+    );
     // EX_GDT_5040: the refusal is traced like any other failed login.
     void this.access
-      .recordFailedLogin({ mailbox, authType: 'PASSWORD', reason: 'password-mechanism', temporary: false, service: a.service, remoteIp: a.remoteIp, ...(a.session ? { session: a.session } : {}), at: new Date() })
+      .recordFailedLogin({
+        mailbox,
+        authType: 'PASSWORD',
+        reason: 'password-mechanism',
+        temporary: false,
+        service: a.service,
+        remoteIp: a.remoteIp,
+        ...(a.session ? { session: a.session } : {}),
+        at: new Date(),
+      })
       .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused password login'));
     return 'mssante-mailbox';
   }

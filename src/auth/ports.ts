@@ -25,7 +25,10 @@ export type AccessDecision =
 /** EX_LPS_1200 step 5: may the structure of a certificate (its IdNat) open this mailbox? */
 export type ApplicationDecision =
   | { allowed: true }
-  | { allowed: false; reason: 'unknown-mailbox' | 'suspended' | /** Only APP mailboxes take AUTH-CLI (§6.8.1). */ 'not-application-mailbox' | 'other-structure' };
+  | {
+      allowed: false;
+      reason: 'unknown-mailbox' | 'suspended' | /** Only APP mailboxes take AUTH-CLI (§6.8.1). */ 'not-application-mailbox' | 'other-structure';
+    };
 
 export type AuthenticationType = 'PSC-XOAUTH2' | 'AUTH-CLI';
 /** A password login (PLAIN, LOGIN, CRAM-MD5…) attempted on an MSSanté mailbox: always refused. */

@@ -68,7 +68,11 @@ export class RegistryMailboxAccess implements MailboxAccess {
   async recordFailedLogin(f: FailedLogin): Promise<void> {
     this.traces.write({
       action: 'login',
-      actor: { id: f.author ?? 'unknown', kind: f.authType === 'AUTH-CLI' ? 'application' : 'user', source: f.authType === 'AUTH-CLI' ? 'certificate' : f.authType === 'PASSWORD' ? 'password' : 'psc' },
+      actor: {
+        id: f.author ?? 'unknown',
+        kind: f.authType === 'AUTH-CLI' ? 'application' : 'user',
+        source: f.authType === 'AUTH-CLI' ? 'certificate' : f.authType === 'PASSWORD' ? 'password' : 'psc',
+      },
       ...(f.mailbox ? { bal: f.mailbox } : {}),
       means: { service: f.service, authType: AUTH_TYPE_LABEL[f.authType] },
       address: f.remoteIp,

@@ -54,7 +54,9 @@ class ApiLpsService implements Service {
     const activity = await resources.activity();
     const registryAccess = new RegistryMailboxAccess(() => holder.current(), activity, traces);
     // EX_GDT_5040 without letting a client decide how fast the traces grow: identical refusals fold into one record with a count.
-    const failures = new FailedLoginTraces(registryAccess, this.auth.failedLogins.traceWindowSeconds, (err) => this.log.error({ err }, 'could not trace the refused login'));
+    const failures = new FailedLoginTraces(registryAccess, this.auth.failedLogins.traceWindowSeconds, (err) =>
+      this.log.error({ err }, 'could not trace the refused login'),
+    );
     this.stops.push(() => failures.flush());
     const access: MailboxAccess = {
       decide: (idNat, mailbox) => registryAccess.decide(idNat, mailbox),
@@ -72,7 +74,12 @@ class ApiLpsService implements Service {
     // With the fronts on, they decide PSC logins: Dovecot and Postfix accept their tickets only.
     const psc = this.auth.front.enabled ? new FrontOnlyChecker(access, this.log.child({ part: 'checker' })) : checker;
     const router = new LoginRouter(psc, new TicketChecker(tickets, access, this.log.child({ part: 'tickets' })));
-    const endpoint = new CheckerEndpoint(router, this.auth.checker.listen, this.log.child({ part: 'endpoint' }), new PasswordLogins(access, this.log.child({ part: 'passwords' })));
+    const endpoint = new CheckerEndpoint(
+      router,
+      this.auth.checker.listen,
+      this.log.child({ part: 'endpoint' }),
+      new PasswordLogins(access, this.log.child({ part: 'passwords' })),
+    );
     await endpoint.start();
     this.stops.push(() => endpoint.stop());
 

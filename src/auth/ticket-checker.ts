@@ -30,9 +30,21 @@ export class TicketChecker {
     const grant = this.tickets.redeem(attempt.token, mailbox);
     if (!grant || !MECHANISMS[grant.login.authType].has(mechanism)) {
       const authType: AuthenticationType = grant?.login.authType ?? (MECHANISMS['PSC-XOAUTH2'].has(mechanism) ? 'PSC-XOAUTH2' : 'AUTH-CLI');
-      this.log.warn({ user: mailbox, protocol: attempt.service, mech: mechanism, rip: attempt.remoteIp }, 'ticket unknown, spent, expired, for another mailbox or another mechanism');
+      this.log.warn(
+        { user: mailbox, protocol: attempt.service, mech: mechanism, rip: attempt.remoteIp },
+        'ticket unknown, spent, expired, for another mailbox or another mechanism',
+      );
       void this.access
-        .recordFailedLogin({ mailbox, authType, reason: 'ticket', temporary: false, service: attempt.service, remoteIp: attempt.remoteIp, ...(attempt.session ? { session: attempt.session } : {}), at: new Date() })
+        .recordFailedLogin({
+          mailbox,
+          authType,
+          reason: 'ticket',
+          temporary: false,
+          service: attempt.service,
+          remoteIp: attempt.remoteIp,
+          ...(attempt.session ? { session: attempt.session } : {}),
+          at: new Date(),
+        })
         .catch((err: unknown) => this.log.error({ err }, 'could not trace the refused login'));
       return fail('ticket');
     }

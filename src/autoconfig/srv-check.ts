@@ -95,16 +95,21 @@ export async function checkDomain(domain: string, ep: EntryPoints, resolver: Srv
       }
       if (match.target !== want.target) problems.push({ kind: 'wrong-target', message: `${show(match)}: target ${match.target}, expected ${want.target}` });
       if (match.port !== want.port) problems.push({ kind: 'wrong-port', message: `${show(match)}: port ${match.port}, expected ${want.port}` });
-      if (match.weight !== want.weight) problems.push({ kind: 'wrong-weight', message: `${show(match)}: weight ${match.weight}, expected ${want.weight} (auth.entryPoints.weight)` });
+      if (match.weight !== want.weight)
+        problems.push({ kind: 'wrong-weight', message: `${show(match)}: weight ${match.weight}, expected ${want.weight} (auth.entryPoints.weight)` });
     }
     for (const f of found) {
       if (f.priority !== PSC_PRIORITY && f.priority !== AUTH_CLI_PRIORITY) {
-        problems.push({ kind: 'unexpected', message: `${show(f)}: priority ${f.priority} means nothing to an MSSanté LPS (10: PSC entry point, 20: AUTH-CLI); remove it` });
+        problems.push({
+          kind: 'unexpected',
+          message: `${show(f)}: priority ${f.priority} means nothing to an MSSanté LPS (10: PSC entry point, 20: AUTH-CLI); remove it`,
+        });
       }
     }
     // EX_LPS_0300: "la valeur retenue [doit être] la même pour les 4 entrées".
     const weights = new Set(found.map((f) => f.weight));
-    if (weights.size > 1) problems.push({ kind: 'unequal-weights', message: `the SRV records carry different weights (${[...weights].join(', ')}); all four must be equal` });
+    if (weights.size > 1)
+      problems.push({ kind: 'unequal-weights', message: `the SRV records carry different weights (${[...weights].join(', ')}); all four must be equal` });
   }
   return { domain: fqdn(domain), ok: problems.length === 0, temporary, found, problems, zoneLines: expected.map((r) => zoneLine(r)) };
 }

@@ -52,7 +52,9 @@ function printPublish(r: PublishResult, json?: boolean): number {
   const size = `${r.digest.records} mailbox(es), ${(r.digest.bytes / 1048576).toFixed(1)} MB, sha256 ${r.digest.sha256.slice(0, 16)}…`;
   switch (r.outcome) {
     case 'refused':
-      out.write(`NOT SENT: ${r.validation.blocking} blocking anomalie(s) in ${r.validation.rejected} mailbox(es); fix the registry, or send anyway with --force (those mailboxes would be rejected by the Annuaire)\n`);
+      out.write(
+        `NOT SENT: ${r.validation.blocking} blocking anomalie(s) in ${r.validation.rejected} mailbox(es); fix the registry, or send anyway with --force (those mailboxes would be rejected by the Annuaire)\n`,
+      );
       break;
     case 'skipped':
       out.write(`not sent (${r.decision?.reason}): ${r.decision?.why}\n`);
@@ -61,7 +63,9 @@ function printPublish(r: PublishResult, json?: boolean): number {
       out.write(`dry run: would send (${r.decision?.reason}: ${r.decision?.why}) ${size}\n`);
       break;
     case 'sent':
-      out.write(`${r.kind === 'withdraw' ? 'withdrawal sent' : 'sent'} (${r.decision?.reason}): ticket ${r.ticket}, ${size}; fetch the report after the Annuaire's batch with \`mss-sidecar annuaire report\`\n`);
+      out.write(
+        `${r.kind === 'withdraw' ? 'withdrawal sent' : 'sent'} (${r.decision?.reason}): ticket ${r.ticket}, ${size}; fetch the report after the Annuaire's batch with \`mss-sidecar annuaire report\`\n`,
+      );
   }
   return status;
 }
@@ -89,7 +93,9 @@ function printReports(run: ReportRun, json?: boolean): number {
         break;
       case 'done':
         process.stdout.write(`${renderReport(t.ticket, t.report ?? { rules: [], domains: [] }, t.corrections ?? [])}\n`);
-        process.stdout.write(`ticket ${t.ticket}: ${t.blocking} blocking, ${t.warnings} warning(s); ZIP ${t.delivery}, checksum ${t.checksum}; saved ${t.files?.json}\n`);
+        process.stdout.write(
+          `ticket ${t.ticket}: ${t.blocking} blocking, ${t.warnings} warning(s); ZIP ${t.delivery}, checksum ${t.checksum}; saved ${t.files?.json}\n`,
+        );
         break;
       default:
         process.stdout.write(`ticket ${t.ticket}: ${t.outcome.toUpperCase()} ${t.error?.code}: ${t.error?.message}\n`);
@@ -115,7 +121,19 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
         withDeps(ctx, opts, async (deps) => {
           const now = clock(opts.now);
           const run = () => publish(deps, { now, ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
-          return scheduled({ cfg: deps.config, log: ctx().log, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-publish', oncePer: opts.dryRun ? undefined : opts.oncePer, now }, run, (r) => printPublish(r, opts.json));
+          return scheduled(
+            {
+              cfg: deps.config,
+              log: ctx().log,
+              store: deps.store,
+              job: ANNUAIRE_LEASE,
+              run: 'annuaire-publish',
+              oncePer: opts.dryRun ? undefined : opts.oncePer,
+              now,
+            },
+            run,
+            (r) => printPublish(r, opts.json),
+          );
         }),
       ),
     );
@@ -128,8 +146,17 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
       action(async (opts: Common & { ticket?: string; applyCorrections?: boolean }) =>
         withDeps(ctx, opts, async (deps) => {
           const now = clock(opts.now);
-          const run = () => fetchReports(deps, { now, ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.applyCorrections === false ? { applyCorrections: false } : {}) });
-          return scheduled({ cfg: deps.config, log: ctx().log, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-report', oncePer: opts.oncePer, now }, run, (r) => printReports(r, opts.json));
+          const run = () =>
+            fetchReports(deps, {
+              now,
+              ...(opts.ticket ? { ticket: opts.ticket } : {}),
+              ...(opts.applyCorrections === false ? { applyCorrections: false } : {}),
+            });
+          return scheduled(
+            { cfg: deps.config, log: ctx().log, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-report', oncePer: opts.oncePer, now },
+            run,
+            (r) => printReports(r, opts.json),
+          );
         }),
       ),
     );
@@ -148,7 +175,10 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
             process.stdout.write(done ? `${domain}: withdrawal cancelled; the next publication includes it\n` : `${domain} was not withdrawn\n`);
             return EXIT.OK;
           }
-          return printPublish(await withdrawDomain(deps, domain, { now: clock(opts.now), ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) }), opts.json);
+          return printPublish(
+            await withdrawDomain(deps, domain, { now: clock(opts.now), ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) }),
+            opts.json,
+          );
         }),
       ),
     );
@@ -164,9 +194,16 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
           const s = { last: await state.last(), withdrawn: await state.withdrawn(), tickets: await state.tickets() };
           if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
           else {
-            process.stdout.write(s.last ? `last publication ${s.last.at}: ticket ${s.last.ticket}, sha256 ${s.last.sha256.slice(0, 16)}…, ${s.last.domains.join(', ')}\n` : 'never published\n');
+            process.stdout.write(
+              s.last
+                ? `last publication ${s.last.at}: ticket ${s.last.ticket}, sha256 ${s.last.sha256.slice(0, 16)}…, ${s.last.domains.join(', ')}\n`
+                : 'never published\n',
+            );
             if (s.withdrawn.length > 0) process.stdout.write(`withdrawn: ${s.withdrawn.join(', ')}\n`);
-            for (const t of s.tickets) process.stdout.write(`  ${t.ticket}\t${t.kind}\t${t.sentAt}\t${t.status}${t.summary ? `\tblocking ${t.summary.blocking}, warnings ${t.summary.warnings}, corrections ${t.summary.corrections}` : t.lastOutcome ? `\t${t.lastOutcome}` : ''}\n`);
+            for (const t of s.tickets)
+              process.stdout.write(
+                `  ${t.ticket}\t${t.kind}\t${t.sentAt}\t${t.status}${t.summary ? `\tblocking ${t.summary.blocking}, warnings ${t.summary.warnings}, corrections ${t.summary.corrections}` : t.lastOutcome ? `\t${t.lastOutcome}` : ''}\n`,
+              );
           }
           return EXIT.OK;
         }),

@@ -41,11 +41,17 @@ export function registerAutoconfigCommands(program: Command, ctx: () => CliConte
           weight: opts.weight !== undefined ? Number(opts.weight) : (configured?.weight ?? 100),
         };
         const missing = [entryPoints.imap.psc, entryPoints.imap.authCli, entryPoints.submission.psc, entryPoints.submission.authCli].some((h) => h === '');
-        if (missing) throw new MssError('USAGE_AUTOCONFIG_HOSTS', 'the four entry-point host names are needed: set auth.entryPoints in the configuration or pass --imap-psc, --imap-authcli, --submission-psc and --submission-authcli');
-        if (!Number.isInteger(entryPoints.weight) || entryPoints.weight < 0 || entryPoints.weight > 65_535) throw new MssError('USAGE_AUTOCONFIG_WEIGHT', `--weight ${opts.weight}: expected an integer from 0 to 65535`);
+        if (missing)
+          throw new MssError(
+            'USAGE_AUTOCONFIG_HOSTS',
+            'the four entry-point host names are needed: set auth.entryPoints in the configuration or pass --imap-psc, --imap-authcli, --submission-psc and --submission-authcli',
+          );
+        if (!Number.isInteger(entryPoints.weight) || entryPoints.weight < 0 || entryPoints.weight > 65_535)
+          throw new MssError('USAGE_AUTOCONFIG_WEIGHT', `--weight ${opts.weight}: expected an integer from 0 to 65535`);
         const targets = domains.length > 0 ? domains : (cfg?.operator.domains ?? []);
         const timeoutMs = Number(opts.dnsTimeout ?? 3000);
-        if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new MssError('USAGE_AUTOCONFIG_TIMEOUT', `--dns-timeout ${opts.dnsTimeout}: expected a positive number of milliseconds`);
+        if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+          throw new MssError('USAGE_AUTOCONFIG_TIMEOUT', `--dns-timeout ${opts.dnsTimeout}: expected a positive number of milliseconds`);
         const resolver = srvResolver(opts.resolver ?? configured?.resolvers ?? [], timeoutMs);
         const reports: DomainReport[] = [];
         for (const domain of targets) reports.push(await checkDomain(domain, entryPoints, resolver));
@@ -60,7 +66,9 @@ export function registerAutoconfigCommands(program: Command, ctx: () => CliConte
 function render(reports: DomainReport[]): string {
   const out: string[] = [];
   for (const r of reports) {
-    out.push(r.ok ? `${r.domain}: the four SRV records are published (EX_LPS_0300)` : `${r.domain}: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`);
+    out.push(
+      r.ok ? `${r.domain}: the four SRV records are published (EX_LPS_0300)` : `${r.domain}: ${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}`,
+    );
     for (const p of r.problems) out.push(`  ${p.kind}: ${p.message}`);
     out.push(`  zone lines to publish for ${r.domain}:`);
     for (const line of r.zoneLines) out.push(`    ${line}`);

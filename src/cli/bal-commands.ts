@@ -64,7 +64,12 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
         if (opts.json) return out(list.map(publicView));
         for (const b of list) {
           const flags = [b.test ? 'test' : '', b.listeRouge ? 'liste-rouge' : '', b.autoreply ? 'auto-reply' : ''].filter(Boolean).join(',');
-          const extra = b.status === 'suspended' && b.suspension ? `  since ${b.suspension.at}: ${b.suspension.reason}` : b.status === 'deleted' && b.deletion ? `  on ${b.deletion.at}` : '';
+          const extra =
+            b.status === 'suspended' && b.suspension
+              ? `  since ${b.suspension.at}: ${b.suspension.reason}`
+              : b.status === 'deleted' && b.deletion
+                ? `  on ${b.deletion.at}`
+                : '';
           process.stdout.write(`${b.address}\t${b.type}\t${b.status}\t${flags || '-'}${extra}\n`);
         }
         if (!opts.json) process.stderr.write(`${list.length} mailbox${list.length === 1 ? '' : 'es'}\n`);
@@ -93,8 +98,12 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
           if (opts.json) return out(view);
           process.stdout.write(`${b.address} (${b.type}${b.test ? ', test' : ''}) — ${b.status}, created ${b.created}\n`);
           const pub = view.publication;
-          process.stdout.write(`  Annuaire: ${pub.published ? 'published' : 'not published'}${pub.listeRouge ? `, liste rouge (${pub.listeRougeOrigin === 'user' ? "user's choice" : 'depublished for inactivity'})` : ''}\n`);
-          process.stdout.write(`  last login: ${rt.lastLogin?.toISOString() ?? 'never'}${rt.lastLoginBy ? ` by ${rt.lastLoginBy}` : ''}; last exchange: ${rt.lastExchange?.toISOString() ?? 'none'}\n`);
+          process.stdout.write(
+            `  Annuaire: ${pub.published ? 'published' : 'not published'}${pub.listeRouge ? `, liste rouge (${pub.listeRougeOrigin === 'user' ? "user's choice" : 'depublished for inactivity'})` : ''}\n`,
+          );
+          process.stdout.write(
+            `  last login: ${rt.lastLogin?.toISOString() ?? 'never'}${rt.lastLoginBy ? ` by ${rt.lastLoginBy}` : ''}; last exchange: ${rt.lastExchange?.toISOString() ?? 'none'}\n`,
+          );
           for (const u of view.users) process.stdout.write(`  ${u.role}: ${u.idNat}${u.name ? ` ${u.name}` : ''}${u.for ? ` (for ${u.for})` : ''}\n`);
           if (b.suspension) process.stdout.write(`  suspended ${b.suspension.at}: ${b.suspension.reason}\n`);
           if (b.deletion) process.stdout.write(`  deleted ${b.deletion.at}${b.deletion.reason ? `: ${b.deletion.reason}` : ''}\n`);
@@ -135,7 +144,11 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .description('suspend a mailbox: no login, incoming mail refused, unpublished (RE_GBM_4420)')
     .argument('<address>')
     .requiredOption('--reason <text>', 'why (given to the structure manager, RE_GBM_4430)')
-    .action(action((address: string, opts: { reason: string } & ActorOpt) => edit(ctx, opts, (env) => ops.suspendMailbox(env, address, opts.reason), `suspended ${address}; notify the structure manager with the reason (§5.5.2)`)));
+    .action(
+      action((address: string, opts: { reason: string } & ActorOpt) =>
+        edit(ctx, opts, (env) => ops.suspendMailbox(env, address, opts.reason), `suspended ${address}; notify the structure manager with the reason (§5.5.2)`),
+      ),
+    );
 
   withActor(bal.command('reactivate'))
     .description('reactivate a suspended mailbox (RE_GBM_4440)')
@@ -154,8 +167,14 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
         const b = need(reg, address);
         if (b.status === 'deleted') throw new MssError('REGISTRY_STATE', `${b.address} is already deleted`);
         if (opts.purgeMail) {
-          const r = await runCommand(fillArgs(cfg.lifecycle.deleteCommand, { address: b.address, local: b.localPart, domain: b.domain }), { timeoutMs: cfg.lifecycle.commandTimeoutMs });
-          if (r.code !== 0) throw new MssError('LIFECYCLE_COMMAND_FAILED', `lifecycle.deleteCommand failed for ${b.address} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}; the mailbox is unchanged`);
+          const r = await runCommand(fillArgs(cfg.lifecycle.deleteCommand, { address: b.address, local: b.localPart, domain: b.domain }), {
+            timeoutMs: cfg.lifecycle.commandTimeoutMs,
+          });
+          if (r.code !== 0)
+            throw new MssError(
+              'LIFECYCLE_COMMAND_FAILED',
+              `lifecycle.deleteCommand failed for ${b.address} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}; the mailbox is unchanged`,
+            );
         }
         await edit(ctx, opts, (env) => ops.deleteMailbox(env, b.address, opts.reason), `deleted ${b.address}`);
       }),
@@ -182,7 +201,13 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--name <text>', "the delegate's name, for people reading the registry")
     .action(
       action((address: string, opts: { delegate: string; by: string; for?: string; name?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.addDelegate(env, address, { idNat: opts.delegate, ...(opts.for ? { for: opts.for } : {}), ...(opts.name ? { name: opts.name } : {}) }, opts.by), `${opts.delegate} is now a delegate of ${address}`),
+        edit(
+          ctx,
+          opts,
+          (env) =>
+            ops.addDelegate(env, address, { idNat: opts.delegate, ...(opts.for ? { for: opts.for } : {}), ...(opts.name ? { name: opts.name } : {}) }, opts.by),
+          `${opts.delegate} is now a delegate of ${address}`,
+        ),
       ),
     );
 
@@ -195,7 +220,19 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--name <text>', "the delegate's name ('' removes it)")
     .action(
       action((address: string, opts: { delegate: string; by: string; for?: string; name?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.changeDelegate(env, address, opts.delegate, { ...(opts.for ? { for: opts.for } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) }, opts.by), `delegation of ${opts.delegate} on ${address} changed`),
+        edit(
+          ctx,
+          opts,
+          (env) =>
+            ops.changeDelegate(
+              env,
+              address,
+              opts.delegate,
+              { ...(opts.for ? { for: opts.for } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) },
+              opts.by,
+            ),
+          `delegation of ${opts.delegate} on ${address} changed`,
+        ),
       ),
     );
 
@@ -204,7 +241,11 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .argument('<address>')
     .requiredOption('--delegate <idNat>')
     .option('--by <idNat>', 'who asked: the holder, the responsible or a co-holder')
-    .action(action((address: string, opts: { delegate: string; by?: string } & ActorOpt) => edit(ctx, opts, (env) => ops.revokeDelegate(env, address, opts.delegate, opts.by), `${opts.delegate} is no longer a delegate of ${address}`)));
+    .action(
+      action((address: string, opts: { delegate: string; by?: string } & ActorOpt) =>
+        edit(ctx, opts, (env) => ops.revokeDelegate(env, address, opts.delegate, opts.by), `${opts.delegate} is no longer a delegate of ${address}`),
+      ),
+    );
 
   const co = bal.command('coholder').description('co-holders of an organisational mailbox (EX_GBM_5410)');
   withActor(co.command('add'))
@@ -215,14 +256,23 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--by <idNat>', 'the responsible or co-holder who asked')
     .action(
       action((address: string, opts: { idNat: string; lastName: string; firstName: string; by?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.addCoHolder(env, address, { idNat: opts.idNat, lastName: opts.lastName, firstName: opts.firstName }, opts.by), `${opts.idNat} is now a co-holder of ${address}`),
+        edit(
+          ctx,
+          opts,
+          (env) => ops.addCoHolder(env, address, { idNat: opts.idNat, lastName: opts.lastName, firstName: opts.firstName }, opts.by),
+          `${opts.idNat} is now a co-holder of ${address}`,
+        ),
       ),
     );
   withActor(co.command('remove'))
     .argument('<address>')
     .requiredOption('--id-nat <idNat>')
     .option('--by <idNat>', 'the responsible or co-holder who asked')
-    .action(action((address: string, opts: { idNat: string; by?: string } & ActorOpt) => edit(ctx, opts, (env) => ops.removeCoHolder(env, address, opts.idNat, opts.by), `${opts.idNat} is no longer a co-holder of ${address}`)));
+    .action(
+      action((address: string, opts: { idNat: string; by?: string } & ActorOpt) =>
+        edit(ctx, opts, (env) => ops.removeCoHolder(env, address, opts.idNat, opts.by), `${opts.idNat} is no longer a co-holder of ${address}`),
+      ),
+    );
 
   withActor(bal.command('set-responsible'))
     .description('change the Responsable opérationnel (EX_GBM_5410)')
@@ -232,7 +282,12 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--by <idNat>', 'the responsible or co-holder who asked')
     .action(
       action((address: string, opts: { idNat: string; name?: string; by?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.setResponsible(env, address, { idNat: opts.idNat, ...(opts.name ? { name: opts.name } : {}) }, opts.by), `${opts.idNat} is now the responsible of ${address}`),
+        edit(
+          ctx,
+          opts,
+          (env) => ops.setResponsible(env, address, { idNat: opts.idNat, ...(opts.name ? { name: opts.name } : {}) }, opts.by),
+          `${opts.idNat} is now the responsible of ${address}`,
+        ),
       ),
     );
 
@@ -241,14 +296,22 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .argument('<address>')
     .argument('<text>')
     .option('--by <idNat>', 'the responsible or co-holder who asked')
-    .action(action((address: string, text: string, opts: { by?: string } & ActorOpt) => edit(ctx, opts, (env) => ops.setDescription(env, address, text, opts.by), `description of ${address} changed`)));
+    .action(
+      action((address: string, text: string, opts: { by?: string } & ActorOpt) =>
+        edit(ctx, opts, (env) => ops.setDescription(env, address, text, opts.by), `description of ${address} changed`),
+      ),
+    );
 
   withActor(bal.command('correct-idnat'))
     .description('apply a national identifier corrected by the Annuaire report (EX_PBA_5100)')
     .argument('<address>')
     .requiredOption('--from <idNat>')
     .requiredOption('--to <idNat>')
-    .action(action((address: string, opts: { from: string; to: string } & ActorOpt) => edit(ctx, opts, (env) => ops.correctIdNat(env, address, opts.from, opts.to, { source: 'cli' }), `${opts.from} replaced by ${opts.to} in ${address}`)));
+    .action(
+      action((address: string, opts: { from: string; to: string } & ActorOpt) =>
+        edit(ctx, opts, (env) => ops.correctIdNat(env, address, opts.from, opts.to, { source: 'cli' }), `${opts.from} replaced by ${opts.to} in ${address}`),
+      ),
+    );
 }
 
 function withActor(cmd: Command): Command {
@@ -293,7 +356,17 @@ function out(value: unknown): void {
 }
 
 function publicView(b: Bal): Record<string, unknown> {
-  return { address: b.address, type: b.type, status: b.status, test: b.test, created: b.created, listeRouge: b.listeRouge, ...(b.suspension ? { suspension: b.suspension } : {}), ...(b.deletion ? { deletion: b.deletion } : {}), ...(b.structureIdNat ? { structure: b.structureIdNat } : {}) };
+  return {
+    address: b.address,
+    type: b.type,
+    status: b.status,
+    test: b.test,
+    created: b.created,
+    listeRouge: b.listeRouge,
+    ...(b.suspension ? { suspension: b.suspension } : {}),
+    ...(b.deletion ? { deletion: b.deletion } : {}),
+    ...(b.structureIdNat ? { structure: b.structureIdNat } : {}),
+  };
 }
 
 function stripDerived(b: Bal): Record<string, unknown> {
@@ -304,8 +377,14 @@ function stripDerived(b: Bal): Record<string, unknown> {
 function usersOf(b: Bal): Array<{ role: string; idNat: string; name?: string; for?: string }> {
   const users: Array<{ role: string; idNat: string; name?: string; for?: string }> = [];
   if (b.holder) users.push({ role: 'holder', idNat: b.holder.idNat, name: `${b.holder.firstName} ${b.holder.lastName}` });
-  if (b.responsible) users.push({ role: b.responsible.accessesContent && b.type !== 'APP' ? 'responsible' : 'responsible (no access)', idNat: b.responsible.idNat ?? '-', name: b.responsible.name });
-  for (const c of b.coHolders) users.push({ role: c.responsible ? 'responsible (co-holder)' : 'co-holder', idNat: c.idNat, name: `${c.firstName} ${c.lastName}` });
+  if (b.responsible)
+    users.push({
+      role: b.responsible.accessesContent && b.type !== 'APP' ? 'responsible' : 'responsible (no access)',
+      idNat: b.responsible.idNat ?? '-',
+      name: b.responsible.name,
+    });
+  for (const c of b.coHolders)
+    users.push({ role: c.responsible ? 'responsible (co-holder)' : 'co-holder', idNat: c.idNat, name: `${c.firstName} ${c.lastName}` });
   for (const d of b.delegates) users.push({ role: 'delegate', idNat: d.idNat, ...(d.name ? { name: d.name } : {}), for: d.for });
   return users;
 }
@@ -326,7 +405,13 @@ function entryFromFlags(opts: Record<string, string | boolean | undefined>): Bal
   if (opts.test) entry.test = true;
   if (opts.listeRouge) entry.listeRouge = true;
   if (opts.homonym) entry.homonym = true;
-  if (s('idNat') || s('lastName') || s('firstName')) entry.holder = { ...(entry.holder as object), ...(s('idNat') ? { idNat: s('idNat') } : {}), ...(s('lastName') ? { lastName: s('lastName') } : {}), ...(s('firstName') ? { firstName: s('firstName') } : {}) };
+  if (s('idNat') || s('lastName') || s('firstName'))
+    entry.holder = {
+      ...(entry.holder as object),
+      ...(s('idNat') ? { idNat: s('idNat') } : {}),
+      ...(s('lastName') ? { lastName: s('lastName') } : {}),
+      ...(s('firstName') ? { firstName: s('firstName') } : {}),
+    };
   const structure = s('structure');
   if (structure) {
     const m = /^(FINESS|SIREN|SIRET):(.+)$/i.exec(structure);
@@ -334,7 +419,12 @@ function entryFromFlags(opts: Record<string, string | boolean | undefined>): Bal
     entry.structure = { type: m[1]?.toUpperCase(), id: m[2] };
   }
   if (s('service')) entry.service = s('service');
-  if (s('responsibleName') || s('responsibleId')) entry.responsible = { ...(entry.responsible as object), ...(s('responsibleId') ? { idNat: s('responsibleId') } : {}), ...(s('responsibleName') ? { name: s('responsibleName') } : {}) };
+  if (s('responsibleName') || s('responsibleId'))
+    entry.responsible = {
+      ...(entry.responsible as object),
+      ...(s('responsibleId') ? { idNat: s('responsibleId') } : {}),
+      ...(s('responsibleName') ? { name: s('responsibleName') } : {}),
+    };
   if (s('description')) entry.description = s('description');
   if (s('phone')) entry.phone = s('phone');
   if (s('contactEmail')) entry.contact = { ...(entry.contact as object), email: s('contactEmail') };

@@ -15,7 +15,8 @@ import { EXIT, action } from './run-action.js';
 const MARK = { ok: 'OK  ', warning: 'WARN', critical: 'CRIT', unknown: '??  ' } as const;
 
 async function withClusterStore<T>(cfg: Config, fn: (store: StateStore) => Promise<T>): Promise<T> {
-  if (!cfg.state.redis) throw new MssError('CONFIG_NO_CLUSTER', 'state.redis is not set: this node keeps its state to itself (embedded store), there is no cluster to show');
+  if (!cfg.state.redis)
+    throw new MssError('CONFIG_NO_CLUSTER', 'state.redis is not set: this node keeps its state to itself (embedded store), there is no cluster to show');
   const store = openStore(cfg.state);
   try {
     return await fn(store);
@@ -29,7 +30,9 @@ export function registerClusterCommands(program: Command, ctx: () => CliContext)
 
   cluster
     .command('status')
-    .description('the nodes seen (alive or last seen), the job leases and their holders, the Redis master and replicas as the sentinels name them, the registry against the cluster')
+    .description(
+      'the nodes seen (alive or last seen), the job leases and their holders, the Redis master and replicas as the sentinels name them, the registry against the cluster',
+    )
     .option('--json', 'print JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
@@ -41,7 +44,8 @@ export function registerClusterCommands(program: Command, ctx: () => CliContext)
           else {
             process.stdout.write(`this node: ${view.node}\n`);
             for (const c of checks) process.stdout.write(`${MARK[c.severity]}  ${c.check.padEnd(18)} ${c.detail}\n`);
-            for (const s of view.sentinels) process.stdout.write(`      sentinel ${s.address}: ${s.master ? `master ${s.master}` : `no answer (${s.error})`}\n`);
+            for (const s of view.sentinels)
+              process.stdout.write(`      sentinel ${s.address}: ${s.master ? `master ${s.master}` : `no answer (${s.error})`}\n`);
           }
           return checks.some((c) => c.severity === 'critical') ? EXIT.FAILED : EXIT.OK;
         });
@@ -62,7 +66,10 @@ export function registerClusterCommands(program: Command, ctx: () => CliContext)
           const sync = new RegistrySync(store, cfg.registry.file, cfg.state.dir, ctx().log);
           const s = opts.takeCluster ? await sync.resolve('take-cluster') : opts.sendLocal ? await sync.resolve('send-local') : await sync.sync();
           if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-          else process.stdout.write(`${s.outcome}: registry file ${s.local.slice(0, 16)}…, cluster ${s.cluster ? `${s.cluster.hash.slice(0, 16)}… (seq ${s.cluster.seq}, from ${s.cluster.node} at ${s.cluster.at})` : 'none'}\n`);
+          else
+            process.stdout.write(
+              `${s.outcome}: registry file ${s.local.slice(0, 16)}…, cluster ${s.cluster ? `${s.cluster.hash.slice(0, 16)}… (seq ${s.cluster.seq}, from ${s.cluster.node} at ${s.cluster.at})` : 'none'}\n`,
+            );
           return s.outcome === 'conflict' ? EXIT.FAILED : s.outcome === 'busy' ? EXIT.TEMPORARY : EXIT.OK;
         });
       }),

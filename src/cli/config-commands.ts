@@ -12,7 +12,9 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
   const config = program.command('config').description('inspect the configuration file');
   config
     .command('check')
-    .description('validate the configuration, then open every file it names as the service user would (exists, readable, key matches certificate, chains to trust.dir, not expired)')
+    .description(
+      'validate the configuration, then open every file it names as the service user would (exists, readable, key matches certificate, chains to trust.dir, not expired)',
+    )
     .option('--json', 'print {ok, files, config} with every default filled in')
     .option('--user <name>', 'check the files as this Unix user (default: mss-sidecar when run as root, yourself otherwise)')
     .action(
@@ -20,7 +22,8 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
         const c = ctx();
         const cfg = c.config();
         const id = resolveIdentity(opts.user);
-        if (id.kind === 'unknown-user') throw new MssError('USAGE_USER', `no Unix user ${id.name}: create the service user (install.md step 1) or name another with --user`);
+        if (id.kind === 'unknown-user')
+          throw new MssError('USAGE_USER', `no Unix user ${id.name}: create the service user (install.md step 1) or name another with --user`);
         if (id.kind === 'self' && id.note) process.stderr.write(`warning: ${id.note}\n`);
         const files = checkConfigFiles(cfg, id);
         const bad = files.filter((f) => !f.ok);
@@ -28,7 +31,10 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
           process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, user: identityName(id), files, config: cfg }, octalModes, 2)}\n`);
         } else {
           for (const f of files) process.stdout.write(`${f.ok ? 'OK  ' : 'FAIL'}  ${f.key.padEnd(28)} ${f.detail}\n`);
-          if (bad.length === 0) process.stdout.write(`configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`);
+          if (bad.length === 0)
+            process.stdout.write(
+              `configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`,
+            );
         }
         if (bad.length === 0) return EXIT.OK;
         process.stderr.write(`error CONFIG_FILES: ${bad.map((f) => `${f.key}: ${f.detail}`).join('\n  ')}\n`);

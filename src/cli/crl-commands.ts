@@ -26,10 +26,27 @@ export function registerCrlCommands(program: Command, ctx: () => CliContext): vo
       action(async (opts: { json?: boolean }) => {
         const c = ctx();
         const config = c.config();
-        if (config.crl.urls.length === 0) throw new MssError('CONFIG_CRL_URLS', 'crl.urls is empty: list the full and delta CRLs of the IGC-Santé CAs of trust.dir');
-        const items = await syncCrls({ urls: config.crl.urls, dir: crlDirOf(c), trust: TrustStore.fromDir(config.trust.dir), timeoutMs: config.crl.timeoutMs, maxBytes: config.crl.maxBytes, log: c.log });
-        if (opts.json) process.stdout.write(`${JSON.stringify(items.map((i) => (i.outcome === 'failed' ? { url: i.url, outcome: i.outcome, error: i.error.toJSON() } : i)))}\n`);
-        else for (const i of items) process.stdout.write(i.outcome === 'failed' ? `failed ${i.url} ${i.error.code}: ${i.error.message}\n` : `${i.outcome} ${i.url} ${i.delta ? 'delta ' : ''}issuer="${i.issuer}" thisUpdate=${i.thisUpdate} nextUpdate=${i.nextUpdate ?? '-'}\n`);
+        if (config.crl.urls.length === 0)
+          throw new MssError('CONFIG_CRL_URLS', 'crl.urls is empty: list the full and delta CRLs of the IGC-Santé CAs of trust.dir');
+        const items = await syncCrls({
+          urls: config.crl.urls,
+          dir: crlDirOf(c),
+          trust: TrustStore.fromDir(config.trust.dir),
+          timeoutMs: config.crl.timeoutMs,
+          maxBytes: config.crl.maxBytes,
+          log: c.log,
+        });
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify(items.map((i) => (i.outcome === 'failed' ? { url: i.url, outcome: i.outcome, error: i.error.toJSON() } : i)))}\n`,
+          );
+        else
+          for (const i of items)
+            process.stdout.write(
+              i.outcome === 'failed'
+                ? `failed ${i.url} ${i.error.code}: ${i.error.message}\n`
+                : `${i.outcome} ${i.url} ${i.delta ? 'delta ' : ''}issuer="${i.issuer}" thisUpdate=${i.thisUpdate} nextUpdate=${i.nextUpdate ?? '-'}\n`,
+            );
         const failures = items.filter((i) => i.outcome === 'failed');
         if (failures.length === 0) return EXIT.OK;
         return failures.every((f) => f.outcome === 'failed' && exitCodeFor(f.error.code) === EXIT.TEMPORARY) ? EXIT.TEMPORARY : EXIT.FAILED;
@@ -50,11 +67,18 @@ export function registerCrlCommands(program: Command, ctx: () => CliContext): vo
         const rows = trust.certificates.map((ca) => {
           const full = store.crls.find((x) => x.issuer.fingerprint256 === ca.fingerprint256);
           const delta = store.deltas.find((x) => x.issuer.fingerprint256 === ca.fingerprint256);
-          return { ca: describeCert(ca), current: store.isCurrent(ca, now), nextUpdate: full?.nextUpdate?.toISOString() ?? null, deltaNextUpdate: delta?.nextUpdate?.toISOString() ?? null, revoked: full?.revoked.size ?? 0 };
+          return {
+            ca: describeCert(ca),
+            current: store.isCurrent(ca, now),
+            nextUpdate: full?.nextUpdate?.toISOString() ?? null,
+            deltaNextUpdate: delta?.nextUpdate?.toISOString() ?? null,
+            revoked: full?.revoked.size ?? 0,
+          };
         });
         for (const p of store.problems) process.stderr.write(`warning ${p.code}: ${p.message}\n`);
         if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-        else for (const r of rows) process.stdout.write(`${r.current ? 'current' : 'MISSING'} ${r.ca} nextUpdate=${r.nextUpdate ?? '-'} revoked=${r.revoked}\n`);
+        else
+          for (const r of rows) process.stdout.write(`${r.current ? 'current' : 'MISSING'} ${r.ca} nextUpdate=${r.nextUpdate ?? '-'} revoked=${r.revoked}\n`);
         return rows.every((r) => r.current) ? EXIT.OK : EXIT.FAILED;
       }),
     );

@@ -24,14 +24,32 @@ export function registerLifecycleCommands(program: Command, ctx: () => CliContex
         const cfg = c.config();
         const now = opts.now ? new Date(opts.now) : new Date();
         if (Number.isNaN(now.getTime())) throw new MssError('USAGE_NOW', `--now ${opts.now}: expected an ISO 8601 date such as 2025-06-01T03:00:00Z`);
-        if (opts.confirm !== undefined && !/^\d+$/.test(opts.confirm)) throw new MssError('USAGE_CONFIRM', `--confirm ${opts.confirm}: expected the number of notices and deletions to confirm, as \`lifecycle run --dry-run\` counts them`);
+        if (opts.confirm !== undefined && !/^\d+$/.test(opts.confirm))
+          throw new MssError(
+            'USAGE_CONFIRM',
+            `--confirm ${opts.confirm}: expected the number of notices and deletions to confirm, as \`lifecycle run --dry-run\` counts them`,
+          );
         const store = openJobStore(cfg);
         const traces = openTraceLog(cfg);
-        const notices = createNoticeSender(cfg.lifecycle.notices, { timeZone: cfg.operator.timeZone, signature: cfg.lifecycle.notices.signature ?? cfg.operator.name, commandTimeoutMs: cfg.lifecycle.commandTimeoutMs });
+        const notices = createNoticeSender(cfg.lifecycle.notices, {
+          timeZone: cfg.operator.timeZone,
+          signature: cfg.lifecycle.notices.signature ?? cfg.operator.name,
+          commandTimeoutMs: cfg.lifecycle.commandTimeoutMs,
+        });
         try {
           const run = () =>
             runLifecycle(
-              { file: cfg.registry.file, load: loadOptionsFrom(cfg), store, traces, notices, config: cfg.lifecycle, stats: cfg.stats, actor: resolveActor(opts.actor), log: c.log },
+              {
+                file: cfg.registry.file,
+                load: loadOptionsFrom(cfg),
+                store,
+                traces,
+                notices,
+                config: cfg.lifecycle,
+                stats: cfg.stats,
+                actor: resolveActor(opts.actor),
+                log: c.log,
+              },
               { now, ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.confirm !== undefined ? { confirm: Number(opts.confirm) } : {}) },
             );
           const oncePer = opts.dryRun ? undefined : opts.oncePer;
@@ -56,14 +74,20 @@ function print(r: LifecycleReport, json?: boolean): void {
   process.stdout.write(`lifecycle ${r.dryRun ? 'dry run' : 'run'} as of ${r.now}\n`);
   process.stdout.write(`  inactivity counted from ${r.activityKnownSince} at the earliest\n`);
   for (const a of r.actions) {
-    const what = a.action === 'notice' ? `notice (${a.notice === 'delete' ? 'deletion' : "dépublication pour cause d'inactivité"})` : a.action === 'blocked' ? `BLOCKED ${a.notice} notice` : a.action;
+    const what =
+      a.action === 'notice'
+        ? `notice (${a.notice === 'delete' ? 'deletion' : "dépublication pour cause d'inactivité"})`
+        : a.action === 'blocked'
+          ? `BLOCKED ${a.notice} notice`
+          : a.action;
     const tail = [a.to ? `to ${a.to}` : '', a.scheduledFor ? `planned from ${a.scheduledFor.slice(0, 10)}` : '', a.detail ?? ''].filter(Boolean).join('; ');
     process.stdout.write(`  ${a.ok || a.action === 'blocked' ? '' : 'FAILED '}${what}\t${a.bal}${tail ? `\t${tail}` : ''}\n`);
   }
   if (r.actions.length === 0 && r.summary.length === 0) process.stdout.write('  nothing to do\n');
   if (r.summary.length > 0) {
     process.stdout.write(`summary${r.dryRun ? ' (planned)' : ''}:\n`);
-    for (const s of r.summary) process.stdout.write(`  ${SUMMARY_LABEL[s.action] ?? s.action}\t${s.action.startsWith('notice') ? `planned from ${s.date}` : s.date}\t${s.count}\n`);
+    for (const s of r.summary)
+      process.stdout.write(`  ${SUMMARY_LABEL[s.action] ?? s.action}\t${s.action.startsWith('notice') ? `planned from ${s.date}` : s.date}\t${s.count}\n`);
   }
   if (r.stopped) process.stdout.write(`${r.dryRun ? 'a real run would stop' : 'STOPPED'}: ${r.stopped.reason}\n`);
 }

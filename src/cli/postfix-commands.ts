@@ -10,8 +10,10 @@ export function registerPostfixCommands(program: Command, ctx: () => CliContext)
   const postfix = program.command('postfix').description('check the Postfix side of the perimeter');
   postfix
     .command('check-routes')
-    .description('report every domain of the liste blanche (not ours) that Postfix would not hand to the outbound gate: transport_maps, relay_domains, sender-dependent maps, default_transport')
-    .option('--postfix-config <dir>', 'the Postfix configuration to check (default: gates.out.postfixConfigDir, else Postfix\'s own)')
+    .description(
+      'report every domain of the liste blanche (not ours) that Postfix would not hand to the outbound gate: transport_maps, relay_domains, sender-dependent maps, default_transport',
+    )
+    .option('--postfix-config <dir>', "the Postfix configuration to check (default: gates.out.postfixConfigDir, else Postfix's own)")
     .option('--json', 'print the report as JSON')
     .action(
       action(async (opts: { postfixConfig?: string; json?: boolean }) => {

@@ -26,7 +26,9 @@ function rootProgram(): Command {
  * `--log-level LEVEL` values are never taken for a command. Undefined when none is named.
  */
 export function invokedCommand(args: readonly string[]): string | undefined {
-  const probe = rootProgram().exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  const probe = rootProgram()
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
   let operands: string[];
   try {
     operands = probe.parseOptions([...args]).operands;

@@ -41,8 +41,14 @@ export async function scheduled<T>(s: ScheduledRun, fn: () => Promise<T>, print:
   const slot = slotOf(s.now, s.oncePer as OncePer, s.cfg.operator.timeZone);
   // Printed under the lease; a run that did not end well (exit status not 0) is not the
   // slot's run: a retry, or the other node, runs it again.
-  const outcome = await runOncePerSlot(s.store, { job: s.job, ...(s.run ? { run: s.run } : {}), slot, log: s.log }, { run: async () => print(await fn()), completed: (status) => status === EXIT.OK });
+  const outcome = await runOncePerSlot(
+    s.store,
+    { job: s.job, ...(s.run ? { run: s.run } : {}), slot, log: s.log },
+    { run: async () => print(await fn()), completed: (status) => status === EXIT.OK },
+  );
   if (outcome.ran) return outcome.result;
-  process.stdout.write(`${s.run ?? s.job} run ${slot} already done by ${outcome.by.holder} at ${outcome.by.at} (cluster lease token ${outcome.by.token}): nothing to do\n`);
+  process.stdout.write(
+    `${s.run ?? s.job} run ${slot} already done by ${outcome.by.holder} at ${outcome.by.at} (cluster lease token ${outcome.by.token}): nothing to do\n`,
+  );
   return EXIT.OK;
 }

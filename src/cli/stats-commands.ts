@@ -38,7 +38,13 @@ function printBuild(b: BuildResult): void {
   out(`built ${b.month} (${b.range.start} → ${b.range.end}, ${b.range.timeZone}) in ${b.dir}\n`);
   for (const f of b.files) out(`  ${f.name}\t${f.lines} lines\n`);
   const e = b.echanges;
-  out(`  Echanges: ${e.messages} messages, ${e.lines} lines; left out: ${e.left.nullSender} null-sender, ${e.left.notSent} never sent, ${e.left.testRecipient} to test mailboxes, ${Object.entries(e.left.excludedSender).map(([k, v]) => `${v} ${k}`).join(', ') || '0 from excluded mailboxes'}, ${e.left.foreignSender} foreign senders\n`);
+  out(
+    `  Echanges: ${e.messages} messages, ${e.lines} lines; left out: ${e.left.nullSender} null-sender, ${e.left.notSent} never sent, ${e.left.testRecipient} to test mailboxes, ${
+      Object.entries(e.left.excludedSender)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ') || '0 from excluded mailboxes'
+    }, ${e.left.foreignSender} foreign senders\n`,
+  );
   if (e.unknownSenders) out(`  warning: ${e.unknownSenders} messages from addresses of our domains that are not in the registry (counted)\n`);
   if (e.insDropped) out(`  warning: ${e.insDropped} X-MSS-INS values other than O/N written empty\n`);
   const c = b.connexions;
@@ -103,9 +109,17 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const cfg = c.config();
         const now = nowOf(opts.now);
         const id = monthId(monthOrDefault(opts.month, cfg, now));
-        const r = await withStore(cfg, (store) => uploadMonth(cfg, store, id, { now, log: c.log, ...(opts.force ? { force: true } : {}), ...(opts.archive ? { archive: opts.archive } : {}) }));
-        if (opts.json) out(`${JSON.stringify({ ok: true, month: r.month, forced: r.forced, mode: r.upload.mode, parts: r.upload.parts, restarts: r.upload.restarts, depot: r.upload.depot }, null, 2)}\n`);
-        else out(`deposited ${r.month} (${r.upload.mode}${r.upload.mode === 'segmented' ? `, ${r.upload.parts} parts` : ''}${r.forced ? ', FORCED despite blocking errors' : ''}): Id ${r.upload.depot.id}, archive ${r.upload.depot.nomArchive ?? '?'} — « ${r.upload.depot.message ?? ''} »\n`);
+        const r = await withStore(cfg, (store) =>
+          uploadMonth(cfg, store, id, { now, log: c.log, ...(opts.force ? { force: true } : {}), ...(opts.archive ? { archive: opts.archive } : {}) }),
+        );
+        if (opts.json)
+          out(
+            `${JSON.stringify({ ok: true, month: r.month, forced: r.forced, mode: r.upload.mode, parts: r.upload.parts, restarts: r.upload.restarts, depot: r.upload.depot }, null, 2)}\n`,
+          );
+        else
+          out(
+            `deposited ${r.month} (${r.upload.mode}${r.upload.mode === 'segmented' ? `, ${r.upload.parts} parts` : ''}${r.forced ? ', FORCED despite blocking errors' : ''}): Id ${r.upload.depot.id}, archive ${r.upload.depot.nomArchive ?? '?'} — « ${r.upload.depot.message ?? ''} »\n`,
+          );
       }),
     );
 
@@ -140,11 +154,23 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         return withStore(cfg, (store) =>
           scheduled(
             { cfg, log: c.log, store, job: 'stats', oncePer: opts.oncePer, now },
-            () => runStatsSchedule({ config: cfg, store, log: c.log, registry: () => loadRegistryFrom(cfg), ...(cfg.state.redis ? { beforeBuild: (month: Month) => assertJournalComplete(store, month, cfg.operator.timeZone) } : {}) }, now),
+            () =>
+              runStatsSchedule(
+                {
+                  config: cfg,
+                  store,
+                  log: c.log,
+                  registry: () => loadRegistryFrom(cfg),
+                  ...(cfg.state.redis ? { beforeBuild: (month: Month) => assertJournalComplete(store, month, cfg.operator.timeZone) } : {}),
+                },
+                now,
+              ),
             (r) => {
               if (opts.json) out(`${JSON.stringify(r, null, 2)}\n`);
               else {
-                out(`stats run as of ${r.now} (day ${r.localDay}) for ${r.month}: ${r.state}${r.late ? ' — DEADLINE MISSED' : r.atRisk ? ' — DEADLINE AT RISK' : ''}\n`);
+                out(
+                  `stats run as of ${r.now} (day ${r.localDay}) for ${r.month}: ${r.state}${r.late ? ' — DEADLINE MISSED' : r.atRisk ? ' — DEADLINE AT RISK' : ''}\n`,
+                );
                 for (const a of r.actions) out(`  ${a}\n`);
               }
               return r.ok ? EXIT.OK : r.problem && /^TEMPORARY_/.test(r.problem.code) && !r.late && !r.atRisk ? EXIT.TEMPORARY : EXIT.FAILED;

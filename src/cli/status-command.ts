@@ -14,7 +14,9 @@ const MARK: Record<CheckResult['severity'], string> = { ok: 'OK  ', warning: 'WA
 export function registerStatusCommand(program: Command, ctx: () => CliContext): void {
   program
     .command('status')
-    .description('check what supervision must watch: liste blanche age, CRLs, certificate expiry, CA fingerprints, keys readable by the service user, clock, state store, lifecycle start date')
+    .description(
+      'check what supervision must watch: liste blanche age, CRLs, certificate expiry, CA fingerprints, keys readable by the service user, clock, state store, lifecycle start date',
+    )
     .option('--json', 'print the checks as JSON')
     .option('--now <iso>', 'evaluate at this time (tests)')
     .option('--user <name>', 'check file access as this Unix user (default: mss-sidecar when run as root, yourself otherwise)')
@@ -27,7 +29,10 @@ export function registerStatusCommand(program: Command, ctx: () => CliContext): 
         const store = config.state.redis || fs.existsSync(embedded) ? openStore(config.state) : undefined;
         let results: CheckResult[];
         try {
-          results = await runHealthChecks(config, opts.now ? new Date(opts.now) : new Date(), thresholdsFrom(config), { ...(store ? { store } : {}), identity: resolveIdentity(opts.user) });
+          results = await runHealthChecks(config, opts.now ? new Date(opts.now) : new Date(), thresholdsFrom(config), {
+            ...(store ? { store } : {}),
+            identity: resolveIdentity(opts.user),
+          });
         } finally {
           await store?.close();
         }

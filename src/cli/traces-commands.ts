@@ -54,10 +54,18 @@ export function registerTracesCommands(program: Command, ctx: () => CliContext):
             await store.close();
           }
         }
-        if (opts.json) process.stdout.write(`${JSON.stringify({ dryRun: !!opts.dryRun, traces: results, journal: { before: journalBefore.toISOString().slice(0, 10), removedDays: journalRemoved } }, null, 2)}\n`);
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ dryRun: !!opts.dryRun, traces: results, journal: { before: journalBefore.toISOString().slice(0, 10), removedDays: journalRemoved } }, null, 2)}\n`,
+          );
         else {
-          for (const r of results) process.stdout.write(`${r.category}: ${r.removedDays.length} day(s) before ${r.before} ${opts.dryRun ? 'would be removed' : 'removed'}${r.removedDays.length ? ` (${r.removedDays[0]} … ${r.removedDays[r.removedDays.length - 1]})` : ''}\n`);
-          process.stdout.write(`journal: ${opts.dryRun ? 'not pruned (dry run)' : `${journalRemoved} day(s) before ${journalBefore.toISOString().slice(0, 10)} removed`}\n`);
+          for (const r of results)
+            process.stdout.write(
+              `${r.category}: ${r.removedDays.length} day(s) before ${r.before} ${opts.dryRun ? 'would be removed' : 'removed'}${r.removedDays.length ? ` (${r.removedDays[0]} … ${r.removedDays[r.removedDays.length - 1]})` : ''}\n`,
+            );
+          process.stdout.write(
+            `journal: ${opts.dryRun ? 'not pruned (dry run)' : `${journalRemoved} day(s) before ${journalBefore.toISOString().slice(0, 10)} removed`}\n`,
+          );
         }
       }),
     );

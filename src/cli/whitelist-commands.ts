@@ -94,7 +94,9 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
           if (opts.json) process.stdout.write(`${JSON.stringify({ query, kind, results })}\n`);
           else for (const r of results) process.stdout.write(`${r}\n`);
           if (results.length === 0) {
-            throw new MssError('WL_NOT_LISTED', `${kind === 'dn' ? 'DN' : 'domain'} ${query} is not in the liste blanche generated ${index.generated}`, { query });
+            throw new MssError('WL_NOT_LISTED', `${kind === 'dn' ? 'DN' : 'domain'} ${query} is not in the liste blanche generated ${index.generated}`, {
+              query,
+            });
           }
         }),
       ),
@@ -123,7 +125,11 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
         if (r.outcome === 'failed') {
           if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: r.error.toJSON(), kept: r.kept ?? null })}\n`);
           process.stderr.write(`error ${r.error.code}: ${r.error.message}\n`);
-          process.stderr.write(r.kept ? `the last valid copy (generated ${r.kept.generated ?? '?'}, confirmed ${Math.round(r.kept.ageHours ?? 0)} h ago) stays in use\n` : 'no valid copy is available yet\n');
+          process.stderr.write(
+            r.kept
+              ? `the last valid copy (generated ${r.kept.generated ?? '?'}, confirmed ${Math.round(r.kept.ageHours ?? 0)} h ago) stays in use\n`
+              : 'no valid copy is available yet\n',
+          );
           return exitCodeFor(r.error.code);
         }
         const rec = r.record;

@@ -26,27 +26,42 @@ function nodesCheck(v: ClusterView, now: number): CheckResult {
       alive++;
       const spool = m.live.spool.operations > 0 ? `, ${m.live.spool.operations} write(s) in its spool` : '';
       if (spool) severity = 'warning';
-      parts.push(`${m.node}${me} alive (pid ${m.live.pid}, ${m.live.version}, seen ${ago(m.live.seenAt, now)}${m.live.redis ? `, writes to ${m.live.redis}` : ''}${m.live.registry ? `, registry ${m.live.registry.sync}` : ''}${spool})`);
+      parts.push(
+        `${m.node}${me} alive (pid ${m.live.pid}, ${m.live.version}, seen ${ago(m.live.seenAt, now)}${m.live.redis ? `, writes to ${m.live.redis}` : ''}${m.live.registry ? `, registry ${m.live.registry.sync}` : ''}${spool})`,
+      );
     } else if (m.record?.stopped && m.record.spool === 0) {
       parts.push(`${m.node}${me} stopped ${ago(m.record.lastSeen, now)}`);
     } else if (m.record) {
       severity = 'warning';
-      parts.push(`${m.node}${me} NOT SEEN since ${m.record.lastSeen}${m.record.stopped ? ` (stopped with ${m.record.spool} write(s) in its spool)` : ' (did not stop cleanly)'}: statistics wait for it, or \`mss-sidecar cluster forget ${m.node}\``);
+      parts.push(
+        `${m.node}${me} NOT SEEN since ${m.record.lastSeen}${m.record.stopped ? ` (stopped with ${m.record.spool} write(s) in its spool)` : ' (did not stop cleanly)'}: statistics wait for it, or \`mss-sidecar cluster forget ${m.node}\``,
+      );
     }
   }
-  if (v.members.length === 0) return { check: 'cluster.nodes', severity: 'warning', detail: 'no node has said it is alive yet (is serve running with this state.redis?)', value: 0 };
+  if (v.members.length === 0)
+    return { check: 'cluster.nodes', severity: 'warning', detail: 'no node has said it is alive yet (is serve running with this state.redis?)', value: 0 };
   return { check: 'cluster.nodes', severity, detail: `${alive} of ${v.members.length} node(s) alive: ${parts.join('; ')}`, value: alive };
 }
 
 function leasesCheck(v: ClusterView): CheckResult {
   if (v.errors.some((e) => e.startsWith('leases'))) return { check: 'cluster.leases', severity: 'unknown', detail: v.errors.join('; ') };
   const held = v.leases.map((l) => `${l.name} held by ${l.holder} (token ${l.token}, ${Math.ceil(l.ttlMs / 1000)} s left unless renewed)`);
-  return { check: 'cluster.leases', severity: 'ok', detail: held.length > 0 ? held.join('; ') : 'no job lease held: no nightly job is running', value: held.length };
+  return {
+    check: 'cluster.leases',
+    severity: 'ok',
+    detail: held.length > 0 ? held.join('; ') : 'no job lease held: no nightly job is running',
+    value: held.length,
+  };
 }
 
 function redisCheck(v: ClusterView, config: Config): CheckResult {
   const r = v.redis;
-  if (!r) return { check: 'cluster.redis', severity: 'warning', detail: `the Redis server does not answer: ${v.errors.filter((e) => e.startsWith('redis')).join('; ') || 'unknown'}` };
+  if (!r)
+    return {
+      check: 'cluster.redis',
+      severity: 'warning',
+      detail: `the Redis server does not answer: ${v.errors.filter((e) => e.startsWith('redis')).join('; ') || 'unknown'}`,
+    };
   const parts = [`writes to ${r.address} (role ${r.role}), ${r.connectedReplicas} replica(s) online`];
   let severity: CheckResult['severity'] = 'ok';
   if (r.role !== 'master') severity = 'critical';
@@ -74,10 +89,22 @@ function registryCheck(v: ClusterView): CheckResult {
     case 'in-sync':
       return { check: 'cluster.registry', severity: 'ok', detail: `registry file = ${cluster}`, value: c?.seq ?? 0 };
     case 'conflict':
-      return { check: 'cluster.registry', severity: 'critical', detail: `the registry file (${s.local.slice(0, 12)}…) and the ${cluster} both changed since they last agreed: nothing is overwritten; \`mss-sidecar cluster registry --take-cluster\` or \`--send-local\`` };
+      return {
+        check: 'cluster.registry',
+        severity: 'critical',
+        detail: `the registry file (${s.local.slice(0, 12)}…) and the ${cluster} both changed since they last agreed: nothing is overwritten; \`mss-sidecar cluster registry --take-cluster\` or \`--send-local\``,
+      };
     case 'taken':
-      return { check: 'cluster.registry', severity: 'warning', detail: `the registry file (${s.local.slice(0, 12)}…) is behind the ${cluster}: serve takes it within cluster.registrySyncMs (is it running?)` };
+      return {
+        check: 'cluster.registry',
+        severity: 'warning',
+        detail: `the registry file (${s.local.slice(0, 12)}…) is behind the ${cluster}: serve takes it within cluster.registrySyncMs (is it running?)`,
+      };
     default:
-      return { check: 'cluster.registry', severity: 'warning', detail: `the registry file (${s.local.slice(0, 12)}…) changed here and is not in the cluster yet (${cluster}): serve sends it within cluster.registrySyncMs (is it running?)` };
+      return {
+        check: 'cluster.registry',
+        severity: 'warning',
+        detail: `the registry file (${s.local.slice(0, 12)}…) changed here and is not in the cluster yet (${cluster}): serve sends it within cluster.registrySyncMs (is it running?)`,
+      };
   }
 }

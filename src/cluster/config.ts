@@ -21,7 +21,12 @@ export const clusterSection = z.strictObject({
   /** How often `serve` compares its registry file with the cluster's and takes or sends the newer one. */
   registrySyncMs: z.number().int().min(200).max(600_000).default(2000),
   /** A scheduled job (`--once-per`) waits at most this long for another node's run of it to end. */
-  jobWaitMs: z.number().int().min(0).max(86_400_000).default(6 * 3_600_000),
+  jobWaitMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(6 * 3_600_000),
 });
 
 export type ClusterConfig = z.output<typeof clusterSection>;

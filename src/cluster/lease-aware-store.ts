@@ -26,7 +26,11 @@ export class LeaseAwareStore implements StateStore {
   }
 
   set(key: string, value: string, opts: SetOptions = {}): Promise<boolean> {
-    return this.write({ op: 'set', key, value, ...(opts.ttlMs ? { ttlMs: opts.ttlMs } : {}), ...(opts.ifAbsent ? { ifAbsent: true } : {}) }, () => this.inner.set(key, value, opts), Boolean);
+    return this.write(
+      { op: 'set', key, value, ...(opts.ttlMs ? { ttlMs: opts.ttlMs } : {}), ...(opts.ifAbsent ? { ifAbsent: true } : {}) },
+      () => this.inner.set(key, value, opts),
+      Boolean,
+    );
   }
 
   del(key: string): Promise<boolean> {
@@ -34,7 +38,11 @@ export class LeaseAwareStore implements StateStore {
   }
 
   incr(key: string, opts: IncrOptions = {}): Promise<number> {
-    return this.write({ op: 'incr', key, ...(opts.by !== undefined ? { by: opts.by } : {}), ...(opts.windowMs ? { windowMs: opts.windowMs } : {}) }, () => this.inner.incr(key, opts), Number);
+    return this.write(
+      { op: 'incr', key, ...(opts.by !== undefined ? { by: opts.by } : {}), ...(opts.windowMs ? { windowMs: opts.windowMs } : {}) },
+      () => this.inner.incr(key, opts),
+      Number,
+    );
   }
 
   hget(key: string, field: string): Promise<string | undefined> {
@@ -50,11 +58,19 @@ export class LeaseAwareStore implements StateStore {
   }
 
   hset(key: string, fields: Readonly<Record<string, string>>): Promise<void> {
-    return this.write({ op: 'hset', key, fields }, () => this.inner.hset(key, fields), () => undefined);
+    return this.write(
+      { op: 'hset', key, fields },
+      () => this.inner.hset(key, fields),
+      () => undefined,
+    );
   }
 
   hdel(key: string, fields: readonly string[]): Promise<void> {
-    return this.write({ op: 'hdel', key, fields }, () => this.inner.hdel(key, fields), () => undefined);
+    return this.write(
+      { op: 'hdel', key, fields },
+      () => this.inner.hdel(key, fields),
+      () => undefined,
+    );
   }
 
   scan(prefix: string): AsyncIterable<string> {

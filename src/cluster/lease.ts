@@ -52,7 +52,10 @@ export class HeldLease implements ContextLease {
     if (this.lost !== undefined) return;
     // A timer that fires late (the process was paused) finds the lease gone locally: it does
     // not try to extend what may already be someone else's.
-    if (performance.now() >= this.deadline) return this.lose('it expired before it could be renewed (this process was paused, or the state store did not answer, for longer than cluster.leaseTtlMs)');
+    if (performance.now() >= this.deadline)
+      return this.lose(
+        'it expired before it could be renewed (this process was paused, or the state store did not answer, for longer than cluster.leaseTtlMs)',
+      );
     const sentAt = performance.now();
     let kept: boolean;
     try {
@@ -90,7 +93,11 @@ export interface LeaseOptions {
 }
 
 /** Take `name` now, or report who holds it. */
-export async function tryLease(store: StateStore, name: string, opts: LeaseOptions = {}): Promise<HeldLease | { held: false; current: LeaseState | undefined }> {
+export async function tryLease(
+  store: StateStore,
+  name: string,
+  opts: LeaseOptions = {},
+): Promise<HeldLease | { held: false; current: LeaseState | undefined }> {
   const id = clusterIdentity();
   const holder = opts.holder ?? id.holder;
   const ttlMs = opts.ttlMs ?? id.leaseTtlMs;

@@ -46,7 +46,12 @@ export async function beat(store: StateStore, hb: NodeHeartbeat, heartbeatMs: nu
 /** A clean stop: the node is gone on purpose, with what its spool still holds. */
 export async function stopped(store: StateStore, node: string, spool: { operations: number; oldest?: string }): Promise<void> {
   await store.del(liveKey(node));
-  const m: MemberRecord = { lastSeen: new Date().toISOString(), spool: spool.operations, ...(spool.oldest ? { spoolOldest: spool.oldest } : {}), stopped: true };
+  const m: MemberRecord = {
+    lastSeen: new Date().toISOString(),
+    spool: spool.operations,
+    ...(spool.oldest ? { spoolOldest: spool.oldest } : {}),
+    stopped: true,
+  };
   await store.hset(MEMBERS, { [node]: JSON.stringify(m) });
 }
 
@@ -90,14 +95,19 @@ export async function assertJournalComplete(store: StateStore, month: Month, tim
   const missing: string[] = [];
   for (const m of await members(store)) {
     if (m.live) {
-      if (m.live.spool.operations > 0) missing.push(`${m.node} has ${m.live.spool.operations} write(s) in its spool since ${m.live.spool.oldest ?? '?'} (being replayed)`);
+      if (m.live.spool.operations > 0)
+        missing.push(`${m.node} has ${m.live.spool.operations} write(s) in its spool since ${m.live.spool.oldest ?? '?'} (being replayed)`);
       continue;
     }
     const r = m.record;
     if (!r) continue;
     if (Date.parse(r.lastSeen) < range.startMs) continue; // gone before the month began
     if (r.stopped && r.spool === 0) continue;
-    missing.push(r.stopped ? `${m.node} stopped on ${r.lastSeen} with ${r.spool} write(s) in its spool` : `${m.node} has not been seen since ${r.lastSeen} and did not stop cleanly: its spool may hold events`);
+    missing.push(
+      r.stopped
+        ? `${m.node} stopped on ${r.lastSeen} with ${r.spool} write(s) in its spool`
+        : `${m.node} has not been seen since ${r.lastSeen} and did not stop cleanly: its spool may hold events`,
+    );
   }
   if (missing.length > 0) {
     throw new MssError(

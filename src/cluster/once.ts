@@ -93,12 +93,19 @@ export async function runOncePerSlot<T>(store: StateStore, o: OnceOptions, job: 
       }
     }
     if (Date.now() >= deadline) {
-      throw new MssError('TEMPORARY_CLUSTER_JOB_BUSY', `${o.job} (run ${o.slot}) is still ${describeHolder(lease.current)} after waiting cluster.jobWaitMs (${id.jobWaitMs} ms); nothing done`, { job: o.job, slot: o.slot });
+      throw new MssError(
+        'TEMPORARY_CLUSTER_JOB_BUSY',
+        `${o.job} (run ${o.slot}) is still ${describeHolder(lease.current)} after waiting cluster.jobWaitMs (${id.jobWaitMs} ms); nothing done`,
+        { job: o.job, slot: o.slot },
+      );
     }
     const holder = lease.current?.holder ?? 'another process';
     if (waitingFor !== holder) {
       waitingFor = holder;
-      log.info({ job: o.job, slot: o.slot, holder, leaseToken: lease.current?.token }, `${o.job} run ${o.slot} is ${describeHolder(lease.current)}: waiting until it is done, or taking it over if its node dies`);
+      log.info(
+        { job: o.job, slot: o.slot, holder, leaseToken: lease.current?.token },
+        `${o.job} run ${o.slot} is ${describeHolder(lease.current)}: waiting until it is done, or taking it over if its node dies`,
+      );
     }
     await sleep(o.pollMs ?? Math.min(5000, Math.max(100, Math.floor(id.leaseTtlMs / 3))));
   }

@@ -6,7 +6,13 @@ import type { Logger } from '../log.js';
 import type { StateStore } from '../store/store.js';
 import { RegistrySync } from './registry-sync.js';
 
-export async function registryChange<T>(store: StateStore | undefined, file: string, stateDir: string | undefined, fn: () => T | Promise<T>, log?: Logger): Promise<T> {
+export async function registryChange<T>(
+  store: StateStore | undefined,
+  file: string,
+  stateDir: string | undefined,
+  fn: () => T | Promise<T>,
+  log?: Logger,
+): Promise<T> {
   if (store?.backend !== 'redis' || stateDir === undefined) return fn();
   return new RegistrySync(store, file, stateDir, log).edit(fn);
 }

@@ -164,7 +164,12 @@ export class RegistrySync {
           await lease.release();
         }
       }
-      if (Date.now() >= deadline) throw new MssError('TEMPORARY_REGISTRY_BUSY', `another node is changing the registry (cluster lease ${LEASE} ${describeHolder(lease.current)}); try again`, { file: this.file });
+      if (Date.now() >= deadline)
+        throw new MssError(
+          'TEMPORARY_REGISTRY_BUSY',
+          `another node is changing the registry (cluster lease ${LEASE} ${describeHolder(lease.current)}); try again`,
+          { file: this.file },
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -192,7 +197,11 @@ export class RegistrySync {
     const fence = { name: LEASE, token: lease.token };
     lease.assertHeld();
     await this.store.fencedWrite(fence, { op: 'set', key: contentKey(hash), value: gzipSync(bytes).toString('base64') });
-    await this.store.fencedWrite(fence, { op: 'hset', key: HEAD, fields: { hash, seq: String(head.seq), node: head.node, at: head.at, bytes: String(head.bytes) } });
+    await this.store.fencedWrite(fence, {
+      op: 'hset',
+      key: HEAD,
+      fields: { hash, seq: String(head.seq), node: head.node, at: head.at, bytes: String(head.bytes) },
+    });
     if (previous && previous.hash !== hash) await this.store.fencedWrite(fence, { op: 'del', key: contentKey(previous.hash) });
     this.setAgreed(head);
     this.log.info({ file: this.file, hash: hash.slice(0, 16), seq: head.seq }, 'registry change of this node sent to the cluster');
@@ -201,12 +210,18 @@ export class RegistrySync {
 
   private async take(head: RegistryHead, expectedLocal: string): Promise<RegistryHead> {
     const stored = await this.store.get(contentKey(head.hash));
-    if (stored === undefined) throw new MssError('TEMPORARY_REGISTRY_SYNC', `the cluster's registry ${head.hash.slice(0, 16)}… (seq ${head.seq}) has no content in the store yet; next time`);
+    if (stored === undefined)
+      throw new MssError(
+        'TEMPORARY_REGISTRY_SYNC',
+        `the cluster's registry ${head.hash.slice(0, 16)}… (seq ${head.seq}) has no content in the store yet; next time`,
+      );
     const bytes = gunzipSync(Buffer.from(stored, 'base64'));
-    if (contentHash(bytes) !== head.hash) throw new MssError('REGISTRY_SYNC_CORRUPT', `the cluster's registry content does not match its hash ${head.hash.slice(0, 16)}…; not written`);
+    if (contentHash(bytes) !== head.hash)
+      throw new MssError('REGISTRY_SYNC_CORRUPT', `the cluster's registry content does not match its hash ${head.hash.slice(0, 16)}…; not written`);
     withFileLockSync(`${this.file}.lock`, () => {
       // Changed by hand or by a command since we looked: that change goes first (next sync).
-      if (contentHash(fs.readFileSync(this.file)) !== expectedLocal) throw new MssError('TEMPORARY_REGISTRY_CHANGED', `${this.file} changed while the cluster's version was being written; next time`);
+      if (contentHash(fs.readFileSync(this.file)) !== expectedLocal)
+        throw new MssError('TEMPORARY_REGISTRY_CHANGED', `${this.file} changed while the cluster's version was being written; next time`);
       const st = fs.statSync(this.file);
       atomicWriteFileSync(this.file, bytes, { mode: st.mode & 0o7777 });
       try {
@@ -224,7 +239,10 @@ export class RegistrySync {
     const key = `${s.local}/${s.cluster?.hash}`;
     if (this.conflictLogged !== key) {
       this.conflictLogged = key;
-      this.log.error({ file: this.file, local: s.local.slice(0, 16), cluster: s.cluster?.hash.slice(0, 16), clusterNode: s.cluster?.node }, conflictError(this.file, s).message);
+      this.log.error(
+        { file: this.file, local: s.local.slice(0, 16), cluster: s.cluster?.hash.slice(0, 16), clusterNode: s.cluster?.node },
+        conflictError(this.file, s).message,
+      );
     }
     return s;
   }

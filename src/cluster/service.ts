@@ -104,8 +104,9 @@ export class ClusterService implements Service {
     for (const t of this.timers.splice(0)) clearInterval(t);
     await this.syncing;
     const spool = this.nodeSpool();
-    await stopped(this.shared.store(), this.node, { operations: spool?.operations ?? 0, ...(spool?.oldest ? { oldest: spool.oldest } : {}) }).catch((err: unknown) =>
-      this.log.warn({ err: (err as Error).message }, 'could not tell the cluster this node stopped; it will look dead until it is back or forgotten'),
+    await stopped(this.shared.store(), this.node, { operations: spool?.operations ?? 0, ...(spool?.oldest ? { oldest: spool.oldest } : {}) }).catch(
+      (err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'could not tell the cluster this node stopped; it will look dead until it is back or forgotten'),
     );
   }
 }

@@ -44,7 +44,15 @@ export async function clusterView(config: Config, store: StateStore): Promise<Cl
     askSentinels(config),
     attempt('registry', () => new RegistrySync(store, config.registry.file, config.state.dir).state()),
   ]);
-  return { node: nodeName(config.cluster), members: m ?? [], leases: leases ?? [], ...(redis ? { redis } : {}), sentinels, ...(registry ? { registry } : {}), errors };
+  return {
+    node: nodeName(config.cluster),
+    members: m ?? [],
+    leases: leases ?? [],
+    ...(redis ? { redis } : {}),
+    sentinels,
+    ...(registry ? { registry } : {}),
+    errors,
+  };
 }
 
 /** Each sentinel's answer to "who is the master of masterName" (a short connection each). */

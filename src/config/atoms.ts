@@ -28,7 +28,10 @@ export const domainName = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^(?=.{1,255}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/, 'a domain name such as ch-exemple.mssante.fr')
+  .regex(
+    /^(?=.{1,255}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
+    'a domain name such as ch-exemple.mssante.fr',
+  )
   .transform((d) => d.toLowerCase());
 
 export const httpsUrl = z.url({ protocol: /^https$/, error: 'an https:// URL' });

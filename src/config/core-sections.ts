@@ -48,10 +48,16 @@ const sentinelAddress = z
 export const redisSection = z
   .strictObject({
     /** One Redis server: redis://host:port/db or rediss:// (TLS). Or `sentinels` + `masterName`. */
-    url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
     /** Redis Sentinel: the sentinels to ask which server is the master of `masterName`. */
     sentinels: z.array(sentinelAddress).min(1, 'at least one sentinel').optional(),
-    masterName: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'the name the sentinels monitor, such as mss').optional(),
+    masterName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'the name the sentinels monitor, such as mss')
+      .optional(),
     db: z.number().int().min(0).max(15).default(0),
     /** ACL user and password (read from a file, never written in the configuration) of the Redis servers. */
     username: z.string().min(1).optional(),
@@ -78,16 +84,32 @@ export const redisSection = z
     waitTimeoutMs: z.number().int().min(10).max(10_000).default(500),
     keyPrefix: z.string().default('mss:'),
     /** While Redis does not answer, `serve` keeps journal events and logins in <dir>/spool, up to this size. */
-    spoolMaxBytes: z.number().int().positive().default(1 << 30),
+    spoolMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1 << 30),
     /** How often `serve` asks Redis whether it is back, while something waits in the spool. */
     replayIntervalMs: z.number().int().positive().default(5000),
   })
   .superRefine((r, ctx) => {
     if ((r.url === undefined) === (r.sentinels === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], input: r.url, message: 'set either url (one Redis server) or sentinels with masterName (Redis Sentinel), not both or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        input: r.url,
+        message: 'set either url (one Redis server) or sentinels with masterName (Redis Sentinel), not both or neither',
+      });
     }
-    if (r.sentinels && !r.masterName) ctx.addIssue({ code: 'custom', path: ['masterName'], input: undefined, message: 'the name of the master the sentinels monitor (sentinel monitor <name> …) is required with sentinels' });
-    if (r.tls && (r.tls.certFile === undefined) !== (r.tls.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], input: r.tls.certFile, message: 'a client certificate needs both certFile and keyFile' });
+    if (r.sentinels && !r.masterName)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['masterName'],
+        input: undefined,
+        message: 'the name of the master the sentinels monitor (sentinel monitor <name> …) is required with sentinels',
+      });
+    if (r.tls && (r.tls.certFile === undefined) !== (r.tls.keyFile === undefined))
+      ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], input: r.tls.certFile, message: 'a client certificate needs both certFile and keyFile' });
   })
   .transform((r) => ({ ...r, waitReplicas: r.waitReplicas ?? (r.sentinels ? 1 : 0) }));
 

@@ -21,4 +21,3 @@ export function parseListen(value: string): ListenSpec | undefined {
 export function formatListen(spec: ListenSpec): string {
   return spec.kind === 'unix' ? `unix:${spec.path}` : `inet:${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${spec.port}`;
 }
-

@@ -46,12 +46,8 @@ export function parseConfigText(text: string, file: string): Config {
   const parsed = withBaseDir(path.dirname(path.resolve(file)), () => configSchema.safeParse(raw, { reportInput: true }));
   if (parsed.success) return parsed.data;
 
-  const problems = parsed.error.issues
-    .map((issue) => describeIssue(issue, doc, lines))
-    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-  const text2 = problems
-    .map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.key}: found ${p.found}, expected ${p.expected}`)
-    .join('\n  ');
+  const problems = parsed.error.issues.map((issue) => describeIssue(issue, doc, lines)).sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  const text2 = problems.map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.key}: found ${p.found}, expected ${p.expected}`).join('\n  ');
   throw new MssError('CONFIG_INVALID', `invalid configuration:\n  ${text2}`, { file, problems });
 }
 
@@ -64,7 +60,10 @@ function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocu
     expected = `a value of type ${issue.expected}`;
     if ((issue as { input?: unknown }).input === undefined) found = 'nothing (the key is missing)';
   } else if (issue.code === 'unrecognized_keys') {
-    key = keyPath.concat(issue.keys[0] ?? '').filter(Boolean).join('.');
+    key = keyPath
+      .concat(issue.keys[0] ?? '')
+      .filter(Boolean)
+      .join('.');
     found = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     expected = 'only documented keys (check the spelling; see docs/configuration.md)';
     keyPath.push(issue.keys[0] ?? '');

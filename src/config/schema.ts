@@ -20,40 +20,42 @@ import { serveSection } from '../daemon/config.js';
 import { clusterSection } from '../cluster/config.js';
 import { activeListeners, listenerClashes } from './listeners.js';
 
-export const configSchema = z.strictObject({
-  operator: operatorSection,
-  trust: trustSection,
-  state: stateSection.prefault({}),
-  log: logSection.prefault({}),
-  whitelist: whitelistSection.prefault({}),
-  health: healthSection.prefault({}),
-  milter: milterSection.prefault({}),
-  submission: submissionSection.prefault({}),
-  registry: registrySection.prefault({}),
-  lifecycle: lifecycleSection.prefault({}),
-  traces: tracesSection.prefault({}),
-  /** API LPS authentication (§6.8); absent: no checker, no front. */
-  auth: authSection.optional(),
-  stats: statsSection.prefault({}),
-  annuaire: annuaireSection.prefault({}),
-  gates: gatesSection.prefault({}),
-  crl: crlSection.prefault({}),
-  /** The professionals' self-service portal (docs/portal.md); off by default. */
-  portal: portalSection.prefault({}),
-  /** Processes of `serve` (docs/performance.md). */
-  serve: serveSection.prefault({}),
-  /** Several nodes behind one MX (docs/cluster.md): node name, leases, heartbeat, registry sync. */
-  cluster: clusterSection.prefault({}),
-}).superRefine((c, ctx) => {
-  for (const [a, b] of listenerClashes(activeListeners(c))) {
-    ctx.addIssue({
-      code: 'custom',
-      path: b.key.split('.'),
-      input: `${b.host}:${b.port}`,
-      message: `${b.host}:${b.port} is also where ${a.key} listens (${a.host}:${a.port}): two services cannot share an address; give one of them another address or port`,
-    });
-  }
-});
+export const configSchema = z
+  .strictObject({
+    operator: operatorSection,
+    trust: trustSection,
+    state: stateSection.prefault({}),
+    log: logSection.prefault({}),
+    whitelist: whitelistSection.prefault({}),
+    health: healthSection.prefault({}),
+    milter: milterSection.prefault({}),
+    submission: submissionSection.prefault({}),
+    registry: registrySection.prefault({}),
+    lifecycle: lifecycleSection.prefault({}),
+    traces: tracesSection.prefault({}),
+    /** API LPS authentication (§6.8); absent: no checker, no front. */
+    auth: authSection.optional(),
+    stats: statsSection.prefault({}),
+    annuaire: annuaireSection.prefault({}),
+    gates: gatesSection.prefault({}),
+    crl: crlSection.prefault({}),
+    /** The professionals' self-service portal (docs/portal.md); off by default. */
+    portal: portalSection.prefault({}),
+    /** Processes of `serve` (docs/performance.md). */
+    serve: serveSection.prefault({}),
+    /** Several nodes behind one MX (docs/cluster.md): node name, leases, heartbeat, registry sync. */
+    cluster: clusterSection.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    for (const [a, b] of listenerClashes(activeListeners(c))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: b.key.split('.'),
+        input: `${b.host}:${b.port}`,
+        message: `${b.host}:${b.port} is also where ${a.key} listens (${a.host}:${a.port}): two services cannot share an address; give one of them another address or port`,
+      });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -45,13 +45,21 @@ export function workerConfig(config: Config, workers: number): Config {
     ...config,
     gates: {
       ...gates,
-      in: { ...gates.in, maxConnections: share(gates.in.maxConnections), maxUnverifiedPerSource: share(gates.in.maxUnverifiedPerSource), verifiedReserve: share(gates.in.verifiedReserve) },
-      out: { ...gates.out, maxConnections: share(gates.out.maxConnections), connectionCache: { ...gates.out.connectionCache, maxIdle: share(gates.out.connectionCache.maxIdle) } },
+      in: {
+        ...gates.in,
+        maxConnections: share(gates.in.maxConnections),
+        maxUnverifiedPerSource: share(gates.in.maxUnverifiedPerSource),
+        verifiedReserve: share(gates.in.verifiedReserve),
+      },
+      out: {
+        ...gates.out,
+        maxConnections: share(gates.out.maxConnections),
+        connectionCache: { ...gates.out.connectionCache, maxIdle: share(gates.out.connectionCache.maxIdle) },
+      },
     },
     milter: { ...milter, maxConnections: share(milter.maxConnections) },
   };
 }
-
 
 /**
  * A worker: the services of its number, stopped by SIGTERM/SIGINT whether it comes from the
@@ -128,7 +136,11 @@ export async function runPrimary(config: Config, log: Logger, workers: number, d
       if (slots.get(index) === worker) slots.delete(index);
       if (stopping) return;
       if (onStartFailure && !ready) {
-        onStartFailure(new MssError('SERVE_WORKER_START', `serve worker ${index} stopped before it listened (${signal ?? `exit ${code}`}); its error is above`, { worker: index }));
+        onStartFailure(
+          new MssError('SERVE_WORKER_START', `serve worker ${index} stopped before it listened (${signal ?? `exit ${code}`}); its error is above`, {
+            worker: index,
+          }),
+        );
         return;
       }
       // A worker died while serving: Postfix retries what it was doing; start another.

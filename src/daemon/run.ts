@@ -83,7 +83,9 @@ export async function runDaemon(config: Config, log: Logger, deps: RunDaemonDeps
     log.info({ signal: 'SIGHUP' }, 'reloading the registry, the liste blanche and the CRLs');
     d.shared
       .reload()
-      .then((summary) => log.info({ signal: 'SIGHUP', ...summary }, Object.keys(summary).length > 0 ? 'reload done' : 'reload done: no registry, liste blanche or CRLs in use'))
+      .then((summary) =>
+        log.info({ signal: 'SIGHUP', ...summary }, Object.keys(summary).length > 0 ? 'reload done' : 'reload done: no registry, liste blanche or CRLs in use'),
+      )
       .catch((err: unknown) => log.error({ err }, 'reload failed; the previous data stays in use'));
   };
   const onHangup = (): void => {

@@ -9,4 +9,12 @@ import { dovecotEventsFactory } from '../traces/dovecot-events-service.js';
 import { clusterServiceFactory } from '../cluster/service.js';
 
 // The cluster service first: a node takes the cluster's registry before the others read it.
-export const serviceFactories: ServiceFactory[] = [clusterServiceFactory, submissionMilterFactory, apiLpsService, gatesServiceFactory, metricsServiceFactory, portalServiceFactory, dovecotEventsFactory];
+export const serviceFactories: ServiceFactory[] = [
+  clusterServiceFactory,
+  submissionMilterFactory,
+  apiLpsService,
+  gatesServiceFactory,
+  metricsServiceFactory,
+  portalServiceFactory,
+  dovecotEventsFactory,
+];

@@ -95,7 +95,14 @@ export class SharedResources {
       const root = spoolRoot(this.config);
       const index = workerIndex();
       const replay = (spool: Spool<DeferredWrite>): SpoolReplayer<DeferredWrite> => {
-        const replayer = new SpoolReplayer<DeferredWrite>({ spool, ping: () => store.ping(2000), apply: (ops) => this.applyDeferred(store, ops), intervalMs: redis.replayIntervalMs, log, events }).start();
+        const replayer = new SpoolReplayer<DeferredWrite>({
+          spool,
+          ping: () => store.ping(2000),
+          apply: (ops) => this.applyDeferred(store, ops),
+          intervalMs: redis.replayIntervalMs,
+          log,
+          events,
+        }).start();
         // Stopped before the store closes (closers run last opened first).
         this.closers.push(() => replayer.stop());
         return replayer;
@@ -105,13 +112,13 @@ export class SharedResources {
       // Worker 1 also replays what workers that no longer run left (serve.workers lowered).
       if (index === 1) {
         const count = workerCount(this.config.serve);
-        for (const n of spoolWorkers(root).filter((w) => w > count)) replay(new Spool<DeferredWrite>(path.join(root, String(n)), { maxBytes: redis.spoolMaxBytes }));
+        for (const n of spoolWorkers(root).filter((w) => w > count))
+          replay(new Spool<DeferredWrite>(path.join(root, String(n)), { maxBytes: redis.spoolMaxBytes }));
       }
       this.spoolValue = { spool, deferral: new SpoolDeferral(spool, log, events), replayer };
     }
     return this.spoolValue;
   }
-
 
   /** Replay a batch in order; consecutive journal writes go to Redis in one pipeline. */
   private async applyDeferred(store: StateStore, ops: DeferredWrite[]): Promise<void> {
@@ -179,17 +186,22 @@ export class SharedResources {
 
   /** Last login / last exchange recording, on the shared registry, store and traces. */
   activity(): Promise<Activity> {
-    this.activityValue ??= this.registry().then(
-      async (registry) => {
-        const runtime = new RuntimeFields(this.store());
-        const timeZone = this.config.operator.timeZone;
-        const deferral = this.deferral();
-        // EX_SSU_5800: from today on, a mailbox without a recorded login has never connected.
-        const day = localDay(new Date(), timeZone);
-        await writeOrDefer(deferral, { kind: 'logins-recorded-since', day } as DeferredWrite, () => runtime.markLoginsRecordedSince(day));
-        return new Activity({ registry: () => registry.current(), runtime, traces: this.traces(), timeZone, sessions: new DovecotSessions(this.store()), ...(deferral ? { deferral } : {}) });
-      },
-    );
+    this.activityValue ??= this.registry().then(async (registry) => {
+      const runtime = new RuntimeFields(this.store());
+      const timeZone = this.config.operator.timeZone;
+      const deferral = this.deferral();
+      // EX_SSU_5800: from today on, a mailbox without a recorded login has never connected.
+      const day = localDay(new Date(), timeZone);
+      await writeOrDefer(deferral, { kind: 'logins-recorded-since', day } as DeferredWrite, () => runtime.markLoginsRecordedSince(day));
+      return new Activity({
+        registry: () => registry.current(),
+        runtime,
+        traces: this.traces(),
+        timeZone,
+        sessions: new DovecotSessions(this.store()),
+        ...(deferral ? { deferral } : {}),
+      });
+    });
     return this.activityValue;
   }
 
@@ -203,7 +215,12 @@ export class SharedResources {
     const pending: Array<Promise<unknown>> = [];
     const state = (changed: boolean): string => (changed ? 'reloaded' : 'unchanged');
     if (this.registryValue) {
-      pending.push(this.registryValue.then(async (h) => (summary.registry = `${state(await h.reload())}: ${h.current().size} mailboxes${h.lastError ? ` (the file on disk is refused: ${h.lastError.code})` : ''}`)));
+      pending.push(
+        this.registryValue.then(
+          async (h) =>
+            (summary.registry = `${state(await h.reload())}: ${h.current().size} mailboxes${h.lastError ? ` (the file on disk is refused: ${h.lastError.code})` : ''}`),
+        ),
+      );
     }
     if (this.whitelistValue) {
       pending.push(
@@ -215,7 +232,11 @@ export class SharedResources {
       );
     }
     if (this.revocationValue) {
-      pending.push(this.revocationValue.then(async (h) => (await h.reload(), (summary.crl = `reloaded: ${h.current.crls.length} CRLs, ${h.current.deltas.length} deltas`))));
+      pending.push(
+        this.revocationValue.then(
+          async (h) => (await h.reload(), (summary.crl = `reloaded: ${h.current.crls.length} CRLs, ${h.current.deltas.length} deltas`)),
+        ),
+      );
     }
     await Promise.all(pending);
     return summary;

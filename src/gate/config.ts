@@ -62,48 +62,50 @@ const octalMode = z
   .transform((m) => parseInt(m, 8));
 const ms = (fallback: number) => positiveInt.default(fallback);
 // EX_GBM_4410: a limit below 10 Mo is a configuration error, not a choice.
-const messageBytes = (fallback: number) => z.number().int().min(MIN_MESSAGE_BYTES, `at least ${MIN_MESSAGE_BYTES} bytes (10 Mo, EX_GBM_4410)`).default(fallback);
+const messageBytes = (fallback: number) =>
+  z.number().int().min(MIN_MESSAGE_BYTES, `at least ${MIN_MESSAGE_BYTES} bytes (10 Mo, EX_GBM_4410)`).default(fallback);
 
-export const gateInSection = z.strictObject({
-  enabled: z.boolean().default(false),
-  /** The MSSanté MX port other operators' connectors deliver to. */
-  listen: z.strictObject({ host: host('0.0.0.0'), port: port.default(25) }).prefault({}),
-  /** Name in the greeting and the Received header; default: the CN of operator.certificate. */
-  hostname: z.string().min(1).optional(),
-  /** Announced with SIZE and enforced while streaming (EX_GBM_4410: at least 10 Mo). */
-  maxMessageBytes: messageBytes(DEFAULT_MESSAGE_BYTES),
-  /** Simultaneous sessions; beyond, new ones get 421. No per-sender rate limit (EX_3.1_5015). */
-  maxConnections: positiveInt.default(1000),
-  /**
-   * Limits before a peer's certificate passed (docs/gates.md, "Limits"): sessions not yet
-   * verified per source address; the slots of maxConnections only verified sessions may
-   * take; the time a new session has to present a verified certificate. A listed peer,
-   * once verified, has no limit of its own (EX_3.1_5010, EX_3.1_5015).
-   */
-  maxUnverifiedPerSource: positiveInt.default(50),
-  verifiedReserve: z.number().int().min(0).default(100),
-  verifyWithinSeconds: positiveInt.max(300).default(30),
-  /** Recipients per transaction (RFC 5321 §4.5.3.1.8: at least 100); keep Postfix's smtpd_recipient_limit on its gate listener above it. */
-  maxRecipients: positiveInt.min(100).default(1000),
-  /** A session silent for this long is closed. */
-  idleTimeoutMs: ms(300_000),
-  /** The smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only): its unix socket, or host and port. */
-  postfix: z
-    .strictObject({
-      path: filePath.optional(),
-      host: z.string().min(1).optional(),
-      port: port.optional(),
-      connectTimeoutMs: ms(10_000),
-      /** Each command's reply, RFC 5321 §4.5.3.2 order of magnitude. */
-      commandTimeoutMs: ms(300_000),
-      /** The reply to the final dot: RFC 5321 asks clients to wait 10 minutes. */
-      dataDoneTimeoutMs: ms(600_000),
-      /** A Postfix session left idle after a message is closed after this long (the next message opens another). */
-      keepIdleMs: z.number().int().min(0).max(60_000).default(5000),
-    })
-    .transform(oneEndpoint(DEFAULT_GATE_IN_POSTFIX_SOCKET))
-    .prefault({}),
-})
+export const gateInSection = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The MSSanté MX port other operators' connectors deliver to. */
+    listen: z.strictObject({ host: host('0.0.0.0'), port: port.default(25) }).prefault({}),
+    /** Name in the greeting and the Received header; default: the CN of operator.certificate. */
+    hostname: z.string().min(1).optional(),
+    /** Announced with SIZE and enforced while streaming (EX_GBM_4410: at least 10 Mo). */
+    maxMessageBytes: messageBytes(DEFAULT_MESSAGE_BYTES),
+    /** Simultaneous sessions; beyond, new ones get 421. No per-sender rate limit (EX_3.1_5015). */
+    maxConnections: positiveInt.default(1000),
+    /**
+     * Limits before a peer's certificate passed (docs/gates.md, "Limits"): sessions not yet
+     * verified per source address; the slots of maxConnections only verified sessions may
+     * take; the time a new session has to present a verified certificate. A listed peer,
+     * once verified, has no limit of its own (EX_3.1_5010, EX_3.1_5015).
+     */
+    maxUnverifiedPerSource: positiveInt.default(50),
+    verifiedReserve: z.number().int().min(0).default(100),
+    verifyWithinSeconds: positiveInt.max(300).default(30),
+    /** Recipients per transaction (RFC 5321 §4.5.3.1.8: at least 100); keep Postfix's smtpd_recipient_limit on its gate listener above it. */
+    maxRecipients: positiveInt.min(100).default(1000),
+    /** A session silent for this long is closed. */
+    idleTimeoutMs: ms(300_000),
+    /** The smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only): its unix socket, or host and port. */
+    postfix: z
+      .strictObject({
+        path: filePath.optional(),
+        host: z.string().min(1).optional(),
+        port: port.optional(),
+        connectTimeoutMs: ms(10_000),
+        /** Each command's reply, RFC 5321 §4.5.3.2 order of magnitude. */
+        commandTimeoutMs: ms(300_000),
+        /** The reply to the final dot: RFC 5321 asks clients to wait 10 minutes. */
+        dataDoneTimeoutMs: ms(600_000),
+        /** A Postfix session left idle after a message is closed after this long (the next message opens another). */
+        keepIdleMs: z.number().int().min(0).max(60_000).default(5000),
+      })
+      .transform(oneEndpoint(DEFAULT_GATE_IN_POSTFIX_SOCKET))
+      .prefault({}),
+  })
   .refine((g) => g.verifiedReserve < g.maxConnections, { message: 'must be less than maxConnections', path: ['verifiedReserve'] });
 
 export const gateOutSection = z.strictObject({

@@ -80,4 +80,3 @@ export async function openGateDeps(config: Config, log: Logger, shared?: SharedR
     throw err;
   }
 }
-

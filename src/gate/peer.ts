@@ -48,13 +48,24 @@ export function peerLeaf(socket: TLSSocket): Buffer | undefined {
 export function checkPeer(leaf: Buffer | undefined, tlsInfo: { protocol: string; cipher: string }, deps: PeerCheckDeps, side: string): PeerCheck {
   if (!leaf) {
     // EX_3.1_5020 / EX_3.2_5020: a mutual TLS session, so no certificate, no session.
-    return { ok: false, refusal: refusal('GATE_NO_PEER_CERTIFICATE', 554, '5.7.1', `No certificate presented by the ${side} connector: MSSanté exchanges need mutual TLS with an IGC-Santé certificate (EX_3.1_5020)`) };
+    return {
+      ok: false,
+      refusal: refusal(
+        'GATE_NO_PEER_CERTIFICATE',
+        554,
+        '5.7.1',
+        `No certificate presented by the ${side} connector: MSSanté exchanges need mutual TLS with an IGC-Santé certificate (EX_3.1_5020)`,
+      ),
+    };
   }
   let cert: CertInfo;
   try {
     cert = certInfo(leaf);
   } catch (err) {
-    return { ok: false, refusal: refusal('GATE_PEER_CERT_MALFORMED', 554, '5.7.1', `The ${side} connector's certificate cannot be read: ${(err as Error).message}`) };
+    return {
+      ok: false,
+      refusal: refusal('GATE_PEER_CERT_MALFORMED', 554, '5.7.1', `The ${side} connector's certificate cannot be read: ${(err as Error).message}`),
+    };
   }
   const dn = describeCert(cert);
   const at = deps.at ?? new Date();
@@ -64,7 +75,16 @@ export function checkPeer(leaf: Buffer | undefined, tlsInfo: { protocol: string;
   if (!result.ok && result.code === 'REVOCATION_UNKNOWN') {
     if (deps.revocation.requireCurrent) {
       deps.log.error({ code: 'CRL_MISSING', peer: dn }, `peer ${dn} refused: ${result.message} (crl.requireCurrent); run \`mss-sidecar crl sync\``);
-      return { ok: false, dn, refusal: refusal('GATE_PEER_REVOCATION_UNKNOWN', 421, '4.7.0', `Revocation status of ${dn} cannot be checked on this side right now (no current CRL of its issuer); try again later (EX_OPE_5050)`) };
+      return {
+        ok: false,
+        dn,
+        refusal: refusal(
+          'GATE_PEER_REVOCATION_UNKNOWN',
+          421,
+          '4.7.0',
+          `Revocation status of ${dn} cannot be checked on this side right now (no current CRL of its issuer); try again later (EX_OPE_5050)`,
+        ),
+      };
     }
     deps.log.warn({ code: 'CRL_MISSING', peer: dn }, `peer ${dn} accepted WITHOUT revocation check: ${result.message} (crl.requireCurrent: false)`);
     result = deps.trust.validate(cert, { at, revocation: deps.revocation, requireRevocationInfo: false });
@@ -76,17 +96,35 @@ export function checkPeer(leaf: Buffer | undefined, tlsInfo: { protocol: string;
     if (result.code === 'CERT_EXPIRED' || result.code === 'CERT_NOT_YET_VALID') {
       return { ok: false, dn, refusal: refusal('GATE_PEER_EXPIRED', 554, '5.7.1', `Certificate ${dn} is not valid now: ${result.message} (EX_OPE_5040)`) };
     }
-    return { ok: false, dn, refusal: refusal('GATE_PEER_UNTRUSTED', 554, '5.7.1', `Certificate ${dn} does not validate against the IGC-Santé trust store of this operator: ${result.message} (EX_OPE_5040)`) };
+    return {
+      ok: false,
+      dn,
+      refusal: refusal(
+        'GATE_PEER_UNTRUSTED',
+        554,
+        '5.7.1',
+        `Certificate ${dn} does not validate against the IGC-Santé trust store of this operator: ${result.message} (EX_OPE_5040)`,
+      ),
+    };
   }
   if (!deps.index) {
-    return { ok: false, dn, refusal: refusal('GATE_NO_WHITELIST', 421, '4.7.0', 'No verified liste blanche MSSanté is available on this side right now; try again later') };
+    return {
+      ok: false,
+      dn,
+      refusal: refusal('GATE_NO_WHITELIST', 421, '4.7.0', 'No verified liste blanche MSSanté is available on this side right now; try again later'),
+    };
   }
   // EX_OPE_5020 / §6.7.1.1 step 4 / §6.7.2.1 step 5: the full DN, normalised, in the list.
   if (!deps.index.hasDn(cert.subject)) {
     return {
       ok: false,
       dn,
-      refusal: refusal('GATE_PEER_NOT_LISTED', 554, '5.7.1', `Certificate DN ${dn} is not in the liste blanche MSSanté (generated ${deps.index.generated}) (EX_OPE_5020)`),
+      refusal: refusal(
+        'GATE_PEER_NOT_LISTED',
+        554,
+        '5.7.1',
+        `Certificate DN ${dn} is not in the liste blanche MSSanté (generated ${deps.index.generated}) (EX_OPE_5020)`,
+      ),
     };
   }
   return { ok: true, peer: { cert, dn: formatDn(cert.subject), ...tlsInfo } };

@@ -58,7 +58,8 @@ function coalesce(connection: Connection): void {
 export function coalesceReplies(server: SMTPServer): void {
   const connections = (server as unknown as { connections?: unknown }).connections;
   // smtp-server is pinned (package.json); an upgrade that moved this fails loudly at start.
-  if (!(connections instanceof Set)) throw new MssError('GATE_REPLY_HOOK', 'smtp-server keeps no `connections` Set: reply coalescing cannot hook in (smtp-server upgraded?)');
+  if (!(connections instanceof Set))
+    throw new MssError('GATE_REPLY_HOOK', 'smtp-server keeps no `connections` Set: reply coalescing cannot hook in (smtp-server upgraded?)');
   const set = connections as Set<Connection>;
   const add = set.add.bind(set);
   set.add = (connection: Connection): Set<Connection> => {

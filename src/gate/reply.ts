@@ -46,19 +46,24 @@ export function replyError(r: Reply): Error & { responseCode: number } {
  * once both sides agreed to it), and the gates' replies name DNs and the liste blanche.
  */
 export function oneLine(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    // eslint-disable-next-line no-control-regex -- control characters never reach a reply line
-    .replace(/[\x00-\x1f\x7f]/g, ' ')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim();
+  return (
+    text
+      .replace(/[\r\n]+/g, ' ')
+      // eslint-disable-next-line no-control-regex -- control characters never reach a reply line
+      .replace(/[\x00-\x1f\x7f]/g, ' ')
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^\x20-\x7e]/g, '?')
+      .trim()
+  );
 }
 
 /** Split "5.1.1 text" into enhanced status and text. */
 export function parseReplyText(code: number, lines: readonly string[]): Reply {
-  const joined = lines.map((l) => l.replace(ENHANCED, '')).join(' ').trim();
+  const joined = lines
+    .map((l) => l.replace(ENHANCED, ''))
+    .join(' ')
+    .trim();
   const m = ENHANCED.exec(lines[0] ?? '');
   return { code, enhanced: m?.[1] ?? '', text: joined, lines };
 }

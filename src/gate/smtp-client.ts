@@ -78,7 +78,9 @@ export class SmtpClient {
 
   private listen(socket: net.Socket | tls.TLSSocket): void {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.peer} failed: ${err.code ?? err.message}`)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.peer} failed: ${err.code ?? err.message}`)),
+    );
     socket.on('close', () => this.fail(new MssError('SMTP_CONNECTION_LOST', `connection to ${this.peer} closed`)));
   }
 

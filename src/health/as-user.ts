@@ -54,7 +54,8 @@ export function resolveIdentity(requested?: string): Identity {
   const name = requested ?? (uid === 0 ? SERVICE_USER : me.username);
   if (name === me.username) return { kind: 'self', name };
   const user = lookupUser(name);
-  if (!user && requested === undefined) return { kind: 'self', name: me.username, note: `there is no user ${name} (install.md step 1): checked as ${me.username}` };
+  if (!user && requested === undefined)
+    return { kind: 'self', name: me.username, note: `there is no user ${name} (install.md step 1): checked as ${me.username}` };
   if (!user) return { kind: 'unknown-user', name };
   if (user.uid === uid) return { kind: 'self', name };
   return { kind: 'user', user };
@@ -84,7 +85,18 @@ export function probeAs(id: Identity, probes: readonly Probe[]): ProbeResult[] {
   const { uid, gid } = id.user;
   const r = spawnSync(
     'setpriv',
-    [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--inh-caps=-all', '--', process.execPath, '--input-type=module', '-e', CHILD, JSON.stringify(probes)],
+    [
+      `--reuid=${uid}`,
+      `--regid=${gid}`,
+      '--init-groups',
+      '--inh-caps=-all',
+      '--',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      CHILD,
+      JSON.stringify(probes),
+    ],
     { encoding: 'utf8', timeout: 15_000, cwd: '/' },
   );
   if (r.error || r.status !== 0) throw new Error(`cannot check files as ${id.user.name} with setpriv: ${r.error?.message ?? r.stderr.trim().slice(0, 300)}`);

@@ -40,7 +40,12 @@ export function thresholdsFrom(config: Config): HealthThresholds {
 export function whitelistAge(config: Config, now: Date): CheckResult {
   const record = readRecord(whitelistPaths(config.state.dir));
   if (!record) {
-    return { check: 'whitelist.age', severity: 'critical', detail: 'no verified liste blanche yet: run `mss-sidecar whitelist sync`', requirement: 'EX_2.2_5035' };
+    return {
+      check: 'whitelist.age',
+      severity: 'critical',
+      detail: 'no verified liste blanche yet: run `mss-sidecar whitelist sync`',
+      requirement: 'EX_2.2_5035',
+    };
   }
   const ageSeconds = Math.max(0, (now.getTime() - Date.parse(record.confirmedAt)) / 1000);
   const hours = ageSeconds / 3600;
@@ -62,7 +67,14 @@ function certExpiry(check: string, label: string, cert: CertInfo, now: Date, t: 
   const when = days < 0 ? `expired ${(-days).toFixed(0)} days ago` : `expires in ${days.toFixed(0)} days`;
   // A CA's label is its name already: say it once.
   const name = label === describeCert(cert) ? label : `${label} ${describeCert(cert)}`;
-  return { check, severity, detail: `${name} ${when} (${cert.notAfter.toISOString()})`, value: days * 86_400, labels: { certificate: label }, requirement: 'EX_SSI_5085' };
+  return {
+    check,
+    severity,
+    detail: `${name} ${when} (${cert.notAfter.toISOString()})`,
+    value: days * 86_400,
+    labels: { certificate: label },
+    requirement: 'EX_SSI_5085',
+  };
 }
 
 function readCert(file: string): CertInfo | undefined {
@@ -81,7 +93,13 @@ export function certificates(config: Config, now: Date, t: HealthThresholds): Ch
     const cert = readCert(file);
     return cert
       ? certExpiry('certificate.expiry', label, cert, now, t)
-      : { check: 'certificate.expiry', severity: 'critical' as const, detail: `${label} certificate ${file} cannot be read`, labels: { certificate: label }, requirement: 'EX_SSI_5085' };
+      : {
+          check: 'certificate.expiry',
+          severity: 'critical' as const,
+          detail: `${label} certificate ${file} cannot be read`,
+          labels: { certificate: label },
+          requirement: 'EX_SSI_5085',
+        };
   });
 }
 
@@ -94,13 +112,22 @@ export function keyPermissions(config: Config, id: Identity = resolveIdentity())
   if (config.auth?.front.enabled && config.auth.front.key !== config.operator.key) files.push(['lps', config.auth.front.key]);
   let readable: boolean[];
   try {
-    readable = probeAs(id, files.map(([, file]) => ({ path: file, access: 'read' as const }))).map((r) => r.ok);
+    readable = probeAs(
+      id,
+      files.map(([, file]) => ({ path: file, access: 'read' as const })),
+    ).map((r) => r.ok);
   } catch (err) {
     return [{ check: 'key.permissions', severity: 'unknown', detail: (err as Error).message, requirement: 'EX_SSI_5100' }];
   }
   return files.map(([label, file], i) => {
     if (!readable[i]) {
-      return { check: 'key.permissions', severity: 'critical' as const, detail: `${label} key ${file} cannot be read by ${identityName(id)} (${describeOwnership(file)}): \`serve\` would stop`, labels: { key: label }, requirement: 'EX_SSI_5100' };
+      return {
+        check: 'key.permissions',
+        severity: 'critical' as const,
+        detail: `${label} key ${file} cannot be read by ${identityName(id)} (${describeOwnership(file)}): \`serve\` would stop`,
+        labels: { key: label },
+        requirement: 'EX_SSI_5100',
+      };
     }
     const mode = fs.statSync(file).mode & 0o777;
     const open = (mode & 0o077) !== 0;
@@ -108,7 +135,9 @@ export function keyPermissions(config: Config, id: Identity = resolveIdentity())
     return {
       check: 'key.permissions',
       severity: open ? ('warning' as const) : ('ok' as const),
-      detail: open ? `${label} key ${file} has mode ${octal}: readable beyond its owner; use chmod 600 (or 640 with a dedicated group)` : `${label} key ${file} has mode ${octal}, readable by ${identityName(id)}`,
+      detail: open
+        ? `${label} key ${file} has mode ${octal}: readable beyond its owner; use chmod 600 (or 640 with a dedicated group)`
+        : `${label} key ${file} has mode ${octal}, readable by ${identityName(id)}`,
       value: mode,
       labels: { key: label },
       requirement: 'EX_SSI_5100',
@@ -152,7 +181,14 @@ export function normaliseFingerprint(fp: string): string {
 /** EX_OPE_5050: a current CRL for every CA that issues peers' certificates. */
 export async function crls(config: Config, now: Date, t: HealthThresholds): Promise<CheckResult[]> {
   if (!config.trust.crlDir) {
-    return [{ check: 'crl.current', severity: 'critical', detail: 'trust.crlDir is not set: revocation cannot be checked; set it and run `mss-sidecar crl sync`', requirement: 'EX_OPE_5050' }];
+    return [
+      {
+        check: 'crl.current',
+        severity: 'critical',
+        detail: 'trust.crlDir is not set: revocation cannot be checked; set it and run `mss-sidecar crl sync`',
+        requirement: 'EX_OPE_5050',
+      },
+    ];
   }
   let trust: TrustStore;
   try {
@@ -164,7 +200,14 @@ export async function crls(config: Config, now: Date, t: HealthThresholds): Prom
   return trust.certificates.map((ca) => {
     const name = describeCert(ca);
     const crl = store.crls.find((c) => c.issuer.fingerprint256 === ca.fingerprint256);
-    if (!crl) return { check: 'crl.current', severity: 'critical' as const, detail: `no CRL of ${name} in ${config.trust.crlDir}: run \`mss-sidecar crl sync\``, labels: { issuer: name }, requirement: 'EX_OPE_5050' };
+    if (!crl)
+      return {
+        check: 'crl.current',
+        severity: 'critical' as const,
+        detail: `no CRL of ${name} in ${config.trust.crlDir}: run \`mss-sidecar crl sync\``,
+        labels: { issuer: name },
+        requirement: 'EX_OPE_5050',
+      };
     const left = crl.nextUpdate ? (crl.nextUpdate.getTime() - now.getTime()) / 1000 : Infinity;
     const severity: Severity = left <= 0 ? 'critical' : left < t.crlWarnHours * 3600 ? 'warning' : 'ok';
     return {
@@ -188,9 +231,20 @@ export async function storeCheck(config: Config, store: StateStore | undefined, 
     const where = config.state.redis ? describeRedis(config.state.redis as RedisConfig) : 'Redis';
     try {
       const ms = await store.ping(2000);
-      return { check: 'store', severity: ms > warnMs ? 'warning' : 'ok', detail: `${where} answered PING in ${ms.toFixed(1)} ms${ms > warnMs ? ` (warning above ${warnMs} ms)` : ''}`, value: ms / 1000, labels: { backend: 'redis' } };
+      return {
+        check: 'store',
+        severity: ms > warnMs ? 'warning' : 'ok',
+        detail: `${where} answered PING in ${ms.toFixed(1)} ms${ms > warnMs ? ` (warning above ${warnMs} ms)` : ''}`,
+        value: ms / 1000,
+        labels: { backend: 'redis' },
+      };
     } catch (err) {
-      return { check: 'store', severity: 'warning', detail: `${where} does not answer: ${(err as Error).message}; the daemon keeps serving and spools journal events to disk`, labels: { backend: 'redis' } };
+      return {
+        check: 'store',
+        severity: 'warning',
+        detail: `${where} does not answer: ${(err as Error).message}; the daemon keeps serving and spools journal events to disk`,
+        labels: { backend: 'redis' },
+      };
     }
   }
   const dir = path.join(config.state.dir, 'store');
@@ -202,7 +256,12 @@ export async function storeCheck(config: Config, store: StateStore | undefined, 
   }
   return ok
     ? { check: 'store', severity: 'ok', detail: `embedded store ${dir} writable by ${identityName(id)}`, labels: { backend: 'embedded' } }
-    : { check: 'store', severity: 'critical', detail: `embedded store ${dir} is not writable by ${identityName(id)} (${describeOwnership(dir)}): logins and messages cannot be recorded`, labels: { backend: 'embedded' } };
+    : {
+        check: 'store',
+        severity: 'critical',
+        detail: `embedded store ${dir} is not writable by ${identityName(id)} (${describeOwnership(dir)}): logins and messages cannot be recorded`,
+        labels: { backend: 'embedded' },
+      };
 }
 
 /** EX_GBM_4440 EX_GBM_6010: from when inactivity counts (lifecycle/known-since.ts). */
@@ -242,9 +301,21 @@ export interface HealthDeps {
   identity?: Identity;
 }
 
-export async function runHealthChecks(config: Config, now = new Date(), t: HealthThresholds = thresholdsFrom(config), deps: HealthDeps = {}): Promise<CheckResult[]> {
+export async function runHealthChecks(
+  config: Config,
+  now = new Date(),
+  t: HealthThresholds = thresholdsFrom(config),
+  deps: HealthDeps = {},
+): Promise<CheckResult[]> {
   const id = deps.identity ?? resolveIdentity();
-  const ntp = config.health.clock.ntpServer ? { server: config.health.clock.ntpServer, port: config.health.clock.ntpPort, maxOffsetMs: config.health.clock.maxOffsetMs, timeoutMs: config.health.clock.timeoutMs } : undefined;
+  const ntp = config.health.clock.ntpServer
+    ? {
+        server: config.health.clock.ntpServer,
+        port: config.health.clock.ntpPort,
+        maxOffsetMs: config.health.clock.maxOffsetMs,
+        timeoutMs: config.health.clock.timeoutMs,
+      }
+    : undefined;
   return [
     whitelistAge(config, now),
     ...certificates(config, now, t),

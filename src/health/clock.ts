@@ -38,7 +38,9 @@ export function timesyncdSource(root = '/'): ClockSource {
 }
 
 export const CLOCK_SOURCES: readonly ClockSource[] = [
-  commandSource('chronyc', ['-n', 'tracking'], (o) => (/Leap status\s*:\s*Normal/.test(o) ? true : /Leap status\s*:\s*Not synchronised/.test(o) ? false : undefined)),
+  commandSource('chronyc', ['-n', 'tracking'], (o) =>
+    /Leap status\s*:\s*Normal/.test(o) ? true : /Leap status\s*:\s*Not synchronised/.test(o) ? false : undefined,
+  ),
   commandSource('ntpq', ['-c', 'rv 0 leap'], (o) => (/leap=(0|00)\b/.test(o) ? true : /leap=(3|11)\b/.test(o) ? false : undefined)),
   timesyncdSource(),
   commandSource('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], (o) => (o.trim() === 'yes' ? true : o.trim() === 'no' ? false : undefined)),
@@ -77,7 +79,12 @@ export async function clockSync(sources: readonly ClockSource[] = CLOCK_SOURCES,
         requirement: 'EX_SDT_5010',
       };
     } catch (err) {
-      return { check: 'clock.sync', severity: 'warning', detail: `no time daemon answered and SNTP ${ntp.server}:${ntp.port} failed: ${(err as Error).message}`, requirement: 'EX_SDT_5010' };
+      return {
+        check: 'clock.sync',
+        severity: 'warning',
+        detail: `no time daemon answered and SNTP ${ntp.server}:${ntp.port} failed: ${(err as Error).message}`,
+        requirement: 'EX_SDT_5010',
+      };
     }
   }
   return {

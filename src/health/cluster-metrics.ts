@@ -65,7 +65,10 @@ export function clusterMetrics(timeoutMs = 10_000): Promise<string> {
       if (m?.type !== RESPONSE || m.id !== id) return;
       done(m.error === undefined ? undefined : new MssError('METRICS_CLUSTER', `the serve workers' metrics could not be gathered: ${m.error}`), m.text);
     };
-    const timer = setTimeout(() => done(new MssError('METRICS_CLUSTER', `the serve primary did not answer with the workers' metrics within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new MssError('METRICS_CLUSTER', `the serve primary did not answer with the workers' metrics within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     process.on('message', onMessage);
     if (!process.send) return done(new MssError('METRICS_CLUSTER', 'not a serve worker: no primary to ask for the metrics'));
     process.send({ type: REQUEST, id } satisfies Request);

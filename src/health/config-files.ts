@@ -103,7 +103,11 @@ export function checkConfigFiles(config: Config, id: Identity, now = new Date())
   for (const k of keys) {
     const a = access.get(`${ACCESS[k.role]} ${k.path}`);
     if (!a?.ok) {
-      out.push({ ...k, ok: false, detail: `${k.path} is not ${VERB[ACCESS[k.role]]} by ${who}: ${a?.code ?? 'not checked'}${a?.code === 'ENOENT' ? ' (no such file)' : ` (${describeOwnership(k.path)})`}` });
+      out.push({
+        ...k,
+        ok: false,
+        detail: `${k.path} is not ${VERB[ACCESS[k.role]]} by ${who}: ${a?.code ?? 'not checked'}${a?.code === 'ENOENT' ? ' (no such file)' : ` (${describeOwnership(k.path)})`}`,
+      });
       continue;
     }
     if (k.role === 'ca-dir') {

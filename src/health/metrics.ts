@@ -30,14 +30,24 @@ export class DaemonMetrics implements InstrumentListener {
   readonly registry = new Registry();
   private readonly r = [this.registry];
 
-  readonly messages = new Counter({ name: 'mss_messages_total', help: 'Messages accepted (submission, gate-in) or delivered, bounced, deferred per recipient (gate-out)', labelNames: ['service', 'outcome'], registers: this.r });
+  readonly messages = new Counter({
+    name: 'mss_messages_total',
+    help: 'Messages accepted (submission, gate-in) or delivered, bounced, deferred per recipient (gate-out)',
+    labelNames: ['service', 'outcome'],
+    registers: this.r,
+  });
   readonly refusals = new Counter({
     name: 'mss_refusals_total',
     help: 'Refusals by the rules, by the requirement they cite; kind: permanent (5xx), temporary (4xx), monitor (submission rules in monitor mode: would have refused)',
     labelNames: ['service', 'requirement', 'kind'],
     registers: this.r,
   });
-  readonly logins = new Counter({ name: 'mss_logins_total', help: 'Logins to mailboxes by method (PSC/XOAUTH2, AUTH-CLI…) and result (ok, fail, tempfail)', labelNames: ['method', 'result'], registers: this.r });
+  readonly logins = new Counter({
+    name: 'mss_logins_total',
+    help: 'Logins to mailboxes by method (PSC/XOAUTH2, AUTH-CLI…) and result (ok, fail, tempfail)',
+    labelNames: ['method', 'result'],
+    registers: this.r,
+  });
   readonly psc = new Histogram({
     name: 'mss_psc_request_duration_seconds',
     help: 'Requests to Pro Santé Connect by endpoint (discovery, certs, userinfo) and outcome (ok, http_4xx, http_5xx, error code)',
@@ -52,18 +62,77 @@ export class DaemonMetrics implements InstrumentListener {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: this.r,
   });
-  readonly storeErrors = new Counter({ name: 'mss_store_errors_total', help: 'State store commands that failed (unreachable, timed out)', labelNames: ['backend'], registers: this.r });
-  readonly spoolDeferred = new Counter({ name: 'mss_spool_deferred_total', help: 'Writes (journal events, logins) kept in the local spool because the state store did not answer', registers: this.r });
+  readonly storeErrors = new Counter({
+    name: 'mss_store_errors_total',
+    help: 'State store commands that failed (unreachable, timed out)',
+    labelNames: ['backend'],
+    registers: this.r,
+  });
+  readonly spoolDeferred = new Counter({
+    name: 'mss_spool_deferred_total',
+    help: 'Writes (journal events, logins) kept in the local spool because the state store did not answer',
+    registers: this.r,
+  });
   readonly spoolReplayed = new Counter({ name: 'mss_spool_replayed_total', help: 'Spooled writes replayed to the state store', registers: this.r });
-  readonly spoolOperations = new Gauge({ name: 'mss_spool_operations', help: 'Writes waiting in the local spool for the state store', aggregator: ONE_WORKER, registers: this.r });
-  readonly whitelistAge = new Gauge({ name: 'mss_whitelist_age_seconds', help: 'Time since the liste blanche in use was last confirmed (whitelist sync)', aggregator: ONE_WORKER, registers: this.r });
-  readonly crlNextUpdate = new Gauge({ name: 'mss_crl_next_update_seconds', help: "Time left until a CA's CRL nextUpdate (negative: out of date; the gates then refuse that CA's peers)", labelNames: ['issuer'], aggregator: ONE_WORKER, registers: this.r });
-  readonly certificateExpiry = new Gauge({ name: 'mss_certificate_expiry_seconds', help: 'Time left until a certificate expires: operator, lps, and each CA of trust.dir', labelNames: ['certificate'], aggregator: ONE_WORKER, registers: this.r });
-  readonly storeUp = new Gauge({ name: 'mss_store_up', help: 'The state store answers (Redis PING, or the embedded directory is writable): 1, else 0', labelNames: ['backend'], aggregator: ONE_WORKER, registers: this.r });
-  readonly storeLatency = new Gauge({ name: 'mss_store_latency_seconds', help: 'Redis PING round trip at the last check', aggregator: ONE_WORKER, registers: this.r });
-  readonly monitorMode = new Gauge({ name: 'mss_submission_monitor_mode', help: 'The submission rules only log what they would refuse (submission.mode: monitor): 1, else 0', aggregator: ONE_WORKER, registers: this.r });
-  readonly checkStatus = new Gauge({ name: 'mss_check_status', help: 'Supervision check: 0 ok, 1 warning, 2 critical, -1 unknown', labelNames: ['check', 'subject', 'requirement'], aggregator: ONE_WORKER, registers: this.r });
-  readonly checkValue = new Gauge({ name: 'mss_check_value', help: 'Value measured by a check (seconds for ages and expiries)', labelNames: ['check', 'subject'], aggregator: ONE_WORKER, registers: this.r });
+  readonly spoolOperations = new Gauge({
+    name: 'mss_spool_operations',
+    help: 'Writes waiting in the local spool for the state store',
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly whitelistAge = new Gauge({
+    name: 'mss_whitelist_age_seconds',
+    help: 'Time since the liste blanche in use was last confirmed (whitelist sync)',
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly crlNextUpdate = new Gauge({
+    name: 'mss_crl_next_update_seconds',
+    help: "Time left until a CA's CRL nextUpdate (negative: out of date; the gates then refuse that CA's peers)",
+    labelNames: ['issuer'],
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly certificateExpiry = new Gauge({
+    name: 'mss_certificate_expiry_seconds',
+    help: 'Time left until a certificate expires: operator, lps, and each CA of trust.dir',
+    labelNames: ['certificate'],
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly storeUp = new Gauge({
+    name: 'mss_store_up',
+    help: 'The state store answers (Redis PING, or the embedded directory is writable): 1, else 0',
+    labelNames: ['backend'],
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly storeLatency = new Gauge({
+    name: 'mss_store_latency_seconds',
+    help: 'Redis PING round trip at the last check',
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly monitorMode = new Gauge({
+    name: 'mss_submission_monitor_mode',
+    help: 'The submission rules only log what they would refuse (submission.mode: monitor): 1, else 0',
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly checkStatus = new Gauge({
+    name: 'mss_check_status',
+    help: 'Supervision check: 0 ok, 1 warning, 2 critical, -1 unknown',
+    labelNames: ['check', 'subject', 'requirement'],
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
+  readonly checkValue = new Gauge({
+    name: 'mss_check_value',
+    help: 'Value measured by a check (seconds for ages and expiries)',
+    labelNames: ['check', 'subject'],
+    aggregator: ONE_WORKER,
+    registers: this.r,
+  });
 
   constructor(opts: { monitorMode: boolean }) {
     collectDefaultMetrics({ register: this.registry });
@@ -75,7 +144,13 @@ export class DaemonMetrics implements InstrumentListener {
 
   /** A trace as written: a message, a refusal, a login. */
   onTrace(t: TraceRecord): void {
-    const response = t.response as TraceRecord['response'] & { temporary?: unknown; wouldRefuse?: unknown; refusedRecipients?: unknown; repeated?: unknown; rule?: unknown };
+    const response = t.response as TraceRecord['response'] & {
+      temporary?: unknown;
+      wouldRefuse?: unknown;
+      refusedRecipients?: unknown;
+      repeated?: unknown;
+      rule?: unknown;
+    };
     if (t.action === 'login') {
       // Identical refused logins are folded into one record with their count at the end of
       // a window (auth/failure-traces.ts): that record stands for `repeated` refusals.
@@ -93,18 +168,27 @@ export class DaemonMetrics implements InstrumentListener {
     // (a bare SMTP code), nor a transaction the client gave up (no code: its refused
     // recipients are counted below).
     if (!response.ok && typeof response.code === 'string' && !/^\d+$/.test(response.code)) {
-      this.refusals.inc({ service, requirement: requirementOf(response), kind: response.temporary || /^4/.test(String(response.message ?? '')) ? 'temporary' : 'permanent' });
+      this.refusals.inc({
+        service,
+        requirement: requirementOf(response),
+        kind: response.temporary || /^4/.test(String(response.message ?? '')) ? 'temporary' : 'permanent',
+      });
     }
     // Recipients refused at RCPT by the submission rules (EX_3.2_5060 outside the trust
     // space…) while the message went on for the others, or was given up.
     if (Array.isArray(response.refusedRecipients)) {
       for (const v of response.refusedRecipients as Array<{ ref?: string; reply?: string }>) {
-        this.refusals.inc({ service, requirement: requirementOf({ code: v.ref, message: v.reply }), kind: /^4/.test(String(v.reply ?? '')) ? 'temporary' : 'permanent' });
+        this.refusals.inc({
+          service,
+          requirement: requirementOf({ code: v.ref, message: v.reply }),
+          kind: /^4/.test(String(v.reply ?? '')) ? 'temporary' : 'permanent',
+        });
       }
     }
     // Monitor mode: what the rules would have refused, the message being let through.
     if (Array.isArray(response.wouldRefuse)) {
-      for (const v of response.wouldRefuse as Array<{ ref?: string; reply?: string }>) this.refusals.inc({ service, requirement: requirementOf({ code: v.ref, message: v.reply }), kind: 'monitor' });
+      for (const v of response.wouldRefuse as Array<{ ref?: string; reply?: string }>)
+        this.refusals.inc({ service, requirement: requirementOf({ code: v.ref, message: v.reply }), kind: 'monitor' });
     }
   }
 

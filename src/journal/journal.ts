@@ -45,7 +45,9 @@ export class Journal {
       const parsed = journalEvent.safeParse(e);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new MssError('JOURNAL_BAD_EVENT', `journal event ${i} is invalid: ${issue?.path.join('.') || '(event)'}: ${issue?.message ?? 'invalid'}`, { index: i });
+        throw new MssError('JOURNAL_BAD_EVENT', `journal event ${i} is invalid: ${issue?.path.join('.') || '(event)'}: ${issue?.message ?? 'invalid'}`, {
+          index: i,
+        });
       }
       return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data), id: randomUUID() };
     });

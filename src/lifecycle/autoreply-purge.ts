@@ -20,7 +20,8 @@ export interface PurgeOutcome {
 
 type Config = Pick<LifecycleConfig, 'autoreplyMaxAgeDays' | 'purgeAutoreplyCommand' | 'autoreplyCheckCommand' | 'commandTimeoutMs'>;
 
-const failed = (what: string, r: CommandResult): string => `${what} failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
+const failed = (what: string, r: CommandResult): string =>
+  `${what} failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
 
 export async function purgeAutoreply(config: Config, bal: Bal): Promise<PurgeOutcome> {
   const maxAgeDays = config.autoreplyMaxAgeDays;

@@ -48,11 +48,44 @@ export const lifecycleSection = z.strictObject({
    * message lives up to maxAgeDays + 1 day: at most 27. Checked after every purge
    * (autoreply-purge.ts), whatever the command.
    */
-  autoreplyMaxAgeDays: z.number().int().min(1).max(27, 'at most 27 days: the daily purge lets a message live one day more and a month is 28 days at the shortest (EX_GBM_4030)').default(27),
+  autoreplyMaxAgeDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(27, 'at most 27 days: the daily purge lets a message live one day more and a month is 28 days at the shortest (EX_GBM_4030)')
+    .default(27),
   /** Removes the auto-reply mailbox's messages older than {maxAgeDays} (received or saved: maildir's save date is the file's ctime, which renames refresh). */
-  purgeAutoreplyCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', 'mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')']),
+  purgeAutoreplyCommand: argv.default([
+    'doveadm',
+    'expunge',
+    '-u',
+    '{address}',
+    'mailbox',
+    '*',
+    '(',
+    'savedbefore',
+    '{maxAgeDays}d',
+    'OR',
+    'before',
+    '{maxAgeDays}d',
+    ')',
+  ]),
   /** Lists what is still older than {maxAgeDays} after the purge (one line per message): anything listed fails the purge. */
-  autoreplyCheckCommand: argv.default(['doveadm', 'search', '-u', '{address}', 'mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')']),
+  autoreplyCheckCommand: argv.default([
+    'doveadm',
+    'search',
+    '-u',
+    '{address}',
+    'mailbox',
+    '*',
+    '(',
+    'savedbefore',
+    '{maxAgeDays}d',
+    'OR',
+    'before',
+    '{maxAgeDays}d',
+    ')',
+  ]),
   commandTimeoutMs: positiveInt.default(120_000),
   /**
    * The day from which logins are known to be recorded (YYYY-MM-DD): inactivity counts from

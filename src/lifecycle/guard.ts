@@ -12,9 +12,7 @@ export interface Guarded {
   deletions: number;
 }
 
-export type GuardVerdict =
-  | { go: true; planned: Guarded }
-  | { go: false; planned: Guarded; cap: number; reason: string };
+export type GuardVerdict = { go: true; planned: Guarded } | { go: false; planned: Guarded; cap: number; reason: string };
 
 export function guardedCounts(actions: readonly PlannedAction[]): Guarded {
   return {
@@ -28,7 +26,12 @@ export function checkCap(actions: readonly PlannedAction[], cap: number, confirm
   const planned = guardedCounts(actions);
   const total = planned.notices + planned.deletions;
   if (confirm !== undefined && confirm !== total) {
-    return { go: false, planned, cap, reason: `--confirm ${confirm} does not match what this run plans: ${describe(planned)} (${total}); look at \`lifecycle run --dry-run\` again` };
+    return {
+      go: false,
+      planned,
+      cap,
+      reason: `--confirm ${confirm} does not match what this run plans: ${describe(planned)} (${total}); look at \`lifecycle run --dry-run\` again`,
+    };
   }
   if (total > cap && confirm === undefined) {
     return {

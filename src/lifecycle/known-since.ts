@@ -19,7 +19,11 @@ export interface ActivityKnownSince {
 
 const dayStart = (day: string): number => Date.parse(`${day.slice(0, 10)}T00:00:00Z`);
 
-export async function activityKnownSince(config: { lifecycle: Pick<Config['lifecycle'], 'activityKnownSince'>; stats: Pick<Config['stats'], 'loginsRecordedSince'> }, store: StateStore | undefined, now: Date): Promise<ActivityKnownSince> {
+export async function activityKnownSince(
+  config: { lifecycle: Pick<Config['lifecycle'], 'activityKnownSince'>; stats: Pick<Config['stats'], 'loginsRecordedSince'> },
+  store: StateStore | undefined,
+  now: Date,
+): Promise<ActivityKnownSince> {
   if (config.lifecycle.activityKnownSince) return { at: dayStart(config.lifecycle.activityKnownSince), source: 'lifecycle.activityKnownSince' };
   if (config.stats.loginsRecordedSince) return { at: dayStart(config.stats.loginsRecordedSince), source: 'stats.loginsRecordedSince' };
   // No store yet (nothing ran on this node): nothing recorded.
@@ -31,6 +35,7 @@ export async function activityKnownSince(config: { lifecycle: Pick<Config['lifec
 export function describeKnownSince(k: ActivityKnownSince): string {
   const day = new Date(k.at).toISOString().slice(0, 10);
   if (k.source === 'recorded') return `${day} (the day serve first recorded logins; lifecycle.activityKnownSince sets another)`;
-  if (k.source === 'none') return `${day} (no login recorded on this installation yet: nothing is due before serve records logins; lifecycle.activityKnownSince sets a day)`;
+  if (k.source === 'none')
+    return `${day} (no login recorded on this installation yet: nothing is due before serve records logins; lifecycle.activityKnownSince sets a day)`;
   return `${day} (${k.source})`;
 }

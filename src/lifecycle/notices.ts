@@ -76,16 +76,31 @@ export function createNoticeSender(cfg: LifecycleConfig['notices'], opts: { time
   if (cfg.via === 'command') {
     const argv = cfg.command;
     return {
-      blockedFor: (bal) => (!argv ? 'lifecycle.notices.command is not configured' : !bal.contact?.email && !bal.contact?.phone ? 'no contact (contact.email or contact.phone) in the registry' : undefined),
+      blockedFor: (bal) =>
+        !argv
+          ? 'lifecycle.notices.command is not configured'
+          : !bal.contact?.email && !bal.contact?.phone
+            ? 'no contact (contact.email or contact.phone) in the registry'
+            : undefined,
       async send(n) {
         if (!argv) throw new MssError('CONFIG_LIFECYCLE_NOTICES', 'lifecycle.notices.via is "command" but lifecycle.notices.command is not set');
         const t = noticeText(n, opts.timeZone, opts.signature);
         const to = n.bal.contact?.email ?? n.bal.contact?.phone ?? '';
         const r = await runCommand(
-          fillArgs(argv, { address: n.bal.address, email: n.bal.contact?.email ?? '', phone: n.bal.contact?.phone ?? '', kind: n.kind, date: n.scheduledFor.toISOString().slice(0, 10) }),
+          fillArgs(argv, {
+            address: n.bal.address,
+            email: n.bal.contact?.email ?? '',
+            phone: n.bal.contact?.phone ?? '',
+            kind: n.kind,
+            date: n.scheduledFor.toISOString().slice(0, 10),
+          }),
           { timeoutMs: opts.commandTimeoutMs, input: `Subject: ${t.subject}\n\n${t.text}\n` },
         );
-        if (r.code !== 0) throw new MssError('LIFECYCLE_NOTICE_FAILED', `notice command for ${n.bal.address} failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`);
+        if (r.code !== 0)
+          throw new MssError(
+            'LIFECYCLE_NOTICE_FAILED',
+            `notice command for ${n.bal.address} failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`,
+          );
         return { to };
       },
       close: () => undefined,
@@ -129,7 +144,12 @@ export function createNoticeSender(cfg: LifecycleConfig['notices'], opts: { time
           headers: { 'Auto-Submitted': 'auto-generated', 'X-MSS-Notice': n.kind },
         });
       } catch (err) {
-        throw new MssError('LIFECYCLE_NOTICE_FAILED', `notice e-mail for ${n.bal.address} to ${to} through ${smtp.host}:${smtp.port} failed: ${(err as Error).message}`, {}, { cause: err });
+        throw new MssError(
+          'LIFECYCLE_NOTICE_FAILED',
+          `notice e-mail for ${n.bal.address} to ${to} through ${smtp.host}:${smtp.port} failed: ${(err as Error).message}`,
+          {},
+          { cause: err },
+        );
       }
       return { to };
     },

@@ -83,7 +83,8 @@ export async function runLifecycle(deps: LifecycleDeps, opts: LifecycleOptions):
   if (opts.dryRun) return runLocked(deps, opts, log);
   // One run at a time across processes and nodes (cluster lease "lifecycle", fencing the
   // run's store writes; a dead holder's lease expires within cluster.leaseTtlMs).
-  const busy = (current: LeaseState | undefined) => new MssError('TEMPORARY_LIFECYCLE_RUNNING', `another lifecycle run is in progress (cluster lease lifecycle ${describeHolder(current)}); try again later`);
+  const busy = (current: LeaseState | undefined) =>
+    new MssError('TEMPORARY_LIFECYCLE_RUNNING', `another lifecycle run is in progress (cluster lease lifecycle ${describeHolder(current)}); try again later`);
   return withLease(deps.store, 'lifecycle', { busy, log }, () => runLocked(deps, opts, log));
 }
 
@@ -133,7 +134,11 @@ async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logge
       category: 'technical',
       actor: deps.actor,
       means: { service: 'lifecycle' },
-      request: { now: report.now, activityKnownSince: new Date(known.at).toISOString().slice(0, 10), ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}) },
+      request: {
+        now: report.now,
+        activityKnownSince: new Date(known.at).toISOString().slice(0, 10),
+        ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
+      },
       response: { ok: report.ok, counts: counts(reports), ...(stopped ? { code: 'LIFECYCLE_CONFIRM_NEEDED', message: stopped.reason } : {}) },
     });
   }
@@ -143,9 +148,22 @@ async function runLocked(deps: LifecycleDeps, opts: LifecycleOptions, log: Logge
 function describe(a: PlannedAction): ActionReport {
   switch (a.kind) {
     case 'notice':
-      return { action: 'notice', notice: a.notice, bal: a.bal.address, to: a.bal.contact?.email ?? a.bal.contact?.phone, scheduledFor: new Date(a.scheduledFor).toISOString(), ok: true };
+      return {
+        action: 'notice',
+        notice: a.notice,
+        bal: a.bal.address,
+        to: a.bal.contact?.email ?? a.bal.contact?.phone,
+        scheduledFor: new Date(a.scheduledFor).toISOString(),
+        ok: true,
+      };
     case 'blocked':
-      return { action: 'blocked', notice: a.notice, bal: a.bal.address, ok: false, detail: `cannot send the ${a.notice} notice: ${a.reason}; the ${a.notice === 'delete' ? 'deletion' : 'depublication'} waits until a notice is sent` };
+      return {
+        action: 'blocked',
+        notice: a.notice,
+        bal: a.bal.address,
+        ok: false,
+        detail: `cannot send the ${a.notice} notice: ${a.reason}; the ${a.notice === 'delete' ? 'deletion' : 'depublication'} waits until a notice is sent`,
+      };
     default:
       return { action: a.kind, bal: a.bal.address, ok: true };
   }
@@ -162,7 +180,13 @@ async function execute(deps: LifecycleDeps, a: PlannedAction, now: Date, runtime
       case 'depublish':
         // EX_GBM_4440: published with ListeRouge=O from now on, for inactivity.
         await runtime.setDepublished(a.bal.address, now);
-        trace(deps, 'bal.depublish', a.bal, { reason: 'no login for more than 60 days (EX_GBM_4440)', lastActivity: iso(a.activity), noticeSentAt: iso(a.noticeSentAt), now: now.toISOString() }, { ok: true });
+        trace(
+          deps,
+          'bal.depublish',
+          a.bal,
+          { reason: 'no login for more than 60 days (EX_GBM_4440)', lastActivity: iso(a.activity), noticeSentAt: iso(a.noticeSentAt), now: now.toISOString() },
+          { ok: true },
+        );
         return base;
       case 'delete':
         return await deleteBal(deps, a.bal, a.activity, a.noticeSentAt, now, runtime);
@@ -213,7 +237,13 @@ async function deleteBal(deps: LifecycleDeps, bal: Bal, activity: number, notice
   const r = await runCommand(fillArgs(deps.config.deleteCommand, vars(bal)), { timeoutMs: deps.config.commandTimeoutMs });
   if (r.code !== 0) {
     const detail = `delete command failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
-    trace(deps, 'bal.purge-store', bal, { command: deps.config.deleteCommand[0], now: now.toISOString() }, { ok: false, code: 'LIFECYCLE_COMMAND_FAILED', message: detail });
+    trace(
+      deps,
+      'bal.purge-store',
+      bal,
+      { command: deps.config.deleteCommand[0], now: now.toISOString() },
+      { ok: false, code: 'LIFECYCLE_COMMAND_FAILED', message: detail },
+    );
     return { action: 'delete', bal: bal.address, ok: false, detail };
   }
   // Several nodes: the deletion is made on the cluster's registry and sent to the others.
@@ -237,7 +267,13 @@ async function purge(deps: LifecycleDeps, bal: Bal, now: Date): Promise<ActionRe
   return { action: 'purge', bal: bal.address, ok: r.ok, ...(r.detail ? { detail: `${r.code}: ${r.detail}` } : {}) };
 }
 
-function trace(deps: LifecycleDeps, action: string, bal: Bal, request: Record<string, unknown>, response: { ok: boolean; code?: string; message?: string }): void {
+function trace(
+  deps: LifecycleDeps,
+  action: string,
+  bal: Bal,
+  request: Record<string, unknown>,
+  response: { ok: boolean; code?: string; message?: string },
+): void {
   deps.traces.write({ action, actor: deps.actor, bal: bal.address, means: { service: 'lifecycle' }, request, response });
 }
 

@@ -27,7 +27,12 @@ export const milterSection = z.strictObject({
     .default('0660')
     .transform((m) => parseInt(m, 8)),
   /** Largest packet accepted from the MTA; at least one body chunk, above header_size_limit. */
-  maxPacketBytes: z.number().int().min(65_536).max(16 * 1024 * 1024).default(1024 * 1024),
+  maxPacketBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
   maxConnections: z.number().int().positive().default(1000),
   timeouts: z
     .strictObject({

@@ -50,7 +50,10 @@ export class PacketDecoder {
     const length = this.contiguous(4).readUInt32BE(this.offset);
     if (length === 0) throw new MssError('MILTER_PACKET_EMPTY', 'milter packet of length 0 (no command code)');
     if (length > this.maxPacket) {
-      throw new MssError('MILTER_PACKET_TOO_LARGE', `milter packet of ${length} bytes exceeds the maximum of ${this.maxPacket}`, { length, max: this.maxPacket });
+      throw new MssError('MILTER_PACKET_TOO_LARGE', `milter packet of ${length} bytes exceeds the maximum of ${this.maxPacket}`, {
+        length,
+        max: this.maxPacket,
+      });
     }
     if (this.size < 4 + length) return undefined;
     const head = this.contiguous(4 + length);

@@ -18,12 +18,7 @@ import { formatReply, type SmtpReply } from './reply.js';
 export type Awaitable<T> = T | Promise<T>;
 
 export type Decision =
-  | { action: 'continue' }
-  | { action: 'accept' }
-  | { action: 'reject' }
-  | { action: 'tempfail' }
-  | { action: 'discard' }
-  | { action: 'reply'; reply: SmtpReply };
+  { action: 'continue' } | { action: 'accept' } | { action: 'reject' } | { action: 'tempfail' } | { action: 'discard' } | { action: 'reply'; reply: SmtpReply };
 
 const CONTINUE: Decision = Object.freeze({ action: 'continue' });
 const ACCEPT: Decision = Object.freeze({ action: 'accept' });

@@ -29,8 +29,21 @@ const NR_FLAG: Record<string, number> = {
 };
 
 const CODE_OF: Record<MilterCommand['type'], string> = {
-  optneg: Cmd.OPTNEG, macro: Cmd.MACRO, connect: Cmd.CONNECT, helo: Cmd.HELO, mail: Cmd.MAIL, rcpt: Cmd.RCPT, data: Cmd.DATA,
-  header: Cmd.HEADER, eoh: Cmd.EOH, body: Cmd.BODY, eom: Cmd.BODYEOB, abort: Cmd.ABORT, quit: Cmd.QUIT, 'quit-nc': Cmd.QUIT_NC, unknown: Cmd.UNKNOWN,
+  optneg: Cmd.OPTNEG,
+  macro: Cmd.MACRO,
+  connect: Cmd.CONNECT,
+  helo: Cmd.HELO,
+  mail: Cmd.MAIL,
+  rcpt: Cmd.RCPT,
+  data: Cmd.DATA,
+  header: Cmd.HEADER,
+  eoh: Cmd.EOH,
+  body: Cmd.BODY,
+  eom: Cmd.BODYEOB,
+  abort: Cmd.ABORT,
+  quit: Cmd.QUIT,
+  'quit-nc': Cmd.QUIT_NC,
+  unknown: Cmd.UNKNOWN,
 };
 
 export class MilterClient {
@@ -170,7 +183,12 @@ export interface Transaction {
 
 function mailMacros(t: Transaction, id: string): Record<string, string> {
   const login = t.login ?? t.sender;
-  return { i: id, '{mail_addr}': t.sender, '{daemon_name}': t.daemonName ?? 'mss-lps-submission', ...(login ? { '{auth_authen}': login, '{auth_type}': t.authType ?? 'XOAUTH2' } : {}) };
+  return {
+    i: id,
+    '{mail_addr}': t.sender,
+    '{daemon_name}': t.daemonName ?? 'mss-lps-submission',
+    ...(login ? { '{auth_authen}': login, '{auth_type}': t.authType ?? 'XOAUTH2' } : {}),
+  };
 }
 
 function bodyOf(t: Transaction): Buffer {
@@ -178,7 +196,10 @@ function bodyOf(t: Transaction): Buffer {
 }
 
 /** One SMTP transaction as Postfix reports it to a milter; returns each step's decision. */
-export async function runTransaction(mta: MilterClient, t: Transaction): Promise<{ mail?: MilterResponse; rcpt: Array<MilterResponse | undefined>; eom: MilterResponse[] }> {
+export async function runTransaction(
+  mta: MilterClient,
+  t: Transaction,
+): Promise<{ mail?: MilterResponse; rcpt: Array<MilterResponse | undefined>; eom: MilterResponse[] }> {
   const id = t.queueId ?? 'ABC123';
   const mail = await mta.decision({ type: 'mail', args: [`<${t.sender}>`, ...(t.mailParams ?? [])] }, mailMacros(t, id));
   const rcpt: Array<MilterResponse | undefined> = [];

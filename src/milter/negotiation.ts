@@ -85,7 +85,11 @@ const NO_REPLY_FOR: Array<[keyof Wanted, number, string]> = [
 /** Decide the agreement for an MTA offer; throws MILTER_NEGOTIATION if we cannot work with it. */
 export function agree(offer: Offer, wanted: Wanted): Agreement {
   if (offer.version < MIN_VERSION) {
-    throw new MssError('MILTER_NEGOTIATION', `MTA offers milter protocol version ${offer.version}; at least ${MIN_VERSION} is needed (set milter_protocol = 6)`, { offered: offer.version });
+    throw new MssError(
+      'MILTER_NEGOTIATION',
+      `MTA offers milter protocol version ${offer.version}; at least ${MIN_VERSION} is needed (set milter_protocol = 6)`,
+      { offered: offer.version },
+    );
   }
   const version = Math.min(offer.version, PROTOCOL_VERSION);
   const sendLists = (offer.actions & Action.SETSYMLIST) !== 0;
@@ -104,9 +108,7 @@ export function agree(offer: Offer, wanted: Wanted): Agreement {
 
 /** The SMFIC_OPTNEG reply packet: version, actions, protocol, then the macro lists. */
 export function encodeAgreement(a: Agreement, macros: MacroRequest): Buffer {
-  const lists = a.macroListsSent
-    ? (Object.keys(STAGE_IDS) as StageName[]).flatMap((stage) => [uint32(STAGE_IDS[stage]), cstr(macros[stage].join(' '))])
-    : [];
+  const lists = a.macroListsSent ? (Object.keys(STAGE_IDS) as StageName[]).flatMap((stage) => [uint32(STAGE_IDS[stage]), cstr(macros[stage].join(' '))]) : [];
   return encodePacket(Resp.OPTNEG, uint32(a.version), uint32(a.actions), uint32(a.protocol), ...lists);
 }
 

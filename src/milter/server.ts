@@ -37,7 +37,12 @@ export class MilterServer {
   constructor(private readonly opts: MilterServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = opts.maxConnections ?? 1000;
-    this.server.on('drop', (d) => opts.log.warn({ peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections }, 'milter connection refused: too many connections'));
+    this.server.on('drop', (d) =>
+      opts.log.warn(
+        { peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections },
+        'milter connection refused: too many connections',
+      ),
+    );
   }
 
   /** Where we listen, in Postfix notation (with the real port when 0 was asked). */

@@ -18,7 +18,6 @@ import { ReplyBatch } from './reply-batch.js';
 import { formatReply } from './reply.js';
 import { encodeResponse, type MilterResponse } from './responses.js';
 
-
 /** Replies not yet taken by the MTA beyond which no further packet is handled (a peer that does not read). */
 const REPLY_BACKLOG_BYTES = 64 * 1024;
 
@@ -238,7 +237,10 @@ export class MilterSession {
       macros: this.opts.macros,
     });
     this.write(encodeAgreement(this.agreement, this.opts.macros));
-    this.log.debug({ peer: this.opts.peer, offered: cmd, agreed: { version: this.agreement.version, actions: this.agreement.actions, protocol: this.agreement.protocol } }, 'milter negotiated');
+    this.log.debug(
+      { peer: this.opts.peer, offered: cmd, agreed: { version: this.agreement.version, actions: this.agreement.actions, protocol: this.agreement.protocol } },
+      'milter negotiated',
+    );
   }
 
   private dispatch(cmd: MilterCommand, code: string): void | Promise<void> {
@@ -252,7 +254,12 @@ export class MilterSession {
         this.macros.define(cmd.for, cmd.macros);
         return;
       case 'connect':
-        this.client = { hostname: cmd.hostname, family: cmd.family, ...(cmd.port !== undefined ? { port: cmd.port } : {}), ...(cmd.address !== undefined ? { address: cmd.address } : {}) };
+        this.client = {
+          hostname: cmd.hostname,
+          family: cmd.family,
+          ...(cmd.port !== undefined ? { port: cmd.port } : {}),
+          ...(cmd.address !== undefined ? { address: cmd.address } : {}),
+        };
         return this.decide(code, 'connect', h.connect && (() => h.connect?.(ctx)));
       case 'helo':
         this.heloName = cmd.name;
@@ -316,7 +323,11 @@ export class MilterSession {
    */
   private requireTransaction(code: string): void {
     if (!this.inTransaction) {
-      throw new MssError('MILTER_PROTOCOL', `${commandName(code)} outside a transaction (no SMFIC_MAIL since the last end of message, abort or SMFIC_QUIT_NC)`, { command: commandName(code) });
+      throw new MssError(
+        'MILTER_PROTOCOL',
+        `${commandName(code)} outside a transaction (no SMFIC_MAIL since the last end of message, abort or SMFIC_QUIT_NC)`,
+        { command: commandName(code) },
+      );
     }
   }
 
@@ -365,7 +376,10 @@ export class MilterSession {
   private async settle(stage: Stage, pending: Promise<unknown>, expect: boolean, after?: (d: Decision) => void): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new MssError('MILTER_HANDLER_TIMEOUT', `handler did not decide at ${stage} within ${this.opts.timeouts.handlerMs} ms`)), this.opts.timeouts.handlerMs);
+      timer = setTimeout(
+        () => reject(new MssError('MILTER_HANDLER_TIMEOUT', `handler did not decide at ${stage} within ${this.opts.timeouts.handlerMs} ms`)),
+        this.opts.timeouts.handlerMs,
+      );
     });
     try {
       const result = await Promise.race([pending, timeout]);
@@ -389,7 +403,8 @@ export class MilterSession {
     }
     after?.(decision);
     if (expect) this.respond(response);
-    else if (decision.action !== 'continue') this.log.warn({ peer: this.opts.peer, stage, decision: decision.action }, 'milter decision ignored: the MTA does not wait for a reply at this stage');
+    else if (decision.action !== 'continue')
+      this.log.warn({ peer: this.opts.peer, stage, decision: decision.action }, 'milter decision ignored: the MTA does not wait for a reply at this stage');
   }
 
   /** Map a decision to the wire, refusing what the protocol or Postfix would not accept. */
@@ -412,7 +427,10 @@ export class MilterSession {
 
   private handlerFailed(stage: Stage, err: unknown, expect: boolean): void {
     const e = asMssError(err, 'MILTER_HANDLER_FAILED');
-    this.log.error({ peer: this.opts.peer, stage, queueId: this.ctx.queueId, code: e.code, err: e.message }, `milter handler failed at ${stage}: temporary failure for this ${CONNECTION_STAGES.has(stage) ? 'connection' : 'message'}`);
+    this.log.error(
+      { peer: this.opts.peer, stage, queueId: this.ctx.queueId, code: e.code, err: e.message },
+      `milter handler failed at ${stage}: temporary failure for this ${CONNECTION_STAGES.has(stage) ? 'connection' : 'message'}`,
+    );
     if (!CONNECTION_STAGES.has(stage)) this.messageFailed = true;
     if (expect) this.respond(TEMPFAIL);
   }
@@ -432,7 +450,8 @@ export class MilterSession {
       addHeader: { value: (name: string, value: string) => edit({ type: 'addheader', name, value }) },
       insertHeader: {
         value: (index: number, name: string, value: string) => {
-          if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff) throw new MssError('MILTER_HEADER_INVALID', `header index ${index} is not a non-negative integer`);
+          if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff)
+            throw new MssError('MILTER_HEADER_INVALID', `header index ${index} is not a non-negative integer`);
           edit({ type: 'insheader', index, name, value });
         },
       },

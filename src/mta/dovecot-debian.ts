@@ -63,15 +63,28 @@ export function writeDebianDovecot(o: DebianDovecotOptions): DebianDovecot {
   fs.chownSync(mailDir, id('-u'), id('-g'));
   // What the packages install: dovecot.conf and conf.d/ as Debian ships them.
   fs.copyFileSync(path.join(DEBIAN_DOVECOT_DEFAULTS, 'dovecot.conf'), path.join(etc, 'dovecot.conf'));
-  for (const f of fs.readdirSync(path.join(DEBIAN_DOVECOT_DEFAULTS, 'conf.d'))) fs.copyFileSync(path.join(DEBIAN_DOVECOT_DEFAULTS, 'conf.d', f), path.join(etc, 'conf.d', f));
+  for (const f of fs.readdirSync(path.join(DEBIAN_DOVECOT_DEFAULTS, 'conf.d')))
+    fs.copyFileSync(path.join(DEBIAN_DOVECOT_DEFAULTS, 'conf.d', f), path.join(etc, 'conf.d', f));
   // Debian's postinst makes a self-signed /etc/dovecot/private/dovecot.pem, which 10-ssl.conf
   // reads at start (local.conf overrides it below); this instance points it at its own.
   const ssl = path.join(etc, 'conf.d', '10-ssl.conf');
-  fs.writeFileSync(ssl, fs.readFileSync(ssl, 'utf8').replace('</etc/dovecot/private/dovecot.pem', `<${o.tls.certFile}`).replace('</etc/dovecot/private/dovecot.key', `<${o.tls.keyFile}`));
+  fs.writeFileSync(
+    ssl,
+    fs
+      .readFileSync(ssl, 'utf8')
+      .replace('</etc/dovecot/private/dovecot.pem', `<${o.tls.certFile}`)
+      .replace('</etc/dovecot/private/dovecot.key', `<${o.tls.keyFile}`),
+  );
 
   // The site's own passwords, after 10-auth.conf's PAM as an administrator adds them.
   const users = path.join(etc, 'users');
-  fs.writeFileSync(users, Object.entries(o.sitePasswords ?? {}).map(([user, password]) => `${user}:{PLAIN}${password}::::::\n`).join(''), { mode: 0o644 });
+  fs.writeFileSync(
+    users,
+    Object.entries(o.sitePasswords ?? {})
+      .map(([user, password]) => `${user}:{PLAIN}${password}::::::\n`)
+      .join(''),
+    { mode: 0o644 },
+  );
   fs.writeFileSync(
     path.join(etc, 'conf.d', '15-site-passwords.conf'),
     [
@@ -80,7 +93,7 @@ export function writeDebianDovecot(o: DebianDovecotOptions): DebianDovecot {
       '  driver = passwd-file',
       `  args = scheme=PLAIN username_format=%u ${users}`,
       '}',
-      '# Every address has its mail here, as the `mail` user; Debian\'s passwd userdb knows only system users.',
+      "# Every address has its mail here, as the `mail` user; Debian's passwd userdb knows only system users.",
       'first_valid_uid = 8',
       'userdb {',
       '  driver = static',
@@ -108,7 +121,7 @@ export function writeDebianDovecot(o: DebianDovecotOptions): DebianDovecot {
       `ssl_cert = <${o.tls.certFile}`,
       `ssl_key = <${o.tls.keyFile}`,
       `ssl_dh = <${o.tls.dhFile}`,
-      '# This instance, beside the machine\'s own.',
+      "# This instance, beside the machine's own.",
       `base_dir = ${run}`,
       `state_dir = ${path.join(o.dir, 'state')}`,
       `log_path = ${path.join(o.dir, 'dovecot.log')}`,

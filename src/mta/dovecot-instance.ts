@@ -81,8 +81,7 @@ export class DovecotInstance {
       'mail_uid = mail',
       'mail_gid = mail',
       `mail_location = maildir:${this.mailDir}/%d/%n`,
-      this.opts.authConfig ??
-        ['auth_mechanisms = plain', 'passdb {', '  driver = static', '  args = password=secret', '}'].join('\n'),
+      this.opts.authConfig ?? ['auth_mechanisms = plain', 'passdb {', '  driver = static', '  args = password=secret', '}'].join('\n'),
       this.opts.userdbConfig ?? ['userdb {', '  driver = static', `  args = uid=mail gid=mail home=${this.mailDir}/%d/%n allow_all_users=yes`, '}'].join('\n'),
       'service imap-login {',
       '  inet_listener imap {',
@@ -168,6 +167,4 @@ export class DovecotInstance {
     }
     return out;
   }
-
 }
-

@@ -14,7 +14,6 @@ export function claimInstance(dir: string): void {
   fs.writeFileSync(path.join(dir, OWNER_FILE), `${process.pid}\n`);
 }
 
-
 /** The instance directory of a running server we started, or undefined. */
 function instanceDirOf(pid: number): string | undefined {
   let cmdline: string[];
@@ -52,7 +51,10 @@ export function reapOrphanInstances(): number {
   let reaped = 0;
   let pids: number[];
   try {
-    pids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+    pids = fs
+      .readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
   } catch {
     return 0;
   }

@@ -27,5 +27,8 @@ export function localisePieces(configDir: string, site: PostfixSite): void {
   // The LPS submission service on this instance's port (the service name is its address).
   const master = path.join(configDir, 'master.cf');
   const [shippedName] = SUBMISSION_SERVICE.split('/');
-  fs.writeFileSync(master, fs.readFileSync(master, 'utf8').replace(new RegExp(`^${(shippedName as string).replace(/\./g, '\\.')}(?=\\s)`, 'm'), `127.0.0.1:${site.submissionPort}`));
+  fs.writeFileSync(
+    master,
+    fs.readFileSync(master, 'utf8').replace(new RegExp(`^${(shippedName as string).replace(/\./g, '\\.')}(?=\\s)`, 'm'), `127.0.0.1:${site.submissionPort}`),
+  );
 }

@@ -245,11 +245,11 @@ export class PostfixInstance {
   async waitFor(predicate: (pf: this) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
-      if (Date.now() > deadline) throw new MssError('POSTFIX_WAIT', `timed out waiting for ${what} on Postfix in ${this.dir}; maillog:\n${this.maillog().slice(-4000)}`);
+      if (Date.now() > deadline)
+        throw new MssError('POSTFIX_WAIT', `timed out waiting for ${what} on Postfix in ${this.dir}; maillog:\n${this.maillog().slice(-4000)}`);
       await sleep(50);
     }
   }
-
 }
 
 function idOf(flag: '-u' | '-g', name: string): number {
@@ -258,5 +258,3 @@ function idOf(flag: '-u' | '-g', name: string): number {
   if (r.status !== 0 || !Number.isInteger(n)) throw new MssError('POSTFIX_NOT_INSTALLED', `user/group "${name}" not found: is Postfix installed?`);
   return n;
 }
-
-

@@ -77,10 +77,6 @@ export function shippedPostfix(site: PostfixSite): { main: Record<string, string
       mss_submission_tls_chain_files: site.tlsChainFiles,
       mss_submission_sasl_path: site.saslPath,
     },
-    services: [
-      serviceLines(GATE_LISTENER_SERVICE),
-      serviceLines(GATE_OUT_TRANSPORT),
-      serviceLines(SUBMISSION_SERVICE, `127.0.0.1:${site.submissionPort}`),
-    ],
+    services: [serviceLines(GATE_LISTENER_SERVICE), serviceLines(GATE_OUT_TRANSPORT), serviceLines(SUBMISSION_SERVICE, `127.0.0.1:${site.submissionPort}`)],
   };
 }

@@ -22,7 +22,13 @@ function logicalLines(file: string): string[] {
 /** `name = value`, or `name += value` (the value put first in a list parameter: see postfix-apply.sh). */
 function splitAssignment(line: string): [string, string] {
   const eq = line.indexOf('=');
-  return [line.slice(0, eq).trim().replace(/\s*\+$/, ''), line.slice(eq + 1).trim()];
+  return [
+    line
+      .slice(0, eq)
+      .trim()
+      .replace(/\s*\+$/, ''),
+    line.slice(eq + 1).trim(),
+  ];
 }
 
 function pieces(kind: 'main.cf.d' | 'master.cf.d', root: string): string[] {

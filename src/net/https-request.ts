@@ -147,15 +147,28 @@ function truncated(req: HttpsRequest, size: number): MssError {
 }
 
 const TLS_ERROR_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_REVOKED',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'ERR_SSL_WRONG_VERSION_NUMBER',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
 function classifyNetworkError(err: NodeJS.ErrnoException, url: string): MssError {
   const code = err.code ?? 'UNKNOWN';
   if (TLS_ERROR_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
-    return new MssError('HTTP_TLS', `TLS with ${url} failed: ${err.message} (${code}); only the configured IGC-Santé CAs are trusted`, { url, tlsCode: code }, { cause: err });
+    return new MssError(
+      'HTTP_TLS',
+      `TLS with ${url} failed: ${err.message} (${code}); only the configured IGC-Santé CAs are trusted`,
+      { url, tlsCode: code },
+      { cause: err },
+    );
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return new MssError('HTTP_UNREACHABLE', `cannot reach ${url}: ${err.message}`, { url, netCode: code }, { cause: err });

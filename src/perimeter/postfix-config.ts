@@ -17,7 +17,11 @@ export class PostfixConfig {
     if (r.error) throw new MssError('POSTFIX_UNAVAILABLE', `cannot run ${command}: ${r.error.message} (is Postfix installed?)`, { command });
     // postmap -q exits 1 when no key was found.
     if ((r.status ?? 1) > 1 || (r.status === 1 && command !== 'postmap') || /fatal:/.test(r.stderr)) {
-      throw new MssError('POSTFIX_CONFIG_UNREADABLE', `${command} ${args.join(' ')}${this.dir ? ` (configuration ${this.dir})` : ''} failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`, { command });
+      throw new MssError(
+        'POSTFIX_CONFIG_UNREADABLE',
+        `${command} ${args.join(' ')}${this.dir ? ` (configuration ${this.dir})` : ''} failed: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`,
+        { command },
+      );
     }
     return r.stdout;
   }

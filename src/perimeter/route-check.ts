@@ -36,7 +36,10 @@ function gateHops(gate: ListenSpec): Set<string> {
   return new Set([`inet:${gate.host}:${gate.port}`, `${gate.host}:${gate.port}`, `[${gate.host}]:${gate.port}`, `inet:[${gate.host}]:${gate.port}`]);
 }
 
-export function checkRoutes(pf: PostfixConfig, o: { listed: Iterable<string>; ours: readonly string[]; senders: readonly string[]; gate: ListenSpec }): RouteReport {
+export function checkRoutes(
+  pf: PostfixConfig,
+  o: { listed: Iterable<string>; ours: readonly string[]; senders: readonly string[]; gate: ListenSpec },
+): RouteReport {
   const ours = new Set(o.ours.map((d) => d.toLowerCase()));
   const domains = [...new Set([...o.listed].map((d) => d.toLowerCase()))].filter((d) => !ours.has(d)).sort();
   const senders = [...new Set(['', ...o.ours.map((d) => `postmaster@${d.toLowerCase()}`), ...o.senders.map((s) => s.toLowerCase())])];
@@ -58,7 +61,10 @@ export function checkRoutes(pf: PostfixConfig, o: { listed: Iterable<string>; ou
 
 /** One line per problem, for people. */
 export function describeProblem(p: RouteProblem, sendersChecked: number): string {
-  const who = p.senderCount === sendersChecked ? 'every sender' : `${p.senderCount} sender(s): ${p.senders.map((s) => s || '<>').join(', ')}${p.senderCount > p.senders.length ? ', …' : ''}`;
+  const who =
+    p.senderCount === sendersChecked
+      ? 'every sender'
+      : `${p.senderCount} sender(s): ${p.senders.map((s) => s || '<>').join(', ')}${p.senderCount > p.senders.length ? ', …' : ''}`;
   return `${p.domain}: ${p.route.transport}:${p.route.nexthop} (${p.route.via}) for ${who}, not the outbound gate`;
 }
 

@@ -104,7 +104,11 @@ export function resolveRoutes(pf: PostfixConfig, domains: readonly string[], sen
   const ds = [...new Set(domains.map((d) => d.toLowerCase()))];
 
   // 1. transport_maps by recipient (postmaster@domain stands for any local part).
-  const byRecipient = firstFound(pf, list('transport_maps'), (fullOnly) => new Map(ds.map((d) => [d, fullOnly ? [`postmaster@${d}`] : [`postmaster@${d}`, d, ...parents(d).map((x) => `.${x}`), '*']])));
+  const byRecipient = firstFound(
+    pf,
+    list('transport_maps'),
+    (fullOnly) => new Map(ds.map((d) => [d, fullOnly ? [`postmaster@${d}`] : [`postmaster@${d}`, d, ...parents(d).map((x) => `.${x}`), '*']])),
+  );
 
   // 2. Address classes.
   const local = inDomainList(pf, p.mydestination ?? '', ds, false);
@@ -153,7 +157,11 @@ export function resolveRoutes(pf: PostfixConfig, domains: readonly string[], sen
       // 3. The next hop.
       if (!chosen.nexthop) {
         const relayhost = cls === 'relay' || cls === 'default' ? (sdr.get(sender) ?? p.relayhost ?? '') : '';
-        chosen = { ...chosen, nexthop: relayhost || domain, ...(relayhost ? { via: `${chosen.via}, ${sdr.has(sender) ? 'sender_dependent_relayhost_maps' : 'relayhost'}` } : {}) };
+        chosen = {
+          ...chosen,
+          nexthop: relayhost || domain,
+          ...(relayhost ? { via: `${chosen.via}, ${sdr.has(sender) ? 'sender_dependent_relayhost_maps' : 'relayhost'}` } : {}),
+        };
       }
       const key = `${chosen.transport}\n${chosen.nexthop}\n${chosen.via}`;
       const entry = routes.get(key) ?? { route: chosen, senders: [] };

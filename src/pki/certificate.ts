@@ -8,8 +8,15 @@ import { childrenOf, contentOf, decodeOid, decodeTime, expectTag, integerHex, re
 import { dnFromCertificate, formatDn, issuerDnFromCertificate, type Dn } from './dn.js';
 
 export const KEY_USAGE_BITS = [
-  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
-  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
 ] as const;
 export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
 
@@ -28,7 +35,9 @@ const OID_EXT_KEY_USAGE = '2.5.29.37';
  * (RFC 5280 §4.2: an unrecognised critical extension makes the certificate unusable).
  */
 const UNDERSTOOD_EXTENSIONS = new Set([
-  OID_BASIC_CONSTRAINTS, OID_KEY_USAGE, OID_EXT_KEY_USAGE,
+  OID_BASIC_CONSTRAINTS,
+  OID_KEY_USAGE,
+  OID_EXT_KEY_USAGE,
   '2.5.29.14', // subjectKeyIdentifier
   '2.5.29.35', // authorityKeyIdentifier
   '2.5.29.17', // subjectAltName

@@ -32,7 +32,11 @@ export type CrlSyncItem =
 
 /** The file a URL's CRL is kept in: its own name, made safe, with a short hash against clashes. */
 export function crlFileName(url: string): string {
-  const base = path.basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.(crl|der|pem)$/i, '') || 'crl';
+  const base =
+    path
+      .basename(new URL(url).pathname)
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/\.(crl|der|pem)$/i, '') || 'crl';
   return `${base}-${createHash('sha256').update(url).digest('hex').slice(0, 8)}.crl`;
 }
 
@@ -63,12 +67,15 @@ export async function syncCrls(opts: CrlSyncOptions): Promise<CrlSyncItem[]> {
       const loaded = await store.add(bytes, url, now);
       const issuer = describeCert(loaded.issuer);
       if (!store.inUse(loaded)) {
-        throw new MssError('CRL_ROLLBACK', `${url}: CRL of ${issuer} issued ${loaded.thisUpdate.toISOString()} is older than the one in use; kept the newer`, { url });
+        throw new MssError('CRL_ROLLBACK', `${url}: CRL of ${issuer} issued ${loaded.thisUpdate.toISOString()} is older than the one in use; kept the newer`, {
+          url,
+        });
       }
       const file = path.join(opts.dir, crlFileName(url));
       const same = fs.existsSync(file) && fs.readFileSync(file).equals(bytes);
       if (!same) atomicWriteFileSync(file, bytes, { mode: 0o644 });
-      if (loaded.nextUpdate && loaded.nextUpdate < now) opts.log.warn({ code: 'CRL_STALE', url }, `${url}: the CRL published for ${issuer} is past its nextUpdate (${loaded.nextUpdate.toISOString()})`);
+      if (loaded.nextUpdate && loaded.nextUpdate < now)
+        opts.log.warn({ code: 'CRL_STALE', url }, `${url}: the CRL published for ${issuer} is past its nextUpdate (${loaded.nextUpdate.toISOString()})`);
       items.push({
         url,
         outcome: same ? 'unchanged' : 'updated',

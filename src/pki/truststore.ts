@@ -22,9 +22,7 @@ export type ChainErrorCode =
   | 'CA_EXPIRED'
   | 'REVOCATION_UNKNOWN';
 
-export type ChainResult =
-  | { ok: true; chain: readonly CertInfo[] }
-  | { ok: false; code: ChainErrorCode; message: string; subject: string };
+export type ChainResult = { ok: true; chain: readonly CertInfo[] } | { ok: false; code: ChainErrorCode; message: string; subject: string };
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 
@@ -71,7 +69,10 @@ export class TrustStore {
   private readonly bySubject = new Map<string, CertInfo[]>();
 
   /** fromDir() admits CA certificates only; a list given here is taken as is. */
-  constructor(certificates: readonly CertInfo[], readonly source = '(memory)') {
+  constructor(
+    certificates: readonly CertInfo[],
+    readonly source = '(memory)',
+  ) {
     this.certificates = certificates;
     this.pem = certificates.map((c) => c.x509.toString());
     for (const c of certificates) {
@@ -97,7 +98,11 @@ export class TrustStore {
       if (!fs.statSync(file).isFile()) continue;
       for (const c of certificatesFromFile(fs.readFileSync(file), file)) (c.isCa ? certs : notCa).push(c);
       if (notCa.length > 0) {
-        throw new MssError('CONFIG_TRUST_STORE', `${file} holds a certificate that is not a CA (${describeCert(notCa[0] as CertInfo)}); the trust store must contain only IGC-Santé CA certificates`, { file });
+        throw new MssError(
+          'CONFIG_TRUST_STORE',
+          `${file} holds a certificate that is not a CA (${describeCert(notCa[0] as CertInfo)}); the trust store must contain only IGC-Santé CA certificates`,
+          { file },
+        );
       }
     }
     if (certs.length === 0) {
@@ -141,10 +146,15 @@ export class TrustStore {
     if (path.length > 1 && current.selfIssued && this.contains(current) && current.x509.verify(current.x509.publicKey)) {
       return { ok: true, chain: path };
     }
-    if (path.length > MAX_DEPTH) return failure('CHAIN_UNTRUSTED', `no path of at most ${MAX_DEPTH} certificates to a root of the trust store`, path[0] as CertInfo);
+    if (path.length > MAX_DEPTH)
+      return failure('CHAIN_UNTRUSTED', `no path of at most ${MAX_DEPTH} certificates to a root of the trust store`, path[0] as CertInfo);
     const issuers = this.issuersOf(current).filter((ca) => !path.some((p) => p.fingerprint256 === ca.fingerprint256));
     if (issuers.length === 0) {
-      return failure('CHAIN_UNTRUSTED', `${describeCert(current)} was not issued by a CA of the trust store${path.length > 1 ? '' : ` (issuer ${formatDn(current.issuer)})`}`, path[0] as CertInfo);
+      return failure(
+        'CHAIN_UNTRUSTED',
+        `${describeCert(current)} was not issued by a CA of the trust store${path.length > 1 ? '' : ` (issuer ${formatDn(current.issuer)})`}`,
+        path[0] as CertInfo,
+      );
     }
     let worst: ChainResult | undefined;
     for (const ca of issuers) {
@@ -159,7 +169,11 @@ export class TrustStore {
 
 function checkSelf(cert: CertInfo, at: Date, who: 'CERT' | 'CA'): ChainResult | undefined {
   if (cert.unknownCriticalExtensions.length > 0) {
-    return failure('CERT_UNKNOWN_CRITICAL_EXTENSION', `${describeCert(cert)} has critical extensions this software does not process: ${cert.unknownCriticalExtensions.join(', ')}`, cert);
+    return failure(
+      'CERT_UNKNOWN_CRITICAL_EXTENSION',
+      `${describeCert(cert)} has critical extensions this software does not process: ${cert.unknownCriticalExtensions.join(', ')}`,
+      cert,
+    );
   }
   if (at < cert.notBefore) {
     return failure(who === 'CERT' ? 'CERT_NOT_YET_VALID' : 'CA_EXPIRED', `${describeCert(cert)} is not valid before ${cert.notBefore.toISOString()}`, cert);
@@ -172,7 +186,8 @@ function checkSelf(cert: CertInfo, at: Date, who: 'CERT' | 'CA'): ChainResult | 
 
 function checkIssuer(ca: CertInfo, path: CertInfo[], at: Date): ChainResult | undefined {
   if (!ca.isCa) return failure('CA_NOT_CA', `${describeCert(ca)} is not a CA (basicConstraints)`, ca);
-  if (ca.keyUsage && !ca.keyUsage.has('keyCertSign')) return failure('CA_KEY_USAGE', `${describeCert(ca)} may not sign certificates (keyUsage without keyCertSign)`, ca);
+  if (ca.keyUsage && !ca.keyUsage.has('keyCertSign'))
+    return failure('CA_KEY_USAGE', `${describeCert(ca)} may not sign certificates (keyUsage without keyCertSign)`, ca);
   // pathLenConstraint counts the non-self-issued intermediates below this CA (RFC 5280 §4.2.1.9).
   const intermediatesBelow = path.slice(1).filter((c) => !c.selfIssued).length;
   if (ca.pathLen !== undefined && intermediatesBelow > ca.pathLen) {

@@ -104,7 +104,10 @@ export async function buildPortalApp(deps: PortalDeps): Promise<FastifyInstance>
     store: new StateSessionStore(deps.store, (s) => sessionTtlMs(s, now(), limits)),
   });
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
-  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session', getToken: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined });
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/session',
+    getToken: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+  });
 
   // EX_SSI_5130: idle and absolute limits, checked on every request: a session past either
   // is ended here (a new empty session replaces it), whatever the store still holds.
@@ -142,13 +145,17 @@ export async function buildPortalApp(deps: PortalDeps): Promise<FastifyInstance>
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
       // A form that did not come from one of this session's pages: refused, changed nothing.
-      trace(deps, 'portal.form', req, req.session?.user?.idNat, { ok: false, code: 'PORTAL_CSRF', message: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}: ${err.code}` });
+      trace(deps, 'portal.form', req, req.session?.user?.idNat, {
+        ok: false,
+        code: 'PORTAL_CSRF',
+        message: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}: ${err.code}`,
+      });
       return sendPage(reply, 403, errorPage(deps.operatorName, T.form.csrf, req.session?.user));
     }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendPage(reply, err.statusCode, errorPage(deps.operatorName, T.errors.notFound, req.session?.user));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return sendPage(reply, err.statusCode, errorPage(deps.operatorName, T.errors.notFound, req.session?.user));
     deps.log.error({ err: asMssError(err).toJSON(), route: req.routeOptions.url }, 'portal request failed');
     return sendPage(reply, 500, errorPage(deps.operatorName, T.errors.internal, req.session?.user));
   });
   return app;
 }
-

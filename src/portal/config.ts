@@ -57,7 +57,10 @@ export const portalSection = z
     enabled: z.boolean().default(false),
     listen: z.strictObject({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8443) }).prefault({}),
     /** The portal's address as browsers reach it (an https origin): the redirect URI registered at PSC is `<publicUrl>/connexion/retour`. */
-    publicUrl: httpsUrl.refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'an https origin such as https://mss.ch-exemple.fr:8443 (no path)').transform((u) => new URL(u).origin).optional(),
+    publicUrl: httpsUrl
+      .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'an https origin such as https://mss.ch-exemple.fr:8443 (no path)')
+      .transform((u) => new URL(u).origin)
+      .optional(),
     /** PEM certificate (with chain) and key of the portal; default: the operator certificate and key. */
     certificate: filePath.optional(),
     key: filePath.optional(),

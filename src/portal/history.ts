@@ -69,7 +69,10 @@ export class HistoryReader {
   private async read(idNat: string, now: number): Promise<History> {
     const root = path.join(this.o.tracesDir, 'functional');
     const oldest = utcDay(now - (this.o.days - 1) * DAY_MS);
-    const days = (await fs.promises.readdir(root).catch(() => [] as string[])).filter((d) => DAY_PATTERN.test(d) && d >= oldest).sort().reverse();
+    const days = (await fs.promises.readdir(root).catch(() => [] as string[]))
+      .filter((d) => DAY_PATTERN.test(d) && d >= oldest)
+      .sort()
+      .reverse();
     // Only lines that mention the identifier are parsed; the author is checked after parsing.
     const needle = JSON.stringify(idNat);
     const entries: HistoryEntry[] = [];

@@ -34,7 +34,8 @@ export async function pendingNotices(store: StateStore, runtime: RuntimeFields, 
       const text = await store.get(noticeKey(kind, bal.address));
       if (!text) continue;
       const n = JSON.parse(text) as NoticeRecord;
-      if (n.state === 'sent' && !(lastActivity > Date.parse(n.activity))) out.push({ kind, bal, decision, ...(n.scheduledFor ? { date: new Date(n.scheduledFor) } : {}) });
+      if (n.state === 'sent' && !(lastActivity > Date.parse(n.activity)))
+        out.push({ kind, bal, decision, ...(n.scheduledFor ? { date: new Date(n.scheduledFor) } : {}) });
     }
     if (rt.depublishedAt && !bal.listeRouge) out.push({ kind: 'depublished', bal, decision, date: rt.depublishedAt });
   }

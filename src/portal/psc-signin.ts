@@ -162,6 +162,9 @@ function classify(err: unknown, code: string, what: string): MssError {
     if (isMssError(e) && /^HTTP_/.test(e.code)) return new MssError('PORTAL_PSC_UNAVAILABLE', `${what}: ${e.message}`, { cause: e.code }, { cause: err });
     if (isMssError(e)) return e;
   }
-  const detail = err instanceof oidc.ResponseBodyError || err instanceof oidc.AuthorizationResponseError ? `${err.error}${err.error_description ? `: ${err.error_description}` : ''}` : (err as Error).message;
+  const detail =
+    err instanceof oidc.ResponseBodyError || err instanceof oidc.AuthorizationResponseError
+      ? `${err.error}${err.error_description ? `: ${err.error_description}` : ''}`
+      : (err as Error).message;
   return new MssError(code, `${what}: ${detail}`, { oauthCode: (err as { code?: string }).code }, { cause: err });
 }

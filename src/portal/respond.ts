@@ -23,12 +23,25 @@ export function whoOf(req: FastifyRequest, idNat: string): EditWho {
 }
 
 /** A functional trace of the portal itself (sign-in, sign-out, refused forms). */
-export function trace(deps: { traces: TraceLog; log: Logger }, action: string, req: FastifyRequest, idNat: string | undefined, response: { ok: boolean; code?: string; message?: string } & Record<string, unknown>, request?: Record<string, unknown>): void {
+export function trace(
+  deps: { traces: TraceLog; log: Logger },
+  action: string,
+  req: FastifyRequest,
+  idNat: string | undefined,
+  response: { ok: boolean; code?: string; message?: string } & Record<string, unknown>,
+  request?: Record<string, unknown>,
+): void {
   const who = whoOf(req, idNat ?? 'unknown');
   try {
-    deps.traces.write({ action, actor: idNat ? who.actor : { id: 'unknown', kind: 'user', source: 'no portal session' }, means: who.means, ...(who.address ? { address: who.address } : {}), ...(request ? { request } : {}), response });
+    deps.traces.write({
+      action,
+      actor: idNat ? who.actor : { id: 'unknown', kind: 'user', source: 'no portal session' },
+      means: who.means,
+      ...(who.address ? { address: who.address } : {}),
+      ...(request ? { request } : {}),
+      response,
+    });
   } catch (err) {
     deps.log.error({ err, action }, 'portal: could not write a trace');
   }
 }
-

@@ -29,4 +29,3 @@ export function capabilitiesOf(role: Role | undefined, bal: Pick<Bal, 'type'>): 
     listeRouge: manager,
   };
 }
-

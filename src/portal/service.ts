@@ -47,10 +47,14 @@ export class PortalService implements Service {
     const { config } = this;
     const portal = config.portal;
     const publicUrl = portal.publicUrl;
-    if (!publicUrl || !portal.psc.clientSecretFile) throw new MssError('CONFIG_PORTAL', 'portal.publicUrl and portal.psc.clientSecretFile are required when portal.enabled is true');
+    if (!publicUrl || !portal.psc.clientSecretFile)
+      throw new MssError('CONFIG_PORTAL', 'portal.publicUrl and portal.psc.clientSecretFile are required when portal.enabled is true');
     const certFile = portal.certificate ?? config.operator.certificate;
     const keyFile = portal.key ?? config.operator.key;
-    const tls = { cert: readFile(certFile, portal.certificate ? 'portal.certificate' : 'operator.certificate'), key: readFile(keyFile, portal.key ? 'portal.key' : 'operator.key') };
+    const tls = {
+      cert: readFile(certFile, portal.certificate ? 'portal.certificate' : 'operator.certificate'),
+      key: readFile(keyFile, portal.key ? 'portal.key' : 'operator.key'),
+    };
     const clientSecret = readFile(portal.psc.clientSecretFile, 'portal.psc.clientSecretFile').trim();
     if (!clientSecret) throw new MssError('CONFIG_PORTAL', `${portal.psc.clientSecretFile} (portal.psc.clientSecretFile) is empty`);
     const ca = readFile(portal.psc.caFile, 'portal.psc.caFile');
@@ -81,7 +85,13 @@ export class PortalService implements Service {
         activity: await this.shared.activity(),
         traces: this.shared.traces(),
         editor,
-        signIn: new PscSignIn({ psc: portal.psc, clientSecret, ca, redirectUri: `${publicUrl}${CALLBACK_PATH}`, postLogoutRedirectUri: `${publicUrl}${SIGNED_OUT_PATH}` }),
+        signIn: new PscSignIn({
+          psc: portal.psc,
+          clientSecret,
+          ca,
+          redirectUri: `${publicUrl}${CALLBACK_PATH}`,
+          postLogoutRedirectUri: `${publicUrl}${SIGNED_OUT_PATH}`,
+        }),
         history: new HistoryReader({ tracesDir: tracesDir(config.traces, config.state.dir), ...portal.history }),
         cookieSecret: await cookieSecret(store),
         log: this.log,
@@ -94,7 +104,10 @@ export class PortalService implements Service {
     }
     // The embedded store removes expired keys (ended sessions) only when asked.
     if (store.backend === 'embedded') {
-      this.timer = setInterval(() => void store.maintenance().catch((err: unknown) => this.log.warn({ err, namespace: SESSION_NAMESPACE }, 'portal: store housekeeping failed')), HOUSEKEEPING_MS);
+      this.timer = setInterval(
+        () => void store.maintenance().catch((err: unknown) => this.log.warn({ err, namespace: SESSION_NAMESPACE }, 'portal: store housekeeping failed')),
+        HOUSEKEEPING_MS,
+      );
       this.timer.unref();
     }
     this.log.info({ url: publicUrl, host: portal.listen.host, port: this.port }, 'portal listening');

@@ -27,7 +27,8 @@ export const T = {
     signInFailed: (why: string) => `La connexion a échoué : ${why}`,
   },
   signIn: {
-    stateMismatch: "la réponse de Pro Santé Connect ne correspond à aucune connexion en cours dans ce navigateur (lien réutilisé, ou délai de connexion dépassé). Recommencez depuis cette page.",
+    stateMismatch:
+      'la réponse de Pro Santé Connect ne correspond à aucune connexion en cours dans ce navigateur (lien réutilisé, ou délai de connexion dépassé). Recommencez depuis cette page.',
     refused: "Pro Santé Connect n'a pas confirmé votre identité.",
     acr: "le niveau d'authentification obtenu est insuffisant.",
     noIdNat: "Pro Santé Connect n'a pas fourni d'identifiant national (SubjectNameID).",
@@ -36,7 +37,8 @@ export const T = {
   mailboxes: {
     title: 'Mes boîtes aux lettres',
     intro: (idNat: string) => `Boîtes aux lettres auxquelles votre identifiant national ${idNat} donne accès, et ce que votre rôle vous permet d'y faire.`,
-    none: (idNat: string) => `Aucune boîte aux lettres n'est associée à votre identifiant national ${idNat}. Si c'est une erreur, contactez le service informatique de votre établissement.`,
+    none: (idNat: string) =>
+      `Aucune boîte aux lettres n'est associée à votre identifiant national ${idNat}. Si c'est une erreur, contactez le service informatique de votre établissement.`,
     address: 'Adresse',
     type: 'Type',
     role: 'Votre rôle',
@@ -74,7 +76,7 @@ export const T = {
     notYours: "Cette boîte aux lettres n'existe pas ou votre identifiant ne vous y donne pas accès.",
     readOnlyDelegate:
       'Vous êtes délégué(e) de cette boîte : vous pouvez consulter et envoyer des messages, mais seuls le titulaire, le responsable opérationnel et les cotitulaires peuvent déclarer des délégués, des cotitulaires ou un responsable (§5.4.2 du Référentiel).',
-    readOnly: "Votre rôle sur cette boîte ne permet pas cette modification.",
+    readOnly: 'Votre rôle sur cette boîte ne permet pas cette modification.',
     informOthers:
       "Pour une boîte organisationnelle, l'ouverture d'un nouvel accès suppose d'en avoir informé l'ensemble des professionnels habilités qui y accèdent.",
   },
@@ -136,11 +138,15 @@ export const T = {
     intro:
       "Les boîtes aux lettres MSSanté sont publiées dans l'Annuaire Santé, où les autres professionnels peuvent les consulter. Vous pouvez demander à tout moment l'inscription en liste rouge : la boîte reste utilisable mais n'est plus visible dans l'Annuaire Santé. Ce choix vous appartient et peut être modifié à tout moment.",
     now: (on: boolean) => (on ? 'Cette boîte est inscrite en liste rouge, à votre demande.' : "Cette boîte n'est pas inscrite en liste rouge."),
-    inactivity: (since: string) => `Cette boîte est dépubliée pour cause d'inactivité depuis le ${since} ; une connexion la fait de nouveau apparaître dans l'Annuaire Santé.`,
+    inactivity: (since: string) =>
+      `Cette boîte est dépubliée pour cause d'inactivité depuis le ${since} ; une connexion la fait de nouveau apparaître dans l'Annuaire Santé.`,
     on: 'Oui, inscrire cette boîte en liste rouge',
     off: 'Non, publier cette boîte dans l’Annuaire Santé',
     save: 'Enregistrer mon choix',
-    saved: (on: boolean) => (on ? 'Votre boîte sera inscrite en liste rouge lors de la prochaine publication dans l’Annuaire Santé.' : 'Votre boîte sera publiée lors de la prochaine publication dans l’Annuaire Santé.'),
+    saved: (on: boolean) =>
+      on
+        ? 'Votre boîte sera inscrite en liste rouge lors de la prochaine publication dans l’Annuaire Santé.'
+        : 'Votre boîte sera publiée lors de la prochaine publication dans l’Annuaire Santé.',
   },
   notices: {
     title: 'Avis en attente',
@@ -156,7 +162,8 @@ export const T = {
   },
   history: {
     title: 'Mon historique',
-    intro: (days: number) => `Vos dernières connexions et opérations enregistrées dans les traces fonctionnelles (${days} derniers jours). Seules vos propres actions sont affichées.`,
+    intro: (days: number) =>
+      `Vos dernières connexions et opérations enregistrées dans les traces fonctionnelles (${days} derniers jours). Seules vos propres actions sont affichées.`,
     none: 'Aucune connexion ni opération enregistrée sur cette période.',
     partial: "Historique partiel : la recherche s'est arrêtée avant la fin de la période (volume de traces important).",
     when: 'Date',
@@ -191,7 +198,8 @@ export const T = {
     invalid: 'Vérifiez les champs signalés.',
     required: 'Ce champ est obligatoire.',
     tooLong: (max: number) => `Au plus ${max} caractères.`,
-    idNat: 'Un identifiant national : 8 suivi du numéro RPPS (11 chiffres), 0 suivi du numéro ADELI, ou un identifiant de l’annuaire local (lettres, chiffres, . _ : @ / -).',
+    idNat:
+      'Un identifiant national : 8 suivi du numéro RPPS (11 chiffres), 0 suivi du numéro ADELI, ou un identifiant de l’annuaire local (lettres, chiffres, . _ : @ / -).',
     rppsAdeli: 'Un cotitulaire de cabinet est identifié par son RPPS (8 + 11 chiffres) ou son ADELI (0 + 9 caractères) (EX_GBM_3030).',
     choice: 'Choisissez une des valeurs proposées.',
     submit: 'Enregistrer',
@@ -207,7 +215,8 @@ export const T = {
         'Seuls le titulaire, le responsable opérationnel et les cotitulaires de la boîte peuvent faire cette modification ; un délégué ne peut déclarer ni délégué, ni cotitulaire, ni responsable (§5.4.2).',
       REGISTRY_DELEGATION: 'Cette délégation n’est pas possible (déjà déclarée, boîte applicative, ou personne pour le compte de qui agir invalide).',
       REGISTRY_COHOLDERS: 'Les cotitulaires ne concernent que les boîtes organisationnelles.',
-      REGISTRY_CAB: 'Règle des cabinets non respectée : un seul responsable, identifié par son RPPS, au plus 20 cotitulaires identifiés par RPPS ou ADELI (EX_GBM_3030). Pour retirer le responsable, désignez d’abord un autre responsable.',
+      REGISTRY_CAB:
+        'Règle des cabinets non respectée : un seul responsable, identifié par son RPPS, au plus 20 cotitulaires identifiés par RPPS ou ADELI (EX_GBM_3030). Pour retirer le responsable, désignez d’abord un autre responsable.',
       REGISTRY_UNKNOWN_DELEGATE: "Cette personne n'est pas déléguée de cette boîte.",
       REGISTRY_UNKNOWN_COHOLDER: "Cette personne n'est pas cotitulaire de cette boîte.",
       REGISTRY_UNKNOWN_BAL: "Cette boîte aux lettres n'existe pas.",

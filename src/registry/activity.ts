@@ -33,8 +33,7 @@ export interface LoginInfo {
 
 /** The store part of a login or an exchange, kept for later by a Deferral. */
 export type ActivityWrite =
-  | { kind: 'login'; address: string; at: string; identity: string; service: string }
-  | { kind: 'exchange'; address: string; at: string };
+  { kind: 'login'; address: string; at: string; identity: string; service: string } | { kind: 'exchange'; address: string; at: string };
 
 export interface ActivityDeps {
   registry: () => Registry;

@@ -31,7 +31,14 @@ export function contentHash(text: string | Buffer): string {
 }
 
 export function contextKey(ctx: ValidationContext): string {
-  return contentHash(JSON.stringify({ rules: RULES_VERSION, domains: [...ctx.domains].sort(), finess: ctx.finessRegistered, juridique: [...(ctx.finessJuridique ?? [])].sort() })).slice(0, 16);
+  return contentHash(
+    JSON.stringify({
+      rules: RULES_VERSION,
+      domains: [...ctx.domains].sort(),
+      finess: ctx.finessRegistered,
+      juridique: [...(ctx.finessJuridique ?? [])].sort(),
+    }),
+  ).slice(0, 16);
 }
 
 function cacheDir(stateDir: string): string {

@@ -97,7 +97,10 @@ export class RegistryHolder {
       return true;
     } catch (err) {
       this.lastError = err instanceof MssError ? err : new MssError('REGISTRY_INVALID', String(err));
-      log.error({ code: this.lastError.code, problems: this.lastError.details.problems }, `registry change refused, keeping the registry in use: ${this.lastError.message}`);
+      log.error(
+        { code: this.lastError.code, problems: this.lastError.details.problems },
+        `registry change refused, keeping the registry in use: ${this.lastError.message}`,
+      );
       return false;
     }
   }
@@ -129,7 +132,10 @@ async function compile(opts: HolderOptions): Promise<Registry> {
   const ctx = validationContext(opts.load);
   const cached = fromCache(opts.file, contentHash(readRegistryBytes(opts.file)), opts.load);
   if (cached) return cached;
-  const result = await new Promise<{ ok: true; hash: string; entries: BalEntry[]; warnings: RegistryProblem[] } | { ok: false; error: { code: string; message: string; details: Record<string, unknown> } }>((resolve, reject) => {
+  const result = await new Promise<
+    | { ok: true; hash: string; entries: BalEntry[]; warnings: RegistryProblem[] }
+    | { ok: false; error: { code: string; message: string; details: Record<string, unknown> } }
+  >((resolve, reject) => {
     const worker = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: { file: opts.file, load: opts.load } });
     worker.once('message', resolve);
     worker.once('error', reject);

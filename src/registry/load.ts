@@ -46,7 +46,13 @@ export function readRegistryBytes(file: string): Buffer {
     return fs.readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new MssError(code === 'ENOENT' ? 'REGISTRY_NOT_FOUND' : 'REGISTRY_UNREADABLE', code === 'ENOENT' ? `registry file ${file} does not exist (registry.file in the configuration; see examples/registry.yaml)` : `cannot read registry file ${file}: ${(err as Error).message}`, { file });
+    throw new MssError(
+      code === 'ENOENT' ? 'REGISTRY_NOT_FOUND' : 'REGISTRY_UNREADABLE',
+      code === 'ENOENT'
+        ? `registry file ${file} does not exist (registry.file in the configuration; see examples/registry.yaml)`
+        : `cannot read registry file ${file}: ${(err as Error).message}`,
+      { file },
+    );
   }
 }
 
@@ -56,7 +62,13 @@ export function loadRegistryText(file: string, text: string, opts: LoadOptions):
   if (opts.stateDir) {
     const c = readCompiled(opts.stateDir, hash, ctx);
     if (c) {
-      return { registry: new Registry(c.entries, { file, hash, domains: ctx.domains, warnings: c.warnings }), text, layout: c.layout ?? undefined, entries: c.entries, fromCache: true };
+      return {
+        registry: new Registry(c.entries, { file, hash, domains: ctx.domains, warnings: c.warnings }),
+        text,
+        layout: c.layout ?? undefined,
+        entries: c.entries,
+        fromCache: true,
+      };
     }
   }
   // The fast reader when it can (the usual file); the Document API otherwise, and for the
@@ -86,5 +98,9 @@ export function withLine(p: RegistryProblem, line: number | undefined): Registry
 export function invalid(file: string, errors: readonly RegistryProblem[], prefix = 'registry is invalid'): MssError {
   const shown = errors.slice(0, 50).map((p) => formatProblem(p, file));
   if (errors.length > 50) shown.push(`… and ${errors.length - 50} more`);
-  return new MssError('REGISTRY_INVALID', `${prefix} (${errors.length} problem${errors.length > 1 ? 's' : ''}; nothing was changed):\n  ${shown.join('\n  ')}`, { file, problems: errors });
+  return new MssError(
+    'REGISTRY_INVALID',
+    `${prefix} (${errors.length} problem${errors.length > 1 ? 's' : ''}; nothing was changed):\n  ${shown.join('\n  ')}`,
+    { file, problems: errors },
+  );
 }

@@ -8,7 +8,12 @@ import { loadRegistry, type LoadOptions } from './load.js';
 import type { Registry } from './registry.js';
 
 export function loadOptionsFrom(config: Config): LoadOptions {
-  return { domains: config.operator.domains, finessRegistered: config.operator.finessRegistered, finessJuridique: config.operator.finessJuridique, stateDir: config.state.dir };
+  return {
+    domains: config.operator.domains,
+    finessRegistered: config.operator.finessRegistered,
+    finessJuridique: config.operator.finessJuridique,
+    stateDir: config.state.dir,
+  };
 }
 
 /** For daemons: the registry, reloaded when the file changes. */

@@ -40,7 +40,11 @@ export function addMailbox(env: EditEnv, entry: BalInput): ChangeResult {
   const address = String(entry.address ?? '').toLowerCase();
   return change(env, 'bal.add', address, { entry }, (reg) => {
     if (reg.get(address)) {
-      throw new MssError('REGISTRY_DUPLICATE_ADDRESS', `${address} already exists in the registry (EX_PBA_5030: one address, one mailbox); a deleted BAL keeps its address until its entry is removed by hand (RE_GBM_4330)`, { bal: address });
+      throw new MssError(
+        'REGISTRY_DUPLICATE_ADDRESS',
+        `${address} already exists in the registry (EX_PBA_5030: one address, one mailbox); a deleted BAL keeps its address until its entry is removed by hand (RE_GBM_4330)`,
+        { bal: address },
+      );
     }
     return { kind: 'append', entry: entry as Record<string, unknown> };
   });
@@ -110,9 +114,12 @@ export function addDelegate(env: EditEnv, address: string, d: DelegateRequest, r
     // EX_GBM_5411: APP BALs have no delegation; a delegate cannot delegate (§5.4.2).
     if (bal.type === 'APP') throw new MssError('REGISTRY_DELEGATION', `${address} is an applicative BAL: no delegation (EX_GBM_5411)`, { bal: address });
     requireManager(reg, bal, requestedBy, 'EX_GBM_5411');
-    if (bal.delegates.some((x) => x.idNat === d.idNat)) throw new MssError('REGISTRY_DELEGATION', `${d.idNat} is already a delegate of ${address} (EX_GBM_5413)`, { bal: address });
+    if (bal.delegates.some((x) => x.idNat === d.idNat))
+      throw new MssError('REGISTRY_DELEGATION', `${d.idNat} is already a delegate of ${address} (EX_GBM_5413)`, { bal: address });
     return modify(bal, (item, doc) => {
-      seqOf(item, doc, 'delegates').add(doc.createNode({ idNat: d.idNat, ...(d.name ? { name: d.name } : {}), for: d.for ?? requestedBy, grantedBy: requestedBy, grantedAt: stamp(env) }));
+      seqOf(item, doc, 'delegates').add(
+        doc.createNode({ idNat: d.idNat, ...(d.name ? { name: d.name } : {}), for: d.for ?? requestedBy, grantedBy: requestedBy, grantedAt: stamp(env) }),
+      );
     });
   });
 }
@@ -172,7 +179,8 @@ export function removeCoHolder(env: EditEnv, address: string, idNat: string, req
     if (requestedBy !== undefined) requireManager(reg, bal, requestedBy, 'EX_GBM_5410');
     const j = bal.coHolders.findIndex((x) => x.idNat === idNat);
     if (j < 0) throw new MssError('REGISTRY_UNKNOWN_COHOLDER', `${idNat} is not a co-holder of ${address}`, { bal: address });
-    if (bal.coHolders[j]?.responsible) throw new MssError('REGISTRY_CAB', `${idNat} is the Responsable of ${address}: make another co-holder responsible first (EX_GBM_3030)`, { bal: address });
+    if (bal.coHolders[j]?.responsible)
+      throw new MssError('REGISTRY_CAB', `${idNat} is the Responsable of ${address}: make another co-holder responsible first (EX_GBM_3030)`, { bal: address });
     return modify(bal, (item, doc) => removeFromSeq(item, doc, 'coHolders', j));
   });
 }
@@ -241,11 +249,27 @@ function change(env: EditEnv, action: string, address: string, request: Record<s
   try {
     const r = editRegistryFile(env.file, env.load, plan);
     const bal = r.registry.get(address);
-    env.traces.write({ action, actor: env.actor, bal: address, means: env.means ?? { service: 'cli' }, ...(env.address ? { address: env.address } : {}), request, response: { ok: true, changed: r.changed, warnings: r.warnings.map((w) => `${w.rule}: ${w.message}`) } });
+    env.traces.write({
+      action,
+      actor: env.actor,
+      bal: address,
+      means: env.means ?? { service: 'cli' },
+      ...(env.address ? { address: env.address } : {}),
+      request,
+      response: { ok: true, changed: r.changed, warnings: r.warnings.map((w) => `${w.rule}: ${w.message}`) },
+    });
     return { registry: r.registry, warnings: r.warnings, bal };
   } catch (err) {
     const e = asMssError(err);
-    env.traces.write({ action, actor: env.actor, bal: address, means: env.means ?? { service: 'cli' }, ...(env.address ? { address: env.address } : {}), request, response: { ok: false, code: e.code, message: e.message.split('\n').slice(0, 6).join('\n') } });
+    env.traces.write({
+      action,
+      actor: env.actor,
+      bal: address,
+      means: env.means ?? { service: 'cli' },
+      ...(env.address ? { address: env.address } : {}),
+      request,
+      response: { ok: false, code: e.code, message: e.message.split('\n').slice(0, 6).join('\n') },
+    });
     throw e;
   }
 }
@@ -263,12 +287,18 @@ function modify(bal: Bal, op: EntryOp): EditPlan {
 function requireManager(reg: Registry, bal: Bal, idNat: string, rule: string): void {
   const d = reg.canUse(idNat, bal.address);
   if (d.role && MANAGER_ROLES.has(d.role)) return;
-  const why = d.role === 'delegate' ? 'is a delegate, and delegates cannot declare delegates, co-holders or responsibles (§5.4.2)' : 'is neither the holder, the responsible nor a co-holder';
+  const why =
+    d.role === 'delegate'
+      ? 'is a delegate, and delegates cannot declare delegates, co-holders or responsibles (§5.4.2)'
+      : 'is neither the holder, the responsible nor a co-holder';
   throw new MssError('REGISTRY_FORBIDDEN', `${idNat} ${why} of ${bal.address} (${rule})`, { bal: bal.address, requestedBy: idNat });
 }
 
 function organisational(bal: Bal): void {
-  if (bal.type !== 'ORG' && bal.type !== 'CAB') throw new MssError('REGISTRY_COHOLDERS', `${bal.address} is a ${bal.type} BAL: co-holders belong to organisational BALs (EX_GBM_5410)`, { bal: bal.address });
+  if (bal.type !== 'ORG' && bal.type !== 'CAB')
+    throw new MssError('REGISTRY_COHOLDERS', `${bal.address} is a ${bal.type} BAL: co-holders belong to organisational BALs (EX_GBM_5410)`, {
+      bal: bal.address,
+    });
 }
 
 function stateError(bal: Bal, verb: string): MssError {

@@ -219,6 +219,16 @@ function compileAccess(bal: Bal): Compiled {
   }
   const reason: DenyReason | undefined = bal.status === 'suspended' ? 'suspended' : bal.status === 'deleted' ? 'deleted' : undefined;
   const decisions = ids.map((_, k) => new Decision(active, active, bal.test, roles[k], fors[k], bal.address, bal.type, bal.status, reason));
-  const denied = new Decision(false, active, bal.test, undefined, undefined, bal.address, bal.type, bal.status, bal.type === 'APP' ? 'application-mailbox' : 'not-authorized');
+  const denied = new Decision(
+    false,
+    active,
+    bal.test,
+    undefined,
+    undefined,
+    bal.address,
+    bal.type,
+    bal.status,
+    bal.type === 'APP' ? 'application-mailbox' : 'not-authorized',
+  );
   return { bal, ids, decisions, denied };
 }

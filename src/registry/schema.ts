@@ -50,11 +50,20 @@ export const holderSchema = personSchema.extend({
   /** CiviliteExercice (R11): PR, MG, MC, DR, PC, PG. */
   civilite: z.enum(['PR', 'MG', 'MC', 'DR', 'PC', 'PG']).optional(),
   /** Profession (G15), e.g. "10" médecin, "21" pharmacien, "40" chirurgien-dentiste. */
-  profession: z.string().regex(/^\d{2}$/, 'a G15 profession code such as "10"').optional(),
+  profession: z
+    .string()
+    .regex(/^\d{2}$/, 'a G15 profession code such as "10"')
+    .optional(),
   /** CategorieProfessions (R37): must be "01" (RG_CTR_024). */
-  categorie: z.string().regex(/^\d{2}$/, 'a category code such as "01"').optional(),
+  categorie: z
+    .string()
+    .regex(/^\d{2}$/, 'a category code such as "01"')
+    .optional(),
   /** Specialite (R38/R40/R44), e.g. SM26, SCD01, SP01. */
-  specialite: z.string().regex(/^[A-Z0-9]{2,10}$/, 'a speciality code such as SM26').optional(),
+  specialite: z
+    .string()
+    .regex(/^[A-Z0-9]{2,10}$/, 'a speciality code such as SM26')
+    .optional(),
 });
 
 export const structureSchema = z.strictObject({
@@ -91,7 +100,11 @@ export const delegateSchema = z.strictObject({
 });
 
 export const balSchema = z.strictObject({
-  address: z.string({ error: 'an address such as prenom.nom@ch-exemple.mssante.fr' }).min(3).max(256, 'at most 256 characters (RFC 5321, Annuaire AdresseBAL X(256))').transform((a) => a.toLowerCase()),
+  address: z
+    .string({ error: 'an address such as prenom.nom@ch-exemple.mssante.fr' })
+    .min(3)
+    .max(256, 'at most 256 characters (RFC 5321, Annuaire AdresseBAL X(256))')
+    .transform((a) => a.toLowerCase()),
   type: z.enum(['PER', 'ORG', 'CAB', 'APP']),
   created: dateText,
   test: z.boolean().default(false),
@@ -119,7 +132,11 @@ export const balSchema = z.strictObject({
   /** Description (required for ORG, APP, CAB). */
   description: text(160, 'Description').optional(),
   /** Telephone. */
-  phone: z.string().max(20, 'at most 20 characters (Annuaire Telephone X(20))').regex(/^[0-9 +().-]*$/, 'a phone number').optional(),
+  phone: z
+    .string()
+    .max(20, 'at most 20 characters (Annuaire Telephone X(20))')
+    .regex(/^[0-9 +().-]*$/, 'a phone number')
+    .optional(),
   /** The user's own liste rouge choice (EX_PBA_5040); depublication for inactivity is run-time state. */
   listeRouge: z.boolean().default(false),
   /** Where lifecycle notices go, outside the Espace de Confiance (EX_GBM_4440, EX_GBM_6010). */

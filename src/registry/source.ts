@@ -60,14 +60,24 @@ export function parseRegistryText(text: string, file: string): ParsedSource {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const line = isNode(pair.key) && pair.key.range ? lines.linePos(pair.key.range[0]).line : undefined;
     if (!TOP_KEYS.has(key)) {
-      problems.push({ ...problem('REGISTRY_UNKNOWN_KEY', 'registry schema', -1, undefined, [key], `unknown top-level key "${key}" (expected version, mailboxes)`), ...(line ? { line } : {}) });
+      problems.push({
+        ...problem('REGISTRY_UNKNOWN_KEY', 'registry schema', -1, undefined, [key], `unknown top-level key "${key}" (expected version, mailboxes)`),
+        ...(line ? { line } : {}),
+      });
     } else if (key === 'version') {
       const v = isScalar(pair.value) ? pair.value.value : undefined;
-      if (v !== 1) problems.push({ ...problem('REGISTRY_SCHEMA', 'registry schema', -1, undefined, ['version'], `version ${String(v)} is not supported (expected 1)`), ...(line ? { line } : {}) });
+      if (v !== 1)
+        problems.push({
+          ...problem('REGISTRY_SCHEMA', 'registry schema', -1, undefined, ['version'], `version ${String(v)} is not supported (expected 1)`),
+          ...(line ? { line } : {}),
+        });
     } else if (key === 'mailboxes') {
       if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) raw = [];
       else if (!isSeq(pair.value)) {
-        problems.push({ ...problem('REGISTRY_SCHEMA', 'registry schema', -1, undefined, ['mailboxes'], 'mailboxes must be a list'), ...(line ? { line } : {}) });
+        problems.push({
+          ...problem('REGISTRY_SCHEMA', 'registry schema', -1, undefined, ['mailboxes'], 'mailboxes must be a list'),
+          ...(line ? { line } : {}),
+        });
       } else raw = (js?.mailboxes as unknown[] | undefined) ?? [];
     }
   }
@@ -108,7 +118,12 @@ function computeLayout(text: string, doc: Document.Parsed, lines: LineCounter): 
 }
 
 /** The line of `path` inside mailbox `index`, or of its nearest existing parent. */
-export function lineOf(src: { doc: Document.Parsed; lines: LineCounter }, index: number, path: ReadonlyArray<string | number>, base = ['mailboxes']): number | undefined {
+export function lineOf(
+  src: { doc: Document.Parsed; lines: LineCounter },
+  index: number,
+  path: ReadonlyArray<string | number>,
+  base = ['mailboxes'],
+): number | undefined {
   const full: Array<string | number> = index < 0 ? [...base] : [...base, index, ...path];
   for (let n = full.length; n > 0; n--) {
     const node = src.doc.getIn(full.slice(0, n), true) as Node | undefined;
@@ -188,7 +203,7 @@ function fastSource(text: string, ev: YamlEvent[], js: unknown): FastSource {
   // The root mapping's pairs: where the mailboxes value is, and the key after it.
   let seqAt = -1;
   let nextKeyAt = -1;
-  for (let i = 2; ev[i]?.type !== EVENT_ID.POP; ) {
+  for (let i = 2; ev[i]?.type !== EVENT_ID.POP;) {
     const key = ev[i] as YamlEvent;
     const name = keyName(text, key);
     const valueAt = i + 1;

@@ -21,7 +21,13 @@ export async function generateRsaKey(bits = 2048): Promise<KeyPair> {
 export type SubjectAttr = readonly [type: 'C' | 'ST' | 'L' | 'O' | 'OU' | 'CN' | 'SERIALNUMBER', value: string];
 
 const ATTR_OIDS: Record<SubjectAttr[0], string> = {
-  C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3', SERIALNUMBER: '2.5.4.5',
+  C: '2.5.4.6',
+  ST: '2.5.4.8',
+  L: '2.5.4.7',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  CN: '2.5.4.3',
+  SERIALNUMBER: '2.5.4.5',
 };
 
 export interface IssuedCert {
@@ -83,7 +89,11 @@ export function issueCertificate(p: IssueParams): IssuedCert {
   cert.setIssuer(forgeAttributes(p.issuer ? p.issuer.subject : p.subject));
   const keyId = keyIdOf(p.keyPair.publicKey);
   const exts: object[] = [];
-  exts.push(p.ca ? { name: 'basicConstraints', critical: true, cA: true, ...(p.ca.pathLen !== undefined ? { pathLenConstraint: p.ca.pathLen } : {}) } : { name: 'basicConstraints', cA: false });
+  exts.push(
+    p.ca
+      ? { name: 'basicConstraints', critical: true, cA: true, ...(p.ca.pathLen !== undefined ? { pathLenConstraint: p.ca.pathLen } : {}) }
+      : { name: 'basicConstraints', cA: false },
+  );
   if (p.keyUsage) exts.push({ name: 'keyUsage', critical: true, ...Object.fromEntries(p.keyUsage.map((k) => [k, true])) });
   if (p.extKeyUsage) exts.push({ name: 'extKeyUsage', ...Object.fromEntries(p.extKeyUsage.map((k) => [k, true])) });
   const alt = [
@@ -123,7 +133,15 @@ export function issuerFromPem(certPem: string, keyPem: string, subject: readonly
   const privateKey = createPrivateKey(keyPem);
   const publicKey = createPublicKey(privateKey);
   const der = new X509Certificate(certPem).raw;
-  return { subject, certPem, keyPem, der, serial: new X509Certificate(certPem).serialNumber.toLowerCase(), keyPair: { privateKey, publicKey }, keyId: keyIdOf(publicKey) };
+  return {
+    subject,
+    certPem,
+    keyPem,
+    der,
+    serial: new X509Certificate(certPem).serialNumber.toLowerCase(),
+    keyPair: { privateKey, publicKey },
+    keyId: keyIdOf(publicKey),
+  };
 }
 
 /** RFC 4514 string of an ASN.1-ordered subject (CN first), as the liste blanche writes it. */

@@ -24,7 +24,13 @@ export interface OperatorMailboxes {
 }
 
 /** The local parts every sandbox domain has; tests address them by these names. */
-export const SANDBOX_LOCALS = { autoreply: 'reponse.automatique-test', test: 'test.recette', org: 'secretariat', app: 'dpi', suspended: 'ancien.service' } as const;
+export const SANDBOX_LOCALS = {
+  autoreply: 'reponse.automatique-test',
+  test: 'test.recette',
+  org: 'secretariat',
+  app: 'dpi',
+  suspended: 'ancien.service',
+} as const;
 
 /**
  * The registry's `structure` of the operator's mailboxes: its own FINESS when its structure
@@ -51,15 +57,60 @@ export function sandboxRegistryYaml(domains: readonly string[], m: { person: San
   const mailboxes: Array<Record<string, unknown>> = [];
   domains.forEach((d, i) => {
     mailboxes.push(
-      { address: `${SANDBOX_LOCALS.autoreply}@${d}`, type: 'APP', created: '2023-01-01', test: true, structure, responsible: { name: 'Service informatique' }, description: 'Réponse automatique' },
-      { address: `${SANDBOX_LOCALS.test}@${d}`, type: 'ORG', created: '2023-01-01', test: true, structure, responsible: { name: 'Équipe messagerie' }, description: 'Recette interopérabilité' },
-      { address: `${SANDBOX_LOCALS.org}@${d}`, type: 'ORG', created: '2022-01-01', structure, responsible: { name: 'Cadre de santé' }, description: 'Secrétariat' },
-      { address: `${SANDBOX_LOCALS.app}@${d}`, type: 'APP', created: '2022-01-01', structure, responsible: { name: 'Service informatique' }, description: 'Logiciel de dossier patient' },
+      {
+        address: `${SANDBOX_LOCALS.autoreply}@${d}`,
+        type: 'APP',
+        created: '2023-01-01',
+        test: true,
+        structure,
+        responsible: { name: 'Service informatique' },
+        description: 'Réponse automatique',
+      },
+      {
+        address: `${SANDBOX_LOCALS.test}@${d}`,
+        type: 'ORG',
+        created: '2023-01-01',
+        test: true,
+        structure,
+        responsible: { name: 'Équipe messagerie' },
+        description: 'Recette interopérabilité',
+      },
+      {
+        address: `${SANDBOX_LOCALS.org}@${d}`,
+        type: 'ORG',
+        created: '2022-01-01',
+        structure,
+        responsible: { name: 'Cadre de santé' },
+        description: 'Secrétariat',
+      },
+      {
+        address: `${SANDBOX_LOCALS.app}@${d}`,
+        type: 'APP',
+        created: '2022-01-01',
+        structure,
+        responsible: { name: 'Service informatique' },
+        description: 'Logiciel de dossier patient',
+      },
     );
     if (i === 0) {
       mailboxes.push(
-        { address: `${m.person.first}.${m.person.last}@${d}`.toLowerCase(), type: 'PER', created: '2025-03-01', holder: { idNat: m.person.idNat, lastName: m.person.last.toUpperCase(), firstName: m.person.first }, structure },
-        { address: `${SANDBOX_LOCALS.suspended}@${d}`, type: 'ORG', created: '2022-01-01', structure, responsible: { name: 'Cadre de santé' }, description: 'Service fermé', status: 'suspended', suspension: { at: '2025-01-01', reason: 'service fermé' } },
+        {
+          address: `${m.person.first}.${m.person.last}@${d}`.toLowerCase(),
+          type: 'PER',
+          created: '2025-03-01',
+          holder: { idNat: m.person.idNat, lastName: m.person.last.toUpperCase(), firstName: m.person.first },
+          structure,
+        },
+        {
+          address: `${SANDBOX_LOCALS.suspended}@${d}`,
+          type: 'ORG',
+          created: '2022-01-01',
+          structure,
+          responsible: { name: 'Cadre de santé' },
+          description: 'Service fermé',
+          status: 'suspended',
+          suspension: { at: '2025-01-01', reason: 'service fermé' },
+        },
       );
     }
   });

@@ -164,7 +164,11 @@ export async function imapXoauth2Login(port: number, user: string, token: string
     const capabilities = (caps.skipped.find((l) => l.startsWith('* CAPABILITY ')) ?? '').split(' ').slice(2);
     if (opts.id) {
       const quote = (t: string) => `"${t.replace(/["\\]/g, '')}"`;
-      c.send(`i1 ID (${Object.entries(opts.id).map(([k, v]) => `${quote(k)} ${quote(v)}`).join(' ')})`);
+      c.send(
+        `i1 ID (${Object.entries(opts.id)
+          .map(([k, v]) => `${quote(k)} ${quote(v)}`)
+          .join(' ')})`,
+      );
       await c.expect(/^i1 OK/);
     }
     c.send(`a3 AUTHENTICATE XOAUTH2 ${xoauth2InitialResponse(user, token)}`);
@@ -186,7 +190,10 @@ export async function imapXoauth2Login(port: number, user: string, token: string
 }
 
 /** SMTP submission up to login: greeting, EHLO, STARTTLS, EHLO; the EHLO keywords after STARTTLS. */
-export async function smtpOverTls(port: number, opts: Pick<LoginOptions, 'localAddress' | 'tls'> = {}): Promise<{ connection: LineConnection; keywords: string[] }> {
+export async function smtpOverTls(
+  port: number,
+  opts: Pick<LoginOptions, 'localAddress' | 'tls'> = {},
+): Promise<{ connection: LineConnection; keywords: string[] }> {
   const c = await LineConnection.open(port, opts);
   try {
     await c.expect(/^220 /);

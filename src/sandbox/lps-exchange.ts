@@ -34,7 +34,14 @@ export function lpsMessage(from: string, to: readonly string[], subject: string)
 }
 
 /** Log in as `mailbox` with `token` on a submission front and send one message; the replies of each step. */
-export async function lpsSend(port: number, mailbox: string, token: string, to: readonly string[], subject: string, localAddress?: string): Promise<{ login: string; sent?: SendOutcome }> {
+export async function lpsSend(
+  port: number,
+  mailbox: string,
+  token: string,
+  to: readonly string[],
+  subject: string,
+  localAddress?: string,
+): Promise<{ login: string; sent?: SendOutcome }> {
   const login = await smtpXoauth2Login(port, mailbox, token, { keepOpen: true, ...(localAddress ? { localAddress } : {}) });
   if (login.verdict !== 'OK') return { login: login.line };
   try {
@@ -46,7 +53,13 @@ export async function lpsSend(port: number, mailbox: string, token: string, to: 
 }
 
 /** Log in as `mailbox` with `token` on an IMAP front and fetch the message whose Subject contains `subject`. */
-export async function lpsRead(port: number, mailbox: string, token: string, subject: string, localAddress?: string): Promise<{ login: string; message?: string }> {
+export async function lpsRead(
+  port: number,
+  mailbox: string,
+  token: string,
+  subject: string,
+  localAddress?: string,
+): Promise<{ login: string; message?: string }> {
   const login = await imapXoauth2Login(port, mailbox, token, { keepOpen: true, ...(localAddress ? { localAddress } : {}) });
   if (login.verdict !== 'OK') return { login: login.line };
   try {

@@ -40,7 +40,11 @@ export class MailSink {
 
   /** Files of the messages received, oldest first. */
   delivered(): string[] {
-    return fs.readdirSync(this.dir).filter((f) => f.endsWith('.eml')).sort().map((f) => path.join(this.dir, f));
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith('.eml'))
+      .sort()
+      .map((f) => path.join(this.dir, f));
   }
 
   stop(): Promise<void> {

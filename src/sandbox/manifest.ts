@@ -103,6 +103,10 @@ export function readSandboxManifest(dir: string): SandboxManifest {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxManifest;
   } catch (err) {
-    throw new MssError('SANDBOX_NOT_RUNNING', `${file} cannot be read (start the sandbox with \`mss-sidecar sandbox --dir ${dir}\`): ${(err as Error).message}`, { file });
+    throw new MssError(
+      'SANDBOX_NOT_RUNNING',
+      `${file} cannot be read (start the sandbox with \`mss-sidecar sandbox --dir ${dir}\`): ${(err as Error).message}`,
+      { file },
+    );
   }
 }

@@ -137,7 +137,12 @@ export async function startOperatorMtas(o: OperatorMtaOptions): Promise<Operator
         tlsKey: o.tls.keyFile,
         // The passdb piece, first (the instance has no other passdb).
         authConfig: `!include ${passdbConf}`,
-        extraConfig: [`!include ${lpsConf}`, `ssl_dh = <${dh}`, ...(o.fastFailures ? ['auth_failure_delay = 0'] : []), ...(o.dovecotExtraConfig ? [o.dovecotExtraConfig] : [])].join('\n'),
+        extraConfig: [
+          `!include ${lpsConf}`,
+          `ssl_dh = <${dh}`,
+          ...(o.fastFailures ? ['auth_failure_delay = 0'] : []),
+          ...(o.dovecotExtraConfig ? [o.dovecotExtraConfig] : []),
+        ].join('\n'),
       });
     }
     await dovecot.start();

@@ -116,7 +116,20 @@ export function gateOutSocketPath(dir: string): string {
   return path.join(dir, 'run', 'gate-out.sock');
 }
 
-const PORT_NAMES = ['postfixGate', 'gateOut', 'inject', 'submissionBackend', 'milter', 'checker', 'lpsImap', 'lmtp', 'imap', 'submission', 'authCliImap', 'authCliSubmission'] as const;
+const PORT_NAMES = [
+  'postfixGate',
+  'gateOut',
+  'inject',
+  'submissionBackend',
+  'milter',
+  'checker',
+  'lpsImap',
+  'lmtp',
+  'imap',
+  'submission',
+  'authCliImap',
+  'authCliSubmission',
+] as const;
 
 /** Host names of an operator's four LPS entry points (TM5.1P), published in the sandbox DNS. */
 export function sandboxEntryPoints(op: Pick<PkiOperator, 'fqdn'>): { imap: { psc: string; authCli: string }; submission: { psc: string; authCli: string } } {
@@ -152,13 +165,29 @@ function configInput(o: OperatorNodeOptions, ports: OperatorPorts, stateDir: str
   if (o.psc) {
     input.auth = {
       // EX_LPS_0800: tokens must be issued for the operator's PSC client (the sandbox PSC's).
-      psc: { issuer: o.psc.issuer, caFile: o.psc.ca, audience: o.psc.clientId ?? SANDBOX_PSC_CLIENT_ID, ...(o.psc.clientId ? { authorizedParty: o.psc.clientId } : {}) },
+      psc: {
+        issuer: o.psc.issuer,
+        caFile: o.psc.ca,
+        audience: o.psc.clientId ?? SANDBOX_PSC_CLIENT_ID,
+        ...(o.psc.clientId ? { authorizedParty: o.psc.clientId } : {}),
+      },
       checker: { listen: local(ports.checker) },
       front: real
-        ? { ...lpsTls, imap: { listen: local(ports.imap), backend: local(ports.lpsImap) }, submission: { listen: local(ports.submission), backend: local(ports.submissionBackend) } }
+        ? {
+            ...lpsTls,
+            imap: { listen: local(ports.imap), backend: local(ports.lpsImap) },
+            submission: { listen: local(ports.submission), backend: local(ports.submissionBackend) },
+          }
         : { enabled: false },
       ...(real
-        ? { authCli: { enabled: true, ...lpsTls, imap: { listen: local(ports.authCliImap), backend: local(ports.lpsImap) }, submission: { listen: local(ports.authCliSubmission), backend: local(ports.submissionBackend) } } }
+        ? {
+            authCli: {
+              enabled: true,
+              ...lpsTls,
+              imap: { listen: local(ports.authCliImap), backend: local(ports.lpsImap) },
+              submission: { listen: local(ports.authCliSubmission), backend: local(ports.submissionBackend) },
+            },
+          }
         : {}),
       // The sandbox DNS publishes them: `autoconfig check` passes with this configuration.
       entryPoints: { ...sandboxEntryPoints(o.op), resolvers: [o.dns] },

@@ -69,7 +69,14 @@ export function operatorsComponentOf(ids?: readonly string[]): SandboxComponent 
           gateOut: gateOutEndpoint(node.config.gates.out.listen.endpoint),
           ...(node.postfix ? { inject: local(node.ports.inject) } : {}),
           ...(node.config.auth?.front.enabled
-            ? { lps: { imap: node.ports.imap, submission: node.ports.submission, authCliImap: node.ports.authCliImap, authCliSubmission: node.ports.authCliSubmission } }
+            ? {
+                lps: {
+                  imap: node.ports.imap,
+                  submission: node.ports.submission,
+                  authCliImap: node.ports.authCliImap,
+                  authCliSubmission: node.ports.authCliSubmission,
+                },
+              }
             : {}),
           mailboxes: node.mailboxes,
           mailDir: node.mailDir,
@@ -83,7 +90,10 @@ export function operatorsComponentOf(ids?: readonly string[]): SandboxComponent 
         nodes,
         refused: { rogue: pair(ctx.pki.rogue), expired: pair(ctx.pki.expired), revoked: pair(ctx.pki.revoked) },
       };
-      return { endpoints: { operators, ...(portal ? { portal: { url: portal.url, operator: 'A', clientId: portal.clientId } } : {}) }, stop: () => world.stop() };
+      return {
+        endpoints: { operators, ...(portal ? { portal: { url: portal.url, operator: 'A', clientId: portal.clientId } } : {}) },
+        stop: () => world.stop(),
+      };
     },
   };
 }

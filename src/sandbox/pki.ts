@@ -87,7 +87,12 @@ export const ANS_SIGNER_SUBJECT: readonly SubjectAttr[] = [
   ['CN', 'SIGNATURE LISTE BLANCHE MSSANTE SANDBOX'],
 ];
 
-const IGC_OU: SubjectAttr[] = [['C', 'FR'], ['O', 'ASIP-SANTE'], ['OU', '0002 187512751'], ['OU', 'IGC-SANTE SANDBOX']];
+const IGC_OU: SubjectAttr[] = [
+  ['C', 'FR'],
+  ['O', 'ASIP-SANTE'],
+  ['OU', '0002 187512751'],
+  ['OU', 'IGC-SANTE SANDBOX'],
+];
 export const ROOT_SUBJECT: readonly SubjectAttr[] = [...IGC_OU, ['CN', 'SANDBOX AC RACINE IGC-SANTE ELEMENTAIRE']];
 export const INTERMEDIATE_SUBJECT: readonly SubjectAttr[] = [...IGC_OU, ['CN', 'SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS']];
 
@@ -113,11 +118,23 @@ export const SANDBOX_OPERATORS: readonly OperatorSpec[] = [
 
 export function operatorSubject(op: Pick<OperatorSpec, 'fqdn' | 'structureId' | 'organisation' | 'department'>): SubjectAttr[] {
   // ASN.1 order C, ST, O, OU, CN gives the RFC 2253 string CN,OU,O,ST,C of Tableau 44.
-  return [['C', 'FR'], ['ST', op.department], ['O', op.organisation], ['OU', op.structureId], ['CN', op.fqdn]];
+  return [
+    ['C', 'FR'],
+    ['ST', op.department],
+    ['O', op.organisation],
+    ['OU', op.structureId],
+    ['CN', op.fqdn],
+  ];
 }
 
 export function authCliSubject(spec: AuthCliSpec): SubjectAttr[] {
-  return [['C', 'FR'], ['ST', spec.department], ['O', spec.organisation], ['OU', spec.structureId], ['CN', 'Authentification MSS']];
+  return [
+    ['C', 'FR'],
+    ['ST', spec.department],
+    ['O', spec.organisation],
+    ['OU', spec.structureId],
+    ['CN', 'Authentification MSS'],
+  ];
 }
 
 const DAY = 86_400_000;
@@ -199,7 +216,8 @@ export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): P
   const operators = opts.operators ?? [...SANDBOX_OPERATORS];
   const authCli = opts.authCli ?? operators.map(({ id, structureId, organisation, department }) => ({ id, structureId, organisation, department }));
   const ids = [...operators, ...authCli].map((o) => o.id);
-  for (const id of ids) if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new MssError('USAGE_PKI_ID', `operator id "${id}" must be letters, digits, - or _ (it names files)`);
+  for (const id of ids)
+    if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new MssError('USAGE_PKI_ID', `operator id "${id}" must be letters, digits, - or _ (it names files)`);
 
   // Every key at once: generation runs on the thread pool and dominates the run time.
   const keyCount = 7 + operators.length + authCli.length;
@@ -214,12 +232,34 @@ export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): P
   const leafFrom = new Date(now.getTime() - 3_600_000);
   const leafTo = new Date(now.getTime() + 730 * DAY);
 
-  const root = issueCertificate({ subject: ROOT_SUBJECT, keyPair: nextKey(), notBefore: rootFrom, notAfter: rootTo, ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const root = issueCertificate({
+    subject: ROOT_SUBJECT,
+    keyPair: nextKey(),
+    notBefore: rootFrom,
+    notAfter: rootTo,
+    ca: {},
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
   const inter = issueCertificate({
-    subject: INTERMEDIATE_SUBJECT, keyPair: nextKey(), issuer: root, notBefore: rootFrom, notAfter: interTo, ca: { pathLen: 0 }, keyUsage: ['keyCertSign', 'cRLSign'],
+    subject: INTERMEDIATE_SUBJECT,
+    keyPair: nextKey(),
+    issuer: root,
+    notBefore: rootFrom,
+    notAfter: interTo,
+    ca: { pathLen: 0 },
+    keyUsage: ['keyCertSign', 'cRLSign'],
   });
   const leaf = (subject: readonly SubjectAttr[], extra: Partial<Parameters<typeof issueCertificate>[0]> = {}) =>
-    issueCertificate({ subject, keyPair: nextKey(), issuer: inter, notBefore: leafFrom, notAfter: leafTo, keyUsage: ['digitalSignature', 'keyEncipherment'], extKeyUsage: ['serverAuth', 'clientAuth'], ...extra });
+    issueCertificate({
+      subject,
+      keyPair: nextKey(),
+      issuer: inter,
+      notBefore: leafFrom,
+      notAfter: leafTo,
+      keyUsage: ['digitalSignature', 'keyEncipherment'],
+      extKeyUsage: ['serverAuth', 'clientAuth'],
+      ...extra,
+    });
 
   const rootEntry = withValidity(w.pair('ca/root-ca', root, 'trust/sandbox-root-ca.crt'), rootFrom, rootTo);
   const interEntry = withValidity(w.pair('ca/intermediate-ca', inter, 'trust/sandbox-intermediate-ca.crt'), rootFrom, interTo);
@@ -227,19 +267,37 @@ export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): P
   const signer = leaf(ANS_SIGNER_SUBJECT, { keyUsage: ['digitalSignature', 'nonRepudiation'], extKeyUsage: ['emailProtection'] });
   const httpsHosts = ['localhost', '127.0.0.1'];
   const https = leaf(
-    [['C', 'FR'], ['ST', 'Paris (75)'], ['O', 'AGENCE DU NUMERIQUE EN SANTE'], ['OU', '318751275100020'], ['CN', 'localhost']],
+    [
+      ['C', 'FR'],
+      ['ST', 'Paris (75)'],
+      ['O', 'AGENCE DU NUMERIQUE EN SANTE'],
+      ['OU', '318751275100020'],
+      ['CN', 'localhost'],
+    ],
     { extKeyUsage: ['serverAuth'], san: { dns: ['localhost'], ip: ['127.0.0.1'] } },
   );
   const opCerts = operators.map((op) => ({ op, c: leaf(operatorSubject(op), { san: { dns: [op.fqdn] } }) }));
   const cliCerts = authCli.map((spec) => ({ spec, c: leaf(authCliSubject(spec), { extKeyUsage: ['clientAuth'], keyUsage: ['digitalSignature'] }) }));
-  const rogue = leaf(operatorSubject({ fqdn: 'mss.rogue.sandbox.invalid', structureId: '1590000000', organisation: 'STRUCTURE NON REFERENCEE', department: 'Nord (59)' }));
+  const rogue = leaf(
+    operatorSubject({ fqdn: 'mss.rogue.sandbox.invalid', structureId: '1590000000', organisation: 'STRUCTURE NON REFERENCEE', department: 'Nord (59)' }),
+  );
   const expiredFrom = new Date(now.getTime() - 400 * DAY);
   const expiredTo = new Date(now.getTime() - 30 * DAY);
-  const expired = leaf(operatorSubject({ fqdn: 'mss.expired.sandbox.invalid', structureId: '1690000000', organisation: 'STRUCTURE CERTIFICAT EXPIRE', department: 'Rhône (69)' }), {
-    notBefore: expiredFrom,
-    notAfter: expiredTo,
-  });
-  const revoked = leaf(operatorSubject({ fqdn: 'mss.revoked.sandbox.invalid', structureId: '1330000000', organisation: 'STRUCTURE CERTIFICAT REVOQUE', department: 'Gironde (33)' }));
+  const expired = leaf(
+    operatorSubject({ fqdn: 'mss.expired.sandbox.invalid', structureId: '1690000000', organisation: 'STRUCTURE CERTIFICAT EXPIRE', department: 'Rhône (69)' }),
+    {
+      notBefore: expiredFrom,
+      notAfter: expiredTo,
+    },
+  );
+  const revoked = leaf(
+    operatorSubject({
+      fqdn: 'mss.revoked.sandbox.invalid',
+      structureId: '1330000000',
+      organisation: 'STRUCTURE CERTIFICAT REVOQUE',
+      department: 'Gironde (33)',
+    }),
+  );
 
   const [interCrl, rootCrl] = await Promise.all([createCrl(inter, [revoked.serial], now), createCrl(root, [], now)]);
 
@@ -252,7 +310,11 @@ export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): P
     root: rootEntry,
     intermediate: interEntry,
     ansSigner: withValidity(w.pair('ans-signer', signer), leafFrom, leafTo),
-    https: { ...withValidity(w.pair('https/localhost', https), leafFrom, leafTo), hosts: httpsHosts, chain: w.write('https/localhost-chain.crt', https.certPem + inter.certPem) },
+    https: {
+      ...withValidity(w.pair('https/localhost', https), leafFrom, leafTo),
+      hosts: httpsHosts,
+      chain: w.write('https/localhost-chain.crt', https.certPem + inter.certPem),
+    },
     operators: opCerts.map(({ op, c }) => ({ ...withValidity(w.pair(`operators/${op.id.toLowerCase()}`, c), leafFrom, leafTo), ...op })),
     authCli: cliCerts.map(({ spec, c }) => ({ ...withValidity(w.pair(`auth-cli/${spec.id.toLowerCase()}`, c), leafFrom, leafTo), ...spec })),
     rogue: withValidity(w.pair('rogue', rogue), leafFrom, leafTo),
@@ -273,7 +335,11 @@ function resolveCert<T extends PkiCert>(c: T, dir: string): T {
 /** An entry of pki.json that older versions did not write: regenerate rather than guess. */
 function requiredEntry(value: string | undefined, name: string, dir: string): string {
   if (value) return value;
-  throw new MssError('SANDBOX_PKI_MISSING', `${path.join(dir, 'pki.json')} has no ${name} (written by an older version): generate it again with \`mss-sidecar sandbox pki --out ${dir}\``, { dir });
+  throw new MssError(
+    'SANDBOX_PKI_MISSING',
+    `${path.join(dir, 'pki.json')} has no ${name} (written by an older version): generate it again with \`mss-sidecar sandbox pki --out ${dir}\``,
+    { dir },
+  );
 }
 
 function resolveManifest(m: PkiManifest, dir: string): PkiManifest {
@@ -304,7 +370,9 @@ export function loadPkiManifest(dir: string): PkiManifest {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8')) as PkiManifest;
   } catch (err) {
-    throw new MssError('SANDBOX_PKI_MISSING', `${file} cannot be read (generate it with \`mss-sidecar sandbox pki --out ${dir}\`): ${(err as Error).message}`, { file });
+    throw new MssError('SANDBOX_PKI_MISSING', `${file} cannot be read (generate it with \`mss-sidecar sandbox pki --out ${dir}\`): ${(err as Error).message}`, {
+      file,
+    });
   }
   if (raw.version !== 1) throw new MssError('SANDBOX_PKI_VERSION', `${file}: unsupported version ${String(raw.version)}`, { file });
   return resolveManifest(raw, dir);

@@ -16,14 +16,23 @@ export interface SandboxPortal {
   config: NonNullable<ConfigInput['portal']>;
 }
 
-export async function setUpSandboxPortal(psc: NonNullable<SandboxEndpoints['psc']>, pki: PkiManifest, stateDir: string, host = '127.0.0.1'): Promise<SandboxPortal> {
+export async function setUpSandboxPortal(
+  psc: NonNullable<SandboxEndpoints['psc']>,
+  pki: PkiManifest,
+  stateDir: string,
+  host = '127.0.0.1',
+): Promise<SandboxPortal> {
   const port = await freePort();
   const url = `https://${host}:${port}`;
   const res = await httpsRequest({
     url: `${psc.issuer}/clients-registrations/openid-connect`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: 'Espace professionnel MSSanté (bac à sable, opérateur A)', redirect_uris: [`${url}/connexion/retour`], post_logout_redirect_uris: [`${url}/deconnecte`] }),
+    body: JSON.stringify({
+      client_name: 'Espace professionnel MSSanté (bac à sable, opérateur A)',
+      redirect_uris: [`${url}/connexion/retour`],
+      post_logout_redirect_uris: [`${url}/deconnecte`],
+    }),
     ca: fs.readFileSync(psc.ca, 'utf8'),
     timeoutMs: 10_000,
     maxBytes: 65_536,

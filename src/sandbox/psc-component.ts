@@ -10,11 +10,16 @@ export const pscComponent: SandboxComponent = {
   async start(ctx) {
     const psc = new SandboxPsc({
       host: ctx.host,
-      tls: { cert: fs.readFileSync(ctx.pki.https.cert, 'utf8') + fs.readFileSync(ctx.pki.intermediate.cert, 'utf8'), key: fs.readFileSync(ctx.pki.https.key, 'utf8') },
+      tls: {
+        cert: fs.readFileSync(ctx.pki.https.cert, 'utf8') + fs.readFileSync(ctx.pki.intermediate.cert, 'utf8'),
+        key: fs.readFileSync(ctx.pki.https.key, 'utf8'),
+      },
     });
     await psc.start();
     return {
-      endpoints: { psc: { url: psc.issuer, issuer: psc.issuer, mint: psc.mintUrl, rotate: `${psc.issuer}/sandbox/rotate`, clientId: psc.clientId, ca: ctx.pki.root.cert } },
+      endpoints: {
+        psc: { url: psc.issuer, issuer: psc.issuer, mint: psc.mintUrl, rotate: `${psc.issuer}/sandbox/rotate`, clientId: psc.clientId, ca: ctx.pki.root.cert },
+      },
       stop: () => psc.stop(),
     };
   },

@@ -40,7 +40,11 @@ export async function runSelfCheck(opts: SelfCheckOptions = {}): Promise<SelfChe
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
   try {
     sandbox = await startSandbox({ dir, log, freshPki: true });
-    out(`  sandbox up in ${Date.now() - started} ms: ${Object.entries(sandbox.manifest.endpoints).map(([k, v]) => `${k} ${v?.url ?? ''}`).join(', ')}`);
+    out(
+      `  sandbox up in ${Date.now() - started} ms: ${Object.entries(sandbox.manifest.endpoints)
+        .map(([k, v]) => `${k} ${v?.url ?? ''}`)
+        .join(', ')}`,
+    );
     const ctx = { sandbox: sandbox.manifest, pki: sandbox.pki, config: loadConfig(sandbox.manifest.config), log, facts: new Map<string, unknown>() };
     for (const step of opts.steps ?? selfCheckSteps) {
       const t = Date.now();
@@ -65,6 +69,8 @@ export async function runSelfCheck(opts: SelfCheckOptions = {}): Promise<SelfChe
   const failed = results.filter((r) => !r.ok).length;
   const skipped = results.filter((r) => r.skipped).length;
   const passed = results.length - failed - skipped;
-  out(`${results.length} steps in ${Date.now() - started} ms: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${failed ? '' : ' — the sandbox behaves'}`);
+  out(
+    `${results.length} steps in ${Date.now() - started} ms: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${failed ? '' : ' — the sandbox behaves'}`,
+  );
   return { passed, failed, skipped, results };
 }

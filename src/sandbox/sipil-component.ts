@@ -19,7 +19,9 @@ export const sipilComponent: SandboxComponent = {
     });
     await server.start();
     return {
-      endpoints: { sipil: { url: server.baseUrl, postFile: `${server.baseUrl}/postFile`, getReport: `${server.baseUrl}/getReport`, control: server.controlUrl } },
+      endpoints: {
+        sipil: { url: server.baseUrl, postFile: `${server.baseUrl}/postFile`, getReport: `${server.baseUrl}/getReport`, control: server.controlUrl },
+      },
       stop: () => server.stop(),
     };
   },

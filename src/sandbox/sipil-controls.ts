@@ -4,8 +4,18 @@
 // inflating ZIP (bounded memory whatever its size) and ends with one outcome per control.
 import { Unzip, UnzipInflate } from 'fflate';
 import {
-  CONNEXIONS, CONNEXIONS_CONTROLS, ECHANGES, ECHANGES_CONTROLS, ECHANGES_FIVE, FILE_NAME, KO, MAX_ERROR_LINES, OK, WARNING,
-  type ColumnDef, type ControlDef,
+  CONNEXIONS,
+  CONNEXIONS_CONTROLS,
+  ECHANGES,
+  ECHANGES_CONTROLS,
+  ECHANGES_FIVE,
+  FILE_NAME,
+  KO,
+  MAX_ERROR_LINES,
+  OK,
+  WARNING,
+  type ColumnDef,
+  type ControlDef,
 } from './sipil-spec.js';
 
 export interface ControlResult {
@@ -151,7 +161,11 @@ class FileChecker {
     this.name = file.includes('/') ? null : FILE_NAME.exec(file);
     this.defs = this.name?.[3] === 'ConnexionsMSSante' ? CONNEXIONS_CONTROLS : ECHANGES_CONTROLS;
     for (const d of this.defs) this.outcomes.set(d.check, new Outcome());
-    if (!this.name) this.o('name').fail(KO, `${file} : le nom doit être (AAAAMM)_EchangesMSSante_[Domaine].csv ou (AAAAMM)_ConnexionsMSSante_[Domaine].csv, à la racine de l'archive`);
+    if (!this.name)
+      this.o('name').fail(
+        KO,
+        `${file} : le nom doit être (AAAAMM)_EchangesMSSante_[Domaine].csv ou (AAAAMM)_ConnexionsMSSante_[Domaine].csv, à la racine de l'archive`,
+      );
   }
 
   private o(check: ControlDef['check']): Outcome {

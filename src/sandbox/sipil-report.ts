@@ -31,7 +31,16 @@ export function depotXml(auth: Authentication | undefined, statut: { id?: string
 const two = (n: number): string => String(n).padStart(2, '0');
 function parisParts(d: Date): { y: string; mo: string; day: string; h: string; mi: string; s: string } {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
       .formatToParts(d)
       .map((x) => [x.type, x.value]),
   );
@@ -64,7 +73,9 @@ export function compteRenduXml(r: CompteRendu): string {
       const controls = f.controls
         .map((c) => {
           // « Erreurs … Cette balise peut être présente plusieurs fois »: one per message, the lines in error (space-separated) with the first.
-          const errors = c.messages.map((m, i) => `<Erreurs>${el('Message', m)}${i === 0 && c.lines.length > 0 ? el('LigneErreur', c.lines.join(' ')) : ''}</Erreurs>`).join('');
+          const errors = c.messages
+            .map((m, i) => `<Erreurs>${el('Message', m)}${i === 0 && c.lines.length > 0 ? el('LigneErreur', c.lines.join(' ')) : ''}</Erreurs>`)
+            .join('');
           return `<Contrôle>${el('CodeContrôle', c.code)}${el('CodeRetour', c.retour)}${errors}${el('DateDebut', dateDebut(c.startedAt))}${el('DateFin', dateFin(c.endedAt))}</Contrôle>`;
         })
         .join('');

@@ -24,7 +24,17 @@ import { PublishedWhitelist } from './published-whitelist.js';
 import { checkArchive } from './sipil-controls.js';
 import { filePartOf } from './sipil-multipart.js';
 import { depotXml, reportZip, type Authentication, type CompteRendu } from './sipil-report.js';
-import { AUTH_CODES, DEPOSIT_CODES, GLOBAL_CODES, MAX_ARCHIVE_BYTES, MAX_PARTS, REPORT_PENDING, REPORT_UNKNOWN, REPORT_VIRUS, SEGMENTS_ABANDONED_MS } from './sipil-spec.js';
+import {
+  AUTH_CODES,
+  DEPOSIT_CODES,
+  GLOBAL_CODES,
+  MAX_ARCHIVE_BYTES,
+  MAX_PARTS,
+  REPORT_PENDING,
+  REPORT_UNKNOWN,
+  REPORT_VIRUS,
+  SEGMENTS_ABANDONED_MS,
+} from './sipil-spec.js';
 
 export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'deposit-error', 'pending', 'virus'] as const;
 export type SipilFault = (typeof SIPIL_FAULTS)[number];
@@ -124,9 +134,15 @@ export class SandboxSipilServer extends LoopbackService {
     }
   }
 
-  private depot(res: http.ServerResponse, auth: Authentication | undefined, d: { code: number; id?: string; nomArchive?: string; message?: string }, part?: { part: number; total: number }): void {
+  private depot(
+    res: http.ServerResponse,
+    auth: Authentication | undefined,
+    d: { code: number; id?: string; nomArchive?: string; message?: string },
+    part?: { part: number; total: number },
+  ): void {
     // Figure 38: « Depot de la partie de l'archive OK : 3 ».
-    const message = d.message ?? (d.code === 4 && part ? `Depot de la partie de l'archive OK : ${part.part}` : (DEPOSIT_CODES[d.code] ?? AUTH_CODES[d.code] ?? ''));
+    const message =
+      d.message ?? (d.code === 4 && part ? `Depot de la partie de l'archive OK : ${part.part}` : (DEPOSIT_CODES[d.code] ?? AUTH_CODES[d.code] ?? ''));
     this.log.push({ at: new Date(this.now()).toISOString(), code: d.code, ...(auth ? { dn: auth.identite } : {}), ...(part ?? {}) });
     res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml(auth, { ...d, message }));
   }
@@ -201,7 +217,14 @@ export class SandboxSipilServer extends LoopbackService {
       cr = { auth, nomArchive: name, identifiant: id, code, message: GLOBAL_CODES[code] as string, files: outcome.files };
     } else {
       const code = outcome.kind === 'empty' ? 4 : 5;
-      cr = { auth, nomArchive: name, identifiant: id, code, message: `${GLOBAL_CODES[code]}${outcome.kind === 'unreadable' ? ` (${outcome.why})` : ''}`, files: [] };
+      cr = {
+        auth,
+        nomArchive: name,
+        identifiant: id,
+        code,
+        message: `${GLOBAL_CODES[code]}${outcome.kind === 'unreadable' ? ` (${outcome.why})` : ''}`,
+        files: [],
+      };
     }
     this.reports.set(id, { dn: dnKey, compteRendu: cr, zip: reportZip(cr) });
     // Figure 37: « <NomArchive>10_bus.dev.mssante.fr.zip » — the Id, then the operator's CN.
@@ -211,7 +234,9 @@ export class SandboxSipilServer extends LoopbackService {
   private getReport(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
     const who = this.authenticate(req);
     if (!who.ok) {
-      res.writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' }).end(depotXml(undefined, { code: who.code, message: AUTH_CODES[who.code] ?? '' }));
+      res
+        .writeHead(200, { 'content-type': 'application/xml; charset=UTF-8' })
+        .end(depotXml(undefined, { code: who.code, message: AUTH_CODES[who.code] ?? '' }));
       return;
     }
     const id = url.searchParams.get('id') ?? '';
@@ -221,13 +246,22 @@ export class SandboxSipilServer extends LoopbackService {
     else if (this.fault === 'pending') zip = reportZip({ auth: who.auth, identifiant: id, ...REPORT_PENDING, files: [] });
     else if (this.fault === 'virus') zip = reportZip({ auth: who.auth, identifiant: id, ...REPORT_VIRUS, files: [] });
     else zip = found.zip;
-    res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="REPORT.ZIP"', 'content-length': zip.length }).end(zip);
+    res
+      .writeHead(200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="REPORT.ZIP"', 'content-length': zip.length })
+      .end(zip);
   }
 
   protected controlRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://control');
     const reply = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    if (req.method === 'GET' && url.pathname === '/') return reply(200, { fault: this.fault, refuse: this.refuseText, clockOffsetMs: this.clockOffsetMs, reports: [...this.reports.keys()], deposits: this.log });
+    if (req.method === 'GET' && url.pathname === '/')
+      return reply(200, {
+        fault: this.fault,
+        refuse: this.refuseText,
+        clockOffsetMs: this.clockOffsetMs,
+        reports: [...this.reports.keys()],
+        deposits: this.log,
+      });
     if (req.method === 'POST' && url.pathname === '/fault') {
       const mode = url.searchParams.get('mode') as SipilFault;
       if (!SIPIL_FAULTS.includes(mode)) return reply(400, { error: `mode must be one of ${SIPIL_FAULTS.join(', ')}` });

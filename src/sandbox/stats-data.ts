@@ -30,12 +30,27 @@ export function statsRegistryEntries(domains: readonly string[], range: MonthRan
   const prevMid = `${prev.year}-${String(prev.month).padStart(2, '0')}-15`;
   const out: Array<Record<string, unknown>> = [];
   for (const dom of domains) {
-    out.push({ address: `reponse.automatique-test@${dom}`, type: 'APP', created: before, test: true, structure: FINESS, responsible: { name: 'Service informatique' }, description: 'Réponse automatique' });
+    out.push({
+      address: `reponse.automatique-test@${dom}`,
+      type: 'APP',
+      created: before,
+      test: true,
+      structure: FINESS,
+      responsible: { name: 'Service informatique' },
+      description: 'Réponse automatique',
+    });
   }
   out.push(
     per(`jean.dupont@${d}`, 'Jean', 'Dupont', '810000000001', before),
     per(`marie.martin@${d}`, 'Marie', 'Martin', '810000000002', day(range, 9)),
-    { address: `secretariat.cardio@${d}`, type: 'ORG', created: before, structure: FINESS, responsible: { name: 'Dr Chef de service' }, description: 'Secrétariat de cardiologie' },
+    {
+      address: `secretariat.cardio@${d}`,
+      type: 'ORG',
+      created: before,
+      structure: FINESS,
+      responsible: { name: 'Dr Chef de service' },
+      description: 'Secrétariat de cardiologie',
+    },
     { address: `dpi.urgences@${d}`, type: 'APP', created: before, structure: FINESS, responsible: { name: 'DSI' }, description: 'DPI des urgences' },
     per(`paul.durand@${d}`, 'Paul', 'Durand', '810000000003', before, { status: 'suspended', suspension: { at: prevMid, reason: 'départ en congé' } }),
     per(`luc.bernard@${d}`, 'Luc', 'Bernard', '810000000004', before, { status: 'suspended', suspension: { at: day(range, 19), reason: 'départ en congé' } }),
@@ -76,15 +91,27 @@ export function statsJournalEvents(domains: readonly string[], range: MonthRange
   const at = (days: number, h = 10, m = 0): string => t(range.startMs + days * 86_400_000 + h * 3_600_000 + m * 60_000);
   const remote = 'ch-voisin.mssante.fr';
   const ev: JournalEvent[] = [];
-  const submitted = (mailId: string, when: string, sender: string, recipients: string[], extra: Partial<Extract<JournalEvent, { type: 'submitted' }>> = {}): void => {
+  const submitted = (
+    mailId: string,
+    when: string,
+    sender: string,
+    recipients: string[],
+    extra: Partial<Extract<JournalEvent, { type: 'submitted' }>> = {},
+  ): void => {
     ev.push({ type: 'submitted', at: when, mailId, sender, recipients, size: 2048 + recipients.length, ...extra });
   };
   const delivery = (mailId: string, when: string, sender: string, recipient: string, outcome: 'delivered' | 'bounced' | 'deferred', reply?: string): void => {
     ev.push({ type: 'delivery', at: when, mailId, sender, recipient, outcome, ...(reply ? { reply } : {}), remote: `mx.${recipient.split('@')[1]}` });
   };
   // Multi-recipient with a patient and the three X-MSS headers, `;` in CODECDA.
-  submitted('4A1B2C3D01', at(0, 0, 30), `Jean.Dupont@${d}`, [`a.medecin@${remote}`, `b.infirmier@${remote}`, '123456789012345@patient.mssante.fr'], { ins: 'O', codeCda: '34112-3;PRESC-BIO,15508-5', nil: '<idEditeur/idLogiciel/idVersion>', identity: '810000000001' });
-  for (const r of [`a.medecin@${remote}`, `b.infirmier@${remote}`, '123456789012345@patient.mssante.fr']) delivery('4A1B2C3D01', at(0, 0, 31), `jean.dupont@${d}`, r, 'delivered');
+  submitted('4A1B2C3D01', at(0, 0, 30), `Jean.Dupont@${d}`, [`a.medecin@${remote}`, `b.infirmier@${remote}`, '123456789012345@patient.mssante.fr'], {
+    ins: 'O',
+    codeCda: '34112-3;PRESC-BIO,15508-5',
+    nil: '<idEditeur/idLogiciel/idVersion>',
+    identity: '810000000001',
+  });
+  for (const r of [`a.medecin@${remote}`, `b.infirmier@${remote}`, '123456789012345@patient.mssante.fr'])
+    delivery('4A1B2C3D01', at(0, 0, 31), `jean.dupont@${d}`, r, 'delivered');
   // Retried twice before success: one line.
   submitted('4A1B2C3D02', at(4), `secretariat.cardio@${d}`, [`c.chirurgien@${remote}`], { ins: 'N', nil: 'LPS-CARDIO' });
   delivery('4A1B2C3D02', at(4, 10, 1), `secretariat.cardio@${d}`, `c.chirurgien@${remote}`, 'deferred', '451 4.3.0 try later');

@@ -58,12 +58,18 @@ export function checkArchive(source: Uint8Array | string, ctx: ControlContext, l
   } catch (err) {
     return summarise(label, [], asMssError(err).message);
   }
-  return summarise(label, validators.map((v) => v.result()));
+  return summarise(
+    label,
+    validators.map((v) => v.result()),
+  );
 }
 
 /** Every .csv file of a directory (what `stats build` wrote), read in chunks. */
 export function checkDirectory(dir: string, ctx: ControlContext): ArchiveCheck {
-  const names = fs.readdirSync(dir).filter((n) => n.endsWith('.csv') && !n.startsWith('.')).sort();
+  const names = fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.csv') && !n.startsWith('.'))
+    .sort();
   const files = names.map((name) => {
     const v = new FileValidator(name, ctx);
     const fd = fs.openSync(path.join(dir, name), 'r');

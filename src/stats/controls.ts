@@ -115,7 +115,8 @@ export function columnProblem(col: Column, v: string): string | undefined {
       if (!EMAIL.test(v)) return `${col.name}: « ${v.slice(0, 80)} » is not an e-mail address`;
       const at = v.lastIndexOf('@');
       // EX_PSU_5020: no INS may leave in a patient address (SIPIL would purge it; we refuse it).
-      if (v.slice(at + 1).toLowerCase() === PATIENT_DOMAIN && v.slice(0, at).toLowerCase() !== 'usager') return `${col.name}: a patient address must be usager@${PATIENT_DOMAIN} (EX_PSU_5020)`;
+      if (v.slice(at + 1).toLowerCase() === PATIENT_DOMAIN && v.slice(0, at).toLowerCase() !== 'usager')
+        return `${col.name}: a patient address must be usager@${PATIENT_DOMAIN} (EX_PSU_5020)`;
       return undefined;
     }
     case 'date':
@@ -173,7 +174,12 @@ export class FileValidator {
     this.defs = this.parsed?.kind === 'connexions' ? CONNEXIONS_CONTROLS : this.parsed ? ECHANGES_CONTROLS : ECHANGES_CONTROLS.slice(0, 1);
     for (const d of this.defs) this.tallies.set(d.check, new Tally(ctx.maxErrorLines));
     if (!this.parsed) {
-      this.t('name').fail(1, name.includes('/') ? `${name}: files must be at the root of the archive` : `${name}: the name must be AAAAMM_EchangesMSSante_<domaine>.csv or AAAAMM_ConnexionsMSSante_<domaine>.csv`);
+      this.t('name').fail(
+        1,
+        name.includes('/')
+          ? `${name}: files must be at the root of the archive`
+          : `${name}: the name must be AAAAMM_EchangesMSSante_<domaine>.csv or AAAAMM_ConnexionsMSSante_<domaine>.csv`,
+      );
     }
   }
 
@@ -223,8 +229,20 @@ export class FileValidator {
     const fields = text.split(SEPARATOR);
     this.layout = layouts.find((l) => l.map((c) => c.name).join(SEPARATOR) === text);
     if (!this.layout) {
-      const caseOnly = layouts.find((l) => l.map((c) => c.name).join(SEPARATOR).toLowerCase() === text.toLowerCase());
-      this.t('header').fail(1, caseOnly ? `header « ${text.slice(0, 200)} »: names are case-sensitive, expected « ${caseOnly.map((c) => c.name).join(SEPARATOR)} »` : `header « ${text.slice(0, 200)} »: expected « ${expected.map((c) => c.name).join(SEPARATOR)} »`, 1);
+      const caseOnly = layouts.find(
+        (l) =>
+          l
+            .map((c) => c.name)
+            .join(SEPARATOR)
+            .toLowerCase() === text.toLowerCase(),
+      );
+      this.t('header').fail(
+        1,
+        caseOnly
+          ? `header « ${text.slice(0, 200)} »: names are case-sensitive, expected « ${caseOnly.map((c) => c.name).join(SEPARATOR)} »`
+          : `header « ${text.slice(0, 200)} »: expected « ${expected.map((c) => c.name).join(SEPARATOR)} »`,
+        1,
+      );
       this.layout = layouts.find((l) => l.length === fields.length) ?? expected;
     }
     if (fields.length !== this.layout.length) this.t('fields').fail(1, `${this.layout.length} fields expected per line`, 1);
@@ -270,7 +288,17 @@ export class FileValidator {
     const now = new Date();
     const controls: ControlOutcome[] = this.defs.map((d) => {
       const t = this.t(d.check);
-      return { code: d.code, label: d.label, blocking: d.blocking, retour: t.retour, messages: t.messages, lines: t.lines, linesInError: t.linesInError, startedAt: this.started, endedAt: now };
+      return {
+        code: d.code,
+        label: d.label,
+        blocking: d.blocking,
+        retour: t.retour,
+        messages: t.messages,
+        lines: t.lines,
+        linesInError: t.linesInError,
+        startedAt: this.started,
+        endedAt: now,
+      };
     });
     const ko = controls.some((c) => c.retour === 1 && c.blocking) || controls.some((c) => c.retour === 100);
     const warn = controls.some((c) => c.retour !== 0);

@@ -164,7 +164,12 @@ export async function buildEchanges(input: EchangesInput): Promise<EchangesSumma
       s.lines++;
     }
   };
-  for await (const batch of input.journal.readBatches({ from: new Date(range.startMs), to: new Date(range.endMs), types: ['submitted'], contains: '"submitted"' })) {
+  for await (const batch of input.journal.readBatches({
+    from: new Date(range.startMs),
+    to: new Date(range.endMs),
+    types: ['submitted'],
+    contains: '"submitted"',
+  })) {
     for (const e of batch) linesOf(e as SubmittedEvent);
   }
   s.journalSkipped = input.journal.skipped - skippedBefore;

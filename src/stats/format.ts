@@ -92,8 +92,11 @@ const UNSAFE = /[;\u0000-\u001f\u007f\u2028\u2029]/;
  */
 export function safeValue(value: string | undefined, maxLength = 255): string {
   if (value === undefined) return '';
-  // eslint-disable-next-line no-control-regex
-  let v = value.replace(/;/g, ',').replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  let v = value
+    .replace(/;/g, ',')
+    // eslint-disable-next-line no-control-regex -- control characters are what this replaces
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .trim();
   if (v.length > maxLength) v = Array.from(v).slice(0, maxLength).join('').slice(0, maxLength).trim();
   return v;
 }

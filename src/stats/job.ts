@@ -52,18 +52,36 @@ export async function uploadMonth(
   opts: { now: Date; force?: boolean; archive?: string; log?: Logger; endpoint?: SipilEndpoint },
 ): Promise<UploadOutcome> {
   const file = opts.archive ?? path.join(monthDir(config, monthId), archiveName(monthId));
-  if (!fs.existsSync(file)) throw new MssError('STATS_NOT_BUILT', `${file} does not exist: run \`mss-sidecar stats build --month ${monthId.slice(0, 4)}-${monthId.slice(4)}\` first`, { file });
+  if (!fs.existsSync(file))
+    throw new MssError('STATS_NOT_BUILT', `${file} does not exist: run \`mss-sidecar stats build --month ${monthId.slice(0, 4)}-${monthId.slice(4)}\` first`, {
+      file,
+    });
   const check = await validateTarget(config, store, file, opts.now);
   if (check.blocking && !opts.force) {
     const bad = check.files.filter((f) => f.codeRetour === 1).map((f) => f.name);
-    throw new MssError('STATS_BLOCKING_ERRORS', `${file}: blocking errors (code ${check.code}${bad.length ? ` in ${bad.join(', ')}` : ''}); see \`mss-sidecar stats validate ${file}\`, or --force to send anyway`, { file, code: check.code, files: bad });
+    throw new MssError(
+      'STATS_BLOCKING_ERRORS',
+      `${file}: blocking errors (code ${check.code}${bad.length ? ` in ${bad.join(', ')}` : ''}); see \`mss-sidecar stats validate ${file}\`, or --force to send anyway`,
+      { file, code: check.code, files: bad },
+    );
   }
   const bytes = fs.readFileSync(file);
-  const upload = await postArchive(opts.endpoint ?? sipilEndpoint(config), { name: path.basename(file), bytes }, { ...(config.stats.reportEmail ? { email: config.stats.reportEmail } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const upload = await postArchive(
+    opts.endpoint ?? sipilEndpoint(config),
+    { name: path.basename(file), bytes },
+    { ...(config.stats.reportEmail ? { email: config.stats.reportEmail } : {}), ...(opts.log ? { log: opts.log } : {}) },
+  );
   const submissions = new Submissions(store);
   const rec = await submissions.get(monthId);
   const sha256 = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
-  rec.deposits.push({ ...(upload.depot.id ? { id: upload.depot.id } : {}), at: opts.now.toISOString(), code: upload.depot.code, sha256, mode: upload.mode, parts: upload.parts });
+  rec.deposits.push({
+    ...(upload.depot.id ? { id: upload.depot.id } : {}),
+    at: opts.now.toISOString(),
+    code: upload.depot.code,
+    sha256,
+    mode: upload.mode,
+    parts: upload.parts,
+  });
   if (upload.depot.id) rec.currentId = upload.depot.id;
   rec.currentSha256 = sha256;
   delete rec.verdict;
@@ -81,7 +99,12 @@ export interface ReportFetch extends ReportOutcome {
 }
 
 /** `stats report`: getReport, REPORT.ZIP kept next to the month's files, the record updated. */
-export async function reportOf(config: Config, store: StateStore, ref: { id?: string; month?: string }, opts: { now: Date; endpoint?: SipilEndpoint }): Promise<ReportFetch> {
+export async function reportOf(
+  config: Config,
+  store: StateStore,
+  ref: { id?: string; month?: string },
+  opts: { now: Date; endpoint?: SipilEndpoint },
+): Promise<ReportFetch> {
   const submissions = new Submissions(store);
   const month = ref.month;
   let id = ref.id;
@@ -112,6 +135,7 @@ export async function reportOf(config: Config, store: StateStore, ref: { id?: st
       fs.writeFileSync(savedTo, res.body, { mode: 0o640 });
     }
   }
-  if (outcome.verdict === 'accepted') await submissions.markAccepted(outcome.report.files.filter((f) => f.codeRetour === 0 || f.codeRetour === 2).map((f) => f.nomFichier));
+  if (outcome.verdict === 'accepted')
+    await submissions.markAccepted(outcome.report.files.filter((f) => f.codeRetour === 0 || f.codeRetour === 2).map((f) => f.nomFichier));
   return { ...outcome, ...(month ? { month } : {}), ...(savedTo ? { savedTo } : {}) };
 }

@@ -17,7 +17,11 @@ export function operatorDn(config: Config): Dn {
   try {
     return dnFromCertificate(new X509Certificate(fs.readFileSync(config.operator.certificate)));
   } catch (err) {
-    throw new MssError('CONFIG_OPERATOR_CERTIFICATE', `operator.certificate ${config.operator.certificate}: cannot read its subject: ${(err as Error).message}`, { file: config.operator.certificate });
+    throw new MssError(
+      'CONFIG_OPERATOR_CERTIFICATE',
+      `operator.certificate ${config.operator.certificate}: cannot read its subject: ${(err as Error).message}`,
+      { file: config.operator.certificate },
+    );
   }
 }
 

@@ -39,12 +39,16 @@ export function checkToCompteRendu(check: ArchiveCheck, auth: Authentication, st
 export function readReportBody(body: Uint8Array, zip: boolean, source = 'REPORT.ZIP'): CompteRendu {
   if (!zip) return parseCompteRendu(body, `${source} (XML answer)`);
   const found: Array<{ name: string; chunks: Uint8Array[] }> = [];
-  readZip(body, (name) => {
-    if (!name.toLowerCase().endsWith('.xml')) return undefined;
-    const entry = { name, chunks: [] as Uint8Array[] };
-    found.push(entry);
-    return { push: (c) => entry.chunks.push(c), end: () => undefined };
-  }, { maxUncompressedBytes: 256 * 1024 * 1024 });
+  readZip(
+    body,
+    (name) => {
+      if (!name.toLowerCase().endsWith('.xml')) return undefined;
+      const entry = { name, chunks: [] as Uint8Array[] };
+      found.push(entry);
+      return { push: (c) => entry.chunks.push(c), end: () => undefined };
+    },
+    { maxUncompressedBytes: 256 * 1024 * 1024 },
+  );
   const first = found[0];
   if (!first) throw new MssError('STATS_REPORT_EMPTY', `${source} holds no XML compte rendu`, { source });
   return parseCompteRendu(Buffer.concat(first.chunks), `${source}/${first.name}`);

@@ -44,7 +44,8 @@ export interface ScheduleReport {
 export async function runStatsSchedule(deps: ScheduleDeps, now: Date): Promise<ScheduleReport> {
   // One run at a time across processes and nodes: the cluster lease "stats" (fencing the
   // run's store writes; a dead holder's lease expires within cluster.leaseTtlMs).
-  const busy = (current: LeaseState | undefined) => new MssError('TEMPORARY_STATS_RUNNING', `another \`stats run\` is running (cluster lease stats ${describeHolder(current)}); try again later`);
+  const busy = (current: LeaseState | undefined) =>
+    new MssError('TEMPORARY_STATS_RUNNING', `another \`stats run\` is running (cluster lease stats ${describeHolder(current)}); try again later`);
   return withLease(deps.store, 'stats', { busy, log: deps.log }, () => runLocked(deps, now));
 }
 
@@ -67,7 +68,9 @@ async function runLocked(deps: ScheduleDeps, now: Date): Promise<ScheduleReport>
         actions.push(`report of deposit ${rec.currentId} not ready; asked again after ${rec.nextReportAfter} (EX_SSU_5820: 12 hours)`);
       } else {
         const r = await reportOf(config, store, { id: rec.currentId, month: id }, { now, ...(deps.endpoint ? { endpoint: deps.endpoint } : {}) });
-        actions.push(`report of deposit ${rec.currentId}: CodeRetourGlobal ${r.code} → ${r.verdict}${r.blockingFiles.length ? ` (KO: ${r.blockingFiles.join(', ')})` : ''}`);
+        actions.push(
+          `report of deposit ${rec.currentId}: CodeRetourGlobal ${r.code} → ${r.verdict}${r.blockingFiles.length ? ` (KO: ${r.blockingFiles.join(', ')})` : ''}`,
+        );
         submit = r.verdict === 'rejected' || r.verdict === 'unknown-id' || r.verdict === 'error';
       }
     } else if (rec.verdict === 'rejected') submit = true;
@@ -75,15 +78,23 @@ async function runLocked(deps: ScheduleDeps, now: Date): Promise<ScheduleReport>
     if (submit) {
       rec = await submissions.get(id);
       if (rec.deposits.length >= s.maxSubmissions) {
-        throw new MssError('STATS_TOO_MANY_SUBMISSIONS', `${id} was deposited ${rec.deposits.length} times without being accepted (stats.schedule.maxSubmissions): read the last report (\`mss-sidecar stats report --month ${monthText(month)}\`) and fix the cause`);
+        throw new MssError(
+          'STATS_TOO_MANY_SUBMISSIONS',
+          `${id} was deposited ${rec.deposits.length} times without being accepted (stats.schedule.maxSubmissions): read the last report (\`mss-sidecar stats report --month ${monthText(month)}\`) and fix the cause`,
+        );
       }
       // EX_PSU_5830: every node's events must be in the shared journal (cluster/members.ts).
       await deps.beforeBuild?.(month);
       // EX_SSU_5820: fix (rebuild from the current registry and journal) and resubmit.
       const built = await buildMonth({ config, registry: deps.registry(), store, month, now });
-      actions.push(`built ${built.files.length} files (${built.echanges.lines} Echanges lines, ${built.connexions.lines} Connexions lines), archive ${built.archive.name}`);
+      actions.push(
+        `built ${built.files.length} files (${built.echanges.lines} Echanges lines, ${built.connexions.lines} Connexions lines), archive ${built.archive.name}`,
+      );
       if (rec.rejected.includes(built.archive.sha256)) {
-        throw new MssError('STATS_SAME_AS_REJECTED', `the rebuilt archive of ${id} is identical to one SIPIL rejected: the cause is not in the data the build reads; read the report and fix it`);
+        throw new MssError(
+          'STATS_SAME_AS_REJECTED',
+          `the rebuilt archive of ${id} is identical to one SIPIL rejected: the cause is not in the data the build reads; read the report and fix it`,
+        );
       }
       const up = await uploadMonth(config, store, id, { now, log, ...(deps.endpoint ? { endpoint: deps.endpoint } : {}) });
       actions.push(`deposited (${up.upload.mode}${up.upload.mode === 'segmented' ? `, ${up.upload.parts} parts` : ''}): Id ${up.upload.depot.id}`);
@@ -102,7 +113,15 @@ async function runLocked(deps: ScheduleDeps, now: Date): Promise<ScheduleReport>
   const late = !accepted && day > s.deadlineDay;
   const atRisk = !accepted && !late && (day >= s.warnFromDay || state === 'needs-attention');
   // EX_PSU_5810: the deadline is the fifth day; say it where people look (logs, exit status).
-  if (late) log.error({ code: 'STATS_DEADLINE_MISSED', month: id }, `statistics of ${monthText(month)} are not accepted and the deadline (day ${s.deadlineDay}) has passed: submit now and tell the ANS`);
-  else if (atRisk) log.error({ code: 'STATS_DEADLINE_AT_RISK', month: id, state }, `statistics of ${monthText(month)} are not accepted yet (${state}); the deadline is day ${s.deadlineDay} of this month`);
+  if (late)
+    log.error(
+      { code: 'STATS_DEADLINE_MISSED', month: id },
+      `statistics of ${monthText(month)} are not accepted and the deadline (day ${s.deadlineDay}) has passed: submit now and tell the ANS`,
+    );
+  else if (atRisk)
+    log.error(
+      { code: 'STATS_DEADLINE_AT_RISK', month: id, state },
+      `statistics of ${monthText(month)} are not accepted yet (${state}); the deadline is day ${s.deadlineDay} of this month`,
+    );
   return { month: id, now: now.toISOString(), localDay: day, actions, state, atRisk, late, ...(problem ? { problem } : {}), ok: !problem && !late && !atRisk };
 }

@@ -53,7 +53,9 @@ export interface UploadResult {
 
 function multipart(fieldFile: string, bytes: Uint8Array): { body: Buffer; contentType: string } {
   const boundary = `----mss-sidecar-${randomBytes(12).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fieldFile.replace(/["\r\n]/g, '_')}"\r\nContent-Type: application/zip\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fieldFile.replace(/["\r\n]/g, '_')}"\r\nContent-Type: application/zip\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return { body: Buffer.concat([head, bytes, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
 }
@@ -69,7 +71,8 @@ function depotOf(res: HttpsResponse, url: string): Depot {
   try {
     return parseDepot(res.body, `postFile answer (HTTP ${res.status})`);
   } catch (err) {
-    if (res.status >= 500) throw new MssError('HTTP_SERVER_ERROR', `${url} answered HTTP ${res.status} without a Depot document`, { url, status: res.status }, { cause: err });
+    if (res.status >= 500)
+      throw new MssError('HTTP_SERVER_ERROR', `${url} answered HTTP ${res.status} without a Depot document`, { url, status: res.status }, { cause: err });
     throw err;
   }
 }
@@ -79,8 +82,14 @@ function refusal(d: Depot, what: string): MssError {
   const auth = AUTH_CODES[d.code];
   const text = DEPOSIT_CODES[d.code] ?? auth ?? 'code inconnu';
   const details = { code: d.code, message: d.message ?? text };
-  if (d.code === 10 || d.code === 100 || d.code === 1) return new MssError('TEMPORARY_SIPIL', `${what}: SIPIL answered ${d.code} « ${d.message ?? text} » (${text}); retry later`, details);
-  if (d.code === 20 || d.code === 30) return new MssError('STATS_SIPIL_ACCESS', `${what}: SIPIL refused the connection: ${d.code} « ${d.message ?? text} » (EX_SSU_5810: is the operator certificate's DN in the liste blanche?)`, details);
+  if (d.code === 10 || d.code === 100 || d.code === 1)
+    return new MssError('TEMPORARY_SIPIL', `${what}: SIPIL answered ${d.code} « ${d.message ?? text} » (${text}); retry later`, details);
+  if (d.code === 20 || d.code === 30)
+    return new MssError(
+      'STATS_SIPIL_ACCESS',
+      `${what}: SIPIL refused the connection: ${d.code} « ${d.message ?? text} » (EX_SSU_5810: is the operator certificate's DN in the liste blanche?)`,
+      details,
+    );
   if (d.code === 2) return new MssError('STATS_DEPOSIT_TOO_LARGE', `${what}: ${d.code} « ${text} »`, details);
   if (d.code === 3) return new MssError('STATS_DEPOSIT_NOT_ZIP', `${what}: ${d.code} « ${text} »`, details);
   if (d.code >= 6 && d.code <= 8) return new MssError('STATS_SEGMENTS_REFUSED', `${what}: ${d.code} « ${text} »; the segments were deleted`, details);
@@ -109,12 +118,18 @@ export function planSegments(size: number, segmentBytes: number): number {
   let part = Math.min(segmentBytes, MAX_PART_BYTES);
   if (Math.ceil(size / part) > MAX_PARTS) part = Math.ceil(size / MAX_PARTS);
   if (part > MAX_PART_BYTES) {
-    throw new MssError('STATS_ARCHIVE_TOO_LARGE', `the archive is ${size} bytes: more than ${MAX_PARTS} segments of ${MAX_PART_BYTES} bytes (§6.9.3.2.1.2)`, { size });
+    throw new MssError('STATS_ARCHIVE_TOO_LARGE', `the archive is ${size} bytes: more than ${MAX_PARTS} segments of ${MAX_PART_BYTES} bytes (§6.9.3.2.1.2)`, {
+      size,
+    });
   }
   return part;
 }
 
-export async function postArchive(ep: SipilEndpoint, archive: { name: string; bytes: Uint8Array }, opts: { email?: string; log?: Logger } = {}): Promise<UploadResult> {
+export async function postArchive(
+  ep: SipilEndpoint,
+  archive: { name: string; bytes: Uint8Array },
+  opts: { email?: string; log?: Logger } = {},
+): Promise<UploadResult> {
   if (!isZipBytes(archive.bytes)) throw new MssError('STATS_NOT_ZIP', `${archive.name} is not a ZIP archive`, { name: archive.name });
   const url = withEmail(ep.postFileUrl, opts.email);
   // §6.9.3.2.1.1: classic deposit up to 70 Mo.
@@ -139,7 +154,8 @@ export async function postArchive(ep: SipilEndpoint, archive: { name: string; by
             break;
           } catch (err) {
             // A segment lost on the way is sent again (SIPIL answers 5: overwritten).
-            if (attempt >= 3 || !(err instanceof MssError) || !/^(HTTP_UNREACHABLE|HTTP_TIMEOUT|HTTP_TRUNCATED|HTTP_FAILED|HTTP_SERVER_ERROR)$/.test(err.code)) throw err;
+            if (attempt >= 3 || !(err instanceof MssError) || !/^(HTTP_UNREACHABLE|HTTP_TIMEOUT|HTTP_TRUNCATED|HTTP_FAILED|HTTP_SERVER_ERROR)$/.test(err.code))
+              throw err;
             opts.log?.warn({ part: i, total, code: err.code }, 'SIPIL segment failed; sending it again');
           }
         }
@@ -165,8 +181,18 @@ export async function postArchive(ep: SipilEndpoint, archive: { name: string; by
 export async function fetchReport(ep: SipilEndpoint, id: string): Promise<{ status: number; body: Buffer; zip: boolean }> {
   const u = new URL(ep.getReportUrl);
   u.searchParams.set('id', id);
-  const res = await httpsRequest({ url: u.toString(), method: 'GET', headers: { accept: 'application/zip, application/xml' }, ca: ep.ca, cert: ep.cert, key: ep.key, timeoutMs: ep.timeoutMs, maxBytes: ep.maxReportBytes });
+  const res = await httpsRequest({
+    url: u.toString(),
+    method: 'GET',
+    headers: { accept: 'application/zip, application/xml' },
+    ca: ep.ca,
+    cert: ep.cert,
+    key: ep.key,
+    timeoutMs: ep.timeoutMs,
+    maxBytes: ep.maxReportBytes,
+  });
   const zip = isZipBytes(res.body);
-  if (!zip && res.status >= 500 && !res.body.includes('CodeRetourGlobal')) throw new MssError('HTTP_SERVER_ERROR', `${u} answered HTTP ${res.status}`, { status: res.status });
+  if (!zip && res.status >= 500 && !res.body.includes('CodeRetourGlobal'))
+    throw new MssError('HTTP_SERVER_ERROR', `${u} answered HTTP ${res.status}`, { status: res.status });
   return { status: res.status, body: res.body, zip };
 }

@@ -43,7 +43,8 @@ const text = (el: Element | undefined, name: string): string | undefined => {
   return c ? textOf(c) : undefined;
 };
 function code(value: string | undefined, what: string, source: string): number {
-  if (value === undefined || !/^\d{1,4}$/.test(value)) throw new MssError('STATS_XML_SHAPE', `${source}: ${what} is ${value === undefined ? 'missing' : `« ${value} », not a number`}`, { source });
+  if (value === undefined || !/^\d{1,4}$/.test(value))
+    throw new MssError('STATS_XML_SHAPE', `${source}: ${what} is ${value === undefined ? 'missing' : `« ${value} », not a number`}`, { source });
   return Number(value);
 }
 
@@ -80,13 +81,22 @@ export function parseDepot(bytes: Uint8Array | string, source = 'postFile answer
   const root = parse(xml, source);
   if (!root) {
     const c = lenientText(xml, 'CodeRetourGlobal');
-    if (c === undefined) throw new MssError('STATS_XML_MALFORMED', `${source}: not well-formed XML and no CodeRetourGlobal`, { source, excerpt: xml.slice(0, 200) });
+    if (c === undefined)
+      throw new MssError('STATS_XML_MALFORMED', `${source}: not well-formed XML and no CodeRetourGlobal`, { source, excerpt: xml.slice(0, 200) });
     const id = lenientText(xml, 'Id');
     const nom = lenientText(xml, 'NomArchive');
     const msg = lenientText(xml, 'Message');
     const identite = lenientText(xml, 'Identite');
     const domaines = [...xml.matchAll(/<(?:\w+:)?Domaine>([^<]*)</g)].map((m) => (m[1] ?? '').trim());
-    return { code: code(c, 'CodeRetourGlobal', source), ...(id ? { id } : {}), ...(nom ? { nomArchive: nom } : {}), ...(msg ? { message: msg } : {}), ...(identite ? { identite } : {}), domaines, lenient: true };
+    return {
+      code: code(c, 'CodeRetourGlobal', source),
+      ...(id ? { id } : {}),
+      ...(nom ? { nomArchive: nom } : {}),
+      ...(msg ? { message: msg } : {}),
+      ...(identite ? { identite } : {}),
+      domaines,
+      lenient: true,
+    };
   }
   const statut = child(root, 'Statut') ?? root;
   const id = text(statut, 'Id');
@@ -136,7 +146,10 @@ export function reportDate(value: string | undefined): string | undefined {
 }
 
 function lineNumbers(value: string | undefined): number[] {
-  return (value ?? '').split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
+  return (value ?? '')
+    .split(/\s+/)
+    .filter((s) => /^\d+$/.test(s))
+    .map(Number);
 }
 
 function controlOf(el: Element, source: string): ReportControl {
@@ -154,7 +167,13 @@ function controlOf(el: Element, source: string): ReportControl {
   if (message !== undefined || lines !== undefined) errors.push({ ...(message ? { message } : {}), lines: lineNumbers(lines) });
   const dd = reportDate(text(el, 'DateDebut'));
   const df = reportDate(text(el, 'DateFin'));
-  return { code: code(text(el, 'CodeControle'), 'CodeContrôle', source), codeRetour: code(text(el, 'CodeRetour'), 'CodeRetour of a control', source), errors, ...(dd ? { dateDebut: dd } : {}), ...(df ? { dateFin: df } : {}) };
+  return {
+    code: code(text(el, 'CodeControle'), 'CodeContrôle', source),
+    codeRetour: code(text(el, 'CodeRetour'), 'CodeRetour of a control', source),
+    errors,
+    ...(dd ? { dateDebut: dd } : {}),
+    ...(df ? { dateFin: df } : {}),
+  };
 }
 
 export function parseCompteRendu(bytes: Uint8Array | string, source = 'CompteRendu'): CompteRendu {
@@ -205,7 +224,10 @@ export function compteRenduXml(r: CompteRendu): string {
   const files = r.files
     .map((f) => {
       const controls = f.controls
-        .map((c) => `<Contrôle>${el('CodeContrôle', c.code)}${el('CodeRetour', c.codeRetour)}${c.errors.map((e) => `<Erreurs>${el('Message', e.message)}${el('LigneErreur', e.lines.join(' '))}</Erreurs>`).join('')}${el('DateDebut', c.dateDebut)}${el('DateFin', c.dateFin)}</Contrôle>`)
+        .map(
+          (c) =>
+            `<Contrôle>${el('CodeContrôle', c.code)}${el('CodeRetour', c.codeRetour)}${c.errors.map((e) => `<Erreurs>${el('Message', e.message)}${el('LigneErreur', e.lines.join(' '))}</Erreurs>`).join('')}${el('DateDebut', c.dateDebut)}${el('DateFin', c.dateFin)}</Contrôle>`,
+        )
         .join('');
       return `<Fichier><InfoTraitement>${el('NomFichier', f.nomFichier)}${el('DateDebut', f.dateDebut)}${el('DateFin', f.dateFin)}${el('CodeRetour', f.codeRetour)}</InfoTraitement><Contrôles>${controls}</Contrôles></Fichier>`;
     })

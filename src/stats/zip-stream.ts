@@ -104,7 +104,9 @@ export class ZipStream {
       fs.fsyncSync(this.fd);
     } catch (err) {
       this.abort();
-      throw err instanceof MssError ? err : new MssError('STATS_ZIP_WRITE', `cannot write ${this.out}: ${(err as Error).message}`, { file: this.out }, { cause: err });
+      throw err instanceof MssError
+        ? err
+        : new MssError('STATS_ZIP_WRITE', `cannot write ${this.out}: ${(err as Error).message}`, { file: this.out }, { cause: err });
     }
     fs.closeSync(this.fd);
     fs.renameSync(this.tmp, this.out);

@@ -86,4 +86,5 @@ export function readZip(source: Uint8Array | string, onEntry: (name: string) => 
 }
 
 /** Starts with a local file header (PK\3\4), or is an empty archive (end record PK\5\6). */
-export const isZipBytes = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 3 && b[3] === 4) || (b[2] === 5 && b[3] === 6));
+export const isZipBytes = (b: Uint8Array): boolean =>
+  b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 3 && b[3] === 4) || (b[2] === 5 && b[3] === 6));

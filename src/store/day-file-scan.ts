@@ -39,7 +39,7 @@ function recordOf(buf: Buffer, start: number, end: number, fromMs: number, toMs:
 function recordsOf(buf: Buffer, begin: number, end: number, fromMs: number, toMs: number, needle: Buffer | undefined): JournalRecord[] {
   const out: JournalRecord[] = [];
   if (needle === undefined) {
-    for (let start = begin; start < end; ) {
+    for (let start = begin; start < end;) {
       let nl = buf.indexOf(NL, start);
       if (nl < 0 || nl >= end) nl = end;
       const r = recordOf(buf, start, nl, fromMs, toMs);
@@ -48,7 +48,7 @@ function recordsOf(buf: Buffer, begin: number, end: number, fromMs: number, toMs
     }
     return out;
   }
-  for (let from = begin; from < end; ) {
+  for (let from = begin; from < end;) {
     const hit = buf.indexOf(needle, from);
     if (hit < 0 || hit >= end) break;
     const start = hit === begin ? begin : Math.max(begin, buf.lastIndexOf(NL, hit - 1) + 1);
@@ -67,7 +67,7 @@ function recordsOf(buf: Buffer, begin: number, end: number, fromMs: number, toMs
  * small, so the young generation does not grow to its maximum (peak memory, issue 20).
  */
 function* batchesOf(buf: Buffer, end: number, fromMs: number, toMs: number, needle: Buffer | undefined): Iterable<JournalRecord[]> {
-  for (let begin = 0; begin < end; ) {
+  for (let begin = 0; begin < end;) {
     let stop = begin + BATCH >= end ? end : buf.indexOf(NL, begin + BATCH) + 1;
     if (stop <= 0 || stop > end) stop = end;
     const batch = recordsOf(buf, begin, stop, fromMs, toMs, needle);
@@ -81,7 +81,13 @@ function* batchesOf(buf: Buffer, end: number, fromMs: number, toMs: number, need
  * last line (a write torn by a crash) is returned as it is: it fails to parse upstream, where
  * the journal counts and skips it.
  */
-export async function* scanDayFile(file: string, fromMs: number, toMs: number, opts: ScanOptions = {}, block = new ScanBlock()): AsyncIterable<JournalRecord[]> {
+export async function* scanDayFile(
+  file: string,
+  fromMs: number,
+  toMs: number,
+  opts: ScanOptions = {},
+  block = new ScanBlock(),
+): AsyncIterable<JournalRecord[]> {
   const needle = opts.contains === undefined || opts.contains === '' ? undefined : Buffer.from(opts.contains, 'utf8');
   const handle = await fs.promises.open(file, 'r');
   try {

@@ -16,12 +16,20 @@ import { withFileLock } from '../util/file-lock.js';
 import { DayFiles, listDays, newWriterId, utcDay } from '../util/day-files.js';
 import { ScanBlock, scanDayFile } from './day-file-scan.js';
 import { leaseKey, leaseLost, leaseSeqKey, leaseStateOf, leaseValue } from './leases.js';
-import { KEY_PATTERN, type FencedWrite, type IncrOptions, type JournalRecord, type JournalScanOptions, type LeaseAttempt, type LeaseState, type SetOptions, type StateStore } from './store.js';
+import {
+  KEY_PATTERN,
+  type FencedWrite,
+  type IncrOptions,
+  type JournalRecord,
+  type JournalScanOptions,
+  type LeaseAttempt,
+  type LeaseState,
+  type SetOptions,
+  type StateStore,
+} from './store.js';
 
 type Entry =
-  | { k: string; t: 's'; v: string; e?: number }
-  | { k: string; t: 'n'; v: number; e?: number }
-  | { k: string; t: 'h'; v: Record<string, string>; e?: number };
+  { k: string; t: 's'; v: string; e?: number } | { k: string; t: 'n'; v: number; e?: number } | { k: string; t: 'h'; v: Record<string, string>; e?: number };
 
 const DAY_MS = 86_400_000;
 

@@ -32,5 +32,9 @@ export function leaseStateOf(name: string, value: string, ttlMs: number): LeaseS
 }
 
 export function leaseLost(name: string, token: number): MssError {
-  return new MssError('LEASE_LOST', `the cluster lease "${name}" (token ${token}) is no longer held by this process: it expired (paused or cut off from the state store longer than its time to live) and may be held by another node; nothing more is done`, { lease: name, token });
+  return new MssError(
+    'LEASE_LOST',
+    `the cluster lease "${name}" (token ${token}) is no longer held by this process: it expired (paused or cut off from the state store longer than its time to live) and may be held by another node; nothing more is done`,
+    { lease: name, token },
+  );
 }

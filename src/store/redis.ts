@@ -18,7 +18,17 @@ import { MssError } from '../errors.js';
 import { instruments } from '../health/instruments.js';
 import { utcDay } from '../util/day-files.js';
 import { leaseKey, leaseLost, leaseSeqKey, leaseStateOf } from './leases.js';
-import { KEY_PATTERN, type FencedWrite, type IncrOptions, type JournalRecord, type JournalScanOptions, type LeaseAttempt, type LeaseState, type SetOptions, type StateStore } from './store.js';
+import {
+  KEY_PATTERN,
+  type FencedWrite,
+  type IncrOptions,
+  type JournalRecord,
+  type JournalScanOptions,
+  type LeaseAttempt,
+  type LeaseState,
+  type SetOptions,
+  type StateStore,
+} from './store.js';
 
 const DAY_MS = 86_400_000;
 const CHUNK = 2000;
@@ -186,7 +196,10 @@ export class RedisStore implements StateStore {
       // Fewer than expected: the replica may just have gone (a failover): ask again.
       if (results.every(([e]) => !e) && acked < expected && acked < Math.min(this.waitReplicas, await this.connectedReplicas(true))) {
         instruments.storeError('redis');
-        throw new MssError('TEMPORARY_STORE_UNAVAILABLE', `Redis: ${what} written on the master but confirmed by ${acked} of ${expected} replica(s) within ${this.waitTimeoutMs} ms (state.redis.waitReplicas): a failover could lose it, so it is kept for a replay`);
+        throw new MssError(
+          'TEMPORARY_STORE_UNAVAILABLE',
+          `Redis: ${what} written on the master but confirmed by ${acked} of ${expected} replica(s) within ${this.waitTimeoutMs} ms (state.redis.waitReplicas): a failover could lose it, so it is kept for a replay`,
+        );
       }
     }
     return results;
@@ -225,9 +238,7 @@ export class RedisStore implements StateStore {
   }
 
   async incr(key: string, opts: IncrOptions = {}): Promise<number> {
-    const r = await this.run(() =>
-      (this.client as Scripted).mssIncrWindow(this.k(key), opts.by ?? 1, opts.windowMs ?? 0),
-    );
+    const r = await this.run(() => (this.client as Scripted).mssIncrWindow(this.k(key), opts.by ?? 1, opts.windowMs ?? 0));
     return Number(r);
   }
 
@@ -326,7 +337,10 @@ export class RedisStore implements StateStore {
     const lease = this.prefix + leaseKey(name);
     const seq = this.prefix + leaseSeqKey(name);
     const ttl = Math.max(1, Math.round(ttlMs));
-    const [[err, reply] = [null, undefined]] = await this.durably((p) => (p as unknown as Scripted).mssLeaseAcquire(lease, seq, holder, ttl), `lease ${name}`).catch(async (e: unknown) => {
+    const [[err, reply] = [null, undefined]] = await this.durably(
+      (p) => (p as unknown as Scripted).mssLeaseAcquire(lease, seq, holder, ttl),
+      `lease ${name}`,
+    ).catch(async (e: unknown) => {
       // Taken on the master but not confirmed by a replica: give it back rather than hold a
       // lease a failover could hand to someone else.
       const current = await this.leaseOf(name).catch(() => undefined);
@@ -341,7 +355,10 @@ export class RedisStore implements StateStore {
 
   async leaseRenew(name: string, token: number, ttlMs: number): Promise<boolean> {
     const lease = this.prefix + leaseKey(name);
-    const [[err, kept] = [null, 0]] = await this.durably((p) => (p as unknown as Scripted).mssLeaseKeep(lease, String(token), Math.max(1, Math.round(ttlMs))), `lease ${name}`);
+    const [[err, kept] = [null, 0]] = await this.durably(
+      (p) => (p as unknown as Scripted).mssLeaseKeep(lease, String(token), Math.max(1, Math.round(ttlMs))),
+      `lease ${name}`,
+    );
     if (err) throw storeError(err);
     return Number(kept) === 1;
   }
@@ -362,7 +379,10 @@ export class RedisStore implements StateStore {
 
   private async leaseOf(name: string): Promise<LeaseState | undefined> {
     const key = this.prefix + leaseKey(name);
-    const [[, value], [, pttl]] = ((await this.run(() => this.client.pipeline().get(key).pttl(key).exec())) ?? [[null, null], [null, 0]]) as [[unknown, string | null], [unknown, number]];
+    const [[, value], [, pttl]] = ((await this.run(() => this.client.pipeline().get(key).pttl(key).exec())) ?? [
+      [null, null],
+      [null, 0],
+    ]) as [[unknown, string | null], [unknown, number]];
     return value ? leaseStateOf(name, value, Number(pttl)) : undefined;
   }
 
@@ -390,7 +410,10 @@ export class RedisStore implements StateStore {
     }
     let results: Array<[Error | null, unknown]>;
     try {
-      results = await this.durably((p) => (p as unknown as Scripted).mssFenced(leaseK, key, String(lease.token), write.op, ...args), `${write.op} ${write.key}`);
+      results = await this.durably(
+        (p) => (p as unknown as Scripted).mssFenced(leaseK, key, String(lease.token), write.op, ...args),
+        `${write.op} ${write.key}`,
+      );
     } catch (err) {
       if (/LEASE_LOST/.test((err as Error).message)) throw leaseLost(lease.name, lease.token);
       throw err;
@@ -410,7 +433,12 @@ export class RedisStore implements StateStore {
     const stream = this.client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
     // Replicas that are online (a replica still syncing cannot confirm anything).
     const online = [...info.matchAll(/^slave\d+:.*state=online/gm)].length;
-    return { role: field('role') ?? 'unknown', connectedReplicas: online, waitReplicas: this.waitReplicas, address: stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort}` : 'unknown' };
+    return {
+      role: field('role') ?? 'unknown',
+      connectedReplicas: online,
+      waitReplicas: this.waitReplicas,
+      address: stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort}` : 'unknown',
+    };
   }
 
   async maintenance(): Promise<void> {

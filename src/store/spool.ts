@@ -74,7 +74,10 @@ export class Spool<Op extends SpoolOperation = SpoolOperation> {
     const text = ops.map((op) => `${JSON.stringify({ t: now, op })}\n`).join('');
     const bytes = Buffer.byteLength(text);
     if (this.stats.bytes + bytes > this.opts.maxBytes) {
-      throw new MssError('SPOOL_FULL', `the spool ${this.dir} holds ${this.stats.bytes} bytes, the limit is ${this.opts.maxBytes} (state.redis.spoolMaxBytes): the store has been unreachable too long`);
+      throw new MssError(
+        'SPOOL_FULL',
+        `the spool ${this.dir} holds ${this.stats.bytes} bytes, the limit is ${this.opts.maxBytes} (state.redis.spoolMaxBytes): the store has been unreachable too long`,
+      );
     }
     let file = segmentPath(this.dir, this.current);
     if (fileSize(file) > (this.opts.segmentBytes ?? 4 << 20)) file = segmentPath(this.dir, ++this.current);
@@ -118,7 +121,11 @@ export class Spool<Op extends SpoolOperation = SpoolOperation> {
         fs.rmSync(file, { force: true });
         const left = this.stats.operations - lines;
         const next = listSegments(this.dir)[0];
-        this.stats = { operations: Math.max(0, left), bytes: Math.max(0, this.stats.bytes - size), ...(left > 0 && next !== undefined ? oldestOf(segmentPath(this.dir, next)) : {}) };
+        this.stats = {
+          operations: Math.max(0, left),
+          bytes: Math.max(0, this.stats.bytes - size),
+          ...(left > 0 && next !== undefined ? oldestOf(segmentPath(this.dir, next)) : {}),
+        };
       }
       return applied;
     } finally {
@@ -140,13 +147,19 @@ export function spoolWorkers(root: string): number[] {
   } catch {
     return [];
   }
-  return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  return names
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /** Every worker's spool of a node added up, read from disk (`status`, /health). */
 export function readNodeStats(root: string): SpoolStats {
   const all = spoolWorkers(root).map((n) => readStats(path.join(root, String(n))));
-  const oldest = all.map((s) => s.oldest).filter((o): o is string => o !== undefined).sort()[0];
+  const oldest = all
+    .map((s) => s.oldest)
+    .filter((o): o is string => o !== undefined)
+    .sort()[0];
   return { operations: all.reduce((n, s) => n + s.operations, 0), bytes: all.reduce((n, s) => n + s.bytes, 0), ...(oldest ? { oldest } : {}) };
 }
 
@@ -158,7 +171,10 @@ export function readOtherWorkersStats(root: string, except: number): SpoolStats 
   const all = spoolWorkers(root)
     .filter((n) => n !== except && listSegments(path.join(root, String(n))).length > 0)
     .map((n) => readStats(path.join(root, String(n))));
-  const oldest = all.map((s) => s.oldest).filter((o): o is string => o !== undefined).sort()[0];
+  const oldest = all
+    .map((s) => s.oldest)
+    .filter((o): o is string => o !== undefined)
+    .sort()[0];
   return { operations: all.reduce((n, s) => n + s.operations, 0), bytes: all.reduce((n, s) => n + s.bytes, 0), ...(oldest ? { oldest } : {}) };
 }
 

@@ -23,7 +23,12 @@ export const submissionSection = z.strictObject({
   /** Recipients accepted per message; the Référentiel's 40 at most (EX_GBM_4420). */
   maxRecipients: z.number().int().min(1).max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} (EX_GBM_4420)`).default(MAX_RECIPIENTS),
   /** Largest message accepted, in bytes as received; at least 10 MiB (EX_GBM_4410). */
-  maxMessageBytes: z.number().int().min(MIN_MESSAGE_BYTES, `at least ${MIN_MESSAGE_BYTES} (10 Mo must pass, EX_GBM_4410)`).max(1024 * 1024 * 1024).default(MIN_MESSAGE_BYTES),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(MIN_MESSAGE_BYTES, `at least ${MIN_MESSAGE_BYTES} (10 Mo must pass, EX_GBM_4410)`)
+    .max(1024 * 1024 * 1024)
+    .default(MIN_MESSAGE_BYTES),
   /**
    * Per-sender limit against mass sending from a compromised mailbox (§5.4.3). Off by
    * default: the Référentiel sets none. Senders of dgs.mssante.fr are never limited
@@ -45,7 +50,15 @@ export const submissionSection = z.strictObject({
       recipients: positiveInt.default(2000),
       windowSeconds: positiveInt.default(3600),
       /** Further senders never limited: addresses, or domains (`@` omitted). */
-      exempt: z.array(z.string().min(3).max(256).transform((s) => s.toLowerCase())).default([]),
+      exempt: z
+        .array(
+          z
+            .string()
+            .min(3)
+            .max(256)
+            .transform((s) => s.toLowerCase()),
+        )
+        .default([]),
     })
     .prefault({}),
 });

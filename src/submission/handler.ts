@@ -148,12 +148,20 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       const { local, domain } = splitAddress(rcpt.address);
       const ours = domain !== '' && space.isOurDomain(domain);
       const bal = ours ? registry.get(rcpt.address) : undefined;
-      const judged = judge(mode, log, ctx, facts, `recipient ${rcpt.address}`, [
-        recipientCount(ctx.message.recipients.length, config.maxRecipients),
-        recipientDomain(space, rcpt.address, domain),
-        recipientStatus(bal),
-        facts.bal ? testExchange(facts.bal, { address: rcpt.address, local, ours, bal }) : undefined,
-      ], rcpt.address);
+      const judged = judge(
+        mode,
+        log,
+        ctx,
+        facts,
+        `recipient ${rcpt.address}`,
+        [
+          recipientCount(ctx.message.recipients.length, config.maxRecipients),
+          recipientDomain(space, rcpt.address, domain),
+          recipientStatus(bal),
+          facts.bal ? testExchange(facts.bal, { address: rcpt.address, local, ours, bal }) : undefined,
+        ],
+        rcpt.address,
+      );
       if (judged.enforced) facts.refusedRecipients.push(verdict(judged.enforced, rcpt.address));
       if (judged.enforced && facts.local) {
         // Postfix cannot refuse one recipient of non-SMTP mail: the whole message, at EOH.
@@ -235,7 +243,11 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
  * stands for the login; the null sender waits for the From: header (login undefined); any other
  * sender is refused.
  */
-function loginOf(ctx: SessionContext, sender: string, localSenders: readonly string[]): { local: boolean; login: string | undefined; authType: string | undefined } | { local: true; refusal: Refusal } {
+function loginOf(
+  ctx: SessionContext,
+  sender: string,
+  localSenders: readonly string[],
+): { local: boolean; login: string | undefined; authType: string | undefined } | { local: true; refusal: Refusal } {
   if (!isLocalSubmission(ctx.macros)) return { local: false, login: ctx.macros.get('auth_authen'), authType: ctx.macros.get('auth_type') || undefined };
   if (sender === '') return { local: true, login: undefined, authType: 'local' };
   const who = localSender(localSenders, sender);
@@ -249,6 +261,8 @@ function recordExchanges(deps: SubmissionDeps, facts: MessageFacts, recipients: 
   const registry = deps.registry();
   const apps = [facts.bal, ...recipients.map((r) => registry.get(r))].filter((b) => b?.type === 'APP');
   for (const bal of apps) {
-    activity.recordExchange(bal?.address ?? '', at).catch((err: unknown) => deps.log.error({ err, bal: bal?.address }, 'last exchange of an APP mailbox not recorded'));
+    activity
+      .recordExchange(bal?.address ?? '', at)
+      .catch((err: unknown) => deps.log.error({ err, bal: bal?.address }, 'last exchange of an APP mailbox not recorded'));
   }
 }

@@ -25,7 +25,9 @@ export interface SenderIdentity {
 export function senderIdentity(registry: Registry, bal: Bal, login: string, authType: string | undefined): SenderIdentity {
   const base = { login, ...(authType ? { authType } : {}) };
   if (bal.type === 'APP') {
-    return bal.structureIdNat ? { ...base, identity: bal.structureIdNat, kind: 'application', source: 'registry:app-structure' } : { ...base, kind: 'application', source: 'sasl-login' };
+    return bal.structureIdNat
+      ? { ...base, identity: bal.structureIdNat, kind: 'application', source: 'registry:app-structure' }
+      : { ...base, kind: 'application', source: 'sasl-login' };
   }
   const users = registry.usersOf(bal.address);
   if (users.length === 1) return { ...base, identity: users[0] as string, kind: 'user', source: 'registry:sole-user' };

@@ -111,7 +111,15 @@ export class MessageRecorder {
         ...(f.wouldRefuse.length ? { wouldRefuse: f.wouldRefuse } : {}),
       },
       ...(f.mailId
-        ? { message: { id: f.mailId, from: f.sender, to: [...f.recipients], ...(f.subject !== undefined ? { subject: f.subject } : {}), ...(f.size !== undefined ? { size: f.size } : {}) } }
+        ? {
+            message: {
+              id: f.mailId,
+              from: f.sender,
+              to: [...f.recipients],
+              ...(f.subject !== undefined ? { subject: f.subject } : {}),
+              ...(f.size !== undefined ? { size: f.size } : {}),
+            },
+          }
         : {}),
     });
   }

@@ -21,11 +21,26 @@ const PASS: Judged = { decision: undefined, enforced: undefined };
  * `refusals`: each rule's answer for this step, in order; the first one is enforced. In
  * monitor mode every one is logged and remembered for the trace.
  */
-export function judge(mode: Mode, log: Logger, ctx: SessionContext, facts: MessageFacts | undefined, what: string, refusals: ReadonlyArray<Refusal | undefined>, recipient?: string): Judged {
+export function judge(
+  mode: Mode,
+  log: Logger,
+  ctx: SessionContext,
+  facts: MessageFacts | undefined,
+  what: string,
+  refusals: ReadonlyArray<Refusal | undefined>,
+  recipient?: string,
+): Judged {
   let first: Refusal | undefined;
   for (const r of refusals) {
     if (!r) continue;
-    const fields = { rule: r.rule, ref: r.ref, queueId: ctx.queueId, login: facts?.login, sender: facts?.sender, ...(recipient !== undefined ? { recipient } : {}) };
+    const fields = {
+      rule: r.rule,
+      ref: r.ref,
+      queueId: ctx.queueId,
+      login: facts?.login,
+      sender: facts?.sender,
+      ...(recipient !== undefined ? { recipient } : {}),
+    };
     if (mode === 'monitor') {
       log.warn({ ...fields, mode }, `would refuse ${what}: ${replyLine(r)}`);
       facts?.wouldRefuse.push(verdict(r, recipient));

@@ -20,9 +20,7 @@ export function chainLine(record: Chained & Record<string, unknown>): { line: st
   return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
 }
 
-export type LineCheck =
-  | { ok: true; record: Chained & Record<string, unknown>; hash: string }
-  | { ok: false; reason: string };
+export type LineCheck = { ok: true; record: Chained & Record<string, unknown>; hash: string } | { ok: false; reason: string };
 
 /** Check one line's own hash (not its link to the previous line). */
 export function checkLine(line: string): LineCheck {

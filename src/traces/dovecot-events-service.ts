@@ -62,7 +62,10 @@ export class DovecotEventsService implements Service {
     // No line end: Dovecot 2.3's stats process stops on a URL it cannot parse.
     fs.mkdirSync(path.dirname(this.o.urlFile), { recursive: true });
     atomicWriteFileSync(this.o.urlFile, this.url, { mode: 0o640 });
-    this.o.log.info({ host: this.o.listen.host, port: (this.server.address() as { port: number }).port, urlFile: this.o.urlFile }, 'Dovecot events endpoint listening (content-operation traces)');
+    this.o.log.info(
+      { host: this.o.listen.host, port: (this.server.address() as { port: number }).port, urlFile: this.o.urlFile },
+      'Dovecot events endpoint listening (content-operation traces)',
+    );
   }
 
   private refuse(res: http.ServerResponse, status: number, why: string): void {

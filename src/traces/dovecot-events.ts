@@ -106,9 +106,19 @@ export function traceOfDovecotEvent(ev: DovecotEvent, who: SessionIdentity | und
       };
     }
     case 'mail_expunged':
-      return { ...base, action: 'content.expunged', request: { at, session, mailbox: text(f.mailbox, 512), uid: f.uid, ...(text(f.cmd_name, 64) ? { command: text(f.cmd_name, 64) } : {}) }, response: { ok: true } };
+      return {
+        ...base,
+        action: 'content.expunged',
+        request: { at, session, mailbox: text(f.mailbox, 512), uid: f.uid, ...(text(f.cmd_name, 64) ? { command: text(f.cmd_name, 64) } : {}) },
+        response: { ok: true },
+      };
     case 'mail_user_session_finished':
-      return { ...base, action: 'logout', request: { at, session, durationMs: typeof f.duration === 'number' ? Math.round(f.duration / 1000) : undefined }, response: { ok: true } };
+      return {
+        ...base,
+        action: 'logout',
+        request: { at, session, durationMs: typeof f.duration === 'number' ? Math.round(f.duration / 1000) : undefined },
+        response: { ok: true },
+      };
     default:
       return undefined;
   }

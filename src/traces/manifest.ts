@@ -85,7 +85,8 @@ export function readManifest(dir: string): ManifestRead {
       seq++;
       return;
     }
-    if (c.record.prev !== prev || c.record.seq !== seq) problems.push(`manifest.jsonl:${i + 1}: chain broken (a line before it was removed, inserted or edited)`);
+    if (c.record.prev !== prev || c.record.seq !== seq)
+      problems.push(`manifest.jsonl:${i + 1}: chain broken (a line before it was removed, inserted or edited)`);
     const { seq: _s, prev: _p, hash: _h, ...entry } = c.record;
     entries.push(entry as unknown as ManifestEntry);
     prev = c.hash;

@@ -56,7 +56,8 @@ export interface TraceRecord extends TraceInput {
 }
 
 // Keys whose values never reach a trace, whatever a caller passes in.
-const SECRET_KEYS = /^(token|access_?token|refresh_?token|id_?token|bearer|password|passwd|secret|client_?secret|private_?key|key|authorization|cookie|body|content|text|html|attachments?|raw)$/i;
+const SECRET_KEYS =
+  /^(token|access_?token|refresh_?token|id_?token|bearer|password|passwd|secret|client_?secret|private_?key|key|authorization|cookie|body|content|text|html|attachments?|raw)$/i;
 
 /** A copy of `value` with secret and content fields replaced by "[redacted]". */
 export function sanitize(value: unknown, depth = 0): unknown {

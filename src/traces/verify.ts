@@ -85,7 +85,10 @@ export async function verifyTraces(dir: string): Promise<VerifyReport> {
     const seal = seals.get(rel);
     if (seal) {
       if (s.lastKind !== 'seal' || s.lastHash !== seal.lastHash || s.lines !== seal.lines) {
-        problems.push({ file: rel, message: `differs from its seal in the manifest (${seal.lines} lines ending ${seal.lastHash.slice(0, 12)}…, found ${s.lines}): lines were cut or added after sealing` });
+        problems.push({
+          file: rel,
+          message: `differs from its seal in the manifest (${seal.lines} lines ending ${seal.lastHash.slice(0, 12)}…, found ${s.lines}): lines were cut or added after sealing`,
+        });
       }
     } else if (!writerAlive(s)) {
       warnings.push({ file: rel, message: 'not sealed: its writer stopped without closing (crash or kill); lines cut from its end could not be detected' });
@@ -114,7 +117,8 @@ async function checkFile(file: string, rel: string, problems: VerifyProblem[]): 
       continue;
     }
     if (n === 1) {
-      if (c.record.kind !== 'header' || c.record.seq !== 0) problems.push({ file: rel, line: 1, message: 'first line is not the chain header (lines removed at the start)' });
+      if (c.record.kind !== 'header' || c.record.seq !== 0)
+        problems.push({ file: rel, line: 1, message: 'first line is not the chain header (lines removed at the start)' });
       summary.first = {
         prev: c.record.prev,
         prevFile: (c.record.prevFile as string | null | undefined) ?? null,

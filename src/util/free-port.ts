@@ -27,7 +27,6 @@ function portRange(): [number, number] {
   return [Math.max(10_000, low - 12_000), low - 1];
 }
 
-
 /** Reserve `port` for this process across test processes; false if another live one has it. */
 export function reservePort(port: number): boolean {
   fs.mkdirSync(LOCK_DIR, { recursive: true, mode: 0o1777 });

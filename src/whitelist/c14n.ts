@@ -91,7 +91,8 @@ function startTag(el: XmlElement, scope: { rendered: Rendered }, inclusive: Read
     scope.rendered = copy;
   }
   if (el.attributes.length > 0) {
-    const attrs = el.attributes.length === 1 ? el.attributes : [...el.attributes].sort((a, b) => compareCodePoints(a.uri, b.uri) || compareCodePoints(a.local, b.local));
+    const attrs =
+      el.attributes.length === 1 ? el.attributes : [...el.attributes].sort((a, b) => compareCodePoints(a.uri, b.uri) || compareCodePoints(a.local, b.local));
     for (const a of attrs) text += ` ${a.qname}="${escapeAttribute(a.value)}"`;
   }
   return `${text}>`;

@@ -38,7 +38,11 @@ export const whitelistSection = z.strictObject({
     })
     .prefault({}),
   /** Refuse a list whose DateDeGeneration is more than this many hours ahead of our clock. */
-  futureSkewHours: z.number().min(0).max(24 * 30).default(DEFAULT_FUTURE_SKEW_HOURS),
+  futureSkewHours: z
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(DEFAULT_FUTURE_SKEW_HOURS),
   /** Whole-download deadline, including a slow body. */
   timeoutMs: positiveInt.default(60_000),
   signer: z

@@ -107,12 +107,20 @@ export function entryFrom(f: DomaineFields): WhitelistEntry | string {
     return isMssError(err) ? err.message : String(err);
   }
   if (dnCanonical === '') return 'empty DNCertificatOperateur';
-  if (!isMatchableDn(dnCanonical)) return `DNCertificatOperateur "${dn}" holds a character RFC 4518 prohibits (unassigned, private use…): it can match no certificate`;
+  if (!isMatchableDn(dnCanonical))
+    return `DNCertificatOperateur "${dn}" holds a character RFC 4518 prohibits (unassigned, private use…): it can match no certificate`;
   return { domain, description: (f.description ?? '').trim(), dn, dnCanonical, dateMaj: (f.dateMaj ?? '').trim() };
 }
 
 /** The content from its parts (a tree here, the stream in xml-stream.ts), DateDeGeneration checked. */
-export function contentFrom(generated: string, versionFormat: string | undefined, domaines: Iterable<DomaineFields>, source: string, now: Date, futureSkewHours: number): WhitelistContent {
+export function contentFrom(
+  generated: string,
+  versionFormat: string | undefined,
+  domaines: Iterable<DomaineFields>,
+  source: string,
+  now: Date,
+  futureSkewHours: number,
+): WhitelistContent {
   // A date that does not parse or lies in the future would poison the replay guard (sync.ts).
   const generatedAt = checkGenerated(generated, now, futureSkewHours, source);
   const entries: WhitelistEntry[] = [];

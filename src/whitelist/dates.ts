@@ -38,15 +38,22 @@ export function parseXsdDateTime(text: string): number | undefined {
 export function checkGenerated(generated: string, now: Date, futureSkewHours: number, source: string): number {
   const at = parseXsdDateTime(generated);
   if (at === undefined) {
-    throw refusal('WL_DATE_INVALID', `${source}: DateDeGeneration "${generated}" is not an xsd:dateTime with a 4-digit year (e.g. 2025-03-13T14:54:10Z)`, { source, generated });
+    throw refusal('WL_DATE_INVALID', `${source}: DateDeGeneration "${generated}" is not an xsd:dateTime with a 4-digit year (e.g. 2025-03-13T14:54:10Z)`, {
+      source,
+      generated,
+    });
   }
   const latest = now.getTime() + futureSkewHours * 3_600_000;
   if (at > latest) {
-    throw refusal('WL_DATE_FUTURE', `${source}: DateDeGeneration ${generated} is more than ${futureSkewHours} h ahead of this machine's clock (${now.toISOString()}); refused so that it cannot block later lists (check the clock, or whitelist.futureSkewHours)`, {
-      source,
-      generated,
-      now: now.toISOString(),
-    });
+    throw refusal(
+      'WL_DATE_FUTURE',
+      `${source}: DateDeGeneration ${generated} is more than ${futureSkewHours} h ahead of this machine's clock (${now.toISOString()}); refused so that it cannot block later lists (check the clock, or whitelist.futureSkewHours)`,
+      {
+        source,
+        generated,
+        now: now.toISOString(),
+      },
+    );
   }
   return at;
 }

@@ -82,7 +82,9 @@ export class WhitelistHolder {
   /** The index in use; throws WL_NOT_AVAILABLE when there is none (fail closed). */
   require(): WhitelistIndex {
     if (!this.loaded) {
-      throw new MssError('WL_NOT_AVAILABLE', `no verified liste blanche is available (${this.opts.file}); run \`mss-sidecar whitelist sync\``, { file: this.opts.file });
+      throw new MssError('WL_NOT_AVAILABLE', `no verified liste blanche is available (${this.opts.file}); run \`mss-sidecar whitelist sync\``, {
+        file: this.opts.file,
+      });
     }
     return this.loaded.index;
   }
@@ -116,7 +118,11 @@ export class WhitelistHolder {
       bytes = fs.readFileSync(this.opts.file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (!this.loaded) log.error({ code: 'WL_NOT_AVAILABLE', file: this.opts.file }, `no liste blanche at ${this.opts.file} (${code}); mail to and from MSSanté domains is refused until \`whitelist sync\` succeeds`);
+      if (!this.loaded)
+        log.error(
+          { code: 'WL_NOT_AVAILABLE', file: this.opts.file },
+          `no liste blanche at ${this.opts.file} (${code}); mail to and from MSSanté domains is refused until \`whitelist sync\` succeeds`,
+        );
       return false;
     }
     const now = this.opts.now?.() ?? new Date();
@@ -143,13 +149,21 @@ export class WhitelistHolder {
     if (this.opts.maxAgeHours === undefined) return;
     const age = listAgeHours(pathsForFile(this.opts.file), sha256, now);
     if (age !== undefined && age > this.opts.maxAgeHours) {
-      this.opts.log.warn({ code: 'WL_STALE', ageHours: Math.round(age), maxAgeHours: this.opts.maxAgeHours }, `the liste blanche in use was last confirmed ${Math.round(age)} h ago; check \`whitelist sync\``);
+      this.opts.log.warn(
+        { code: 'WL_STALE', ageHours: Math.round(age), maxAgeHours: this.opts.maxAgeHours },
+        `the liste blanche in use was last confirmed ${Math.round(age)} h ago; check \`whitelist sync\``,
+      );
     }
   }
 }
 
 /** A holder on the configured last valid copy, started. `overrides.revocation`: the daemon's reloading CRLs. */
-export async function openWhitelistHolder(config: Config, log: Logger, extra: Partial<HolderOptions> = {}, overrides: SetupOverrides = {}): Promise<WhitelistHolder> {
+export async function openWhitelistHolder(
+  config: Config,
+  log: Logger,
+  extra: Partial<HolderOptions> = {},
+  overrides: SetupOverrides = {},
+): Promise<WhitelistHolder> {
   const setup = await whitelistSetup(config, overrides);
   return new WhitelistHolder({
     file: setup.paths.file,

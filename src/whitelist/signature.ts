@@ -52,7 +52,11 @@ function expectSequence(el: XmlElement, expected: string[], source: string, tail
   const names = kids.map((k) => (k.uri === DSIG_NS ? k.local : `{${k.uri}}${k.local}`));
   const ok = expected.every((n, i) => names[i] === n) && names.slice(expected.length).every((n) => tail !== undefined && n === tail);
   if (!ok) {
-    throw refusal('WL_SIGNATURE_MALFORMED', `${source}: ${el.local} contains (${names.join(', ')}), expected (${expected.join(', ')}${tail ? `, ${tail}*` : ''})`, { source });
+    throw refusal(
+      'WL_SIGNATURE_MALFORMED',
+      `${source}: ${el.local} contains (${names.join(', ')}), expected (${expected.join(', ')}${tail ? `, ${tail}*` : ''})`,
+      { source },
+    );
   }
   return kids;
 }
@@ -67,7 +71,8 @@ function algorithm(el: XmlElement | undefined): string {
 }
 
 function checkAlgorithm(found: string, expected: string, what: string, source: string): void {
-  if (found !== expected) throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: ${what} is "${found}", Tableau 45 requires "${expected}"`, { source, found, expected });
+  if (found !== expected)
+    throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: ${what} is "${found}", Tableau 45 requires "${expected}"`, { source, found, expected });
 }
 
 /** Where the Signature elements of a document are: how many in all, and the one child of the root. */
@@ -82,9 +87,14 @@ export interface SignatureLocation {
 /** Exactly one Signature in the whole document, a child of the root (enveloped). */
 export function checkSignatureLocation(loc: SignatureLocation, source: string): XmlElement {
   if (loc.count === 0) throw refusal('WL_UNSIGNED', `${source}: no XMLDSig Signature element; unsigned lists are refused (EX_2.2_5040)`, { source });
-  if (loc.count > 1) throw refusal('WL_SIGNATURE_MULTIPLE', `${source}: ${loc.count} Signature elements, exactly one is expected`, { source, count: loc.count });
+  if (loc.count > 1)
+    throw refusal('WL_SIGNATURE_MULTIPLE', `${source}: ${loc.count} Signature elements, exactly one is expected`, { source, count: loc.count });
   if (!loc.enveloped) {
-    throw refusal('WL_SIGNATURE_MISPLACED', `${source}: the Signature is inside <${loc.firstParent ?? '?'}>, not a child of the root element (wrapped or nested signature)`, { source });
+    throw refusal(
+      'WL_SIGNATURE_MISPLACED',
+      `${source}: the Signature is inside <${loc.firstParent ?? '?'}>, not a child of the root element (wrapped or nested signature)`,
+      { source },
+    );
   }
   return loc.enveloped;
 }
@@ -94,7 +104,10 @@ export function checkSignatureForm(root: XmlElement, source: string): XmlElement
   const signatures: XmlElement[] = [];
   for (const el of descendants(root)) if (el.local === 'Signature' && el.uri === DSIG_NS) signatures.push(el);
   const enveloped = signatures.find((el) => el.parent === root);
-  const sig = checkSignatureLocation({ count: signatures.length, ...(enveloped ? { enveloped } : {}), ...(signatures[0]?.parent ? { firstParent: signatures[0].parent.local } : {}) }, source);
+  const sig = checkSignatureLocation(
+    { count: signatures.length, ...(enveloped ? { enveloped } : {}), ...(signatures[0]?.parent ? { firstParent: signatures[0].parent.local } : {}) },
+    source,
+  );
   checkSignatureElement(sig, source);
   return sig;
 }
@@ -118,7 +131,9 @@ export function checkSignatureElement(sig: XmlElement, source: string): void {
   const ref = refs[0] as XmlElement;
   const uri = attribute(ref, 'URI');
   if (uri !== '') {
-    throw refusal('WL_SIGNATURE_REFERENCE', `${source}: Reference URI is ${uri !== undefined ? `"${uri}"` : 'absent'}; it must be "" (the whole document)`, { source });
+    throw refusal('WL_SIGNATURE_REFERENCE', `${source}: Reference URI is ${uri !== undefined ? `"${uri}"` : 'absent'}; it must be "" (the whole document)`, {
+      source,
+    });
   }
   const refKids = elementChildren(ref);
   const hasTransforms = refKids[0]?.local === 'Transforms';
@@ -126,7 +141,11 @@ export function checkSignatureElement(sig: XmlElement, source: string): void {
   const transforms = hasTransforms ? elementChildren(refKids[0] as XmlElement).map((t) => `${t.local}:${algorithm(t)}`) : [];
   const allowed = [[`Transform:${ALG.ENVELOPED}`], [`Transform:${ALG.ENVELOPED}`, `Transform:${ALG.EXC_C14N}`]];
   if (!allowed.some((a) => a.length === transforms.length && a.every((x, i) => x === transforms[i]))) {
-    throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: transforms are (${transforms.map((t) => t.replace(/^Transform:/, '')).join(', ')}), Tableau 45 requires enveloped-signature then exc-c14n`, { source });
+    throw refusal(
+      'WL_SIGNATURE_ALGORITHM',
+      `${source}: transforms are (${transforms.map((t) => t.replace(/^Transform:/, '')).join(', ')}), Tableau 45 requires enveloped-signature then exc-c14n`,
+      { source },
+    );
   }
   checkAlgorithm(algorithm(refKids[hasTransforms ? 1 : 0]), ALG.SHA256, 'DigestMethod', source);
 }
@@ -172,17 +191,29 @@ const CHAIN_TO_REFUSAL: Record<ChainErrorCode, WhitelistRefusal> = {
 export function validateSigner(signer: CertInfo, opts: SignatureOptions, source: string): readonly CertInfo[] {
   const result = opts.trust.validate(signer, { at: opts.at ?? new Date(), ...(opts.revocation ? { revocation: opts.revocation } : {}) });
   if (!result.ok) {
-    throw refusal(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, { source, signer: describeCert(signer), chainCode: result.code });
+    throw refusal(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, {
+      source,
+      signer: describeCert(signer),
+      chainCode: result.code,
+    });
   }
   if (!signerMatches(signer.subject, opts.signer)) {
-    throw refusal('WL_SIGNER_NOT_ANS', `${source}: signer ${formatDn(signer.subject)} chains to the trust store but is not the ANS signer (whitelist.signer.subject: ${describeSignerSubject(opts.signer)})`, {
-      source,
-      signer: formatDn(signer.subject),
-    });
+    throw refusal(
+      'WL_SIGNER_NOT_ANS',
+      `${source}: signer ${formatDn(signer.subject)} chains to the trust store but is not the ANS signer (whitelist.signer.subject: ${describeSignerSubject(opts.signer)})`,
+      {
+        source,
+        signer: formatDn(signer.subject),
+      },
+    );
   }
   // EX_2.2_5050 (Tableau 42): the list is signed with a signing certificate, not any IGC-Santé certificate of the ANS.
   const problem = signerKindProblem(signer);
-  if (problem) throw refusal(problem.code, `${source}: signer ${describeCert(signer)} is not an S/MIME signing certificate: ${problem.why}`, { source, signer: describeCert(signer) });
+  if (problem)
+    throw refusal(problem.code, `${source}: signer ${describeCert(signer)} is not an S/MIME signing certificate: ${problem.why}`, {
+      source,
+      signer: describeCert(signer),
+    });
   return result.chain;
 }
 
@@ -220,7 +251,12 @@ function signedContentDigest(root: XmlElement, sig: XmlElement, prefixes: string
 }
 
 /** The transforms of the one Reference (checked by checkSignatureForm). */
-function referenceParts(sig: XmlElement): { signedInfo: XmlElement; signatureValue: XmlElement | undefined; transforms: XmlElement[]; digestValue: XmlElement | undefined } {
+function referenceParts(sig: XmlElement): {
+  signedInfo: XmlElement;
+  signatureValue: XmlElement | undefined;
+  transforms: XmlElement[];
+  digestValue: XmlElement | undefined;
+} {
   const [signedInfo, signatureValue] = elementChildren(sig) as [XmlElement, XmlElement | undefined];
   const [, , ref] = elementChildren(signedInfo);
   const refKids = elementChildren(ref as XmlElement);
@@ -259,7 +295,11 @@ export function referencePrefixList(sig: XmlElement): string[] {
 export function checkDigest(sig: XmlElement, actual: Buffer, source: string): void {
   const expected = base64Bytes(referenceParts(sig).digestValue, 'DigestValue', source);
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-    throw refusal('WL_DIGEST_MISMATCH', `${source}: the list was modified after signing (SHA-256 of the content is ${actual.toString('base64')}, the signature covers ${expected.toString('base64')})`, { source });
+    throw refusal(
+      'WL_DIGEST_MISMATCH',
+      `${source}: the list was modified after signing (SHA-256 of the content is ${actual.toString('base64')}, the signature covers ${expected.toString('base64')})`,
+      { source },
+    );
   }
 }
 
@@ -269,7 +309,11 @@ export function checkSignedInfo(sig: XmlElement, signer: CertInfo, source: strin
   const signedInfoCanonical = canonicalString(signedInfo, { inclusivePrefixes: inclusivePrefixes(elementChildren(signedInfo)[0]) });
   const value = base64Bytes(signatureValue, 'SignatureValue', source);
   if (!cryptoVerify('sha256', Buffer.from(signedInfoCanonical, 'utf8'), signer.x509.publicKey, value)) {
-    throw refusal('WL_SIGNATURE_INVALID', `${source}: the SignatureValue does not verify with ${describeCert(signer)} (SignedInfo modified or signed with another key)`, { source });
+    throw refusal(
+      'WL_SIGNATURE_INVALID',
+      `${source}: the SignatureValue does not verify with ${describeCert(signer)} (SignedInfo modified or signed with another key)`,
+      { source },
+    );
   }
 }
 

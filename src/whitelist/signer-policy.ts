@@ -39,7 +39,11 @@ export function signerMatches(dn: Dn, subject: SignerSubject): boolean {
 
 export function describeSignerSubject(subject: SignerSubject): string {
   return patternsOf(subject)
-    .map((p) => Object.entries(p).map(([t, vs]) => `${t}∈{${vs.join(' | ')}}`).join(' and '))
+    .map((p) =>
+      Object.entries(p)
+        .map(([t, vs]) => `${t}∈{${vs.join(' | ')}}`)
+        .join(' and '),
+    )
     .join(' or ');
 }
 
@@ -52,15 +56,24 @@ export type SignerKindProblem = { code: 'WL_SIGNER_KEY_USAGE' | 'WL_SIGNER_KEY_W
 export function signerKindProblem(cert: CertInfo): SignerKindProblem | undefined {
   if (cert.isCa) return { code: 'WL_SIGNER_KEY_USAGE', why: 'it is a CA certificate, not an end-entity certificate' };
   const key = cert.x509.publicKey;
-  if (key.asymmetricKeyType !== 'rsa') return { code: 'WL_SIGNER_KEY_WEAK', why: `its key is ${key.asymmetricKeyType ?? 'of an unknown type'}; rsa-sha256 needs RSA` };
+  if (key.asymmetricKeyType !== 'rsa')
+    return { code: 'WL_SIGNER_KEY_WEAK', why: `its key is ${key.asymmetricKeyType ?? 'of an unknown type'}; rsa-sha256 needs RSA` };
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS) return { code: 'WL_SIGNER_KEY_WEAK', why: `its RSA key has ${bits} bits, fewer than ${MIN_RSA_BITS}` };
   if (!cert.keyUsage) return { code: 'WL_SIGNER_KEY_USAGE', why: 'it has no keyUsage extension (digitalSignature is required)' };
-  if (!cert.keyUsage.has('digitalSignature')) return { code: 'WL_SIGNER_KEY_USAGE', why: `its keyUsage (${[...cert.keyUsage].join(', ')}) lacks digitalSignature` };
+  if (!cert.keyUsage.has('digitalSignature'))
+    return { code: 'WL_SIGNER_KEY_USAGE', why: `its keyUsage (${[...cert.keyUsage].join(', ')}) lacks digitalSignature` };
   const other = [...cert.keyUsage].filter((u) => !SIGNING_USAGES.has(u));
-  if (other.length > 0) return { code: 'WL_SIGNER_KEY_USAGE', why: `its keyUsage allows ${other.join(', ')} besides signing (only digitalSignature and nonRepudiation are accepted)` };
+  if (other.length > 0)
+    return {
+      code: 'WL_SIGNER_KEY_USAGE',
+      why: `its keyUsage allows ${other.join(', ')} besides signing (only digitalSignature and nonRepudiation are accepted)`,
+    };
   if (cert.extKeyUsage && !cert.extKeyUsage.includes(EKU.emailProtection)) {
-    return { code: 'WL_SIGNER_KEY_USAGE', why: `its extendedKeyUsage (${cert.extKeyUsage.map(ekuName).join(', ')}) lacks emailProtection: not an S/MIME signing certificate` };
+    return {
+      code: 'WL_SIGNER_KEY_USAGE',
+      why: `its extendedKeyUsage (${cert.extKeyUsage.map(ekuName).join(', ')}) lacks emailProtection: not an S/MIME signing certificate`,
+    };
   }
   return undefined;
 }

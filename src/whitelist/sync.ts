@@ -34,9 +34,7 @@ export interface KeptCopy {
   stale: boolean;
 }
 
-export type SyncResult =
-  | { outcome: 'updated' | 'unchanged'; record: LastValidRecord }
-  | { outcome: 'failed'; error: MssError; kept?: KeptCopy };
+export type SyncResult = { outcome: 'updated' | 'unchanged'; record: LastValidRecord } | { outcome: 'failed'; error: MssError; kept?: KeptCopy };
 
 async function download(opts: SyncOptions): Promise<Buffer> {
   const res = await httpsRequest({
@@ -69,7 +67,10 @@ function replayGuardDate(previous: LastValidRecord | undefined, now: Date, opts:
   const at = parseXsdDateTime(previous.generated);
   const latest = now.getTime() + (opts.policy.futureSkewHours ?? DEFAULT_FUTURE_SKEW_HOURS) * 3_600_000;
   if (at === undefined || at > latest) {
-    opts.log.warn({ code: 'WL_RECORD_IGNORED', generated: previous.generated, record: opts.paths.record }, `the recorded DateDeGeneration "${previous.generated}" is ${at === undefined ? 'not a valid date' : 'in the future'}; the replay check ignores it`);
+    opts.log.warn(
+      { code: 'WL_RECORD_IGNORED', generated: previous.generated, record: opts.paths.record },
+      `the recorded DateDeGeneration "${previous.generated}" is ${at === undefined ? 'not a valid date' : 'in the future'}; the replay check ignores it`,
+    );
     return undefined;
   }
   return at;
@@ -87,13 +88,20 @@ export async function syncWhitelist(opts: SyncOptions): Promise<SyncResult> {
     const guard = replayGuardDate(previous, now, opts);
     if (guard !== undefined && verified.index.generatedAt < guard) {
       if (!opts.acceptOlder) {
-        throw refusal('WL_ROLLBACK', `${opts.url}: DateDeGeneration ${verified.index.generated} is older than the list in use (${previous?.generated}); if that date is wrong, check with the ANS and run \`mss-sidecar whitelist sync --accept-older\``, {
-          url: opts.url,
-          generated: verified.index.generated,
-          inUse: previous?.generated,
-        });
+        throw refusal(
+          'WL_ROLLBACK',
+          `${opts.url}: DateDeGeneration ${verified.index.generated} is older than the list in use (${previous?.generated}); if that date is wrong, check with the ANS and run \`mss-sidecar whitelist sync --accept-older\``,
+          {
+            url: opts.url,
+            generated: verified.index.generated,
+            inUse: previous?.generated,
+          },
+        );
       }
-      log.warn({ code: 'WL_ROLLBACK_ACCEPTED', generated: verified.index.generated, inUse: previous?.generated }, `liste blanche dated ${verified.index.generated}, older than the one in use (${previous?.generated}), accepted on request (--accept-older)`);
+      log.warn(
+        { code: 'WL_ROLLBACK_ACCEPTED', generated: verified.index.generated, inUse: previous?.generated },
+        `liste blanche dated ${verified.index.generated}, older than the one in use (${previous?.generated}), accepted on request (--accept-older)`,
+      );
     }
     const record: LastValidRecord = {
       url: opts.url,
@@ -106,7 +114,8 @@ export async function syncWhitelist(opts: SyncOptions): Promise<SyncResult> {
       storedAt: now.toISOString(),
       confirmedAt: now.toISOString(),
     };
-    for (const s of verified.index.skipped) log.warn({ code: 'WL_ENTRY_SKIPPED', position: s.position }, `liste blanche entry #${s.position} skipped: ${s.reason}`);
+    for (const s of verified.index.skipped)
+      log.warn({ code: 'WL_ENTRY_SKIPPED', position: s.position }, `liste blanche entry #${s.position} skipped: ${s.reason}`);
     if (storedSha256(opts.paths) === verified.sha256) {
       const kept = { ...record, storedAt: previous?.sha256 === verified.sha256 ? previous.storedAt : record.storedAt };
       await writeRecord(opts.paths, kept);
@@ -126,7 +135,10 @@ export async function syncWhitelist(opts: SyncOptions): Promise<SyncResult> {
       `liste blanche sync failed (${error.code}): ${error.message}; ${kept ? `keeping the last valid copy (generated ${kept.generated ?? 'unknown'})` : 'no valid copy is available yet'}`,
     );
     if (kept?.stale) {
-      log.warn({ code: 'WL_STALE', ageHours: Math.round(kept.ageHours ?? 0), maxAgeHours: opts.maxAgeHours }, `the liste blanche in use was last confirmed ${Math.round(kept.ageHours ?? 0)} h ago (more than ${opts.maxAgeHours} h)`);
+      log.warn(
+        { code: 'WL_STALE', ageHours: Math.round(kept.ageHours ?? 0), maxAgeHours: opts.maxAgeHours },
+        `the liste blanche in use was last confirmed ${Math.round(kept.ageHours ?? 0)} h ago (more than ${opts.maxAgeHours} h)`,
+      );
     }
     return kept ? { outcome: 'failed', error, kept } : { outcome: 'failed', error };
   }

@@ -9,7 +9,16 @@ import type { RevocationChecker, TrustStore } from '../pki/truststore.js';
 import { checkCount, checkRoot, checkShape, contentFrom, readContent, ROOT_CHILDREN } from './content.js';
 import { DEFAULT_FUTURE_SKEW_HOURS, DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES } from './defaults.js';
 import type { SignerSubject } from './signer-policy.js';
-import { checkDigest, checkSignatureElement, checkSignatureLocation, checkSignedInfo, referencePrefixList, signerCertificate, validateSigner, verifySignature } from './signature.js';
+import {
+  checkDigest,
+  checkSignatureElement,
+  checkSignatureLocation,
+  checkSignedInfo,
+  referencePrefixList,
+  signerCertificate,
+  validateSigner,
+  verifySignature,
+} from './signature.js';
 import { WhitelistIndex } from './whitelist-index.js';
 import { decodeListBytes } from './xml-bytes.js';
 import { streamList } from './xml-stream.js';

@@ -54,7 +54,8 @@ export function decodeXmlBytes(bytes: Uint8Array, source: string, maxBytes: numb
   if (decl !== undefined) {
     const version = /\bversion\s*=\s*(["'])([^"']*)\1/.exec(decl)?.[2];
     // Line ends, names and characters follow XML 1.0 here; an XML 1.1 document would be parsed differently.
-    if (version !== '1.0') throw refuse(codes.malformed, `${source}: XML declaration says version ${JSON.stringify(version ?? null)}; ${what} is XML 1.0`, { source });
+    if (version !== '1.0')
+      throw refuse(codes.malformed, `${source}: XML declaration says version ${JSON.stringify(version ?? null)}; ${what} is XML 1.0`, { source });
     const encoding = /\bencoding\s*=\s*(["'])([^"']*)\1/.exec(decl)?.[2];
     if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
       throw refuse(codes.encoding, `${source}: declares encoding "${encoding}"; only UTF-8 is accepted`, { source, encoding });
@@ -68,8 +69,11 @@ export function decodeXmlBytes(bytes: Uint8Array, source: string, maxBytes: numb
   if (piAt) throw refuse(codes.shape, `${source}: processing instruction at offset ${piAt.index}; ${what} has none`, { source, offset: piAt.index });
   const dtd = /<!\s*(DOCTYPE|ENTITY)/i.exec(text);
   if (dtd) {
-    throw refuse(codes.dtd, `${source}: contains a ${dtd[1]?.toUpperCase()} declaration at offset ${dtd.index}; DTDs and entities are refused (XXE, entity expansion)`, { source, offset: dtd.index });
+    throw refuse(
+      codes.dtd,
+      `${source}: contains a ${dtd[1]?.toUpperCase()} declaration at offset ${dtd.index}; DTDs and entities are refused (XXE, entity expansion)`,
+      { source, offset: dtd.index },
+    );
   }
   return text;
 }
-

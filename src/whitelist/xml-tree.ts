@@ -113,15 +113,24 @@ export function readXml(text: string, source: string, limits: XmlLimits, codes: 
   let current: XmlElement | undefined;
   let nodes = 0;
   const tooMany = (): never =>
-    fail(new MssError(codes.tooComplex, `${source}: more than ${limits.maxNodes} elements and attributes (whitelist.limits.maxNodes)`, { source, maxNodes: limits.maxNodes }));
+    fail(
+      new MssError(codes.tooComplex, `${source}: more than ${limits.maxNodes} elements and attributes (whitelist.limits.maxNodes)`, {
+        source,
+        maxNodes: limits.maxNodes,
+      }),
+    );
   let stop: MssError | undefined;
   const fail = (err: MssError): never => {
     stop ??= err;
     throw err;
   };
   parser.on('error', (err) => fail(new MssError(codes.malformed, `${source}: not well-formed XML (${err.message.replace(/^[^:]*:\s*/, '')})`, { source })));
-  parser.on('doctype', () => fail(new MssError(codes.dtd, `${source}: contains a DOCTYPE declaration; DTDs and entities are refused (XXE, entity expansion)`, { source })));
-  parser.on('processinginstruction', (pi) => fail(new MssError(codes.shape, `${source}: processing instruction <?${pi.target}…?>; the document has none`, { source })));
+  parser.on('doctype', () =>
+    fail(new MssError(codes.dtd, `${source}: contains a DOCTYPE declaration; DTDs and entities are refused (XXE, entity expansion)`, { source })),
+  );
+  parser.on('processinginstruction', (pi) =>
+    fail(new MssError(codes.shape, `${source}: processing instruction <?${pi.target}…?>; the document has none`, { source })),
+  );
   // Every attribute value follows `=` and a quote: their count bounds the attributes before
   // saxes collects any (one tag with a million attributes would otherwise be built whole).
   // Cheaper than saxes's per-attribute event, which halves its speed.
@@ -131,7 +140,13 @@ export function readXml(text: string, source: string, limits: XmlLimits, codes: 
     nodes += 1 + Object.keys(tag.attributes).length;
     if (nodes > limits.maxNodes) tooMany();
     const depth = (current?.depth ?? 0) + 1;
-    if (depth > limits.maxDepth) fail(new MssError(codes.tooComplex, `${source}: elements nested more than ${limits.maxDepth} deep (whitelist.limits.maxDepth)`, { source, maxDepth: limits.maxDepth }));
+    if (depth > limits.maxDepth)
+      fail(
+        new MssError(codes.tooComplex, `${source}: elements nested more than ${limits.maxDepth} deep (whitelist.limits.maxDepth)`, {
+          source,
+          maxDepth: limits.maxDepth,
+        }),
+      );
     let attributes: XmlAttribute[] = NONE;
     for (const name in tag.attributes) {
       const a = tag.attributes[name];

@@ -32,7 +32,10 @@ export async function startAnnuaireSandbox(dir = tmpDir('mss-annuaire-')): Promi
     dir,
     manifest: s.manifest,
     pki: s.pki,
-    async control(route, method = route.startsWith('/batch') || route.startsWith('/fault') || route.startsWith('/delivery') || route.startsWith('/report-name') ? 'POST' : 'GET') {
+    async control(
+      route,
+      method = route.startsWith('/batch') || route.startsWith('/fault') || route.startsWith('/delivery') || route.startsWith('/report-name') ? 'POST' : 'GET',
+    ) {
       const res = await fetch(new URL(route, control), { method });
       const text = await res.text();
       if (!res.ok) throw new Error(`sandbox annuaire ${route}: HTTP ${res.status} ${text}`);
@@ -46,14 +49,30 @@ export async function startAnnuaireSandbox(dir = tmpDir('mss-annuaire-')): Promi
  * A configuration of operator A against the sandbox, with its own state directory and
  * registry (default: the sandbox's registry-a.yaml, copied so tests do not share edits).
  */
-export function operatorAConfig(sb: AnnuaireSandbox, opts: { registryYaml?: string; domains?: string[]; certificate?: { cert: string; key: string }; annuaire?: Record<string, unknown>; operator?: Record<string, unknown> } = {}): { file: string; config: Config; dir: string } {
+export function operatorAConfig(
+  sb: AnnuaireSandbox,
+  opts: {
+    registryYaml?: string;
+    domains?: string[];
+    certificate?: { cert: string; key: string };
+    annuaire?: Record<string, unknown>;
+    operator?: Record<string, unknown>;
+  } = {},
+): { file: string; config: Config; dir: string } {
   const dir = tmpDir('mss-annuaire-op-');
   const registry = path.join(dir, 'registry.yaml');
   fs.writeFileSync(registry, opts.registryYaml ?? fs.readFileSync(sb.manifest.endpoints.annuaire?.registries.A ?? '', 'utf8'));
   const a = sb.pki.operators[0] as PkiManifest['operators'][number];
   const cert = opts.certificate ?? a;
   const input: ConfigInput = {
-    operator: { name: a.organisation, domains: opts.domains ?? a.domains, structureId: a.structureId, certificate: cert.cert, key: cert.key, ...opts.operator } as ConfigInput['operator'],
+    operator: {
+      name: a.organisation,
+      domains: opts.domains ?? a.domains,
+      structureId: a.structureId,
+      certificate: cert.cert,
+      key: cert.key,
+      ...opts.operator,
+    } as ConfigInput['operator'],
     trust: { dir: sb.pki.trustDir, crlDir: sb.pki.crlDir },
     state: { dir: path.join(dir, 'state') },
     whitelist: { url: sb.manifest.endpoints.whitelist?.url ?? '' },

@@ -66,7 +66,8 @@ export class FakeSystemd {
   }
 
   run(argv: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
-    if (!fs.existsSync('/usr/bin/systemctl')) throw new Error('/usr/bin/systemctl is missing: the package depends on systemd (scripts/install-system-deps.sh installs it)');
+    if (!fs.existsSync('/usr/bin/systemctl'))
+      throw new Error('/usr/bin/systemctl is missing: the package depends on systemd (scripts/install-system-deps.sh installs it)');
     const r = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', '--', 'sh', '-c', SETUP, 'sh', this.dir, ...argv], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...opts.env },
       encoding: 'utf8',

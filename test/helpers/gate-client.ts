@@ -12,7 +12,12 @@ export interface Identity {
   chain?: string[];
 }
 
-export async function connectTls(host: string, port: number, who: Identity | undefined, extra: tls.ConnectionOptions = {}): Promise<{ c: SmtpClient; afterTls: Reply }> {
+export async function connectTls(
+  host: string,
+  port: number,
+  who: Identity | undefined,
+  extra: tls.ConnectionOptions = {},
+): Promise<{ c: SmtpClient; afterTls: Reply }> {
   const c = await SmtpClient.connect(port, host);
   await c.command('EHLO remote.test');
   const certPem = who ? fs.readFileSync(who.cert, 'utf8') + (who.chain ?? []).join('') : undefined;

@@ -20,7 +20,11 @@ export function fastTimeouts(c: ConfigInput): void {
   c.gates = {
     ...c.gates,
     in: { ...c.gates?.in, postfix: { ...c.gates?.in?.postfix, connectTimeoutMs: 2000, commandTimeoutMs: 10_000, dataDoneTimeoutMs: 20_000 } },
-    out: { ...c.gates?.out, timeouts: { connectMs: 2000, commandMs: 10_000, dataDoneMs: 20_000, setupMs: 10_000 }, dns: { ...c.gates?.out?.dns, timeoutMs: 1000 } },
+    out: {
+      ...c.gates?.out,
+      timeouts: { connectMs: 2000, commandMs: 10_000, dataDoneMs: 20_000, setupMs: 10_000 },
+      dns: { ...c.gates?.out?.dns, timeoutMs: 1000 },
+    },
   };
   c.registry = { ...c.registry, pollMs: 200 };
   c.crl = { ...c.crl, pollMs: 200 };
@@ -71,5 +75,8 @@ export async function gateWorld(opts: TestWorldOptions = {}): Promise<TestWorld>
 
 /** The files delivered to a node whose content matches. */
 export function deliveredMatching(world: OperatorWorld, id: string, pattern: RegExp): string[] {
-  return world.node(id).delivered().filter((f) => pattern.test(fs.readFileSync(f, 'utf8')));
+  return world
+    .node(id)
+    .delivered()
+    .filter((f) => pattern.test(fs.readFileSync(f, 'utf8')));
 }

@@ -20,7 +20,10 @@ export function resolveImport(from: string, spec: string): string | undefined {
  * (the cycle check: a module loaded by a computed name is not part of a static cycle).
  */
 export function specifiers(file: string, computed: 'refuse' | 'skip' = 'refuse'): string[] {
-  const text = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = fs
+    .readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
   for (const re of [/\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g]) {
     for (const m of text.matchAll(re)) out.push(m[1] as string);

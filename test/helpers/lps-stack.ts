@@ -80,7 +80,15 @@ function recordingHandler(seen: MilterSeen[]): MilterHandler {
 /** An operator's real Dovecot and Postfix (the sandbox's), for tests: fast refusals, a recording milter. */
 export async function startLpsMtas(
   root: string,
-  opts: { checkerUrl: string; cert: TestCert; dovecotLpsImap: number; submissionBackend: number; submissions: MilterSeen[]; dovecotExtraConfig?: string; debianDovecot?: OperatorMtaOptions['debianDovecot'] },
+  opts: {
+    checkerUrl: string;
+    cert: TestCert;
+    dovecotLpsImap: number;
+    submissionBackend: number;
+    submissions: MilterSeen[];
+    dovecotExtraConfig?: string;
+    debianDovecot?: OperatorMtaOptions['debianDovecot'];
+  },
 ): Promise<LpsMtas> {
   const log = captureLogger('info').log;
   const [lmtp, milterPort] = await freePorts(2);
@@ -142,7 +150,9 @@ export async function startLpsStack(
 
     const access = new MemoryMailboxAccess();
     const decider = opts.mailboxAccess ?? access;
-    const cfg = authSection.parse({ psc: { issuer: psc.issuer, caFile: cert.certFile, audience: psc.clientId, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 } });
+    const cfg = authSection.parse({
+      psc: { issuer: psc.issuer, caFile: cert.certFile, audience: psc.clientId, jwksCooldownSeconds: opts.jwksCooldownSeconds ?? 30 },
+    });
     // Every mss-sidecar part logs at debug level into one list, where tests look for tokens.
     const { log, lines: logLines } = captureLogger('debug');
     const checker = buildChecker(cfg.psc, { access: decider, log });
@@ -203,7 +213,25 @@ export async function startLpsStack(
       stoppers.push(() => fronts.stop());
       return { imapPort: fronts.imap.port, submissionPort: fronts.submission.port, fronts };
     };
-    return { psc, access, checker, tickets, logLines, endpoint, dovecot, postfix, imapPort: main_.imapPort, dovecotLpsImapPort: dovecotLpsImap, submissionPort: main_.submissionPort, postfixSubmissionPort: submissionBackend, cert, submissions, fronts: addFronts, authCliFronts: addAuthCliFronts, stop };
+    return {
+      psc,
+      access,
+      checker,
+      tickets,
+      logLines,
+      endpoint,
+      dovecot,
+      postfix,
+      imapPort: main_.imapPort,
+      dovecotLpsImapPort: dovecotLpsImap,
+      submissionPort: main_.submissionPort,
+      postfixSubmissionPort: submissionBackend,
+      cert,
+      submissions,
+      fronts: addFronts,
+      authCliFronts: addAuthCliFronts,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

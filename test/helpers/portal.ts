@@ -96,7 +96,8 @@ export function formOf(html: string, actionSuffix: string): { action: string; fi
   const found = forms.find((m) => (m[1] ?? '').endsWith(actionSuffix));
   if (!found) throw new Error(`no form posting to …${actionSuffix}`);
   const fields: Record<string, string> = {};
-  for (const m of (found[2] ?? '').matchAll(/<input type="(?:hidden|text)"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields[m[1] as string] = decode(m[2] as string);
+  for (const m of (found[2] ?? '').matchAll(/<input type="(?:hidden|text)"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
+    fields[m[1] as string] = decode(m[2] as string);
   return { action: decode(found[1] as string), fields };
 }
 
@@ -106,5 +107,10 @@ export function plain(html: string): string {
 }
 
 function decode(s: string): string {
-  return s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

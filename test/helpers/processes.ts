@@ -49,7 +49,6 @@ export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions = {
   };
 }
 
-
 /** Resolve when `predicate(output)` holds, or reject with the output after `timeoutMs`. */
 export async function waitForOutput(s: Spawned, predicate: (out: string) => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -19,11 +19,26 @@ export const AUTOREPLY = {
 };
 
 export function per(local: string, first: string, last: string, idNat: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { address: `${local}@${DOMAIN}`, type: 'PER', created: '2025-03-01', holder: { idNat, lastName: last, firstName: first }, structure: { type: 'FINESS', id: '130000001' }, ...extra };
+  return {
+    address: `${local}@${DOMAIN}`,
+    type: 'PER',
+    created: '2025-03-01',
+    holder: { idNat, lastName: last, firstName: first },
+    structure: { type: 'FINESS', id: '130000001' },
+    ...extra,
+  };
 }
 
 export function org(local: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { address: `${local}@${DOMAIN}`, type: 'ORG', created: '2022-01-01', structure: { type: 'FINESS', id: '130000001' }, responsible: { idNat: '810000000900', name: 'Dr Chef de service' }, description: 'Secrétariat', ...extra };
+  return {
+    address: `${local}@${DOMAIN}`,
+    type: 'ORG',
+    created: '2022-01-01',
+    structure: { type: 'FINESS', id: '130000001' },
+    responsible: { idNat: '810000000900', name: 'Dr Chef de service' },
+    description: 'Secrétariat',
+    ...extra,
+  };
 }
 
 export function cab(local: string, coHolders: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -44,7 +59,9 @@ export function writeRegistry(dir: string, mailboxes: Array<Record<string, unkno
 /** A registry of `n` PER mailboxes (plus the auto-reply), for benchmarks and large-file tests. */
 export function bigRegistryYaml(n: number): string {
   const parts: string[] = ['# generated\nversion: 1\nmailboxes:\n'];
-  parts.push(`  - address: ${AUTOREPLY.address}\n    type: APP\n    created: 2023-01-01\n    test: true\n    structure: { type: FINESS, id: "130000001" }\n    responsible: { name: Service informatique }\n    description: Réponse automatique\n`);
+  parts.push(
+    `  - address: ${AUTOREPLY.address}\n    type: APP\n    created: 2023-01-01\n    test: true\n    structure: { type: FINESS, id: "130000001" }\n    responsible: { name: Service informatique }\n    description: Réponse automatique\n`,
+  );
   for (let i = 0; i < n; i++) {
     const id = String(10_000_000_000 + i);
     parts.push(

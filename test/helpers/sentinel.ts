@@ -50,7 +50,11 @@ export async function startSentinelSet(opts: { host?: string; masterName?: strin
   try {
     servers.push({ host, port: masterPort, process: spawnTracked('redis-server', ['--port', String(masterPort), ...common]) });
     await listening(servers[0] as RedisProcess);
-    servers.push({ host, port: replicaPort, process: spawnTracked('redis-server', ['--port', String(replicaPort), ...common, '--replicaof', host, String(masterPort)]) });
+    servers.push({
+      host,
+      port: replicaPort,
+      process: spawnTracked('redis-server', ['--port', String(replicaPort), ...common, '--replicaof', host, String(masterPort)]),
+    });
     await listening(servers[1] as RedisProcess);
     for (const port of sentinelPorts) {
       const conf = path.join(dir, `sentinel-${port}.conf`);
@@ -73,10 +77,21 @@ export async function startSentinelSet(opts: { host?: string; masterName?: strin
       await listening(p);
     }
     // Ready when every sentinel knows the replica and the two other sentinels (a failover needs them).
-    await until(async () => {
-      const views = await Promise.all(sentinels.map((s) => ask(s, async (c) => [(await c.call('SENTINEL', 'replicas', masterName)) as unknown[], (await c.call('SENTINEL', 'sentinels', masterName)) as unknown[]])));
-      return views.every((v) => (v?.[0]?.length ?? 0) >= 1 && (v?.[1]?.length ?? 0) >= 2);
-    }, 30_000, 'the sentinels to discover the replica and each other');
+    await until(
+      async () => {
+        const views = await Promise.all(
+          sentinels.map((s) =>
+            ask(s, async (c) => [
+              (await c.call('SENTINEL', 'replicas', masterName)) as unknown[],
+              (await c.call('SENTINEL', 'sentinels', masterName)) as unknown[],
+            ]),
+          ),
+        );
+        return views.every((v) => (v?.[0]?.length ?? 0) >= 1 && (v?.[1]?.length ?? 0) >= 2);
+      },
+      30_000,
+      'the sentinels to discover the replica and each other',
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -103,12 +118,16 @@ export async function startSentinelSet(opts: { host?: string; masterName?: strin
     },
     async waitForNewMaster(old, timeoutMs = 30_000) {
       let now = old;
-      await until(async () => {
-        now = await master().catch(() => old);
-        if (now === old) return false;
-        const server = servers.find((s) => `${s.host}:${s.port}` === now);
-        return server ? (await ask(server, async (c) => String(await c.info('replication')).includes('role:master'))) === true : false;
-      }, timeoutMs, `a failover away from ${old}`);
+      await until(
+        async () => {
+          now = await master().catch(() => old);
+          if (now === old) return false;
+          const server = servers.find((s) => `${s.host}:${s.port}` === now);
+          return server ? (await ask(server, async (c) => String(await c.info('replication')).includes('role:master'))) === true : false;
+        },
+        timeoutMs,
+        `a failover away from ${old}`,
+      );
       return now;
     },
     stop,
@@ -130,7 +149,15 @@ async function listening(p: RedisProcess, timeoutMs = 10_000): Promise<void> {
 }
 
 async function ask<T>(p: RedisProcess, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
-  const c = new Redis({ host: p.host, port: p.port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const c = new Redis({
+    host: p.host,
+    port: p.port,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();

@@ -34,7 +34,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           callback(err);
           return;
         }
-        sink.messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data });
+        sink.messages.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data,
+        });
         callback();
       });
     },
@@ -49,7 +53,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 
 /** The decoded text body of a message (nodemailer sends quoted-printable for accents). */
 export function bodyOf(data: string): string {
-  const body = data.split(/\r?\n\r?\n/).slice(1).join('\n\n');
+  const body = data
+    .split(/\r?\n\r?\n/)
+    .slice(1)
+    .join('\n\n');
   if (!/Content-Transfer-Encoding: quoted-printable/i.test(data)) return body;
   const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
@@ -61,11 +68,12 @@ export function headerOf(data: string, name: string): string | undefined {
   const m = new RegExp(`^${name}:(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(head);
   if (!m) return undefined;
   const raw = (m[1] ?? '').replace(/\r?\n[ \t]/g, ' ').trim();
-  return raw
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
-      enc.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
-    );
+  return raw.replace(/\?=\s+=\?/g, '?==?').replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
+    enc.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : Buffer.from(
+          text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
+  );
 }

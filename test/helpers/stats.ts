@@ -19,7 +19,14 @@ export const GOLDEN_MONTH: Month = { year: 2025, month: 3 };
 
 export function statsTestConfig(dir: string, extra: Record<string, unknown> = {}, operator: Record<string, unknown> = {}): Config {
   return configSchema.parse({
-    operator: { name: 'CH TEST', domains: STATS_DOMAINS, structureId: '1130000001', certificate: path.join(dir, 'op.crt'), key: path.join(dir, 'op.key'), ...operator },
+    operator: {
+      name: 'CH TEST',
+      domains: STATS_DOMAINS,
+      structureId: '1130000001',
+      certificate: path.join(dir, 'op.crt'),
+      key: path.join(dir, 'op.key'),
+      ...operator,
+    },
     trust: { dir: path.join(dir, 'trust') },
     state: { dir: path.join(dir, 'state') },
     registry: { file: path.join(dir, 'registry.yaml') },

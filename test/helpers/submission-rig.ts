@@ -55,7 +55,14 @@ export function testMailboxes(): Array<Record<string, unknown>> {
     per('claire.petit', 'Claire', 'Petit', '810000000003', { status: 'suspended', suspension: { at: '2025-04-01', reason: 'compromission suspectee' } }),
     per('denis.moreau', 'Denis', 'Moreau', '810000000004', { status: 'deleted', deletion: { at: '2025-05-01' } }),
     org('labo-test', { test: true, description: 'Boite de test du laboratoire' }),
-    { address: `dpi@${DOMAIN}`, type: 'APP', created: '2023-01-01', structure: { type: 'FINESS', id: '130000001' }, responsible: { name: 'DSI' }, description: 'Dossier patient informatise' },
+    {
+      address: `dpi@${DOMAIN}`,
+      type: 'APP',
+      created: '2023-01-01',
+      structure: { type: 'FINESS', id: '130000001' },
+      responsible: { name: 'DSI' },
+      description: 'Dossier patient informatise',
+    },
   ];
 }
 

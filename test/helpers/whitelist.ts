@@ -9,7 +9,10 @@ export function sandboxEntries(pki: PkiManifest): ListEntry[] {
 }
 
 /** The sandbox list (or `xml`), signed by `signer` (default: the sandbox ANS signer). */
-export function signedList(pki: PkiManifest, opts: { entries?: ListEntry[]; signer?: SignerMaterial; variant?: SignVariant; xml?: string; generated?: Date } = {}): string {
+export function signedList(
+  pki: PkiManifest,
+  opts: { entries?: ListEntry[]; signer?: SignerMaterial; variant?: SignVariant; xml?: string; generated?: Date } = {},
+): string {
   const xml = opts.xml ?? buildWhitelistXml(opts.entries ?? sandboxEntries(pki), opts.generated);
   return signWhitelistXml(xml, opts.signer ?? material(pki.ansSigner), opts.variant);
 }

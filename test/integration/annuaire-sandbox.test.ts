@@ -74,7 +74,14 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   assert.equal(r.outcome, 'sent');
   assert.equal(r.decision.reason, 'first');
   assert.equal(r.whitelistChecked, true);
-  assert.deepEqual(r.domains.map((d: { domain: string; records: number }) => [d.domain, d.records]), [[DOMAIN_A, 8], ['labo.ch-sandbox-a.mssante.fr', 1], ['ght-sandbox.mssante.fr', 1]]);
+  assert.deepEqual(
+    r.domains.map((d: { domain: string; records: number }) => [d.domain, d.records]),
+    [
+      [DOMAIN_A, 8],
+      ['labo.ch-sandbox-a.mssante.fr', 1],
+      ['ght-sandbox.mssante.fr', 1],
+    ],
+  );
   assert.equal(r.validation.blocking, 0);
   const state = new AnnuaireState(depsOf(op.config).store);
   const [ticket] = await state.tickets();
@@ -94,7 +101,10 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   const done = await cli('annuaire', 'report', '--now', NIGHT(2, '05:00').toISOString());
   assert.equal(done.status, 0, done.stdout + done.stderr);
   assert.match(done.stdout, /ch-sandbox-a\.mssante\.fr: read 8, delta 8 \(created 8, updated 0, deleted 0\), blocking 0, warnings 2/);
-  assert.match(done.stdout, /warning {3}MSS043 RG_CTR_045 luc\.bernard@ch-sandbox-a\.mssante\.fr PER[^\n]*\n {6}sent: PP 0\/131234567[^\n]*\n {6}Annuaire Santé knows: NomExercice BERNARD, PrenomExercice Luc, IdentifiantPP 8\/10100000033/);
+  assert.match(
+    done.stdout,
+    /warning {3}MSS043 RG_CTR_045 luc\.bernard@ch-sandbox-a\.mssante\.fr PER[^\n]*\n {6}sent: PP 0\/131234567[^\n]*\n {6}Annuaire Santé knows: NomExercice BERNARD, PrenomExercice Luc, IdentifiantPP 8\/10100000033/,
+  );
   assert.match(done.stdout, /MSS020 RG_CTR_021 nadia\.leroy@[^\n]*\n[^\n]*\n {6}Annuaire Santé knows: NomExercice PETIT, PrenomExercice Claire/);
   assert.match(done.stdout, /applied luc\.bernard@ch-sandbox-a\.mssante\.fr: 0131234567 → 810100000033 \(MSS043\)/);
   assert.match(done.stdout, /ZIP inline, checksum ok/);
@@ -102,7 +112,10 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
   const json = JSON.parse(fs.readFileSync(path.join(op.config.state.dir, 'annuaire', 'reports', `${r.ticket}.json`), 'utf8'));
   assert.equal(json.report.domains.length, 3);
   // The sandbox names the report as the text writes it, with a 13-character date (§6.4.2.5); read all the same.
-  assert.ok(fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*_\d{13}\.xml$/.test(f)), 'the XML is kept as received');
+  assert.ok(
+    fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*_\d{13}\.xml$/.test(f)),
+    'the XML is kept as received',
+  );
 
   // What the sandbox Annuaire now publishes: no test or suspended BAL, the liste rouge choice.
   const dir = await sb.control(`/directory?domain=${DOMAIN_A}`);
@@ -130,9 +143,20 @@ test('EX_1.1.1_5010, EX_1.1.1_5020, EX_1.1.1_5030, EX_PBA_5100, EX_PBA_5010, EX_
     assert.equal(again.decision.reason, 'changed');
     await sb.control('/batch');
     const rep = JSON.parse((await cli('annuaire', 'report', '--now', NIGHT(3, '05:00').toISOString(), '--json')).stdout);
-    assert.deepEqual(rep.tickets.map((t: { outcome: string; delivery: string; corrections: unknown[]; warnings: number }) => [t.outcome, t.delivery, t.corrections.length, t.warnings]), [['done', 'mtom', 0, 1]]);
+    assert.deepEqual(
+      rep.tickets.map((t: { outcome: string; delivery: string; corrections: unknown[]; warnings: number }) => [
+        t.outcome,
+        t.delivery,
+        t.corrections.length,
+        t.warnings,
+      ]),
+      [['done', 'mtom', 0, 1]],
+    );
     assert.match((await cli('annuaire', 'status')).stdout, /done\tblocking 0, warnings 1, corrections 0/);
-    assert.ok(fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*_\d{14}\.xml$/.test(f)), 'a 14-digit name is read too');
+    assert.ok(
+      fs.readdirSync(path.join(op.config.state.dir, 'annuaire', 'reports')).some((f) => /^cralimentationmss_.*_\d{14}\.xml$/.test(f)),
+      'a 14-digit name is read too',
+    );
   } finally {
     await sb.control('/delivery?mode=inline');
     await sb.control('/report-name?digits=13');
@@ -143,7 +167,11 @@ test('EX_WSA_5060: faults of the Annuaire — WSMSS15 (SAS), HTTP 500, unreachab
   const op = operatorAConfig(sb);
   const deps = depsOf(op.config);
   const state = new AnnuaireState(deps.store);
-  for (const [mode, code] of [['sas', 'TEMPORARY_ANNUAIRE_SAS'], ['http500', 'HTTP_SERVER_ERROR'], ['down', 'HTTP_UNREACHABLE']] as const) {
+  for (const [mode, code] of [
+    ['sas', 'TEMPORARY_ANNUAIRE_SAS'],
+    ['http500', 'HTTP_SERVER_ERROR'],
+    ['down', 'HTTP_UNREACHABLE'],
+  ] as const) {
     await sb.control(`/fault?mode=${mode}`);
     try {
       assert.equal(await codeOf(publish(deps, { now: NIGHT(10) })), code, mode);
@@ -154,23 +182,54 @@ test('EX_WSA_5060: faults of the Annuaire — WSMSS15 (SAS), HTTP 500, unreachab
   assert.equal(await state.last(), undefined, 'no publication recorded');
   assert.deepEqual(await state.tickets(), []);
   const failures = traceLines(tracesDir(op.config.traces, op.config.state.dir)).filter((t) => t.action === 'annuaire.publish');
-  assert.deepEqual(failures.map((t) => t.response.code), ['TEMPORARY_ANNUAIRE_SAS', 'HTTP_SERVER_ERROR', 'HTTP_UNREACHABLE']);
+  assert.deepEqual(
+    failures.map((t) => t.response.code),
+    ['TEMPORARY_ANNUAIRE_SAS', 'HTTP_SERVER_ERROR', 'HTTP_UNREACHABLE'],
+  );
 
   // WSMSS12: a message the schema check refuses (a record without ListeRouge, RG_CTR_032).
   const creds = loadCredentials(op.config);
-  assert.equal(await codeOf(sendFeed(op.config, creds, [{ domain: DOMAIN_A, records: [{ TypeBAL: 'ORG', AdresseBAL: `x@${DOMAIN_A}` }] }], new Date())), 'ANNUAIRE_MALFORMED');
+  assert.equal(
+    await codeOf(sendFeed(op.config, creds, [{ domain: DOMAIN_A, records: [{ TypeBAL: 'ORG', AdresseBAL: `x@${DOMAIN_A}` }] }], new Date())),
+    'ANNUAIRE_MALFORMED',
+  );
 
   // WSMSS16: operator B's ticket asked for with A's certificate.
   const b = sb.pki.operators[1] as (typeof sb.pki.operators)[number];
-  const opB = operatorAConfig(sb, { certificate: b, domains: b.domains, operator: { name: b.organisation, structureId: b.structureId, finessRegistered: false }, registryYaml: registryYaml(b.domains, '') });
+  const opB = operatorAConfig(sb, {
+    certificate: b,
+    domains: b.domains,
+    operator: { name: b.organisation, structureId: b.structureId, finessRegistered: false },
+    registryYaml: registryYaml(b.domains, ''),
+  });
   const sentB = await publish(depsOf(opB.config), { now: NIGHT(10) });
   assert.equal(sentB.outcome, 'sent');
-  const fake = (ticket: string) => state.putTicket({ ticket, sentAt: NIGHT(10).toISOString(), kind: 'feed', domains: [DOMAIN_A], records: 0, sha256: 'x', domainDigests: {}, messageId: 'm', certFingerprint: creds.fingerprint, dn: creds.dn, status: 'pending', attempts: 0 });
+  const fake = (ticket: string) =>
+    state.putTicket({
+      ticket,
+      sentAt: NIGHT(10).toISOString(),
+      kind: 'feed',
+      domains: [DOMAIN_A],
+      records: 0,
+      sha256: 'x',
+      domainDigests: {},
+      messageId: 'm',
+      certFingerprint: creds.fingerprint,
+      dn: creds.dn,
+      status: 'pending',
+      attempts: 0,
+    });
   await fake(sentB.ticket as string);
   await fake('NO-SUCH-TICKET');
   await sb.control('/batch');
   const run = await fetchReports(deps, { now: NIGHT(10, '05:00') });
-  assert.deepEqual(run.tickets.map((t) => [t.ticket === sentB.ticket ? 'B' : t.ticket, t.outcome, t.error?.code]), [['B', 'lost', 'ANNUAIRE_TICKET_NOT_OURS'], ['NO-SUCH-TICKET', 'lost', 'ANNUAIRE_TICKET_UNKNOWN']]);
+  assert.deepEqual(
+    run.tickets.map((t) => [t.ticket === sentB.ticket ? 'B' : t.ticket, t.outcome, t.error?.code]),
+    [
+      ['B', 'lost', 'ANNUAIRE_TICKET_NOT_OURS'],
+      ['NO-SUCH-TICKET', 'lost', 'ANNUAIRE_TICKET_UNKNOWN'],
+    ],
+  );
   assert.ok((await state.tickets()).every((t) => t.status === 'lost'));
 
   // WSMSS24: the feed failed on the Annuaire's side.
@@ -180,7 +239,10 @@ test('EX_WSA_5060: faults of the Annuaire — WSMSS15 (SAS), HTTP 500, unreachab
   await sb.control('/fault?mode=failed');
   try {
     const failed = await fetchReports(deps, { now: NIGHT(11, '05:00') });
-    assert.deepEqual(failed.tickets.map((t) => [t.outcome, t.error?.code]), [['lost', 'ANNUAIRE_FEED_FAILED']]);
+    assert.deepEqual(
+      failed.tickets.map((t) => [t.outcome, t.error?.code]),
+      [['lost', 'ANNUAIRE_FEED_FAILED']],
+    );
   } finally {
     await sb.control('/fault?mode=none');
   }
@@ -197,19 +259,55 @@ test('EX_WSA_5010, EX_WSA_5040: a wrong client certificate is refused — not in
   assert.equal(await codeOf(publish(as(sb.pki.expired), { now: NIGHT(12) })), 'ANNUAIRE_CERT_EXPIRED');
   const exp = certInfo(fs.readFileSync(sb.pki.expired.cert));
   const a = loadCredentials(operatorAConfig(sb).config);
-  const creds = { ...a, certPem: fs.readFileSync(sb.pki.expired.cert, 'utf8'), keyPem: fs.readFileSync(sb.pki.expired.key, 'utf8'), cert: exp, dn: formatDn(exp.subject), fingerprint: exp.fingerprint256 };
-  const frame = envelopeFrame('feed', sb.manifest.endpoints.annuaire?.feedUrl ?? '', buildAssertion({ issuerDn: creds.dn, nameId: 'x', subjectId: 'x', structureId: '1690000000', software: { name: 'm', version: '1', id: 'i' }, now: new Date() }).xml);
-  const err = await callAnnuaire('feed', sb.manifest.endpoints.annuaire?.feedUrl ?? '', frame, feedBodyChunks([]), { creds, timeoutMs: 10_000, maxResponseBytes: 1 << 20 }).catch((e: { code: string; details: { httpStatus: number } }) => e);
+  const creds = {
+    ...a,
+    certPem: fs.readFileSync(sb.pki.expired.cert, 'utf8'),
+    keyPem: fs.readFileSync(sb.pki.expired.key, 'utf8'),
+    cert: exp,
+    dn: formatDn(exp.subject),
+    fingerprint: exp.fingerprint256,
+  };
+  const frame = envelopeFrame(
+    'feed',
+    sb.manifest.endpoints.annuaire?.feedUrl ?? '',
+    buildAssertion({
+      issuerDn: creds.dn,
+      nameId: 'x',
+      subjectId: 'x',
+      structureId: '1690000000',
+      software: { name: 'm', version: '1', id: 'i' },
+      now: new Date(),
+    }).xml,
+  );
+  const err = await callAnnuaire('feed', sb.manifest.endpoints.annuaire?.feedUrl ?? '', frame, feedBodyChunks([]), {
+    creds,
+    timeoutMs: 10_000,
+    maxResponseBytes: 1 << 20,
+  }).catch((e: { code: string; details: { httpStatus: number } }) => e);
   assert.deepEqual([(err as { code: string }).code, (err as { details: { httpStatus: number } }).details.httpStatus], ['ANNUAIRE_CERT_EXPIRED', 401]);
 
   // SA4: operator A feeding a domain the liste blanche lists for operator B only.
-  const foreign = depsOf(operatorAConfig(sb, { domains: [DOMAIN_A, 'clinique-sandbox-b.mssante.fr'], registryYaml: registryYaml([DOMAIN_A, 'clinique-sandbox-b.mssante.fr'], '') }).config);
+  const foreign = depsOf(
+    operatorAConfig(sb, { domains: [DOMAIN_A, 'clinique-sandbox-b.mssante.fr'], registryYaml: registryYaml([DOMAIN_A, 'clinique-sandbox-b.mssante.fr'], '') })
+      .config,
+  );
   assert.equal(await codeOf(publish(foreign, { now: NIGHT(12) })), 'ANNUAIRE_NOT_AUTHORIZED');
 
   // The client trusts only the configured IGC-Santé store: the sandbox's server is not in this one.
   const lone = tmpDir('mss-lone-ca-');
   const key = await generateRsaKey();
-  const ca = issueCertificate({ subject: [['C', 'FR'], ['O', 'AUTRE'], ['CN', 'AUTRE AC']], keyPair: key, notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 86_400_000), ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const ca = issueCertificate({
+    subject: [
+      ['C', 'FR'],
+      ['O', 'AUTRE'],
+      ['CN', 'AUTRE AC'],
+    ],
+    keyPair: key,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    ca: {},
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
   fs.writeFileSync(path.join(lone, 'ca.crt'), ca.certPem);
   const untrusting = operatorAConfig(sb);
   const cfg = { ...untrusting.config, trust: { dir: lone } };
@@ -231,7 +329,10 @@ test('RE_1.1.1_5020 with a set clock: sent once a day at most, skipped while unc
   const state = new AnnuaireState(deps.store);
   assert.equal((await state.tickets()).length, 2);
   const early = await fetchReports(deps, { now: NIGHT(21, '03:59') });
-  assert.ok(early.tickets.some((t) => t.outcome === 'not-due'), 'the ticket of the 21st is not asked for before 04:00');
+  assert.ok(
+    early.tickets.some((t) => t.outcome === 'not-due'),
+    'the ticket of the 21st is not asked for before 04:00',
+  );
   assert.equal((await publish(deps, { now: NIGHT(21, '01:10'), dryRun: true })).outcome, 'skipped');
 });
 
@@ -248,7 +349,10 @@ test('EX_GBM_6020, EX_PBA_5010: withdraw-domain publishes the domain with no mai
   const rep = await fetchReports(deps, { now: NIGHT(23, '05:00'), ticket: w.ticket as string });
   assert.equal(rep.tickets[0]?.report?.domains[0]?.counters.NbBALSup, 1);
   const next = await publish(deps, { now: NIGHT(25) });
-  assert.deepEqual(next.domains.map((d) => d.domain), [DOMAIN_A, 'ght-sandbox.mssante.fr']);
+  assert.deepEqual(
+    next.domains.map((d) => d.domain),
+    [DOMAIN_A, 'ght-sandbox.mssante.fr'],
+  );
   assert.equal(await cancelWithdrawal(deps, labo), true);
   assert.ok((await publish(deps, { now: NIGHT(26), dryRun: true })).domains.some((d) => d.domain === labo));
   assert.equal((await withdrawDomain(deps, labo, { now: NIGHT(26, '02:10') })).outcome, 'skipped', 'not during the batch');
@@ -262,7 +366,10 @@ test('RG_CTR_000, RG_CTR_008, RG_CTR_049, EX_1.1.1_5030: blocking anomalies — 
   assert.equal((await cli('whitelist', 'sync')).status, 0);
   const refused = await cli('annuaire', 'publish', '--now', NIGHT(27).toISOString());
   assert.equal(refused.status, 1);
-  assert.match(refused.stdout, /absent\.mssante\.fr: 0 mailbox\(es\) to publish, 1 blocking[^\n]*\n {2}BLOQUANTE MSS000 RG_CTR_000 \(domaine\): Le nom de domaine communiqué n'existe pas dans la liste blanche/);
+  assert.match(
+    refused.stdout,
+    /absent\.mssante\.fr: 0 mailbox\(es\) to publish, 1 blocking[^\n]*\n {2}BLOQUANTE MSS000 RG_CTR_000 \(domaine\): Le nom de domaine communiqué n'existe pas dans la liste blanche/,
+  );
   assert.match(refused.stdout, /NOT SENT: 1 blocking/);
   const forced = await cli('annuaire', 'publish', '--now', NIGHT(27).toISOString(), '--force');
   assert.equal(forced.status, 0, forced.stdout);
@@ -281,7 +388,10 @@ test('EX_1.1.1_5020: a report is asked for only with the certificate that publis
   const [t] = await state.tickets();
   await state.putTicket({ ...(t as NonNullable<typeof t>), certFingerprint: 'AA:BB' });
   const run = await fetchReports(deps, { now: NIGHT(28, '05:00') });
-  assert.deepEqual(run.tickets.map((x) => [x.ticket, x.outcome, x.error?.code]), [[sent.ticket, 'lost', 'ANNUAIRE_REPORT_CERT_CHANGED']]);
+  assert.deepEqual(
+    run.tickets.map((x) => [x.ticket, x.outcome, x.error?.code]),
+    [[sent.ticket, 'lost', 'ANNUAIRE_REPORT_CERT_CHANGED']],
+  );
 });
 
 test('a feed of 50,000 mailboxes is built, validated and sent to the sandbox in bounded time and memory', async () => {
@@ -289,9 +399,18 @@ test('a feed of 50,000 mailboxes is built, validated and sent to the sandbox in 
   const entries: BalEntry[] = [];
   for (let i = 0; i < 50_000; i++) {
     entries.push({
-      address: `prenom${i}.nom${i}@${DOMAIN_A}`, type: 'PER', created: '2025-03-01', test: false, status: 'active',
-      holder: { idNat: `8${10_000_000_000 + i}`, lastName: `NOM${i}`, firstName: `Prenom${i}` }, structure: { type: 'FINESS', id: '130099992', mutualised: false },
-      service: 'Cardiologie', coHolders: [], delegates: [], listeRouge: false, homonym: false,
+      address: `prenom${i}.nom${i}@${DOMAIN_A}`,
+      type: 'PER',
+      created: '2025-03-01',
+      test: false,
+      status: 'active',
+      holder: { idNat: `8${10_000_000_000 + i}`, lastName: `NOM${i}`, firstName: `Prenom${i}` },
+      structure: { type: 'FINESS', id: '130099992', mutualised: false },
+      service: 'Cardiologie',
+      coHolders: [],
+      delegates: [],
+      listeRouge: false,
+      homonym: false,
     } as BalEntry);
   }
   const registry = new Registry(entries, { file: op.config.registry.file, hash: 'x', domains: [DOMAIN_A] });

@@ -22,7 +22,10 @@ const APP_REVOKED = 'revoque@ch-sandbox-a.mssante.fr';
 const APP_EXPIRED = 'expire@ch-sandbox-a.mssante.fr';
 const PER = 'jean.dupond@ch-sandbox-a.mssante.fr';
 
-const certOf = (c: { cert: string; key: string }): Pick<AuthCliLoginOptions, 'cert' | 'key'> => ({ cert: fs.readFileSync(c.cert, 'utf8'), key: fs.readFileSync(c.key, 'utf8') });
+const certOf = (c: { cert: string; key: string }): Pick<AuthCliLoginOptions, 'cert' | 'key'> => ({
+  cert: fs.readFileSync(c.cert, 'utf8'),
+  key: fs.readFileSync(c.key, 'utf8'),
+});
 const structureA = () => certOf(pki.authCli[0] as PkiManifest['authCli'][number]);
 const structureB = () => certOf(pki.authCli[1] as PkiManifest['authCli'][number]);
 
@@ -97,15 +100,21 @@ describe('EX_LPS_1100 EX_LPS_1200: a structure opens its APP mailbox with its AU
     const i = await imap(APP_A, structureA());
     assert.ok(!i.before.some((c) => c.startsWith('AUTH=')), i.before.join(' '));
     assert.ok(i.before.includes('STARTTLS'));
-    assert.deepEqual(i.after.filter((c) => c.startsWith('AUTH=')), ['AUTH=PLAIN']);
+    assert.deepEqual(
+      i.after.filter((c) => c.startsWith('AUTH=')),
+      ['AUTH=PLAIN'],
+    );
     const s = await smtp(APP_A, structureA());
     assert.ok(!s.before.some((k) => k.startsWith('AUTH')), s.before.join(' | '));
-    assert.deepEqual(s.after.filter((k) => k.startsWith('AUTH')), ['AUTH PLAIN LOGIN']);
+    assert.deepEqual(
+      s.after.filter((k) => k.startsWith('AUTH')),
+      ['AUTH PLAIN LOGIN'],
+    );
   });
 });
 
 describe('EX_LPS_1200: what is refused', () => {
-  test('EX_LPS_1200 EX_LPS_0710: another structure\'s certificate is refused with NO [AUTHENTICATIONFAILED] and 535 5.7.8 Authentication credentials invalid', async () => {
+  test("EX_LPS_1200 EX_LPS_0710: another structure's certificate is refused with NO [AUTHENTICATIONFAILED] and 535 5.7.8 Authentication credentials invalid", async () => {
     const i = await imap(APP_A, structureB());
     assert.equal(i.line, 'a3 NO [AUTHENTICATIONFAILED] Authentication failed');
     const s = await smtp(APP_A, structureB());

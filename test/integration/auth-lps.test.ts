@@ -23,8 +23,8 @@ const st = (): LpsStack => stack as LpsStack;
 
 before(async () => {
   stack = await startLpsStack(root, { jwksCooldownSeconds: 1 });
-  st().access
-    .add(BAL, { type: 'PER', holder: HOLDER, delegates: [{ idNat: DELEGATE, of: HOLDER }] })
+  st()
+    .access.add(BAL, { type: 'PER', holder: HOLDER, delegates: [{ idNat: DELEGATE, of: HOLDER }] })
     .add(SUSPENDED, { type: 'PER', holder: HOLDER, status: 'suspended' });
 });
 after(async () => {
@@ -92,7 +92,10 @@ describe('EX_LPS_0700 EX_LPS_0400 EX_LPS_0500: entry points and capabilities', (
     }
     const r = await smtp(await st().psc.mint({ idNat: HOLDER }));
     // XOAUTH2 only: Postfix's own list (`AUTH PLAIN XOAUTH2`, PLAIN for the AUTH-CLI front's tickets) is not the LPS's.
-    assert.deepEqual(r.capabilities.filter((k) => /^AUTH[ =]/i.test(k)), ['AUTH XOAUTH2']);
+    assert.deepEqual(
+      r.capabilities.filter((k) => /^AUTH[ =]/i.test(k)),
+      ['AUTH XOAUTH2'],
+    );
   });
 
   test('EX_LPS_0700 EX_LPS_1200: the PSC submission entry point refuses other mechanisms itself: PLAIN with a password or a forged ticket never reaches Postfix', async () => {
@@ -161,10 +164,13 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     const s = await smtpXoauth2Login(st().submissionPort, BAL, token, { localAddress: ip });
     assert.match(s.line, /^235 2\.7\.0 /);
     const logins = st().access.logins.slice(before);
-    assert.deepEqual(logins.map((l) => [l.mailbox, l.author, l.authType, l.service, l.remoteIp]), [
-      [BAL, HOLDER, 'PSC-XOAUTH2', 'imap', ip],
-      [BAL, HOLDER, 'PSC-XOAUTH2', 'smtp', ip],
-    ]);
+    assert.deepEqual(
+      logins.map((l) => [l.mailbox, l.author, l.authType, l.service, l.remoteIp]),
+      [
+        [BAL, HOLDER, 'PSC-XOAUTH2', 'imap', ip],
+        [BAL, HOLDER, 'PSC-XOAUTH2', 'smtp', ip],
+      ],
+    );
     // Dovecot's session ID joins the record with Dovecot's log (Postfix does not pass one to SASL).
     assert.match(logins[0]?.session ?? '', /^[A-Za-z0-9+/]{8,}$/);
     assert.ok(!st().logLines.some((l) => l.includes(token) || l.includes(token.slice(-40))), 'the token is never logged');
@@ -203,7 +209,10 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     await refusedBoth(token);
     await new Promise((r) => setImmediate(r));
     const failure = st().access.failures[before];
-    assert.deepEqual([failure?.mailbox, failure?.author, failure?.authType, failure?.reason, failure?.temporary, failure?.service, failure?.remoteIp], [BAL, STRANGER, 'PSC-XOAUTH2', 'not-authorised', false, 'smtp', ip]);
+    assert.deepEqual(
+      [failure?.mailbox, failure?.author, failure?.authType, failure?.reason, failure?.temporary, failure?.service, failure?.remoteIp],
+      [BAL, STRANGER, 'PSC-XOAUTH2', 'not-authorised', false, 'smtp', ip],
+    );
     assert.ok(!st().logLines.some((l) => l.includes(token)), 'the token is never logged');
   });
 
@@ -226,7 +235,7 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     }
   });
 
-  test('EX_LPS_0900: MAIL before AUTH gets RFC 4954\'s 530 5.7.0 from the front, and after RSET the same token logs in', async () => {
+  test("EX_LPS_0900: MAIL before AUTH gets RFC 4954's 530 5.7.0 from the front, and after RSET the same token logs in", async () => {
     const token = await st().psc.mint({ idNat: HOLDER });
     const { connection: c } = await smtpOverTls(st().submissionPort, { localAddress: freshLoopback() });
     try {
@@ -304,7 +313,7 @@ describe('EX_LPS_0900 EX_LPS_0600: PSC token logins over IMAP and SMTP', () => {
     await acceptedBoth(token);
   });
 
-  test('EX_LPS_0700: the fronts read the AUTHENTICATE / AUTH line themselves, so tokens up to auth.psc.maxTokenBytes log in over IMAP and SMTP (Dovecot 2.3 imap-login\'s 8 KB SASL buffer stopped IMAP at about 6 KB, its 16 KB auth socket SMTP at about 11 KB)', async () => {
+  test("EX_LPS_0700: the fronts read the AUTHENTICATE / AUTH line themselves, so tokens up to auth.psc.maxTokenBytes log in over IMAP and SMTP (Dovecot 2.3 imap-login's 8 KB SASL buffer stopped IMAP at about 6 KB, its 16 KB auth socket SMTP at about 11 KB)", async () => {
     for (const pad of [5500, 10_500]) {
       const token = await st().psc.mint({ idNat: HOLDER, claims: { pad: 'x'.repeat(pad) } });
       assert.ok(token.length > 8000 && token.length < 16_384, String(token.length));

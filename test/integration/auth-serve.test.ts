@@ -42,7 +42,9 @@ before(async () => {
   psc = new SandboxPsc({ tls: cert });
   const structure = structureIdNat('FINESS', '130000001');
   [pki] = await Promise.all([
-    generateTestPki(path.join(root, 'pki'), { authCli: [{ id: 'EX', structureId: structure, organisation: 'CH EXEMPLE', department: 'Bouches-du-Rhône (13)' }] }),
+    generateTestPki(path.join(root, 'pki'), {
+      authCli: [{ id: 'EX', structureId: structure, organisation: 'CH EXEMPLE', department: 'Bouches-du-Rhône (13)' }],
+    }),
     psc.start(),
   ]);
   const [checker, dovecotLpsImap, submissionBackend, imap, submission, authCliImap, authCliSubmission] = await freePorts(7);
@@ -98,7 +100,7 @@ test('EX_LPS_0900 EX_GBM_5414: `serve` checks XOAUTH2 logins against the registr
   assert.match(stranger.line, /^a3 NO \[AUTHENTICATIONFAILED\]/);
 });
 
-test('EX_LPS_1200: `serve` runs the AUTH-CLI fronts on the registry: the APP mailbox of the certificate\'s structure opens, a suspended one does not', async () => {
+test("EX_LPS_1200: `serve` runs the AUTH-CLI fronts on the registry: the APP mailbox of the certificate's structure opens, a suspended one does not", async () => {
   assert.equal((await imapAuthCliLogin(ports.authCliImap, APP, { ...clientCert(), localAddress: freshLoopback() })).verdict, 'OK');
   assert.equal((await imapAuthCliLogin(ports.authCliImap, APP_SUSPENDED, { ...clientCert(), localAddress: freshLoopback() })).verdict, 'FAIL');
 });
@@ -118,14 +120,32 @@ test('EX_GDT_5060 EX_GDT_5040: logins move the last login in the state store and
   const logins = files
     .filter((f) => f.endsWith('.jsonl'))
     .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean))
-    .map((l) => JSON.parse(l) as { action: string; bal?: string; actor: { id: string; onBehalfOf?: string }; means?: { authType?: string; service?: string; client?: string }; address?: string; response: { ok: boolean; code?: string } })
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          action: string;
+          bal?: string;
+          actor: { id: string; onBehalfOf?: string };
+          means?: { authType?: string; service?: string; client?: string };
+          address?: string;
+          response: { ok: boolean; code?: string };
+        },
+    )
     .filter((r) => r.action === 'login');
   const ok = (bal: string, authType: string) => logins.filter((r) => r.bal === bal && r.response.ok && r.means?.authType === authType);
   // EX_GDT_5060: authentication type, identity, service, client and network address.
   const holderImap = ok(PER, 'PSC/XOAUTH2').filter((r) => r.actor.id === HOLDER && r.means?.service === 'imap');
   const holderSmtp = ok(PER, 'PSC/XOAUTH2').filter((r) => r.actor.id === HOLDER && r.means?.service === 'smtp');
-  assert.deepEqual(holderImap.map((r) => [r.address, r.means?.client, r.actor.onBehalfOf]), [[holderImapFrom, '"name" "LPS Exemple" "version" "4.2"', undefined]], 'IMAP: the ID the LPS sent and its address');
-  assert.deepEqual(holderSmtp.map((r) => [r.address, r.means?.client, r.actor.onBehalfOf]), [[holderSmtpFrom, 'EHLO lps.test', undefined]], 'SMTP: the EHLO name and the address');
+  assert.deepEqual(
+    holderImap.map((r) => [r.address, r.means?.client, r.actor.onBehalfOf]),
+    [[holderImapFrom, '"name" "LPS Exemple" "version" "4.2"', undefined]],
+    'IMAP: the ID the LPS sent and its address',
+  );
+  assert.deepEqual(
+    holderSmtp.map((r) => [r.address, r.means?.client, r.actor.onBehalfOf]),
+    [[holderSmtpFrom, 'EHLO lps.test', undefined]],
+    'SMTP: the EHLO name and the address',
+  );
   assert.ok(ok(PER, 'PSC/XOAUTH2').some((r) => r.actor.id === DELEGATE && r.actor.onBehalfOf === HOLDER));
   assert.ok(ok(APP, 'AUTH-CLI certificate').some((r) => r.actor.id === pki.authCli[0]?.structureId));
   assert.ok(logins.some((r) => r.bal === PER && !r.response.ok && r.response.code === 'not-authorised' && r.actor.id === '810000000999'));

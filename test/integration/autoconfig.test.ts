@@ -109,7 +109,23 @@ test('EX_LPS_0300: `autoconfig check` reads domains and entry points from the co
 });
 
 test('EX_LPS_0300: `autoconfig check` works without a configuration when every host is given, and says which are missing otherwise', async () => {
-  const args = ['autoconfig', 'check', GOOD, '--imap-psc', 'imap.ch-exemple.fr', '--imap-authcli', 'imap-app.ch-exemple.fr', '--submission-psc', 'smtp.ch-exemple.fr', '--submission-authcli', 'smtp-app.ch-exemple.fr', '--resolver', `127.0.0.1:${dns.port}`, '--dns-timeout', '200'];
+  const args = [
+    'autoconfig',
+    'check',
+    GOOD,
+    '--imap-psc',
+    'imap.ch-exemple.fr',
+    '--imap-authcli',
+    'imap-app.ch-exemple.fr',
+    '--submission-psc',
+    'smtp.ch-exemple.fr',
+    '--submission-authcli',
+    'smtp-app.ch-exemple.fr',
+    '--resolver',
+    `127.0.0.1:${dns.port}`,
+    '--dns-timeout',
+    '200',
+  ];
   const ok = await runCli(['--config', path.join(dir, 'absent.yaml'), ...args]);
   assert.equal(ok.status, 0, ok.stderr);
   const usage = await runCli(['--config', path.join(dir, 'absent.yaml'), 'autoconfig', 'check', GOOD, '--imap-psc', 'x.fr']);
@@ -136,7 +152,21 @@ test('EX_LPS_0300: the sandbox DNS publishes the four SRV records of each simula
   try {
     for (const op of pki.operators) {
       const ep = sandboxEntryPoints(op);
-      const args = ['autoconfig', 'check', ...op.domains, '--imap-psc', ep.imap.psc, '--imap-authcli', ep.imap.authCli, '--submission-psc', ep.submission.psc, '--submission-authcli', ep.submission.authCli, '--resolver', sandboxDns.address];
+      const args = [
+        'autoconfig',
+        'check',
+        ...op.domains,
+        '--imap-psc',
+        ep.imap.psc,
+        '--imap-authcli',
+        ep.imap.authCli,
+        '--submission-psc',
+        ep.submission.psc,
+        '--submission-authcli',
+        ep.submission.authCli,
+        '--resolver',
+        sandboxDns.address,
+      ];
       const r = await runCli(['--config', path.join(dir, 'absent.yaml'), ...args]);
       assert.equal(r.status, 0, r.stdout + r.stderr);
       for (const d of op.domains) assert.match(r.stdout, new RegExp(`${d.replace(/\./g, '\\.')}: the four SRV records are published`));

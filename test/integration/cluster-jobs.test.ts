@@ -55,14 +55,20 @@ function cluster(prefix: string): { config: (node: string) => string } {
     fs.mkdirSync(d, { recursive: true });
     fs.writeFileSync(
       path.join(d, 'registry.yaml'),
-      registryYaml([per('xavier.martin', 'Xavier', 'MARTIN', '810000000501', { created: '2023-01-01', contact: { email: 'x@example.org' } }), per('yvonne.durand', 'Yvonne', 'DURAND', '810000000502', { created: '2023-01-01', contact: { email: 'y@example.org' } })]),
+      registryYaml([
+        per('xavier.martin', 'Xavier', 'MARTIN', '810000000501', { created: '2023-01-01', contact: { email: 'x@example.org' } }),
+        per('yvonne.durand', 'Yvonne', 'DURAND', '810000000502', { created: '2023-01-01', contact: { email: 'y@example.org' } }),
+      ]),
     );
     fs.writeFileSync(
       path.join(d, 'config.yaml'),
       stringify({
         operator: { name: 'CH Test', domains: [DOMAIN], structureId: '1130000001', certificate: 'op.crt', key: 'op.key', timeZone: 'Europe/Paris' },
         trust: { dir: 'trust' },
-        state: { dir: 'state', redis: { sentinels: set.sentinelAddresses.map((s) => `${s.host}:${s.port}`), masterName: set.masterName, keyPrefix: `${prefix}:` } },
+        state: {
+          dir: 'state',
+          redis: { sentinels: set.sentinelAddresses.map((s) => `${s.host}:${s.port}`), masterName: set.masterName, keyPrefix: `${prefix}:` },
+        },
         registry: { file: 'registry.yaml' },
         cluster: { node, leaseTtlMs: LEASE_TTL_MS },
         lifecycle: {
@@ -94,7 +100,10 @@ function lifecycle(config: string, node: string, opts: { inNetns?: boolean } = {
 }
 
 const lines = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []);
-const by = (node: string, what: string): string[] => lines().filter((l) => l.startsWith(`${node} ${what} `)).map((l) => l.split(' ')[2] as string);
+const by = (node: string, what: string): string[] =>
+  lines()
+    .filter((l) => l.startsWith(`${node} ${what} `))
+    .map((l) => l.split(' ')[2] as string);
 
 function reset(): void {
   fs.rmSync(log, { force: true });
@@ -174,45 +183,53 @@ test('a node paused (SIGSTOP) in its job past the lease: the other node takes ov
   assert.match((await runRecord(c.config('A1')))?.holder ?? '', /^A2\//, 'the run is A2 s');
 });
 
-test('a node cut off from Redis (network namespace, link down) never runs a job the other node holds, and one cut off while running it stops once its lease expires', { skip: noNetns }, async () => {
-  assert.ok(netns);
-  reset();
-  const c = cluster('partition');
-  // A2 cut off before it starts, while A1 runs the job: it cannot take the lease, so it does nothing.
-  fs.writeFileSync(path.join(dir, 'block-A1'), '');
-  const a1 = lifecycle(c.config('A1'), 'A1');
-  await until(() => fs.existsSync(path.join(dir, 'started-A1')), 60_000, 'A1 to be in its job');
-  netns.cut();
-  try {
-    const a2 = lifecycle(c.config('A2'), 'A2', { inNetns: true });
-    assert.notEqual(await a2.done, 0, a2.p.output());
-    assert.match(a2.p.output(), /TEMPORARY_STORE_UNAVAILABLE|Redis/);
-    assert.deepEqual(lines().filter((l) => l.startsWith('A2 ')), [], 'the cut-off node ran nothing');
-  } finally {
-    netns.heal();
-  }
-  fs.writeFileSync(path.join(dir, 'release-A1'), '');
-  assert.equal(await a1.done, 0, a1.p.output());
+test(
+  'a node cut off from Redis (network namespace, link down) never runs a job the other node holds, and one cut off while running it stops once its lease expires',
+  { skip: noNetns },
+  async () => {
+    assert.ok(netns);
+    reset();
+    const c = cluster('partition');
+    // A2 cut off before it starts, while A1 runs the job: it cannot take the lease, so it does nothing.
+    fs.writeFileSync(path.join(dir, 'block-A1'), '');
+    const a1 = lifecycle(c.config('A1'), 'A1');
+    await until(() => fs.existsSync(path.join(dir, 'started-A1')), 60_000, 'A1 to be in its job');
+    netns.cut();
+    try {
+      const a2 = lifecycle(c.config('A2'), 'A2', { inNetns: true });
+      assert.notEqual(await a2.done, 0, a2.p.output());
+      assert.match(a2.p.output(), /TEMPORARY_STORE_UNAVAILABLE|Redis/);
+      assert.deepEqual(
+        lines().filter((l) => l.startsWith('A2 ')),
+        [],
+        'the cut-off node ran nothing',
+      );
+    } finally {
+      netns.heal();
+    }
+    fs.writeFileSync(path.join(dir, 'release-A1'), '');
+    assert.equal(await a1.done, 0, a1.p.output());
 
-  // A2 (in the namespace) runs the job and is cut off in it; A1 takes over once the lease expires.
-  reset();
-  const c2 = cluster('partition2');
-  fs.writeFileSync(path.join(dir, 'block-A2'), '');
-  const a2 = lifecycle(c2.config('A2'), 'A2', { inNetns: true });
-  await until(() => fs.existsSync(path.join(dir, 'started-A2')), 60_000, 'A2 to be in its job');
-  netns.cut();
-  try {
-    const b1 = lifecycle(c2.config('A1'), 'A1');
-    assert.equal(await b1.done, 0, b1.p.output());
-    assert.deepEqual(by('A1', 'notice').sort(), NOTICES);
-    fs.writeFileSync(path.join(dir, 'release-A2'), '');
-    const code = await a2.done;
-    assert.notEqual(code, 0, a2.p.output());
-    assert.match(a2.p.output(), /LEASE_LOST/);
-  } finally {
-    netns.heal();
-  }
-  assert.deepEqual(by('A2', 'notice'), [], 'the cut-off node sent no notice');
-  assert.deepEqual(by('A2', 'check'), [], 'nor ran any command once cut off');
-  assert.match((await runRecord(c2.config('A1')))?.holder ?? '', /^A1\//);
-});
+    // A2 (in the namespace) runs the job and is cut off in it; A1 takes over once the lease expires.
+    reset();
+    const c2 = cluster('partition2');
+    fs.writeFileSync(path.join(dir, 'block-A2'), '');
+    const a2 = lifecycle(c2.config('A2'), 'A2', { inNetns: true });
+    await until(() => fs.existsSync(path.join(dir, 'started-A2')), 60_000, 'A2 to be in its job');
+    netns.cut();
+    try {
+      const b1 = lifecycle(c2.config('A1'), 'A1');
+      assert.equal(await b1.done, 0, b1.p.output());
+      assert.deepEqual(by('A1', 'notice').sort(), NOTICES);
+      fs.writeFileSync(path.join(dir, 'release-A2'), '');
+      const code = await a2.done;
+      assert.notEqual(code, 0, a2.p.output());
+      assert.match(a2.p.output(), /LEASE_LOST/);
+    } finally {
+      netns.heal();
+    }
+    assert.deepEqual(by('A2', 'notice'), [], 'the cut-off node sent no notice');
+    assert.deepEqual(by('A2', 'check'), [], 'nor ran any command once cut off');
+    assert.match((await runRecord(c2.config('A1')))?.holder ?? '', /^A1\//);
+  },
+);

@@ -90,7 +90,11 @@ test('a registry change made with `bal` on node A1 is on node A2 and in use ther
   assert.equal(view.view.registry.cluster.node, 'A1');
   const ms = fs.statSync(a2.registry).mtimeMs - Date.parse(view.view.registry.cluster.at);
   assert.ok(ms >= 0 && ms <= BOUND_MS, `A2 had the change ${ms} ms after A1 sent it (bound ${BOUND_MS} ms)`);
-  await waitForOutput(s2, (out) => /registry change of node A1 written here/.test(out) && /"msg":"registry reloaded"/.test(out.slice(out.indexOf('registry change of node A1'))), BOUND_MS);
+  await waitForOutput(
+    s2,
+    (out) => /registry change of node A1 written here/.test(out) && /"msg":"registry reloaded"/.test(out.slice(out.indexOf('registry change of node A1'))),
+    BOUND_MS,
+  );
   process.stdout.write(`# bal change sent by A1, written on A2 ${Math.round(ms)} ms later (registrySyncMs ${SYNC_MS})\n`);
 
   // By hand on A2 (an administrator's editor): A2's serve sends it, A1's takes it.
@@ -114,12 +118,16 @@ test('`status` and `cluster status` show the cluster: both nodes alive, no lease
 
   await s2.stop('SIGKILL');
   // Its heartbeat key expires after three missed beats.
-  await until(async () => /A2 NOT SEEN since .* \(did not stop cleanly\)/.test((await cli(a1, 'cluster', 'status')).stdout), 30_000, 'A2 to be reported not seen');
+  await until(
+    async () => /A2 NOT SEEN since .* \(did not stop cleanly\)/.test((await cli(a1, 'cluster', 'status')).stdout),
+    30_000,
+    'A2 to be reported not seen',
+  );
   const view = JSON.parse((await cli(a1, 'cluster', 'status', '--json')).stdout) as { checks: Array<{ check: string; severity: string }> };
   assert.equal(view.checks.find((c) => c.check === 'cluster.nodes')?.severity, 'warning');
 });
 
-test('EX_PSU_5830: a node that died without saying its spool was empty holds the month\'s statistics back (its events may not be in the shared journal) until it is forgotten', async () => {
+test("EX_PSU_5830: a node that died without saying its spool was empty holds the month's statistics back (its events may not be in the shared journal) until it is forgotten", async () => {
   const [a1, a2] = cluster('stats');
   await serve(a1);
   const s2 = await serve(a2);
@@ -140,7 +148,10 @@ test('EX_PSU_5830: a node that died without saying its spool was empty holds the
   const built = await cli(a1, 'stats', 'run', '--now', day1, '--json');
   const r2 = JSON.parse(built.stdout) as { problem?: { code: string }; actions: string[] };
   assert.notEqual(r2.problem?.code, 'TEMPORARY_STATS_NODE_SPOOL', built.stdout);
-  assert.ok(r2.actions.some((a) => /^built /.test(a)), built.stdout);
+  assert.ok(
+    r2.actions.some((a) => /^built /.test(a)),
+    built.stdout,
+  );
 });
 
 test('two hand edits on two nodes between two syncs: a conflict that overwrites nothing, CRIT in `cluster status`, resolved with --take-cluster (the local file saved beside it)', async () => {

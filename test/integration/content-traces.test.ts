@@ -53,8 +53,21 @@ before(async () => {
   store = new EmbeddedStore(path.join(root, 'store'));
   traces = new TraceLog(tracesDir, { syncDelayMs: 0 });
   const registry = loadRegistryText(path.join(root, 'registry.yaml'), REGISTRY, { domains: [DOMAIN], finessRegistered: true }).registry;
-  const activity = new Activity({ registry: () => registry, runtime: new RuntimeFields(store), traces, timeZone: 'Europe/Paris', sessions: new DovecotSessions(store) });
-  receiver = new DovecotEventsService({ listen: { host: '127.0.0.1', port: 0 }, urlFile: path.join(root, 'dovecot-events.url'), maxEventBytes: 65_536, traces, sessions: new DovecotSessions(store), log: silentLogger });
+  const activity = new Activity({
+    registry: () => registry,
+    runtime: new RuntimeFields(store),
+    traces,
+    timeZone: 'Europe/Paris',
+    sessions: new DovecotSessions(store),
+  });
+  receiver = new DovecotEventsService({
+    listen: { host: '127.0.0.1', port: 0 },
+    urlFile: path.join(root, 'dovecot-events.url'),
+    maxEventBytes: 65_536,
+    traces,
+    sessions: new DovecotSessions(store),
+    log: silentLogger,
+  });
   await receiver.start();
   // The shipped piece as it is, its URL file's path only replaced.
   const shipped = fs.readFileSync(path.join(SHIPPED_ROOT, 'dovecot', 'conf.d', '91-mss-mail-log.conf'), 'utf8');
@@ -74,52 +87,70 @@ async function command(c: LineConnection, tag: string, line: string): Promise<st
   return (await c.expect(new RegExp(`^${tag} `))).line;
 }
 
-test('EX_GDT_5030 EX_GDT_5040: a delegate\'s IMAP operations on the holder\'s mailbox, through real Dovecot, are each traced with the delegate, the holder, the folder, the UIDs and the answer; the logout too; the chain verifies', { skip: missing.length > 0 && `needs ${missing.join(', ')}` }, async () => {
-  const s = stack as LpsStack;
-  const login = await imapXoauth2Login(s.imapPort, BAL, await s.psc.mint({ idNat: DELEGATE }), { localAddress: freshLoopback(), keepOpen: true });
-  assert.equal(login.verdict, 'OK', login.line);
-  const c = login.connection as LineConnection;
-  const message = 'From: a@ch-voisin.mssante.fr\r\nSubject: CR patient\r\nMessage-ID: <m1@x>\r\n\r\ncorps\r\n';
-  c.send(`b1 APPEND INBOX {${Buffer.byteLength(message)}}`);
-  await c.expect(/^\+ /);
-  c.send(message);
-  assert.match((await c.expect(/^b1 /)).line, /^b1 OK \[APPENDUID \d+ 1\]/);
-  assert.match(await command(c, 'b2', 'SELECT INBOX'), /^b2 OK/);
-  assert.match(await command(c, 'b3', 'UID STORE 1 +FLAGS (\\Flagged)'), /^b3 OK/);
-  assert.match(await command(c, 'b4', 'CREATE Archives'), /^b4 OK/);
-  assert.match(await command(c, 'b5', 'UID COPY 1 Archives'), /^b5 OK \[COPYUID/);
-  assert.match(await command(c, 'b6', 'UID FETCH 1 (BODY.PEEK[])'), /^b6 OK/);
-  assert.match(await command(c, 'b7', 'UID STORE 1 +FLAGS (\\Deleted)'), /^b7 OK/);
-  assert.match(await command(c, 'b8', 'EXPUNGE'), /^b8 OK/);
-  assert.match(await command(c, 'b9', 'RENAME Archives Classement'), /^b9 OK/);
-  assert.match(await command(c, 'b10', 'LOGOUT'), /^b10 OK/);
-  c.destroy();
+test(
+  "EX_GDT_5030 EX_GDT_5040: a delegate's IMAP operations on the holder's mailbox, through real Dovecot, are each traced with the delegate, the holder, the folder, the UIDs and the answer; the logout too; the chain verifies",
+  { skip: missing.length > 0 && `needs ${missing.join(', ')}` },
+  async () => {
+    const s = stack as LpsStack;
+    const login = await imapXoauth2Login(s.imapPort, BAL, await s.psc.mint({ idNat: DELEGATE }), { localAddress: freshLoopback(), keepOpen: true });
+    assert.equal(login.verdict, 'OK', login.line);
+    const c = login.connection as LineConnection;
+    const message = 'From: a@ch-voisin.mssante.fr\r\nSubject: CR patient\r\nMessage-ID: <m1@x>\r\n\r\ncorps\r\n';
+    c.send(`b1 APPEND INBOX {${Buffer.byteLength(message)}}`);
+    await c.expect(/^\+ /);
+    c.send(message);
+    assert.match((await c.expect(/^b1 /)).line, /^b1 OK \[APPENDUID \d+ 1\]/);
+    assert.match(await command(c, 'b2', 'SELECT INBOX'), /^b2 OK/);
+    assert.match(await command(c, 'b3', 'UID STORE 1 +FLAGS (\\Flagged)'), /^b3 OK/);
+    assert.match(await command(c, 'b4', 'CREATE Archives'), /^b4 OK/);
+    assert.match(await command(c, 'b5', 'UID COPY 1 Archives'), /^b5 OK \[COPYUID/);
+    assert.match(await command(c, 'b6', 'UID FETCH 1 (BODY.PEEK[])'), /^b6 OK/);
+    assert.match(await command(c, 'b7', 'UID STORE 1 +FLAGS (\\Deleted)'), /^b7 OK/);
+    assert.match(await command(c, 'b8', 'EXPUNGE'), /^b8 OK/);
+    assert.match(await command(c, 'b9', 'RENAME Archives Classement'), /^b9 OK/);
+    assert.match(await command(c, 'b10', 'LOGOUT'), /^b10 OK/);
+    c.destroy();
 
-  // Dovecot's stats process posts the events asynchronously, and the checker records the
-  // login after answering Dovecot: wait for both.
-  const deadline = Date.now() + 30_000;
-  let lines = traceLines(tracesDir);
-  while (!(lines.some((l) => l.action === 'logout') && lines.some((l) => l.action === 'login')) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    lines = traceLines(tracesDir);
-  }
-  const content = lines.filter((l) => /^(content|folder)\.|^logout$/.test(l.action));
-  const actions = content.map((l) => l.action);
-  for (const a of ['content.append', 'content.flags', 'folder.create', 'content.copy', 'content.read', 'content.expunge', 'content.expunged', 'folder.rename', 'logout']) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
-  for (const l of content) {
-    assert.equal(l.bal, BAL);
-    assert.deepEqual(l.actor, { id: DELEGATE, kind: 'user', onBehalfOf: HOLDER, source: 'dovecot session' }, l.action);
-    assert.equal(l.category, 'functional');
-  }
-  const login_ = lines.find((l) => l.action === 'login' && l.response.ok);
-  assert.equal(content[0]?.request?.session, login_?.request?.session, 'the session joins the login and the operations');
-  const copy = content.find((l) => l.action === 'content.copy');
-  assert.deepEqual([copy?.request?.mailbox, copy?.request?.uids, copy?.request?.sourceUids], ['INBOX', '1', '1']);
-  const expunged = content.find((l) => l.action === 'content.expunged');
-  assert.deepEqual([expunged?.request?.mailbox, expunged?.request?.uid], ['INBOX', 1]);
-  assert.deepEqual([content.find((l) => l.action === 'folder.rename')?.request?.from, content.find((l) => l.action === 'folder.rename')?.request?.to], ['Archives', 'Classement']);
-  assert.doesNotMatch(JSON.stringify(content), /corps|CR patient/, 'the message is never traced');
-  (traces as TraceLog).close();
-  const v = await verifyTraces(tracesDir);
-  assert.equal(v.ok, true, JSON.stringify(v.problems ?? v));
-});
+    // Dovecot's stats process posts the events asynchronously, and the checker records the
+    // login after answering Dovecot: wait for both.
+    const deadline = Date.now() + 30_000;
+    let lines = traceLines(tracesDir);
+    while (!(lines.some((l) => l.action === 'logout') && lines.some((l) => l.action === 'login')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      lines = traceLines(tracesDir);
+    }
+    const content = lines.filter((l) => /^(content|folder)\.|^logout$/.test(l.action));
+    const actions = content.map((l) => l.action);
+    for (const a of [
+      'content.append',
+      'content.flags',
+      'folder.create',
+      'content.copy',
+      'content.read',
+      'content.expunge',
+      'content.expunged',
+      'folder.rename',
+      'logout',
+    ])
+      assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+    for (const l of content) {
+      assert.equal(l.bal, BAL);
+      assert.deepEqual(l.actor, { id: DELEGATE, kind: 'user', onBehalfOf: HOLDER, source: 'dovecot session' }, l.action);
+      assert.equal(l.category, 'functional');
+    }
+    const login_ = lines.find((l) => l.action === 'login' && l.response.ok);
+    assert.equal(content[0]?.request?.session, login_?.request?.session, 'the session joins the login and the operations');
+    const copy = content.find((l) => l.action === 'content.copy');
+    assert.deepEqual([copy?.request?.mailbox, copy?.request?.uids, copy?.request?.sourceUids], ['INBOX', '1', '1']);
+    const expunged = content.find((l) => l.action === 'content.expunged');
+    assert.deepEqual([expunged?.request?.mailbox, expunged?.request?.uid], ['INBOX', 1]);
+    assert.deepEqual(
+      [content.find((l) => l.action === 'folder.rename')?.request?.from, content.find((l) => l.action === 'folder.rename')?.request?.to],
+      ['Archives', 'Classement'],
+    );
+    assert.doesNotMatch(JSON.stringify(content), /corps|CR patient/, 'the message is never traced');
+    (traces as TraceLog).close();
+    const v = await verifyTraces(tracesDir);
+    assert.equal(v.ok, true, JSON.stringify(v.problems ?? v));
+  },
+);

@@ -35,7 +35,13 @@ const STATE_MARK = path.join(STATE, 'package-test.state');
 const SITE_LINE = `# site edit by the package test ${crypto.randomUUID()}\n`;
 
 function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
 }
 
@@ -73,7 +79,12 @@ function modeOf(p: string): { mode: string; owner: string } {
 
 /** Verbs the stub systemctl received, e.g. "restart mss-sidecar.service". */
 function verbs(calls: string[]): string[] {
-  return calls.map((c) => c.split(/\s+/).filter((a) => a !== '' && !a.startsWith('-')).join(' '));
+  return calls.map((c) =>
+    c
+      .split(/\s+/)
+      .filter((a) => a !== '' && !a.startsWith('-'))
+      .join(' '),
+  );
 }
 
 const STARTING = /^(?:start|restart|try-restart|reload-or-restart|try-reload-or-restart|enable|reenable|unmask) /;
@@ -107,7 +118,11 @@ function aptGet(args: string[]): CliResult {
 }
 
 function purgeLeftovers(): void {
-  if (dpkgState() !== '') ok(run('apt-get', ['purge', '-y', '-o', 'DPkg::Lock::Timeout=300', PKG], { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 300_000 }), 'purging the package test\'s leftovers');
+  if (dpkgState() !== '')
+    ok(
+      run('apt-get', ['purge', '-y', '-o', 'DPkg::Lock::Timeout=300', PKG], { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 300_000 }),
+      "purging the package test's leftovers",
+    );
 }
 
 before(async () => {
@@ -117,7 +132,9 @@ before(async () => {
   const state = dpkgState();
   if (state !== '' || present.length > 0) {
     broken = 'the machine guard';
-    throw new Error(`refusing to run: this machine has an mss-sidecar installation the package test did not make (dpkg: "${state}", present: ${present.join(', ')}). The test installs and purges the real package; run it on a machine without one.`);
+    throw new Error(
+      `refusing to run: this machine has an mss-sidecar installation the package test did not make (dpkg: "${state}", present: ${present.join(', ')}). The test installs and purges the real package; run it on a machine without one.`,
+    );
   }
   mtaBefore = snapshot(['/etc/postfix', '/etc/dovecot']);
 });
@@ -144,19 +161,52 @@ step('make deb builds mss-sidecar_<version>_all.deb from a fresh clone, with the
   assert.equal(field('Package'), PKG);
   assert.equal(field('Architecture'), 'all');
   const depends = field('Depends');
-  for (const d of ['nodejs (>= 20.10)', 'postfix', 'dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'dovecot-auth-lua']) assert.ok(depends.split(/,\s*/).includes(d), `Depends: ${d} (${depends})`);
+  for (const d of ['nodejs (>= 20.10)', 'postfix', 'dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'dovecot-auth-lua'])
+    assert.ok(depends.split(/,\s*/).includes(d), `Depends: ${d} (${depends})`);
   assert.match(field('Recommends'), /(?:^|, )redis-server(?:,|$)/);
 
-  const files = ok(run('dpkg-deb', ['-c', debFirst]), 'dpkg-deb -c').stdout.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ').replace(/^\./, '').replace(/ -> .*$/, ''));
+  const files = ok(run('dpkg-deb', ['-c', debFirst]), 'dpkg-deb -c')
+    .stdout.split('\n')
+    .map((l) =>
+      l
+        .split(/\s+/)
+        .slice(5)
+        .join(' ')
+        .replace(/^\./, '')
+        .replace(/ -> .*$/, ''),
+    );
   const has = (p: string): boolean => files.includes(p) || files.includes(`${p}/`);
-  for (const p of ['/usr/bin/mss-sidecar', `${SHARE}/dist/src/cli/main.js`, `${SHARE}/package.json`, `${SHARE}/bin/mss-sidecar`, `${SHARE}/postfix/main.cf.d`, `${SHARE}/dovecot/mss-lps-auth.lua`, `${SHARE}/examples/registry.yaml`, `${SHARE}/scripts/postfix-apply.sh`, '/lib/systemd/system/mss-sidecar.service', '/lib/systemd/system/mss-sidecar-stats.timer', CONF, '/etc/sudoers.d/mss-sidecar', '/usr/lib/sysusers.d/mss-sidecar.conf', '/usr/lib/tmpfiles.d/mss-sidecar.conf', '/usr/share/doc/mss-sidecar/install.md', '/usr/share/man/man1/mss-sidecar.1.gz']) {
+  for (const p of [
+    '/usr/bin/mss-sidecar',
+    `${SHARE}/dist/src/cli/main.js`,
+    `${SHARE}/package.json`,
+    `${SHARE}/bin/mss-sidecar`,
+    `${SHARE}/postfix/main.cf.d`,
+    `${SHARE}/dovecot/mss-lps-auth.lua`,
+    `${SHARE}/examples/registry.yaml`,
+    `${SHARE}/scripts/postfix-apply.sh`,
+    '/lib/systemd/system/mss-sidecar.service',
+    '/lib/systemd/system/mss-sidecar-stats.timer',
+    CONF,
+    '/etc/sudoers.d/mss-sidecar',
+    '/usr/lib/sysusers.d/mss-sidecar.conf',
+    '/usr/lib/tmpfiles.d/mss-sidecar.conf',
+    '/usr/share/doc/mss-sidecar/install.md',
+    '/usr/share/man/man1/mss-sidecar.1.gz',
+  ]) {
     assert.ok(has(p), `the package holds ${p}`);
   }
   // Every production dependency, no development one, no test or build output.
-  const pkg = JSON.parse(fs.readFileSync(path.join(clone, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(clone, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   for (const d of Object.keys(pkg.dependencies)) assert.ok(has(`${SHARE}/node_modules/${d}`), `node_modules/${d} is shipped`);
   for (const d of Object.keys(pkg.devDependencies)) assert.ok(!has(`${SHARE}/node_modules/${d}`), `node_modules/${d} (a dev dependency) is not shipped`);
-  assert.ok(!files.some((f) => f.startsWith(`${SHARE}/dist/test`) || f.startsWith(`${SHARE}/src/`) || f.includes('/.eslintrc') || f.endsWith('/.npmignore')), 'no tests, TypeScript sources or modules\' development files');
+  assert.ok(
+    !files.some((f) => f.startsWith(`${SHARE}/dist/test`) || f.startsWith(`${SHARE}/src/`) || f.includes('/.eslintrc') || f.endsWith('/.npmignore')),
+    "no tests, TypeScript sources or modules' development files",
+  );
   assert.ok(!files.some((f) => f.startsWith('/var/lib/mss-sidecar')), 'the state directory is made by tmpfiles, not shipped (dpkg would delete it on remove)');
 });
 
@@ -167,7 +217,10 @@ step('lintian finds no error and no warning in the package (the overrides say wh
   const count = (k: string): number => tags.filter((l) => l.startsWith(`${k}: `)).length;
   process.stderr.write(`# lintian: ${count('E')} errors, ${count('W')} warnings, ${count('I')} info tags, ${Date.now() - started} ms\n`);
   assert.equal(r.status, 0, `lintian: ${tags.filter((l) => /^[EW]: /.test(l)).join('\n')}\n${r.stderr.slice(-2000)}`);
-  assert.deepEqual(tags.filter((l) => /^[EW]: /.test(l)), []);
+  assert.deepEqual(
+    tags.filter((l) => /^[EW]: /.test(l)),
+    [],
+  );
 });
 
 step('a rebuilt package with a higher version: only package.json, CHANGELOG.md and a Postfix piece changed', () => {
@@ -176,7 +229,12 @@ step('a rebuilt package with a higher version: only package.json, CHANGELOG.md a
   fs.writeFileSync(pj, fs.readFileSync(pj, 'utf8').replace(`"version": "${version}"`, `"version": "${versionSecond}"`));
   const cl = path.join(clone, 'CHANGELOG.md');
   const today = new Date().toISOString().slice(0, 10);
-  fs.writeFileSync(cl, fs.readFileSync(cl, 'utf8').replace(/^## \[Unreleased\]\n/m, `## [Unreleased]\n\n## [${versionSecond}] - ${today}\n\n### Changed\n- A rebuild by the package test.\n`));
+  fs.writeFileSync(
+    cl,
+    fs
+      .readFileSync(cl, 'utf8')
+      .replace(/^## \[Unreleased\]\n/m, `## [Unreleased]\n\n## [${versionSecond}] - ${today}\n\n### Changed\n- A rebuild by the package test.\n`),
+  );
   const piece = path.join(clone, 'postfix', 'main.cf.d', '20-submission-limits.cf');
   fs.appendFileSync(piece, '# changed by the package test\n');
   // dist/ is the clone's, compiled by the first `make deb` from unchanged sources.
@@ -191,7 +249,11 @@ step('a rebuilt package with a higher version: only package.json, CHANGELOG.md a
 step('the package installs with no network: the service user and the 0700 state directory, nothing started or enabled, Postfix and Dovecot untouched', () => {
   const sim = ok(run('apt-get', ['install', '-s', '--no-install-recommends', debFirst]), 'apt-get install -s');
   const inst = sim.stdout.split('\n').filter((l) => l.startsWith('Inst '));
-  assert.deepEqual(inst.map((l) => l.split(' ')[1]), [PKG], `every dependency is installed (run scripts/install-system-deps.sh):\n${inst.join('\n')}`);
+  assert.deepEqual(
+    inst.map((l) => l.split(' ')[1]),
+    [PKG],
+    `every dependency is installed (run scripts/install-system-deps.sh):\n${inst.join('\n')}`,
+  );
   fs.writeFileSync(MARKER, `${process.pid}\n`);
   const started = Date.now();
   const r = ok(aptGet(['install', debFirst]), 'apt-get install (no network)');
@@ -206,7 +268,7 @@ step('the package installs with no network: the service user and the 0700 state 
   assert.equal(user[5], STATE);
   assert.equal(user[6], '/usr/sbin/nologin');
   assert.ok(Number(user[2]) < 1000, `a system user (uid ${user[2]})`);
-  assert.deepEqual(modeOf(STATE), { mode: '0700', owner: 'mss-sidecar:mss-sidecar' }, 'EX_GDT_5010: the state directory (traces) is the service user\'s only');
+  assert.deepEqual(modeOf(STATE), { mode: '0700', owner: 'mss-sidecar:mss-sidecar' }, "EX_GDT_5010: the state directory (traces) is the service user's only");
   assert.deepEqual(snapshot(['/etc/postfix', '/etc/dovecot']), mtaBefore, 'the Postfix and Dovecot configuration is unchanged');
 });
 
@@ -224,7 +286,9 @@ step('the installed files have their owners and modes, and the shipped pieces na
   for (const [p, mode, owner] of expect) assert.deepEqual(modeOf(p), { mode, owner }, p);
   assert.equal(fs.realpathSync('/usr/bin/mss-sidecar'), `${SHARE}/bin/mss-sidecar`);
   // Nothing of the package is writable beyond root, or setuid.
-  const listed = ok(run('dpkg', ['-L', PKG]), 'dpkg -L').stdout.split('\n').filter((p) => p.startsWith('/') && fs.existsSync(p));
+  const listed = ok(run('dpkg', ['-L', PKG]), 'dpkg -L')
+    .stdout.split('\n')
+    .filter((p) => p.startsWith('/') && fs.existsSync(p));
   for (const p of listed) {
     const st = fs.lstatSync(p);
     if (st.isSymbolicLink()) continue;
@@ -234,7 +298,13 @@ step('the installed files have their owners and modes, and the shipped pieces na
   }
   ok(run('visudo', ['-c']), 'visudo -c (the whole sudoers configuration still parses)');
   // The from-source paths (/opt/mss-sidecar) were rewritten; every path they name exists.
-  const pieces = [...snapshot([`${SHARE}/dovecot`, `${SHARE}/postfix`]).keys(), ...fs.readdirSync('/lib/systemd/system').filter((f) => f.startsWith('mss-sidecar')).map((f) => `/lib/systemd/system/${f}`)].filter((p) => fs.statSync(p).isFile());
+  const pieces = [
+    ...snapshot([`${SHARE}/dovecot`, `${SHARE}/postfix`]).keys(),
+    ...fs
+      .readdirSync('/lib/systemd/system')
+      .filter((f) => f.startsWith('mss-sidecar'))
+      .map((f) => `/lib/systemd/system/${f}`),
+  ].filter((p) => fs.statSync(p).isFile());
   for (const p of pieces) {
     const text = fs.readFileSync(p, 'utf8');
     assert.ok(!text.includes('/opt/mss-sidecar'), `${p} names no /opt/mss-sidecar path`);
@@ -244,58 +314,79 @@ step('the installed files have their owners and modes, and the shipped pieces na
   }
 });
 
-step('mss-sidecar --version prints package.json\'s version; every dependency loads; the shipped config.yaml passes config check as the service user with the sandbox PKI in place', () => {
-  assert.equal(ok(run('/usr/bin/mss-sidecar', ['--version']), '--version').stdout.trim(), version);
-  // Each production dependency loads from the installed tree: the pruning removed nothing it needs.
-  const load = `const deps = Object.keys(JSON.parse(await (await import('node:fs')).promises.readFile('package.json', 'utf8')).dependencies);
+step(
+  "mss-sidecar --version prints package.json's version; every dependency loads; the shipped config.yaml passes config check as the service user with the sandbox PKI in place",
+  () => {
+    assert.equal(ok(run('/usr/bin/mss-sidecar', ['--version']), '--version').stdout.trim(), version);
+    // Each production dependency loads from the installed tree: the pruning removed nothing it needs.
+    const load = `const deps = Object.keys(JSON.parse(await (await import('node:fs')).promises.readFile('package.json', 'utf8')).dependencies);
 await import('reflect-metadata');
 for (const d of deps) await import(d);
 console.log(deps.length);`;
-  const loaded = ok(run(process.execPath, ['--input-type=module', '-e', load], { cwd: SHARE }), 'importing every dependency from the installed package');
-  assert.ok(Number(loaded.stdout.trim()) >= 10, loaded.stdout);
-  // The installed package generates the sandbox PKI itself: its sandbox code and modules work.
-  const pki = path.join(work, 'pki');
-  ok(run('/usr/bin/mss-sidecar', ['sandbox', 'pki', '--out', pki], { timeoutMs: 120_000 }), 'mss-sidecar sandbox pki');
-  const manifest = JSON.parse(fs.readFileSync(path.join(pki, 'pki.json'), 'utf8')) as { operators: Array<{ cert: string; key: string }>; https: { cert: string; key: string }; trustDir: string };
-  const op = manifest.operators[0];
-  assert.ok(op);
-  const put = (from: string, to: string, owner: string, mode: string): void => {
-    ok(run('install', ['-o', owner, '-g', 'mss-sidecar', '-m', mode, path.join(pki, from), to]), `install ${to}`);
-  };
-  // Where the shipped config.yaml expects them, with the modes docs/install.md gives.
-  put(op.cert, '/etc/mss-sidecar/tls/operator.crt', 'root', '0644');
-  put(op.key, '/etc/mss-sidecar/tls/operator.key', 'mss-sidecar', '0600');
-  put(manifest.https.cert, '/etc/mss-sidecar/tls/lps.crt', 'root', '0644');
-  put(manifest.https.key, '/etc/mss-sidecar/tls/lps.key', 'mss-sidecar', '0600');
-  for (const ca of fs.readdirSync(path.join(pki, manifest.trustDir))) put(path.join(manifest.trustDir, ca), `/etc/mss-sidecar/igc-sante/${ca.replace(/\.crt$/, '.pem')}`, 'root', '0644');
-  ok(run('install', ['-o', 'mss-sidecar', '-g', 'mss-sidecar', '-m', '0640', `${SHARE}/examples/registry.yaml`, '/etc/mss-sidecar/registry.yaml']), 'install registry.yaml');
-  const check = ok(run('runuser', ['-u', 'mss-sidecar', '--', '/usr/bin/mss-sidecar', 'config', 'check'], { cwd: '/' }), 'config check of the shipped config.yaml');
-  assert.match(check.stdout, new RegExp(`configuration ${CONF} is valid`));
-  // The site's edit and the state the upgrade and the removal must keep.
-  fs.appendFileSync(CONF, SITE_LINE);
-  ok(run('runuser', ['-u', 'mss-sidecar', '--', 'sh', '-c', `echo kept > ${STATE_MARK}`], { cwd: '/' }), 'writing state as the service user');
-});
+    const loaded = ok(run(process.execPath, ['--input-type=module', '-e', load], { cwd: SHARE }), 'importing every dependency from the installed package');
+    assert.ok(Number(loaded.stdout.trim()) >= 10, loaded.stdout);
+    // The installed package generates the sandbox PKI itself: its sandbox code and modules work.
+    const pki = path.join(work, 'pki');
+    ok(run('/usr/bin/mss-sidecar', ['sandbox', 'pki', '--out', pki], { timeoutMs: 120_000 }), 'mss-sidecar sandbox pki');
+    const manifest = JSON.parse(fs.readFileSync(path.join(pki, 'pki.json'), 'utf8')) as {
+      operators: Array<{ cert: string; key: string }>;
+      https: { cert: string; key: string };
+      trustDir: string;
+    };
+    const op = manifest.operators[0];
+    assert.ok(op);
+    const put = (from: string, to: string, owner: string, mode: string): void => {
+      ok(run('install', ['-o', owner, '-g', 'mss-sidecar', '-m', mode, path.join(pki, from), to]), `install ${to}`);
+    };
+    // Where the shipped config.yaml expects them, with the modes docs/install.md gives.
+    put(op.cert, '/etc/mss-sidecar/tls/operator.crt', 'root', '0644');
+    put(op.key, '/etc/mss-sidecar/tls/operator.key', 'mss-sidecar', '0600');
+    put(manifest.https.cert, '/etc/mss-sidecar/tls/lps.crt', 'root', '0644');
+    put(manifest.https.key, '/etc/mss-sidecar/tls/lps.key', 'mss-sidecar', '0600');
+    for (const ca of fs.readdirSync(path.join(pki, manifest.trustDir)))
+      put(path.join(manifest.trustDir, ca), `/etc/mss-sidecar/igc-sante/${ca.replace(/\.crt$/, '.pem')}`, 'root', '0644');
+    ok(
+      run('install', ['-o', 'mss-sidecar', '-g', 'mss-sidecar', '-m', '0640', `${SHARE}/examples/registry.yaml`, '/etc/mss-sidecar/registry.yaml']),
+      'install registry.yaml',
+    );
+    const check = ok(
+      run('runuser', ['-u', 'mss-sidecar', '--', '/usr/bin/mss-sidecar', 'config', 'check'], { cwd: '/' }),
+      'config check of the shipped config.yaml',
+    );
+    assert.match(check.stdout, new RegExp(`configuration ${CONF} is valid`));
+    // The site's edit and the state the upgrade and the removal must keep.
+    fs.appendFileSync(CONF, SITE_LINE);
+    ok(run('runuser', ['-u', 'mss-sidecar', '--', 'sh', '-c', `echo kept > ${STATE_MARK}`], { cwd: '/' }), 'writing state as the service user');
+  },
+);
 
-step('an upgrade to the rebuilt package keeps the edited configuration and the state, runs config check, restarts the running serve, prints the postfix-apply.sh command for the changed piece', () => {
-  const confBefore = fs.readFileSync(CONF);
-  systemd.setActive([SERVE]);
-  systemd.clearCalls();
-  const started = Date.now();
-  const r = ok(aptGet(['install', debSecond]), 'apt-get install (upgrade, no network)');
-  process.stderr.write(`# apt-get upgrade: ${Date.now() - started} ms\n`);
-  assert.equal(ok(run('/usr/bin/mss-sidecar', ['--version']), '--version').stdout.trim(), versionSecond);
-  assert.ok(fs.readFileSync(CONF).equals(confBefore), 'config.yaml is the site\'s, byte for byte');
-  assert.equal(fs.readFileSync(STATE_MARK, 'utf8'), 'kept\n');
-  assert.deepEqual(modeOf(CONF), { mode: '0640', owner: 'root:mss-sidecar' });
-  assert.match(r.stdout, new RegExp(`upgraded from ${version.replace(/[.+]/g, '\\$&')} to ${versionSecond.replace(/[.+]/g, '\\$&')}`));
-  assert.match(r.stdout, /config check: configuration \/etc\/mss-sidecar\/config\.yaml is valid/);
-  const asked = verbs(systemd.calls());
-  assert.ok(asked.includes('daemon-reload'), asked.join('; '));
-  assert.deepEqual(asked.filter((v) => STARTING.test(`${v} `)), [`restart ${SERVE}`], `systemctl calls: ${asked.join('; ')}`);
-  assert.match(r.stdout, /pieces changed: postfix\/main\.cf\.d\/20-submission-limits\.cf/);
-  assert.match(r.stdout, new RegExp(`${SHARE}/scripts/postfix-apply\\.sh -n`));
-  assert.deepEqual(snapshot(['/etc/postfix', '/etc/dovecot']), mtaBefore, 'the Postfix and Dovecot configuration is unchanged');
-});
+step(
+  'an upgrade to the rebuilt package keeps the edited configuration and the state, runs config check, restarts the running serve, prints the postfix-apply.sh command for the changed piece',
+  () => {
+    const confBefore = fs.readFileSync(CONF);
+    systemd.setActive([SERVE]);
+    systemd.clearCalls();
+    const started = Date.now();
+    const r = ok(aptGet(['install', debSecond]), 'apt-get install (upgrade, no network)');
+    process.stderr.write(`# apt-get upgrade: ${Date.now() - started} ms\n`);
+    assert.equal(ok(run('/usr/bin/mss-sidecar', ['--version']), '--version').stdout.trim(), versionSecond);
+    assert.ok(fs.readFileSync(CONF).equals(confBefore), "config.yaml is the site's, byte for byte");
+    assert.equal(fs.readFileSync(STATE_MARK, 'utf8'), 'kept\n');
+    assert.deepEqual(modeOf(CONF), { mode: '0640', owner: 'root:mss-sidecar' });
+    assert.match(r.stdout, new RegExp(`upgraded from ${version.replace(/[.+]/g, '\\$&')} to ${versionSecond.replace(/[.+]/g, '\\$&')}`));
+    assert.match(r.stdout, /config check: configuration \/etc\/mss-sidecar\/config\.yaml is valid/);
+    const asked = verbs(systemd.calls());
+    assert.ok(asked.includes('daemon-reload'), asked.join('; '));
+    assert.deepEqual(
+      asked.filter((v) => STARTING.test(`${v} `)),
+      [`restart ${SERVE}`],
+      `systemctl calls: ${asked.join('; ')}`,
+    );
+    assert.match(r.stdout, /pieces changed: postfix\/main\.cf\.d\/20-submission-limits\.cf/);
+    assert.match(r.stdout, new RegExp(`${SHARE}/scripts/postfix-apply\\.sh -n`));
+    assert.deepEqual(snapshot(['/etc/postfix', '/etc/dovecot']), mtaBefore, 'the Postfix and Dovecot configuration is unchanged');
+  },
+);
 
 step('on upgrade the postinst starts nothing when serve was not running, and does not restart it when config check fails', () => {
   const postinst = `/var/lib/dpkg/info/${PKG}.postinst`;
@@ -303,7 +394,10 @@ step('on upgrade the postinst starts nothing when serve was not running, and doe
   systemd.setActive([]);
   systemd.clearCalls();
   let r = ok(systemd.run([postinst, 'configure', version]), 'postinst configure (serve stopped)');
-  assert.deepEqual(verbs(systemd.calls()).filter((v) => STARTING.test(`${v} `)), []);
+  assert.deepEqual(
+    verbs(systemd.calls()).filter((v) => STARTING.test(`${v} `)),
+    [],
+  );
   assert.match(r.stdout, /was not running: not started/);
   // serve running, and a configuration the new version refuses (an unknown key).
   const good = fs.readFileSync(CONF);
@@ -312,7 +406,11 @@ step('on upgrade the postinst starts nothing when serve was not running, and doe
     systemd.setActive([SERVE]);
     systemd.clearCalls();
     r = ok(systemd.run([postinst, 'configure', version]), 'postinst configure (invalid configuration)');
-    assert.deepEqual(verbs(systemd.calls()).filter((v) => STARTING.test(`${v} `)), [], 'no restart');
+    assert.deepEqual(
+      verbs(systemd.calls()).filter((v) => STARTING.test(`${v} `)),
+      [],
+      'no restart',
+    );
     assert.match(r.stdout, /config check: .*notAKey/);
     assert.match(r.stdout, /NOT restarted/);
   } finally {
@@ -326,10 +424,16 @@ step('apt remove stops the units and keeps the configuration and the state', () 
   ok(aptGet(['remove', PKG]), 'apt-get remove');
   assert.equal(dpkgState(), 'rc');
   const asked = verbs(systemd.calls());
-  assert.ok(asked.some((v) => /^stop .*mss-sidecar-whitelist-sync\.timer/.test(v)), `timers stopped: ${asked.join('; ')}`);
-  assert.ok(asked.some((v) => v.startsWith('stop ') && v.split(' ').includes(SERVE)), `serve stopped: ${asked.join('; ')}`);
+  assert.ok(
+    asked.some((v) => /^stop .*mss-sidecar-whitelist-sync\.timer/.test(v)),
+    `timers stopped: ${asked.join('; ')}`,
+  );
+  assert.ok(
+    asked.some((v) => v.startsWith('stop ') && v.split(' ').includes(SERVE)),
+    `serve stopped: ${asked.join('; ')}`,
+  );
   for (const p of ['/usr/bin/mss-sidecar', SHARE, '/lib/systemd/system/mss-sidecar.service']) assert.ok(!fs.existsSync(p), `${p} removed`);
-  assert.ok(fs.readFileSync(CONF, 'utf8').endsWith(SITE_LINE), 'config.yaml kept, with the site\'s edit');
+  assert.ok(fs.readFileSync(CONF, 'utf8').endsWith(SITE_LINE), "config.yaml kept, with the site's edit");
   assert.ok(fs.existsSync('/etc/mss-sidecar/tls/operator.key'), 'keys kept');
   assert.equal(fs.readFileSync(STATE_MARK, 'utf8'), 'kept\n', 'state kept');
 });
@@ -341,8 +445,16 @@ step('apt purge deletes the configuration and the state; the Postfix and Dovecot
   for (const p of FOOTPRINT) assert.ok(!fs.existsSync(p), `${p} deleted`);
   assert.equal(run('dpkg-statoverride', ['--list', '/etc/mss-sidecar']).status, 1, 'no statoverride left');
   const dsh = '/var/lib/systemd/deb-systemd-helper-enabled';
-  if (fs.existsSync(dsh)) assert.deepEqual(fs.readdirSync(dsh, { recursive: true }).filter((f) => String(f).includes('mss-sidecar')), [], 'no unit state left');
-  assert.deepEqual(verbs(systemd.calls()).filter((v) => STARTING.test(`${v} `)), []);
+  if (fs.existsSync(dsh))
+    assert.deepEqual(
+      fs.readdirSync(dsh, { recursive: true }).filter((f) => String(f).includes('mss-sidecar')),
+      [],
+      'no unit state left',
+    );
+  assert.deepEqual(
+    verbs(systemd.calls()).filter((v) => STARTING.test(`${v} `)),
+    [],
+  );
   assert.deepEqual(snapshot(['/etc/postfix', '/etc/dovecot']), mtaBefore, 'the Postfix and Dovecot configuration is unchanged');
   fs.rmSync(MARKER, { force: true });
 });

@@ -29,7 +29,9 @@ const token = (idNat: string): Promise<string> => psc.mint({ idNat });
 
 before(async () => {
   const pki = await testPki();
-  psc = new SandboxPsc({ tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') } });
+  psc = new SandboxPsc({
+    tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') },
+  });
   await psc.start();
   // The mail servers and configuration files only: the daemons are the `serve` processes below.
   world = await gateWorld({ mta: 'real', daemons: false, psc: { issuer: psc.issuer, ca: pki.root.cert } });
@@ -53,7 +55,10 @@ async function echangesLine(mailId: string): Promise<string | undefined> {
   const built = await runCliAsync(['--config', node('A').configFile, 'stats', 'build', '--month', month, '--out', out]);
   assert.equal(built.status, 0, built.stderr);
   for (const f of fs.readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((n) => /EchangesMSSante_.*\.csv$/.test(n))) {
-    const line = fs.readFileSync(path.join(out, f), 'utf8').split('\n').find((l) => l.startsWith(`${mailId};`));
+    const line = fs
+      .readFileSync(path.join(out, f), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${mailId};`));
     if (line) return line;
   }
   return undefined;
@@ -68,7 +73,10 @@ test("EX_LPS_0900 EX_3.2_5050 EX_3.1_5030: an LPS of A submits over A's front wi
   const subject = `e2e A to B ${Date.now()}`;
   const sent = await lpsSend(a.ports.submission, a.mailboxes.person, await token(a.mailboxes.holder), [b.mailboxes.person], subject, freshLoopback());
   assert.match(sent.login, /^235 /);
-  assert.deepEqual(sent.sent?.rcpt.map((r) => r.slice(0, 3)), ['250']);
+  assert.deepEqual(
+    sent.sent?.rcpt.map((r) => r.slice(0, 3)),
+    ['250'],
+  );
   assert.ok(sent.sent?.queueId, JSON.stringify(sent.sent));
   sentId = sent.sent.queueId;
 
@@ -104,13 +112,18 @@ test("EX_PSU_5830 EX_GDT_5050: A's journal holds the submitted and delivery even
   const line = await echangesLine(submitted.mailId);
   assert.ok(line, 'an Echanges line for the message');
   const [mailId, from, to, , size, ins, codeCda, nil] = line.split(';');
-  assert.deepEqual([mailId, from, to, ins, codeCda, nil], [sentId, a.mailboxes.person, b.mailboxes.person, STATS_HEADERS.ins, STATS_HEADERS.codeCda, STATS_HEADERS.nil]);
+  assert.deepEqual(
+    [mailId, from, to, ins, codeCda, nil],
+    [sentId, a.mailboxes.person, b.mailboxes.person, STATS_HEADERS.ins, STATS_HEADERS.codeCda, STATS_HEADERS.nil],
+  );
   assert.match(size ?? '', /^[1-9]\d*$/);
 
   const verified = await runCliAsync(['--config', a.configFile, 'traces', 'verify', '--json']);
   assert.equal(verified.status, 0, verified.stdout + verified.stderr);
 
-  const received = (await recentJournal(b.config)).find((e) => e.type === 'received' && e.sender === a.mailboxes.person && e.recipients.includes(b.mailboxes.person));
+  const received = (await recentJournal(b.config)).find(
+    (e) => e.type === 'received' && e.sender === a.mailboxes.person && e.recipients.includes(b.mailboxes.person),
+  );
   assert.ok(received && received.type === 'received');
   assert.match(received.peer ?? '', /CN=mss\.ch-sandbox-a\.fr/);
 });

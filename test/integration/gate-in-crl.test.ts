@@ -45,11 +45,18 @@ test('EX_OPE_5050: by default (crl.requireCurrent unset) a valid listed peer who
   assert.ok(A);
   const { c, afterTls } = await connectTls(node.config.gates.in.listen.host, world.port, { cert: A.cert, key: A.key });
   assert.equal(afterTls.code, 421, afterTls.text);
-  assert.match(afterTls.text, /^4\.7\.0 Revocation status of CN=mss\.ch-sandbox-a\.fr,.* cannot be checked on this side right now \(no current CRL of its issuer\); try again later \(EX_OPE_5050\)/);
+  assert.match(
+    afterTls.text,
+    /^4\.7\.0 Revocation status of CN=mss\.ch-sandbox-a\.fr,.* cannot be checked on this side right now \(no current CRL of its issuer\); try again later \(EX_OPE_5050\)/,
+  );
   await c.quit().catch(() => undefined);
   // Loud for the peer: an error naming it and the way out.
   await waitForOutput(gate, (out) => /"code":"CRL_MISSING".*"peer":"CN=mss\.ch-sandbox-a\.fr/.test(out), 5_000);
-  const line = gate.output().split('\n').find((l) => /"code":"CRL_MISSING".*"peer":"CN=mss\.ch-sandbox-a\.fr/.test(l)) ?? '';
+  const line =
+    gate
+      .output()
+      .split('\n')
+      .find((l) => /"code":"CRL_MISSING".*"peer":"CN=mss\.ch-sandbox-a\.fr/.test(l)) ?? '';
   assert.match(line, /"level":(50|"error")/);
   assert.match(line, /refused: .*\(crl\.requireCurrent\); run `mss-sidecar crl sync`/);
 });

@@ -127,6 +127,9 @@ for (const atDot of ['drop', '421', '452'] as const) {
     assert.equal(standIn.dots, dotsBefore + 1, 'the stand-in received the whole message and the final dot');
     const records = traceLines(path.join(world.node('B').config.state.dir, 'traces'));
     assert.equal(temporaryTraces(records), temporaryBefore + 1, 'the temporary refusal is traced');
-    assert.ok(!records.some((x) => (x.response as { ok?: boolean }).ok && (x.message as { subject?: string } | undefined)?.subject === subject), 'no reception is traced');
+    assert.ok(
+      !records.some((x) => (x.response as { ok?: boolean }).ok && (x.message as { subject?: string } | undefined)?.subject === subject),
+      'no reception is traced',
+    );
   });
 }

@@ -85,21 +85,50 @@ test('EX_3.1_5030 step 4 EX_OPE_5020: a valid IGC-Santé certificate whose DN is
 });
 
 test('EX_OPE_5050: a revoked certificate is refused', async () => {
-  assert.match(await refusedAfterTls({ cert: world.pki.revoked.cert, key: world.pki.revoked.key }), /^5\.7\.1 Certificate CN=mss\.revoked\.sandbox\.invalid.* is revoked/);
+  assert.match(
+    await refusedAfterTls({ cert: world.pki.revoked.cert, key: world.pki.revoked.key }),
+    /^5\.7\.1 Certificate CN=mss\.revoked\.sandbox\.invalid.* is revoked/,
+  );
 });
 
 test('EX_OPE_5040: an expired certificate is refused', async () => {
-  assert.match(await refusedAfterTls({ cert: world.pki.expired.cert, key: world.pki.expired.key }), /^5\.7\.1 Certificate CN=mss\.expired\.sandbox\.invalid.* is not valid now: .*expired/);
+  assert.match(
+    await refusedAfterTls({ cert: world.pki.expired.cert, key: world.pki.expired.key }),
+    /^5\.7\.1 Certificate CN=mss\.expired\.sandbox\.invalid.* is not valid now: .*expired/,
+  );
 });
 
 test('EX_OPE_5040 EX_OPE_5030: a peer sending its own CA chain (a foreign root with the IGC-Santé names) is refused: only the local store counts', async () => {
   const rootKey = await generateRsaKey();
   const interKey = await generateRsaKey();
   const now = Date.now();
-  const root = issueCertificate({ subject: ROOT_SUBJECT, keyPair: rootKey, notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000), ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
-  const inter = issueCertificate({ subject: INTERMEDIATE_SUBJECT, keyPair: interKey, issuer: root, notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000), ca: { pathLen: 0 }, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const root = issueCertificate({
+    subject: ROOT_SUBJECT,
+    keyPair: rootKey,
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 86_400_000),
+    ca: {},
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
+  const inter = issueCertificate({
+    subject: INTERMEDIATE_SUBJECT,
+    keyPair: interKey,
+    issuer: root,
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 86_400_000),
+    ca: { pathLen: 0 },
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
   const a = world.pki.operators.find((o) => o.id === 'A');
-  const leaf = issueCertificate({ subject: operatorSubject(a as never), keyPair: await generateRsaKey(), issuer: inter, notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000), keyUsage: ['digitalSignature', 'keyEncipherment'], extKeyUsage: ['serverAuth', 'clientAuth'] });
+  const leaf = issueCertificate({
+    subject: operatorSubject(a as never),
+    keyPair: await generateRsaKey(),
+    issuer: inter,
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 86_400_000),
+    keyUsage: ['digitalSignature', 'keyEncipherment'],
+    extKeyUsage: ['serverAuth', 'clientAuth'],
+  });
   fs.writeFileSync(path.join(dir, 'forged.crt'), leaf.certPem);
   fs.writeFileSync(path.join(dir, 'forged.key'), leaf.keyPem);
   const text = await refusedAfterTls({ cert: path.join(dir, 'forged.crt'), key: path.join(dir, 'forged.key'), chain: [inter.certPem, root.certPem] });
@@ -110,7 +139,11 @@ test('EX_OPE_5040 EX_OPE_5030: a peer sending its own CA chain (a foreign root w
 function sClient(...args: string[]): Promise<{ code: number | null; stdout: string }> {
   // The whole output: the "Cipher is" and "Server Temp Key" lines come before TLS 1.3's
   // session tickets, whose hex dumps would push them out of runCommand's default tail.
-  return runCommand(['openssl', 's_client', '-connect', `${host}:${port}`, '-starttls', 'smtp', '-cert', A.cert, '-key', A.key, ...args], { timeoutMs: 15_000, input: 'QUIT\r\n', keepBytes: 1 << 20 });
+  return runCommand(['openssl', 's_client', '-connect', `${host}:${port}`, '-starttls', 'smtp', '-cert', A.cert, '-key', A.key, ...args], {
+    timeoutMs: 15_000,
+    input: 'QUIT\r\n',
+    keepBytes: 1 << 20,
+  });
 }
 
 const TLS11_CLIENT = ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'];
@@ -119,10 +152,28 @@ test('EX_OPE_5010: a client offering only TLS 1.1 gets no session (openssl s_cli
   // Positive control: this openssl can speak TLS 1.1 with these options, so the refusal
   // below is the gate's, not a client unable to try. (-www: s_server stays up with stdin closed.)
   const controlPort = await freePort();
-  const server = spawnTracked('openssl', ['s_server', '-accept', `127.0.0.1:${controlPort}`, '-naccept', '1', '-www', '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0', '-cert', A.cert, '-key', A.key]);
+  const server = spawnTracked('openssl', [
+    's_server',
+    '-accept',
+    `127.0.0.1:${controlPort}`,
+    '-naccept',
+    '1',
+    '-www',
+    '-tls1_1',
+    '-cipher',
+    'DEFAULT@SECLEVEL=0',
+    '-cert',
+    A.cert,
+    '-key',
+    A.key,
+  ]);
   try {
     await waitForOutput(server, (out) => out.includes('ACCEPT'), 10_000);
-    const control = await runCommand(['openssl', 's_client', '-connect', `127.0.0.1:${controlPort}`, ...TLS11_CLIENT], { timeoutMs: 15_000, input: 'Q\n', keepBytes: 1 << 20 });
+    const control = await runCommand(['openssl', 's_client', '-connect', `127.0.0.1:${controlPort}`, ...TLS11_CLIENT], {
+      timeoutMs: 15_000,
+      input: 'Q\n',
+      keepBytes: 1 << 20,
+    });
     assert.match(control.stdout, /Protocol\s*: TLSv1\.1/, `control: ${control.stdout}${control.stderr}`);
     assert.match(control.stdout, /Cipher is (?!\(NONE\))/);
   } finally {
@@ -184,7 +235,10 @@ test('EX_3.1_5030 steps 5-6: a listed DN sending for a domain the list maps to a
   assert.equal(afterTls.code, 250);
   const r = await c.command('MAIL FROM:<someone@clinique-sandbox-b.mssante.fr>');
   assert.equal(r.code, 550);
-  assert.match(r.text, /^5\.7\.1 Certificate DN CN=mss\.ch-sandbox-a\.fr,.* is not listed for sender domain clinique-sandbox-b\.mssante\.fr in the liste blanche MSSante \(listed for clinique-sandbox-b\.mssante\.fr: CN=smtp\.clinique-sandbox-b\.fr/);
+  assert.match(
+    r.text,
+    /^5\.7\.1 Certificate DN CN=mss\.ch-sandbox-a\.fr,.* is not listed for sender domain clinique-sandbox-b\.mssante\.fr in the liste blanche MSSante \(listed for clinique-sandbox-b\.mssante\.fr: CN=smtp\.clinique-sandbox-b\.fr/,
+  );
   await c.quit();
 });
 
@@ -262,7 +316,12 @@ test('EX_3.1_5015 EX_3.1_5010: dgs.mssante.fr in bulk (20 parallel sessions) and
   );
   assert.deepEqual(results, Array(20).fill(250));
   const { c } = await connectTls(host, port, apicrypt);
-  const r = await send(c, 'dr.x@interop-mssante.apicrypt.org', [BRUNO], message({ from: 'dr.x@interop-mssante.apicrypt.org', to: [BRUNO], subject: 'apicrypt' }));
+  const r = await send(
+    c,
+    'dr.x@interop-mssante.apicrypt.org',
+    [BRUNO],
+    message({ from: 'dr.x@interop-mssante.apicrypt.org', to: [BRUNO], subject: 'apicrypt' }),
+  );
   await c.quit();
   assert.equal(r.data?.code, 250, r.data?.text);
 });
@@ -294,7 +353,9 @@ test('EX_GBM_4410: a message over gates.in.maxMessageBytes without SIZE= is refu
   const next = await send(c, ALICE, [BRUNO], message({ from: ALICE, to: [BRUNO], subject: 'gate-in after oversized' }));
   assert.equal(next.data?.code, 250, next.data?.text);
   await c.quit();
-  await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: gate-in after oversized/).length === 1, 15_000, 'delivery after the refusal');
+  await world
+    .node('B')
+    .postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: gate-in after oversized/).length === 1, 15_000, 'delivery after the refusal');
   assert.equal(deliveredMatching(world, 'B', /Subject: gate-in oversized/).length, 0);
   const records = traceLines(path.join(world.node('B').config.state.dir, 'traces'));
   const t = records.find((x) => (x.response as { code?: string }).code === 'GATE_TOO_BIG' && (x.request as { step?: string }).step === 'DATA');
@@ -319,6 +380,9 @@ test('EX_GDT_5050: refusals and receptions are in the functional traces with the
   const refusal = records.find((r) => r.action === 'message.receive' && (r.response as { code?: string }).code === 'GATE_PEER_NOT_LISTED');
   assert.ok(refusal, 'a GATE_PEER_NOT_LISTED trace');
   assert.match(String((refusal.actor as { id: string }).id), /CN=mss\.rogue\.sandbox\.invalid/);
-  const ok = records.find((r) => r.action === 'message.receive' && (r.response as { ok: boolean }).ok && (r.message as { subject?: string } | undefined)?.subject === 'gate-in direct');
+  const ok = records.find(
+    (r) =>
+      r.action === 'message.receive' && (r.response as { ok: boolean }).ok && (r.message as { subject?: string } | undefined)?.subject === 'gate-in direct',
+  );
   assert.ok(ok, 'a successful reception trace with the subject');
 });

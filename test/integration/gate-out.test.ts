@@ -48,7 +48,9 @@ async function lmtp(from: string, to: string[], subject: string, ident = `ID${Da
 async function standIn(identity: { cert: string; key: string } | 'plain'): Promise<{ mails: string[]; connections: number; close: () => Promise<void> }> {
   const state = { mails: [] as string[], connections: 0 };
   const server = new SMTPServer({
-    ...(identity === 'plain' ? { disabledCommands: ['STARTTLS', 'AUTH'] } : { ...mssTlsOptions(), key: fs.readFileSync(identity.key), cert: fs.readFileSync(identity.cert), disabledCommands: ['AUTH'] }),
+    ...(identity === 'plain'
+      ? { disabledCommands: ['STARTTLS', 'AUTH'] }
+      : { ...mssTlsOptions(), key: fs.readFileSync(identity.key), cert: fs.readFileSync(identity.cert), disabledCommands: ['AUTH'] }),
     authOptional: true,
     logger: false,
     disableReverseLookup: true,
@@ -87,13 +89,22 @@ async function standIn(identity: { cert: string; key: string } | 'plain'): Promi
 test("TM3.2P EX_3.2_5010: per-recipient LMTP replies — one delivered through B's gate, one refused by it — with the remote server named", async () => {
   const r = await lmtp(ALICE, [BRUNO, `nobody@${B_DOMAIN}`], 'out per recipient');
   assert.equal(r.mail.code, 250);
-  assert.deepEqual(r.rcpts.map((x) => x.code), [250, 250]);
+  assert.deepEqual(
+    r.rcpts.map((x) => x.code),
+    [250, 250],
+  );
   assert.equal(r.data[0]?.code, 250, r.data[0]?.text);
   assert.match(r.data[0]?.text ?? '', /delivered to smtp\.clinique-sandbox-b\.fr\[127\.0\.0\.3\]/);
   // The unknown mailbox was refused by B's gate: its own LMTP reply, permanent, naming who said it.
   assert.equal(r.data[1]?.code, 550);
   assert.match(r.data[1]?.text ?? '', /^5\.1\.1 smtp\.clinique-sandbox-b\.fr\[127\.0\.0\.3\]:\d+ said: 550 5\.1\.1 Mailbox <nobody@/);
-  assert.equal(world.node('B').delivered().filter((f) => /Subject: out per recipient/.test(fs.readFileSync(f, 'utf8'))).length, 1);
+  assert.equal(
+    world
+      .node('B')
+      .delivered()
+      .filter((f) => /Subject: out per recipient/.test(fs.readFileSync(f, 'utf8'))).length,
+    1,
+  );
 });
 
 test('EX_3.2_5060: a sender or a recipient domain outside the liste blanche is refused before anything is sent, with the reason', async () => {
@@ -113,7 +124,13 @@ test('EX_3.2_5060: a notification with the null sender (MAIL FROM:<>: a DSN, an 
   assert.equal(dsn.mail.code, 250, dsn.mail.text);
   assert.equal(dsn.rcpts[0]?.code, 250, dsn.rcpts[0]?.text);
   assert.equal(dsn.data[0]?.code, 250, dsn.data[0]?.text);
-  assert.equal(world.node('B').delivered().filter((f) => /Subject: null sender to B/.test(fs.readFileSync(f, 'utf8'))).length, 1);
+  assert.equal(
+    world
+      .node('B')
+      .delivered()
+      .filter((f) => /Subject: null sender to B/.test(fs.readFileSync(f, 'utf8'))).length,
+    1,
+  );
   const out = await lmtp('', ['postmaster@gmail.com'], 'null sender to gmail');
   assert.equal(out.mail.code, 250);
   assert.equal(out.rcpts[0]?.code, 550);
@@ -123,26 +140,47 @@ test('EX_3.2_5060: a notification with the null sender (MAIL FROM:<>: a DSN, an 
 test('EX_LPS_0900 RE_GBM_4420 (defence in depth): the outbound gate refuses a sender that is not one of our mailboxes, and a suspended one, whatever door the message came by', async () => {
   const unknown = await lmtp('nobody.here@ch-sandbox-a.mssante.fr', [BRUNO], 'unknown sender');
   assert.equal(unknown.mail.code, 553);
-  assert.equal(unknown.mail.text, '5.7.1 Sender nobody.here@ch-sandbox-a.mssante.fr is not an MSSante mailbox of this operator: it cannot send through this operator');
+  assert.equal(
+    unknown.mail.text,
+    '5.7.1 Sender nobody.here@ch-sandbox-a.mssante.fr is not an MSSante mailbox of this operator: it cannot send through this operator',
+  );
   const suspended = await lmtp('ancien.service@ch-sandbox-a.mssante.fr', [BRUNO], 'suspended sender');
   assert.equal(suspended.mail.code, 550);
   assert.equal(suspended.mail.text, '5.7.1 Mailbox ancien.service@ch-sandbox-a.mssante.fr is suspended: it cannot send messages (RE_GBM_4420)');
-  assert.equal(world.node('B').delivered().filter((f) => /Subject: (unknown|suspended) sender/.test(fs.readFileSync(f, 'utf8'))).length, 0);
+  assert.equal(
+    world
+      .node('B')
+      .delivered()
+      .filter((f) => /Subject: (unknown|suspended) sender/.test(fs.readFileSync(f, 'utf8'))).length,
+    0,
+  );
 });
 
 test('EX_GBM_4420 (defence in depth): a message with 41 recipients leaves for none of them — the 41st refused at RCPT, the 40 others at DATA, permanently — and a later delivery of the same message is refused at MAIL', async () => {
   const ident = `TOOMANY${Date.now()}`;
   const to = Array.from({ length: 41 }, (_, i) => `dest${i}@${B_DOMAIN}`);
   const r = await lmtp(ALICE, to, 'forty-one recipients', ident);
-  assert.deepEqual(r.rcpts.slice(0, 40).map((x) => x.code), Array(40).fill(250));
+  assert.deepEqual(
+    r.rcpts.slice(0, 40).map((x) => x.code),
+    Array(40).fill(250),
+  );
   assert.equal(r.rcpts[40]?.code, 550);
   assert.equal(r.rcpts[40]?.text, '5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message');
-  assert.deepEqual([...new Set(r.data.map((x) => `${x.code} ${x.text}`))], ['550 5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message']);
+  assert.deepEqual(
+    [...new Set(r.data.map((x) => `${x.code} ${x.text}`))],
+    ['550 5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message'],
+  );
   assert.equal(r.data.length, 40);
   // Postfix sends the rest of a large message in a later delivery with the same queue id.
   const again = await lmtp(ALICE, [BRUNO], 'forty-one recipients', ident);
   assert.equal(again.mail.code, 550);
-  assert.equal(world.node('B').delivered().filter((f) => /Subject: forty-one recipients/.test(fs.readFileSync(f, 'utf8'))).length, 0);
+  assert.equal(
+    world
+      .node('B')
+      .delivered()
+      .filter((f) => /Subject: forty-one recipients/.test(fs.readFileSync(f, 'utf8'))).length,
+    0,
+  );
   // Forty recipients is the limit, not beyond it.
   const forty = await lmtp(ALICE, [BRUNO, ...to.slice(0, 39)], 'forty recipients');
   assert.equal(forty.rcpts.filter((x) => x.code === 250).length, 40);
@@ -175,7 +213,10 @@ test('EX_3.2_5050 step 6 EX_3.2_5040: a listed connector that the list does not 
   try {
     const r = await lmtp(ALICE, [BRUNO], 'to another operator');
     assert.equal(r.data[0]?.code, 451);
-    assert.match(r.data[0]?.text ?? '', /^4\.7\.1 .*presented CN=mss\.ch-sandbox-a\.fr,.* which the liste blanche MSSante does not list for clinique-sandbox-b\.mssante\.fr/);
+    assert.match(
+      r.data[0]?.text ?? '',
+      /^4\.7\.1 .*presented CN=mss\.ch-sandbox-a\.fr,.* which the liste blanche MSSante does not list for clinique-sandbox-b\.mssante\.fr/,
+    );
     assert.deepEqual(s.mails, []);
   } finally {
     await s.close();

@@ -57,14 +57,24 @@ test("XFORWARD: delivery events carry A's Postfix queue id (the mailId of submit
   const file = deliveredMatching(world, 'B', /Subject: e2e journal/)[0] as string;
   const bLog = world.node('B').postfix?.maillog() ?? '';
   const received = (await journalOf('B')).filter((e) => e.type === 'received' && e.sender === A.user);
-  assert.ok(received.some((e) => e.type === 'received' && bLog.includes(`${e.mailId}: client=`) && e.peer?.startsWith('CN=mss.ch-sandbox-a.fr')), `${JSON.stringify(received)} ${file}`);
+  assert.ok(
+    received.some((e) => e.type === 'received' && bLog.includes(`${e.mailId}: client=`) && e.peer?.startsWith('CN=mss.ch-sandbox-a.fr')),
+    `${JSON.stringify(received)} ${file}`,
+  );
 });
 
 test('EX_3.2_5060 RE_GBM_4410: the outbound gate refuses a non-MSSanté recipient and Postfix bounces the message to its sender with a readable reason', async () => {
   await inject(A.user, ['someone@gmail.com', B.user], 'e2e mixed');
   const a = world.node('A').postfix;
-  await a?.waitFor(() => deliveredMatching(world, 'A', /Subject: Undelivered Mail Returned to Sender/).some((f) => /someone@gmail\.com/.test(fs.readFileSync(f, 'utf8'))), 20_000, 'bounce to alice');
-  const bounce = fs.readFileSync(deliveredMatching(world, 'A', /someone@gmail\.com/).find((f) => /Undelivered Mail/.test(fs.readFileSync(f, 'utf8'))) as string, 'utf8');
+  await a?.waitFor(
+    () => deliveredMatching(world, 'A', /Subject: Undelivered Mail Returned to Sender/).some((f) => /someone@gmail\.com/.test(fs.readFileSync(f, 'utf8'))),
+    20_000,
+    'bounce to alice',
+  );
+  const bounce = fs.readFileSync(
+    deliveredMatching(world, 'A', /someone@gmail\.com/).find((f) => /Undelivered Mail/.test(fs.readFileSync(f, 'utf8'))) as string,
+    'utf8',
+  );
   // The milter's own rule and text (one implementation), re-checked at the gate.
   assert.match(bounce, /Not sent to someone@gmail\.com: domain gmail\.com is not in the MSSante\s+trust\s+space/);
   assert.match(bounce, /Status: 5\.7\.1/);
@@ -72,7 +82,7 @@ test('EX_3.2_5060 RE_GBM_4410: the outbound gate refuses a non-MSSanté recipien
   await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e mixed/).length === 1, 20_000, 'delivery in B');
 });
 
-test('EX_GBM_4410: a message of exactly 10 MiB (the submission milter\'s limit) injected at A crosses both gates and lands in B, headers added in transit included', async () => {
+test("EX_GBM_4410: a message of exactly 10 MiB (the submission milter's limit) injected at A crosses both gates and lands in B, headers added in transit included", async () => {
   const limit = 10 * 1024 * 1024;
   const head = message({ from: A.user, to: [B.user], subject: 'e2e ten mebibytes', body: '' });
   const line = `${'x'.repeat(76)}\r\n`;
@@ -107,9 +117,16 @@ test('LMTP per recipient: with one domain deferred, the delivered recipient is n
   const a = world.node('A').postfix;
   assert.ok(a);
   await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', /Subject: e2e partial/).length === 1, 20_000, 'delivery in B');
-  await a.waitFor((pf) => pf.queue().some((q) => q.recipients.some((r) => r.address === 'alerte@dgs.mssante.fr' && /4\.4\.1/.test(r.delay_reason ?? ''))), 20_000, 'deferral of the dgs recipient');
+  await a.waitFor(
+    (pf) => pf.queue().some((q) => q.recipients.some((r) => r.address === 'alerte@dgs.mssante.fr' && /4\.4\.1/.test(r.delay_reason ?? ''))),
+    20_000,
+    'deferral of the dgs recipient',
+  );
   const queued = a.queue().find((q) => q.recipients.some((r) => r.address === 'alerte@dgs.mssante.fr'));
-  assert.deepEqual(queued?.recipients.map((r) => r.address), ['alerte@dgs.mssante.fr']);
+  assert.deepEqual(
+    queued?.recipients.map((r) => r.address),
+    ['alerte@dgs.mssante.fr'],
+  );
   // Two more attempts: still one copy in B.
   for (let i = 0; i < 2; i++) {
     a.flush();
@@ -126,7 +143,10 @@ test('Postfix down: the inbound gate answers 451 4.3.0, never 250 (at DATA: Post
   assert.ok(b);
   await b.stop();
   try {
-    const { c } = await connectTls(world.node('B').config.gates.in.listen.host, world.port, { cert: world.pki.operators[0]?.cert ?? '', key: world.pki.operators[0]?.key ?? '' });
+    const { c } = await connectTls(world.node('B').config.gates.in.listen.host, world.port, {
+      cert: world.pki.operators[0]?.cert ?? '',
+      key: world.pki.operators[0]?.key ?? '',
+    });
     const r = await send(c, A.user, [B.user], message({ from: A.user, to: [B.user], subject: 'e2e postfix down, direct' }));
     await c.quit();
     assert.equal(r.mail.code, 250);
@@ -134,7 +154,11 @@ test('Postfix down: the inbound gate answers 451 4.3.0, never 250 (at DATA: Post
     assert.match(r.data?.text ?? '', /^4\.3\.0 Mail system of smtp\.clinique-sandbox-b\.fr temporarily unavailable/);
     await inject(A.user, [B.user], 'e2e postfix down');
     const a = world.node('A').postfix;
-    await a?.waitFor((pf) => pf.queue().some((q) => q.recipients.some((x) => x.address === B.user && /4\.3\.0/.test(x.delay_reason ?? ''))), 20_000, 'deferral in A');
+    await a?.waitFor(
+      (pf) => pf.queue().some((q) => q.recipients.some((x) => x.address === B.user && /4\.3\.0/.test(x.delay_reason ?? ''))),
+      20_000,
+      'deferral in A',
+    );
   } finally {
     await b.start();
   }

@@ -34,7 +34,10 @@ const doveadm = (...args: string[]) => spawnSync('doveadm', ['-c', dovecot.confi
 function fill(oldDays: number[]): void {
   assert.equal(doveadm('expunge', '-u', AUTOREPLY, 'mailbox', '*', 'all').status, 0);
   const dir = path.join(dovecot.mailDir, DOMAIN, 'reponse.automatique-test');
-  const mail = { uid: Number(spawnSync('id', ['-u', 'mail'], { encoding: 'utf8' }).stdout), gid: Number(spawnSync('id', ['-g', 'mail'], { encoding: 'utf8' }).stdout) };
+  const mail = {
+    uid: Number(spawnSync('id', ['-u', 'mail'], { encoding: 'utf8' }).stdout),
+    gid: Number(spawnSync('id', ['-g', 'mail'], { encoding: 'utf8' }).stdout),
+  };
   for (const sub of ['', 'new', 'cur', 'tmp']) {
     fs.mkdirSync(path.join(dir, sub), { recursive: true });
     fs.chownSync(path.join(dir, sub), mail.uid, mail.gid);
@@ -74,31 +77,46 @@ function env(purge?: string[]): { config: string; dir: string } {
 }
 
 const traces = (dir: string): string =>
-  fs.readdirSync(path.join(dir, 'state', 'traces', 'functional'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8')).join('');
+  fs
+    .readdirSync(path.join(dir, 'state', 'traces', 'functional'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+    .join('');
 
-test('EX_GBM_4030: the daily run purges the auto-reply BAL\'s messages older than 27 days (received 40 and 28 days ago) and keeps the recent one, traced', { skip: !available && 'Dovecot is not installed' }, async () => {
-  fill([40, 28]);
-  assert.equal(count(), 3);
-  const e = env();
-  const r = await runCliAsync(['--config', e.config, 'lifecycle', 'run', '--json']);
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).actions.map((a: { action: string; ok: boolean }) => [a.action, a.ok]), [['purge', true]]);
-  assert.equal(count(), 1, 'the message received today stays');
-  assert.match(traces(e.dir), /"action":"bal\.purge-autoreply".*"messages older than 27 days \(EX_GBM_4030/);
-});
+test(
+  "EX_GBM_4030: the daily run purges the auto-reply BAL's messages older than 27 days (received 40 and 28 days ago) and keeps the recent one, traced",
+  { skip: !available && 'Dovecot is not installed' },
+  async () => {
+    fill([40, 28]);
+    assert.equal(count(), 3);
+    const e = env();
+    const r = await runCliAsync(['--config', e.config, 'lifecycle', 'run', '--json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).actions.map((a: { action: string; ok: boolean }) => [a.action, a.ok]),
+      [['purge', true]],
+    );
+    assert.equal(count(), 1, 'the message received today stays');
+    assert.match(traces(e.dir), /"action":"bal\.purge-autoreply".*"messages older than 27 days \(EX_GBM_4030/);
+  },
+);
 
-test('EX_GBM_4030: a purge command that leaves old messages fails the run (LIFECYCLE_AUTOREPLY_NOT_PURGED), is traced and retried the next run; more than 27 days is refused by the configuration', { skip: !available && 'Dovecot is not installed' }, async () => {
-  fill([35]);
-  const e = env(['/bin/true']);
-  const r = await runCliAsync(['--config', e.config, 'lifecycle', 'run', '--json']);
-  assert.equal(r.status, 1, r.stdout + r.stderr);
-  const [a] = JSON.parse(r.stdout).actions as Array<{ action: string; ok: boolean; detail: string }>;
-  assert.equal(a?.ok, false);
-  assert.match(a?.detail ?? '', /^LIFECYCLE_AUTOREPLY_NOT_PURGED: 1 message\(s\) of reponse\.automatique-test@.* still older than 27 days/);
-  assert.match(traces(e.dir), /"action":"bal\.purge-autoreply".*"ok":false,"code":"LIFECYCLE_AUTOREPLY_NOT_PURGED"/);
-  assert.equal(count(), 3);
-  const again = await runCliAsync(['--config', e.config, 'lifecycle', 'run', '--json']);
-  assert.equal(JSON.parse(again.stdout).actions.length, 1, `not marked as purged for the day: tried again ${again.stdout}`);
-  assert.throws(() => lifecycleSection.parse({ autoreplyMaxAgeDays: 28 }), /at most 27 days/);
-  assert.equal(lifecycleSection.parse({}).autoreplyMaxAgeDays, 27);
-});
+test(
+  'EX_GBM_4030: a purge command that leaves old messages fails the run (LIFECYCLE_AUTOREPLY_NOT_PURGED), is traced and retried the next run; more than 27 days is refused by the configuration',
+  { skip: !available && 'Dovecot is not installed' },
+  async () => {
+    fill([35]);
+    const e = env(['/bin/true']);
+    const r = await runCliAsync(['--config', e.config, 'lifecycle', 'run', '--json']);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const [a] = JSON.parse(r.stdout).actions as Array<{ action: string; ok: boolean; detail: string }>;
+    assert.equal(a?.ok, false);
+    assert.match(a?.detail ?? '', /^LIFECYCLE_AUTOREPLY_NOT_PURGED: 1 message\(s\) of reponse\.automatique-test@.* still older than 27 days/);
+    assert.match(traces(e.dir), /"action":"bal\.purge-autoreply".*"ok":false,"code":"LIFECYCLE_AUTOREPLY_NOT_PURGED"/);
+    assert.equal(count(), 3);
+    const again = await runCliAsync(['--config', e.config, 'lifecycle', 'run', '--json']);
+    assert.equal(JSON.parse(again.stdout).actions.length, 1, `not marked as purged for the day: tried again ${again.stdout}`);
+    assert.throws(() => lifecycleSection.parse({ autoreplyMaxAgeDays: 28 }), /at most 27 days/);
+    assert.equal(lifecycleSection.parse({}).autoreplyMaxAgeDays, 27);
+  },
+);

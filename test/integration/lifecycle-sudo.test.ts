@@ -41,21 +41,27 @@ function deliver(days: number, subject: string): void {
   fs.utimesSync(file, at, at);
 }
 
-test('EX_GBM_4030: the lifecycle job purges the auto-reply mailbox through sudo with the shipped sudoers rules and the unit\'s capability bounding set, and sudo refuses it another mailbox', { skip: !available && 'Dovecot is not installed' }, async () => {
-  await dovecot.start();
-  try {
-    purgeThroughSudo();
-  } finally {
-    await dovecot.stop();
-  }
-});
+test(
+  "EX_GBM_4030: the lifecycle job purges the auto-reply mailbox through sudo with the shipped sudoers rules and the unit's capability bounding set, and sudo refuses it another mailbox",
+  { skip: !available && 'Dovecot is not installed' },
+  async () => {
+    await dovecot.start();
+    try {
+      purgeThroughSudo();
+    } finally {
+      await dovecot.stop();
+    }
+  },
+);
 
 function purgeThroughSudo(): void {
   const user = createTestUser();
   const dir = tmpDir('mss-sudo-');
   fs.chownSync(dir, user.uid, user.gid);
   const sudoers = path.join(dir, 'sudoers');
-  fs.writeFileSync(sudoers, fs.readFileSync(path.join(REPO_ROOT, 'sudoers', 'mss-sidecar'), 'utf8').replace(/^mss-sidecar ALL=/m, `${user.name} ALL=`), { mode: 0o440 });
+  fs.writeFileSync(sudoers, fs.readFileSync(path.join(REPO_ROOT, 'sudoers', 'mss-sidecar'), 'utf8').replace(/^mss-sidecar ALL=/m, `${user.name} ALL=`), {
+    mode: 0o440,
+  });
   fs.writeFileSync(path.join(dir, 'registry.yaml'), registryYaml([]));
   const sudo = ['sudo', '-n', '/usr/bin/doveadm'];
   const query = ['mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')'];
@@ -109,7 +115,11 @@ function purgeThroughSudo(): void {
   const r = runAsUnit(config(AUTOREPLY));
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const report = JSON.parse(r.stdout) as { actions: Array<{ action: string; ok: boolean; detail?: string }> };
-  assert.deepEqual(report.actions.map((a) => [a.action, a.ok]), [['purge', true]], JSON.stringify(report));
+  assert.deepEqual(
+    report.actions.map((a) => [a.action, a.ok]),
+    [['purge', true]],
+    JSON.stringify(report),
+  );
   assert.doesNotMatch(subjects(), /sudo old/, 'the message older than the bound is gone');
   assert.match(subjects(), /sudo recent/);
 

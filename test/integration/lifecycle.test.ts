@@ -28,7 +28,11 @@ interface Env {
  * `lifecycle` extra settings; by default logins are known since 2020 (a site with history),
  * so that the dates below are what the rules alone give.
  */
-function setup(mailboxes: Array<Record<string, unknown>>, notices?: Record<string, unknown>, lifecycle: Record<string, unknown> = { activityKnownSince: '2020-01-01' }): Env {
+function setup(
+  mailboxes: Array<Record<string, unknown>>,
+  notices?: Record<string, unknown>,
+  lifecycle: Record<string, unknown> = { activityKnownSince: '2020-01-01' },
+): Env {
   const dir = tmpDir('mss-lifecycle-');
   const registry = path.join(dir, 'registry.yaml');
   fs.writeFileSync(registry, registryYaml(mailboxes));
@@ -87,13 +91,19 @@ test('EX_GBM_4440: notice 15 days before, depublication after more than 60 days 
   // Day 45 after the last login: too early for the notice (60 - 15 days not yet reached).
   let r = await run(env, '2025-04-15T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.report.actions.map((a) => a.action), ['purge']);
+  assert.deepEqual(
+    r.report.actions.map((a) => a.action),
+    ['purge'],
+  );
   assert.equal(mailsTo(contact).length, 0);
 
   r = await run(env, '2025-04-16T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
   const notice = r.report.actions.find((a) => a.action === 'notice');
-  assert.deepEqual({ notice: notice?.notice, bal: notice?.bal, to: notice?.to, at: notice?.scheduledFor }, { notice: 'depublish', bal, to: contact, at: '2025-05-01T03:00:00.000Z' });
+  assert.deepEqual(
+    { notice: notice?.notice, bal: notice?.bal, to: notice?.to, at: notice?.scheduledFor },
+    { notice: 'depublish', bal, to: contact, at: '2025-05-01T03:00:00.000Z' },
+  );
   const [mail] = mailsTo(contact);
   assert.ok(mail, 'the notice reached the SMTP server');
   assert.match(headerOf(mail.data, 'Subject') ?? '', /dépubliée pour cause d'inactivité/);
@@ -111,13 +121,22 @@ test('EX_GBM_4440: notice 15 days before, depublication after more than 60 days 
 
   // Day 60 (not "more than 60 days" at 03:00, and the notice is less than 15 days old): nothing yet.
   r = await run(env, '2025-04-30T03:00:00Z');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), []);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal),
+    [],
+  );
   r = await run(env, '2025-05-01T03:00:00Z', '--dry-run');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal).map((a) => a.action), ['depublish']);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal).map((a) => a.action),
+    ['depublish'],
+  );
   assert.equal((await withStore(env, (rt) => rt.get(bal))).depublishedAt, undefined, 'a dry run changes nothing');
   r = await run(env, '2025-05-01T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal).map((a) => a.action), ['depublish']);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal).map((a) => a.action),
+    ['depublish'],
+  );
   assert.equal((await withStore(env, (rt) => rt.get(bal))).depublishedAt?.toISOString(), '2025-05-01T03:00:00.000Z');
   const show = await runCliAsync(['--config', env.config, 'bal', 'show', bal, '--json']);
   assert.deepEqual(JSON.parse(show.stdout).publication, { published: true, listeRouge: true, listeRougeOrigin: 'inactivity' });
@@ -133,7 +152,11 @@ test('EX_GBM_4440: notice 15 days before, depublication after more than 60 days 
   const reg = loadRegistry(env.registry, { domains: [DOMAIN], finessRegistered: true });
   const traces = new TraceLog(path.join(env.stateDir, 'traces'));
   await withStore(env, async (rt) => {
-    const res = await new Activity({ registry: () => reg, runtime: rt, traces, timeZone: 'Europe/Paris' }).recordLogin(bal, new Date('2025-05-03T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'imap' });
+    const res = await new Activity({ registry: () => reg, runtime: rt, traces, timeZone: 'Europe/Paris' }).recordLogin(bal, new Date('2025-05-03T08:00:00Z'), {
+      authType: 'PSC/XOAUTH2',
+      identity: '810000000101',
+      service: 'imap',
+    });
     assert.deepEqual(res, { republished: true });
   });
   traces.close();
@@ -149,7 +172,10 @@ test('EX_GBM_6010: notice two months before, deletion after a year without authe
   ]);
   const bal = `paul.martin@${DOMAIN}`;
   let r = await run(env, '2024-11-14T03:00:00Z');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), []);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal),
+    [],
+  );
   r = await run(env, '2024-11-15T03:00:00Z');
   assert.equal(r.status, 1, 'a BAL that cannot be notified is reported as a failure');
   const n = r.report.actions.find((a) => a.bal === bal);
@@ -163,22 +189,39 @@ test('EX_GBM_6010: notice two months before, deletion after a year without authe
   assert.match(bodyOf(mail.data), /aucune authentification depuis le 15\/01\/2024/);
 
   r = await run(env, '2024-12-31T03:00:00Z');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal).map((a) => `${a.action}:${a.notice}`), ['notice:depublish']);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal).map((a) => `${a.action}:${a.notice}`),
+    ['notice:depublish'],
+  );
   r = await run(env, '2025-01-14T03:00:00Z');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), [], 'not a day early');
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal),
+    [],
+    'not a day early',
+  );
   r = await run(env, '2025-01-15T03:00:00Z');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal).map((a) => a.action), ['delete']);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal).map((a) => a.action),
+    ['delete'],
+  );
   assert.ok(commands(env).includes(`delete ${bal}`), 'the configured delete command ran for the BAL');
   const show = JSON.parse((await runCliAsync(['--config', env.config, 'bal', 'show', bal, '--json'])).stdout);
   assert.equal(show.status, 'deleted');
   assert.equal(show.deletion.at, '2025-01-15T03:00:00.000Z');
   r = await run(env, '2025-01-15T05:00:00Z');
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), []);
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal),
+    [],
+  );
   assert.equal(commands(env).filter((l) => l.startsWith('delete')).length, 1);
   assert.ok(!commands(env).some((l) => l.includes('secretariat')), 'never deleted without a notice');
   const v = await verifyTraces(path.join(env.stateDir, 'traces'));
   assert.deepEqual(v.problems, []);
-  const all = fs.readdirSync(path.join(env.stateDir, 'traces', 'functional'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8')).join('');
+  const all = fs
+    .readdirSync(path.join(env.stateDir, 'traces', 'functional'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+    .join('');
   assert.match(all, /"action":"notice\.delete"/);
   assert.match(all, /"action":"bal\.delete".*"actor":\{"id":"admin:/);
 });
@@ -188,7 +231,12 @@ test('EX_GBM_4030: the auto-reply BAL is purged once a day through the configure
   await run(env, '2025-06-01T03:00:00Z');
   await run(env, '2025-06-01T15:00:00Z');
   await run(env, '2025-06-02T03:00:00Z');
-  assert.deepEqual(commands(env), [`purge reponse.automatique-test@${DOMAIN}`, `check reponse.automatique-test@${DOMAIN}`, `purge reponse.automatique-test@${DOMAIN}`, `check reponse.automatique-test@${DOMAIN}`]);
+  assert.deepEqual(commands(env), [
+    `purge reponse.automatique-test@${DOMAIN}`,
+    `check reponse.automatique-test@${DOMAIN}`,
+    `purge reponse.automatique-test@${DOMAIN}`,
+    `check reponse.automatique-test@${DOMAIN}`,
+  ]);
 });
 
 test('EX_GBM_4440: a notice the SMTP server refuses is not remembered and is sent on the next run', async () => {
@@ -255,13 +303,22 @@ cat > "${dir}/notice-$n.txt"
 
   r = await run(env, '2025-04-17T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.report.actions.filter((a) => a.bal === bal), [], 'a sent notice is not sent again');
+  assert.deepEqual(
+    r.report.actions.filter((a) => a.bal === bal),
+    [],
+    'a sent notice is not sent again',
+  );
   assert.equal(lines().length, 2);
 });
 
 test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (inactivity counts from the day serve first recorded logins), then a mass of notices waits for --confirm N', async () => {
   // 16 mailboxes created years ago, imported today, no login recorded, no activityKnownSince set.
-  const people = Array.from({ length: 16 }, (_, i) => per(`agent${i}`, `Agent${i}`, 'Import', `8100000005${String(i).padStart(2, '0')}`, { created: '2020-01-01', contact: { email: `agent${i}.import@example.org` } }));
+  const people = Array.from({ length: 16 }, (_, i) =>
+    per(`agent${i}`, `Agent${i}`, 'Import', `8100000005${String(i).padStart(2, '0')}`, {
+      created: '2020-01-01',
+      contact: { email: `agent${i}.import@example.org` },
+    }),
+  );
   const env = setup(people, undefined, {});
   const mails = () => sink.messages.filter((m) => m.to.some((t) => t.endsWith('.import@example.org'))).length;
 
@@ -274,7 +331,11 @@ test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (ina
   await withStore(env, (rt) => rt.markLoginsRecordedSince('2026-01-15'));
   let r = await run(env, '2026-01-15T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.report.actions.map((a) => a.action), ['purge'], 'the first run does nothing but the purge');
+  assert.deepEqual(
+    r.report.actions.map((a) => a.action),
+    ['purge'],
+    'the first run does nothing but the purge',
+  );
 
   // 45 days later (60 - 15): the 16 depublication notices fall due on the same night.
   dry = await runCliAsync(['--config', env.config, 'lifecycle', 'run', '--now', '2026-03-01T03:00:00Z', '--dry-run']);
@@ -288,7 +349,11 @@ test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (ina
   r = await run(env, '2026-03-01T03:00:00Z');
   assert.equal(r.status, 1, 'held back: the timer unit fails, a person looks');
   assert.equal((r.report as { stopped?: { planned: unknown } }).stopped?.planned ? 'stopped' : '', 'stopped');
-  assert.deepEqual(r.report.actions.map((a) => a.action), ['purge'], 'no notice sent, the purge still runs');
+  assert.deepEqual(
+    r.report.actions.map((a) => a.action),
+    ['purge'],
+    'no notice sent, the purge still runs',
+  );
   assert.equal(mails(), 0);
   r = await run(env, '2026-03-01T04:00:00Z', '--confirm', '15');
   assert.equal(r.status, 1);
@@ -303,10 +368,16 @@ test('EX_GBM_4440 EX_GBM_6010: first night after an import: nothing planned (ina
 });
 
 test('EX_GBM_4440: lifecycle.activityKnownSince set by the installation wins over the day logins were first recorded, and a small batch needs no confirmation', async () => {
-  const env = setup([per('luc.petit', 'Luc', 'Petit', '810000000601', { created: '2020-01-01', contact: { email: 'luc.small@example.org' } })], undefined, { activityKnownSince: '2025-12-01' });
+  const env = setup([per('luc.petit', 'Luc', 'Petit', '810000000601', { created: '2020-01-01', contact: { email: 'luc.small@example.org' } })], undefined, {
+    activityKnownSince: '2025-12-01',
+  });
   await withStore(env, (rt) => rt.markLoginsRecordedSince('2026-01-10'));
   const r = await run(env, '2026-01-15T03:00:00Z');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.report.actions.map((a) => `${a.action}${a.notice ? `:${a.notice}` : ''}`), ['purge', 'notice:depublish'], 'day 45 after 2025-12-01: the notice is due');
+  assert.deepEqual(
+    r.report.actions.map((a) => `${a.action}${a.notice ? `:${a.notice}` : ''}`),
+    ['purge', 'notice:depublish'],
+    'day 45 after 2025-12-01: the notice is due',
+  );
   assert.match((r.report as { activityKnownSince?: string }).activityKnownSince ?? '', /^2025-12-01 \(lifecycle.activityKnownSince\)$/);
 });

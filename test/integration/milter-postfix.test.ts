@@ -31,7 +31,12 @@ const handler: MilterHandler = {
     return undefined;
   },
   eom(ctx) {
-    seen.push({ i: ctx.queueId, client_addr: ctx.macros.get('{client_addr}'), client_name: ctx.macros.get('client_name'), subject: ctx.message.header('Subject') });
+    seen.push({
+      i: ctx.queueId,
+      client_addr: ctx.macros.get('{client_addr}'),
+      client_name: ctx.macros.get('client_name'),
+      subject: ctx.message.header('Subject'),
+    });
     ctx.addHeader('X-MSS-Milter', `checked ${ctx.message.recipients.length} recipient(s)`);
     return decide.continue();
   },
@@ -71,7 +76,11 @@ after(async () => {
 async function session(): Promise<SmtpClient> {
   const c = await SmtpClient.connect(smtpPort);
   // On failure, show what Postfix and the milter saw (a greeting waits for the milter's negotiation).
-  assert.equal(c.greeting.code, 220, `greeting ${c.greeting.code} ${c.greeting.text}; milter connections ${milter.connections}; maillog:\n${postfix.maillog().slice(-3000)}`);
+  assert.equal(
+    c.greeting.code,
+    220,
+    `greeting ${c.greeting.code} ${c.greeting.text}; milter connections ${milter.connections}; maillog:\n${postfix.maillog().slice(-3000)}`,
+  );
   assert.equal((await c.command('EHLO lps.ch.test')).code, 250);
   await c.startTls({ servername: 'localhost' });
   assert.equal((await c.command('EHLO lps.ch.test')).code, 250);
@@ -84,7 +93,7 @@ function queued(r: Reply): string {
   return m[1] ?? '';
 }
 
-test('one recipient refused with the rule\'s 550 5.7.1 text while the other recipient of the message is accepted and delivered with the added header', async () => {
+test("one recipient refused with the rule's 550 5.7.1 text while the other recipient of the message is accepted and delivered with the added header", async () => {
   const c = await session();
   assert.equal((await c.command('MAIL FROM:<alice@ch.mssante.fr>')).code, 250);
   const ok = await c.command('RCPT TO:<bob@autre.mssante.fr>');
@@ -108,7 +117,7 @@ test('one recipient refused with the rule\'s 550 5.7.1 text while the other reci
   assert.deepEqual(saw && { i: saw.i, client_addr: saw.client_addr }, { i: id, client_addr: '127.0.0.1' });
 });
 
-test('a message refused at MAIL FROM with 553 5.7.1 and the rule\'s text', async () => {
+test("a message refused at MAIL FROM with 553 5.7.1 and the rule's text", async () => {
   const c = await session();
   const r = await c.command('MAIL FROM:<usurper@ch.mssante.fr>');
   assert.equal(r.code, 553);
@@ -151,6 +160,9 @@ test('50 concurrent SMTP sessions through the milter each get their own correct 
       return mail.code === 250 && good.code === 250 && bad.code === 550 && bad.text.includes('gmail.com') && final.code === 250;
     }),
   );
-  assert.deepEqual(results.map((ok, n) => (ok ? 'ok' : `session ${n} failed`)).filter((x) => x !== 'ok'), []);
+  assert.deepEqual(
+    results.map((ok, n) => (ok ? 'ok' : `session ${n} failed`)).filter((x) => x !== 'ok'),
+    [],
+  );
   assert.ok(milter.connections <= 50);
 });

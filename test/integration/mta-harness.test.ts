@@ -66,7 +66,9 @@ test('Dovecot delivers over LMTP and serves the message over IMAP after STARTTLS
   const [imapPort, lmtpPort] = await freePorts(2);
   const key = path.join(root, 'k.pem');
   const crt = path.join(root, 'c.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], {
+    stdio: 'ignore',
+  });
   const dovecot = new DovecotInstance({ dir: path.join(root, 'dovecot'), imapPort, lmtpPort, tlsCert: crt, tlsKey: key });
   started.push(dovecot);
   await dovecot.start();

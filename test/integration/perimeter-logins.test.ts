@@ -27,11 +27,10 @@ let stack: LpsStack | undefined;
 const st = (): LpsStack => stack as LpsStack;
 
 before(async () => {
-  stack = await startLpsStack(root, { debianDovecot: { sitePasswords: { [PER]: SITE_PASSWORD, [ORG]: SITE_PASSWORD, [APP]: SITE_PASSWORD, [INTRANET]: SITE_PASSWORD } } });
-  st()
-    .access.add(PER, { type: 'PER', holder: HOLDER })
-    .add(ORG, { type: 'ORG', responsible: HOLDER })
-    .add(APP, { type: 'APP', structureId: '1130000001' });
+  stack = await startLpsStack(root, {
+    debianDovecot: { sitePasswords: { [PER]: SITE_PASSWORD, [ORG]: SITE_PASSWORD, [APP]: SITE_PASSWORD, [INTRANET]: SITE_PASSWORD } },
+  });
+  st().access.add(PER, { type: 'PER', holder: HOLDER }).add(ORG, { type: 'ORG', responsible: HOLDER }).add(APP, { type: 'APP', structureId: '1130000001' });
 });
 after(async () => {
   await stack?.stop();
@@ -76,18 +75,21 @@ test('EX_LPS_0600 EX_LPS_0900 EX_LPS_1200: on 143, LOGIN and AUTHENTICATE PLAIN 
   }
   const traced = st().access.failures.slice(before);
   assert.equal(traced.length, 9);
-  assert.ok(traced.every((f) => f.authType === 'PASSWORD' && f.reason === 'password-mechanism' && f.service === 'imap'), JSON.stringify(traced));
+  assert.ok(
+    traced.every((f) => f.authType === 'PASSWORD' && f.reason === 'password-mechanism' && f.service === 'imap'),
+    JSON.stringify(traced),
+  );
   assert.deepEqual([...new Set(traced.map((f) => f.mailbox))].sort(), [APP, ORG, PER].sort());
   assert.equal(st().access.logins.length, 0, 'no login recorded');
 });
 
-test('EX_LPS_0600: a password still opens a mailbox that is not an MSSanté one (the site\'s passdb decides, after the Lua passdb said NEXT)', async () => {
+test("EX_LPS_0600: a password still opens a mailbox that is not an MSSanté one (the site's passdb decides, after the Lua passdb said NEXT)", async () => {
   for (const [how, login] of LOGINS) assert.match(await frontLogin(login(INTRANET)), /^a2 OK /, how);
   // And a wrong password for it is the site passdb's refusal, not ours.
   assert.equal(await frontLogin((tag) => [`${tag} LOGIN "${INTRANET}" "wrong"`]), `a2 ${FAILED}`);
 });
 
-test('EX_LPS_0900: the Lua passdb is the first passdb, before Debian\'s PAM and the site\'s passwd-file (doveconf -n)', () => {
+test("EX_LPS_0900: the Lua passdb is the first passdb, before Debian's PAM and the site's passwd-file (doveconf -n)", () => {
   const conf = spawnSync('doveconf', ['-c', st().dovecot.configFile, '-n'], { encoding: 'utf8' });
   assert.equal(conf.status, 0, conf.stderr);
   const drivers = [...conf.stdout.matchAll(/^passdb \{\n(?:.*\n)*?\s+driver = (\S+)/gm)].map((m) => m[1]);
@@ -106,12 +108,16 @@ function closed(port: number): Promise<boolean> {
   });
 }
 
-test('EX_LPS_1000 EX_LPS_0400: Dovecot\'s imap (143), imaps (993) and submission (587) listeners of the Debian packages are turned off: doveconf says port 0 and nothing listens there', async () => {
+test("EX_LPS_1000 EX_LPS_0400: Dovecot's imap (143), imaps (993) and submission (587) listeners of the Debian packages are turned off: doveconf says port 0 and nothing listens there", async () => {
   const port = (setting: string): string => spawnSync('doveconf', ['-c', st().dovecot.configFile, '-h', setting], { encoding: 'utf8' }).stdout.trim();
   assert.equal(port('service/imap-login/inet_listener/imap/port'), '0');
   assert.equal(port('service/imap-login/inet_listener/imaps/port'), '0');
   assert.equal(port('service/submission-login/inet_listener/submission/port'), '0');
-  assert.match(spawnSync('doveconf', ['-c', st().dovecot.configFile, '-h', 'protocols'], { encoding: 'utf8' }).stdout, /submission/, 'dovecot-submissiond is installed and enabled: its listener is what must be closed');
+  assert.match(
+    spawnSync('doveconf', ['-c', st().dovecot.configFile, '-h', 'protocols'], { encoding: 'utf8' }).stdout,
+    /submission/,
+    'dovecot-submissiond is installed and enabled: its listener is what must be closed',
+  );
   for (const p of [143, 993, 587]) assert.ok(await closed(p), `something listens on 127.0.0.1:${p}`);
 });
 
@@ -132,7 +138,7 @@ test('EX_LPS_0710 (§6.8.4.1): a refused AUTHENTICATE XOAUTH2 with an initial re
   }
 });
 
-test('EX_LPS_1000 EX_LPS_0710: a valid PSC token sent straight to Dovecot\'s loopback listener, behind the front\'s back, is refused: only the front\'s one-time tickets open a session there', async () => {
+test("EX_LPS_1000 EX_LPS_0710: a valid PSC token sent straight to Dovecot's loopback listener, behind the front's back, is refused: only the front's one-time tickets open a session there", async () => {
   const token = await st().psc.mint({ idNat: HOLDER });
   const before = st().access.failures.length;
   const c = await LineConnection.open(st().dovecotLpsImapPort);
@@ -154,7 +160,9 @@ test('EX_LPS_1000 EX_LPS_0710: a valid PSC token sent straight to Dovecot\'s loo
     c.destroy();
   }
   assert.deepEqual(
-    st().access.failures.slice(before).map((f) => [f.mailbox, f.reason, f.remoteIp]),
+    st()
+      .access.failures.slice(before)
+      .map((f) => [f.mailbox, f.reason, f.remoteIp]),
     [[PER, 'front-only', '192.0.2.99']],
   );
   // The same token through the front logs in: the refusal was the door's, not the token's.
@@ -196,7 +204,9 @@ test("EX_LPS_1000 EX_LPS_0600 EX_LPS_0900: behind the submission front's back, o
     c.destroy();
   }
   assert.deepEqual(
-    st().access.failures.slice(before).map((f) => [f.mailbox, f.reason, f.remoteIp]),
+    st()
+      .access.failures.slice(before)
+      .map((f) => [f.mailbox, f.reason, f.remoteIp]),
     [
       [PER, 'front-only', '192.0.2.98'],
       [PER, 'password-mechanism', '192.0.2.98'],

@@ -62,7 +62,9 @@ const aPostfix = () => a().postfix as NonNullable<ReturnType<typeof a>['postfix'
 
 /** `sendmail -f sender rcpts` on A's host, the message on stdin, as root. */
 function sendmail(sender: string, rcpts: string[], headers: Record<string, string>, body = 'bonjour'): void {
-  const text = `${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${body}\n`;
+  const text = `${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n')}\n\n${body}\n`;
   const r = spawnSync('sendmail', ['-C', aPostfix().configDir, '-f', sender || '<>', '--', ...rcpts], { input: text, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 }
@@ -93,7 +95,10 @@ async function eventually(id: string, match: (e: JournalEvent) => boolean, ms = 
 test('EX_LPS_0900 (sendmail/pickup): a sender that is not one of submission.localSenders is refused, naming the rule, and nothing leaves', async () => {
   const to = `case-local-${Date.now()}@${B_DOMAIN}`;
   sendmail(A.person, [to], { From: `<${A.person}>`, To: `<${to}>`, Subject: 'local, not allowed' });
-  assert.equal(await milterReply(to), `5.7.1 Local submission refused: ${A.person} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`);
+  assert.equal(
+    await milterReply(to),
+    `5.7.1 Local submission refused: ${A.person} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`,
+  );
 });
 
 test('RE_GBM_4420 EX_GBM_4420 (sendmail/pickup): `sendmail -f <suspended mailbox>` with a forged From: and 41 recipients of another operator is refused, nothing delivered, nothing sent by the outbound gate', async () => {
@@ -123,7 +128,7 @@ test('EX_3.2_5060 EX_GBM_4010 (sendmail/pickup): a recipient outside the liste b
   assert.equal(await milterReply(B.person), `5.7.1 Not sent to ${B.person}: test mailbox ${A.autoreply} may only exchange with test mailboxes (EX_GBM_4010)`);
 });
 
-test('EX_GBM_4410 (sendmail/pickup): a message above submission.maxMessageBytes (10 MiB) that Postfix\'s own limit lets through is refused by the milter at its end, naming the rule', async () => {
+test("EX_GBM_4410 (sendmail/pickup): a message above submission.maxMessageBytes (10 MiB) that Postfix's own limit lets through is refused by the milter at its end, naming the rule", async () => {
   const to = `case-size-${Date.now()}-test@${B_DOMAIN}`;
   // 10 MiB of body plus headers: above the milter's 10485760, below message_size_limit
   // (10551296) once in Postfix's queue file, whose records add a few bytes per line: long lines.
@@ -132,7 +137,7 @@ test('EX_GBM_4410 (sendmail/pickup): a message above submission.maxMessageBytes 
   assert.match(await milterReply(to), /^5\.3\.4 Message size \d+ bytes exceeds the limit of 10485760 bytes \(EX_GBM_4410\)$/);
 });
 
-test('EX_GBM_4020 EX_PSU_5830 EX_GDT_5050 (sendmail/pickup): an allowed local sender\'s auto-reply (null sender) leaves through the outbound gate with a `submitted` journal event, a trace, and the gate\'s delivery event under the same queue id', async () => {
+test("EX_GBM_4020 EX_PSU_5830 EX_GDT_5050 (sendmail/pickup): an allowed local sender's auto-reply (null sender) leaves through the outbound gate with a `submitted` journal event, a trace, and the gate's delivery event under the same queue id", async () => {
   const subject = `auto-reply ${Date.now()}`;
   sendmail('', [B.test], { From: `Reponse automatique <${A.autoreply}>`, To: `<${B.test}>`, Subject: subject, 'Auto-Submitted': 'auto-replied' });
   await world.node('B').postfix?.waitFor(() => deliveredMatching(world, 'B', new RegExp(`Subject: ${subject}`)).length === 1, 30_000, 'the auto-reply in B');
@@ -142,13 +147,20 @@ test('EX_GBM_4020 EX_PSU_5830 EX_GDT_5050 (sendmail/pickup): an allowed local se
   assert.equal(submitted.authType, 'local');
   assert.ok(events.some((e) => e.type === 'delivery' && e.mailId === submitted.mailId && e.recipient === B.test && e.outcome === 'delivered'));
   const traces = traceLines(tracesDir(a().config.traces, a().config.state.dir));
-  assert.ok(traces.some((t) => t.action === 'message.submit' && t.message?.id === submitted.mailId && t.response?.ok === true && t.means?.authType === 'local'));
+  assert.ok(
+    traces.some((t) => t.action === 'message.submit' && t.message?.id === submitted.mailId && t.response?.ok === true && t.means?.authType === 'local'),
+  );
   assert.ok(traces.some((t) => t.action === 'message.send' && t.message?.id === submitted.mailId));
 });
 
 /** A throwaway Unix user (no passwd entry needed): a uid nobody on this machine has. */
 function strangerUid(): number {
-  const used = new Set(fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => Number(l.split(':')[2])));
+  const used = new Set(
+    fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => Number(l.split(':')[2])),
+  );
   let uid = 61_000 + (process.pid % 2000);
   while (used.has(uid)) uid++;
   return uid;
@@ -173,7 +185,11 @@ s.on('error', (e) => { process.stdout.write('ERROR ' + e.code); process.exit(0);
 `,
     { mode: 0o644 },
   );
-  const { stdout } = await execFileAsync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, ...(groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups']), process.execPath, script], { encoding: 'utf8', timeout: 20_000 });
+  const { stdout } = await execFileAsync(
+    'setpriv',
+    [`--reuid=${uid}`, `--regid=${uid}`, ...(groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups']), process.execPath, script],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
   return stdout;
 }
 
@@ -227,11 +243,13 @@ test('EX_3.2_5060 (null sender, item 8): a DSN our Postfix returns to another op
   const [, queued] = await c.data(message({ from: B.person, to: [A.org], subject }));
   assert.equal(queued.code, 250, queued.text);
   await c.quit();
-  await world.node('B').postfix?.waitFor(
-    () => deliveredMatching(world, 'B', /Subject: Undelivered Mail Returned to Sender/).some((f) => fs.readFileSync(f, 'utf8').includes(subject)),
-    30_000,
-    "A's DSN in B's mailbox",
-  );
+  await world
+    .node('B')
+    .postfix?.waitFor(
+      () => deliveredMatching(world, 'B', /Subject: Undelivered Mail Returned to Sender/).some((f) => fs.readFileSync(f, 'utf8').includes(subject)),
+      30_000,
+      "A's DSN in B's mailbox",
+    );
   const isDsn = (e: JournalEvent): boolean => e.type === 'delivery' && e.sender === '' && e.recipient === B.person && e.outcome === 'delivered';
   const dsn = (await eventually('A', isDsn)).filter(isDsn);
   assert.ok(dsn.length >= 1, 'the outbound gate delivered the DSN');
@@ -243,7 +261,10 @@ test('EX_3.2_5060 (null sender, item 8): a DSN our Postfix returns to another op
     await lmtp.ehlo('mx.test', 'LHLO');
     assert.equal((await lmtp.command('MAIL FROM:<>')).code, 250);
     const rcpt = await lmtp.command('RCPT TO:<postmaster@gmail.com>');
-    assert.equal(`${rcpt.code} ${rcpt.enhanced} ${rcpt.text}`, '550 5.7.1 Not sent to postmaster@gmail.com: domain gmail.com is not in the MSSante trust space (liste blanche)');
+    assert.equal(
+      `${rcpt.code} ${rcpt.enhanced} ${rcpt.text}`,
+      '550 5.7.1 Not sent to postmaster@gmail.com: domain gmail.com is not in the MSSante trust space (liste blanche)',
+    );
   } finally {
     await lmtp.quit();
   }
@@ -265,16 +286,39 @@ test('EX_3.2_5040 (a site route around the gate, item 6): postfix-apply.sh runs 
   assert.equal(spawnSync('postconf', ['-c', etc, '-e', `transport_maps = inline:{ {${B_DOMAIN} = smtp:[192.0.2.25]} }`]).status, 0);
   const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh'), '-c', etc], { encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^AROUND THE GATE  ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\) for every sender, not the outbound gate$`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^AROUND THE GATE  ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\) for every sender, not the outbound gate$`,
+      'm',
+    ),
+  );
   assert.match(r.stderr, /warning: the routing check above found MSSanté mail that would not leave through the outbound gate/);
-  const cli = spawnSync(process.execPath, [CLI, '--config', shippedConfig, 'postfix', 'check-routes', '--postfix-config', etc, '--json'], { encoding: 'utf8', env: cliEnv() });
+  const cli = spawnSync(process.execPath, [CLI, '--config', shippedConfig, 'postfix', 'check-routes', '--postfix-config', etc, '--json'], {
+    encoding: 'utf8',
+    env: cliEnv(),
+  });
   assert.equal(cli.status, 1);
-  assert.deepEqual((JSON.parse(cli.stdout) as { problems: Array<{ domain: string }> }).problems.map((p) => p.domain), [B_DOMAIN]);
+  assert.deepEqual(
+    (JSON.parse(cli.stdout) as { problems: Array<{ domain: string }> }).problems.map((p) => p.domain),
+    [B_DOMAIN],
+  );
   // `status` reports it too, critical, from the Postfix of gates.out.postfixConfigDir.
   const statusConfig = path.join(scratch, 'status.yaml');
   fs.writeFileSync(statusConfig, fs.readFileSync(shippedConfig, 'utf8').replace(aPostfix().configDir, etc));
   const status = spawnSync(process.execPath, [CLI, '--config', statusConfig, 'status'], { encoding: 'utf8', env: cliEnv() });
-  assert.match(status.stdout, new RegExp(`^CRIT\\s+postfix\\.routes\\s+1 route\\(s\\) to listed MSSanté domains bypass the outbound gate \\(unix:/run/mss-sidecar/gate-out\\.sock\\): ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\)`, 'm'), status.stdout + status.stderr);
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `^CRIT\\s+postfix\\.routes\\s+1 route\\(s\\) to listed MSSanté domains bypass the outbound gate \\(unix:/run/mss-sidecar/gate-out\\.sock\\): ${B_DOMAIN.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\)`,
+      'm',
+    ),
+    status.stdout + status.stderr,
+  );
   const installed = spawnSync(process.execPath, [CLI, '--config', a().configFile, 'status'], { encoding: 'utf8', env: cliEnv() });
-  assert.match(installed.stdout, /^OK\s+postfix\.routes\s+the \d+ listed MSSanté domains not ours go to the outbound gate/m, installed.stdout + installed.stderr);
+  assert.match(
+    installed.stdout,
+    /^OK\s+postfix\.routes\s+the \d+ listed MSSanté domains not ours go to the outbound gate/m,
+    installed.stdout + installed.stderr,
+  );
 });

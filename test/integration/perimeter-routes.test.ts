@@ -23,7 +23,10 @@ before(() => {
   fs.mkdirSync(etc);
   fs.copyFileSync('/usr/share/postfix/master.cf.dist', path.join(etc, 'master.cf'));
   fs.writeFileSync(path.join(etc, 'main.cf'), '');
-  const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh'), '-c', etc], { encoding: 'utf8', env: { ...process.env, MSS_SIDECAR: 'true' } });
+  const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh'), '-c', etc], {
+    encoding: 'utf8',
+    env: { ...process.env, MSS_SIDECAR: 'true' },
+  });
   assert.equal(r.status, 0, r.stderr);
   applied = etc;
 });
@@ -44,7 +47,7 @@ function site(params: Record<string, string>, files: Record<string, string> = {}
 
 const check = (pf: PostfixConfig, senders: string[] = [`dr.martin@${OURS}`]) => checkRoutes(pf, { listed: LISTED, ours: [OURS], senders, gate: GATE });
 
-test('EX_3.2_5040: with the shipped pieces alone, every listed domain not ours goes to the outbound gate\'s socket, for every sender and the null sender', () => {
+test("EX_3.2_5040: with the shipped pieces alone, every listed domain not ours goes to the outbound gate's socket, for every sender and the null sender", () => {
   const r = check(site({}));
   assert.equal(r.domainsChecked, 4, 'our own domain is not checked');
   assert.equal(r.sendersChecked, 3, "<>, postmaster@ of our domain, the registry's mailbox");
@@ -54,37 +57,56 @@ test('EX_3.2_5040: with the shipped pieces alone, every listed domain not ours g
 
 test('EX_3.2_5040 EX_3.2_5060: a site transport map (a domain, a parent .domain, a regexp on the address) sending listed domains elsewhere is reported, naming the transport and the setting', () => {
   const r = check(
-    site({ transport_maps: 'hash:ETC/transport, regexp:ETC/transport.re' }, { transport: 'clinique.mssante.fr smtp:[relay.example]:25\n.relais.mssante.fr relay:[10.0.0.9]\n', 'transport.re': '/@autre\\.mssante\\.fr$/ smtp:[192.0.2.1]\n' }),
+    site(
+      { transport_maps: 'hash:ETC/transport, regexp:ETC/transport.re' },
+      {
+        transport: 'clinique.mssante.fr smtp:[relay.example]:25\n.relais.mssante.fr relay:[10.0.0.9]\n',
+        'transport.re': '/@autre\\.mssante\\.fr$/ smtp:[192.0.2.1]\n',
+      },
+    ),
   );
-  assert.deepEqual(
-    r.problems.map((p) => describeProblem(p, r.sendersChecked)).sort(),
-    [
-      'autre.mssante.fr: smtp:[192.0.2.1] (transport_maps) for every sender, not the outbound gate',
-      'clinique.mssante.fr: smtp:[relay.example]:25 (transport_maps) for every sender, not the outbound gate',
-      'sub.relais.mssante.fr: relay:[10.0.0.9] (transport_maps) for every sender, not the outbound gate',
-    ],
-  );
+  assert.deepEqual(r.problems.map((p) => describeProblem(p, r.sendersChecked)).sort(), [
+    'autre.mssante.fr: smtp:[192.0.2.1] (transport_maps) for every sender, not the outbound gate',
+    'clinique.mssante.fr: smtp:[relay.example]:25 (transport_maps) for every sender, not the outbound gate',
+    'sub.relais.mssante.fr: relay:[10.0.0.9] (transport_maps) for every sender, not the outbound gate',
+  ]);
 });
 
-test('EX_3.2_5040: relay_domains (relay_transport), and the gate\'s own transport without the gate\'s socket as next hop, are reported', () => {
+test("EX_3.2_5040: relay_domains (relay_transport), and the gate's own transport without the gate's socket as next hop, are reported", () => {
   const relay = check(site({ relay_domains: 'relais.mssante.fr' }));
-  assert.deepEqual(relay.problems.map((p) => [p.domain, p.route.transport, p.route.via]), [['sub.relais.mssante.fr', 'relay', 'relay_domains (relay_transport)']]);
+  assert.deepEqual(
+    relay.problems.map((p) => [p.domain, p.route.transport, p.route.via]),
+    [['sub.relais.mssante.fr', 'relay', 'relay_domains (relay_transport)']],
+  );
   const noHop = check(site({ transport_maps: 'inline:{ {autre.mssante.fr = mss-gate-out:} }' }));
-  assert.deepEqual(noHop.problems.map((p) => `${p.domain} ${p.route.transport}:${p.route.nexthop}`), ['autre.mssante.fr mss-gate-out:autre.mssante.fr']);
+  assert.deepEqual(
+    noHop.problems.map((p) => `${p.domain} ${p.route.transport}:${p.route.nexthop}`),
+    ['autre.mssante.fr mss-gate-out:autre.mssante.fr'],
+  );
 });
 
 test('EX_3.2_5040: sender-dependent routing is judged per sender: the mixed set-up of docs/gates.md passes, a sender map sending our mailboxes to a relay is reported for them only', () => {
   // docs/gates.md: a Postfix that also serves non-MSSanté senders keeps its own default_transport.
   const documented = check(
-    site({ default_transport: 'smtp', sender_dependent_default_transport_maps: `inline:{ {@${OURS} = mss-gate-out:unix:/run/mss-sidecar/gate-out.sock}, {<> = mss-gate-out:unix:/run/mss-sidecar/gate-out.sock} }` }),
+    site({
+      default_transport: 'smtp',
+      sender_dependent_default_transport_maps: `inline:{ {@${OURS} = mss-gate-out:unix:/run/mss-sidecar/gate-out.sock}, {<> = mss-gate-out:unix:/run/mss-sidecar/gate-out.sock} }`,
+    }),
   );
   assert.deepEqual(documented.problems, []);
   // The same without the null sender: the bounces Postfix returns to other operators would leave by smtp.
-  const noBounces = check(site({ default_transport: 'smtp', sender_dependent_default_transport_maps: `inline:{ {@${OURS} = mss-gate-out:unix:/run/mss-sidecar/gate-out.sock} }` }));
+  const noBounces = check(
+    site({ default_transport: 'smtp', sender_dependent_default_transport_maps: `inline:{ {@${OURS} = mss-gate-out:unix:/run/mss-sidecar/gate-out.sock} }` }),
+  );
   assert.deepEqual([...new Set(noBounces.problems.map((p) => `${p.route.transport} ${p.route.via} ${p.senders.join(',')}`))], ['smtp default_transport ']);
-  const oneSender = check(site({ sender_dependent_default_transport_maps: `inline:{ {dr.martin@${OURS} = smtp:[10.0.0.1]} }` }), [`dr.martin@${OURS}`, `secretariat@${OURS}`]);
+  const oneSender = check(site({ sender_dependent_default_transport_maps: `inline:{ {dr.martin@${OURS} = smtp:[10.0.0.1]} }` }), [
+    `dr.martin@${OURS}`,
+    `secretariat@${OURS}`,
+  ]);
   assert.equal(oneSender.problems.length, 4);
-  assert.ok(oneSender.problems.every((p) => p.senderCount === 1 && p.senders[0] === `dr.martin@${OURS}` && p.route.via === 'sender_dependent_default_transport_maps'));
+  assert.ok(
+    oneSender.problems.every((p) => p.senderCount === 1 && p.senders[0] === `dr.martin@${OURS}` && p.route.via === 'sender_dependent_default_transport_maps'),
+  );
   // The gate's transport without a next hop takes the relay host's: reported too.
   const relayhost = check(site({ default_transport: 'mss-gate-out', relayhost: '[relais.example]' }));
   assert.ok(relayhost.problems.length === 4 && relayhost.problems.every((p) => p.route.nexthop === '[relais.example]' && /relayhost/.test(p.route.via)));

@@ -55,13 +55,17 @@ const contexts: BrowserContext[] = [];
 let shotNumber = 0;
 
 before(async () => {
-  sandbox = await startSandbox({ dir: tmpDir('mss-portal-browser-'), log: silentLogger, components: [whitelistComponent, pscComponent, annuaireComponent, operatorsComponentOf(['A'])] });
+  sandbox = await startSandbox({
+    dir: tmpDir('mss-portal-browser-'),
+    log: silentLogger,
+    components: [whitelistComponent, pscComponent, annuaireComponent, operatorsComponentOf(['A'])],
+  });
   manifest = sandbox.manifest;
   const node = manifest.endpoints.operators?.nodes.A;
   assert.ok(node?.lps, `operator A runs with real mail servers: ${manifest.endpoints.operators?.unavailable ?? ''}`);
   a = node;
   portal = manifest.endpoints.portal?.url ?? '';
-  assert.ok(portal, 'the sandbox runs operator A\'s portal');
+  assert.ok(portal, "the sandbox runs operator A's portal");
   browser = await launchChromium();
 });
 
@@ -70,7 +74,9 @@ after(async () => {
   await browser?.close();
   await sandbox?.stop();
   const slowest = [...timings].sort((x, y) => y.ms - x.ms)[0];
-  process.stdout.write(`# portal pages: ${timings.length} loads, median ${median(timings.map((t) => t.ms))} ms, slowest ${slowest?.page} ${slowest?.ms} ms; screenshots in ${shots}\n`);
+  process.stdout.write(
+    `# portal pages: ${timings.length} loads, median ${median(timings.map((t) => t.ms))} ms, slowest ${slowest?.page} ${slowest?.ms} ms; screenshots in ${shots}\n`,
+  );
 });
 
 function median(xs: number[]): number {
@@ -181,7 +187,13 @@ test('EX_GBM_5410 (browser): a co-holder of a CAB changes the Responsable; a del
   assert.match(await julie.locator('main').innerText(), /Actuellement : Julie SIMON \(810100000077\)/);
   await shot(julie, 'cotitulaires-et-responsable');
   const cab = loadRegistryFrom(config()).get(CAB);
-  assert.deepEqual(cab?.coHolders.map((c) => [c.idNat, c.responsible]), [[MOREAU, false], [JULIE, true]]);
+  assert.deepEqual(
+    cab?.coHolders.map((c) => [c.idNat, c.responsible]),
+    [
+      [MOREAU, false],
+      [JULIE, true],
+    ],
+  );
 
   const claire = await signedIn(CLAIRE);
   await visit(claire, mailboxUrl(CAB, 'organisation'));
@@ -211,7 +223,9 @@ test('EX_GBM_5410 (browser): a co-holder of a CAB changes the Responsable; a del
   assert.match(await claire.locator('main').innerText(), /un délégué ne peut déclarer ni délégué, ni cotitulaire, ni responsable/);
   await shot(claire, 'refus-delegue');
   assert.equal(fs.readFileSync(registryFile(), 'utf8'), before, 'nothing changed');
-  const t = traces().filter((r) => r.action === 'bal.responsible' && r.bal === CAB).at(-1);
+  const t = traces()
+    .filter((r) => r.action === 'bal.responsible' && r.bal === CAB)
+    .at(-1);
   assert.deepEqual([t?.actor.id, t?.request.requestedBy, t?.response.ok, t?.response.code], [CLAIRE, CLAIRE, false, 'REGISTRY_FORBIDDEN']);
 });
 
@@ -250,7 +264,10 @@ test('EX_GBM_4440 EX_GBM_6010 (browser): a pending inactivity notice is shown wi
     assert.ok(bal);
     const runtime = new RuntimeFields(store);
     const activity = new Date(activityOf(bal, await runtime.get(PER))).toISOString();
-    await store.set(noticeKey('delete', PER), JSON.stringify({ state: 'sent', activity, sentAt: new Date().toISOString(), scheduledFor: new Date(Date.now() + 60 * 86_400_000).toISOString() }));
+    await store.set(
+      noticeKey('delete', PER),
+      JSON.stringify({ state: 'sent', activity, sentAt: new Date().toISOString(), scheduledFor: new Date(Date.now() + 60 * 86_400_000).toISOString() }),
+    );
     const page = await signedIn(JEAN);
     await visit(page, `${portal}/avis`);
     assert.match(await page.locator('main').innerText(), /sera supprimée, avec ses messages, à partir du/);
@@ -306,13 +323,24 @@ test('EX_SSI_5130 (browser): a form with a forged CSRF token, an expired session
   await shot(page, 'session-expiree');
 
   // Forged identity: an ID token signed with a key PSC never published.
-  const forge = await httpsRequest({ url: `${manifest.endpoints.psc?.issuer}/sandbox/forge?next=id-token-foreign-key`, method: 'POST', ca: fs.readFileSync(manifest.endpoints.psc?.ca ?? '', 'utf8'), timeoutMs: 5000, maxBytes: 4096 });
+  const forge = await httpsRequest({
+    url: `${manifest.endpoints.psc?.issuer}/sandbox/forge?next=id-token-foreign-key`,
+    method: 'POST',
+    ca: fs.readFileSync(manifest.endpoints.psc?.ca ?? '', 'utf8'),
+    timeoutMs: 5000,
+    maxBytes: 4096,
+  });
   assert.equal(forge.status, 200);
   const forged = await signedIn(JEAN);
   assert.equal(new URL(forged.url()).pathname, '/');
   assert.match(await forged.locator('main').innerText(), /La connexion a échoué/);
   await shot(forged, 'identite-forgee');
-  assert.equal(traces().filter((t) => t.action === 'portal.login').at(-1)?.response.ok, false);
+  assert.equal(
+    traces()
+      .filter((t) => t.action === 'portal.login')
+      .at(-1)?.response.ok,
+    false,
+  );
 });
 
 test('EX_SSI_5130 (browser): sign-out ends the session here and at PSC: the next sign-in shows the PSC login page again', async () => {

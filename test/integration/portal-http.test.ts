@@ -68,7 +68,15 @@ const traces = () => traceLines(node.tracesDir);
 
 /** POST the PSC login form without following its redirect: the authorization response URL. */
 async function pscLoginRedirect(url: string, form: Record<string, string>): Promise<string> {
-  const r = await httpsRequest({ url, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(), ca: cert.cert, timeoutMs: 10_000, maxBytes: 65_536 });
+  const r = await httpsRequest({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+    ca: cert.cert,
+    timeoutMs: 10_000,
+    maxBytes: 65_536,
+  });
   assert.equal(r.status, 302);
   return String(r.headers.location);
 }
@@ -93,7 +101,9 @@ test('EX_GBM_5413 EX_GBM_5414: a professional signs in with PSC (code flow with 
   assert.match(home.html, new RegExp(`${ORG}</td>\\s*<td>organisationnelle</td>\\s*<td>Responsable opérationnel</td>`));
   assert.doesNotMatch(home.html, new RegExp(CAB), 'only the mailboxes the person has a role on');
   assert.match(home.html, /gérer les délégations/);
-  const signIn = traces().filter((t) => t.action === 'portal.login' && t.actor.id === JEAN).at(-1);
+  const signIn = traces()
+    .filter((t) => t.action === 'portal.login' && t.actor.id === JEAN)
+    .at(-1);
   assert.equal(signIn?.response.ok, true);
   assert.equal(signIn?.means.authType, 'PSC/OIDC');
   assert.equal(signIn?.address, '127.0.0.1');
@@ -115,7 +125,9 @@ test('EX_GBM_5413 EX_GBM_5411: the holder adds, changes and removes a delegate t
   );
   assert.equal((await daemonRegistry(node)).canUse(NEW_DELEGATE, PER_JEAN).role, 'delegate', "the daemon's registry sees it without restart");
   assert.match(fs.readFileSync(node.registryFile, 'utf8'), new RegExp(`idNat: "?${NEW_DELEGATE}"?`));
-  const granted = traces().filter((t) => t.action === 'bal.delegate' && t.bal === PER_JEAN).at(-1);
+  const granted = traces()
+    .filter((t) => t.action === 'bal.delegate' && t.bal === PER_JEAN)
+    .at(-1);
   assert.equal(granted?.actor.id, JEAN, 'the trace names the acting professional');
   assert.equal(granted?.actor.kind, 'user');
   assert.equal(granted?.means.service, 'portal');
@@ -127,7 +139,12 @@ test('EX_GBM_5413 EX_GBM_5411: the holder adds, changes and removes a delegate t
   const changed = await c.post(new URL(change.action, node.url).href, { ...change.fields, name: 'Claire Fabre-Roux', for: JEAN });
   assert.match(changed.html, /La délégation de 810000000401 est modifiée/);
   assert.equal((await daemonRegistry(node)).get(PER_JEAN)?.delegates[0]?.name, 'Claire Fabre-Roux');
-  assert.equal(traces().filter((t) => t.action === 'bal.delegate-change').at(-1)?.actor.id, JEAN);
+  assert.equal(
+    traces()
+      .filter((t) => t.action === 'bal.delegate-change')
+      .at(-1)?.actor.id,
+    JEAN,
+  );
 
   // The delegate sees the mailbox, as a delegate, without any form to manage it.
   const d = node.browser();
@@ -141,7 +158,12 @@ test('EX_GBM_5413 EX_GBM_5411: the holder adds, changes and removes a delegate t
   const removed = await c.post(new URL(remove.action, node.url).href, remove.fields);
   assert.match(plain(removed.html), /n'est plus délégué\(e\)/);
   assert.equal((await daemonRegistry(node)).canUse(NEW_DELEGATE, PER_JEAN).role, undefined);
-  assert.equal(traces().filter((t) => t.action === 'bal.revoke').at(-1)?.actor.id, JEAN);
+  assert.equal(
+    traces()
+      .filter((t) => t.action === 'bal.revoke')
+      .at(-1)?.actor.id,
+    JEAN,
+  );
 });
 
 test('EX_GBM_5410: a co-holder of a CAB changes the Responsable; a delegate posting the same form (even naming a co-holder as requester) is refused, nothing changes, the refusal is traced', async () => {
@@ -153,8 +175,19 @@ test('EX_GBM_5410: a co-holder of a CAB changes the Responsable; a delegate post
   const done = await simon.post(new URL(form.action, node.url).href, { ...form.fields, idNat: SIMON });
   assert.match(done.html, /810000000202 est désormais responsable opérationnel/);
   const cab = (await daemonRegistry(node)).get(CAB);
-  assert.deepEqual(cab?.coHolders.map((c) => [c.idNat, c.responsible]), [[MOREAU, false], [SIMON, true]]);
-  assert.equal(traces().filter((t) => t.action === 'bal.responsible').at(-1)?.actor.id, SIMON);
+  assert.deepEqual(
+    cab?.coHolders.map((c) => [c.idNat, c.responsible]),
+    [
+      [MOREAU, false],
+      [SIMON, true],
+    ],
+  );
+  assert.equal(
+    traces()
+      .filter((t) => t.action === 'bal.responsible')
+      .at(-1)?.actor.id,
+    SIMON,
+  );
 
   const delegate = node.browser();
   await delegate.signIn(node.url, CAB_DELEGATE);
@@ -163,11 +196,18 @@ test('EX_GBM_5410: a co-holder of a CAB changes the Responsable; a delegate post
   assert.match(theirs.html, /Vous êtes délégué\(e\) de cette boîte/);
   assert.doesNotMatch(theirs.html, /\/responsable"/, 'no form for a delegate');
   const fileBefore = fs.readFileSync(node.registryFile, 'utf8');
-  const refused = await delegate.post(page(CAB, 'organisation/responsable'), { _csrf: csrfOf(theirs.html), idNat: CAB_DELEGATE, requestedBy: SIMON, by: SIMON });
+  const refused = await delegate.post(page(CAB, 'organisation/responsable'), {
+    _csrf: csrfOf(theirs.html),
+    idNat: CAB_DELEGATE,
+    requestedBy: SIMON,
+    by: SIMON,
+  });
   assert.equal(refused.status, 403);
   assert.match(refused.html, /un délégué ne peut déclarer ni délégué, ni cotitulaire, ni responsable/);
   assert.equal(fs.readFileSync(node.registryFile, 'utf8'), fileBefore, 'nothing changed');
-  const t = traces().filter((r) => r.action === 'bal.responsible').at(-1);
+  const t = traces()
+    .filter((r) => r.action === 'bal.responsible')
+    .at(-1);
   assert.equal(t?.actor.id, CAB_DELEGATE);
   assert.equal(t?.request.requestedBy, CAB_DELEGATE, 'the requester is the session, never a form field');
   assert.equal(t?.response.ok, false);
@@ -193,10 +233,19 @@ test('EX_PBA_5040: the holder chooses liste rouge explicitly (no default choice)
   const off = await c.post(page(PER_JEAN, 'liste-rouge'), { _csrf: csrfOf(lr.html), listeRouge: 'off' });
   assert.equal(off.status, 200);
   assert.equal((await daemonRegistry(node)).get(PER_JEAN)?.listeRouge, false);
-  assert.deepEqual(traces().filter((t) => t.action === 'bal.liste-rouge').slice(-2).map((t) => [t.actor.id, t.request.listeRouge, t.response.ok]), [[JEAN, true, true], [JEAN, false, true]]);
+  assert.deepEqual(
+    traces()
+      .filter((t) => t.action === 'bal.liste-rouge')
+      .slice(-2)
+      .map((t) => [t.actor.id, t.request.listeRouge, t.response.ok]),
+    [
+      [JEAN, true, true],
+      [JEAN, false, true],
+    ],
+  );
 });
 
-test('EX_SSI_5130 CSRF: a form without the session\'s token, or with another session\'s token, is refused (403), changes nothing, and is traced', async () => {
+test("EX_SSI_5130 CSRF: a form without the session's token, or with another session's token, is refused (403), changes nothing, and is traced", async () => {
   const c = node.browser();
   await c.signIn(node.url, JEAN);
   const other = node.browser();
@@ -241,7 +290,12 @@ test('EX_SSI_5130: forged identities are refused: a made-up or tampered session 
   const replay = await attacker.get(callback);
   assert.equal(replay.url, `${node.url}/`);
   assert.match(replay.html, /La connexion a échoué : la réponse de Pro Santé Connect ne correspond à aucune connexion en cours/);
-  assert.equal(traces().filter((t) => t.action === 'portal.login').at(-1)?.response.code, 'PORTAL_SIGNIN_STATE');
+  assert.equal(
+    traces()
+      .filter((t) => t.action === 'portal.login')
+      .at(-1)?.response.code,
+    'PORTAL_SIGNIN_STATE',
+  );
 
   // Tokens PSC would never issue: each sign-in fails, and is traced as refused.
   for (const forgery of ['id-token-foreign-key', 'id-token-other-nonce', 'userinfo-other-subject'] as const) {
@@ -249,7 +303,9 @@ test('EX_SSI_5130: forged identities are refused: a made-up or tampered session 
     const r = await node.browser().signIn(node.url, JEAN);
     assert.equal(r.url, `${node.url}/`, forgery);
     assert.match(r.html, /La connexion a échoué/, forgery);
-    const t = traces().filter((x) => x.action === 'portal.login').at(-1);
+    const t = traces()
+      .filter((x) => x.action === 'portal.login')
+      .at(-1);
     assert.equal(t?.response.ok, false, forgery);
     assert.equal(t?.actor.id, 'unknown', forgery);
     assert.equal(t?.response.code, 'PORTAL_SIGNIN_REFUSED', forgery);
@@ -263,7 +319,15 @@ test('EX_GBM_4440 EX_GBM_6010: a pending notice is shown to the mailbox\'s users
   assert.ok(bal);
   const rt = await new RuntimeFields(store).get(PER_JEAN);
   const scheduledFor = new Date(Date.now() + 10 * 86_400_000);
-  await store.set(noticeKey('depublish', PER_JEAN), JSON.stringify({ state: 'sent', activity: new Date(activityOf(bal, rt)).toISOString(), sentAt: new Date().toISOString(), scheduledFor: scheduledFor.toISOString() }));
+  await store.set(
+    noticeKey('depublish', PER_JEAN),
+    JSON.stringify({
+      state: 'sent',
+      activity: new Date(activityOf(bal, rt)).toISOString(),
+      sentAt: new Date().toISOString(),
+      scheduledFor: scheduledFor.toISOString(),
+    }),
+  );
 
   const sophie = node.browser();
   await sophie.signIn(node.url, SOPHIE);
@@ -292,7 +356,13 @@ test('EX_GBM_4440 EX_GBM_6010: a pending notice is shown to the mailbox\'s users
 
 test("EX_GDT_5010 EX_GDT_5020: my history shows the person's own logins and operations, never another person's (a delegate acting for them included), never a token", async () => {
   const activity = await node.daemon.shared.activity();
-  await activity.recordLogin(PER_JEAN, new Date(), { authType: 'PSC/XOAUTH2', identity: NEW_DELEGATE, delegateOf: JEAN, service: 'imap', client: 'LPS du délégué' });
+  await activity.recordLogin(PER_JEAN, new Date(), {
+    authType: 'PSC/XOAUTH2',
+    identity: NEW_DELEGATE,
+    delegateOf: JEAN,
+    service: 'imap',
+    client: 'LPS du délégué',
+  });
   await activity.recordLogin(PER_JEAN, new Date(), { authType: 'PSC/XOAUTH2', identity: JEAN, service: 'imap', client: 'LPS de Jean' });
   const c = node.browser();
   await c.signIn(node.url, JEAN);
@@ -326,7 +396,10 @@ test('EX_SSI_5130: sign-out ends the session here and at PSC, after which PSC as
   const oldCookie = c.cookie(node.url, SESSION_COOKIE) ?? '';
   const logouts = psc.flowCounts.logouts;
   const out = await c.post(`${node.url}/deconnexion`, { _csrf: csrfOf((await c.get(`${node.url}/mes-boites`)).html) });
-  assert.ok(out.visited.some((u) => u.startsWith(`${psc.issuer}/protocol/openid-connect/logout?`)), 'through PSC end-session endpoint');
+  assert.ok(
+    out.visited.some((u) => u.startsWith(`${psc.issuer}/protocol/openid-connect/logout?`)),
+    'through PSC end-session endpoint',
+  );
   assert.equal(out.url, `${node.url}/deconnecte`);
   assert.match(out.html, /Vous êtes déconnecté\(e\)/);
   assert.equal(psc.flowCounts.logouts, logouts + 1);
@@ -334,7 +407,12 @@ test('EX_SSI_5130: sign-out ends the session here and at PSC, after which PSC as
   const stolen = node.browser();
   stolen.setCookie(node.url, SESSION_COOKIE, oldCookie);
   assert.equal((await stolen.get(`${node.url}/mes-boites`)).url, `${node.url}/`);
-  assert.equal(traces().filter((t) => t.action === 'portal.logout' && t.actor.id === JEAN).at(-1)?.response.reason, 'signed out');
+  assert.equal(
+    traces()
+      .filter((t) => t.action === 'portal.logout' && t.actor.id === JEAN)
+      .at(-1)?.response.reason,
+    'signed out',
+  );
 });
 
 test('EX_SSI_5130: an idle session and one past its absolute limit are over (the person signs in again), and the end is traced', async () => {
@@ -358,7 +436,9 @@ test('EX_SSI_5130: an idle session and one past its absolute limit are over (the
     }
   }
   assert.ok(ended !== undefined && ended >= 5000, `an active session ends after maxSeconds (ended after ${ended} ms)`);
-  const reasons = traceLines(short.tracesDir).filter((t) => t.action === 'portal.logout').map((t) => t.response.reason);
+  const reasons = traceLines(short.tracesDir)
+    .filter((t) => t.action === 'portal.logout')
+    .map((t) => t.response.reason);
   assert.deepEqual(reasons, ['idle timeout', 'absolute timeout']);
 });
 
@@ -366,7 +446,8 @@ test('EX_SSI_5130: every answer forbids scripts, framing and caching; the sessio
   const c = node.browser();
   const home = await c.get(`${node.url}/`);
   const csp = String(home.headers['content-security-policy']);
-  for (const d of ["default-src 'none'", "style-src 'self'", `form-action 'self' ${new URL(psc.issuer).origin}`, "frame-ancestors 'none'"]) assert.ok(csp.includes(d), `${d} in ${csp}`);
+  for (const d of ["default-src 'none'", "style-src 'self'", `form-action 'self' ${new URL(psc.issuer).origin}`, "frame-ancestors 'none'"])
+    assert.ok(csp.includes(d), `${d} in ${csp}`);
   assert.doesNotMatch(csp, /script-src/);
   assert.match(String(home.headers['strict-transport-security']), /max-age=31536000/);
   assert.equal(home.headers['referrer-policy'], 'no-referrer');
@@ -381,7 +462,7 @@ test('EX_SSI_5130: every answer forbids scripts, framing and caching; the sessio
   assert.doesNotMatch(cookie, /Expires|Max-Age|Domain/i);
 });
 
-test('EX_LPS_0200: the portal\'s HTTPS offers TLS 1.2 with the six suites and TLS 1.3; non-PFS suites, SHA-1 suites and TLS 1.1 are refused', async () => {
+test("EX_LPS_0200: the portal's HTTPS offers TLS 1.2 with the six suites and TLS 1.3; non-PFS suites, SHA-1 suites and TLS 1.1 are refused", async () => {
   const port = Number(new URL(node.url).port);
   const hello = (opts: tls.ConnectionOptions) =>
     new Promise<string>((resolve) => {

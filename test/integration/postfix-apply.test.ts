@@ -32,7 +32,10 @@ function stockDebian(root: string): string {
   const etc = path.join(root, 'etc');
   fs.mkdirSync(etc, { recursive: true });
   fs.copyFileSync('/usr/share/postfix/master.cf.dist', path.join(etc, 'master.cf'));
-  fs.writeFileSync(path.join(etc, 'main.cf'), fs.readFileSync('/usr/share/postfix/main.cf.debian', 'utf8') + fs.readFileSync('/usr/share/postfix/main.cf.tls', 'utf8'));
+  fs.writeFileSync(
+    path.join(etc, 'main.cf'),
+    fs.readFileSync('/usr/share/postfix/main.cf.debian', 'utf8') + fs.readFileSync('/usr/share/postfix/main.cf.tls', 'utf8'),
+  );
   for (const d of ['queue', 'data']) fs.mkdirSync(path.join(root, d));
   fs.writeFileSync(path.join(root, 'mailname'), 'ch-exemple.fr\n');
   const set = spawnSync('postconf', [
@@ -80,7 +83,10 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
   assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:10587'], 'the inbound gate reaches Postfix through a unix socket, not a TCP port');
   assert.match(master1, /^#smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd$/m, 'commented out, not deleted');
   // The gates: in through public/mss-gate-in, out through the transport of default_transport, both unix sockets.
-  assert.match(postconf(etc, '-M', 'mss-gate-in/unix'), /^mss-gate-in\s+unix\s+n\s+-\s+n\s+-\s+-\s+smtpd -o syslog_name=postfix\/mss-gate-in -o smtpd_authorized_xclient_hosts=127\.0\.0\.1/);
+  assert.match(
+    postconf(etc, '-M', 'mss-gate-in/unix'),
+    /^mss-gate-in\s+unix\s+n\s+-\s+n\s+-\s+-\s+smtpd -o syslog_name=postfix\/mss-gate-in -o smtpd_authorized_xclient_hosts=127\.0\.0\.1/,
+  );
   assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:unix:/run/mss-sidecar/gate-out.sock');
   assert.match(postconf(etc, '-M', 'mss-gate-out/unix'), /lmtp -o syslog_name=postfix\/mss-gate-out -o lmtp_send_xforward_command=yes/);
   // The submission service behind the front: PROXY, STARTTLS with the six suites, SASL, the milter.
@@ -92,7 +98,8 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
     ['smtpd_sasl_type', 'dovecot'],
     ['smtpd_milters', '$mss_submission_milter'],
     ['milter_mail_macros', '$mss_submission_milter_mail_macros'],
-  ]) assert.equal(postconf(etc, '-P', `127.0.0.1:10587/inet/${option}`).trim(), `127.0.0.1:10587/inet/${option} = ${value}`, option);
+  ])
+    assert.equal(postconf(etc, '-P', `127.0.0.1:10587/inet/${option}`).trim(), `127.0.0.1:10587/inet/${option} = ${value}`, option);
   assert.match(postconf(etc, '-h', 'mss_submission_tls_ciphers'), /^ECDHE-RSA-AES256-GCM-SHA384:/);
   // EX_GBM_4410: the size limit above the milter's; the milter on the submission service only.
   assert.equal(postconf(etc, '-h', 'message_size_limit').trim(), '10551296');
@@ -115,7 +122,10 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   const instance = new PostfixInstance({
     dir: path.join(tmpDir(), 'pf'),
     myhostname: 'mx.ch.test',
-    services: ['submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes', '192.0.2.10:2525 inet n - n - - smtpd'],
+    services: [
+      'submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes',
+      '192.0.2.10:2525 inet n - n - - smtpd',
+    ],
   });
   instance.writeConfig();
   const etc = instance.configDir;
@@ -131,14 +141,18 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   const r = apply(etc);
   assert.match(r.stdout, /^applied \d+ main\.cf and \d+ master\.cf piece\(s\)/m);
   assert.equal(postconf(etc, '-M', 'submission/inet').trim(), '');
-  assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#submission\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd\n#\s+-o smtpd_tls_security_level=encrypt/m, "the site's service and options are kept, commented out");
+  assert.match(
+    fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'),
+    /^#submission\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd\n#\s+-o smtpd_tls_security_level=encrypt/m,
+    "the site's service and options are kept, commented out",
+  );
   assert.match(r.stderr, /warning: these Postfix inet services may listen beyond loopback .*: 192\.0\.2\.10:2525/);
   // That smtpd has no milter: mail submitted there would skip the sending rules.
   assert.match(r.stderr, /warning: these Postfix smtpd services take mail without the submission milter.*: 192\.0\.2\.10:2525\/inet;/);
   assert.match(r.stdout.trimEnd().split('\n').at(-1) ?? '', /^applied /);
 });
 
-test('postfix-apply.sh closes the loopback doors of an earlier installation and keeps a site\'s own local-submission milter after ours, idempotently', () => {
+test("postfix-apply.sh closes the loopback doors of an earlier installation and keeps a site's own local-submission milter after ours, idempotently", () => {
   const instance = new PostfixInstance({
     dir: path.join(tmpDir(), 'pf'),
     myhostname: 'mx.ch.test',
@@ -152,7 +166,7 @@ test('postfix-apply.sh closes the loopback doors of an earlier installation and 
   assert.equal(postconf(etc, '-M', '127.0.0.1:10025/inet').trim(), '', 'the old TCP door is off');
   assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#127\.0\.0\.1:10025\s+inet/m, 'commented out, not deleted');
   assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:unix:/run/mss-sidecar/gate-out.sock');
-  assert.equal(postconf(etc, '-h', 'non_smtpd_milters').trim(), '$mss_submission_milter, inet:localhost:8891', 'ours first, the site\'s DKIM milter kept');
+  assert.equal(postconf(etc, '-h', 'non_smtpd_milters').trim(), '$mss_submission_milter, inet:localhost:8891', "ours first, the site's DKIM milter kept");
   const main = fs.readFileSync(path.join(etc, 'main.cf'), 'utf8');
   assert.match(apply(etc).stdout, /keeping non_smtpd_milters: \$mss_submission_milter is already in it/);
   assert.equal(fs.readFileSync(path.join(etc, 'main.cf'), 'utf8'), main);

@@ -42,7 +42,12 @@ scrape_configs:
   const check = spawnSync('promtool', ['check', 'config', config], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(check.error, undefined, 'promtool is missing: scripts/install-system-deps.sh installs the Debian package prometheus');
   assert.equal(check.status, 0, check.stdout + check.stderr);
-  prometheus = spawnTracked('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn']);
+  prometheus = spawnTracked('prometheus', [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${promPort}`,
+    '--log.level=warn',
+  ]);
 });
 after(async () => {
   await prometheus?.stop();
@@ -108,7 +113,10 @@ test("EX_SSI_5120: Debian's Prometheus scrapes serve's /metrics and evaluates ev
   );
   assert.ok(rules.length >= 10);
   const series = await api<{ result: Array<{ metric: Record<string, string> }> }>('query?query=mss_check_status');
-  assert.ok(series.result.some((s) => s.metric.check === 'whitelist.age' && s.metric.job === 'mss-sidecar'), 'the checks arrive as series');
+  assert.ok(
+    series.result.some((s) => s.metric.check === 'whitelist.age' && s.metric.job === 'mss-sidecar'),
+    'the checks arrive as series',
+  );
   // The sandbox node has a list but no `whitelist sync` record: whitelist.age is critical,
   // so MssCheckCritical (for: 10m) is pending within seconds.
   const pending = await until('MssCheckCritical pending', async () => {

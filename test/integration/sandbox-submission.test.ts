@@ -17,7 +17,16 @@ test('EX_GBM_4420 EX_GBM_4410 EX_3.2_5060 RE_GBM_4420 EX_GBM_4010: without Postf
   }
   const text = lines.join('\n');
   assert.equal((text.match(/via the milter protocol \(in-process MTA client/g) ?? []).length, 11, text);
-  for (const expected of [/452 4\.5\.3 Too many recipients/, /552 5\.3\.4 Message size/, /550 5\.7\.1 Not sent to patient@gmail\.com/, /553 5\.7\.1 Sender address/, /550 5\.7\.1 The From: header names/, /is suspended: it cannot send/, /may only exchange with test mailboxes/, /450 4\.7\.1 Sending limit reached/]) {
+  for (const expected of [
+    /452 4\.5\.3 Too many recipients/,
+    /552 5\.3\.4 Message size/,
+    /550 5\.7\.1 Not sent to patient@gmail\.com/,
+    /553 5\.7\.1 Sender address/,
+    /550 5\.7\.1 The From: header names/,
+    /is suspended: it cannot send/,
+    /may only exchange with test mailboxes/,
+    /450 4\.7\.1 Sending limit reached/,
+  ]) {
     assert.match(text, expected);
   }
 });

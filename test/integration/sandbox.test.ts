@@ -15,14 +15,17 @@ import { spawnTracked, waitForOutput } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
 
-test('EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, lists each operator\'s gate-in, certificate and key and the rogue/expired/revoked certificates (EX_OPE_5020 EX_OPE_5040 EX_OPE_5050), stops on SIGTERM', async () => {
+test("EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox.json, serves a list operator A can sync, lists each operator's gate-in, certificate and key and the rogue/expired/revoked certificates (EX_OPE_5020 EX_OPE_5040 EX_OPE_5050), stops on SIGTERM", async () => {
   const dir = tmpDir();
   const sandbox = spawnTracked(process.execPath, [CLI, 'sandbox', '--dir', dir], { env: cliEnv() });
   await waitForOutput(sandbox, (out) => /^ready$/m.test(out), 90_000); // PKI, then two Postfix and Dovecot: ~23 s at load 20 on 2 cores
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxManifest;
   assert.equal(m.pid, sandbox.child.pid);
   assert.match(m.endpoints.whitelist?.url ?? '', /^https:\/\/127\.0\.0\.1:\d+\/listeblanchemssante\.xml$/);
-  assert.deepEqual(m.operators.map((o) => o.id), ['A', 'B']);
+  assert.deepEqual(
+    m.operators.map((o) => o.id),
+    ['A', 'B'],
+  );
   for (const d of ['dgs.mssante.fr', 'interop-mssante.apicrypt.org', 'ght-sandbox.mssante.fr']) assert.ok(m.domains.includes(d), d);
   // The configuration files are valid as written, with the operator's own domains.
   const cfg = parseConfigText(fs.readFileSync(m.config, 'utf8'), m.config);

@@ -38,11 +38,18 @@ const logLines = (s: Spawned): LogLine[] =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
 /** The pid of each worker now serving, by worker number (the last `worker ready` line of each). */
-const workerPids = (s: Spawned): Map<number, number> => new Map(logLines(s).filter((l) => l.msg === 'worker ready').map((l) => [l.worker as number, l.pid]));
+const workerPids = (s: Spawned): Map<number, number> =>
+  new Map(
+    logLines(s)
+      .filter((l) => l.msg === 'worker ready')
+      .map((l) => [l.worker as number, l.pid]),
+  );
 
 before(async () => {
   const pki = await testPki();
-  psc = new SandboxPsc({ tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') } });
+  psc = new SandboxPsc({
+    tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') },
+  });
   await psc.start();
   [metricsPort] = await freePorts(1);
   world = await gateWorld({
@@ -70,17 +77,24 @@ after(async () => {
 
 test('serve.workers: 2 — two worker processes per operator: the gates and the milter in both (and the metrics counting, when enabled), the API LPS in worker 1', () => {
   for (const [id, s] of serves) {
-    const ready = new Map(logLines(s).filter((l) => l.msg === 'worker ready').map((l) => [l.worker, l]));
+    const ready = new Map(
+      logLines(s)
+        .filter((l) => l.msg === 'worker ready')
+        .map((l) => [l.worker, l]),
+    );
     assert.deepEqual([...ready.keys()].sort(), [1, 2], id);
     // The metrics count in every worker (A has them on); worker 1 alone listens.
     assert.deepEqual(ready.get(2)?.services?.sort(), id === 'A' ? ['gates', 'metrics', 'milter'] : ['gates', 'milter'], id);
-    assert.ok(['api-lps', 'gates', 'milter'].every((name) => ready.get(1)?.services?.includes(name)), `${id}: ${ready.get(1)?.services?.join(' ')}`);
+    assert.ok(
+      ['api-lps', 'gates', 'milter'].every((name) => ready.get(1)?.services?.includes(name)),
+      `${id}: ${ready.get(1)?.services?.join(' ')}`,
+    );
     assert.notEqual(ready.get(1)?.pid, ready.get(2)?.pid);
     assert.ok(![ready.get(1)?.pid, ready.get(2)?.pid].includes(s.child.pid), 'the primary runs no service');
   }
 });
 
-test('EX_3.2_5060 EX_3.1_5030 EX_PSU_5830: in both of A\'s workers the milter refuses the recipient outside the trust space and accepts B\'s; every message crosses both gates into B\'s Dovecot; A\'s journal records each message once', async () => {
+test("EX_3.2_5060 EX_3.1_5030 EX_PSU_5830: in both of A's workers the milter refuses the recipient outside the trust space and accepts B's; every message crosses both gates into B's Dovecot; A's journal records each message once", async () => {
   const a = node('A');
   const b = node('B');
   const sent: Array<{ subject: string; queueId: string }> = [];
@@ -130,7 +144,8 @@ test('EX_SSI_5120: with two workers, /metrics (worker 1) counts what both judged
   assert.equal(await metricsSample('mss_refusals_total{service="submission",requirement="EX_3.2_5060",kind="permanent"}'), 4);
   const deadline = Date.now() + 30_000;
   let delivered: number | undefined;
-  while ((delivered = await metricsSample('mss_messages_total{service="gate-out",outcome="delivered"}')) !== 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  while ((delivered = await metricsSample('mss_messages_total{service="gate-out",outcome="delivered"}')) !== 4 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 200));
   assert.equal(delivered, 4);
   assert.equal(await metricsSample('mss_gate_duration_seconds_count{gate="out"}'), 4);
   // The checks' gauges (run in worker 1) are there too, once.
@@ -142,7 +157,14 @@ test('SIGHUP to the primary reloads the registry, the liste blanche and the CRLs
   const before = logLines(s).filter((l) => l.msg === 'reload done').length;
   process.kill(s.child.pid as number, 'SIGHUP');
   await waitForOutput(s, () => logLines(s).filter((l) => l.msg === 'reload done').length >= before + 2, 30_000);
-  assert.deepEqual(logLines(s).filter((l) => l.msg === 'reload done').slice(before).map((l) => l.worker).sort(), [1, 2]);
+  assert.deepEqual(
+    logLines(s)
+      .filter((l) => l.msg === 'reload done')
+      .slice(before)
+      .map((l) => l.worker)
+      .sort(),
+    [1, 2],
+  );
 });
 
 test('a worker that dies is replaced, and the shared listeners keep serving', async () => {

@@ -26,10 +26,16 @@ const cli = (...args: string[]) => runCliAsync(['--config', config, ...args]);
 function archive(file: string, broken = false): string {
   const domain = pki.operators[0]?.domains[0] as string;
   const id = monthText.replace('-', '');
-  const rows = Array.from({ length: 5 }, (_, i) => `Q${i}${Math.random().toString(36).slice(2)};jean.dupont@${domain};x${i}@ch-voisin.mssante.fr;${monthText}-15 10:00:00;${1000 + i};O;;`);
+  const rows = Array.from(
+    { length: 5 },
+    (_, i) => `Q${i}${Math.random().toString(36).slice(2)};jean.dupont@${domain};x${i}@ch-voisin.mssante.fr;${monthText}-15 10:00:00;${1000 + i};O;;`,
+  );
   if (broken) rows[1] = `${rows[1]};extra`;
   const out = path.join(dir, file);
-  fs.writeFileSync(out, zipSync({ [`${id}_EchangesMSSante_${domain}.csv`]: Buffer.from(`MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE;INS;CODECDA;NIL\n${rows.join('\n')}\n`) }));
+  fs.writeFileSync(
+    out,
+    zipSync({ [`${id}_EchangesMSSante_${domain}.csv`]: Buffer.from(`MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE;INS;CODECDA;NIL\n${rows.join('\n')}\n`) }),
+  );
   return out;
 }
 
@@ -70,7 +76,10 @@ test('§9.7.4.4 EX_PSU_5830: `stats validate` exits 1 on a blocking error and na
   assert.match(bad.stdout, /CodeRetourGlobal 2 /);
   const badJson = await cli('stats', 'validate', path.join(dir, 'bad.zip'), '--json');
   assert.equal(badJson.status, 1);
-  const j = JSON.parse(badJson.stdout) as { ok: boolean; report: { files: Array<{ codeRetour: number; controls: Array<{ code: number; codeRetour: number; errors: Array<{ lines: number[] }> }> }> } };
+  const j = JSON.parse(badJson.stdout) as {
+    ok: boolean;
+    report: { files: Array<{ codeRetour: number; controls: Array<{ code: number; codeRetour: number; errors: Array<{ lines: number[] }> }> }> };
+  };
   assert.equal(j.ok, false);
   const c5 = j.report.files[0]?.controls.find((c) => c.code === 5);
   assert.equal(c5?.codeRetour, 1);

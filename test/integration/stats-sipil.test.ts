@@ -56,8 +56,16 @@ function archive(lines = 10): Buffer {
   const prev = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15));
   const id = `${prev.getUTCFullYear()}${String(prev.getUTCMonth() + 1).padStart(2, '0')}`;
   const day = `${id.slice(0, 4)}-${id.slice(4)}-15 10:00:00`;
-  const rows = Array.from({ length: lines }, (_, i) => `Q${i}${Math.random().toString(36).slice(2)};jean.dupont@${domainA()};x${i}@ch-voisin.mssante.fr;${day};${1000 + i};O;;`);
-  return Buffer.from(zipSync({ [`${id}_EchangesMSSante_${domainA()}.csv`]: Buffer.from(`MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE;INS;CODECDA;NIL\n${rows.join('\n')}\n`) }, { level: 0 }));
+  const rows = Array.from(
+    { length: lines },
+    (_, i) => `Q${i}${Math.random().toString(36).slice(2)};jean.dupont@${domainA()};x${i}@ch-voisin.mssante.fr;${day};${1000 + i};O;;`,
+  );
+  return Buffer.from(
+    zipSync(
+      { [`${id}_EchangesMSSante_${domainA()}.csv`]: Buffer.from(`MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE;INS;CODECDA;NIL\n${rows.join('\n')}\n`) },
+      { level: 0 },
+    ),
+  );
 }
 
 before(async () => {
@@ -87,12 +95,15 @@ test('EX_SSU_5810: classic postFile over mutual TLS returns code 0 and an Id; ge
 test('§6.9.3.2.1.2: an archive above the classic limit goes in segments (File-Part/Total-File-Parts): 4 for each part, 0 and an Id for the last', async () => {
   const bytes = archive(4000);
   assert.ok(bytes.length > LIMIT, `${bytes.length} bytes`);
-  const before = (await control('/') as { deposits: unknown[] }).deposits.length;
+  const before = ((await control('/')) as { deposits: unknown[] }).deposits.length;
   const up = await postArchive(endpoint(), { name: 'big.zip', bytes });
   assert.equal(up.mode, 'segmented');
   assert.equal(up.parts, Math.ceil(bytes.length / 60_000));
   const log = ((await control('/')) as { deposits: Array<{ code: number; part?: number; total?: number }> }).deposits.slice(before);
-  assert.deepEqual(log.map((d) => d.code), [...Array(up.parts - 1).fill(4), 0]);
+  assert.deepEqual(
+    log.map((d) => d.code),
+    [...Array(up.parts - 1).fill(4), 0],
+  );
   const o = interpretReport(readReportBody((await fetchReport(endpoint(), up.depot.id as string)).body, true));
   assert.equal(o.verdict, 'accepted');
 });
@@ -110,7 +121,8 @@ test('§9.7.4.2 deposit codes 2 (too large), 3 (not a ZIP), 5 (part overwritten)
   const big = Buffer.concat([archive(), Buffer.alloc(LIMIT)]);
   assert.equal((await postFileRequest(ep, url, 'big.zip', big)).code, 2);
   assert.equal((await postFileRequest(ep, url, 'x.zip', Buffer.from('plain text'))).code, 3);
-  const seg = (part: number, total: number) => postFileRequest(ep, url, `s.zip.part${part}`, Buffer.from('PK\x03\x04segment'), { 'File-Part': String(part), 'Total-File-Parts': String(total) });
+  const seg = (part: number, total: number) =>
+    postFileRequest(ep, url, `s.zip.part${part}`, Buffer.from('PK\x03\x04segment'), { 'File-Part': String(part), 'Total-File-Parts': String(total) });
   assert.equal((await seg(1, 31)).code, 6);
   assert.equal((await seg(1, 3)).code, 4);
   assert.equal((await seg(1, 3)).code, 5);
@@ -130,7 +142,8 @@ test('§6.9.3.2.1.2: on code 7 the client restarts the deposit from segment 1 an
 
 test('§6.9.3.2.1.2: segments older than 12 hours are abandoned', async () => {
   const ep = endpoint();
-  const seg = (part: number) => postFileRequest(ep, ep.postFileUrl, `t.zip.part${part}`, Buffer.from('PK\x03\x04x'), { 'File-Part': String(part), 'Total-File-Parts': '2' });
+  const seg = (part: number) =>
+    postFileRequest(ep, ep.postFileUrl, `t.zip.part${part}`, Buffer.from('PK\x03\x04x'), { 'File-Part': String(part), 'Total-File-Parts': '2' });
   assert.equal((await seg(1)).code, 4);
   await control('/clock?offsetMs=46800000');
   try {
@@ -142,12 +155,24 @@ test('§6.9.3.2.1.2: segments older than 12 hours are abandoned', async () => {
 
 test('EX_SSU_5810 §9.7.4.1: authentication codes 30 (DN not in the liste blanche), 20 (no certificate), 10 (liste blanche unavailable), 100 (technical)', async () => {
   const bytes = archive();
-  await assert.rejects(postArchive(endpoint(pki.rogue), { name: 'a.zip', bytes }), { code: 'STATS_SIPIL_ACCESS', details: { code: 30, message: "Acces refuse. Le certificat presente n'appartient pas a l'Espace de Confiance" } });
-  await assert.rejects(postArchive(endpoint(undefined, { cert: undefined as never, key: undefined as never }), { name: 'a.zip', bytes }), (e: { details: { code: number } }) => e.details.code === 20);
-  for (const [fault, code] of [['whitelist-down', 10], ['technical', 100]] as const) {
+  await assert.rejects(postArchive(endpoint(pki.rogue), { name: 'a.zip', bytes }), {
+    code: 'STATS_SIPIL_ACCESS',
+    details: { code: 30, message: "Acces refuse. Le certificat presente n'appartient pas a l'Espace de Confiance" },
+  });
+  await assert.rejects(
+    postArchive(endpoint(undefined, { cert: undefined as never, key: undefined as never }), { name: 'a.zip', bytes }),
+    (e: { details: { code: number } }) => e.details.code === 20,
+  );
+  for (const [fault, code] of [
+    ['whitelist-down', 10],
+    ['technical', 100],
+  ] as const) {
     await control(`/fault?mode=${fault}`);
     try {
-      await assert.rejects(postArchive(endpoint(), { name: 'a.zip', bytes }), (e: { code: string; details: { code: number } }) => e.code === 'TEMPORARY_SIPIL' && e.details.code === code);
+      await assert.rejects(
+        postArchive(endpoint(), { name: 'a.zip', bytes }),
+        (e: { code: string; details: { code: number } }) => e.code === 'TEMPORARY_SIPIL' && e.details.code === code,
+      );
     } finally {
       await control('/fault?mode=none');
     }
@@ -157,7 +182,10 @@ test('EX_SSU_5810 §9.7.4.1: authentication codes 30 (DN not in the liste blanch
 test('EX_SSU_5820 §9.7.4.3: getReport codes 6 (still processing), 7 (virus), 99 (unknown id)', async () => {
   const up = await postArchive(endpoint(), { name: 'r.zip', bytes: archive() });
   const verdictOf = async (id: string) => interpretReport(readReportBody((await fetchReport(endpoint(), id)).body, true)).verdict;
-  for (const [fault, verdict] of [['pending', 'pending'], ['virus', 'rejected']] as const) {
+  for (const [fault, verdict] of [
+    ['pending', 'pending'],
+    ['virus', 'rejected'],
+  ] as const) {
     await control(`/fault?mode=${fault}`);
     try {
       assert.equal(await verdictOf(up.depot.id as string), verdict);
@@ -280,7 +308,10 @@ test('§9.7.4.4 EX_SSU_5820: `stats upload` refuses an archive with blocking err
     fs.writeFileSync(file, zipSync({ [name]: Buffer.from(lines.join('\n')) }));
     const monthId = name.slice(0, 6);
     const before = await deposits();
-    await assert.rejects(uploadMonth(cfg, store, monthId, { now: new Date(), archive: file, endpoint: endpoint() }), (e: { code: string; details: { files: string[] } }) => e.code === 'STATS_BLOCKING_ERRORS' && e.details.files.includes(name));
+    await assert.rejects(
+      uploadMonth(cfg, store, monthId, { now: new Date(), archive: file, endpoint: endpoint() }),
+      (e: { code: string; details: { files: string[] } }) => e.code === 'STATS_BLOCKING_ERRORS' && e.details.files.includes(name),
+    );
     assert.equal(await deposits(), before, 'nothing was posted to SIPIL');
     assert.equal((await new Submissions(store).get(monthId)).deposits.length, 0);
     const forced = await uploadMonth(cfg, store, monthId, { now: new Date(), archive: file, endpoint: endpoint(), force: true });
@@ -301,8 +332,19 @@ test('EX_SSU_5820 EX_PSU_5820: SIPIL reports blocking errors, the registry is co
   const range = monthRange(month, cfg.operator.timeZone);
   const dom = cfg.operator.domains[0] as string;
   // A quality-check mailbox declared without its `test` flag: SIPIL refuses its line.
-  const qualif = { address: `qualif-test@${dom}`, type: 'ORG', created: '2025-01-01', structure: { type: 'FINESS', id: '130000001' }, responsible: { name: 'DSI' }, description: 'Boîte de qualification' };
-  const writeRegistry = (extra: Record<string, unknown>): void => fs.writeFileSync(cfg.registry.file, `version: 1\n${stringify({ mailboxes: [...statsRegistryEntries(cfg.operator.domains, range), extra] }, { lineWidth: 0 })}`);
+  const qualif = {
+    address: `qualif-test@${dom}`,
+    type: 'ORG',
+    created: '2025-01-01',
+    structure: { type: 'FINESS', id: '130000001' },
+    responsible: { name: 'DSI' },
+    description: 'Boîte de qualification',
+  };
+  const writeRegistry = (extra: Record<string, unknown>): void =>
+    fs.writeFileSync(
+      cfg.registry.file,
+      `version: 1\n${stringify({ mailboxes: [...statsRegistryEntries(cfg.operator.domains, range), extra] }, { lineWidth: 0 })}`,
+    );
   writeRegistry(qualif);
   const store = new EmbeddedStore(path.join(cfg.state.dir, 'store'));
   await new Journal(store).record(statsJournalEvents(cfg.operator.domains, range));
@@ -336,7 +378,10 @@ test('EX_SSU_5820 EX_PSU_5820: SIPIL reports blocking errors, the registry is co
 test('§9.7.4.2 deposit code 1 (technical error): TEMPORARY_SIPIL; the scheduled run fails temporarily and the next one deposits again and is accepted', async () => {
   await control('/fault?mode=deposit-error');
   try {
-    await assert.rejects(postArchive(endpoint(), { name: 'a.zip', bytes: archive() }), (e: { code: string; details: { code: number } }) => e.code === 'TEMPORARY_SIPIL' && e.details.code === 1);
+    await assert.rejects(
+      postArchive(endpoint(), { name: 'a.zip', bytes: archive() }),
+      (e: { code: string; details: { code: number } }) => e.code === 'TEMPORARY_SIPIL' && e.details.code === 1,
+    );
   } finally {
     await control('/fault?mode=none');
   }

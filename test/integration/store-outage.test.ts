@@ -49,11 +49,17 @@ before(async () => {
   [metricsPort] = (await freePorts(1)) as [number];
   const pki = await testPki();
   testPkiCas = [pki.root.cert, pki.intermediate.cert];
-  psc = new SandboxPsc({ tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') } });
+  psc = new SandboxPsc({
+    tls: { cert: fs.readFileSync(pki.https.cert, 'utf8') + fs.readFileSync(pki.intermediate.cert, 'utf8'), key: fs.readFileSync(pki.https.key, 'utf8') },
+  });
   await psc.start();
   world = await gateWorld({
     mta: 'real',
-    log: createLogger({ level: 'info', pretty: false, destination: new Writable({ write: (chunk: Buffer, _e, done) => (logLines.push(...chunk.toString().split('\n').filter(Boolean)), done()) }) }),
+    log: createLogger({
+      level: 'info',
+      pretty: false,
+      destination: new Writable({ write: (chunk: Buffer, _e, done) => (logLines.push(...chunk.toString().split('\n').filter(Boolean)), done()) }),
+    }),
     psc: { issuer: psc.issuer, ca: pki.root.cert },
     configure: (op, c) => {
       if (op.id !== 'A') return;
@@ -65,7 +71,17 @@ before(async () => {
   // is about the store only.
   const paths = whitelistPaths(world.node('A').config.state.dir);
   const now = new Date().toISOString();
-  await writeRecord(paths, { url: 'https://sandbox.invalid/list.xml', sha256: storedSha256(paths) ?? '', bytes: fs.statSync(paths.file).size, generated: now, domains: 1, dns: 1, signer: 'sandbox', storedAt: now, confirmedAt: now });
+  await writeRecord(paths, {
+    url: 'https://sandbox.invalid/list.xml',
+    sha256: storedSha256(paths) ?? '',
+    bytes: fs.statSync(paths.file).size,
+    generated: now,
+    domains: 1,
+    dns: 1,
+    signer: 'sandbox',
+    storedAt: now,
+    confirmedAt: now,
+  });
 });
 after(async () => {
   await world?.stop();
@@ -78,9 +94,20 @@ async function sendPhase(phase: string, count: number): Promise<void> {
   const [a, b] = [world.node('A'), world.node('B')];
   for (let i = 0; i < count; i++) {
     const subject = `outage ${phase} ${i} ${Date.now()}`;
-    const sent = await lpsSend(a.ports.submission, a.mailboxes.person, await psc.mint({ idNat: a.mailboxes.holder }), [b.mailboxes.person], subject, freshLoopback());
+    const sent = await lpsSend(
+      a.ports.submission,
+      a.mailboxes.person,
+      await psc.mint({ idNat: a.mailboxes.holder }),
+      [b.mailboxes.person],
+      subject,
+      freshLoopback(),
+    );
     assert.match(sent.login, /^235 /, `${phase} ${i}: login`);
-    assert.deepEqual(sent.sent?.rcpt.map((r) => r.slice(0, 3)), ['250'], `${phase} ${i}: ${JSON.stringify(sent.sent)}`);
+    assert.deepEqual(
+      sent.sent?.rcpt.map((r) => r.slice(0, 3)),
+      ['250'],
+      `${phase} ${i}: ${JSON.stringify(sent.sent)}`,
+    );
     assert.equal((await waitForMail(b.mailDir, subject, 30_000)).length, 1, `${phase} ${i}: delivered in B`);
   }
 }
@@ -125,7 +152,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins spool to disk, /health and `status` say WARN with the spool size, and after Redis returns every message is in the month\'s Echanges once and the last login is the outage\'s', async (t) => {
+test("EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins spool to disk, /health and `status` say WARN with the spool size, and after Redis returns every message is in the month's Echanges once and the last login is the outage's", async (t) => {
   const a = world.node('A');
   const spoolRootDir = spoolRoot(a.config);
   await sendPhase('before', BEFORE);
@@ -159,10 +186,18 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
   const restarted = Date.now();
   redis = await startRedis(5000, { port: redis.port, dir: redisDir });
   const replayedIn = await until('the spool to empty', async () => (readNodeStats(spoolRootDir).operations === 0 ? Date.now() - restarted : undefined));
-  await until('/health to be ok again', async () => ((await health()).body.checks.find((c) => c.check === 'store.spool')?.severity === 'ok' ? true : undefined));
+  await until('/health to be ok again', async () =>
+    (await health()).body.checks.find((c) => c.check === 'store.spool')?.severity === 'ok' ? true : undefined,
+  );
   t.diagnostic(`outage of ${restarted - outageStart} ms: ${waiting} spooled writes replayed within ${replayedIn} ms of Redis restarting`);
-  assert.ok(logLines.some((l) => /"msg":"state store unreachable: journal events and logins are kept in the local spool/.test(l)), 'the outage is logged');
-  assert.ok(logLines.some((l) => new RegExp(`"replayed":${waiting},.*"msg":"state store back: spooled writes replayed in order"`).test(l)), 'and its end, with the count');
+  assert.ok(
+    logLines.some((l) => /"msg":"state store unreachable: journal events and logins are kept in the local spool/.test(l)),
+    'the outage is logged',
+  );
+  assert.ok(
+    logLines.some((l) => new RegExp(`"replayed":${waiting},.*"msg":"state store back: spooled writes replayed in order"`).test(l)),
+    'and its end, with the count',
+  );
 
   // Every message once in the journal and in the month's Echanges; the outage's login is the last one.
   const journal: JournalEvent[] = await recentJournal(a.config);
@@ -173,7 +208,11 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
   assert.equal(delivered.length, BEFORE + DURING, `delivery events: ${delivered.length}`);
   const store = new RedisStore({ url: redis.url, keyPrefix: 'outage-a:' });
   try {
-    assert.equal((await new RuntimeFields(store).get(a.mailboxes.person)).lastLogin?.getTime(), lastOutageLogin, 'the last login, made during the outage, reached Redis');
+    assert.equal(
+      (await new RuntimeFields(store).get(a.mailboxes.person)).lastLogin?.getTime(),
+      lastOutageLogin,
+      'the last login, made during the outage, reached Redis',
+    );
   } finally {
     await store.close();
   }
@@ -194,7 +233,14 @@ test('EX_PSU_5830 EX_PSU_5840: Redis stopped during traffic: events and logins s
   const n = BEFORE + DURING;
   assert.equal(sample(metrics, 'mss_messages_total{service="submission",outcome="accepted"}'), n, 'messages accepted by the milter');
   assert.equal(sample(metrics, 'mss_messages_total{service="gate-out",outcome="delivered"}'), n, 'recipients delivered by the outbound gate');
-  assert.equal(sample(metrics, 'mss_logins_total{method="PSC/XOAUTH2",result="ok"}'), n, metrics.split('\n').filter((l) => l.startsWith('mss_logins')).join('\n'));
+  assert.equal(
+    sample(metrics, 'mss_logins_total{method="PSC/XOAUTH2",result="ok"}'),
+    n,
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith('mss_logins'))
+      .join('\n'),
+  );
   assert.equal(sample(metrics, 'mss_gate_duration_seconds_count{gate="out"}'), n);
   assert.ok((sample(metrics, 'mss_psc_request_duration_seconds_count{endpoint="userinfo",outcome="ok"}') ?? 0) >= 1, 'PSC UserInfo calls timed');
   assert.ok((sample(metrics, 'mss_store_errors_total{backend="redis"}') ?? 0) >= 1, 'the outage shows as store errors');

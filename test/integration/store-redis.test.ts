@@ -140,7 +140,9 @@ serve: { workers: 2 }
   );
   const at = Date.UTC(2026, 0, 12, 9);
   // What a third worker left when serve.workers went from 3 to 2.
-  new Spool(`${spoolRoot(config)}/3`, { maxBytes: 1 << 20 }).append([{ kind: 'journal', records: [{ at, data: '{"type":"received","mailId":"W3"}', id: '00000000-0000-4000-8000-0000000000w3' }] } as never]);
+  new Spool(`${spoolRoot(config)}/3`, { maxBytes: 1 << 20 }).append([
+    { kind: 'journal', records: [{ at, data: '{"type":"received","mailId":"W3"}', id: '00000000-0000-4000-8000-0000000000w3' }] } as never,
+  ]);
   assert.equal(readNodeStats(spoolRoot(config)).operations, 1);
   const shared = new SharedResources(config, silentLogger);
   try {
@@ -148,7 +150,7 @@ serve: { workers: 2 }
     assert.ok(fs.existsSync(`${spoolRoot(config)}/1`));
     const deadline = Date.now() + 20_000;
     while (readNodeStats(spoolRoot(config)).operations > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(readNodeStats(spoolRoot(config)).operations, 0, 'worker 1 replayed worker 3\'s spool');
+    assert.equal(readNodeStats(spoolRoot(config)).operations, 0, "worker 1 replayed worker 3's spool");
     const seen: string[] = [];
     for await (const r of shared.store().journalRead(at, at + 1)) seen.push(JSON.parse(r.data).mailId);
     assert.deepEqual(seen, ['W3']);

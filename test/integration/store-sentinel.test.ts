@@ -17,10 +17,18 @@ const set = await startSentinelSet();
 after(() => set.stop());
 
 function sentinelState(keyPrefix: string, extra: Record<string, unknown> = {}) {
-  return stateSection.parse({ dir: tmpDir('mss-sentinel-state-'), redis: { sentinels: set.sentinelAddresses.map((a) => `${a.host}:${a.port}`), masterName: set.masterName, keyPrefix, ...extra } });
+  return stateSection.parse({
+    dir: tmpDir('mss-sentinel-state-'),
+    redis: { sentinels: set.sentinelAddresses.map((a) => `${a.host}:${a.port}`), masterName: set.masterName, keyPrefix, ...extra },
+  });
 }
 
-storeContract('redis store via sentinel', () => ({ kind: 'redis-sentinel', sentinels: set.sentinelAddresses, masterName: set.masterName, keyPrefix: 'contract:' }));
+storeContract('redis store via sentinel', () => ({
+  kind: 'redis-sentinel',
+  sentinels: set.sentinelAddresses,
+  masterName: set.masterName,
+  keyPrefix: 'contract:',
+}));
 
 test('state.redis: sentinels and masterName, or url, never both; waitReplicas defaults to 1 with sentinels', () => {
   const parsed = sentinelState('p:');
@@ -56,9 +64,20 @@ test('EX_PSU_5830: a journal event that no replica confirmed is refused as tempo
   const store = openStore(sentinelState('unconfirmed:', { waitTimeoutMs: 200 })) as StateStore;
   try {
     const rec = { at: Date.UTC(2025, 4, 2), data: '{"n":2}', id: 'e2' };
-    await assert.rejects(store.journalAppend([rec]), (e: unknown) => (e as { code?: string }).code === 'TEMPORARY_STORE_UNAVAILABLE' && /confirmed by 0 of 1 replica/.test((e as Error).message));
+    await assert.rejects(
+      store.journalAppend([rec]),
+      (e: unknown) => (e as { code?: string }).code === 'TEMPORARY_STORE_UNAVAILABLE' && /confirmed by 0 of 1 replica/.test((e as Error).message),
+    );
     process.kill(replica.process.child.pid as number, 'SIGCONT');
-    await until(async () => (await store.journalAppend([rec]).then(() => true, () => false)), 10_000, 'the replica to confirm again');
+    await until(
+      async () =>
+        await store.journalAppend([rec]).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      'the replica to confirm again',
+    );
     const got = [];
     for await (const r of store.journalRead(rec.at, rec.at + 1)) got.push(r.data);
     assert.deepEqual(got, ['{"n":2}'], 'once, though written twice');

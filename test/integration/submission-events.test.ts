@@ -55,8 +55,28 @@ test('EX_PSU_5830 EX_GDT_5050: one journal event and one trace per accepted mess
   const e1 = events.find((e) => e.mailId === id1);
   assert.ok(e1?.type === 'submitted');
   assert.deepEqual(
-    { sender: e1.sender, recipients: e1.recipients, ins: e1.ins, codeCda: e1.codeCda, nil: e1.nil, login: e1.login, authType: e1.authType, identity: e1.identity, client: e1.client },
-    { sender: BAL.alice, recipients: [BAL.bob, 'medecin@autre.mssante.fr'], ins: 'O', codeCda: '34112-3', nil: '<editeur/logiciel/1.2>', login: BAL.alice, authType: 'PLAIN', identity: '810000000001', client: '127.0.0.1' },
+    {
+      sender: e1.sender,
+      recipients: e1.recipients,
+      ins: e1.ins,
+      codeCda: e1.codeCda,
+      nil: e1.nil,
+      login: e1.login,
+      authType: e1.authType,
+      identity: e1.identity,
+      client: e1.client,
+    },
+    {
+      sender: BAL.alice,
+      recipients: [BAL.bob, 'medecin@autre.mssante.fr'],
+      ins: 'O',
+      codeCda: '34112-3',
+      nil: '<editeur/logiciel/1.2>',
+      login: BAL.alice,
+      authType: 'PLAIN',
+      identity: '810000000001',
+      client: '127.0.0.1',
+    },
   );
   assert.match(e1.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   assert.ok(e1.size > 100);

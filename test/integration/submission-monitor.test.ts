@@ -26,8 +26,12 @@ test('monitor mode: a message breaking EX_GBM_4420, EX_3.2_5060, EX_GBM_4010, RE
 
   const would = logged(rig, /^would refuse/);
   const refs = new Set(would.map((l) => l.ref));
-  for (const ref of ['EX_LPS_0900', 'EX_GBM_4420', 'EX_3.2_5060', 'EX_GBM_4010', 'RE_GBM_4420']) assert.ok(refs.has(ref), `no "would refuse" for ${ref}: ${JSON.stringify([...refs])}`);
-  assert.ok(would.every((l) => l.level === 40 && l.mode === 'monitor'), 'warnings');
+  for (const ref of ['EX_LPS_0900', 'EX_GBM_4420', 'EX_3.2_5060', 'EX_GBM_4010', 'RE_GBM_4420'])
+    assert.ok(refs.has(ref), `no "would refuse" for ${ref}: ${JSON.stringify([...refs])}`);
+  assert.ok(
+    would.every((l) => l.level === 40 && l.mode === 'monitor'),
+    'warnings',
+  );
   assert.ok(would.some((l) => /^would refuse recipient eve@gmail\.com: 550 5\.7\.1 Not sent to eve@gmail\.com: domain gmail\.com/.test(String(l.msg))));
   assert.ok(would.some((l) => /^would refuse message from .*: 550 5\.7\.1 The From: header names/.test(String(l.msg))));
   assert.equal(logged(rig, /^refused /).length, 0, 'nothing refused');

@@ -64,7 +64,10 @@ describe(`rate limit enabled, budget ${BUDGET} messages`, () => {
     const c = await rig.session(BAL.alice);
     const r = await c.command(`MAIL FROM:<${BAL.alice}>`);
     assert.equal(r.code, 450);
-    assert.equal(r.text, `4.7.1 Sending limit reached for ${BAL.alice}: 2 messages or 100 recipients per 10 min (protection against mass sending); try again later`);
+    assert.equal(
+      r.text,
+      `4.7.1 Sending limit reached for ${BAL.alice}: 2 messages or 100 recipients per 10 min (protection against mass sending); try again later`,
+    );
     await c.quit();
     const other = await rig.session(BAL.bob);
     assert.equal((await other.command(`MAIL FROM:<${BAL.bob}>`)).code, 250);

@@ -70,12 +70,16 @@ test('sender rights (EX_LPS_0900): a From: header naming another address is refu
   const c = await rig.session(BAL.alice);
   assert.equal((await c.command(`MAIL FROM:<${BAL.alice}>`)).code, 250);
   assert.equal((await c.command(`RCPT TO:<${BAL.bob}>`)).code, 250);
-  const [, final] = await c.data(message({ from: 'chef.service@ch-test.mssante.fr', to: [BAL.bob], subject: 'usurpation' }).replace(/^From: .*$/m, `From: "Alice Martin" <${BAL.bob}>`));
+  const [, final] = await c.data(
+    message({ from: 'chef.service@ch-test.mssante.fr', to: [BAL.bob], subject: 'usurpation' }).replace(/^From: .*$/m, `From: "Alice Martin" <${BAL.bob}>`),
+  );
   assert.equal(final.code, 550);
   assert.equal(final.text, `5.7.1 The From: header names ${BAL.bob}, not the mailbox you logged in as (${BAL.alice})`);
   assert.equal((await c.command(`MAIL FROM:<${BAL.alice}>`)).code, 250);
   assert.equal((await c.command(`RCPT TO:<${BAL.bob}>`)).code, 250);
-  const [, ok] = await c.data(message({ from: BAL.alice, to: [BAL.bob], subject: 'forme' }).replace(/^From: .*$/m, `From: "Martin, Alice (cardio)" <${BAL.alice}>`));
+  const [, ok] = await c.data(
+    message({ from: BAL.alice, to: [BAL.bob], subject: 'forme' }).replace(/^From: .*$/m, `From: "Martin, Alice (cardio)" <${BAL.alice}>`),
+  );
   assert.equal(ok.code, 250, ok.text);
   await quit(c);
   assert.ok(rig.traces().some((t) => t.response?.ok === false && t.response?.rule === 'sender-rights' && /From: header/.test(t.response?.message)));

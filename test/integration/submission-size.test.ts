@@ -19,7 +19,17 @@ after(async () => {
 
 /** A message of exactly `size` bytes as sent (CRLF line ends, no line starting with a dot). */
 function messageOfSize(size: number, subject: string): string {
-  const head = [`From: <${BAL.alice}>`, `To: <${BAL.bob}>`, `Subject: ${subject}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <${subject}@lps.test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain', '', ''].join('\r\n');
+  const head = [
+    `From: <${BAL.alice}>`,
+    `To: <${BAL.bob}>`,
+    `Subject: ${subject}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: <${subject}@lps.test>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain',
+    '',
+    '',
+  ].join('\r\n');
   let remaining = size - Buffer.byteLength(head);
   const line = `${'x'.repeat(76)}\r\n`;
   const body: string[] = [];
@@ -55,6 +65,9 @@ test('EX_GBM_4410: a message of exactly the configured limit (10 MiB) passes Pos
   // The maildir copy has LF line ends; back in CRLF it is the whole message plus Postfix's headers.
   assert.ok(Buffer.byteLength(delivered.replace(/\n/g, '\r\n')) > max, 'delivered whole');
   const events = await rig.events();
-  assert.deepEqual(events.map((e) => (e.type === 'submitted' ? [e.mailId, e.size] : [])), [[queuedId(ok.text), max]]);
+  assert.deepEqual(
+    events.map((e) => (e.type === 'submitted' ? [e.mailId, e.size] : [])),
+    [[queuedId(ok.text), max]],
+  );
   assert.ok(rig.traces().some((t) => t.response?.ok === false && t.response?.code === 'EX_GBM_4410'));
 });

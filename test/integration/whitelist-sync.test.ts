@@ -60,13 +60,28 @@ log: {level: warn}
 after(() => server.stop());
 
 function options(log: Logger = silentLogger, extra: Partial<SyncOptions> = {}): SyncOptions {
-  return { url: server.url, policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 }, timeoutMs: 1000, maxAgeHours: 48, paths, log, ...extra };
+  return {
+    url: server.url,
+    policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 },
+    timeoutMs: 1000,
+    maxAgeHours: 48,
+    paths,
+    log,
+    ...extra,
+  };
 }
 
 function captureLog(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
   let text = '';
   const stream = new Writable({ write: (chunk: Buffer, _e, cb) => ((text += chunk.toString()), cb()) });
-  return { log: pino({ level: 'debug' }, stream), lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log: pino({ level: 'debug' }, stream),
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('EX_2.2_5010 EX_2.2_5030: sync downloads over HTTPS (trust store only), verifies, and stores the exact bytes', async () => {
@@ -90,7 +105,11 @@ const FAULTS: Array<[WhitelistFault, string, number | undefined]> = [
 
 test('EX_2.2_5035 EX_2.2_5040: server down, HTTP 500, truncated body, slow body, bad signature → last valid copy kept and used', async () => {
   if (!fs.existsSync(paths.file)) await syncWhitelist(options());
-  const holder = new WhitelistHolder({ file: paths.file, policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 }, log: silentLogger }).start();
+  const holder = new WhitelistHolder({
+    file: paths.file,
+    policy: { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 },
+    log: silentLogger,
+  }).start();
   try {
     for (const [fault, code, exit] of FAULTS) {
       await server.setFault(fault);
@@ -154,13 +173,17 @@ test('EX_2.2_5040: a list dated beyond whitelist.futureSkewHours (2100) is refus
   const { log, lines } = captureLog();
   const r = await syncWhitelist(options(log));
   assert.equal(r.outcome, 'updated', JSON.stringify(r));
-  assert.ok(lines().some((l) => l.code === 'WL_RECORD_IGNORED'), 'the ignored record is reported');
+  assert.ok(
+    lines().some((l) => l.code === 'WL_RECORD_IGNORED'),
+    'the ignored record is reported',
+  );
 });
 
 test('EX_2.2_5040: a DateDeGeneration that is not a 4-digit-year xsd:dateTime (20260-01-01, 2025-02-30) is refused and cannot switch the replay guard off', async () => {
   await syncWhitelist(options());
   const before = fs.readFileSync(paths.file);
-  const xml = (date: string) => signedList(pki, { xml: buildWhitelistXml(sandboxEntries(pki)).replace(/<DateDeGeneration>[^<]*</, `<DateDeGeneration>${date}<`) });
+  const xml = (date: string) =>
+    signedList(pki, { xml: buildWhitelistXml(sandboxEntries(pki)).replace(/<DateDeGeneration>[^<]*</, `<DateDeGeneration>${date}<`) });
   try {
     for (const date of ['20260-01-01T00:00:00Z', '2025-02-30T00:00:00Z', '2025-03-13 14:54:10Z']) {
       server.setList(Buffer.from(xml(date)));
@@ -210,8 +233,20 @@ test('EX_2.2_5035: a list in use older than maxAgeHours is reported loudly', asy
 
 test('EX_2.2_5010: the HTTPS server must chain to the trust store (no system CAs)', async () => {
   const key = await generateRsaKey();
-  const other = issueCertificate({ subject: [['C', 'FR'], ['CN', 'OTHER ROOT']], keyPair: key, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), ca: {}, keyUsage: ['keyCertSign'] });
-  const r = await syncWhitelist(options(silentLogger, { policy: { trust: new Store([certInfo(other.der)]), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 } }));
+  const other = issueCertificate({
+    subject: [
+      ['C', 'FR'],
+      ['CN', 'OTHER ROOT'],
+    ],
+    keyPair: key,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 3_600_000),
+    ca: {},
+    keyUsage: ['keyCertSign'],
+  });
+  const r = await syncWhitelist(
+    options(silentLogger, { policy: { trust: new Store([certInfo(other.der)]), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 } }),
+  );
   assert.equal(r.outcome === 'failed' && r.error.code, 'HTTP_TLS');
 });
 
@@ -222,25 +257,33 @@ test('EX_3.2_5040 (issue #12): after each `whitelist sync`, a listed domain that
   fs.mkdirSync(etc);
   fs.copyFileSync('/usr/share/postfix/master.cf.dist', path.join(etc, 'master.cf'));
   fs.writeFileSync(path.join(etc, 'main.cf'), '');
-  const applied = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh'), '-c', etc], { encoding: 'utf8', env: { ...process.env, MSS_SIDECAR: 'true' } });
+  const applied = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'postfix-apply.sh'), '-c', etc], {
+    encoding: 'utf8',
+    env: { ...process.env, MSS_SIDECAR: 'true' },
+  });
   assert.equal(applied.status, 0, applied.stderr);
   const other = pki.operators[1]?.domains[0] as string;
   assert.equal(spawnSync('postconf', ['-c', etc, '-e', `transport_maps = inline:{ {${other} = smtp:[192.0.2.25]} }`]).status, 0);
   const registry = path.join(dir, 'registry.yaml');
   // Each managed domain has its auto-reply test mailbox (EX_GBM_4020), as the registry requires.
   const autoReplies = (pki.operators[0]?.domains ?? []).map(
-    (d) => `  - { address: reponse.automatique-test@${d}, type: APP, created: 2024-01-01, test: true, structure: { type: FINESS, id: "130000001" }, responsible: { name: Service informatique }, description: Réponse automatique }\n`,
+    (d) =>
+      `  - { address: reponse.automatique-test@${d}, type: APP, created: 2024-01-01, test: true, structure: { type: FINESS, id: "130000001" }, responsible: { name: Service informatique }, description: Réponse automatique }\n`,
   );
   fs.writeFileSync(registry, `version: 1\nmailboxes:\n${autoReplies.join('')}`);
   const withGate = path.join(dir, 'config.yaml');
   fs.writeFileSync(
     withGate,
-    fs.readFileSync(configFile, 'utf8').replace(/^state: .*$/m, `state: {dir: ${path.join(dir, 'state')}}`) + `registry: {file: ${registry}}\ngates: {out: {enabled: true, postfixConfigDir: ${etc}}}\n`,
+    fs.readFileSync(configFile, 'utf8').replace(/^state: .*$/m, `state: {dir: ${path.join(dir, 'state')}}`) +
+      `registry: {file: ${registry}}\ngates: {out: {enabled: true, postfixConfigDir: ${etc}}}\n`,
   );
   const sync = await runCliAsync(['--config', withGate, 'whitelist', 'sync']);
   assert.equal(sync.status, 0, sync.stderr);
   assert.match(sync.stdout, /^updated domains=/m);
-  assert.match(sync.stderr, new RegExp(`^warning: ${other.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\) for every sender, not the outbound gate$`, 'm'));
+  assert.match(
+    sync.stderr,
+    new RegExp(`^warning: ${other.replace(/\./g, '\\.')}: smtp:\\[192\\.0\\.2\\.25\\] \\(transport_maps\\) for every sender, not the outbound gate$`, 'm'),
+  );
   assert.equal(sync.stderr.match(/^warning: .* not the outbound gate$/gm)?.length, 1, sync.stderr);
   // The route fixed: the next sync says nothing about routes.
   assert.equal(spawnSync('postconf', ['-c', etc, '-X', 'transport_maps']).status, 0);

@@ -12,7 +12,15 @@ import { traceLines } from '../helpers/traces.js';
 
 function setup() {
   const dir = tmpDir();
-  const reg = loadRegistryText('/r.yaml', registryYaml([per('jean.dupont', 'Jean', 'Dupont', '810000000101'), per('marie.curie', 'Marie', 'Curie', '810000000102', { listeRouge: true }), org('dpi', { type: 'APP' })]), LOAD).registry;
+  const reg = loadRegistryText(
+    '/r.yaml',
+    registryYaml([
+      per('jean.dupont', 'Jean', 'Dupont', '810000000101'),
+      per('marie.curie', 'Marie', 'Curie', '810000000102', { listeRouge: true }),
+      org('dpi', { type: 'APP' }),
+    ]),
+    LOAD,
+  ).registry;
   const store = new EmbeddedStore(path.join(dir, 'store'));
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const runtime = new RuntimeFields(store);
@@ -23,7 +31,14 @@ function setup() {
 
 test('EX_GDT_5060: a login records the last login and a trace with authentication type, author, delegate-of, means and address', async () => {
   const { store, traces, runtime, activity, lines } = setup();
-  await activity.recordLogin(`Jean.Dupont@${DOMAIN}`, new Date('2025-03-01T10:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000555', delegateOf: '810000000101', service: 'imap', client: 'Thunderbird 128', address: '10.1.2.3' });
+  await activity.recordLogin(`Jean.Dupont@${DOMAIN}`, new Date('2025-03-01T10:00:00Z'), {
+    authType: 'PSC/XOAUTH2',
+    identity: '810000000555',
+    delegateOf: '810000000101',
+    service: 'imap',
+    client: 'Thunderbird 128',
+    address: '10.1.2.3',
+  });
   await activity.recordLogin(`jean.dupont@${DOMAIN}`, new Date('2025-02-01T10:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'imap' });
   const rt = await runtime.get(`jean.dupont@${DOMAIN}`);
   assert.equal(rt.lastLogin?.toISOString(), '2025-03-01T10:00:00.000Z', 'an older login does not move the date back');
@@ -44,11 +59,31 @@ test('EX_GBM_4440: a login re-publishes a BAL depublished for inactivity, but no
   const { store, traces, runtime, activity, lines } = setup();
   await runtime.setDepublished(`jean.dupont@${DOMAIN}`, new Date('2025-05-01T03:00:00Z'));
   await runtime.setDepublished(`marie.curie@${DOMAIN}`, new Date('2025-05-01T03:00:00Z'));
-  assert.deepEqual(await activity.recordLogin(`jean.dupont@${DOMAIN}`, new Date('2025-05-02T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000101', service: 'submission' }), { republished: true });
+  assert.deepEqual(
+    await activity.recordLogin(`jean.dupont@${DOMAIN}`, new Date('2025-05-02T08:00:00Z'), {
+      authType: 'PSC/XOAUTH2',
+      identity: '810000000101',
+      service: 'submission',
+    }),
+    { republished: true },
+  );
   assert.equal((await runtime.get(`jean.dupont@${DOMAIN}`)).depublishedAt, undefined);
-  assert.deepEqual(await activity.recordLogin(`marie.curie@${DOMAIN}`, new Date('2025-05-02T08:00:00Z'), { authType: 'PSC/XOAUTH2', identity: '810000000102', service: 'imap' }), { republished: false });
+  assert.deepEqual(
+    await activity.recordLogin(`marie.curie@${DOMAIN}`, new Date('2025-05-02T08:00:00Z'), {
+      authType: 'PSC/XOAUTH2',
+      identity: '810000000102',
+      service: 'imap',
+    }),
+    { republished: false },
+  );
   const t = lines().filter((l) => l.action === 'bal.republish');
-  assert.deepEqual(t.map((l) => [l.bal, l.response.listeRouge]), [[`jean.dupont@${DOMAIN}`, 'removed'], [`marie.curie@${DOMAIN}`, 'kept: chosen by the user']]);
+  assert.deepEqual(
+    t.map((l) => [l.bal, l.response.listeRouge]),
+    [
+      [`jean.dupont@${DOMAIN}`, 'removed'],
+      [`marie.curie@${DOMAIN}`, 'kept: chosen by the user'],
+    ],
+  );
   traces.close();
   await store.close();
 });

@@ -38,7 +38,10 @@ before(async () => {
   };
 });
 
-function envelope(over: Partial<VihfInput> = {}, body = '<alim:MESSAGE><alim:DOMAINE><alim:Domaine>x.mssante.fr</alim:Domaine></alim:DOMAINE><alim:COMPTESMSS/></alim:MESSAGE>'): string {
+function envelope(
+  over: Partial<VihfInput> = {},
+  body = '<alim:MESSAGE><alim:DOMAINE><alim:Domaine>x.mssante.fr</alim:Domaine></alim:DOMAINE><alim:COMPTESMSS/></alim:MESSAGE>',
+): string {
   const f = envelopeFrame('feed', ENDPOINT, buildAssertion({ ...input, ...over }).xml);
   return f.head + body + f.tail;
 }
@@ -52,7 +55,12 @@ test('EX_WSA_5030, EX_WSA_5050: UTF-8, SOAP envelope and the namespaces of §6.3
   const root = doc.documentElement;
   assert.equal(root?.namespaceURI, NS.soap);
   assert.equal(root?.localName, 'Envelope');
-  for (const [prefix, ns] of [['xsd', NS.xsd], ['mssante', NS.mssante], ['mssanteEntete', NS.mssanteEntete]]) assert.equal(root?.getAttribute(`xmlns:${prefix}`), ns);
+  for (const [prefix, ns] of [
+    ['xsd', NS.xsd],
+    ['mssante', NS.mssante],
+    ['mssanteEntete', NS.mssanteEntete],
+  ])
+    assert.equal(root?.getAttribute(`xmlns:${prefix}`), ns);
   const header = one(doc, NS.soap, 'Header');
   assert.ok(header, 'Header present');
   assert.equal(one(doc, NS.wsa, 'Action')?.textContent, ACTION.feed);
@@ -67,7 +75,10 @@ test('EX_WSA_5030, EX_WSA_5050: UTF-8, SOAP envelope and the namespaces of §6.3
   const op = one(doc, NS.soap, 'Body')?.firstChild as unknown as { namespaceURI: string; localName: string };
   assert.deepEqual([op.namespaceURI, op.localName], ['https://ws.annuaire.mssante.fr/webservices/V1011/Alimentation/WSALIMENTATIONMSS', 'alimentationMSS']);
   const report = envelopeFrame('report', 'https://ws.annuaire.mssante.fr/webservices/V1011/CR/WSCRALIMENTATIONMSS', '<x/>');
-  assert.match(report.head + reportRequestBody('T1') + report.tail, /<wsa:Action>http:\/\/annuaire\.mssante\.fr\/webservices\/V1011\/cr\/WSCRAlimentationMSS\/crAlimentationMSS<\/wsa:Action>.*<cr:crAlimentationMSS xmlns:cr="https:\/\/ws\.annuaire\.mssante\.fr\/webservices\/V1011\/CR\/WSCRALIMENTATIONMSS"><cr:TICKET>T1<\/cr:TICKET>/);
+  assert.match(
+    report.head + reportRequestBody('T1') + report.tail,
+    /<wsa:Action>http:\/\/annuaire\.mssante\.fr\/webservices\/V1011\/cr\/WSCRAlimentationMSS\/crAlimentationMSS<\/wsa:Action>.*<cr:crAlimentationMSS xmlns:cr="https:\/\/ws\.annuaire\.mssante\.fr\/webservices\/V1011\/CR\/WSCRALIMENTATIONMSS"><cr:TICKET>T1<\/cr:TICKET>/,
+  );
 });
 
 test('EX_WSA_5040: the VIHF assertion carries every field of Tableau 5 (Issuer = certificate DN as X509SubjectName, window issueInstant < notBefore < now < NotOnOrAfter ≤ issueInstant + 1 h)', () => {
@@ -84,7 +95,10 @@ test('EX_WSA_5040: the VIHF assertion carries every field of Tableau 5 (Issuer =
   const cond = one(doc, NS.saml, 'Conditions');
   const nb = Date.parse(cond?.getAttribute('NotBefore') ?? '');
   const na = Date.parse(cond?.getAttribute('NotOnOrAfter') ?? '');
-  assert.ok(issue < nb && nb < now.getTime() && now.getTime() < na && na <= issue + 3_600_000, `${issue} < ${nb} < ${now.getTime()} < ${na} ≤ ${issue + 3_600_000}`);
+  assert.ok(
+    issue < nb && nb < now.getTime() && now.getTime() < na && na <= issue + 3_600_000,
+    `${issue} < ${nb} < ${now.getTime()} < ${na} ≤ ${issue + 3_600_000}`,
+  );
   assert.equal(one(doc, NS.saml, 'AuthnStatement')?.getAttribute('AuthnInstant'), samlTime(new Date(issue)));
   assert.equal(one(doc, NS.saml, 'AuthnContextClassRef')?.textContent, 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password');
   const attrs = new Map<string, import('@xmldom/xmldom').Element>();
@@ -92,27 +106,58 @@ test('EX_WSA_5040: the VIHF assertion carries every field of Tableau 5 (Issuer =
   const value = (name: string): string | undefined => attrs.get(name)?.getElementsByTagNameNS(NS.saml, 'AttributeValue')[0]?.textContent ?? undefined;
   const ce = (name: string) => {
     const el = attrs.get(name)?.getElementsByTagNameNS(NS.saml, 'AttributeValue')[0]?.firstChild as unknown as import('@xmldom/xmldom').Element;
-    return { ns: el.namespaceURI, type: el.getAttributeNS(NS.xsi, 'type'), code: el.getAttribute('code'), codeSystem: el.getAttribute('codeSystem'), codeSystemName: el.getAttribute('codeSystemName'), displayName: el.getAttribute('displayName') };
+    return {
+      ns: el.namespaceURI,
+      type: el.getAttributeNS(NS.xsi, 'type'),
+      code: el.getAttribute('code'),
+      codeSystem: el.getAttribute('codeSystem'),
+      codeSystemName: el.getAttribute('codeSystemName'),
+      displayName: el.getAttribute('displayName'),
+    };
   };
   assert.equal(value(VIHF_ATTR.version), '2.0');
   assert.ok(attrs.has(VIHF_ATTR.role));
   assert.equal(value(VIHF_ATTR.resourceId), '');
   assert.equal(value(VIHF_ATTR.resourceUrn), 'urn:MSSANTE');
-  assert.deepEqual(ce(VIHF_ATTR.purposeOfUse), { ns: NS.hl7, type: 'CE', code: 'normal', codeSystem: '1.2.250.1.213.1.1.4.248', codeSystemName: 'modes accès VIHF 1.0', displayName: 'Accès normal' });
+  assert.deepEqual(ce(VIHF_ATTR.purposeOfUse), {
+    ns: NS.hl7,
+    type: 'CE',
+    code: 'normal',
+    codeSystem: '1.2.250.1.213.1.1.4.248',
+    codeSystemName: 'modes accès VIHF 1.0',
+    displayName: 'Accès normal',
+  });
   assert.equal(value(VIHF_ATTR.modeAccesRaison), '');
   assert.equal(value(VIHF_ATTR.subjectId), 'CENTRE HOSPITALIER SANDBOX A');
   assert.equal(value(VIHF_ATTR.structure), '1130099991');
   assert.equal(value(VIHF_ATTR.lpsNom), 'mss-sidecar');
   assert.equal(value(VIHF_ATTR.lpsVersion), '0.1.0');
   assert.equal(value(VIHF_ATTR.lpsId), 'host-1');
-  assert.deepEqual(ce(VIHF_ATTR.profil), { ns: NS.hl7, type: 'CE', code: 'OPER', codeSystem: '1.2.250.1.213.1.9.1.1', codeSystemName: 'R84', displayName: 'Opérateur MSSanté' });
+  assert.deepEqual(ce(VIHF_ATTR.profil), {
+    ns: NS.hl7,
+    type: 'CE',
+    code: 'OPER',
+    codeSystem: '1.2.250.1.213.1.9.1.1',
+    codeSystemName: 'R84',
+    displayName: 'Opérateur MSSanté',
+  });
   assert.equal(value(VIHF_ATTR.profilPerimetre), '');
-  assert.deepEqual(ce(VIHF_ATTR.vihfProfil), { ns: NS.hl7, type: 'CE', code: 'profil_annuaire_PS', codeSystem: '1.2.250.1.213.1.1.4.312', codeSystemName: 'profil VIHF', displayName: 'Profil pour annuaire de professionnels de santé du VIHF 2.0' });
+  assert.deepEqual(ce(VIHF_ATTR.vihfProfil), {
+    ns: NS.hl7,
+    type: 'CE',
+    code: 'profil_annuaire_PS',
+    codeSystem: '1.2.250.1.213.1.1.4.312',
+    codeSystemName: 'profil VIHF',
+    displayName: 'Profil pour annuaire de professionnels de santé du VIHF 2.0',
+  });
   assert.equal(attrs.has(VIHF_ATTR.secteur), false, 'Secteur_Activite only when configured');
   const withSector = parseXml(envelope({ secteurActivite: 'SA07^1.2.250.1.71.4.2.4' }), 'e');
   assert.match(withSector.toString(), /Name="Secteur_Activite"><saml2:AttributeValue>SA07\^1\.2\.250\.1\.71\.4\.2\.4</);
   const w = validityWindow(now);
-  assert.deepEqual([samlTime(w.issueInstant), samlTime(w.notBefore), samlTime(w.notOnOrAfter)], ['2025-06-01T00:28:00Z', '2025-06-01T00:29:00Z', '2025-06-01T01:28:00Z']);
+  assert.deepEqual(
+    [samlTime(w.issueInstant), samlTime(w.notBefore), samlTime(w.notOnOrAfter)],
+    ['2025-06-01T00:28:00Z', '2025-06-01T00:29:00Z', '2025-06-01T01:28:00Z'],
+  );
 });
 
 test('EX_WSA_5040: a signed assertion carries an enveloped exc-c14n rsa-sha256 signature after the Issuer that verifies with the operator certificate', () => {

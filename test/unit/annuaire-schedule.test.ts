@@ -10,7 +10,7 @@ const t = (iso: string): number => Date.parse(iso);
 const last = (at: string, sha256 = 'aaa'): LastPublication => ({ at: new Date(at).toISOString(), sha256, ticket: 'T1', domains: ['x.mssante.fr'] });
 const decide = (now: string, sha256: string, l?: LastPublication) => decidePublish({ now: t(now), sha256, last: l, schedule: S, timeZone: TZ });
 
-test('§6.4.2.5: feeds are never sent while the Annuaire\'s batch runs (02:00–04:00 local time)', () => {
+test("§6.4.2.5: feeds are never sent while the Annuaire's batch runs (02:00–04:00 local time)", () => {
   assert.equal(decide('2025-06-02T02:30:00+02:00', 'aaa').reason, 'batch-window');
   assert.equal(decide('2025-12-02T03:59:00+01:00', 'aaa').reason, 'batch-window');
   assert.equal(decide('2025-06-02T01:59:00+02:00', 'aaa').reason, 'first');
@@ -33,7 +33,10 @@ test('RE_1.1.1_5020: sent when the feed changed, skipped when unchanged, sent an
   assert.match(skip.why, /within 1 day/);
   assert.equal(decide('2025-06-09T01:00:00+02:00', 'same', l).reason, 'weekly');
   assert.equal(decide('2025-06-09T00:05:00+02:00', 'same', l).reason, 'weekly', 'days are counted on local dates, not to the minute');
-  assert.equal(decidePublish({ now: t('2025-06-05T01:00:00+02:00'), sha256: 'same', last: l, schedule: { ...S, maxIntervalDays: 3 }, timeZone: TZ }).reason, 'weekly');
+  assert.equal(
+    decidePublish({ now: t('2025-06-05T01:00:00+02:00'), sha256: 'same', last: l, schedule: { ...S, maxIntervalDays: 3 }, timeZone: TZ }).reason,
+    'weekly',
+  );
 });
 
 test('§6.4.2.5: a report is asked for only after the batch that follows its feed (04:00), across DST changes', () => {
@@ -48,7 +51,10 @@ test('§6.4.2.5: a report is asked for only after the batch that follows its fee
 test('§9.1: production and test ("partenaires") endpoints in the configuration, explicit URLs for the sandbox', () => {
   assert.deepEqual(endpointsOf(annuaireSection.parse({})), { feed: ANNUAIRE_ENDPOINTS.production.feed, report: ANNUAIRE_ENDPOINTS.production.report });
   assert.equal(ANNUAIRE_ENDPOINTS.production.feed, 'https://ws.annuaire.mssante.fr/webservices/V1011/Alimentation/WSALIMENTATIONMSS');
-  assert.equal(endpointsOf(annuaireSection.parse({ environment: 'test' })).report, 'https://ws.partenaires.annuaire.sante.fr/web/services/V1011/CR/WSCRALIMENTATIONMSS?wsdl');
+  assert.equal(
+    endpointsOf(annuaireSection.parse({ environment: 'test' })).report,
+    'https://ws.partenaires.annuaire.sante.fr/web/services/V1011/CR/WSCRALIMENTATIONMSS?wsdl',
+  );
   assert.equal(endpointsOf(annuaireSection.parse({ feedUrl: 'https://127.0.0.1:9/f' })).feed, 'https://127.0.0.1:9/f');
   assert.throws(() => annuaireSection.parse({ feedUrl: 'http://example.org/' }));
   assert.throws(() => annuaireSection.parse({ schedule: { maxIntervalDays: 8 } }), 'at least weekly');

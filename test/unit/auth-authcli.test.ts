@@ -45,7 +45,25 @@ describe('EX_LPS_1200 steps 1 and 4: the client certificate', () => {
     assert.equal(reason(x509(pki.root.cert)), 'untrusted');
     const dir = tmpDir();
     const { execFileSync } = await import('node:child_process');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k'), '-out', path.join(dir, 'c'), '-days', '2', '-subj', '/CN=Authentification MSS/OU=1130099991/O=X/C=FR'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'k'),
+        '-out',
+        path.join(dir, 'c'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=Authentification MSS/OU=1130099991/O=X/C=FR',
+      ],
+      { stdio: 'ignore' },
+    );
     assert.equal(reason(x509(path.join(dir, 'c'))), 'untrusted');
   });
 
@@ -80,7 +98,14 @@ describe('EX_LPS_1200 step 3: the mailbox is the login', () => {
 });
 
 describe('EX_LPS_1200: one-time tickets between the front and the checker', () => {
-  const attempt = (token: string, user = 'dpi@ch.mssante.fr', mechanism = 'PLAIN') => ({ user, token, service: 'imap', mechanism, remoteIp: '192.0.2.7', session: 's' });
+  const attempt = (token: string, user = 'dpi@ch.mssante.fr', mechanism = 'PLAIN') => ({
+    user,
+    token,
+    service: 'imap',
+    mechanism,
+    remoteIp: '192.0.2.7',
+    session: 's',
+  });
   const structure = (id: string, certificate = 'x'): TicketLogin => ({ authType: 'AUTH-CLI', author: id, role: 'structure', certificate });
 
   test('EX_LPS_1200 EX_GDT_5060: a ticket opens its mailbox once, records an AUTH-CLI login, and is worthless afterwards or elsewhere', async () => {
@@ -125,10 +150,17 @@ describe('EX_LPS_1200: one-time tickets between the front and the checker', () =
     );
     assert.deepEqual(await checker.check(psc), { verdict: 'FAIL', reason: 'ticket' }, 'spent');
     const again = tickets.issue({ mailbox: 'jean.dupond@ch.mssante.fr', login });
-    assert.deepEqual(await checker.check(attempt(again, 'jean.dupond@ch.mssante.fr', 'PLAIN')), { verdict: 'FAIL', reason: 'ticket' }, 'a PSC ticket over PLAIN');
+    assert.deepEqual(
+      await checker.check(attempt(again, 'jean.dupond@ch.mssante.fr', 'PLAIN')),
+      { verdict: 'FAIL', reason: 'ticket' },
+      'a PSC ticket over PLAIN',
+    );
     const app = tickets.issue({ mailbox: 'dpi@ch.mssante.fr', login: structure('1') });
     assert.deepEqual(await checker.check(attempt(app, undefined, 'XOAUTH2')), { verdict: 'FAIL', reason: 'ticket' }, 'an AUTH-CLI ticket over XOAUTH2');
-    assert.deepEqual(access.failures.map((f) => f.authType), ['PSC-XOAUTH2', 'PSC-XOAUTH2', 'AUTH-CLI']);
+    assert.deepEqual(
+      access.failures.map((f) => f.authType),
+      ['PSC-XOAUTH2', 'PSC-XOAUTH2', 'AUTH-CLI'],
+    );
   });
 
   test('EX_LPS_1200 EX_LPS_0900: the endpoint routes front tickets to the ticket checker, other XOAUTH2 tokens to the PSC checker, nothing else', async () => {
@@ -142,14 +174,20 @@ describe('EX_LPS_1200: one-time tickets between the front and the checker', () =
     seen.length = 0;
     for (const mech of ['XOAUTH2', 'PLAIN', 'LOGIN', 'CRAM-MD5']) await router.check(attempt('mssac1.x', undefined, mech));
     assert.deepEqual(seen, ['ticket', 'ticket', 'ticket']);
-    assert.deepEqual(await new LoginRouter({ check: async () => ({ verdict: 'FAIL', reason: 'no-user' }) }, undefined).check(attempt('mssac1.x')), { verdict: 'FAIL', reason: 'mechanism' });
+    assert.deepEqual(await new LoginRouter({ check: async () => ({ verdict: 'FAIL', reason: 'no-user' }) }, undefined).check(attempt('mssac1.x')), {
+      verdict: 'FAIL',
+      reason: 'mechanism',
+    });
   });
 });
 
 describe('EX_LPS_1200: what the AUTH-CLI front announces', () => {
   test('EX_LPS_1200: IMAP capabilities lose XOAUTH2 and LITERAL+, gain AUTH=PLAIN once TLS is up', () => {
     const greeting = '* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED] Dovecot ready.';
-    assert.equal(rewriteImapCapabilities(greeting, false), '* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE STARTTLS LOGINDISABLED] Dovecot ready.');
+    assert.equal(
+      rewriteImapCapabilities(greeting, false),
+      '* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE STARTTLS LOGINDISABLED] Dovecot ready.',
+    );
     assert.equal(rewriteImapCapabilities('* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 LITERAL+', true), '* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN');
   });
 

@@ -72,16 +72,22 @@ describe('EX_LPS_0900 steps 5–8 and EX_GBM_5414: who gets in', () => {
     assert.equal(login.session, 'sess1');
   });
 
-  test('EX_LPS_0900 EX_GDT_5060: evaluate decides as check does but hands a success\'s record to its caller (the submission front records it when Postfix redeems the ticket); refusals are traced at once (EX_GDT_5040)', async () => {
+  test("EX_LPS_0900 EX_GDT_5060: evaluate decides as check does but hands a success's record to its caller (the submission front records it when Postfix redeems the ticket); refusals are traced at once (EX_GDT_5040)", async () => {
     const [logins, failures] = [access.logins.length, access.failures.length];
     const ok = await c().checker.evaluate(attempt(await psc.mint({ idNat: DELEGATE }), undefined, { service: 'smtp', session: 'front1' }));
     assert.deepEqual(ok.outcome, { verdict: 'OK', idNat: DELEGATE, role: 'delegate', delegateOf: HOLDER });
-    assert.deepEqual([ok.login?.mailbox, ok.login?.authType, ok.login?.author, ok.login?.delegateOf, ok.login?.service], ['jean.dupond@ch-exemple.mssante.fr', 'PSC-XOAUTH2', DELEGATE, HOLDER, 'smtp']);
+    assert.deepEqual(
+      [ok.login?.mailbox, ok.login?.authType, ok.login?.author, ok.login?.delegateOf, ok.login?.service],
+      ['jean.dupond@ch-exemple.mssante.fr', 'PSC-XOAUTH2', DELEGATE, HOLDER, 'smtp'],
+    );
     const refused = await c().checker.evaluate(attempt(await psc.mint({ idNat: STRANGER }), undefined, { service: 'smtp' }));
     assert.deepEqual(refused, { outcome: { verdict: 'FAIL', reason: 'not-authorised' } });
     await new Promise((r) => setImmediate(r));
     assert.equal(access.logins.length, logins, 'nothing recorded by evaluate');
-    assert.deepEqual(access.failures.slice(failures).map((f) => [f.author, f.reason, f.service]), [[STRANGER, 'not-authorised', 'smtp']]);
+    assert.deepEqual(
+      access.failures.slice(failures).map((f) => [f.author, f.reason, f.service]),
+      [[STRANGER, 'not-authorised', 'smtp']],
+    );
   });
 
   test('EX_GBM_5414: a delegate is accepted on the delegated mailbox, acting for the holder', async () => {
@@ -91,7 +97,11 @@ describe('EX_LPS_0900 steps 5–8 and EX_GBM_5414: who gets in', () => {
 
   test('EX_LPS_0900 step 8: the responsible and a co-holder of an ORG mailbox are accepted', async () => {
     assert.equal((await c().checker.check(attempt(await psc.mint({ idNat: HOLDER }), 'cardio@ch-exemple.mssante.fr'))).verdict, 'OK');
-    assert.deepEqual(await c().checker.check(attempt(await psc.mint({ idNat: COHOLDER }), 'cardio@ch-exemple.mssante.fr')), { verdict: 'OK', idNat: COHOLDER, role: 'coholder' });
+    assert.deepEqual(await c().checker.check(attempt(await psc.mint({ idNat: COHOLDER }), 'cardio@ch-exemple.mssante.fr')), {
+      verdict: 'OK',
+      idNat: COHOLDER,
+      role: 'coholder',
+    });
   });
 
   test('EX_LPS_0900 step 8: an IdNat with no right on the mailbox is refused', async () => {
@@ -170,7 +180,10 @@ describe('EX_LPS_0900 steps 5–6: the token must be PSC-signed and current', ()
     await refused('not-a-jwt', 'token-malformed');
     await refused('a.b.c', 'token-malformed');
     const small = checkerWith({ maxTokenBytes: 2048 });
-    assert.deepEqual(await small.checker.check(attempt(await psc.mint({ idNat: HOLDER, claims: { pad: 'x'.repeat(3000) } }))), { verdict: 'FAIL', reason: 'token-too-large' });
+    assert.deepEqual(await small.checker.check(attempt(await psc.mint({ idNat: HOLDER, claims: { pad: 'x'.repeat(3000) } }))), {
+      verdict: 'FAIL',
+      reason: 'token-too-large',
+    });
     assert.equal(small.verifier.jwksFetches, 0);
   });
 
@@ -209,7 +222,11 @@ describe('EX_LPS_0900 steps 5–6: the token must be PSC-signed and current', ()
   test('EX_LPS_0800 EX_LPS_0900: a token issued for another PSC client is refused (token-audience): its aud names another client, or it has no aud and another azp', async () => {
     const c = checkerWith();
     const refused = async (claims: Record<string, unknown>) =>
-      assert.deepEqual(await c.checker.check(attempt(await psc.mint({ idNat: HOLDER, claims }))), { verdict: 'FAIL', reason: 'token-audience' }, JSON.stringify(claims));
+      assert.deepEqual(
+        await c.checker.check(attempt(await psc.mint({ idNat: HOLDER, claims }))),
+        { verdict: 'FAIL', reason: 'token-audience' },
+        JSON.stringify(claims),
+      );
     // The audit's case: azp is the sandbox client, aud another audience.
     await refused({ aud: 'another-service' });
     await refused({ aud: ['another-service', 'account'] });

@@ -56,7 +56,13 @@ async function backend(greeting = '* OK ready'): Promise<Backend> {
 }
 
 async function front(backendPort: number, idleSeconds: number, maxSeconds: number, protocol: FrontProtocol = 'imap'): Promise<SessionFront> {
-  const f = new SessionFront({ protocol, listen: { host: '127.0.0.1', port: 0 }, backend: { host: '127.0.0.1', port: backendPort }, limits: { idleSeconds, maxSeconds }, log: captureLogger().log });
+  const f = new SessionFront({
+    protocol,
+    listen: { host: '127.0.0.1', port: 0 },
+    backend: { host: '127.0.0.1', port: backendPort },
+    limits: { idleSeconds, maxSeconds },
+    log: captureLogger().log,
+  });
   await f.start();
   stoppers.push(() => f.stop());
   return f;
@@ -135,7 +141,10 @@ test('EX_LPS_1000: every command resets the idle limit; the maximum duration end
 
 test('EX_LPS_1000: a backend that cannot be reached gets a protocol-correct temporary refusal', async () => {
   const dead = await freePort();
-  for (const [protocol, expected] of [['imap', '* BYE [UNAVAILABLE] Service temporarily unavailable\r\n'], ['smtp', '421 4.3.2 Service temporarily unavailable\r\n']] as const) {
+  for (const [protocol, expected] of [
+    ['imap', '* BYE [UNAVAILABLE] Service temporarily unavailable\r\n'],
+    ['smtp', '421 4.3.2 Service temporarily unavailable\r\n'],
+  ] as const) {
     const f = await front(dead, 60, 600, protocol);
     const c = await connect(f.port);
     await c.closedAfter();
@@ -188,8 +197,14 @@ test('EX_LPS_1000: the configuration gives `serve` an IMAP and a submission fron
 test('EX_LPS_0100: the submission front cannot start without the entry point certificate, and says which setting names it', async () => {
   const { parseConfigText } = await import('../../src/config/load.js');
   const { lpsFronts } = await import('../../src/auth/front/service.js');
-  const cfg = parseConfigText('operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\nauth:\n  psc: {audience: x}\n  front:\n    certificate: /nonexistent/lps.crt\n', 'c.yaml');
-  assert.throws(() => lpsFronts(cfg, { psc: { evaluate: () => Promise.reject(new Error('not called')) }, tickets: new TicketBook(), log: captureLogger().log }), (err: unknown) => isMssError(err, 'CONFIG_FRONT_TLS') && /auth\.front\.certificate/.test(err.message));
+  const cfg = parseConfigText(
+    'operator:\n  name: X\n  domains: [x.mssante.fr]\n  structureId: "1130000000"\n  certificate: c\n  key: k\ntrust:\n  dir: t\nauth:\n  psc: {audience: x}\n  front:\n    certificate: /nonexistent/lps.crt\n',
+    'c.yaml',
+  );
+  assert.throws(
+    () => lpsFronts(cfg, { psc: { evaluate: () => Promise.reject(new Error('not called')) }, tickets: new TicketBook(), log: captureLogger().log }),
+    (err: unknown) => isMssError(err, 'CONFIG_FRONT_TLS') && /auth\.front\.certificate/.test(err.message),
+  );
 });
 
 test('EX_LPS_0900 steps 2–4: the submission front decodes the XOAUTH2 response (base64, user=, auth=Bearer, ^A^A) and refuses anything else', async () => {
@@ -197,7 +212,14 @@ test('EX_LPS_0900 steps 2–4: the submission front decodes the XOAUTH2 response
   assert.deepEqual(parseXoauth2(xoauth2Response('Jean.Dupond@ch.mssante.fr', 'eyJ.a.b')), { ok: true, user: 'Jean.Dupond@ch.mssante.fr', token: 'eyJ.a.b' });
   assert.deepEqual(parseXoauth2(Buffer.from('user=a@b.fr\x01auth=bearer  tok\x01\x01').toString('base64')), { ok: true, user: 'a@b.fr', token: 'tok' });
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
-  for (const bad of ['user=a@b.fr\x01auth=Bearer tok\x01', 'user=a@b.fr\x01\x01', 'auth=Bearer tok\x01\x01', 'user=a@b.fr\x01auth=Basic dG9r\x01\x01', 'user=a@b.fr\x01user=c@d.fr\x01auth=Bearer tok\x01\x01', '']) {
+  for (const bad of [
+    'user=a@b.fr\x01auth=Bearer tok\x01',
+    'user=a@b.fr\x01\x01',
+    'auth=Bearer tok\x01\x01',
+    'user=a@b.fr\x01auth=Basic dG9r\x01\x01',
+    'user=a@b.fr\x01user=c@d.fr\x01auth=Bearer tok\x01\x01',
+    '',
+  ]) {
     assert.deepEqual(parseXoauth2(b64(bad)), { ok: false, reason: 'format' }, JSON.stringify(bad));
   }
   assert.deepEqual(parseXoauth2('not base64!'), { ok: false, reason: 'base64' });

@@ -44,8 +44,14 @@ test('EX_LPS_0400: admission before login — per-address cap, a reserve for log
 test('EX_LPS_0710: failed logins — the delay doubles per refusal up to the maximum, the session ends after maxPerSession, an address over its rate waits for the next minute', () => {
   let now = 1_000_000;
   const t = new LoginThrottle({ delayMs: 1000, maxDelayMs: 5000, maxPerSession: 3, maxPerSourcePerMinute: 4, traceWindowSeconds: 60 }, () => now);
-  assert.deepEqual([1, 2, 3, 4, 5].map((n) => t.delayMs(n)), [1000, 2000, 4000, 5000, 5000]);
-  assert.deepEqual([1, 2, 3].map((n) => t.exhausted(n)), [false, false, true]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((n) => t.delayMs(n)),
+    [1000, 2000, 4000, 5000, 5000],
+  );
+  assert.deepEqual(
+    [1, 2, 3].map((n) => t.exhausted(n)),
+    [false, false, true],
+  );
   for (let i = 0; i < 4; i++) {
     assert.ok(t.allowed('192.0.2.1'));
     t.failed('192.0.2.1');
@@ -60,7 +66,17 @@ test('EX_GDT_5040: 1,000 identical refused logins make two trace records — the
   const written: FailedLogin[] = [];
   const traces = new FailedLoginTraces({ recordFailedLogin: async (f) => void written.push(f) }, 3600, (err) => assert.fail(String(err)));
   const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60));
-  const refusal = (i: number, extra: Partial<FailedLogin> = {}): FailedLogin => ({ mailbox: 'a@b.fr', authType: 'PSC-XOAUTH2', reason: 'token-signature', temporary: false, service: 'smtp', remoteIp: '192.0.2.1', session: `s${i}`, at: at(i), ...extra });
+  const refusal = (i: number, extra: Partial<FailedLogin> = {}): FailedLogin => ({
+    mailbox: 'a@b.fr',
+    authType: 'PSC-XOAUTH2',
+    reason: 'token-signature',
+    temporary: false,
+    service: 'smtp',
+    remoteIp: '192.0.2.1',
+    session: `s${i}`,
+    at: at(i),
+    ...extra,
+  });
   for (let i = 0; i < 1000; i++) await traces.recordFailedLogin(refusal(i));
   await traces.recordFailedLogin(refusal(0, { remoteIp: '192.0.2.2' }));
   await traces.recordFailedLogin(refusal(0, { reason: 'token-expired' }));

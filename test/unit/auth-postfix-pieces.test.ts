@@ -16,7 +16,12 @@ test('EX_LPS_0400 EX_LPS_0200: every $parameter of the LPS submission service is
   const referenced = options.flatMap((o) => [...o.matchAll(/\$([a-z0-9_]+)/g)].map((m) => m[1] as string));
   assert.ok(referenced.length > 10);
   for (const name of referenced) assert.ok(name in main, `$${name} is used by ${SUBMISSION_SERVICE} but defined by no postfix/main.cf.d piece`);
-  for (const expected of ['-o smtpd_tls_security_level=encrypt', '-o smtpd_sasl_type=dovecot', '-o smtpd_upstream_proxy_protocol=haproxy', '-o smtpd_milters=$mss_submission_milter']) {
+  for (const expected of [
+    '-o smtpd_tls_security_level=encrypt',
+    '-o smtpd_sasl_type=dovecot',
+    '-o smtpd_upstream_proxy_protocol=haproxy',
+    '-o smtpd_milters=$mss_submission_milter',
+  ]) {
     assert.ok(options.includes(expected), expected);
   }
   assert.equal(main.mss_submission_tls_ciphers, MSS_TLS12_CIPHERS.join(':'));

@@ -23,14 +23,16 @@ interface Zone {
 const zones = (): Zone[] => (JSON.parse(fs.readFileSync(path.join(LINT, 'boundaries.json'), 'utf8')) as { zones: Zone[] }).zones;
 const zone = (name: string): Zone => zones().find((z) => z.name === name) ?? assert.fail(`no zone ${name} in tools/lint/boundaries.json`);
 
-test('the sandbox ANS peers (Annuaire, SIPIL, PSC, liste blanche host) reach no module of the client\'s rules, directly or through another module', () => {
+test("the sandbox ANS peers (Annuaire, SIPIL, PSC, liste blanche host) reach no module of the client's rules, directly or through another module", () => {
   const peers = zone('ans-peers-not-client-rules');
   const roots = tsFilesUnder(path.join(SRC, 'sandbox')).filter((f) => peers.target.some((g) => path.matchesGlob(path.relative(REPO_ROOT, f), g)));
   for (const expected of ['annuaire/server.ts', 'sipil-server.ts', 'psc/sandbox-psc.ts', 'whitelist-server.ts']) {
     assert.ok(roots.includes(path.join(SRC, 'sandbox', expected)), `the peers include src/sandbox/${expected}`);
   }
   const forbidden = peers.from.map((d) => path.join(REPO_ROOT, d) + path.sep);
-  const leaks = [...importGraph(roots).entries()].filter(([file]) => forbidden.some((f) => file.startsWith(f))).map(([, chain]) => chain.map((c) => path.relative(REPO_ROOT, c)).join(' → '));
+  const leaks = [...importGraph(roots).entries()]
+    .filter(([file]) => forbidden.some((f) => file.startsWith(f)))
+    .map(([, chain]) => chain.map((c) => path.relative(REPO_ROOT, c)).join(' → '));
   assert.deepEqual(leaks, []);
 });
 
@@ -86,20 +88,37 @@ test('ESLint refuses a forbidden import in each zone, an import cycle and an imp
   /** The rules that fire on `text` as if it were the file `file` (relative to the repository). */
   const rules = async (file: string, text: string, eslint = boundaryLint): Promise<string[]> => {
     const [result] = await eslint.lintText(text, { filePath: path.join(REPO_ROOT, file) });
-    return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'fatal'}${m.ruleId === 'import-x/no-restricted-paths' ? ` ${/\[([a-z-]+)\]/.exec(m.message)?.[1]}` : ''}`);
+    return (result?.messages ?? []).map(
+      (m) => `${m.ruleId ?? 'fatal'}${m.ruleId === 'import-x/no-restricted-paths' ? ` ${/\[([a-z-]+)\]/.exec(m.message)?.[1]}` : ''}`,
+    );
   };
   const zoneRule = (name: string): string => `import-x/no-restricted-paths ${zone(name).name}`;
   assert.deepEqual(await rules('src/daemon/probe.ts', "export { generateTestPki } from '../sandbox/pki.js';\n"), [zoneRule('production-not-simulator')]);
   assert.deepEqual(await rules('src/util/probe.ts', "export { SmtpClient } from '../mta/smtp-client.js';\n"), [zoneRule('production-not-simulator')]);
-  assert.deepEqual(await rules('src/cli/sandbox-commands.ts', "export const load = () => import('../sandbox/run.js');\n"), [], 'the sandbox command is the one door');
+  assert.deepEqual(
+    await rules('src/cli/sandbox-commands.ts', "export const load = () => import('../sandbox/run.js');\n"),
+    [],
+    'the sandbox command is the one door',
+  );
   assert.deepEqual(await rules('src/store/probe.ts', "export { loadRegistry } from '../registry/load.js';\n"), [zoneRule('pki-store-know-no-business-rule')]);
-  assert.deepEqual(await rules('src/pki/probe.ts', "export { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';\n"), [zoneRule('pki-store-know-no-business-rule')]);
+  assert.deepEqual(await rules('src/pki/probe.ts', "export { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';\n"), [
+    zoneRule('pki-store-know-no-business-rule'),
+  ]);
   assert.deepEqual(await rules('src/sandbox/sipil-probe.ts', "export { parseMonth } from '../stats/month.js';\n"), [zoneRule('ans-peers-not-client-rules')]);
-  assert.deepEqual(await rules('src/sandbox/annuaire/probe.ts', "export { publish } from '../../annuaire/publish.js';\n"), [zoneRule('ans-peers-not-client-rules')]);
-  assert.deepEqual(await rules('src/sandbox/whitelist-probe.ts', "export { syncWhitelist } from '../whitelist/sync.js';\n"), [zoneRule('ans-peers-not-client-whitelist')]);
+  assert.deepEqual(await rules('src/sandbox/annuaire/probe.ts', "export { publish } from '../../annuaire/publish.js';\n"), [
+    zoneRule('ans-peers-not-client-rules'),
+  ]);
+  assert.deepEqual(await rules('src/sandbox/whitelist-probe.ts', "export { syncWhitelist } from '../whitelist/sync.js';\n"), [
+    zoneRule('ans-peers-not-client-whitelist'),
+  ]);
   assert.deepEqual(await rules('src/sandbox/whitelist-probe.ts', "export { LIST_NS } from '../whitelist/xml.js';\n"), [], 'the format is shared');
   assert.deepEqual(await rules('src/gate/probe.ts', "export { x } from './no-such-module.js';\n"), ['import-x/no-unresolved']);
-  await withProbes({ 'a.ts': "import { b } from './b.js';\nexport const a = () => b;\n", 'b.ts': "import { a } from './a.js';\nexport const b = () => a;\n" }, async (dir) => {
-    assert.deepEqual(await rules(path.relative(REPO_ROOT, path.join(dir, 'a.ts')), fs.readFileSync(path.join(dir, 'a.ts'), 'utf8'), fullLint), ['import-x/no-cycle']);
-  });
+  await withProbes(
+    { 'a.ts': "import { b } from './b.js';\nexport const a = () => b;\n", 'b.ts': "import { a } from './a.js';\nexport const b = () => a;\n" },
+    async (dir) => {
+      assert.deepEqual(await rules(path.relative(REPO_ROOT, path.join(dir, 'a.ts')), fs.readFileSync(path.join(dir, 'a.ts'), 'utf8'), fullLint), [
+        'import-x/no-cycle',
+      ]);
+    },
+  );
 });

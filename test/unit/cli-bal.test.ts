@@ -13,7 +13,14 @@ function sample(): { config: string; registry: string; dir: string; cli: (...arg
   const dir = tmpDir('mss-cli-');
   for (const f of ['config.yaml', 'registry.yaml']) fs.copyFileSync(path.join(REPO_ROOT, 'examples', f), path.join(dir, f));
   const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('../.sandbox/example-state', 'state').concat('  deleteCommand: ["/bin/true"]\n').replace('lifecycle:\n', 'lifecycle:\n'));
+  fs.writeFileSync(
+    config,
+    fs
+      .readFileSync(config, 'utf8')
+      .replace('../.sandbox/example-state', 'state')
+      .concat('  deleteCommand: ["/bin/true"]\n')
+      .replace('lifecycle:\n', 'lifecycle:\n'),
+  );
   return { config, registry: path.join(dir, 'registry.yaml'), dir, cli: (...args: string[]) => runCli(['--config', config, ...args]) };
 }
 
@@ -39,7 +46,10 @@ test('RE_GBM_4430: the suspended mailboxes of a structure are listed with their 
   const r = s.cli('bal', 'list', '--suspended', '--structure', '1130000001', '--json');
   assert.equal(r.status, 0, r.stderr);
   const list = JSON.parse(r.stdout) as Array<{ address: string; suspension: { reason: string } }>;
-  assert.deepEqual(list.map((b) => [b.address, b.suspension.reason]), [[`laboratoire.resultats@${D}`, 'Envois en masse non sollicités : analyse en cours']]);
+  assert.deepEqual(
+    list.map((b) => [b.address, b.suspension.reason]),
+    [[`laboratoire.resultats@${D}`, 'Envois en masse non sollicités : analyse en cours']],
+  );
 });
 
 test('EX_SSI_5150: every change is traced with the acting administrator (--actor, else the Unix user) and the requesting user', () => {
@@ -56,18 +66,41 @@ test('EX_SSI_5150: every change is traced with the acting administrator (--actor
   assert.equal(r.status, 0, r.stderr);
   r = s.cli('bal', 'revoke', `jean.dupont@${D}`, '--delegate', '810000000999', '--by', '810000000101');
   assert.equal(r.status, 0, r.stderr);
-  r = s.cli('bal', 'add', '--address', `claire.petit@${D}`, '--type', 'PER', '--id-nat', '810000000103', '--last-name', 'Petit', '--first-name', 'Claire', '--structure', 'FINESS:130000001', '--contact-email', 'claire@example.org');
+  r = s.cli(
+    'bal',
+    'add',
+    '--address',
+    `claire.petit@${D}`,
+    '--type',
+    'PER',
+    '--id-nat',
+    '810000000103',
+    '--last-name',
+    'Petit',
+    '--first-name',
+    'Claire',
+    '--structure',
+    'FINESS:130000001',
+    '--contact-email',
+    'claire@example.org',
+  );
   assert.equal(r.status, 0, r.stderr);
   r = s.cli('bal', 'delete', `claire.petit@${D}`, '--reason', 'départ');
   assert.equal(r.status, 0, r.stderr);
   const t = traceLinesOf(s.dir);
-  assert.deepEqual(t.map((x) => x.action), ['bal.delegate', 'bal.suspend', 'bal.reactivate', 'bal.liste-rouge', 'bal.revoke', 'bal.add', 'bal.delete']);
+  assert.deepEqual(
+    t.map((x) => x.action),
+    ['bal.delegate', 'bal.suspend', 'bal.reactivate', 'bal.liste-rouge', 'bal.revoke', 'bal.add', 'bal.delete'],
+  );
   assert.equal(t[0]?.actor.id, 'admin:alice');
   assert.match(t[0]?.actor.source, /^--actor, unix user /);
   assert.match(t[1]?.actor.id, /^admin:/);
   assert.equal(t[1]?.actor.kind, 'admin');
   assert.equal(t[0]?.request.requestedBy, '810000000101');
-  assert.ok(t.every((x) => x.response.ok === true && x.means.service === 'cli' && /^Linux /.test(x.means.os)), 'EX_GDT_5040: the technical means');
+  assert.ok(
+    t.every((x) => x.response.ok === true && x.means.service === 'cli' && /^Linux /.test(x.means.os)),
+    'EX_GDT_5040: the technical means',
+  );
   const verify = s.cli('traces', 'verify');
   assert.equal(verify.status, 0, verify.stdout);
   assert.match(verify.stdout, /traces intact: \d+ files, \d+ lines/);
@@ -89,16 +122,28 @@ test('bad input through the CLI: unknown BAL, delegate delegating, malformed reg
   assert.match(r.stderr, /REGISTRY_DUPLICATE_ADDRESS/);
   r = s.cli('bal', 'set-description', `secretariat.cardiologie@${D}`, 'x'.repeat(200));
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /registry\.yaml:\d+: mailboxes\[4\]\.description \(secretariat\.cardiologie@ch-exemple\.mssante\.fr\): Annuaire Description \[REGISTRY_FIELD_LENGTH\]/);
+  assert.match(
+    r.stderr,
+    /registry\.yaml:\d+: mailboxes\[4\]\.description \(secretariat\.cardiologie@ch-exemple\.mssante\.fr\): Annuaire Description \[REGISTRY_FIELD_LENGTH\]/,
+  );
   r = s.cli('bal', 'set-liste-rouge', `jean.dupont@${D}`, 'maybe');
   assert.equal(r.status, 2);
   assert.equal(fs.readFileSync(s.registry, 'utf8'), before);
   fs.writeFileSync(s.registry, before.replace('    type: PER\n    created: 2025-02-03', '    type: PER\n    created: 2025-02-03\n    created: 2025-02-04'));
   r = s.cli('bal', 'list');
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /error REGISTRY_YAML_INVALID: registry file is not valid YAML \(nothing was changed\):\n {2}.*registry\.yaml:\d+: Map keys must be unique/);
-  const failures = traceLinesOf(s.dir).filter((x) => x.response.ok === false).map((x) => x.response.code);
-  assert.deepEqual(failures, ['REGISTRY_UNKNOWN_BAL', 'REGISTRY_FORBIDDEN', 'REGISTRY_DUPLICATE_ADDRESS', 'REGISTRY_INVALID'], 'refusals are traced too (EX_GDT_5040)');
+  assert.match(
+    r.stderr,
+    /error REGISTRY_YAML_INVALID: registry file is not valid YAML \(nothing was changed\):\n {2}.*registry\.yaml:\d+: Map keys must be unique/,
+  );
+  const failures = traceLinesOf(s.dir)
+    .filter((x) => x.response.ok === false)
+    .map((x) => x.response.code);
+  assert.deepEqual(
+    failures,
+    ['REGISTRY_UNKNOWN_BAL', 'REGISTRY_FORBIDDEN', 'REGISTRY_DUPLICATE_ADDRESS', 'REGISTRY_INVALID'],
+    'refusals are traced too (EX_GDT_5040)',
+  );
 });
 
 test('EX_GDT_5070: traces prune applies the configured retention', () => {

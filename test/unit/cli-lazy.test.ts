@@ -43,9 +43,19 @@ test('the invoked command is read with the global options and their values skipp
 function modulesLoadedBy(args: string[]): string[] {
   const dir = tmpDir();
   const trace = path.join(dir, 'loaded.txt');
-  fs.writeFileSync(path.join(dir, 'hooks.mjs'), `import fs from 'node:fs';\nexport async function load(url, context, next) {\n  fs.appendFileSync(${JSON.stringify(trace)}, url + '\\n');\n  return next(url, context);\n}\n`);
-  fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`);
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: cliEnv() });
+  fs.writeFileSync(
+    path.join(dir, 'hooks.mjs'),
+    `import fs from 'node:fs';\nexport async function load(url, context, next) {\n  fs.appendFileSync(${JSON.stringify(trace)}, url + '\\n');\n  return next(url, context);\n}\n`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`,
+  );
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, CLI, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: cliEnv(),
+  });
   assert.equal(r.status, 0, r.stderr);
   const src = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src')).href + '/';
   return fs

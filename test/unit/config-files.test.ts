@@ -56,10 +56,30 @@ before(async () => {
 
 test('the files of the configuration are found by walking the schema: every filePath key, with its role', () => {
   const keys = filePathKeys().map((k) => k.join('.'));
-  for (const k of ['operator.certificate', 'operator.key', 'trust.dir', 'trust.crlDir', 'state.dir', 'registry.file', 'traces.dir', 'auth.front.certificate', 'auth.authCli.key']) assert.ok(keys.includes(k), k);
-  const cfg = parseConfigText(`operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: /c, key: /k }\ntrust: { dir: /t }\nauth: { psc: { audience: x }, front: { enabled: false } }\n`, '/etc/x.yaml');
+  for (const k of [
+    'operator.certificate',
+    'operator.key',
+    'trust.dir',
+    'trust.crlDir',
+    'state.dir',
+    'registry.file',
+    'traces.dir',
+    'auth.front.certificate',
+    'auth.authCli.key',
+  ])
+    assert.ok(keys.includes(k), k);
+  const cfg = parseConfigText(
+    `operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: /c, key: /k }\ntrust: { dir: /t }\nauth: { psc: { audience: x }, front: { enabled: false } }\n`,
+    '/etc/x.yaml',
+  );
   const found = fileKeysOf(cfg).map((k) => `${k.key}:${k.role}`);
-  assert.ok(found.includes('operator.key:key') && found.includes('trust.dir:ca-dir') && found.includes('state.dir:writable-dir') && found.includes('auth.psc.caFile:file'), found.join(' '));
+  assert.ok(
+    found.includes('operator.key:key') &&
+      found.includes('trust.dir:ca-dir') &&
+      found.includes('state.dir:writable-dir') &&
+      found.includes('auth.psc.caFile:file'),
+    found.join(' '),
+  );
   assert.ok(!found.some((k) => k.startsWith('auth.front.')), 'a section turned off is not checked');
 });
 
@@ -87,7 +107,27 @@ test('EX_SSI_5100: a root-owned 0600 key the service user cannot read fails `con
 test('`config check` names the key at fault: a missing certificate, a key of another certificate, a certificate outside trust.dir, an expired one', () => {
   // A certificate of another PKI (openssl's self-signed one), its key beside it.
   const selfSigned = { cert: path.join(dir, 'other.crt'), key: path.join(dir, 'other.key') };
-  const o = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=mss.other-pki.invalid', '-days', '30', '-addext', 'basicConstraints=critical,CA:FALSE', '-keyout', selfSigned.key, '-out', selfSigned.cert], { encoding: 'utf8' });
+  const o = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=mss.other-pki.invalid',
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-keyout',
+      selfSigned.key,
+      '-out',
+      selfSigned.cert,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(o.status, 0, o.stderr);
   const cases: Array<[Parameters<typeof write>[0], RegExp]> = [
     [{ certificate: path.join(dir, 'nope.crt') }, /operator\.certificate: \S+nope\.crt is not readable by \S+: ENOENT \(no such file\)/],
@@ -103,7 +143,13 @@ test('`config check` names the key at fault: a missing certificate, a key of ano
   }
   const json = JSON.parse(check(write({ certificate: selfSigned.cert }), '--json').stdout);
   assert.equal(json.ok, false);
-  assert.deepEqual(json.files.filter((f: { ok: boolean }) => !f.ok).map((f: { key: string }) => f.key).sort(), ['operator.certificate', 'operator.key'].sort());
+  assert.deepEqual(
+    json.files
+      .filter((f: { ok: boolean }) => !f.ok)
+      .map((f: { key: string }) => f.key)
+      .sort(),
+    ['operator.certificate', 'operator.key'].sort(),
+  );
 });
 
 test('`config check --json` prints file modes in octal, as people write them', () => {

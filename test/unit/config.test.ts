@@ -32,7 +32,10 @@ test('a minimal configuration gets production defaults and paths relative to the
 });
 
 test('an invalid file names every bad key with its line, the value found and what was expected', () => {
-  const text = MINIMAL.replace('trust:\n  dir: trust', 'trust:\n  dir: trust\nwhitelist:\n  maxAgeHours: "two days"\n  url: http://example.org/list.xml\n  colour: blue');
+  const text = MINIMAL.replace(
+    'trust:\n  dir: trust',
+    'trust:\n  dir: trust\nwhitelist:\n  maxAgeHours: "two days"\n  url: http://example.org/list.xml\n  colour: blue',
+  );
   try {
     parseConfigText(text, 'config.yaml');
     assert.fail('should have thrown');
@@ -59,11 +62,17 @@ test('a missing required key and a bad domain are reported', () => {
 });
 
 test('YAML syntax errors and duplicate keys stop with the line', () => {
-  assert.throws(() => parseConfigText('operator:\n  name: a\n  name: b\n', 'd.yaml'), (err: unknown) => isMssError(err, 'CONFIG_YAML_INVALID') && /d\.yaml:3/.test(err.message));
+  assert.throws(
+    () => parseConfigText('operator:\n  name: a\n  name: b\n', 'd.yaml'),
+    (err: unknown) => isMssError(err, 'CONFIG_YAML_INVALID') && /d\.yaml:3/.test(err.message),
+  );
 });
 
 test('a missing file is a coded error that points to the sandbox', () => {
-  assert.throws(() => loadConfig('/nonexistent/config.yaml'), (err: unknown) => isMssError(err, 'CONFIG_NOT_FOUND') && /make sandbox/.test(err.message));
+  assert.throws(
+    () => loadConfig('/nonexistent/config.yaml'),
+    (err: unknown) => isMssError(err, 'CONFIG_NOT_FOUND') && /make sandbox/.test(err.message),
+  );
 });
 
 test('the CLI stops with exit status 2 and the reason on an invalid configuration', () => {
@@ -100,13 +109,21 @@ test('two services on one address are refused at load, naming both keys (the AUT
     () => parseConfigText(withAuth('192.0.2.11'), 'config.yaml'),
     (err: unknown) =>
       isMssError(err, 'CONFIG_INVALID') &&
-      /auth\.authCli\.imap\.listen: found "192\.0\.2\.11:143", expected 192\.0\.2\.11:143 is also where auth\.front\.imap\.listen listens \(0\.0\.0\.0:143\)/.test(err.message) &&
+      /auth\.authCli\.imap\.listen: found "192\.0\.2\.11:143", expected 192\.0\.2\.11:143 is also where auth\.front\.imap\.listen listens \(0\.0\.0\.0:143\)/.test(
+        err.message,
+      ) &&
       /auth\.authCli\.submission\.listen: .* auth\.front\.submission\.listen listens \(0\.0\.0\.0:587\)/.test(err.message),
   );
   // Each on its own address: accepted.
   const cfg = parseConfigText(withAuth('192.0.2.11', '192.0.2.10'), 'config.yaml');
   assert.equal(cfg.auth?.authCli?.imap.listen.host, '192.0.2.11');
   // A disabled service takes no address: the inbound gate's default 0.0.0.0:25 clashes with nothing.
-  assert.equal(parseConfigText(`${MINIMAL}gates: { in: { enabled: false }, out: { enabled: true, listen: { port: 25 } } }\n`, 'c.yaml').gates.out.listen.port, 25);
-  assert.throws(() => parseConfigText(`${MINIMAL}gates: { in: { enabled: true }, out: { enabled: true, listen: { port: 25 } } }\n`, 'c.yaml'), /gates\.out\.listen: .*gates\.in\.listen listens \(0\.0\.0\.0:25\)/);
+  assert.equal(
+    parseConfigText(`${MINIMAL}gates: { in: { enabled: false }, out: { enabled: true, listen: { port: 25 } } }\n`, 'c.yaml').gates.out.listen.port,
+    25,
+  );
+  assert.throws(
+    () => parseConfigText(`${MINIMAL}gates: { in: { enabled: true }, out: { enabled: true, listen: { port: 25 } } }\n`, 'c.yaml'),
+    /gates\.out\.listen: .*gates\.in\.listen listens \(0\.0\.0\.0:25\)/,
+  );
 });

@@ -49,11 +49,17 @@ test('EX_OPE_5050: crl sync stores verified full and delta CRLs over http, atomi
   const dir = tmpDir();
   const urls = [`${base}/full.crl`, `${base}/delta.crl`];
   const first = await syncCrls({ urls, dir, trust: trustOf(pki), timeoutMs: 5000, maxBytes: 1_000_000, log });
-  assert.deepEqual(first.map((i) => i.outcome), ['updated', 'updated']);
+  assert.deepEqual(
+    first.map((i) => i.outcome),
+    ['updated', 'updated'],
+  );
   assert.equal(first[1]?.outcome !== 'failed' && first[1]?.delta, true);
   assert.ok(fs.existsSync(path.join(dir, crlFileName(urls[0] as string))));
   const again = await syncCrls({ urls, dir, trust: trustOf(pki), timeoutMs: 5000, maxBytes: 1_000_000, log });
-  assert.deepEqual(again.map((i) => i.outcome), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    again.map((i) => i.outcome),
+    ['unchanged', 'unchanged'],
+  );
 });
 
 test('EX_OPE_5050: an older CRL (a replay) and a CRL signed by another key are refused; the stored one stays', async () => {
@@ -65,7 +71,20 @@ test('EX_OPE_5050: an older CRL (a replay) and a CRL signed by another key are r
   files.set('/roll.crl', await createCrl(inter(), [], now, { thisUpdate: new Date(now.getTime() - DAY), number: 4 }));
   const replay = (await syncCrls({ urls: [`${base}/roll.crl`], dir, trust: trustOf(pki), timeoutMs: 5000, maxBytes: 1_000_000, log }))[0];
   assert.equal(replay?.outcome === 'failed' && replay.error.code, 'CRL_ROLLBACK');
-  const forger = issueCertificate({ subject: [['C', 'FR'], ['O', 'ASIP-SANTE'], ['OU', '0002 187512751'], ['OU', 'IGC-SANTE SANDBOX'], ['CN', 'SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS']], keyPair: await generateRsaKey(), notBefore: new Date(now.getTime() - DAY), notAfter: new Date(now.getTime() + DAY), ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
+  const forger = issueCertificate({
+    subject: [
+      ['C', 'FR'],
+      ['O', 'ASIP-SANTE'],
+      ['OU', '0002 187512751'],
+      ['OU', 'IGC-SANTE SANDBOX'],
+      ['CN', 'SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS'],
+    ],
+    keyPair: await generateRsaKey(),
+    notBefore: new Date(now.getTime() - DAY),
+    notAfter: new Date(now.getTime() + DAY),
+    ca: {},
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
   files.set('/roll.crl', await createCrl(forger, [], now, { number: 99 }));
   const forged = (await syncCrls({ urls: [`${base}/roll.crl`], dir, trust: trustOf(pki), timeoutMs: 5000, maxBytes: 1_000_000, log }))[0];
   assert.equal(forged?.outcome === 'failed' && forged.error.code, 'CRL_SIGNATURE_INVALID');
@@ -91,7 +110,10 @@ test('EX_OPE_5050 delta CRLs: a delta revokes on top of its base, removeFromCRL 
   assert.equal(other.status(rogue, issuer, now), 'good', 'a delta whose base is newer than ours does not apply');
   // A base past nextUpdate is still current with a fresh delta that applies to it.
   const late = new RevocationStore(trust);
-  await late.add(await createCrl(inter(), [], now, { thisUpdate: new Date(now.getTime() - 3 * DAY), nextUpdate: new Date(now.getTime() - DAY), number: 40 }), 'old base');
+  await late.add(
+    await createCrl(inter(), [], now, { thisUpdate: new Date(now.getTime() - 3 * DAY), nextUpdate: new Date(now.getTime() - DAY), number: 40 }),
+    'old base',
+  );
   assert.equal(late.status(rogue, issuer, now), 'unknown');
   await late.add(await createCrl(inter(), [], now, { number: 41, deltaOf: 40 }), 'fresh delta');
   assert.equal(late.status(rogue, issuer, now), 'good');
@@ -104,7 +126,10 @@ test('EX_OPE_5050: the gates reload a CRL directory when a file changes, and rep
   const loud = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
   const holder = await RevocationHolder.open({ trust: trustOf(pki), dir, requireCurrent: true, log: loud, pollMs: 50 });
   try {
-    assert.ok(lines.some((l) => /"code":"CRL_MISSING"/.test(l) && /REFUSED/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /"code":"CRL_MISSING"/.test(l) && /REFUSED/.test(l)),
+      lines.join('\n'),
+    );
     const generation = holder.generation;
     fs.copyFileSync(pki.crls.intermediate, path.join(dir, 'inter.crl'));
     const deadline = Date.now() + 5000;
@@ -123,7 +148,21 @@ test('EX_OPE_5050: `crl sync` from the CLI exits 0 when stored, 3 when a server 
   files.set('/cli.crl', await createCrl(inter(), [], now, { number: 1 }));
   const write = (urls: string[]): string => {
     const file = path.join(dir, `config-${urls.length}-${Math.random()}.yaml`);
-    fs.writeFileSync(file, stringify({ operator: { name: 'CH', domains: ['ch-sandbox-a.mssante.fr'], structureId: '1130099991', certificate: pki.operators[0]?.cert, key: pki.operators[0]?.key }, trust: { dir: pki.trustDir, crlDir: path.join(dir, 'crl') }, state: { dir: path.join(dir, 'state') }, crl: { urls, timeoutMs: 3000 } }));
+    fs.writeFileSync(
+      file,
+      stringify({
+        operator: {
+          name: 'CH',
+          domains: ['ch-sandbox-a.mssante.fr'],
+          structureId: '1130099991',
+          certificate: pki.operators[0]?.cert,
+          key: pki.operators[0]?.key,
+        },
+        trust: { dir: pki.trustDir, crlDir: path.join(dir, 'crl') },
+        state: { dir: path.join(dir, 'state') },
+        crl: { urls, timeoutMs: 3000 },
+      }),
+    );
     return file;
   };
   const ok = await runCliAsync(['--config', write([`${base}/cli.crl`]), 'crl', 'sync', '--json']);

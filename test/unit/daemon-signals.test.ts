@@ -12,7 +12,9 @@ import { captureLogger } from '../helpers/log.js';
 function fakeDaemon(counts: { reloads: number; stops: number }): RunningDaemon {
   return {
     services: [],
-    shared: { reload: async () => (counts.reloads++, { registry: 'unchanged: 3 mailboxes', crl: 'reloaded: 2 CRLs, 0 deltas' }) } as unknown as RunningDaemon['shared'],
+    shared: {
+      reload: async () => (counts.reloads++, { registry: 'unchanged: 3 mailboxes', crl: 'reloaded: 2 CRLs, 0 deltas' }),
+    } as unknown as RunningDaemon['shared'],
     service: () => undefined,
     stop: async () => void counts.stops++,
   };

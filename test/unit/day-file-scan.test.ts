@@ -37,7 +37,10 @@ test('the block reader returns every line once, in order, across block boundarie
 
 test('the block reader keeps the records of the time range only (from inclusive, to exclusive)', async () => {
   const got = await all(file, 2_000, 2_010);
-  assert.deepEqual(got.map((r) => r.at), [2_000, 2_001, 2_002, 2_003, 2_004, 2_005, 2_006, 2_007, 2_008, 2_009]);
+  assert.deepEqual(
+    got.map((r) => r.at),
+    [2_000, 2_001, 2_002, 2_003, 2_004, 2_005, 2_006, 2_007, 2_008, 2_009],
+  );
 });
 
 test('with `contains`, the block reader returns exactly the lines holding the text (the first line, the torn last one included)', async () => {
@@ -45,5 +48,8 @@ test('with `contains`, the block reader returns exactly the lines holding the te
   const expected = [...lines.filter((l) => l.data.includes('"needle')), { at: 99_999, data: '{"torn":"needle' }];
   assert.deepEqual(got, expected);
   assert.equal(got[0]?.at, 1_000, 'the very first line matches');
-  assert.deepEqual(await all(file, 0, 1e12, 'é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€'), lines.filter((l) => l.data.includes('é€'.repeat(49))));
+  assert.deepEqual(
+    await all(file, 0, 1e12, 'é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€é€'),
+    lines.filter((l) => l.data.includes('é€'.repeat(49))),
+  );
 });

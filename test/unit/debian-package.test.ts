@@ -29,13 +29,19 @@ const SAMPLE = `# Changelog
 Initial release.
 `;
 
-test('debian/changelog is written from CHANGELOG.md: one entry per dated release from package.json\'s version down, bullets wrapped', () => {
-  assert.deepEqual(releasesOf(SAMPLE).map((r) => r.version), ['1.3.0', '1.2.0']);
+test("debian/changelog is written from CHANGELOG.md: one entry per dated release from package.json's version down, bullets wrapped", () => {
+  assert.deepEqual(
+    releasesOf(SAMPLE).map((r) => r.version),
+    ['1.3.0', '1.2.0'],
+  );
   const text = debianChangelog(SAMPLE, '1.3.0', MAINTAINER);
   const entries = text.split(/^(?=mss-sidecar \()/m);
   assert.equal(entries.length, 2);
   assert.match(entries[0] as string, /^mss-sidecar \(1\.3\.0\) bookworm; urgency=medium\n\n {2}Added:\n {2}\* First thing, /);
-  assert.match(entries[0] as string, /\n {4}seventy-eight columns by the converter with its continuation line\.\n {2}\* Second thing\.\n\n -- A Maintainer <a@example\.org> {2}Tue, 01 Dec 2026 00:00:00 \+0000\n/);
+  assert.match(
+    entries[0] as string,
+    /\n {4}seventy-eight columns by the converter with its continuation line\.\n {2}\* Second thing\.\n\n -- A Maintainer <a@example\.org> {2}Tue, 01 Dec 2026 00:00:00 \+0000\n/,
+  );
   for (const line of text.split('\n')) assert.ok(line.length <= 80, line);
   assert.match(entries[1] as string, /^mss-sidecar \(1\.2\.0\) bookworm; urgency=medium\n\n {2}\* Initial release\.\n/);
   assert.ok(!text.includes('not released yet'));
@@ -46,10 +52,13 @@ test('debian/changelog is written from CHANGELOG.md: one entry per dated release
   assert.equal(parsed.stdout.trim(), '1.3.0', parsed.stderr);
 });
 
-test('a version CHANGELOG.md has no section for is refused; this repository\'s CHANGELOG.md has package.json\'s version', () => {
+test("a version CHANGELOG.md has no section for is refused; this repository's CHANGELOG.md has package.json's version", () => {
   assert.throws(() => debianChangelog(SAMPLE, '1.4.0', MAINTAINER), /CHANGELOG\.md has no section "## \[1\.4\.0\] - YYYY-MM-DD"/);
   const version = (JSON.parse(read('package.json')) as { version: string }).version;
-  assert.match(debianChangelog(read('CHANGELOG.md'), version, MAINTAINER), new RegExp(`^mss-sidecar \\(${debianVersion(version).replace(/[.+~]/g, '\\$&')}\\) `));
+  assert.match(
+    debianChangelog(read('CHANGELOG.md'), version, MAINTAINER),
+    new RegExp(`^mss-sidecar \\(${debianVersion(version).replace(/[.+~]/g, '\\$&')}\\) `),
+  );
 });
 
 test('a semver pre-release becomes a Debian version that sorts before its release; build metadata after it', () => {
@@ -61,7 +70,7 @@ test('a semver pre-release becomes a Debian version that sorts before its releas
   assert.equal(lt(debianVersion('1.2.0'), debianVersion('1.2.0+pkgtest.1')), 0);
 });
 
-test('EX_GDT_5010: the state directory is 0700, the service user\'s, in the tmpfiles snippet and in every unit that names it; the sysusers home is that directory', () => {
+test("EX_GDT_5010: the state directory is 0700, the service user's, in the tmpfiles snippet and in every unit that names it; the sysusers home is that directory", () => {
   assert.match(read('debian', 'mss-sidecar.tmpfiles'), /^d \/var\/lib\/mss-sidecar 0700 mss-sidecar mss-sidecar -$/m);
   assert.match(read('debian', 'mss-sidecar.sysusers'), /^u mss-sidecar - "[^"]+" \/var\/lib\/mss-sidecar \/usr\/sbin\/nologin$/m);
   const units = fs.readdirSync(path.join(REPO_ROOT, 'systemd')).filter((f) => f.endsWith('.service'));
@@ -93,7 +102,7 @@ test('the packaged /etc/mss-sidecar/config.yaml is a valid configuration naming 
   for (const [cmd, def] of pairs) assert.deepEqual(cmd, ['sudo', '-n', '/usr/bin/doveadm', ...def.slice(1)]);
 });
 
-test('the modules\' development files are pruned from the packaged node_modules; their code, licenses and executable scripts stay', () => {
+test("the modules' development files are pruned from the packaged node_modules; their code, licenses and executable scripts stay", () => {
   const root = path.join(tmpDir('mss-prune-'), 'node_modules');
   const files: Record<string, string> = {
     'yaml/package.json': '{"name":"yaml","version":"2.0.0"}',
@@ -119,7 +128,16 @@ test('the modules\' development files are pruned from the packaged node_modules;
   }
   const r = pruneNodeModules(root);
   const left = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
-  assert.deepEqual(left, ['@scope/mod/node_modules/inner/LICENSE', '@scope/mod/node_modules/inner/package.json', '@scope/mod/package.json', 'pino/package.json', 'yaml/LICENSE', 'yaml/bin.mjs', 'yaml/dist/doc/Document.js', 'yaml/package.json']);
+  assert.deepEqual(left, [
+    '@scope/mod/node_modules/inner/LICENSE',
+    '@scope/mod/node_modules/inner/package.json',
+    '@scope/mod/package.json',
+    'pino/package.json',
+    'yaml/LICENSE',
+    'yaml/bin.mjs',
+    'yaml/dist/doc/Document.js',
+    'yaml/package.json',
+  ]);
   assert.equal(fs.statSync(path.join(root, 'yaml/bin.mjs')).mode & 0o777, 0o755);
   assert.equal(fs.statSync(path.join(root, 'yaml/LICENSE')).mode & 0o777, 0o644);
   assert.equal(r.modesFixed, 2);

@@ -37,7 +37,10 @@ test('EX_LBL_5010: RDN order is significant (RFC 4517 distinguishedNameMatch): t
   // A repeated attribute counts: one OU is not two.
   differ('CN=a,OU=x,OU=x', 'CN=a,OU=x');
   // The DER order (C first) is read into the list's order (CN first).
-  const der = tlv(0x30, Buffer.concat([ava(OID_C, 0x13, Buffer.from('FR')), ava(OID_O, 0x0c, Buffer.from('ORG')), ava(OID_CN, 0x0c, Buffer.from('mss.exemple.fr'))]));
+  const der = tlv(
+    0x30,
+    Buffer.concat([ava(OID_C, 0x13, Buffer.from('FR')), ava(OID_O, 0x0c, Buffer.from('ORG')), ava(OID_CN, 0x0c, Buffer.from('mss.exemple.fr'))]),
+  );
   assert.equal(dnFromNameDer(der).canonical, canonicalDn('CN=mss.exemple.fr,O=ORG,C=FR'));
   assert.notEqual(dnFromNameDer(der).canonical, canonicalDn('C=FR,O=ORG,CN=mss.exemple.fr'));
 });
@@ -96,7 +99,10 @@ test('EX_LBL_5010: attribute types compare by meaning: case, aliases, OIDs', () 
   same('OID.2.5.4.3=x,S=w,commonName=y', 'CN=x,ST=w,CN=y');
   same('E=a@b.fr,emailAddress=c@d.fr', 'EMAILADDRESS=a@b.fr,1.2.840.113549.1.9.1=c@d.fr');
   same('SERIALNUMBER=123,serialNumber=456', '2.5.4.5=123,2.5.4.5=456');
-  assert.throws(() => parseDn('C N=x'), (e: unknown) => isMssError(e, 'DN_INVALID'));
+  assert.throws(
+    () => parseDn('C N=x'),
+    (e: unknown) => isMssError(e, 'DN_INVALID'),
+  );
 });
 
 test('EX_LBL_5010: values compare case-, space- and Unicode-insensitively', () => {
@@ -121,7 +127,11 @@ test('EX_LBL_5010: RFC 4514 escapes, hex UTF-8, #BER and RFC 1779 quoting', () =
   // A #BER value that is not a string keeps its encoding.
   assert.equal(parseDn('UID=#020101').rdns[0]?.[0]?.ber, '020101');
   for (const bad of ['CN', 'CN=a\\', 'O=\\C3\\28', 'CN="abc', 'CN=#0c0', 'CN=x,,OU=y', 'CN=#0c0461']) {
-    assert.throws(() => parseDn(bad), (e: unknown) => isMssError(e, 'DN_INVALID') && e.message.includes(bad), bad);
+    assert.throws(
+      () => parseDn(bad),
+      (e: unknown) => isMssError(e, 'DN_INVALID') && e.message.includes(bad),
+      bad,
+    );
   }
 });
 
@@ -149,7 +159,10 @@ test('EX_LBL_5010: a certificate subject (node X509Certificate, DER, forge) equa
   assert.equal(formatDn(fromNode), LISTED);
   // node-forge reads the same certificate; its subject, written as RFC 2253, compares equal.
   const f = forge.pki.certificateFromPem(pem);
-  const forgeDn = [...f.subject.attributes].reverse().map((a) => `${a.shortName}=${forge.util.decodeUtf8(String(a.value))}`).join(',');
+  const forgeDn = [...f.subject.attributes]
+    .reverse()
+    .map((a) => `${a.shortName}=${forge.util.decodeUtf8(String(a.value))}`)
+    .join(',');
   assert.ok(dnEquals(forgeDn, op.subject), forgeDn);
 });
 
@@ -165,9 +178,15 @@ test('subjects in UTF8String, PrintableString, IA5String, BMPString and TeletexS
     assert.equal(dnFromNameDer(name(cnTag, Buffer.from('mss.exemple.fr'), oTag, o)).canonical, utf8.canonical);
   }
   // Multi-valued RDN from DER: one SET with two attributes.
-  const multi = tlv(0x30, tlv(0x31, Buffer.concat([tlv(0x30, Buffer.concat([OID_CN, tlv(0x0c, Buffer.from('a'))])), tlv(0x30, Buffer.concat([OID_O, tlv(0x0c, Buffer.from('b'))]))])));
+  const multi = tlv(
+    0x30,
+    tlv(0x31, Buffer.concat([tlv(0x30, Buffer.concat([OID_CN, tlv(0x0c, Buffer.from('a'))])), tlv(0x30, Buffer.concat([OID_O, tlv(0x0c, Buffer.from('b'))]))])),
+  );
   assert.equal(dnFromNameDer(multi).canonical, canonicalDn('O=b+CN=a'));
-  assert.throws(() => dnFromNameDer(tlv(0x30, ava(OID_CN, 0x0c, Buffer.from([0xc3, 0x28])))), (e: unknown) => isMssError(e, 'DER_MALFORMED'));
+  assert.throws(
+    () => dnFromNameDer(tlv(0x30, ava(OID_CN, 0x0c, Buffer.from([0xc3, 0x28])))),
+    (e: unknown) => isMssError(e, 'DER_MALFORMED'),
+  );
 });
 
 test('canonical forms are cached: a million lookups of a listed DN stay in the microsecond range', () => {

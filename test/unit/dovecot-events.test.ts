@@ -22,23 +22,42 @@ const DELEGATE: SessionIdentity = { identity: '810000000555', kind: 'user', dele
 
 const find = (event: string, cmd?: string) => EVENTS.find((e) => e.event === event && (cmd === undefined || e.fields.cmd_name === cmd)) as DovecotEvent;
 
-test('EX_GDT_5030, EX_GDT_5040: each operation on a mailbox\'s content becomes a trace — user, folder, operation, message UIDs, request and answer, address, and who acted (the delegate, for the holder)', () => {
+test("EX_GDT_5030, EX_GDT_5040: each operation on a mailbox's content becomes a trace — user, folder, operation, message UIDs, request and answer, address, and who acted (the delegate, for the holder)", () => {
   const copy = traceOfDovecotEvent(find('imap_command_finished', 'UID COPY'), DELEGATE);
   assert.deepEqual(copy?.actor, { id: '810000000555', kind: 'user', onBehalfOf: '810000000101', source: 'dovecot session' });
   assert.equal(copy?.action, 'content.copy');
   assert.equal(copy?.bal, 'jean@x.mssante.fr');
   assert.deepEqual(copy?.means, { service: 'imap', authType: 'PSC/XOAUTH2', client: 'Thunderbird 128' });
   assert.equal(copy?.address, '127.0.0.1');
-  assert.deepEqual({ ...copy?.request, at: undefined }, { at: undefined, session: copy?.request?.session, command: 'UID COPY', args: '1 A', mailbox: 'INBOX', uids: '1', uidValidity: 1796546436, sourceUids: '1', destinationUids: '1' });
+  assert.deepEqual(
+    { ...copy?.request, at: undefined },
+    {
+      at: undefined,
+      session: copy?.request?.session,
+      command: 'UID COPY',
+      args: '1 A',
+      mailbox: 'INBOX',
+      uids: '1',
+      uidValidity: 1796546436,
+      sourceUids: '1',
+      destinationUids: '1',
+    },
+  );
   assert.deepEqual(copy?.response, { ok: true, message: 'OK [COPYUID 1796546436 1 1] Copy completed.' });
   const append = traceOfDovecotEvent(find('imap_command_finished', 'APPEND'), DELEGATE);
-  assert.deepEqual([append?.action, append?.request?.args, append?.request?.uids, append?.request?.uidValidity], ['content.append', 'INBOX <61 byte literal>', '1', 1796546435]);
+  assert.deepEqual(
+    [append?.action, append?.request?.args, append?.request?.uids, append?.request?.uidValidity],
+    ['content.append', 'INBOX <61 byte literal>', '1', 1796546435],
+  );
   assert.equal(traceOfDovecotEvent(find('imap_command_finished', 'UID STORE'), DELEGATE)?.action, 'content.flags');
   assert.equal(traceOfDovecotEvent(find('imap_command_finished', 'UID MOVE'), DELEGATE)?.action, 'content.move');
   assert.equal(traceOfDovecotEvent(find('imap_command_finished', 'CLOSE'), DELEGATE)?.action, 'content.expunge');
   assert.equal(traceOfDovecotEvent(find('imap_command_finished', 'CREATE'), DELEGATE)?.action, 'folder.create');
   const expunged = traceOfDovecotEvent(find('mail_expunged'), DELEGATE);
-  assert.deepEqual([expunged?.action, expunged?.request?.mailbox, expunged?.request?.uid, expunged?.request?.command], ['content.expunged', 'INBOX', 1, 'UID MOVE']);
+  assert.deepEqual(
+    [expunged?.action, expunged?.request?.mailbox, expunged?.request?.uid, expunged?.request?.command],
+    ['content.expunged', 'INBOX', 1, 'UID MOVE'],
+  );
 });
 
 test('§6.9.2 « connexion et déconnexion »: the end of the IMAP session is the logout trace; a FETCH of flags is not an operation, a FETCH of a body is a read', () => {
@@ -47,10 +66,16 @@ test('§6.9.2 « connexion et déconnexion »: the end of the IMAP session is th
   assert.deepEqual(fetches.sort(), ['content.read', undefined]);
 });
 
-test('EX_GDT_5040: without a login recorded for the session, the trace names Dovecot\'s user and says so; a refused command keeps its answer; nothing of the message is traced', () => {
+test("EX_GDT_5040: without a login recorded for the session, the trace names Dovecot's user and says so; a refused command keeps its answer; nothing of the message is traced", () => {
   const t = traceOfDovecotEvent(find('imap_command_finished', 'APPEND'), undefined);
   assert.deepEqual(t?.actor, { id: 'jean@x.mssante.fr', kind: 'user', source: 'dovecot user (no login recorded for this session)' });
-  const no = traceOfDovecotEvent({ ...find('imap_command_finished', 'CREATE'), fields: { ...find('imap_command_finished', 'CREATE').fields, tagged_reply_state: 'NO', tagged_reply: 'NO [ALREADYEXISTS] Mailbox already exists' } }, DELEGATE);
+  const no = traceOfDovecotEvent(
+    {
+      ...find('imap_command_finished', 'CREATE'),
+      fields: { ...find('imap_command_finished', 'CREATE').fields, tagged_reply_state: 'NO', tagged_reply: 'NO [ALREADYEXISTS] Mailbox already exists' },
+    },
+    DELEGATE,
+  );
   assert.deepEqual(no?.response, { ok: false, code: 'NO', message: 'NO [ALREADYEXISTS] Mailbox already exists' });
   assert.doesNotMatch(JSON.stringify(EVENTS.map((e) => traceOfDovecotEvent(e, DELEGATE))), /body|Subject|Hello/);
   assert.throws(() => dovecotEventSchema.parse({ event: 'x'.repeat(200), fields: {} }));
@@ -61,7 +86,15 @@ test('the Dovecot events endpoint: only the key of its URL file is heard (anothe
   const store = new EmbeddedStore(path.join(dir, 'store'));
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const urlFile = path.join(dir, 'dovecot-events.url');
-  const make = () => new DovecotEventsService({ listen: { host: '127.0.0.1', port: 0 }, urlFile, maxEventBytes: 4096, traces, sessions: new DovecotSessions(store, 0), log: silentLogger });
+  const make = () =>
+    new DovecotEventsService({
+      listen: { host: '127.0.0.1', port: 0 },
+      urlFile,
+      maxEventBytes: 4096,
+      traces,
+      sessions: new DovecotSessions(store, 0),
+      log: silentLogger,
+    });
   const service = make();
   await service.start();
   try {
@@ -71,7 +104,16 @@ test('the Dovecot events endpoint: only the key of its URL file is heard (anothe
     assert.equal(fs.statSync(urlFile).mode & 0o777, 0o640);
     const post = (to: string, body: string) => fetch(to, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     const event = JSON.stringify(find('imap_command_finished', 'APPEND'));
-    assert.equal((await post(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), event)).status, 404, 'wrong key');
+    assert.equal(
+      (
+        await post(
+          url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+          event,
+        )
+      ).status,
+      404,
+      'wrong key',
+    );
     assert.equal((await post(url.replace(/\/[^/]+$/, '/'), event)).status, 404, 'no key');
     assert.equal((await fetch(url)).status, 404, 'GET');
     assert.equal((await post(url, 'x'.repeat(5000))).status, 413);
@@ -79,7 +121,10 @@ test('the Dovecot events endpoint: only the key of its URL file is heard (anothe
     assert.equal((await post(url, event)).status, 200);
     assert.equal((await post(url, JSON.stringify(find('imap_command_finished', 'UID FETCH')))).status, 200);
     assert.deepEqual(service.counts, { traced: 1, refused: 5, ignored: 1 });
-    assert.deepEqual(traceLines(path.join(dir, 'traces')).map((l) => l.action), ['content.append']);
+    assert.deepEqual(
+      traceLines(path.join(dir, 'traces')).map((l) => l.action),
+      ['content.append'],
+    );
   } finally {
     await service.stop();
   }

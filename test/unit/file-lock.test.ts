@@ -29,7 +29,10 @@ test('200 concurrent callers of one process take the lock one at a time, in arri
       ),
     ),
   );
-  assert.deepEqual(order, Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    order,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
   assert.equal(fs.existsSync(lock), false, 'released');
   console.log(`200 turns in ${Date.now() - t0} ms`);
 });

@@ -80,7 +80,7 @@ function lmtpServer(): SMTPServer {
   });
 }
 
-test('gates: the replies to a pipelined MAIL/RCPT/RCPT/DATA batch leave in one write, and LMTP\'s per-recipient replies after the dot in one more (issue 20)', async () => {
+test("gates: the replies to a pipelined MAIL/RCPT/RCPT/DATA batch leave in one write, and LMTP's per-recipient replies after the dot in one more (issue 20)", async () => {
   const server = lmtpServer();
   coalesceReplies(server);
   const counter = countWrites(server);
@@ -104,7 +104,7 @@ test('gates: the replies to a pipelined MAIL/RCPT/RCPT/DATA batch leave in one w
     socket.write('Subject: t\r\n\r\nhello\r\n.\r\n');
     const all = await c.until(/second taken\r\n/);
     assert.match(all, /250 2\.0\.0 first taken\r\n250 2\.0\.0 second taken\r\n$/);
-    assert.equal(counter.writes - beforeDot, 1, 'both recipients\' replies in one write');
+    assert.equal(counter.writes - beforeDot, 1, "both recipients' replies in one write");
   } finally {
     socket.destroy();
   }

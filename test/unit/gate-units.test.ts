@@ -60,7 +60,10 @@ test('EX_3.1_5030 steps 5-6: sender rules — null sender, listed domain of the 
 test('RE_GBM_4420 EX_GBM_4010: recipient rules — ours only, existing, not suspended, test mailboxes with test senders', async () => {
   const dir = tmpDir();
   const domains = ['clinique-sandbox-b.mssante.fr'];
-  fs.writeFileSync(`${dir}/r.yaml`, sandboxRegistryYaml(domains, { person: { first: 'bruno', last: 'petit', idNat: '810000000202' }, structureId: '331234567800019' }));
+  fs.writeFileSync(
+    `${dir}/r.yaml`,
+    sandboxRegistryYaml(domains, { person: { first: 'bruno', last: 'petit', idNat: '810000000202' }, structureId: '331234567800019' }),
+  );
   const registry = loadRegistry(`${dir}/r.yaml`, { domains, finessRegistered: true });
   const d = domains[0];
   assert.equal(checkRecipient(`bruno.petit@${d}`, 'a@x.mssante.fr', registry), undefined);
@@ -74,7 +77,13 @@ test('RE_GBM_4420 EX_GBM_4010: recipient rules — ours only, existing, not susp
 
 test('RFC 5321 §5.1 EX_3.2_5040: MX by preference, implicit MX, null MX, unknown domain, unreachable resolver', async () => {
   const dns = new DnsResponder({
-    mx: { 'two.test': [{ priority: 20, exchange: 'b.two.test' }, { priority: 10, exchange: 'a.two.test' }], 'null.test': [{ priority: 0, exchange: '.' }] },
+    mx: {
+      'two.test': [
+        { priority: 20, exchange: 'b.two.test' },
+        { priority: 10, exchange: 'a.two.test' },
+      ],
+      'null.test': [{ priority: 0, exchange: '.' }],
+    },
     a: { 'a.two.test': ['127.0.0.20'], 'b.two.test': ['127.0.0.21'], 'implicit.test': ['127.0.0.22'] },
   });
   await dns.start();

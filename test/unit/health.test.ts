@@ -7,7 +7,17 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { certificates, crls, keyPermissions, runHealthChecks, storeCheck, trustStore, whitelistAge, thresholdsFrom, worstSeverity } from '../../src/health/checks.js';
+import {
+  certificates,
+  crls,
+  keyPermissions,
+  runHealthChecks,
+  storeCheck,
+  trustStore,
+  whitelistAge,
+  thresholdsFrom,
+  worstSeverity,
+} from '../../src/health/checks.js';
 import { clockSync, commandSource, timesyncdSource } from '../../src/health/clock.js';
 import { resolveIdentity, selfIdentity } from '../../src/health/as-user.js';
 import os from 'node:os';
@@ -41,7 +51,20 @@ const load = (extra = ''): Config => parseConfigText(configText(extra), configFi
 function writeRecord(confirmedAt: Date): void {
   const paths = whitelistPaths(path.join(dir, 'state'));
   fs.mkdirSync(paths.dir, { recursive: true });
-  fs.writeFileSync(paths.record, JSON.stringify({ url: 'https://x', sha256: '', bytes: 1, generated: '2026-01-01T00:00:00Z', domains: 1, dns: 1, signer: 'x', storedAt: confirmedAt.toISOString(), confirmedAt: confirmedAt.toISOString() }));
+  fs.writeFileSync(
+    paths.record,
+    JSON.stringify({
+      url: 'https://x',
+      sha256: '',
+      bytes: 1,
+      generated: '2026-01-01T00:00:00Z',
+      domains: 1,
+      dns: 1,
+      signer: 'x',
+      storedAt: confirmedAt.toISOString(),
+      confirmedAt: confirmedAt.toISOString(),
+    }),
+  );
 }
 
 before(async () => {
@@ -89,13 +112,19 @@ test('RE_OPE_5040: a CA whose fingerprint is not the expected one is critical', 
   const fps = trustStore(config, new Date(), thresholdsFrom(config)).filter((r) => r.check === 'ca.fingerprint');
   assert.equal(fps.length, 2, 'root and intermediate');
   assert.deepEqual(fps.map((r) => r.severity).sort(), ['critical', 'ok']);
-  assert.ok(trustStore(load(), new Date(), thresholdsFrom(load())).every((r) => r.check === 'ca.expiry'), 'no expected list: no fingerprint verdict');
+  assert.ok(
+    trustStore(load(), new Date(), thresholdsFrom(load())).every((r) => r.check === 'ca.expiry'),
+    'no expected list: no fingerprint verdict',
+  );
 });
 
 test('EX_OPE_5050: CRLs are reported current, then out of date after nextUpdate, and missing without crlDir', async () => {
   const config = load();
   const t = thresholdsFrom(config);
-  assert.deepEqual((await crls(config, new Date(), t)).map((r) => r.severity), ['ok', 'ok']);
+  assert.deepEqual(
+    (await crls(config, new Date(), t)).map((r) => r.severity),
+    ['ok', 'ok'],
+  );
   assert.ok((await crls(config, new Date(Date.now() + 30 * DAY), t)).every((r) => r.severity === 'critical'));
   const noDir = parseConfigText(configText().replace(`, crlDir: ${pki.crlDir}`, ''), configFile);
   assert.equal((await crls(noDir, new Date(), t))[0]?.severity, 'critical');
@@ -119,11 +148,13 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
   try {
     const get = (p: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: p }, (res) => {
-          let body = '';
-          res.on('data', (d) => (body += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port, path: p }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          })
+          .on('error', reject);
       });
     const metrics = await get('/metrics');
     assert.equal(metrics.status, 200);
@@ -138,13 +169,17 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
   assert.equal(worstSeverity(await runHealthChecks(load(), new Date(), thresholdsFrom(load()), { identity: selfIdentity() })), 'critical');
 });
 
-
 test('EX_SDT_5010: the clock state comes from chrony, ntpsec or systemd-timesyncd without timedatectl; an unclear answer falls through; none: unknown', async () => {
-  const say = (name: string, out: string) => commandSource('sh', ['-c', `echo "${out}"`], (o) => (/Leap status\s*:\s*Normal/.test(o) ? true : /Not synchronised/.test(o) ? false : undefined));
+  const say = (name: string, out: string) =>
+    commandSource('sh', ['-c', `echo "${out}"`], (o) => (/Leap status\s*:\s*Normal/.test(o) ? true : /Not synchronised/.test(o) ? false : undefined));
   assert.equal((await clockSync([say('chronyc', 'Leap status     : Normal')])).severity, 'ok');
   assert.equal((await clockSync([say('chronyc', 'Leap status     : Not synchronised')])).severity, 'critical');
   assert.equal((await clockSync([commandSource('mss-no-such-command', [], () => true)])).severity, 'unknown');
-  assert.equal((await clockSync([say('x', 'maybe'), say('chronyc', 'Leap status : Normal')])).severity, 'ok', 'an unclear answer falls through to the next probe');
+  assert.equal(
+    (await clockSync([say('x', 'maybe'), say('chronyc', 'Leap status : Normal')])).severity,
+    'ok',
+    'an unclear answer falls through to the next probe',
+  );
   // systemd-timesyncd's flag file, under a test root.
   const root = tmpDir();
   assert.equal((await clockSync([timesyncdSource(root)])).severity, 'unknown', 'no flag: cannot tell');
@@ -176,7 +211,11 @@ async function sntpServer(skewMs: number, opts: { leap?: number } = {}): Promise
 test('EX_SDT_5010: with no time daemon, the documented fallback asks an NTP server (health.clock.ntpServer) and grades the offset', async () => {
   const none = [commandSource('mss-no-such-command', [], () => true)];
   const ntp = (port: number) => ({ server: '127.0.0.1', port, maxOffsetMs: 500, timeoutMs: 2000 });
-  for (const [skew, severity] of [[40, 'ok'], [-2000, 'warning'], [60_000, 'critical']] as const) {
+  for (const [skew, severity] of [
+    [40, 'ok'],
+    [-2000, 'warning'],
+    [60_000, 'critical'],
+  ] as const) {
     const server = await sntpServer(skew);
     try {
       const r = await clockSync(none, ntp(server.port));
@@ -251,7 +290,10 @@ test('EX_GBM_4420 (issue #12): submission.mode monitor is a warning in `status` 
   const monitorFile = path.join(dir, 'monitor.yaml');
   fs.writeFileSync(monitorFile, configText('submission: { mode: monitor }\n'));
   const status = runCli(['--config', monitorFile, 'status']);
-  assert.match(status.stdout, /^WARN\s+submission\.mode\s+submission\.mode is monitor: the sending rules .* only log "would refuse" and every message goes through/m);
+  assert.match(
+    status.stdout,
+    /^WARN\s+submission\.mode\s+submission\.mode is monitor: the sending rules .* only log "would refuse" and every message goes through/m,
+  );
   assert.match(runCli(['--config', configFile, 'status']).stdout, /^OK\s+submission\.mode\s+submission\.mode is enforce/m);
   const [port] = await freePorts(1);
   const service = new MetricsService(load(`submission: { mode: monitor }\nhealth: { metrics: { enabled: true, listen: { port: ${port} } } }\n`), silentLogger);

@@ -40,7 +40,8 @@ test('every mss-sidecar command and option docs/install.md tells the IT team to 
   const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'install.md'), 'utf8');
   const commands = commandsOf(doc);
   const seen = new Set(commands.map((c) => c.words.join(' ')));
-  for (const expected of ['config check', 'whitelist sync', 'crl sync', 'bal check', 'status', 'serve']) assert.ok(seen.has(expected), `the guide runs \`${expected}\``);
+  for (const expected of ['config check', 'whitelist sync', 'crl sync', 'bal check', 'status', 'serve'])
+    assert.ok(seen.has(expected), `the guide runs \`${expected}\``);
   for (const { words, options, line } of commands) {
     const help = await helpOf(words);
     assert.ok(help !== undefined, `\`${words.join(' ')}\` is a command (${line})`);

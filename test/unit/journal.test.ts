@@ -11,11 +11,48 @@ test('journal: submitted, delivery and received events round-trip and are filter
   const j = new Journal(store);
   const events: JournalEvent[] = [
     { type: 'submitted', at: '2025-02-28T23:59:59.999Z', mailId: 'A1', sender: 'a@ch.mssante.fr', recipients: ['x@y.mssante.fr'], size: 10 },
-    { type: 'submitted', at: '2025-03-01T00:00:00.000Z', mailId: 'B2', sender: 'a@ch.mssante.fr', recipients: ['x@y.mssante.fr', 'z@y.mssante.fr'], size: 2048, ins: 'O', codeCda: '34112-3', nil: 'ed/lps/1', identity: '810000000001', client: '10.0.0.1' },
-    { type: 'delivery', at: '2025-03-01T00:00:05.000Z', mailId: 'B2', sender: 'a@ch.mssante.fr', recipient: 'x@y.mssante.fr', outcome: 'deferred', reply: '451 4.3.0 try later' },
+    {
+      type: 'submitted',
+      at: '2025-03-01T00:00:00.000Z',
+      mailId: 'B2',
+      sender: 'a@ch.mssante.fr',
+      recipients: ['x@y.mssante.fr', 'z@y.mssante.fr'],
+      size: 2048,
+      ins: 'O',
+      codeCda: '34112-3',
+      nil: 'ed/lps/1',
+      identity: '810000000001',
+      client: '10.0.0.1',
+    },
+    {
+      type: 'delivery',
+      at: '2025-03-01T00:00:05.000Z',
+      mailId: 'B2',
+      sender: 'a@ch.mssante.fr',
+      recipient: 'x@y.mssante.fr',
+      outcome: 'deferred',
+      reply: '451 4.3.0 try later',
+    },
     { type: 'delivery', at: '2025-03-01T00:10:05.000Z', mailId: 'B2', sender: 'a@ch.mssante.fr', recipient: 'x@y.mssante.fr', outcome: 'delivered' },
-    { type: 'delivery', at: '2025-03-01T00:00:05.000Z', mailId: 'B2', sender: 'a@ch.mssante.fr', recipient: 'z@y.mssante.fr', outcome: 'bounced', reply: '550 5.1.1 no such user', remote: 'mx.y.mssante.fr' },
-    { type: 'received', at: '2025-03-02T08:00:00.000Z', mailId: 'C3', sender: '', recipients: ['a@ch.mssante.fr'], size: 500, peer: 'CN=mx.y.mssante.fr,OU=...' },
+    {
+      type: 'delivery',
+      at: '2025-03-01T00:00:05.000Z',
+      mailId: 'B2',
+      sender: 'a@ch.mssante.fr',
+      recipient: 'z@y.mssante.fr',
+      outcome: 'bounced',
+      reply: '550 5.1.1 no such user',
+      remote: 'mx.y.mssante.fr',
+    },
+    {
+      type: 'received',
+      at: '2025-03-02T08:00:00.000Z',
+      mailId: 'C3',
+      sender: '',
+      recipients: ['a@ch.mssante.fr'],
+      size: 500,
+      peer: 'CN=mx.y.mssante.fr,OU=...',
+    },
   ];
   await j.record(events);
   const march: JournalEvent[] = [];

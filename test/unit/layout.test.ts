@@ -51,7 +51,13 @@ test('README.md names each top-level folder and each folder of src/, and no fold
 
 test('the layout map reader takes one folder per line and refuses a line without a description', () => {
   const readme = '# x\n\n## Layout\n\n```\nsrc/          the product\nsrc/cli/      command line\n```\n\n## Next\n';
-  assert.deepEqual([...layoutMap(readme)], [['src/', 'the product'], ['src/cli/', 'command line']]);
+  assert.deepEqual(
+    [...layoutMap(readme)],
+    [
+      ['src/', 'the product'],
+      ['src/cli/', 'command line'],
+    ],
+  );
   assert.throws(() => layoutMap(readme.replace('src/cli/      command line', 'src/cli/')), /one folder \(ending in \/\), then what it holds/);
   assert.throws(() => layoutMap('# x\n'), /has a "## Layout" section/);
 });

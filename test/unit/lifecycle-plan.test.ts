@@ -41,8 +41,23 @@ test('EX_GBM_4440 EX_GBM_6010: only PER/ORG are depublished, never a user liste 
   const all = planAt('2025-06-01T03:00:00Z');
   assert.deepEqual(all.sort(), ['notice:delete dpi', 'notice:delete jean.dupont', 'notice:delete marie.curie', 'notice:depublish jean.dupont'].sort());
   // Created a year ago only in 2026: inactivity alone is not enough for depublication.
-  assert.deepEqual(planAt('2025-07-20T03:00:00Z', { 'jean.dupont': { lastLogin: new Date('2025-07-19T00:00:00Z') }, dpi: { lastLogin: new Date('2025-07-19T00:00:00Z') }, 'marie.curie': { lastLogin: new Date('2025-07-19T00:00:00Z') } }), []);
-  assert.deepEqual(planAt('2026-04-20T03:00:00Z', { 'jean.dupont': { lastLogin: new Date('2026-04-01T00:00:00Z') }, dpi: { lastLogin: new Date('2026-04-01T00:00:00Z') }, 'marie.curie': { lastLogin: new Date('2026-04-01T00:00:00Z') } }), ['notice:delete paul.neuf', 'notice:depublish paul.neuf'], 'a BAL never logged in counts from its creation');
+  assert.deepEqual(
+    planAt('2025-07-20T03:00:00Z', {
+      'jean.dupont': { lastLogin: new Date('2025-07-19T00:00:00Z') },
+      dpi: { lastLogin: new Date('2025-07-19T00:00:00Z') },
+      'marie.curie': { lastLogin: new Date('2025-07-19T00:00:00Z') },
+    }),
+    [],
+  );
+  assert.deepEqual(
+    planAt('2026-04-20T03:00:00Z', {
+      'jean.dupont': { lastLogin: new Date('2026-04-01T00:00:00Z') },
+      dpi: { lastLogin: new Date('2026-04-01T00:00:00Z') },
+      'marie.curie': { lastLogin: new Date('2026-04-01T00:00:00Z') },
+    }),
+    ['notice:delete paul.neuf', 'notice:depublish paul.neuf'],
+    'a BAL never logged in counts from its creation',
+  );
 });
 
 test('RE_SSU_5800: an APP BAL that still exchanges messages is active, whatever its logins', () => {
@@ -57,7 +72,11 @@ test('EX_GBM_6010: the deletion waits two full months after the notice actually 
   assert.ok(!planAt('2025-06-30T03:00:00Z', {}, sent('2025-05-01T03:00:00Z')).includes('delete jean.dupont'));
   assert.ok(planAt('2025-07-01T03:00:00Z', {}, sent('2025-05-01T03:00:00Z')).includes('delete jean.dupont'));
   // A notice about an earlier inactivity period does not count after a new login.
-  assert.ok(planAt('2026-06-01T03:00:00Z', { 'jean.dupont': { lastLogin: new Date('2025-01-01T00:00:00Z') } }, sent('2024-12-01T03:00:00Z')).includes('notice:delete jean.dupont'));
+  assert.ok(
+    planAt('2026-06-01T03:00:00Z', { 'jean.dupont': { lastLogin: new Date('2025-01-01T00:00:00Z') } }, sent('2024-12-01T03:00:00Z')).includes(
+      'notice:delete jean.dupont',
+    ),
+  );
   assert.equal(new Date(addMonths(Date.parse('2025-12-31T03:00:00Z'), 2)).toISOString(), '2026-02-28T03:00:00.000Z');
 });
 
@@ -78,7 +97,11 @@ test('EX_GBM_4440: one lifecycle run at a time (cluster lease)', async () => {
   };
   await assert.rejects(runLifecycle(deps, { now: new Date() }), (e: unknown) => isMssError(e, 'TEMPORARY_LIFECYCLE_RUNNING'));
   const dry = await runLifecycle(deps, { now: new Date('2025-06-01T03:00:00Z'), dryRun: true });
-  assert.deepEqual(dry.actions.map((a) => a.action), ['purge'], 'a dry run needs no lock and does nothing');
+  assert.deepEqual(
+    dry.actions.map((a) => a.action),
+    ['purge'],
+    'a dry run needs no lock and does nothing',
+  );
   traces.close();
   await store.close();
 });
@@ -86,11 +109,30 @@ test('EX_GBM_4440: one lifecycle run at a time (cluster lease)', async () => {
 test('EX_GBM_4440 EX_GBM_6010: inactivity never counts from before activityKnownSince; more notices and deletions than the cap need the exact --confirm', async () => {
   const known = Date.parse('2025-06-01T00:00:00Z');
   const at = (now: string) =>
-    plan({ bals: reg.all(), runtime: new Map(), notices: new Map(), purgedOn: new Map(), now: Date.parse(now), activityKnownSince: known, canNotify: () => undefined });
-  assert.deepEqual(at('2025-06-01T03:00:00Z').map((a) => a.kind), ['purge'], 'nothing but the purge on the day logins start being recorded');
+    plan({
+      bals: reg.all(),
+      runtime: new Map(),
+      notices: new Map(),
+      purgedOn: new Map(),
+      now: Date.parse(now),
+      activityKnownSince: known,
+      canNotify: () => undefined,
+    });
+  assert.deepEqual(
+    at('2025-06-01T03:00:00Z').map((a) => a.kind),
+    ['purge'],
+    'nothing but the purge on the day logins start being recorded',
+  );
   assert.deepEqual(at('2025-07-15T03:00:00Z').filter((a) => a.kind === 'notice').length, 0, 'day 44: not yet');
   const due = at('2025-07-16T03:00:00Z');
-  assert.deepEqual(due.filter((a) => a.kind === 'notice').map((a) => a.bal.localPart).sort(), ['jean.dupont'], 'day 45: the depublication notice (PER, not liste rouge, created over a year before)');
+  assert.deepEqual(
+    due
+      .filter((a) => a.kind === 'notice')
+      .map((a) => a.bal.localPart)
+      .sort(),
+    ['jean.dupont'],
+    'day 45: the depublication notice (PER, not liste rouge, created over a year before)',
+  );
 
   const { checkCap, summarize } = await import('../../src/lifecycle/guard.js');
   assert.equal(checkCap(due, 1, undefined).go, true, 'within the cap');

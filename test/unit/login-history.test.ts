@@ -17,16 +17,22 @@ function apply(logins: string[], start: Record<string, string> = {}): Record<str
 }
 
 const end = (year: number, month: number): number => Date.parse(`${year}-${String(month).padStart(2, '0')}-01T00:00:00+01:00`);
-const at = (h: Record<string, string>, month: string, endMs: number) => lastLoginOfMonth(h.lastLogin ? new Date(h.lastLogin) : undefined, historyOf(h), month, endMs);
+const at = (h: Record<string, string>, month: string, endMs: number) =>
+  lastLoginOfMonth(h.lastLogin ? new Date(h.lastLogin) : undefined, historyOf(h), month, endMs);
 
-test('EX_PSU_5840: the month of a login is the operator\'s (Europe/Paris): 30 November 23:30 local is November, 1 December 00:30 local is December', () => {
+test("EX_PSU_5840: the month of a login is the operator's (Europe/Paris): 30 November 23:30 local is November, 1 December 00:30 local is December", () => {
   const h = apply(['2025-11-30T22:30:00Z', '2025-11-30T23:30:00Z']);
-  assert.deepEqual(Object.keys(h).filter((k) => k.startsWith('login:')).sort(), ['login:2025-11', 'login:2025-12']);
+  assert.deepEqual(
+    Object.keys(h)
+      .filter((k) => k.startsWith('login:'))
+      .sort(),
+    ['login:2025-11', 'login:2025-12'],
+  );
   const nov = at(h, '2025-11', end(2025, 12));
   assert.deepEqual(nov, { kind: 'date', at: new Date('2025-11-30T22:30:00Z') });
 });
 
-test('EX_PSU_5840: the last login up to a month\'s end ignores later logins; a month without one takes the latest earlier month; none before → none', () => {
+test("EX_PSU_5840: the last login up to a month's end ignores later logins; a month without one takes the latest earlier month; none before → none", () => {
   const h = apply(['2025-09-10T08:00:00Z', '2025-11-20T08:00:00Z', '2025-11-05T08:00:00Z', '2025-12-02T08:00:00Z', '2025-12-06T08:00:00Z']);
   assert.equal(h['login:2025-11'], '2025-11-20T08:00:00.000Z', 'an older login of the same month does not replace the later one');
   assert.deepEqual(at(h, '2025-11', end(2025, 12)), { kind: 'date', at: new Date('2025-11-20T08:00:00Z') });

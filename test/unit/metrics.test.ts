@@ -27,16 +27,38 @@ test('EX_SSI_5120: refusals are counted by the requirement their reply cites (ga
   const m = new DaemonMetrics({ monitorMode: true });
   traces.observe((t) => m.onTrace(t));
   const ctx = { service: 'gate-in' as const, peer: 'CN=x', address: '192.0.2.1:25' };
-  traceDecision(traces, silentLogger, ctx, { step: 'MAIL' }, gateRefusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain x.fr is not in the liste blanche MSSanté (EX_3.1_5030)'));
-  traceDecision(traces, silentLogger, ctx, { step: 'MAIL' }, gateRefusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain y.fr is not in the liste blanche MSSanté (EX_3.1_5030)'));
+  traceDecision(
+    traces,
+    silentLogger,
+    ctx,
+    { step: 'MAIL' },
+    gateRefusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain x.fr is not in the liste blanche MSSanté (EX_3.1_5030)'),
+  );
+  traceDecision(
+    traces,
+    silentLogger,
+    ctx,
+    { step: 'MAIL' },
+    gateRefusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain y.fr is not in the liste blanche MSSanté (EX_3.1_5030)'),
+  );
   traceDecision(traces, silentLogger, ctx, { step: 'RCPT' }, gateRefusal('GATE_NO_WHITELIST', 451, '4.7.0', 'no verified liste blanche'));
-  traceDecision(traces, silentLogger, { ...ctx, service: 'gate-out' }, { step: 'DATA', outcome: 'bounced' }, { code: 550, enhanced: '5.1.1', text: 'unknown user' }, { id: 'Q1', from: 'a@x', to: ['b@y'] });
+  traceDecision(
+    traces,
+    silentLogger,
+    { ...ctx, service: 'gate-out' },
+    { step: 'DATA', outcome: 'bounced' },
+    { code: 550, enhanced: '5.1.1', text: 'unknown user' },
+    { id: 'Q1', from: 'a@x', to: ['b@y'] },
+  );
   traceDecision(traces, silentLogger, ctx, { step: 'DATA' }, { code: 250, enhanced: '2.0.0', text: 'Ok' }, { id: 'Q2', from: 'a@x', to: ['b@y'] });
   const recorder = new MessageRecorder(new Journal(new EmbeddedStore(path.join(dir, 'store'))), traces, silentLogger);
   const facts = { sender: 'a@ch.mssante.fr', recipients: ['b@autre.mssante.fr'], refusedRecipients: [], wouldRefuse: [] };
   recorder.refused(facts, submissionRefusal('recipient-limit', 'EX_GBM_4420', 452, '4.5.3', 'Too many recipients: 40 at most (EX_GBM_4420)'));
   // Monitor mode: the message goes through, with what the rules would have refused.
-  await recorder.accepted({ ...facts, mailId: 'Q3', size: 10, wouldRefuse: [{ rule: 'trust-space', ref: 'EX_3.2_5060', reply: '550 5.7.1 not listed (EX_3.2_5060)' }] }, new Date());
+  await recorder.accepted(
+    { ...facts, mailId: 'Q3', size: 10, wouldRefuse: [{ rule: 'trust-space', ref: 'EX_3.2_5060', reply: '550 5.7.1 not listed (EX_3.2_5060)' }] },
+    new Date(),
+  );
   traces.close();
 
   assert.equal(await value(m, 'mss_refusals_total{service="gate-in",requirement="EX_3.1_5030",kind="permanent"}'), 2);
@@ -72,12 +94,24 @@ test('EX_SSI_5120 EX_3.2_5060: recipients the submission rules refuse at RCPT co
   const m = new DaemonMetrics({ monitorMode: false });
   traces.observe((t) => m.onTrace(t));
   const recorder = new MessageRecorder(new Journal(new EmbeddedStore(path.join(dir, 'store'))), traces, silentLogger);
-  const outside = { rule: 'trust-space', ref: 'EX_3.2_5060', reply: '550 5.7.1 <p@gmail.com>: gmail.com is not in the MSSante trust space (EX_3.2_5060)', recipient: 'p@gmail.com' };
+  const outside = {
+    rule: 'trust-space',
+    ref: 'EX_3.2_5060',
+    reply: '550 5.7.1 <p@gmail.com>: gmail.com is not in the MSSante trust space (EX_3.2_5060)',
+    recipient: 'p@gmail.com',
+  };
   const facts = { sender: 'a@ch.mssante.fr', recipients: ['b@autre.mssante.fr'], refusedRecipients: [outside], wouldRefuse: [] };
   await recorder.accepted({ ...facts, mailId: 'Q1', size: 10 }, new Date());
   recorder.refused({ ...facts, recipients: [] }, 'transaction abandoned before the end of the message');
   const login = (response: { ok: boolean; code?: string; repeated?: number }) =>
-    traces.write({ action: 'login', actor: { id: 'x', kind: 'user' }, bal: 'a@ch.mssante.fr', means: { service: 'imap', authType: 'PSC/XOAUTH2' }, request: {}, response });
+    traces.write({
+      action: 'login',
+      actor: { id: 'x', kind: 'user' },
+      bal: 'a@ch.mssante.fr',
+      means: { service: 'imap', authType: 'PSC/XOAUTH2' },
+      request: {},
+      response,
+    });
   login({ ok: false, code: 'token-invalid' });
   login({ ok: false, code: 'token-invalid', repeated: 4 }); // the end of the fold window: 4 more
   traces.close();

@@ -13,7 +13,14 @@ import { POSTFIX_V6_OFFER } from '../helpers/milter-mta.js';
 
 const ALL_COMMANDS: MilterCommand[] = [
   { type: 'optneg', version: 6, actions: 0x1ff, protocol: 0x1fffff },
-  { type: 'macro', for: 'R', macros: [['i', 'ABC123'], ['{rcpt_addr}', 'bob@b.mssante.fr']] },
+  {
+    type: 'macro',
+    for: 'R',
+    macros: [
+      ['i', 'ABC123'],
+      ['{rcpt_addr}', 'bob@b.mssante.fr'],
+    ],
+  },
   { type: 'macro', for: 'C', macros: [] },
   { type: 'connect', hostname: 'lps.ch-exemple.fr', family: 'inet', port: 41234, address: '192.0.2.10' },
   { type: 'connect', hostname: '[::1]', family: 'inet6', port: 1, address: '::1' },
@@ -50,7 +57,13 @@ test('every MTA command survives encode → frame → parse unchanged', () => {
 
 test('every milter response survives encode → frame → decode unchanged', () => {
   const all: MilterResponse[] = [
-    { type: 'continue' }, { type: 'accept' }, { type: 'reject' }, { type: 'tempfail' }, { type: 'discard' }, { type: 'progress' }, { type: 'skip' },
+    { type: 'continue' },
+    { type: 'accept' },
+    { type: 'reject' },
+    { type: 'tempfail' },
+    { type: 'discard' },
+    { type: 'progress' },
+    { type: 'skip' },
     { type: 'replycode', reply: '550 5.7.1 Destinataire hors MSSante' },
     { type: 'addheader', name: 'X-MSS-Checked', value: 'yes' },
     { type: 'insheader', index: 0, name: 'X-First', value: 'a b' },
@@ -110,11 +123,20 @@ test('issue #21 item 2: the decoder hands out one packet at a time: peek names i
 
 test('the decoder refuses a zero length and a length above the maximum before buffering the data', () => {
   const zero = Buffer.from([0, 0, 0, 0]);
-  assert.throws(() => new PacketDecoder(100).push(zero), (e) => isMssError(e, 'MILTER_PACKET_EMPTY'));
+  assert.throws(
+    () => new PacketDecoder(100).push(zero),
+    (e) => isMssError(e, 'MILTER_PACKET_EMPTY'),
+  );
   const huge = Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x42]);
-  assert.throws(() => new PacketDecoder(1 << 20).push(huge), (e) => isMssError(e, 'MILTER_PACKET_TOO_LARGE'));
+  assert.throws(
+    () => new PacketDecoder(1 << 20).push(huge),
+    (e) => isMssError(e, 'MILTER_PACKET_TOO_LARGE'),
+  );
   const justOver = encodePacket('B', Buffer.alloc(100));
-  assert.throws(() => new PacketDecoder(100).push(justOver.subarray(0, 4)), (e) => isMssError(e, 'MILTER_PACKET_TOO_LARGE'));
+  assert.throws(
+    () => new PacketDecoder(100).push(justOver.subarray(0, 4)),
+    (e) => isMssError(e, 'MILTER_PACKET_TOO_LARGE'),
+  );
   assert.equal(new PacketDecoder(101).push(justOver).length, 1);
 });
 
@@ -142,9 +164,16 @@ test('malformed command data is reported as MILTER_MALFORMED, unknown codes as M
     ['U', Buffer.alloc(0)],
   ];
   for (const [code, data] of cases) {
-    assert.throws(() => parseCommand({ code, data }), (e) => isMssError(e, 'MILTER_MALFORMED'), `${code} ${JSON.stringify(data.toString())}`);
+    assert.throws(
+      () => parseCommand({ code, data }),
+      (e) => isMssError(e, 'MILTER_MALFORMED'),
+      `${code} ${JSON.stringify(data.toString())}`,
+    );
   }
-  assert.throws(() => parseCommand({ code: 'z', data: Buffer.alloc(0) }), (e) => isMssError(e, 'MILTER_UNKNOWN_COMMAND'));
+  assert.throws(
+    () => parseCommand({ code: 'z', data: Buffer.alloc(0) }),
+    (e) => isMssError(e, 'MILTER_UNKNOWN_COMMAND'),
+  );
 });
 
 test('custom replies are formatted as Postfix expects and validated', () => {
@@ -163,17 +192,34 @@ test('custom replies are formatted as Postfix expects and validated', () => {
     { code: 550, status: '5.7.1', text: 'x'.repeat(600) },
     { code: 550, status: '5.7.1', text: [] },
   ];
-  for (const r of bad) assert.throws(() => formatReply(r), (e) => isMssError(e, 'MILTER_REPLY_INVALID'), JSON.stringify(r).slice(0, 60));
+  for (const r of bad)
+    assert.throws(
+      () => formatReply(r),
+      (e) => isMssError(e, 'MILTER_REPLY_INVALID'),
+      JSON.stringify(r).slice(0, 60),
+    );
 });
 
-const HANDLER_WITH_RCPT_AND_EOM: Wanted = { connect: false, helo: false, mail: true, rcpt: true, data: false, header: false, eoh: true, addHeaders: true, macros: REQUESTED_MACROS };
+const HANDLER_WITH_RCPT_AND_EOM: Wanted = {
+  connect: false,
+  helo: false,
+  mail: true,
+  rcpt: true,
+  data: false,
+  header: false,
+  eoh: true,
+  addHeaders: true,
+  macros: REQUESTED_MACROS,
+};
 
 test('negotiation with Postfix (protocol 6): header action and macro lists, no reply for steps the handler ignores', () => {
   const a = agree(POSTFIX_V6_OFFER, HANDLER_WITH_RCPT_AND_EOM);
   assert.equal(a.version, 6);
   assert.equal(a.actions, Action.ADDHDRS | Action.SETSYMLIST);
-  for (const flag of [Proto.NR_CONN, Proto.NR_HELO, Proto.NR_DATA, Proto.NR_HDR, Proto.NR_BODY, Proto.NOUNKNOWN]) assert.ok(a.protocol & flag, `flag 0x${flag.toString(16)}`);
-  for (const flag of [Proto.NR_MAIL, Proto.NR_RCPT, Proto.NR_EOH, Proto.NOCONNECT, Proto.NOHDRS, Proto.NOBODY, Proto.HDR_LEADSPC, Proto.SKIP]) assert.equal(a.protocol & flag, 0, `flag 0x${flag.toString(16)}`);
+  for (const flag of [Proto.NR_CONN, Proto.NR_HELO, Proto.NR_DATA, Proto.NR_HDR, Proto.NR_BODY, Proto.NOUNKNOWN])
+    assert.ok(a.protocol & flag, `flag 0x${flag.toString(16)}`);
+  for (const flag of [Proto.NR_MAIL, Proto.NR_RCPT, Proto.NR_EOH, Proto.NOCONNECT, Proto.NOHDRS, Proto.NOBODY, Proto.HDR_LEADSPC, Proto.SKIP])
+    assert.equal(a.protocol & flag, 0, `flag 0x${flag.toString(16)}`);
   assert.deepEqual([...a.replyExpected].sort(), ['E', 'M', 'N', 'R']);
   const packet = decodeAll(encodeAgreement(a, REQUESTED_MACROS))[0] as Packet;
   assert.equal(packet.code, 'O');
@@ -197,13 +243,22 @@ test('negotiation honours what an older or stricter MTA offers, and refuses prot
   assert.equal(packet.data.length, 12);
   const noAdd = agree({ ...POSTFIX_V6_OFFER, actions: 0 }, HANDLER_WITH_RCPT_AND_EOM);
   assert.equal(noAdd.actions, 0);
-  assert.throws(() => agree({ version: 1, actions: 0, protocol: 0 }, HANDLER_WITH_RCPT_AND_EOM), (e) => isMssError(e, 'MILTER_NEGOTIATION'));
+  assert.throws(
+    () => agree({ version: 1, actions: 0, protocol: 0 }, HANDLER_WITH_RCPT_AND_EOM),
+    (e) => isMssError(e, 'MILTER_NEGOTIATION'),
+  );
 });
 
 test('macros are kept per stage, found with or without braces, and cleared when the message ends', () => {
   const m = new MacroStore();
-  m.define('C', [['{client_addr}', '192.0.2.1'], ['j', 'mx']]);
-  m.define('M', [['{auth_authen}', 'alice@ch.mssante.fr'], ['i', 'Q1']]);
+  m.define('C', [
+    ['{client_addr}', '192.0.2.1'],
+    ['j', 'mx'],
+  ]);
+  m.define('M', [
+    ['{auth_authen}', 'alice@ch.mssante.fr'],
+    ['i', 'Q1'],
+  ]);
   m.define('R', [['{rcpt_addr}', 'a@x']]);
   m.define('R', [['{rcpt_addr}', 'b@x']]);
   m.define('E', [['i', 'Q2']]);
@@ -223,7 +278,18 @@ test('envelope arguments and header edits are parsed and checked', () => {
   assert.deepEqual(parseEnvelope(['<>']), { address: '', params: {} });
   checkHeader('X-MSS-Trace', 'value with spaces and é');
   checkHeader('X-Folded', 'first\r\n\tsecond');
-  for (const [n, v] of [['Bad Name', 'v'], ['Colon:', 'v'], ['', 'v'], ['X-Ok', 'a\r\nInjected: yes'], ['X-Ok', 'nul\0'], ['X-Ok', 'bare\rcr']]) {
-    assert.throws(() => checkHeader(n as string, v as string), (e) => isMssError(e, 'MILTER_HEADER_INVALID'), `${n}: ${v}`);
+  for (const [n, v] of [
+    ['Bad Name', 'v'],
+    ['Colon:', 'v'],
+    ['', 'v'],
+    ['X-Ok', 'a\r\nInjected: yes'],
+    ['X-Ok', 'nul\0'],
+    ['X-Ok', 'bare\rcr'],
+  ]) {
+    assert.throws(
+      () => checkHeader(n as string, v as string),
+      (e) => isMssError(e, 'MILTER_HEADER_INVALID'),
+      `${n}: ${v}`,
+    );
   }
 });

@@ -11,7 +11,7 @@ operator: { name: CH, domains: [ch.mssante.fr], structureId: "1130000000", certi
 trust: { dir: trust }
 `;
 
-test('the milter section is off by default, with loopback and timeouts below Postfix\'s', () => {
+test("the milter section is off by default, with loopback and timeouts below Postfix's", () => {
   const cfg = parseConfigText(BASE, '/etc/mss-sidecar/config.yaml');
   assert.equal(cfg.milter.enabled, false);
   assert.deepEqual(cfg.milter.listen, { kind: 'inet', host: '127.0.0.1', port: 10028 });
@@ -25,7 +25,8 @@ test('milter.listen takes Postfix notation and a wrong value names the key', () 
   assert.deepEqual(parseListen('inet:[::1]:8891'), { kind: 'inet', host: '::1', port: 8891 });
   assert.deepEqual(parseListen('inet:localhost:1'), { kind: 'inet', host: 'localhost', port: 1 });
   assert.deepEqual(parseListen('unix:/run/mss/milter.sock'), { kind: 'unix', path: '/run/mss/milter.sock' });
-  for (const bad of ['127.0.0.1:8891', 'inet:127.0.0.1', 'inet:127.0.0.1:0', 'inet:127.0.0.1:70000', 'unix:relative.sock', 'tcp:1.2.3.4:5']) assert.equal(parseListen(bad), undefined, bad);
+  for (const bad of ['127.0.0.1:8891', 'inet:127.0.0.1', 'inet:127.0.0.1:0', 'inet:127.0.0.1:70000', 'unix:relative.sock', 'tcp:1.2.3.4:5'])
+    assert.equal(parseListen(bad), undefined, bad);
   const cfg = parseConfigText(`${BASE}milter: { enabled: true, listen: "unix:/run/m.sock", socketMode: "0666" }\n`, 'c.yaml');
   assert.deepEqual(cfg.milter.listen, { kind: 'unix', path: '/run/m.sock' });
   assert.equal(cfg.milter.socketMode, 0o666);
@@ -42,15 +43,25 @@ test('milter.listen takes Postfix notation and a wrong value names the key', () 
 test('the shipped Postfix pieces request exactly the macros the milter negotiates, and scope the milter to the submission service', () => {
   const main = mainPieces();
   const stages: Array<[keyof typeof REQUESTED_MACROS, string]> = [
-    ['connect', 'connect'], ['helo', 'helo'], ['mail', 'mail'], ['rcpt', 'rcpt'], ['data', 'data'], ['eoh', 'end_of_header'], ['eom', 'end_of_data'],
+    ['connect', 'connect'],
+    ['helo', 'helo'],
+    ['mail', 'mail'],
+    ['rcpt', 'rcpt'],
+    ['data', 'data'],
+    ['eoh', 'end_of_header'],
+    ['eom', 'end_of_data'],
   ];
   for (const [stage, name] of stages) {
     assert.deepEqual(main[`mss_submission_milter_${name}_macros`]?.split(/\s+/), [...REQUESTED_MACROS[stage]], stage);
   }
   assert.match(main.mss_submission_milter ?? '', /^\{ inet:127\.0\.0\.1:10028, .*\}$/);
-  for (const setting of ['protocol=6', 'default_action=tempfail', 'connect_timeout=', 'command_timeout=', 'content_timeout=']) assert.ok(main.mss_submission_milter?.includes(setting), setting);
+  for (const setting of ['protocol=6', 'default_action=tempfail', 'connect_timeout=', 'command_timeout=', 'content_timeout='])
+    assert.ok(main.mss_submission_milter?.includes(setting), setting);
   // Nothing global: no smtpd_milters or milter_* parameter in main.cf.
-  assert.deepEqual(Object.keys(main).filter((k) => k === 'smtpd_milters' || k.startsWith('milter_')), []);
+  assert.deepEqual(
+    Object.keys(main).filter((k) => k === 'smtpd_milters' || k.startsWith('milter_')),
+    [],
+  );
   const opts = serviceOptions();
   assert.ok(opts.includes('-o smtpd_milters=$mss_submission_milter'));
   assert.equal(opts.filter((o) => /^-o milter_\w+_macros=\$mss_submission_milter_\w+_macros$/.test(o)).length, 7);

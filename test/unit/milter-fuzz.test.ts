@@ -28,7 +28,14 @@ function prng(seed: number): () => number {
 
 const VALID: MilterCommand[] = [
   { type: 'optneg', version: 6, actions: 0x1ff, protocol: 0x1fffff },
-  { type: 'macro', for: 'M', macros: [['{auth_authen}', 'a@b'], ['i', 'Q1']] },
+  {
+    type: 'macro',
+    for: 'M',
+    macros: [
+      ['{auth_authen}', 'a@b'],
+      ['i', 'Q1'],
+    ],
+  },
   { type: 'connect', hostname: 'h', family: 'inet', port: 25, address: '127.0.0.1' },
   { type: 'helo', name: 'h' },
   { type: 'mail', args: ['<a@b>', 'SIZE=1'] },
@@ -81,7 +88,7 @@ test('decoder and parser: 20,000 random, truncated and mutated inputs raise only
     const decoder = new PacketDecoder(1024);
     try {
       // Random chunking, as TCP would deliver it.
-      for (let at = 0; at < input.length; ) {
+      for (let at = 0; at < input.length;) {
         const n = 1 + Math.floor(rand() * 16);
         for (const p of decoder.push(input.subarray(at, at + n))) {
           packets++;

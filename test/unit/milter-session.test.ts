@@ -30,7 +30,10 @@ async function serve(handler: MilterHandler, opts: Partial<MilterServerOptions> 
 async function mta(server: MilterServer): Promise<FakeMta> {
   const m = await FakeMta.connect(server.port ?? 0);
   await m.negotiate();
-  await m.event({ type: 'connect', hostname: 'lps.test', family: 'inet', port: 40000, address: '192.0.2.7' }, { '{client_addr}': '192.0.2.7', '{client_name}': 'lps.test', j: 'mx.test' });
+  await m.event(
+    { type: 'connect', hostname: 'lps.test', family: 'inet', port: 40000, address: '192.0.2.7' },
+    { '{client_addr}': '192.0.2.7', '{client_name}': 'lps.test', j: 'mx.test' },
+  );
   await m.event({ type: 'helo', name: 'lps.test' }, { '{tls_version}': 'TLSv1.3', '{cipher}': 'TLS_AES_256_GCM_SHA384' });
   return m;
 }
@@ -59,9 +62,19 @@ test('a transaction: macros, envelope, headers and sizes reach the handler; one 
     },
   });
   const m = await mta(server);
-  const r = await runTransaction(m, { sender: 'alice@ch.mssante.fr', recipients: ['bob@autre.mssante.fr', 'eve@gmail.com', 'carol@autre.mssante.fr'], headers: [['Subject', 'CR']], body: 'hello\r\n', queueId: 'Q42' });
+  const r = await runTransaction(m, {
+    sender: 'alice@ch.mssante.fr',
+    recipients: ['bob@autre.mssante.fr', 'eve@gmail.com', 'carol@autre.mssante.fr'],
+    headers: [['Subject', 'CR']],
+    body: 'hello\r\n',
+    queueId: 'Q42',
+  });
   assert.deepEqual(r.mail, { type: 'continue' });
-  assert.deepEqual(r.rcpt, [{ type: 'continue' }, { type: 'replycode', reply: `550 5.7.1 Domaine gmail.com hors de l'espace de confiance MSSante` }, { type: 'continue' }]);
+  assert.deepEqual(r.rcpt, [
+    { type: 'continue' },
+    { type: 'replycode', reply: `550 5.7.1 Domaine gmail.com hors de l'espace de confiance MSSante` },
+    { type: 'continue' },
+  ]);
   assert.deepEqual(r.eom, [
     { type: 'addheader', name: 'X-MSS-Checked', value: 'ok' },
     { type: 'insheader', index: 0, name: 'X-MSS-First', value: 'first' },
@@ -93,7 +106,10 @@ test('a MAIL refusal and the simple decisions reach the MTA as the matching resp
     },
   });
   const m = await mta(server);
-  assert.deepEqual(await m.decision({ type: 'mail', args: ['<other@x.fr>'] }), { type: 'replycode', reply: '553 5.7.1 Sender not owned by the authenticated user' });
+  assert.deepEqual(await m.decision({ type: 'mail', args: ['<other@x.fr>'] }), {
+    type: 'replycode',
+    reply: '553 5.7.1 Sender not owned by the authenticated user',
+  });
   await m.event({ type: 'abort' });
   assert.deepEqual(await m.decision({ type: 'mail', args: ['<me@x.fr>'] }), { type: 'continue' });
   for (const k of ['reject', 'tempfail', 'discard', 'accept']) assert.deepEqual(await m.decision({ type: 'rcpt', args: [`<${k}@x.fr>`] }), { type: k });
@@ -125,7 +141,8 @@ test('async handlers with random delays never reorder replies, within one connec
       m.send({ type: 'mail', args: [`<from@c${n}.fr>`] });
       // Pipeline: send all recipients at once, then read the replies in order.
       for (const r of rcpts) m.send({ type: 'rcpt', args: [`<${r}>`] });
-      for (const r of rcpts) assert.deepEqual(await m.read(), r.startsWith('no') ? { type: 'replycode', reply: `550 5.7.1 refused ${r}` } : { type: 'continue' });
+      for (const r of rcpts)
+        assert.deepEqual(await m.read(), r.startsWith('no') ? { type: 'replycode', reply: `550 5.7.1 refused ${r}` } : { type: 'continue' });
       const headers = ['A', 'B', 'C', 'D', 'E'];
       for (const h of headers) m.send({ type: 'header', name: h, value: String(n) });
       for (let i = 0; i < headers.length; i++) assert.deepEqual(await m.read(), { type: 'continue' });
@@ -349,7 +366,12 @@ test('issue #21 item 2: an MTA that sends body chunks and never reads the replie
 test('the handler sees close once per connection, and stop() closes connections and the listener', async () => {
   let closes = 0;
   const contexts = new Set<SessionContext>();
-  const server = await serve({ close: (ctx) => { closes++; contexts.add(ctx); } });
+  const server = await serve({
+    close: (ctx) => {
+      closes++;
+      contexts.add(ctx);
+    },
+  });
   const a = await mta(server);
   const b = await mta(server);
   await a.quit();

@@ -13,7 +13,10 @@ import { postfixMainDefinitions, postfixServiceEntry, postfixServiceOptions } fr
 import { LPS_SUBMISSION_DAEMON } from '../../src/submission/rules/local-submission.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const config = configSchema.parse({ operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' }, trust: { dir: '/t' } });
+const config = configSchema.parse({
+  operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' },
+  trust: { dir: '/t' },
+});
 
 /** The values of `key` in the daemon's systemd unit. */
 const unitValues = (key: string): string[] =>
@@ -42,20 +45,32 @@ test("EX_3.1_5020 EX_3.1_5030: the inbound gate reaches Postfix's mss-gate-in sm
 
 test('EX_LPS_0900 (local submission): sendmail/pickup mail goes through the same milter, and the milter tells the LPS service (a login required) from local submission by {daemon_name}', () => {
   const main = postfixMainDefinitions();
-  assert.deepEqual(main.filter((d) => d.name === 'non_smtpd_milters').map((d) => d.value), ['$mss_submission_milter']);
-  assert.match(fs.readFileSync(path.join(REPO_ROOT, 'postfix', 'main.cf.d', '30-local-submission.cf'), 'utf8'), /^non_smtpd_milters \+= \$mss_submission_milter$/m, 'prepended: a site\'s own milters are kept');
+  assert.deepEqual(
+    main.filter((d) => d.name === 'non_smtpd_milters').map((d) => d.value),
+    ['$mss_submission_milter'],
+  );
+  assert.match(
+    fs.readFileSync(path.join(REPO_ROOT, 'postfix', 'main.cf.d', '30-local-submission.cf'), 'utf8'),
+    /^non_smtpd_milters \+= \$mss_submission_milter$/m,
+    "prepended: a site's own milters are kept",
+  );
   assert.ok(postfixServiceOptions(SUBMISSION_SERVICE).includes(`-o milter_macro_daemon_name=${LPS_SUBMISSION_DAEMON}`));
   assert.deepEqual(config.submission.localSenders, [], 'no local sender unless configured');
 });
 
-test('EX_LPS_0600 EX_LPS_1000: the Dovecot pieces put the Lua passdb in its own early piece and close Debian\'s imap, imaps and submission listeners', () => {
+test("EX_LPS_0600 EX_LPS_1000: the Dovecot pieces put the Lua passdb in its own early piece and close Debian's imap, imaps and submission listeners", () => {
   const passdb = fs.readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '05-mss-lps-passdb.conf'), 'utf8');
   assert.match(passdb, /^passdb \{\n\s+driver = lua\n/m);
   assert.ok('05-mss-lps-passdb.conf' < '10-auth.conf', "conf.d/*.conf reads it before Debian's 10-auth.conf (PAM)");
   const lps = fs.readFileSync(path.join(REPO_ROOT, 'dovecot', 'conf.d', '90-mss-lps.conf'), 'utf8');
-  assert.doesNotMatch(lps, /^passdb/m, 'no second passdb after the site\'s');
-  for (const listener of ['imap', 'imaps', 'submission', 'submissions']) assert.match(lps, new RegExp(`inet_listener ${listener} \\{\\n\\s+port = 0\\n`), listener);
+  assert.doesNotMatch(lps, /^passdb/m, "no second passdb after the site's");
+  for (const listener of ['imap', 'imaps', 'submission', 'submissions'])
+    assert.match(lps, new RegExp(`inet_listener ${listener} \\{\\n\\s+port = 0\\n`), listener);
   const lua = fs.readFileSync(path.join(REPO_ROOT, 'dovecot', 'mss-lps-auth.lua'), 'utf8');
   assert.match(lua, /\/v1\/password-login/);
-  assert.doesNotMatch(lua.slice(lua.indexOf('local function password_login'), lua.indexOf('function auth_password_verify')), /"token", token/, 'the password itself is never sent');
+  assert.doesNotMatch(
+    lua.slice(lua.indexOf('local function password_login'), lua.indexOf('function auth_password_verify')),
+    /"token", token/,
+    'the password itself is never sent',
+  );
 });

@@ -40,7 +40,8 @@ test('portal sessions in the state store: kept under the hash of the session ID,
   const kv = new EmbeddedStore(tmpDir());
   let ttl = 60_000;
   const store = new StateSessionStore(kv, () => ttl);
-  const call = <T>(fn: (cb: (err?: unknown, v?: T) => void) => void) => new Promise<T | undefined>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+  const call = <T>(fn: (cb: (err?: unknown, v?: T) => void) => void) =>
+    new Promise<T | undefined>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
   const session = { user: { idNat: '810000000101', since: 1, lastSeen: 2 }, cookie: { originalMaxAge: null } } as unknown as Session;
   await call((cb) => store.set('the-session-id', session, cb));
   assert.equal(keyOf('the-session-id'), `portal-session:${createHash('sha256').update('the-session-id').digest('hex')}`);

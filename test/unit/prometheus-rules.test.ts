@@ -36,7 +36,9 @@ function alertRules(): Array<{ alert: string; expr: string }> {
 }
 
 function dashboardExprs(): string[] {
-  const doc = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'grafana', 'mss-sidecar.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+  const doc = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'grafana', 'mss-sidecar.json'), 'utf8')) as {
+    panels: Array<{ targets?: Array<{ expr: string }> }>;
+  };
   return doc.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 }
 
@@ -56,7 +58,8 @@ test('EX_SSI_5120: every metric the shipped alert rules and the Grafana dashboar
   for (const e of exprs) for (const m of metricsIn(e)) assert.ok(names.has(m), `the dashboard uses ${m}, which serve does not export: ${e}`);
   // What the issue asked the rules to cover.
   const covered = rules.map((r) => r.alert).join(' ');
-  for (const a of ['MssWhitelistStale', 'MssCrlStale', 'MssCertificateExpiring', 'MssStoreDown', 'MssSpoolGrowing', 'MssRefusalSpike', 'MssPscErrors']) assert.match(covered, new RegExp(`\\b${a}\\b`));
+  for (const a of ['MssWhitelistStale', 'MssCrlStale', 'MssCertificateExpiring', 'MssStoreDown', 'MssSpoolGrowing', 'MssRefusalSpike', 'MssPscErrors'])
+    assert.match(covered, new RegExp(`\\b${a}\\b`));
 });
 
 test('EX_SSI_5120: promtool (Debian package prometheus) accepts the rules and their unit tests pass', () => {

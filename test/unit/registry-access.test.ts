@@ -28,7 +28,10 @@ const reg = loadRegistryText(
 
 test('EX_GBM_5414: canUse gives holder, responsible, co-holder and delegate roles, delegates with whom they act for', () => {
   const a = reg.canUse('810000000101', `jean.dupont@${DOMAIN}`);
-  assert.deepEqual({ allowed: a.allowed, role: a.role, active: a.active, type: a.type, test: a.test }, { allowed: true, role: 'holder', active: true, type: 'PER', test: false });
+  assert.deepEqual(
+    { allowed: a.allowed, role: a.role, active: a.active, type: a.type, test: a.test },
+    { allowed: true, role: 'holder', active: true, type: 'PER', test: false },
+  );
   const d = reg.canUse('810000000102', `jean.dupont@${DOMAIN}`);
   assert.equal(d.role, 'delegate');
   assert.equal(d.delegateOf, '810000000101');
@@ -48,17 +51,23 @@ test('EX_GBM_4220: a responsible who does not access the content is refused, as 
   assert.equal(x.reason, 'not-authorized');
   assert.equal(x.status, 'active');
   const u = reg.canUse('810000000101', `nobody@${DOMAIN}`);
-  assert.deepEqual({ allowed: u.allowed, active: u.active, role: u.role, status: u.status, reason: u.reason }, { allowed: false, active: false, role: undefined, status: undefined, reason: 'unknown-bal' });
+  assert.deepEqual(
+    { allowed: u.allowed, active: u.active, role: u.role, status: u.status, reason: u.reason },
+    { allowed: false, active: false, role: undefined, status: undefined, reason: 'unknown-bal' },
+  );
 });
 
 test('RE_GBM_4420: a suspended or deleted BAL refuses its users but says who they are; test BALs are flagged', () => {
   const s = reg.canUse('810000000301', `marie.curie@${DOMAIN}`);
-  assert.deepEqual({ allowed: s.allowed, role: s.role, status: s.status, active: s.active, reason: s.reason }, { allowed: false, role: 'holder', status: 'suspended', active: false, reason: 'suspended' });
+  assert.deepEqual(
+    { allowed: s.allowed, role: s.role, status: s.status, active: s.active, reason: s.reason },
+    { allowed: false, role: 'holder', status: 'suspended', active: false, reason: 'suspended' },
+  );
   assert.equal(reg.canUse('810000000401', `eve.old@${DOMAIN}`).reason, 'deleted');
   assert.equal(reg.canUse('810000000101', `test.jean@${DOMAIN}`).test, true);
 });
 
-test('EX_GBM_5411 EX_LPS_1200: APP BALs are not used with a person\'s identity; their structure is given for the AUTH-CLI certificate check', () => {
+test("EX_GBM_5411 EX_LPS_1200: APP BALs are not used with a person's identity; their structure is given for the AUTH-CLI certificate check", () => {
   const a = reg.canUse('810000000105', `dpi@${DOMAIN}`);
   assert.equal(a.allowed, false);
   assert.equal(a.reason, 'application-mailbox');

@@ -38,7 +38,28 @@ function site(): { dir: string; config: string; registry: string } {
 }
 
 function balAdd(config: string, crash?: string) {
-  const args = ['--config', config, 'bal', 'add', '--address', `prenom.nouveau@${DOMAIN}`, '--type', 'PER', '--id-nat', '810000099999', '--last-name', 'Nouveau', '--first-name', 'Prenom', '--structure', 'FINESS:130000001', '--created', '2025-03-01', '--actor', 'alice'];
+  const args = [
+    '--config',
+    config,
+    'bal',
+    'add',
+    '--address',
+    `prenom.nouveau@${DOMAIN}`,
+    '--type',
+    'PER',
+    '--id-nat',
+    '810000099999',
+    '--last-name',
+    'Nouveau',
+    '--first-name',
+    'Prenom',
+    '--structure',
+    'FINESS:130000001',
+    '--created',
+    '2025-03-01',
+    '--actor',
+    'alice',
+  ];
   return spawnSync(process.execPath, [...(crash ? ['--import', HOOK] : []), CLI, ...args], {
     cwd: REPO_ROOT,
     env: cliEnv(crash ? { MSS_TEST_CRASH: crash } : {}),
@@ -64,7 +85,10 @@ test('EX_GBM_4230 (atomic registry edits): `bal add` SIGKILLed while writing, be
     const r = balAdd(s.config, point);
     assert.equal(r.signal, 'SIGKILL', `${point}: the child was killed (status ${r.status}, ${r.stderr.slice(-500)})`);
     const text = fs.readFileSync(s.registry, 'utf8');
-    assert.ok(text === expected, `${point}: registry.yaml is ${text === BIG ? 'the old' : text === NEW ? 'the new' : `neither old nor new (${text.length} bytes)`} text`);
+    assert.ok(
+      text === expected,
+      `${point}: registry.yaml is ${text === BIG ? 'the old' : text === NEW ? 'the new' : `neither old nor new (${text.length} bytes)`} text`,
+    );
     if (point === 'mid-write') {
       // The crash left a partial temporary file beside it, which nothing reads.
       const leftovers = fs.readdirSync(s.dir).filter((f) => f.startsWith('.registry.yaml.'));
@@ -98,8 +122,15 @@ test('EX_GBM_4230 (atomic registry edits): a failure injected between the tempor
   }
   assert.ok(rename.mock.callCount() >= 1, 'the rename was reached');
   assert.equal(fs.readFileSync(file, 'utf8'), OLD);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'the temporary file is removed');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'the temporary file is removed',
+  );
   const t = traceLines(path.join(dir, 'traces'));
-  assert.deepEqual(t.map((x) => [x.action, (x.response as { ok: boolean }).ok]), [['bal.description', false]]);
+  assert.deepEqual(
+    t.map((x) => [x.action, (x.response as { ok: boolean }).ok]),
+    [['bal.description', false]],
+  );
   traces.close();
 });

@@ -47,7 +47,10 @@ function assertConsistent(f: Fixture): void {
   const text = fs.readFileSync(f.file, 'utf8');
   const full = (parse(text) as { mailboxes: Array<{ address: string }> }).mailboxes.map((m) => m.address.toLowerCase());
   const reg = loadRegistryText(f.file, text, { ...f.env.load, stateDir: undefined }).registry;
-  assert.deepEqual(full, reg.all().map((b) => b.address));
+  assert.deepEqual(
+    full,
+    reg.all().map((b) => b.address),
+  );
 }
 
 test('EX_GBM_5413 EX_GBM_5410: delegations are granted and revoked by the holder or a co-holder, each change traced with the admin and the requester', () => {
@@ -64,10 +67,19 @@ test('EX_GBM_5413 EX_GBM_5410: delegations are granted and revoked by the holder
   reg = ops.setDescription(f.env, `maison-sante.lilas@${EX_DOMAIN}`, 'MSP des Lilas', '810000000203').registry;
   reg = ops.removeCoHolder(f.env, `maison-sante.lilas@${EX_DOMAIN}`, '810000000201', '810000000203').registry;
   const cabBal = reg.get(`maison-sante.lilas@${EX_DOMAIN}`);
-  assert.deepEqual(cabBal?.coHolders.map((c) => [c.idNat, c.responsible]), [['810000000202', false], ['810000000203', true]]);
+  assert.deepEqual(
+    cabBal?.coHolders.map((c) => [c.idNat, c.responsible]),
+    [
+      ['810000000202', false],
+      ['810000000203', true],
+    ],
+  );
   assert.equal(cabBal?.description, 'MSP des Lilas');
   const t = f.traceLines();
-  assert.deepEqual(t.map((x) => x.action), ['bal.delegate', 'bal.revoke', 'bal.coholder-add', 'bal.responsible', 'bal.description', 'bal.coholder-remove']);
+  assert.deepEqual(
+    t.map((x) => x.action),
+    ['bal.delegate', 'bal.revoke', 'bal.coholder-add', 'bal.responsible', 'bal.description', 'bal.coholder-remove'],
+  );
   assert.deepEqual(t[0]?.actor, { id: 'admin:alice', kind: 'admin', source: 'test' });
   assert.deepEqual(t[0]?.request, { delegate: '810000000999', for: '810000000101', requestedBy: '810000000101' });
   assert.equal((t[0]?.response as { ok: boolean }).ok, true);
@@ -115,7 +127,13 @@ test('EX_GBM_5410: a co-holder who is not the responsible adds and removes co-ho
   ops.removeCoHolder(f.env, cab, '810000000201', COHOLDER);
   const reg = ops.setDescription(f.env, cab, 'MSP des Lilas', COHOLDER).registry;
   const bal = reg.get(cab);
-  assert.deepEqual(bal?.coHolders.map((c) => [c.idNat, c.responsible]), [['810000000202', true], ['810000000203', false]]);
+  assert.deepEqual(
+    bal?.coHolders.map((c) => [c.idNat, c.responsible]),
+    [
+      ['810000000202', true],
+      ['810000000203', false],
+    ],
+  );
   assert.equal(bal?.description, 'MSP des Lilas');
   const t = f.traceLines();
   assert.deepEqual(
@@ -159,7 +177,13 @@ test('EX_GBM_5410 EX_GBM_5411: a delegate of a CAB, or a stranger, cannot add or
   assert.equal(fs.readFileSync(f.file, 'utf8'), before, 'the registry file is unchanged');
   const refusals = f.traceLines().slice(1);
   assert.deepEqual(
-    refusals.map((x) => [x.action, x.bal, (x.request as { requestedBy?: string }).requestedBy, (x.response as { ok: boolean; code?: string }).ok, (x.response as { code?: string }).code]),
+    refusals.map((x) => [
+      x.action,
+      x.bal,
+      (x.request as { requestedBy?: string }).requestedBy,
+      (x.response as { ok: boolean; code?: string }).ok,
+      (x.response as { code?: string }).code,
+    ]),
     [DELEGATE, STRANGER].flatMap((by) => attempts.map(([action]) => [action, cab, by, false, 'REGISTRY_FORBIDDEN'])),
   );
   f.traces.close();
@@ -167,7 +191,12 @@ test('EX_GBM_5410 EX_GBM_5411: a delegate of a CAB, or a stranger, cannot add or
 
 test('EX_GBM_3030: the 21st co-holder of a CAB is refused with the line of the change, the file unchanged', () => {
   const co = (i: number) => ({ idNat: `8100000002${String(i).padStart(2, '0')}`, lastName: `Nom${i}`, firstName: `P${i}`, responsible: i === 0 });
-  const f = fixture([cab('maison-sante', Array.from({ length: 20 }, (_, i) => co(i)))]);
+  const f = fixture([
+    cab(
+      'maison-sante',
+      Array.from({ length: 20 }, (_, i) => co(i)),
+    ),
+  ]);
   const before = fs.readFileSync(f.file, 'utf8');
   loadRegistryText(f.file, before, f.env.load); // the current file's compiled cache
   const cacheBefore = fs.existsSync(path.join(f.dir, 'state')) ? fs.readdirSync(path.join(f.dir, 'state'), { recursive: true }) : [];
@@ -177,28 +206,49 @@ test('EX_GBM_3030: the 21st co-holder of a CAB is refused with the line of the c
   } catch (err) {
     assert.ok(isMssError(err, 'REGISTRY_INVALID'), String(err));
     assert.match(err.message, /change refused \(1 problem; nothing was changed\)/);
-    assert.match(err.message, /registry\.yaml:\d+: mailboxes\[1\]\.coHolders \(maison-sante@ch-test\.mssante\.fr\): EX_GBM_3030 \[REGISTRY_CAB\]: 21 co-holders; at most 20/);
+    assert.match(
+      err.message,
+      /registry\.yaml:\d+: mailboxes\[1\]\.coHolders \(maison-sante@ch-test\.mssante\.fr\): EX_GBM_3030 \[REGISTRY_CAB\]: 21 co-holders; at most 20/,
+    );
   }
   assert.equal(fs.readFileSync(f.file, 'utf8'), before);
   const cacheAfter = fs.existsSync(path.join(f.dir, 'state')) ? fs.readdirSync(path.join(f.dir, 'state'), { recursive: true }) : [];
-  assert.deepEqual(cacheAfter.filter((n) => !String(n).includes('.lock')), cacheBefore.filter((n) => !String(n).includes('.lock')), 'no new compiled cache for a refused change');
+  assert.deepEqual(
+    cacheAfter.filter((n) => !String(n).includes('.lock')),
+    cacheBefore.filter((n) => !String(n).includes('.lock')),
+    'no new compiled cache for a refused change',
+  );
   f.traces.close();
 });
 
 test('bad input: an unknown BAL, a duplicate address (EX_PBA_5030, RE_GBM_4330 even for a deleted BAL), an over-long field — clear errors, the file unchanged', () => {
   const f = fixture();
   const before = fs.readFileSync(f.file, 'utf8');
-  assert.throws(() => ops.suspendMailbox(f.env, `nobody@${EX_DOMAIN}`, 'x'), (e: unknown) => isMssError(e, 'REGISTRY_UNKNOWN_BAL') && /no mailbox nobody@ch-exemple\.mssante\.fr in /.test(e.message));
+  assert.throws(
+    () => ops.suspendMailbox(f.env, `nobody@${EX_DOMAIN}`, 'x'),
+    (e: unknown) => isMssError(e, 'REGISTRY_UNKNOWN_BAL') && /no mailbox nobody@ch-exemple\.mssante\.fr in /.test(e.message),
+  );
   assert.throws(
     () => ops.addMailbox(f.env, { address: `Jean.Dupont@${EX_DOMAIN}`, type: 'PER', created: '2025-06-01' }),
     (e: unknown) => isMssError(e, 'REGISTRY_DUPLICATE_ADDRESS') && /EX_PBA_5030/.test(e.message) && /RE_GBM_4330/.test(e.message),
   );
   assert.throws(
     () => ops.setDescription(f.env, `secretariat.cardiologie@${EX_DOMAIN}`, 'x'.repeat(161)),
-    (e: unknown) => isMssError(e, 'REGISTRY_INVALID') && /registry\.yaml:\d+: mailboxes\[4\]\.description \(secretariat\.cardiologie@ch-exemple\.mssante\.fr\): Annuaire Description \[REGISTRY_FIELD_LENGTH\]: at most 160 characters/.test(e.message),
+    (e: unknown) =>
+      isMssError(e, 'REGISTRY_INVALID') &&
+      /registry\.yaml:\d+: mailboxes\[4\]\.description \(secretariat\.cardiologie@ch-exemple\.mssante\.fr\): Annuaire Description \[REGISTRY_FIELD_LENGTH\]: at most 160 characters/.test(
+        e.message,
+      ),
   );
   assert.throws(
-    () => ops.addMailbox(f.env, { address: `p.martin@${EX_DOMAIN}`, type: 'PER', created: '2025-06-01', holder: { idNat: '810000000555', lastName: 'Martin', firstName: 'Pierre' }, structure: { type: 'FINESS', id: '130000001' } }),
+    () =>
+      ops.addMailbox(f.env, {
+        address: `p.martin@${EX_DOMAIN}`,
+        type: 'PER',
+        created: '2025-06-01',
+        holder: { idNat: '810000000555', lastName: 'Martin', firstName: 'Pierre' },
+        structure: { type: 'FINESS', id: '130000001' },
+      }),
     (e: unknown) => isMssError(e, 'REGISTRY_INVALID') && /EX_GBM_4311 \[REGISTRY_PER_NAMING\]: .*expected pierre\.martin@/.test(e.message),
   );
   assert.equal(fs.readFileSync(f.file, 'utf8'), before);
@@ -214,17 +264,26 @@ test('RE_GBM_4420 RE_GBM_4440 RE_GBM_4430: suspend with a reason, list with reas
     reg.suspended('1130000001').map((b) => b.localPart),
     ['jean.dupont', 'laboratoire.resultats'],
   );
-  assert.throws(() => ops.suspendMailbox(f.env, `jean.dupont@${EX_DOMAIN}`, 'again'), (e: unknown) => isMssError(e, 'REGISTRY_STATE'));
+  assert.throws(
+    () => ops.suspendMailbox(f.env, `jean.dupont@${EX_DOMAIN}`, 'again'),
+    (e: unknown) => isMssError(e, 'REGISTRY_STATE'),
+  );
   reg = ops.reactivateMailbox(f.env, `jean.dupont@${EX_DOMAIN}`).registry;
   assert.equal(reg.get(`jean.dupont@${EX_DOMAIN}`)?.suspension, undefined);
   assert.equal(reg.canUse('810000000101', `jean.dupont@${EX_DOMAIN}`).allowed, true);
   reg = ops.setListeRouge(f.env, `jean.dupont@${EX_DOMAIN}`, true, '810000000101').registry;
   assert.equal(reg.get(`jean.dupont@${EX_DOMAIN}`)?.listeRouge, true);
-  assert.throws(() => ops.setListeRouge(f.env, `jean.dupont@${EX_DOMAIN}`, false, '810000000102'), (e: unknown) => isMssError(e, 'REGISTRY_FORBIDDEN'));
+  assert.throws(
+    () => ops.setListeRouge(f.env, `jean.dupont@${EX_DOMAIN}`, false, '810000000102'),
+    (e: unknown) => isMssError(e, 'REGISTRY_FORBIDDEN'),
+  );
   reg = ops.deleteMailbox(f.env, `jean.dupont@${EX_DOMAIN}`, 'départ').registry;
   assert.equal(reg.get(`jean.dupont@${EX_DOMAIN}`)?.status, 'deleted');
   assert.equal(reg.get(`jean.dupont@${EX_DOMAIN}`)?.deletion?.at, '2025-06-01T10:00:00.000Z');
-  assert.throws(() => ops.reactivateMailbox(f.env, `jean.dupont@${EX_DOMAIN}`), (e: unknown) => isMssError(e, 'REGISTRY_STATE') && /it is deleted/.test(e.message));
+  assert.throws(
+    () => ops.reactivateMailbox(f.env, `jean.dupont@${EX_DOMAIN}`),
+    (e: unknown) => isMssError(e, 'REGISTRY_STATE') && /it is deleted/.test(e.message),
+  );
   assertConsistent(f);
   f.traces.close();
 });
@@ -234,7 +293,10 @@ test('EX_PBA_5100: a national identifier corrected by the Annuaire replaces the 
   const reg = ops.correctIdNat(f.env, `jean.dupont@${EX_DOMAIN}`, '810000000101', '810000000111', { ticket: 'T-1' }).registry;
   const b = reg.get(`jean.dupont@${EX_DOMAIN}`);
   assert.equal(b?.holder?.idNat, '810000000111');
-  assert.deepEqual(b?.delegates.map((d) => [d.for, d.grantedBy]), [['810000000111', '810000000111']]);
+  assert.deepEqual(
+    b?.delegates.map((d) => [d.for, d.grantedBy]),
+    [['810000000111', '810000000111']],
+  );
   assert.equal(reg.canUse('810000000111', `jean.dupont@${EX_DOMAIN}`).role, 'holder');
   const t = f.traceLines().at(-1);
   assert.equal(t?.action, 'bal.correct-idnat');
@@ -248,8 +310,15 @@ test('edits of a registry in another layout (flow style, empty file) fall back t
   fs.writeFileSync(file, '# empty registry\n');
   const traces = new TraceLog(path.join(dir, 'traces'));
   const env: ops.EditEnv = { file, load: LOAD, traces, actor: { id: 'admin:a', kind: 'admin' } };
-  assert.throws(() => ops.addMailbox(env, per('jean.dupont', 'Jean', 'Dupont', '810000000101') as never), (e: unknown) => isMssError(e, 'REGISTRY_INVALID'), 'the first file has no auto-reply BAL');
-  fs.writeFileSync(file, `# flow\nmailboxes: [{address: reponse.automatique-test@${DOMAIN}, type: APP, created: 2023-01-01, test: true, structure: {type: FINESS, id: "130000001"}, responsible: {name: SI}, description: auto}]\n`);
+  assert.throws(
+    () => ops.addMailbox(env, per('jean.dupont', 'Jean', 'Dupont', '810000000101') as never),
+    (e: unknown) => isMssError(e, 'REGISTRY_INVALID'),
+    'the first file has no auto-reply BAL',
+  );
+  fs.writeFileSync(
+    file,
+    `# flow\nmailboxes: [{address: reponse.automatique-test@${DOMAIN}, type: APP, created: 2023-01-01, test: true, structure: {type: FINESS, id: "130000001"}, responsible: {name: SI}, description: auto}]\n`,
+  );
   ops.addMailbox(env, per('jean.dupont', 'Jean', 'Dupont', '810000000101') as never);
   const reg = ops.suspendMailbox(env, `jean.dupont@${DOMAIN}`, 'x').registry;
   assert.equal(reg.get(`jean.dupont@${DOMAIN}`)?.status, 'suspended');

@@ -8,7 +8,11 @@ import { bigRegistryYaml, cab, org, per, registryYaml } from '../helpers/registr
 
 const SAME_SHAPE = [
   bigRegistryYaml(200),
-  registryYaml([per('a.b', 'A', 'B', '810000000101', { contact: { email: 'x@y.fr' } }), org('sec'), cab('cab', [{ idNat: '810000000111', lastName: 'X', firstName: 'Y', responsible: true }])]),
+  registryYaml([
+    per('a.b', 'A', 'B', '810000000101', { contact: { email: 'x@y.fr' } }),
+    org('sec'),
+    cab('cab', [{ idNat: '810000000111', lastName: 'X', firstName: 'Y', responsible: true }]),
+  ]),
   fs.readFileSync(new URL('../../../examples/registry.yaml', import.meta.url), 'utf8'),
   '# x\nmailboxes:\n  - address: a@b\n    description: >\n      folded\n    holder:\n  - { address: c }\n',
   'mailboxes: [ {address: a}, {address: b} ]\n',
@@ -18,7 +22,21 @@ const SAME_SHAPE = [
   'version: 1\nmailboxes:\n  -   address: a\n  - address: b\n',
   'version: 1\nmailboxes:\n  - address: a\n    delegates:\n      - idNat: "1"\n        for: \'2\'\n      - idNat: 3\n    "coHolders": [ { idNat: x } ]\n',
 ];
-const PATHS: Array<Array<string | number>> = [[], ['address'], ['holder'], ['holder', 'idNat'], ['holder', 'nope'], ['structure', 'id'], ['delegates', 0, 'for'], ['delegates', 1, 'idNat'], ['delegates', 5], ['coHolders', 0, 'idNat'], ['description'], ['contact', 'email'], ['nope', 'x']];
+const PATHS: Array<Array<string | number>> = [
+  [],
+  ['address'],
+  ['holder'],
+  ['holder', 'idNat'],
+  ['holder', 'nope'],
+  ['structure', 'id'],
+  ['delegates', 0, 'for'],
+  ['delegates', 1, 'idNat'],
+  ['delegates', 5],
+  ['coHolders', 0, 'idNat'],
+  ['description'],
+  ['contact', 'email'],
+  ['nope', 'x'],
+];
 
 test('the fast reader agrees with the Document API on values, layout and lines', () => {
   let compared = 0;

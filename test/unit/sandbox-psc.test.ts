@@ -12,8 +12,21 @@ const psc = new SandboxPsc({ tls: cert });
 before(() => psc.start());
 after(() => psc.stop());
 
-async function call(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await httpsRequest({ url, method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body), ca: cert.cert, timeoutMs: 5000, maxBytes: 65_536 });
+async function call(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await httpsRequest({
+    url,
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    ca: cert.cert,
+    timeoutMs: 5000,
+    maxBytes: 65_536,
+  });
   return { status: res.status, json: JSON.parse(res.body.toString('utf8')) as Record<string, unknown> };
 }
 
@@ -39,7 +52,10 @@ test('EX_LPS_0900 step 7: discovery names the JWKS and UserInfo; UserInfo answer
   const d = await call(`${psc.issuer}/.well-known/openid-configuration`);
   assert.equal(d.json.issuer, psc.issuer);
   const jwks = await call(String(d.json.jwks_uri));
-  assert.deepEqual((jwks.json.keys as Array<{ kid: string }>).map((k) => k.kid), [psc.keys.current.kid]);
+  assert.deepEqual(
+    (jwks.json.keys as Array<{ kid: string }>).map((k) => k.kid),
+    [psc.keys.current.kid],
+  );
   const token = String((await call(psc.mintUrl, 'POST', { idNat: '810000000002', ttlSeconds: 60 })).json.access_token);
   const info = await call(String(d.json.userinfo_endpoint), 'GET', undefined, { authorization: `Bearer ${token}` });
   assert.equal(info.status, 200);

@@ -34,14 +34,38 @@ test('serve.workers: 1 by default (one process, as before), a number up to 64, o
 });
 
 test('in a multi-process serve, each worker enforces its share of the connection caps (together, the configured limits); rules and everything else unchanged', () => {
-  const config = parseConfigText(`${MINIMAL}gates:\n  in:\n    maxConnections: 1001\n    maxUnverifiedPerSource: 7\n    verifiedReserve: 0\n`, '/etc/mss-sidecar/config.yaml');
+  const config = parseConfigText(
+    `${MINIMAL}gates:\n  in:\n    maxConnections: 1001\n    maxUnverifiedPerSource: 7\n    verifiedReserve: 0\n`,
+    '/etc/mss-sidecar/config.yaml',
+  );
   const w = workerConfig(config, 2);
   assert.deepEqual(
-    [w.gates.in.maxConnections, w.gates.in.maxUnverifiedPerSource, w.gates.in.verifiedReserve, w.gates.out.maxConnections, w.gates.out.connectionCache.maxIdle, w.milter.maxConnections],
-    [501, 4, 0, Math.ceil(config.gates.out.maxConnections / 2), Math.ceil(config.gates.out.connectionCache.maxIdle / 2), Math.ceil(config.milter.maxConnections / 2)],
+    [
+      w.gates.in.maxConnections,
+      w.gates.in.maxUnverifiedPerSource,
+      w.gates.in.verifiedReserve,
+      w.gates.out.maxConnections,
+      w.gates.out.connectionCache.maxIdle,
+      w.milter.maxConnections,
+    ],
+    [
+      501,
+      4,
+      0,
+      Math.ceil(config.gates.out.maxConnections / 2),
+      Math.ceil(config.gates.out.connectionCache.maxIdle / 2),
+      Math.ceil(config.milter.maxConnections / 2),
+    ],
   );
   // Nothing else differs: the sending and receiving rules read the same settings.
-  const strip = (c: typeof config) => ({ ...c, gates: { in: { ...c.gates.in, maxConnections: 0, maxUnverifiedPerSource: 0, verifiedReserve: 0 }, out: { ...c.gates.out, maxConnections: 0, connectionCache: { ...c.gates.out.connectionCache, maxIdle: 0 } } }, milter: { ...c.milter, maxConnections: 0 } });
+  const strip = (c: typeof config) => ({
+    ...c,
+    gates: {
+      in: { ...c.gates.in, maxConnections: 0, maxUnverifiedPerSource: 0, verifiedReserve: 0 },
+      out: { ...c.gates.out, maxConnections: 0, connectionCache: { ...c.gates.out.connectionCache, maxIdle: 0 } },
+    },
+    milter: { ...c.milter, maxConnections: 0 },
+  });
   assert.deepEqual(strip(w), strip(config));
   assert.deepEqual(workerConfig(config, 1), config);
   assert.deepEqual([...EVERY_WORKER].sort(), ['gates', 'metrics', 'milter']);

@@ -38,12 +38,21 @@ test('EX_PSU_5830: spooled writes are replayed in order, across segments, and ne
     }
   }, 7);
   assert.equal(applied, 50);
-  assert.deepEqual(seen, ops(0, 50).map((o) => o.n));
+  assert.deepEqual(
+    seen,
+    ops(0, 50).map((o) => o.n),
+  );
   assert.equal(spool.pending, 3);
   await spool.drain(async (batch) => void seen.push(...batch.map((o) => o.n)));
-  assert.deepEqual(seen, ops(0, 53).map((o) => o.n));
+  assert.deepEqual(
+    seen,
+    ops(0, 53).map((o) => o.n),
+  );
   assert.equal(spool.pending, 0);
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.jsonl') && fs.statSync(path.join(dir, 'spool', f)).size > 0), []);
+  assert.deepEqual(
+    fs.readdirSync(path.join(dir, 'spool')).filter((f) => f.endsWith('.jsonl') && fs.statSync(path.join(dir, 'spool', f)).size > 0),
+    [],
+  );
 });
 
 test('a replay that fails keeps what it did not apply (the segment is replayed again: operations are idempotent); a new process finds the spool', async () => {
@@ -63,13 +72,19 @@ test('a replay that fails keeps what it did not apply (the segment is replayed a
   assert.ok(reopened.snapshot().oldest);
   const seen: number[] = [];
   assert.equal(await reopened.drain(async (b) => void seen.push(...b.map((o) => o.n))), 10);
-  assert.deepEqual(seen, ops(0, 10).map((o) => o.n));
+  assert.deepEqual(
+    seen,
+    ops(0, 10).map((o) => o.n),
+  );
 });
 
 test('the spool refuses to grow beyond state.redis.spoolMaxBytes (SPOOL_FULL) rather than fill the disk', () => {
   const spool = new Spool<Op>(path.join(tmpDir(), 'spool'), { maxBytes: 300 });
   spool.append(ops(0, 3));
-  assert.throws(() => spool.append(ops(3, 10)), (e: unknown) => isMssError(e, 'SPOOL_FULL') && /state\.redis\.spoolMaxBytes/.test(e.message));
+  assert.throws(
+    () => spool.append(ops(3, 10)),
+    (e: unknown) => isMssError(e, 'SPOOL_FULL') && /state\.redis\.spoolMaxBytes/.test(e.message),
+  );
   assert.equal(spool.pending, 3);
 });
 
@@ -91,18 +106,37 @@ test('EX_PSU_5830: journal events the store cannot take wait in the spool (recor
   const store = flakyStore(new EmbeddedStore(path.join(dir, 'store')));
   const spool = new Spool<{ kind: 'journal'; records: JournalRecord[] }>(path.join(dir, 'spool'), { maxBytes: 1 << 20 });
   const journal = new Journal(store, new SpoolDeferral(spool, silentLogger));
-  const event = (i: number) => ({ type: 'received' as const, at: new Date(Date.UTC(2026, 0, 10, 10, 0, i)).toISOString(), mailId: `Q${i}`, sender: 'a@x.mssante.fr', recipients: ['b@y.mssante.fr'], size: 10 });
+  const event = (i: number) => ({
+    type: 'received' as const,
+    at: new Date(Date.UTC(2026, 0, 10, 10, 0, i)).toISOString(),
+    mailId: `Q${i}`,
+    sender: 'a@x.mssante.fr',
+    recipients: ['b@y.mssante.fr'],
+    size: 10,
+  });
   assert.equal(await journal.record(event(0)), 'written');
   store.down = true;
   assert.equal(await journal.record(event(1)), 'deferred');
   store.down = false;
   assert.equal(await journal.record(event(2)), 'deferred', 'the store answers again, but event 1 waits: event 2 goes behind it');
   let pings = 0;
-  const replayer = new SpoolReplayer({ spool, ping: async () => void pings++, apply: async (batch) => store.journalAppend(batch.flatMap((o) => o.records)), intervalMs: 60_000, log: silentLogger });
+  const replayer = new SpoolReplayer({
+    spool,
+    ping: async () => void pings++,
+    apply: async (batch) => store.journalAppend(batch.flatMap((o) => o.records)),
+    intervalMs: 60_000,
+    log: silentLogger,
+  });
   assert.equal(await replayer.replay(), 2);
   assert.equal(pings, 1);
-  assert.deepEqual(store.appended.map((r) => JSON.parse(r.data).mailId), ['Q0', 'Q1', 'Q2']);
-  assert.ok(store.appended.every((r) => typeof r.id === 'string' && r.id.length === 36), 'each event carries its id');
+  assert.deepEqual(
+    store.appended.map((r) => JSON.parse(r.data).mailId),
+    ['Q0', 'Q1', 'Q2'],
+  );
+  assert.ok(
+    store.appended.every((r) => typeof r.id === 'string' && r.id.length === 36),
+    'each event carries its id',
+  );
   assert.equal(await journal.record(event(3)), 'written', 'the spool is empty: writes go straight to the store again');
   const back: string[] = [];
   for await (const e of journal.read({ from: new Date('2026-01-10T00:00:00Z'), to: new Date('2026-01-11T00:00:00Z') })) back.push(e.mailId);

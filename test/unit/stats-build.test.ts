@@ -23,13 +23,21 @@ before(async () => {
 after(() => w.store.close());
 
 test('EX_PSU_5010 EX_PSU_5830 EX_PSU_5840: golden Echanges and Connexions files of a synthetic month (Europe/Paris, DST on 2025-03-30)', () => {
-  const golden = fs.readdirSync(GOLDEN).filter((n) => n.endsWith('.csv')).sort();
+  const golden = fs
+    .readdirSync(GOLDEN)
+    .filter((n) => n.endsWith('.csv'))
+    .sort();
   assert.deepEqual(b.files.map((f) => f.name).sort(), golden);
   for (const name of golden) assert.equal(read(name), fs.readFileSync(path.join(GOLDEN, name), 'utf8'), name);
 });
 
 test('EX_PSU_5830: file names AAAAMM_EchangesMSSante_<domaine>.csv, one per managed domain; v1.6 header of 8 columns', () => {
-  assert.deepEqual(b.files.map((f) => f.name).sort(), ['202503_ConnexionsMSSante_ch-test.mssante.fr.csv', '202503_ConnexionsMSSante_labo.ch-test.mssante.fr.csv', '202503_EchangesMSSante_ch-test.mssante.fr.csv', '202503_EchangesMSSante_labo.ch-test.mssante.fr.csv']);
+  assert.deepEqual(b.files.map((f) => f.name).sort(), [
+    '202503_ConnexionsMSSante_ch-test.mssante.fr.csv',
+    '202503_ConnexionsMSSante_labo.ch-test.mssante.fr.csv',
+    '202503_EchangesMSSante_ch-test.mssante.fr.csv',
+    '202503_EchangesMSSante_labo.ch-test.mssante.fr.csv',
+  ]);
   assert.equal(read('202503_EchangesMSSante_ch-test.mssante.fr.csv').split('\n')[0], 'MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE;INS;CODECDA;NIL');
 });
 
@@ -39,7 +47,11 @@ test('EX_PSU_5830: one line per recipient, a retried message once, a bounced rec
   assert.equal(of('4A1B2C3D01').length, 3, 'multi-recipient');
   assert.equal(of('4A1B2C3D02').length, 1, 'retried twice, then delivered');
   assert.equal(of('4A1B2C3D03').length, 1, 'bounced by the destination');
-  assert.deepEqual(of('4A1B2C3D04').map((l) => l.split(';')[2]), ['a.medecin@ch-voisin.mssante.fr'], 'only deferred: not sent');
+  assert.deepEqual(
+    of('4A1B2C3D04').map((l) => l.split(';')[2]),
+    ['a.medecin@ch-voisin.mssante.fr'],
+    'only deferred: not sent',
+  );
   assert.equal(of('5B000001').length, 0, 'received');
   assert.equal(new Set(of('4A1B2C3D01').map((l) => l.split(';').slice(3).join(';'))).size, 1, 'lines of one message share DATE, TAILLE and headers');
 });
@@ -53,7 +65,8 @@ test('EX_PSU_5020: patient addresses become usager@patient.mssante.fr', () => {
 test('EX_PSU_5820: suspended/deleted before the month, test mailboxes and null-sender messages are left out; those suspended or deleted during it stay', () => {
   const e = read('202503_EchangesMSSante_ch-test.mssante.fr.csv');
   const c = read('202503_ConnexionsMSSante_ch-test.mssante.fr.csv');
-  for (const gone of ['paul.durand', 'anne.petit', 'boite.test', 'reponse.automatique-test', 'nouveau.venu']) assert.doesNotMatch(c, new RegExp(`^${gone}@`, 'm'), gone);
+  for (const gone of ['paul.durand', 'anne.petit', 'boite.test', 'reponse.automatique-test', 'nouveau.venu'])
+    assert.doesNotMatch(c, new RegExp(`^${gone}@`, 'm'), gone);
   for (const kept of ['luc.bernard', 'sophie.roux', 'marie.martin']) assert.match(c, new RegExp(`^${kept}@`, 'm'), kept);
   assert.doesNotMatch(e, /^4A1B2C3D06;|^4A1B2C3D07;|^4A1B2C3D10;/m);
   assert.match(e, /^4A1B2C3D08;luc\.bernard/m);
@@ -66,7 +79,7 @@ test('EX_SSU_5800 RE_SSU_5800: never connected is empty (never "null"), unknown 
   const c = read('202503_ConnexionsMSSante_ch-test.mssante.fr.csv');
   assert.match(c, /^marie\.martin@ch-test\.mssante\.fr;$/m);
   assert.match(c, /^ancien\.compte@ch-test\.mssante\.fr;1900-01-01 00:00:00$/m);
-  assert.match(c, /^dpi\.urgences@ch-test\.mssante\.fr;2025-03-16 03:00:00$/m, 'the month\'s last send, after the recorded exchange');
+  assert.match(c, /^dpi\.urgences@ch-test\.mssante\.fr;2025-03-16 03:00:00$/m, "the month's last send, after the recorded exchange");
   assert.doesNotMatch(c, /null/i);
 });
 
@@ -75,7 +88,11 @@ test('EX_PSU_5810: month boundaries and dates in Europe/Paris, across the DST ch
   assert.match(e, /^4A1B2C3D12;.*;2025-03-01 00:00:00;/m, 'first second of the month (2025-02-28T23:00:00Z)');
   assert.match(e, /^4A1B2C3D13;.*;2025-03-31 23:59:59;/m, 'last second (2025-03-31T21:59:59Z, summer time)');
   assert.doesNotMatch(e, /^4A1B2C3D14;|^4A1B2C3D15;/m);
-  assert.match(read('202503_ConnexionsMSSante_ch-test.mssante.fr.csv'), /^secretariat\.cardio@ch-test\.mssante\.fr;2025-03-31 08:00:00$/m, '07:00 winter offset from the month start is 08:00 in summer time');
+  assert.match(
+    read('202503_ConnexionsMSSante_ch-test.mssante.fr.csv'),
+    /^secretariat\.cardio@ch-test\.mssante\.fr;2025-03-31 08:00:00$/m,
+    '07:00 winter offset from the month start is 08:00 in summer time',
+  );
 });
 
 test('EX_PSU_5830: a value with ";" or a line break does not break the line (addresses too); missing headers give empty columns; INS other than O/N is emptied', () => {
@@ -95,18 +112,35 @@ test('EX_PSU_5830 EX_PSU_5840: ";" and line breaks in a sender, a recipient or a
   try {
     const at = '2025-03-24T09:00:00Z';
     await new Journal(w2.store).record([
-      { type: 'submitted', at, mailId: '4A1B2C3E01', sender: '"x;y"@ch-test.mssante.fr', recipients: ['"p;q\r\nr"@ch-voisin.mssante.fr', 'ok@ch-voisin.mssante.fr'], size: 100 },
+      {
+        type: 'submitted',
+        at,
+        mailId: '4A1B2C3E01',
+        sender: '"x;y"@ch-test.mssante.fr',
+        recipients: ['"p;q\r\nr"@ch-voisin.mssante.fr', 'ok@ch-voisin.mssante.fr'],
+        size: 100,
+      },
       { type: 'submitted', at, mailId: '4A1B2C3E02', sender: 'jean.dupont@ch-test.mssante.fr', recipients: ['"l\u2028m;n"@ch-voisin.mssante.fr'], size: 100 },
     ]);
-    const built = await buildMonth({ config: w2.config, registry: w2.registry, store: w2.store, month: GOLDEN_MONTH, now: new Date('2025-04-01T00:30:00+02:00'), outDir: path.join(w2.dir, 'semi') });
+    const built = await buildMonth({
+      config: w2.config,
+      registry: w2.registry,
+      store: w2.store,
+      month: GOLDEN_MONTH,
+      now: new Date('2025-04-01T00:30:00+02:00'),
+      outDir: path.join(w2.dir, 'semi'),
+    });
     const e = fs.readFileSync(path.join(built.dir, '202503_EchangesMSSante_ch-test.mssante.fr.csv'), 'utf8');
     for (const line of e.trimEnd().split('\n')) assert.equal(line.split(';').length, 8, line);
     const rows = e.split('\n').filter((l) => l.startsWith('4A1B2C3E0'));
-    assert.deepEqual(rows.map((l) => l.split(';').slice(1, 3)), [
-      ['"x,y"@ch-test.mssante.fr', '"p,q r"@ch-voisin.mssante.fr'],
-      ['"x,y"@ch-test.mssante.fr', 'ok@ch-voisin.mssante.fr'],
-      ['jean.dupont@ch-test.mssante.fr', '"l m,n"@ch-voisin.mssante.fr'],
-    ]);
+    assert.deepEqual(
+      rows.map((l) => l.split(';').slice(1, 3)),
+      [
+        ['"x,y"@ch-test.mssante.fr', '"p,q r"@ch-voisin.mssante.fr'],
+        ['"x,y"@ch-test.mssante.fr', 'ok@ch-voisin.mssante.fr'],
+        ['jean.dupont@ch-test.mssante.fr', '"l m,n"@ch-voisin.mssante.fr'],
+      ],
+    );
     // The BAL column goes through the same rule (statsAddress is the one place both files use).
     assert.equal(statsAddress('"a;b"@CH-TEST.mssante.fr'), '"a,b"@ch-test.mssante.fr');
     assert.equal(`${statsAddress('"a\nb"@ch-test.mssante.fr')};`.split(';').length, 2);
@@ -136,7 +170,14 @@ test('EX_PSU_5810: the archive holds the four files at its root, and rebuilding 
 
 test('EX_PSU_5830: legacy-5 mode writes the 5 columns of §9.7.4.4.1 from the same column set', async () => {
   const config = { ...w.config, stats: { ...w.config.stats, echangesFormat: 'legacy-5' as const } };
-  const legacy = await buildMonth({ config, registry: w.registry, store: w.store, month: GOLDEN_MONTH, now: new Date('2025-04-01T00:30:00+02:00'), outDir: path.join(w.dir, 'legacy') });
+  const legacy = await buildMonth({
+    config,
+    registry: w.registry,
+    store: w.store,
+    month: GOLDEN_MONTH,
+    now: new Date('2025-04-01T00:30:00+02:00'),
+    outDir: path.join(w.dir, 'legacy'),
+  });
   const text = fs.readFileSync(path.join(legacy.dir, '202503_EchangesMSSante_ch-test.mssante.fr.csv'), 'utf8');
   assert.equal(text.split('\n')[0], 'MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE');
   for (const line of text.trimEnd().split('\n')) assert.equal(line.split(';').length, 5);

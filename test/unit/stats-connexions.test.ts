@@ -9,7 +9,12 @@ import { GOLDEN_MONTH, STATS_DOMAINS, statsWorld } from '../helpers/stats.js';
 const D = STATS_DOMAINS[0] as string;
 const TZ = 'Europe/Paris';
 
-async function connexions(extra: Record<string, unknown>, logins: Array<[string, string]>, now: string, before?: (rt: RuntimeFields) => Promise<void>): Promise<Map<string, string>> {
+async function connexions(
+  extra: Record<string, unknown>,
+  logins: Array<[string, string]>,
+  now: string,
+  before?: (rt: RuntimeFields) => Promise<void>,
+): Promise<Map<string, string>> {
   const w = await statsWorld(GOLDEN_MONTH, extra);
   try {
     const rt = new RuntimeFields(w.store);
@@ -17,7 +22,13 @@ async function connexions(extra: Record<string, unknown>, logins: Array<[string,
     for (const [local, at] of logins) await rt.setLastLogin(`${local}@${D}`, new Date(at), '810000000001', TZ);
     const b = await buildMonth({ config: w.config, registry: w.registry, store: w.store, month: GOLDEN_MONTH, now: new Date(now) });
     const text = fs.readFileSync(path.join(b.dir, `202503_ConnexionsMSSante_${D}.csv`), 'utf8');
-    return new Map(text.trim().split('\n').slice(1).map((l) => l.split(';') as [string, string]));
+    return new Map(
+      text
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(';') as [string, string]),
+    );
   } finally {
     await w.store.close();
   }
@@ -30,7 +41,11 @@ test('EX_PSU_5840: Connexions of March shows the last login of March whatever da
     ['marie.martin', '2025-04-06T07:00:00Z'],
   ];
   for (const now of ['2025-04-01T00:30:00+02:00', '2025-04-06T13:00:00+02:00', '2025-05-20T13:00:00+02:00']) {
-    const c = await connexions({}, logins.filter(([, at]) => Date.parse(at) < Date.parse(now)), now);
+    const c = await connexions(
+      {},
+      logins.filter(([, at]) => Date.parse(at) < Date.parse(now)),
+      now,
+    );
     assert.equal(c.get(`marie.martin@${D}`), '2025-03-25 17:00:00', `built ${now}`);
   }
   // Created in March, first login in April: never connected in March (empty), not April's date.

@@ -44,7 +44,14 @@ test('§9.7.4.4.2: a well-formed Connexions file passes the eleven controls; emp
 });
 
 test('control n°1 (EX_PSU_5830): file name syntax, and files at the root of the archive', () => {
-  for (const name of ['(202503)_EchangesMSSante_[ch-test.mssante.fr].csv', '2025-03_EchangesMSSante_ch-test.mssante.fr.csv', '202513_EchangesMSSante_ch-test.mssante.fr.csv', '202503_echangesMSSante_ch-test.mssante.fr.csv', 'stats/202503_EchangesMSSante_ch-test.mssante.fr.csv', '202503_EchangesMSSante_ch-test.mssante.fr.txt']) {
+  for (const name of [
+    '(202503)_EchangesMSSante_[ch-test.mssante.fr].csv',
+    '2025-03_EchangesMSSante_ch-test.mssante.fr.csv',
+    '202513_EchangesMSSante_ch-test.mssante.fr.csv',
+    '202503_echangesMSSante_ch-test.mssante.fr.csv',
+    'stats/202503_EchangesMSSante_ch-test.mssante.fr.csv',
+    '202503_EchangesMSSante_ch-test.mssante.fr.txt',
+  ]) {
     const f = check(name, `${H}\n${ROW}\n`);
     assert.deepEqual(failing(f), [[1, 1]], name);
     assert.equal(f.codeRetour, 1);
@@ -52,7 +59,10 @@ test('control n°1 (EX_PSU_5830): file name syntax, and files at the root of the
 });
 
 test('control n°2: UTF-8 (an invalid byte, and a BOM)', () => {
-  const latin1 = Buffer.concat([Buffer.from(`${H}\n`), Buffer.from(`Q1;jean.dupont@${D};a@ch-voisin.mssante.fr;2025-03-10 10:00:00;2048;O;;R\xe9sum\xe9\n`, 'latin1')]);
+  const latin1 = Buffer.concat([
+    Buffer.from(`${H}\n`),
+    Buffer.from(`Q1;jean.dupont@${D};a@ch-voisin.mssante.fr;2025-03-10 10:00:00;2048;O;;R\xe9sum\xe9\n`, 'latin1'),
+  ]);
   const f = check(E, latin1);
   assert.deepEqual(control(f, 2)?.lines, [2]);
   assert.equal(control(f, 2)?.retour, 1);
@@ -84,7 +94,10 @@ test('control n°5: 8 fields per Echanges line (v1.6), 2 per Connexions line; an
 test('control n°5/6: the legacy 5-column layout passes where it is accepted (sandbox), fails where v1.6 is expected', () => {
   const legacy = `MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE\nQ1;jean.dupont@${D};a@ch-voisin.mssante.fr;2025-03-10 10:00:00;2048\n`;
   assert.deepEqual(failing(check(E, legacy, ctx({ echangesLayouts: [ECHANGES_V16, ECHANGES_LEGACY] }))), []);
-  assert.deepEqual(failing(check(E, legacy)).map(([c]) => c), [5, 6]);
+  assert.deepEqual(
+    failing(check(E, legacy)).map(([c]) => c),
+    [5, 6],
+  );
 });
 
 test('control n°6: header names exact, case-sensitive (EX_PSU_5810: columns never renamed)', () => {

@@ -41,7 +41,10 @@ const SEED_SEGMENT = `<?xml version="1.0" encoding="UTF-8"?>
 
 test('EX_SSU_5810 §6.9.3.2.1.1.2: the Depot answer of Figure 37 gives CodeRetourGlobal, Id, NomArchive, identity and domains', () => {
   const d = parseDepot(SEED_DEPOT);
-  assert.deepEqual({ code: d.code, id: d.id, nom: d.nomArchive, identite: d.identite, n: d.domaines.length, lenient: d.lenient }, { code: 0, id: '10', nom: '10_bus.dev.mssante.fr.zip', identite: 'bus.dev.mssante.fr', n: 2, lenient: false });
+  assert.deepEqual(
+    { code: d.code, id: d.id, nom: d.nomArchive, identite: d.identite, n: d.domaines.length, lenient: d.lenient },
+    { code: 0, id: '10', nom: '10_bus.dev.mssante.fr.zip', identite: 'bus.dev.mssante.fr', n: 2, lenient: false },
+  );
 });
 
 test('§6.9.3.2.1.2.2: the segment answer of Figure 38, not well-formed as printed, is still read (lenient)', () => {
@@ -52,7 +55,13 @@ test('§6.9.3.2.1.2.2: the segment answer of Figure 38, not well-formed as print
 });
 
 test('SIPIL XML with a DTD is refused (XXE), and an answer without CodeRetourGlobal is an error', () => {
-  assert.throws(() => parseDepot(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Depot><Statut><CodeRetourGlobal>0</CodeRetourGlobal></Statut></Depot>`), { code: 'STATS_XML_DTD' });
+  assert.throws(
+    () =>
+      parseDepot(
+        `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Depot><Statut><CodeRetourGlobal>0</CodeRetourGlobal></Statut></Depot>`,
+      ),
+    { code: 'STATS_XML_DTD' },
+  );
   assert.throws(() => parseDepot('<html>Bad gateway</html>'), { code: 'STATS_XML_SHAPE' });
 });
 
@@ -73,7 +82,13 @@ test('EX_SSU_5820 Tableau 48: CompteRendu with unaccented names; per-file and pe
   const [e, c] = cr.files;
   assert.equal(e?.dateDebut, '2025-04-02 10:00:01');
   assert.equal(e?.dateFin, '2025-04-02 10:00:05');
-  assert.deepEqual(e?.controls[0], { code: 7, codeRetour: 1, errors: [{ message: 'DATE invalide', lines: [3, 7, 12] }], dateDebut: '2025-04-02 10:00:01', dateFin: '2025-04-02 10:00:02' });
+  assert.deepEqual(e?.controls[0], {
+    code: 7,
+    codeRetour: 1,
+    errors: [{ message: 'DATE invalide', lines: [3, 7, 12] }],
+    dateDebut: '2025-04-02 10:00:01',
+    dateFin: '2025-04-02 10:00:02',
+  });
   assert.deepEqual(c?.controls[0]?.errors, [{ message: 'déjà reçu', lines: [] }], 'Message directly under Contrôle (Tableau 48 levels)');
   const o = interpretReport(cr, '42');
   assert.equal(o.verdict, 'rejected');
@@ -91,7 +106,18 @@ test('EX_SSU_5820: accented names (Contrôles, CodeContrôle) as the sandbox wri
 });
 
 test('EX_SSU_5820 §9.7.4.3 vs §6.9.3.2.2.2: every global code has a verdict, with both readings where the tables disagree', () => {
-  const expected: Record<number, string> = { 0: 'accepted', 1: 'rejected', 2: 'rejected', 4: 'rejected', 5: 'rejected', 6: 'pending', 7: 'rejected', 8: 'error', 99: 'unknown-id', 100: 'error' };
+  const expected: Record<number, string> = {
+    0: 'accepted',
+    1: 'rejected',
+    2: 'rejected',
+    4: 'rejected',
+    5: 'rejected',
+    6: 'pending',
+    7: 'rejected',
+    8: 'error',
+    99: 'unknown-id',
+    100: 'error',
+  };
   for (const code of Object.keys(REPORT_CODES_T61).map(Number)) {
     const v = reportVerdict({ code, fileCodes: [] });
     assert.equal(v.verdict, expected[code], `code ${code}`);

@@ -158,7 +158,10 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
     // A time of its own (the store is shared by the tests of a backend), across midnight.
     const T1 = Date.UTC(2025, 5, 15, 23, 59, 50);
     try {
-      const recs = Array.from({ length: 3000 }, (_, i) => ({ at: T1 + i * 10, data: JSON.stringify({ i, kind: i % 100 === 7 ? 'rare' : 'common', pad: 'é'.repeat(i % 40) }) }));
+      const recs = Array.from({ length: 3000 }, (_, i) => ({
+        at: T1 + i * 10,
+        data: JSON.stringify({ i, kind: i % 100 === 7 ? 'rare' : 'common', pad: 'é'.repeat(i % 40) }),
+      }));
       await s.journalAppend(recs);
       const read = [];
       for await (const r of s.journalRead(T1 + 5, T1 + 29_995)) read.push(r);
@@ -169,7 +172,10 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       assert.deepEqual(read, recs.slice(1));
       const rare = [];
       for await (const b of s.journalScan(T1, T1 + 30_000, { contains: '"rare"' })) rare.push(...b.map((r) => JSON.parse(r.data).i));
-      assert.deepEqual(rare, recs.filter((_, i) => i % 100 === 7).map((_, k) => k * 100 + 7));
+      assert.deepEqual(
+        rare,
+        recs.filter((_, i) => i % 100 === 7).map((_, k) => k * 100 + 7),
+      );
     } finally {
       await s.close();
     }
@@ -187,7 +193,12 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
         byPid.set(pid, [...(byPid.get(pid) ?? []), i]);
       }
       assert.equal(byPid.size, 3);
-      for (const list of byPid.values()) assert.deepEqual(list, Array.from({ length: 50 }, (_, i) => i), 'each writer in its own order');
+      for (const list of byPid.values())
+        assert.deepEqual(
+          list,
+          Array.from({ length: 50 }, (_, i) => i),
+          'each writer in its own order',
+        );
     } finally {
       await s.close();
     }
@@ -198,7 +209,10 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
     try {
       const d1 = Date.UTC(2024, 0, 10, 12);
       const d2 = Date.UTC(2024, 0, 11, 12);
-      await s.journalAppend([{ at: d1, data: '{"d":1}' }, { at: d2, data: '{"d":2}' }]);
+      await s.journalAppend([
+        { at: d1, data: '{"d":1}' },
+        { at: d2, data: '{"d":2}' },
+      ]);
       assert.equal(await s.journalPrune(Date.UTC(2024, 0, 11, 6)), 1);
       const left = [];
       for await (const r of s.journalRead(Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 1))) left.push(r.data);
@@ -218,7 +232,10 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       await rt.setLastLogin(bal, new Date('2025-11-30T23:30:00Z'), '810000000001', 'Europe/Paris'); // 00:30 in Paris: December
       const r = await rt.get(bal);
       assert.equal(r.lastLogin?.toISOString(), '2025-11-30T23:30:00.000Z');
-      assert.deepEqual([...(r.logins?.months ?? new Map()).entries()].map(([m, d]) => [m, d.toISOString()]).sort(), [['2025-11', '2025-11-30T22:30:00.000Z'], ['2025-12', '2025-11-30T23:30:00.000Z']]);
+      assert.deepEqual([...(r.logins?.months ?? new Map()).entries()].map(([m, d]) => [m, d.toISOString()]).sort(), [
+        ['2025-11', '2025-11-30T22:30:00.000Z'],
+        ['2025-12', '2025-11-30T23:30:00.000Z'],
+      ]);
       for (let i = 0; i < LOGIN_HISTORY_MONTHS + 2; i++) await rt.setLastLogin(bal, new Date(Date.UTC(2026, i, 15, 8)), '810000000001', 'Europe/Paris');
       const [bounded] = await rt.getMany([bal]);
       assert.equal(bounded?.logins?.months.size, LOGIN_HISTORY_MONTHS);
@@ -239,7 +256,10 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       assert.equal(!second.acquired && second.current?.holder, 'node1/1');
       assert.equal(!second.acquired && second.current?.token, first.token);
       assert.ok(!second.acquired && (second.current?.ttlMs ?? 0) > 50_000);
-      assert.deepEqual((await s.leases()).filter((l) => l.name === 'job-a').map((l) => [l.holder, l.token]), [['node1/1', first.token]]);
+      assert.deepEqual(
+        (await s.leases()).filter((l) => l.name === 'job-a').map((l) => [l.holder, l.token]),
+        [['node1/1', first.token]],
+      );
       assert.equal(await s.leaseRenew('job-a', first.token + 1, 60_000), false, 'another token cannot renew');
       assert.equal(await s.leaseRelease('job-a', first.token + 1), false, 'another token cannot release');
       assert.equal(await s.leaseRenew('job-a', first.token, 60_000), true);
@@ -265,7 +285,12 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       assert.ok(next.acquired, 'an expired lease is free');
       assert.ok(next.token > old.token);
       assert.equal(await s.leaseRenew('job-b', old.token, 60_000), false, 'the paused holder cannot take it back');
-      for (const w of [{ op: 'set', key: 'fenced:v', value: 'late' }, { op: 'del', key: 'fenced:v' }, { op: 'hset', key: 'fenced:h', fields: { a: '1' } }, { op: 'incr', key: 'fenced:n' }] as const) {
+      for (const w of [
+        { op: 'set', key: 'fenced:v', value: 'late' },
+        { op: 'del', key: 'fenced:v' },
+        { op: 'hset', key: 'fenced:h', fields: { a: '1' } },
+        { op: 'incr', key: 'fenced:n' },
+      ] as const) {
         await assert.rejects(s.fencedWrite({ name: 'job-b', token: old.token }, w), (e: unknown) => (e as { code?: string }).code === 'LEASE_LOST', w.op);
       }
       assert.equal(await s.get('fenced:v'), 'by-old', 'nothing written with the old token');
@@ -282,7 +307,10 @@ export function storeContract(name: string, spec: () => StoreSpec): void {
       assert.equal(await s.fencedWrite(lease, { op: 'del', key: 'fenced:v' }), true);
       assert.equal(await s.get('fenced:v'), undefined);
       assert.equal(await s.leaseRelease('job-b', next.token), true);
-      await assert.rejects(s.fencedWrite(lease, { op: 'set', key: 'fenced:v', value: 'after release' }), (e: unknown) => (e as { code?: string }).code === 'LEASE_LOST');
+      await assert.rejects(
+        s.fencedWrite(lease, { op: 'set', key: 'fenced:v', value: 'after release' }),
+        (e: unknown) => (e as { code?: string }).code === 'LEASE_LOST',
+      );
     } finally {
       await s.close();
     }

@@ -62,6 +62,9 @@ test('embedded store: the journal records of one append go to each day file in o
   assert.equal(writes.length, 2, 'one write per day file');
   const got: string[] = [];
   for await (const r of s.journalRead(day1, day2 + 1)) got.push(r.data);
-  assert.deepEqual(got, [0, 1, 2, 3, 4].map((n) => `{"n":${n}}`));
+  assert.deepEqual(
+    got,
+    [0, 1, 2, 3, 4].map((n) => `{"n":${n}}`),
+  );
   await s.close();
 });

@@ -38,7 +38,14 @@ async function rules(opts: { submission?: Record<string, unknown>; list?: Whitel
   const server = new MilterServer({
     listen: { kind: 'inet', host: '127.0.0.1', port: 0 },
     log,
-    handler: submissionHandler({ config, registry: () => registry, space: { isOurDomain: (d) => d === DOMAIN, list: () => list }, recorder: new MessageRecorder(new Journal(store), traces, log), rateLimiter: limiter, log }),
+    handler: submissionHandler({
+      config,
+      registry: () => registry,
+      space: { isOurDomain: (d) => d === DOMAIN, list: () => list },
+      recorder: new MessageRecorder(new Journal(store), traces, log),
+      rateLimiter: limiter,
+      log,
+    }),
   });
   await server.start();
   closers.push(async () => {
@@ -111,7 +118,15 @@ test('EX_GDT_5040: recipients refused in a transaction the client then abandons 
 
 test('sender rights (EX_LPS_0900): the null sender is allowed for a logged-in mailbox, its From: must still be the login', async () => {
   const r = await rules();
-  const ok = await r.submit({ sender: '', login: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.alice}>`], ['Auto-Submitted', 'auto-replied']] });
+  const ok = await r.submit({
+    sender: '',
+    login: BAL.alice,
+    recipients: [BAL.bob],
+    headers: [
+      ['From', `<${BAL.alice}>`],
+      ['Auto-Submitted', 'auto-replied'],
+    ],
+  });
   assert.match(ok.data ?? '', /^250 /);
   const other = await r.submit({ sender: '', login: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.bob}>`]] });
   assert.match(other.data ?? '', /^550 5\.7\.1 The From: header names /);
@@ -138,7 +153,10 @@ const local = (t: Omit<Transaction, 'login' | 'daemonName'>): Transaction => ({ 
 test('EX_LPS_0900 (local submission): without a login, only the senders of submission.localSenders may send, judged as if logged in; any other sender is refused naming the rule', async () => {
   const r = await rules({ submission: { localSenders: [BAL.autoreply, BAL.suspended] } });
   const stranger = await r.submit(local({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', BAL.alice]] }));
-  assert.equal(stranger.mail, `553 5.7.1 Local submission refused: ${BAL.alice} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`);
+  assert.equal(
+    stranger.mail,
+    `553 5.7.1 Local submission refused: ${BAL.alice} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`,
+  );
   const allowed = await r.submit(local({ sender: BAL.autoreply, recipients: ['test.recette@autre.mssante.fr'], headers: [['From', BAL.autoreply]] }));
   assert.match(allowed.data ?? '', /^250 /);
   const traced = r.traces().find((t) => t.response?.ok === true);
@@ -157,8 +175,13 @@ test('EX_LPS_0900 (local submission): without a login, only the senders of submi
 
 test('EX_GBM_4420 EX_3.2_5060 EX_GBM_4010 (local submission): Postfix cannot refuse one recipient of non-SMTP mail, so a refused recipient refuses the whole message at the end of its headers, and 41 recipients are refused permanently', async () => {
   const r = await rules({ submission: { localSenders: [BAL.alice, BAL.test] } });
-  const many = await r.submit(local({ sender: BAL.alice, recipients: Array.from({ length: 41 }, (_, i) => `r${i}@autre.mssante.fr`), headers: [['From', BAL.alice]] }));
-  assert.ok(many.rcpt.every((x) => x.startsWith('250')), 'every RCPT goes on');
+  const many = await r.submit(
+    local({ sender: BAL.alice, recipients: Array.from({ length: 41 }, (_, i) => `r${i}@autre.mssante.fr`), headers: [['From', BAL.alice]] }),
+  );
+  assert.ok(
+    many.rcpt.every((x) => x.startsWith('250')),
+    'every RCPT goes on',
+  );
   assert.equal(many.data, '550 5.5.3 Too many recipients: at most 40 per message (EX_GBM_4420); send to the others in another message');
   const gmail = await r.submit(local({ sender: BAL.alice, recipients: [BAL.bob, 'x@gmail.com'], headers: [['From', BAL.alice]] }));
   assert.equal(gmail.data, '550 5.7.1 Not sent to x@gmail.com: domain gmail.com is not in the MSSante trust space (liste blanche)');
@@ -168,11 +191,26 @@ test('EX_GBM_4420 EX_3.2_5060 EX_GBM_4010 (local submission): Postfix cannot ref
 
 test('EX_GBM_4020 (local submission): an auto-reply with the null sender is judged as its From: mailbox, which must be a local sender', async () => {
   const r = await rules({ submission: { localSenders: [BAL.autoreply] } });
-  const reply = await r.submit(local({ sender: '', recipients: ['test.recette@autre.mssante.fr'], headers: [['From', `Réponse automatique <${BAL.autoreply}>`], ['Auto-Submitted', 'auto-replied']] }));
+  const reply = await r.submit(
+    local({
+      sender: '',
+      recipients: ['test.recette@autre.mssante.fr'],
+      headers: [
+        ['From', `Réponse automatique <${BAL.autoreply}>`],
+        ['Auto-Submitted', 'auto-replied'],
+      ],
+    }),
+  );
   assert.match(reply.data ?? '', /^250 /);
   const other = await r.submit(local({ sender: '', recipients: ['x@autre.mssante.fr'], headers: [['From', `<${BAL.alice}>`]] }));
-  assert.equal(other.data, `553 5.7.1 Local submission refused: a message with the null sender from ${BAL.alice} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`);
+  assert.equal(
+    other.data,
+    `553 5.7.1 Local submission refused: a message with the null sender from ${BAL.alice} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`,
+  );
   // The auto-reply mailbox is a test mailbox (EX_GBM_4020): test mailboxes only, with the null sender too.
   const real = await r.submit(local({ sender: '', recipients: ['jean@autre.mssante.fr'], headers: [['From', `<${BAL.autoreply}>`]] }));
-  assert.match(real.data ?? '', /^550 5\.7\.1 Not sent to jean@autre\.mssante\.fr: test mailbox reponse\.automatique-test@.* may only exchange with test mailboxes/);
+  assert.match(
+    real.data ?? '',
+    /^550 5\.7\.1 Not sent to jean@autre\.mssante\.fr: test mailbox reponse\.automatique-test@.* may only exchange with test mailboxes/,
+  );
 });

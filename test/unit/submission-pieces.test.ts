@@ -23,18 +23,19 @@ test('EX_LPS_0400 EX_LPS_0100 EX_LPS_0200: the submission service requires START
     '-o smtpd_tls_mandatory_ciphers=high',
     '-o tls_high_cipherlist=$mss_submission_tls_ciphers',
     '-o line_length_limit=$mss_submission_line_length_limit',
-  ]) assert.ok(opts.includes(o), o);
+  ])
+    assert.ok(opts.includes(o), o);
   assert.ok(Number(main.mss_submission_line_length_limit) >= 16384, 'room for an AUTH XOAUTH2 line with a PSC token');
 });
 
-test('EX_GBM_4410: Postfix\'s message_size_limit leaves the milter room to judge a message of its limit plus Postfix\'s own headers', () => {
+test("EX_GBM_4410: Postfix's message_size_limit leaves the milter room to judge a message of its limit plus Postfix's own headers", () => {
   const limit = Number(mainPieces().message_size_limit);
   const milter = submissionSection.parse({}).maxMessageBytes;
   assert.equal(milter, 10 * 1024 * 1024);
   assert.ok(limit >= milter + 65536, `${limit} < ${milter} + 64 KiB`);
 });
 
-test('EX_GBM_4410: gates.in.maxMessageBytes leaves headroom above the milter limit for headers added in transit, and stays below message_size_limit minus the gate\'s Received line', () => {
+test("EX_GBM_4410: gates.in.maxMessageBytes leaves headroom above the milter limit for headers added in transit, and stays below message_size_limit minus the gate's Received line", () => {
   const limit = Number(mainPieces().message_size_limit);
   const milter = submissionSection.parse({}).maxMessageBytes;
   const gateIn = gatesSection.parse({}).in.maxMessageBytes;
@@ -53,7 +54,14 @@ test('every main.cf parameter is set by one piece, and the TLS profile and line 
     seen.set(d.name, d.file);
   }
   for (const value of [MSS_TLS12_CIPHERS.join(':'), '>=TLSv1.2', '16384']) {
-    assert.deepEqual(defs.filter((d) => d.value === value).length, 1, `"${value}" is defined by ${defs.filter((d) => d.value === value).map((d) => `${d.file}:${d.name}`).join(', ')}`);
+    assert.deepEqual(
+      defs.filter((d) => d.value === value).length,
+      1,
+      `"${value}" is defined by ${defs
+        .filter((d) => d.value === value)
+        .map((d) => `${d.file}:${d.name}`)
+        .join(', ')}`,
+    );
   }
 });
 

@@ -21,10 +21,16 @@ function allowed(sudoers: string, user: string, commands: string[][]): boolean[]
   const dir = tmpDir('mss-sudoers-');
   const file = path.join(dir, 'sudoers');
   fs.writeFileSync(file, sudoers, { mode: 0o440 });
-  const script = [`mount --bind ${file} /etc/sudoers`, ...commands.map((c) => `sudo -n -l -U ${user} ${c.map((a) => `'${a}'`).join(' ')} >/dev/null 2>&1 && echo yes || echo no`)].join('\n');
+  const script = [
+    `mount --bind ${file} /etc/sudoers`,
+    ...commands.map((c) => `sudo -n -l -U ${user} ${c.map((a) => `'${a}'`).join(' ')} >/dev/null 2>&1 && echo yes || echo no`),
+  ].join('\n');
   const r = spawnSync('unshare', ['--mount', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').map((l) => l === 'yes');
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l === 'yes');
 }
 
 /** The lifecycle commands as install.md configures them: sudo -n /usr/bin/doveadm + the defaults. */
@@ -63,7 +69,11 @@ test('EX_GBM_6010 EX_GBM_4030: the sudoers rules allow the configured delete, pu
   ];
   // A real user (sudo -l needs one) in the service user's place.
   const user = createTestUser().name;
-  const verdicts = allowed(sudoers.replace(/^mss-sidecar ALL=/m, `${user} ALL=`), user, cases.map(([, argv]) => argv));
+  const verdicts = allowed(
+    sudoers.replace(/^mss-sidecar ALL=/m, `${user} ALL=`),
+    user,
+    cases.map(([, argv]) => argv),
+  );
   assert.deepEqual(
     cases.map(([what], i) => `${what}: ${verdicts[i] ? 'allowed' : 'refused'}`),
     cases.map(([what, , ok]) => `${what}: ${ok ? 'allowed' : 'refused'}`),

@@ -64,7 +64,10 @@ test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 
   const start = Number(m[1]) * 60 + Number(m[2]);
   assert.ok(start + minutes(pub.get('RandomizedDelaySec')?.[0] ?? '') < 2 * 60, 'the latest start is before 02:00');
   assert.deepEqual(pub.get('Persistent'), ['true']);
-  assert.match(unit('mss-sidecar-annuaire-publish.service').get('ExecStart')?.[0] ?? '', /mss-sidecar .*annuaire publish --actor system:annuaire --once-per day$/);
+  assert.match(
+    unit('mss-sidecar-annuaire-publish.service').get('ExecStart')?.[0] ?? '',
+    /mss-sidecar .*annuaire publish --actor system:annuaire --once-per day$/,
+  );
   assert.deepEqual(unit('mss-sidecar-annuaire-publish.service').get('RestartPreventExitStatus'), ['1 2'], 'blocking anomalies are not retried');
 
   const rep = unit('mss-sidecar-annuaire-report.timer');
@@ -119,19 +122,28 @@ test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sideca
     config.health.metrics.listen.port,
     milter.kind === 'inet' ? milter.port : Infinity,
   ];
-  assert.deepEqual(ports.filter((p) => p < 1024).sort((a, b) => a - b), [25, 143, 587]);
+  assert.deepEqual(
+    ports.filter((p) => p < 1024).sort((a, b) => a - b),
+    [25, 143, 587],
+  );
 });
 
 test('the daemon unit: Type=simple (serve has no sd_notify), `systemctl reload` sends SIGHUP, restarts on failure but not on a bad configuration', () => {
   const service = unit(DAEMON);
   const sources = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
   const notifies = sources(path.join(REPO_ROOT, 'src')).filter((f) => /NOTIFY_SOCKET|sd_notify/.test(fs.readFileSync(f, 'utf8')));
   assert.deepEqual(notifies, [], 'serve speaks sd_notify now: make the unit Type=notify');
   assert.deepEqual(service.get('Type'), ['simple']);
 
   assert.deepEqual(service.get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
-  assert.match(fs.readFileSync(path.join(REPO_ROOT, 'src', 'daemon', 'run.ts'), 'utf8'), /signals\.on\('SIGHUP', onHangup\)/, 'serve reloads on SIGHUP (behaviour: daemon-signals.test)');
+  assert.match(
+    fs.readFileSync(path.join(REPO_ROOT, 'src', 'daemon', 'run.ts'), 'utf8'),
+    /signals\.on\('SIGHUP', onHangup\)/,
+    'serve reloads on SIGHUP (behaviour: daemon-signals.test)',
+  );
 
   assert.deepEqual(service.get('Restart'), ['on-failure']);
   const restartSec = /^(\d+)s$/.exec(service.get('RestartSec')?.[0] ?? '');
@@ -155,14 +167,34 @@ test('the daemon unit starts after Postfix and Dovecot and wants them, without r
   assert.ok(words('After').includes('network-online.target'));
 });
 
-test('the daemon unit has the jobs\' hardening and writes only its state directory, where the stores live by default', () => {
+test("the daemon unit has the jobs' hardening and writes only its state directory, where the stores live by default", () => {
   const service = unit(DAEMON);
   const job = unit('mss-sidecar-whitelist-sync.service');
   const hardening = [
-    'NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'ReadOnlyPaths', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables',
-    'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'ProtectClock', 'ProtectHostname', 'ProtectProc',
-    'RestrictAddressFamilies', 'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID', 'LockPersonality',
-    'MemoryDenyWriteExecute', 'SystemCallArchitectures', 'SystemCallFilter', 'StateDirectory', 'StateDirectoryMode', 'UMask',
+    'NoNewPrivileges',
+    'ProtectSystem',
+    'ProtectHome',
+    'ReadOnlyPaths',
+    'PrivateTmp',
+    'PrivateDevices',
+    'ProtectKernelTunables',
+    'ProtectKernelModules',
+    'ProtectKernelLogs',
+    'ProtectControlGroups',
+    'ProtectClock',
+    'ProtectHostname',
+    'ProtectProc',
+    'RestrictAddressFamilies',
+    'RestrictNamespaces',
+    'RestrictRealtime',
+    'RestrictSUIDSGID',
+    'LockPersonality',
+    'MemoryDenyWriteExecute',
+    'SystemCallArchitectures',
+    'SystemCallFilter',
+    'StateDirectory',
+    'StateDirectoryMode',
+    'UMask',
   ];
   for (const key of hardening) assert.deepEqual(service.get(key), job.get(key), key);
   assert.deepEqual(service.get('ProtectSystem'), ['strict']);
@@ -197,7 +229,10 @@ function execCommands(name: string): string[][] {
 }
 
 test('every shipped .service runs a real CLI command with real options, and reads /etc/mss-sidecar/config.yaml', async () => {
-  const services = fs.readdirSync(path.join(REPO_ROOT, 'systemd')).filter((f) => f.endsWith('.service')).sort();
+  const services = fs
+    .readdirSync(path.join(REPO_ROOT, 'systemd'))
+    .filter((f) => f.endsWith('.service'))
+    .sort();
   assert.ok(services.includes(DAEMON));
   const checked: string[] = [];
   for (const name of services) {
@@ -230,15 +265,25 @@ test('every shipped service logs JSON lines to the journal (MSS_LOG_JSON=1), so 
 // systemd package provides it without systemd as PID 1; scripts/install-system-deps.sh
 // installs it). 0 is locked down, 10 fully exposed; 2.5 is the ceiling set for this project.
 test('every shipped service scores at most 2.5 with `systemd-analyze security --offline`', () => {
-  const services = fs.readdirSync(path.join(REPO_ROOT, 'systemd')).filter((f) => f.endsWith('.service')).sort();
+  const services = fs
+    .readdirSync(path.join(REPO_ROOT, 'systemd'))
+    .filter((f) => f.endsWith('.service'))
+    .sort();
   const scores: Record<string, number> = {};
   for (const name of services) {
-    const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', path.join(REPO_ROOT, 'systemd', name)], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', path.join(REPO_ROOT, 'systemd', name)], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.error, undefined, 'systemd-analyze is missing: scripts/install-system-deps.sh installs the Debian package systemd');
     const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.stdout);
     assert.ok(m, `${name}: ${r.stdout.slice(-500)}${r.stderr}`);
     scores[name] = Number(m[1]);
   }
-  assert.deepEqual(Object.entries(scores).filter(([, s]) => s > 2.5), [], JSON.stringify(scores));
+  assert.deepEqual(
+    Object.entries(scores).filter(([, s]) => s > 2.5),
+    [],
+    JSON.stringify(scores),
+  );
   assert.ok(services.length >= 8);
 });

@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG_PATH } from '../../src/config/path.js';
 import { NO_CONFIG, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { runCliAsync } from '../helpers/cli-async.js';
 
-test('a CLI command run by a test without --config looks for its configuration in the test\'s temporary directory, not in /etc/mss-sidecar', async () => {
+test("a CLI command run by a test without --config looks for its configuration in the test's temporary directory, not in /etc/mss-sidecar", async () => {
   assert.ok(!fs.existsSync(NO_CONFIG), 'nothing is ever written there');
   for (const r of [runCli(['config', 'check']), await runCliAsync(['config', 'check'])]) {
     assert.equal(r.status, 2, r.stdout + r.stderr);
@@ -22,9 +22,11 @@ test('a CLI command run by a test without --config looks for its configuration i
   assert.ok(own.stderr.includes('own.yaml'), own.stderr);
 });
 
-test('every test that spawns the CLI passes cliEnv() (MSS_SIDECAR_CONFIG inside the test\'s temporary directory)', () => {
+test("every test that spawns the CLI passes cliEnv() (MSS_SIDECAR_CONFIG inside the test's temporary directory)", () => {
   const testDir = path.join(REPO_ROOT, 'test');
-  const sources = (fs.readdirSync(testDir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith(path.join('helpers', 'cli.ts')) && !f.endsWith(path.join('helpers', 'cli-async.ts')));
+  const sources = (fs.readdirSync(testDir, { recursive: true, encoding: 'utf8' }) as string[]).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith(path.join('helpers', 'cli.ts')) && !f.endsWith(path.join('helpers', 'cli-async.ts')),
+  );
   const spawns = /\b(spawn|spawnSync|spawnTracked|execFile|execFileSync|fork)\(\s*process\.execPath,\s*\[[^\]]*\bCLI\b/g;
   let seen = 0;
   const missing: string[] = [];

@@ -15,7 +15,9 @@ before(async () => {
   const dir = tmpDir();
   const key = path.join(dir, 'k.pem');
   const crt = path.join(dir, 'c.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], {
+    stdio: 'ignore',
+  });
   server = tls.createServer({ ...mssTlsOptions(), key: fs.readFileSync(key), cert: fs.readFileSync(crt) }, (s) => s.end('hello'));
   server.on('tlsClientError', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

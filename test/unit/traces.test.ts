@@ -160,7 +160,13 @@ test('EX_GDT_5070: prune removes days older than each category retention and ver
   log.write({ action: 'lifecycle.run', category: 'technical', actor: { id: 'system:lifecycle', kind: 'system' }, response: { ok: true } });
   log.close();
   const dry = pruneTraces(dir, { functional: 3650, technical: 365 }, new Date('2025-06-02T00:00:00Z'), true);
-  assert.deepEqual(dry.map((r) => [r.category, r.removedDays]), [['functional', []], ['technical', ['2024-01-10']]]);
+  assert.deepEqual(
+    dry.map((r) => [r.category, r.removedDays]),
+    [
+      ['functional', []],
+      ['technical', ['2024-01-10']],
+    ],
+  );
   assert.ok(fs.existsSync(path.join(dir, 'technical', '2024-01-10')), 'dry run removes nothing');
   pruneTraces(dir, { functional: 3650, technical: 365 }, new Date('2025-06-02T00:00:00Z'));
   assert.ok(!fs.existsSync(path.join(dir, 'technical', '2024-01-10')));
@@ -181,18 +187,40 @@ test('EX_GDT_5010 EX_GDT_5050: writeAll appends several traces with one write, i
   };
   let records;
   try {
-    records = log.writeAll(['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr'].map((to) => ({ action: 'message.send', actor: { id: 'CN=a', kind: 'peer' as const }, request: { rcpt: to }, response: { ok: true }, message: { id: 'Q1', from: 's@a.mssante.fr', to: [to] } })));
+    records = log.writeAll(
+      ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr'].map((to) => ({
+        action: 'message.send',
+        actor: { id: 'CN=a', kind: 'peer' as const },
+        request: { rcpt: to },
+        response: { ok: true },
+        message: { id: 'Q1', from: 's@a.mssante.fr', to: [to] },
+      })),
+    );
   } finally {
     (fs as { writeSync: unknown }).writeSync = writeSync;
   }
   log.close();
   assert.equal(writes.length, 1, 'one write for the three traces');
   assert.equal(writes[0]?.split('\n').filter(Boolean).length, 3);
-  assert.deepEqual(records.map((r) => r.request?.rcpt), ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr']);
+  assert.deepEqual(
+    records.map((r) => r.request?.rcpt),
+    ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr'],
+  );
   const [file] = filesUnder(path.join(dir, 'functional'));
-  const lines = fs.readFileSync(file ?? '', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.seq), [0, 1, 2, 3, 4, 5], 'header, the first trace, the three, the seal');
-  assert.deepEqual(lines.slice(2, 5).map((l) => l.request.rcpt), ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr']);
+  const lines = fs
+    .readFileSync(file ?? '', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.seq),
+    [0, 1, 2, 3, 4, 5],
+    'header, the first trace, the three, the seal',
+  );
+  assert.deepEqual(
+    lines.slice(2, 5).map((l) => l.request.rcpt),
+    ['r1@b.mssante.fr', 'r2@b.mssante.fr', 'r3@b.mssante.fr'],
+  );
   const report = await verifyTraces(dir);
   assert.deepEqual(report.problems, []);
   assert.equal(report.ok, true);

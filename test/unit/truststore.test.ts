@@ -35,10 +35,13 @@ async function leafUnder(issuer: IssuedCert, fqdn: string, extra: Partial<Parame
   });
 }
 
-test('EX_OPE_5040: a certificate issued under the store validates through the store\'s intermediate and root', () => {
+test("EX_OPE_5040: a certificate issued under the store validates through the store's intermediate and root", () => {
   const r = trust.validate(fs.readFileSync(pki.operators[0]?.cert ?? ''));
   assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual(r.chain.map((c) => c.subject.rdns[0]?.[0]?.value), ['mss.ch-sandbox-a.fr', 'SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS', 'SANDBOX AC RACINE IGC-SANTE ELEMENTAIRE']);
+  assert.deepEqual(
+    r.chain.map((c) => c.subject.rdns[0]?.[0]?.value),
+    ['mss.ch-sandbox-a.fr', 'SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS', 'SANDBOX AC RACINE IGC-SANTE ELEMENTAIRE'],
+  );
 });
 
 test('EX_OPE_5040: a chain to a foreign root is refused, even with the same CA names', async () => {
@@ -84,7 +87,7 @@ test('EX_OPE_5040: issuers must be CAs allowed to sign, within their path length
   assert.equal(!r4.ok && r4.code, 'CERT_IS_CA');
 });
 
-test('EX_OPE_5050: a certificate listed in its issuer\'s CRL is revoked; CRLs are verified before use', async () => {
+test("EX_OPE_5050: a certificate listed in its issuer's CRL is revoked; CRLs are verified before use", async () => {
   const revocation = await RevocationStore.fromDir(pki.crlDir, trust);
   assert.deepEqual(revocation.problems, []);
   assert.equal(revocation.crls.length, 2);
@@ -96,7 +99,9 @@ test('EX_OPE_5050: a certificate listed in its issuer\'s CRL is revoked; CRLs ar
 
   // A CRL naming our intermediate but signed by another key is refused.
   const impostor = { der: inter.der, keyPair: await generateRsaKey() };
-  await assert.rejects(new RevocationStore(trust).add(await createCrl(impostor, [], now), 'forged.crl'), (e: unknown) => isMssError(e, 'CRL_SIGNATURE_INVALID'));
+  await assert.rejects(new RevocationStore(trust).add(await createCrl(impostor, [], now), 'forged.crl'), (e: unknown) =>
+    isMssError(e, 'CRL_SIGNATURE_INVALID'),
+  );
   // A CRL from a CA outside the store is refused.
   const outsider = await leafUnder(inter, 'outsider-ca.test', { ca: {}, keyUsage: ['keyCertSign', 'cRLSign'] });
   await assert.rejects(new RevocationStore(trust).add(await createCrl(outsider, [], now), 'outsider.crl'), (e: unknown) => isMssError(e, 'CRL_ISSUER_UNKNOWN'));
@@ -126,6 +131,12 @@ test('the trust store loads PEM and DER CA files, refuses non-CA files and empty
   fs.writeFileSync(path.join(dir, 'README'), 'ignored');
   assert.ok(TrustStore.fromDir(dir).validate(fs.readFileSync(pki.rogue.cert)).ok);
   fs.copyFileSync(pki.rogue.cert, path.join(dir, 'leaf.crt'));
-  assert.throws(() => TrustStore.fromDir(dir), (e: unknown) => isMssError(e, 'CONFIG_TRUST_STORE') && /not a CA/.test(e.message));
-  assert.throws(() => TrustStore.fromDir(tmpDir()), (e: unknown) => isMssError(e, 'CONFIG_TRUST_STORE') && /no CA certificate/.test(e.message));
+  assert.throws(
+    () => TrustStore.fromDir(dir),
+    (e: unknown) => isMssError(e, 'CONFIG_TRUST_STORE') && /not a CA/.test(e.message),
+  );
+  assert.throws(
+    () => TrustStore.fromDir(tmpDir()),
+    (e: unknown) => isMssError(e, 'CONFIG_TRUST_STORE') && /no CA certificate/.test(e.message),
+  );
 });

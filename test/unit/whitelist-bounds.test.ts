@@ -39,19 +39,31 @@ const TAIL = '</ListeDomaines></ListeBlancheMSSante>';
 test('100,000-deep nesting is refused while parsing (WL_TOO_COMPLEX), quickly and without exhausting the stack', () => {
   const deep = `${HEAD}${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}${TAIL}`;
   const t = Date.now();
-  assert.throws(() => verify(deep), (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX') && /nested more than 32 deep \(whitelist\.limits\.maxDepth\)/.test(e.message));
+  assert.throws(
+    () => verify(deep),
+    (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX') && /nested more than 32 deep \(whitelist\.limits\.maxDepth\)/.test(e.message),
+  );
   assert.ok(Date.now() - t < 5_000, `${Date.now() - t} ms`);
   // Within the depth limit, nesting is fine (the Signature is 6 levels deep).
   assert.ok(verify(good));
-  assert.throws(() => verify(good, { limits: { maxDepth: 5, maxNodes: DEFAULT_MAX_NODES } }), (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX'));
+  assert.throws(
+    () => verify(good, { limits: { maxDepth: 5, maxNodes: DEFAULT_MAX_NODES } }),
+    (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX'),
+  );
 });
 
 test('more elements and attributes than whitelist.limits.maxNodes are refused (WL_TOO_COMPLEX), attributes before they are collected', () => {
   const limits = { maxDepth: 32, maxNodes: 1_000 };
   assert.ok(verify(good, { limits }), 'the sandbox list is far below');
-  assert.throws(() => verify(`${HEAD}${'<a/>'.repeat(1_001)}${TAIL}`, { limits }), (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX') && /more than 1000 elements and attributes/.test(e.message));
+  assert.throws(
+    () => verify(`${HEAD}${'<a/>'.repeat(1_001)}${TAIL}`, { limits }),
+    (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX') && /more than 1000 elements and attributes/.test(e.message),
+  );
   const attributes = Array.from({ length: 1_001 }, (_, i) => ` a${i}="x"`).join('');
-  assert.throws(() => verify(`${HEAD}<a${attributes}/>${TAIL}`, { limits }), (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX'));
+  assert.throws(
+    () => verify(`${HEAD}<a${attributes}/>${TAIL}`, { limits }),
+    (e: unknown) => isMssError(e, 'WL_TOO_COMPLEX'),
+  );
 });
 
 test('a correctly signed list with an 8 MiB comment verifies (comments are not signed, and take no room in the tree)', () => {
@@ -102,7 +114,10 @@ test('the peak RSS of a verification stays under 300 MB for any input up to maxB
   const signedBig = signedList(pki, { xml: buildWhitelistXml(sandboxEntries(pki)) });
   const signature = /<Signature[\s\S]*<\/Signature>/.exec(signedBig)?.[0] ?? '';
   const inputs: Record<string, string> = {
-    'signed list + 16 MiB comment (valid)': signedBig.replace('<ListeDomaines>', `<ListeDomaines><!--${fill('x', DEFAULT_MAX_BYTES - Buffer.byteLength(signedBig) - 64)}-->`),
+    'signed list + 16 MiB comment (valid)': signedBig.replace(
+      '<ListeDomaines>',
+      `<ListeDomaines><!--${fill('x', DEFAULT_MAX_BYTES - Buffer.byteLength(signedBig) - 64)}-->`,
+    ),
     // With a real Signature (form and signer pass): parse, canonicalization and digest all run.
     'entries up to the node bound, 16 MiB (digest fails last)': `${HEAD}${entries}${fill(' ', room - Buffer.byteLength(entries) - Buffer.byteLength(signature))}</ListeDomaines>${signature}</ListeBlancheMSSante>`,
     '16 MiB of empty elements': `${HEAD}${fill('<a/>', room)}${TAIL}`,

@@ -37,7 +37,11 @@ test('EX_2.2_5040: c14n.ts gives the exclusive canonical form xml-crypto and lib
   const dir = tmpDir();
   for (const xml of DOCS) {
     const mine = canonicalString(tree(xml));
-    const xmlCrypto = new ExclusiveCanonicalization().process(parseXml(xml, 'doc.xml').documentElement as never, { inclusiveNamespacesPrefixList: [], defaultNs: '', ancestorNamespaces: [] });
+    const xmlCrypto = new ExclusiveCanonicalization().process(parseXml(xml, 'doc.xml').documentElement as never, {
+      inclusiveNamespacesPrefixList: [],
+      defaultNs: '',
+      ancestorNamespaces: [],
+    });
     assert.equal(mine, xmlCrypto, `xml-crypto: ${xml}`);
     const file = path.join(dir, 'doc.xml');
     fs.writeFileSync(file, xml);
@@ -62,7 +66,9 @@ test('EX_2.2_5040: xmlsec1 (libxml2) and mss-sidecar agree on signed lists: the 
   const dir = tmpDir();
   const trust = trustOf(pki);
   const xmlsec = (file: string) =>
-    spawnSync('xmlsec1', ['--verify', '--enabled-key-data', 'x509', '--trusted-pem', pki.root.cert, '--untrusted-pem', pki.intermediate.cert, file], { encoding: 'utf8' }).status === 0;
+    spawnSync('xmlsec1', ['--verify', '--enabled-key-data', 'x509', '--trusted-pem', pki.root.cert, '--untrusted-pem', pki.intermediate.cert, file], {
+      encoding: 'utf8',
+    }).status === 0;
   const ours = (file: string) => {
     try {
       verifyWhitelist(fs.readFileSync(file), { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 });
@@ -97,12 +103,22 @@ test('EX_2.2_5040: a list signed by xmlsec1 with an InclusiveNamespaces PrefixLi
     </ListeDomaines>
 <Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI=""><Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="x"/></Transform></Transforms><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature></ListeBlancheMSSante>`;
   fs.writeFileSync(path.join(dir, 'template.xml'), template);
-  execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${pki.ansSigner.key},${pki.ansSigner.cert}`, '--output', path.join(dir, 'signed.xml'), path.join(dir, 'template.xml')]);
+  execFileSync('xmlsec1', [
+    '--sign',
+    '--privkey-pem',
+    `${pki.ansSigner.key},${pki.ansSigner.cert}`,
+    '--output',
+    path.join(dir, 'signed.xml'),
+    path.join(dir, 'template.xml'),
+  ]);
   const signed = fs.readFileSync(path.join(dir, 'signed.xml'), 'utf8');
   const opts = { trust: trustOf(pki), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 };
   assert.equal(verifyWhitelist(Buffer.from(signed), opts).index.domainCount, 1);
   // The unused x prefix is in what was signed only because of the PrefixList.
-  assert.throws(() => verifyWhitelist(Buffer.from(signed.replace(' xmlns:x="urn:x"', '')), opts), (e: unknown) => (e as { code?: string }).code === 'WL_DIGEST_MISMATCH');
+  assert.throws(
+    () => verifyWhitelist(Buffer.from(signed.replace(' xmlns:x="urn:x"', '')), opts),
+    (e: unknown) => (e as { code?: string }).code === 'WL_DIGEST_MISMATCH',
+  );
 });
 
 test('EX_2.2_5040: the one-pass reader (xml-stream.ts) digests and reads exactly what the tree path does', () => {
@@ -130,5 +146,8 @@ test('EX_2.2_5040: the one-pass reader (xml-stream.ts) digests and reads exactly
   // The whole verification: CR LF and comments change nothing signed; an added element does.
   const opts = { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, at: now };
   assert.equal(verifyWhitelist(Buffer.from(variants[1] as string), opts).index.domainCount, 6);
-  assert.throws(() => verifyWhitelist(Buffer.from(variants[2] as string), opts), (e: unknown) => (e as { code?: string }).code === 'WL_DIGEST_MISMATCH');
+  assert.throws(
+    () => verifyWhitelist(Buffer.from(variants[2] as string), opts),
+    (e: unknown) => (e as { code?: string }).code === 'WL_DIGEST_MISMATCH',
+  );
 });

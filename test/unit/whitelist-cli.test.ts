@@ -75,8 +75,19 @@ test('EX_2.2_5040: whitelist verify exits non-zero with the reason code on any c
 test('EX_LBL_5010: whitelist lookup prints the DNs of a domain, or the domains of a DN, one per line', () => {
   const dns = cli('whitelist', 'lookup', 'GHT-SANDBOX.mssante.fr', '--file', signed, '--trust', pkiDir);
   assert.equal(dns.status, 0, dns.stderr);
-  assert.deepEqual(dns.stdout.trim().split('\n'), pki.operators.map((o) => o.subject));
-  const domains = cli('whitelist', 'lookup', 'CN=mss.ch-sandbox-a.fr, OU=1130099991, O=centre hospitalier sandbox a, ST=Bouches-du-Rhône (13), C=FR', '--file', signed, '--trust', pkiDir);
+  assert.deepEqual(
+    dns.stdout.trim().split('\n'),
+    pki.operators.map((o) => o.subject),
+  );
+  const domains = cli(
+    'whitelist',
+    'lookup',
+    'CN=mss.ch-sandbox-a.fr, OU=1130099991, O=centre hospitalier sandbox a, ST=Bouches-du-Rhône (13), C=FR',
+    '--file',
+    signed,
+    '--trust',
+    pkiDir,
+  );
   assert.equal(domains.status, 0, domains.stderr);
   assert.deepEqual(domains.stdout.trim().split('\n'), pki.operators[0]?.domains);
   const none = cli('whitelist', 'lookup', 'inconnu.mssante.fr', '--file', signed, '--trust', pkiDir);
@@ -97,8 +108,13 @@ test('EX_2.2_5050: whitelist verify and lookup with --config apply trust.crlDir 
   // An ANS signing certificate, then revoked in a CRL of the intermediate (test PKI, now).
   const inter = issuerFromPem(fs.readFileSync(pki.intermediate.cert, 'utf8'), fs.readFileSync(pki.intermediate.key, 'utf8'), INTERMEDIATE_SUBJECT);
   const revoked = issueCertificate({
-    subject: ANS_SIGNER_SUBJECT, keyPair: await generateRsaKey(), issuer: inter, notBefore: new Date(Date.now() - 3_600_000), notAfter: new Date(Date.now() + 86_400_000),
-    keyUsage: ['digitalSignature', 'nonRepudiation'], extKeyUsage: ['emailProtection'],
+    subject: ANS_SIGNER_SUBJECT,
+    keyPair: await generateRsaKey(),
+    issuer: inter,
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keyUsage: ['digitalSignature', 'nonRepudiation'],
+    extKeyUsage: ['emailProtection'],
   });
   const crlDir = path.join(dir, 'crl-revoked-signer');
   fs.mkdirSync(crlDir);

@@ -37,7 +37,10 @@ test('RE_2.2_5010: the holder verifies the local copy when it loads it and serve
   const h = holderOn(file, { watch: false });
   h.start();
   assert.equal(h.index, undefined);
-  assert.throws(() => h.require(), (e: unknown) => isMssError(e, 'WL_NOT_AVAILABLE'));
+  assert.throws(
+    () => h.require(),
+    (e: unknown) => isMssError(e, 'WL_NOT_AVAILABLE'),
+  );
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, signedList(pki));
   assert.equal(h.reload(), true);

@@ -21,7 +21,11 @@ function verify(xml: string | Buffer, maxBytes = 1_000_000): VerifiedWhitelist {
 }
 
 function refused(xml: string | Buffer, code: string, maxBytes?: number): void {
-  assert.throws(() => verify(xml, maxBytes), (e: unknown) => isMssError(e, code) && /test\.xml/.test(e.message), code);
+  assert.throws(
+    () => verify(xml, maxBytes),
+    (e: unknown) => isMssError(e, code) && /test\.xml/.test(e.message),
+    code,
+  );
 }
 
 const domaine = (nom: string, dn: string, extra = '') =>
@@ -37,7 +41,10 @@ test('EX_LBL_5010: the published shape is read; domains compare lowercase; a dom
   const v = verify(
     signedList(pki, {
       xml: doc(
-        domaine('15-20.mssante.fr', DN2) + domaine('15-20.mssante.fr', DN1) + domaine('UC-CMP.mssante.fr', DN1) + domaine('uc-cmp.mssante.fr', DN1) +
+        domaine('15-20.mssante.fr', DN2) +
+          domaine('15-20.mssante.fr', DN1) +
+          domaine('UC-CMP.mssante.fr', DN1) +
+          domaine('uc-cmp.mssante.fr', DN1) +
           domaine('interop-mssante.apicrypt.org', DN2, '<FutureField>ignored</FutureField>'),
         '<versionFormat>1.0</versionFormat><DateDeGeneration>2025-03-13T14:54:10Z</DateDeGeneration>',
       ),
@@ -50,7 +57,10 @@ test('EX_LBL_5010: the published shape is read; domains compare lowercase; a dom
   assert.deepEqual(v.index.dnsOf('15-20.MSSANTE.FR'), [DN2, DN1]);
   assert.deepEqual(v.index.dnsOf('UC-CMP.mssante.fr'), [DN1]);
   assert.deepEqual(v.index.domainsOf(DN1), ['15-20.mssante.fr', 'uc-cmp.mssante.fr']);
-  assert.deepEqual(v.index.domainsOf('cn=SMTP-1.sesan.santnet.com, ou=1750048886, o=gip sesan, st=paris (75), c=fr'), ['15-20.mssante.fr', 'uc-cmp.mssante.fr']);
+  assert.deepEqual(v.index.domainsOf('cn=SMTP-1.sesan.santnet.com, ou=1750048886, o=gip sesan, st=paris (75), c=fr'), [
+    '15-20.mssante.fr',
+    'uc-cmp.mssante.fr',
+  ]);
   // RDN order is significant (RFC 4517): the reversed DN is another name.
   assert.deepEqual(v.index.domainsOf('c=fr,st=paris (75),o=gip sesan,ou=1750048886,cn=SMTP-1.sesan.santnet.com'), []);
   assert.ok(v.index.allows(DN2, 'interop-mssante.apicrypt.org'));
@@ -62,7 +72,9 @@ test('entries that cannot be used are skipped and reported, the rest of the list
   const v = verify(
     signedList(pki, {
       xml: doc(
-        domaine('ok.mssante.fr', DN1) + domaine('not a domain', DN1) + domaine('bad-dn.mssante.fr', 'CN=x,,O=y') +
+        domaine('ok.mssante.fr', DN1) +
+          domaine('not a domain', DN1) +
+          domaine('bad-dn.mssante.fr', 'CN=x,,O=y') +
           '<Domaine><Nom>no-dn.mssante.fr</Nom></Domaine>',
       ),
     }),
@@ -84,7 +96,10 @@ test('a wrong root element or namespace is refused as such', () => {
 test('a list without DateDeGeneration, with a bad date or with two ListeDomaines is refused (WL_SHAPE, WL_DATE_INVALID)', () => {
   refused(signedList(pki, { xml: doc(domaine('a.mssante.fr', DN1), '') }), 'WL_SHAPE');
   refused(signedList(pki, { xml: doc(domaine('a.mssante.fr', DN1), '<DateDeGeneration>yesterday</DateDeGeneration>') }), 'WL_DATE_INVALID');
-  const two = doc(domaine('a.mssante.fr', DN1)).replace('</ListeBlancheMSSante>', `<ListeDomaines>${domaine('b.mssante.fr', DN1)}</ListeDomaines></ListeBlancheMSSante>`);
+  const two = doc(domaine('a.mssante.fr', DN1)).replace(
+    '</ListeBlancheMSSante>',
+    `<ListeDomaines>${domaine('b.mssante.fr', DN1)}</ListeDomaines></ListeBlancheMSSante>`,
+  );
   refused(signedList(pki, { xml: two }), 'WL_SHAPE');
 });
 
@@ -101,7 +116,10 @@ test('XXE and entity expansion (billion laughs) are refused before parsing: no D
   const xxe = `<?xml version="1.0"?><!DOCTYPE ListeBlancheMSSante [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${doc(domaine('&xxe;', DN1)).replace(/^<\?xml[^>]*>/, '')}`;
   refused(xxe, 'WL_DTD_FORBIDDEN');
   const lol = Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join('');
-  refused(`<?xml version="1.0"?><!DOCTYPE l [<!ENTITY lol0 "lol">${lol}]><ListeBlancheMSSante xmlns="${LIST_NS}">&lol9;</ListeBlancheMSSante>`, 'WL_DTD_FORBIDDEN');
+  refused(
+    `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY lol0 "lol">${lol}]><ListeBlancheMSSante xmlns="${LIST_NS}">&lol9;</ListeBlancheMSSante>`,
+    'WL_DTD_FORBIDDEN',
+  );
   refused(`<!doctype x><ListeBlancheMSSante xmlns="${LIST_NS}"/>`, 'WL_DTD_FORBIDDEN');
 });
 

@@ -36,7 +36,11 @@ function verify(xml: string, opts: Partial<VerifyOptions> = {}) {
 }
 
 function refused(xml: string, code: string, opts: Partial<VerifyOptions> = {}): void {
-  assert.throws(() => verify(xml, opts), (e: unknown) => isMssError(e, code), code);
+  assert.throws(
+    () => verify(xml, opts),
+    (e: unknown) => isMssError(e, code),
+    code,
+  );
 }
 
 async function ansLookalike(extra: Partial<Parameters<typeof issueCertificate>[0]> = {}): Promise<IssuedCert> {
@@ -64,21 +68,42 @@ test('EX_2.2_5040: an unsigned list is refused', () => {
 test('EX_2.2_5040: modified content is refused (digest), a modified or foreign signature value too', () => {
   refused(good.replace('CLINIQUE SANDBOX B', 'CLINIQUE SANDBOX C'), 'WL_DIGEST_MISMATCH');
   refused(good.replace('<Nom>dgs.mssante.fr</Nom>', '<Nom>dgs.mssante.fr</Nom><!-- x --><Nom>evil.fr</Nom>'), 'WL_DIGEST_MISMATCH');
-  refused(good.replace(/<SignatureValue>(.)/, (_m, c: string) => `<SignatureValue>${c === 'A' ? 'B' : 'A'}`), 'WL_SIGNATURE_INVALID');
+  refused(
+    good.replace(/<SignatureValue>(.)/, (_m, c: string) => `<SignatureValue>${c === 'A' ? 'B' : 'A'}`),
+    'WL_SIGNATURE_INVALID',
+  );
   // The ANS certificate in X509Data, but signed with another key.
   refused(signedList(pki, { signer: { certPem: material(pki.ansSigner).certPem, keyPem: material(pki.rogue).keyPem } }), 'WL_SIGNATURE_INVALID');
 });
 
 test('EX_2.2_5050: a signer outside the trust store is refused, even with the ANS subject and its CA in X509Data', async () => {
-  const selfSigned = issueCertificate({ subject: ANS_SIGNER_SUBJECT, keyPair: await generateRsaKey(), notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY) });
+  const selfSigned = issueCertificate({
+    subject: ANS_SIGNER_SUBJECT,
+    keyPair: await generateRsaKey(),
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
+  });
   refused(signedList(pki, { signer: { certPem: selfSigned.certPem, keyPem: selfSigned.keyPem } }), 'WL_SIGNER_UNTRUSTED');
   // A foreign CA named like ours issues an "ANS" certificate and ships itself in X509Data.
-  const foreignCa = issueCertificate({ subject: inter.subject, keyPair: await generateRsaKey(), notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY), ca: {}, keyUsage: ['keyCertSign'] });
-  const fake = issueCertificate({ subject: ANS_SIGNER_SUBJECT, keyPair: await generateRsaKey(), issuer: foreignCa, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY) });
+  const foreignCa = issueCertificate({
+    subject: inter.subject,
+    keyPair: await generateRsaKey(),
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
+    ca: {},
+    keyUsage: ['keyCertSign'],
+  });
+  const fake = issueCertificate({
+    subject: ANS_SIGNER_SUBJECT,
+    keyPair: await generateRsaKey(),
+    issuer: foreignCa,
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
+  });
   refused(signedList(pki, { signer: { certPem: fake.certPem, keyPem: fake.keyPem }, variant: { extraCertsPem: [foreignCa.certPem] } }), 'WL_SIGNER_UNTRUSTED');
 });
 
-test('EX_2.2_5050: a valid IGC-Santé certificate that is not the ANS\'s is refused', () => {
+test("EX_2.2_5050: a valid IGC-Santé certificate that is not the ANS's is refused", () => {
   assert.throws(
     () => verify(signedList(pki, { signer: material(pki.rogue) })),
     (e: unknown) => isMssError(e, 'WL_SIGNER_NOT_ANS') && /CN=mss\.rogue\.sandbox\.invalid/.test(e.message) && /OU∈\{318751275100020\}/.test(e.message),
@@ -120,19 +145,26 @@ test('EX_2.2_5040: only the algorithms of Tableau 45 are accepted', () => {
     ['no enveloped transform', { transforms: [ALG.EXC_C14N] }],
   ];
   for (const [name, variant] of cases) {
-    assert.throws(() => verify(signedList(pki, { variant })), (e: unknown) => isMssError(e, 'WL_SIGNATURE_ALGORITHM'), name);
+    assert.throws(
+      () => verify(signedList(pki, { variant })),
+      (e: unknown) => isMssError(e, 'WL_SIGNATURE_ALGORITHM'),
+      name,
+    );
   }
   // Enveloped alone (c14n implied) is the other form Tableau 45 allows.
   assert.ok(verify(signedList(pki, { variant: { transforms: [ALG.ENVELOPED] } })));
 });
 
-test('EX_2.2_5040: the published list\'s formatting (CR LF inside base64 values, default namespace) verifies', () => {
-  const wrapped = good.replace(/<(SignatureValue|X509Certificate)>([^<]+)</g, (_m, tag: string, b64: string) => `<${tag}>${b64.match(/.{1,76}/g)?.join('&#13;\n')}<`);
+test("EX_2.2_5040: the published list's formatting (CR LF inside base64 values, default namespace) verifies", () => {
+  const wrapped = good.replace(
+    /<(SignatureValue|X509Certificate)>([^<]+)</g,
+    (_m, tag: string, b64: string) => `<${tag}>${b64.match(/.{1,76}/g)?.join('&#13;\n')}<`,
+  );
   assert.notEqual(wrapped, good);
   assert.equal(verify(wrapped).index.domainCount, 6);
 });
 
-test('EX_2.2_5040: xml-crypto\'s own checkSignature agrees, and its signed reference is exactly what is read', () => {
+test("EX_2.2_5040: xml-crypto's own checkSignature agrees, and its signed reference is exactly what is read", () => {
   const oracle = (xml: string): { ok: boolean; signed: string[] } => {
     const sx = new SignedXml({ publicCert: material(pki.ansSigner).certPem, getCertFromKeyInfo: () => null });
     const sig = /<Signature[\s\S]*<\/Signature>/.exec(xml)?.[0] ?? '';

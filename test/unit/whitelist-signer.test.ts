@@ -46,10 +46,14 @@ function signedBy(c: IssuedCert): string {
 }
 
 function refused(xml: string, code: string, why: RegExp): void {
-  assert.throws(() => verify(xml), (e: unknown) => isMssError(e, code) && why.test(e.message), `${code} ${why}`);
+  assert.throws(
+    () => verify(xml),
+    (e: unknown) => isMssError(e, code) && why.test(e.message),
+    `${code} ${why}`,
+  );
 }
 
-test('EX_2.2_5050: a list signed with the ANS\'s HTTPS server certificate (serverAuth only) is refused', () => {
+test("EX_2.2_5050: a list signed with the ANS's HTTPS server certificate (serverAuth only) is refused", () => {
   // Same holder (OU of the ANS), same CA, valid: but a TLS server certificate, not a list signer.
   refused(signedList(pki, { signer: material(pki.https) }), 'WL_SIGNER_KEY_USAGE', /keyEncipherment|serverAuth/);
 });
@@ -77,12 +81,25 @@ test('EX_2.2_5050: an RSA key shorter than 2048 bits is refused', async () => {
   refused(signedBy(await signer({}, 1024)), 'WL_SIGNER_KEY_WEAK', /1024 bits, fewer than 2048/);
 });
 
-test('EX_2.2_5050: a subject with two OUs, one of them the ANS\'s, or an OU in fullwidth digits, is not the ANS', async () => {
-  const withOu = (ous: string[]): SubjectAttr[] => [['C', 'FR'], ['ST', 'Paris (75)'], ['O', 'AGENCE DU NUMERIQUE EN SANTE'], ...ous.map((ou): SubjectAttr => ['OU', ou]), ['CN', 'SIGNATURE LISTE BLANCHE']];
+test("EX_2.2_5050: a subject with two OUs, one of them the ANS's, or an OU in fullwidth digits, is not the ANS", async () => {
+  const withOu = (ous: string[]): SubjectAttr[] => [
+    ['C', 'FR'],
+    ['ST', 'Paris (75)'],
+    ['O', 'AGENCE DU NUMERIQUE EN SANTE'],
+    ...ous.map((ou): SubjectAttr => ['OU', ou]),
+    ['CN', 'SIGNATURE LISTE BLANCHE'],
+  ];
   const [twoOus, fullwidth, lowerCn] = await Promise.all([
     signer({ subject: withOu(['318751275100020', '1130099991']) }),
     signer({ subject: withOu(['３１８７５１２７５１０００２０']) }),
-    signer({ subject: [['C', 'FR'], ['O', 'CAPGEMINI TECHNOLOGY SERVICES'], ['OU', '347976684200724'], ['CN', 'ALB.MSSANTE.FR']] }),
+    signer({
+      subject: [
+        ['C', 'FR'],
+        ['O', 'CAPGEMINI TECHNOLOGY SERVICES'],
+        ['OU', '347976684200724'],
+        ['CN', 'ALB.MSSANTE.FR'],
+      ],
+    }),
   ]);
   refused(signedBy(twoOus), 'WL_SIGNER_NOT_ANS', /OU=1130099991/);
   refused(signedBy(fullwidth), 'WL_SIGNER_NOT_ANS', /３１８/);

@@ -27,12 +27,20 @@ function verify(xml: string | Buffer) {
   return verifyWhitelist(typeof xml === 'string' ? Buffer.from(xml) : xml, { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 });
 }
 function refused(xml: string, code: string, why: string): void {
-  assert.throws(() => verify(xml), (e: unknown) => isMssError(e, code), `${why}: expected ${code}`);
+  assert.throws(
+    () => verify(xml),
+    (e: unknown) => isMssError(e, code),
+    `${why}: expected ${code}`,
+  );
 }
 
 test('EX_2.2_5040: a Domaine or ListeDomaines hidden inside the Signature (outside the signed content) is refused', () => {
   refused(good.replace('</Signature>', `<Object>${EVIL}</Object></Signature>`), 'WL_UNSIGNED_CONTENT', 'Domaine in ds:Object');
-  refused(good.replace('</Signature>', `<Object><ListeDomaines xmlns="${LIST_NS}">${EVIL}</ListeDomaines></Object></Signature>`), 'WL_UNSIGNED_CONTENT', 'ListeDomaines in ds:Object');
+  refused(
+    good.replace('</Signature>', `<Object><ListeDomaines xmlns="${LIST_NS}">${EVIL}</ListeDomaines></Object></Signature>`),
+    'WL_UNSIGNED_CONTENT',
+    'ListeDomaines in ds:Object',
+  );
   refused(good.replace('<X509Data>', `<X509Data>${EVIL}`), 'WL_UNSIGNED_CONTENT', 'Domaine in X509Data');
 });
 
@@ -74,7 +82,9 @@ test('EX_2.2_5040: a validly computed signature that sits in a nested element, o
 test('EX_2.2_5040 EX_2.2_5030: any single-byte change in a signed list makes verification fail', () => {
   // One entry keeps the sweep fast; every byte of markup and content is changed once, and
   // every 7th byte of the certificate's base64 (each change there alters the certificate).
-  const list = Buffer.from(signedList(pki, { entries: [{ domain: 'ch-exemple.mssante.fr', dn: pki.operators[0]?.subject ?? '', description: 'Bouches-du-Rhône' }] }));
+  const list = Buffer.from(
+    signedList(pki, { entries: [{ domain: 'ch-exemple.mssante.fr', dn: pki.operators[0]?.subject ?? '', description: 'Bouches-du-Rhône' }] }),
+  );
   assert.ok(verify(list));
   const certStart = list.indexOf('<X509Certificate>') + '<X509Certificate>'.length;
   const certEnd = list.indexOf('</X509Certificate>');

@@ -13,7 +13,10 @@ import { ZipStream } from '../../src/stats/zip-stream.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mss-zip-');
-const A = Array.from({ length: 60_000 }, (_, i) => `M${i};expediteur${i % 97}@ch-a.mssante.fr;dest${(i * 7) % 1013}@ch-b.mssante.fr;2025-03-01 00:00:00;${1000 + i}\n`).join('');
+const A = Array.from(
+  { length: 60_000 },
+  (_, i) => `M${i};expediteur${i % 97}@ch-a.mssante.fr;dest${(i * 7) % 1013}@ch-b.mssante.fr;2025-03-01 00:00:00;${1000 + i}\n`,
+).join('');
 const B = 'BAL;DATE\nx@ch-a.mssante.fr;\n';
 const MTIME = new Date(Date.UTC(2025, 1, 28, 23));
 const EXPECTED = { bytes: 582_578, sha256: '4c8038b376314f87f2863a9691e716f2506170ec0c2f1cb3dec2780bb0e39baf' };
@@ -50,5 +53,8 @@ test('an abandoned archive leaves no file behind', () => {
   zip.entry('a.csv');
   zip.push(Buffer.from(A.slice(0, 100_000)));
   zip.abort();
-  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('abandoned')), []);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((n) => n.startsWith('abandoned')),
+    [],
+  );
 });

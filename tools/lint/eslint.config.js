@@ -34,7 +34,10 @@ export default tseslint.config(
       'import-x/no-unresolved': ['error', { ignore: ['^[^.]'] }],
       'import-x/no-restricted-paths': ['error', { basePath: process.cwd(), zones }],
       // `_name` says "deliberately unused" (a destructured field left out, a callback's argument).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // `const self = this` for the methods of an object literal handed to a library.
       '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['self'] }],
     },

@@ -55,7 +55,13 @@ export async function buildAuthCliFronts(
     session: (s, slot, onEnd) => new ImapAuthCliSession(s, slot, imapDeps, onEnd),
   });
   const smtpLog = deps.log.child({ front: 'authcli-submission' });
-  const smtpDeps = { ...common, protocol: 'smtp' as const, backend: cfg.submission.backend, postfix: new SmtpBackendProbe(cfg.submission.backend, smtpLog), log: smtpLog };
+  const smtpDeps = {
+    ...common,
+    protocol: 'smtp' as const,
+    backend: cfg.submission.backend,
+    postfix: new SmtpBackendProbe(cfg.submission.backend, smtpLog),
+    log: smtpLog,
+  };
   const submission = new TlsFront({
     name: 'authcli-submission',
     configKey: 'auth.authCli.submission.listen',
@@ -78,7 +84,10 @@ export async function buildAuthCliFronts(
         await imap.stop();
         throw err;
       }
-      reload = setInterval(() => void certificates.reloadCrls().catch((err: unknown) => deps.log.error({ err }, 'CRL reload failed')), cfg.crlReloadSeconds * 1000);
+      reload = setInterval(
+        () => void certificates.reloadCrls().catch((err: unknown) => deps.log.error({ err }, 'CRL reload failed')),
+        cfg.crlReloadSeconds * 1000,
+      );
       reload.unref();
     },
     async stop() {

@@ -11,9 +11,7 @@ import type { Logger } from '../../log.js';
 
 export type CertRefusal = 'no-certificate' | 'untrusted' | 'expired' | 'revoked' | 'revocation-unknown' | 'not-client-auth' | 'no-structure';
 
-export type CertCheck =
-  | { ok: true; structureId: string; subject: string }
-  | { ok: false; reason: CertRefusal; detail: string };
+export type CertCheck = { ok: true; structureId: string; subject: string } | { ok: false; reason: CertRefusal; detail: string };
 
 const REFUSAL_OF: Record<string, CertRefusal> = {
   CERT_EXPIRED: 'expired',

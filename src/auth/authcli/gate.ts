@@ -73,7 +73,10 @@ export class AuthCliGate {
       this.deps.throttle?.failed(source);
       return { ok: false, temporary: false, reason: decision.reason };
     }
-    const ticket = this.deps.tickets.issue({ mailbox: address, login: { authType: 'AUTH-CLI', author: cert.structureId, role: 'structure', certificate: cert.subject } });
+    const ticket = this.deps.tickets.issue({
+      mailbox: address,
+      login: { authType: 'AUTH-CLI', author: cert.structureId, role: 'structure', certificate: cert.subject },
+    });
     return { ok: true, ticket };
   }
 

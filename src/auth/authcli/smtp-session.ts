@@ -14,7 +14,7 @@ export class SmtpAuthCliSession extends SmtpFrontSession {
   protected readonly mechanisms = 'PLAIN LOGIN';
   private readonly gate: AuthCliGate;
 
-  protected declare readonly deps: AuthCliSessionDeps & SmtpFrontDeps;
+  declare protected readonly deps: AuthCliSessionDeps & SmtpFrontDeps;
 
   constructor(socket: net.Socket, slot: AdmissionSlot, deps: AuthCliSessionDeps & SmtpFrontDeps, onEnd: (reason: EndReason, durationMs: number) => void) {
     super(socket, slot, deps, onEnd);

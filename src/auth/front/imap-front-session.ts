@@ -96,7 +96,12 @@ export abstract class ImapFrontSession extends TlsSession {
    * failed login: not counted.
    */
   protected backendLogin(tag: string, command: string): Promise<boolean> {
-    return this.loginAtBackend(tag, command, async () => '', (reply) => this.refuse(tag, /\[UNAVAILABLE\]/i.test(reply), false));
+    return this.loginAtBackend(
+      tag,
+      command,
+      async () => '',
+      (reply) => this.refuse(tag, /\[UNAVAILABLE\]/i.test(reply), false),
+    );
   }
 
   /**
@@ -105,7 +110,12 @@ export abstract class ImapFrontSession extends TlsSession {
    * reply other than OK; an OK hands the session over to the relay. True when the session
    * was handed over or ended.
    */
-  protected async loginAtBackend(tag: string, command: string, challenge: (line: string) => Promise<string | undefined>, refused: (reply: string) => Promise<boolean>): Promise<boolean> {
+  protected async loginAtBackend(
+    tag: string,
+    command: string,
+    challenge: (line: string) => Promise<string | undefined>,
+    refused: (reply: string) => Promise<boolean>,
+  ): Promise<boolean> {
     this.backend?.write(`${command}\r\n`);
     for (;;) {
       const line = await this.backend?.line();

@@ -46,7 +46,8 @@ export class SessionLimitTimer {
   }
 
   private idleMs(): number {
-    const seconds = !this.loggedIn && this.preLoginIdleSeconds !== undefined ? Math.min(this.preLoginIdleSeconds, this.limits.idleSeconds) : this.limits.idleSeconds;
+    const seconds =
+      !this.loggedIn && this.preLoginIdleSeconds !== undefined ? Math.min(this.preLoginIdleSeconds, this.limits.idleSeconds) : this.limits.idleSeconds;
     return seconds * 1000;
   }
 

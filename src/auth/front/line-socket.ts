@@ -125,7 +125,11 @@ export class LineSocket {
    * checks it and answers with a protocol refusal rather than a handshake failure.
    */
   async upgradeAsServer(context: tls.SecureContext, handshakeMs: number, requestCert: boolean): Promise<tls.TLSSocket> {
-    return this.upgrade((plain) => new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert, rejectUnauthorized: false }), 'secure', handshakeMs);
+    return this.upgrade(
+      (plain) => new tls.TLSSocket(plain, { isServer: true, secureContext: context, requestCert, rejectUnauthorized: false }),
+      'secure',
+      handshakeMs,
+    );
   }
 
   /** STARTTLS as the client of a loopback Dovecot/Postfix. */

@@ -39,7 +39,14 @@ export abstract class FrontListener<S extends FrontSession> {
   protected readonly sessions = new Set<S>();
 
   constructor(
-    private readonly where: { name: string; configKey: string; listen: { host: string; port: number }; protocol: 'imap' | 'smtp'; guards?: FrontGuards; log: Logger },
+    private readonly where: {
+      name: string;
+      configKey: string;
+      listen: { host: string; port: number };
+      protocol: 'imap' | 'smtp';
+      guards?: FrontGuards;
+      log: Logger;
+    },
     private readonly serverOptions: net.ServerOpts,
   ) {}
 
@@ -75,7 +82,14 @@ export abstract class FrontListener<S extends FrontSession> {
     const server = net.createServer(this.serverOptions, (socket) => this.admit(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MssError('FRONT_LISTEN', `the ${name} front cannot listen on ${listen.host}:${listen.port} (${configKey}): ${err.message}`, { ...listen }, { cause: err })),
+        reject(
+          new MssError(
+            'FRONT_LISTEN',
+            `the ${name} front cannot listen on ${listen.host}:${listen.port} (${configKey}): ${err.message}`,
+            { ...listen },
+            { cause: err },
+          ),
+        ),
       );
       server.listen(listen.port, listen.host, () => resolve());
     });

@@ -45,7 +45,14 @@ const authLineLimit = (maxTokenBytes: number): number => 13 + Math.ceil((maxToke
 export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
   const { listen, maxTokenBytes, guards, ...rest } = opts;
   const postfix = new SmtpBackendProbe(opts.backend, opts.log);
-  const deps: PscSmtpSessionDeps = { ...rest, ...(guards ? { guards } : {}), postfix, protocol: 'smtp', requestCert: false, maxLine: authLineLimit(maxTokenBytes) };
+  const deps: PscSmtpSessionDeps = {
+    ...rest,
+    ...(guards ? { guards } : {}),
+    postfix,
+    protocol: 'smtp',
+    requestCert: false,
+    maxLine: authLineLimit(maxTokenBytes),
+  };
   return pscFront('submission', opts, (s, slot, onEnd) => new PscSmtpSession(s, slot, deps, onEnd));
 }
 
@@ -61,10 +68,21 @@ export function pscImapFront(opts: PscSubmissionOptions): TlsFront {
 
 function pscFront(name: 'imap' | 'submission', opts: PscSubmissionOptions, session: TlsFrontOptions['session']): TlsFront {
   const { guards } = opts;
-  return new TlsFront({ name, configKey: `auth.front.${name}.listen`, listen: opts.listen, protocol: name === 'imap' ? 'imap' : 'smtp', ...(guards ? { guards } : {}), log: opts.log, session });
+  return new TlsFront({
+    name,
+    configKey: `auth.front.${name}.listen`,
+    listen: opts.listen,
+    protocol: name === 'imap' ? 'imap' : 'smtp',
+    ...(guards ? { guards } : {}),
+    log: opts.log,
+    session,
+  });
 }
 
-export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; guards?: FrontGuards; throttle?: LoginThrottle; log: Logger }): LpsFront[] {
+export function lpsFronts(
+  config: Config,
+  deps: { psc: PscSmtpSessionDeps['psc']; tickets: TicketBook; guards?: FrontGuards; throttle?: LoginThrottle; log: Logger },
+): LpsFront[] {
   const auth = config.auth;
   if (!auth?.front.enabled) return [];
   const { imap, submission } = auth.front;
@@ -79,7 +97,10 @@ export function lpsFronts(config: Config, deps: { psc: PscSmtpSessionDeps['psc']
     ...(guards ? { guards } : {}),
     ...(throttle ? { throttle } : {}),
   };
-  return [pscImapFront({ ...imap, ...common, log: deps.log.child({ front: 'imap' }) }), pscSubmissionFront({ ...submission, ...common, log: deps.log.child({ front: 'submission' }) })];
+  return [
+    pscImapFront({ ...imap, ...common, log: deps.log.child({ front: 'imap' }) }),
+    pscSubmissionFront({ ...submission, ...common, log: deps.log.child({ front: 'submission' }) }),
+  ];
 }
 
 /** The pre-login limits every front of one `serve` shares (auth.connections): one admission for all. */

@@ -44,11 +44,28 @@ const WATCH_BYTES = 4096;
 
 export class SessionFront extends FrontListener<Session> {
   /** Sessions ended, by reason (for tests and metrics). */
-  readonly closed: Record<CloseReason, number> = { idle: 0, 'max-duration': 0, 'pre-login-idle': 0, client: 0, backend: 0, 'backend-unavailable': 0, error: 0, shutdown: 0, evicted: 0 };
+  readonly closed: Record<CloseReason, number> = {
+    idle: 0,
+    'max-duration': 0,
+    'pre-login-idle': 0,
+    client: 0,
+    backend: 0,
+    'backend-unavailable': 0,
+    error: 0,
+    shutdown: 0,
+    evicted: 0,
+  };
 
   constructor(private readonly opts: SessionFrontOptions) {
     super(
-      { name: opts.protocol, configKey: `auth.front.${opts.protocol === 'imap' ? 'imap' : 'submission'}.listen`, listen: opts.listen, protocol: opts.protocol, ...(opts.guards ? { guards: opts.guards } : {}), log: opts.log },
+      {
+        name: opts.protocol,
+        configKey: `auth.front.${opts.protocol === 'imap' ? 'imap' : 'submission'}.listen`,
+        listen: opts.listen,
+        protocol: opts.protocol,
+        ...(opts.guards ? { guards: opts.guards } : {}),
+        log: opts.log,
+      },
       { allowHalfOpen: true, pauseOnConnect: true },
     );
   }

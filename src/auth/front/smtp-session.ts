@@ -33,7 +33,7 @@ export interface SmtpFrontDeps extends TlsSessionDeps {
 }
 
 export abstract class SmtpFrontSession extends TlsSession {
-  protected declare readonly deps: SmtpFrontDeps;
+  declare protected readonly deps: SmtpFrontDeps;
   /** The mechanisms the EHLO reply announces after STARTTLS (`XOAUTH2`, `PLAIN LOGIN`). */
   protected abstract readonly mechanisms: string;
 
@@ -90,7 +90,8 @@ export abstract class SmtpFrontSession extends TlsSession {
         case 'QUIT':
           return this.goodbye('221 2.0.0 Bye', 'client');
         default:
-          if (NEEDS_LOGIN.has(verb)) this.client.write(this.client.isTls ? '530 5.7.0 Authentication required\r\n' : '530 5.7.0 Must issue a STARTTLS command first\r\n');
+          if (NEEDS_LOGIN.has(verb))
+            this.client.write(this.client.isTls ? '530 5.7.0 Authentication required\r\n' : '530 5.7.0 Must issue a STARTTLS command first\r\n');
           else this.client.write('502 5.5.2 Error: command not recognized\r\n');
       }
     }
@@ -214,7 +215,10 @@ export abstract class SmtpFrontSession extends TlsSession {
       if (line !== undefined) backend.write(`${line}\r\n`);
       const reply = await readSmtpReply(backend);
       if (reply?.[0]?.startsWith(code)) return true;
-      this.deps.log.error({ session: this.id, step: line ?? 'greeting', backend: reply?.join(' | ') ?? 'closed' }, 'Postfix refused the front after a login was admitted');
+      this.deps.log.error(
+        { session: this.id, step: line ?? 'greeting', backend: reply?.join(' | ') ?? 'closed' },
+        'Postfix refused the front after a login was admitted',
+      );
       return false;
     };
     if (!(await step(undefined, '220')) || !(await step(hello, '250')) || !(await step('STARTTLS', '220'))) return undefined;

@@ -34,7 +34,8 @@ export class TlsFront extends FrontListener<TlsSession> {
       this.ended[reason] = (this.ended[reason] ?? 0) + 1;
       const fields = { front: this.opts.name, session: session.id, rip, reason, durationMs };
       if (reason === 'idle' || reason === 'max-duration') this.opts.log.info(fields, 'session ended by the EX_LPS_1000 limit');
-      else if (reason === 'pre-login-idle' || reason === 'evicted' || reason === 'too-many-failures' || reason === 'too-many-commands') this.opts.log.info(fields, 'session ended before login (auth.connections, auth.failedLogins)');
+      else if (reason === 'pre-login-idle' || reason === 'evicted' || reason === 'too-many-failures' || reason === 'too-many-commands')
+        this.opts.log.info(fields, 'session ended before login (auth.connections, auth.failedLogins)');
       else if (reason === 'backend-unavailable') this.opts.log.error(fields, 'backend unreachable');
       else this.opts.log.debug(fields, 'session ended');
     });

@@ -36,7 +36,8 @@ export interface TlsSessionDeps {
   maxLine?: number;
 }
 
-export type EndReason = LimitReason | 'client' | 'backend' | 'refused' | 'backend-unavailable' | 'error' | 'shutdown' | 'evicted' | 'too-many-failures' | 'too-many-commands';
+export type EndReason =
+  LimitReason | 'client' | 'backend' | 'refused' | 'backend-unavailable' | 'error' | 'shutdown' | 'evicted' | 'too-many-failures' | 'too-many-commands';
 
 /** Commands a client may send before its login (Postfix's smtpd_junk_command_limit is 100 too). */
 export const MAX_PRE_LOGIN_COMMANDS = 100;
@@ -96,7 +97,10 @@ export abstract class TlsSession {
   protected async upgradeBoth(): Promise<tls.TLSSocket | undefined> {
     const handshakeMs = this.deps.handshakeMs ?? 10_000;
     try {
-      const [secure] = await Promise.all([this.client.upgradeAsServer(this.deps.serverContext, handshakeMs, this.deps.requestCert), this.backendTls(handshakeMs)]);
+      const [secure] = await Promise.all([
+        this.client.upgradeAsServer(this.deps.serverContext, handshakeMs, this.deps.requestCert),
+        this.backendTls(handshakeMs),
+      ]);
       return this.watchSecure(secure);
     } catch {
       this.end('error');

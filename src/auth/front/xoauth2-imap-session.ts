@@ -27,7 +27,7 @@ function idArguments(rest: string): string | undefined {
 }
 
 export class PscImapSession extends ImapFrontSession {
-  protected declare readonly deps: PscImapSessionDeps;
+  declare protected readonly deps: PscImapSessionDeps;
   /** EX_GDT_5060: what the LPS said about itself in an IMAP ID before logging in. */
   private clientId: string | undefined;
 
@@ -78,7 +78,10 @@ export class PscImapSession extends ImapFrontSession {
     // An address over its refusal rate (auth.failedLogins) is told to come back later, and that counts as a refusal of this session.
     if (outcome.verdict === 'TEMPFAIL' && outcome.reason === 'too-many-failures') return this.refuse(tag, true, true);
     if (outcome.verdict !== 'OK' || !login) return this.refuse(tag, outcome.verdict === 'TEMPFAIL');
-    const ticket = this.deps.tickets.issue({ mailbox: login.mailbox, login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf, client: login.client } });
+    const ticket = this.deps.tickets.issue({
+      mailbox: login.mailbox,
+      login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf, client: login.client },
+    });
     return this.backendLogin(tag, `${tag} AUTHENTICATE XOAUTH2 ${xoauth2Response(login.mailbox, ticket)}`);
   }
 

@@ -20,7 +20,7 @@ export interface PscSmtpSessionDeps extends SmtpFrontDeps {
 export class PscSmtpSession extends SmtpFrontSession {
   /** EX_LPS_0700: XOAUTH2 is the PSC entry point's mechanism; PLAIN belongs to AUTH-CLI. */
   protected readonly mechanisms = 'XOAUTH2';
-  protected declare readonly deps: PscSmtpSessionDeps;
+  declare protected readonly deps: PscSmtpSessionDeps;
 
   protected async authenticate(mechanism: string, initial: string | undefined): Promise<boolean> {
     if (mechanism !== 'XOAUTH2') return this.refuseWith('504 5.5.4 Only XOAUTH2 is offered on this entry point');
@@ -37,11 +37,22 @@ export class PscSmtpSession extends SmtpFrontSession {
     // EX_LPS_0710, RFC 4954: a refusal is a direct 535 (or 454), without the XOAUTH2 error
     // challenge Google's servers send first: the Référentiel's example, and JavaMail reads a
     // 334 after its initial response as a broken exchange (docs/auth.md).
-    const { outcome, login } = await this.deps.psc.evaluate({ user: parsed.user, token: parsed.token, service: 'smtp', mechanism: 'XOAUTH2', remoteIp: this.clientAddress, session: this.id, ...(this.clientName ? { client: this.clientName } : {}) });
+    const { outcome, login } = await this.deps.psc.evaluate({
+      user: parsed.user,
+      token: parsed.token,
+      service: 'smtp',
+      mechanism: 'XOAUTH2',
+      remoteIp: this.clientAddress,
+      session: this.id,
+      ...(this.clientName ? { client: this.clientName } : {}),
+    });
     // An address over its refusal rate (auth.failedLogins) is told to come back later, and that counts as a refusal of this session.
     if (outcome.verdict === 'TEMPFAIL' && outcome.reason === 'too-many-failures') return this.refuseWith(SMTP_AUTH_UNAVAILABLE);
     if (outcome.verdict !== 'OK' || !login) return this.refuse(outcome.verdict === 'TEMPFAIL');
-    const ticket = this.deps.tickets.issue({ mailbox: login.mailbox, login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf, client: login.client } });
+    const ticket = this.deps.tickets.issue({
+      mailbox: login.mailbox,
+      login: { authType: login.authType, author: login.author, role: login.role, delegateOf: login.delegateOf, client: login.client },
+    });
     return this.backendLogin(`AUTH XOAUTH2 ${xoauth2Response(login.mailbox, ticket)}`);
   }
 }

@@ -15,7 +15,9 @@ export interface PscHttpOptions {
 const MAX_BYTES = 256 * 1024;
 
 export function pscGet(url: string, opts: PscHttpOptions, headers: Record<string, string> = {}): Promise<HttpsResponse> {
-  return timed(url, () => httpsRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, ca: opts.ca, timeoutMs: opts.timeoutMs, maxBytes: MAX_BYTES }));
+  return timed(url, () =>
+    httpsRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, ca: opts.ca, timeoutMs: opts.timeoutMs, maxBytes: MAX_BYTES }),
+  );
 }
 
 /** Report each PSC call's duration and outcome (ok, http_4xx, http_5xx, or the error code) for /metrics. */

@@ -40,7 +40,8 @@ export class PscTokenVerifier {
       return refuse('token-malformed', 'unreadable JOSE header');
     }
     // EX_LPS_0900 step 5: asymmetric algorithms only; `none` and HMAC never reach a key.
-    if (typeof alg !== 'string' || !(this.cfg.algorithms as string[]).includes(alg)) return refuse('token-algorithm', `algorithm ${JSON.stringify(alg)} is not allowed`);
+    if (typeof alg !== 'string' || !(this.cfg.algorithms as string[]).includes(alg))
+      return refuse('token-algorithm', `algorithm ${JSON.stringify(alg)} is not allowed`);
 
     let keys: RemoteKeySet;
     try {
@@ -70,10 +71,12 @@ export class PscTokenVerifier {
     // EX_LPS_0900 step 6 uses iat too: a token issued in the future (beyond the skew) is refused.
     if (iat > now + this.cfg.clockSkewSeconds) return refuse('token-issued-in-future', `iat ${iat} is after now ${now}`);
     if (exp <= iat) return refuse('token-claims', 'exp is not after iat');
-    if (claims.typ !== undefined && String(claims.typ).toLowerCase() !== 'bearer') return refuse('token-type', `typ ${JSON.stringify(claims.typ)} is not Bearer`);
+    if (claims.typ !== undefined && String(claims.typ).toLowerCase() !== 'bearer')
+      return refuse('token-type', `typ ${JSON.stringify(claims.typ)} is not Bearer`);
     const audience = this.audienceRefusal(claims);
     if (audience) return refuse('token-audience', audience);
-    if (this.cfg.authorizedParty !== undefined && claims.azp !== this.cfg.authorizedParty) return refuse('token-authorized-party', `azp ${JSON.stringify(claims.azp)} is not ${this.cfg.authorizedParty}`);
+    if (this.cfg.authorizedParty !== undefined && claims.azp !== this.cfg.authorizedParty)
+      return refuse('token-authorized-party', `azp ${JSON.stringify(claims.azp)} is not ${this.cfg.authorizedParty}`);
     if (this.cfg.minAcr !== undefined) {
       const rank = typeof claims.acr === 'string' ? this.cfg.acrOrder.indexOf(claims.acr) : -1;
       if (rank < this.cfg.acrOrder.indexOf(this.cfg.minAcr)) return refuse('token-acr', `acr ${JSON.stringify(claims.acr)} is below ${this.cfg.minAcr}`);
@@ -92,7 +95,9 @@ export class PscTokenVerifier {
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       return aud.some((a) => ours.includes(a)) ? undefined : `aud ${JSON.stringify(claims.aud)} names none of ${ours.join(', ')}`;
     }
-    return typeof claims.azp === 'string' && ours.includes(claims.azp) ? undefined : `no aud, and azp ${JSON.stringify(claims.azp)} is none of ${ours.join(', ')}`;
+    return typeof claims.azp === 'string' && ours.includes(claims.azp)
+      ? undefined
+      : `no aud, and azp ${JSON.stringify(claims.azp)} is none of ${ours.join(', ')}`;
   }
 
   /** jose's remote set: cached, refetched when older than jwksMaxAgeSeconds or, at most once per cooldown, on an unknown `kid`. */
@@ -138,7 +143,8 @@ function classify(err: unknown): TokenCheck {
   if (err instanceof errors.JWKSMultipleMatchingKeys) return refuse('token-unknown-key', detail);
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) return refuse('token-malformed', detail);
   // The key set could not be obtained (network, timeout, non-200, invalid JSON): never a success.
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err instanceof errors.JOSEError || isMssError(err)) return unavailable('jwks-unavailable', err);
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err instanceof errors.JOSEError || isMssError(err))
+    return unavailable('jwks-unavailable', err);
   if (err instanceof TypeError || err instanceof SyntaxError) return unavailable('jwks-unavailable', err);
   return unavailable('internal', err);
 }

@@ -69,7 +69,8 @@ export class PscUserInfo {
     if (result.ok) {
       const ttl = this.ttl(expiresAt);
       this.local.setSync(key, result.idNat, ttl);
-      if (this.shared) await this.shared.set(key, result.idNat, ttl).catch((err: unknown) => this.log.warn({ err, tokenHash }, 'could not write the shared UserInfo cache'));
+      if (this.shared)
+        await this.shared.set(key, result.idNat, ttl).catch((err: unknown) => this.log.warn({ err, tokenHash }, 'could not write the shared UserInfo cache'));
     }
     return result;
   }

@@ -20,10 +20,16 @@ export function checkSender(mailFrom: string, peer: PeerIdentity, index: Whiteli
   if (mailFrom === '') return undefined;
   const { domain } = splitAddress(mailFrom);
   // Step 6: the sender domain is present in the envelope.
-  if (!domain) return refusal('GATE_SENDER_NO_DOMAIN', 553, '5.1.7', `Sender address <${mailFrom}> has no domain: the MAIL FROM domain must be present (EX_3.1_5030)`);
+  if (!domain)
+    return refusal('GATE_SENDER_NO_DOMAIN', 553, '5.1.7', `Sender address <${mailFrom}> has no domain: the MAIL FROM domain must be present (EX_3.1_5030)`);
   // Step 6: the domain is in the liste blanche.
   if (!index.hasDomain(domain)) {
-    return refusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', `Sender domain ${domain} is not in the liste blanche MSSanté (generated ${index.generated}) (EX_3.1_5030)`);
+    return refusal(
+      'GATE_SENDER_DOMAIN_NOT_LISTED',
+      550,
+      '5.7.1',
+      `Sender domain ${domain} is not in the liste blanche MSSanté (generated ${index.generated}) (EX_3.1_5030)`,
+    );
   }
   // Steps 5–6: the certificate DN is one the list gives for that domain (EX_LBL_5010: a
   // domain may have several DNs).
@@ -57,7 +63,12 @@ export function checkRecipient(rcpt: string, mailFrom: string, registry: Registr
   const { domain } = splitAddress(rcpt);
   if (!domain) return refusal('GATE_RCPT_SYNTAX', 553, '5.1.3', `Recipient address <${rcpt}> has no domain`);
   if (!registry.isOurDomain(domain)) {
-    return refusal('GATE_RCPT_NOT_OURS', 550, '5.7.1', `Relay access denied: ${domain} is not a domain of this operator (mail for other domains is never relayed)`);
+    return refusal(
+      'GATE_RCPT_NOT_OURS',
+      550,
+      '5.7.1',
+      `Relay access denied: ${domain} is not a domain of this operator (mail for other domains is never relayed)`,
+    );
   }
   const bal = registry.get(rcpt);
   if (!bal || bal.status === 'deleted') {

@@ -30,11 +30,18 @@ export class PostfixSession {
       expect(client.greeting, 220, 'greeting');
       expect(await client.ehlo(ourName), 250, 'EHLO');
       if (client.feature('XCLIENT') === undefined) {
-        throw new MssError('GATE_POSTFIX_NO_XCLIENT', `Postfix at ${formatListen(endpoint)} does not offer XCLIENT to the gate: set smtpd_authorized_xclient_hosts on that service (postfix/master.cf.d/10-gates.cf)`);
+        throw new MssError(
+          'GATE_POSTFIX_NO_XCLIENT',
+          `Postfix at ${formatListen(endpoint)} does not offer XCLIENT to the gate: set smtpd_authorized_xclient_hosts on that service (postfix/master.cf.d/10-gates.cf)`,
+        );
       }
       const addr = peer.address.includes(':') ? `IPV6:${peer.address}` : peer.address;
       // NAME is unknown (the gate does no PTR lookup); Postfix then does none either.
-      expect(await client.command(`XCLIENT NAME=[UNAVAILABLE] ADDR=${xtext(addr)} PORT=${peer.port} PROTO=ESMTP HELO=${xtext(peer.helo || '[UNAVAILABLE]')}`), 220, 'XCLIENT');
+      expect(
+        await client.command(`XCLIENT NAME=[UNAVAILABLE] ADDR=${xtext(addr)} PORT=${peer.port} PROTO=ESMTP HELO=${xtext(peer.helo || '[UNAVAILABLE]')}`),
+        220,
+        'XCLIENT',
+      );
       expect(await client.ehlo(peer.helo || ourName), 250, 'EHLO after XCLIENT');
       return new PostfixSession(client);
     } catch (err) {

@@ -4,7 +4,11 @@
 
 function ascii(s: string): string {
   // Header text stays 7-bit whatever the DN says (Bouches-du-Rhône → Bouches-du-Rhone).
-  return s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '?').replace(/[()\\]/g, '');
+  return s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/[()\\]/g, '');
 }
 
 export function receivedHeader(o: { helo: string; address: string; by: string; protocol: string; cipher: string; dn: string; id: string; at?: Date }): Buffer {

@@ -46,7 +46,9 @@ interface SessionState {
 interface GateConnection {
   id?: string;
   session?: SMTPServerSession;
-  _validateMailParams?: (parsed: { address?: string; args?: Record<string, unknown> } | undefined) => { code: number; message: string; enhancedCode: string | null } | null;
+  _validateMailParams?: (
+    parsed: { address?: string; args?: Record<string, unknown> } | undefined,
+  ) => { code: number; message: string; enhancedCode: string | null } | null;
   send?: (code: number, text: string) => void;
 }
 
@@ -61,7 +63,11 @@ export class GateIn {
   constructor(private readonly deps: GateDeps) {
     this.cfg = deps.config.gates.in;
     this.hostname = this.cfg.hostname ?? deps.operator.fqdn;
-    this.admission = new Admission({ maxPreLoginPerSource: this.cfg.maxUnverifiedPerSource, maxSessions: this.cfg.maxConnections, authenticatedReserve: this.cfg.verifiedReserve });
+    this.admission = new Admission({
+      maxPreLoginPerSource: this.cfg.maxUnverifiedPerSource,
+      maxSessions: this.cfg.maxConnections,
+      authenticatedReserve: this.cfg.verifiedReserve,
+    });
     this.server = new SMTPServer({
       // EX_OPE_5010 / RE_OPE_5015: TLS 1.2 with the six suites, TLS 1.3, >= 2048-bit DH,
       // >= 256-bit curves; the operator's own certificate (never smtp-server's built-in one).
@@ -87,9 +93,21 @@ export class GateIn {
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
       onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
-      onMailFrom: (address, session, cb) => void this.onMailFrom(address, session).then(() => cb(), (err) => cb(this.answer(session, err))),
-      onRcptTo: (address, session, cb) => void this.onRcptTo(address, session).then(() => cb(), (err) => cb(this.answer(session, err))),
-      onData: (stream, session, cb) => void this.onData(stream, session).then((m) => cb(null, m), (err) => cb(this.answer(session, err))),
+      onMailFrom: (address, session, cb) =>
+        void this.onMailFrom(address, session).then(
+          () => cb(),
+          (err) => cb(this.answer(session, err)),
+        ),
+      onRcptTo: (address, session, cb) =>
+        void this.onRcptTo(address, session).then(
+          () => cb(),
+          (err) => cb(this.answer(session, err)),
+        ),
+      onData: (stream, session, cb) =>
+        void this.onData(stream, session).then(
+          (m) => cb(null, m),
+          (err) => cb(this.answer(session, err)),
+        ),
       onClose: (session) => this.onClose(session),
     });
     this.server.on('error', (err) => this.deps.log.debug({ err }, 'gate-in connection error'));
@@ -144,21 +162,45 @@ export class GateIn {
     s.log.error({ code: err.code, err: err.message }, 'gate-in temporary failure');
     s.postfix?.destroy();
     s.postfix = undefined;
-    return this.refuse(session, { step: 'internal', code: err.code }, refusal('GATE_TEMPORARY', 451, '4.3.0', `Mail system of ${this.hostname} temporarily unavailable (${err.code}); try again later`));
+    return this.refuse(
+      session,
+      { step: 'internal', code: err.code },
+      refusal('GATE_TEMPORARY', 451, '4.3.0', `Mail system of ${this.hostname} temporarily unavailable (${err.code}); try again later`),
+    );
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const s = this.state(session);
     s.log.debug('gate-in connection');
-    const slot = this.admission.admit(session.remoteAddress, () => this.closeSession(session, '421 4.7.0 Too many connections not verified yet; this one is closed for a newer one, try again'));
+    const slot = this.admission.admit(session.remoteAddress, () =>
+      this.closeSession(session, '421 4.7.0 Too many connections not verified yet; this one is closed for a newer one, try again'),
+    );
     if (typeof slot === 'string') {
       s.log.warn({ refusal: slot }, 'gate-in connection refused before verification');
-      cb(replyError(slot === 'source-limit' ? refusal('GATE_UNVERIFIED_LIMIT', 421, '4.7.0', `Too many sessions from ${session.remoteAddress} without a verified certificate yet; try again later`) : refusal('GATE_FULL', 421, '4.3.2', 'Too many connections; try again later')));
+      cb(
+        replyError(
+          slot === 'source-limit'
+            ? refusal(
+                'GATE_UNVERIFIED_LIMIT',
+                421,
+                '4.7.0',
+                `Too many sessions from ${session.remoteAddress} without a verified certificate yet; try again later`,
+              )
+            : refusal('GATE_FULL', 421, '4.3.2', 'Too many connections; try again later'),
+        ),
+      );
       return;
     }
     s.slot = slot;
     // A verified certificate within verifyWithinSeconds, or the session goes (it holds nothing of Postfix meanwhile).
-    s.verifyDeadline = setTimeout(() => this.closeSession(session, `421 4.7.0 No verified certificate within ${this.cfg.verifyWithinSeconds} s (STARTTLS with an IGC-Sante certificate), closing`), this.cfg.verifyWithinSeconds * 1000);
+    s.verifyDeadline = setTimeout(
+      () =>
+        this.closeSession(
+          session,
+          `421 4.7.0 No verified certificate within ${this.cfg.verifyWithinSeconds} s (STARTTLS with an IGC-Sante certificate), closing`,
+        ),
+      this.cfg.verifyWithinSeconds * 1000,
+    );
     s.verifyDeadline.unref();
     this.judgeDeclaredSize(session);
     cb();
@@ -210,7 +252,12 @@ export class GateIn {
   private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const s = this.state(session);
     const tlsInfo = tlsInfoOf(socket);
-    const check = checkPeer(peerLeaf(socket), tlsInfo, { trust: this.deps.trust, revocation: this.deps.revocation, index: this.deps.whitelist.index, log: s.log }, 'sending');
+    const check = checkPeer(
+      peerLeaf(socket),
+      tlsInfo,
+      { trust: this.deps.trust, revocation: this.deps.revocation, index: this.deps.whitelist.index, log: s.log },
+      'sending',
+    );
     if (!check.ok) {
       // EX_OPE_5040: validation failed, the session is interrupted (with the reason).
       if (check.dn) s.trace.peer = check.dn;
@@ -230,9 +277,19 @@ export class GateIn {
     const s = this.state(session);
     const request = { step: 'MAIL FROM', mailFrom: address.address };
     // §6.7.1.1 step 2: only STARTTLS sessions (EX_3.1_5020).
-    if (!session.secure || !s.peer) throw this.refuse(session, request, refusal('GATE_TLS_REQUIRED', 530, '5.7.0', 'Must issue a STARTTLS command first: MSSanté mail is accepted over mutual TLS only (EX_3.1_5020)'));
+    if (!session.secure || !s.peer)
+      throw this.refuse(
+        session,
+        request,
+        refusal('GATE_TLS_REQUIRED', 530, '5.7.0', 'Must issue a STARTTLS command first: MSSanté mail is accepted over mutual TLS only (EX_3.1_5020)'),
+      );
     const index = this.deps.whitelist.index;
-    if (!index) throw this.refuse(session, request, refusal('GATE_NO_WHITELIST', 451, '4.7.0', 'No verified liste blanche MSSanté is available on this side right now; try again later'));
+    if (!index)
+      throw this.refuse(
+        session,
+        request,
+        refusal('GATE_NO_WHITELIST', 451, '4.7.0', 'No verified liste blanche MSSanté is available on this side right now; try again later'),
+      );
     const refused = checkSender(address.address, s.peer, index);
     if (refused) throw this.refuse(session, request, refused);
   }
@@ -243,7 +300,11 @@ export class GateIn {
     const request = { step: 'RCPT TO', mailFrom, rcpt: address.address };
     // RFC 5321 §4.5.3.1.10: too many recipients is a temporary refusal; the sender sends the rest in another transaction.
     if (session.envelope.rcptTo.length >= this.cfg.maxRecipients) {
-      throw this.refuse(session, request, refusal('GATE_TOO_MANY_RECIPIENTS', 452, '4.5.3', `Too many recipients: at most ${this.cfg.maxRecipients} per message on ${this.hostname}`));
+      throw this.refuse(
+        session,
+        request,
+        refusal('GATE_TOO_MANY_RECIPIENTS', 452, '4.5.3', `Too many recipients: at most ${this.cfg.maxRecipients} per message on ${this.hostname}`),
+      );
     }
     const refused = checkRecipient(address.address, mailFrom, this.deps.registry.current());
     if (refused) throw this.refuse(session, request, refused);
@@ -254,7 +315,11 @@ export class GateIn {
   private async postfixFor(session: SMTPServerSession, s: SessionState): Promise<PostfixSession> {
     clearTimeout(s.postfixIdle);
     if (!s.postfix || s.postfix.closed) {
-      s.postfix = await PostfixSession.open(this.cfg.postfix, this.hostname, { address: session.remoteAddress, port: session.remotePort, helo: session.hostNameAppearsAs });
+      s.postfix = await PostfixSession.open(this.cfg.postfix, this.hostname, {
+        address: session.remoteAddress,
+        port: session.remotePort,
+        helo: session.hostNameAppearsAs,
+      });
     }
     return s.postfix;
   }
@@ -319,7 +384,11 @@ export class GateIn {
   /** Postfix refused: its permanent answers reach the client as they are, the rest is 451 4.3.0. */
   private relayed(session: SMTPServerSession, request: Record<string, unknown>, reply: Reply): Error {
     if (reply.code >= 500) return this.refuse(session, request, { ...reply, reason: 'GATE_POSTFIX_REFUSED' } as Refusal);
-    return this.refuse(session, request, refusal('GATE_POSTFIX_TEMPORARY', 451, '4.3.0', `Mail system of ${this.hostname} temporarily unavailable (${formatReply(reply)}); try again later`));
+    return this.refuse(
+      session,
+      request,
+      refusal('GATE_POSTFIX_TEMPORARY', 451, '4.3.0', `Mail system of ${this.hostname} temporarily unavailable (${formatReply(reply)}); try again later`),
+    );
   }
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
@@ -347,7 +416,17 @@ export class GateIn {
     const dataStart = performance.now(); // /metrics: DATA to Postfix's answer
     const sniffer = new HeaderSniffer();
     const peer = s.peer as PeerIdentity;
-    pf.client.writeData(receivedHeader({ helo: session.hostNameAppearsAs, address: session.remoteAddress, by: this.hostname, protocol: peer.protocol, cipher: peer.cipher, dn: peer.dn, id: session.id }));
+    pf.client.writeData(
+      receivedHeader({
+        helo: session.hostNameAppearsAs,
+        address: session.remoteAddress,
+        by: this.hostname,
+        protocol: peer.protocol,
+        cipher: peer.cipher,
+        dn: peer.dn,
+        id: session.id,
+      }),
+    );
     let oversized = false;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (oversized) continue;
@@ -393,7 +472,16 @@ export class GateIn {
   private async recordReceived(s: SessionState, mailId: string, sender: string, recipients: string[], size: number): Promise<void> {
     const at = new Date();
     try {
-      await this.deps.journal.record({ type: 'received', at: at.toISOString(), mailId, sender, recipients, size, ...(s.peer ? { peer: s.peer.dn } : {}), ...(s.trace.address ? { client: s.trace.address } : {}) });
+      await this.deps.journal.record({
+        type: 'received',
+        at: at.toISOString(),
+        mailId,
+        sender,
+        recipients,
+        size,
+        ...(s.peer ? { peer: s.peer.dn } : {}),
+        ...(s.trace.address ? { client: s.trace.address } : {}),
+      });
       const registry = this.deps.registry.current();
       for (const r of recipients) if (registry.get(r)?.type === 'APP') await this.deps.activity.recordExchange(r, at);
     } catch (err) {

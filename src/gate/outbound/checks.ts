@@ -34,7 +34,12 @@ export function checkOutboundSender(mailFrom: string, index: WhitelistIndex, ope
   if (mailFrom === '') return undefined;
   const { domain } = splitAddress(mailFrom);
   if (!domain || !index.hasDomain(domain)) {
-    return refusal('GATE_OUT_SENDER_NOT_LISTED', 550, '5.7.1', `Not sent: sender domain ${domain || '(none)'} is not in the liste blanche MSSanté (EX_3.2_5060)`);
+    return refusal(
+      'GATE_OUT_SENDER_NOT_LISTED',
+      550,
+      '5.7.1',
+      `Not sent: sender domain ${domain || '(none)'} is not in the liste blanche MSSanté (EX_3.2_5060)`,
+    );
   }
   // Receiving connectors check MAIL FROM against our DN (§6.7.1.1 step 6): say it here, at once.
   if (!index.allows(operator.cert.subject, domain)) {
@@ -53,7 +58,14 @@ export function checkOutboundSender(mailFrom: string, index: WhitelistIndex, ope
 }
 
 /** `accepted`: recipients of this message the gate already accepted. */
-export function checkOutboundRecipient(rcpt: string, mailFrom: string, accepted: number, maxRecipients: number, index: WhitelistIndex, registry: Registry): Refusal | undefined {
+export function checkOutboundRecipient(
+  rcpt: string,
+  mailFrom: string,
+  accepted: number,
+  maxRecipients: number,
+  index: WhitelistIndex,
+  registry: Registry,
+): Refusal | undefined {
   // EX_GBM_4420: more than 40 recipients never leave (the milter's limit, made permanent).
   const count = recipientCount(accepted, maxRecipients);
   if (count) return asGateRefusal(count, 'GATE_OUT_TOO_MANY_RECIPIENTS');

@@ -121,7 +121,12 @@ export class Delivery {
       try {
         if (needsSmtputf8(this.msg.mailFrom) && !has('SMTPUTF8')) {
           // RFC 6531 §3.4: an internationalised message cannot be downgraded here.
-          for (const i of idx) this.set(i, refusal('GATE_OUT_NO_SMTPUTF8', 553, '5.6.7', `${where(session, this.port)} does not support SMTPUTF8, which this message needs`), session);
+          for (const i of idx)
+            this.set(
+              i,
+              refusal('GATE_OUT_NO_SMTPUTF8', 553, '5.6.7', `${where(session, this.port)} does not support SMTPUTF8, which this message needs`),
+              session,
+            );
           this.cache.park(session);
           return undefined;
         }
@@ -157,7 +162,8 @@ export class Delivery {
           continue;
         }
         const err = asMssError(thrown);
-        for (const i of idx) if (!this.results[i]) this.set(i, refusal('GATE_OUT_CONNECTION_LOST', 451, '4.4.2', `${where(session, this.port)}: ${err.message}`), session);
+        for (const i of idx)
+          if (!this.results[i]) this.set(i, refusal('GATE_OUT_CONNECTION_LOST', 451, '4.4.2', `${where(session, this.port)}: ${err.message}`), session);
         return undefined;
       }
     }
@@ -217,7 +223,12 @@ export class Delivery {
     } catch (thrown) {
       session.client.destroy();
       const why = oneLine(asMssError(thrown).message);
-      for (const i of leg.accepted) this.set(i, refusal('GATE_OUT_CONNECTION_LOST', 451, '4.4.2', `${where(session, this.port)}: lost during the message (${why}); will try again`), session);
+      for (const i of leg.accepted)
+        this.set(
+          i,
+          refusal('GATE_OUT_CONNECTION_LOST', 451, '4.4.2', `${where(session, this.port)}: lost during the message (${why}); will try again`),
+          session,
+        );
     }
   }
 }

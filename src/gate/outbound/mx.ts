@@ -40,7 +40,8 @@ export class MxResolver {
   }
 
   private async addresses(host: string): Promise<string[]> {
-    const settle = async (p: Promise<string[]>): Promise<string[]> => p.catch((err: NodeJS.ErrnoException) => (NO_DATA.has(err.code ?? '') ? [] : Promise.reject(err)));
+    const settle = async (p: Promise<string[]>): Promise<string[]> =>
+      p.catch((err: NodeJS.ErrnoException) => (NO_DATA.has(err.code ?? '') ? [] : Promise.reject(err)));
     const [v4, v6] = await Promise.all([settle(this.resolver.resolve4(host)), settle(this.resolver.resolve6(host)).catch(() => [])]);
     return [...v4, ...v6];
   }
@@ -51,8 +52,10 @@ export class MxResolver {
       records = await this.resolver.resolveMx(domain);
     } catch (thrown) {
       const code = (thrown as NodeJS.ErrnoException).code ?? 'ERROR';
-      if (PERMANENT.has(code)) return { ok: false, refusal: refusal('GATE_OUT_NO_DOMAIN', 550, '5.1.2', `Domain ${domain} does not exist in the DNS (no MX, no address)`) };
-      if (!NO_DATA.has(code)) return { ok: false, refusal: refusal('GATE_OUT_DNS_TEMPORARY', 451, '4.4.3', `DNS lookup of the MX of ${domain} failed (${code}); will try again`) };
+      if (PERMANENT.has(code))
+        return { ok: false, refusal: refusal('GATE_OUT_NO_DOMAIN', 550, '5.1.2', `Domain ${domain} does not exist in the DNS (no MX, no address)`) };
+      if (!NO_DATA.has(code))
+        return { ok: false, refusal: refusal('GATE_OUT_DNS_TEMPORARY', 451, '4.4.3', `DNS lookup of the MX of ${domain} failed (${code}); will try again`) };
       records = [];
     }
     if (records.some((r) => r.exchange === '' || r.exchange === '.')) {
@@ -70,7 +73,11 @@ export class MxResolver {
       }
     }
     if (targets.length === 0) {
-      if (lookupFailure) return { ok: false, refusal: refusal('GATE_OUT_DNS_TEMPORARY', 451, '4.4.3', `No address for the mail servers of ${domain} (${lookupFailure}); will try again`) };
+      if (lookupFailure)
+        return {
+          ok: false,
+          refusal: refusal('GATE_OUT_DNS_TEMPORARY', 451, '4.4.3', `No address for the mail servers of ${domain} (${lookupFailure}); will try again`),
+        };
       return { ok: false, refusal: refusal('GATE_OUT_NO_DOMAIN', 550, '5.1.2', `Domain ${domain} has no mail server address in the DNS`) };
     }
     return { ok: true, targets };
@@ -80,7 +87,7 @@ export class MxResolver {
 function groupByPriority(records: Array<{ exchange: string; priority: number }>): Array<{ exchange: string; priority: number }> {
   const sorted = [...records].sort((a, b) => a.priority - b.priority);
   const out: typeof records = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     const p = sorted[i]?.priority;
     const same = sorted.filter((r) => r.priority === p);
     out.push(...shuffle(same));

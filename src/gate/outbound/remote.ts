@@ -48,7 +48,8 @@ export async function openRemote(domain: string, targets: readonly MxTarget[], d
   const tried: string[] = [];
   // The most telling failure wins: a certificate problem over a refused connection.
   let worst: Refusal | undefined;
-  const rank = (r: Refusal): number => (r.reason.startsWith('GATE_PEER') || r.reason === 'GATE_OUT_DN_NOT_FOR_DOMAIN' ? 2 : r.reason === 'GATE_OUT_NO_STARTTLS' ? 1 : 0);
+  const rank = (r: Refusal): number =>
+    r.reason.startsWith('GATE_PEER') || r.reason === 'GATE_OUT_DN_NOT_FOR_DOMAIN' ? 2 : r.reason === 'GATE_OUT_NO_STARTTLS' ? 1 : 0;
   const note = (t: MxTarget, r: Refusal): void => {
     tried.push(`${describe(t, port)}: ${formatReply(r)}`);
     if (!worst || rank(r) >= rank(worst)) worst = r;
@@ -59,12 +60,24 @@ export async function openRemote(domain: string, targets: readonly MxTarget[], d
     if (left <= 0) break;
     let client: SmtpClient | undefined;
     try {
-      client = await SmtpClient.connect({ host: target.address, port, connectTimeoutMs: Math.min(cfg.timeouts.connectMs, left), commandTimeoutMs: Math.min(cfg.timeouts.commandMs, left) });
-      if (client.greeting.code !== 220) throw refusal('GATE_OUT_GREETING', 451, '4.4.0', `${describe(target, port)} greeted with ${formatReply(client.greeting)}`);
+      client = await SmtpClient.connect({
+        host: target.address,
+        port,
+        connectTimeoutMs: Math.min(cfg.timeouts.connectMs, left),
+        commandTimeoutMs: Math.min(cfg.timeouts.commandMs, left),
+      });
+      if (client.greeting.code !== 220)
+        throw refusal('GATE_OUT_GREETING', 451, '4.4.0', `${describe(target, port)} greeted with ${formatReply(client.greeting)}`);
       const ehlo = await client.ehlo(helo);
       if (ehlo.code !== 250) throw refusal('GATE_OUT_EHLO', 451, '4.4.0', `${describe(target, port)} refused EHLO: ${formatReply(ehlo)}`);
       // Step 3: STARTTLS or nothing (EX_3.2_5020).
-      if (client.feature('STARTTLS') === undefined) throw refusal('GATE_OUT_NO_STARTTLS', 451, '4.7.4', `${describe(target, port)} does not offer STARTTLS: MSSanté mail is never sent in clear (EX_3.2_5020)`);
+      if (client.feature('STARTTLS') === undefined)
+        throw refusal(
+          'GATE_OUT_NO_STARTTLS',
+          451,
+          '4.7.4',
+          `${describe(target, port)} does not offer STARTTLS: MSSanté mail is never sent in clear (EX_3.2_5020)`,
+        );
       const tls = await client.startTls({
         // EX_OPE_5010: the six TLS 1.2 suites or TLS 1.3; our own certificate for mutual TLS.
         ...mssTlsOptions(),
@@ -74,15 +87,26 @@ export async function openRemote(domain: string, targets: readonly MxTarget[], d
         // The server's chain is judged by checkPeer() against the local store, not by OpenSSL.
         rejectUnauthorized: false,
       });
-      if (!tls.socket) throw refusal('GATE_OUT_NO_STARTTLS', 451, '4.7.4', `${describe(target, port)} refused STARTTLS: ${formatReply(tls.reply)} (EX_3.2_5020)`);
+      if (!tls.socket)
+        throw refusal('GATE_OUT_NO_STARTTLS', 451, '4.7.4', `${describe(target, port)} refused STARTTLS: ${formatReply(tls.reply)} (EX_3.2_5020)`);
       // Steps 4–5 (EX_3.2_5050).
       const index = deps.whitelist.index;
-      const check = checkPeer(peerLeaf(tls.socket), tlsInfoOf(tls.socket), { trust: deps.trust, revocation: deps.revocation, index, log: deps.log }, 'receiving');
+      const check = checkPeer(
+        peerLeaf(tls.socket),
+        tlsInfoOf(tls.socket),
+        { trust: deps.trust, revocation: deps.revocation, index, log: deps.log },
+        'receiving',
+      );
       if (!check.ok) throw { ...check.refusal, code: 451, enhanced: check.refusal.enhanced.replace(/^5/, '4') } as Refusal;
       // Step 6 (EX_3.2_5050): the DN is one the list gives for the recipient domain, so
       // mail never goes through another operator's server (EX_3.2_5040).
       if (!index?.allows(check.peer.cert.subject, domain)) {
-        throw refusal('GATE_OUT_DN_NOT_FOR_DOMAIN', 451, '4.7.1', `${describe(target, port)} presented ${check.peer.dn}, which the liste blanche MSSanté does not list for ${domain} (EX_3.2_5050)`);
+        throw refusal(
+          'GATE_OUT_DN_NOT_FOR_DOMAIN',
+          451,
+          '4.7.1',
+          `${describe(target, port)} presented ${check.peer.dn}, which the liste blanche MSSanté does not list for ${domain} (EX_3.2_5050)`,
+        );
       }
       const again = await client.ehlo(helo);
       if (again.code !== 250) throw refusal('GATE_OUT_EHLO', 451, '4.4.0', `${describe(target, port)} refused EHLO after STARTTLS: ${formatReply(again)}`);

@@ -81,7 +81,15 @@ export class GateOut {
       if (!cluster.isWorker) await removeStaleSocket(endpoint.path, 'GATE_OUT_LISTEN');
     }
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(new MssError('GATE_OUT_LISTEN', `cannot listen on ${formatListen(endpoint)} (gates.out.listen): ${err.message}`, { listen: formatListen(endpoint) }, { cause: err }));
+      const onError = (err: NodeJS.ErrnoException): void =>
+        reject(
+          new MssError(
+            'GATE_OUT_LISTEN',
+            `cannot listen on ${formatListen(endpoint)} (gates.out.listen): ${err.message}`,
+            { listen: formatListen(endpoint) },
+            { cause: err },
+          ),
+        );
       this.server.once('error', onError);
       const ready = (): void => {
         this.server.off('error', onError);
@@ -90,7 +98,8 @@ export class GateOut {
       if (endpoint.kind === 'unix') this.server.listen(endpoint.path, ready);
       else this.server.listen(endpoint.port, endpoint.host, ready);
     });
-    if (endpoint.kind === 'unix') restrictSocket(endpoint.path, listen.mode, groupId(listen.group, 'gates.out.listen.group', 'GATE_OUT_LISTEN'), 'GATE_OUT_LISTEN');
+    if (endpoint.kind === 'unix')
+      restrictSocket(endpoint.path, listen.mode, groupId(listen.group, 'gates.out.listen.group', 'GATE_OUT_LISTEN'), 'GATE_OUT_LISTEN');
     this.deps.log.info({ listen: this.address }, 'gate-out listening (LMTP)');
   }
 
@@ -156,7 +165,14 @@ export class GateOut {
     const mailId = this.mailId(session);
     const request = { step: 'RCPT TO', mailFrom, rcpt: address.address, mailId };
     if (!index) return this.refuse(session, request, { code: 451, enhanced: '4.7.0', text: 'No verified liste blanche MSSanté is available; will try again' });
-    const refused = checkOutboundRecipient(address.address, mailFrom, session.envelope.rcptTo.length, this.deps.config.submission.maxRecipients, index, this.deps.registry.current());
+    const refused = checkOutboundRecipient(
+      address.address,
+      mailFrom,
+      session.envelope.rcptTo.length,
+      this.deps.config.submission.maxRecipients,
+      index,
+      this.deps.registry.current(),
+    );
     if (!refused) return null;
     // EX_GBM_4420: the whole message stays, not only the recipients past the limit (the
     // accepted ones are refused at DATA, and any later delivery of it at MAIL).
@@ -181,8 +197,20 @@ export class GateOut {
       await new Promise((resolve) => stream.once('end', resolve));
       const log = this.log(session);
       const mailId = this.mailId(session);
-      traceDecisions(this.deps.traces, log, rcpts.map((r) => ({ ctx: { service: 'gate-out' as const }, request: { step: 'DATA', mailFrom: mailFrom.address, rcpt: r.address, mailId }, reply: over })));
-      await this.journal(mailId, mailFrom.address, rcpts.map((r) => ({ recipient: r.address, reply: over, outcome: 'bounced' as const })));
+      traceDecisions(
+        this.deps.traces,
+        log,
+        rcpts.map((r) => ({
+          ctx: { service: 'gate-out' as const },
+          request: { step: 'DATA', mailFrom: mailFrom.address, rcpt: r.address, mailId },
+          reply: over,
+        })),
+      );
+      await this.journal(
+        mailId,
+        mailFrom.address,
+        rcpts.map((r) => ({ recipient: r.address, reply: over, outcome: 'bounced' as const })),
+      );
       return rcpts.map(() => replyError(over));
     }
     const sizeArg = Number((mailFrom.args as Record<string, unknown>).SIZE);
@@ -200,7 +228,9 @@ export class GateOut {
     const mailId = this.mailId(session, sniffer.receivedId);
     if (mailId.startsWith('gate-') && !this.warnedNoIdent) {
       this.warnedNoIdent = true;
-      this.deps.log.warn('Postfix sends no XFORWARD IDENT and no queue id in its Received: header: set lmtp_send_xforward_command = yes on mss-gate-out (postfix/master.cf.d/10-gates.cf), or delivery events cannot be joined to submissions');
+      this.deps.log.warn(
+        'Postfix sends no XFORWARD IDENT and no queue id in its Received: header: set lmtp_send_xforward_command = yes on mss-gate-out (postfix/master.cf.d/10-gates.cf), or delivery events cannot be joined to submissions',
+      );
     }
     const log = this.log(session);
     const size = stream.byteLength;
@@ -218,7 +248,11 @@ export class GateOut {
         };
       }),
     );
-    await this.journal(mailId, mailFrom.address, rcpts.map((r, i) => ({ recipient: r.address, ...(results[i] as RecipientResult) })));
+    await this.journal(
+      mailId,
+      mailFrom.address,
+      rcpts.map((r, i) => ({ recipient: r.address, ...(results[i] as RecipientResult) })),
+    );
     if (results.some((r) => r.outcome === 'delivered') && this.deps.registry.current().get(mailFrom.address)?.type === 'APP') {
       await this.deps.activity.recordExchange(mailFrom.address, new Date()).catch(() => undefined);
     }
@@ -226,10 +260,25 @@ export class GateOut {
   }
 
   /** One delivery event per recipient and attempt (statistics count a message once), in one append. */
-  private async journal(mailId: string, sender: string, outcomes: ReadonlyArray<Pick<RecipientResult, 'reply' | 'outcome' | 'remote'> & { recipient: string }>): Promise<void> {
+  private async journal(
+    mailId: string,
+    sender: string,
+    outcomes: ReadonlyArray<Pick<RecipientResult, 'reply' | 'outcome' | 'remote'> & { recipient: string }>,
+  ): Promise<void> {
     try {
       const at = new Date().toISOString();
-      await this.deps.journal.record(outcomes.map((r) => ({ type: 'delivery' as const, at, mailId, sender, recipient: r.recipient, outcome: r.outcome, reply: formatReply(r.reply).slice(0, 1000), ...(r.remote ? { remote: r.remote.slice(0, 255) } : {}) })));
+      await this.deps.journal.record(
+        outcomes.map((r) => ({
+          type: 'delivery' as const,
+          at,
+          mailId,
+          sender,
+          recipient: r.recipient,
+          outcome: r.outcome,
+          reply: formatReply(r.reply).slice(0, 1000),
+          ...(r.remote ? { remote: r.remote.slice(0, 255) } : {}),
+        })),
+      );
     } catch (err) {
       // One invalid event must not cost the others their record, as when each had its own append.
       if (outcomes.length > 1 && err instanceof MssError && err.code === 'JOURNAL_BAD_EVENT') {

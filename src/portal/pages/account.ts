@@ -9,12 +9,17 @@ export function noticesPage(chrome: Chrome, notices: readonly PendingNotice[], c
   if (notices.length === 0) return page(chrome, html`<p>${T.notices.intro}</p><p>${T.notices.none}</p>`);
   const day = (d: Date | undefined) => (d ? T.date(d, timeZone) : '—');
   const text = (n: PendingNotice) =>
-    n.kind === 'delete' ? T.notices.delete(n.bal.address, day(n.date)) : n.kind === 'depublish' ? T.notices.depublish(n.bal.address, day(n.date)) : T.notices.depublished(n.bal.address, day(n.date));
+    n.kind === 'delete'
+      ? T.notices.delete(n.bal.address, day(n.date))
+      : n.kind === 'depublish'
+        ? T.notices.depublish(n.bal.address, day(n.date))
+        : T.notices.depublished(n.bal.address, day(n.date));
   return page(
     chrome,
     html`<p>${T.notices.intro}</p>
 <ul class="notices">${notices.map(
-      (n) => html`<li><p>${text(n)}</p><form method="post" action="/avis/opposition"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="address" value="${n.bal.address}"><button type="submit">${T.notices.object}</button></form></li>`,
+      (n) =>
+        html`<li><p>${text(n)}</p><form method="post" action="/avis/opposition"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="address" value="${n.bal.address}"><button type="submit">${T.notices.object}</button></form></li>`,
     )}</ul>`,
   );
 }

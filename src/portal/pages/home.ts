@@ -14,5 +14,8 @@ export function homePage(operatorName: string, flash?: Flash): string {
 }
 
 export function errorPage(operatorName: string, message: string, user?: { idNat: string; name?: string }, csrf?: string): string {
-  return page({ title: T.errors.title, operatorName, ...(user ? { user } : {}), ...(csrf ? { csrf } : {}) }, html`<p class="flash error" role="alert">${message}</p><p><a href="/">${T.mailbox.back}</a></p>`);
+  return page(
+    { title: T.errors.title, operatorName, ...(user ? { user } : {}), ...(csrf ? { csrf } : {}) },
+    html`<p class="flash error" role="alert">${message}</p><p><a href="/">${T.mailbox.back}</a></p>`,
+  );
 }

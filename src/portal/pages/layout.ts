@@ -20,7 +20,8 @@ export interface Chrome {
 
 export function page(c: Chrome, body: Html): string {
   const who = c.user ? (c.user.name ? `${c.user.name} (${c.user.idNat})` : c.user.idNat) : undefined;
-  const link = (section: Section, href: string, label: string) => html`<a href="${href}"${c.section === section ? html` aria-current="page"` : ''}>${label}</a>`;
+  const link = (section: Section, href: string, label: string) =>
+    html`<a href="${href}"${c.section === section ? html` aria-current="page"` : ''}>${label}</a>`;
   return html`<!doctype html>
 <html lang="${T.lang}">
 <head>

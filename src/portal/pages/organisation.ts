@@ -34,11 +34,12 @@ export function organisationPage(chrome: Chrome, v: OrganisationView): string {
     bal.coHolders.length === 0
       ? html`<p>${T.organisation.none}</p>`
       : html`<table><thead><tr><th>${T.organisation.lastName}</th><th>${T.organisation.firstName}</th><th>${T.organisation.idNat}</th><th></th>${caps.coHolders ? html`<th></th>` : ''}</tr></thead><tbody>${bal.coHolders.map(
-          (c) => html`<tr><td>${c.lastName}</td><td>${c.firstName}</td><td>${c.idNat}</td><td>${c.responsible ? T.organisation.responsibleMark : ''}</td>${
-            caps.coHolders
-              ? html`<td><form method="post" action="${action('cotitulaires/retirer')}">${csrf}<input type="hidden" name="idNat" value="${c.idNat}"><button type="submit" class="danger">${T.organisation.remove}</button></form></td>`
-              : ''
-          }</tr>`,
+          (c) =>
+            html`<tr><td>${c.lastName}</td><td>${c.firstName}</td><td>${c.idNat}</td><td>${c.responsible ? T.organisation.responsibleMark : ''}</td>${
+              caps.coHolders
+                ? html`<td><form method="post" action="${action('cotitulaires/retirer')}">${csrf}<input type="hidden" name="idNat" value="${c.idNat}"><button type="submit" class="danger">${T.organisation.remove}</button></form></td>`
+                : ''
+            }</tr>`,
         )}</tbody></table>`;
   const addForm = caps.coHolders
     ? html`<fieldset><legend>${T.organisation.addTitle}</legend><p class="muted">${T.mailbox.informOthers}</p>

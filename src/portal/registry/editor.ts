@@ -59,7 +59,9 @@ export class RegistryEditor {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./edit-worker.js', import.meta.url), { workerData: { file: this.o.file, load: this.o.load, tracesDir: this.o.tracesDir } });
+    const worker = new Worker(new URL('./edit-worker.js', import.meta.url), {
+      workerData: { file: this.o.file, load: this.o.load, tracesDir: this.o.tracesDir },
+    });
     worker.on('message', (reply: EditReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;

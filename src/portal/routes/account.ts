@@ -20,7 +20,13 @@ export function registerAccountRoutes(app: FastifyInstance, deps: PortalDeps): v
   app.post('/avis/opposition', { preHandler: [requireUser, app.csrfProtection] }, async (req, reply) => {
     const user = userOf(req);
     const address = String((req.body as Record<string, unknown> | undefined)?.address ?? '').slice(0, 256);
-    const done = await objectToNotice({ store: deps.store, runtime: deps.runtime, activity: deps.activity, traces: deps.traces, registry: deps.registry() }, user.idNat, address, whoOf(req, user.idNat), new Date(now()));
+    const done = await objectToNotice(
+      { store: deps.store, runtime: deps.runtime, activity: deps.activity, traces: deps.traces, registry: deps.registry() },
+      user.idNat,
+      address,
+      whoOf(req, user.idNat),
+      new Date(now()),
+    );
     deps.history.forget(user.idNat);
     req.session.flash = done ? { kind: 'ok', text: T.notices.objected(address.toLowerCase()) } : { kind: 'error', text: T.notices.notPending };
     return reply.redirect('/avis', 303);
@@ -28,6 +34,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: PortalDeps): v
 
   app.get('/historique', { preHandler: [requireUser] }, async (req, reply) => {
     const history = await deps.history.of(userOf(req).idNat);
-    return sendPage(reply, 200, historyPage(chromeOf(req, reply, deps.operatorName, T.history.title, 'history'), history, deps.config.history.days, deps.timeZone));
+    return sendPage(
+      reply,
+      200,
+      historyPage(chromeOf(req, reply, deps.operatorName, T.history.title, 'history'), history, deps.config.history.days, deps.timeZone),
+    );
   });
 }

@@ -11,7 +11,17 @@ import type { AccessDecision, Bal } from '../../registry/registry.js';
 import type { PortalDeps } from '../app.js';
 import { sendPage, whoOf } from '../respond.js';
 import { MIN_QUERY, searchDirectory } from '../directory.js';
-import { coHolderAddForm, delegateAddForm, delegateChangeForm, descriptionForm, listeRougeForm, personForm, responsibleForm, type FormBody, type FormResult } from '../forms.js';
+import {
+  coHolderAddForm,
+  delegateAddForm,
+  delegateChangeForm,
+  descriptionForm,
+  listeRougeForm,
+  personForm,
+  responsibleForm,
+  type FormBody,
+  type FormResult,
+} from '../forms.js';
 import { delegationsPage } from '../pages/delegations.js';
 import { errorPage } from '../pages/home.js';
 import { listeRougePage } from '../pages/liste-rouge.js';
@@ -50,10 +60,15 @@ export function registerMailboxRoutes(app: FastifyInstance, deps: PortalDeps): v
     return { bal, decision, caps: capabilitiesOf(decision.role, bal) };
   };
 
-  const notYours = (req: FastifyRequest, reply: FastifyReply) => sendPage(reply, 404, errorPage(deps.operatorName, T.mailbox.notYours, userOf(req), reply.generateCsrf()));
+  const notYours = (req: FastifyRequest, reply: FastifyReply) =>
+    sendPage(reply, 404, errorPage(deps.operatorName, T.mailbox.notYours, userOf(req), reply.generateCsrf()));
 
   const render = async (req: FastifyRequest, reply: FastifyReply, sub: Sub, t: Target, status: number, extra: Rendered = {}) => {
-    const titles: Record<Sub, string> = { delegations: T.delegations.title(t.bal.address), organisation: T.organisation.title(t.bal.address), 'liste-rouge': T.listeRouge.title(t.bal.address) };
+    const titles: Record<Sub, string> = {
+      delegations: T.delegations.title(t.bal.address),
+      organisation: T.organisation.title(t.bal.address),
+      'liste-rouge': T.listeRouge.title(t.bal.address),
+    };
     const chrome = chromeOf(req, reply, deps.operatorName, titles[sub], 'mailboxes');
     if (extra.flash) chrome.flash = extra.flash;
     const me = userOf(req).idNat;
@@ -61,9 +76,17 @@ export function registerMailboxRoutes(app: FastifyInstance, deps: PortalDeps): v
     if (sub === 'delegations') {
       const q = (req.query as Record<string, unknown>).q;
       const picked = req.query as Record<string, unknown>;
-      const values = extra.values ?? (typeof picked.idNat === 'string' ? { idNat: picked.idNat.slice(0, 128), name: String(picked.name ?? '').slice(0, 160) } : undefined);
-      const search = t.caps.delegates && typeof q === 'string' ? { q: q.slice(0, 80), results: searchDirectory(deps.registry(), q.slice(0, 80)), tooShort: q.trim().length < MIN_QUERY } : undefined;
-      return sendPage(reply, status, delegationsPage(chrome, { ...view, me, timeZone: deps.timeZone, ...(values ? { values } : {}), ...(search ? { search } : {}) }));
+      const values =
+        extra.values ?? (typeof picked.idNat === 'string' ? { idNat: picked.idNat.slice(0, 128), name: String(picked.name ?? '').slice(0, 160) } : undefined);
+      const search =
+        t.caps.delegates && typeof q === 'string'
+          ? { q: q.slice(0, 80), results: searchDirectory(deps.registry(), q.slice(0, 80)), tooShort: q.trim().length < MIN_QUERY }
+          : undefined;
+      return sendPage(
+        reply,
+        status,
+        delegationsPage(chrome, { ...view, me, timeZone: deps.timeZone, ...(values ? { values } : {}), ...(search ? { search } : {}) }),
+      );
     }
     if (sub === 'organisation') {
       if (t.bal.type !== 'ORG' && t.bal.type !== 'CAB') return notYours(req, reply);
@@ -75,7 +98,10 @@ export function registerMailboxRoutes(app: FastifyInstance, deps: PortalDeps): v
 
   app.get('/mes-boites', signedIn, async (req, reply) => {
     const idNat = userOf(req).idNat;
-    const mine = deps.registry().mailboxesOf(idNat).filter((m) => m.bal.status !== 'deleted');
+    const mine = deps
+      .registry()
+      .mailboxesOf(idNat)
+      .filter((m) => m.bal.status !== 'deleted');
     const runtimes = await deps.runtime.getMany(mine.map((m) => m.bal.address));
     const rows = mine.map((m, i) => ({ ...m, caps: capabilitiesOf(m.decision.role, m.bal), publication: publicationOf(m.bal, runtimes[i] ?? {}) }));
     return sendPage(reply, 200, mailboxesPage(chromeOf(req, reply, deps.operatorName, T.mailboxes.title, 'mailboxes'), idNat, rows));
@@ -125,14 +151,62 @@ export function registerMailboxRoutes(app: FastifyInstance, deps: PortalDeps): v
   };
 
   // EX_GBM_5413: création, modification, suppression of delegations.
-  change('delegations', '/ajouter', delegateAddForm, (v) => ({ op: 'addDelegate', args: v }), (v) => T.delegations.added(v.idNat));
-  change('delegations', '/modifier', delegateChangeForm, (v) => ({ op: 'changeDelegate', args: v }), (v) => T.delegations.changed(v.idNat));
-  change('delegations', '/retirer', personForm, (v) => ({ op: 'revokeDelegate', args: v }), (v) => T.delegations.removed(v.idNat));
+  change(
+    'delegations',
+    '/ajouter',
+    delegateAddForm,
+    (v) => ({ op: 'addDelegate', args: v }),
+    (v) => T.delegations.added(v.idNat),
+  );
+  change(
+    'delegations',
+    '/modifier',
+    delegateChangeForm,
+    (v) => ({ op: 'changeDelegate', args: v }),
+    (v) => T.delegations.changed(v.idNat),
+  );
+  change(
+    'delegations',
+    '/retirer',
+    personForm,
+    (v) => ({ op: 'revokeDelegate', args: v }),
+    (v) => T.delegations.removed(v.idNat),
+  );
   // EX_GBM_5410: co-holders, Responsable, description of an organisational BAL.
-  change('organisation', '/cotitulaires/ajouter', coHolderAddForm, (v) => ({ op: 'addCoHolder', args: v }), (v) => T.organisation.added(v.idNat));
-  change('organisation', '/cotitulaires/retirer', personForm, (v) => ({ op: 'removeCoHolder', args: v }), (v) => T.organisation.removed(v.idNat));
-  change('organisation', '/responsable', responsibleForm, (v) => ({ op: 'setResponsible', args: v }), (v) => T.organisation.responsibleChanged(v.idNat));
-  change('organisation', '/description', descriptionForm, (v) => ({ op: 'setDescription', args: v }), () => T.organisation.descriptionChanged);
+  change(
+    'organisation',
+    '/cotitulaires/ajouter',
+    coHolderAddForm,
+    (v) => ({ op: 'addCoHolder', args: v }),
+    (v) => T.organisation.added(v.idNat),
+  );
+  change(
+    'organisation',
+    '/cotitulaires/retirer',
+    personForm,
+    (v) => ({ op: 'removeCoHolder', args: v }),
+    (v) => T.organisation.removed(v.idNat),
+  );
+  change(
+    'organisation',
+    '/responsable',
+    responsibleForm,
+    (v) => ({ op: 'setResponsible', args: v }),
+    (v) => T.organisation.responsibleChanged(v.idNat),
+  );
+  change(
+    'organisation',
+    '/description',
+    descriptionForm,
+    (v) => ({ op: 'setDescription', args: v }),
+    () => T.organisation.descriptionChanged,
+  );
   // EX_PBA_5040: the user's own liste rouge choice.
-  change('liste-rouge', '', listeRougeForm, (v) => ({ op: 'setListeRouge', args: v }), (v) => T.listeRouge.saved(v.on));
+  change(
+    'liste-rouge',
+    '',
+    listeRougeForm,
+    (v) => ({ op: 'setListeRouge', args: v }),
+    (v) => T.listeRouge.saved(v.on),
+  );
 }

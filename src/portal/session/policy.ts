@@ -42,7 +42,8 @@ export const ENDED_SESSION_KEPT_MS = 10 * 60_000;
 /** How long the store keeps a session: until its idle or absolute end (plus ENDED_SESSION_KEPT_MS), or the end of the sign-in window. */
 export function sessionTtlMs(session: { user?: SessionUser; signIn?: PendingSignIn }, now: number, limits: PortalSessionLimits): number {
   const ends: number[] = [];
-  if (session.user) ends.push(Math.min(session.user.since + limits.maxSeconds * 1000, session.user.lastSeen + limits.idleSeconds * 1000) + ENDED_SESSION_KEPT_MS);
+  if (session.user)
+    ends.push(Math.min(session.user.since + limits.maxSeconds * 1000, session.user.lastSeen + limits.idleSeconds * 1000) + ENDED_SESSION_KEPT_MS);
   if (session.signIn) ends.push(session.signIn.startedAt + limits.signInSeconds * 1000);
   // A session with neither (a flash message after sign-out) lives as long as a sign-in would.
   if (ends.length === 0) ends.push(now + limits.signInSeconds * 1000);

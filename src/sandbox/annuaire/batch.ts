@@ -95,9 +95,19 @@ function anomalyXml(a: ReportAnomaly): string {
   const f = a.record.fields;
   // Tableau 24: the identifiers « renseignés avec les valeurs indiquées dans le fichier d'alimentation ».
   const v: Partial<Record<AnomalyLeaf, string>> = {
-    CodeMSSO: a.code, MotifErreur: a.message, CriticiteErreur: a.criticite, TypeBAL: f.TypeBAL, AdresseBAL: f.AdresseBAL,
-    TypIdentifiantPP: f.TypeIdentifiantPP, IdentifiantPP: f.IdentifiantPP, TypIdentifiantPM: f.TypeIdentifiantPM, IdentifiantPM: f.IdentifiantPM,
-    NomExerciceAnnuaire: a.annuaire?.nom, PrenomExerciceAnnuaire: a.annuaire?.prenom, TypIdentifiantPPAnnuaire: a.annuaire?.typeIdentifiantPP, IdentifiantPPAnnuaire: a.annuaire?.identifiantPP,
+    CodeMSSO: a.code,
+    MotifErreur: a.message,
+    CriticiteErreur: a.criticite,
+    TypeBAL: f.TypeBAL,
+    AdresseBAL: f.AdresseBAL,
+    TypIdentifiantPP: f.TypeIdentifiantPP,
+    IdentifiantPP: f.IdentifiantPP,
+    TypIdentifiantPM: f.TypeIdentifiantPM,
+    IdentifiantPM: f.IdentifiantPM,
+    NomExerciceAnnuaire: a.annuaire?.nom,
+    PrenomExerciceAnnuaire: a.annuaire?.prenom,
+    TypIdentifiantPPAnnuaire: a.annuaire?.typeIdentifiantPP,
+    IdentifiantPPAnnuaire: a.annuaire?.identifiantPP,
   };
   return `<${REPORT_XML.anomaly}>${ANOMALY_LEAVES.map((k) => (v[k] !== undefined && v[k] !== '' ? `<${k}>${xmlEscape(v[k] as string)}</${k}>` : '')).join('')}</${REPORT_XML.anomaly}>`;
 }
@@ -129,7 +139,14 @@ export function reportStamp(d: Date, digits: NameDigits = 13): string {
 }
 
 /** Process every queued feed, oldest first; returns how many were processed. */
-export function runBatch(queue: readonly QueuedFeed[], directory: Directory, ref: Referential, whitelist: WhitelistIndex | undefined, now: Date, digits: NameDigits = 13): number {
+export function runBatch(
+  queue: readonly QueuedFeed[],
+  directory: Directory,
+  ref: Referential,
+  whitelist: WhitelistIndex | undefined,
+  now: Date,
+  digits: NameDigits = 13,
+): number {
   let n = 0;
   for (const feed of queue) {
     if (feed.status !== 'queued') continue;

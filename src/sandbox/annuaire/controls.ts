@@ -31,9 +31,11 @@ export function receptionProblem(r: SandboxRecord): string | undefined {
   if (!has(f.TypeBAL)) return 'RG_CTR_002: no value for TypeBAL';
   if (!['PER', 'APP', 'ORG', 'CAB'].includes(f.TypeBAL)) return `RG_CTR_003: TypeBAL « ${f.TypeBAL} » is not PER, APP, ORG or CAB`;
   if (!has(f.AdresseBAL)) return 'RG_CTR_004: no value for AdresseBAL';
-  if ((f.TypeBAL === 'PER' || f.TypeBAL === 'CAB') && has(f.TypeIdentifiantPP) && !G08.has(f.TypeIdentifiantPP)) return `RG_CTR_006: TypeIdentifiantPP « ${f.TypeIdentifiantPP} » is not in the Type d'identifiant PP nomenclature`;
+  if ((f.TypeBAL === 'PER' || f.TypeBAL === 'CAB') && has(f.TypeIdentifiantPP) && !G08.has(f.TypeIdentifiantPP))
+    return `RG_CTR_006: TypeIdentifiantPP « ${f.TypeIdentifiantPP} » is not in the Type d'identifiant PP nomenclature`;
   const structureRequired = f.TypeBAL === 'ORG' || f.TypeBAL === 'APP' || (f.TypeBAL === 'PER' && f.TypeIdentifiantPP === '10');
-  if (structureRequired && has(f.TypeIdentifiantPM) && !G07.has(f.TypeIdentifiantPM)) return `RG_CTR_015: TypeIdentifiantPM « ${f.TypeIdentifiantPM} » is not 1 (FINESS), 2 (SIREN) or 3 (SIRET)`;
+  if (structureRequired && has(f.TypeIdentifiantPM) && !G07.has(f.TypeIdentifiantPM))
+    return `RG_CTR_015: TypeIdentifiantPM « ${f.TypeIdentifiantPM} » is not 1 (FINESS), 2 (SIREN) or 3 (SIRET)`;
   if (!has(f.ListeRouge)) return 'RG_CTR_032: ListeRouge is not filled in';
   if (f.AdresseBAL.length > 256) return `RG_CTR_046: AdresseBAL of ${f.AdresseBAL.length} characters (at most 256)`;
   for (const [name, value] of Object.entries(f)) {
@@ -98,7 +100,8 @@ export function recordFindings(domain: string, r: SandboxRecord, ref: Referentia
       if (!has(c.IdentifiantPP)) add('RG_CTR_121', `Cotulaire ${i + 1}: no IdentifiantPP`);
       if (!has(c.NomExercice)) add('RG_CTR_122', `Cotulaire ${i + 1}: no NomExercice`);
       if (!has(c.PrenomExercice)) add('RG_CTR_123', `Cotulaire ${i + 1}: no PrenomExercice`);
-      if (!['O', 'N'].includes(c.EstResponsable ?? '')) add('RG_CTR_106', `Cotulaire ${i + 1}: EstResponsable « ${c.EstResponsable ?? ''} » (O or N, required)`);
+      if (!['O', 'N'].includes(c.EstResponsable ?? ''))
+        add('RG_CTR_106', `Cotulaire ${i + 1}: EstResponsable « ${c.EstResponsable ?? ''} » (O or N, required)`);
     });
   }
   if (blocked()) return out;
@@ -114,7 +117,8 @@ export function recordFindings(domain: string, r: SandboxRecord, ref: Referentia
   if ((type === 'ORG' || type === 'APP') && !G07.has(f.TypeIdentifiantPM ?? '')) add('RG_CTR_012', `TypeIdentifiantPM « ${f.TypeIdentifiantPM} »`);
   if (type === 'CAB') {
     (r.coHolders ?? []).forEach((c, i) => {
-      if (!['0', '8'].includes(c.TypeIdentifiantPP ?? '')) add('RG_CTR_140', `Cotulaire ${i + 1}: TypeIdentifiantPP « ${c.TypeIdentifiantPP} » (0 ADELI or 8 RPPS)`);
+      if (!['0', '8'].includes(c.TypeIdentifiantPP ?? ''))
+        add('RG_CTR_140', `Cotulaire ${i + 1}: TypeIdentifiantPP « ${c.TypeIdentifiantPP} » (0 ADELI or 8 RPPS)`);
     });
   }
   if (blocked()) return out;
@@ -129,7 +133,8 @@ export function recordFindings(domain: string, r: SandboxRecord, ref: Referentia
     const s = ref.structure(f.TypeIdentifiantPM, f.IdentifiantPM);
     const social = type === 'PER' && f.CategorieProfessions === CATEGORIE_SOCIAL;
     if (!s) add(social ? 'RG_CTR_048' : 'RG_CTR_016', `${f.TypeIdentifiantPM}/${f.IdentifiantPM} is not in the référentiel`);
-    else if ((f.TypeIdentifiantPM === '2' || f.TypeIdentifiantPM === '3') && s.hasFiness) add('RG_CTR_033', `${f.IdentifiantPM} belongs to a structure with a FINESS`);
+    else if ((f.TypeIdentifiantPM === '2' || f.TypeIdentifiantPM === '3') && s.hasFiness)
+      add('RG_CTR_033', `${f.IdentifiantPM} belongs to a structure with a FINESS`);
   } else if (type === 'PER' && (pp === '0' || pp === '8') && (f.TypeIdentifiantPM === '2' || f.TypeIdentifiantPM === '3') && has(f.IdentifiantPM)) {
     if (ref.structure(f.TypeIdentifiantPM, f.IdentifiantPM)?.hasFiness) add('RG_CTR_033', `${f.IdentifiantPM} belongs to a structure with a FINESS`);
   }
@@ -153,7 +158,8 @@ function personChecks(f: Record<string, string>, ref: Referential, add: Add): vo
     add('RG_CTR_021', `${f.PrenomExercice} ${f.NomExercice} vs ${current.prenom} ${current.nom}`, { nom: current.nom, prenom: current.prenom });
   }
   if (current.student) add('RG_CTR_049', `${current.id} is a student's RPPS`);
-  if (has(f.IdentifiantPM) && !(current.structures ?? []).includes(f.IdentifiantPM)) add('RG_CTR_034', `${f.IdentifiantPM} is not a known practice place of ${current.id}`);
+  if (has(f.IdentifiantPM) && !(current.structures ?? []).includes(f.IdentifiantPM))
+    add('RG_CTR_034', `${f.IdentifiantPM} is not a known practice place of ${current.id}`);
   if (has(f.ServiceRattachement) && !has(f.IdentifiantPM)) add('RG_CTR_036', 'ServiceRattachement without IdentifiantPM');
 }
 
@@ -163,7 +169,8 @@ function internalChecks(f: Record<string, string>, ref: Referential, add: Add): 
   // Tableau 15: « La civilité d'exercice ne concerne que les professions de médecin,
   // pharmacien, chirurgien-dentiste … En cas d'erreur sur la civilité d'exercice par rapport
   // à la profession saisie, un code erreur MSS017 » (RG_CTR_018): missing for them, or given to another.
-  if (allowed ? !allowed.includes(f.CiviliteExercice ?? '') : has(f.CiviliteExercice)) add('RG_CTR_018', `CiviliteExercice « ${f.CiviliteExercice ?? ''} » for profession ${prof}`);
+  if (allowed ? !allowed.includes(f.CiviliteExercice ?? '') : has(f.CiviliteExercice))
+    add('RG_CTR_018', `CiviliteExercice « ${f.CiviliteExercice ?? ''} » for profession ${prof}`);
   if (f.CategorieProfessions !== CATEGORIE_SANTE) add('RG_CTR_024', `CategorieProfessions « ${f.CategorieProfessions} »: only 01`);
   if (has(f.Specialite) && !ref.specialityFits(prof, f.Specialite)) add('RG_CTR_028', `Specialite ${f.Specialite} for profession ${prof}`);
   if (f.IdentifiantPP !== f.AdresseBAL) add('RG_CTR_035', `IdentifiantPP « ${f.IdentifiantPP} » is not the BAL's address`);
@@ -181,12 +188,19 @@ function cabChecks(r: SandboxRecord, ref: Referential, add: Add): void {
       add('RG_CTR_141', `Cotulaire ${i + 1}: ${c.TypeIdentifiantPP}/${c.IdentifiantPP} is not in the référentiel`);
       return;
     }
-    if (initials(c.NomExercice ?? '', 2) !== initials(p.nom, 2)) add('RG_CTR_142', `Cotulaire ${i + 1}: ${c.NomExercice} vs ${p.nom}`, { nom: p.nom, prenom: p.prenom });
-    if (initials(c.PrenomExercice ?? '', 1) !== initials(p.prenom, 1)) add('RG_CTR_143', `Cotulaire ${i + 1}: ${c.PrenomExercice} vs ${p.prenom}`, { nom: p.nom, prenom: p.prenom });
+    if (initials(c.NomExercice ?? '', 2) !== initials(p.nom, 2))
+      add('RG_CTR_142', `Cotulaire ${i + 1}: ${c.NomExercice} vs ${p.nom}`, { nom: p.nom, prenom: p.prenom });
+    if (initials(c.PrenomExercice ?? '', 1) !== initials(p.prenom, 1))
+      add('RG_CTR_143', `Cotulaire ${i + 1}: ${c.PrenomExercice} vs ${p.prenom}`, { nom: p.nom, prenom: p.prenom });
   });
 }
 
 /** RG_CTR_021: the first n letters « après la normalisation (sans : accents-tirets-apostrophe-espaces) ». */
 export function initials(s: string, n: number): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[-'’\s]/g, '').toUpperCase().slice(0, n);
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[-'’\s]/g, '')
+    .toUpperCase()
+    .slice(0, n);
 }

@@ -55,7 +55,8 @@ function wsAddressing(header: XNode, service: ServiceName): SandboxFault | undef
 
 function attributes(assertion: XNode): Map<string, XNode[]> {
   const out = new Map<string, XNode[]>();
-  for (const a of children(child(assertion, 'AttributeStatement', SAML2), 'Attribute', SAML2)) out.set(a.attrs.get('Name') ?? '', children(a, 'AttributeValue', SAML2));
+  for (const a of children(child(assertion, 'AttributeStatement', SAML2), 'Attribute', SAML2))
+    out.set(a.attrs.get('Name') ?? '', children(a, 'AttributeValue', SAML2));
   return out;
 }
 
@@ -71,7 +72,8 @@ function timing(assertion: XNode, now: number): SandboxFault | undefined {
   const issueRaw = assertion.attrs.get('IssueInstant');
   if (issueRaw === undefined) return fault('WSMSS03', 'IssueInstant is missing');
   const issue = dateOf(issueRaw);
-  if (issue === undefined || issue >= now || now - issue > ASSERTION_LIFETIME_MS) return fault('WSMSS04', `IssueInstant ${issueRaw} (arrival ${new Date(now).toISOString()})`);
+  if (issue === undefined || issue >= now || now - issue > ASSERTION_LIFETIME_MS)
+    return fault('WSMSS04', `IssueInstant ${issueRaw} (arrival ${new Date(now).toISOString()})`);
   const conditions = child(assertion, 'Conditions', SAML2);
   if (!conditions) return undefined;
   const nbRaw = conditions.attrs.get('NotBefore');
@@ -81,7 +83,8 @@ function timing(assertion: XNode, now: number): SandboxFault | undefined {
   const naRaw = conditions.attrs.get('NotOnOrAfter');
   if (naRaw === undefined) return fault('WSMSS09', 'Conditions/@NotOnOrAfter is missing');
   const na = dateOf(naRaw);
-  if (na === undefined || na <= now || na > issue + ASSERTION_LIFETIME_MS) return fault('WSMSS10', `NotOnOrAfter ${naRaw}: must be after arrival and at most IssueInstant + 1 h`);
+  if (na === undefined || na <= now || na > issue + ASSERTION_LIFETIME_MS)
+    return fault('WSMSS10', `NotOnOrAfter ${naRaw}: must be after arrival and at most IssueInstant + 1 h`);
   return undefined;
 }
 
@@ -107,7 +110,8 @@ function vihfAttributes(assertion: XNode, client: CertInfo): SandboxFault | unde
   const profil = attrs.get(VIHF.profil);
   if (!profil) return fault('WSMSS11', `${VIHF.profil} is missing`);
   const p = coded(profil);
-  if (p.code !== VIHF_VALUES.profil.code || p.codeSystem !== VIHF_VALUES.profil.codeSystem) return fault('WSMSS21', `${VIHF.profil} is ${p.code ?? '?'}/${p.codeSystem ?? '?'}`);
+  if (p.code !== VIHF_VALUES.profil.code || p.codeSystem !== VIHF_VALUES.profil.codeSystem)
+    return fault('WSMSS21', `${VIHF.profil} is ${p.code ?? '?'}/${p.codeSystem ?? '?'}`);
   const structure = textValue(attrs.get(VIHF.structure));
   if (!structure) return fault('WSMSS22', `${VIHF.structure} is missing`);
   if (!dnValues(client.subject, 'OU').includes(structure)) return fault('WSMSS14', `${VIHF.structure} ${structure} is not the certificate's structure`);
@@ -165,7 +169,9 @@ export function checkHeader(header: XNode | undefined, ctx: HeaderContext): Sand
     issuer(assertion, ctx) ??
     (nameId ? undefined : fault('WSMSS19', 'Subject/NameID is missing')) ??
     (dateOf(authn?.attrs.get('AuthnInstant')) !== undefined ? undefined : fault('WSMSS12', 'AuthnStatement/@AuthnInstant is missing or not an xs:dateTime')) ??
-    (trimmed(child(child(authn, 'AuthnContext', SAML2), 'AuthnContextClassRef', SAML2)) ? undefined : fault('WSMSS12', 'AuthnContext/AuthnContextClassRef is missing')) ??
+    (trimmed(child(child(authn, 'AuthnContext', SAML2), 'AuthnContextClassRef', SAML2))
+      ? undefined
+      : fault('WSMSS12', 'AuthnContext/AuthnContextClassRef is missing')) ??
     vihfAttributes(assertion, ctx.client) ??
     signature(assertion, ctx)
   );

@@ -15,7 +15,11 @@ const envelope = (relatesTo: string | undefined, action: string, body: string): 
   `</soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`;
 
 export function ticketReply(ticket: string, relatesTo?: string): string {
-  return envelope(relatesTo, `${ACTIONS.feed}Response`, `<alim:${RESPONSE.feed} xmlns:alim="${FEED_NS}"><alim:${BODY.ticket}>${xmlEscape(ticket)}</alim:${BODY.ticket}></alim:${RESPONSE.feed}>`);
+  return envelope(
+    relatesTo,
+    `${ACTIONS.feed}Response`,
+    `<alim:${RESPONSE.feed} xmlns:alim="${FEED_NS}"><alim:${BODY.ticket}>${xmlEscape(ticket)}</alim:${BODY.ticket}></alim:${RESPONSE.feed}>`,
+  );
 }
 
 /** Figure 26, verbatim in its shape: Code/Value soap:Receiver, Subcode/Value soap:<code>, Reason/Text xml:lang="fr". */

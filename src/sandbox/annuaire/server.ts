@@ -161,11 +161,13 @@ export class SandboxAnnuaireServer extends LoopbackService {
       throw new Refusal({ code: 'WSMSS12', reason: err instanceof XmlRefused ? `not well-formed XML: ${err.message}` : (err as Error).message });
     }
     if (parsed.header) this.lastHeader = text.slice(parsed.header.start, parsed.header.end);
-    if (parsed.envelopeNs !== SOAP11 && parsed.envelopeNs !== SOAP12) throw new Refusal({ code: 'WSMSS12', reason: `envelope namespace ${parsed.envelopeNs}, expected ${SOAP11}` });
+    if (parsed.envelopeNs !== SOAP11 && parsed.envelopeNs !== SOAP12)
+      throw new Refusal({ code: 'WSMSS12', reason: `envelope namespace ${parsed.envelopeNs}, expected ${SOAP11}` });
     const fault = checkHeader(parsed.header, { service, client, whitelist: this.opts.whitelist(), now: new Date(), text });
     if (fault) throw new Refusal(fault);
     const op = service === 'feed' ? { ns: FEED_NS, local: BODY.feedOperation } : { ns: REPORT_NS, local: BODY.reportOperation };
-    if (parsed.operation?.ns !== op.ns || parsed.operation.local !== op.local) throw new Refusal({ code: 'WSMSS12', reason: `the Body holds ${parsed.operation?.local ?? 'nothing'}, expected {${op.ns}}${op.local}` });
+    if (parsed.operation?.ns !== op.ns || parsed.operation.local !== op.local)
+      throw new Refusal({ code: 'WSMSS12', reason: `the Body holds ${parsed.operation?.local ?? 'nothing'}, expected {${op.ns}}${op.local}` });
     if (parsed.schemaErrors.length > 0) throw new Refusal({ code: 'WSMSS12', reason: parsed.schemaErrors.join('; ') });
     const messageId = trimmed(child(parsed.header, 'MessageID'));
     return { ...parsed, ...(messageId ? { messageId } : {}) };
@@ -182,14 +184,18 @@ export class SandboxAnnuaireServer extends LoopbackService {
         if (bad) throw new Refusal({ code: 'WSMSS12', reason: `${m.domain} ${r.fields.AdresseBAL ?? '(no address)'}: ${bad}` });
       }
       // SA4: « Si le domaine et/ou le DN ne sont pas référencés dans la liste blanche » → WSMSS 6.
-      if (wl?.hasDomain(m.domain) && !wl.allows(client.subject, m.domain)) throw new Refusal({ code: 'WSMSS06', reason: `the liste blanche does not list this DN for ${m.domain}` });
+      if (wl?.hasDomain(m.domain) && !wl.allows(client.subject, m.domain))
+        throw new Refusal({ code: 'WSMSS06', reason: `the liste blanche does not list this DN for ${m.domain}` });
     }
     if (this.fault === 'sas') throw new Refusal({ code: 'WSMSS15', reason: 'Le message ne peut pas être déposé dans le SAS de stockage pour être traité' });
     const now = new Date();
     // « Génère un ticket horodaté »; the stored file's name holds the date as aaaammjjhhmmss.
     const ticket = `${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}${String(++this.seq).padStart(4, '0')}`;
     this.queue.push({ ticket, dn: client.subject.canonical, receivedAt: now, messages: req.messages, status: 'queued' });
-    this.opts.log.info({ ticket, domains: req.messages.map((m) => m.domain), records: req.messages.reduce((n, m) => n + m.records.length, 0) }, 'sandbox annuaire: feed stored in the SAS');
+    this.opts.log.info(
+      { ticket, domains: req.messages.map((m) => m.domain), records: req.messages.reduce((n, m) => n + m.records.length, 0) },
+      'sandbox annuaire: feed stored in the SAS',
+    );
     return { contentType: 'text/xml; charset=utf-8', body: Buffer.from(ticketReply(ticket, req.messageId), 'utf8') };
   }
 
@@ -198,13 +204,18 @@ export class SandboxAnnuaireServer extends LoopbackService {
     if (!req.ticket) throw new Refusal({ code: 'WSMSS12', reason: `no ${BODY.ticket} in the request` });
     const feed = this.queue.find((q) => q.ticket === req.ticket);
     if (!feed) throw new Refusal({ code: 'WSMSS23', reason: `Le numéro de ticket ${req.ticket} n'existe pas` });
-    if (feed.dn !== client.subject.canonical) throw new Refusal({ code: 'WSMSS16', reason: "Le numéro de ticket ne correspond pas au DN du certificat d'authentification de l'Opérateur" });
+    if (feed.dn !== client.subject.canonical)
+      throw new Refusal({ code: 'WSMSS16', reason: "Le numéro de ticket ne correspond pas au DN du certificat d'authentification de l'Opérateur" });
     if (this.fault === 'failed') throw new Refusal({ code: 'WSMSS24', reason: "La demande d'alimentation est en échec" });
     if (feed.status === 'queued' || !feed.report) {
-      throw new Refusal({ code: 'WSMSS17', reason: `Le flux d'alimentation rattaché au ticket ${feed.ticket} n'a pas été traité. Veuillez essayer ultérieurement` });
+      throw new Refusal({
+        code: 'WSMSS17',
+        reason: `Le flux d'alimentation rattaché au ticket ${feed.ticket} n'a pas été traité. Veuillez essayer ultérieurement`,
+      });
     }
     const mine = this.queue.filter((q) => q.dn === feed.dn && q.status === 'processed');
-    if (mine.indexOf(feed) < mine.length - REPORTS_KEPT) throw new Refusal({ code: 'WSMSS25', reason: "Le fichier du compte-rendu de l'alimentation n'existe pas" });
+    if (mine.indexOf(feed) < mine.length - REPORTS_KEPT)
+      throw new Refusal({ code: 'WSMSS25', reason: "Le fichier du compte-rendu de l'alimentation n'existe pas" });
     return reportReply(feed.ticket, feed.report.zip, this.delivery, req.messageId);
   }
 
@@ -215,13 +226,22 @@ export class SandboxAnnuaireServer extends LoopbackService {
     };
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /') {
-      reply(200, { fault: this.fault, delivery: this.delivery, feedUrl: this.feedUrl, reportUrl: this.reportUrl, tickets: this.queue.map((q) => ({ ticket: q.ticket, status: q.status, receivedAt: q.receivedAt.toISOString() })) });
+      reply(200, {
+        fault: this.fault,
+        delivery: this.delivery,
+        feedUrl: this.feedUrl,
+        reportUrl: this.reportUrl,
+        tickets: this.queue.map((q) => ({ ticket: q.ticket, status: q.status, receivedAt: q.receivedAt.toISOString() })),
+      });
     } else if (route === 'POST /batch') {
       reply(200, { processed: this.batch() });
     } else if (route === 'POST /fault') {
       const mode = url.searchParams.get('mode') as AnnuaireFault;
       if (!ANNUAIRE_FAULTS.includes(mode)) return reply(400, { error: `mode must be one of ${ANNUAIRE_FAULTS.join(', ')}` });
-      this.setFault(mode).then(() => reply(200, { fault: mode }), (err: Error) => reply(500, { error: err.message }));
+      this.setFault(mode).then(
+        () => reply(200, { fault: mode }),
+        (err: Error) => reply(500, { error: err.message }),
+      );
     } else if (route === 'POST /delivery') {
       const mode = url.searchParams.get('mode');
       if (mode !== 'inline' && mode !== 'mtom') return reply(400, { error: 'mode must be inline or mtom' });
@@ -234,7 +254,10 @@ export class SandboxAnnuaireServer extends LoopbackService {
       reply(200, { digits });
     } else if (route === 'GET /directory') {
       const domain = (url.searchParams.get('domain') ?? '').toLowerCase();
-      reply(200, { domain, mailboxes: [...(this.directory.get(domain)?.values() ?? [])].map((r) => ({ ...r.fields, ...(r.coHolders ? { coHolders: r.coHolders } : {}) })) });
+      reply(200, {
+        domain,
+        mailboxes: [...(this.directory.get(domain)?.values() ?? [])].map((r) => ({ ...r.fields, ...(r.coHolders ? { coHolders: r.coHolders } : {}) })),
+      });
     } else if (route === 'GET /last-header') {
       res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(this.lastHeader);
     } else reply(404, { error: 'unknown control request' });

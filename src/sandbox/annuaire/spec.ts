@@ -47,7 +47,10 @@ export type ServiceName = keyof typeof ACTIONS;
  * `//Assertion/Issuer/@Format`: Tableau 5 says the SAML 1.1 URN, Figure 24 writes
  * `…SAML:2.0:nameid-format:X509SubjectName`. The ANS's own example must pass: both.
  */
-export const ISSUER_FORMATS = new Set(['urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName', 'urn:oasis:names:tc:SAML:2.0:nameid-format:X509SubjectName']);
+export const ISSUER_FORMATS = new Set([
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName',
+  'urn:oasis:names:tc:SAML:2.0:nameid-format:X509SubjectName',
+]);
 /** « NotOnOrAfter (issueInstant (temps Opérateur) + 1 heure) ». */
 export const ASSERTION_LIFETIME_MS = 3_600_000;
 
@@ -81,13 +84,19 @@ export const WSMSS: Readonly<Record<string, string>> = {
   WSMSS01: "L'en-tête de sécurité n'existe pas dans le message SOAP",
   WSMSS02: "Le jeton SAML n'a pas été trouvé dans l'en-tête du message SOAP",
   WSMSS03: "La date d'émission de l'assertion SAML (attribut IssueInstant) est obligatoire dans le jeton VIHf",
-  WSMSS04: "La date d'émission de l'assertion SAML (attribut IssueInstant) n'est pas valide, elle doit être antérieure à l'heure d'arrivée de l'assertion et inférieure au délai maximum acceptable",
+  WSMSS04:
+    "La date d'émission de l'assertion SAML (attribut IssueInstant) n'est pas valide, elle doit être antérieure à l'heure d'arrivée de l'assertion et inférieure au délai maximum acceptable",
   WSMSS05: "L'identité de l'émetteur contenue dans le certificat de l'assertion SAML (élément Issuer) est obligatoire dans le jeton VIHf",
-  WSMSS06: "Echec d'authentification - L'identité de l'émetteur contenue dans le certificat de l'assertion SAML (élément Issuer) n'est pas présente dans la liste blanche des domaines autorisés",
-  WSMSS07: "La date de début de validité de l'assertion SAML (attribut NotBefore de l'élément Conditions) est obligatoire dans le jeton VIHf, si un élément Conditions est présent",
-  WSMSS08: "La date de début de validité de l'assertion SAML (attribut NotBefore de l'élément Conditions) n'est pas valide, elle doit être antérieure à l'heure d'arrivée de l'assertion et ultérieure à sa date d'émission",
-  WSMSS09: "La date de fin de validité de l'assertion SAML (attribut NotOnOrAfter de l'élément Conditions) est obligatoire dans le jeton VIHf, si un élément Conditions est présent",
-  WSMSS10: "La date de fin de validité de l'assertion SAML (attribut NotOnOrAfter de l'élément Conditions) n'est pas valide, elle doit être ultérieure à l'heure d'arrivée de l'assertion",
+  WSMSS06:
+    "Echec d'authentification - L'identité de l'émetteur contenue dans le certificat de l'assertion SAML (élément Issuer) n'est pas présente dans la liste blanche des domaines autorisés",
+  WSMSS07:
+    "La date de début de validité de l'assertion SAML (attribut NotBefore de l'élément Conditions) est obligatoire dans le jeton VIHf, si un élément Conditions est présent",
+  WSMSS08:
+    "La date de début de validité de l'assertion SAML (attribut NotBefore de l'élément Conditions) n'est pas valide, elle doit être antérieure à l'heure d'arrivée de l'assertion et ultérieure à sa date d'émission",
+  WSMSS09:
+    "La date de fin de validité de l'assertion SAML (attribut NotOnOrAfter de l'élément Conditions) est obligatoire dans le jeton VIHf, si un élément Conditions est présent",
+  WSMSS10:
+    "La date de fin de validité de l'assertion SAML (attribut NotOnOrAfter de l'élément Conditions) n'est pas valide, elle doit être ultérieure à l'heure d'arrivée de l'assertion",
   WSMSS11: "L'élément Profil_Utilisateur est obligatoire dans le jeton VIHf",
   WSMSS12: 'Schéma XML non conforme',
   WSMSS13: "La valeur renseignée dans le champ Issuer est différent du DN du certificat d'authentification de l'Opérateur",
@@ -181,23 +190,84 @@ const W: Criticite = 'Warning';
 export const RULES: Readonly<Record<string, Rule>> = {
   RG_CTR_000: { code: 'MSS000', criticite: B, message: "Le nom de domaine communiqué n'existe pas dans la liste blanche" },
   RG_CTR_001: { code: 'MSS001', criticite: B, message: 'Le domaine de la BAL ne correspond pas au domaine alimenté' },
-  RG_CTR_005: { code: 'MSS005', criticite: B, message: "Le type d'identifiant personne physique est obligatoire pour les BAL MSSanté de type PER - Personnelle" },
-  RG_CTR_007: { code: 'MSS007', criticite: B, message: "L'identifiant personne physique est obligatoire pour les adresses BAL MSSanté de type PER (Personnelle)" },
-  RG_CTR_008: { code: 'MSS008', criticite: B, message: "L'identifiant national du professionnel de santé transmis n'existe pas dans le référentiel des identités PP/PM" },
-  RG_CTR_009: { code: 'MSS009', criticite: B, message: "Le type d'identifiant de la structure d'activité est obligatoire pour les BAL MSSanté d'un professionnel de santé avec identifiant interne" },
-  RG_CTR_010: { code: 'MSS010', criticite: B, message: "Le type d'identifiant de la structure d'activité transmis n'est pas présent dans la nomenclature de référence utilisée" },
-  RG_CTR_011: { code: 'MSS011', criticite: B, message: "Le type d'identifiant de la structure d'activité est obligatoire pour les adresses de BAL MSSanté de type Organisationnelle ou Applicative" },
-  RG_CTR_012: { code: 'MSS010', criticite: B, message: "Le type d'identifiant de la structure d'activité transmis n'est pas présent dans la nomenclature de référence utilisée" },
-  RG_CTR_013: { code: 'MSS012', criticite: B, message: "L'identifiant de la structure d'activité est obligatoire pour les adresses de BAL MSSanté d'un professionnel de santé avec identifiant interne" },
-  RG_CTR_014: { code: 'MSS013', criticite: B, message: "L'identifiant de la structure d'activité est obligatoire pour les BAL MSSanté de type Organisationnelle ou Applicative" },
-  RG_CTR_016: { code: 'MSS015', criticite: B, message: "L'identifiant de la structure d'activité transmise n'existe pas dans le référentiel des identités PP/PM" },
+  RG_CTR_005: {
+    code: 'MSS005',
+    criticite: B,
+    message: "Le type d'identifiant personne physique est obligatoire pour les BAL MSSanté de type PER - Personnelle",
+  },
+  RG_CTR_007: {
+    code: 'MSS007',
+    criticite: B,
+    message: "L'identifiant personne physique est obligatoire pour les adresses BAL MSSanté de type PER (Personnelle)",
+  },
+  RG_CTR_008: {
+    code: 'MSS008',
+    criticite: B,
+    message: "L'identifiant national du professionnel de santé transmis n'existe pas dans le référentiel des identités PP/PM",
+  },
+  RG_CTR_009: {
+    code: 'MSS009',
+    criticite: B,
+    message: "Le type d'identifiant de la structure d'activité est obligatoire pour les BAL MSSanté d'un professionnel de santé avec identifiant interne",
+  },
+  RG_CTR_010: {
+    code: 'MSS010',
+    criticite: B,
+    message: "Le type d'identifiant de la structure d'activité transmis n'est pas présent dans la nomenclature de référence utilisée",
+  },
+  RG_CTR_011: {
+    code: 'MSS011',
+    criticite: B,
+    message: "Le type d'identifiant de la structure d'activité est obligatoire pour les adresses de BAL MSSanté de type Organisationnelle ou Applicative",
+  },
+  RG_CTR_012: {
+    code: 'MSS010',
+    criticite: B,
+    message: "Le type d'identifiant de la structure d'activité transmis n'est pas présent dans la nomenclature de référence utilisée",
+  },
+  RG_CTR_013: {
+    code: 'MSS012',
+    criticite: B,
+    message: "L'identifiant de la structure d'activité est obligatoire pour les adresses de BAL MSSanté d'un professionnel de santé avec identifiant interne",
+  },
+  RG_CTR_014: {
+    code: 'MSS013',
+    criticite: B,
+    message: "L'identifiant de la structure d'activité est obligatoire pour les BAL MSSanté de type Organisationnelle ou Applicative",
+  },
+  RG_CTR_016: {
+    code: 'MSS015',
+    criticite: B,
+    message: "L'identifiant de la structure d'activité transmise n'existe pas dans le référentiel des identités PP/PM",
+  },
   RG_CTR_017: { code: 'MSS016', criticite: B, message: "La valeur de la civilité d'exercice n'est pas conforme à la nomenclature utilisée" },
-  RG_CTR_018: { code: 'MSS017', criticite: B, message: "La valeur de la civilité d'exercice n'est pas conforme à la profession transmise pour le professionnel de santé" },
+  RG_CTR_018: {
+    code: 'MSS017',
+    criticite: B,
+    message: "La valeur de la civilité d'exercice n'est pas conforme à la profession transmise pour le professionnel de santé",
+  },
   RG_CTR_019: { code: 'MSS018', criticite: B, message: "Le nom d'exercice est obligatoire pour tout professionnel de santé avec ou sans identifiant national" },
-  RG_CTR_020: { code: 'MSS019', criticite: B, message: "Le prénom d'exercice est obligatoire pour tout professionnel de santé avec ou sans identifiant national" },
-  RG_CTR_021: { code: 'MSS020', criticite: W, message: "Le nom et/ou le prénom d'exercice du professionnel de santé ne correspondent pas au nom et/ou prénom d'exercice rattachés à l'identifiant national dans l'Annuaire Santé" },
-  RG_CTR_022: { code: 'MSS021', criticite: B, message: "La catégorie de profession est obligatoire pour la BAL d'un professionnel de santé avec identifiant interne" },
-  RG_CTR_023: { code: 'MSS022', criticite: B, message: "La valeur transmise pour la catégorie de professions n'est pas présente dans la nomenclature de référence utilisée" },
+  RG_CTR_020: {
+    code: 'MSS019',
+    criticite: B,
+    message: "Le prénom d'exercice est obligatoire pour tout professionnel de santé avec ou sans identifiant national",
+  },
+  RG_CTR_021: {
+    code: 'MSS020',
+    criticite: W,
+    message:
+      "Le nom et/ou le prénom d'exercice du professionnel de santé ne correspondent pas au nom et/ou prénom d'exercice rattachés à l'identifiant national dans l'Annuaire Santé",
+  },
+  RG_CTR_022: {
+    code: 'MSS021',
+    criticite: B,
+    message: "La catégorie de profession est obligatoire pour la BAL d'un professionnel de santé avec identifiant interne",
+  },
+  RG_CTR_023: {
+    code: 'MSS022',
+    criticite: B,
+    message: "La valeur transmise pour la catégorie de professions n'est pas présente dans la nomenclature de référence utilisée",
+  },
   RG_CTR_024: { code: 'MSS023', criticite: B, message: "La valeur transmise pour la Catégorie de profession n'est pas autorisée" },
   RG_CTR_025: { code: 'MSS024', criticite: B, message: "La profession est obligatoire pour la BAL d'un professionnel de santé avec identifiant interne" },
   RG_CTR_026: { code: 'MSS025', criticite: B, message: "La valeur transmise pour la profession n'est pas présente dans la nomenclature de référence utilisée" },
@@ -206,13 +276,39 @@ export const RULES: Readonly<Record<string, Rule>> = {
   RG_CTR_029: { code: 'MSS028', criticite: B, message: 'Le responsable est obligatoire pour une BAL de type Applicative ou Organisationnelle' },
   RG_CTR_030: { code: 'MSS029', criticite: B, message: 'La description est obligatoire pour une BAL de type Applicative ou Organisationnelle' },
   RG_CTR_033: { code: 'MSS032', criticite: B, message: "L'identification par un SIRET ou SIREN n'est acceptée que si la structure n'a pas de numéro FINESS" },
-  RG_CTR_034: { code: 'MSS033', criticite: W, message: "L'identifiant de structure fourni ne correspond pas à une structure d'exercice connue de la personne : la BAL est rattachée à la PP et à la structure indiquée dans le flux d'alimentation (et uniquement à cette structure)" },
-  RG_CTR_035: { code: 'MSS034', criticite: B, message: "L'identifiant interne pour un professionnel de santé avec identifiant interne doit être identique à la valeur de la BAL MSSanté" },
-  RG_CTR_036: { code: 'MSS035', criticite: B, message: 'Pour les types de BAL PP RPPS ou ADELI, la valeur indiquée pour le service de rattachement ne peut être prise en compte que si un identifiant de structure est renseigné' },
+  RG_CTR_034: {
+    code: 'MSS033',
+    criticite: W,
+    message:
+      "L'identifiant de structure fourni ne correspond pas à une structure d'exercice connue de la personne : la BAL est rattachée à la PP et à la structure indiquée dans le flux d'alimentation (et uniquement à cette structure)",
+  },
+  RG_CTR_035: {
+    code: 'MSS034',
+    criticite: B,
+    message: "L'identifiant interne pour un professionnel de santé avec identifiant interne doit être identique à la valeur de la BAL MSSanté",
+  },
+  RG_CTR_036: {
+    code: 'MSS035',
+    criticite: B,
+    message:
+      'Pour les types de BAL PP RPPS ou ADELI, la valeur indiquée pour le service de rattachement ne peut être prise en compte que si un identifiant de structure est renseigné',
+  },
   RG_CTR_044: { code: 'MSS042', criticite: B, message: "L'adresse de la BAL MSSanté doit être unique dans le fichier d'alimentation" },
-  RG_CTR_045: { code: 'MSS043', criticite: W, message: "L'identifiant national du professionnel de santé transmis n'est plus l'identifiant national valide dans le référentiel des identités PP/PM." },
-  RG_CTR_047: { code: 'MSS045', criticite: W, message: "L'identifiant de la structure d'activité est recommandé pour les adresses de BAL MSSanté d'un professionnel social" },
-  RG_CTR_048: { code: 'MSS046', criticite: W, message: "L'identifiant de la structure d'activité transmise n'existe pas dans le référentiel des identités PP/PM" },
+  RG_CTR_045: {
+    code: 'MSS043',
+    criticite: W,
+    message: "L'identifiant national du professionnel de santé transmis n'est plus l'identifiant national valide dans le référentiel des identités PP/PM.",
+  },
+  RG_CTR_047: {
+    code: 'MSS045',
+    criticite: W,
+    message: "L'identifiant de la structure d'activité est recommandé pour les adresses de BAL MSSanté d'un professionnel social",
+  },
+  RG_CTR_048: {
+    code: 'MSS046',
+    criticite: W,
+    message: "L'identifiant de la structure d'activité transmise n'existe pas dans le référentiel des identités PP/PM",
+  },
   RG_CTR_049: { code: 'MSS047', criticite: B, message: 'Le numéro RPPS indiqué est attribué à un étudiant.' },
   // The CAB table names these rules; §9.7.3 gives them no code or message: MSS + their number.
   RG_CTR_106: { code: 'MSS106', criticite: B, message: 'Un seul cotitulaire de la liste peut être déclaré comme responsable' },
@@ -249,8 +345,19 @@ export type Counter = (typeof COUNTERS)[number];
 
 /** Tableau 24, in order (TypIdentifiant… spelt as the table spells them). */
 export const ANOMALY_LEAVES = [
-  'CodeMSSO', 'MotifErreur', 'CriticiteErreur', 'TypeBAL', 'AdresseBAL', 'TypIdentifiantPP', 'IdentifiantPP', 'TypIdentifiantPM', 'IdentifiantPM',
-  'NomExerciceAnnuaire', 'PrenomExerciceAnnuaire', 'TypIdentifiantPPAnnuaire', 'IdentifiantPPAnnuaire',
+  'CodeMSSO',
+  'MotifErreur',
+  'CriticiteErreur',
+  'TypeBAL',
+  'AdresseBAL',
+  'TypIdentifiantPP',
+  'IdentifiantPP',
+  'TypIdentifiantPM',
+  'IdentifiantPM',
+  'NomExerciceAnnuaire',
+  'PrenomExerciceAnnuaire',
+  'TypIdentifiantPPAnnuaire',
+  'IdentifiantPPAnnuaire',
 ] as const;
 export type AnomalyLeaf = (typeof ANOMALY_LEAVES)[number];
 

@@ -38,7 +38,9 @@ async function control(ctx: CheckContext, route: string): Promise<unknown> {
 }
 
 const summary = (t: TicketResult): string =>
-  (t.report?.domains ?? []).map((d) => `${d.domain} read ${d.counters.NbBALLus} created ${d.counters.NbBALCrees} updated ${d.counters.NbBALMaj} deleted ${d.counters.NbBALSup}`).join('; ');
+  (t.report?.domains ?? [])
+    .map((d) => `${d.domain} read ${d.counters.NbBALLus} created ${d.counters.NbBALCrees} updated ${d.counters.NbBALMaj} deleted ${d.counters.NbBALSup}`)
+    .join('; ');
 
 export const annuaireChecks: SelfCheckStep[] = [
   {
@@ -86,7 +88,9 @@ export const annuaireChecks: SelfCheckStep[] = [
         await control(ctx, '/delivery?mode=inline');
       }
       const detail = `same night → ${again.outcome} (${again.decision?.reason}); next night → ${next.outcome} (${next.decision?.reason}); report ${t?.outcome} via ${t?.delivery}: ${t ? summary(t) : ''}`;
-      return again.decision?.reason === 'already-today' && next.decision?.reason === 'changed' && t?.outcome === 'done' && t.delivery === 'mtom' ? pass(detail) : fail(detail);
+      return again.decision?.reason === 'already-today' && next.decision?.reason === 'changed' && t?.outcome === 'done' && t.delivery === 'mtom'
+        ? pass(detail)
+        : fail(detail);
     },
   },
   {

@@ -51,7 +51,11 @@ async function tryB(ctx: CheckContext, who: { cert: string; key: string } | unde
   const c = await client(b.gateIn);
   try {
     await c.ehlo('peer.sandbox');
-    const { reply, socket } = await c.startTls({ ciphers: MSS_TLS12_CIPHERS.join(':'), rejectUnauthorized: false, ...(who ? { cert: fs.readFileSync(who.cert), key: fs.readFileSync(who.key) } : {}) });
+    const { reply, socket } = await c.startTls({
+      ciphers: MSS_TLS12_CIPHERS.join(':'),
+      rejectUnauthorized: false,
+      ...(who ? { cert: fs.readFileSync(who.cert), key: fs.readFileSync(who.key) } : {}),
+    });
     if (!socket) return reply;
     const ehlo = await c.ehlo('peer.sandbox');
     if (ehlo.code !== 250 || mailFrom === undefined) return ehlo;
@@ -69,14 +73,16 @@ function refusalStep(name: string, expect: { code: number; enhanced: string; tex
     async run(ctx) {
       const r = await attempt(ctx);
       const detail = `B's gate-in answered: ${formatReply(r)}`;
-      return r.code === expect.code && r.enhanced === expect.enhanced && expect.text.test(r.text) ? pass(detail) : fail(`${detail}; expected ${expect.code} ${expect.enhanced} ${expect.text.source}`);
+      return r.code === expect.code && r.enhanced === expect.enhanced && expect.text.test(r.text)
+        ? pass(detail)
+        : fail(`${detail}; expected ${expect.code} ${expect.enhanced} ${expect.text.source}`);
     },
   };
 }
 
 export const gateChecks: SelfCheckStep[] = [
   {
-    name: 'gates: A → B — a message from A crosses A\'s outbound gate and B\'s inbound gate (mutual TLS) into B\'s mail store',
+    name: "gates: A → B — a message from A crosses A's outbound gate and B's inbound gate (mutual TLS) into B's mail store",
     async run(ctx) {
       const subject = `sandbox A to B ${Date.now()}`;
       const b = operator(ctx, 'B');
@@ -88,11 +94,23 @@ export const gateChecks: SelfCheckStep[] = [
       return pass(`landed in B's ${operators(ctx).mta === 'real' ? 'Dovecot' : 'sink'} (${path.basename(file)}); gate-in verified ${received ?? '?'}`);
     },
   },
-  refusalStep('gates: B refuses a valid certificate whose DN is not in the liste blanche', { code: 554, enhanced: '5.7.1', text: /is not in the liste blanche/ }, (ctx) => tryB(ctx, operators(ctx).refused.rogue)),
-  refusalStep('gates: B refuses A\'s DN sending for B\'s domain (DN listed for another domain)', { code: 550, enhanced: '5.7.1', text: /is not listed for sender domain/ }, (ctx) =>
-    tryB(ctx, operator(ctx, 'A'), `usurpation@${operator(ctx, 'B').domains[0]}`),
+  refusalStep(
+    'gates: B refuses a valid certificate whose DN is not in the liste blanche',
+    { code: 554, enhanced: '5.7.1', text: /is not in the liste blanche/ },
+    (ctx) => tryB(ctx, operators(ctx).refused.rogue),
   ),
-  refusalStep('gates: B refuses a revoked certificate (EX_OPE_5050)', { code: 554, enhanced: '5.7.1', text: /is revoked/ }, (ctx) => tryB(ctx, operators(ctx).refused.revoked)),
-  refusalStep('gates: B refuses an expired certificate', { code: 554, enhanced: '5.7.1', text: /is not valid now/ }, (ctx) => tryB(ctx, operators(ctx).refused.expired)),
-  refusalStep('gates: B refuses a session without client certificate', { code: 554, enhanced: '5.7.1', text: /No certificate presented/ }, (ctx) => tryB(ctx, undefined)),
+  refusalStep(
+    "gates: B refuses A's DN sending for B's domain (DN listed for another domain)",
+    { code: 550, enhanced: '5.7.1', text: /is not listed for sender domain/ },
+    (ctx) => tryB(ctx, operator(ctx, 'A'), `usurpation@${operator(ctx, 'B').domains[0]}`),
+  ),
+  refusalStep('gates: B refuses a revoked certificate (EX_OPE_5050)', { code: 554, enhanced: '5.7.1', text: /is revoked/ }, (ctx) =>
+    tryB(ctx, operators(ctx).refused.revoked),
+  ),
+  refusalStep('gates: B refuses an expired certificate', { code: 554, enhanced: '5.7.1', text: /is not valid now/ }, (ctx) =>
+    tryB(ctx, operators(ctx).refused.expired),
+  ),
+  refusalStep('gates: B refuses a session without client certificate', { code: 554, enhanced: '5.7.1', text: /No certificate presented/ }, (ctx) =>
+    tryB(ctx, undefined),
+  ),
 ];

@@ -13,4 +13,16 @@ import { e2eChecks } from './e2e-checks.js';
 import { portalChecks } from './portal-checks.js';
 import { perimeterChecks } from './perimeter-checks.js';
 
-export const selfCheckSteps: SelfCheckStep[] = [...pkiChecks, ...whitelistChecks, ...pscChecks, ...lpsChecks, ...statsChecks, ...submissionChecks, ...annuaireChecks, ...gateChecks, ...e2eChecks, ...portalChecks, ...perimeterChecks];
+export const selfCheckSteps: SelfCheckStep[] = [
+  ...pkiChecks,
+  ...whitelistChecks,
+  ...pscChecks,
+  ...lpsChecks,
+  ...statsChecks,
+  ...submissionChecks,
+  ...annuaireChecks,
+  ...gateChecks,
+  ...e2eChecks,
+  ...portalChecks,
+  ...perimeterChecks,
+];

@@ -27,7 +27,15 @@ function lps(ctx: CheckContext): Lps | string {
 export async function token(ctx: CheckContext, idNat: string): Promise<string> {
   const psc = ctx.sandbox.endpoints.psc;
   if (!psc) throw new Error('the sandbox has no PSC');
-  const res = await httpsRequest({ url: psc.mint, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ idNat, ttlSeconds: 300 }), ca: fs.readFileSync(psc.ca, 'utf8'), timeoutMs: 5000, maxBytes: 65_536 });
+  const res = await httpsRequest({
+    url: psc.mint,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ idNat, ttlSeconds: 300 }),
+    ca: fs.readFileSync(psc.ca, 'utf8'),
+    timeoutMs: 5000,
+    maxBytes: 65_536,
+  });
   return String((JSON.parse(res.body.toString('utf8')) as { access_token?: string }).access_token);
 }
 
@@ -50,7 +58,9 @@ export const lpsChecks: SelfCheckStep[] = [
   step('api-lps: IMAP login with a sandbox PSC token (STARTTLS, AUTHENTICATE XOAUTH2 with SASL-IR)', async (ctx, e) => {
     const r = await imapXoauth2Login(e.imap, e.mailbox, await token(ctx, e.holder), source());
     const caps = ['SASL-IR', 'AUTH=XOAUTH2'].filter((c) => r.capabilities.includes(c));
-    return r.verdict === 'OK' && caps.length === 2 ? pass(`${e.mailbox} as ${e.holder}: ${r.line.replace(/\[CAPABILITY [^\]]*\] /, '')} (announced ${caps.join(' ')})`) : fail(r.line);
+    return r.verdict === 'OK' && caps.length === 2
+      ? pass(`${e.mailbox} as ${e.holder}: ${r.line.replace(/\[CAPABILITY [^\]]*\] /, '')} (announced ${caps.join(' ')})`)
+      : fail(r.line);
   }),
   step('api-lps: SMTP submission login with a sandbox PSC token (STARTTLS, AUTH XOAUTH2)', async (ctx, e) => {
     const r = await smtpXoauth2Login(e.submission, e.mailbox, await token(ctx, e.holder), source());
@@ -67,7 +77,11 @@ export const lpsChecks: SelfCheckStep[] = [
   step("api-lps: AUTH-CLI login to structure A's APP mailbox with its certificate", async (ctx, e) => {
     const cli = ctx.pki.authCli[0];
     if (!cli) return fail('no AUTH-CLI certificate in the sandbox PKI');
-    const r = await imapAuthCliLogin(e.authCliImap, e.appMailbox, { ...source(), cert: fs.readFileSync(cli.cert, 'utf8'), key: fs.readFileSync(cli.key, 'utf8') });
+    const r = await imapAuthCliLogin(e.authCliImap, e.appMailbox, {
+      ...source(),
+      cert: fs.readFileSync(cli.cert, 'utf8'),
+      key: fs.readFileSync(cli.key, 'utf8'),
+    });
     return r.verdict === 'OK' ? pass(`${e.appMailbox} with ${cli.subject}: ${r.line.replace(/\[CAPABILITY [^\]]*\] /, '')}`) : fail(r.line);
   }),
 ];

@@ -28,32 +28,41 @@ export const perimeterChecks: SelfCheckStep[] = [
     if (out.kind !== 'unix' || inbound.kind !== 'unix') return fail(`a gate door is a TCP port: ${JSON.stringify({ out, inbound })}`);
     const sock = fs.statSync(out.path);
     const postfixGid = groupId('postfix', 'postfix', 'SANDBOX_CHECK');
-    if ((sock.mode & 0o007) !== 0 || sock.gid !== postfixGid) return fail(`${out.path} has mode ${(sock.mode & 0o777).toString(8)}, gid ${sock.gid}: others could open it`);
+    if ((sock.mode & 0o007) !== 0 || sock.gid !== postfixGid)
+      return fail(`${out.path} has mode ${(sock.mode & 0o777).toString(8)}, gid ${sock.gid}: others could open it`);
     const publicDir = fs.statSync(inbound.path.replace(/\/[^/]+$/, ''));
     if ((publicDir.mode & 0o007) !== 0) return fail(`Postfix's public/ directory is open to others (mode ${(publicDir.mode & 0o777).toString(8)})`);
     return pass(`gate out: ${out.path} (mode 660, group postfix); gate in → ${inbound.path} (public/: no access for others)`);
   }),
-  realOnly('perimeter: `sendmail` on A\'s host is submission too — a sender not in submission.localSenders is refused by the milter, naming the rule', async (ctx) => {
-    const a = operator(ctx, 'A');
-    const pfDir = ctx.config.gates.out.postfixConfigDir;
-    if (!pfDir) return fail('gates.out.postfixConfigDir is not set for operator A');
-    const to = `perimeter-${Date.now()}@${operator(ctx, 'B').domains[0]}`;
-    const child = execFileAsync('sendmail', ['-C', pfDir, '-f', a.mailboxes.person, '--', to]);
-    child.child.stdin?.end(`From: <${a.mailboxes.person}>\nSubject: sandbox local submission\n\nbonjour\n`);
-    await child;
-    const maillog = pfDir.replace(/\/etc$/, '/maillog');
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const line = fs.existsSync(maillog) ? fs.readFileSync(maillog, 'utf8').split('\n').find((l) => l.includes(`to=<${to}>`) && /status=bounced/.test(l)) : undefined;
-      if (line) {
-        const reason = /status=bounced \((.*)\)$/.exec(line)?.[1] ?? line;
-        return /Local submission refused/.test(reason) ? pass(`Postfix bounced it: ${reason}`) : fail(`bounced for another reason: ${reason}`);
+  realOnly(
+    "perimeter: `sendmail` on A's host is submission too — a sender not in submission.localSenders is refused by the milter, naming the rule",
+    async (ctx) => {
+      const a = operator(ctx, 'A');
+      const pfDir = ctx.config.gates.out.postfixConfigDir;
+      if (!pfDir) return fail('gates.out.postfixConfigDir is not set for operator A');
+      const to = `perimeter-${Date.now()}@${operator(ctx, 'B').domains[0]}`;
+      const child = execFileAsync('sendmail', ['-C', pfDir, '-f', a.mailboxes.person, '--', to]);
+      child.child.stdin?.end(`From: <${a.mailboxes.person}>\nSubject: sandbox local submission\n\nbonjour\n`);
+      await child;
+      const maillog = pfDir.replace(/\/etc$/, '/maillog');
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const line = fs.existsSync(maillog)
+          ? fs
+              .readFileSync(maillog, 'utf8')
+              .split('\n')
+              .find((l) => l.includes(`to=<${to}>`) && /status=bounced/.test(l))
+          : undefined;
+        if (line) {
+          const reason = /status=bounced \((.*)\)$/.exec(line)?.[1] ?? line;
+          return /Local submission refused/.test(reason) ? pass(`Postfix bounced it: ${reason}`) : fail(`bounced for another reason: ${reason}`);
+        }
+        if (Date.now() > deadline) return fail(`no refusal of the message to ${to} in ${maillog} after 20 s`);
+        await new Promise((r) => setTimeout(r, 200));
       }
-      if (Date.now() > deadline) return fail(`no refusal of the message to ${to} in ${maillog} after 20 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }),
-  realOnly('perimeter: every domain of the liste blanche not ours leaves A\'s Postfix through the outbound gate (postfix check-routes)', async (ctx) => {
+    },
+  ),
+  realOnly("perimeter: every domain of the liste blanche not ours leaves A's Postfix through the outbound gate (postfix check-routes)", async (ctx) => {
     const r = await checkConfiguredRoutes(ctx.config, createLogger({ level: 'silent', pretty: false }));
     return r.problems.length === 0
       ? pass(`${r.domainsChecked} listed domains, ${r.sendersChecked} senders: every route ends at ${r.gate}`)

@@ -20,8 +20,11 @@ export const portalChecks: SelfCheckStep[] = [
       const ms = Date.now() - t;
       const signedIn = page.status === 200 && page.url === `${portal.url}/mes-boites`;
       if (!signedIn) return fail(`sign-in ended at ${page.url} (HTTP ${page.status}) after ${page.visited.length} steps`);
-      if (!page.html.includes(SANDBOX_MAILBOXES_A.person) || !page.html.includes('Titulaire')) return fail(`${page.url} does not list ${SANDBOX_MAILBOXES_A.person} as Titulaire`);
-      return pass(`${portal.url}: ${SANDBOX_MAILBOXES_A.holder} signed in through the PSC test login page in ${ms} ms (${page.visited.length} steps); "Mes boîtes aux lettres" lists ${SANDBOX_MAILBOXES_A.person} (Titulaire)`);
+      if (!page.html.includes(SANDBOX_MAILBOXES_A.person) || !page.html.includes('Titulaire'))
+        return fail(`${page.url} does not list ${SANDBOX_MAILBOXES_A.person} as Titulaire`);
+      return pass(
+        `${portal.url}: ${SANDBOX_MAILBOXES_A.holder} signed in through the PSC test login page in ${ms} ms (${page.visited.length} steps); "Mes boîtes aux lettres" lists ${SANDBOX_MAILBOXES_A.person} (Titulaire)`,
+      );
     },
   },
 ];

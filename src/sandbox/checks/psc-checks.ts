@@ -52,12 +52,14 @@ async function mint(ctx: CheckContext, idNat: string, ttlSeconds = 300): Promise
 
 export const pscChecks: SelfCheckStep[] = [
   {
-    name: 'psc: a token from the mint endpoint passes the checker\'s signature and claim checks (discovery, JWKS)',
+    name: "psc: a token from the mint endpoint passes the checker's signature and claim checks (discovery, JWKS)",
     async run(ctx) {
       const token = await mint(ctx, ID_NAT);
       const r = await client(ctx).verifier.verify(token);
       ctx.facts.set('psc-token', token);
-      return r.ok ? pass(`${token.length}-byte RS256 token for ${ID_NAT} verified; JWKS fetched ${client(ctx).verifier.jwksFetches} time(s)`) : fail(`${r.reason}: ${r.detail}`);
+      return r.ok
+        ? pass(`${token.length}-byte RS256 token for ${ID_NAT} verified; JWKS fetched ${client(ctx).verifier.jwksFetches} time(s)`)
+        : fail(`${r.reason}: ${r.detail}`);
     },
   },
   {
@@ -70,7 +72,9 @@ export const pscChecks: SelfCheckStep[] = [
       const first = await c.userInfo.idNat(token, tokenHash(token), exp);
       const second = await c.userInfo.idNat(token, tokenHash(token), exp);
       if (!first.ok || !second.ok) return fail(`UserInfo: ${first.ok ? '' : first.reason} ${second.ok ? '' : second.reason}`);
-      return first.idNat === ID_NAT && second.cached && c.userInfo.calls === 1 ? pass(`SubjectNameID ${first.idNat}; second lookup from the cache`) : fail(`got ${first.idNat}, calls ${c.userInfo.calls}`);
+      return first.idNat === ID_NAT && second.cached && c.userInfo.calls === 1
+        ? pass(`SubjectNameID ${first.idNat}; second lookup from the cache`)
+        : fail(`got ${first.idNat}, calls ${c.userInfo.calls}`);
     },
   },
   {
@@ -85,7 +89,9 @@ export const pscChecks: SelfCheckStep[] = [
       if (res.status !== 200) return fail(`rotate answered ${res.status}`);
       const r = await c.verifier.verify(await mint(ctx, ID_NAT));
       const fetches = c.verifier.jwksFetches - before;
-      return r.ok && fetches === 1 ? pass(`new key ${JSON.parse(res.body.toString('utf8')).kid}: accepted after ${fetches} JWKS fetch`) : fail(`${r.ok ? 'accepted' : r.reason} after ${fetches} JWKS fetches`);
+      return r.ok && fetches === 1
+        ? pass(`new key ${JSON.parse(res.body.toString('utf8')).kid}: accepted after ${fetches} JWKS fetch`)
+        : fail(`${r.ok ? 'accepted' : r.reason} after ${fetches} JWKS fetches`);
     },
   },
 ];

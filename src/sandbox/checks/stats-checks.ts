@@ -21,7 +21,11 @@ import { fail, pass, type CheckContext, type SelfCheckStep } from './check.js';
 
 /** Operator A's configuration with a registry of synthetic mailboxes for the statistics. */
 function statsConfig(ctx: CheckContext): Config {
-  return { ...ctx.config, registry: { ...ctx.config.registry, file: path.join(ctx.sandbox.dir, 'stats', 'registry.yaml') }, stats: { ...ctx.config.stats, loginsRecordedSince: STATS_LOGINS_RECORDED_SINCE } };
+  return {
+    ...ctx.config,
+    registry: { ...ctx.config.registry, file: path.join(ctx.sandbox.dir, 'stats', 'registry.yaml') },
+    stats: { ...ctx.config.stats, loginsRecordedSince: STATS_LOGINS_RECORDED_SINCE },
+  };
 }
 
 async function withStore<T>(cfg: Config, fn: (s: StateStore) => Promise<T>): Promise<T> {
@@ -45,7 +49,15 @@ export const statsChecks: SelfCheckStep[] = [
       fs.writeFileSync(cfg.registry.file, statsRegistryYaml(cfg.operator.domains, range));
       // The liste blanche must be there for control n°8 (a previous step synced it; be sure).
       const setup = await whitelistSetup(cfg);
-      if (!fs.existsSync(setup.paths.file)) await syncWhitelist({ url: cfg.whitelist.url, policy: setup.policy, timeoutMs: cfg.whitelist.timeoutMs, maxAgeHours: cfg.whitelist.maxAgeHours, paths: setup.paths, log: ctx.log });
+      if (!fs.existsSync(setup.paths.file))
+        await syncWhitelist({
+          url: cfg.whitelist.url,
+          policy: setup.policy,
+          timeoutMs: cfg.whitelist.timeoutMs,
+          maxAgeHours: cfg.whitelist.maxAgeHours,
+          paths: setup.paths,
+          log: ctx.log,
+        });
       const b: BuildResult = await withStore(cfg, async (store) => {
         await new Journal(store).record(statsJournalEvents(cfg.operator.domains, range));
         const rt = new RuntimeFields(store);
@@ -56,7 +68,9 @@ export const statsChecks: SelfCheckStep[] = [
         return buildMonth({ config: cfg, registry: loadRegistry(cfg.registry.file, loadOptionsFrom(cfg)), store, month, now });
       });
       ctx.facts.set('stats.build', b);
-      return pass(`${monthText(month)}: ${b.files.length} files, ${b.echanges.lines} Echanges lines from ${b.echanges.messages} messages, ${b.connexions.lines} Connexions lines; ${b.archive.name} ${b.archive.bytes} bytes`);
+      return pass(
+        `${monthText(month)}: ${b.files.length} files, ${b.echanges.lines} Echanges lines from ${b.echanges.messages} messages, ${b.connexions.lines} Connexions lines; ${b.archive.name} ${b.archive.bytes} bytes`,
+      );
     },
   },
   {
@@ -66,7 +80,19 @@ export const statsChecks: SelfCheckStep[] = [
       if (!b) return fail('nothing was built');
       const check = await withStore(statsConfig(ctx), (store) => validateTarget(statsConfig(ctx), store, b.archive.file, new Date()));
       const bad = check.files.filter((f) => f.codeRetour !== 0);
-      return check.code === 0 && bad.length === 0 ? pass(`code ${check.code}: ${check.files.length} files OK, ${check.files.reduce((n, f) => n + f.controls.length, 0)} controls`) : fail(`code ${check.code}: ${bad.map((f) => `${f.name} ${f.controls.filter((c) => c.retour).map((c) => `#${c.code} ${c.messages[0]}`).join('; ')}`).join(' | ')}`);
+      return check.code === 0 && bad.length === 0
+        ? pass(`code ${check.code}: ${check.files.length} files OK, ${check.files.reduce((n, f) => n + f.controls.length, 0)} controls`)
+        : fail(
+            `code ${check.code}: ${bad
+              .map(
+                (f) =>
+                  `${f.name} ${f.controls
+                    .filter((c) => c.retour)
+                    .map((c) => `#${c.code} ${c.messages[0]}`)
+                    .join('; ')}`,
+              )
+              .join(' | ')}`,
+          );
     },
   },
   {
@@ -77,7 +103,9 @@ export const statsChecks: SelfCheckStep[] = [
       const cfg = statsConfig(ctx);
       const up = await withStore(cfg, (store) => uploadMonth(cfg, store, b.month, { now: new Date(), log: ctx.log }));
       ctx.facts.set('stats.month', b.month);
-      return up.upload.depot.code === 0 && up.upload.depot.id ? pass(`CodeRetourGlobal 0, Id ${up.upload.depot.id}, NomArchive ${up.upload.depot.nomArchive}, identité ${up.upload.depot.identite}`) : fail(`code ${up.upload.depot.code}`);
+      return up.upload.depot.code === 0 && up.upload.depot.id
+        ? pass(`CodeRetourGlobal 0, Id ${up.upload.depot.id}, NomArchive ${up.upload.depot.nomArchive}, identité ${up.upload.depot.identite}`)
+        : fail(`code ${up.upload.depot.code}`);
     },
   },
   {
@@ -87,7 +115,9 @@ export const statsChecks: SelfCheckStep[] = [
       if (!month) return fail('nothing was deposited');
       const cfg = statsConfig(ctx);
       const r = await withStore(cfg, (store) => reportOf(cfg, store, { month }, { now: new Date() }));
-      return r.verdict === 'accepted' ? pass(`CodeRetourGlobal ${r.code}, ${r.report.files.length} files OK, saved to ${path.basename(r.savedTo ?? '?')}`) : fail(`${r.verdict}: code ${r.code}, KO ${r.blockingFiles.join(', ')}`);
+      return r.verdict === 'accepted'
+        ? pass(`CodeRetourGlobal ${r.code}, ${r.report.files.length} files OK, saved to ${path.basename(r.savedTo ?? '?')}`)
+        : fail(`${r.verdict}: code ${r.code}, KO ${r.blockingFiles.join(', ')}`);
     },
   },
   {
@@ -100,7 +130,13 @@ export const statsChecks: SelfCheckStep[] = [
       fs.mkdirSync(dir, { recursive: true });
       const zip = path.join(dir, 'broken.zip');
       const bad = `MAIL_ID;EXPEDITEUR;DESTINATAIRE;DATE;TAILLE;INS;CODECDA;NIL\r\nX1;jean.dupont@${cfg.operator.domains[0]};not-an-address;2025-13-01 10:00:00;12;O;;\r\n`;
-      fs.writeFileSync(zip, zipSync({ [`${month}_EchangesMSSante_${cfg.operator.domains[0]}.csv`]: Buffer.from(bad), [`${month}_EchangesMSSante_clinique-sandbox-b.mssante.fr.csv`]: Buffer.from('MAIL_ID\n') }));
+      fs.writeFileSync(
+        zip,
+        zipSync({
+          [`${month}_EchangesMSSante_${cfg.operator.domains[0]}.csv`]: Buffer.from(bad),
+          [`${month}_EchangesMSSante_clinique-sandbox-b.mssante.fr.csv`]: Buffer.from('MAIL_ID\n'),
+        }),
+      );
       const r = await withStore(cfg, async (store) => {
         await uploadMonth(cfg, store, month, { now: new Date(), archive: zip, force: true, log: ctx.log });
         return reportOf(cfg, store, { month }, { now: new Date() });

@@ -26,12 +26,21 @@ function remote(ctx: CheckContext, n: number): string[] {
 /** A transaction with the headers an LPS sends (Postfix would add a missing Date: or Message-ID:). */
 function tx(from: string, to: string[], extra: Partial<Transaction> = {}): Transaction {
   const id = `SC${Date.now().toString(36).toUpperCase()}`;
-  const headers: Array<[string, string]> = [['From', `<${from}>`], ['To', to.map((t) => `<${t}>`).join(', ')], ['Subject', 'self-check'], ['Date', new Date().toUTCString()], ['Message-ID', `<${id}@lps.sandbox.test>`]];
+  const headers: Array<[string, string]> = [
+    ['From', `<${from}>`],
+    ['To', to.map((t) => `<${t}>`).join(', ')],
+    ['Subject', 'self-check'],
+    ['Date', new Date().toUTCString()],
+    ['Message-ID', `<${id}@lps.sandbox.test>`],
+  ];
   return { sender: from, recipients: to, headers, queueId: id, ...extra };
 }
 
 /** A step that sends and expects one refusal; `refusal` picks the reply that must match. */
-function refusalStep(name: string, run: (ctx: CheckContext, rig: SubmissionRig) => Promise<{ out: SmtpOutcome; refusal: string | undefined; expect: RegExp; also?: () => string | undefined }>): SelfCheckStep {
+function refusalStep(
+  name: string,
+  run: (ctx: CheckContext, rig: SubmissionRig) => Promise<{ out: SmtpOutcome; refusal: string | undefined; expect: RegExp; also?: () => string | undefined }>,
+): SelfCheckStep {
   return {
     name,
     async run(ctx): Promise<CheckOutcome> {
@@ -52,12 +61,19 @@ export const submissionChecks: SelfCheckStep[] = [
       const rig = await startSubmissionRig(ctx.config, ctx.pki, path.join(ctx.sandbox.dir, 'submission-check'), ctx.log);
       ctx.facts.set(RIG, rig);
       const ok = await rig.send(tx(rig.mailboxes.sender, remote(ctx, 1)));
-      return ok.data?.startsWith('250') ? pass(`${rig.transport}: a conforming message is accepted (${ok.data})`) : fail(`${rig.transport}: a conforming message was not accepted: ${JSON.stringify(ok)}`);
+      return ok.data?.startsWith('250')
+        ? pass(`${rig.transport}: a conforming message is accepted (${ok.data})`)
+        : fail(`${rig.transport}: a conforming message was not accepted: ${JSON.stringify(ok)}`);
     },
   },
   refusalStep('submission: EX_GBM_4420 — 40 recipients pass, the 41st is refused', async (ctx, rig) => {
     const out = await rig.send(tx(rig.mailboxes.sender, remote(ctx, 41)));
-    return { out, refusal: out.rcpt[40], expect: /^452 4\.5\.3 Too many recipients/, also: () => (out.rcpt.slice(0, 40).every((r) => r.startsWith('250')) && out.data?.startsWith('250') ? undefined : 'the first 40 were not all accepted') };
+    return {
+      out,
+      refusal: out.rcpt[40],
+      expect: /^452 4\.5\.3 Too many recipients/,
+      also: () => (out.rcpt.slice(0, 40).every((r) => r.startsWith('250')) && out.data?.startsWith('250') ? undefined : 'the first 40 were not all accepted'),
+    };
   }),
   refusalStep('submission: EX_GBM_4410 — a message one byte over the 10 MiB limit is refused', async (ctx, rig) => {
     const t = tx(rig.mailboxes.sender, remote(ctx, 1));
@@ -70,7 +86,13 @@ export const submissionChecks: SelfCheckStep[] = [
   }),
   refusalStep('submission: EX_3.2_5060 — a recipient outside the liste blanche is refused with its reason, MSSanté recipients pass', async (ctx, rig) => {
     const out = await rig.send(tx(rig.mailboxes.sender, [...remote(ctx, 1), 'cabinet@interop-mssante.apicrypt.org', 'patient@gmail.com']));
-    return { out, refusal: out.rcpt[2], expect: /^550 5\.7\.1 Not sent to patient@gmail\.com: domain gmail\.com is not in the MSSante trust space/, also: () => (out.rcpt[0]?.startsWith('250') && out.rcpt[1]?.startsWith('250') && out.data?.startsWith('250') ? undefined : 'the MSSanté recipients did not pass') };
+    return {
+      out,
+      refusal: out.rcpt[2],
+      expect: /^550 5\.7\.1 Not sent to patient@gmail\.com: domain gmail\.com is not in the MSSante trust space/,
+      also: () =>
+        out.rcpt[0]?.startsWith('250') && out.rcpt[1]?.startsWith('250') && out.data?.startsWith('250') ? undefined : 'the MSSanté recipients did not pass',
+    };
   }),
   refusalStep('submission: sender rights — MAIL FROM another mailbox is refused', async (ctx, rig) => {
     const out = await rig.send({ ...tx(rig.mailboxes.burst, remote(ctx, 1)), login: rig.mailboxes.sender });
@@ -104,10 +126,15 @@ export const submissionChecks: SelfCheckStep[] = [
       const rig = rigOf(ctx);
       const t = tx(rig.mailboxes.test, [...remote(ctx, 40), 'patient@gmail.com', rig.mailboxes.sender], { login: rig.mailboxes.sender });
       const out = await rig.send(t, 'monitor');
-      if (!out.mail.startsWith('250') || !out.rcpt.every((r) => r.startsWith('250')) || !out.data?.startsWith('250')) return fail(`${rig.transport}: monitor mode refused something: ${JSON.stringify(out)}`);
-      const trace = traceLines(tracesDir(ctx.config.traces, ctx.config.state.dir)).reverse().find((r) => r.action === 'message.submit' && Array.isArray((r.response as { wouldRefuse?: unknown }).wouldRefuse));
+      if (!out.mail.startsWith('250') || !out.rcpt.every((r) => r.startsWith('250')) || !out.data?.startsWith('250'))
+        return fail(`${rig.transport}: monitor mode refused something: ${JSON.stringify(out)}`);
+      const trace = traceLines(tracesDir(ctx.config.traces, ctx.config.state.dir))
+        .reverse()
+        .find((r) => r.action === 'message.submit' && Array.isArray((r.response as { wouldRefuse?: unknown }).wouldRefuse));
       const refs = [...new Set(((trace?.response as { wouldRefuse?: Array<{ ref: string }> } | undefined)?.wouldRefuse ?? []).map((w) => w.ref))].sort();
-      return refs.length >= 3 ? pass(`${rig.transport}: 42 recipients accepted; would have refused: ${refs.join(', ')} (logged "would refuse", traced)`) : fail(`expected would-be refusals in the trace, got ${JSON.stringify(refs)}`);
+      return refs.length >= 3
+        ? pass(`${rig.transport}: 42 recipients accepted; would have refused: ${refs.join(', ')} (logged "would refuse", traced)`)
+        : fail(`expected would-be refusals in the trace, got ${JSON.stringify(refs)}`);
     },
   },
   {
@@ -115,17 +142,23 @@ export const submissionChecks: SelfCheckStep[] = [
     async run(ctx) {
       const rig = rigOf(ctx);
       const t = tx(rig.mailboxes.sender, remote(ctx, 2));
-      const out = await rig.send({ ...t, headers: [...(t.headers ?? []), ['X-MSS-INS', 'O'], ['X-MSS-CODECDA', '11488-4'], ['X-MSS-NIL', '<sandbox/lps/1.0>']] });
+      const out = await rig.send({
+        ...t,
+        headers: [...(t.headers ?? []), ['X-MSS-INS', 'O'], ['X-MSS-CODECDA', '11488-4'], ['X-MSS-NIL', '<sandbox/lps/1.0>']],
+      });
       const mailId = /queued as ([0-9A-Za-z]+)/.exec(out.data ?? '')?.[1];
       if (!mailId) return fail(`${rig.transport}: not accepted: ${JSON.stringify(out)}`);
       const store = openStore(ctx.config.state);
       try {
         const events = [];
-        for await (const e of new Journal(store).read({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000), types: ['submitted'] })) if (e.mailId === mailId) events.push(e);
+        for await (const e of new Journal(store).read({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000), types: ['submitted'] }))
+          if (e.mailId === mailId) events.push(e);
         const e = events[0];
         if (events.length !== 1 || e?.type !== 'submitted') return fail(`${events.length} events for ${mailId}`);
         return e.ins === 'O' && e.codeCda === '11488-4' && e.nil === '<sandbox/lps/1.0>' && e.recipients.length === 2
-          ? pass(`${rig.transport}: MAIL_ID=${mailId} sender=${e.sender} recipients=${e.recipients.length} size=${e.size} INS=${e.ins} CODECDA=${e.codeCda} NIL=${e.nil}`)
+          ? pass(
+              `${rig.transport}: MAIL_ID=${mailId} sender=${e.sender} recipients=${e.recipients.length} size=${e.size} INS=${e.ins} CODECDA=${e.codeCda} NIL=${e.nil}`,
+            )
           : fail(`unexpected event ${JSON.stringify(e)}`);
       } finally {
         await store.close();

@@ -129,7 +129,9 @@ export const whitelistChecks: SelfCheckStep[] = [
     name: 'whitelist: once the server is back, sync confirms the list (unchanged)',
     async run(ctx) {
       const r = await sync(ctx);
-      return r.outcome === 'unchanged' ? pass(`unchanged, confirmed at ${r.record.confirmedAt}`) : fail(r.outcome === 'failed' ? `${r.error.code}: ${r.error.message}` : r.outcome);
+      return r.outcome === 'unchanged'
+        ? pass(`unchanged, confirmed at ${r.record.confirmedAt}`)
+        : fail(r.outcome === 'failed' ? `${r.error.code}: ${r.error.message}` : r.outcome);
     },
   },
 ];

@@ -121,16 +121,17 @@ export class CodeFlow {
   async handle(path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const r = this.host.realmPath;
     const method = req.method ?? 'GET';
-    if (path === `${r}/protocol/openid-connect/auth` && method === 'GET') return this.authorize(req, res), true;
-    if (path === `${r}/protocol/openid-connect/auth/login` && method === 'POST') return await this.login(req, res), true;
-    if (path === `${r}/protocol/openid-connect/token` && method === 'POST') return await this.token(req, res), true;
-    if (path === `${r}/protocol/openid-connect/logout` && (method === 'GET' || method === 'POST')) return await this.logout(req, res), true;
-    if (path === `${r}/clients-registrations/openid-connect` && method === 'POST') return await this.registration(req, res), true;
+    if (path === `${r}/protocol/openid-connect/auth` && method === 'GET') return (this.authorize(req, res), true);
+    if (path === `${r}/protocol/openid-connect/auth/login` && method === 'POST') return (await this.login(req, res), true);
+    if (path === `${r}/protocol/openid-connect/token` && method === 'POST') return (await this.token(req, res), true);
+    if (path === `${r}/protocol/openid-connect/logout` && (method === 'GET' || method === 'POST')) return (await this.logout(req, res), true);
+    if (path === `${r}/clients-registrations/openid-connect` && method === 'POST') return (await this.registration(req, res), true);
     if (path === `${r}/sandbox/forge` && method === 'POST') {
       const next = new URL(req.url ?? '', 'https://x').searchParams.get('next') as Forgery | null;
-      if (next !== 'id-token-foreign-key' && next !== 'id-token-other-nonce' && next !== 'userinfo-other-subject') return json(res, 400, { error: 'invalid_request', error_description: 'next=id-token-foreign-key|id-token-other-nonce|userinfo-other-subject' }), true;
+      if (next !== 'id-token-foreign-key' && next !== 'id-token-other-nonce' && next !== 'userinfo-other-subject')
+        return (json(res, 400, { error: 'invalid_request', error_description: 'next=id-token-foreign-key|id-token-other-nonce|userinfo-other-subject' }), true);
       this.forgeNext(next);
-      return json(res, 200, { next }), true;
+      return (json(res, 200, { next }), true);
     }
     return false;
   }
@@ -142,15 +143,25 @@ export class CodeFlow {
     const client = this.clients.get(q.get('client_id') ?? '');
     const redirectUri = q.get('redirect_uri') ?? '';
     // §4.1.2.1: an unknown client or a redirect URI not registered exactly: never redirect.
-    if (!client) return page(res, 400, 'Client inconnu', `<p>client_id ${escapeHtml(q.get('client_id') ?? '')} n'est pas enregistré auprès de ce Pro Santé Connect.</p>`);
-    if (!client.redirectUris.includes(redirectUri)) return page(res, 400, 'Redirection refusée', `<p>redirect_uri ${escapeHtml(redirectUri)} n'est pas enregistrée pour ce client.</p>`);
-    const back = (params: Record<string, string>) => redirect(res, redirectUri, { ...params, ...(q.get('state') ? { state: q.get('state') as string } : {}), iss: this.host.issuer });
+    if (!client)
+      return page(res, 400, 'Client inconnu', `<p>client_id ${escapeHtml(q.get('client_id') ?? '')} n'est pas enregistré auprès de ce Pro Santé Connect.</p>`);
+    if (!client.redirectUris.includes(redirectUri))
+      return page(res, 400, 'Redirection refusée', `<p>redirect_uri ${escapeHtml(redirectUri)} n'est pas enregistrée pour ce client.</p>`);
+    const back = (params: Record<string, string>) =>
+      redirect(res, redirectUri, { ...params, ...(q.get('state') ? { state: q.get('state') as string } : {}), iss: this.host.issuer });
     if (q.get('response_type') !== 'code') return back({ error: 'unsupported_response_type' });
     if (!(q.get('scope') ?? '').split(' ').includes('openid')) return back({ error: 'invalid_scope', error_description: 'openid is required' });
     // PKCE (RFC 7636) with S256 only: a plain challenge or none is refused.
     const challenge = q.get('code_challenge') ?? '';
-    if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return back({ error: 'invalid_request', error_description: 'PKCE with code_challenge_method=S256 is required' });
-    const request: AuthRequest = { clientId: client.clientId, redirectUri, codeChallenge: challenge, scope: q.get('scope') ?? 'openid', expires: Date.now() + REQUEST_TTL_MS };
+    if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge))
+      return back({ error: 'invalid_request', error_description: 'PKCE with code_challenge_method=S256 is required' });
+    const request: AuthRequest = {
+      clientId: client.clientId,
+      redirectUri,
+      codeChallenge: challenge,
+      scope: q.get('scope') ?? 'openid',
+      expires: Date.now() + REQUEST_TTL_MS,
+    };
     if (q.get('state')) request.state = q.get('state') as string;
     if (q.get('nonce')) request.nonce = q.get('nonce') as string;
     const sso = this.sso.get(cookieOf(req, SSO_COOKIE) ?? '');
@@ -167,7 +178,8 @@ export class CodeFlow {
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readText(req));
     const request = this.requests.get(form.get('request_id') ?? '');
-    if (!request || request.expires < Date.now()) return page(res, 400, 'Demande expirée', "<p>Cette demande d'authentification a expiré. Retournez sur le service et recommencez.</p>");
+    if (!request || request.expires < Date.now())
+      return page(res, 400, 'Demande expirée', "<p>Cette demande d'authentification a expiré. Retournez sur le service et recommencez.</p>");
     this.requests.delete(form.get('request_id') ?? '');
     const other = (form.get('other') ?? '').trim();
     const idNat = other || form.get('idNat') || '';
@@ -198,14 +210,16 @@ export class CodeFlow {
     if (form.get('grant_type') !== 'authorization_code') return json(res, 400, { error: 'unsupported_grant_type' });
     const code = form.get('code') ?? '';
     const grant = this.grants.get(code);
-    if (!grant || grant.expires < Date.now() || grant.request.clientId !== client.clientId) return json(res, 400, { error: 'invalid_grant', error_description: 'unknown, expired or foreign code' });
+    if (!grant || grant.expires < Date.now() || grant.request.clientId !== client.clientId)
+      return json(res, 400, { error: 'invalid_grant', error_description: 'unknown, expired or foreign code' });
     if (grant.used) {
       // §4.1.2: a code used twice is an attack; refuse (and never issue again for it).
       this.grants.delete(code);
       return json(res, 400, { error: 'invalid_grant', error_description: 'code already used' });
     }
     grant.used = true;
-    if (form.get('redirect_uri') !== grant.request.redirectUri) return json(res, 400, { error: 'invalid_grant', error_description: 'redirect_uri differs from the authorization request' });
+    if (form.get('redirect_uri') !== grant.request.redirectUri)
+      return json(res, 400, { error: 'invalid_grant', error_description: 'redirect_uri differs from the authorization request' });
     const verifier = form.get('code_verifier') ?? '';
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== grant.request.codeChallenge) {
       return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
@@ -219,14 +233,38 @@ export class CodeFlow {
     const key = this.host.ring.current;
     const jti = randomUUID();
     const access = await sign(key, {
-      exp: now + ttl, iat: now, auth_time: grant.authTime, jti, iss: this.host.issuer, sub, typ: 'Bearer', azp: client.clientId,
-      session_state: grant.sid, sid: grant.sid, acr: this.host.acr, scope: grant.request.scope, preferred_username: person.idNat,
+      exp: now + ttl,
+      iat: now,
+      auth_time: grant.authTime,
+      jti,
+      iss: this.host.issuer,
+      sub,
+      typ: 'Bearer',
+      azp: client.clientId,
+      session_state: grant.sid,
+      sid: grant.sid,
+      acr: this.host.acr,
+      scope: grant.request.scope,
+      preferred_username: person.idNat,
     });
     // UserInfo answers for this token; a forged subject shows whether the client compares it.
-    this.host.issued(jti, { idNat: person.idNat, sub: forgery === 'userinfo-other-subject' ? this.subjectOf('someone-else') : sub, ...(person.givenName ? { givenName: person.givenName, familyName: person.familyName } : {}) });
+    this.host.issued(jti, {
+      idNat: person.idNat,
+      sub: forgery === 'userinfo-other-subject' ? this.subjectOf('someone-else') : sub,
+      ...(person.givenName ? { givenName: person.givenName, familyName: person.familyName } : {}),
+    });
     const idClaims: JWTPayload = {
-      exp: now + ttl, iat: now, auth_time: grant.authTime, jti: randomUUID(), iss: this.host.issuer, aud: client.clientId, sub, typ: 'ID', azp: client.clientId,
-      sid: grant.sid, acr: this.host.acr,
+      exp: now + ttl,
+      iat: now,
+      auth_time: grant.authTime,
+      jti: randomUUID(),
+      iss: this.host.issuer,
+      aud: client.clientId,
+      sub,
+      typ: 'ID',
+      azp: client.clientId,
+      sid: grant.sid,
+      acr: this.host.acr,
       ...(grant.request.nonce ? { nonce: forgery === 'id-token-other-nonce' ? 'not-the-nonce-you-sent' : grant.request.nonce } : {}),
     };
     const idToken = await sign(forgery === 'id-token-foreign-key' ? await newSigningKey() : key, idClaims);
@@ -264,7 +302,11 @@ export class CodeFlow {
     const hint = q.get('id_token_hint');
     if (hint) {
       try {
-        const { payload } = await jwtVerify(hint, createLocalJWKSet(this.host.ring.jwks()), { issuer: this.host.issuer, algorithms: ['RS256'], clockTolerance: 24 * 3600 });
+        const { payload } = await jwtVerify(hint, createLocalJWKSet(this.host.ring.jwks()), {
+          issuer: this.host.issuer,
+          algorithms: ['RS256'],
+          clockTolerance: 24 * 3600,
+        });
         const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
         if (clientId && clientId !== aud) return page(res, 400, 'Déconnexion refusée', '<p>client_id et id_token_hint ne désignent pas le même client.</p>');
         clientId = aud;
@@ -274,7 +316,8 @@ export class CodeFlow {
     }
     const target = q.get('post_logout_redirect_uri');
     const client = this.clients.get(clientId ?? '');
-    if (target && (!client || !client.postLogoutRedirectUris.includes(target))) return page(res, 400, 'Redirection refusée', '<p>post_logout_redirect_uri n\'est pas enregistrée pour ce client.</p>');
+    if (target && (!client || !client.postLogoutRedirectUris.includes(target)))
+      return page(res, 400, 'Redirection refusée', "<p>post_logout_redirect_uri n'est pas enregistrée pour ce client.</p>");
     const sid = cookieOf(req, SSO_COOKIE);
     if (sid) this.sso.delete(sid);
     res.setHeader('set-cookie', `${SSO_COOKIE}=; Path=${this.host.realmPath}/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`);
@@ -296,7 +339,11 @@ export class CodeFlow {
     if (!redirectUris || redirectUris.length === 0) return json(res, 400, { error: 'invalid_redirect_uri', error_description: 'redirect_uris is required' });
     let client: RegisteredClient;
     try {
-      client = this.register({ redirectUris, postLogoutRedirectUris: list(body.post_logout_redirect_uris) ?? [], ...(typeof body.client_name === 'string' ? { name: body.client_name } : {}) });
+      client = this.register({
+        redirectUris,
+        postLogoutRedirectUris: list(body.post_logout_redirect_uris) ?? [],
+        ...(typeof body.client_name === 'string' ? { name: body.client_name } : {}),
+      });
     } catch (err) {
       return json(res, 400, { error: 'invalid_redirect_uri', error_description: (err as Error).message });
     }

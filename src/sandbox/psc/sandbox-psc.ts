@@ -232,8 +232,10 @@ export class SandboxPsc {
       return json(res, 400, { error: 'invalid_request', error_description: 'the body must be JSON: {"idNat": "…", "ttlSeconds": N}' });
     }
     const ttl = body.ttlSeconds ?? 600;
-    if (typeof body.idNat !== 'string' || !ID_NAT.test(body.idNat)) return json(res, 400, { error: 'invalid_request', error_description: 'idNat must be 1 to 64 letters or digits' });
-    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL) return json(res, 400, { error: 'invalid_request', error_description: `ttlSeconds must be an integer from 1 to ${MAX_TTL}` });
+    if (typeof body.idNat !== 'string' || !ID_NAT.test(body.idNat))
+      return json(res, 400, { error: 'invalid_request', error_description: 'idNat must be 1 to 64 letters or digits' });
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL)
+      return json(res, 400, { error: 'invalid_request', error_description: `ttlSeconds must be an integer from 1 to ${MAX_TTL}` });
     const token = await this.mint({ idNat: body.idNat, ttlSeconds: ttl });
     return json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: ttl });
   }

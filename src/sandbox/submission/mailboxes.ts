@@ -26,11 +26,27 @@ export function sandboxMailboxes(domains: readonly string[]): SandboxMailboxes {
     ...extra,
   });
   const mailboxes = [
-    ...domains.map((d) => ({ address: `reponse.automatique-test@${d}`, type: 'APP', created: '2023-01-01', test: true, structure, responsible: { name: 'DSI' }, description: 'Reponse automatique' })),
+    ...domains.map((d) => ({
+      address: `reponse.automatique-test@${d}`,
+      type: 'APP',
+      created: '2023-01-01',
+      test: true,
+      structure,
+      responsible: { name: 'DSI' },
+      description: 'Reponse automatique',
+    })),
     per('Alice', 'Sandbox', '810000000101'),
     per('Bruno', 'Sandbox', '810000000102'),
     per('Carla', 'Sandbox', '810000000103', { status: 'suspended', suspension: { at: '2025-04-01', reason: 'compromission (self-check)' } }),
-    { address: `labo-test@${domain}`, type: 'ORG', created: '2022-01-01', test: true, structure, responsible: { idNat: '810000000104', name: 'Laboratoire' }, description: 'Boite de test du laboratoire' },
+    {
+      address: `labo-test@${domain}`,
+      type: 'ORG',
+      created: '2022-01-01',
+      test: true,
+      structure,
+      responsible: { idNat: '810000000104', name: 'Laboratoire' },
+      description: 'Boite de test du laboratoire',
+    },
   ];
   return {
     sender: `alice.sandbox@${domain}`,

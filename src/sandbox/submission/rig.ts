@@ -89,7 +89,11 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
   const mailboxes = sandboxMailboxes(base.operator.domains);
   const registryFile = path.join(dir, 'registry.yaml');
   fs.writeFileSync(registryFile, mailboxes.yaml);
-  const configFor = (submission: Record<string, unknown>): Config => ({ ...base, registry: { ...base.registry, file: registryFile }, submission: submissionSection.parse(submission) });
+  const configFor = (submission: Record<string, unknown>): Config => ({
+    ...base,
+    registry: { ...base.registry, file: registryFile },
+    submission: submissionSection.parse(submission),
+  });
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.splice(0).reverse()) await s().catch((err: unknown) => log.error({ err }, 'submission self-check: clean-up failed'));
@@ -98,7 +102,10 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
     // The rate limit is set low for one sender (burst); the others are exempt so that the
     // other checks can send as many messages as they need.
     const opened: Record<'enforce' | 'monitor', OpenedSubmission> = {
-      enforce: await openSubmission(configFor({ rateLimit: { enabled: true, messages: 2, windowSeconds: 3600, exempt: [mailboxes.sender, mailboxes.test] } }), log),
+      enforce: await openSubmission(
+        configFor({ rateLimit: { enabled: true, messages: 2, windowSeconds: 3600, exempt: [mailboxes.sender, mailboxes.test] } }),
+        log,
+      ),
       monitor: await openSubmission(configFor({ mode: 'monitor' }), log),
     };
     const servers = {} as Record<'enforce' | 'monitor', MilterServer>;
@@ -109,14 +116,22 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
       stops.push(() => servers[mode].stop(100));
     }
     if (!postfixUsable()) {
-      return { transport: 'via the milter protocol (in-process MTA client; Postfix/Dovecot not usable here)', mailboxes, send: (t, mode = 'enforce') => viaMilterProtocol(servers[mode], t), stop };
+      return {
+        transport: 'via the milter protocol (in-process MTA client; Postfix/Dovecot not usable here)',
+        mailboxes,
+        send: (t, mode = 'enforce') => viaMilterProtocol(servers[mode], t),
+        stop,
+      };
     }
     // Postfix and Dovecot drop root: their directories must be reachable by their users,
     // which a private sandbox directory (0700) is not.
     const mtaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mss-sandbox-mta-'));
     fs.chmodSync(mtaDir, 0o755);
     stops.push(async () => fs.rmSync(mtaDir, { recursive: true, force: true }));
-    const dovecot = new DovecotInstance({ dir: path.join(mtaDir, 'dovecot'), authConfig: ['auth_mechanisms = plain', 'passdb {', '  driver = static', `  args = password=${PASSWORD}`, '}'].join('\n') });
+    const dovecot = new DovecotInstance({
+      dir: path.join(mtaDir, 'dovecot'),
+      authConfig: ['auth_mechanisms = plain', 'passdb {', '  driver = static', `  args = password=${PASSWORD}`, '}'].join('\n'),
+    });
     const ports = await freePorts(2);
     // The shipped submission service (clients send the fronts' PROXY header), with Postfix's
     // own SASL restrictions relaxed so that the milter's authentication rule is what decides
@@ -142,7 +157,12 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
     stops.push(() => postfix.stop());
     await postfix.start();
     const version = (postfix.maillog().match(/daemon started -- version ([0-9.]+)/) ?? [])[1] ?? '';
-    return { transport: `through Postfix ${version} with the milter (shipped pieces)`, mailboxes, send: (t, mode = 'enforce') => smtpSubmit(mode === 'enforce' ? ports[0] : ports[1], t), stop };
+    return {
+      transport: `through Postfix ${version} with the milter (shipped pieces)`,
+      mailboxes,
+      send: (t, mode = 'enforce') => smtpSubmit(mode === 'enforce' ? ports[0] : ports[1], t),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

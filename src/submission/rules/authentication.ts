@@ -14,14 +14,20 @@ export type LoginCheck = { ok: true; login: string; bal: Bal } | { ok: false; re
 export function ourMailbox(registry: Registry, address: string, as: 'login' | 'sender'): { bal: Bal } | { refusal: Refusal } {
   const bal = registry.get(address);
   if (bal) return { bal };
-  const text = as === 'login' ? `Login ${shown(address)} is not an MSSante mailbox of this operator: it cannot send here` : `Sender ${shown(address)} is not an MSSante mailbox of this operator: it cannot send through this operator`;
+  const text =
+    as === 'login'
+      ? `Login ${shown(address)} is not an MSSante mailbox of this operator: it cannot send here`
+      : `Sender ${shown(address)} is not an MSSante mailbox of this operator: it cannot send through this operator`;
   return { refusal: refusal('authentication', 'EX_LPS_0900', 553, '5.7.1', text) };
 }
 
 export function checkLogin(rawLogin: string | undefined, registry: Registry): LoginCheck {
   const login = rawLogin?.trim().toLowerCase() ?? '';
   if (login === '') {
-    return { ok: false, refusal: refusal('authentication', 'EX_LPS_0900', 530, '5.7.0', 'Authentication required: log in with the MSSante mailbox you send from') };
+    return {
+      ok: false,
+      refusal: refusal('authentication', 'EX_LPS_0900', 530, '5.7.0', 'Authentication required: log in with the MSSante mailbox you send from'),
+    };
   }
   const mine = ourMailbox(registry, login, 'login');
   return 'bal' in mine ? { ok: true, login, bal: mine.bal } : { ok: false, login, refusal: mine.refusal };

@@ -40,5 +40,11 @@ export function localSender(allowed: readonly string[], sender: string): { login
 export function localFromHeader(allowed: readonly string[], values: readonly string[]): { login: string } | { refusal: Refusal } {
   const boxes = [...new Set(values.flatMap((v) => headerMailboxes(v)))];
   if (boxes.length === 1 && allowed.includes(boxes[0] as string)) return { login: boxes[0] as string };
-  return { refusal: refused(boxes.length === 0 ? 'a message with the null sender and no From: address' : `a message with the null sender from ${boxes.map((b) => shown(b)).join(', ')}`) };
+  return {
+    refusal: refused(
+      boxes.length === 0
+        ? 'a message with the null sender and no From: address'
+        : `a message with the null sender from ${boxes.map((b) => shown(b)).join(', ')}`,
+    ),
+  };
 }

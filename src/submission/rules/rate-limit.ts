@@ -48,7 +48,13 @@ export class RateLimiter {
     const [messages, recipients] = counts.map((c) => Number(c ?? 0)) as [number, number];
     if (messages < this.cfg.messages && recipients < this.cfg.recipients) return undefined;
     const minutes = Math.round(this.cfg.windowSeconds / 60);
-    return refusal('rate-limit', '§5.4.3', 450, '4.7.1', `Sending limit reached for ${shown(s)}: ${this.cfg.messages} messages or ${this.cfg.recipients} recipients per ${minutes} min (protection against mass sending); try again later`);
+    return refusal(
+      'rate-limit',
+      '§5.4.3',
+      450,
+      '4.7.1',
+      `Sending limit reached for ${shown(s)}: ${this.cfg.messages} messages or ${this.cfg.recipients} recipients per ${minutes} min (protection against mass sending); try again later`,
+    );
   }
 
   /** Count an accepted message; not awaited by the caller (the reply does not wait for it). */

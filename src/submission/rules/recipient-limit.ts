@@ -6,5 +6,11 @@ import { refusal, type Refusal } from '../refusal.js';
 
 export function recipientCount(accepted: number, max: number): Refusal | undefined {
   if (accepted < max) return undefined;
-  return refusal('recipient-limit', 'EX_GBM_4420', 452, '4.5.3', `Too many recipients: at most ${max} per message (EX_GBM_4420); send to the others in another message`);
+  return refusal(
+    'recipient-limit',
+    'EX_GBM_4420',
+    452,
+    '4.5.3',
+    `Too many recipients: at most ${max} per message (EX_GBM_4420); send to the others in another message`,
+  );
 }

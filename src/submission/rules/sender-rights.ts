@@ -12,7 +12,13 @@ import { refusal, shown, type Refusal } from '../refusal.js';
  */
 export function envelopeSender(login: string, sender: string): Refusal | undefined {
   if (sender === '' || sender.toLowerCase() === login) return undefined;
-  return refusal('sender-rights', 'EX_LPS_0900', 553, '5.7.1', `Sender address ${shown(sender)} is not the mailbox you logged in as (${shown(login)}): send as ${shown(login)} only`);
+  return refusal(
+    'sender-rights',
+    'EX_LPS_0900',
+    553,
+    '5.7.1',
+    `Sender address ${shown(sender)} is not the mailbox you logged in as (${shown(login)}): send as ${shown(login)} only`,
+  );
 }
 
 /**
@@ -21,12 +27,21 @@ export function envelopeSender(login: string, sender: string): Refusal | undefin
  * a header section too large for the milter to keep whole (a From: could hide past the end).
  */
 export function fromHeader(login: string, values: readonly string[], truncated = false): Refusal | undefined {
-  if (truncated) return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', 'Too many headers for the From: header to be checked: the message cannot be sent');
+  if (truncated)
+    return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', 'Too many headers for the From: header to be checked: the message cannot be sent');
   for (const value of values) {
     const boxes = headerMailboxes(value);
-    if (boxes.length === 0) return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', `The From: header has no address that can be checked: it must name ${shown(login)}`);
+    if (boxes.length === 0)
+      return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', `The From: header has no address that can be checked: it must name ${shown(login)}`);
     const other = boxes.find((b) => b !== login);
-    if (other !== undefined) return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', `The From: header names ${shown(other)}, not the mailbox you logged in as (${shown(login)})`);
+    if (other !== undefined)
+      return refusal(
+        'sender-rights',
+        'EX_LPS_0900',
+        550,
+        '5.7.1',
+        `The From: header names ${shown(other)}, not the mailbox you logged in as (${shown(login)})`,
+      );
   }
   return undefined;
 }

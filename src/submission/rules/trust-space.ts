@@ -27,7 +27,13 @@ export function recipientDomain(space: TrustSpace, address: string, domain: stri
   const r = check(space, domain);
   if (r === 'ok') return undefined;
   if (r === 'unavailable') return UNAVAILABLE;
-  return refusal('trust-space', 'EX_3.2_5060', 550, '5.7.1', `Not sent to ${shown(address)}: domain ${shown(domain || '(none)')} is not in the MSSante trust space (liste blanche)`);
+  return refusal(
+    'trust-space',
+    'EX_3.2_5060',
+    550,
+    '5.7.1',
+    `Not sent to ${shown(address)}: domain ${shown(domain || '(none)')} is not in the MSSante trust space (liste blanche)`,
+  );
 }
 
 export function senderDomain(space: TrustSpace, address: string, domain: string): Refusal | undefined {
@@ -35,5 +41,11 @@ export function senderDomain(space: TrustSpace, address: string, domain: string)
   const r = check(space, domain);
   if (r === 'ok') return undefined;
   if (r === 'unavailable') return UNAVAILABLE;
-  return refusal('trust-space', 'EX_3.2_5060', 553, '5.7.1', `Sender domain ${shown(domain || '(none)')} is not in the MSSante trust space (liste blanche): the message cannot be sent`);
+  return refusal(
+    'trust-space',
+    'EX_3.2_5060',
+    553,
+    '5.7.1',
+    `Sender domain ${shown(domain || '(none)')} is not in the MSSante trust space (liste blanche): the message cannot be sent`,
+  );
 }
