@@ -9,6 +9,12 @@ import { dateText } from '../registry/schema.js';
 
 const argv = z.array(z.string().min(1)).min(1, 'a command as a list: [program, arg, ...]');
 
+/**
+ * The auto-reply mailbox's messages older than {maxAgeDays}, received or saved (EX_GBM_4030):
+ * the purge and the check after it must select with the same criterion, so it is written once.
+ */
+const OLDER_THAN_MAX_AGE = ['mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')'];
+
 export const lifecycleSection = z.strictObject({
   notices: z
     .strictObject({
@@ -55,37 +61,9 @@ export const lifecycleSection = z.strictObject({
     .max(27, 'at most 27 days: the daily purge lets a message live one day more and a month is 28 days at the shortest (EX_GBM_4030)')
     .default(27),
   /** Removes the auto-reply mailbox's messages older than {maxAgeDays} (received or saved: maildir's save date is the file's ctime, which renames refresh). */
-  purgeAutoreplyCommand: argv.default([
-    'doveadm',
-    'expunge',
-    '-u',
-    '{address}',
-    'mailbox',
-    '*',
-    '(',
-    'savedbefore',
-    '{maxAgeDays}d',
-    'OR',
-    'before',
-    '{maxAgeDays}d',
-    ')',
-  ]),
+  purgeAutoreplyCommand: argv.default(['doveadm', 'expunge', '-u', '{address}', ...OLDER_THAN_MAX_AGE]),
   /** Lists what is still older than {maxAgeDays} after the purge (one line per message): anything listed fails the purge. */
-  autoreplyCheckCommand: argv.default([
-    'doveadm',
-    'search',
-    '-u',
-    '{address}',
-    'mailbox',
-    '*',
-    '(',
-    'savedbefore',
-    '{maxAgeDays}d',
-    'OR',
-    'before',
-    '{maxAgeDays}d',
-    ')',
-  ]),
+  autoreplyCheckCommand: argv.default(['doveadm', 'search', '-u', '{address}', ...OLDER_THAN_MAX_AGE]),
   commandTimeoutMs: positiveInt.default(120_000),
   /**
    * The day from which logins are known to be recorded (YYYY-MM-DD): inactivity counts from
