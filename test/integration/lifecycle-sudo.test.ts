@@ -63,6 +63,7 @@ function purgeThroughSudo(): void {
     mode: 0o440,
   });
   fs.writeFileSync(path.join(dir, 'registry.yaml'), registryYaml([]));
+  const repo = path.join(dir, 'repo');
   const sudo = ['sudo', '-n', '/usr/bin/doveadm'];
   const query = ['mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')'];
   const config = (address: string): string => {
@@ -91,11 +92,15 @@ function purgeThroughSudo(): void {
         [
           `mount --bind ${sudoers} /etc/sudoers`,
           `mount --bind ${dovecot.configFile} /etc/dovecot/dovecot.conf`,
+          // The checkout may sit under a directory only root can cross (`mktemp -d` is 0700, as
+          // in CI): the unit's user reaches the program through a bind mount in its own dir.
+          `mkdir -p ${repo}`,
+          `mount --bind ${REPO_ROOT} ${repo}`,
           `exec setpriv --reuid=${user.uid} --regid=${user.gid} --init-groups --bounding-set=${unitBoundingSet()} --inh-caps=-all -- "$@"`,
         ].join(' && '),
         'sh',
         process.execPath,
-        CLI,
+        path.join(repo, path.relative(REPO_ROOT, CLI)),
         '--config',
         configFile,
         'lifecycle',
