@@ -63,7 +63,12 @@ function purgeThroughSudo(): void {
     mode: 0o440,
   });
   fs.writeFileSync(path.join(dir, 'registry.yaml'), registryYaml([]));
+  // The checkout may be a directory only root can cross (`mktemp -d` is 0700, as CI clones):
+  // the unit's user runs the program from hard links in its own directory (no copy, no mode change).
   const repo = path.join(dir, 'repo');
+  fs.mkdirSync(repo);
+  const linked = spawnSync('cp', ['-al', ...['bin', 'dist', 'node_modules', 'package.json'].map((f) => path.join(REPO_ROOT, f)), repo], { encoding: 'utf8' });
+  assert.equal(linked.status, 0, linked.stderr);
   const sudo = ['sudo', '-n', '/usr/bin/doveadm'];
   const query = ['mailbox', '*', '(', 'savedbefore', '{maxAgeDays}d', 'OR', 'before', '{maxAgeDays}d', ')'];
   const config = (address: string): string => {
@@ -92,10 +97,6 @@ function purgeThroughSudo(): void {
         [
           `mount --bind ${sudoers} /etc/sudoers`,
           `mount --bind ${dovecot.configFile} /etc/dovecot/dovecot.conf`,
-          // The checkout may sit under a directory only root can cross (`mktemp -d` is 0700, as
-          // in CI): the unit's user reaches the program through a bind mount in its own dir.
-          `mkdir -p ${repo}`,
-          `mount --bind ${REPO_ROOT} ${repo}`,
           `exec setpriv --reuid=${user.uid} --regid=${user.gid} --init-groups --bounding-set=${unitBoundingSet()} --inh-caps=-all -- "$@"`,
         ].join(' && '),
         'sh',
