@@ -8,7 +8,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
-import type { SandboxManifest } from '../src/sandbox/manifest.js';
+import type { SandboxManifest } from '../sandbox/manifest.js';
 import { EmbeddedStore } from '../src/store/embedded.js';
 import { TraceLog } from '../src/traces/trace-log.js';
 import { publish } from '../src/annuaire/publish.js';

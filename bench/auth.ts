@@ -185,7 +185,7 @@ function threadCpu(): number {
 
 async function server(): Promise<void> {
   const { dir, tokenCount } = workerData as { dir: string; tokenCount: number };
-  const { SandboxPsc } = await import('../src/sandbox/psc/sandbox-psc.js');
+  const { SandboxPsc } = await import('../sandbox/psc/sandbox-psc.js');
   const { buildChecker } = await import('../src/auth/build-checker.js');
   const { authSection } = await import('../src/auth/config.js');
   const { CheckerEndpoint } = await import('../src/auth/endpoint.js');

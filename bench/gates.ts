@@ -16,9 +16,9 @@
 // Bounded: BENCH_MESSAGES per run.
 import fs from 'node:fs';
 import path from 'node:path';
-import { PostfixInstance } from '../src/mta/postfix-instance.js';
-import { startOperatorWorld } from '../src/sandbox/operator-world.js';
-import { generateTestPki } from '../src/sandbox/pki.js';
+import { PostfixInstance } from '../sandbox/mta/postfix-instance.js';
+import { startOperatorWorld } from '../sandbox/operator-world.js';
+import { generateTestPki } from '../sandbox/pki.js';
 import { CLI } from '../test/helpers/cli.js';
 import { freePorts } from '../test/helpers/ports.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../test/helpers/processes.js';

@@ -20,7 +20,7 @@
 // docs/install.md puts it (documented: before PAM) or after the site's passdbs (after-site:
 // where the single 90 piece used to put it), to measure what the order costs each login.
 // Needs root, Dovecot (with dovecot-auth-lua) and Postfix; without them it says so and exits 0.
-import { operatorMtasMissing } from '../src/sandbox/operator-mtas.js';
+import { operatorMtasMissing } from '../sandbox/operator-mtas.js';
 import { LineConnection, smtpOverTls, xoauth2InitialResponse } from '../test/helpers/lps-clients.js';
 import { freshLoopback, startLpsStack } from '../test/helpers/lps-stack.js';
 import { tmpDir } from '../test/helpers/tmp.js';

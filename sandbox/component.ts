@@ -2,7 +2,7 @@
 // in order, merges what each contributes into sandbox.json, and stops them in reverse.
 // Adding a service (Pro Santé Connect, Annuaire SOAP, SIPIL, an operator's SMTP gates) is
 // one component file plus one line in ./components.ts.
-import type { Logger } from '../log.js';
+import type { Logger } from '../src/log.js';
 import type { PkiManifest } from './pki.js';
 import type { SandboxEndpoints, SandboxOperator } from './manifest.js';
 

@@ -114,5 +114,5 @@ export function sandboxRegistryYaml(domains: readonly string[], m: { person: San
       );
     }
   });
-  return `# Generated for a simulated operator (src/sandbox/gate-registry.ts).\n${stringify({ version: 1, mailboxes }, { lineWidth: 0 })}`;
+  return `# Generated for a simulated operator (sandbox/gate-registry.ts).\n${stringify({ version: 1, mailboxes }, { lineWidth: 0 })}`;
 }

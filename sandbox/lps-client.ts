@@ -7,8 +7,8 @@
 // checks.
 import net from 'node:net';
 import tls from 'node:tls';
-import { xoauth2Response } from '../auth/front/xoauth2.js';
-import { upgradeToTls } from '../net/client-tls.js';
+import { xoauth2Response } from '../src/auth/front/xoauth2.js';
+import { upgradeToTls } from '../src/net/client-tls.js';
 
 /** The XOAUTH2 initial response an LPS sends (the front's own encoder: one format). */
 export const xoauth2InitialResponse = xoauth2Response;

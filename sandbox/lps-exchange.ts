@@ -5,10 +5,10 @@
 // journal events.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/schema.js';
-import type { JournalEvent } from '../journal/events.js';
-import { Journal } from '../journal/journal.js';
-import { openStore } from '../store/open.js';
+import type { Config } from '../src/config/schema.js';
+import type { JournalEvent } from '../src/journal/events.js';
+import { Journal } from '../src/journal/journal.js';
+import { openStore } from '../src/store/open.js';
 import { imapFetchBySubject, imapXoauth2Login, smtpSend, smtpXoauth2Login, type SendOutcome } from './lps-client.js';
 
 /** The X-MSS-* statistics headers an LPS sends (§6.9.3.1.1: INS, CODECDA, NIL columns of Echanges). */

@@ -3,15 +3,15 @@
 // gates) add an optional key to SandboxEndpoints.
 import fs from 'node:fs';
 import path from 'node:path';
-import { MssError } from '../errors.js';
-import { atomicWriteFileSync } from '../util/atomic-write.js';
+import { MssError } from '../src/errors.js';
+import { atomicWriteFileSync } from '../src/util/atomic-write.js';
 import type { OperatorMailboxes } from './gate-registry.js';
 
 export interface SandboxEndpoints {
   /** The liste blanche host (TM4.1P) and its fault-injection control port. */
   whitelist?: { url: string; control: string; published: string };
   /**
-   * Pro Santé Connect (src/sandbox/psc): the issuer (`url` too), the mint endpoint
+   * Pro Santé Connect (sandbox/psc): the issuer (`url` too), the mint endpoint
    * (POST {"idNat": "…", "ttlSeconds": N} → {"access_token": "…"}), the key rotation endpoint,
    * the `azp` of minted tokens and the CA that signs its HTTPS certificate.
    */
@@ -20,7 +20,7 @@ export interface SandboxEndpoints {
   sipil?: { url: string; postFile: string; getReport: string; control: string };
   /** The Annuaire's SOAP services (TM1.1.1P), their control port, and each operator's registry file. */
   annuaire?: { url: string; feedUrl: string; reportUrl: string; control: string; registries: Record<string, string> };
-  /** The simulated operators, each with its mail servers and its `serve` (src/sandbox/operators-component.ts). */
+  /** The simulated operators, each with its mail servers and its `serve` (sandbox/operators-component.ts). */
   operators?: SandboxOperators;
   /** Operator A's professionals' portal (docs/portal.md): sign in there through the sandbox PSC's test login page. */
   portal?: { url: string; operator: string; clientId: string };

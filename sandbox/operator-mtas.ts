@@ -3,17 +3,17 @@
 // outbound gate, the LPS submission service behind the front with the milter) delivering the
 // operator's domains to Dovecot over LMTP, and one Dovecot with dovecot/conf.d/90-mss-lps.conf
 // (the Lua passdb asking the sidecar, the LPS IMAP listener behind the front, the SASL
-// socket for Postfix). Private instances (src/mta) on loopback ports; only ports and paths
+// socket for Postfix). Private instances (sandbox/mta) on loopback ports; only ports and paths
 // differ from what an administrator installs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeDebianDovecot, type DebianDovecotOptions } from '../mta/dovecot-debian.js';
-import { DovecotInstance } from '../mta/dovecot-instance.js';
-import { PostfixInstance } from '../mta/postfix-instance.js';
-import { localisePieces, runPostfixApply } from '../mta/postfix-apply.js';
-import { GATE_LISTENER_SOCKET, shippedPostfix } from '../mta/postfix-pieces.js';
-import { DOVECOT_LPS_PIECE, DOVECOT_LUA_SCRIPT, DOVECOT_PASSDB_PIECE, dovecotLpsConfig, dovecotPassdbConfig, SHIPPED_ROOT } from '../mta/shipped-config.js';
+import { writeDebianDovecot, type DebianDovecotOptions } from './mta/dovecot-debian.js';
+import { DovecotInstance } from './mta/dovecot-instance.js';
+import { PostfixInstance } from './mta/postfix-instance.js';
+import { localisePieces, runPostfixApply } from './mta/postfix-apply.js';
+import { GATE_LISTENER_SOCKET, shippedPostfix } from './mta/postfix-pieces.js';
+import { DOVECOT_LPS_PIECE, DOVECOT_LUA_SCRIPT, DOVECOT_PASSDB_PIECE, dovecotLpsConfig, dovecotPassdbConfig, SHIPPED_ROOT } from './mta/shipped-config.js';
 
 export interface OperatorMtaPorts {
   /** Postfix's LPS submission service (auth.front.submission.backend). */

@@ -4,9 +4,9 @@
 // (operator-node.ts: Postfix, Dovecot, `serve`), operator N's inbound gate on 127.0.0.(N+2)
 // at one shared port, as port 25 is everywhere.
 import path from 'node:path';
-import type { ConfigInput } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { freePort } from '../util/free-port.js';
+import type { ConfigInput } from '../src/config/schema.js';
+import type { Logger } from '../src/log.js';
+import { freePort } from '../src/util/free-port.js';
 import { DnsResponder, type DnsZone } from './dns-responder.js';
 import { sandboxMailboxes, sandboxRegistryYaml, type OperatorMailboxes, type SandboxPerson } from './gate-registry.js';
 import { sandboxEntryPoints, startOperatorNode, type OperatorNode, type OperatorNodeOptions, type PkiOperator, type PscTrust } from './operator-node.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SANDBOX_MAILBOXES_A } from './annuaire/registry-a.js';
 import type { SandboxComponent } from './component.js';
-import type { ListenSpec } from '../config/listen-spec.js';
+import type { ListenSpec } from '../src/config/listen-spec.js';
 import type { SandboxOperatorEndpoints, SandboxOperators } from './manifest.js';
 import { operatorMtasMissing } from './operator-mtas.js';
 import { startOperatorWorld } from './operator-world.js';

@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { webcrypto } from 'node:crypto';
-import { MssError } from '../errors.js';
-import { x509 } from '../pki/x509-lib.js';
+import { MssError } from '../src/errors.js';
+import { x509 } from '../src/pki/x509-lib.js';
 import { generateRsaKey, issueCertificate, subjectString, type IssuedCert, type KeyPair, type SubjectAttr } from './cert-factory.js';
 
 export interface OperatorSpec {

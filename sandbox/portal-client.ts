@@ -2,7 +2,7 @@
 // HTTP tests: HTTPS with the sandbox CA, a cookie jar per origin, redirects followed across
 // the portal and the sandbox PSC, and the sign-in through the PSC test login page (choose a
 // professional). The browser tests drive the same pages with Chromium.
-import { httpsRequest, type HttpsResponse } from '../net/https-request.js';
+import { httpsRequest, type HttpsResponse } from '../src/net/https-request.js';
 
 export interface PortalPage {
   url: string;

@@ -4,9 +4,9 @@
 // and the `portal` section of A's configuration (HTTPS with the sandbox certificate).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigInput } from '../config/schema.js';
-import { httpsRequest } from '../net/https-request.js';
-import { freePort } from '../util/free-port.js';
+import type { ConfigInput } from '../src/config/schema.js';
+import { httpsRequest } from '../src/net/https-request.js';
+import { freePort } from '../src/util/free-port.js';
 import type { SandboxEndpoints } from './manifest.js';
 import type { PkiManifest } from './pki.js';
 

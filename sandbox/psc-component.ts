@@ -1,4 +1,4 @@
-// Sandbox component: Pro Santé Connect on loopback HTTPS (src/sandbox/psc/), with the
+// Sandbox component: Pro Santé Connect on loopback HTTPS (sandbox/psc/), with the
 // sandbox HTTPS certificate of the test PKI. sandbox.json gives its issuer and the mint
 // endpoint: POST {"idNat": "…", "ttlSeconds": N} → {"access_token": "…"}.
 import fs from 'node:fs';

@@ -4,10 +4,10 @@
 // last valid one in force, as any reader of the list does. Never verified: callers are
 // refused (SIPIL: code 10).
 import fs from 'node:fs';
-import type { TrustStore } from '../pki/truststore.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';
-import { verifyWhitelist } from '../whitelist/verify.js';
-import type { WhitelistIndex } from '../whitelist/whitelist-index.js';
+import type { TrustStore } from '../src/pki/truststore.js';
+import { DEFAULT_ANS_SIGNER_SUBJECT } from '../src/whitelist/config.js';
+import { verifyWhitelist } from '../src/whitelist/verify.js';
+import type { WhitelistIndex } from '../src/whitelist/whitelist-index.js';
 
 export class PublishedWhitelist {
   private cache: { key: string; index: WhitelistIndex } | undefined;

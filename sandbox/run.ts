@@ -4,7 +4,7 @@
 // D/sandbox.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../src/log.js';
 import type { RunningComponent, SandboxComponent, SandboxContext } from './component.js';
 import { sandboxComponents } from './components.js';
 import { writeSandboxManifest, type SandboxEndpoints, type SandboxManifest, type SandboxOperator } from './manifest.js';

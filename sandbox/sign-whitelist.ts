@@ -4,7 +4,7 @@
 // the deviant signatures the tests must see refused.
 import fs from 'node:fs';
 import { SignedXml } from 'xml-crypto';
-import { ALG } from '../whitelist/signature.js';
+import { ALG } from '../src/whitelist/signature.js';
 import { loadPkiManifest } from './pki.js';
 
 export interface SignVariant {

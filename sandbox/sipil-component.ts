@@ -2,7 +2,7 @@
 // access checked against the liste blanche the whitelist component publishes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TrustStore } from '../pki/truststore.js';
+import { TrustStore } from '../src/pki/truststore.js';
 import type { SandboxComponent } from './component.js';
 import { SandboxSipilServer } from './sipil-server.js';
 

@@ -14,11 +14,11 @@
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from '../log.js';
-import { dnFromCertificate, formatDn, type Dn } from '../pki/dn.js';
-import { mssTlsOptions } from '../pki/tls-profile.js';
-import type { TrustStore } from '../pki/truststore.js';
-import type { WhitelistIndex } from '../whitelist/whitelist-index.js';
+import type { Logger } from '../src/log.js';
+import { dnFromCertificate, formatDn, type Dn } from '../src/pki/dn.js';
+import { mssTlsOptions } from '../src/pki/tls-profile.js';
+import type { TrustStore } from '../src/pki/truststore.js';
+import type { WhitelistIndex } from '../src/whitelist/whitelist-index.js';
 import { LoopbackService, readRequestBody } from './loopback-service.js';
 import { PublishedWhitelist } from './published-whitelist.js';
 import { checkArchive } from './sipil-controls.js';

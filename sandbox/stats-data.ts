@@ -5,8 +5,8 @@
 // zone). The sandbox self-check builds "last month" from it; the golden tests build March
 // 2025 (a DST change in Europe/Paris) and compare with test/fixtures/stats/.
 import { stringify } from 'yaml';
-import type { JournalEvent } from '../journal/events.js';
-import { addMonths, type MonthRange } from '../stats/month.js';
+import type { JournalEvent } from '../src/journal/events.js';
+import { addMonths, type MonthRange } from '../src/stats/month.js';
 
 const FINESS = { type: 'FINESS', id: '130000001' };
 const day = (range: MonthRange, offsetDays: number): string => {
@@ -65,7 +65,7 @@ export function statsRegistryEntries(domains: readonly string[], range: MonthRan
 }
 
 export function statsRegistryYaml(domains: readonly string[], range: MonthRange): string {
-  return `# synthetic registry for the statistics (src/sandbox/stats-data.ts)\nversion: 1\n${stringify({ mailboxes: statsRegistryEntries(domains, range) }, { lineWidth: 0 })}`;
+  return `# synthetic registry for the statistics (sandbox/stats-data.ts)\nversion: 1\n${stringify({ mailboxes: statsRegistryEntries(domains, range) }, { lineWidth: 0 })}`;
 }
 
 /** `loginsRecordedSince` that makes ancien.compte "unknown" (1900-01-01 00:00:00). */

@@ -3,7 +3,7 @@
 // real life: dgs.mssante.fr (accepted even for bulk sending, §6.7.1) and
 // interop-mssante.apicrypt.org (an MSSanté domain outside mssante.fr, §2.7). Listed without
 // certificates, as the list may name operators that have not generated theirs yet (§6.6).
-import { LIST_NS } from '../whitelist/xml.js';
+import { LIST_NS } from '../src/whitelist/xml.js';
 
 export interface ListEntry {
   domain: string;

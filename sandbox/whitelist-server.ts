@@ -7,8 +7,8 @@
 //   POST /list              → body = the new (signed) list to publish
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import type { Logger } from '../log.js';
-import { mssTlsOptions } from '../pki/tls-profile.js';
+import type { Logger } from '../src/log.js';
+import { mssTlsOptions } from '../src/pki/tls-profile.js';
 import { LoopbackService } from './loopback-service.js';
 
 export const WHITELIST_FAULTS = ['none', 'down', 'http500', 'truncated', 'slow', 'bad-signature'] as const;

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DnsResponder } from '../../src/sandbox/dns-responder.js';
+import { DnsResponder } from '../../sandbox/dns-responder.js';
 
 const INNER = 'MSS_BENCH_SILENT_RESOLVER';
 

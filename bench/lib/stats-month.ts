@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import type { JournalEvent } from '../../src/journal/events.js';
 import { Journal } from '../../src/journal/journal.js';
-import { statsRegistryYaml } from '../../src/sandbox/stats-data.js';
+import { statsRegistryYaml } from '../../sandbox/stats-data.js';
 import { monthRange } from '../../src/stats/month.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 

@@ -6,7 +6,7 @@
 // names it: `cralimentationmss_<ticket>_AAAAMMJJHHmss.xml`, a 13-character date.
 import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
-import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
+import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { recordFindings, type Finding } from './controls.js';
 import type { Referential } from './referential.js';
 import type { RequestMessage, SandboxRecord } from './request.js';

@@ -3,8 +3,8 @@
 // operator A (D/registry-a.yaml) for its configuration to publish.
 import fs from 'node:fs';
 import path from 'node:path';
-import { RevocationStore } from '../../pki/crl.js';
-import { TrustStore } from '../../pki/truststore.js';
+import { RevocationStore } from '../../src/pki/crl.js';
+import { TrustStore } from '../../src/pki/truststore.js';
 import type { SandboxComponent } from '../component.js';
 import { PublishedWhitelist } from '../published-whitelist.js';
 import { PUBLISHED_LIST } from '../whitelist-component.js';

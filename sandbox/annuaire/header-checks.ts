@@ -6,10 +6,10 @@
 // to IssueInstant; an assertion ID starting with a digit; HL7 attributes qualified (hl7:code)
 // or not; no FaultTo.
 import { SignedXml } from 'xml-crypto';
-import type { CertInfo } from '../../pki/certificate.js';
-import { dnValues, parseDn, type Dn } from '../../pki/dn.js';
-import { parseXml } from '../../whitelist/xml.js';
-import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
+import type { CertInfo } from '../../src/pki/certificate.js';
+import { dnValues, parseDn, type Dn } from '../../src/pki/dn.js';
+import { parseXml } from '../../src/whitelist/xml.js';
+import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { ACTIONS, ASSERTION_LIFETIME_MS, DSIG, ISSUER_FORMATS, SAML2, VIHF, VIHF_VALUES, WSA, WSSE, type ServiceName } from './spec.js';
 import { child, children, trimmed, type XNode } from './xml-read.js';
 

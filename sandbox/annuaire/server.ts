@@ -15,12 +15,12 @@
 // src/annuaire: an ANS peer that does not share the client's reading of the text.
 import type http from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { asMssError } from '../../errors.js';
-import type { Logger } from '../../log.js';
-import { certInfo, type CertInfo } from '../../pki/certificate.js';
-import type { RevocationChecker, TrustStore } from '../../pki/truststore.js';
-import { mssTlsOptions } from '../../pki/tls-profile.js';
-import type { WhitelistIndex } from '../../whitelist/whitelist-index.js';
+import { asMssError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import { certInfo, type CertInfo } from '../../src/pki/certificate.js';
+import type { RevocationChecker, TrustStore } from '../../src/pki/truststore.js';
+import { mssTlsOptions } from '../../src/pki/tls-profile.js';
+import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { runBatch, type Directory, type NameDigits, type QueuedFeed } from './batch.js';
 import { receptionProblem } from './controls.js';
 import { checkHeader, type SandboxFault } from './header-checks.js';

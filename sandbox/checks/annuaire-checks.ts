@@ -3,13 +3,13 @@
 // certificate outside the liste blanche is refused. The schedule's clock is set to the
 // coming night (publication at 01:00, reports at 05:00, Paris time).
 import path from 'node:path';
-import type { Config } from '../../config/schema.js';
-import { publish, type AnnuaireDeps } from '../../annuaire/publish.js';
-import { fetchReports, type TicketResult } from '../../annuaire/report.js';
-import { nextLocal } from '../../annuaire/schedule.js';
-import { openStore } from '../../store/open.js';
-import { tracesDir } from '../../traces/config.js';
-import { TraceLog } from '../../traces/trace-log.js';
+import type { Config } from '../../src/config/schema.js';
+import { publish, type AnnuaireDeps } from '../../src/annuaire/publish.js';
+import { fetchReports, type TicketResult } from '../../src/annuaire/report.js';
+import { nextLocal } from '../../src/annuaire/schedule.js';
+import { openStore } from '../../src/store/open.js';
+import { tracesDir } from '../../src/traces/config.js';
+import { TraceLog } from '../../src/traces/trace-log.js';
 import { fail, pass, type CheckContext, type SelfCheckStep } from './check.js';
 
 async function withDeps<T>(ctx: CheckContext, fn: (deps: AnnuaireDeps) => Promise<T>, config: Config = ctx.config): Promise<T> {

@@ -1,7 +1,7 @@
 // A self-check step: one behaviour of the sandbox checked end to end, with a verdict and a
 // sentence a person can read. Steps run in order and may leave facts for later ones.
-import type { Config } from '../../config/schema.js';
-import type { Logger } from '../../log.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Logger } from '../../src/log.js';
 import type { SandboxManifest } from '../manifest.js';
 import type { PkiManifest } from '../pki.js';
 

@@ -5,14 +5,14 @@
 // chain. Needs the real mail servers; without them the steps say SKIP and why.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import { loadRegistryFrom } from '../../registry/open.js';
-import { buildMonth } from '../../stats/build.js';
-import { monthOf } from '../../stats/month.js';
-import { openStore } from '../../store/open.js';
-import { tracesDir } from '../../traces/config.js';
-import { verifyTraces } from '../../traces/verify.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { loadRegistryFrom } from '../../src/registry/open.js';
+import { buildMonth } from '../../src/stats/build.js';
+import { monthOf } from '../../src/stats/month.js';
+import { openStore } from '../../src/store/open.js';
+import { tracesDir } from '../../src/traces/config.js';
+import { verifyTraces } from '../../src/traces/verify.js';
 import { lpsRead, lpsSend, recentJournal, STATS_HEADERS, waitForMail } from '../lps-exchange.js';
 import type { SandboxOperatorEndpoints } from '../manifest.js';
 import { fail, pass, skip, type CheckContext, type CheckOutcome, type SelfCheckStep } from './check.js';

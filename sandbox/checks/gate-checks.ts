@@ -3,9 +3,9 @@
 // each kind of peer it must refuse, with the reply a sending operator would read.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatReply, type Reply } from '../../gate/reply.js';
-import { SmtpClient, type SmtpPeer } from '../../gate/smtp-client.js';
-import { MSS_TLS12_CIPHERS } from '../../pki/tls-profile.js';
+import { formatReply, type Reply } from '../../src/gate/reply.js';
+import { SmtpClient, type SmtpPeer } from '../../src/gate/smtp-client.js';
+import { MSS_TLS12_CIPHERS } from '../../src/pki/tls-profile.js';
 import type { SandboxOperatorEndpoints, SandboxOperators } from '../manifest.js';
 import { waitForMail } from '../lps-exchange.js';
 import { fail, pass, type CheckContext, type SelfCheckStep } from './check.js';

@@ -2,8 +2,8 @@
 // from the sandbox PSC, a token of someone else is refused, and structure A's AUTH-CLI
 // certificate opens its APP mailbox — through the real Dovecot and Postfix.
 import fs from 'node:fs';
-import { SMTP_AUTH_FAILED } from '../../auth/front/smtp-session.js';
-import { httpsRequest } from '../../net/https-request.js';
+import { SMTP_AUTH_FAILED } from '../../src/auth/front/smtp-session.js';
+import { httpsRequest } from '../../src/net/https-request.js';
 import { imapAuthCliLogin, imapXoauth2Login, smtpXoauth2Login } from '../lps-client.js';
 import type { SandboxOperatorEndpoints } from '../manifest.js';
 import { fail, pass, skip, type CheckContext, type CheckOutcome, type SelfCheckStep } from './check.js';

@@ -7,9 +7,9 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { createLogger } from '../../log.js';
-import { checkConfiguredRoutes, describeProblem } from '../../perimeter/route-check.js';
-import { groupId } from '../../util/unix-socket.js';
+import { createLogger } from '../../src/log.js';
+import { checkConfiguredRoutes, describeProblem } from '../../src/perimeter/route-check.js';
+import { groupId } from '../../src/util/unix-socket.js';
 import { LineConnection } from '../lps-client.js';
 import { fail, pass, skip, type CheckContext, type CheckOutcome, type SelfCheckStep } from './check.js';
 import { operator, operators } from './gate-checks.js';

@@ -2,9 +2,9 @@
 // expired and revoked certificates, and certificate subjects equal their list entries.
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import { RevocationStore } from '../../pki/crl.js';
-import { canonicalDn, dnFromCertificate } from '../../pki/dn.js';
-import { TrustStore } from '../../pki/truststore.js';
+import { RevocationStore } from '../../src/pki/crl.js';
+import { canonicalDn, dnFromCertificate } from '../../src/pki/dn.js';
+import { TrustStore } from '../../src/pki/truststore.js';
 import { fail, pass, type SelfCheckStep } from './check.js';
 
 export const pkiChecks: SelfCheckStep[] = [

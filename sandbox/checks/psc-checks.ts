@@ -1,12 +1,12 @@
 // Self-check steps for the sandbox Pro Santé Connect against the checker's own PSC client
 // (the configuration of operator A): mint, signature and claims, UserInfo, key rotation.
-import { silentLogger } from '../../log.js';
-import { httpsRequest } from '../../net/https-request.js';
-import { LocalTtlCache } from '../../auth/local-ttl-cache.js';
-import { PscDiscovery } from '../../auth/psc/discovery.js';
-import { PscTokenVerifier } from '../../auth/psc/token-verifier.js';
-import { PscUserInfo } from '../../auth/psc/userinfo.js';
-import { tokenHash } from '../../auth/checker.js';
+import { silentLogger } from '../../src/log.js';
+import { httpsRequest } from '../../src/net/https-request.js';
+import { LocalTtlCache } from '../../src/auth/local-ttl-cache.js';
+import { PscDiscovery } from '../../src/auth/psc/discovery.js';
+import { PscTokenVerifier } from '../../src/auth/psc/token-verifier.js';
+import { PscUserInfo } from '../../src/auth/psc/userinfo.js';
+import { tokenHash } from '../../src/auth/checker.js';
 import fs from 'node:fs';
 import { fail, pass, type CheckContext, type SelfCheckStep } from './check.js';
 

@@ -1,12 +1,12 @@
 // Self-check steps for the submission rules: one submission refused for each rule, with the
 // reply an LPS would get, then monitor mode and the message journal. The first step starts
-// the rules (src/sandbox/submission/rig.ts) and says how they are reached; the last stops them.
+// the rules (sandbox/submission/rig.ts) and says how they are reached; the last stops them.
 import path from 'node:path';
-import { Journal } from '../../journal/journal.js';
-import type { SmtpOutcome, Transaction } from '../../milter/mta-client.js';
-import { openStore } from '../../store/open.js';
-import { tracesDir } from '../../traces/config.js';
-import { traceLines } from '../../traces/read.js';
+import { Journal } from '../../src/journal/journal.js';
+import type { SmtpOutcome, Transaction } from '../../src/milter/mta-client.js';
+import { openStore } from '../../src/store/open.js';
+import { tracesDir } from '../../src/traces/config.js';
+import { traceLines } from '../../src/traces/read.js';
 import { startSubmissionRig, type SubmissionRig } from '../submission/rig.js';
 import { fail, pass, type CheckContext, type CheckOutcome, type SelfCheckStep } from './check.js';
 

@@ -2,12 +2,12 @@
 // and every server-side fault, each of which must leave the last valid copy in use.
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import { silentLogger } from '../../log.js';
-import { dnFromCertificate } from '../../pki/dn.js';
-import { whitelistSetup } from '../../whitelist/from-config.js';
-import { WhitelistHolder } from '../../whitelist/holder.js';
-import { syncWhitelist, type SyncResult } from '../../whitelist/sync.js';
-import { verifyWhitelist } from '../../whitelist/verify.js';
+import { silentLogger } from '../../src/log.js';
+import { dnFromCertificate } from '../../src/pki/dn.js';
+import { whitelistSetup } from '../../src/whitelist/from-config.js';
+import { WhitelistHolder } from '../../src/whitelist/holder.js';
+import { syncWhitelist, type SyncResult } from '../../src/whitelist/sync.js';
+import { verifyWhitelist } from '../../src/whitelist/verify.js';
 import { controlWhitelist, type WhitelistFault } from '../whitelist-server.js';
 import { fail, pass, type CheckContext, type SelfCheckStep } from './check.js';
 

@@ -5,9 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MssError } from '../errors.js';
+import { MssError } from '../../src/errors.js';
 import { claimInstance, reapOrphanInstances } from './orphans.js';
-import { killProcessGroup, sleep, waitForExit } from '../util/process-group.js';
+import { killProcessGroup, sleep, waitForExit } from '../../src/util/process-group.js';
 
 export interface DovecotInstanceOptions {
   dir: string;
@@ -30,7 +30,7 @@ export interface DovecotInstanceOptions {
   /** Further configuration appended verbatim (settings, service blocks). */
   extraConfig?: string;
   /**
-   * A configuration written by the caller (a Debian one, src/mta/dovecot-debian.ts), run as it
+   * A configuration written by the caller (a Debian one, sandbox/mta/dovecot-debian.ts), run as it
    * is: its log_path must be `<dir>/dovecot.log`; Dovecot is up once `readySocket` exists.
    */
   prepared?: { configFile: string; readySocket: string };

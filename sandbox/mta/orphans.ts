@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from '../util/process-group.js';
+import { isProcessAlive } from '../../src/util/process-group.js';
 
 const OWNER_FILE = 'owner.pid';
 

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MssError } from '../errors.js';
+import { MssError } from '../../src/errors.js';
 import { SUBMISSION_SERVICE, type PostfixSite, shippedPostfix } from './postfix-pieces.js';
 import { SHIPPED_ROOT } from './shipped-config.js';
 

@@ -5,9 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MssError } from '../errors.js';
+import { MssError } from '../../src/errors.js';
 import { claimInstance, reapOrphanInstances } from './orphans.js';
-import { killProcessGroup, sleep, waitForExit } from '../util/process-group.js';
+import { killProcessGroup, sleep, waitForExit } from '../../src/util/process-group.js';
 
 export type PostfixValue = string | number | boolean;
 

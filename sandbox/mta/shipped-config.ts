@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The installation (or repository) root: dist/src/mta/ → ../../.. */
+/** The installation (or repository) root: dist/sandbox/mta/ → ../../.. */
 export const SHIPPED_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function logicalLines(file: string): string[] {

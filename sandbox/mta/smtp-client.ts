@@ -4,7 +4,7 @@
 // certificate, AUTH PLAIN and DATA, and the PROXY header of the fronts.
 import net from 'node:net';
 import tls from 'node:tls';
-import { upgradeToTls } from '../net/client-tls.js';
+import { upgradeToTls } from '../../src/net/client-tls.js';
 
 export interface Reply {
   code: number;

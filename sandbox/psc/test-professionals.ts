@@ -1,5 +1,5 @@
 // The test professionals the sandbox PSC's login page offers (as PSC's test e-CPS cards
-// would), on the identities of sandbox operator A's registry (src/sandbox/annuaire/
+// would), on the identities of sandbox operator A's registry (sandbox/annuaire/
 // registry-a.ts) plus one professional no mailbox names yet, to be made a delegate.
 export interface TestProfessional {
   idNat: string;

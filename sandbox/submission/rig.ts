@@ -9,17 +9,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../../config/schema.js';
-import type { Logger } from '../../log.js';
-import { MilterServer } from '../../milter/server.js';
-import { MilterClient, submitLikePostfix, type SmtpOutcome, type Transaction } from '../../milter/mta-client.js';
-import { DovecotInstance } from '../../mta/dovecot-instance.js';
-import { PostfixInstance } from '../../mta/postfix-instance.js';
-import { mainPiecesForMilter, submissionListener } from '../../mta/postfix-pieces.js';
-import { SmtpClient, type Reply } from '../../mta/smtp-client.js';
-import { submissionSection } from '../../submission/config.js';
-import { openSubmission, type OpenedSubmission } from '../../submission/open.js';
-import { freePorts } from '../../util/free-port.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Logger } from '../../src/log.js';
+import { MilterServer } from '../../src/milter/server.js';
+import { MilterClient, submitLikePostfix, type SmtpOutcome, type Transaction } from '../../src/milter/mta-client.js';
+import { DovecotInstance } from '../mta/dovecot-instance.js';
+import { PostfixInstance } from '../mta/postfix-instance.js';
+import { mainPiecesForMilter, submissionListener } from '../mta/postfix-pieces.js';
+import { SmtpClient, type Reply } from '../mta/smtp-client.js';
+import { submissionSection } from '../../src/submission/config.js';
+import { openSubmission, type OpenedSubmission } from '../../src/submission/open.js';
+import { freePorts } from '../../src/util/free-port.js';
 import type { PkiManifest } from '../pki.js';
 import { sandboxMailboxes, type SandboxMailboxes } from './mailboxes.js';
 

@@ -7,11 +7,11 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
-import { annuaireComponent } from '../../src/sandbox/annuaire/component.js';
-import type { SandboxManifest } from '../../src/sandbox/manifest.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
-import { startSandbox } from '../../src/sandbox/run.js';
-import { whitelistComponent } from '../../src/sandbox/whitelist-component.js';
+import { annuaireComponent } from '../../sandbox/annuaire/component.js';
+import type { SandboxManifest } from '../../sandbox/manifest.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
+import { startSandbox } from '../../sandbox/run.js';
+import { whitelistComponent } from '../../sandbox/whitelist-component.js';
 import { tmpDir } from './tmp.js';
 
 export const DOMAIN_A = 'ch-sandbox-a.mssante.fr';

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import type { PkiOperator, PscTrust } from '../../src/sandbox/operator-node.js';
-import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
-import { startOperatorWorld, type OperatorWorld, type OperatorWorldOptions } from '../../src/sandbox/operator-world.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
+import type { PkiOperator, PscTrust } from '../../sandbox/operator-node.js';
+import { operatorMtasMissing } from '../../sandbox/operator-mtas.js';
+import { startOperatorWorld, type OperatorWorld, type OperatorWorldOptions } from '../../sandbox/operator-world.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
 import { testPki } from './pki.js';
 import { tmpDir } from './tmp.js';
 import { signedList } from './whitelist.js';

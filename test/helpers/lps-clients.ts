@@ -1,2 +1,2 @@
 // The API LPS test clients live with the sandbox, whose self-check logs in with them too.
-export * from '../../src/sandbox/lps-client.js';
+export * from '../../sandbox/lps-client.js';

@@ -3,7 +3,7 @@
 // dovecot/conf.d/90-mss-lps.conf with the Lua passdb, a real Postfix 3.7 running the
 // pieces of postfix/ (the submission service through Dovecot SASL, with a milter recording
 // what it saw), and the fronts in front of both (the IMAP relay and the TLS-terminating
-// submission front). The operator's mail servers are the sandbox's (src/sandbox/operator-mtas.ts):
+// submission front). The operator's mail servers are the sandbox's (sandbox/operator-mtas.ts):
 // the shipped files as they are, with only their site-specific paths and ports replaced.
 import path from 'node:path';
 import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js';
@@ -19,14 +19,14 @@ import { FrontOnlyChecker } from '../../src/auth/front-only.js';
 import { PasswordLogins } from '../../src/auth/password-login.js';
 import { TicketChecker } from '../../src/auth/ticket-checker.js';
 import { TicketBook } from '../../src/auth/tickets.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
-import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
-import { PostfixInstance } from '../../src/mta/postfix-instance.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
+import { DovecotInstance } from '../../sandbox/mta/dovecot-instance.js';
+import { PostfixInstance } from '../../sandbox/mta/postfix-instance.js';
+import { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import type { MilterHandler } from '../../src/milter/handler.js';
 import { MilterServer } from '../../src/milter/server.js';
-import { SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
-import { startOperatorMtas, type OperatorMtaOptions, type OperatorMtas } from '../../src/sandbox/operator-mtas.js';
+import { SUBMISSION_SERVICE } from '../../sandbox/mta/postfix-pieces.js';
+import { startOperatorMtas, type OperatorMtaOptions, type OperatorMtas } from '../../sandbox/operator-mtas.js';
 import { captureLogger } from './log.js';
 import { MemoryMailboxAccess } from './mailbox-access.js';
 import { freePorts } from './ports.js';

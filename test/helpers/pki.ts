@@ -1,8 +1,8 @@
 // One test PKI per test file (generated at run time; never committed: private keys), and
 // the small things tests build from it.
 import fs from 'node:fs';
-import { generateTestPki, INTERMEDIATE_SUBJECT, type PkiManifest } from '../../src/sandbox/pki.js';
-import { issuerFromPem, type IssuedCert } from '../../src/sandbox/cert-factory.js';
+import { generateTestPki, INTERMEDIATE_SUBJECT, type PkiManifest } from '../../sandbox/pki.js';
+import { issuerFromPem, type IssuedCert } from '../../sandbox/cert-factory.js';
 import { TrustStore } from '../../src/pki/truststore.js';
 import { tmpDir } from './tmp.js';
 

@@ -7,16 +7,16 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/run.js';
-import type { RegisteredClient } from '../../src/sandbox/psc/code-flow.js';
-import type { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import type { RegisteredClient } from '../../sandbox/psc/code-flow.js';
+import type { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import { tracesDir } from '../../src/traces/config.js';
-import { PortalClient } from '../../src/sandbox/portal-client.js';
+import { PortalClient } from '../../sandbox/portal-client.js';
 import { captureLogger } from './log.js';
 import { freePort } from './ports.js';
 import { DOMAIN, writeRegistry } from './registry.js';
 import type { TestCert } from './tls-cert.js';
 
-export { PortalClient, csrfOf } from '../../src/sandbox/portal-client.js';
+export { PortalClient, csrfOf } from '../../sandbox/portal-client.js';
 
 export interface PortalNode {
   url: string;

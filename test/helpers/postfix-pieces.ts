@@ -1,3 +1,3 @@
-// The shipped Postfix pieces (src/mta/postfix-pieces.ts, src/mta/shipped-config.ts), where the
+// The shipped Postfix pieces (sandbox/mta/postfix-pieces.ts, sandbox/mta/shipped-config.ts), where the
 // tests have always found them.
-export { mainPieces, mainPiecesForMilter, serviceOptions, submissionListener } from '../../src/mta/postfix-pieces.js';
+export { mainPieces, mainPiecesForMilter, serviceOptions, submissionListener } from '../../sandbox/mta/postfix-pieces.js';

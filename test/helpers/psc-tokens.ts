@@ -1,7 +1,7 @@
 // Access tokens a genuine PSC would never issue, built from a sandbox PSC's valid ones:
 // the forgeries EX_LPS_0900 step 5 must refuse.
 import { exportSPKI, SignJWT, type JWTPayload } from 'jose';
-import type { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import type { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 

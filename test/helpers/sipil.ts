@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../src/log.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
-import { SandboxSipilServer } from '../../src/sandbox/sipil-server.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
+import { SandboxSipilServer } from '../../sandbox/sipil-server.js';
 import { trustOf } from './pki.js';
 import { signedList } from './whitelist.js';
 

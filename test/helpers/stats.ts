@@ -7,7 +7,7 @@ import { loadRegistry } from '../../src/registry/load.js';
 import { loadOptionsFrom } from '../../src/registry/open.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
-import { STATS_LOGINS_RECORDED_SINCE, statsJournalEvents, statsRegistryYaml, statsRuntime } from '../../src/sandbox/stats-data.js';
+import { STATS_LOGINS_RECORDED_SINCE, statsJournalEvents, statsRegistryYaml, statsRuntime } from '../../sandbox/stats-data.js';
 import { monthRange, type Month } from '../../src/stats/month.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import type { StateStore } from '../../src/store/store.js';

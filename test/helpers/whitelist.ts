@@ -1,7 +1,7 @@
 // Signed sandbox lists for tests.
-import type { PkiManifest } from '../../src/sandbox/pki.js';
-import { signWhitelistXml, type SignerMaterial, type SignVariant } from '../../src/sandbox/sign-whitelist.js';
-import { buildWhitelistXml, EXTRA_SANDBOX_ENTRIES, operatorEntries, type ListEntry } from '../../src/sandbox/whitelist-data.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
+import { signWhitelistXml, type SignerMaterial, type SignVariant } from '../../sandbox/sign-whitelist.js';
+import { buildWhitelistXml, EXTRA_SANDBOX_ENTRIES, operatorEntries, type ListEntry } from '../../sandbox/whitelist-data.js';
 import { material } from './pki.js';
 
 export function sandboxEntries(pki: PkiManifest): ListEntry[] {

@@ -20,7 +20,7 @@ import { loadCredentials } from '../../src/annuaire/credentials.js';
 import { silentLogger } from '../../src/log.js';
 import { Registry } from '../../src/registry/registry.js';
 import type { BalEntry } from '../../src/registry/schema.js';
-import { issueCertificate, generateRsaKey } from '../../src/sandbox/cert-factory.js';
+import { issueCertificate, generateRsaKey } from '../../sandbox/cert-factory.js';
 import { openStore } from '../../src/store/open.js';
 import type { StateStore } from '../../src/store/store.js';
 import { tracesDir } from '../../src/traces/config.js';

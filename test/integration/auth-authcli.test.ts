@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
+import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
 import { imapAuthCliLogin, LineConnection, smtpAuthCliLogin, type AuthCliLoginOptions } from '../helpers/lps-clients.js';
 import { freshLoopback, startLpsStack, type LpsStack } from '../helpers/lps-stack.js';
 import { tmpDir } from '../helpers/tmp.js';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { LineConnection, imapXoauth2Login, smtpOverTls, smtpXoauth2Login, xoauth2InitialResponse, type LoginResult } from '../helpers/lps-clients.js';
 import { freshLoopback, startLpsStack, type LpsStack } from '../helpers/lps-stack.js';
 import { hmacWithPublicKeyToken, tamperedToken, unsignedToken } from '../helpers/psc-tokens.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const HOLDER = '810000000001';

@@ -142,10 +142,10 @@ test('EX_LPS_0300: `autoconfig check` works without a configuration when every h
 });
 
 test('EX_LPS_0300: the sandbox DNS publishes the four SRV records of each simulated operator, so `autoconfig check` passes there', async () => {
-  const { zoneFor } = await import('../../src/sandbox/operator-world.js');
-  const { sandboxEntryPoints } = await import('../../src/sandbox/operator-node.js');
-  const { DnsResponder: SandboxDns } = await import('../../src/sandbox/dns-responder.js');
-  const { generateTestPki } = await import('../../src/sandbox/pki.js');
+  const { zoneFor } = await import('../../sandbox/operator-world.js');
+  const { sandboxEntryPoints } = await import('../../sandbox/operator-node.js');
+  const { DnsResponder: SandboxDns } = await import('../../sandbox/dns-responder.js');
+  const { generateTestPki } = await import('../../sandbox/pki.js');
   const pki = await generateTestPki(path.join(dir, 'pki'), { authCli: [] });
   const sandboxDns = new SandboxDns(zoneFor(pki.operators));
   await sandboxDns.start();

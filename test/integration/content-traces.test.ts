@@ -12,7 +12,7 @@ import { RegistryMailboxAccess } from '../../src/auth/registry-access.js';
 import { Activity } from '../../src/registry/activity.js';
 import { loadRegistryText } from '../../src/registry/load.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
-import { SHIPPED_ROOT } from '../../src/mta/shipped-config.js';
+import { SHIPPED_ROOT } from '../../sandbox/mta/shipped-config.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { DovecotEventsService } from '../../src/traces/dovecot-events-service.js';
 import { DovecotSessions } from '../../src/traces/dovecot-sessions.js';
@@ -23,7 +23,7 @@ import { imapXoauth2Login, type LineConnection } from '../helpers/lps-clients.js
 import { freshLoopback, startLpsStack, type LpsStack } from '../helpers/lps-stack.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { traceLines } from '../helpers/traces.js';
-import { operatorMtasMissing } from '../../src/sandbox/operator-mtas.js';
+import { operatorMtasMissing } from '../../sandbox/operator-mtas.js';
 
 const DOMAIN = 'ch-exemple.mssante.fr';
 const BAL = `jean.dupond@${DOMAIN}`;

@@ -11,7 +11,7 @@ import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.j
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
 import { message } from '../helpers/smtp-client.js';
-import type { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import type { PostfixInstance } from '../../sandbox/mta/postfix-instance.js';
 
 let world: TestWorld;
 const ALICE = 'alice.martin@ch-sandbox-a.mssante.fr';

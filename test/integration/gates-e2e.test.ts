@@ -8,7 +8,7 @@ import { gateWorld, deliveredMatching, type TestWorld } from '../helpers/gates.j
 import { SmtpClient, message } from '../helpers/smtp-client.js';
 import { connectTls, send } from '../helpers/gate-client.js';
 import type { JournalEvent } from '../../src/journal/events.js';
-import { recentJournal } from '../../src/sandbox/lps-exchange.js';
+import { recentJournal } from '../../sandbox/lps-exchange.js';
 
 let world: TestWorld;
 const A = { user: 'alice.martin@ch-sandbox-a.mssante.fr' };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
 import { lifecycleSection } from '../../src/lifecycle/config.js';
-import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
+import { DovecotInstance } from '../../sandbox/mta/dovecot-instance.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { DOMAIN, registryYaml } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';

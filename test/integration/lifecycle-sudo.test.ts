@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
+import { DovecotInstance } from '../../sandbox/mta/dovecot-instance.js';
 import { CLI, REPO_ROOT } from '../helpers/cli.js';
 import { DOMAIN, minimalConfigYaml, registryYaml } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';

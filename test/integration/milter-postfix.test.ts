@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { decide, type MilterHandler } from '../../src/milter/handler.js';
 import { MilterServer } from '../../src/milter/server.js';
-import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { PostfixInstance } from '../../sandbox/mta/postfix-instance.js';
 import { testPki } from '../helpers/pki.js';
 import { freePorts } from '../helpers/ports.js';
 import { mainPiecesForMilter, submissionListener } from '../helpers/postfix-pieces.js';

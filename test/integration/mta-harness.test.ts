@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { DovecotInstance } from '../../src/mta/dovecot-instance.js';
-import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { DovecotInstance } from '../../sandbox/mta/dovecot-instance.js';
+import { PostfixInstance } from '../../sandbox/mta/postfix-instance.js';
 import { freePorts } from '../helpers/ports.js';
 import { spawnTracked, waitForOutput } from '../helpers/processes.js';
 import { isProcessAlive, waitForExit } from '../../src/util/process-group.js';
@@ -89,7 +89,7 @@ test('a Postfix left running by a killed owner is stopped when the next instance
   const root = tmpDir();
   const [port] = await freePorts(1);
   const script = path.join(root, 'owner.mjs');
-  const module = new URL('../../src/mta/postfix-instance.js', import.meta.url).href;
+  const module = new URL('../../sandbox/mta/postfix-instance.js', import.meta.url).href;
   fs.writeFileSync(
     script,
     `import { PostfixInstance } from '${module}';

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { activityOf, noticeKey } from '../../src/lifecycle/plan.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
 import { httpsRequest } from '../../src/net/https-request.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import { keyOf } from '../../src/portal/session/store.js';
 import { SESSION_COOKIE } from '../../src/portal/respond.js';
 import { csrfOf, daemonRegistry, formOf, plain, startPortalNode, type PortalNode } from '../helpers/portal.js';

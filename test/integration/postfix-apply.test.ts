@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PostfixInstance } from '../../src/mta/postfix-instance.js';
+import { PostfixInstance } from '../../sandbox/mta/postfix-instance.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 

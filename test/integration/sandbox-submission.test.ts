@@ -2,9 +2,9 @@
 // through the milter protocol with the in-process MTA client, pass, and say which path ran.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { submissionChecks } from '../../src/sandbox/checks/submission-checks.js';
-import { whitelistChecks } from '../../src/sandbox/checks/whitelist-checks.js';
-import { runSelfCheck } from '../../src/sandbox/selfcheck.js';
+import { submissionChecks } from '../../sandbox/checks/submission-checks.js';
+import { whitelistChecks } from '../../sandbox/checks/whitelist-checks.js';
+import { runSelfCheck } from '../../sandbox/selfcheck.js';
 
 test('EX_GBM_4420 EX_GBM_4410 EX_3.2_5060 RE_GBM_4420 EX_GBM_4010: without Postfix, the sandbox shows a submission refused for each rule through the milter protocol', async () => {
   process.env.MSS_SANDBOX_MTA = 'none';

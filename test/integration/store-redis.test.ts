@@ -6,7 +6,7 @@ import { buildChecker } from '../../src/auth/build-checker.js';
 import { tokenHash } from '../../src/auth/checker.js';
 import { authSection } from '../../src/auth/config.js';
 import { StoreTtlCache } from '../../src/auth/store-cache.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { startRedis } from '../helpers/redis.js';
 import { captureLogger } from '../helpers/log.js';

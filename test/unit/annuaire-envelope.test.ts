@@ -7,9 +7,9 @@ import { envelopeFrame, reportRequestBody } from '../../src/annuaire/envelope.js
 import { buildAssertion, samlTime, validityWindow, type VihfInput } from '../../src/annuaire/vihf.js';
 import { certInfo, type CertInfo } from '../../src/pki/certificate.js';
 import { dnValues, formatDn } from '../../src/pki/dn.js';
-import { checkHeader } from '../../src/sandbox/annuaire/header-checks.js';
-import { parseRequest } from '../../src/sandbox/annuaire/request.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
+import { checkHeader } from '../../sandbox/annuaire/header-checks.js';
+import { parseRequest } from '../../sandbox/annuaire/request.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
 import { verifyWhitelist } from '../../src/whitelist/verify.js';
 import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';

@@ -12,8 +12,8 @@ import { openReportZip } from '../../src/annuaire/report-zip.js';
 import { readSoapReply } from '../../src/annuaire/soap-response.js';
 import { exitCodeFor } from '../../src/cli/run-action.js';
 import { isMssError } from '../../src/errors.js';
-import { reportXml } from '../../src/sandbox/annuaire/batch.js';
-import { faultReply, reportReply } from '../../src/sandbox/annuaire/replies.js';
+import { reportXml } from '../../sandbox/annuaire/batch.js';
+import { faultReply, reportReply } from '../../sandbox/annuaire/replies.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const CTX = { service: 'report' as const, url: 'https://annuaire.test/cr', dn: 'CN=op', ticket: 'T42', domains: ['x.mssante.fr'] };

@@ -13,7 +13,7 @@ import { rewriteEhlo } from '../../src/auth/front/smtp-session.js';
 import { LoginRouter } from '../../src/auth/login-router.js';
 import { TicketChecker } from '../../src/auth/ticket-checker.js';
 import { TicketBook, type TicketLogin } from '../../src/auth/tickets.js';
-import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
+import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
 import { captureLogger } from '../helpers/log.js';
 import { MemoryMailboxAccess } from '../helpers/mailbox-access.js';
 import { tmpDir } from '../helpers/tmp.js';

@@ -6,7 +6,7 @@ import { buildChecker, type BuiltChecker } from '../../src/auth/build-checker.js
 import { authSection } from '../../src/auth/config.js';
 import type { LoginAttempt } from '../../src/auth/checker.js';
 import { LocalTtlCache } from '../../src/auth/local-ttl-cache.js';
-import { SANDBOX_PSC_CLIENT_ID, SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { SANDBOX_PSC_CLIENT_ID, SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import { captureLogger } from '../helpers/log.js';
 import { MemoryMailboxAccess } from '../helpers/mailbox-access.js';
 import { hmacWithPublicKeyToken, signedNotIssued, tamperedToken, unsignedToken } from '../helpers/psc-tokens.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileKeysOf, filePathKeys } from '../../src/health/config-files.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
+import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { createTestUser, type TestUser } from '../helpers/unix-user.js';

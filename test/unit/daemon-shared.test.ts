@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import { SharedResources } from '../../src/daemon/shared.js';
 import { silentLogger } from '../../src/log.js';
-import { generateTestPki } from '../../src/sandbox/pki.js';
+import { generateTestPki } from '../../sandbox/pki.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 

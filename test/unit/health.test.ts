@@ -28,7 +28,7 @@ import { createTestUser } from '../helpers/unix-user.js';
 import dgram from 'node:dgram';
 import { MetricsService } from '../../src/health/metrics-service.js';
 import { silentLogger } from '../../src/log.js';
-import { generateTestPki, type PkiManifest } from '../../src/sandbox/pki.js';
+import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
 import { whitelistPaths } from '../../src/whitelist/store.js';
 import { runCli } from '../helpers/cli.js';
 import { freePorts } from '../helpers/ports.js';

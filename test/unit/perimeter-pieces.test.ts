@@ -8,8 +8,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { configSchema } from '../../src/config/schema.js';
 import { DEFAULT_GATE_IN_POSTFIX_SOCKET, DEFAULT_GATE_OUT_SOCKET } from '../../src/gate/config.js';
-import { GATE_LISTENER_SERVICE, GATE_LISTENER_SOCKET, SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
-import { postfixMainDefinitions, postfixServiceEntry, postfixServiceOptions } from '../../src/mta/shipped-config.js';
+import { GATE_LISTENER_SERVICE, GATE_LISTENER_SOCKET, SUBMISSION_SERVICE } from '../../sandbox/mta/postfix-pieces.js';
+import { postfixMainDefinitions, postfixServiceEntry, postfixServiceOptions } from '../../sandbox/mta/shipped-config.js';
 import { LPS_SUBMISSION_DAEMON } from '../../src/submission/rules/local-submission.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 

@@ -1,16 +1,16 @@
-// Where the sandbox's ANS peers (written from the text, src/sandbox/annuaire and
-// src/sandbox/sipil*) and our client read the Référentiel differently, each difference shown:
+// Where the sandbox's ANS peers (written from the text, sandbox/annuaire and
+// sandbox/sipil*) and our client read the Référentiel differently, each difference shown:
 // what the peer does, what the client does, and that the outcome for an operator is the one
 // docs/annuaire.md and docs/stats.md decide.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { zipSync } from 'fflate';
 import { validateRecord } from '../../src/annuaire/validate.js';
-import { reportStamp } from '../../src/sandbox/annuaire/batch.js';
-import { recordFindings } from '../../src/sandbox/annuaire/controls.js';
-import { Referential } from '../../src/sandbox/annuaire/referential.js';
-import { checkArchive } from '../../src/sandbox/sipil-controls.js';
-import { compteRenduXml, type CompteRendu } from '../../src/sandbox/sipil-report.js';
+import { reportStamp } from '../../sandbox/annuaire/batch.js';
+import { recordFindings } from '../../sandbox/annuaire/controls.js';
+import { Referential } from '../../sandbox/annuaire/referential.js';
+import { checkArchive } from '../../sandbox/sipil-controls.js';
+import { compteRenduXml, type CompteRendu } from '../../sandbox/sipil-report.js';
 import { FileValidator, type FileCheck } from '../../src/stats/controls.js';
 import { ECHANGES_LEGACY, ECHANGES_V16 } from '../../src/stats/format.js';
 import { interpretReport } from '../../src/stats/report.js';

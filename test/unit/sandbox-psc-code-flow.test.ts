@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { httpsRequest, type HttpsResponse } from '../../src/net/https-request.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
-import type { RegisteredClient } from '../../src/sandbox/psc/code-flow.js';
+import { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
+import type { RegisteredClient } from '../../sandbox/psc/code-flow.js';
 import { selfSignedCert } from '../helpers/tls-cert.js';
 import { tmpDir } from '../helpers/tmp.js';
 

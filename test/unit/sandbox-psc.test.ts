@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { httpsRequest } from '../../src/net/https-request.js';
-import { SandboxPsc } from '../../src/sandbox/psc/sandbox-psc.js';
+import { SandboxPsc } from '../../sandbox/psc/sandbox-psc.js';
 import { selfSignedCert } from '../helpers/tls-cert.js';
 import { tmpDir } from '../helpers/tmp.js';
 

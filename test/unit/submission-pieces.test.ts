@@ -3,11 +3,11 @@
 // pieces as a whole describe one deployment, each setting once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { postfixDisabledServices, postfixMainDefinitions, postfixServiceEntry } from '../../src/mta/shipped-config.js';
+import { postfixDisabledServices, postfixMainDefinitions, postfixServiceEntry } from '../../sandbox/mta/shipped-config.js';
 import { MSS_TLS12_CIPHERS } from '../../src/pki/tls-profile.js';
 import { submissionSection } from '../../src/submission/config.js';
 import { gatesSection, TRANSIT_HEADROOM_BYTES } from '../../src/gate/config.js';
-import { GATE_LISTENER_SERVICE, SUBMISSION_SERVICE } from '../../src/mta/postfix-pieces.js';
+import { GATE_LISTENER_SERVICE, SUBMISSION_SERVICE } from '../../sandbox/mta/postfix-pieces.js';
 import { mainPieces, serviceOptions } from '../helpers/postfix-pieces.js';
 
 test('EX_LPS_0400 EX_LPS_0100 EX_LPS_0200: the submission service requires STARTTLS, TLS 1.2 or later, exactly the six suites', () => {

@@ -6,8 +6,8 @@ import { isMssError } from '../../src/errors.js';
 import { certInfo } from '../../src/pki/certificate.js';
 import { RevocationStore } from '../../src/pki/crl.js';
 import { resolveTrustDir, TrustStore } from '../../src/pki/truststore.js';
-import { generateRsaKey, issueCertificate, type IssuedCert } from '../../src/sandbox/cert-factory.js';
-import { createCrl, operatorSubject, type PkiManifest } from '../../src/sandbox/pki.js';
+import { generateRsaKey, issueCertificate, type IssuedCert } from '../../sandbox/cert-factory.js';
+import { createCrl, operatorSubject, type PkiManifest } from '../../sandbox/pki.js';
 import { intermediateIssuer, testPki, trustOf } from '../helpers/pki.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -46,7 +46,7 @@ test("EX_OPE_5040: a certificate issued under the store validates through the st
 
 test('EX_OPE_5040: a chain to a foreign root is refused, even with the same CA names', async () => {
   // A lookalike PKI: same subjects, other keys. Its intermediate is what a peer would send.
-  const other = await import('../../src/sandbox/pki.js').then((m) => m.generateTestPki(tmpDir(), { operators: [], authCli: [] }));
+  const other = await import('../../sandbox/pki.js').then((m) => m.generateTestPki(tmpDir(), { operators: [], authCli: [] }));
   const foreignLeaf = fs.readFileSync(other.rogue.cert);
   const r = trust.validate(foreignLeaf);
   assert.equal(r.ok, false);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { ExclusiveCanonicalization } from 'xml-crypto';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
 import { canonicalString } from '../../src/whitelist/c14n.js';
 import { contentFrom, readContent } from '../../src/whitelist/content.js';
 import { checkSignatureForm, signedContent } from '../../src/whitelist/signature.js';

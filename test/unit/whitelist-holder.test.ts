@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import { isMssError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { TrustStore } from '../../src/pki/truststore.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
 import { WhitelistHolder } from '../../src/whitelist/holder.js';
 import { atomicWriteFileSync } from '../../src/util/atomic-write.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { isMssError } from '../../src/errors.js';
 import type { TrustStore } from '../../src/pki/truststore.js';
-import type { PkiManifest } from '../../src/sandbox/pki.js';
+import type { PkiManifest } from '../../sandbox/pki.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
 import { verifyWhitelist, type VerifiedWhitelist } from '../../src/whitelist/verify.js';
 import { LIST_NS } from '../../src/whitelist/xml.js';
