@@ -45,7 +45,7 @@ system-deps:
 
 build: deps
 	@rm -rf dist
-	npx tsc -p .
+	npx tsc -b
 
 # Every test: lint, unit and integration (real Postfix, Dovecot and Redis on loopback).
 test: deps system-deps build lint format-check

@@ -1,11 +1,12 @@
 // `mss-sidecar sandbox …`: the ANS side simulated on loopback, its test PKI, list signing
-// and the self-check `make sandbox` runs (docs/cli.md). The sandbox code (node-forge,
-// @peculiar/x509…) is loaded only when a sandbox command runs, not by every command.
+// and the self-check `make sandbox` runs (docs/cli.md). The sandbox (sandbox/, node-forge…) is
+// loaded only when a sandbox command runs, through its one door (./sandbox-door.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { MssError } from '../errors.js';
 import type { CliContext } from './context.js';
+import { openSandbox } from './sandbox-door.js';
 import { action, EXIT } from './run-action.js';
 
 function waitForStopSignal(): Promise<NodeJS.Signals> {
@@ -29,7 +30,7 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
     .action(
       action(async (opts: { dir: string; freshPki?: boolean }) => {
         const c = ctx();
-        const { startSandbox } = await import('../sandbox/run.js');
+        const { startSandbox } = await openSandbox();
         const running = await startSandbox({ dir: opts.dir, log: c.log, freshPki: opts.freshPki === true });
         c.log.info({ manifest: path.join(running.manifest.dir, 'sandbox.json'), endpoints: running.manifest.endpoints }, 'sandbox ready');
         process.stdout.write('ready\n');
@@ -46,7 +47,7 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
     .action(
       action(async (opts: { out: string }) => {
         const started = Date.now();
-        const { generateTestPki } = await import('../sandbox/pki.js');
+        const { generateTestPki } = await openSandbox();
         const m = await generateTestPki(path.resolve(opts.out));
         process.stdout.write(`test PKI in ${m.dir} (${m.files.length} files, ${Date.now() - started} ms): trust=${m.trustDir} signer=${m.ansSigner.cert}\n`);
       }),
@@ -60,14 +61,14 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
     .argument('<out>', 'signed list to write')
     .action(
       action(async (input: string, output: string, opts: { pki: string }) => {
-        const { sandboxSigner, signWhitelistXml } = await import('../sandbox/sign-whitelist.js');
+        const { signWhitelist } = await openSandbox();
         let xml: string;
         try {
           xml = fs.readFileSync(input, 'utf8');
         } catch (err) {
           throw new MssError('USAGE_FILE', `cannot read ${input}: ${(err as Error).message}`, { file: input });
         }
-        fs.writeFileSync(output, signWhitelistXml(xml, sandboxSigner(opts.pki)));
+        fs.writeFileSync(output, signWhitelist(xml, opts.pki));
         process.stdout.write(`signed ${output}\n`);
       }),
     );
@@ -79,7 +80,7 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
     .option('--keep', 'keep the temporary directory')
     .action(
       action(async (opts: { dir?: string; keep?: boolean }, cmd: Command) => {
-        const { runSelfCheck } = await import('../sandbox/selfcheck.js');
+        const { runSelfCheck } = await openSandbox();
         // `sandbox selfcheck --dir X`: commander hands --dir to the parent `sandbox` command
         // (which has one too, with a default); take it from there when given on the line.
         const dir = opts.dir ?? (cmd.parent?.getOptionValueSource('dir') === 'cli' ? (cmd.parent.opts() as { dir: string }).dir : undefined);

@@ -179,6 +179,8 @@ step('make deb builds mss-sidecar_<version>_all.deb from a fresh clone, with the
   for (const p of [
     '/usr/bin/mss-sidecar',
     `${SHARE}/dist/src/cli/main.js`,
+    // The sandbox, a project of its own, ships beside the product: `mss-sidecar sandbox` opens it by this path.
+    `${SHARE}/dist/sandbox/door.js`,
     `${SHARE}/package.json`,
     `${SHARE}/bin/mss-sidecar`,
     `${SHARE}/postfix/main.cf.d`,
@@ -204,7 +206,15 @@ step('make deb builds mss-sidecar_<version>_all.deb from a fresh clone, with the
   for (const d of Object.keys(pkg.dependencies)) assert.ok(has(`${SHARE}/node_modules/${d}`), `node_modules/${d} is shipped`);
   for (const d of Object.keys(pkg.devDependencies)) assert.ok(!has(`${SHARE}/node_modules/${d}`), `node_modules/${d} (a dev dependency) is not shipped`);
   assert.ok(
-    !files.some((f) => f.startsWith(`${SHARE}/dist/test`) || f.startsWith(`${SHARE}/src/`) || f.includes('/.eslintrc') || f.endsWith('/.npmignore')),
+    !files.some(
+      (f) =>
+        f.startsWith(`${SHARE}/dist/test`) ||
+        f.startsWith(`${SHARE}/dist/types`) ||
+        f.startsWith(`${SHARE}/src/`) ||
+        f.startsWith(`${SHARE}/sandbox/`) ||
+        f.includes('/.eslintrc') ||
+        f.endsWith('/.npmignore'),
+    ),
     "no tests, TypeScript sources or modules' development files",
   );
   assert.ok(!files.some((f) => f.startsWith('/var/lib/mss-sidecar')), 'the state directory is made by tmpfiles, not shipped (dpkg would delete it on remove)');

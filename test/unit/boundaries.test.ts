@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { importCycles, importGraph, tsFilesUnder } from '../helpers/import-graph.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
+const SANDBOX = path.join(REPO_ROOT, 'sandbox');
 const LINT = path.join(REPO_ROOT, 'tools', 'lint');
 
 interface Zone {
@@ -25,9 +26,9 @@ const zone = (name: string): Zone => zones().find((z) => z.name === name) ?? ass
 
 test("the sandbox ANS peers (Annuaire, SIPIL, PSC, liste blanche host) reach no module of the client's rules, directly or through another module", () => {
   const peers = zone('ans-peers-not-client-rules');
-  const roots = tsFilesUnder(path.join(SRC, 'sandbox')).filter((f) => peers.target.some((g) => path.matchesGlob(path.relative(REPO_ROOT, f), g)));
+  const roots = tsFilesUnder(SANDBOX).filter((f) => peers.target.some((g) => path.matchesGlob(path.relative(REPO_ROOT, f), g)));
   for (const expected of ['annuaire/server.ts', 'sipil-server.ts', 'psc/sandbox-psc.ts', 'whitelist-server.ts']) {
-    assert.ok(roots.includes(path.join(SRC, 'sandbox', expected)), `the peers include src/sandbox/${expected}`);
+    assert.ok(roots.includes(path.join(SANDBOX, expected)), `the peers include sandbox/${expected}`);
   }
   const forbidden = peers.from.map((d) => path.join(REPO_ROOT, d) + path.sep);
   const leaks = [...importGraph(roots).entries()]
@@ -36,8 +37,8 @@ test("the sandbox ANS peers (Annuaire, SIPIL, PSC, liste blanche host) reach no 
   assert.deepEqual(leaks, []);
 });
 
-test('no import cycle in src/, test/, bench/ or scripts/, type-only imports included', () => {
-  const files = ['src', 'test', 'bench', 'scripts'].flatMap((d) => tsFilesUnder(path.join(REPO_ROOT, d)));
+test('no import cycle in src/, sandbox/, test/, bench/ or scripts/, type-only imports included', () => {
+  const files = ['src', 'sandbox', 'test', 'bench', 'scripts'].flatMap((d) => tsFilesUnder(path.join(REPO_ROOT, d)));
   assert.deepEqual(
     importCycles(files).map((c) => c.map((f) => path.relative(REPO_ROOT, f)).join(' ↔ ')),
     [],
@@ -93,25 +94,33 @@ test('ESLint refuses a forbidden import in each zone, an import cycle and an imp
     );
   };
   const zoneRule = (name: string): string => `import-x/no-restricted-paths ${zone(name).name}`;
-  assert.deepEqual(await rules('src/daemon/probe.ts', "export { generateTestPki } from '../sandbox/pki.js';\n"), [zoneRule('production-not-simulator')]);
-  assert.deepEqual(await rules('src/util/probe.ts', "export { SmtpClient } from '../mta/smtp-client.js';\n"), [zoneRule('production-not-simulator')]);
+  assert.deepEqual(await rules('src/daemon/probe.ts', "export { generateTestPki } from '../../sandbox/pki.js';\n"), [zoneRule('production-not-simulator')]);
+  assert.deepEqual(await rules('src/util/probe.ts', "export { SmtpClient } from '../../sandbox/mta/smtp-client.js';\n"), [
+    zoneRule('production-not-simulator'),
+  ]);
   assert.deepEqual(
-    await rules('src/cli/sandbox-commands.ts', "export const load = () => import('../sandbox/run.js');\n"),
-    [],
-    'the sandbox command is the one door',
+    await rules('src/cli/sandbox-commands.ts', "export const load = () => import('../../sandbox/run.js');\n"),
+    [zoneRule('production-not-simulator')],
+    'not even the sandbox command imports the sandbox: it goes through the door, which loads it by URL',
   );
+  assert.deepEqual(
+    await rules('src/pki/probe.ts', "import forge from 'node-forge';\nexport const f = forge;\n"),
+    ['no-restricted-imports'],
+    "node-forge is the sandbox's",
+  );
+  assert.deepEqual(await rules('sandbox/probe.ts', "import forge from 'node-forge';\nexport const f = forge;\n"), []);
   assert.deepEqual(await rules('src/store/probe.ts', "export { loadRegistry } from '../registry/load.js';\n"), [zoneRule('pki-store-know-no-business-rule')]);
   assert.deepEqual(await rules('src/pki/probe.ts', "export { DEFAULT_ANS_SIGNER_SUBJECT } from '../whitelist/config.js';\n"), [
     zoneRule('pki-store-know-no-business-rule'),
   ]);
-  assert.deepEqual(await rules('src/sandbox/sipil-probe.ts', "export { parseMonth } from '../stats/month.js';\n"), [zoneRule('ans-peers-not-client-rules')]);
-  assert.deepEqual(await rules('src/sandbox/annuaire/probe.ts', "export { publish } from '../../annuaire/publish.js';\n"), [
+  assert.deepEqual(await rules('sandbox/sipil-probe.ts', "export { parseMonth } from '../src/stats/month.js';\n"), [zoneRule('ans-peers-not-client-rules')]);
+  assert.deepEqual(await rules('sandbox/annuaire/probe.ts', "export { publish } from '../../src/annuaire/publish.js';\n"), [
     zoneRule('ans-peers-not-client-rules'),
   ]);
-  assert.deepEqual(await rules('src/sandbox/whitelist-probe.ts', "export { syncWhitelist } from '../whitelist/sync.js';\n"), [
+  assert.deepEqual(await rules('sandbox/whitelist-probe.ts', "export { syncWhitelist } from '../src/whitelist/sync.js';\n"), [
     zoneRule('ans-peers-not-client-whitelist'),
   ]);
-  assert.deepEqual(await rules('src/sandbox/whitelist-probe.ts', "export { LIST_NS } from '../whitelist/xml.js';\n"), [], 'the format is shared');
+  assert.deepEqual(await rules('sandbox/whitelist-probe.ts', "export { LIST_NS } from '../src/whitelist/xml.js';\n"), [], 'the format is shared');
   assert.deepEqual(await rules('src/gate/probe.ts', "export { x } from './no-such-module.js';\n"), ['import-x/no-unresolved']);
   await withProbes(
     { 'a.ts': "import { b } from './b.js';\nexport const a = () => b;\n", 'b.ts': "import { a } from './a.js';\nexport const b = () => a;\n" },
@@ -121,4 +130,13 @@ test('ESLint refuses a forbidden import in each zone, an import cycle and an imp
       ]);
     },
   );
+});
+
+test('src/cli/sandbox-door.ts is the one file of src/ that names a module of the sandbox, and names only its door', () => {
+  // A module path into sandbox/ from anywhere in src/ ('../sandbox/…', '../../sandbox/…').
+  const intoSandbox = /['"`](?:\.\.\/)+sandbox\/[^'"`]*['"`]/g;
+  const naming = tsFilesUnder(SRC)
+    .map((f) => [path.relative(REPO_ROOT, f), fs.readFileSync(f, 'utf8').match(intoSandbox) ?? []] as const)
+    .filter(([, found]) => found.length > 0);
+  assert.deepEqual(naming, [['src/cli/sandbox-door.ts', ["'../../sandbox/door.js'"]]]);
 });

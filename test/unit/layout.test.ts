@@ -1,4 +1,4 @@
-// README.md's layout map names every top-level folder and every folder of src/, and only
+// README.md's layout map names every top-level folder and every folder of src/ and sandbox/, and only
 // folders that exist: a part added, moved or removed without its line fails here.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +21,7 @@ export function layoutMap(readme: string): Map<string, string> {
   return map;
 }
 
-/** The folders the map must name: each top-level folder of the tree git sees, each folder of src/. */
+/** The folders the map must name: each top-level folder of the tree git sees, each folder of src/ and of sandbox/. */
 function treeFolders(): string[] {
   // Tracked files and untracked ones git does not ignore: dist/, node_modules/… are not the tree.
   const r = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' });
@@ -31,15 +31,15 @@ function treeFolders(): string[] {
   for (const f of files) {
     const parts = f.split('/');
     if (parts.length > 1) folders.add(`${parts[0]}/`);
-    if (parts[0] === 'src' && parts.length > 2) folders.add(`src/${parts[1]}/`);
+    if ((parts[0] === 'src' || parts[0] === 'sandbox') && parts.length > 2) folders.add(`${parts[0]}/${parts[1]}/`);
   }
   return [...folders].sort();
 }
 
-test('README.md names each top-level folder and each folder of src/, and no folder that does not exist', () => {
+test('README.md names each top-level folder and each folder of src/ and sandbox/, and no folder that does not exist', () => {
   const map = layoutMap(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
   const folders = treeFolders();
-  assert.ok(folders.includes('src/') && folders.includes('src/cli/'), `the tree is read: ${folders.join(' ')}`);
+  assert.ok(folders.includes('src/') && folders.includes('src/cli/') && folders.includes('sandbox/mta/'), `the tree is read: ${folders.join(' ')}`);
   const missing = folders.filter((f) => !map.has(f));
   const absent = [...map.keys()].filter((f) => !fs.statSync(path.join(REPO_ROOT, f), { throwIfNoEntry: false })?.isDirectory());
   assert.deepEqual(

@@ -11,6 +11,7 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 const boundaries = JSON.parse(fs.readFileSync(new URL('./boundaries.json', import.meta.url), 'utf8'));
 // The rule takes { target, from, except, message }; `name` and `why` become the message.
 const zones = boundaries.zones.map(({ name, why, ...zone }) => ({ ...zone, message: `[${name}] ${why}` }));
+const sandboxOnly = boundaries.sandboxOnlyPackages.packages.map((name) => ({ name, message: `[sandbox-only-packages] ${boundaries.sandboxOnlyPackages.why}` }));
 
 // Which files: the TypeScript of src/, test/, bench/, scripts/ and this file.
 export default tseslint.config(
@@ -41,6 +42,10 @@ export default tseslint.config(
       // `const self = this` for the methods of an object literal handed to a library.
       '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['self'] }],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: sandboxOnly }] },
   },
   {
     files: ['**/*.js'],
