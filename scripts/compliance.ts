@@ -50,7 +50,8 @@ function walk(dir: string, keep: (name: string) => boolean, out: string[] = []):
 
 const isTs = (name: string): boolean => name.endsWith('.ts');
 const anyFile = (): boolean => true;
-/** Where enforcement lives: the code, and the Postfix/Dovecot/systemd configuration shipped. */
+/** Where enforcement lives: the code, and the Postfix/Dovecot/systemd configuration shipped. Not
+ * sandbox/: the simulator checks the product, it enforces nothing of it. */
 const ENFORCEMENT_DIRS: Array<[string, (name: string) => boolean]> = [
   ['src', isTs],
   ['postfix', anyFile],
