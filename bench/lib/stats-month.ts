@@ -34,6 +34,16 @@ export const journalDir = (config: Config): string => path.join(config.state.dir
 /** The configuration file `mss-sidecar --config` reads for the same installation. */
 export const configFile = (dir: string): string => path.join(dir, 'config.yaml');
 
+/**
+ * The NODE_OPTIONS the shipped stats unit runs `mss-sidecar stats run` with
+ * (systemd/mss-sidecar-stats.service): the bench and the memory test run the build as the
+ * timer does.
+ */
+export function statsUnitNodeOptions(repoRoot: string): string {
+  const unit = fs.readFileSync(path.join(repoRoot, 'systemd', 'mss-sidecar-stats.service'), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '';
+}
+
 /** Writes the month under `dir` unless a previous run left it complete (a marker file). */
 export async function writeBenchMonth(dir: string, recipients: number): Promise<{ config: Config; reused: boolean }> {
   const config = benchConfig(dir);

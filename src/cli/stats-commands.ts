@@ -1,4 +1,7 @@
 // `mss-sidecar stats build | validate | upload | report | run` (docs/stats.md).
+// `stats build` loads only what building needs: the SIPIL client, the report's XML and the
+// local controls (with the liste blanche and PKI code they pull in, ~10 MB of the process)
+// are imported by the commands that use them (issue 20: the build's peak memory).
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { MssError } from '../errors.js';
@@ -6,10 +9,7 @@ import { loadRegistryFrom } from '../registry/open.js';
 import type { StateStore } from '../store/store.js';
 import type { ArchiveCheck } from '../stats/archive-check.js';
 import { buildMonth, type BuildResult } from '../stats/build.js';
-import { reportOf, uploadMonth, validateTarget } from '../stats/job.js';
 import { monthId, parseMonth, reportedMonth, type Month } from '../stats/month.js';
-import { checkToCompteRendu, interpretReport, renderReport } from '../stats/report.js';
-import { runStatsSchedule } from '../stats/schedule.js';
 import { assertJournalComplete } from '../cluster/members.js';
 import type { CliContext } from './context.js';
 import { EXIT, action } from './run-action.js';
@@ -52,7 +52,8 @@ function printBuild(b: BuildResult): void {
   out(`  archive ${b.archive.file} (${b.archive.bytes} bytes, sha256 ${b.archive.sha256})\n`);
 }
 
-function printCheck(check: ArchiveCheck, json: boolean | undefined, title: string): number {
+async function printCheck(check: ArchiveCheck, json: boolean | undefined, title: string): Promise<number> {
+  const { checkToCompteRendu, interpretReport, renderReport } = await import('../stats/report.js');
   const outcome = interpretReport(checkToCompteRendu(check, { domaines: [] }, {}));
   if (json) out(`${JSON.stringify({ ok: !check.blocking, ...outcome }, null, 2)}\n`);
   else out(renderReport(outcome, title));
@@ -90,6 +91,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
     .action(
       action(async (target: string, opts: { now?: string; json?: boolean }) => {
         const cfg = ctx().config();
+        const { validateTarget } = await import('../stats/job.js');
         const check = await withStore(cfg, (store) => validateTarget(cfg, store, target, nowOf(opts.now)));
         return printCheck(check, opts.json, `local replay of the SIPIL controls on ${target}`);
       }),
@@ -109,6 +111,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const cfg = c.config();
         const now = nowOf(opts.now);
         const id = monthId(monthOrDefault(opts.month, cfg, now));
+        const { uploadMonth } = await import('../stats/job.js');
         const r = await withStore(cfg, (store) =>
           uploadMonth(cfg, store, id, { now, log: c.log, ...(opts.force ? { force: true } : {}), ...(opts.archive ? { archive: opts.archive } : {}) }),
         );
@@ -135,6 +138,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const cfg = ctx().config();
         const now = nowOf(opts.now);
         const month = opts.id && !opts.month ? undefined : monthId(monthOrDefault(opts.month, cfg, now));
+        const [{ reportOf }, { renderReport }] = await Promise.all([import('../stats/job.js'), import('../stats/report.js')]);
         const r = await withStore(cfg, (store) => reportOf(cfg, store, { ...(opts.id ? { id: opts.id } : {}), ...(month ? { month } : {}) }, { now }));
         if (opts.json) out(`${JSON.stringify({ ok: r.verdict === 'accepted', ...r }, null, 2)}\n`);
         else out(renderReport(r, `SIPIL report of deposit ${r.id ?? '?'}${r.savedTo ? ` (saved to ${r.savedTo})` : ''}`));
@@ -151,6 +155,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const c = ctx();
         const cfg = c.config();
         const now = nowOf(opts.now);
+        const { runStatsSchedule } = await import('../stats/schedule.js');
         return withStore(cfg, (store) =>
           scheduled(
             { cfg, log: c.log, store, job: 'stats', oncePer: opts.oncePer, now },

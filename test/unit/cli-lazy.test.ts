@@ -2,15 +2,10 @@
 // commands from src/cli/commands.ts without loading any group, and that table says exactly
 // what the groups register.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { commandGroups, nameOf } from '../../src/cli/commands.js';
 import { buildProgram, invokedCommand } from '../../src/cli/program.js';
-import { CLI, cliEnv, REPO_ROOT } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
-import { spawnSync } from 'node:child_process';
+import { modulesLoadedBy } from '../helpers/loaded-modules.js';
 
 test('the command table has the term and description each group registers, in order', async () => {
   const eager = await buildProgram('all');
@@ -38,33 +33,6 @@ test('the invoked command is read with the global options and their values skipp
   assert.equal(invokedCommand([]), undefined);
   assert.equal(invokedCommand(['-c']), undefined, 'a usage error is left to the real parse');
 });
-
-/** The dist/src modules one run of the CLI loads, recorded by a module loader hook. */
-function modulesLoadedBy(args: string[]): string[] {
-  const dir = tmpDir();
-  const trace = path.join(dir, 'loaded.txt');
-  fs.writeFileSync(
-    path.join(dir, 'hooks.mjs'),
-    `import fs from 'node:fs';\nexport async function load(url, context, next) {\n  fs.appendFileSync(${JSON.stringify(trace)}, url + '\\n');\n  return next(url, context);\n}\n`,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'register.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`,
-  );
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, CLI, ...args], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    env: cliEnv(),
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const src = pathToFileURL(path.join(REPO_ROOT, 'dist', 'src')).href + '/';
-  return fs
-    .readFileSync(trace, 'utf8')
-    .split('\n')
-    .filter((u) => u.startsWith(src))
-    .map((u) => u.slice(src.length))
-    .sort();
-}
 
 test('mss-sidecar --help loads no command group, only the CLI skeleton', () => {
   assert.deepEqual(modulesLoadedBy(['--help']), ['cli/commands.js', 'cli/main.js', 'cli/program.js', 'cli/run-action.js', 'errors.js', 'version.js']);
