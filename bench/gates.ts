@@ -27,6 +27,7 @@ import { silent } from '../test/helpers/gates.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { signedList } from '../test/helpers/whitelist.js';
 import { cpuTreeSeconds, writeCallsTree } from './lib/cpu.js';
+import { clientConnections, serverConnections } from './lib/postfix-connections.js';
 import { loadAverage, median } from './lib/runs.js';
 import { fmt } from './lib/stats.js';
 
@@ -160,14 +161,37 @@ async function main(): Promise<void> {
     await timed(world.node('A').ports.inject, bPostfix, 'warm gates');
     await timed(txPort, direct_, 'warm direct');
     const gatePids = procs.map((p) => p.child.pid as number);
-    const runs = { gates: [] as number[], direct: [] as number[], cpuMs: [] as number[], writes: [] as number[][] };
+    const runs = {
+      gates: [] as number[],
+      direct: [] as number[],
+      cpuMs: [] as number[],
+      writes: [] as number[][],
+      // Per run: new LMTP connections Postfix A opened to gate out, connections gate in opened
+      // to Postfix B (one per TLS session between the gates that carried mail), new TLS
+      // connections of the direct path's sender.
+      lmtpOpened: [] as number[],
+      gateSessions: [] as number[],
+      directOpened: [] as number[],
+    };
+    const aPostfix = world.node('A').postfix as PostfixInstance;
+    const logFrom = (pf: PostfixInstance): (() => string) => {
+      const at = pf.maillog().length;
+      return () => pf.maillog().slice(at);
+    };
     for (let round = 0; round < ROUNDS; round++) {
       for (const path_ of round % 2 === 0 ? (['gates', 'direct'] as const) : (['direct', 'gates'] as const)) {
-        if (path_ === 'direct') runs.direct.push(await timed(txPort, direct_, `direct ${round}`));
-        else {
+        if (path_ === 'direct') {
+          const txLog = logFrom(sender);
+          runs.direct.push(await timed(txPort, direct_, `direct ${round}`));
+          runs.directOpened.push(clientConnections(txLog(), 'postfix/smtp').opened);
+        } else {
           const cpu0 = gatePids.map(cpuTreeSeconds);
           const writes0 = gatePids.map(writeCallsTree);
+          const aLog = logFrom(aPostfix);
+          const bLog = logFrom(bPostfix.postfix);
           runs.gates.push(await timed(world.node('A').ports.inject, bPostfix, `gates ${round}`));
+          runs.lmtpOpened.push(clientConnections(aLog(), 'postfix/mss-gate-out/lmtp').opened);
+          runs.gateSessions.push(serverConnections(bLog(), 'postfix/mss-gate-in/smtpd'));
           runs.cpuMs.push((gatePids.reduce((n, pid, i) => n + cpuTreeSeconds(pid) - (cpu0[i] ?? 0), 0) * 1000) / MESSAGES);
           runs.writes.push(gatePids.map((pid, i) => (writeCallsTree(pid) - (writes0[i] ?? 0)) / MESSAGES));
         }
@@ -204,6 +228,7 @@ async function main(): Promise<void> {
       `  ratio gates / direct (throughput): medians ${fmt(gatesRate / directRate, 2)}×, min/min ${fmt(Math.min(...runs.direct) / Math.min(...runs.gates), 2)}×, per round ${ratios.map((r) => fmt(r, 2)).join(' ')} — goal ≥ ${GOAL}× ${gatesRate / directRate >= GOAL ? 'met' : 'NOT met'}`,
       `  CPU of the gate processes (both operators, every worker): min ${fmt(Math.min(...runs.cpuMs), 2)} median ${fmt(median(runs.cpuMs), 2)} ms per message`,
       `  write system calls per message (/proc/<pid>/io syscw: sockets, journal, traces, logs): operator A's serve (gate out) median ${fmt(median(runs.writes.map((w) => w[0] ?? NaN)), 1)}, B's (gate in) ${fmt(median(runs.writes.map((w) => w[1] ?? NaN)), 1)}`,
+      `  connections per run of ${MESSAGES} messages (medians, from the Postfix logs): Postfix A → gate out LMTP opened ${fmt(median(runs.lmtpOpened), 0)}, gate out → gate in TLS sessions ${fmt(median(runs.gateSessions), 0)}; direct path's TLS connections opened ${fmt(median(runs.directOpened), 0)}`,
       `  10 MB message: RSS growth gate process A (out) ${fmt(growth[0] ?? NaN, 1)} MB, B (in) ${fmt(growth[1] ?? NaN, 1)} MB (target < 30 MB)`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
