@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { statsRegistryYaml } from '../../src/sandbox/stats-data.js';
+import { statsRegistryYaml } from '../../sandbox/stats-data.js';
 import { monthRange } from '../../src/stats/month.js';
 import { urlsLoadedBy } from '../helpers/loaded-modules.js';
 import { tmpDir } from '../helpers/tmp.js';
