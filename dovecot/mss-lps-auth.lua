@@ -32,7 +32,7 @@
 -- URL comes from MSS_AUTH_CHECKER_URL (import_environment), default below; the password
 -- endpoint is the same URL ending in /v1/password-login.
 
-local CHECKER_URL = os.getenv("MSS_AUTH_CHECKER_URL") or "http://127.0.0.1:8425/v1/xoauth2"
+local CHECKER_URL = os.getenv("MSS_AUTH_CHECKER_URL") or "http://127.0.0.1:425/v1/xoauth2"
 local PASSWORD_URL = (string.gsub(CHECKER_URL, "/v1/xoauth2$", "/v1/password-login"))
 local PSC_MECHANISMS = { XOAUTH2 = true, OAUTHBEARER = true }
 local TICKET_MECHANISMS = { PLAIN = true, LOGIN = true }

@@ -21,7 +21,7 @@ export interface DebianDovecotOptions {
   /** Holds mss-lps-auth.lua, readable by Dovecot's auth processes. */
   scriptDir: string;
   checkerUrl: string;
-  /** The LPS IMAP listener behind the front (shipped 10143). */
+  /** The LPS IMAP listener behind the front (shipped 243). */
   lpsImapPort: number;
   /** Postfix's SASL socket (shipped /var/spool/postfix/private/auth). */
   postfixSocket: string;

@@ -6,7 +6,7 @@
 import { postfixMainPieces, postfixServiceEntry, postfixServiceOptions } from './shipped-config.js';
 
 /** The LPS submission service behind the front (postfix/master.cf.d/20-submission.cf). */
-export const SUBMISSION_SERVICE = '127.0.0.1:10587/inet';
+export const SUBMISSION_SERVICE = '127.0.0.1:687/inet';
 /** The smtpd the inbound gate relays to, on a unix socket (postfix/master.cf.d/10-gates.cf). */
 export const GATE_LISTENER_SERVICE = 'mss-gate-in/unix';
 /** Where Postfix puts that socket, under its queue directory (a unix service with private = n). */
@@ -24,9 +24,10 @@ export function serviceOptions(service = SUBMISSION_SERVICE): string[] {
   return postfixServiceOptions(service);
 }
 
-const MILTER_ENDPOINT = /inet:127\.0\.0\.1:\d+/;
+/** The shipped endpoint (unix:mss-sidecar/milter.sock, relative to queue_directory) or a loopback port. */
+const MILTER_ENDPOINT = /unix:\S+?(?=,)|inet:127\.0\.0\.1:\d+/;
 
-/** main.cf pieces with the milter endpoint moved to `milter` (`inet:127.0.0.1:PORT`). */
+/** main.cf pieces with the milter endpoint moved to `milter` (`inet:127.0.0.1:PORT`, `unix:PATH`). */
 export function mainPiecesForMilter(milter: string): Record<string, string> {
   const main = mainPieces();
   const endpoint = main.mss_submission_milter;
@@ -55,9 +56,9 @@ function serviceLines(key: string, rename?: string): string {
 export interface PostfixSite {
   /** The outbound gate's LMTP, Postfix notation (shipped unix:/run/mss-sidecar/gate-out.sock; gates.out.listen). */
   gateOut: string;
-  /** Port of the submission service behind the front (shipped 10587; auth.front.submission.backend). */
+  /** Port of the submission service behind the front (shipped 687; auth.front.submission.backend). */
   submissionPort: number;
-  /** The milter (`inet:127.0.0.1:PORT`; milter.listen). */
+  /** The milter (`inet:127.0.0.1:PORT` or `unix:PATH`; shipped unix:mss-sidecar/milter.sock; milter.listen). */
   milter: string;
   /** Key and certificate of the submission service, key first (mss_submission_tls_chain_files). */
   tlsChainFiles: string;

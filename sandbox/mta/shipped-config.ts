@@ -110,7 +110,7 @@ export function dovecotLpsConfig(opts: { scriptDir: string; checkerUrl: string; 
   return fs
     .readFileSync(path.join(root, 'dovecot', 'conf.d', DOVECOT_LPS_PIECE), 'utf8')
     .replaceAll('/opt/mss-sidecar/dovecot/', `${opts.scriptDir}/`)
-    .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:8425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
-    .replace('port = 10143', `port = ${opts.lpsImapPort}`)
+    .replace('MSS_AUTH_CHECKER_URL=http://127.0.0.1:425/v1/xoauth2', `MSS_AUTH_CHECKER_URL=${opts.checkerUrl}`)
+    .replace('port = 243', `port = ${opts.lpsImapPort}`)
     .replace('/var/spool/postfix/private/auth', opts.postfixSocket);
 }

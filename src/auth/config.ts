@@ -13,6 +13,18 @@ export const DEFAULT_ACR_ORDER = ['eidas1', 'eidas2', 'eidas3'];
 
 export const PSC_ISSUER_PRODUCTION = 'https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet';
 
+/**
+ * The loopback ports behind the sidecar's doors, all below 1024 (net.ipv4.ip_unprivileged_port_start):
+ * while their owner is stopped (a restart, a crash), a local user cannot bind them and answer in its
+ * place (docs/install.md, "The perimeter"). `serve` binds the checker's with CAP_NET_BIND_SERVICE;
+ * Dovecot's and Postfix's masters bind theirs as root.
+ */
+export const DEFAULT_CHECKER_PORT = 425;
+/** Dovecot's `imap-mss-lps` listener behind the IMAP front (dovecot/conf.d/90-mss-lps.conf): 143 + 100. */
+export const DEFAULT_LPS_IMAP_BACKEND_PORT = 243;
+/** Postfix's LPS submission service behind the 587 front (postfix/master.cf.d/20-submission.cf): 587 + 100. */
+export const DEFAULT_LPS_SUBMISSION_BACKEND_PORT = 687;
+
 const endpoint = (defaultHost: string, defaultPort: number) =>
   z.strictObject({ host: z.string().min(1).default(defaultHost), port: port.default(defaultPort) }).prefault({});
 
@@ -76,7 +88,8 @@ const pscSection = z
 const checkerSection = z
   .strictObject({
     /** Loopback HTTP endpoint called by the Dovecot Lua passdb (dovecot/mss-lps-auth.lua). */
-    listen: endpoint('127.0.0.1', 8425),
+    // EX_LPS_0900: a port below 1024, so no local user can answer Dovecot's Lua passdb in the checker's place.
+    listen: endpoint('127.0.0.1', DEFAULT_CHECKER_PORT),
   })
   .prefault({});
 
@@ -130,8 +143,8 @@ const frontEntry = (publicPort: number, backendPort: number) =>
 const frontSection = z
   .strictObject({
     enabled: z.boolean().default(true),
-    imap: frontEntry(143, 10143),
-    submission: frontEntry(587, 10587),
+    imap: frontEntry(143, DEFAULT_LPS_IMAP_BACKEND_PORT),
+    submission: frontEntry(587, DEFAULT_LPS_SUBMISSION_BACKEND_PORT),
     /**
      * Certificate (with its chain) and key of the PSC entry point, PEM, RSA for the six
      * suites: the submission front terminates TLS (EX_LPS_0710). The same files as Postfix's
@@ -152,8 +165,8 @@ const explicitEndpoint = (defaultPort: number) => z.strictObject({ host: z.strin
 const authCliSection = z
   .strictObject({
     enabled: z.boolean().default(false),
-    imap: z.strictObject({ listen: explicitEndpoint(143), backend: endpoint('127.0.0.1', 10143) }),
-    submission: z.strictObject({ listen: explicitEndpoint(587), backend: endpoint('127.0.0.1', 10587) }),
+    imap: z.strictObject({ listen: explicitEndpoint(143), backend: endpoint('127.0.0.1', DEFAULT_LPS_IMAP_BACKEND_PORT) }),
+    submission: z.strictObject({ listen: explicitEndpoint(587), backend: endpoint('127.0.0.1', DEFAULT_LPS_SUBMISSION_BACKEND_PORT) }),
     /** Certificate (with its chain) and key of the AUTH-CLI host name, PEM; RSA for the six suites. */
     certificate: filePath,
     key: filePath,

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { MssError } from '../errors.js';
 import { identityName, resolveIdentity } from '../health/as-user.js';
 import { checkConfigFiles } from '../health/config-files.js';
+import { describeTakeable, takeableListeners, unprivilegedPortStart } from '../perimeter/takeable-ports.js';
 import type { CliContext } from './context.js';
 import { EXIT, action } from './run-action.js';
 
@@ -27,10 +28,18 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
         if (id.kind === 'self' && id.note) process.stderr.write(`warning: ${id.note}\n`);
         const files = checkConfigFiles(cfg, id);
         const bad = files.filter((f) => !f.ok);
+        // A warning, not a failure: a site may choose it knowingly (no other local users).
+        const start = unprivilegedPortStart();
+        const takeable = takeableListeners(cfg, start);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, user: identityName(id), files, config: cfg }, octalModes, 2)}\n`);
+          const warnings = takeable.map((l) => ({ key: l.key, detail: describeTakeable(l) }));
+          process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, user: identityName(id), files, warnings, config: cfg }, octalModes, 2)}\n`);
         } else {
           for (const f of files) process.stdout.write(`${f.ok ? 'OK  ' : 'FAIL'}  ${f.key.padEnd(28)} ${f.detail}\n`);
+          for (const l of takeable)
+            process.stdout.write(
+              `WARN  ${l.key.padEnd(28)} ${l.host}:${l.port} can be bound by any local user (ports from ${start} up) while its owner is stopped: ${l.risk}; use a unix socket or a port below ${start} (docs/install.md, "The perimeter")\n`,
+            );
           if (bad.length === 0)
             process.stdout.write(
               `configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`,

@@ -21,6 +21,7 @@ import { RevocationStore } from '../pki/crl.js';
 import { TrustStore } from '../pki/truststore.js';
 import { readRecord, whitelistPaths } from '../whitelist/store.js';
 import type { CheckResult, Severity } from './check-result.js';
+import { takeablePortsCheck } from '../perimeter/takeable-ports.js';
 
 export type { CheckResult, Severity } from './check-result.js';
 
@@ -329,6 +330,7 @@ export async function runHealthChecks(
     // Several nodes: nodes seen, lease holders, Redis role and replicas, registry (docs/cluster.md).
     ...(config.state.redis && deps.store ? await clusterChecks(config, deps.store, now.getTime()) : []),
     submissionMode(config),
+    takeablePortsCheck(config),
     ...(await postfixRoutes(config, now)),
   ];
 }

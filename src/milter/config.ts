@@ -5,12 +5,21 @@ import { parseListen } from '../config/listen-spec.js';
 
 export { formatListen, parseListen, type ListenSpec } from '../config/listen-spec.js';
 
-export const DEFAULT_MILTER_LISTEN = 'inet:127.0.0.1:10028';
+/**
+ * A unix socket in a directory of Postfix's queue directory (mode 0750, group postfix: created
+ * by the package or install step 1): while the milter is stopped, no other local user can put a
+ * socket of its own there and accept every message for Postfix, as one could on a loopback TCP
+ * port above 1024. Postfix names it relative to its queue directory, which is also the chroot of
+ * Debian's smtpd and cleanup: `unix:mss-sidecar/milter.sock` (postfix/main.cf.d/20-submission-milter.cf).
+ */
+export const DEFAULT_MILTER_LISTEN = 'unix:/var/spool/postfix/mss-sidecar/milter.sock';
+/** The same socket as Postfix's smtpd and cleanup name it (chrooted or not: relative to queue_directory). */
+export const POSTFIX_MILTER_ENDPOINT = 'unix:mss-sidecar/milter.sock';
 
 const listen = z.string().transform((value, ctx) => {
   const spec = parseListen(value);
   if (!spec) {
-    ctx.addIssue({ code: 'custom', message: 'inet:HOST:PORT (e.g. inet:127.0.0.1:10028) or unix:/absolute/path', input: value });
+    ctx.addIssue({ code: 'custom', message: 'unix:/absolute/path (e.g. unix:/var/spool/postfix/mss-sidecar/milter.sock) or inet:HOST:PORT', input: value });
     return z.NEVER;
   }
   return spec;
@@ -26,6 +35,8 @@ export const milterSection = z.strictObject({
     .regex(/^0?[0-7]{3}$/, 'an octal mode such as "0660"')
     .default('0660')
     .transform((m) => parseInt(m, 8)),
+  /** Group of a unix socket: Postfix's daemons run as postfix:postfix; the service user must be a member (SupplementaryGroups=postfix). */
+  socketGroup: z.string().min(1).default('postfix'),
   /** Largest packet accepted from the MTA; at least one body chunk, above header_size_limit. */
   maxPacketBytes: z
     .number()

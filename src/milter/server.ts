@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { MssError } from '../errors.js';
-import { removeStaleSocket, restrictSocket } from '../util/unix-socket.js';
+import { groupId, removeStaleSocket, restrictSocket } from '../util/unix-socket.js';
 import type { Logger } from '../log.js';
 import { formatListen, type ListenSpec } from './config.js';
 import type { MilterHandler } from './handler.js';
@@ -18,6 +18,8 @@ export interface MilterServerOptions {
   log: Logger;
   /** Unix socket permissions (default 0660). */
   socketMode?: number;
+  /** Unix socket group (name or number; milter.socketGroup); unset: the process's own group. */
+  socketGroup?: string;
   maxPacketBytes?: number;
   maxConnections?: number;
   timeouts?: Partial<SessionTimeouts>;
@@ -78,7 +80,11 @@ export class MilterServer {
       else this.server.listen(spec.port, spec.host, ready);
     });
     this.server.on('error', (err) => this.opts.log.error({ err: err.message }, 'milter listener error'));
-    if (spec.kind === 'unix') restrictSocket(spec.path, this.opts.socketMode ?? 0o660, undefined, 'MILTER_LISTEN');
+    if (spec.kind === 'unix') {
+      const group = this.opts.socketGroup;
+      const gid = group === undefined ? undefined : groupId(group, 'milter.socketGroup', 'MILTER_LISTEN');
+      restrictSocket(spec.path, this.opts.socketMode ?? 0o660, gid, 'MILTER_LISTEN');
+    }
     this.listening = true;
     this.opts.log.info({ listen: this.address }, 'milter listening');
   }

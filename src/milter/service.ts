@@ -12,6 +12,7 @@ export function milterService(cfg: MilterConfig, handler: MilterHandler, log: Lo
     handler,
     log,
     socketMode: cfg.socketMode,
+    socketGroup: cfg.socketGroup,
     maxPacketBytes: cfg.maxPacketBytes,
     maxConnections: cfg.maxConnections,
     timeouts: cfg.timeouts,

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { filePath, listenAddress, positiveInt } from '../config/atoms.js';
 
+/** Where Dovecot's event exporter posts (91-mss-mail-log.conf reads the URL serve writes). */
+export const DEFAULT_DOVECOT_EVENTS_PORT = 426;
+
 export const tracesSection = z.strictObject({
   /** Where trace files live; default <state.dir>/traces. Keep it on local disk. */
   dir: filePath.optional(),
@@ -26,7 +29,8 @@ export const tracesSection = z.strictObject({
   dovecotEvents: z
     .strictObject({
       enabled: z.boolean().default(false),
-      listen: listenAddress.prefault({ port: 8426 }),
+      // Below 1024: while serve is stopped, no local user can bind it and read the events (docs/install.md, "The perimeter").
+      listen: listenAddress.prefault({ port: DEFAULT_DOVECOT_EVENTS_PORT }),
       /** The URL (with its key) Dovecot reads with `transport_args = <file`; default <state.dir>/dovecot-events.url. */
       urlFile: filePath.optional(),
       maxEventBytes: positiveInt.default(65_536),

@@ -23,8 +23,8 @@ test('EX_LPS_1000: an auth section with only its PSC client ID gets PSC producti
   assert.ok(cfg.auth);
   assert.equal(cfg.auth.psc.issuer, PSC_ISSUER_PRODUCTION);
   assert.deepEqual(cfg.auth.sessions, { idleSeconds: 900, maxSeconds: 14_400 });
-  assert.deepEqual(cfg.auth.front.imap, { listen: { host: '0.0.0.0', port: 143 }, backend: { host: '127.0.0.1', port: 10143 } });
-  assert.deepEqual(cfg.auth.front.submission.listen, { host: '0.0.0.0', port: 587 });
+  assert.deepEqual(cfg.auth.front.imap, { listen: { host: '0.0.0.0', port: 143 }, backend: { host: '127.0.0.1', port: 243 } });
+  assert.deepEqual(cfg.auth.front.submission, { listen: { host: '0.0.0.0', port: 587 }, backend: { host: '127.0.0.1', port: 687 } });
   // The submission front terminates TLS with the files Postfix's LPS service uses (mss_submission_tls_chain_files).
   assert.deepEqual([cfg.auth.front.certificate, cfg.auth.front.key], ['/etc/mss-sidecar/tls/lps.crt', '/etc/mss-sidecar/tls/lps.key']);
   assert.equal(
@@ -39,7 +39,7 @@ test('EX_LPS_1000: an auth section with only its PSC client ID gets PSC producti
     (err: unknown) =>
       isMssError(err, 'CONFIG_INVALID') && /auth\.psc\.audience: found nothing, expected the client ID of this operator's PSC raccordement/.test(err.message),
   );
-  assert.deepEqual(cfg.auth.checker.listen, { host: '127.0.0.1', port: 8425 });
+  assert.deepEqual(cfg.auth.checker.listen, { host: '127.0.0.1', port: 425 });
   assert.ok(!cfg.auth.psc.algorithms.some((a) => a.startsWith('HS')));
   assert.equal(parseConfigText(BASE, 'c.yaml').auth, undefined);
 });
@@ -67,8 +67,8 @@ test('EX_LPS_1200: the AUTH-CLI entry points are off by default and need their o
     `${BASE}${AUTH}  front:\n    imap: {listen: {host: 192.0.2.10}}\n    submission: {listen: {host: 192.0.2.10}}\n  authCli:\n    enabled: true\n    imap: {listen: {host: 192.0.2.20}}\n    submission: {listen: {host: 192.0.2.20}}\n    certificate: tls/app.crt\n    key: tls/app.key\n`,
     '/etc/mss-sidecar/config.yaml',
   ).auth?.authCli;
-  assert.deepEqual(on?.imap, { listen: { host: '192.0.2.20', port: 143 }, backend: { host: '127.0.0.1', port: 10143 } });
-  assert.deepEqual(on?.submission.listen, { host: '192.0.2.20', port: 587 });
+  assert.deepEqual(on?.imap, { listen: { host: '192.0.2.20', port: 143 }, backend: { host: '127.0.0.1', port: 243 } });
+  assert.deepEqual(on?.submission, { listen: { host: '192.0.2.20', port: 587 }, backend: { host: '127.0.0.1', port: 687 } });
   assert.equal(on?.certificate, '/etc/mss-sidecar/tls/app.crt');
   assert.throws(
     () => parseConfigText(`${BASE}auth:\n  authCli:\n    imap: {listen: {}}\n    submission: {listen: {host: x}}\n    certificate: a\n    key: b\n`, 'c.yaml'),

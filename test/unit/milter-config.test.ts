@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import { isMssError } from '../../src/errors.js';
-import { parseListen } from '../../src/milter/config.js';
+import path from 'node:path';
+import { DEFAULT_MILTER_LISTEN, POSTFIX_MILTER_ENDPOINT, parseListen } from '../../src/milter/config.js';
 import { REQUESTED_MACROS } from '../../src/milter/negotiation.js';
 import { mainPieces, serviceOptions } from '../helpers/postfix-pieces.js';
 
@@ -11,10 +12,11 @@ operator: { name: CH, domains: [ch.mssante.fr], structureId: "1130000000", certi
 trust: { dir: trust }
 `;
 
-test("the milter section is off by default, with loopback and timeouts below Postfix's", () => {
+test("the milter section is off by default, with a unix socket in Postfix's queue directory and timeouts below Postfix's", () => {
   const cfg = parseConfigText(BASE, '/etc/mss-sidecar/config.yaml');
   assert.equal(cfg.milter.enabled, false);
-  assert.deepEqual(cfg.milter.listen, { kind: 'inet', host: '127.0.0.1', port: 10028 });
+  assert.deepEqual(cfg.milter.listen, { kind: 'unix', path: '/var/spool/postfix/mss-sidecar/milter.sock' });
+  assert.equal(cfg.milter.socketGroup, 'postfix');
   assert.equal(cfg.milter.maxPacketBytes, 1024 * 1024);
   assert.equal(cfg.milter.socketMode, 0o660);
   assert.deepEqual(cfg.milter.timeouts, { idleMs: 900_000, packetMs: 30_000, handlerMs: 10_000 });
@@ -35,7 +37,7 @@ test('milter.listen takes Postfix notation and a wrong value names the key', () 
     assert.fail('should throw');
   } catch (err) {
     assert.ok(isMssError(err, 'CONFIG_INVALID'), String(err));
-    assert.match(err.message, /c\.yaml:5: milter\.listen: found "127\.0\.0\.1:10028", expected inet:HOST:PORT/);
+    assert.match(err.message, /c\.yaml:5: milter\.listen: found "127\.0\.0\.1:10028", expected unix:\/absolute\/path .* or inet:HOST:PORT/);
     assert.match(err.message, /milter\.maxPacketBytes/);
   }
 });
@@ -54,7 +56,9 @@ test('the shipped Postfix pieces request exactly the macros the milter negotiate
   for (const [stage, name] of stages) {
     assert.deepEqual(main[`mss_submission_milter_${name}_macros`]?.split(/\s+/), [...REQUESTED_MACROS[stage]], stage);
   }
-  assert.match(main.mss_submission_milter ?? '', /^\{ inet:127\.0\.0\.1:10028, .*\}$/);
+  // The same socket as milter.listen, named relative to queue_directory (Debian's chroot).
+  assert.match(main.mss_submission_milter ?? '', /^\{ unix:mss-sidecar\/milter\.sock, .*\}$/);
+  assert.equal(`unix:${path.posix.join('/var/spool/postfix', POSTFIX_MILTER_ENDPOINT.slice('unix:'.length))}`, DEFAULT_MILTER_LISTEN);
   for (const setting of ['protocol=6', 'default_action=tempfail', 'connect_timeout=', 'command_timeout=', 'content_timeout='])
     assert.ok(main.mss_submission_milter?.includes(setting), setting);
   // Nothing global: no smtpd_milters or milter_* parameter in main.cf.

@@ -67,9 +67,11 @@ test('every main.cf parameter is set by one piece, and the TLS profile and line 
 
 test('EX_3.1_5020 EX_LPS_1000: the pieces leave the public ports to the sidecar — Postfix on loopback only, its smtp and submission services off', () => {
   assert.equal(mainPieces().inet_interfaces, 'loopback-only');
-  // The inbound gate's old loopback TCP door is closed on upgrade too (issue #12).
-  assert.deepEqual(postfixDisabledServices().sort(), ['127.0.0.1:10025/inet', 'smtp/inet', 'submission/inet']);
+  // The inbound gate's old loopback TCP door is closed on upgrade too (issue #12), and so is
+  // the LPS submission service's old port above 1024 (a local user could take it while Postfix is stopped).
+  assert.deepEqual(postfixDisabledServices().sort(), ['127.0.0.1:10025/inet', '127.0.0.1:10587/inet', 'smtp/inet', 'submission/inet']);
   assert.match(postfixServiceEntry(SUBMISSION_SERVICE) ?? '', /^127\.0\.0\.1:\d+\s+inet\s/, SUBMISSION_SERVICE);
+  assert.ok(Number(/:(\d+)\//.exec(SUBMISSION_SERVICE)?.[1]) < 1024, `${SUBMISSION_SERVICE}: a port below 1024`);
   // The inbound gate's door is a unix socket in public/ (private column n), not a TCP port.
   assert.match(postfixServiceEntry(GATE_LISTENER_SERVICE) ?? '', /^mss-gate-in\s+unix\s+n\s/, GATE_LISTENER_SERVICE);
   assert.equal(postfixServiceEntry('submission/inet'), undefined, 'no public submission service is created');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { configSchema } from '../../src/config/schema.js';
-import { DEFAULT_MILTER_LISTEN, formatListen } from '../../src/milter/config.js';
+import { DEFAULT_MILTER_LISTEN, POSTFIX_MILTER_ENDPOINT, formatListen } from '../../src/milter/config.js';
 import { tracesDir } from '../../src/traces/config.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { helpOf, listsOption } from '../helpers/cli-program.js';
@@ -91,7 +91,7 @@ test('RE_1.1.1_5020, EX_1.1.1_5030: the shipped timers publish before the 02:00 
 const DAEMON = 'mss-sidecar.service';
 const CONFIG = '/etc/mss-sidecar/config.yaml';
 
-test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sidecar and may bind ports 25, 587 and 143 with CAP_NET_BIND_SERVICE, its only capability', () => {
+test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500 EX_LPS_0900: the daemon runs `serve` as mss-sidecar and may bind ports 25, 587 and 143, and the loopback checker and events ports below 1024, with CAP_NET_BIND_SERVICE, its only capability', () => {
   const service = unit(DAEMON);
   assert.deepEqual(service.get('ExecStart'), [`/usr/bin/mss-sidecar --config ${CONFIG} serve`]);
   assert.deepEqual(service.get('User'), ['mss-sidecar']);
@@ -101,7 +101,9 @@ test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sideca
   assert.deepEqual(service.get('NoNewPrivileges'), ['yes']);
 
   // What the capability is for: with the gates and the API LPS on, the default listeners
-  // below 1024 are exactly the inbound gate's 25 and the fronts' 587 and 143.
+  // below 1024 are exactly the inbound gate's 25, the fronts' 587 and 143, and the loopback
+  // ports no other local user may take while serve is stopped: the checker's 425 and the
+  // Dovecot events' 426 (docs/install.md, "The perimeter"). No other TCP listener.
   const config = configSchema.parse({
     operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' },
     trust: { dir: '/t' },
@@ -109,6 +111,7 @@ test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sideca
     milter: { enabled: true },
     auth: { psc: { audience: 'x' } },
     health: { metrics: { enabled: true } },
+    traces: { dovecotEvents: { enabled: true } },
   });
   const auth = config.auth;
   assert.ok(auth);
@@ -120,12 +123,14 @@ test('EX_OPE_5020 EX_LPS_0400 EX_LPS_0500: the daemon runs `serve` as mss-sideca
     auth.front.imap.listen.port,
     auth.checker.listen.port,
     config.health.metrics.listen.port,
+    config.traces.dovecotEvents.listen.port,
     milter.kind === 'inet' ? milter.port : Infinity,
   ];
   assert.deepEqual(
     ports.filter((p) => p < 1024).sort((a, b) => a - b),
-    [25, 143, 587],
+    [25, 143, 425, 426, 587],
   );
+  assert.equal(milter.kind, 'unix', 'the milter is a unix socket');
 });
 
 test('the daemon unit: Type=simple (serve has no sd_notify), `systemctl reload` sends SIGHUP, restarts on failure but not on a bad configuration', () => {
@@ -199,10 +204,11 @@ test("the daemon unit has the jobs' hardening and writes only its state director
   for (const key of hardening) assert.deepEqual(service.get(key), job.get(key), key);
   assert.deepEqual(service.get('ProtectSystem'), ['strict']);
   assert.deepEqual(service.get('ReadOnlyPaths'), ['/etc/mss-sidecar'], 'the daemon never writes the registry');
-  assert.equal(service.get('ReadWritePaths'), undefined, 'nothing writable beyond StateDirectory');
+  // Nothing writable beyond StateDirectory but the milter's socket directory in Postfix's spool.
+  assert.deepEqual(service.get('ReadWritePaths'), ['-/var/spool/postfix/mss-sidecar']);
 
   // StateDirectory=mss-sidecar is /var/lib/mss-sidecar: the default state.dir, and the
-  // traces under it; the milter listens on loopback TCP, not in Postfix's spool.
+  // traces under it; the milter listens in its directory of Postfix's spool.
   const config = configSchema.parse({
     operator: { name: 'x', domains: ['a.mssante.fr'], structureId: '1130099991', certificate: '/c', key: '/k' },
     trust: { dir: '/t' },
@@ -210,10 +216,10 @@ test("the daemon unit has the jobs' hardening and writes only its state director
   const stateDir = `/var/lib/${service.get('StateDirectory')?.[0]}`;
   assert.equal(config.state.dir, stateDir);
   assert.ok(tracesDir(config.traces, config.state.dir).startsWith(`${stateDir}/`));
-  assert.equal(config.milter.listen.kind, 'inet');
   assert.equal(formatListen(config.milter.listen), DEFAULT_MILTER_LISTEN);
+  assert.equal(path.dirname(DEFAULT_MILTER_LISTEN.slice('unix:'.length)), '/var/spool/postfix/mss-sidecar');
   const piece = fs.readFileSync(path.join(REPO_ROOT, 'postfix', 'main.cf.d', '20-submission-milter.cf'), 'utf8');
-  assert.match(piece, new RegExp(`^mss_submission_milter = \\{ ${DEFAULT_MILTER_LISTEN},`, 'm'));
+  assert.match(piece, new RegExp(`^mss_submission_milter = \\{ ${POSTFIX_MILTER_ENDPOINT},`, 'm'));
 });
 
 // Every shipped service runs a command that exists: a renamed or removed command (or option)
