@@ -44,7 +44,7 @@ export interface LpsStack {
   /** Dovecot's loopback LPS listener behind the IMAP front (PROXY protocol). */
   dovecotLpsImapPort: number;
   submissionPort: number;
-  /** Postfix's loopback submission service behind the submission front (PROXY protocol; 10587 as shipped). */
+  /** Postfix's loopback submission service behind the submission front (PROXY protocol; 687 as shipped). */
   postfixSubmissionPort: number;
   cert: TestCert;
   /** What the submission milter saw of each message sent through the LPS service. */

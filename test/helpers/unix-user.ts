@@ -2,6 +2,7 @@
 // login), removed when the test process ends. Tests that check what the service user can
 // open need one: root can open everything, so checking as root proves nothing.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 
 export interface TestUser {
   name: string;
@@ -26,4 +27,20 @@ export function createTestUser(prefix = 'msst'): TestUser {
   created.push(name);
   const id = (flag: string): number => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
   return { name, uid: id('-u'), gid: id('-g') };
+}
+
+/**
+ * A throwaway Unix identity without a passwd entry: a uid (and gid) no account of this machine
+ * has, in no supplementary group — any other local user, as an attacker on the same host.
+ */
+export function strangerUid(): number {
+  const used = new Set(
+    fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => Number(l.split(':')[2])),
+  );
+  let uid = 61_000 + (process.pid % 2000);
+  while (used.has(uid)) uid++;
+  return uid;
 }

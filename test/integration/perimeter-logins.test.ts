@@ -175,7 +175,7 @@ test("EX_LPS_1000 EX_LPS_0710: a valid PSC token sent straight to Dovecot's loop
   }
 });
 
-test("EX_LPS_1000 EX_LPS_0600 EX_LPS_0900: behind the submission front's back, on Postfix's loopback submission service (10587), a valid PSC token and the site password are both refused for an MSSanté mailbox", async () => {
+test("EX_LPS_1000 EX_LPS_0600 EX_LPS_0900: behind the submission front's back, on Postfix's loopback submission service (687 as shipped), a valid PSC token and the site password are both refused for an MSSanté mailbox", async () => {
   const token = await st().psc.mint({ idNat: HOLDER });
   const before = st().access.failures.length;
   const loginsBefore = st().access.logins.length;

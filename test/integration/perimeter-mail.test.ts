@@ -24,6 +24,7 @@ import { deliveredMatching, gateWorld, type TestWorld } from '../helpers/gates.j
 import { SmtpClient as GateClient } from '../../src/gate/smtp-client.js';
 import { SmtpClient, message } from '../helpers/smtp-client.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { strangerUid } from '../helpers/unix-user.js';
 import { traceLines } from '../helpers/traces.js';
 
 const A_DOMAIN = 'ch-sandbox-a.mssante.fr';
@@ -152,19 +153,6 @@ test("EX_GBM_4020 EX_PSU_5830 EX_GDT_5050 (sendmail/pickup): an allowed local se
   );
   assert.ok(traces.some((t) => t.action === 'message.send' && t.message?.id === submitted.mailId));
 });
-
-/** A throwaway Unix user (no passwd entry needed): a uid nobody on this machine has. */
-function strangerUid(): number {
-  const used = new Set(
-    fs
-      .readFileSync('/etc/passwd', 'utf8')
-      .split('\n')
-      .map((l) => Number(l.split(':')[2])),
-  );
-  let uid = 61_000 + (process.pid % 2000);
-  while (used.has(uid)) uid++;
-  return uid;
-}
 
 /**
  * Connect to a unix socket as `uid` (with `groups`), send `lines` after the greeting; what came

@@ -80,7 +80,7 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
 
   // Nothing but the sidecar listens publicly: Postfix binds loopback, its smtp service is off.
   assert.equal(postconf(etc, '-h', 'inet_interfaces').trim(), 'loopback-only');
-  assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:10587'], 'the inbound gate reaches Postfix through a unix socket, not a TCP port');
+  assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:687'], 'the inbound gate reaches Postfix through a unix socket, not a TCP port; the LPS service is below 1024');
   assert.match(master1, /^#smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd$/m, 'commented out, not deleted');
   // The gates: in through public/mss-gate-in, out through the transport of default_transport, both unix sockets.
   assert.match(
@@ -99,7 +99,7 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
     ['smtpd_milters', '$mss_submission_milter'],
     ['milter_mail_macros', '$mss_submission_milter_mail_macros'],
   ])
-    assert.equal(postconf(etc, '-P', `127.0.0.1:10587/inet/${option}`).trim(), `127.0.0.1:10587/inet/${option} = ${value}`, option);
+    assert.equal(postconf(etc, '-P', `127.0.0.1:687/inet/${option}`).trim(), `127.0.0.1:687/inet/${option} = ${value}`, option);
   assert.match(postconf(etc, '-h', 'mss_submission_tls_ciphers'), /^ECDHE-RSA-AES256-GCM-SHA384:/);
   // EX_GBM_4410: the size limit above the milter's; the milter on the submission service only.
   assert.equal(postconf(etc, '-h', 'message_size_limit').trim(), '10551296');
@@ -109,7 +109,7 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
   assert.equal(postconf(etc, '-h', 'non_smtpd_milters').trim(), '$mss_submission_milter');
 
   // Second run: byte-for-byte the same files.
-  assert.match(apply(etc).stdout, /keeping the existing 127\.0\.0\.1:10587\/inet service/);
+  assert.match(apply(etc).stdout, /keeping the existing 127\.0\.0\.1:687\/inet service/);
   assert.equal(fs.readFileSync(path.join(etc, 'main.cf'), 'utf8'), main1);
   assert.equal(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), master1);
 
@@ -132,7 +132,7 @@ test('postfix-apply.sh turns off a public submission service the site had (the f
   const before = fs.readFileSync(path.join(etc, 'master.cf'), 'utf8');
   const dry = apply(etc, ['-n']);
   assert.match(dry.stdout, /postconf -c \S+ -M# submission\/inet/);
-  assert.match(dry.stdout, /postconf -c \S+ -P 127\.0\.0\.1:10587\/inet\/smtpd_milters=/);
+  assert.match(dry.stdout, /postconf -c \S+ -P 127\.0\.0\.1:687\/inet\/smtpd_milters=/);
   // A dry run says so last, and never that it applied anything (issue #15).
   assert.match(dry.stdout.trimEnd().split('\n').at(-1) ?? '', /^dry run: nothing was changed/);
   assert.doesNotMatch(dry.stdout, /^applied /m);
@@ -156,15 +156,29 @@ test("postfix-apply.sh closes the loopback doors of an earlier installation and 
   const instance = new PostfixInstance({
     dir: path.join(tmpDir(), 'pf'),
     myhostname: 'mx.ch.test',
-    // What the earlier pieces created: the inbound gate's TCP door on loopback.
-    services: ['127.0.0.1:10025 inet n - n - - smtpd\n  -o syslog_name=postfix/mss-gate-in\n  -o smtpd_authorized_xclient_hosts=127.0.0.1'],
-    main: { non_smtpd_milters: 'inet:localhost:8891', default_transport: 'mss-gate-out:inet:127.0.0.1:10026' },
+    // What the earlier pieces created: the inbound gate's TCP door on loopback, the LPS
+    // submission service and the milter on ports above 1024 (0.2.0).
+    services: [
+      '127.0.0.1:10025 inet n - n - - smtpd\n  -o syslog_name=postfix/mss-gate-in\n  -o smtpd_authorized_xclient_hosts=127.0.0.1',
+      '127.0.0.1:10587 inet n - n - - smtpd\n  -o syslog_name=postfix/submission\n  -o smtpd_upstream_proxy_protocol=haproxy\n  -o smtpd_milters=$mss_submission_milter',
+    ],
+    main: {
+      non_smtpd_milters: 'inet:localhost:8891',
+      default_transport: 'mss-gate-out:inet:127.0.0.1:10026',
+      mss_submission_milter: '{ inet:127.0.0.1:10028, protocol=6, default_action=tempfail }',
+    },
   });
   instance.writeConfig();
   const etc = instance.configDir;
   apply(etc);
   assert.equal(postconf(etc, '-M', '127.0.0.1:10025/inet').trim(), '', 'the old TCP door is off');
   assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#127\.0\.0\.1:10025\s+inet/m, 'commented out, not deleted');
+  // EX_LPS_1000: the LPS service moves below 1024, the old one is off with its options.
+  assert.equal(postconf(etc, '-M', '127.0.0.1:10587/inet').trim(), '', 'the old port above 1024 is off');
+  assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#127\.0\.0\.1:10587\s+inet[^\n]*\n#\s+-o syslog_name=postfix\/submission/m, 'commented out with its options');
+  assert.deepEqual(inetServices(etc), ['127.0.0.1:687']);
+  // EX_GBM_4420: the milter endpoint moves to the unix socket in Postfix's spool.
+  assert.match(postconf(etc, '-h', 'mss_submission_milter'), /^\{ unix:mss-sidecar\/milter\.sock, /);
   assert.equal(postconf(etc, '-h', 'default_transport').trim(), 'mss-gate-out:unix:/run/mss-sidecar/gate-out.sock');
   assert.equal(postconf(etc, '-h', 'non_smtpd_milters').trim(), '$mss_submission_milter, inet:localhost:8891', "ours first, the site's DKIM milter kept");
   const main = fs.readFileSync(path.join(etc, 'main.cf'), 'utf8');
