@@ -36,7 +36,7 @@ export function takeableListeners(c: Config, start = unprivilegedPortStart()): T
     all.push({ key, host: ep.host, port: ep.port, risk });
   };
   // EX_LPS_0900: Dovecot's Lua passdb opens the mailbox the checker says "ok" to.
-  if (c.auth) add('auth.checker.listen', c.auth.checker.listen, "Dovecot's Lua passdb would take another process's \"ok\" and open any mailbox");
+  if (c.auth) add('auth.checker.listen', c.auth.checker.listen, 'Dovecot\'s Lua passdb would take another process\'s "ok" and open any mailbox');
   // EX_GBM_4420: Postfix applies the sending rules the milter answers.
   if (c.milter.enabled && c.milter.listen.kind === 'inet') add('milter.listen', c.milter.listen, 'Postfix would take every message a process there accepts');
   // EX_GDT_5030: the content-operation traces come from these events.

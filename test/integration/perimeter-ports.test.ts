@@ -177,12 +177,20 @@ test("EX_GBM_4420 (the milter's door): Postfix's smtpd, chrooted as on Debian, r
     await c.quit().catch(() => undefined);
     return `${r.code} ${r.text}`;
   };
-  assert.equal(await mailFrom('usurper@a.mssante.fr'), '553 5.7.1 judged by the milter', `Postfix reached the milter through ${shippedMilter}:\n${postfix.maillog().slice(-2000)}`);
+  assert.equal(
+    await mailFrom('usurper@a.mssante.fr'),
+    '553 5.7.1 judged by the milter',
+    `Postfix reached the milter through ${shippedMilter}:\n${postfix.maillog().slice(-2000)}`,
+  );
 
   await milter.stop(100);
   milter = undefined;
   // Stopped: as another Unix user, listen where the milter did.
-  assert.equal(await takeAs(strangerUid(), { kind: 'unix', path: socket }), 'ERROR EACCES', 'another Unix user put a socket where Postfix looks for the milter');
+  assert.equal(
+    await takeAs(strangerUid(), { kind: 'unix', path: socket }),
+    'ERROR EACCES',
+    'another Unix user put a socket where Postfix looks for the milter',
+  );
   assert.equal(fs.existsSync(socket), false);
   // And Postfix accepts nothing unjudged meanwhile (default_action=tempfail).
   assert.match(await mailFrom('alice@a.mssante.fr'), /^451 4\.7\.1 /);

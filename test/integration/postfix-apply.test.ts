@@ -80,7 +80,11 @@ test('EX_3.1_5020 EX_LPS_0400 EX_LPS_1000: on a stock Debian Postfix, postfix-ap
 
   // Nothing but the sidecar listens publicly: Postfix binds loopback, its smtp service is off.
   assert.equal(postconf(etc, '-h', 'inet_interfaces').trim(), 'loopback-only');
-  assert.deepEqual(inetServices(etc).sort(), ['127.0.0.1:687'], 'the inbound gate reaches Postfix through a unix socket, not a TCP port; the LPS service is below 1024');
+  assert.deepEqual(
+    inetServices(etc).sort(),
+    ['127.0.0.1:687'],
+    'the inbound gate reaches Postfix through a unix socket, not a TCP port; the LPS service is below 1024',
+  );
   assert.match(master1, /^#smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd$/m, 'commented out, not deleted');
   // The gates: in through public/mss-gate-in, out through the transport of default_transport, both unix sockets.
   assert.match(
@@ -175,7 +179,11 @@ test("postfix-apply.sh closes the loopback doors of an earlier installation and 
   assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#127\.0\.0\.1:10025\s+inet/m, 'commented out, not deleted');
   // EX_LPS_1000: the LPS service moves below 1024, the old one is off with its options.
   assert.equal(postconf(etc, '-M', '127.0.0.1:10587/inet').trim(), '', 'the old port above 1024 is off');
-  assert.match(fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'), /^#127\.0\.0\.1:10587\s+inet[^\n]*\n#\s+-o syslog_name=postfix\/submission/m, 'commented out with its options');
+  assert.match(
+    fs.readFileSync(path.join(etc, 'master.cf'), 'utf8'),
+    /^#127\.0\.0\.1:10587\s+inet[^\n]*\n#\s+-o syslog_name=postfix\/submission/m,
+    'commented out with its options',
+  );
   assert.deepEqual(inetServices(etc), ['127.0.0.1:687']);
   // EX_GBM_4420: the milter endpoint moves to the unix socket in Postfix's spool.
   assert.match(postconf(etc, '-h', 'mss_submission_milter'), /^\{ unix:mss-sidecar\/milter\.sock, /);
