@@ -42,7 +42,15 @@ export async function machineLock(name: string, timeoutMs: number): Promise<() =
       fs.rmSync(dir, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`${dir} is still held by another test run after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      let holder = '?';
+      try {
+        holder = fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim();
+      } catch {
+        /* released meanwhile */
+      }
+      throw new Error(`${dir} is still held by another test run (PID ${holder}) after ${timeoutMs} ms`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
