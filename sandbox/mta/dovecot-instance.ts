@@ -44,7 +44,11 @@ export class DovecotInstance {
   /** Dovecot SASL socket for Postfix (`smtpd_sasl_path`). */
   readonly authSocket: string;
   private child: ChildProcess | undefined;
-  private readonly exitGuard = (): void => killProcessGroup(this.child, 'SIGKILL');
+  // Only while the child runs: once it has exited, its PID (the group's ID) may be another
+  // process's (a Postfix master, which is a group leader too) by the time this process exits.
+  private readonly exitGuard = (): void => {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) killProcessGroup(this.child, 'SIGKILL');
+  };
 
   constructor(private readonly opts: DovecotInstanceOptions) {
     this.dir = path.resolve(opts.dir);
@@ -138,12 +142,17 @@ export class DovecotInstance {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    killProcessGroup(this.child, 'SIGTERM');
-    if (!(await waitForExit(child, 5000))) {
-      killProcessGroup(this.child, 'SIGKILL');
-      await waitForExit(child, 2000);
+    // A child that exited earlier (a crash) is not signalled: its PID, the group's ID, may be
+    // another process's by now. Right after it exits, the number cannot have been reused yet:
+    // the last SIGKILL takes the workers it left.
+    if (child.exitCode === null && child.signalCode === null) {
+      killProcessGroup(child, 'SIGTERM');
+      if (!(await waitForExit(child, 5000))) {
+        killProcessGroup(child, 'SIGKILL');
+        await waitForExit(child, 2000);
+      }
+      killProcessGroup(child, 'SIGKILL');
     }
-    killProcessGroup(this.child, 'SIGKILL');
     process.off('exit', this.exitGuard);
     this.child = undefined;
   }

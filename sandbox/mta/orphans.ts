@@ -15,7 +15,7 @@ export function claimInstance(dir: string): void {
 }
 
 /** The instance directory of a running server we started, or undefined. */
-function instanceDirOf(pid: number): string | undefined {
+export function instanceDirOf(pid: number): string | undefined {
   let cmdline: string[];
   try {
     cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MssError } from '../../src/errors.js';
-import { claimInstance, reapOrphanInstances } from './orphans.js';
+import { claimInstance, instanceDirOf, reapOrphanInstances } from './orphans.js';
 import { killProcessGroup, sleep, waitForExit } from '../../src/util/process-group.js';
 
 export type PostfixValue = string | number | boolean;
@@ -195,9 +195,14 @@ export class PostfixInstance {
     }
   }
 
+  /**
+   * Only this instance's master: master.pid outlives the master, and on a machine where tests
+   * start ~100 processes a second (pid_max 32768) its number is another process's within
+   * minutes — another test's Postfix master, whose listener then vanished (ECONNREFUSED).
+   */
   private signalMaster(signal: NodeJS.Signals): void {
     const pid = this.masterPid();
-    if (pid === undefined) return;
+    if (pid === undefined || instanceDirOf(pid) !== this.dir) return;
     try {
       process.kill(pid, signal);
     } catch {

@@ -112,3 +112,22 @@ setInterval(() => {}, 1000);
   await new Promise((r) => setTimeout(r, 200));
   assert.throws(() => process.kill(masterPid, 0), 'the orphan master was stopped');
 });
+
+// The relay test above was refused once under load (A's listener gone right after start), and
+// gates-e2e once mid-file: a Postfix master vanishing. The harness could kill another test's
+// processes: it signalled the PID in master.pid whether or not that process was still its master,
+// and PIDs come round again within minutes here (pid_max 32768, ~90 new processes a second with
+// several suites running). A master is signalled only when /proc says it is this instance's.
+test("stopping or killing an instance never signals the process that now holds its old master's PID", async () => {
+  const root = tmpDir();
+  const pf = new PostfixInstance({ dir: path.join(root, 'stale'), myhostname: 'mx.stale.test' });
+  pf.writeConfig();
+  // Another process has the number master.pid names (the master exited long ago).
+  const bystander = spawnTracked('sleep', ['60']);
+  fs.mkdirSync(path.join(pf.dir, 'queue', 'pid'), { recursive: true });
+  fs.writeFileSync(path.join(pf.dir, 'queue', 'pid', 'master.pid'), `${bystander.child.pid}\n`);
+  pf.kill();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(isProcessAlive(bystander.child.pid ?? 0), 'the process holding the old PID was killed');
+  await bystander.stop();
+});
