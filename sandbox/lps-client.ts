@@ -23,6 +23,8 @@ export class LineConnection {
   closedAt: number | undefined;
   /** When the client last wrote: the front's inactivity count starts there. */
   lastSentAt = Date.now();
+  /** When the TCP connection was established: the front's session (and its maximum duration) starts after it. */
+  readonly openedAt = Date.now();
 
   private constructor(socket: net.Socket) {
     this.socket = socket;

@@ -28,6 +28,8 @@ export interface SubmissionRig {
   transport: string;
   mailboxes: SandboxMailboxes;
   send(t: Transaction, mode?: 'enforce' | 'monitor'): Promise<SmtpOutcome>;
+  /** Resolves once the rate limit (enforce mode) counts `messages` from `sender`; false after `timeoutMs`. */
+  rateCounted(sender: string, messages: number, timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +110,15 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
       ),
       monitor: await openSubmission(configFor({ mode: 'monitor' }), log),
     };
+    // The counter is written after the reply (not awaited): poll it rather than guess a delay.
+    const rateCounted = async (sender: string, messages: number, timeoutMs: number): Promise<boolean> => {
+      const deadline = Date.now() + timeoutMs;
+      while ((await opened.enforce.rateLimiter.messagesCounted(sender)) < messages) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return true;
+    };
     const servers = {} as Record<'enforce' | 'monitor', MilterServer>;
     for (const mode of ['enforce', 'monitor'] as const) {
       stops.push(() => opened[mode].close());
@@ -120,6 +131,7 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
         transport: 'via the milter protocol (in-process MTA client; Postfix/Dovecot not usable here)',
         mailboxes,
         send: (t, mode = 'enforce') => viaMilterProtocol(servers[mode], t),
+        rateCounted,
         stop,
       };
     }
@@ -161,6 +173,7 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
       transport: `through Postfix ${version} with the milter (shipped pieces)`,
       mailboxes,
       send: (t, mode = 'enforce') => smtpSubmit(mode === 'enforce' ? ports[0] : ports[1], t),
+      rateCounted,
       stop,
     };
   } catch (err) {

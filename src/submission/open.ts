@@ -11,6 +11,8 @@ import { RateLimiter } from './rules/rate-limit.js';
 
 export interface OpenedSubmission {
   handler: MilterHandler;
+  /** The per-sender counters (§5.4.3), updated after each accepted message's reply. */
+  rateLimiter: RateLimiter;
   close(): Promise<void>;
 }
 
@@ -26,17 +28,18 @@ export async function openSubmission(config: Config, log: Logger, shared?: Share
     const store = resources.store();
     const traces = resources.traces();
     const domains = new Set(config.operator.domains);
+    const rateLimiter = new RateLimiter(config.submission.rateLimit, store, log);
     const handler = submissionHandler({
       config: config.submission,
       registry: () => registry.current(),
       space: { isOurDomain: (d) => domains.has(d), list: () => whitelist.index },
       recorder: new MessageRecorder(resources.journal(), traces, log),
-      rateLimiter: new RateLimiter(config.submission.rateLimit, store, log),
+      rateLimiter,
       activity: await resources.activity(),
       log,
     });
     if (config.submission.mode === 'monitor') log.warn('submission rules in monitor mode: refusals are logged as "would refuse" and messages are let through');
-    return { handler, close };
+    return { handler, rateLimiter, close };
   } catch (err) {
     await close();
     throw err;

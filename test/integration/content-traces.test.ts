@@ -111,17 +111,11 @@ test(
     assert.match(await command(c, 'b10', 'LOGOUT'), /^b10 OK/);
     c.destroy();
 
-    // Dovecot's stats process posts the events asynchronously, and the checker records the
-    // login after answering Dovecot: wait for both.
-    const deadline = Date.now() + 30_000;
-    let lines = traceLines(tracesDir);
-    while (!(lines.some((l) => l.action === 'logout') && lines.some((l) => l.action === 'login')) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      lines = traceLines(tracesDir);
-    }
-    const content = lines.filter((l) => /^(content|folder)\.|^logout$/.test(l.action));
-    const actions = content.map((l) => l.action);
-    for (const a of [
+    // Dovecot's stats process posts each event in its own HTTP request, asynchronously and not
+    // necessarily in order (the logout may arrive before an earlier operation's event), and the
+    // checker records the login after answering Dovecot: wait until every expected trace is
+    // there, not only the logout.
+    const expected = [
       'content.append',
       'content.flags',
       'folder.create',
@@ -131,8 +125,18 @@ test(
       'content.expunged',
       'folder.rename',
       'logout',
-    ])
-      assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+    ];
+    const deadline = Date.now() + 60_000;
+    const complete = (ls: ReturnType<typeof traceLines>): boolean =>
+      ls.some((l) => l.action === 'login') && expected.every((a) => ls.some((l) => l.action === a));
+    let lines = traceLines(tracesDir);
+    while (!complete(lines) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      lines = traceLines(tracesDir);
+    }
+    const content = lines.filter((l) => /^(content|folder)\.|^logout$/.test(l.action));
+    const actions = content.map((l) => l.action);
+    for (const a of expected) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
     for (const l of content) {
       assert.equal(l.bal, BAL);
       assert.deepEqual(l.actor, { id: DELEGATE, kind: 'user', onBehalfOf: HOLDER, source: 'dovecot session' }, l.action);

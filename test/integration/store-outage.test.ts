@@ -64,7 +64,9 @@ before(async () => {
     configure: (op, c) => {
       if (op.id !== 'A') return;
       c.state = { ...c.state, redis: { url: redis.url, keyPrefix: 'outage-a:', replayIntervalMs: 300 } };
-      c.health = { metrics: { enabled: true, listen: { host: '127.0.0.1', port: metricsPort }, cacheMs: 50 } };
+      // The outage is what this file checks, not Redis's speed on a loaded machine: a PING slower
+      // than the default 100 ms would make the store check WARN before Redis is stopped.
+      c.health = { ...c.health, storeLatencyWarnMs: 10_000, metrics: { enabled: true, listen: { host: '127.0.0.1', port: metricsPort }, cacheMs: 50 } };
     },
   });
   // The node holds the sandbox list; record it as `whitelist sync` would, so that /health

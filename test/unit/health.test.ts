@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
@@ -258,16 +259,36 @@ test('EX_SSI_5100: `status` reports CRIT for a root-owned 0600 key the service u
   assert.match(r.stdout, /lifecycle\.activity\s+inactivity counted from \d{4}-\d\d-\d\d \(no login recorded on this installation yet/);
 });
 
-test('the store check: Redis PING with its latency, WARN when Redis does not answer; the embedded store writable by the service user, CRIT when not', async () => {
-  const config = load();
+/** `CLIENT PAUSE ms ALL` on its own connection: Redis holds every client's commands (PING too) that long. */
+function pauseRedis(port: number, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('error', reject);
+    s.once('data', (d) => {
+      s.destroy();
+      if (d.toString().startsWith('+OK')) resolve();
+      else reject(new Error(`CLIENT PAUSE: ${d.toString()}`));
+    });
+    s.write(`CLIENT PAUSE ${ms} ALL\r\n`);
+  });
+}
+
+test('the store check: Redis PING with its latency, WARN above health.storeLatencyWarnMs or when Redis does not answer; the embedded store writable by the service user, CRIT when not', async () => {
   const redis = await startRedis();
   const store = new RedisStore({ url: redis.url, keyPrefix: 'health:' });
   try {
-    const up = await storeCheck(config, store);
+    // Not a figure about this machine: with a threshold above the check's own 2 s PING
+    // deadline, any answer is fast enough; with 100 ms, a PING held 1.5 s by Redis is not.
+    const up = await storeCheck(load('health: { storeLatencyWarnMs: 5000 }\n'), store);
     assert.equal(up.severity, 'ok', up.detail);
-    assert.match(up.detail, /answered PING in \d+\.\d ms/);
+    assert.match(up.detail, /answered PING in \d+\.\d ms$/);
+    await pauseRedis(redis.port, 1500);
+    const slow = await storeCheck(load('health: { storeLatencyWarnMs: 100 }\n'), store);
+    assert.equal(slow.severity, 'warning', slow.detail);
+    assert.match(slow.detail, /answered PING in \d+\.\d ms \(warning above 100 ms\)$/);
+    assert.ok((slow.value ?? 0) > 0.1, String(slow.value));
     await redis.stop();
-    const down = await storeCheck(config, store);
+    const down = await storeCheck(load(), store);
     assert.equal(down.severity, 'warning', down.detail);
     assert.match(down.detail, /does not answer/);
   } finally {

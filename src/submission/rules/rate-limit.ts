@@ -57,6 +57,11 @@ export class RateLimiter {
     );
   }
 
+  /** Messages of `sender` counted in the current window (the sandbox self-check waits on it). */
+  async messagesCounted(sender: string): Promise<number> {
+    return Number((await this.store.get(key('m', sender.toLowerCase()))) ?? 0);
+  }
+
   /** Count an accepted message; not awaited by the caller (the reply does not wait for it). */
   async count(sender: string, recipients: number): Promise<void> {
     if (!this.limited(sender)) return;
