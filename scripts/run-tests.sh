@@ -20,7 +20,7 @@ pool=()
 package=()
 for f in "$@"; do
   case "$f" in
-    */debian-package.test.js) package+=("$f") ;;
+    */integration/debian-package.test.js) package+=("$f") ;;
     *) pool+=("$f") ;;
   esac
 done
