@@ -30,7 +30,9 @@ const CONF = '/etc/mss-sidecar/config.yaml';
 const STATE = '/var/lib/mss-sidecar';
 const SHARE = '/usr/share/mss-sidecar';
 /** What the package installs or creates: none may exist before the test (unless it left it). */
-const FOOTPRINT = ['/etc/mss-sidecar', STATE, '/usr/bin/mss-sidecar', SHARE, '/etc/sudoers.d/mss-sidecar'];
+/** The milter's socket directory in Postfix's spool (milter.listen), made by the postinst. */
+const MILTER_DIR = '/var/spool/postfix/mss-sidecar';
+const FOOTPRINT = ['/etc/mss-sidecar', STATE, '/usr/bin/mss-sidecar', SHARE, '/etc/sudoers.d/mss-sidecar', MILTER_DIR];
 const STATE_MARK = path.join(STATE, 'package-test.state');
 const SITE_LINE = `# site edit by the package test ${crypto.randomUUID()}\n`;
 
@@ -295,6 +297,9 @@ step('the installed files have their owners and modes, and the shipped pieces na
     ['/lib/systemd/system/mss-sidecar.service', '0644', 'root:root'],
     [`${SHARE}/bin/mss-sidecar`, '0755', 'root:root'],
     [`${SHARE}/scripts/postfix-apply.sh`, '0755', 'root:root'],
+    // EX_GBM_4420: only the service user creates the milter's socket there, only Postfix reaches it
+    // (docs/install.md, "The perimeter").
+    [MILTER_DIR, '0750', 'mss-sidecar:postfix'],
   ];
   for (const [p, mode, owner] of expect) assert.deepEqual(modeOf(p), { mode, owner }, p);
   assert.equal(fs.realpathSync('/usr/bin/mss-sidecar'), `${SHARE}/bin/mss-sidecar`);
