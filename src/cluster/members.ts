@@ -55,6 +55,12 @@ export async function stopped(store: StateStore, node: string, spool: { operatio
   await store.hset(MEMBERS, { [node]: JSON.stringify(m) });
 }
 
+/** The heartbeat of `node` while it is alive (expired three heartbeats after it stopped beating). */
+export async function liveNode(store: StateStore, node: string): Promise<NodeHeartbeat | undefined> {
+  const v = await store.get(liveKey(node));
+  return v ? (JSON.parse(v) as NodeHeartbeat) : undefined;
+}
+
 export async function forget(store: StateStore, node: string): Promise<boolean> {
   const had = (await store.hget(MEMBERS, node)) !== undefined;
   await store.hdel(MEMBERS, [node]);

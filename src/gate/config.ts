@@ -89,6 +89,11 @@ export const gateInSection = z
     maxRecipients: positiveInt.min(100).default(1000),
     /** A session silent for this long is closed. */
     idleTimeoutMs: ms(300_000),
+    /**
+     * How long a message's digest is remembered (src/gate/inbound/dedupe.ts): a copy retried
+     * within it, after its 250 was lost, is answered 250 and not delivered again. 0: off.
+     */
+    duplicateWindowHours: z.number().int().min(0).max(168).default(24),
     /** The smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only): its unix socket, or host and port. */
     postfix: z
       .strictObject({

@@ -12,6 +12,7 @@ import type { RevocationHolder } from '../pki/revocation-holder.js';
 import type { TrustStore } from '../pki/truststore.js';
 import type { Activity } from '../registry/activity.js';
 import type { RegistryHolder } from '../registry/holder.js';
+import type { StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { WhitelistHolder } from '../whitelist/holder.js';
 import { SharedResources } from '../daemon/shared.js';
@@ -36,6 +37,8 @@ export interface GateDeps {
   registry: RegistryHolder;
   traces: TraceLog;
   journal: Journal;
+  /** The state store (shared by the nodes with Redis): the inbound gate's digests. */
+  store: StateStore;
   activity: Activity;
   close(): Promise<void>;
 }
@@ -71,6 +74,7 @@ export async function openGateDeps(config: Config, log: Logger, shared?: SharedR
       registry: await resources.registry(),
       traces: resources.traces(),
       journal: resources.journal(),
+      store: resources.store(),
       activity: await resources.activity(),
       // Shared resources are the daemon's to close.
       close: shared ? async () => {} : () => resources.close(),

@@ -39,7 +39,11 @@ export class Journal {
   ) {}
 
   /** Resolves 'deferred' when the events wait in the spool for the store to come back. */
-  async record(events: JournalEvent | readonly JournalEvent[]): Promise<'written' | 'deferred'> {
+  /**
+   * `ids`: the events' identities when the caller has them (the inbound gate's message
+   * digest, so that every copy of a retried message is one event); random otherwise.
+   */
+  async record(events: JournalEvent | readonly JournalEvent[], opts: { ids?: readonly string[] } = {}): Promise<'written' | 'deferred'> {
     const list = Array.isArray(events) ? events : [events as JournalEvent];
     const records = list.map((e, i) => {
       const parsed = journalEvent.safeParse(e);
@@ -49,7 +53,7 @@ export class Journal {
           index: i,
         });
       }
-      return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data), id: randomUUID() };
+      return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data), id: opts.ids?.[i] ?? randomUUID() };
     });
     return writeOrDefer(this.deferral, { kind: 'journal', records }, () => this.store.journalAppend(records));
   }

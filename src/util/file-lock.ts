@@ -105,7 +105,8 @@ function breakIfAbandoned(lockFile: string, staleMs: number): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** The process exists (EPERM: it does, owned by another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -28,6 +28,8 @@ import { PostfixSession } from './postfix-session.js';
 import { receivedHeader } from './received-header.js';
 import { instruments, secondsSince } from '../../health/instruments.js';
 import { coalesceReplies } from '../reply-coalescing.js';
+import { nodeName } from '../../cluster/identity.js';
+import { InboundDedupe, MessageDigest, type Claim } from './dedupe.js';
 
 interface SessionState {
   peer?: PeerIdentity;
@@ -59,9 +61,19 @@ export class GateIn {
   readonly hostname: string;
   /** Sessions before their certificate passed: per source, all together, a reserve for verified ones. */
   readonly admission: Admission;
+  /** Copies of one message retried after a lost 250 are delivered once (dedupe.ts). */
+  private readonly dedupe: InboundDedupe | undefined;
 
   constructor(private readonly deps: GateDeps) {
     this.cfg = deps.config.gates.in;
+    this.dedupe =
+      this.cfg.duplicateWindowHours > 0
+        ? new InboundDedupe(deps.store, {
+            node: nodeName(deps.config.cluster),
+            windowMs: this.cfg.duplicateWindowHours * 3_600_000,
+            dataDoneTimeoutMs: this.cfg.postfix.dataDoneTimeoutMs,
+          })
+        : undefined;
     this.hostname = this.cfg.hostname ?? deps.operator.fqdn;
     this.admission = new Admission({
       maxPreLoginPerSource: this.cfg.maxUnverifiedPerSource,
@@ -428,6 +440,7 @@ export class GateIn {
       }),
     );
     let oversized = false;
+    const digest = this.dedupe ? new MessageDigest(peer.dn, mailFrom, rcpts) : undefined;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (oversized) continue;
       if (stream.sizeExceeded) {
@@ -439,6 +452,7 @@ export class GateIn {
         continue;
       }
       sniffer.push(chunk);
+      digest?.push(chunk);
       if (!pf.client.writeData(chunk)) await pf.client.drain();
     }
     sniffer.finish();
@@ -447,41 +461,99 @@ export class GateIn {
       s.postfix = undefined;
       throw this.refuse(session, request, this.tooBig());
     }
+    const size = stream.byteLength;
+    const subject = sniffer.subject !== undefined ? { subject: sniffer.subject } : {};
+    // Before the final dot: is this a copy of a message Postfix already holds (dedupe.ts)?
+    const claim = digest ? await this.claimDigest(s, digest.hex()) : undefined;
+    if (claim?.kind === 'committed' || claim?.kind === 'in-flight') {
+      this.dropPostfix(s); // the final dot is never sent: Postfix discards this copy
+      if (claim.kind === 'in-flight') {
+        throw this.refuse(
+          session,
+          { ...request, digest: claim.digest, holder: claim.holder },
+          refusal('GATE_DUPLICATE_IN_FLIGHT', 451, '4.3.0', `The same message is being received by ${this.hostname} on another connection; try again later`),
+        );
+      }
+      const ok = { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${claim.mailId} (already received)` };
+      traceDecision(this.deps.traces, s.log, s.trace, { ...request, messageId: sniffer.messageId, duplicateOf: claim.mailId }, ok, {
+        id: claim.mailId,
+        from: mailFrom,
+        to: rcpts,
+        ...subject,
+        size,
+      });
+      // Written again with the same id and time: the store keeps it once (the first copy's
+      // node may have died between its commit and its journal write).
+      await this.recordReceived(s, claim.mailId, mailFrom, rcpts, size, { at: new Date(claim.at), id: claim.digest, activity: false });
+      return `${ok.enhanced} ${ok.text}`;
+    }
     let final: Reply;
     try {
       final = await pf.client.endData(this.cfg.postfix.dataDoneTimeoutMs);
       instruments.gateDuration('in', secondsSince(dataStart));
     } catch (err) {
+      // No answer: Postfix may hold the message; the claim stays until its holder is gone.
       throw this.internal(session, err);
     }
     if (final.code !== 250) {
       this.dropPostfix(s);
+      if (claim?.kind === 'new')
+        await claim.release().catch((err: unknown) => s.log.warn({ err: asMssError(err).message }, 'gate-in could not release a digest'));
       throw this.relayed(session, request, final);
     }
     this.keepPostfix(s);
     const queueId = /queued as ([0-9A-Za-z]+)/.exec(final.text)?.[1] ?? 'unknown';
-    const size = stream.byteLength;
-    const message = { id: queueId, from: mailFrom, to: rcpts, ...(sniffer.subject !== undefined ? { subject: sniffer.subject } : {}), size };
+    // Postfix holds it: from now on a copy of it is answered 250 and not delivered again.
+    // RFC 1047: the window left is this one store write (docs/gates.md, "Retries and duplicates").
+    if (claim?.kind === 'new')
+      await claim.commit(queueId).catch((err: unknown) => s.log.warn({ err: asMssError(err).message, mailId: queueId }, 'gate-in could not commit a digest'));
+    const message = { id: queueId, from: mailFrom, to: rcpts, ...subject, size };
     const ok = { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${queueId}` };
     traceDecision(this.deps.traces, s.log, s.trace, { ...request, messageId: sniffer.messageId }, ok, message);
-    await this.recordReceived(s, queueId, mailFrom, rcpts, size);
+    const event = claim?.kind === 'new' ? { at: new Date(claim.at), id: claim.digest } : claim ? { id: claim.digest } : {};
+    await this.recordReceived(s, queueId, mailFrom, rcpts, size, event);
     return `${ok.enhanced} ${ok.text}`;
   }
 
-  /** Journal (statistics) and APP BAL activity; Postfix holds the message whatever happens here. */
-  private async recordReceived(s: SessionState, mailId: string, sender: string, recipients: string[], size: number): Promise<void> {
-    const at = new Date();
+  /** The digest's claim; a store that does not answer lets the message through (logged). */
+  private async claimDigest(s: SessionState, digest: string): Promise<Claim | undefined> {
+    const claim = await (this.dedupe as InboundDedupe).claim(digest);
+    if (claim.kind === 'unchecked')
+      s.log.warn({ err: asMssError(claim.error).message, digest }, 'gate-in could not check the message digest: delivered without the duplicate check');
+    if (claim.kind === 'new' && claim.tookOverFrom)
+      s.log.warn({ digest, from: claim.tookOverFrom }, 'gate-in: a copy of this message was claimed by a process that is gone; delivered again (counted once)');
+    return claim;
+  }
+
+  /**
+   * Journal (statistics) and APP BAL activity; Postfix holds the message whatever happens
+   * here. `id` and `at`: the message digest and its first copy's time, the same for every
+   * copy of it, so that the journal counts it once (EX_PSU_5830).
+   */
+  private async recordReceived(
+    s: SessionState,
+    mailId: string,
+    sender: string,
+    recipients: string[],
+    size: number,
+    event: { at?: Date; id?: string; activity?: boolean } = {},
+  ): Promise<void> {
+    const at = event.at ?? new Date();
     try {
-      await this.deps.journal.record({
-        type: 'received',
-        at: at.toISOString(),
-        mailId,
-        sender,
-        recipients,
-        size,
-        ...(s.peer ? { peer: s.peer.dn } : {}),
-        ...(s.trace.address ? { client: s.trace.address } : {}),
-      });
+      await this.deps.journal.record(
+        {
+          type: 'received',
+          at: at.toISOString(),
+          mailId,
+          sender,
+          recipients,
+          size,
+          ...(s.peer ? { peer: s.peer.dn } : {}),
+          ...(s.trace.address ? { client: s.trace.address } : {}),
+        },
+        event.id ? { ids: [`received:${event.id}`] } : {},
+      );
+      if (event.activity === false) return;
       const registry = this.deps.registry.current();
       for (const r of recipients) if (registry.get(r)?.type === 'APP') await this.deps.activity.recordExchange(r, at);
     } catch (err) {

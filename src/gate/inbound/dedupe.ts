@@ -1,0 +1,161 @@
+// The inbound gate's duplicate window (RFC 1047), closed as far as SMTP allows. Postfix
+// answers 250 to the gate before the gate answers 250 to the peer: a gate (or its whole
+// node) killed in between leaves the message queued while the peer, which saw no 250,
+// retries — on this node restarted or on the other MX — and would deliver it twice and
+// journal it twice. So each message gets a digest (peer, envelope, content: computed while
+// the content streams to Postfix) recorded in the shared store:
+//
+//   gate-in:<sha256>  {"state":"pending",…}    written before the final dot goes to Postfix
+//                     {"state":"committed",…}  written once Postfix answered 250 (its queue id)
+//
+// A copy whose digest is committed is answered 250 without being handed to Postfix again;
+// its `received` event is written again with the same event id and time (the store keeps
+// it once). A copy whose digest is pending on a process that is gone (its node restarted
+// since, its heartbeat expired, or its claim outlived the final dot's timeout) may or may
+// not be in Postfix: it is delivered (mail is never lost) under the same event id and time,
+// so the statistics count it once. A copy pending on a process still alive is waiting for
+// Postfix: 451, the peer retries later. docs/gates.md ("Retries and duplicates") states the
+// window that remains: Postfix's 250 to the commit, one store write.
+import { createHash, type Hash } from 'node:crypto';
+import { liveNode } from '../../cluster/members.js';
+import type { StateStore } from '../../store/store.js';
+import { pidAlive } from '../../util/file-lock.js';
+
+/** Beyond the final dot's timeout, a claim is the holder's no more: it answered or died. */
+const CLAIM_MARGIN_MS = 30_000;
+
+interface Pending {
+  state: 'pending';
+  /** The event time of the message's `received` event, kept by every copy. */
+  at: string;
+  node: string;
+  pid: number;
+  /** When this holder claimed it (ms): a node restarted since has lost it. */
+  claimedAt: number;
+  /** The holder gives up on Postfix's answer by then (gates.in.postfix.dataDoneTimeoutMs). */
+  until: number;
+}
+
+interface Committed {
+  state: 'committed';
+  at: string;
+  /** Postfix's queue id of the copy delivered: the mailId of the `received` event. */
+  mailId: string;
+}
+
+type DigestRecord = Pending | Committed;
+
+export type Claim =
+  /** This copy goes to Postfix; `commit` once Postfix answered 250, `release` otherwise. */
+  | { kind: 'new'; digest: string; at: string; tookOverFrom?: string; commit(mailId: string): Promise<void>; release(): Promise<void> }
+  /** Postfix already holds a copy: answer 250, deliver nothing. */
+  | { kind: 'committed'; digest: string; at: string; mailId: string }
+  /** Another live process is waiting for Postfix's answer to a copy: 451. */
+  | { kind: 'in-flight'; digest: string; holder: string }
+  /** The store did not answer: delivered without the check (never lose mail; logged). */
+  | { kind: 'unchecked'; digest: string; error: unknown };
+
+export interface DedupeOptions {
+  node: string;
+  /** How long a digest is remembered (gates.in.duplicateWindowHours). */
+  windowMs: number;
+  /** Postfix's final-dot timeout (the claim's life). */
+  dataDoneTimeoutMs: number;
+  now?: () => number;
+  pidAlive?: (pid: number) => boolean;
+}
+
+/** The digest of one message: who sent it, its envelope, then its content as it streams. */
+export class MessageDigest {
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(peer: string, mailFrom: string, recipients: readonly string[]) {
+    // JSON: no separator ambiguity between the fields; addresses compared as the peer wrote them.
+    this.hash.update(`${JSON.stringify([peer, mailFrom, recipients])}\n`);
+  }
+
+  push(chunk: Buffer): void {
+    this.hash.update(chunk);
+  }
+
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+export class InboundDedupe {
+  private readonly now: () => number;
+  private readonly alive: (pid: number) => boolean;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly opts: DedupeOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.alive = opts.pidAlive ?? pidAlive;
+  }
+
+  static key(digest: string): string {
+    return `gate-in:${digest}`;
+  }
+
+  /** Called with the whole content streamed to Postfix, before its final dot. */
+  async claim(digest: string): Promise<Claim> {
+    try {
+      return await this.tryClaim(digest);
+    } catch (error) {
+      return { kind: 'unchecked', digest, error };
+    }
+  }
+
+  private async tryClaim(digest: string): Promise<Claim> {
+    const key = InboundDedupe.key(digest);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const at = new Date(this.now()).toISOString();
+      if (await this.store.set(key, JSON.stringify(this.pending(at)), { ifAbsent: true, ttlMs: this.opts.windowMs })) return this.claimed(digest, at);
+      const raw = await this.store.get(key);
+      if (raw === undefined) continue; // expired meanwhile: claim again
+      const r = JSON.parse(raw) as DigestRecord;
+      if (r.state === 'committed') return { kind: 'committed', digest, at: r.at, mailId: r.mailId };
+      if (!(await this.holderGone(r))) return { kind: 'in-flight', digest, holder: `${r.node}/${r.pid}` };
+      // Its holder is gone: Postfix may or may not hold its copy, this one is delivered under
+      // the first copy's event time and id (counted once). Two copies taking over the same
+      // dead claim at the same instant both deliver: a duplicate, never a loss.
+      await this.store.set(key, JSON.stringify(this.pending(r.at)), { ttlMs: this.opts.windowMs });
+      return this.claimed(digest, r.at, `${r.node}/${r.pid}`);
+    }
+    throw new Error(`gate-in digest ${digest} kept changing under three claims`);
+  }
+
+  private pending(at: string): Pending {
+    const now = this.now();
+    return { state: 'pending', at, node: this.opts.node, pid: process.pid, claimedAt: now, until: now + this.opts.dataDoneTimeoutMs + CLAIM_MARGIN_MS };
+  }
+
+  private claimed(digest: string, at: string, tookOverFrom?: string): Claim {
+    const key = InboundDedupe.key(digest);
+    return {
+      kind: 'new',
+      digest,
+      at,
+      ...(tookOverFrom ? { tookOverFrom } : {}),
+      commit: async (mailId) => {
+        const c: Committed = { state: 'committed', at, mailId };
+        await this.store.set(key, JSON.stringify(c), { ttlMs: this.opts.windowMs });
+      },
+      release: async () => {
+        await this.store.del(key);
+      },
+    };
+  }
+
+  /** The process that claimed `r` can no longer answer for it. */
+  private async holderGone(r: Pending): Promise<boolean> {
+    if (this.now() > r.until) return true;
+    if (r.node === this.opts.node) return r.pid !== process.pid && !this.alive(r.pid);
+    const hb = await liveNode(this.store, r.node);
+    // No heartbeat: the node stopped beating three heartbeats ago. A heartbeat that started
+    // after the claim: the node's serve was restarted since (its claim died with it).
+    return !hb || Date.parse(hb.startedAt) > r.claimedAt;
+  }
+}
