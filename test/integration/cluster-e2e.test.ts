@@ -7,7 +7,8 @@
 // is SIGKILLed in the RFC 1047 window of one message (B's Postfix retries what A1 had in
 // hand, on A2), then the Redis master is SIGKILLed while the second half arrives (the
 // sentinels fail over; A2's journal events wait in its spool and are replayed), then A1
-// comes back. Every message must land exactly once in A's mailbox, A's shared journal must
+// comes back. Every message must land in A's mailbox, once — or twice only when A1 died
+// with it handed to Postfix and its digest not yet committed (RFC 1047) —, A's shared journal must
 // hold one `received` event per message (written by either node, retried, replayed: counted
 // once), and a rate-limit counter and a UserInfo cache entry written before the failover
 // are there after it. MSS_CLUSTER_MESSAGES sets the count (200 in `make test`; 1,000 for
@@ -61,7 +62,8 @@ test(`issue 18: ${MESSAGES} messages from B to A's two nodes, A1 SIGKILLed then 
   const store = openStore(aState);
   try {
     // State the submission side and the LPS keep in Redis, written before the failover.
-    const limiter = new RateLimiter({ enabled: true, messages: 1000, recipients: 1000, windowSeconds: 3600, exempt: [] }, store, log);
+    const limits = { enabled: true, messages: 1000, recipients: 1000, windowSeconds: 3600, exempt: [] };
+    const limiter = new RateLimiter(limits, store, log);
     for (let i = 0; i < 3; i++) await limiter.count(ALICE, 1);
     const cache = new StoreTtlCache(store);
     await cache.set('userinfo:e2e-token', '{"sub":"810000000201"}', 3600);
@@ -97,42 +99,66 @@ test(`issue 18: ${MESSAGES} messages from B to A's two nodes, A1 SIGKILLed then 
     const missing = Array.from({ length: MESSAGES }, (_, i) => i).filter((i) => !n.has(i));
     const duplicated = [...n].filter(([, c]) => c > 1).map(([i]) => i);
     assert.deepEqual(missing, [], 'every message arrived');
-    assert.deepEqual(duplicated, [], 'none twice');
+    const logs = `${a1.output()}${a2.output()}`;
+    const count = (re: RegExp): number => (logs.match(re) ?? []).length;
+    const why = {
+      tookOver: count(/claimed by a process that is gone/g),
+      unchecked: count(/could not check the message digest/g),
+      uncommitted: count(/could not commit a digest/g),
+    };
+    // RFC 1047: a message A1 had handed to Postfix (its final dot sent) without having
+    // committed its digest when it died may be in Postfix: its retry, whose claim A2 (or A1
+    // back) takes over, is delivered again — never lost, journaled once (below). Any other
+    // second copy is a defect. On an idle machine A1 rarely has one in that state; under load
+    // it can (docs/gates.md, "Retries and duplicates").
+    assert.ok(
+      duplicated.length <= why.tookOver && [...n.values()].every((c) => c <= 2),
+      `second copies only of messages whose claim was taken over from the dead node: ${JSON.stringify({ duplicated, ...why })}`,
+    );
     // The message A1 died answering was retried on A2, which found its digest committed.
     const alreadyReceived = inTraces(cw.stateDir.A2, /already received/g);
     assert.ok(alreadyReceived >= 1, 'A2 answered a retry of a message A1 had queued with 250, without a second delivery');
 
-    // The journal: one `received` event per message, whichever node wrote it, retried or replayed.
-    const events: ReceivedEvent[] = [];
-    await until(
-      async () => {
-        events.length = 0;
-        for await (const e of new Journal(store).read({ from: new Date(started - 60_000), to: new Date(Date.now() + 60_000), types: ['received'] }))
-          if ((e as ReceivedEvent).sender === BRUNO) events.push(e as ReceivedEvent);
-        return events.length >= MESSAGES;
-      },
-      60_000,
-      'every received event in the shared journal (spools replayed)',
-      500,
-    );
-    assert.equal(events.length, MESSAGES, 'one received event per message');
-    assert.equal(new Set(events.map((e) => e.mailId)).size, MESSAGES, 'one mailId per message');
+    // Read through a store opened after the failover (the sentinels name the new master).
+    const fresh = openStore(aState);
+    try {
+      // The journal: one `received` event per message, whichever node wrote it, retried or replayed.
+      const events: ReceivedEvent[] = [];
+      await until(
+        async () => {
+          events.length = 0;
+          try {
+            for await (const e of new Journal(fresh).read({ from: new Date(started - 60_000), to: new Date(Date.now() + 60_000), types: ['received'] }))
+              if ((e as ReceivedEvent).sender === BRUNO) events.push(e as ReceivedEvent);
+          } catch {
+            return false; // the store still finding the new master
+          }
+          return events.length >= MESSAGES;
+        },
+        60_000,
+        'every received event in the shared journal (spools replayed)',
+        500,
+      );
+      assert.equal(events.length, MESSAGES, 'one received event per message');
+      assert.equal(new Set(events.map((e) => e.mailId)).size, MESSAGES, 'one mailId per message');
 
-    // Submission rate limit and UserInfo cache through the failover.
-    assert.equal(await store.get(`rate:m:${ALICE}`), '3', 'the rate-limit counter survived the failover');
-    await limiter.count(ALICE, 1);
-    assert.equal(await store.get(`rate:m:${ALICE}`), '4', 'and goes on counting on the new master');
-    assert.equal(await cache.get('userinfo:e2e-token'), '{"sub":"810000000201"}', 'the UserInfo cache entry survived the failover');
+      // Submission rate limit and UserInfo cache through the failover.
+      assert.equal(await fresh.get(`rate:m:${ALICE}`), '3', 'the rate-limit counter survived the failover');
+      await new RateLimiter(limits, fresh, log).count(ALICE, 1);
+      assert.equal(await fresh.get(`rate:m:${ALICE}`), '4', 'and goes on counting on the new master');
+      assert.equal(await new StoreTtlCache(fresh).get('userinfo:e2e-token'), '{"sub":"810000000201"}', 'the UserInfo cache entry survived the failover');
+    } finally {
+      await fresh.close();
+    }
 
     const spooled = replayedIn(a2.output()) + replayedIn(a1.output());
     const retries = (bPf.maillog().match(/status=deferred/g) ?? []).length;
-    const tookOver = (`${a1.output()}${a2.output()}`.match(/claimed by a process that is gone/g) ?? []).length;
     const spread = { A1: inTraces(cw.stateDir.A1, /Ok: queued as [0-9A-Z]+"/g), A2: inTraces(cw.stateDir.A2, /Ok: queued as [0-9A-Z]+"/g) };
     assert.ok(spread.A1 > 0 && spread.A2 > 0, `both nodes received: ${JSON.stringify(spread)}`);
     process.stdout.write(
       `# cluster e2e: ${MESSAGES} messages in ${((Date.now() - started) / 1000).toFixed(1)} s, accepted by A1 ${spread.A1}, A2 ${spread.A2}; A1 SIGKILLed after ${a1KilledAt} accepted, ` +
         `the Redis master after ${masterKilledAt}; new master after ${newMasterMs} ms; B's deferrals (retries) ${retries}; ` +
-        `answered "already received" ${alreadyReceived}; taken over ${tookOver}; duplicates ${duplicated.length}; journal events replayed from spools ${spooled}; ` +
+        `answered "already received" ${alreadyReceived}; claims taken over ${why.tookOver}; second copies (RFC 1047 window) ${duplicated.length}; journal events replayed from spools ${spooled}; ` +
         `load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
     );
   } finally {
