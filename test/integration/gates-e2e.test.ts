@@ -63,6 +63,28 @@ test("XFORWARD: delivery events carry A's Postfix queue id (the mailId of submit
   );
 });
 
+test('Postfix A keeps its LMTP connection to the outbound gate between messages (postfix/master.cf.d/10-gates.cf, lmtp_connection_cache_destinations): a message sent after the previous one was delivered goes over the same connection', async () => {
+  const a = world.node('A').postfix;
+  assert.ok(a);
+  const sentLine = (id: string): string | undefined =>
+    new RegExp(`${id}: to=<[^>]*>, relay=[^\\n]*gate-out\\.sock\\][^\\n]*status=sent[^\\n]*`).exec(a.maillog())?.[0];
+  const ids: string[] = [];
+  for (const n of [1, 2]) {
+    const c = await SmtpClient.connect(world.node('A').ports.inject);
+    await c.command('EHLO lps.ch-sandbox-a.test');
+    await c.command(`MAIL FROM:<${A.user}>`);
+    await c.command(`RCPT TO:<${B.user}>`);
+    const [, final] = await c.data(message({ from: A.user, to: [B.user], subject: `e2e lmtp reuse ${n}` }));
+    await c.quit();
+    const id = /queued as ([0-9A-Za-z]+)/.exec(final.text)?.[1];
+    assert.ok(id, final.text);
+    ids.push(id);
+    // Each message is delivered before the next is sent: no backlog, so Postfix's on-demand cache alone would not keep the connection.
+    await a.waitFor(() => sentLine(id) !== undefined, 20_000, `delivery of message ${n} to the gate`);
+  }
+  assert.match(sentLine(ids[1] as string) ?? '', / conn_use=\d+,/, 'the second message went over a connection Postfix reused');
+});
+
 test('EX_3.2_5060 RE_GBM_4410: the outbound gate refuses a non-MSSanté recipient and Postfix bounces the message to its sender with a readable reason', async () => {
   await inject(A.user, ['someone@gmail.com', B.user], 'e2e mixed');
   const a = world.node('A').postfix;
