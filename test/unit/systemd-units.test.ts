@@ -267,6 +267,23 @@ test('every shipped service logs JSON lines to the journal (MSS_LOG_JSON=1), so 
   for (const name of services) assert.ok(unit(name).get('Environment')?.includes('MSS_LOG_JSON=1'), name);
 });
 
+// `systemctl help <unit>` and `systemctl status` show Documentation=: an operator who finds a
+// failed timer at night reaches the page that explains the job (lintian notes units without it).
+// The from-source path; the package rewrites /opt/mss-sidecar/docs/ to /usr/share/doc/mss-sidecar/.
+test('every shipped unit names the documentation of its job (Documentation=), a page the repository has', () => {
+  const units = fs.readdirSync(path.join(REPO_ROOT, 'systemd')).filter((f) => /\.(service|timer)$/.test(f));
+  assert.ok(units.length >= 15);
+  for (const name of units) {
+    const docs = unit(name).get('Documentation') ?? [];
+    assert.ok(docs.length > 0, `${name}: no Documentation=`);
+    for (const uri of docs.flatMap((d) => d.split(/\s+/))) {
+      const m = /^file:\/opt\/mss-sidecar\/(docs\/[\w-]+\.md)$/.exec(uri);
+      assert.ok(m, `${name}: Documentation=${uri} is not one of the shipped docs`);
+      assert.ok(fs.existsSync(path.join(REPO_ROOT, m[1] as string)), `${name}: ${m[1]} does not exist`);
+    }
+  }
+});
+
 // Exposure of every shipped unit as `systemd-analyze security --offline` scores it (Debian's
 // systemd package provides it without systemd as PID 1; scripts/install-system-deps.sh
 // installs it). 0 is locked down, 10 fully exposed; 2.5 is the ceiling set for this project.
