@@ -11,8 +11,8 @@
 // with it handed to Postfix and its digest not yet committed (RFC 1047) —, A's shared journal must
 // hold one `received` event per message (written by either node, retried, replayed: counted
 // once), and a rate-limit counter and a UserInfo cache entry written before the failover
-// are there after it. MSS_CLUSTER_MESSAGES sets the count (200 in `make test`; 1,000 for
-// the issue's manual run: `MSS_CLUSTER_MESSAGES=1000 node --test dist/test/integration/cluster-e2e.test.js`).
+// are there after it. MSS_CLUSTER_MESSAGES sets the count: 1,000 by default, as the issue
+// asks (~40 s on this 2-core machine, load 9); fewer for a quick run while developing.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -37,7 +37,7 @@ import {
 } from '../helpers/cluster-world.js';
 import { until } from '../helpers/sentinel.js';
 
-const MESSAGES = Number(process.env.MSS_CLUSTER_MESSAGES ?? 200);
+const MESSAGES = Number(process.env.MSS_CLUSTER_MESSAGES ?? 1000);
 const TAG = 'cluster-e2e';
 
 let cw: ClusterWorld;
@@ -115,9 +115,10 @@ test(`issue 18: ${MESSAGES} messages from B to A's two nodes, A1 SIGKILLed then 
       duplicated.length <= why.tookOver && [...n.values()].every((c) => c <= 2),
       `second copies only of messages whose claim was taken over from the dead node: ${JSON.stringify({ duplicated, ...why })}`,
     );
-    // The message A1 died answering was retried on A2, which found its digest committed.
-    const alreadyReceived = inTraces(cw.stateDir.A2, /already received/g);
-    assert.ok(alreadyReceived >= 1, 'A2 answered a retry of a message A1 had queued with 250, without a second delivery');
+    // The message A1 died answering was retried — on A2, or on A1 once back — and found its
+    // digest committed.
+    const alreadyReceived = inTraces(cw.stateDir.A2, /already received/g) + inTraces(cw.stateDir.A1, /already received/g);
+    assert.ok(alreadyReceived >= 1, 'a retry of a message A1 had queued was answered 250 without a second delivery');
 
     // Read through a store opened after the failover (the sentinels name the new master).
     const fresh = openStore(aState);

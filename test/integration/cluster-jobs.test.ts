@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { openStore } from '../../src/store/open.js';
 import { stateSection } from '../../src/config/core-sections.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, runCliAsync } from '../helpers/cli.js';
 import { createNetns, netnsAvailable, type Netns } from '../helpers/netns.js';
 import { spawnTracked, type Spawned } from '../helpers/processes.js';
 import { DOMAIN, per, registryYaml } from '../helpers/registry.js';
@@ -145,6 +145,9 @@ test('the node running the job SIGKILLed: the other node, started meanwhile, tak
   fs.writeFileSync(path.join(dir, 'block-A1'), '');
   const a1 = lifecycle(c.config('A1'), 'A1');
   await until(() => fs.existsSync(path.join(dir, 'started-A1')), 60_000, 'A1 to be in its job');
+  // The cluster view (`status`, `cluster status`) on the other node names the lease's holder.
+  const view = await runCliAsync(['--config', c.config('A2'), 'cluster', 'status']);
+  assert.match(view.stdout, /^\S+ +cluster\.leases +.*lifecycle held by A1\/\d+ \(token \d+/m, view.stdout);
   const a2 = lifecycle(c.config('A2'), 'A2');
   await until(() => /waiting until it is done, or taking it over/.test(a2.p.output()), 60_000, 'A2 to wait for A1');
   const killedAt = Date.now();

@@ -15,7 +15,8 @@
 // not be in Postfix: it is delivered (mail is never lost) under the same event id and time,
 // so the statistics count it once. A copy pending on a process still alive is waiting for
 // Postfix: 451, the peer retries later. docs/gates.md ("Retries and duplicates") states the
-// window that remains: Postfix's 250 to the commit, one store write.
+// window that remains: from the final dot sent to Postfix to the commit (Postfix queues a
+// message whose dot it read even if the gate died meanwhile).
 import { createHash, type Hash } from 'node:crypto';
 import { liveNode } from '../../cluster/members.js';
 import type { StateStore } from '../../store/store.js';

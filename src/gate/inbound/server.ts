@@ -504,7 +504,8 @@ export class GateIn {
     this.keepPostfix(s);
     const queueId = /queued as ([0-9A-Za-z]+)/.exec(final.text)?.[1] ?? 'unknown';
     // Postfix holds it: from now on a copy of it is answered 250 and not delivered again.
-    // RFC 1047: the window left is this one store write (docs/gates.md, "Retries and duplicates").
+    // RFC 1047: the window left runs from the final dot to this store write (docs/gates.md,
+    // "Retries and duplicates"): Postfix queues a message whose dot it read, gate or no gate.
     if (claim?.kind === 'new')
       await claim.commit(queueId).catch((err: unknown) => s.log.warn({ err: asMssError(err).message, mailId: queueId }, 'gate-in could not commit a digest'));
     const message = { id: queueId, from: mailFrom, to: rcpts, ...subject, size };
