@@ -10,6 +10,7 @@ import { renderReport, renderValidation } from '../annuaire/render.js';
 import { fetchReports, type ReportRun } from '../annuaire/report.js';
 import { ANNUAIRE_LEASE, AnnuaireState } from '../annuaire/state.js';
 import type { CliContext } from './context.js';
+import type { CliOutput } from './io.js';
 import { resolveActor } from './actor.js';
 import { EXIT, action } from './run-action.js';
 import { oncePerOption, openJobStore, scheduled } from './scheduled.js';
@@ -40,13 +41,12 @@ async function withDeps<T>(ctx: () => CliContext, opts: Common, fn: (deps: Annua
   }
 }
 
-function printPublish(r: PublishResult, json?: boolean): number {
+function printPublish(out: CliOutput, r: PublishResult, json?: boolean): number {
   const status = r.outcome === 'refused' || ((r.outcome === 'dry-run' || r.outcome === 'skipped') && r.validation.blocking > 0) ? EXIT.FAILED : EXIT.OK;
   if (json) {
-    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    out.write(`${JSON.stringify(r, null, 2)}\n`);
     return status;
   }
-  const out = process.stdout;
   out.write(`${renderValidation(r.validation, r.domains, r.excluded)}\n`);
   if (!r.whitelistChecked) out.write('note: no verified liste blanche here; RG_CTR_000 (domain listed) was not checked locally\n');
   const size = `${r.digest.records} mailbox(es), ${(r.digest.bytes / 1048576).toFixed(1)} MB, sha256 ${r.digest.sha256.slice(0, 16)}…`;
@@ -70,7 +70,7 @@ function printPublish(r: PublishResult, json?: boolean): number {
   return status;
 }
 
-function printReports(run: ReportRun, json?: boolean): number {
+function printReports(out: CliOutput, run: ReportRun, json?: boolean): number {
   let status: number = EXIT.OK;
   for (const t of run.tickets) {
     if (t.outcome === 'done' && (t.blocking ?? 0) > 0) status = EXIT.FAILED;
@@ -79,26 +79,24 @@ function printReports(run: ReportRun, json?: boolean): number {
     if (t.outcome === 'pending' && status === EXIT.OK) status = EXIT.TEMPORARY;
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+    out.write(`${JSON.stringify(run, null, 2)}\n`);
     return status;
   }
-  if (run.tickets.length === 0) process.stdout.write('no pending ticket\n');
+  if (run.tickets.length === 0) out.write('no pending ticket\n');
   for (const t of run.tickets) {
     switch (t.outcome) {
       case 'not-due':
-        process.stdout.write(`ticket ${t.ticket}: not before ${t.dueAt} (the Annuaire's batch must have run)\n`);
+        out.write(`ticket ${t.ticket}: not before ${t.dueAt} (the Annuaire's batch must have run)\n`);
         break;
       case 'pending':
-        process.stdout.write(`ticket ${t.ticket}: not processed yet (WSMSS17); try again later\n`);
+        out.write(`ticket ${t.ticket}: not processed yet (WSMSS17); try again later\n`);
         break;
       case 'done':
-        process.stdout.write(`${renderReport(t.ticket, t.report ?? { rules: [], domains: [] }, t.corrections ?? [])}\n`);
-        process.stdout.write(
-          `ticket ${t.ticket}: ${t.blocking} blocking, ${t.warnings} warning(s); ZIP ${t.delivery}, checksum ${t.checksum}; saved ${t.files?.json}\n`,
-        );
+        out.write(`${renderReport(t.ticket, t.report ?? { rules: [], domains: [] }, t.corrections ?? [])}\n`);
+        out.write(`ticket ${t.ticket}: ${t.blocking} blocking, ${t.warnings} warning(s); ZIP ${t.delivery}, checksum ${t.checksum}; saved ${t.files?.json}\n`);
         break;
       default:
-        process.stdout.write(`ticket ${t.ticket}: ${t.outcome.toUpperCase()} ${t.error?.code}: ${t.error?.message}\n`);
+        out.write(`ticket ${t.ticket}: ${t.outcome.toUpperCase()} ${t.error?.code}: ${t.error?.message}\n`);
     }
   }
   return status;
@@ -125,6 +123,7 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
             {
               cfg: deps.config,
               log: ctx().log,
+              out: ctx().out,
               store: deps.store,
               job: ANNUAIRE_LEASE,
               run: 'annuaire-publish',
@@ -132,7 +131,7 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
               now,
             },
             run,
-            (r) => printPublish(r, opts.json),
+            (r) => printPublish(ctx().out, r, opts.json),
           );
         }),
       ),
@@ -153,9 +152,9 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
               ...(opts.applyCorrections === false ? { applyCorrections: false } : {}),
             });
           return scheduled(
-            { cfg: deps.config, log: ctx().log, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-report', oncePer: opts.oncePer, now },
+            { cfg: deps.config, log: ctx().log, out: ctx().out, store: deps.store, job: ANNUAIRE_LEASE, run: 'annuaire-report', oncePer: opts.oncePer, now },
             run,
-            (r) => printReports(r, opts.json),
+            (r) => printReports(ctx().out, r, opts.json),
           );
         }),
       ),
@@ -172,10 +171,11 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
         withDeps(ctx, opts, async (deps) => {
           if (opts.cancel) {
             const done = await cancelWithdrawal(deps, domain);
-            process.stdout.write(done ? `${domain}: withdrawal cancelled; the next publication includes it\n` : `${domain} was not withdrawn\n`);
+            ctx().out.write(done ? `${domain}: withdrawal cancelled; the next publication includes it\n` : `${domain} was not withdrawn\n`);
             return EXIT.OK;
           }
           return printPublish(
+            ctx().out,
             await withdrawDomain(deps, domain, { now: clock(opts.now), ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) }),
             opts.json,
           );
@@ -192,16 +192,16 @@ export function registerAnnuaireCommands(program: Command, ctx: () => CliContext
         withDeps(ctx, opts, async (deps) => {
           const state = new AnnuaireState(deps.store);
           const s = { last: await state.last(), withdrawn: await state.withdrawn(), tickets: await state.tickets() };
-          if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          if (opts.json) ctx().out.write(`${JSON.stringify(s, null, 2)}\n`);
           else {
-            process.stdout.write(
+            ctx().out.write(
               s.last
                 ? `last publication ${s.last.at}: ticket ${s.last.ticket}, sha256 ${s.last.sha256.slice(0, 16)}…, ${s.last.domains.join(', ')}\n`
                 : 'never published\n',
             );
-            if (s.withdrawn.length > 0) process.stdout.write(`withdrawn: ${s.withdrawn.join(', ')}\n`);
+            if (s.withdrawn.length > 0) ctx().out.write(`withdrawn: ${s.withdrawn.join(', ')}\n`);
             for (const t of s.tickets)
-              process.stdout.write(
+              ctx().out.write(
                 `  ${t.ticket}\t${t.kind}\t${t.sentAt}\t${t.status}${t.summary ? `\tblocking ${t.summary.blocking}, warnings ${t.summary.warnings}, corrections ${t.summary.corrections}` : t.lastOutcome ? `\t${t.lastOutcome}` : ''}\n`,
               );
           }

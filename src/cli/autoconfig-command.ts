@@ -55,8 +55,8 @@ export function registerAutoconfigCommands(program: Command, ctx: () => CliConte
         const resolver = srvResolver(opts.resolver ?? configured?.resolvers ?? [], timeoutMs);
         const reports: DomainReport[] = [];
         for (const domain of targets) reports.push(await checkDomain(domain, entryPoints, resolver));
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ok: reports.every((r) => r.ok), reports }, null, 2)}\n`);
-        else process.stdout.write(render(reports));
+        if (opts.json) ctx().out.write(`${JSON.stringify({ ok: reports.every((r) => r.ok), reports }, null, 2)}\n`);
+        else ctx().out.write(render(reports));
         if (reports.some((r) => r.temporary)) return EXIT.TEMPORARY;
         return reports.every((r) => r.ok) ? EXIT.OK : EXIT.FAILED;
       }),

@@ -8,15 +8,15 @@ import { MssError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import { openStore } from '../store/open.js';
 import type { BalInput } from '../registry/schema.js';
-import type { Bal, Registry } from '../registry/registry.js';
-import { RuntimeFields } from '../registry/runtime.js';
-import { publicationOf } from '../registry/publication.js';
+import type { Bal } from '../registry/registry.js';
 import { formatProblem, type RegistryProblem } from '../registry/rules.js';
 import { loadOptionsFrom, loadRegistryFrom, openTraceLog } from '../registry/open.js';
 import * as ops from '../registry/operations.js';
+import { entryOf, listMailboxes, mailboxDetails, publicView, type MailboxFilter } from '../registry/mailbox-view.js';
+import { deleteMailboxWithMail } from '../lifecycle/delete-mailbox.js';
 import { registryChange } from '../cluster/registry-change.js';
-import { fillArgs, runCommand } from '../util/run-command.js';
 import type { CliContext } from './context.js';
+import type { CliOutput } from './io.js';
 import { cliMeans, resolveActor } from './actor.js';
 import { action } from './run-action.js';
 
@@ -27,22 +27,19 @@ interface ActorOpt {
 
 export function registerBalCommands(program: Command, ctx: () => CliContext): void {
   const bal = program.command('bal').description('mailbox (BAL) registry: list, show and change mailboxes');
+  registerBalReads(bal, ctx);
+  registerBalStatusChanges(bal, ctx);
+  registerBalDelegations(bal, ctx);
+  registerBalHolders(bal, ctx);
+}
 
+/** check, list, show: the registry read. */
+function registerBalReads(bal: Command, ctx: () => CliContext): void {
   bal
     .command('check')
     .description('validate the registry file (every problem with its line and requirement)')
     .option('--json', 'print JSON')
-    .action(
-      action((opts: { json?: boolean }) => {
-        const cfg = ctx().config();
-        const reg = loadRegistryFrom(cfg);
-        if (opts.json) out({ ok: true, file: reg.file, mailboxes: reg.size, warnings: reg.warnings });
-        else {
-          process.stdout.write(`registry ${reg.file} is valid: ${reg.size} mailboxes\n`);
-          printWarnings(reg.warnings, reg.file);
-        }
-      }),
-    );
+    .action(action((opts: { json?: boolean }) => checkRegistry(ctx(), opts.json)));
 
   bal
     .command('list')
@@ -53,67 +50,18 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--structure <idNat>', 'only this structure (type digit + number, e.g. 1130000001)')
     .option('--test', 'only test mailboxes')
     .option('--json', 'print JSON')
-    .action(
-      action((opts: { type?: string; status?: string; suspended?: boolean; structure?: string; test?: boolean; json?: boolean }) => {
-        const reg = loadRegistryFrom(ctx().config());
-        let list: readonly Bal[] = opts.suspended ? reg.suspended(opts.structure) : reg.all();
-        if (opts.type) list = list.filter((b) => b.type === opts.type?.toUpperCase());
-        if (opts.status) list = list.filter((b) => b.status === opts.status);
-        if (opts.structure && !opts.suspended) list = list.filter((b) => b.structureIdNat === opts.structure);
-        if (opts.test) list = list.filter((b) => b.test);
-        if (opts.json) return out(list.map(publicView));
-        for (const b of list) {
-          const flags = [b.test ? 'test' : '', b.listeRouge ? 'liste-rouge' : '', b.autoreply ? 'auto-reply' : ''].filter(Boolean).join(',');
-          const extra =
-            b.status === 'suspended' && b.suspension
-              ? `  since ${b.suspension.at}: ${b.suspension.reason}`
-              : b.status === 'deleted' && b.deletion
-                ? `  on ${b.deletion.at}`
-                : '';
-          process.stdout.write(`${b.address}\t${b.type}\t${b.status}\t${flags || '-'}${extra}\n`);
-        }
-        if (!opts.json) process.stderr.write(`${list.length} mailbox${list.length === 1 ? '' : 'es'}\n`);
-      }),
-    );
+    .action(action((opts: MailboxFilter & { json?: boolean }) => printList(ctx(), listMailboxes(loadRegistryFrom(ctx().config()), opts), opts.json)));
 
   bal
     .command('show')
     .description('one mailbox: registry entry, who may use it, run-time state (last login, notices, publication)')
     .argument('<address>')
     .option('--json', 'print JSON')
-    .action(
-      action(async (address: string, opts: { json?: boolean }) => {
-        const cfg = ctx().config();
-        const reg = loadRegistryFrom(cfg);
-        const b = need(reg, address);
-        const store = openStore(cfg.state);
-        try {
-          const rt = await new RuntimeFields(store).get(b.address);
-          const notices: Record<string, unknown> = {};
-          for (const kind of ['depublish', 'delete']) {
-            const v = await store.get(`notice:${kind}:${b.address}`);
-            if (v) notices[kind] = JSON.parse(v);
-          }
-          const view = { ...publicView(b), entry: stripDerived(b), runtime: rt, notices, publication: publicationOf(b, rt), users: usersOf(b) };
-          if (opts.json) return out(view);
-          process.stdout.write(`${b.address} (${b.type}${b.test ? ', test' : ''}) — ${b.status}, created ${b.created}\n`);
-          const pub = view.publication;
-          process.stdout.write(
-            `  Annuaire: ${pub.published ? 'published' : 'not published'}${pub.listeRouge ? `, liste rouge (${pub.listeRougeOrigin === 'user' ? "user's choice" : 'depublished for inactivity'})` : ''}\n`,
-          );
-          process.stdout.write(
-            `  last login: ${rt.lastLogin?.toISOString() ?? 'never'}${rt.lastLoginBy ? ` by ${rt.lastLoginBy}` : ''}; last exchange: ${rt.lastExchange?.toISOString() ?? 'none'}\n`,
-          );
-          for (const u of view.users) process.stdout.write(`  ${u.role}: ${u.idNat}${u.name ? ` ${u.name}` : ''}${u.for ? ` (for ${u.for})` : ''}\n`);
-          if (b.suspension) process.stdout.write(`  suspended ${b.suspension.at}: ${b.suspension.reason}\n`);
-          if (b.deletion) process.stdout.write(`  deleted ${b.deletion.at}${b.deletion.reason ? `: ${b.deletion.reason}` : ''}\n`);
-          for (const [k, v] of Object.entries(notices)) process.stdout.write(`  notice ${k}: ${JSON.stringify(v)}\n`);
-        } finally {
-          await store.close();
-        }
-      }),
-    );
+    .action(action((address: string, opts: { json?: boolean }) => showMailbox(ctx(), address, opts.json)));
+}
 
+/** add, suspend, reactivate, delete, liste rouge: a mailbox's existence and status. */
+function registerBalStatusChanges(bal: Command, ctx: () => CliContext): void {
   withActor(bal.command('add'))
     .description('create a mailbox (validated with the whole registry, traced)')
     .option('--from <file>', 'the entry as YAML or JSON (flags below override its fields)')
@@ -136,7 +84,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((opts: Record<string, string | boolean | undefined> & ActorOpt) => {
         const entry = entryFromFlags(opts);
-        return edit(ctx, opts, (env) => ops.addMailbox(env, entry), `added ${String(entry.address).toLowerCase()}`);
+        return edit(ctx(), opts, (env) => ops.addMailbox(env, entry), `added ${String(entry.address).toLowerCase()}`);
       }),
     );
 
@@ -146,39 +94,26 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .requiredOption('--reason <text>', 'why (given to the structure manager, RE_GBM_4430)')
     .action(
       action((address: string, opts: { reason: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.suspendMailbox(env, address, opts.reason), `suspended ${address}; notify the structure manager with the reason (§5.5.2)`),
+        edit(
+          ctx(),
+          opts,
+          (env) => ops.suspendMailbox(env, address, opts.reason),
+          `suspended ${address}; notify the structure manager with the reason (§5.5.2)`,
+        ),
       ),
     );
 
   withActor(bal.command('reactivate'))
     .description('reactivate a suspended mailbox (RE_GBM_4440)')
     .argument('<address>')
-    .action(action((address: string, opts: ActorOpt) => edit(ctx, opts, (env) => ops.reactivateMailbox(env, address), `reactivated ${address}`)));
+    .action(action((address: string, opts: ActorOpt) => edit(ctx(), opts, (env) => ops.reactivateMailbox(env, address), `reactivated ${address}`)));
 
   withActor(bal.command('delete'))
     .description('delete a mailbox: its messages are removed with lifecycle.deleteCommand, its entry and traces are kept')
     .argument('<address>')
     .requiredOption('--reason <text>')
     .option('--no-purge-mail', 'do not run lifecycle.deleteCommand (the mail store is handled separately)')
-    .action(
-      action(async (address: string, opts: { reason: string; purgeMail: boolean } & ActorOpt) => {
-        const cfg = ctx().config();
-        const reg = loadRegistryFrom(cfg);
-        const b = need(reg, address);
-        if (b.status === 'deleted') throw new MssError('REGISTRY_STATE', `${b.address} is already deleted`);
-        if (opts.purgeMail) {
-          const r = await runCommand(fillArgs(cfg.lifecycle.deleteCommand, { address: b.address, local: b.localPart, domain: b.domain }), {
-            timeoutMs: cfg.lifecycle.commandTimeoutMs,
-          });
-          if (r.code !== 0)
-            throw new MssError(
-              'LIFECYCLE_COMMAND_FAILED',
-              `lifecycle.deleteCommand failed for ${b.address} (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}; the mailbox is unchanged`,
-            );
-        }
-        await edit(ctx, opts, (env) => ops.deleteMailbox(env, b.address, opts.reason), `deleted ${b.address}`);
-      }),
-    );
+    .action(action((address: string, opts: { reason: string; purgeMail: boolean } & ActorOpt) => deleteWithMail(ctx(), address, opts)));
 
   withActor(bal.command('set-liste-rouge'))
     .description("record the user's own liste rouge choice (EX_PBA_5040)")
@@ -188,10 +123,13 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((address: string, onOff: string, opts: { by?: string } & ActorOpt) => {
         if (onOff !== 'on' && onOff !== 'off') throw new MssError('USAGE_LISTE_ROUGE', 'expected on or off');
-        return edit(ctx, opts, (env) => ops.setListeRouge(env, address, onOff === 'on', opts.by), `liste rouge ${onOff} for ${address}`);
+        return edit(ctx(), opts, (env) => ops.setListeRouge(env, address, onOff === 'on', opts.by), `liste rouge ${onOff} for ${address}`);
       }),
     );
+}
 
+/** Delegations (EX_GBM_5413): granted, changed, revoked on the request of a manager of the mailbox. */
+function registerBalDelegations(bal: Command, ctx: () => CliContext): void {
   withActor(bal.command('delegate'))
     .description('grant a delegation, on the request of the holder, responsible or a co-holder (EX_GBM_5413)')
     .argument('<address>')
@@ -202,7 +140,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((address: string, opts: { delegate: string; by: string; for?: string; name?: string } & ActorOpt) =>
         edit(
-          ctx,
+          ctx(),
           opts,
           (env) =>
             ops.addDelegate(env, address, { idNat: opts.delegate, ...(opts.for ? { for: opts.for } : {}), ...(opts.name ? { name: opts.name } : {}) }, opts.by),
@@ -221,7 +159,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((address: string, opts: { delegate: string; by: string; for?: string; name?: string } & ActorOpt) =>
         edit(
-          ctx,
+          ctx(),
           opts,
           (env) =>
             ops.changeDelegate(
@@ -243,10 +181,13 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--by <idNat>', 'who asked: the holder, the responsible or a co-holder')
     .action(
       action((address: string, opts: { delegate: string; by?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.revokeDelegate(env, address, opts.delegate, opts.by), `${opts.delegate} is no longer a delegate of ${address}`),
+        edit(ctx(), opts, (env) => ops.revokeDelegate(env, address, opts.delegate, opts.by), `${opts.delegate} is no longer a delegate of ${address}`),
       ),
     );
+}
 
+/** Co-holders, the responsible, the description (EX_GBM_5410), an IdNat the Annuaire corrected (EX_PBA_5100). */
+function registerBalHolders(bal: Command, ctx: () => CliContext): void {
   const co = bal.command('coholder').description('co-holders of an organisational mailbox (EX_GBM_5410)');
   withActor(co.command('add'))
     .argument('<address>')
@@ -257,7 +198,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((address: string, opts: { idNat: string; lastName: string; firstName: string; by?: string } & ActorOpt) =>
         edit(
-          ctx,
+          ctx(),
           opts,
           (env) => ops.addCoHolder(env, address, { idNat: opts.idNat, lastName: opts.lastName, firstName: opts.firstName }, opts.by),
           `${opts.idNat} is now a co-holder of ${address}`,
@@ -270,7 +211,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--by <idNat>', 'the responsible or co-holder who asked')
     .action(
       action((address: string, opts: { idNat: string; by?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.removeCoHolder(env, address, opts.idNat, opts.by), `${opts.idNat} is no longer a co-holder of ${address}`),
+        edit(ctx(), opts, (env) => ops.removeCoHolder(env, address, opts.idNat, opts.by), `${opts.idNat} is no longer a co-holder of ${address}`),
       ),
     );
 
@@ -283,7 +224,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .action(
       action((address: string, opts: { idNat: string; name?: string; by?: string } & ActorOpt) =>
         edit(
-          ctx,
+          ctx(),
           opts,
           (env) => ops.setResponsible(env, address, { idNat: opts.idNat, ...(opts.name ? { name: opts.name } : {}) }, opts.by),
           `${opts.idNat} is now the responsible of ${address}`,
@@ -298,7 +239,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .option('--by <idNat>', 'the responsible or co-holder who asked')
     .action(
       action((address: string, text: string, opts: { by?: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.setDescription(env, address, text, opts.by), `description of ${address} changed`),
+        edit(ctx(), opts, (env) => ops.setDescription(env, address, text, opts.by), `description of ${address} changed`),
       ),
     );
 
@@ -309,7 +250,7 @@ export function registerBalCommands(program: Command, ctx: () => CliContext): vo
     .requiredOption('--to <idNat>')
     .action(
       action((address: string, opts: { from: string; to: string } & ActorOpt) =>
-        edit(ctx, opts, (env) => ops.correctIdNat(env, address, opts.from, opts.to, { source: 'cli' }), `${opts.from} replaced by ${opts.to} in ${address}`),
+        edit(ctx(), opts, (env) => ops.correctIdNat(env, address, opts.from, opts.to, { source: 'cli' }), `${opts.from} replaced by ${opts.to} in ${address}`),
       ),
     );
 }
@@ -318,75 +259,101 @@ function withActor(cmd: Command): Command {
   return cmd.option('--actor <name>', 'the administrator acting (default: the Unix user; recorded in the traces)').option('--json', 'print JSON');
 }
 
-function editEnv(ctx: () => CliContext, opts: ActorOpt): { cfg: Config; env: ops.EditEnv } {
-  const cfg = ctx().config();
-  return { cfg, env: { file: cfg.registry.file, load: loadOptionsFrom(cfg), traces: openTraceLog(cfg), actor: resolveActor(opts.actor), ...cliMeans() } };
+function checkRegistry(c: CliContext, json?: boolean): void {
+  const reg = loadRegistryFrom(c.config());
+  if (json) return printJson(c.out, { ok: true, file: reg.file, mailboxes: reg.size, warnings: reg.warnings });
+  c.out.write(`registry ${reg.file} is valid: ${reg.size} mailboxes\n`);
+  printWarnings(c.err, reg.warnings, reg.file);
 }
 
-async function edit(ctx: () => CliContext, opts: ActorOpt, fn: (env: ops.EditEnv) => ops.ChangeResult, done: string): Promise<void> {
-  const { cfg, env } = editEnv(ctx, opts);
-  // Several nodes: the change is made on the cluster's registry and sent to the others.
+function printList(c: CliContext, list: readonly Bal[], json?: boolean): void {
+  if (json) return printJson(c.out, list.map(publicView));
+  for (const b of list) {
+    const flags = [b.test ? 'test' : '', b.listeRouge ? 'liste-rouge' : '', b.autoreply ? 'auto-reply' : ''].filter(Boolean).join(',');
+    const extra =
+      b.status === 'suspended' && b.suspension
+        ? `  since ${b.suspension.at}: ${b.suspension.reason}`
+        : b.status === 'deleted' && b.deletion
+          ? `  on ${b.deletion.at}`
+          : '';
+    c.out.write(`${b.address}\t${b.type}\t${b.status}\t${flags || '-'}${extra}\n`);
+  }
+  c.err.write(`${list.length} mailbox${list.length === 1 ? '' : 'es'}\n`);
+}
+
+async function showMailbox(c: CliContext, address: string, json?: boolean): Promise<void> {
+  const cfg = c.config();
+  const bal = ops.need(loadRegistryFrom(cfg), address);
+  const store = openStore(cfg.state);
+  try {
+    const d = await mailboxDetails(bal, store);
+    const b = d.bal;
+    if (json)
+      return printJson(c.out, { ...publicView(b), entry: entryOf(b), runtime: d.runtime, notices: d.notices, publication: d.publication, users: d.users });
+    const pub = d.publication;
+    const rt = d.runtime;
+    c.out.write(`${b.address} (${b.type}${b.test ? ', test' : ''}) — ${b.status}, created ${b.created}\n`);
+    c.out.write(
+      `  Annuaire: ${pub.published ? 'published' : 'not published'}${pub.listeRouge ? `, liste rouge (${pub.listeRougeOrigin === 'user' ? "user's choice" : 'depublished for inactivity'})` : ''}\n`,
+    );
+    c.out.write(
+      `  last login: ${rt.lastLogin?.toISOString() ?? 'never'}${rt.lastLoginBy ? ` by ${rt.lastLoginBy}` : ''}; last exchange: ${rt.lastExchange?.toISOString() ?? 'none'}\n`,
+    );
+    for (const u of d.users) c.out.write(`  ${u.role}: ${u.idNat}${u.name ? ` ${u.name}` : ''}${u.for ? ` (for ${u.for})` : ''}\n`);
+    if (b.suspension) c.out.write(`  suspended ${b.suspension.at}: ${b.suspension.reason}\n`);
+    if (b.deletion) c.out.write(`  deleted ${b.deletion.at}${b.deletion.reason ? `: ${b.deletion.reason}` : ''}\n`);
+    for (const [k, v] of Object.entries(d.notices)) c.out.write(`  notice ${k}: ${JSON.stringify(v)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** EX_GBM_6010: the mail store emptied (unless --no-purge-mail), then the entry marked deleted (lifecycle/delete-mailbox.ts). */
+async function deleteWithMail(c: CliContext, address: string, opts: { reason: string; purgeMail: boolean } & ActorOpt): Promise<void> {
+  const { cfg, env } = editEnv(c, opts);
   const store = cfg.state.redis ? openStore(cfg.state) : undefined;
   try {
-    report(cfg, await registryChange(store, cfg.registry.file, cfg.state.dir, () => fn(env)), done, opts.json);
+    const bal = ops.need(loadRegistryFrom(cfg), address);
+    if (bal.status === 'deleted') throw new MssError('REGISTRY_STATE', `${bal.address} is already deleted`, { bal: bal.address });
+    const r = await deleteMailboxWithMail({ edit: env, store, stateDir: cfg.state.dir, config: cfg.lifecycle }, bal, opts.reason, {
+      purgeMail: opts.purgeMail,
+    });
+    report(c, cfg, r, `deleted ${bal.address}`, opts.json);
   } finally {
     env.traces.close();
     await store?.close();
   }
 }
 
-function report(cfg: Config, r: ops.ChangeResult, done: string, json?: boolean): void {
-  if (json) return out({ ok: true, message: done, bal: r.bal ? publicView(r.bal) : undefined, warnings: r.warnings });
-  process.stdout.write(`${done}\n`);
-  printWarnings(r.warnings, cfg.registry.file);
+function editEnv(c: CliContext, opts: ActorOpt): { cfg: Config; env: ops.EditEnv } {
+  const cfg = c.config();
+  return { cfg, env: { file: cfg.registry.file, load: loadOptionsFrom(cfg), traces: openTraceLog(cfg), actor: resolveActor(opts.actor), ...cliMeans() } };
 }
 
-function printWarnings(warnings: readonly RegistryProblem[], file: string): void {
-  for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w, file)}\n`);
+async function edit(c: CliContext, opts: ActorOpt, fn: (env: ops.EditEnv) => ops.ChangeResult, done: string): Promise<void> {
+  const { cfg, env } = editEnv(c, opts);
+  // Several nodes: the change is made on the cluster's registry and sent to the others.
+  const store = cfg.state.redis ? openStore(cfg.state) : undefined;
+  try {
+    report(c, cfg, await registryChange(store, cfg.registry.file, cfg.state.dir, () => fn(env)), done, opts.json);
+  } finally {
+    env.traces.close();
+    await store?.close();
+  }
 }
 
-function need(reg: Registry, address: string): Bal {
-  const b = reg.get(address);
-  if (!b) throw new MssError('REGISTRY_UNKNOWN_BAL', `no mailbox ${address} in ${reg.file}`, { bal: address });
-  return b;
+function report(c: CliContext, cfg: Config, r: ops.ChangeResult, done: string, json?: boolean): void {
+  if (json) return printJson(c.out, { ok: true, message: done, bal: r.bal ? publicView(r.bal) : undefined, warnings: r.warnings });
+  c.out.write(`${done}\n`);
+  printWarnings(c.err, r.warnings, cfg.registry.file);
 }
 
-function out(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+function printWarnings(err: CliOutput, warnings: readonly RegistryProblem[], file: string): void {
+  for (const w of warnings) err.write(`warning: ${formatProblem(w, file)}\n`);
 }
 
-function publicView(b: Bal): Record<string, unknown> {
-  return {
-    address: b.address,
-    type: b.type,
-    status: b.status,
-    test: b.test,
-    created: b.created,
-    listeRouge: b.listeRouge,
-    ...(b.suspension ? { suspension: b.suspension } : {}),
-    ...(b.deletion ? { deletion: b.deletion } : {}),
-    ...(b.structureIdNat ? { structure: b.structureIdNat } : {}),
-  };
-}
-
-function stripDerived(b: Bal): Record<string, unknown> {
-  const { index: _i, localPart: _l, domain: _d, createdMs: _c, autoreply: _a, structureIdNat: _s, ...entry } = b;
-  return entry;
-}
-
-function usersOf(b: Bal): Array<{ role: string; idNat: string; name?: string; for?: string }> {
-  const users: Array<{ role: string; idNat: string; name?: string; for?: string }> = [];
-  if (b.holder) users.push({ role: 'holder', idNat: b.holder.idNat, name: `${b.holder.firstName} ${b.holder.lastName}` });
-  if (b.responsible)
-    users.push({
-      role: b.responsible.accessesContent && b.type !== 'APP' ? 'responsible' : 'responsible (no access)',
-      idNat: b.responsible.idNat ?? '-',
-      name: b.responsible.name,
-    });
-  for (const c of b.coHolders)
-    users.push({ role: c.responsible ? 'responsible (co-holder)' : 'co-holder', idNat: c.idNat, name: `${c.firstName} ${c.lastName}` });
-  for (const d of b.delegates) users.push({ role: 'delegate', idNat: d.idNat, ...(d.name ? { name: d.name } : {}), for: d.for });
-  return users;
+function printJson(out: CliOutput, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 function entryFromFlags(opts: Record<string, string | boolean | undefined>): BalInput {

@@ -40,12 +40,11 @@ export function registerClusterCommands(program: Command, ctx: () => CliContext)
         return withClusterStore(cfg, async (store) => {
           const view = await clusterView(cfg, store);
           const checks = checksOf(view, cfg);
-          if (opts.json) process.stdout.write(`${JSON.stringify({ view, checks }, null, 2)}\n`);
+          if (opts.json) ctx().out.write(`${JSON.stringify({ view, checks }, null, 2)}\n`);
           else {
-            process.stdout.write(`this node: ${view.node}\n`);
-            for (const c of checks) process.stdout.write(`${MARK[c.severity]}  ${c.check.padEnd(18)} ${c.detail}\n`);
-            for (const s of view.sentinels)
-              process.stdout.write(`      sentinel ${s.address}: ${s.master ? `master ${s.master}` : `no answer (${s.error})`}\n`);
+            ctx().out.write(`this node: ${view.node}\n`);
+            for (const c of checks) ctx().out.write(`${MARK[c.severity]}  ${c.check.padEnd(18)} ${c.detail}\n`);
+            for (const s of view.sentinels) ctx().out.write(`      sentinel ${s.address}: ${s.master ? `master ${s.master}` : `no answer (${s.error})`}\n`);
           }
           return checks.some((c) => c.severity === 'critical') ? EXIT.FAILED : EXIT.OK;
         });
@@ -65,9 +64,9 @@ export function registerClusterCommands(program: Command, ctx: () => CliContext)
         return withClusterStore(cfg, async (store) => {
           const sync = new RegistrySync(store, cfg.registry.file, cfg.state.dir, ctx().log);
           const s = opts.takeCluster ? await sync.resolve('take-cluster') : opts.sendLocal ? await sync.resolve('send-local') : await sync.sync();
-          if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          if (opts.json) ctx().out.write(`${JSON.stringify(s, null, 2)}\n`);
           else
-            process.stdout.write(
+            ctx().out.write(
               `${s.outcome}: registry file ${s.local.slice(0, 16)}…, cluster ${s.cluster ? `${s.cluster.hash.slice(0, 16)}… (seq ${s.cluster.seq}, from ${s.cluster.node} at ${s.cluster.at})` : 'none'}\n`,
             );
           return s.outcome === 'conflict' ? EXIT.FAILED : s.outcome === 'busy' ? EXIT.TEMPORARY : EXIT.OK;
@@ -84,7 +83,7 @@ export function registerClusterCommands(program: Command, ctx: () => CliContext)
         const cfg = ctx().config();
         return withClusterStore(cfg, async (store) => {
           const had = await forget(store, node);
-          process.stdout.write(had ? `${node} forgotten\n` : `${node} was not a known node\n`);
+          ctx().out.write(had ? `${node} forgotten\n` : `${node} was not a known node\n`);
           return had ? EXIT.OK : EXIT.FAILED;
         });
       }),

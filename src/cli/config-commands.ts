@@ -25,7 +25,7 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
         const id = resolveIdentity(opts.user);
         if (id.kind === 'unknown-user')
           throw new MssError('USAGE_USER', `no Unix user ${id.name}: create the service user (install.md step 1) or name another with --user`);
-        if (id.kind === 'self' && id.note) process.stderr.write(`warning: ${id.note}\n`);
+        if (id.kind === 'self' && id.note) ctx().err.write(`warning: ${id.note}\n`);
         const files = checkConfigFiles(cfg, id);
         const bad = files.filter((f) => !f.ok);
         // A warning, not a failure: a site may choose it knowingly (no other local users).
@@ -33,20 +33,20 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
         const takeable = takeableListeners(cfg, start);
         if (opts.json) {
           const warnings = takeable.map((l) => ({ key: l.key, detail: describeTakeable(l) }));
-          process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, user: identityName(id), files, warnings, config: cfg }, octalModes, 2)}\n`);
+          ctx().out.write(`${JSON.stringify({ ok: bad.length === 0, user: identityName(id), files, warnings, config: cfg }, octalModes, 2)}\n`);
         } else {
-          for (const f of files) process.stdout.write(`${f.ok ? 'OK  ' : 'FAIL'}  ${f.key.padEnd(28)} ${f.detail}\n`);
+          for (const f of files) ctx().out.write(`${f.ok ? 'OK  ' : 'FAIL'}  ${f.key.padEnd(28)} ${f.detail}\n`);
           for (const l of takeable)
-            process.stdout.write(
+            ctx().out.write(
               `WARN  ${l.key.padEnd(28)} ${l.host}:${l.port} can be bound by any local user (ports from ${start} up) while its owner is stopped: ${l.risk}; use a unix socket or a port below ${start} (docs/install.md, "The perimeter")\n`,
             );
           if (bad.length === 0)
-            process.stdout.write(
+            ctx().out.write(
               `configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`,
             );
         }
         if (bad.length === 0) return EXIT.OK;
-        process.stderr.write(`error CONFIG_FILES: ${bad.map((f) => `${f.key}: ${f.detail}`).join('\n  ')}\n`);
+        ctx().err.write(`error CONFIG_FILES: ${bad.map((f) => `${f.key}: ${f.detail}`).join('\n  ')}\n`);
         return EXIT.CONFIG;
       }),
     );

@@ -9,11 +9,15 @@ import { configPathFrom } from '../config/path.js';
 import { useClusterConfig } from '../cluster/identity.js';
 import { MssError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ioOf, type CliOutput } from './io.js';
 
 export interface CliContext {
   readonly configPath: string;
   config(): Config;
   readonly log: Logger;
+  /** Where the command writes its result and its warnings (the program's io, ./io.ts). */
+  readonly out: CliOutput;
+  readonly err: CliOutput;
 }
 
 let createLogger: typeof import('../log.js').createLogger | undefined;
@@ -46,8 +50,11 @@ export function contextFrom(program: Command): CliContext {
   const configPath = configPathFrom(opts.config);
   let cached: Config | undefined;
   let logger: Logger | undefined;
+  const io = ioOf(program);
   return {
     configPath,
+    out: io.stdout,
+    err: io.stderr,
     config() {
       if (!cached) {
         cached = loaded(loadConfig)(configPath);

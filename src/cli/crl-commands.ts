@@ -37,12 +37,10 @@ export function registerCrlCommands(program: Command, ctx: () => CliContext): vo
           log: c.log,
         });
         if (opts.json)
-          process.stdout.write(
-            `${JSON.stringify(items.map((i) => (i.outcome === 'failed' ? { url: i.url, outcome: i.outcome, error: i.error.toJSON() } : i)))}\n`,
-          );
+          ctx().out.write(`${JSON.stringify(items.map((i) => (i.outcome === 'failed' ? { url: i.url, outcome: i.outcome, error: i.error.toJSON() } : i)))}\n`);
         else
           for (const i of items)
-            process.stdout.write(
+            ctx().out.write(
               i.outcome === 'failed'
                 ? `failed ${i.url} ${i.error.code}: ${i.error.message}\n`
                 : `${i.outcome} ${i.url} ${i.delta ? 'delta ' : ''}issuer="${i.issuer}" thisUpdate=${i.thisUpdate} nextUpdate=${i.nextUpdate ?? '-'}\n`,
@@ -75,10 +73,9 @@ export function registerCrlCommands(program: Command, ctx: () => CliContext): vo
             revoked: full?.revoked.size ?? 0,
           };
         });
-        for (const p of store.problems) process.stderr.write(`warning ${p.code}: ${p.message}\n`);
-        if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-        else
-          for (const r of rows) process.stdout.write(`${r.current ? 'current' : 'MISSING'} ${r.ca} nextUpdate=${r.nextUpdate ?? '-'} revoked=${r.revoked}\n`);
+        for (const p of store.problems) ctx().err.write(`warning ${p.code}: ${p.message}\n`);
+        if (opts.json) ctx().out.write(`${JSON.stringify(rows)}\n`);
+        else for (const r of rows) ctx().out.write(`${r.current ? 'current' : 'MISSING'} ${r.ca} nextUpdate=${r.nextUpdate ?? '-'} revoked=${r.revoked}\n`);
         return rows.every((r) => r.current) ? EXIT.OK : EXIT.FAILED;
       }),
     );

@@ -5,6 +5,7 @@ import { createNoticeSender } from '../lifecycle/notices.js';
 import { runLifecycle, type LifecycleReport } from '../lifecycle/run.js';
 import { loadOptionsFrom, openTraceLog } from '../registry/open.js';
 import type { CliContext } from './context.js';
+import type { CliOutput } from './io.js';
 import { resolveActor } from './actor.js';
 import { EXIT, action } from './run-action.js';
 import { oncePerOption, openJobStore, scheduled } from './scheduled.js';
@@ -53,8 +54,8 @@ export function registerLifecycleCommands(program: Command, ctx: () => CliContex
               { now, ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.confirm !== undefined ? { confirm: Number(opts.confirm) } : {}) },
             );
           const oncePer = opts.dryRun ? undefined : opts.oncePer;
-          return await scheduled({ cfg, log: c.log, store, job: 'lifecycle', oncePer, now }, run, (report) => {
-            print(report, opts.json);
+          return await scheduled({ cfg, log: c.log, out: c.out, store, job: 'lifecycle', oncePer, now }, run, (report) => {
+            print(c.out, report, opts.json);
             return report.ok ? EXIT.OK : EXIT.FAILED;
           });
         } finally {
@@ -66,13 +67,13 @@ export function registerLifecycleCommands(program: Command, ctx: () => CliContex
     );
 }
 
-function print(r: LifecycleReport, json?: boolean): void {
+function print(out: CliOutput, r: LifecycleReport, json?: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    out.write(`${JSON.stringify(r, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`lifecycle ${r.dryRun ? 'dry run' : 'run'} as of ${r.now}\n`);
-  process.stdout.write(`  inactivity counted from ${r.activityKnownSince} at the earliest\n`);
+  out.write(`lifecycle ${r.dryRun ? 'dry run' : 'run'} as of ${r.now}\n`);
+  out.write(`  inactivity counted from ${r.activityKnownSince} at the earliest\n`);
   for (const a of r.actions) {
     const what =
       a.action === 'notice'
@@ -81,15 +82,15 @@ function print(r: LifecycleReport, json?: boolean): void {
           ? `BLOCKED ${a.notice} notice`
           : a.action;
     const tail = [a.to ? `to ${a.to}` : '', a.scheduledFor ? `planned from ${a.scheduledFor.slice(0, 10)}` : '', a.detail ?? ''].filter(Boolean).join('; ');
-    process.stdout.write(`  ${a.ok || a.action === 'blocked' ? '' : 'FAILED '}${what}\t${a.bal}${tail ? `\t${tail}` : ''}\n`);
+    out.write(`  ${a.ok || a.action === 'blocked' ? '' : 'FAILED '}${what}\t${a.bal}${tail ? `\t${tail}` : ''}\n`);
   }
-  if (r.actions.length === 0 && r.summary.length === 0) process.stdout.write('  nothing to do\n');
+  if (r.actions.length === 0 && r.summary.length === 0) out.write('  nothing to do\n');
   if (r.summary.length > 0) {
-    process.stdout.write(`summary${r.dryRun ? ' (planned)' : ''}:\n`);
+    out.write(`summary${r.dryRun ? ' (planned)' : ''}:\n`);
     for (const s of r.summary)
-      process.stdout.write(`  ${SUMMARY_LABEL[s.action] ?? s.action}\t${s.action.startsWith('notice') ? `planned from ${s.date}` : s.date}\t${s.count}\n`);
+      out.write(`  ${SUMMARY_LABEL[s.action] ?? s.action}\t${s.action.startsWith('notice') ? `planned from ${s.date}` : s.date}\t${s.count}\n`);
   }
-  if (r.stopped) process.stdout.write(`${r.dryRun ? 'a real run would stop' : 'STOPPED'}: ${r.stopped.reason}\n`);
+  if (r.stopped) out.write(`${r.dryRun ? 'a real run would stop' : 'STOPPED'}: ${r.stopped.reason}\n`);
 }
 
 const SUMMARY_LABEL: Record<string, string> = {

@@ -19,10 +19,10 @@ export function registerPostfixCommands(program: Command, ctx: () => CliContext)
       action(async (opts: { postfixConfig?: string; json?: boolean }) => {
         const c = ctx();
         const report = await checkConfiguredRoutes(c.config(), c.log, opts.postfixConfig);
-        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        if (opts.json) ctx().out.write(`${JSON.stringify(report, null, 2)}\n`);
         else {
-          for (const p of report.problems) process.stdout.write(`AROUND THE GATE  ${describeProblem(p, report.sendersChecked)}\n`);
-          process.stdout.write(
+          for (const p of report.problems) ctx().out.write(`AROUND THE GATE  ${describeProblem(p, report.sendersChecked)}\n`);
+          ctx().out.write(
             report.problems.length === 0
               ? `ok: the ${report.domainsChecked} listed MSSanté domains not ours go to the outbound gate (${report.gate}) for the ${report.sendersChecked} senders checked\n`
               : `${report.problems.length} route(s) bypass the outbound gate (${report.gate}): fix transport_maps, relay_domains or the sender-dependent maps (docs/gates.md)\n`,

@@ -4,20 +4,27 @@
 // that give `--help` their term and description.
 import { Command, Help } from 'commander';
 import { commandGroups, nameOf, type CommandEntry } from './commands.js';
+import { attachIo, PROCESS_IO, type CliIo } from './io.js';
 import { EXIT } from './run-action.js';
 import { softwareVersion } from '../version.js';
 
-function rootProgram(): Command {
-  return new Command('mss-sidecar')
+function rootProgram(io: CliIo = PROCESS_IO): Command {
+  const program = new Command('mss-sidecar')
     .description('MSSanté operator sidecar for Postfix and Dovecot (Référentiel #1 v1.6.0)')
     .version(softwareVersion(), '-V, --version', 'print the version (package.json) and exit')
     .option('-c, --config <file>', 'configuration file (default: $MSS_SIDECAR_CONFIG or /etc/mss-sidecar/config.yaml)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
     .exitOverride((err) => {
       // Usage errors exit with EXIT.CONFIG; --help and --version exit 0.
-      process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.CONFIG);
+      const status = err.exitCode === 0 ? EXIT.OK : EXIT.CONFIG;
+      if (io.exitOnParseEnd) process.exit(status);
+      io.setStatus(status);
+      throw err;
     });
+  attachIo(program, io);
+  return program;
 }
 
 /**
@@ -38,9 +45,13 @@ export function invokedCommand(args: readonly string[]): string | undefined {
   return operands[0] === 'help' ? operands[1] : operands[0];
 }
 
-/** `load`: the groups to load for real; 'all' for tests that compare them with the table. */
-export async function buildProgram(load: ReadonlySet<string> | 'all'): Promise<Command> {
-  const program = rootProgram();
+/**
+ * `load`: the groups to load for real (bin/mss-sidecar: the one its command line names,
+ * main.ts); 'all' for tests that compare them with the table. `io`: where the commands write
+ * and their exit status goes (./io.ts): the process's, or a test's.
+ */
+export async function buildProgram(load: ReadonlySet<string> | 'all', io: CliIo = PROCESS_IO): Promise<Command> {
+  const program = rootProgram(io);
   const stubTerms = new WeakMap<Command, string>();
   program.configureHelp({
     subcommandTerm(this: Help, cmd: Command): string {

@@ -1,7 +1,10 @@
 // Uniform ending for every command: a coded error is printed as `error CODE: message` on
 // stderr (and as JSON with --json), and the exit status tells scripts and systemd what
-// happened without parsing text.
+// happened without parsing text. Both go to the program's io (./io.ts): the process's, or a
+// test's.
+import { Command } from 'commander';
 import { asMssError } from '../errors.js';
+import { ioOf, PROCESS_IO } from './io.js';
 
 /** Exit statuses, documented in docs/cli.md. */
 export const EXIT = {
@@ -26,16 +29,19 @@ export function exitCodeFor(code: string): number {
 
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) {
   return async (...args: A): Promise<void> => {
+    // commander passes the command last: it leads to the program's io and its --json.
+    const cmd = args[args.length - 1];
+    const io = cmd instanceof Command ? ioOf(cmd) : PROCESS_IO;
     try {
       const status = await fn(...args);
-      process.exitCode = typeof status === 'number' ? status : EXIT.OK;
+      io.setStatus(typeof status === 'number' ? status : EXIT.OK);
     } catch (thrown) {
       const err = asMssError(thrown);
-      const wantsJson = process.argv.includes('--json');
-      if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
-      process.stderr.write(`error ${err.code}: ${err.message}\n`);
-      if (err.code === 'INTERNAL' && process.env.MSS_DEBUG === '1' && thrown instanceof Error) process.stderr.write(`${thrown.stack}\n`);
-      process.exitCode = exitCodeFor(err.code);
+      const wantsJson = cmd instanceof Command && (cmd.optsWithGlobals() as { json?: boolean }).json === true;
+      if (wantsJson) io.stdout.write(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
+      io.stderr.write(`error ${err.code}: ${err.message}\n`);
+      if (err.code === 'INTERNAL' && process.env.MSS_DEBUG === '1' && thrown instanceof Error) io.stderr.write(`${thrown.stack}\n`);
+      io.setStatus(exitCodeFor(err.code));
     }
   };
 }

@@ -33,7 +33,7 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
         const { startSandbox } = await openSandbox();
         const running = await startSandbox({ dir: opts.dir, log: c.log, freshPki: opts.freshPki === true });
         c.log.info({ manifest: path.join(running.manifest.dir, 'sandbox.json'), endpoints: running.manifest.endpoints }, 'sandbox ready');
-        process.stdout.write('ready\n');
+        ctx().out.write('ready\n');
         const signal = await waitForStopSignal();
         c.log.info({ signal }, 'sandbox stopping');
         await running.stop();
@@ -49,7 +49,7 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
         const started = Date.now();
         const { generateTestPki } = await openSandbox();
         const m = await generateTestPki(path.resolve(opts.out));
-        process.stdout.write(`test PKI in ${m.dir} (${m.files.length} files, ${Date.now() - started} ms): trust=${m.trustDir} signer=${m.ansSigner.cert}\n`);
+        ctx().out.write(`test PKI in ${m.dir} (${m.files.length} files, ${Date.now() - started} ms): trust=${m.trustDir} signer=${m.ansSigner.cert}\n`);
       }),
     );
 
@@ -69,7 +69,7 @@ export function registerSandboxCommands(program: Command, ctx: () => CliContext)
           throw new MssError('USAGE_FILE', `cannot read ${input}: ${(err as Error).message}`, { file: input });
         }
         fs.writeFileSync(output, signWhitelist(xml, opts.pki));
-        process.stdout.write(`signed ${output}\n`);
+        ctx().out.write(`signed ${output}\n`);
       }),
     );
 

@@ -9,6 +9,7 @@ import { MssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openStore } from '../store/open.js';
 import type { StateStore } from '../store/store.js';
+import type { CliOutput } from './io.js';
 import { EXIT } from './run-action.js';
 
 /** The store of a job: fenced by the job's lease while it holds one. */
@@ -32,6 +33,8 @@ export interface ScheduledRun {
   run?: string;
   oncePer: string | undefined;
   now: Date;
+  /** Where "already done" is said (CliContext.out). */
+  out: CliOutput;
 }
 
 /** Run `fn` (once per slot with --once-per); `print` turns its result into the exit status. */
@@ -47,7 +50,7 @@ export async function scheduled<T>(s: ScheduledRun, fn: () => Promise<T>, print:
     { run: async () => print(await fn()), completed: (status) => status === EXIT.OK },
   );
   if (outcome.ran) return outcome.result;
-  process.stdout.write(
+  s.out.write(
     `${s.run ?? s.job} run ${slot} already done by ${outcome.by.holder} at ${outcome.by.at} (cluster lease token ${outcome.by.token}): nothing to do\n`,
   );
   return EXIT.OK;

@@ -32,9 +32,10 @@ async function withStore<T>(cfg: Config, fn: (store: StateStore) => Promise<T>):
   }
 }
 
-const out = (s: string): boolean => process.stdout.write(s);
+/** Where a printer writes: the command's output (CliContext.out). */
+type Write = (s: string) => unknown;
 
-function printBuild(b: BuildResult): void {
+function printBuild(out: Write, b: BuildResult): void {
   out(`built ${b.month} (${b.range.start} → ${b.range.end}, ${b.range.timeZone}) in ${b.dir}\n`);
   for (const f of b.files) out(`  ${f.name}\t${f.lines} lines\n`);
   const e = b.echanges;
@@ -52,7 +53,7 @@ function printBuild(b: BuildResult): void {
   out(`  archive ${b.archive.file} (${b.archive.bytes} bytes, sha256 ${b.archive.sha256})\n`);
 }
 
-async function printCheck(check: ArchiveCheck, json: boolean | undefined, title: string): Promise<number> {
+async function printCheck(out: Write, check: ArchiveCheck, json: boolean | undefined, title: string): Promise<number> {
   const { checkToCompteRendu, interpretReport, renderReport } = await import('../stats/report.js');
   const outcome = interpretReport(checkToCompteRendu(check, { domaines: [] }, {}));
   if (json) out(`${JSON.stringify({ ok: !check.blocking, ...outcome }, null, 2)}\n`);
@@ -61,6 +62,7 @@ async function printCheck(check: ArchiveCheck, json: boolean | undefined, title:
 }
 
 export function registerStatsCommands(program: Command, ctx: () => CliContext): void {
+  const out: Write = (s) => ctx().out.write(s);
   const stats = program.command('stats').description('monthly usage statistics (Echanges, Connexions) and their upload to SIPIL');
 
   stats
@@ -78,7 +80,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const registry = loadRegistryFrom(cfg);
         const b = await withStore(cfg, (store) => buildMonth({ config: cfg, registry, store, month, now, ...(opts.out ? { outDir: opts.out } : {}) }));
         if (opts.json) out(`${JSON.stringify(b, null, 2)}\n`);
-        else printBuild(b);
+        else printBuild(out, b);
       }),
     );
 
@@ -93,7 +95,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const cfg = ctx().config();
         const { validateTarget } = await import('../stats/job.js');
         const check = await withStore(cfg, (store) => validateTarget(cfg, store, target, nowOf(opts.now)));
-        return printCheck(check, opts.json, `local replay of the SIPIL controls on ${target}`);
+        return printCheck(out, check, opts.json, `local replay of the SIPIL controls on ${target}`);
       }),
     );
 
@@ -158,7 +160,7 @@ export function registerStatsCommands(program: Command, ctx: () => CliContext): 
         const { runStatsSchedule } = await import('../stats/schedule.js');
         return withStore(cfg, (store) =>
           scheduled(
-            { cfg, log: c.log, store, job: 'stats', oncePer: opts.oncePer, now },
+            { cfg, log: c.log, out: c.out, store, job: 'stats', oncePer: opts.oncePer, now },
             () =>
               runStatsSchedule(
                 {

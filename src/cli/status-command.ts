@@ -37,10 +37,10 @@ export function registerStatusCommand(program: Command, ctx: () => CliContext): 
           await store?.close();
         }
         const worst = worstSeverity(results);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ worst, checks: results }, null, 2)}\n`);
+        if (opts.json) ctx().out.write(`${JSON.stringify({ worst, checks: results }, null, 2)}\n`);
         else {
-          for (const r of results) process.stdout.write(`${MARK[r.severity]}  ${r.check.padEnd(20)} ${r.detail}\n`);
-          process.stdout.write(`overall: ${worst}\n`);
+          for (const r of results) ctx().out.write(`${MARK[r.severity]}  ${r.check.padEnd(20)} ${r.detail}\n`);
+          ctx().out.write(`overall: ${worst}\n`);
         }
         return worst === 'critical' ? EXIT.FAILED : EXIT.OK;
       }),

@@ -21,11 +21,11 @@ export function registerTracesCommands(program: Command, ctx: () => CliContext):
         const cfg = ctx().config();
         const dir = tracesDir(cfg.traces, cfg.state.dir);
         const r = await verifyTraces(dir);
-        if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        if (opts.json) ctx().out.write(`${JSON.stringify(r, null, 2)}\n`);
         else {
-          for (const p of r.problems) process.stdout.write(`TAMPERED ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
-          for (const w of r.warnings) process.stdout.write(`warning ${w.file}: ${w.message}\n`);
-          process.stdout.write(`${r.ok ? 'traces intact' : 'traces NOT intact'}: ${r.files} files, ${r.lines} lines checked in ${dir}\n`);
+          for (const p of r.problems) ctx().out.write(`TAMPERED ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
+          for (const w of r.warnings) ctx().out.write(`warning ${w.file}: ${w.message}\n`);
+          ctx().out.write(`${r.ok ? 'traces intact' : 'traces NOT intact'}: ${r.files} files, ${r.lines} lines checked in ${dir}\n`);
         }
         return r.ok ? EXIT.OK : EXIT.FAILED;
       }),
@@ -55,15 +55,15 @@ export function registerTracesCommands(program: Command, ctx: () => CliContext):
           }
         }
         if (opts.json)
-          process.stdout.write(
+          ctx().out.write(
             `${JSON.stringify({ dryRun: !!opts.dryRun, traces: results, journal: { before: journalBefore.toISOString().slice(0, 10), removedDays: journalRemoved } }, null, 2)}\n`,
           );
         else {
           for (const r of results)
-            process.stdout.write(
+            ctx().out.write(
               `${r.category}: ${r.removedDays.length} day(s) before ${r.before} ${opts.dryRun ? 'would be removed' : 'removed'}${r.removedDays.length ? ` (${r.removedDays[0]} … ${r.removedDays[r.removedDays.length - 1]})` : ''}\n`,
             );
-          process.stdout.write(
+          ctx().out.write(
             `journal: ${opts.dryRun ? 'not pruned (dry run)' : `${journalRemoved} day(s) before ${journalBefore.toISOString().slice(0, 10)} removed`}\n`,
           );
         }

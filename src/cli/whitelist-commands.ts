@@ -10,6 +10,7 @@ import { configPathFrom } from '../config/path.js';
 import { MssError } from '../errors.js';
 import type { VerifiedWhitelist, VerifyPolicy } from '../whitelist/verify.js';
 import { prepareContext, preparesItsOwnContext, type CliContext } from './context.js';
+import type { CliOutput } from './io.js';
 import { action, EXIT, exitCodeFor } from './run-action.js';
 
 /**
@@ -45,10 +46,10 @@ function readList(file: string): Buffer {
   }
 }
 
-async function verifyFile(file: string, policy: VerifyPolicy): Promise<VerifiedWhitelist> {
+async function verifyFile(err: CliOutput, file: string, policy: VerifyPolicy): Promise<VerifiedWhitelist> {
   const { verifyWhitelist } = await import('../whitelist/verify.js');
   const v = verifyWhitelist(readList(file), { ...policy, source: file });
-  for (const s of v.index.skipped) process.stderr.write(`warning WL_ENTRY_SKIPPED: ${file}: Domaine #${s.position} skipped: ${s.reason}\n`);
+  for (const s of v.index.skipped) err.write(`warning WL_ENTRY_SKIPPED: ${file}: Domaine #${s.position} skipped: ${s.reason}\n`);
   return v;
 }
 
@@ -64,9 +65,9 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
       .option('--json', 'print {"domains":N,"dns":M,"generated":"…"}')
       .action(
         action(async (file: string, opts: { trust?: string; json?: boolean }) => {
-          const v = await verifyFile(file, await policyFor(program, ctx, opts.trust));
+          const v = await verifyFile(ctx().err, file, await policyFor(program, ctx, opts.trust));
           const summary = { domains: v.index.domainCount, dns: v.index.dnCount, generated: v.index.generated };
-          process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `domains=${summary.domains} dns=${summary.dns} generated=${summary.generated}\n`);
+          ctx().out.write(opts.json ? `${JSON.stringify(summary)}\n` : `domains=${summary.domains} dns=${summary.dns} generated=${summary.generated}\n`);
         }),
       ),
   );
@@ -88,11 +89,11 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
             const { whitelistPaths } = await import('../whitelist/store.js');
             file = whitelistPaths(ctx().config().state.dir).file;
           }
-          const { index } = await verifyFile(file, await policyFor(program, ctx, opts.file ? opts.trust : undefined));
+          const { index } = await verifyFile(ctx().err, file, await policyFor(program, ctx, opts.file ? opts.trust : undefined));
           const kind = query.includes('=') ? 'dn' : 'domain';
           const results = kind === 'dn' ? index.domainsOf(query) : index.dnsOf(query);
-          if (opts.json) process.stdout.write(`${JSON.stringify({ query, kind, results })}\n`);
-          else for (const r of results) process.stdout.write(`${r}\n`);
+          if (opts.json) ctx().out.write(`${JSON.stringify({ query, kind, results })}\n`);
+          else for (const r of results) ctx().out.write(`${r}\n`);
           if (results.length === 0) {
             throw new MssError('WL_NOT_LISTED', `${kind === 'dn' ? 'DN' : 'domain'} ${query} is not in the liste blanche generated ${index.generated}`, {
               query,
@@ -123,9 +124,9 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
           ...(opts.acceptOlder ? { acceptOlder: true } : {}),
         });
         if (r.outcome === 'failed') {
-          if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: r.error.toJSON(), kept: r.kept ?? null })}\n`);
-          process.stderr.write(`error ${r.error.code}: ${r.error.message}\n`);
-          process.stderr.write(
+          if (opts.json) ctx().out.write(`${JSON.stringify({ ok: false, error: r.error.toJSON(), kept: r.kept ?? null })}\n`);
+          ctx().err.write(`error ${r.error.code}: ${r.error.message}\n`);
+          ctx().err.write(
             r.kept
               ? `the last valid copy (generated ${r.kept.generated ?? '?'}, confirmed ${Math.round(r.kept.ageHours ?? 0)} h ago) stays in use\n`
               : 'no valid copy is available yet\n',
@@ -135,8 +136,8 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
         const rec = r.record;
         // EX_3.2_5040: the list's domains must leave through the outbound gate (docs/gates.md).
         await (await import('../perimeter/route-check.js')).warnAboutRoutes(config, c.log);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, outcome: r.outcome, ...rec })}\n`);
-        else process.stdout.write(`${r.outcome} domains=${rec.domains} dns=${rec.dns} generated=${rec.generated} file=${setup.paths.file}\n`);
+        if (opts.json) ctx().out.write(`${JSON.stringify({ ok: true, outcome: r.outcome, ...rec })}\n`);
+        else ctx().out.write(`${r.outcome} domains=${rec.domains} dns=${rec.dns} generated=${rec.generated} file=${setup.paths.file}\n`);
         return EXIT.OK;
       }),
     );

@@ -11,7 +11,8 @@ import type { Bal } from '../registry/registry.js';
 import type { BalRuntime } from '../registry/runtime.js';
 import { addDays, addMonths, addYears } from './clock.js';
 
-export type NoticeKind = 'depublish' | 'delete';
+export const NOTICE_KINDS = ['depublish', 'delete'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** A notice already sent, as remembered in the store. */
 export interface NoticeRecord {

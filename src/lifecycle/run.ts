@@ -14,17 +14,15 @@
 import { MssError, asMssError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { confirmLeases } from '../cluster/lease-context.js';
-import { registryChange } from '../cluster/registry-change.js';
 import { describeHolder, withLease } from '../cluster/lease.js';
 import type { LeaseState, StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { TraceActor } from '../traces/record.js';
 import { loadRegistry, type LoadOptions } from '../registry/load.js';
-import { deleteMailbox } from '../registry/operations.js';
 import type { Bal } from '../registry/registry.js';
 import { RuntimeFields, type BalRuntime } from '../registry/runtime.js';
-import { fillArgs, runCommand } from '../util/run-command.js';
 import { purgeAutoreply } from './autoreply-purge.js';
+import { deleteMailboxWithMail } from './delete-mailbox.js';
 import type { LifecycleConfig } from './config.js';
 import type { StatsConfig } from '../stats/config.js';
 import type { NoticeSender } from './notices.js';
@@ -232,27 +230,17 @@ async function sendNotice(deps: LifecycleDeps, a: Extract<PlannedAction, { kind:
 }
 
 async function deleteBal(deps: LifecycleDeps, bal: Bal, activity: number, noticeSentAt: number, now: Date, runtime: RuntimeFields): Promise<ActionReport> {
-  // EX_GBM_6010: empty the mail store first; only then mark the BAL deleted, so that a
-  // failed command is retried by the next run.
-  const r = await runCommand(fillArgs(deps.config.deleteCommand, vars(bal)), { timeoutMs: deps.config.commandTimeoutMs });
-  if (r.code !== 0) {
-    const detail = `delete command failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim().slice(0, 300)}`;
-    trace(
-      deps,
-      'bal.purge-store',
-      bal,
-      { command: deps.config.deleteCommand[0], now: now.toISOString() },
-      { ok: false, code: 'LIFECYCLE_COMMAND_FAILED', message: detail },
-    );
-    return { action: 'delete', bal: bal.address, ok: false, detail };
-  }
-  // Several nodes: the deletion is made on the cluster's registry and sent to the others.
-  await registryChange(deps.store, deps.file, deps.load.stateDir, () =>
-    deleteMailbox(
-      { file: deps.file, load: deps.load, traces: deps.traces, actor: deps.actor, means: { service: 'lifecycle' }, now: () => now },
-      bal.address,
-      `no authentication since ${iso(activity)} (one year); notice sent ${iso(noticeSentAt)}`,
-    ),
+  // EX_GBM_6010: the mail store emptied, then the entry marked deleted (./delete-mailbox.ts);
+  // a failed command is traced there and leaves the BAL for the next run (execute() reports it).
+  await deleteMailboxWithMail(
+    {
+      edit: { file: deps.file, load: deps.load, traces: deps.traces, actor: deps.actor, means: { service: 'lifecycle' }, now: () => now },
+      store: deps.store,
+      stateDir: deps.load.stateDir,
+      config: deps.config,
+    },
+    bal,
+    `no authentication since ${iso(activity)} (one year); notice sent ${iso(noticeSentAt)}`,
   );
   await runtime.setDepublished(bal.address, undefined);
   return { action: 'delete', bal: bal.address, ok: true };
@@ -275,10 +263,6 @@ function trace(
   response: { ok: boolean; code?: string; message?: string },
 ): void {
   deps.traces.write({ action, actor: deps.actor, bal: bal.address, means: { service: 'lifecycle' }, request, response });
-}
-
-function vars(bal: Bal): Record<string, string> {
-  return { address: bal.address, local: bal.localPart, domain: bal.domain };
 }
 
 function iso(ms: number): string {

@@ -274,7 +274,8 @@ function change(env: EditEnv, action: string, address: string, request: Record<s
   }
 }
 
-function need(reg: Registry, address: string): Bal {
+/** The mailbox `address` of the registry, or REGISTRY_UNKNOWN_BAL naming the registry file. */
+export function need(reg: Registry, address: string): Bal {
   const bal = reg.get(address);
   if (!bal) throw new MssError('REGISTRY_UNKNOWN_BAL', `no mailbox ${address} in ${reg.file}`, { bal: address, file: reg.file });
   return bal;

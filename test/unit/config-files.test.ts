@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import { fileKeysOf, filePathKeys } from '../../src/health/config-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
-import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { createTestUser, type TestUser } from '../helpers/unix-user.js';
 
@@ -31,7 +31,7 @@ ${overrides.extra ?? ''}`,
   return file;
 }
 
-const check = (file: string, ...extra: string[]) => runCli(['--config', file, 'config', 'check', '--user', user.name, ...extra]);
+const check = (file: string, ...extra: string[]) => runCliInProcess(['--config', file, 'config', 'check', '--user', user.name, ...extra]);
 
 before(async () => {
   dir = tmpDir('mss-config-files-');
@@ -54,7 +54,7 @@ before(async () => {
   for (const f of fs.readdirSync(pki.trustDir)) fs.chmodSync(path.join(pki.trustDir, f), 0o644);
 });
 
-test('the files of the configuration are found by walking the schema: every filePath key, with its role', () => {
+test('the files of the configuration are found by walking the schema: every filePath key, with its role', async () => {
   const keys = filePathKeys().map((k) => k.join('.'));
   for (const k of [
     'operator.certificate',
@@ -83,8 +83,8 @@ test('the files of the configuration are found by walking the schema: every file
   assert.ok(!found.some((k) => k.startsWith('auth.front.')), 'a section turned off is not checked');
 });
 
-test('EX_SSI_5100: `config check` passes when the service user can open every file, and says so', () => {
-  const r = check(write());
+test('EX_SSI_5100: `config check` passes when the service user can open every file, and says so', async () => {
+  const r = await check(write());
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`OK\\s+operator\\.key\\s+readable by ${user.name}, matches operator\\.certificate`));
   assert.match(r.stdout, /OK\s+operator\.certificate\s+CN=.*chains to trust\.dir/);
@@ -92,19 +92,19 @@ test('EX_SSI_5100: `config check` passes when the service user can open every fi
   assert.match(r.stdout, new RegExp(`is valid, its files usable by ${user.name}`));
 });
 
-test('EX_SSI_5100: a root-owned 0600 key the service user cannot read fails `config check` (exit 2) naming operator.key, the user and the owner', () => {
+test('EX_SSI_5100: a root-owned 0600 key the service user cannot read fails `config check` (exit 2) naming operator.key, the user and the owner', async () => {
   const rootKey = path.join(dir, 'root-owned.key');
   fs.copyFileSync(key, rootKey);
   fs.chownSync(rootKey, 0, 0);
   fs.chmodSync(rootKey, 0o600);
-  const r = check(write({ key: rootKey }));
+  const r = await check(write({ key: rootKey }));
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stderr, new RegExp(`error CONFIG_FILES: operator\\.key: ${rootKey} is not readable by ${user.name}: EACCES \\(mode 0600, owner root:root\\)`));
   // Root itself could read it: the check really ran as the user.
-  assert.equal(runCli(['--config', write({ key: rootKey }), 'config', 'check', '--user', 'root']).status, 0);
+  assert.equal((await runCliInProcess(['--config', write({ key: rootKey }), 'config', 'check', '--user', 'root'])).status, 0);
 });
 
-test('`config check` names the key at fault: a missing certificate, a key of another certificate, a certificate outside trust.dir, an expired one', () => {
+test('`config check` names the key at fault: a missing certificate, a key of another certificate, a certificate outside trust.dir, an expired one', async () => {
   // A certificate of another PKI (openssl's self-signed one), its key beside it.
   const selfSigned = { cert: path.join(dir, 'other.crt'), key: path.join(dir, 'other.key') };
   const o = spawnSync(
@@ -137,11 +137,11 @@ test('`config check` names the key at fault: a missing certificate, a key of ano
   ];
   for (const [overrides, expected] of cases) {
     for (const f of [overrides?.key, overrides?.certificate]) if (f && fs.existsSync(f)) fs.chownSync(f, user.uid, user.gid);
-    const r = check(write(overrides));
+    const r = await check(write(overrides));
     assert.equal(r.status, 2, `${expected}\n${r.stdout}${r.stderr}`);
     assert.match(r.stderr, expected);
   }
-  const json = JSON.parse(check(write({ certificate: selfSigned.cert }), '--json').stdout);
+  const json = JSON.parse((await check(write({ certificate: selfSigned.cert }), '--json')).stdout);
   assert.equal(json.ok, false);
   assert.deepEqual(
     json.files
@@ -152,8 +152,8 @@ test('`config check` names the key at fault: a missing certificate, a key of ano
   );
 });
 
-test('`config check --json` prints file modes in octal, as people write them', () => {
-  const r = check(write({ extra: `milter: { listen: "unix:${path.join(dir, 'state', 'milter.sock')}", socketMode: "0660" }\n` }), '--json');
+test('`config check --json` prints file modes in octal, as people write them', async () => {
+  const r = await check(write({ extra: `milter: { listen: "unix:${path.join(dir, 'state', 'milter.sock')}", socketMode: "0660" }\n` }), '--json');
   assert.equal(r.status, 0, r.stderr);
   const json = JSON.parse(r.stdout);
   assert.equal(json.config.milter.socketMode, '0660');

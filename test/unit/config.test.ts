@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parseConfigText, loadConfig } from '../../src/config/load.js';
 import { isMssError } from '../../src/errors.js';
 import { WHITELIST_URL_PRODUCTION } from '../../src/whitelist/config.js';
-import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const MINIMAL = `
@@ -19,7 +19,7 @@ trust:
   dir: trust
 `;
 
-test('a minimal configuration gets production defaults and paths relative to the file', () => {
+test('a minimal configuration gets production defaults and paths relative to the file', async () => {
   const cfg = parseConfigText(MINIMAL, '/etc/mss-sidecar/config.yaml');
   assert.equal(cfg.whitelist.url, WHITELIST_URL_PRODUCTION);
   assert.equal(cfg.whitelist.maxAgeHours, 48);
@@ -31,7 +31,7 @@ test('a minimal configuration gets production defaults and paths relative to the
   assert.equal(cfg.operator.timeZone, 'Europe/Paris');
 });
 
-test('an invalid file names every bad key with its line, the value found and what was expected', () => {
+test('an invalid file names every bad key with its line, the value found and what was expected', async () => {
   const text = MINIMAL.replace(
     'trust:\n  dir: trust',
     'trust:\n  dir: trust\nwhitelist:\n  maxAgeHours: "two days"\n  url: http://example.org/list.xml\n  colour: blue',
@@ -50,7 +50,7 @@ test('an invalid file names every bad key with its line, the value found and wha
   }
 });
 
-test('a missing required key and a bad domain are reported', () => {
+test('a missing required key and a bad domain are reported', async () => {
   const text = MINIMAL.replace('  structureId: "1130000000"\n', '').replace('[CH-Exemple.mssante.fr]', '["not a domain"]');
   assert.throws(
     () => parseConfigText(text, 'c.yaml'),
@@ -61,30 +61,30 @@ test('a missing required key and a bad domain are reported', () => {
   );
 });
 
-test('YAML syntax errors and duplicate keys stop with the line', () => {
+test('YAML syntax errors and duplicate keys stop with the line', async () => {
   assert.throws(
     () => parseConfigText('operator:\n  name: a\n  name: b\n', 'd.yaml'),
     (err: unknown) => isMssError(err, 'CONFIG_YAML_INVALID') && /d\.yaml:3/.test(err.message),
   );
 });
 
-test('a missing file is a coded error that points to the sandbox', () => {
+test('a missing file is a coded error that points to the sandbox', async () => {
   assert.throws(
     () => loadConfig('/nonexistent/config.yaml'),
     (err: unknown) => isMssError(err, 'CONFIG_NOT_FOUND') && /make sandbox/.test(err.message),
   );
 });
 
-test('the CLI stops with exit status 2 and the reason on an invalid configuration', () => {
+test('the CLI stops with exit status 2 and the reason on an invalid configuration', async () => {
   const dir = tmpDir();
   const file = path.join(dir, 'config.yaml');
   fs.writeFileSync(file, MINIMAL.replace('structureId: "1130000000"', 'structureId: "!!"'));
-  const r = runCli(['--config', file, 'config', 'check']);
+  const r = await runCliInProcess(['--config', file, 'config', 'check']);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /error CONFIG_INVALID: .*\n.*operator\.structureId: found "!!", expected a structure IdNat/);
   fs.writeFileSync(file, MINIMAL);
   // Valid as a file; its certificate, key and trust store do not exist (config-files.test).
-  const json = runCli(['--config', file, 'config', 'check', '--json']);
+  const json = await runCliInProcess(['--config', file, 'config', 'check', '--json']);
   assert.equal(json.status, 2, json.stderr);
   const out = JSON.parse(json.stdout);
   assert.equal(out.config.operator.domains[0], 'ch-exemple.mssante.fr');
@@ -92,7 +92,7 @@ test('the CLI stops with exit status 2 and the reason on an invalid configuratio
   assert.match(json.stderr, /error CONFIG_FILES: operator\.certificate: .*tls\/operator\.crt is not readable by \S+: ENOENT/);
 });
 
-test('two services on one address are refused at load, naming both keys (the AUTH-CLI fronts beside the PSC fronts on 0.0.0.0)', () => {
+test('two services on one address are refused at load, naming both keys (the AUTH-CLI fronts beside the PSC fronts on 0.0.0.0)', async () => {
   const withAuth = (authCliHost: string, frontHost = '0.0.0.0') => `${MINIMAL}auth:
   psc: { issuer: "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet", audience: ch-exemple-mss }
   front:

@@ -31,7 +31,7 @@ import { MetricsService } from '../../src/health/metrics-service.js';
 import { silentLogger } from '../../src/log.js';
 import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
 import { whitelistPaths } from '../../src/whitelist/store.js';
-import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { freePorts } from '../helpers/ports.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -75,7 +75,7 @@ before(async () => {
   fs.writeFileSync(configFile, configText());
 });
 
-test('EX_SSI_5120 EX_2.2_5010 EX_2.2_5035: the age of the liste blanche in use is reported, critical when there is none', () => {
+test('EX_SSI_5120 EX_2.2_5010 EX_2.2_5035: the age of the liste blanche in use is reported, critical when there is none', async () => {
   const config = load();
   const now = new Date();
   fs.rmSync(path.join(dir, 'state'), { recursive: true, force: true });
@@ -88,7 +88,7 @@ test('EX_SSI_5120 EX_2.2_5010 EX_2.2_5035: the age of the liste blanche in use i
   assert.equal(whitelistAge(config, now).severity, 'critical');
 });
 
-test('EX_SSI_5085: the operator certificate is reported before it expires', () => {
+test('EX_SSI_5085: the operator certificate is reported before it expires', async () => {
   const config = load();
   const t = thresholdsFrom(config);
   const notAfter = certificates(config, new Date(), t)[0];
@@ -99,7 +99,7 @@ test('EX_SSI_5085: the operator certificate is reported before it expires', () =
   assert.match(certificates(config, new Date(expiry.getTime() + DAY), t)[0]?.detail ?? '', /expired 1 days ago/);
 });
 
-test('EX_SSI_5100: a private key readable by others is reported', () => {
+test('EX_SSI_5100: a private key readable by others is reported', async () => {
   const key = pki.operators[0]?.key ?? '';
   fs.chmodSync(key, 0o644);
   assert.equal(keyPermissions(load(), selfIdentity())[0]?.severity, 'warning');
@@ -107,7 +107,7 @@ test('EX_SSI_5100: a private key readable by others is reported', () => {
   assert.equal(keyPermissions(load(), selfIdentity())[0]?.severity, 'ok');
 });
 
-test('RE_OPE_5040: a CA whose fingerprint is not the expected one is critical', () => {
+test('RE_OPE_5040: a CA whose fingerprint is not the expected one is critical', async () => {
   const fp = new X509Certificate(fs.readFileSync(pki.root.cert)).fingerprint256;
   const config = parseConfigText(configText().replace(`crlDir: ${pki.crlDir} }`, `crlDir: ${pki.crlDir}, expectedFingerprints: ["${fp}"] }`), configFile);
   const fps = trustStore(config, new Date(), thresholdsFrom(config)).filter((r) => r.check === 'ca.fingerprint');
@@ -135,10 +135,10 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
   writeRecord(new Date());
   // As this test's own user: the host may have an mss-sidecar user of its own.
   const me = ['--user', os.userInfo().username];
-  const ok = runCli(['--config', configFile, 'status', ...me]);
+  const ok = await runCliInProcess(['--config', configFile, 'status', ...me]);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /whitelist\.age/);
-  const late = runCli(['--config', configFile, 'status', ...me, '--now', new Date(Date.now() + 40 * DAY).toISOString()]);
+  const late = await runCliInProcess(['--config', configFile, 'status', ...me, '--now', new Date(Date.now() + 40 * DAY).toISOString()]);
   assert.equal(late.status, 1);
   assert.match(late.stdout, /CRIT\s+crl\.current/);
 
@@ -236,7 +236,7 @@ test('EX_SDT_5010: with no time daemon, the documented fallback asks an NTP serv
   }
 });
 
-test('EX_SSI_5100: `status` reports CRIT for a root-owned 0600 key the service user cannot read, OK once it can; each CA named once per line', () => {
+test('EX_SSI_5100: `status` reports CRIT for a root-owned 0600 key the service user cannot read, OK once it can; each CA named once per line', async () => {
   writeRecord(new Date());
   const user = createTestUser();
   const key = path.join(dir, 'status-operator.key');
@@ -244,11 +244,11 @@ test('EX_SSI_5100: `status` reports CRIT for a root-owned 0600 key the service u
   fs.chmodSync(key, 0o600);
   const file = path.join(dir, 'status-config.yaml');
   fs.writeFileSync(file, configText().replace(`key: ${pki.operators[0]?.key}`, `key: ${key}`));
-  let r = runCli(['--config', file, 'status', '--user', user.name]);
+  let r = await runCliInProcess(['--config', file, 'status', '--user', user.name]);
   assert.equal(r.status, 1, r.stdout);
   assert.match(r.stdout, new RegExp(`CRIT\\s+key\\.permissions\\s+operator key ${key} cannot be read by ${user.name} \\(mode 0600, owner root:root\\)`));
   fs.chownSync(key, user.uid, user.gid);
-  r = runCli(['--config', file, 'status', '--user', user.name]);
+  r = await runCliInProcess(['--config', file, 'status', '--user', user.name]);
   assert.match(r.stdout, new RegExp(`OK\\s+key\\.permissions\\s+operator key ${key} has mode 0600, readable by ${user.name}`));
   for (const line of r.stdout.split('\n').filter((l) => l.includes('ca.expiry') || l.includes('crl.current'))) {
     const name = /CN=[^,]+/.exec(line)?.[0] ?? '';
@@ -310,12 +310,12 @@ test('EX_GBM_4420 (issue #12): submission.mode monitor is a warning in `status` 
   writeRecord(new Date());
   const monitorFile = path.join(dir, 'monitor.yaml');
   fs.writeFileSync(monitorFile, configText('submission: { mode: monitor }\n'));
-  const status = runCli(['--config', monitorFile, 'status']);
+  const status = await runCliInProcess(['--config', monitorFile, 'status']);
   assert.match(
     status.stdout,
     /^WARN\s+submission\.mode\s+submission\.mode is monitor: the sending rules .* only log "would refuse" and every message goes through/m,
   );
-  assert.match(runCli(['--config', configFile, 'status']).stdout, /^OK\s+submission\.mode\s+submission\.mode is enforce/m);
+  assert.match((await runCliInProcess(['--config', configFile, 'status'])).stdout, /^OK\s+submission\.mode\s+submission\.mode is enforce/m);
   const [port] = await freePorts(1);
   const service = new MetricsService(load(`submission: { mode: monitor }\nhealth: { metrics: { enabled: true, listen: { port: ${port} } } }\n`), silentLogger);
   await service.start();

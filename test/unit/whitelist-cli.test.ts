@@ -7,31 +7,31 @@ import { before, test } from 'node:test';
 import { generateRsaKey, issueCertificate, issuerFromPem } from '../../sandbox/cert-factory.js';
 import { ANS_SIGNER_SUBJECT, createCrl, INTERMEDIATE_SUBJECT, loadPkiManifest, type PkiManifest } from '../../sandbox/pki.js';
 import { buildWhitelistXml } from '../../sandbox/whitelist-data.js';
-import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { sandboxEntries, signedList } from '../helpers/whitelist.js';
 
 // No configuration anywhere (runCli points MSS_SIDECAR_CONFIG at a file that does not exist): --trust must be enough.
-const cli = (...args: string[]) => runCli(args);
+const cli = (...args: string[]) => runCliInProcess(args);
 
 let dir: string;
 let pkiDir: string;
 let pki: PkiManifest;
 let signed: string;
 
-before(() => {
+before(async () => {
   dir = tmpDir();
   pkiDir = path.join(dir, 'pki');
-  const r = cli('sandbox', 'pki', '--out', pkiDir);
+  const r = await cli('sandbox', 'pki', '--out', pkiDir);
   assert.equal(r.status, 0, r.stderr);
   pki = loadPkiManifest(pkiDir);
   fs.writeFileSync(path.join(dir, 'unsigned.xml'), buildWhitelistXml(sandboxEntries(pki), new Date('2025-03-13T14:54:10Z')));
   signed = path.join(dir, 'signed.xml');
-  const s = cli('sandbox', 'sign-whitelist', '--pki', pkiDir, path.join(dir, 'unsigned.xml'), signed);
+  const s = await cli('sandbox', 'sign-whitelist', '--pki', pkiDir, path.join(dir, 'unsigned.xml'), signed);
   assert.equal(s.status, 0, s.stderr);
 });
 
-test('sandbox pki writes the fixed layout: CA certificates only in trust/, keys 0600, every file in pki.json', () => {
+test('sandbox pki writes the fixed layout: CA certificates only in trust/, keys 0600, every file in pki.json', async () => {
   assert.deepEqual(fs.readdirSync(pki.trustDir).sort(), ['sandbox-intermediate-ca.crt', 'sandbox-root-ca.crt']);
   assert.ok(fs.existsSync(path.join(pkiDir, 'ans-signer.crt')) && fs.existsSync(path.join(pkiDir, 'ans-signer.key')));
   for (const f of pki.files) assert.ok(fs.existsSync(f), f);
@@ -49,37 +49,37 @@ test('sandbox pki writes the fixed layout: CA certificates only in trust/, keys 
   assert.match(pki.authCli[0]?.subject ?? '', /^CN=Authentification MSS,OU=1130099991,/);
 });
 
-test('EX_2.2_5050: whitelist verify --trust accepts a sandbox-signed list with no other flag (PKI dir or its trust/)', () => {
+test('EX_2.2_5050: whitelist verify --trust accepts a sandbox-signed list with no other flag (PKI dir or its trust/)', async () => {
   for (const trust of [pkiDir, pki.trustDir]) {
-    const r = cli('whitelist', 'verify', signed, '--trust', trust);
+    const r = await cli('whitelist', 'verify', signed, '--trust', trust);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'domains=6 dns=4 generated=2025-03-13T14:54:10Z\n');
   }
-  const j = cli('whitelist', 'verify', signed, '--trust', pkiDir, '--json');
+  const j = await cli('whitelist', 'verify', signed, '--trust', pkiDir, '--json');
   assert.deepEqual(JSON.parse(j.stdout), { domains: 6, dns: 4, generated: '2025-03-13T14:54:10Z' });
 });
 
-test('EX_2.2_5040: whitelist verify exits non-zero with the reason code on any change or a wrong signer', () => {
+test('EX_2.2_5040: whitelist verify exits non-zero with the reason code on any change or a wrong signer', async () => {
   const tampered = path.join(dir, 'tampered.xml');
   fs.writeFileSync(tampered, fs.readFileSync(signed, 'utf8').replace('ght-sandbox', 'ght-sandboy'));
-  const r = cli('whitelist', 'verify', tampered, '--trust', pkiDir);
+  const r = await cli('whitelist', 'verify', tampered, '--trust', pkiDir);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^error WL_DIGEST_MISMATCH: .*tampered\.xml/m);
   const byRogue = path.join(dir, 'rogue.xml');
   fs.writeFileSync(byRogue, signedList(pki, { signer: { certPem: fs.readFileSync(pki.rogue.cert, 'utf8'), keyPem: fs.readFileSync(pki.rogue.key, 'utf8') } }));
-  const j = cli('whitelist', 'verify', byRogue, '--trust', pkiDir, '--json');
+  const j = await cli('whitelist', 'verify', byRogue, '--trust', pkiDir, '--json');
   assert.equal(j.status, 1);
   assert.equal(JSON.parse(j.stdout).error.code, 'WL_SIGNER_NOT_ANS');
 });
 
-test('EX_LBL_5010: whitelist lookup prints the DNs of a domain, or the domains of a DN, one per line', () => {
-  const dns = cli('whitelist', 'lookup', 'GHT-SANDBOX.mssante.fr', '--file', signed, '--trust', pkiDir);
+test('EX_LBL_5010: whitelist lookup prints the DNs of a domain, or the domains of a DN, one per line', async () => {
+  const dns = await cli('whitelist', 'lookup', 'GHT-SANDBOX.mssante.fr', '--file', signed, '--trust', pkiDir);
   assert.equal(dns.status, 0, dns.stderr);
   assert.deepEqual(
     dns.stdout.trim().split('\n'),
     pki.operators.map((o) => o.subject),
   );
-  const domains = cli(
+  const domains = await cli(
     'whitelist',
     'lookup',
     'CN=mss.ch-sandbox-a.fr, OU=1130099991, O=centre hospitalier sandbox a, ST=Bouches-du-Rhône (13), C=FR',
@@ -90,16 +90,16 @@ test('EX_LBL_5010: whitelist lookup prints the DNs of a domain, or the domains o
   );
   assert.equal(domains.status, 0, domains.stderr);
   assert.deepEqual(domains.stdout.trim().split('\n'), pki.operators[0]?.domains);
-  const none = cli('whitelist', 'lookup', 'inconnu.mssante.fr', '--file', signed, '--trust', pkiDir);
+  const none = await cli('whitelist', 'lookup', 'inconnu.mssante.fr', '--file', signed, '--trust', pkiDir);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /error WL_NOT_LISTED: domain inconnu\.mssante\.fr is not in the liste blanche generated 2025-03-13T14:54:10Z/);
 });
 
-test('without --trust a configuration is needed: missing → exit 2 with the reason', () => {
-  const r = runCli(['whitelist', 'verify', signed], { env: { MSS_SIDECAR_CONFIG: path.join(dir, 'none.yaml') } });
+test('without --trust a configuration is needed: missing → exit 2 with the reason', async () => {
+  const r = await runCliInProcess(['--config', path.join(dir, 'none.yaml'), 'whitelist', 'verify', signed]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /error CONFIG_NOT_FOUND/);
-  const u = cli('whitelist', 'verify', path.join(dir, 'missing.xml'), '--trust', pkiDir);
+  const u = await cli('whitelist', 'verify', path.join(dir, 'missing.xml'), '--trust', pkiDir);
   assert.equal(u.status, 2);
   assert.match(u.stderr, /error USAGE_FILE: cannot read .*missing\.xml/);
 });
@@ -141,11 +141,11 @@ log: {level: warn}
     ['--config', withCrl, 'whitelist', 'verify', list, '--trust', pkiDir],
     ['--config', withCrl, 'whitelist', 'lookup', 'ght-sandbox.mssante.fr', '--file', list, '--trust', pkiDir],
   ]) {
-    const r = cli(...args);
+    const r = await cli(...args);
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /^error WL_SIGNER_REVOKED: /m, args.join(' '));
   }
   // The same list without CRLs configured: the revocation is the only reason.
-  const r = cli('--config', config(''), 'whitelist', 'verify', list);
+  const r = await cli('--config', config(''), 'whitelist', 'verify', list);
   assert.equal(r.status, 0, r.stderr);
 });
