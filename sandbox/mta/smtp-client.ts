@@ -1,12 +1,17 @@
-// A deliberately raw SMTP/LMTP client: one command, one reply, so tests and the sandbox
-// self-check see the exact code, enhanced status and text a server answered at each step
-// (nodemailer hides them behind its own logic). Supports STARTTLS with a client
-// certificate, AUTH PLAIN and DATA, and the PROXY header of the fronts.
+// A deliberately raw SMTP/LMTP test driver: one command, one reply, so tests and the sandbox
+// self-check see the exact lines a server answered at each step. Not the product's client
+// (src/gate/smtp-client.ts, which the sandbox's gate checks use too): this one does what a
+// product client must never do, on purpose — write any bytes (a bare LF, a 24 MB flood, a
+// PROXY header of the fronts), never enforce a deadline per command, and answer a closed
+// connection with a pseudo-reply (code 0) instead of an error, so a test asserts on what the
+// server did rather than on how a client gave up. Supports STARTTLS with a client
+// certificate, AUTH PLAIN and DATA.
 import net from 'node:net';
 import tls from 'node:tls';
 import { upgradeToTls } from '../../src/net/client-tls.js';
 
-export interface Reply {
+/** A reply as the server wrote it, unparsed (the product's parsed one: src/gate/reply.ts Reply). */
+export interface RawReply {
   code: number;
   /** Every line of the reply, without the code and separator. */
   lines: string[];
@@ -16,10 +21,10 @@ export interface Reply {
 export class SmtpClient {
   private socket: net.Socket | tls.TLSSocket;
   private buffer = '';
-  private waiters: Array<(r: Reply) => void> = [];
-  private replies: Reply[] = [];
+  private waiters: Array<(r: RawReply) => void> = [];
+  private replies: RawReply[] = [];
   private closed = false;
-  greeting!: Reply;
+  greeting!: RawReply;
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
@@ -77,20 +82,20 @@ export class SmtpClient {
     }
   }
 
-  read(): Promise<Reply> {
+  read(): Promise<RawReply> {
     const r = this.replies.shift();
     if (r) return Promise.resolve(r);
     if (this.closed) return Promise.resolve({ code: 0, lines: ['connection closed'], text: 'connection closed' });
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  async command(line: string): Promise<Reply> {
+  async command(line: string): Promise<RawReply> {
     this.socket.write(`${line}\r\n`);
     return this.read();
   }
 
   /** STARTTLS then a TLS handshake with the given options (client cert, ciphers, versions...). */
-  async startTls(options: tls.ConnectionOptions = {}): Promise<{ reply: Reply; socket: tls.TLSSocket }> {
+  async startTls(options: tls.ConnectionOptions = {}): Promise<{ reply: RawReply; socket: tls.TLSSocket }> {
     const reply = await this.command('STARTTLS');
     if (reply.code !== 220) throw new Error(`STARTTLS refused: ${reply.code} ${reply.text}`);
     const secure = await upgradeToTls(this.socket as net.Socket, options);
@@ -101,12 +106,12 @@ export class SmtpClient {
   }
 
   /** AUTH PLAIN with an initial response (RFC 4954), no authorization identity. */
-  authPlain(user: string, password: string): Promise<Reply> {
+  authPlain(user: string, password: string): Promise<RawReply> {
     return this.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString('base64')}`);
   }
 
   /** DATA, the message (dot-stuffed here), and the final reply. Returns [354 reply, final reply]. */
-  async data(message: string | Buffer): Promise<[Reply, Reply]> {
+  async data(message: string | Buffer): Promise<[RawReply, RawReply]> {
     const go = await this.command('DATA');
     if (go.code !== 354) return [go, go];
     const text = Buffer.isBuffer(message) ? message.toString('binary') : message;

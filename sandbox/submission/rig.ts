@@ -16,7 +16,7 @@ import { MilterClient, submitLikePostfix, type SmtpOutcome, type Transaction } f
 import { DovecotInstance } from '../mta/dovecot-instance.js';
 import { PostfixInstance } from '../mta/postfix-instance.js';
 import { mainPiecesForMilter, submissionListener } from '../mta/postfix-pieces.js';
-import { SmtpClient, type Reply } from '../mta/smtp-client.js';
+import { SmtpClient, type RawReply } from '../mta/smtp-client.js';
 import { submissionSection } from '../../src/submission/config.js';
 import { openSubmission, type OpenedSubmission } from '../../src/submission/open.js';
 import { freePorts } from '../../src/util/free-port.js';
@@ -36,7 +36,7 @@ export interface SubmissionRig {
 /** Sandbox logins are accepted by Dovecot's static passdb with this password. */
 const PASSWORD = 'sandbox';
 
-function line(r: Reply): string {
+function line(r: RawReply): string {
   return `${r.code} ${r.text}`;
 }
 

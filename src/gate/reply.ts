@@ -1,8 +1,10 @@
-// An SMTP reply as the gates give and relay it: code, RFC 3463 enhanced status, text. The
-// gates write the enhanced status into the text themselves (smtp-server's automatic one
-// cannot say 5.7.1 or 5.2.1), so every refusal reads "550 5.7.1 <why, naming the DN,
-// domain or list>", and carries a stable code for logs and traces. The text is what the
-// sender reads in the bounce Postfix returns: written for a person (RE_GBM_4410).
+// An SMTP reply as our services give and relay it: code, RFC 3463 enhanced status, text. One
+// vocabulary for the gates and the sending rules (src/submission/refusal.ts): every refusal of
+// ours reads "550 5.7.1 <why, naming the DN, domain, address or list>" and carries a stable
+// reason (GATE_… for the gates, the rule's name for the sending rules) and, for a rule of the
+// Référentiel, its ID. The gates write the enhanced status into the text themselves
+// (smtp-server's automatic one cannot say 5.7.1 or 5.2.1). The text is what the sender reads,
+// in the bounce Postfix returns or in the mail client: written for a person (RE_GBM_4410).
 
 export interface Reply {
   code: number;
@@ -13,16 +15,20 @@ export interface Reply {
   lines?: readonly string[];
 }
 
-export interface Refusal extends Reply {
-  /** Stable identifier (GATE_…), for traces, logs and tests. */
-  reason: string;
+export interface Refusal<Reason extends string = string> extends Reply {
+  /** Stable identifier (GATE_…, or the sending rule's name), for traces, logs and tests. */
+  reason: Reason;
+  /** The requirement ID (EX_GBM_4420) or section (§5.4.3) the refusal enforces, when one rule of the Référentiel does. */
+  ref?: string;
+}
+
+export function refusal<R extends string>(reason: R, code: number, enhanced: string, text: string): Refusal<R>;
+export function refusal<R extends string>(reason: R, code: number, enhanced: string, text: string, ref: string): Refusal<R> & { ref: string };
+export function refusal<R extends string>(reason: R, code: number, enhanced: string, text: string, ref?: string): Refusal<R> {
+  return ref === undefined ? { reason, code, enhanced, text } : { reason, code, enhanced, text, ref };
 }
 
 const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)/;
-
-export function refusal(reason: string, code: number, enhanced: string, text: string): Refusal {
-  return { reason, code, enhanced, text };
-}
 
 /** "550 5.7.1 text" on one line (CR/LF of relayed text flattened). */
 export function formatReply(r: Reply): string {

@@ -78,7 +78,7 @@ function depotOf(res: HttpsResponse, url: string): Depot {
 }
 
 /** An answer that is not a deposit step: a coded error. */
-function refusal(d: Depot, what: string): MssError {
+function depotError(d: Depot, what: string): MssError {
   const auth = AUTH_CODES[d.code];
   const text = DEPOSIT_CODES[d.code] ?? auth ?? 'code inconnu';
   const details = { code: d.code, message: d.message ?? text };
@@ -135,7 +135,7 @@ export async function postArchive(
   // §6.9.3.2.1.1: classic deposit up to 70 Mo.
   if (archive.bytes.length <= ep.maxClassicBytes) {
     const d = await postFileRequest(ep, url, archive.name, archive.bytes);
-    if (d.code !== 0 || !d.id) throw refusal(d, `postFile ${archive.name}`);
+    if (d.code !== 0 || !d.id) throw depotError(d, `postFile ${archive.name}`);
     return { mode: 'classic', parts: 1, restarts: 0, depot: d };
   }
   // §6.9.3.2.1.2: segments of the archive's byte stream, File-Part / Total-File-Parts.
@@ -162,7 +162,7 @@ export async function postArchive(
         const last = i === total;
         if (last && d.code === 0 && d.id) return { mode: 'segmented', parts: total, restarts, depot: d };
         if (!last && (d.code === 4 || d.code === 5)) continue;
-        throw refusal(d, `postFile ${archive.name} segment ${i}/${total}`);
+        throw depotError(d, `postFile ${archive.name} segment ${i}/${total}`);
       }
       throw new MssError('STATS_DEPOSIT_REFUSED', `postFile ${archive.name}: the last segment did not return a deposit Id`);
     } catch (err) {

@@ -32,7 +32,7 @@ import { currentFacts, startFacts, takeFacts, type MessageFacts } from './state.
 import { judge } from './verdicts.js';
 
 /** EX_GDT_5050, EX_PSU_5830: a message whose journal event or trace cannot be written is not accepted. */
-const NOT_RECORDED = refusal('recording', 'EX_GDT_5050', 451, '4.3.0', 'The message could not be recorded (traces, statistics): not accepted, try again later');
+const NOT_RECORDED = refusal('recording', 451, '4.3.0', 'The message could not be recorded (traces, statistics): not accepted, try again later', 'EX_GDT_5050');
 /** The client gave up the transaction (RSET, QUIT) after some recipients were refused. */
 const ABANDONED = 'transaction abandoned before the end of the message';
 
@@ -219,7 +219,7 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       } catch (err) {
         log.error({ err, queueId: mailId, sender: facts.sender, login: facts.login }, 'message temp-failed: its journal event or trace could not be written');
         recorder.refused(f, NOT_RECORDED);
-        return decide.reply(NOT_RECORDED.code, NOT_RECORDED.status, NOT_RECORDED.text);
+        return decide.reply(NOT_RECORDED.code, NOT_RECORDED.enhanced, NOT_RECORDED.text);
       }
       facts.traced = true;
       void rateLimiter.count(facts.sender || facts.login || '', f.recipients.length);

@@ -45,7 +45,7 @@ export interface SubmissionFacts {
 }
 
 export function verdict(r: Refusal, recipient?: string): Verdict {
-  return { rule: r.rule, ref: r.ref, reply: replyLine(r), ...(recipient !== undefined ? { recipient } : {}) };
+  return { rule: r.reason, ref: r.ref, reply: replyLine(r), ...(recipient !== undefined ? { recipient } : {}) };
 }
 
 export class MessageRecorder {
@@ -79,7 +79,7 @@ export class MessageRecorder {
   /** Trace a message refused (a rule's refusal, or why it did not go through); never throws. */
   refused(f: SubmissionFacts, why: Refusal | string): void {
     try {
-      this.trace(f, { ok: false, ...(typeof why === 'string' ? { message: why } : { code: why.ref, message: replyLine(why), rule: why.rule }) });
+      this.trace(f, { ok: false, ...(typeof why === 'string' ? { message: why } : { code: why.ref, message: replyLine(why), rule: why.reason }) });
     } catch (err) {
       this.log.error({ err, mailId: f.mailId, sender: f.sender }, 'trace of a refused submission not written');
     }

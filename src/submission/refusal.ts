@@ -1,6 +1,10 @@
-// What a rule answers when a message (or one recipient) breaks it: the SMTP reply the sender
-// sees, in ASCII, saying which address or domain and why, and the rule it comes from (the
-// Référentiel's ID, or the section when the rule has none), for logs, traces and monitor mode.
+// What a rule answers when a message (or one recipient) breaks it: a refusal of the one SMTP
+// vocabulary (src/gate/reply.ts) whose reason is the rule's name and whose ref is the
+// Référentiel's ID (or the section when the rule has none), for logs, traces and monitor mode;
+// its text says, in ASCII, which address or domain and why.
+import { refusal, type Refusal as SmtpRefusal } from '../gate/reply.js';
+
+export { refusal };
 
 export type RuleName =
   | 'authentication'
@@ -15,18 +19,8 @@ export type RuleName =
   | 'rules-unavailable'
   | 'recording';
 
-export interface Refusal {
-  readonly rule: RuleName;
-  /** Requirement ID (EX_GBM_4420) or section (§5.4.3) the rule enforces. */
-  readonly ref: string;
-  readonly code: number;
-  readonly status: string;
-  readonly text: string;
-}
-
-export function refusal(rule: RuleName, ref: string, code: number, status: string, text: string): Refusal {
-  return { rule, ref, code, status, text };
-}
+/** A sending rule's refusal: always names the requirement (or section) it enforces. */
+export type Refusal = SmtpRefusal<RuleName> & { readonly ref: string };
 
 /** An address or domain fit for an SMTP reply: printable ASCII, bounded (SMTPUTF8 addresses show as `?`). */
 export function shown(value: string, max = 120): string {
@@ -36,7 +30,7 @@ export function shown(value: string, max = 120): string {
 
 /** `550 5.7.1 text`, as logs and traces show a refusal. */
 export function replyLine(r: Refusal): string {
-  return `${r.code} ${r.status} ${r.text}`;
+  return `${r.code} ${r.enhanced} ${r.text}`;
 }
 
 /**
@@ -47,5 +41,5 @@ export function replyLine(r: Refusal): string {
  * temporary refusals (no liste blanche yet) stay temporary.
  */
 export function permanentForPostfix(r: Refusal): Refusal {
-  return r.rule === 'recipient-limit' ? { ...r, code: 550, status: `5${r.status.slice(1)}` } : r;
+  return r.reason === 'recipient-limit' ? { ...r, code: 550, enhanced: `5${r.enhanced.slice(1)}` } : r;
 }

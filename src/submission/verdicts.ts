@@ -34,7 +34,7 @@ export function judge(
   for (const r of refusals) {
     if (!r) continue;
     const fields = {
-      rule: r.rule,
+      rule: r.reason,
       ref: r.ref,
       queueId: ctx.queueId,
       login: facts?.login,
@@ -51,5 +51,5 @@ export function judge(
     break;
   }
   if (!first) return PASS;
-  return { decision: decide.reply(first.code, first.status, first.text), enforced: first };
+  return { decision: decide.reply(first.code, first.enhanced, first.text), enforced: first };
 }

@@ -36,6 +36,6 @@ export const WHITELIST_REFUSALS = {
 
 export type WhitelistRefusal = keyof typeof WHITELIST_REFUSALS;
 
-export function refusal(code: WhitelistRefusal, message: string, details: Details = {}): MssError {
+export function whitelistRefused(code: WhitelistRefusal, message: string, details: Details = {}): MssError {
   return new MssError(code, message, details);
 }

@@ -7,7 +7,7 @@
 // skipped and reported, because it cannot match anything anyway.
 import { canonicalDn, isMatchableDn } from '../pki/dn.js';
 import { isMssError } from '../errors.js';
-import { refusal } from './codes.js';
+import { whitelistRefused } from './codes.js';
 import { checkGenerated } from './dates.js';
 import { LIST_NS } from './xml-bytes.js';
 import { elementChildren, ownText, type XmlElement } from './xml-tree.js';
@@ -49,8 +49,8 @@ function listChildren(parent: XmlElement, name: string): XmlElement[] {
 
 /** At most one `name` child in the list namespace (exactly one when `required`), by count. */
 export function checkCount(count: number, name: string, parent: string, source: string, required: boolean): void {
-  if (count > 1) throw refusal('WL_SHAPE', `${source}: ${count} ${name} elements in ${parent}, expected one`, { source, element: name });
-  if (required && count === 0) throw refusal('WL_SHAPE', `${source}: no ${name} element in ${parent}`, { source, element: name });
+  if (count > 1) throw whitelistRefused('WL_SHAPE', `${source}: ${count} ${name} elements in ${parent}, expected one`, { source, element: name });
+  if (required && count === 0) throw whitelistRefused('WL_SHAPE', `${source}: no ${name} element in ${parent}`, { source, element: name });
 }
 
 function one(parent: XmlElement, name: string, source: string, required: boolean): XmlElement | undefined {
@@ -61,7 +61,7 @@ function one(parent: XmlElement, name: string, source: string, required: boolean
 
 export function checkRoot(root: Pick<XmlElement, 'local' | 'uri'>, source: string): void {
   if (root.local !== 'ListeBlancheMSSante' || root.uri !== LIST_NS) {
-    throw refusal('WL_WRONG_ROOT', `${source}: root element is {${root.uri}}${root.local}, expected {${LIST_NS}}ListeBlancheMSSante`, { source });
+    throw whitelistRefused('WL_WRONG_ROOT', `${source}: root element is {${root.uri}}${root.local}, expected {${LIST_NS}}ListeBlancheMSSante`, { source });
   }
 }
 

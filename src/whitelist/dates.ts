@@ -3,7 +3,7 @@
 // NaN, and every comparison with NaN is false), and a date far in the future must never be
 // stored, or every later list would be refused as older. So: a strict xsd:dateTime with a
 // 4-digit year, real calendar values, and at most whitelist.futureSkewHours ahead of now.
-import { refusal } from './codes.js';
+import { whitelistRefused } from './codes.js';
 
 const XSD_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|([+-])(\d{2}):(\d{2}))?$/;
 
@@ -38,14 +38,18 @@ export function parseXsdDateTime(text: string): number | undefined {
 export function checkGenerated(generated: string, now: Date, futureSkewHours: number, source: string): number {
   const at = parseXsdDateTime(generated);
   if (at === undefined) {
-    throw refusal('WL_DATE_INVALID', `${source}: DateDeGeneration "${generated}" is not an xsd:dateTime with a 4-digit year (e.g. 2025-03-13T14:54:10Z)`, {
-      source,
-      generated,
-    });
+    throw whitelistRefused(
+      'WL_DATE_INVALID',
+      `${source}: DateDeGeneration "${generated}" is not an xsd:dateTime with a 4-digit year (e.g. 2025-03-13T14:54:10Z)`,
+      {
+        source,
+        generated,
+      },
+    );
   }
   const latest = now.getTime() + futureSkewHours * 3_600_000;
   if (at > latest) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_DATE_FUTURE',
       `${source}: DateDeGeneration ${generated} is more than ${futureSkewHours} h ahead of this machine's clock (${now.toISOString()}); refused so that it cannot block later lists (check the clock, or whitelist.futureSkewHours)`,
       {

@@ -19,7 +19,7 @@ import { certInfo, describeCert, type CertInfo } from '../pki/certificate.js';
 import { formatDn } from '../pki/dn.js';
 import type { ChainErrorCode, RevocationChecker, TrustStore } from '../pki/truststore.js';
 import { canonicalize, canonicalString } from './c14n.js';
-import { refusal, type WhitelistRefusal } from './codes.js';
+import { whitelistRefused, type WhitelistRefusal } from './codes.js';
 import { describeSignerSubject, signerKindProblem, signerMatches, type SignerSubject } from './signer-policy.js';
 import { DSIG_NS } from './xml-bytes.js';
 import { descendants, elementChildren, ownText, type XmlElement } from './xml-tree.js';
@@ -52,7 +52,7 @@ function expectSequence(el: XmlElement, expected: string[], source: string, tail
   const names = kids.map((k) => (k.uri === DSIG_NS ? k.local : `{${k.uri}}${k.local}`));
   const ok = expected.every((n, i) => names[i] === n) && names.slice(expected.length).every((n) => tail !== undefined && n === tail);
   if (!ok) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_SIGNATURE_MALFORMED',
       `${source}: ${el.local} contains (${names.join(', ')}), expected (${expected.join(', ')}${tail ? `, ${tail}*` : ''})`,
       { source },
@@ -72,7 +72,7 @@ function algorithm(el: XmlElement | undefined): string {
 
 function checkAlgorithm(found: string, expected: string, what: string, source: string): void {
   if (found !== expected)
-    throw refusal('WL_SIGNATURE_ALGORITHM', `${source}: ${what} is "${found}", Tableau 45 requires "${expected}"`, { source, found, expected });
+    throw whitelistRefused('WL_SIGNATURE_ALGORITHM', `${source}: ${what} is "${found}", Tableau 45 requires "${expected}"`, { source, found, expected });
 }
 
 /** Where the Signature elements of a document are: how many in all, and the one child of the root. */
@@ -86,11 +86,11 @@ export interface SignatureLocation {
 
 /** Exactly one Signature in the whole document, a child of the root (enveloped). */
 export function checkSignatureLocation(loc: SignatureLocation, source: string): XmlElement {
-  if (loc.count === 0) throw refusal('WL_UNSIGNED', `${source}: no XMLDSig Signature element; unsigned lists are refused (EX_2.2_5040)`, { source });
+  if (loc.count === 0) throw whitelistRefused('WL_UNSIGNED', `${source}: no XMLDSig Signature element; unsigned lists are refused (EX_2.2_5040)`, { source });
   if (loc.count > 1)
-    throw refusal('WL_SIGNATURE_MULTIPLE', `${source}: ${loc.count} Signature elements, exactly one is expected`, { source, count: loc.count });
+    throw whitelistRefused('WL_SIGNATURE_MULTIPLE', `${source}: ${loc.count} Signature elements, exactly one is expected`, { source, count: loc.count });
   if (!loc.enveloped) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_SIGNATURE_MISPLACED',
       `${source}: the Signature is inside <${loc.firstParent ?? '?'}>, not a child of the root element (wrapped or nested signature)`,
       { source },
@@ -118,22 +118,27 @@ export function checkSignatureElement(sig: XmlElement, source: string): void {
   // from what is signed, so list content hidden there would be unsigned.
   for (const el of descendants(sig)) {
     if (el.uri !== DSIG_NS && !(el.uri === EXC_C14N_NS && el.local === 'InclusiveNamespaces')) {
-      throw refusal('WL_UNSIGNED_CONTENT', `${source}: element {${el.uri}}${el.local} inside the Signature is not covered by it`, { source });
+      throw whitelistRefused('WL_UNSIGNED_CONTENT', `${source}: element {${el.uri}}${el.local} inside the Signature is not covered by it`, { source });
     }
   }
   const [signedInfo] = expectSequence(sig, ['SignedInfo', 'SignatureValue', 'KeyInfo'], source, 'Object');
   const si = elementChildren(signedInfo as XmlElement);
   const refs = si.filter((e) => e.local === 'Reference');
-  if (refs.length !== 1) throw refusal('WL_SIGNATURE_REFERENCE', `${source}: ${refs.length} Reference elements, exactly one (URI="") is expected`, { source });
+  if (refs.length !== 1)
+    throw whitelistRefused('WL_SIGNATURE_REFERENCE', `${source}: ${refs.length} Reference elements, exactly one (URI="") is expected`, { source });
   expectSequence(signedInfo as XmlElement, ['CanonicalizationMethod', 'SignatureMethod', 'Reference'], source);
   checkAlgorithm(algorithm(si[0]), ALG.EXC_C14N, 'CanonicalizationMethod', source);
   checkAlgorithm(algorithm(si[1]), ALG.RSA_SHA256, 'SignatureMethod', source);
   const ref = refs[0] as XmlElement;
   const uri = attribute(ref, 'URI');
   if (uri !== '') {
-    throw refusal('WL_SIGNATURE_REFERENCE', `${source}: Reference URI is ${uri !== undefined ? `"${uri}"` : 'absent'}; it must be "" (the whole document)`, {
-      source,
-    });
+    throw whitelistRefused(
+      'WL_SIGNATURE_REFERENCE',
+      `${source}: Reference URI is ${uri !== undefined ? `"${uri}"` : 'absent'}; it must be "" (the whole document)`,
+      {
+        source,
+      },
+    );
   }
   const refKids = elementChildren(ref);
   const hasTransforms = refKids[0]?.local === 'Transforms';
@@ -141,7 +146,7 @@ export function checkSignatureElement(sig: XmlElement, source: string): void {
   const transforms = hasTransforms ? elementChildren(refKids[0] as XmlElement).map((t) => `${t.local}:${algorithm(t)}`) : [];
   const allowed = [[`Transform:${ALG.ENVELOPED}`], [`Transform:${ALG.ENVELOPED}`, `Transform:${ALG.EXC_C14N}`]];
   if (!allowed.some((a) => a.length === transforms.length && a.every((x, i) => x === transforms[i]))) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_SIGNATURE_ALGORITHM',
       `${source}: transforms are (${transforms.map((t) => t.replace(/^Transform:/, '')).join(', ')}), Tableau 45 requires enveloped-signature then exc-c14n`,
       { source },
@@ -157,18 +162,18 @@ export function signerCertificate(sig: XmlElement, source: string): CertInfo {
   for (const x509Data of elementChildren(keyInfo).filter((e) => e.local === 'X509Data')) {
     for (const c of elementChildren(x509Data).filter((e) => e.local === 'X509Certificate')) {
       const b64 = ownText(c).replace(/\s+/g, '');
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw refusal('WL_SIGNER_MALFORMED', `${source}: X509Certificate is not base64`, { source });
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw whitelistRefused('WL_SIGNER_MALFORMED', `${source}: X509Certificate is not base64`, { source });
       try {
         certs.push(certInfo(Buffer.from(b64, 'base64')));
       } catch (err) {
-        throw refusal('WL_SIGNER_MALFORMED', `${source}: X509Certificate is not a readable certificate: ${(err as Error).message}`, { source });
+        throw whitelistRefused('WL_SIGNER_MALFORMED', `${source}: X509Certificate is not a readable certificate: ${(err as Error).message}`, { source });
       }
     }
   }
-  if (certs.length === 0) throw refusal('WL_SIGNER_MISSING', `${source}: KeyInfo/X509Data carries no X509Certificate (EX_2.2_5050)`, { source });
+  if (certs.length === 0) throw whitelistRefused('WL_SIGNER_MISSING', `${source}: KeyInfo/X509Data carries no X509Certificate (EX_2.2_5050)`, { source });
   const leaves = certs.filter((c) => !c.isCa);
   if (leaves.length !== 1) {
-    throw refusal('WL_SIGNER_AMBIGUOUS', `${source}: X509Data carries ${leaves.length} end-entity certificates, exactly one is expected`, { source });
+    throw whitelistRefused('WL_SIGNER_AMBIGUOUS', `${source}: X509Data carries ${leaves.length} end-entity certificates, exactly one is expected`, { source });
   }
   return leaves[0] as CertInfo;
 }
@@ -191,14 +196,14 @@ const CHAIN_TO_REFUSAL: Record<ChainErrorCode, WhitelistRefusal> = {
 export function validateSigner(signer: CertInfo, opts: SignatureOptions, source: string): readonly CertInfo[] {
   const result = opts.trust.validate(signer, { at: opts.at ?? new Date(), ...(opts.revocation ? { revocation: opts.revocation } : {}) });
   if (!result.ok) {
-    throw refusal(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, {
+    throw whitelistRefused(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, {
       source,
       signer: describeCert(signer),
       chainCode: result.code,
     });
   }
   if (!signerMatches(signer.subject, opts.signer)) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_SIGNER_NOT_ANS',
       `${source}: signer ${formatDn(signer.subject)} chains to the trust store but is not the ANS signer (whitelist.signer.subject: ${describeSignerSubject(opts.signer)})`,
       {
@@ -210,7 +215,7 @@ export function validateSigner(signer: CertInfo, opts: SignatureOptions, source:
   // EX_2.2_5050 (Tableau 42): the list is signed with a signing certificate, not any IGC-Santé certificate of the ANS.
   const problem = signerKindProblem(signer);
   if (problem)
-    throw refusal(problem.code, `${source}: signer ${describeCert(signer)} is not an S/MIME signing certificate: ${problem.why}`, {
+    throw whitelistRefused(problem.code, `${source}: signer ${describeCert(signer)} is not an S/MIME signing certificate: ${problem.why}`, {
       source,
       signer: describeCert(signer),
     });
@@ -224,7 +229,7 @@ function inclusivePrefixes(el: XmlElement | undefined): string[] {
 
 function base64Bytes(el: XmlElement | undefined, what: string, source: string): Buffer {
   const b64 = (el ? ownText(el) : '').replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw refusal('WL_SIGNATURE_MALFORMED', `${source}: ${what} is not base64`, { source });
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw whitelistRefused('WL_SIGNATURE_MALFORMED', `${source}: ${what} is not base64`, { source });
   return Buffer.from(b64, 'base64');
 }
 
@@ -295,7 +300,7 @@ export function referencePrefixList(sig: XmlElement): string[] {
 export function checkDigest(sig: XmlElement, actual: Buffer, source: string): void {
   const expected = base64Bytes(referenceParts(sig).digestValue, 'DigestValue', source);
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_DIGEST_MISMATCH',
       `${source}: the list was modified after signing (SHA-256 of the content is ${actual.toString('base64')}, the signature covers ${expected.toString('base64')})`,
       { source },
@@ -309,7 +314,7 @@ export function checkSignedInfo(sig: XmlElement, signer: CertInfo, source: strin
   const signedInfoCanonical = canonicalString(signedInfo, { inclusivePrefixes: inclusivePrefixes(elementChildren(signedInfo)[0]) });
   const value = base64Bytes(signatureValue, 'SignatureValue', source);
   if (!cryptoVerify('sha256', Buffer.from(signedInfoCanonical, 'utf8'), signer.x509.publicKey, value)) {
-    throw refusal(
+    throw whitelistRefused(
       'WL_SIGNATURE_INVALID',
       `${source}: the SignatureValue does not verify with ${describeCert(signer)} (SignedInfo modified or signed with another key)`,
       { source },

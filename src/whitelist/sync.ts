@@ -6,7 +6,7 @@ import { MssError, asMssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { httpsRequest } from '../net/https-request.js';
 import { formatDn } from '../pki/dn.js';
-import { refusal } from './codes.js';
+import { whitelistRefused } from './codes.js';
 import { parseXsdDateTime } from './dates.js';
 import { DEFAULT_FUTURE_SKEW_HOURS } from './defaults.js';
 import { listAgeHours, readRecord, storedSha256, storeLastValid, writeRecord, type LastValidRecord, type WhitelistPaths } from './store.js';
@@ -88,7 +88,7 @@ export async function syncWhitelist(opts: SyncOptions): Promise<SyncResult> {
     const guard = replayGuardDate(previous, now, opts);
     if (guard !== undefined && verified.index.generatedAt < guard) {
       if (!opts.acceptOlder) {
-        throw refusal(
+        throw whitelistRefused(
           'WL_ROLLBACK',
           `${opts.url}: DateDeGeneration ${verified.index.generated} is older than the list in use (${previous?.generated}); if that date is wrong, check with the ANS and run \`mss-sidecar whitelist sync --accept-older\``,
           {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import { MSS_TLS12_CIPHERS } from '../../src/pki/tls-profile.js';
-import { SmtpClient, type Reply } from './smtp-client.js';
+import { SmtpClient, type RawReply } from './smtp-client.js';
 
 export interface Identity {
   cert: string;
@@ -17,7 +17,7 @@ export async function connectTls(
   port: number,
   who: Identity | undefined,
   extra: tls.ConnectionOptions = {},
-): Promise<{ c: SmtpClient; afterTls: Reply }> {
+): Promise<{ c: SmtpClient; afterTls: RawReply }> {
   const c = await SmtpClient.connect(port, host);
   await c.command('EHLO remote.test');
   const certPem = who ? fs.readFileSync(who.cert, 'utf8') + (who.chain ?? []).join('') : undefined;
@@ -28,9 +28,9 @@ export async function connectTls(
 }
 
 /** MAIL, RCPTs and DATA; the replies of each step. */
-export async function send(c: SmtpClient, from: string, to: string[], body: string): Promise<{ mail: Reply; rcpts: Reply[]; data?: Reply }> {
+export async function send(c: SmtpClient, from: string, to: string[], body: string): Promise<{ mail: RawReply; rcpts: RawReply[]; data?: RawReply }> {
   const mail = await c.command(`MAIL FROM:<${from}>`);
-  const rcpts: Reply[] = [];
+  const rcpts: RawReply[] = [];
   if (mail.code !== 250) return { mail, rcpts };
   for (const t of to) rcpts.push(await c.command(`RCPT TO:<${t}>`));
   if (!rcpts.some((r) => r.code === 250)) return { mail, rcpts };

@@ -1,2 +1,2 @@
-// The raw SMTP client (sandbox/mta/smtp-client.ts), where the tests have always found it.
-export { SmtpClient, message, type Reply } from '../../sandbox/mta/smtp-client.js';
+// The raw SMTP test driver (sandbox/mta/smtp-client.ts), where the tests have always found it.
+export { SmtpClient, message, type RawReply } from '../../sandbox/mta/smtp-client.js';

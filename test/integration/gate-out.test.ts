@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { mssTlsOptions } from '../../src/pki/tls-profile.js';
 import { gateWorld, type TestWorld } from '../helpers/gates.js';
-import { SmtpClient, message, type Reply } from '../helpers/smtp-client.js';
+import { SmtpClient, message, type RawReply } from '../helpers/smtp-client.js';
 
 let world: TestWorld;
 const ALICE = 'alice.martin@ch-sandbox-a.mssante.fr';
@@ -23,14 +23,14 @@ after(async () => {
 });
 
 /** One LMTP transaction with A's outbound gate, as Postfix's mss-gate-out transport does it. */
-async function lmtp(from: string, to: string[], subject: string, ident = `ID${Date.now()}`): Promise<{ mail: Reply; rcpts: Reply[]; data: Reply[] }> {
+async function lmtp(from: string, to: string[], subject: string, ident = `ID${Date.now()}`): Promise<{ mail: RawReply; rcpts: RawReply[]; data: RawReply[] }> {
   const c = await SmtpClient.connect(world.node('A').ports.gateOut);
   const lhlo = await c.command('LHLO mx.ch-sandbox-a.fr');
   assert.match(lhlo.text, /XFORWARD/);
   assert.equal((await c.command(`XFORWARD IDENT=${ident}`)).code, 250);
   const mail = await c.command(`MAIL FROM:<${from}>`);
-  const rcpts: Reply[] = [];
-  const data: Reply[] = [];
+  const rcpts: RawReply[] = [];
+  const data: RawReply[] = [];
   if (mail.code === 250) {
     for (const t of to) rcpts.push(await c.command(`RCPT TO:<${t}>`));
     const accepted = rcpts.filter((r) => r.code === 250).length;

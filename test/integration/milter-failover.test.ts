@@ -11,7 +11,7 @@ import { CLI, cliEnv } from '../helpers/cli.js';
 import { testPki } from '../helpers/pki.js';
 import { freePorts } from '../helpers/ports.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
-import { message, type Reply } from '../helpers/smtp-client.js';
+import { message, type RawReply } from '../helpers/smtp-client.js';
 import { BAL, DOMAIN, startSubmissionMta, testMailboxes, type SubmissionMta } from '../helpers/submission-rig.js';
 import { writeRegistry } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -29,7 +29,7 @@ function serve(configFile: string): Spawned {
 }
 
 /** One transaction; returns every reply so the test can see where it was refused. */
-async function send(mta: SubmissionMta, subject: string): Promise<Reply[]> {
+async function send(mta: SubmissionMta, subject: string): Promise<RawReply[]> {
   let c;
   try {
     c = await mta.session(BAL.alice);
@@ -39,7 +39,7 @@ async function send(mta: SubmissionMta, subject: string): Promise<Reply[]> {
     if (!m) throw err;
     return [{ code: Number(m[1]), lines: [m[2] ?? ''], text: m[2] ?? '' }];
   }
-  const replies: Reply[] = [];
+  const replies: RawReply[] = [];
   for (const line of [`MAIL FROM:<${BAL.alice}>`, `RCPT TO:<${BAL.bob}>`, 'RCPT TO:<x@gmail.com>']) replies.push(await c.command(line));
   if (replies[0]?.code === 250 && replies[1]?.code === 250) {
     const [go, final] = await c.data(message({ from: BAL.alice, to: [BAL.bob], subject }));

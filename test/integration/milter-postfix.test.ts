@@ -12,7 +12,7 @@ import { PostfixInstance } from '../../sandbox/mta/postfix-instance.js';
 import { testPki } from '../helpers/pki.js';
 import { freePorts } from '../helpers/ports.js';
 import { mainPiecesForMilter, submissionListener } from '../helpers/postfix-pieces.js';
-import { SmtpClient, message, type Reply } from '../helpers/smtp-client.js';
+import { SmtpClient, message, type RawReply } from '../helpers/smtp-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const log = createLogger({ level: 'silent', pretty: false });
@@ -87,7 +87,7 @@ async function session(): Promise<SmtpClient> {
   return c;
 }
 
-function queued(r: Reply): string {
+function queued(r: RawReply): string {
   const m = /queued as ([0-9A-Za-z]+)/.exec(r.text);
   assert.ok(m, `expected "queued as", got ${r.code} ${r.text}`);
   return m[1] ?? '';

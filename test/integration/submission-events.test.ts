@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { StateStore } from '../../src/store/store.js';
 import { BAL, queuedId, startRig, type Rig } from '../helpers/submission-rig.js';
-import { message, type Reply } from '../helpers/smtp-client.js';
+import { message, type RawReply } from '../helpers/smtp-client.js';
 
 let rig: Rig;
 let journalFails = false;
@@ -29,7 +29,7 @@ after(async () => {
   await rig?.stop();
 });
 
-async function send(from: string, to: string[], subject: string, headers: Record<string, string> = {}): Promise<Reply> {
+async function send(from: string, to: string[], subject: string, headers: Record<string, string> = {}): Promise<RawReply> {
   const c = await rig.session(from);
   assert.equal((await c.command(`MAIL FROM:<${from}>`)).code, 250);
   for (const r of to) assert.equal((await c.command(`RCPT TO:<${r}>`)).code, 250, r);
@@ -109,7 +109,7 @@ test('EX_GDT_5040: a mailbox several people may use is traced under its login (t
 test('EX_PSU_5830: when the journal event cannot be written, the message is temp-failed (451 4.3.0), nothing is queued, and the next message goes through', async () => {
   const queued = rig.postfix.queue().length + rig.postfix.delivered().length;
   journalFails = true;
-  let r: Reply;
+  let r: RawReply;
   try {
     r = await send(BAL.alice, [BAL.bob], 'non enregistrable');
   } finally {

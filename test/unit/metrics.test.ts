@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { traceDecision } from '../../src/gate/record.js';
-import { refusal as gateRefusal } from '../../src/gate/reply.js';
+import { refusal } from '../../src/gate/reply.js';
 import { DaemonMetrics } from '../../src/health/metrics.js';
 import { instruments } from '../../src/health/instruments.js';
 import { silentLogger } from '../../src/log.js';
 import { MessageRecorder } from '../../src/submission/record.js';
-import { refusal as submissionRefusal } from '../../src/submission/refusal.js';
 import { Journal } from '../../src/journal/journal.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
@@ -32,16 +31,16 @@ test('EX_SSI_5120: refusals are counted by the requirement their reply cites (ga
     silentLogger,
     ctx,
     { step: 'MAIL' },
-    gateRefusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain x.fr is not in the liste blanche MSSanté (EX_3.1_5030)'),
+    refusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain x.fr is not in the liste blanche MSSanté (EX_3.1_5030)'),
   );
   traceDecision(
     traces,
     silentLogger,
     ctx,
     { step: 'MAIL' },
-    gateRefusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain y.fr is not in the liste blanche MSSanté (EX_3.1_5030)'),
+    refusal('GATE_SENDER_DOMAIN_NOT_LISTED', 550, '5.7.1', 'Sender domain y.fr is not in the liste blanche MSSanté (EX_3.1_5030)'),
   );
-  traceDecision(traces, silentLogger, ctx, { step: 'RCPT' }, gateRefusal('GATE_NO_WHITELIST', 451, '4.7.0', 'no verified liste blanche'));
+  traceDecision(traces, silentLogger, ctx, { step: 'RCPT' }, refusal('GATE_NO_WHITELIST', 451, '4.7.0', 'no verified liste blanche'));
   traceDecision(
     traces,
     silentLogger,
@@ -53,7 +52,7 @@ test('EX_SSI_5120: refusals are counted by the requirement their reply cites (ga
   traceDecision(traces, silentLogger, ctx, { step: 'DATA' }, { code: 250, enhanced: '2.0.0', text: 'Ok' }, { id: 'Q2', from: 'a@x', to: ['b@y'] });
   const recorder = new MessageRecorder(new Journal(new EmbeddedStore(path.join(dir, 'store'))), traces, silentLogger);
   const facts = { sender: 'a@ch.mssante.fr', recipients: ['b@autre.mssante.fr'], refusedRecipients: [], wouldRefuse: [] };
-  recorder.refused(facts, submissionRefusal('recipient-limit', 'EX_GBM_4420', 452, '4.5.3', 'Too many recipients: 40 at most (EX_GBM_4420)'));
+  recorder.refused(facts, refusal('recipient-limit', 452, '4.5.3', 'Too many recipients: 40 at most (EX_GBM_4420)', 'EX_GBM_4420'));
   // Monitor mode: the message goes through, with what the rules would have refused.
   await recorder.accepted(
     { ...facts, mailId: 'Q3', size: 10, wouldRefuse: [{ rule: 'trust-space', ref: 'EX_3.2_5060', reply: '550 5.7.1 not listed (EX_3.2_5060)' }] },

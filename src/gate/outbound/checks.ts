@@ -26,7 +26,7 @@ import { refusal, type Refusal } from '../reply.js';
  */
 function asGateRefusal(r: RuleRefusal, reason: string): Refusal {
   const p = permanentForPostfix(r);
-  return refusal(reason, p.code, p.status, p.text);
+  return refusal(reason, p.code, p.enhanced, p.text);
 }
 
 export function checkOutboundSender(mailFrom: string, index: WhitelistIndex, operator: OperatorIdentity, registry: Registry): Refusal | undefined {

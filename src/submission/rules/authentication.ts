@@ -18,7 +18,7 @@ export function ourMailbox(registry: Registry, address: string, as: 'login' | 's
     as === 'login'
       ? `Login ${shown(address)} is not an MSSante mailbox of this operator: it cannot send here`
       : `Sender ${shown(address)} is not an MSSante mailbox of this operator: it cannot send through this operator`;
-  return { refusal: refusal('authentication', 'EX_LPS_0900', 553, '5.7.1', text) };
+  return { refusal: refusal('authentication', 553, '5.7.1', text, 'EX_LPS_0900') };
 }
 
 export function checkLogin(rawLogin: string | undefined, registry: Registry): LoginCheck {
@@ -26,7 +26,7 @@ export function checkLogin(rawLogin: string | undefined, registry: Registry): Lo
   if (login === '') {
     return {
       ok: false,
-      refusal: refusal('authentication', 'EX_LPS_0900', 530, '5.7.0', 'Authentication required: log in with the MSSante mailbox you send from'),
+      refusal: refusal('authentication', 530, '5.7.0', 'Authentication required: log in with the MSSante mailbox you send from', 'EX_LPS_0900'),
     };
   }
   const mine = ourMailbox(registry, login, 'login');

@@ -23,10 +23,10 @@ export function isLocalSubmission(macros: MacroView): boolean {
 function refused(who: string): Refusal {
   return refusal(
     'local-submission',
-    'EX_LPS_0900',
     553,
     '5.7.1',
     `Local submission refused: ${who} may not send from this host without logging in (not in submission.localSenders); MSSante mail is sent through the API LPS with a login`,
+    'EX_LPS_0900',
   );
 }
 

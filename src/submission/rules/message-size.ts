@@ -4,7 +4,7 @@
 import { refusal, type Refusal } from '../refusal.js';
 
 function tooBig(size: number, max: number): Refusal {
-  return refusal('message-size', 'EX_GBM_4410', 552, '5.3.4', `Message size ${size} bytes exceeds the limit of ${max} bytes (EX_GBM_4410)`);
+  return refusal('message-size', 552, '5.3.4', `Message size ${size} bytes exceeds the limit of ${max} bytes (EX_GBM_4410)`, 'EX_GBM_4410');
 }
 
 /** The SIZE= parameter of MAIL FROM, when the client sent one. */

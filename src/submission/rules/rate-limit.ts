@@ -50,10 +50,10 @@ export class RateLimiter {
     const minutes = Math.round(this.cfg.windowSeconds / 60);
     return refusal(
       'rate-limit',
-      '§5.4.3',
       450,
       '4.7.1',
       `Sending limit reached for ${shown(s)}: ${this.cfg.messages} messages or ${this.cfg.recipients} recipients per ${minutes} min (protection against mass sending); try again later`,
+      '§5.4.3',
     );
   }
 

@@ -8,9 +8,9 @@ export function recipientCount(accepted: number, max: number): Refusal | undefin
   if (accepted < max) return undefined;
   return refusal(
     'recipient-limit',
-    'EX_GBM_4420',
     452,
     '4.5.3',
     `Too many recipients: at most ${max} per message (EX_GBM_4420); send to the others in another message`,
+    'EX_GBM_4420',
   );
 }

@@ -14,10 +14,10 @@ export function envelopeSender(login: string, sender: string): Refusal | undefin
   if (sender === '' || sender.toLowerCase() === login) return undefined;
   return refusal(
     'sender-rights',
-    'EX_LPS_0900',
     553,
     '5.7.1',
     `Sender address ${shown(sender)} is not the mailbox you logged in as (${shown(login)}): send as ${shown(login)} only`,
+    'EX_LPS_0900',
   );
 }
 
@@ -28,19 +28,19 @@ export function envelopeSender(login: string, sender: string): Refusal | undefin
  */
 export function fromHeader(login: string, values: readonly string[], truncated = false): Refusal | undefined {
   if (truncated)
-    return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', 'Too many headers for the From: header to be checked: the message cannot be sent');
+    return refusal('sender-rights', 550, '5.7.1', 'Too many headers for the From: header to be checked: the message cannot be sent', 'EX_LPS_0900');
   for (const value of values) {
     const boxes = headerMailboxes(value);
     if (boxes.length === 0)
-      return refusal('sender-rights', 'EX_LPS_0900', 550, '5.7.1', `The From: header has no address that can be checked: it must name ${shown(login)}`);
+      return refusal('sender-rights', 550, '5.7.1', `The From: header has no address that can be checked: it must name ${shown(login)}`, 'EX_LPS_0900');
     const other = boxes.find((b) => b !== login);
     if (other !== undefined)
       return refusal(
         'sender-rights',
-        'EX_LPS_0900',
         550,
         '5.7.1',
         `The From: header names ${shown(other)}, not the mailbox you logged in as (${shown(login)})`,
+        'EX_LPS_0900',
       );
   }
   return undefined;

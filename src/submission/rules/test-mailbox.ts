@@ -22,19 +22,19 @@ export function testExchange(sender: Bal, rcpt: RecipientFacts): Refusal | undef
   if (sender.test && !rcptIsTest) {
     return refusal(
       'test-mailbox',
-      'EX_GBM_4010',
       550,
       '5.7.1',
       `Not sent to ${shown(rcpt.address)}: test mailbox ${shown(sender.address)} may only exchange with test mailboxes (EX_GBM_4010)`,
+      'EX_GBM_4010',
     );
   }
   if (!sender.test && rcpt.ours && rcptIsTest) {
     return refusal(
       'test-mailbox',
-      'EX_GBM_4010',
       550,
       '5.7.1',
       `Not sent to ${shown(rcpt.address)}: it is a test mailbox, which only exchanges with test mailboxes (EX_GBM_4010)`,
+      'EX_GBM_4010',
     );
   }
   return undefined;

@@ -14,7 +14,7 @@ export interface TrustSpace {
   list(): WhitelistIndex | undefined;
 }
 
-const UNAVAILABLE = refusal('rules-unavailable', 'EX_3.2_5060', 451, '4.7.1', 'The MSSante liste blanche is not available on this server: try again later');
+const UNAVAILABLE = refusal('rules-unavailable', 451, '4.7.1', 'The MSSante liste blanche is not available on this server: try again later', 'EX_3.2_5060');
 
 function check(space: TrustSpace, domain: string): 'ok' | 'unlisted' | 'unavailable' {
   if (domain !== '' && space.isOurDomain(domain)) return 'ok';
@@ -29,10 +29,10 @@ export function recipientDomain(space: TrustSpace, address: string, domain: stri
   if (r === 'unavailable') return UNAVAILABLE;
   return refusal(
     'trust-space',
-    'EX_3.2_5060',
     550,
     '5.7.1',
     `Not sent to ${shown(address)}: domain ${shown(domain || '(none)')} is not in the MSSante trust space (liste blanche)`,
+    'EX_3.2_5060',
   );
 }
 
@@ -43,9 +43,9 @@ export function senderDomain(space: TrustSpace, address: string, domain: string)
   if (r === 'unavailable') return UNAVAILABLE;
   return refusal(
     'trust-space',
-    'EX_3.2_5060',
     553,
     '5.7.1',
     `Sender domain ${shown(domain || '(none)')} is not in the MSSante trust space (liste blanche): the message cannot be sent`,
+    'EX_3.2_5060',
   );
 }
