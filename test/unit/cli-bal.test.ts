@@ -6,24 +6,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { exampleCopy, type ExampleCopy } from '../helpers/example-copy.js';
 import { traceLines } from '../helpers/traces.js';
 
 const D = 'ch-exemple.mssante.fr';
 
-function sample(): { config: string; registry: string; dir: string; cli: (...args: string[]) => ReturnType<typeof runCliInProcess> } {
-  const dir = tmpDir('mss-cli-');
-  for (const f of ['config.yaml', 'registry.yaml']) fs.copyFileSync(path.join(REPO_ROOT, 'examples', f), path.join(dir, f));
-  const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(
-    config,
-    fs
-      .readFileSync(config, 'utf8')
-      .replace('../.sandbox/example-state', 'state')
-      .concat('  deleteCommand: ["/bin/true"]\n')
-      .replace('lifecycle:\n', 'lifecycle:\n'),
-  );
-  return { config, registry: path.join(dir, 'registry.yaml'), dir, cli: (...args: string[]) => runCliInProcess(['--config', config, ...args]) };
+function sample(): ExampleCopy & { cli: (...args: string[]) => ReturnType<typeof runCliInProcess> } {
+  const copy = exampleCopy();
+  return { ...copy, cli: (...args: string[]) => runCliInProcess(['--config', copy.config, ...args]) };
 }
 
 const traceLinesOf = (dir: string) => traceLines(path.join(dir, 'state', 'traces'));

@@ -10,8 +10,8 @@ import { noticeKey, type NoticeRecord } from '../../src/lifecycle/plan.js';
 import { runLifecycle } from '../../src/lifecycle/run.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
-import { REPO_ROOT } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { exampleCopy } from '../helpers/example-copy.js';
 import { DOMAIN, LOAD, per, writeRegistry } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { traceLines } from '../helpers/traces.js';
@@ -67,17 +67,7 @@ test('EX_GBM_6010: the lifecycle job whose delete command fails traces it (bal.p
 });
 
 test('EX_GBM_6010: `bal delete` whose delete command fails exits 1, traces it (bal.purge-store) like the lifecycle job, and leaves the mailbox active', async () => {
-  const dir = tmpDir();
-  for (const f of ['config.yaml', 'registry.yaml']) fs.copyFileSync(path.join(REPO_ROOT, 'examples', f), path.join(dir, f));
-  const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(
-    config,
-    fs
-      .readFileSync(config, 'utf8')
-      .replace('../.sandbox/example-state', 'state')
-      .concat(`  deleteCommand: ${JSON.stringify(FAILING)}\n`),
-  );
-  const registry = path.join(dir, 'registry.yaml');
+  const { dir, config, registry } = exampleCopy(FAILING);
   const before = fs.readFileSync(registry, 'utf8');
   const address = 'jean.dupont@ch-exemple.mssante.fr';
   const r = await runCliInProcess(['--config', config, 'bal', 'delete', address, '--reason', 'départ', '--actor', 'alice']);
