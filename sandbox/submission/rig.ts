@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../src/config/schema.js';
+import { SharedResources } from '../../src/daemon/shared.js';
 import type { Logger } from '../../src/log.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { MilterClient, submitLikePostfix, type SmtpOutcome, type Transaction } from '../../src/milter/mta-client.js';
@@ -103,12 +104,15 @@ export async function startSubmissionRig(base: Config, pki: PkiManifest, dir: st
   try {
     // The rate limit is set low for one sender (burst); the others are exempt so that the
     // other checks can send as many messages as they need.
+    // Each mode as its own `serve` would run it: its resources built once, closed at the end.
+    const open = async (config: Config): Promise<OpenedSubmission> => {
+      const shared = new SharedResources(config, log);
+      stops.push(() => shared.close());
+      return openSubmission(config, log, shared);
+    };
     const opened: Record<'enforce' | 'monitor', OpenedSubmission> = {
-      enforce: await openSubmission(
-        configFor({ rateLimit: { enabled: true, messages: 2, windowSeconds: 3600, exempt: [mailboxes.sender, mailboxes.test] } }),
-        log,
-      ),
-      monitor: await openSubmission(configFor({ mode: 'monitor' }), log),
+      enforce: await open(configFor({ rateLimit: { enabled: true, messages: 2, windowSeconds: 3600, exempt: [mailboxes.sender, mailboxes.test] } })),
+      monitor: await open(configFor({ mode: 'monitor' })),
     };
     // The counter is written after the reply (not awaited): poll it rather than guess a delay.
     const rateCounted = async (sender: string, messages: number, timeoutMs: number): Promise<boolean> => {

@@ -7,7 +7,7 @@
 import type { Config } from '../config/schema.js';
 import type { Service, ServiceFactory } from '../daemon/service.js';
 import type { Logger } from '../log.js';
-import { SharedResources } from '../daemon/shared.js';
+import type { SharedResources } from '../daemon/shared.js';
 import { buildAuthCliFronts } from './authcli/build.js';
 import { buildChecker } from './build-checker.js';
 import type { AuthConfig } from './config.js';
@@ -32,8 +32,8 @@ class ApiLpsService implements Service {
     private readonly config: Config,
     private readonly auth: AuthConfig,
     private readonly log: Logger,
-    /** The daemon's resources; without them (one-off use) the service owns its own. */
-    private readonly shared?: SharedResources,
+    /** The daemon's resources (daemon/run.ts builds them once; the service never opens its own). */
+    private readonly shared: SharedResources,
   ) {}
 
   async start(): Promise<void> {
@@ -46,8 +46,7 @@ class ApiLpsService implements Service {
   }
 
   private async open(): Promise<void> {
-    const resources = this.shared ?? new SharedResources(this.config, this.log);
-    if (!this.shared) this.stops.push(() => resources.close());
+    const resources = this.shared;
     const store = resources.store();
     const traces = resources.traces();
     const holder = await resources.registry();
@@ -108,7 +107,7 @@ class ApiLpsService implements Service {
 
 export const apiLpsService: ServiceFactory = {
   name: 'api-lps',
-  create(config: Config, log: Logger, shared?: SharedResources): Service | undefined {
+  create(config: Config, log: Logger, shared: SharedResources): Service | undefined {
     return config.auth ? new ApiLpsService(config, config.auth, log, shared) : undefined;
   },
 };

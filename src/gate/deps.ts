@@ -15,7 +15,7 @@ import type { RegistryHolder } from '../registry/holder.js';
 import type { StateStore } from '../store/store.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { WhitelistHolder } from '../whitelist/holder.js';
-import { SharedResources } from '../daemon/shared.js';
+import type { SharedResources } from '../daemon/shared.js';
 
 export interface OperatorIdentity {
   certPem: string;
@@ -59,28 +59,26 @@ export function operatorIdentity(config: Config): OperatorIdentity {
   return { certPem, keyPem, cert, dn: describeCert(cert), fqdn };
 }
 
-/** `shared`: the daemon's resources; without it (tests, one-off use) the gates own theirs. */
-export async function openGateDeps(config: Config, log: Logger, shared?: SharedResources): Promise<GateDeps> {
+/**
+ * `shared`: the daemon's resources, built once by `serve` (daemon/run.ts): one registry, one
+ * store, one trace chain per process, whatever uses them. The gates never open their own.
+ */
+export async function openGateDeps(config: Config, log: Logger, shared: SharedResources): Promise<GateDeps> {
   const operator = operatorIdentity(config);
-  const resources = shared ?? new SharedResources(config, log);
-  try {
-    return {
-      config,
-      log,
-      operator,
-      trust: resources.trust(),
-      revocation: await resources.revocation(),
-      whitelist: await resources.whitelist(),
-      registry: await resources.registry(),
-      traces: resources.traces(),
-      journal: resources.journal(),
-      store: resources.store(),
-      activity: await resources.activity(),
-      // Shared resources are the daemon's to close.
-      close: shared ? async () => {} : () => resources.close(),
-    };
-  } catch (err) {
-    if (!shared) await resources.close();
-    throw err;
-  }
+  const resources = shared;
+  return {
+    config,
+    log,
+    operator,
+    trust: resources.trust(),
+    revocation: await resources.revocation(),
+    whitelist: await resources.whitelist(),
+    registry: await resources.registry(),
+    traces: resources.traces(),
+    journal: resources.journal(),
+    store: resources.store(),
+    activity: await resources.activity(),
+    // Shared resources are the daemon's to close.
+    close: async () => {},
+  };
 }

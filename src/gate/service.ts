@@ -14,7 +14,7 @@ export interface RunningGates extends Service {
   gateOut?: GateOut;
 }
 
-export async function startGates(config: Config, log: Logger, shared?: SharedResources): Promise<RunningGates> {
+export async function startGates(config: Config, log: Logger, shared: SharedResources): Promise<RunningGates> {
   const deps = await openGateDeps(config, log, shared);
   const gateIn = config.gates.in.enabled ? new GateIn({ ...deps, log: log.child({ gate: 'in' }) }) : undefined;
   const gateOut = config.gates.out.enabled ? new GateOut({ ...deps, log: log.child({ gate: 'out' }) }) : undefined;

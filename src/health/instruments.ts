@@ -11,7 +11,11 @@ export interface InstrumentListener {
   gateDuration?(gate: 'in' | 'out', seconds: number): void;
   /** A state store command that failed (unreachable, timeout). */
   storeError?(backend: 'redis' | 'embedded'): void;
+  /** An APP mailbox's last exchange (RE_SSU_5800) a service could not record. */
+  exchangeNotRecorded?(service: ExchangeService): void;
 }
+
+export type ExchangeService = 'gate-in' | 'gate-out' | 'submission';
 
 export type PscEndpoint = 'discovery' | 'certs' | 'userinfo' | 'introspect' | 'other';
 
@@ -30,6 +34,9 @@ export const instruments = {
   },
   storeError(backend: 'redis' | 'embedded'): void {
     for (const l of listeners) l.storeError?.(backend);
+  },
+  exchangeNotRecorded(service: ExchangeService): void {
+    for (const l of listeners) l.exchangeNotRecorded?.(service);
   },
 };
 

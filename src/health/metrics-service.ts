@@ -28,7 +28,7 @@ export class MetricsService implements Service {
     private readonly config: Config,
     private readonly log: Logger,
     /** The daemon's resources: its store and traces (counted as they are written). */
-    private readonly shared?: SharedResources,
+    private readonly shared: SharedResources,
   ) {
     this.metrics = new DaemonMetrics({ monitorMode: config.submission.mode === 'monitor' });
   }
@@ -40,7 +40,7 @@ export class MetricsService implements Service {
       // The daemon's own access to its files is what counts: checked as itself.
       const results = await runHealthChecks(this.config, new Date(now), thresholdsFrom(this.config), {
         identity: selfIdentity(),
-        ...(shared ? { store: shared.store() } : {}),
+        store: shared.store(),
       });
       this.cached = { at: now, results };
       this.metrics.onChecks(results);
@@ -52,10 +52,8 @@ export class MetricsService implements Service {
     const shared = this.shared;
     const cluster = inClusterWorker();
     if (cluster) shareWorkerMetrics(this.metrics.registry);
-    if (shared) {
-      this.unsubscribe.push(shared.traces().observe((t) => this.metrics.onTrace(t)));
-      shared.spoolEvents = { deferred: (n) => this.metrics.spoolDeferred.inc(n), replayed: (n) => this.metrics.spoolReplayed.inc(n) };
-    }
+    this.unsubscribe.push(shared.traces().observe((t) => this.metrics.onTrace(t)));
+    shared.spoolEvents = { deferred: (n) => this.metrics.spoolDeferred.inc(n), replayed: (n) => this.metrics.spoolReplayed.inc(n) };
     this.unsubscribe.push(instruments.listen(this.metrics));
     // Workers other than the first count only: the primary sums them into worker 1's /metrics.
     if (cluster && workerIndex() !== 1) return;

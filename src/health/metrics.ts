@@ -12,7 +12,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TraceRecord } from '../traces/record.js';
 import type { CheckResult } from './checks.js';
-import type { InstrumentListener } from './instruments.js';
+import type { ExchangeService, InstrumentListener } from './instruments.js';
 
 const SEVERITY_VALUE: Record<CheckResult['severity'], number> = { ok: 0, warning: 1, critical: 2, unknown: -1 };
 
@@ -66,6 +66,12 @@ export class DaemonMetrics implements InstrumentListener {
     name: 'mss_store_errors_total',
     help: 'State store commands that failed (unreachable, timed out)',
     labelNames: ['backend'],
+    registers: this.r,
+  });
+  readonly exchangesNotRecorded = new Counter({
+    name: 'mss_exchanges_not_recorded_total',
+    help: "APP mailboxes' last exchanges (RE_SSU_5800, the Connexions file) a service could not record; the message itself went on",
+    labelNames: ['service'],
     registers: this.r,
   });
   readonly spoolDeferred = new Counter({
@@ -235,6 +241,10 @@ export class DaemonMetrics implements InstrumentListener {
 
   storeError(backend: 'redis' | 'embedded'): void {
     this.storeErrors.inc({ backend });
+  }
+
+  exchangeNotRecorded(service: ExchangeService): void {
+    this.exchangesNotRecorded.inc({ service });
   }
 }
 

@@ -4,10 +4,14 @@
 //                   inactivity rules, an EX_GDT_5060 trace, and re-publication of a BAL that
 //                   the operator had depublished for inactivity (EX_GBM_4440) unless the
 //                   user had chosen liste rouge themselves.
-//   recordExchange — a message sent or received by an APP BAL (RE_SSU_5800).
+//   recordExchange — a message sent or received by an APP BAL (RE_SSU_5800);
+//                   recordExchangeOrReport once the message went on (a failure reported, not thrown).
 // With a Deferral (the daemon's spool), the store part of either waits on local disk while
 // Redis does not answer and is applied later (applyLogin, applyExchange); the login trace
 // is written in any case.
+import { asMssError } from '../errors.js';
+import { instruments, type ExchangeService } from '../health/instruments.js';
+import type { Logger } from '../log.js';
 import { writeOrDefer, type Deferral } from '../store/deferral.js';
 import type { DovecotSessions } from '../traces/dovecot-sessions.js';
 import type { TraceLog } from '../traces/trace-log.js';
@@ -121,6 +125,25 @@ export class Activity {
   async recordExchange(bal: string, at: Date): Promise<void> {
     const op: ActivityWrite = { kind: 'exchange', address: bal.toLowerCase(), at: at.toISOString() };
     await writeOrDefer(this.deps.deferral, op, () => this.applyExchange(op));
+  }
+
+  /**
+   * RE_SSU_5800 once the message went on (delivered, accepted): a last exchange that cannot
+   * be recorded must not fail a message already handed over (a retry would deliver it twice),
+   * nor vanish: it is logged with its code (ACTIVITY_EXCHANGE_NOT_RECORDED) and counted
+   * (mss_exchanges_not_recorded_total), and the Connexions file shows an older date.
+   */
+  async recordExchangeOrReport(bal: string, at: Date, service: ExchangeService, log: Logger): Promise<void> {
+    try {
+      await this.recordExchange(bal, at);
+    } catch (err) {
+      const e = asMssError(err);
+      log.error(
+        { code: 'ACTIVITY_EXCHANGE_NOT_RECORDED', cause: e.code, err: e.message, bal, service },
+        'last exchange of an APP mailbox not recorded (RE_SSU_5800)',
+      );
+      instruments.exchangeNotRecorded(service);
+    }
   }
 
   applyExchange(op: Extract<ActivityWrite, { kind: 'exchange' }>): Promise<void> {

@@ -260,9 +260,5 @@ function recordExchanges(deps: SubmissionDeps, facts: MessageFacts, recipients: 
   if (!activity) return;
   const registry = deps.registry();
   const apps = [facts.bal, ...recipients.map((r) => registry.get(r))].filter((b) => b?.type === 'APP');
-  for (const bal of apps) {
-    activity
-      .recordExchange(bal?.address ?? '', at)
-      .catch((err: unknown) => deps.log.error({ err, bal: bal?.address }, 'last exchange of an APP mailbox not recorded'));
-  }
+  for (const bal of apps) void activity.recordExchangeOrReport(bal?.address ?? '', at, 'submission', deps.log);
 }

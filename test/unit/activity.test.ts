@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { MssError } from '../../src/errors.js';
+import { instruments } from '../../src/health/instruments.js';
+import type { Logger } from '../../src/log.js';
 import { Activity } from '../../src/registry/activity.js';
 import { loadRegistryText } from '../../src/registry/load.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
@@ -98,4 +101,29 @@ test('RE_SSU_5800: exchanges of an APP BAL are recorded as its last exchange', a
   assert.deepEqual(many[1], {});
   traces.close();
   await store.close();
+});
+
+test('RE_SSU_5800: a last exchange the store does not take, once the message went on, is logged with its code and counted, and the message is not failed', async () => {
+  const { traces } = setup();
+  const failing = {
+    setLastExchange: async () => Promise.reject(new MssError('STORE_UNAVAILABLE', 'redis at 127.0.0.1:6379 does not answer')),
+  } as unknown as RuntimeFields;
+  const reg = loadRegistryText('/r.yaml', registryYaml([org('dpi', { type: 'APP' })]), LOAD).registry;
+  const activity = new Activity({ registry: () => reg, runtime: failing, traces, timeZone: 'Europe/Paris' });
+  const logged: Array<Record<string, unknown>> = [];
+  const log = { error: (obj: Record<string, unknown>) => logged.push(obj) } as unknown as Logger;
+  const counted: string[] = [];
+  const stop = instruments.listen({ exchangeNotRecorded: (service) => counted.push(service) });
+  try {
+    await activity.recordExchangeOrReport(`dpi@${DOMAIN}`, new Date('2025-03-01T10:00:00Z'), 'gate-out', log);
+  } finally {
+    stop();
+    traces.close();
+  }
+  assert.deepEqual(
+    logged.map((l) => [l.code, l.cause, l.bal, l.service]),
+    [['ACTIVITY_EXCHANGE_NOT_RECORDED', 'STORE_UNAVAILABLE', `dpi@${DOMAIN}`, 'gate-out']],
+  );
+  assert.deepEqual(counted, ['gate-out']);
+  await assert.rejects(activity.recordExchange(`dpi@${DOMAIN}`, new Date()), /does not answer/, 'recordExchange itself still says it failed');
 });

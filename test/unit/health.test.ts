@@ -28,6 +28,7 @@ import { startRedis } from '../helpers/redis.js';
 import { createTestUser } from '../helpers/unix-user.js';
 import dgram from 'node:dgram';
 import { MetricsService } from '../../src/health/metrics-service.js';
+import { SharedResources } from '../../src/daemon/shared.js';
 import { silentLogger } from '../../src/log.js';
 import { generateTestPki, type PkiManifest } from '../../sandbox/pki.js';
 import { whitelistPaths } from '../../src/whitelist/store.js';
@@ -144,7 +145,9 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
 
   const [port] = await freePorts(1);
   writeRecord(new Date(Date.now() - 10 * DAY));
-  const service = new MetricsService(load(`health: { metrics: { enabled: true, listen: { port: ${port} } } }\n`), silentLogger);
+  const config = load(`health: { metrics: { enabled: true, listen: { port: ${port} } } }\n`);
+  const shared = new SharedResources(config, silentLogger);
+  const service = new MetricsService(config, silentLogger, shared);
   await service.start();
   try {
     const get = (p: string) =>
@@ -166,6 +169,7 @@ test('EX_SSI_5120: `status` exits 1 on a critical check and 0 otherwise; /metric
     assert.equal((JSON.parse(health.body) as { worst: string }).worst, 'critical');
   } finally {
     await service.stop();
+    await shared.close();
   }
   assert.equal(worstSeverity(await runHealthChecks(load(), new Date(), thresholdsFrom(load()), { identity: selfIdentity() })), 'critical');
 });
@@ -317,7 +321,9 @@ test('EX_GBM_4420 (issue #12): submission.mode monitor is a warning in `status` 
   );
   assert.match((await runCliInProcess(['--config', configFile, 'status'])).stdout, /^OK\s+submission\.mode\s+submission\.mode is enforce/m);
   const [port] = await freePorts(1);
-  const service = new MetricsService(load(`submission: { mode: monitor }\nhealth: { metrics: { enabled: true, listen: { port: ${port} } } }\n`), silentLogger);
+  const config = load(`submission: { mode: monitor }\nhealth: { metrics: { enabled: true, listen: { port: ${port} } } }\n`);
+  const shared = new SharedResources(config, silentLogger);
+  const service = new MetricsService(config, silentLogger, shared);
   await service.start();
   try {
     const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -325,5 +331,6 @@ test('EX_GBM_4420 (issue #12): submission.mode monitor is a warning in `status` 
     assert.match(body, /mss_check_value\{check="submission\.mode",subject=""\} 1/);
   } finally {
     await service.stop();
+    await shared.close();
   }
 });

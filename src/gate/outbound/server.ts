@@ -254,7 +254,7 @@ export class GateOut {
       rcpts.map((r, i) => ({ recipient: r.address, ...(results[i] as RecipientResult) })),
     );
     if (results.some((r) => r.outcome === 'delivered') && this.deps.registry.current().get(mailFrom.address)?.type === 'APP') {
-      await this.deps.activity.recordExchange(mailFrom.address, new Date()).catch(() => undefined);
+      await this.deps.activity.recordExchangeOrReport(mailFrom.address, new Date(), 'gate-out', this.deps.log);
     }
     return results.map((r) => (r.reply.code < 300 ? replyMessage(r.reply) : replyError(r.reply)));
   }
