@@ -1,13 +1,17 @@
 // Errors are values with a stable code: callers branch on `code`, operators grep for it,
 // and the CLI maps it to an exit status. The message is for humans and may change.
 
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
 export type Details = Readonly<Record<string, unknown>>;
 
 export class MssError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Details;
 
-  constructor(code: string, message: string, details: Details = {}, options?: { cause?: unknown }) {
+  /** `code`: one of the lists of ./error-codes.ts. */
+  constructor(code: ErrorCode, message: string, details: Details = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'MssError';
     this.code = code;
@@ -15,17 +19,17 @@ export class MssError extends Error {
   }
 
   /** A JSON-safe view for logs and `--json` output (never includes the stack). */
-  toJSON(): { code: string; message: string; details: Details } {
+  toJSON(): { code: ErrorCode; message: string; details: Details } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }
 
-export function isMssError(value: unknown, code?: string): value is MssError {
+export function isMssError(value: unknown, code?: ErrorCode): value is MssError {
   return value instanceof MssError && (code === undefined || value.code === code);
 }
 
 /** Wrap anything thrown into an MssError so that every failure carries a code. */
-export function asMssError(value: unknown, fallbackCode = 'INTERNAL'): MssError {
+export function asMssError(value: unknown, fallbackCode: ErrorCode = 'INTERNAL'): MssError {
   if (value instanceof MssError) return value;
   if (value instanceof Error) {
     const sys = value as NodeJS.ErrnoException;

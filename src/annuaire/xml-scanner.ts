@@ -5,7 +5,7 @@
 // could smuggle (unknown entities, DOCTYPE) and reports every element when it closes, with
 // its attributes, its direct text and the children its consumer chose to keep. Memory is
 // what the consumer keeps: it drops each record once handled.
-import { MssError } from '../errors.js';
+import { MssError, type ErrorCode } from '../errors.js';
 
 export interface XAttr {
   ns: string;
@@ -30,7 +30,7 @@ export interface XElement {
 export interface ScanOptions {
   source: string;
   /** MssError code for malformed input. */
-  code: string;
+  code: ErrorCode;
   /** Called when an element starts (its attributes known, nothing of its content). */
   onOpen?: (el: XElement, ancestors: readonly XElement[]) => void;
   /** Called when an element ends; return true to keep it in its parent's children. */
@@ -217,6 +217,6 @@ function isSpace(c: number): boolean {
 }
 
 /** Scan and keep everything (small documents: SOAP responses, headers). */
-export function scanWhole(text: string, source: string, code: string): XElement {
+export function scanWhole(text: string, source: string, code: ErrorCode): XElement {
   return scanXml(text, { source, code, onClose: () => true });
 }

@@ -7,7 +7,7 @@
 // the project's HTTPS client: only `portal.psc.caFile` is trusted, every call has a deadline.
 import * as oidc from 'openid-client';
 import { subjectNameIdOf } from '../auth/psc/userinfo.js';
-import { MssError, isMssError } from '../errors.js';
+import { MssError, isMssError, type ErrorCode } from '../errors.js';
 import { httpsFetch } from '../net/https-request.js';
 import type { PortalPscConfig } from './config.js';
 import type { PendingSignIn } from './session/policy.js';
@@ -157,7 +157,7 @@ function pscFetch(ca: string, timeoutMs: number): oidc.CustomFetch {
 }
 
 /** PSC unreachable (ours to retry) or a refusal (the professional's sign-in fails). */
-function classify(err: unknown, code: string, what: string): MssError {
+function classify(err: unknown, code: ErrorCode, what: string): MssError {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     if (isMssError(e) && /^HTTP_/.test(e.code)) return new MssError('PORTAL_PSC_UNAVAILABLE', `${what}: ${e.message}`, { cause: e.code }, { cause: err });
     if (isMssError(e)) return e;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MssError } from '../errors.js';
+import { MssError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { contentHash } from './cache.js';
 import { fromCache, readRegistryBytes, type LoadOptions } from './load.js';
@@ -134,7 +134,7 @@ async function compile(opts: HolderOptions): Promise<Registry> {
   if (cached) return cached;
   const result = await new Promise<
     | { ok: true; hash: string; entries: BalEntry[]; warnings: RegistryProblem[] }
-    | { ok: false; error: { code: string; message: string; details: Record<string, unknown> } }
+    | { ok: false; error: { code: ErrorCode; message: string; details: Record<string, unknown> } }
   >((resolve, reject) => {
     const worker = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: { file: opts.file, load: opts.load } });
     worker.once('message', resolve);

@@ -4,10 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { MssError } from '../errors.js';
+import { MssError, type ErrorCode } from '../errors.js';
 
 /** A socket file left by a previous run is removed; one a live process listens on is an error (`code`). */
-export async function removeStaleSocket(file: string, code: string): Promise<void> {
+export async function removeStaleSocket(file: string, code: ErrorCode): Promise<void> {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(file);
@@ -28,7 +28,7 @@ export async function removeStaleSocket(file: string, code: string): Promise<voi
 }
 
 /** The group's ID (getent: files, LDAP… as the system resolves groups), or an error naming the key. */
-export function groupId(name: string, key: string, code: string): number {
+export function groupId(name: string, key: string, code: ErrorCode): number {
   if (/^[0-9]+$/.test(name)) return Number(name);
   const r = spawnSync('getent', ['group', name], { encoding: 'utf8' });
   const gid = Number(r.stdout.split(':')[2]);
@@ -42,7 +42,7 @@ export function groupId(name: string, key: string, code: string): number {
  * no moment at which others could connect. Changing the group needs the service user to be a
  * member of it (systemd: SupplementaryGroups=), or root.
  */
-export function restrictSocket(file: string, mode: number, gid: number | undefined, code: string): void {
+export function restrictSocket(file: string, mode: number, gid: number | undefined, code: ErrorCode): void {
   try {
     if (gid !== undefined) fs.chownSync(file, -1, gid);
     fs.chmodSync(file, mode);

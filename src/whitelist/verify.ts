@@ -22,7 +22,7 @@ import {
 import { WhitelistIndex } from './whitelist-index.js';
 import { decodeListBytes } from './xml-bytes.js';
 import { streamList } from './xml-stream.js';
-import { parseXmlTree, type XmlLimits } from './xml-tree.js';
+import { parseXmlTree, type XmlLimits, type XmlCodes } from './xml-tree.js';
 
 /** Everything that decides whether a list is accepted. */
 export interface VerifyPolicy {
@@ -50,7 +50,7 @@ export interface VerifiedWhitelist {
   readonly sha256: string;
 }
 
-const LIST_XML_CODES = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' };
+const LIST_XML_CODES: XmlCodes = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' };
 
 export function verifyWhitelist(bytes: Uint8Array, opts: VerifyOptions): VerifiedWhitelist {
   const source = opts.source ?? 'liste blanche';

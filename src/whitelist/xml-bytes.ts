@@ -3,7 +3,7 @@
 // encodings, and any DTD (XXE, billion laughs). The list is signed data from the ANS;
 // nothing in its published shape needs a DTD or an entity. No XML library here: the list's
 // verification loads only saxes (xml-tree.ts), not a DOM.
-import { MssError } from '../errors.js';
+import { MssError, type ErrorCode } from '../errors.js';
 
 export const LIST_NS = 'https://listeblanche.mssante.fr/schema';
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -19,7 +19,7 @@ export interface XmlGuard {
   what: string;
   /** The setting that bounds the size, for the message (e.g. whitelist.maxBytes). */
   limit: string;
-  codes: { tooLarge: string; encoding: string; dtd: string; malformed: string; shape: string };
+  codes: { tooLarge: ErrorCode; encoding: ErrorCode; dtd: ErrorCode; malformed: ErrorCode; shape: ErrorCode };
 }
 
 export const LIST_GUARD: XmlGuard = {
@@ -36,7 +36,7 @@ export function decodeListBytes(bytes: Uint8Array, source: string, maxBytes: num
 /** UTF-8 XML 1.0 text, refusing oversize bodies, other encodings, PIs and any DTD (XXE, billion laughs). */
 export function decodeXmlBytes(bytes: Uint8Array, source: string, maxBytes: number, guard: XmlGuard): string {
   const { what, codes } = guard;
-  const refuse = (code: string, message: string, details: Record<string, unknown>): MssError => new MssError(code, message, details);
+  const refuse = (code: ErrorCode, message: string, details: Record<string, unknown>): MssError => new MssError(code, message, details);
   if (bytes.length > maxBytes) {
     throw refuse(codes.tooLarge, `${source}: ${bytes.length} bytes, more than ${guard.limit} (${maxBytes})`, { source, size: bytes.length, maxBytes });
   }

@@ -10,7 +10,7 @@
 // while parsing, so that a hostile file costs at most maxBytes of text and `maxNodes` small objects, and no
 // later step can recurse deeper than `maxDepth`. Nothing in this module recurses.
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { MssError } from '../errors.js';
+import { MssError, type ErrorCode } from '../errors.js';
 
 export interface XmlAttribute {
   /** As written: `prefix:local` or `local`. */
@@ -47,10 +47,10 @@ export interface XmlLimits {
 }
 
 export interface XmlCodes {
-  malformed: string;
-  tooComplex: string;
-  dtd: string;
-  shape: string;
+  malformed: ErrorCode;
+  tooComplex: ErrorCode;
+  dtd: ErrorCode;
+  shape: ErrorCode;
 }
 
 const NONE: never[] = [];

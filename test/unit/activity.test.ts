@@ -106,7 +106,7 @@ test('RE_SSU_5800: exchanges of an APP BAL are recorded as its last exchange', a
 test('RE_SSU_5800: a last exchange the store does not take, once the message went on, is logged with its code and counted, and the message is not failed', async () => {
   const { traces } = setup();
   const failing = {
-    setLastExchange: async () => Promise.reject(new MssError('STORE_UNAVAILABLE', 'redis at 127.0.0.1:6379 does not answer')),
+    setLastExchange: async () => Promise.reject(new MssError('TEMPORARY_STORE_UNAVAILABLE', 'redis at 127.0.0.1:6379 does not answer')),
   } as unknown as RuntimeFields;
   const reg = loadRegistryText('/r.yaml', registryYaml([org('dpi', { type: 'APP' })]), LOAD).registry;
   const activity = new Activity({ registry: () => reg, runtime: failing, traces, timeZone: 'Europe/Paris' });
@@ -122,7 +122,7 @@ test('RE_SSU_5800: a last exchange the store does not take, once the message wen
   }
   assert.deepEqual(
     logged.map((l) => [l.code, l.cause, l.bal, l.service]),
-    [['ACTIVITY_EXCHANGE_NOT_RECORDED', 'STORE_UNAVAILABLE', `dpi@${DOMAIN}`, 'gate-out']],
+    [['ACTIVITY_EXCHANGE_NOT_RECORDED', 'TEMPORARY_STORE_UNAVAILABLE', `dpi@${DOMAIN}`, 'gate-out']],
   );
   assert.deepEqual(counted, ['gate-out']);
   await assert.rejects(activity.recordExchange(`dpi@${DOMAIN}`, new Date()), /does not answer/, 'recordExchange itself still says it failed');

@@ -16,12 +16,12 @@ import { streamList } from '../../src/whitelist/xml-stream.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
 import { verifyWhitelist } from '../../src/whitelist/verify.js';
 import { parseXml } from '../../src/whitelist/xml.js';
-import { parseXmlTree } from '../../src/whitelist/xml-tree.js';
+import { parseXmlTree, type XmlCodes } from '../../src/whitelist/xml-tree.js';
 import { testPki, trustOf } from '../helpers/pki.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { signedList } from '../helpers/whitelist.js';
 
-const CODES = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' };
+const CODES: XmlCodes = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' };
 const tree = (xml: string) => parseXmlTree(xml, 'doc.xml', { maxDepth: 64, maxNodes: 100_000 }, CODES);
 
 // Namespaces declared, redeclared, unused, undeclared; attributes to sort by namespace URI and

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { isMssError } from '../../src/errors.js';
+import { isMssError, type ErrorCode } from '../../src/errors.js';
 import type { TrustStore } from '../../src/pki/truststore.js';
 import type { PkiManifest } from '../../sandbox/pki.js';
 import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
@@ -20,7 +20,7 @@ function verify(xml: string | Buffer, maxBytes = 1_000_000): VerifiedWhitelist {
   return verifyWhitelist(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml, { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes, source: 'test.xml' });
 }
 
-function refused(xml: string | Buffer, code: string, maxBytes?: number): void {
+function refused(xml: string | Buffer, code: ErrorCode, maxBytes?: number): void {
   assert.throws(
     () => verify(xml, maxBytes),
     (e: unknown) => isMssError(e, code) && /test\.xml/.test(e.message),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { before, test } from 'node:test';
 import { SignedXml } from 'xml-crypto';
-import { isMssError } from '../../src/errors.js';
+import { isMssError, type ErrorCode } from '../../src/errors.js';
 import { certInfo } from '../../src/pki/certificate.js';
 import { RevocationStore } from '../../src/pki/crl.js';
 import { parseDn } from '../../src/pki/dn.js';
@@ -35,7 +35,7 @@ function verify(xml: string, opts: Partial<VerifyOptions> = {}) {
   return verifyWhitelist(Buffer.from(xml, 'utf8'), { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000, source: 'list.xml', ...opts });
 }
 
-function refused(xml: string, code: string, opts: Partial<VerifyOptions> = {}): void {
+function refused(xml: string, code: ErrorCode, opts: Partial<VerifyOptions> = {}): void {
   assert.throws(
     () => verify(xml, opts),
     (e: unknown) => isMssError(e, code),
@@ -175,7 +175,12 @@ test("EX_2.2_5040: xml-crypto's own checkSignature agrees, and its signed refere
       return { ok: false, signed: [] };
     }
   };
-  const root = parseXmlTree(good, 'list.xml', { maxDepth: 32, maxNodes: 1000 }, { malformed: 'M', tooComplex: 'C', dtd: 'D', shape: 'S' });
+  const root = parseXmlTree(
+    good,
+    'list.xml',
+    { maxDepth: 32, maxNodes: 1000 },
+    { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' },
+  );
   verifySignature(root, 'list.xml', { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT });
   const mine = signedContent(root, checkSignatureForm(root, 'list.xml'));
   const theirs = oracle(good);

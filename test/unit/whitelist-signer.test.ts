@@ -2,7 +2,7 @@
 // test PKI at test time, each chaining to the trust store, each wrong in one way.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { isMssError } from '../../src/errors.js';
+import { isMssError, type ErrorCode } from '../../src/errors.js';
 import { parseDn } from '../../src/pki/dn.js';
 import type { TrustStore } from '../../src/pki/truststore.js';
 import { generateRsaKey, issueCertificate, type IssueParams, type IssuedCert, type SubjectAttr } from '../../sandbox/cert-factory.js';
@@ -45,7 +45,7 @@ function signedBy(c: IssuedCert): string {
   return signedList(pki, { signer: { certPem: c.certPem, keyPem: c.keyPem } });
 }
 
-function refused(xml: string, code: string, why: RegExp): void {
+function refused(xml: string, code: ErrorCode, why: RegExp): void {
   assert.throws(
     () => verify(xml),
     (e: unknown) => isMssError(e, code) && why.test(e.message),

@@ -1,7 +1,7 @@
 // Signature wrapping (XSW) and tampering: what is read must be exactly what was signed.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { isMssError } from '../../src/errors.js';
+import { isMssError, type ErrorCode } from '../../src/errors.js';
 import type { TrustStore } from '../../src/pki/truststore.js';
 import type { PkiManifest } from '../../sandbox/pki.js';
 import { signWhitelistXml } from '../../sandbox/sign-whitelist.js';
@@ -26,7 +26,7 @@ const EVIL = `<Domaine xmlns="${LIST_NS}"><Nom>evil.mssante.fr</Nom><DNCertifica
 function verify(xml: string | Buffer) {
   return verifyWhitelist(typeof xml === 'string' ? Buffer.from(xml) : xml, { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1_000_000 });
 }
-function refused(xml: string, code: string, why: string): void {
+function refused(xml: string, code: ErrorCode, why: string): void {
   assert.throws(
     () => verify(xml),
     (e: unknown) => isMssError(e, code),

@@ -1,4 +1,5 @@
 // Messages between the portal and its registry worker (edit-worker.ts).
+import type { ErrorCode } from '../../errors.js';
 import type { TraceActor, TraceMeans } from '../../traces/record.js';
 
 /** Who asks, for the traces (EX_GDT_5030, EX_GDT_5040): the signed-in professional. */
@@ -22,4 +23,4 @@ export type EditOp =
 
 export type EditRequest = EditOp & { id: number; address: string; requestedBy: string; who: EditWho };
 
-export type EditReply = { id: number; ok: true; warnings: string[] } | { id: number; ok: false; error: { code: string; message: string } };
+export type EditReply = { id: number; ok: true; warnings: string[] } | { id: number; ok: false; error: { code: ErrorCode; message: string } };
