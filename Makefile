@@ -67,6 +67,7 @@ sandbox: build
 bench: system-deps build
 	@for b in $$(find dist/bench -name '*.js' -not -path '*/lib/*' | sort); do echo "== $$b"; $(NODE) --expose-gc $$b || exit 1; done
 
+# docs/COMPLIANCE.md (one line per ID) and docs/COMPLIANCE-details.md (every place and test, linked).
 compliance: build
 	$(NODE) dist/scripts/compliance.js
 
