@@ -41,9 +41,7 @@ export function registerConfigCommands(program: Command, ctx: () => CliContext):
               `WARN  ${l.key.padEnd(28)} ${l.host}:${l.port} can be bound by any local user (ports from ${start} up) while its owner is stopped: ${l.risk}; use a unix socket or a port below ${start} (docs/install.md, "The perimeter")\n`,
             );
           if (bad.length === 0)
-            ctx().out.write(
-              `configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`,
-            );
+            ctx().out.write(`configuration ${c.configPath} is valid, its files usable by ${identityName(id)} (domains: ${cfg.operator.domains.join(', ')})\n`);
         }
         if (bad.length === 0) return EXIT.OK;
         ctx().err.write(`error CONFIG_FILES: ${bad.map((f) => `${f.key}: ${f.detail}`).join('\n  ')}\n`);
