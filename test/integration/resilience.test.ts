@@ -275,8 +275,8 @@ describe('issue #21 item 2: unread floods do not grow the daemon (RSS of `serve`
   }
 });
 
-/** One verified session sending a 24 MB DATA to the inbound gate at full speed; the peak RSS growth of `serve` meanwhile. */
-async function bigData(): Promise<{ final: number; growthMb: number }> {
+/** One verified session sending a DATA of `sizeMb` to the inbound gate at full speed; the peak RSS growth of `serve` meanwhile. */
+async function bigData(sizeMb: number): Promise<{ final: number; growthMb: number }> {
   const b = world.pki.operators.find((o) => o.id === 'B');
   assert.ok(b);
   const { c, afterTls } = await connectTls(node().config.gates.in.listen.host, world.port, { cert: b.cert, key: b.key });
@@ -291,7 +291,7 @@ async function bigData(): Promise<{ final: number; growthMb: number }> {
     const chunk = Buffer.from(`${'x'.repeat(998)}\r\n`.repeat(64));
     const socket = c.tlsSocket;
     assert.ok(socket);
-    for (let written = 0; written < 24 * MB; written += chunk.length) if (!c.write(chunk)) await new Promise((r) => socket.once('drain', r));
+    for (let written = 0; written < sizeMb * MB; written += chunk.length) if (!c.write(chunk)) await new Promise((r) => socket.once('drain', r));
     c.write('\r\n.\r\n');
     return { final: (await c.read()).code, growthMb: (peak - base) / 1024 };
   } finally {
@@ -300,15 +300,18 @@ async function bigData(): Promise<{ final: number; growthMb: number }> {
   }
 }
 
-test("issue #21 item 2 EX_GBM_4410: 24 MB DATA written at full speed to the inbound gate (over the size limit) gets 552, and such messages do not add up in serve's RSS", async () => {
-  // The first stream at full speed grows V8's young generation once (about 30 MB measured,
-  // reused afterwards); what must not happen is memory held per message.
-  const runs = [await bigData(), await bigData(), await bigData()];
-  console.log(`24 MB DATA through the inbound gate, three times: RSS growth ${runs.map((r) => r.growthMb.toFixed(1)).join(', ')} MB`);
+test("issue #21 item 2 EX_GBM_4410: DATA of 24 and 96 MB written at full speed to the inbound gate (over the size limit) get 552, and a message is never held in serve's RSS", async () => {
+  // What is measured is whether the gate holds the message: held, a 96 MB DATA grows the RSS
+  // by at least 96 MB; streamed, by the buffers in flight (128 KB content writes, TLS records)
+  // plus V8's young generation, which is sized by the allocation rate, not by the message: up
+  // to 3 × 16 MB semi-spaces, and 20–26 MB was measured for a 24 MB message under load 20. A
+  // bound of half the message separates the two whatever the load. The first, smaller stream
+  // grows the young generation once (about 30 MB measured, reused afterwards).
+  const runs = [await bigData(24), await bigData(96), await bigData(96)];
+  console.log(`DATA of 24, 96 and 96 MB through the inbound gate: RSS growth ${runs.map((r) => r.growthMb.toFixed(1)).join(', ')} MB`);
   for (const r of runs) assert.equal(r.final, 552);
-  // Held per message, 24 MB would show as at least 24 MB of growth; streamed, the buffers in
-  // flight (128 KB content writes, TLS records, the young generation) stay around 5–20 MB.
-  for (const r of runs.slice(1)) assert.ok(r.growthMb < 24, `RSS grew by ${r.growthMb.toFixed(1)} MB (24 MB = the message held)`);
+  for (const r of runs.slice(1))
+    assert.ok(r.growthMb < 48, `RSS grew by ${r.growthMb.toFixed(1)} MB while a 96 MB DATA went through (96 MB = the message held)`);
 });
 
 describe('issue #21 item 4 (EX_LPS_0710, EX_GDT_5040): failed logins are slowed, cut and folded in the traces', () => {
