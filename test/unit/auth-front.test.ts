@@ -224,3 +224,82 @@ test('EX_LPS_0900 steps 2–4: the submission front decodes the XOAUTH2 response
   }
   assert.deepEqual(parseXoauth2('not base64!'), { ok: false, reason: 'base64' });
 });
+
+/** A backend that notes when each line arrives and can send two lines apart in time. */
+async function timingBackend(): Promise<{ port: number; arrivals: Map<string, number>; sendPair: (gapMs: number) => void }> {
+  const arrivals = new Map<string, number>();
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ noDelay: true }, (s) => {
+    sockets.push(s);
+    s.setEncoding('utf8');
+    let buf = '';
+    s.write('* OK ready\r\n');
+    s.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        arrivals.set(line, performance.now());
+        if (line.startsWith('ping')) s.write(`pong ${line}\r\n`);
+      }
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  stoppers.push(
+    () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    arrivals,
+    sendPair: (gapMs) => {
+      const s = sockets.at(-1) as net.Socket;
+      s.write(`* first ${gapMs}\r\n`);
+      setTimeout(() => s.write(`* second ${gapMs}\r\n`), gapMs);
+    },
+  };
+}
+
+test("the front relays a short line as it comes, both ways, not after the peer's delayed ACK (TCP_NODELAY: each login is a few short lines)", async () => {
+  const b = await timingBackend();
+  const f = await front(b.port, 60, 600);
+  const c = await connect(f.port);
+  c.socket.setNoDelay(true);
+  const arrivedAtClient = new Map<string, number>();
+  c.socket.on('data', (d: string) => {
+    for (const m of d.matchAll(/\* (first|second) (\d+)/g)) arrivedAtClient.set(`${m[1]} ${m[2]}`, performance.now());
+  });
+  // A few round trips first, as a login does.
+  for (let i = 0; i < 3; i++) {
+    c.socket.write(`ping${i}\r\n`);
+    await until(() => c.text().includes(`pong ping${i}`));
+  }
+  const toBackend: number[] = [];
+  const toClient: number[] = [];
+  const GAP = 5;
+  for (let i = 0; i < 5; i++) {
+    // Client → backend: two lines GAP ms apart; the second must not wait for an ACK of the first.
+    c.socket.write(`one${i}\r\n`);
+    await new Promise((r) => setTimeout(r, GAP));
+    const sent = performance.now();
+    c.socket.write(`two${i}\r\n`);
+    await until(() => b.arrivals.has(`two${i}`));
+    toBackend.push((b.arrivals.get(`two${i}`) as number) - sent);
+    // Backend → client, the same.
+    b.sendPair(GAP + i);
+    await until(() => arrivedAtClient.has(`second ${GAP + i}`));
+    toClient.push((arrivedAtClient.get(`second ${GAP + i}`) as number) - (arrivedAtClient.get(`first ${GAP + i}`) as number) - (GAP + i));
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  // With Nagle's algorithm the second line waits for the delayed ACK of the first (40 ms on Linux: 30–35 ms here).
+  process.stdout.write(
+    `# second line late by (ms): to backend ${toBackend.map((x) => x.toFixed(1)).join(' ')}, to client ${toClient.map((x) => x.toFixed(1)).join(' ')}\n`,
+  );
+  assert.ok(median(toBackend) < 20, `client → backend: the second line arrived ${toBackend.map((x) => x.toFixed(1)).join(', ')} ms after it was sent`);
+  assert.ok(median(toClient) < 20, `backend → client: the second line arrived ${toClient.map((x) => x.toFixed(1)).join(', ')} ms late`);
+});

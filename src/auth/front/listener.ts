@@ -79,7 +79,10 @@ export abstract class FrontListener<S extends FrontSession> {
 
   async start(): Promise<void> {
     const { name, configKey, listen } = this.where;
-    const server = net.createServer(this.serverOptions, (socket) => this.admit(socket));
+    // noDelay: a login is a few short lines each way; with Nagle's algorithm a line written
+    // while the previous one is unacknowledged waits for the peer's delayed ACK (40 ms on
+    // Linux) — every LPS login paid it (issue 20, bench/lps-login.ts).
+    const server = net.createServer({ ...this.serverOptions, noDelay: true }, (socket) => this.admit(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(

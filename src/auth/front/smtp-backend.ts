@@ -52,7 +52,7 @@ export class SmtpBackendProbe {
 
   private async probe(): Promise<SmtpBackendProfile | undefined> {
     this.probes += 1;
-    const socket = net.connect({ host: this.backend.host, port: this.backend.port });
+    const socket = net.connect({ host: this.backend.host, port: this.backend.port, noDelay: true });
     const timer = setTimeout(() => socket.destroy(), this.timeoutMs);
     try {
       const connected = await new Promise<boolean>((resolve) => {
