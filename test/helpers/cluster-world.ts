@@ -46,7 +46,14 @@ export interface ClusterWorld {
   stop(): Promise<void>;
 }
 
-export async function startClusterWorld(opts: { configure?: (c: ConfigInput) => void; postfixMain?: Record<string, string> } = {}): Promise<ClusterWorld> {
+export async function startClusterWorld(
+  opts: {
+    configure?: (c: ConfigInput) => void;
+    /** B's configuration (the peer that sends to A's two MX records). */
+    configureB?: (c: ConfigInput) => void;
+    postfixMain?: Record<string, string>;
+  } = {},
+): Promise<ClusterWorld> {
   const sentinels = await startSentinelSet();
   let world: TestWorld | undefined;
   try {
@@ -56,6 +63,7 @@ export async function startClusterWorld(opts: { configure?: (c: ConfigInput) => 
       daemons: false,
       ...(opts.postfixMain ? { postfixMain: opts.postfixMain } : {}),
       configure: (op, c) => {
+        if (op.id === 'B') opts.configureB?.(c);
         if (op.id !== 'A') return;
         c.state = {
           ...c.state,

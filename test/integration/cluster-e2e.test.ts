@@ -42,7 +42,15 @@ const TAG = 'cluster-e2e';
 
 let cw: ClusterWorld;
 before(async () => {
-  cw = await startClusterWorld();
+  cw = await startClusterWorld({
+    // B's outbound gate keeps no session between messages, so that each message picks one of
+    // A's two equal MX records at random (RFC 5321 §5.1) and both nodes take a share before A1
+    // is killed. With its connection cache, B kept sending on the few sessions it had open: in
+    // a fresh-clone CI run all of them went to A2 and A1 never reached its message 83.
+    configureB: (c) => {
+      c.gates = { ...c.gates, out: { ...c.gates?.out, connectionCache: { idleMs: 0 } } };
+    },
+  });
 });
 after(async () => {
   await cw?.stop();

@@ -19,7 +19,7 @@ function digestOf(from: string, to: string[], ...chunks: string[]): string {
   return d.hex();
 }
 
-function dedupe(store: StateStore, node: string, opts: { now?: () => number; pidAlive?: (pid: number) => boolean } = {}): InboundDedupe {
+function dedupe(store: StateStore, node: string, opts: { now?: () => number; pidAlive?: (pid: number) => boolean; storeWaitMs?: number } = {}): InboundDedupe {
   return new InboundDedupe(store, { node, windowMs: WINDOW, dataDoneTimeoutMs: 10_000, ...opts });
 }
 
@@ -104,12 +104,32 @@ test('pending on another node: in flight while its heartbeat is older than the c
   await store.close();
 });
 
-test('a store that does not answer: unchecked (the message is delivered without the check)', async () => {
+test('a store that does not answer: unchecked once it has failed for the wait (the message is delivered without the check), and at once for the next copies of the outage', async () => {
   const store = new EmbeddedStore(path.join(tmpDir('mss-dedupe-'), 'store'));
   const broken = Object.assign(Object.create(store) as StateStore, {
     set: () => Promise.reject(Object.assign(new Error('Redis down'), { code: 'TEMPORARY_STORE_UNAVAILABLE' })),
   });
-  const c = await dedupe(broken, 'A1').claim('f1');
-  assert.equal(c.kind, 'unchecked');
+  const d = dedupe(broken, 'A1', { storeWaitMs: 600 });
+  let t = Date.now();
+  assert.equal((await d.claim('f1')).kind, 'unchecked');
+  const waited = Date.now() - t;
+  assert.ok(waited >= 600 && waited < 5_000, `waited ${waited} ms for the store`);
+  t = Date.now();
+  assert.equal((await d.claim('f2')).kind, 'unchecked');
+  assert.ok(Date.now() - t < 300, 'an outage longer than the wait is not waited for again by every copy');
+  await store.close();
+});
+
+test('a store that fails for a moment (a Sentinel failover) is waited for: the copy is claimed, not delivered unchecked', async () => {
+  const store = new EmbeddedStore(path.join(tmpDir('mss-dedupe-'), 'store'));
+  let failures = 3;
+  const failing = Object.assign(Object.create(store) as StateStore, {
+    set: (...args: Parameters<StateStore['set']>) =>
+      failures-- > 0 ? Promise.reject(Object.assign(new Error('Redis failover'), { code: 'TEMPORARY_STORE_UNAVAILABLE' })) : store.set(...args),
+  });
+  const c = await dedupe(failing, 'A1', { storeWaitMs: 5_000 }).claim('g1');
+  assert.equal(c.kind, 'new');
+  assert.equal(failures, -1, 'claimed at the fourth attempt');
+  assert.equal((await dedupe(store, 'A1').claim('g1')).kind, 'in-flight', 'the claim is in the store, held by this live process');
   await store.close();
 });

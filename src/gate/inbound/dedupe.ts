@@ -18,12 +18,22 @@
 // window that remains: from the final dot sent to Postfix to the commit (Postfix queues a
 // message whose dot it read even if the gate died meanwhile).
 import { createHash, type Hash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { liveNode } from '../../cluster/members.js';
 import type { StateStore } from '../../store/store.js';
 import { pidAlive } from '../../util/file-lock.js';
 
 /** Beyond the final dot's timeout, a claim is the holder's no more: it answered or died. */
 const CLAIM_MARGIN_MS = 30_000;
+
+/**
+ * How long a claim waits for a store that fails before the copy goes through unchecked. A
+ * Sentinel failover took 1.8–2.3 s to elect a new master here and the sidecar wrote again
+ * after 5.8 s at most (docs/cluster.md): a copy retried during it, unchecked, was delivered
+ * twice (2 of 1,000 in the end-to-end test). The peer waits 600 s for its final dot's answer.
+ */
+export const DEFAULT_STORE_WAIT_MS = 10_000;
+const STORE_RETRY_MS = 250;
 
 interface Pending {
   state: 'pending';
@@ -64,6 +74,8 @@ export interface DedupeOptions {
   dataDoneTimeoutMs: number;
   now?: () => number;
   pidAlive?: (pid: number) => boolean;
+  /** DEFAULT_STORE_WAIT_MS unless given. */
+  storeWaitMs?: number;
 }
 
 /** The digest of one message: who sent it, its envelope, then its content as it streams. */
@@ -87,6 +99,9 @@ export class MessageDigest {
 export class InboundDedupe {
   private readonly now: () => number;
   private readonly alive: (pid: number) => boolean;
+  private readonly storeWaitMs: number;
+  /** Since when (wall clock, ms) the store has failed every claim; undefined while it answers. */
+  private failingSince: number | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -94,6 +109,7 @@ export class InboundDedupe {
   ) {
     this.now = opts.now ?? Date.now;
     this.alive = opts.pidAlive ?? pidAlive;
+    this.storeWaitMs = opts.storeWaitMs ?? DEFAULT_STORE_WAIT_MS;
   }
 
   static key(digest: string): string {
@@ -102,10 +118,21 @@ export class InboundDedupe {
 
   /** Called with the whole content streamed to Postfix, before its final dot. */
   async claim(digest: string): Promise<Claim> {
-    try {
-      return await this.tryClaim(digest);
-    } catch (error) {
-      return { kind: 'unchecked', digest, error };
+    for (;;) {
+      try {
+        const claim = await this.tryClaim(digest);
+        this.failingSince = undefined;
+        return claim;
+      } catch (error) {
+        // A store that fails for a moment (a Sentinel failover) is waited for: unchecked, a
+        // retried copy would be delivered twice. One that has failed for longer than the wait
+        // is an outage: the copies go through at once (mail is never held back by the store),
+        // and the first claim that succeeds ends it.
+        const now = Date.now();
+        this.failingSince ??= now;
+        if (now - this.failingSince >= this.storeWaitMs) return { kind: 'unchecked', digest, error };
+        await delay(STORE_RETRY_MS);
+      }
     }
   }
 
