@@ -22,24 +22,31 @@ interface Backend {
   sockets: net.Socket[];
 }
 
+/** Calls `each` with every line the socket receives (CRLF or LF, without the line end). */
+function onLines(s: net.Socket, each: (line: string) => void): void {
+  let buf = '';
+  s.on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, '');
+      buf = buf.slice(nl + 1);
+      each(line);
+    }
+  });
+}
+
 /** A backend that greets, echoes lines as "ECHO <line>", and can push lines by itself. */
 async function backend(greeting = '* OK ready'): Promise<Backend> {
   const b: Backend = { port: 0, received: [], sockets: [] };
   const server = net.createServer((s) => {
     b.sockets.push(s);
     s.setEncoding('utf8');
-    let buf = '';
     s.write(`${greeting}\r\n`);
-    s.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        b.received.push(line);
-        if (line === 'QUIT') s.end('BYE now\r\n');
-        else if (!line.startsWith('PROXY ')) s.write(`ECHO ${line}\r\n`);
-      }
+    onLines(s, (line) => {
+      b.received.push(line);
+      if (line === 'QUIT') s.end('BYE now\r\n');
+      else if (!line.startsWith('PROXY ')) s.write(`ECHO ${line}\r\n`);
     });
     s.on('error', () => {});
   });
@@ -232,17 +239,10 @@ async function timingBackend(): Promise<{ port: number; arrivals: Map<string, nu
   const server = net.createServer({ noDelay: true }, (s) => {
     sockets.push(s);
     s.setEncoding('utf8');
-    let buf = '';
     s.write('* OK ready\r\n');
-    s.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        arrivals.set(line, performance.now());
-        if (line.startsWith('ping')) s.write(`pong ${line}\r\n`);
-      }
+    onLines(s, (line) => {
+      arrivals.set(line, performance.now());
+      if (line.startsWith('ping')) s.write(`pong ${line}\r\n`);
     });
     s.on('error', () => {});
   });
