@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MssError } from '../../src/errors.js';
@@ -9,6 +10,7 @@ import { loadRegistryText } from '../../src/registry/load.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { DOMAIN, LOAD, org, per, registryYaml } from '../helpers/registry.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { traceLines } from '../helpers/traces.js';
@@ -126,4 +128,15 @@ test('RE_SSU_5800: a last exchange the store does not take, once the message wen
   );
   assert.deepEqual(counted, ['gate-out']);
   await assert.rejects(activity.recordExchange(`dpi@${DOMAIN}`, new Date()), /does not answer/, 'recordExchange itself still says it failed');
+});
+
+// The gates and the submission side hand a message over before they record its exchange: a
+// failure there must go through recordExchangeOrReport (logged with its code, counted), never
+// abort the recording of the other recipients or vanish in a generic log line.
+test('RE_SSU_5800: outside the activity module, last exchanges are recorded only through recordExchangeOrReport', () => {
+  const src = path.join(REPO_ROOT, 'src');
+  const callers = (fs.readdirSync(src, { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((f) => f.endsWith('.ts') && f !== path.join('registry', 'activity.ts'))
+    .filter((f) => /\.recordExchange\(/.test(fs.readFileSync(path.join(src, f), 'utf8')));
+  assert.deepEqual(callers, []);
 });

@@ -556,7 +556,9 @@ export class GateIn {
       );
       if (event.activity === false) return;
       const registry = this.deps.registry.current();
-      for (const r of recipients) if (registry.get(r)?.type === 'APP') await this.deps.activity.recordExchange(r, at);
+      // RE_SSU_5800: Postfix holds the message; each APP recipient's last exchange that cannot
+      // be recorded is logged with its code and counted, and the others are still recorded.
+      for (const r of recipients) if (registry.get(r)?.type === 'APP') await this.deps.activity.recordExchangeOrReport(r, at, 'gate-in', s.log);
     } catch (err) {
       s.log.error({ err: asMssError(err).message, mailId }, 'gate-in could not record the received message (it is queued in Postfix)');
     }
