@@ -14,7 +14,7 @@ LINT_BIN := tools/lint/node_modules/.bin
 # What `make format` formats: the code, not the docs (Markdown) nor the configuration samples.
 FORMAT_FILES := '**/*.{ts,js,mjs,json}'
 
-.PHONY: all deps lint-deps system-deps build lint format format-check test unit integration sandbox bench compliance deb clean
+.PHONY: all deps lint-deps system-deps build typecheck lint format format-check test unit integration sandbox bench compliance deb clean
 
 all: build
 
@@ -48,10 +48,15 @@ system-deps:
 
 build: deps
 	@rm -rf dist
-	npx tsc -b
+	npx tsc -b tsconfig.build.json
+
+# The whole tree as one program, from sources alone (tsconfig.json): what an editor or a bare
+# `npx tsc --noEmit` in a fresh checkout reports, with no dist/ built first.
+typecheck: deps
+	npx tsc --noEmit
 
 # Every test: lint, unit and integration (real Postfix, Dovecot and Redis on loopback).
-test: deps system-deps build lint format-check
+test: deps system-deps build typecheck lint format-check
 	NODE=$(NODE) TEST_CONCURRENCY=$(TEST_CONCURRENCY) TEST_TIMEOUT_MS=$(TEST_TIMEOUT_MS) scripts/run-tests.sh $$(find dist/test -name '*.test.js' | sort)
 
 unit: build lint-deps
