@@ -13,8 +13,13 @@
 // Postfix queue and concurrency settings (10 per destination), the same injection; the gates
 // add their rules (liste blanche, DN checks, revocation) and a loopback hop on each side.
 // Goal (issue 20): gates ≥ 0.9 × direct (issue 4: 0.8); memory growth < 30 MB.
+// Also printed: the CPU per message of every process on each path (each Postfix as its
+// master's tree, each serve, the injecting bench) and how many of the machine's cores that
+// keeps busy — on a machine the other engineers' runs share, a path that needs more CPU per
+// message is slower by about that ratio; one that keeps few cores busy waits on round trips.
 // Bounded: BENCH_MESSAGES per run.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PostfixInstance } from '../sandbox/mta/postfix-instance.js';
 import { startOperatorWorld } from '../sandbox/operator-world.js';
@@ -161,6 +166,35 @@ async function main(): Promise<void> {
     await timed(world.node('A').ports.inject, bPostfix, 'warm gates');
     await timed(txPort, direct_, 'warm direct');
     const gatePids = procs.map((p) => p.child.pid as number);
+    // CPU per message of every process on each path (issue 20: is the path CPU-bound, and
+    // where does the gates path spend what the direct one does not?). Each Postfix counts as
+    // its master's tree (smtpd, cleanup, qmgr, lmtp/smtp, virtual… and the children it reaped).
+    const aPostfixPid = (world.node('A').postfix as PostfixInstance).masterPid() as number;
+    const bPostfixPid = (bNode.postfix as PostfixInstance).masterPid() as number;
+    const pathProcs = {
+      gates: [
+        ['Postfix A', aPostfixPid],
+        ['gate out (A serve)', gatePids[0] as number],
+        ['gate in (B serve)', gatePids[1] as number],
+        ['Postfix B', bPostfixPid],
+      ] as Array<[string, number]>,
+      direct: [
+        ['Postfix sender', sender.masterPid() as number],
+        ['Postfix receiver', receiver.masterPid() as number],
+      ] as Array<[string, number]>,
+    };
+    const cpuPerMessage: Record<'gates' | 'direct', number[][]> = { gates: [], direct: [] };
+    const injectorMs: Record<'gates' | 'direct', number[]> = { gates: [], direct: [] };
+    const measured = async <T>(which: 'gates' | 'direct', run: () => Promise<T>): Promise<T> => {
+      const pids = pathProcs[which].map(([, pid]) => pid);
+      const cpu0 = pids.map(cpuTreeSeconds);
+      const self0 = process.cpuUsage();
+      const out = await run();
+      const self = process.cpuUsage(self0);
+      cpuPerMessage[which].push(pids.map((pid, i) => ((cpuTreeSeconds(pid) - (cpu0[i] ?? 0)) * 1000) / MESSAGES));
+      injectorMs[which].push((self.user + self.system) / 1000 / MESSAGES);
+      return out;
+    };
     const runs = {
       gates: [] as number[],
       direct: [] as number[],
@@ -182,14 +216,14 @@ async function main(): Promise<void> {
       for (const path_ of round % 2 === 0 ? (['gates', 'direct'] as const) : (['direct', 'gates'] as const)) {
         if (path_ === 'direct') {
           const txLog = logFrom(sender);
-          runs.direct.push(await timed(txPort, direct_, `direct ${round}`));
+          runs.direct.push(await measured('direct', () => timed(txPort, direct_, `direct ${round}`)));
           runs.directOpened.push(clientConnections(txLog(), 'postfix/smtp').opened);
         } else {
           const cpu0 = gatePids.map(cpuTreeSeconds);
           const writes0 = gatePids.map(writeCallsTree);
           const aLog = logFrom(aPostfix);
           const bLog = logFrom(bPostfix.postfix);
-          runs.gates.push(await timed(world.node('A').ports.inject, bPostfix, `gates ${round}`));
+          runs.gates.push(await measured('gates', () => timed(world.node('A').ports.inject, bPostfix, `gates ${round}`)));
           runs.lmtpOpened.push(clientConnections(aLog(), 'postfix/mss-gate-out/lmtp').opened);
           runs.gateSessions.push(serverConnections(bLog(), 'postfix/mss-gate-in/smtpd'));
           runs.cpuMs.push((gatePids.reduce((n, pid, i) => n + cpuTreeSeconds(pid) - (cpu0[i] ?? 0), 0) * 1000) / MESSAGES);
@@ -227,6 +261,12 @@ async function main(): Promise<void> {
       `  direct (anchor)    Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (median ${fmt(directS, 2)} s, min ${fmt(Math.min(...runs.direct), 2)} s)`,
       `  ratio gates / direct (throughput): medians ${fmt(gatesRate / directRate, 2)}×, min/min ${fmt(Math.min(...runs.direct) / Math.min(...runs.gates), 2)}×, per round ${ratios.map((r) => fmt(r, 2)).join(' ')} — goal ≥ ${GOAL}× ${gatesRate / directRate >= GOAL ? 'met' : 'NOT met'}`,
       `  CPU of the gate processes (both operators, every worker): min ${fmt(Math.min(...runs.cpuMs), 2)} median ${fmt(median(runs.cpuMs), 2)} ms per message`,
+      ...(['gates', 'direct'] as const).map((which) => {
+        const per = pathProcs[which].map(([name], i) => `${name} ${fmt(median(cpuPerMessage[which].map((r) => r[i] ?? NaN)), 2)}`);
+        const total = median(cpuPerMessage[which].map((r) => r.reduce((a, b) => a + b, 0)));
+        const wallS = median(runs[which]);
+        return `  CPU per message, ${which} path (medians, ms): ${per.join(', ')}; total ${fmt(total, 2)} (+ injector ${fmt(median(injectorMs[which]), 2)}), i.e. ${fmt((total * MESSAGES) / 1000 / wallS, 2)} cores busy of ${os.cpus().length}`;
+      }),
       `  write system calls per message (/proc/<pid>/io syscw: sockets, journal, traces, logs): operator A's serve (gate out) median ${fmt(median(runs.writes.map((w) => w[0] ?? NaN)), 1)}, B's (gate in) ${fmt(median(runs.writes.map((w) => w[1] ?? NaN)), 1)}`,
       `  connections per run of ${MESSAGES} messages (medians, from the Postfix logs): Postfix A → gate out LMTP opened ${fmt(median(runs.lmtpOpened), 0)}, gate out → gate in TLS sessions ${fmt(median(runs.gateSessions), 0)}; direct path's TLS connections opened ${fmt(median(runs.directOpened), 0)}`,
       `  10 MB message: RSS growth gate process A (out) ${fmt(growth[0] ?? NaN, 1)} MB, B (in) ${fmt(growth[1] ?? NaN, 1)} MB (target < 30 MB)`,

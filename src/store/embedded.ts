@@ -7,9 +7,18 @@
 // new value, never a torn one), and each process appends only to its own journal files.
 // Values without expiry are fsync'd; counters and values with a TTL (soft state that a
 // crash may roll back a little) are not, to keep rate limiting cheap.
+//
+// Cost per operation (issue 20): the inbound gate claims and commits one key per message
+// (`gate-in:<digest>`, src/gate/inbound/dedupe.ts), on the path of the message's final dot.
+// Each asynchronous fs call is a trip through libuv's thread pool and back (a futex, an
+// eventfd write, a turn of the event loop: 24 → 6 write calls per message once gone), which
+// on a loaded machine waits for a core twice. So reads of one key and the writes of soft
+// state (no fsync) are synchronous system calls — a few µs each on a small file in the page
+// cache —, and a directory made once is not made again at every write. Writes that fsync
+// (values without expiry, leases) stay asynchronous: an fsync may take milliseconds.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { MssError } from '../errors.js';
 import { atomicWriteFile } from '../util/atomic-write.js';
 import { withFileLock } from '../util/file-lock.js';
@@ -38,6 +47,8 @@ export class EmbeddedStore implements StateStore {
   private readonly kvDir: string;
   private readonly journalDir: string;
   private journal: DayFiles | undefined;
+  /** Namespace directories made (or found) by this store: not made again at every write. */
+  private readonly madeDirs = new Set<string>();
 
   constructor(readonly dir: string) {
     this.kvDir = path.join(dir, 'kv');
@@ -68,7 +79,7 @@ export class EmbeddedStore implements StateStore {
   async del(key: string): Promise<boolean> {
     const live = (await this.read(key)) !== undefined;
     try {
-      await fs.promises.unlink(this.fileOf(key));
+      fs.unlinkSync(this.fileOf(key));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -305,17 +316,22 @@ export class EmbeddedStore implements StateStore {
   }
 
   private async read(key: string): Promise<Entry | undefined> {
-    return this.readFile(this.fileOf(key));
+    return this.readNow(this.fileOf(key));
   }
 
-  private async readFile(file: string, includeExpired = false): Promise<Entry | undefined> {
+  /** One key's file, read with synchronous calls (see the header). */
+  private readNow(file: string): Entry | undefined {
     let text: string;
     try {
-      text = await fs.promises.readFile(file, 'utf8');
+      text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    return this.parse(text, false);
+  }
+
+  private parse(text: string, includeExpired: boolean): Entry | undefined {
     let e: Entry;
     try {
       e = JSON.parse(text) as Entry;
@@ -326,16 +342,58 @@ export class EmbeddedStore implements StateStore {
     return e;
   }
 
-  private async write(key: string, entry: Entry, durable: boolean): Promise<void> {
+  private async readFile(file: string, includeExpired = false): Promise<Entry | undefined> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return this.parse(text, includeExpired);
+  }
+
+  private async write(key: string, entry: Entry, durable: boolean, again = false): Promise<void> {
     const file = this.fileOf(key);
-    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await atomicWriteFile(file, JSON.stringify(entry), { fsync: durable });
+    this.makeDir(path.dirname(file));
+    if (durable) {
+      await atomicWriteFile(file, JSON.stringify(entry), { fsync: true });
+      return;
+    }
+    // Soft state: all-or-nothing (a temporary file renamed over the key), no fsync, and
+    // synchronous: open, write, close, rename.
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(entry), { flag: 'wx', mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      if (again || (err as NodeJS.ErrnoException).code !== 'ENOENT' || !this.madeDirs.delete(path.dirname(file))) throw err;
+      // The namespace directory was removed behind our back: made again, written again.
+      await this.write(key, entry, durable, true);
+    }
+  }
+
+  /** A namespace directory, made once per store (a missing one is noticed at the write). */
+  private makeDir(dir: string): void {
+    if (this.madeDirs.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.madeDirs.add(dir);
   }
 
   private async locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const file = this.fileOf(key);
-    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    return withFileLock(path.join(path.dirname(file), `.${path.basename(file)}.lock`), fn, { staleMs: 10_000 });
+    const dir = path.dirname(file);
+    this.makeDir(dir);
+    const lock = path.join(dir, `.${path.basename(file)}.lock`);
+    try {
+      return await withFileLock(lock, fn, { staleMs: 10_000 });
+    } catch (err) {
+      // The directory was removed behind our back (before the lock was taken): once more.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || fs.existsSync(dir) || !this.madeDirs.delete(dir)) throw err;
+      this.makeDir(dir);
+      return withFileLock(lock, fn, { staleMs: 10_000 });
+    }
   }
 }
 

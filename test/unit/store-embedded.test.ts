@@ -68,3 +68,40 @@ test('embedded store: the journal records of one append go to each day file in o
   );
   await s.close();
 });
+
+test('embedded store: soft state (TTL values, counters, set ifAbsent) is written without thread-pool round trips and without a mkdir per write (issue 20)', async () => {
+  const s = new EmbeddedStore(tmpDir('mss-store-'));
+  await s.set('gate-in:warm', 'x', { ttlMs: 60_000 }); // the namespace directory is made once
+  const calls: string[] = [];
+  const promises = fs.promises as unknown as Record<string, unknown>;
+  const names = ['open', 'readFile', 'writeFile', 'rename', 'unlink', 'mkdir', 'rm'] as const;
+  const saved = names.map((n) => promises[n]);
+  const mkdirSync = fs.mkdirSync;
+  for (const n of names) {
+    const original = promises[n] as (...a: unknown[]) => unknown;
+    promises[n] = (...a: unknown[]) => {
+      calls.push(n);
+      return original(...a);
+    };
+  }
+  (fs as { mkdirSync: unknown }).mkdirSync = (...a: unknown[]) => {
+    calls.push('mkdirSync');
+    return (mkdirSync as (...x: unknown[]) => unknown)(...a);
+  };
+  try {
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await s.set(`gate-in:d${i}`, 'pending', { ifAbsent: true, ttlMs: 60_000 }), true);
+      assert.equal(await s.set(`gate-in:d${i}`, 'again', { ifAbsent: true, ttlMs: 60_000 }), false);
+      await s.set(`gate-in:d${i}`, 'committed', { ttlMs: 60_000 });
+      assert.equal(await s.get(`gate-in:d${i}`), 'committed');
+      await s.incr('gate-in:count', { windowMs: 60_000 });
+    }
+  } finally {
+    names.forEach((n, i) => (promises[n] = saved[i]));
+    (fs as { mkdirSync: unknown }).mkdirSync = mkdirSync;
+  }
+  assert.deepEqual(calls, [], 'no asynchronous fs call and no mkdir for soft state');
+  assert.equal(await s.get('gate-in:d19'), 'committed');
+  assert.equal(await s.incr('gate-in:count'), 21);
+  await s.close();
+});
