@@ -5,6 +5,7 @@
 // themselves and decide (EX_LPS_1100, EX_LPS_1200); see docs/auth.md.
 import type { Logger } from '../../log.js';
 import type { AuthCliConfig, SessionLimits } from '../config.js';
+import { BackendTlsClient } from '../front/backend-tls.js';
 import type { FrontGuards } from '../front/listener.js';
 import { SmtpBackendProbe } from '../front/smtp-backend.js';
 import { entryPointTlsContext } from '../front/tls-context.js';
@@ -44,7 +45,7 @@ export async function buildAuthCliFronts(
   const policy = { ...(guards ? { guards } : {}), ...(throttle ? { throttle } : {}) };
   const common = { serverContext, requestCert: true, certificates, access: deps.access, tickets: deps.tickets, limits, ...policy };
   const imapLog = deps.log.child({ front: 'authcli-imap' });
-  const imapDeps = { ...common, protocol: 'imap' as const, backend: cfg.imap.backend, log: imapLog };
+  const imapDeps = { ...common, protocol: 'imap' as const, backend: cfg.imap.backend, backendTls: new BackendTlsClient(), log: imapLog };
   const imap = new TlsFront({
     name: 'authcli-imap',
     configKey: 'auth.authCli.imap.listen',
@@ -55,11 +56,13 @@ export async function buildAuthCliFronts(
     session: (s, slot, onEnd) => new ImapAuthCliSession(s, slot, imapDeps, onEnd),
   });
   const smtpLog = deps.log.child({ front: 'authcli-submission' });
+  const smtpTls = new BackendTlsClient();
   const smtpDeps = {
     ...common,
     protocol: 'smtp' as const,
     backend: cfg.submission.backend,
-    postfix: new SmtpBackendProbe(cfg.submission.backend, smtpLog),
+    backendTls: smtpTls,
+    postfix: new SmtpBackendProbe(cfg.submission.backend, smtpTls, smtpLog),
     log: smtpLog,
   };
   const submission = new TlsFront({

@@ -132,9 +132,17 @@ export class LineSocket {
     );
   }
 
-  /** STARTTLS as the client of a loopback Dovecot/Postfix. */
-  async upgradeAsClient(options: tls.ConnectionOptions, handshakeMs: number): Promise<tls.TLSSocket> {
-    return this.upgrade((plain) => tls.connect({ ...options, socket: plain }), 'secureConnect', handshakeMs);
+  /** STARTTLS as the client of a loopback Dovecot/Postfix; `created` sees the TLS socket before its handshake (its `session` events). */
+  async upgradeAsClient(options: tls.ConnectionOptions, handshakeMs: number, created?: (secure: tls.TLSSocket) => void): Promise<tls.TLSSocket> {
+    return this.upgrade(
+      (plain) => {
+        const secure = tls.connect({ ...options, socket: plain });
+        created?.(secure);
+        return secure;
+      },
+      'secureConnect',
+      handshakeMs,
+    );
   }
 
   private async upgrade(make: (plain: net.Socket) => tls.TLSSocket, event: 'secure' | 'secureConnect', handshakeMs: number): Promise<tls.TLSSocket> {

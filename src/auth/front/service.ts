@@ -10,6 +10,7 @@ import { Admission } from '../../net/admission.js';
 import type { ConnectionLimits, SessionLimits } from '../config.js';
 import type { LoginThrottle } from '../login-throttle.js';
 import type { TicketBook } from '../tickets.js';
+import { BackendTlsClient } from './backend-tls.js';
 import type { FrontGuards } from './listener.js';
 import { SmtpBackendProbe } from './smtp-backend.js';
 import { entryPointTlsContext } from './tls-context.js';
@@ -44,9 +45,11 @@ const authLineLimit = (maxTokenBytes: number): number => 13 + Math.ceil((maxToke
 /** The TLS-terminating front of the PSC submission entry point (587). */
 export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
   const { listen, maxTokenBytes, guards, ...rest } = opts;
-  const postfix = new SmtpBackendProbe(opts.backend, opts.log);
+  const backendTls = new BackendTlsClient();
+  const postfix = new SmtpBackendProbe(opts.backend, backendTls, opts.log);
   const deps: PscSmtpSessionDeps = {
     ...rest,
+    backendTls,
     ...(guards ? { guards } : {}),
     postfix,
     protocol: 'smtp',
@@ -62,7 +65,14 @@ const imapAuthLineLimit = (maxTokenBytes: number): number => 64 + authLineLimit(
 /** The TLS-terminating front of the PSC IMAP entry point (143). */
 export function pscImapFront(opts: PscSubmissionOptions): TlsFront {
   const { listen, maxTokenBytes, guards, ...rest } = opts;
-  const deps: PscImapSessionDeps = { ...rest, ...(guards ? { guards } : {}), protocol: 'imap', requestCert: false, maxLine: imapAuthLineLimit(maxTokenBytes) };
+  const deps: PscImapSessionDeps = {
+    ...rest,
+    ...(guards ? { guards } : {}),
+    backendTls: new BackendTlsClient(),
+    protocol: 'imap',
+    requestCert: false,
+    maxLine: imapAuthLineLimit(maxTokenBytes),
+  };
   return pscFront('imap', opts, (s, slot, onEnd) => new PscImapSession(s, slot, deps, onEnd));
 }
 

@@ -4,9 +4,11 @@
 // (one per connection, `default_process_limit` 100: a hundred idle connections used to
 // lock every LPS out of 587). What they announce must still be Postfix's: its greeting and
 // its EHLO keywords before and after STARTTLS are read from Postfix by one short probe,
-// kept for `ttlMs`, and shared by every session (one probe at a time).
+// kept for `ttlMs`, and shared by every session (one probe at a time). Its STARTTLS is the
+// front's first with Postfix: the sessions resume the TLS session it got (backend-tls.ts).
 import net from 'node:net';
 import type { Logger } from '../../log.js';
+import type { BackendTlsClient } from './backend-tls.js';
 import { LineSocket } from './line-socket.js';
 import { proxyV1Header } from './proxy-protocol.js';
 
@@ -37,6 +39,8 @@ export class SmtpBackendProbe {
 
   constructor(
     private readonly backend: { host: string; port: number },
+    /** The front's STARTTLS towards Postfix: the probe's handshake gives the sessions their TLS session to resume. */
+    readonly tls: BackendTlsClient,
     private readonly log: Logger,
     private readonly ttlMs = 60_000,
     private readonly timeoutMs = 10_000,
@@ -73,7 +77,7 @@ export class SmtpBackendProbe {
       const greeting = await step(undefined, '220');
       const ehlo = await step('EHLO localhost', '250');
       await step('STARTTLS', '220');
-      const secure = await ls.upgradeAsClient({ rejectUnauthorized: false, minVersion: 'TLSv1.2' }, this.timeoutMs);
+      const secure = await this.tls.upgrade(ls, this.timeoutMs);
       secure.on('error', () => {});
       const ehloTls = await step('EHLO localhost', '250');
       ls.write('QUIT\r\n');

@@ -12,6 +12,7 @@ import type { Logger } from '../../log.js';
 import type { AdmissionSlot } from '../../net/admission.js';
 import type { SessionLimits } from '../config.js';
 import type { LoginThrottle } from '../login-throttle.js';
+import type { BackendTlsClient } from './backend-tls.js';
 import { SessionLimitTimer, type LimitReason } from './limits.js';
 import { LineSocket } from './line-socket.js';
 import type { FrontGuards } from './listener.js';
@@ -22,6 +23,8 @@ export type TlsFrontProtocol = 'imap' | 'smtp';
 export interface TlsSessionDeps {
   protocol: TlsFrontProtocol;
   backend: { host: string; port: number };
+  /** STARTTLS towards `backend`, one per front: its sessions resume one TLS session (issue 20). */
+  backendTls: BackendTlsClient;
   /** The entry point's certificate and key, the six suites (src/pki/tls-profile.ts). */
   serverContext: tls.SecureContext;
   /** Ask the client for a certificate (AUTH-CLI); the PSC entry point does not. */
@@ -126,10 +129,9 @@ export abstract class TlsSession {
     return secure;
   }
 
-  /** STARTTLS towards Dovecot/Postfix on loopback (their certificate is the LPS entry point's own). */
+  /** STARTTLS towards Dovecot/Postfix on loopback, resuming the front's TLS session with it (backend-tls.ts). */
   protected async backendTls(handshakeMs = this.deps.handshakeMs ?? 10_000): Promise<void> {
-    const backend = this.backend as LineSocket;
-    const secure = await backend.upgradeAsClient({ rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handshakeMs);
+    const secure = await this.deps.backendTls.upgrade(this.backend as LineSocket, handshakeMs);
     secure.on('error', () => {});
   }
 
