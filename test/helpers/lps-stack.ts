@@ -11,6 +11,7 @@ import type { MailboxAccess } from '../../src/auth/ports.js';
 import { authSection, type SessionLimits } from '../../src/auth/config.js';
 import { buildAuthCliFronts, type AuthCliFronts } from '../../src/auth/authcli/build.js';
 import { CheckerEndpoint } from '../../src/auth/endpoint.js';
+import { BackendTlsClient } from '../../src/auth/front/backend-tls.js';
 import { pscImapFront, pscSubmissionFront } from '../../src/auth/front/service.js';
 import { entryPointTlsContext } from '../../src/auth/front/tls-context.js';
 import type { TlsFront } from '../../src/auth/front/tls-front.js';
@@ -44,6 +45,8 @@ export interface LpsStack {
   /** Dovecot's loopback LPS listener behind the IMAP front (PROXY protocol). */
   dovecotLpsImapPort: number;
   submissionPort: number;
+  /** The submission front's STARTTLS towards Postfix: its handshakes, and how many resumed its TLS session. */
+  submissionBackendTls: BackendTlsClient;
   /** Postfix's loopback submission service behind the submission front (PROXY protocol; 687 as shipped). */
   postfixSubmissionPort: number;
   cert: TestCert;
@@ -55,7 +58,7 @@ export interface LpsStack {
   /** AUTH-CLI fronts (EX_LPS_1200) before the same Dovecot and Postfix, trusting a test IGC-Santé PKI. */
   authCliFronts(pki: PkiManifest, limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; fronts: AuthCliFronts }>;
   /** Add fronts with other limits in front of the same Dovecot and Postfix. */
-  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: TlsFront; submission: TlsFront }>;
+  fronts(limits: SessionLimits): Promise<{ imapPort: number; submissionPort: number; imap: TlsFront; submission: TlsFront; submissionTls: BackendTlsClient }>;
   stop(): Promise<void>;
 }
 
@@ -187,12 +190,13 @@ export async function startLpsStack(
         log,
       };
       const imap = pscImapFront({ ...common, backend: { host: '127.0.0.1', port: dovecotLpsImap } });
-      const submission = pscSubmissionFront({ ...common, backend: { host: '127.0.0.1', port: submissionBackend } });
+      const submissionTls = new BackendTlsClient();
+      const submission = pscSubmissionFront({ ...common, backend: { host: '127.0.0.1', port: submissionBackend }, backendTls: submissionTls });
       await imap.start();
       stoppers.push(() => imap.stop());
       await submission.start();
       stoppers.push(() => submission.stop());
-      return { imapPort: imap.port, submissionPort: submission.port, imap, submission };
+      return { imapPort: imap.port, submissionPort: submission.port, imap, submission, submissionTls };
     };
     const main_ = await addFronts(opts.limits ?? cfg.sessions);
 
@@ -225,6 +229,7 @@ export async function startLpsStack(
       imapPort: main_.imapPort,
       dovecotLpsImapPort: dovecotLpsImap,
       submissionPort: main_.submissionPort,
+      submissionBackendTls: main_.submissionTls,
       postfixSubmissionPort: submissionBackend,
       cert,
       submissions,

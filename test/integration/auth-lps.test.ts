@@ -405,21 +405,32 @@ describe('issue 20: no delayed-ACK wait on the login path', () => {
     assert.ok(Math.min(...runs.slice(1).map((r) => r.replyMs)) < 30, `EHLO replies after TLS: ${runs.map((r) => r.replyMs.toFixed(1)).join(', ')} ms`);
   });
 
-  test("an SMTP login through the submission front takes no 40 ms wait for Postfix: AUTH to 235 under 30 ms for the best of 7 logins (each waited 40 ms or more for the front's delayed ACK of Postfix's TLS 1.3 ticket)", async () => {
+  test("an SMTP login through the submission front resumes the front's TLS session with Postfix and waits for no delayed ACK: AUTH to 235 under 35 ms (each waited 40 ms or more for the ACK of Postfix's TLS 1.3 ticket)", async () => {
     const token = await st().psc.mint({ idNat: HOLDER });
+    const tlsToPostfix = st().submissionBackendTls;
     const ms: number[] = [];
-    for (let i = 0; i < 7; i++) {
+    // Until one login is under 35 ms (at most 20): before, none could be (the delayed ACK alone is 40 ms); under load a few may be slow.
+    while (ms.length < 20 && !ms.some((x) => x < 35)) {
       const { connection: c } = await smtpOverTls(st().submissionPort, { localAddress: freshLoopback() });
       try {
+        const before = { handshakes: tlsToPostfix.handshakes, resumed: tlsToPostfix.resumed };
         const t0 = performance.now();
         c.send(`AUTH XOAUTH2 ${xoauth2InitialResponse(BAL, token)}`);
         assert.equal((await c.expect(/^\d{3} /)).line, SMTP_OK);
         ms.push(performance.now() - t0);
+        // The front's Postfix probe made the full handshake long before: every login resumes.
+        assert.deepEqual(
+          { handshakes: tlsToPostfix.handshakes - before.handshakes, resumed: tlsToPostfix.resumed - before.resumed },
+          { handshakes: 1, resumed: 1 },
+        );
       } finally {
         c.destroy();
       }
     }
     process.stdout.write(`# AUTH→235 (ms): ${ms.map((x) => x.toFixed(1)).join(' ')}\n`);
-    assert.ok(Math.min(...ms) < 30, `AUTH→235: ${ms.map((x) => x.toFixed(1)).join(', ')} ms`);
+    assert.ok(
+      ms.some((x) => x < 35),
+      `AUTH→235: ${ms.map((x) => x.toFixed(1)).join(', ')} ms`,
+    );
   });
 });

@@ -18,10 +18,18 @@
 // its own keys. A full handshake happens when no session is held yet (the front's Postfix
 // probe makes the first one, before any login), or when the backend refuses the ticket
 // (expired, key rotated): its new ticket replaces the old one.
-import type tls from 'node:tls';
+import tls from 'node:tls';
+import { MSS_ECDH_CURVES } from '../../pki/tls-profile.js';
 import type { LineSocket } from './line-socket.js';
 
 export class BackendTlsClient {
+  /**
+   * One client context for every connection (Node builds a new one for each `tls.connect`
+   * without it: about 0.3 ms of CPU per login). P-256 first: the key share the shipped
+   * Postfix and Dovecot pieces accept (mss_submission_tls_curves), so no HelloRetryRequest
+   * and its extra round trip; X25519 stays offered for a backend configured otherwise.
+   */
+  private readonly context = tls.createSecureContext({ minVersion: 'TLSv1.2', ecdhCurve: `${MSS_ECDH_CURVES}:X25519` });
   /** The newest session the backend gave us (a TLS 1.3 ticket, or a TLS 1.2 session). */
   private session: Buffer | undefined;
   /** Handshakes made, and how many of them resumed the held session (tests, figures). */
@@ -33,7 +41,8 @@ export class BackendTlsClient {
     const offered = this.session;
     let secure: tls.TLSSocket;
     try {
-      secure = await socket.upgradeAsClient({ rejectUnauthorized: false, minVersion: 'TLSv1.2', ...(offered ? { session: offered } : {}) }, handshakeMs, (s) =>
+      const options = { secureContext: this.context, rejectUnauthorized: false, ...(offered ? { session: offered } : {}) };
+      secure = await socket.upgradeAsClient(options, handshakeMs, (s) =>
         // Before the handshake completes: TLS 1.2 gives its session during it, TLS 1.3 after.
         s.on('session', (ticket: Buffer) => (this.session = ticket)),
       );

@@ -37,6 +37,8 @@ export interface PscSubmissionOptions {
   guards?: FrontGuards;
   throttle?: LoginThrottle;
   log: Logger;
+  /** STARTTLS towards the backend; by default the front's own (tests pass one to read its counters). */
+  backendTls?: BackendTlsClient;
 }
 
 /** `AUTH XOAUTH2 ` and the base64 of `user=<address>^Aauth=Bearer <token>^A^A` (addresses ≤ 254 bytes). */
@@ -45,7 +47,7 @@ const authLineLimit = (maxTokenBytes: number): number => 13 + Math.ceil((maxToke
 /** The TLS-terminating front of the PSC submission entry point (587). */
 export function pscSubmissionFront(opts: PscSubmissionOptions): TlsFront {
   const { listen, maxTokenBytes, guards, ...rest } = opts;
-  const backendTls = new BackendTlsClient();
+  const backendTls = opts.backendTls ?? new BackendTlsClient();
   const postfix = new SmtpBackendProbe(opts.backend, backendTls, opts.log);
   const deps: PscSmtpSessionDeps = {
     ...rest,
@@ -68,7 +70,7 @@ export function pscImapFront(opts: PscSubmissionOptions): TlsFront {
   const deps: PscImapSessionDeps = {
     ...rest,
     ...(guards ? { guards } : {}),
-    backendTls: new BackendTlsClient(),
+    backendTls: opts.backendTls ?? new BackendTlsClient(),
     protocol: 'imap',
     requestCert: false,
     maxLine: imapAuthLineLimit(maxTokenBytes),
