@@ -12,10 +12,13 @@
 // The 5 s stall of issue 20 was Postfix's reverse DNS lookup of the LPS's address (the PROXY
 // header's) before the greeting, on the 10587 listener: each lookup waits 5 s whenever the
 // resolver's packet is lost (about 1 lookup in 150 here), and p99 of 200 logins showed it.
-// postfix/master.cf.d/20-submission.cf turns it off (smtpd_peername_lookup = no). As a
-// regression bench, this runs itself again under a resolver that never answers
-// (bench/lib/silent-resolver.ts): any lookup on the login path then costs 5 s every time and
-// is listed by name, and the bench fails. --system-dns: the machine's resolver instead.
+// postfix/master.cf.d/20-submission.cf turns it off (smtpd_peername_lookup = no). The 40 ms
+// each SMTP login then still took was Postfix's EHLO reply after STARTTLS, held behind its TLS
+// 1.3 session ticket until the front's delayed ACK (docs/performance.md, "The 40 ms SMTP login
+// wait"): the front resumes one TLS session with Postfix, and the bench prints how many of its
+// handshakes did. As a regression bench, this runs itself again under a resolver that never
+// answers (bench/lib/silent-resolver.ts): any lookup on the login path then costs 5 s every
+// time and is listed by name, and the bench fails. --system-dns: the machine's resolver instead.
 // --debian runs Dovecot as Debian installs it (PAM in 10-auth.conf) with the passdb piece where
 // docs/install.md puts it (documented: before PAM) or after the site's passdbs (after-site:
 // where the single 90 piece used to put it), to measure what the order costs each login.
@@ -141,6 +144,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `Dovecot as Debian installs it, passdb piece ${order === 'documented' ? 'before PAM (docs/install.md)' : 'after PAM and the site passdb'}\n`,
     );
+  process.stdout.write(
+    `lps-login: load average at start ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
   const stack = await startLpsStack(tmpDir('mss-bench-lps-'), order ? { debianDovecot: { passdbOrder: order } } : {});
   try {
     stack.access.add(BAL, { type: 'PER', holder: HOLDER });
@@ -160,6 +169,9 @@ async function main(): Promise<void> {
         ok = (await measure(`imap 143`, logins, c, () => imapLogin(stack.imapPort, token), /^a2 OK/)).ok && ok;
       }
     }
+    // The submission front resumes its TLS session with Postfix (src/auth/front/backend-tls.ts): a full handshake costs a login 40 ms.
+    const tlsToPostfix = stack.submissionBackendTls;
+    process.stdout.write(`lps-login: the submission front's TLS handshakes with Postfix: ${tlsToPostfix.handshakes}, resumed ${tlsToPostfix.resumed}\n`);
     const worst = Math.max(...p99ms);
     process.stdout.write(
       `lps-login: ${concurrency} concurrent SMTP logins, p99 over ${p99ms.length} rounds of ${logins}: min ${fmt(Math.min(...p99ms), 1)} ms, median ${fmt(median(p99ms), 1)} ms, max ${fmt(worst, 1)} ms ` +
