@@ -11,5 +11,10 @@ import type { StateStore } from './store.js';
 export function openStore(state: Config['state']): StateStore {
   const redis = state.redis;
   if (redis) return new RedisStore({ ...redisTarget(redis), keyPrefix: redis.keyPrefix, waitReplicas: redis.waitReplicas, waitTimeoutMs: redis.waitTimeoutMs });
-  return new EmbeddedStore(path.join(state.dir, 'store'));
+  return new EmbeddedStore(embeddedStoreDir(state));
+}
+
+/** Where the embedded store keeps its files (and the inbound gate its digest log, gate/inbound/digest-log.ts). */
+export function embeddedStoreDir(state: Config['state']): string {
+  return path.join(state.dir, 'store');
 }

@@ -17,11 +17,16 @@
 // Postfix: 451, the peer retries later. docs/gates.md ("Retries and duplicates") states the
 // window that remains: from the final dot sent to Postfix to the commit (Postfix queues a
 // message whose dot it read even if the gate died meanwhile).
+//
+// Where the records live: keys of the shared store with Redis (every node sees them), or,
+// with the embedded store (one node), its digest log (digest-log.ts: one append per claim
+// and per commit instead of a key file each, issue 20).
 import { createHash, type Hash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { liveNode } from '../../cluster/members.js';
 import type { StateStore } from '../../store/store.js';
 import { pidAlive } from '../../util/file-lock.js';
+import { DigestLog, type LoggedRecord } from './digest-log.js';
 
 /** Beyond the final dot's timeout, a claim is the holder's no more: it answered or died. */
 const CLAIM_MARGIN_MS = 30_000;
@@ -56,6 +61,72 @@ interface Committed {
 
 type DigestRecord = Pending | Committed;
 
+/** The digests' records, each kept windowMs after it was written. */
+interface DigestRecords {
+  /** Write `r` unless a live record exists: false then, nothing written. */
+  create(digest: string, r: DigestRecord): Promise<boolean>;
+  get(digest: string): Promise<DigestRecord | undefined>;
+  put(digest: string, r: DigestRecord): Promise<void>;
+  remove(digest: string): Promise<void>;
+  close(): void;
+}
+
+/** Keys `gate-in:<digest>` of the state store (Redis: shared by the nodes). */
+class StoreDigests implements DigestRecords {
+  constructor(
+    private readonly store: StateStore,
+    private readonly windowMs: number,
+  ) {}
+
+  async create(digest: string, r: DigestRecord): Promise<boolean> {
+    return this.store.set(InboundDedupe.key(digest), JSON.stringify(r), { ifAbsent: true, ttlMs: this.windowMs });
+  }
+
+  async get(digest: string): Promise<DigestRecord | undefined> {
+    const raw = await this.store.get(InboundDedupe.key(digest));
+    return raw === undefined ? undefined : (JSON.parse(raw) as DigestRecord);
+  }
+
+  async put(digest: string, r: DigestRecord): Promise<void> {
+    await this.store.set(InboundDedupe.key(digest), JSON.stringify(r), { ttlMs: this.windowMs });
+  }
+
+  async remove(digest: string): Promise<void> {
+    await this.store.del(InboundDedupe.key(digest));
+  }
+
+  close(): void {}
+}
+
+/** This node's digest log (digest-log.ts), for the embedded store. */
+class LoggedDigests implements DigestRecords {
+  private readonly log: DigestLog;
+
+  constructor(dir: string, windowMs: number, now: () => number) {
+    this.log = new DigestLog(dir, windowMs, now);
+  }
+
+  async create(digest: string, r: DigestRecord): Promise<boolean> {
+    return this.log.create(digest, r as unknown as LoggedRecord);
+  }
+
+  async get(digest: string): Promise<DigestRecord | undefined> {
+    return this.log.get(digest) as DigestRecord | undefined;
+  }
+
+  async put(digest: string, r: DigestRecord): Promise<void> {
+    this.log.put(digest, r as unknown as LoggedRecord);
+  }
+
+  async remove(digest: string): Promise<void> {
+    this.log.remove(digest);
+  }
+
+  close(): void {
+    this.log.close();
+  }
+}
+
 export type Claim =
   /** This copy goes to Postfix; `commit` once Postfix answered 250, `release` otherwise. */
   | { kind: 'new'; digest: string; at: string; tookOverFrom?: string; commit(mailId: string): Promise<void>; release(): Promise<void> }
@@ -76,6 +147,11 @@ export interface DedupeOptions {
   pidAlive?: (pid: number) => boolean;
   /** DEFAULT_STORE_WAIT_MS unless given. */
   storeWaitMs?: number;
+  /**
+   * With the embedded store: the directory of this node's digest log (digest-log.ts), used
+   * instead of the store's keys. Without it the records are keys of `store`.
+   */
+  logDir?: string;
 }
 
 /** The digest of one message: who sent it, its envelope, then its content as it streams. */
@@ -102,6 +178,7 @@ export class InboundDedupe {
   private readonly storeWaitMs: number;
   /** Since when (wall clock, ms) the store has failed every claim; undefined while it answers. */
   private failingSince: number | undefined;
+  private readonly records: DigestRecords;
 
   constructor(
     private readonly store: StateStore,
@@ -110,6 +187,11 @@ export class InboundDedupe {
     this.now = opts.now ?? Date.now;
     this.alive = opts.pidAlive ?? pidAlive;
     this.storeWaitMs = opts.storeWaitMs ?? DEFAULT_STORE_WAIT_MS;
+    this.records = opts.logDir ? new LoggedDigests(opts.logDir, opts.windowMs, this.now) : new StoreDigests(store, opts.windowMs);
+  }
+
+  close(): void {
+    this.records.close();
   }
 
   static key(digest: string): string {
@@ -137,19 +219,17 @@ export class InboundDedupe {
   }
 
   private async tryClaim(digest: string): Promise<Claim> {
-    const key = InboundDedupe.key(digest);
     for (let attempt = 0; attempt < 3; attempt++) {
       const at = new Date(this.now()).toISOString();
-      if (await this.store.set(key, JSON.stringify(this.pending(at)), { ifAbsent: true, ttlMs: this.opts.windowMs })) return this.claimed(digest, at);
-      const raw = await this.store.get(key);
-      if (raw === undefined) continue; // expired meanwhile: claim again
-      const r = JSON.parse(raw) as DigestRecord;
+      if (await this.records.create(digest, this.pending(at))) return this.claimed(digest, at);
+      const r = await this.records.get(digest);
+      if (r === undefined) continue; // expired or released meanwhile: claim again
       if (r.state === 'committed') return { kind: 'committed', digest, at: r.at, mailId: r.mailId };
       if (!(await this.holderGone(r))) return { kind: 'in-flight', digest, holder: `${r.node}/${r.pid}` };
       // Its holder is gone: Postfix may or may not hold its copy, this one is delivered under
       // the first copy's event time and id (counted once). Two copies taking over the same
       // dead claim at the same instant both deliver: a duplicate, never a loss.
-      await this.store.set(key, JSON.stringify(this.pending(r.at)), { ttlMs: this.opts.windowMs });
+      await this.records.put(digest, this.pending(r.at));
       return this.claimed(digest, r.at, `${r.node}/${r.pid}`);
     }
     throw new Error(`gate-in digest ${digest} kept changing under three claims`);
@@ -161,7 +241,6 @@ export class InboundDedupe {
   }
 
   private claimed(digest: string, at: string, tookOverFrom?: string): Claim {
-    const key = InboundDedupe.key(digest);
     return {
       kind: 'new',
       digest,
@@ -169,10 +248,10 @@ export class InboundDedupe {
       ...(tookOverFrom ? { tookOverFrom } : {}),
       commit: async (mailId) => {
         const c: Committed = { state: 'committed', at, mailId };
-        await this.store.set(key, JSON.stringify(c), { ttlMs: this.opts.windowMs });
+        await this.records.put(digest, c);
       },
       release: async () => {
-        await this.store.del(key);
+        await this.records.remove(digest);
       },
     };
   }

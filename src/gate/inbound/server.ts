@@ -11,6 +11,7 @@
 // (EX_3.1_5010, EX_3.1_5015). Before its certificate passed, a session is held to the
 // caps of src/net/admission.ts and a deadline; after, only gates.in.maxConnections.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { asMssError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -30,6 +31,7 @@ import { instruments, secondsSince } from '../../health/instruments.js';
 import { coalesceReplies } from '../reply-coalescing.js';
 import { nodeName } from '../../cluster/identity.js';
 import { InboundDedupe, MessageDigest, type Claim } from './dedupe.js';
+import { embeddedStoreDir } from '../../store/open.js';
 
 interface SessionState {
   peer?: PeerIdentity;
@@ -72,6 +74,8 @@ export class GateIn {
             node: nodeName(deps.config.cluster),
             windowMs: this.cfg.duplicateWindowHours * 3_600_000,
             dataDoneTimeoutMs: this.cfg.postfix.dataDoneTimeoutMs,
+            // One node, no server: this node's digest log, one append per claim and commit (issue 20).
+            ...(deps.store.backend === 'embedded' ? { logDir: path.join(embeddedStoreDir(deps.config.state), 'gate-in') } : {}),
           })
         : undefined;
     this.hostname = this.cfg.hostname ?? deps.operator.fqdn;
@@ -142,8 +146,9 @@ export class GateIn {
     return a && typeof a === 'object' ? a.port : this.cfg.listen.port;
   }
 
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.dedupe?.close();
   }
 
   private state(session: SMTPServerSession): SessionState {
