@@ -33,6 +33,7 @@ import { tmpDir } from '../test/helpers/tmp.js';
 import { signedList } from '../test/helpers/whitelist.js';
 import { cpuTreeSeconds, writeCallsTree } from './lib/cpu.js';
 import { clientConnections, serverConnections } from './lib/postfix-connections.js';
+import { deliveryDelays } from './lib/postfix-delays.js';
 import { loadAverage, median } from './lib/runs.js';
 import { fmt } from './lib/stats.js';
 
@@ -206,6 +207,12 @@ async function main(): Promise<void> {
       lmtpOpened: [] as number[],
       gateSessions: [] as number[],
       directOpened: [] as number[],
+      // Per run: Postfix's delays=a/b/c/d medians of the sending Postfix's deliveries (ms).
+      delays: { gates: [] as number[][], direct: [] as number[][] },
+    };
+    const delaysMs = (log: string, service: string): number[] => {
+      const d = deliveryDelays(log, service);
+      return [d.a, d.b, d.c, d.d].map((x) => x * 1000);
     };
     const aPostfix = world.node('A').postfix as PostfixInstance;
     const logFrom = (pf: PostfixInstance): (() => string) => {
@@ -218,6 +225,7 @@ async function main(): Promise<void> {
           const txLog = logFrom(sender);
           runs.direct.push(await measured('direct', () => timed(txPort, direct_, `direct ${round}`)));
           runs.directOpened.push(clientConnections(txLog(), 'postfix/smtp').opened);
+          runs.delays.direct.push(delaysMs(txLog(), 'postfix/smtp'));
         } else {
           const cpu0 = gatePids.map(cpuTreeSeconds);
           const writes0 = gatePids.map(writeCallsTree);
@@ -225,6 +233,7 @@ async function main(): Promise<void> {
           const bLog = logFrom(bPostfix.postfix);
           runs.gates.push(await measured('gates', () => timed(world.node('A').ports.inject, bPostfix, `gates ${round}`)));
           runs.lmtpOpened.push(clientConnections(aLog(), 'postfix/mss-gate-out/lmtp').opened);
+          runs.delays.gates.push(delaysMs(aLog(), 'postfix/mss-gate-out/lmtp'));
           runs.gateSessions.push(serverConnections(bLog(), 'postfix/mss-gate-in/smtpd'));
           runs.cpuMs.push((gatePids.reduce((n, pid, i) => n + cpuTreeSeconds(pid) - (cpu0[i] ?? 0), 0) * 1000) / MESSAGES);
           runs.writes.push(gatePids.map((pid, i) => (writeCallsTree(pid) - (writes0[i] ?? 0)) / MESSAGES));
@@ -269,6 +278,10 @@ async function main(): Promise<void> {
       }),
       `  write system calls per message (/proc/<pid>/io syscw: sockets, journal, traces, logs): operator A's serve (gate out) median ${fmt(median(runs.writes.map((w) => w[0] ?? NaN)), 1)}, B's (gate in) ${fmt(median(runs.writes.map((w) => w[1] ?? NaN)), 1)}`,
       `  connections per run of ${MESSAGES} messages (medians, from the Postfix logs): Postfix A → gate out LMTP opened ${fmt(median(runs.lmtpOpened), 0)}, gate out → gate in TLS sessions ${fmt(median(runs.gateSessions), 0)}; direct path's TLS connections opened ${fmt(median(runs.directOpened), 0)}`,
+      ...(['gates', 'direct'] as const).map(
+        (which) =>
+          `  sending Postfix's delays per delivery, ${which} path (medians of the runs' medians, ms; a before the queue manager, b waiting for a slot, c connection setup or reuse, d transmission until the final reply): ${[0, 1, 2, 3].map((i) => fmt(median(runs.delays[which].map((r) => r[i] ?? NaN)), 0)).join(' / ')}`,
+      ),
       `  10 MB message: RSS growth gate process A (out) ${fmt(growth[0] ?? NaN, 1)} MB, B (in) ${fmt(growth[1] ?? NaN, 1)} MB (target < 30 MB)`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
