@@ -6,8 +6,8 @@
 //   in $TMPDIR for the next run), BENCH_TODAY=<another checkout, built> (its CLI joins each pair)
 // Fairness: both read the same files from the page cache and write CSV then ZIP (level 6) on
 // the same disk; ours is the real command (CLI start, configuration, registry, both files
-// of the domain, fsync, build.json), run as the timer runs it (with the NODE_OPTIONS of
-// systemd/mss-sidecar-stats.service); the anchor does less (no
+// of the domain, fsync, build.json), run as the timer runs it (with the NODE_OPTIONS and
+// MALLOC_ARENA_MAX of systemd/mss-sidecar-stats.service); the anchor does less (no
 // registry, so no EX_PSU_5820 exclusion, no Connexions file, no duplicate recipient, no
 // escaping of ';', no patient address rewriting) — none is needed by this data, and the
 // bench fails unless both Echanges CSV are byte-identical. Ours also makes its files durable
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { monthRange } from '../src/stats/month.js';
 import { fileName } from '../src/stats/format.js';
 import { gnuTimeMissing, loadAverage, median, minMedian, timed, type Run } from './lib/runs.js';
-import { BENCH_MONTH, benchNow, configFile, journalDir, statsUnitNodeOptions, writeBenchMonth } from './lib/stats-month.js';
+import { BENCH_MONTH, benchNow, configFile, journalDir, statsUnitEnvironment, writeBenchMonth } from './lib/stats-month.js';
 import { fmt } from './lib/stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,14 +50,14 @@ const now = benchNow(config);
 const csvName = fileName('echanges', range.id, config.operator.domains[0] as string);
 const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-/** Our build, as `mss-sidecar stats build` under the stats unit's NODE_OPTIONS (ROOT: this checkout, or BENCH_TODAY's). */
+/** Our build, as `mss-sidecar stats build` under the stats unit's environment (ROOT: this checkout, or BENCH_TODAY's). */
 async function ours(root: string, out: string): Promise<Run> {
   fs.rmSync(out, { recursive: true, force: true });
-  const nodeOptions = fs.existsSync(path.join(root, 'systemd', 'mss-sidecar-stats.service')) ? statsUnitNodeOptions(root) : '';
+  const unitEnv = fs.existsSync(path.join(root, 'systemd', 'mss-sidecar-stats.service')) ? statsUnitEnvironment(root) : {};
   const run = await timed(
     process.execPath,
     [path.join(root, 'bin', 'mss-sidecar'), '--config', configFile(dir), 'stats', 'build', '--month', '2025-03', '--now', now.toISOString(), '--out', out],
-    { ...process.env, NODE_OPTIONS: nodeOptions },
+    { ...process.env, NODE_OPTIONS: '', ...unitEnv },
   );
   const lines = Number(/Echanges: \d+ messages, (\d+) lines/.exec(run.stdout)?.[1]);
   if (lines !== recipients) throw new Error(`stats build wrote ${lines} Echanges lines, not ${recipients}:\n${run.stdout}`);
@@ -140,7 +140,11 @@ const line = (who: string, runs: Run[]): string =>
     ' s',
   )}; peak RSS max ${fmt(Math.max(...runs.map((r) => r.rssMiB)), 0)} MiB\n`;
 process.stdout.write(
-  `stats build, ${fmt(recipients)} Echanges lines (CSV byte-identical to the anchor's), ${PAIRS} interleaved pairs, NODE_OPTIONS of the stats unit: ${statsUnitNodeOptions(ROOT) || '(none)'}; load average ${loadAverage()}\n`,
+  `stats build, ${fmt(recipients)} Echanges lines (CSV byte-identical to the anchor's), ${PAIRS} interleaved pairs, environment of the stats unit: ${
+    Object.entries(statsUnitEnvironment(ROOT))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || '(none)'
+  }; load average ${loadAverage()}\n`,
 );
 if (today) process.stdout.write(line(`today (${today})`, results.today));
 process.stdout.write(line('ours', results.ours));

@@ -1,7 +1,12 @@
 // Technical log: pino JSON lines on stderr (journald collects them; stdout stays free for
 // command results such as `whitelist verify --json`), readable when stderr is a terminal. Functional traces (EX_GDT_*) are a separate, append-only store.
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+
+// The prettifier (pino-pretty and its dependencies, ~3.5 MB of the process) is loaded only
+// when a terminal wants it: the services and the timer jobs log JSON (issue 20: the peak
+// memory of `stats build`).
+const requirePretty = (): typeof import('pino-pretty') => createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 
 export type { Logger } from 'pino';
 
@@ -48,7 +53,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const wantPretty = opts.pretty ?? (process.stderr.isTTY === true && process.env.MSS_LOG_JSON !== '1');
   if (wantPretty) {
     // Synchronous in-process prettifier: no worker thread, nothing lost on exit.
-    return pino(base, pretty({ destination: 2, colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino(base, requirePretty()({ destination: 2, colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino(base, opts.destination ?? pino.destination({ dest: 2, sync: true }));
 }

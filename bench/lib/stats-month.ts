@@ -35,14 +35,24 @@ export const journalDir = (config: Config): string => path.join(config.state.dir
 export const configFile = (dir: string): string => path.join(dir, 'config.yaml');
 
 /**
- * The NODE_OPTIONS the shipped stats unit runs `mss-sidecar stats run` with
- * (systemd/mss-sidecar-stats.service): the bench and the memory test run the build as the
- * timer does.
+ * The environment the shipped stats unit runs `mss-sidecar stats run` with, as far as the
+ * process's memory goes (systemd/mss-sidecar-stats.service: NODE_OPTIONS, MALLOC_ARENA_MAX):
+ * the bench and the memory test run the build as the timer does.
  */
-export function statsUnitNodeOptions(repoRoot: string): string {
+export function statsUnitEnvironment(repoRoot: string): Record<string, string> {
   const unit = fs.readFileSync(path.join(repoRoot, 'systemd', 'mss-sidecar-stats.service'), 'utf8');
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '';
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment=(?:"([^"]*)"|(\S*))$/gm)) {
+    const assignment = m[1] ?? m[2] ?? '';
+    const eq = assignment.indexOf('=');
+    const name = assignment.slice(0, eq);
+    if (name === 'NODE_OPTIONS' || name.startsWith('MALLOC_')) env[name] = assignment.slice(eq + 1);
+  }
+  return env;
 }
+
+/** The NODE_OPTIONS of the stats unit ('' if none). */
+export const statsUnitNodeOptions = (repoRoot: string): string => statsUnitEnvironment(repoRoot).NODE_OPTIONS ?? '';
 
 /** Writes the month under `dir` unless a previous run left it complete (a marker file). */
 export async function writeBenchMonth(dir: string, recipients: number): Promise<{ config: Config; reused: boolean }> {

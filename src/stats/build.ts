@@ -13,6 +13,7 @@ import { activityKnownSince } from '../lifecycle/known-since.js';
 import { RuntimeFields } from '../registry/runtime.js';
 import type { StateStore } from '../store/store.js';
 import { atomicWriteFileSync } from '../util/atomic-write.js';
+import { collectorEvery } from './collect.js';
 import { buildConnexions, type ConnexionsSummary } from './connexions.js';
 import { CsvFile } from './csv-writer.js';
 import { buildEchanges, type EchangesSummary } from './echanges.js';
@@ -66,10 +67,22 @@ export async function buildMonth(input: BuildInput): Promise<BuildResult> {
   // The first domain's Echanges file — most of the archive — is compressed while it is written.
   const zip = new ZipStream(path.join(dir, name), new Date(range.startMs));
   const files = new Map<string, CsvFile>();
+  // Peak memory (issue 20): a full collection every few blocks of CSV, if the process allows it.
+  const collect = collectorEvery();
   const open = (kind: FileKind, domain: string, header: string, live = false): CsvFile => {
     const csv = fileName(kind, range.id, domain);
     if (live) zip.entry(csv);
-    const f = new CsvFile(dir, csv, header, live ? (bytes) => zip.push(bytes) : undefined);
+    const f = new CsvFile(
+      dir,
+      csv,
+      header,
+      live
+        ? (bytes) => {
+            zip.push(bytes);
+            collect();
+          }
+        : collect,
+    );
     files.set(`${kind}:${domain}`, f);
     return f;
   };

@@ -2,7 +2,8 @@
 // < 100 MB for a month of 1,000,000 recipient events): most of a Node process at start is
 // the code it loaded. The build must not load what only validate, upload, report and run
 // use: the SIPIL client, the report's XML parser, the local controls and, through them, the
-// liste blanche and PKI code (~10 MB of the process, measured).
+// liste blanche and PKI code (~10 MB of the process, measured); nor the log prettifier
+// (pino-pretty: only a terminal wants it, the timer logs JSON).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { monthRange } from '../../src/stats/month.js';
 import { urlsLoadedBy } from '../helpers/loaded-modules.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-test('EX_PSU_5010: `stats build` loads neither the SIPIL client, the XML parsers, the local controls, nor the liste blanche or PKI code', () => {
+test('EX_PSU_5010: `stats build` loads neither the SIPIL client, the XML parsers, the local controls, nor the liste blanche or PKI code, nor the log prettifier', () => {
   const dir = tmpDir('mss-stats-loads-');
   const domains = ['ch-loads.mssante.fr'];
   fs.writeFileSync(path.join(dir, 'registry.yaml'), statsRegistryYaml(domains, monthRange({ year: 2025, month: 3 }, 'Europe/Paris')));
@@ -38,7 +39,7 @@ test('EX_PSU_5010: `stats build` loads neither the SIPIL client, the XML parsers
     'the build module itself is seen by the hook',
   );
   const unwanted = urls.filter((u) =>
-    /\/dist\/src\/(stats\/(job|report|schedule|sipil-[a-z-]+|archive-check|controls|local-context|zip)|whitelist\/(verify|xml[a-z-]*|signature|store)|pki\/(truststore|certificate))\.js$|\/node_modules\/(@xmldom|saxes)\//.test(
+    /\/dist\/src\/(stats\/(job|report|schedule|sipil-[a-z-]+|archive-check|controls|local-context|zip)|whitelist\/(verify|xml[a-z-]*|signature|store)|pki\/(truststore|certificate))\.js$|\/node_modules\/(@xmldom|saxes|pino-pretty)\//.test(
       u,
     ),
   );

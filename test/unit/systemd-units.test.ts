@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { configSchema } from '../../src/config/schema.js';
 import { DEFAULT_MILTER_LISTEN, POSTFIX_MILTER_ENDPOINT, formatListen } from '../../src/milter/config.js';
 import { tracesDir } from '../../src/traces/config.js';
+import { statsUnitEnvironment } from '../../bench/lib/stats-month.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { helpOf, listsOption } from '../helpers/cli-program.js';
 
@@ -52,6 +53,29 @@ test('EX_PSU_5810 EX_SSU_5820: the stats timer runs `stats run` twice a day on d
   assert.match(service.get('ExecStart')?.[0] ?? '', /mss-sidecar stats run --once-per hour$/);
   assert.deepEqual(service.get('Type'), ['oneshot']);
   assert.deepEqual(service.get('NoNewPrivileges'), ['yes']);
+});
+
+// Issue 20: the build's peak memory (< 100 MB over 1,000,000 recipient events) depends on the
+// unit's environment, which bench/stats.ts and test/integration/stats-memory.test.ts read
+// with statsUnitEnvironment: both must see what systemd gives the process.
+test('the stats unit runs with a 1 MB young generation, --expose-gc (periodic full collections in `stats build`) and one malloc arena; `serve` keeps the defaults', () => {
+  const env = statsUnitEnvironment(REPO_ROOT);
+  assert.deepEqual(env.NODE_OPTIONS?.split(' ').sort(), ['--expose-gc', '--max-semi-space-size=1']);
+  assert.equal(env.MALLOC_ARENA_MAX, '1');
+  // systemd's own reading of the quoted assignment: one variable, spaces included.
+  const raw = unit('mss-sidecar-stats.service').get('Environment') ?? [];
+  assert.ok(raw.includes('"NODE_OPTIONS=--max-semi-space-size=1 --expose-gc"'), raw.join(' | '));
+  // Node accepts both flags in NODE_OPTIONS (it refuses most V8 flags there).
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(typeof globalThis.gc)'], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: env.NODE_OPTIONS },
+  });
+  assert.equal(r.stdout, 'function', r.stderr);
+  const daemon = unit(DAEMON).get('Environment') ?? [];
+  assert.deepEqual(
+    daemon.filter((e) => /NODE_OPTIONS|MALLOC_/.test(e)),
+    [],
+  );
 });
 
 const minutes = (s: string): number => Number(/^(\d+)min$/.exec(s)?.[1] ?? NaN);
