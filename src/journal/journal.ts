@@ -8,6 +8,7 @@ import { MssError } from '../errors.js';
 import { writeOrDefer, type Deferral } from '../store/deferral.js';
 import type { JournalRecord, StateStore } from '../store/store.js';
 import { journalEvent, type JournalEvent, type JournalEventType } from './events.js';
+import { isCheckedEvent } from './own-events.js';
 
 export interface JournalReadOptions {
   /** Inclusive. */
@@ -46,6 +47,9 @@ export class Journal {
   async record(events: JournalEvent | readonly JournalEvent[], opts: { ids?: readonly string[] } = {}): Promise<'written' | 'deferred'> {
     const list = Array.isArray(events) ? events : [events as JournalEvent];
     const records = list.map((e, i) => {
+      // Built and checked by ./own-events.ts (frozen): written as they are. Anything else
+      // — another caller's object, a replay — goes through the schema.
+      if (isCheckedEvent(e)) return { at: Date.parse(e.at), data: JSON.stringify(e), id: opts.ids?.[i] ?? randomUUID() };
       const parsed = journalEvent.safeParse(e);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];

@@ -10,7 +10,7 @@
 // best-effort basis: a trace store failure must not turn a refusal into something else.
 import type { Logger } from '../log.js';
 import type { Journal } from '../journal/journal.js';
-import type { SubmittedEvent } from '../journal/events.js';
+import { submittedEvent } from '../journal/own-events.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { SenderIdentity } from './identity.js';
 import { replyLine, type Refusal } from './refusal.js';
@@ -57,8 +57,9 @@ export class MessageRecorder {
 
   /** Record an accepted message; throws when the journal or the trace cannot be written. */
   async accepted(f: SubmissionFacts & { mailId: string; size: number }, at: Date): Promise<void> {
-    const event: SubmittedEvent = {
-      type: 'submitted',
+    // Checked by its typed constructor (the schema's bounds, without zod: issue 20); an
+    // over-long envelope or header value throws, and the caller temp-fails the message.
+    const event = submittedEvent({
       at: at.toISOString(),
       mailId: f.mailId,
       sender: f.sender,
@@ -71,7 +72,7 @@ export class MessageRecorder {
       ...(f.identity ? { login: f.identity.login } : {}),
       ...(f.identity?.authType ? { authType: f.identity.authType } : {}),
       ...(f.client ? { client: f.client } : {}),
-    };
+    });
     await this.journal.record(event);
     this.trace(f, { ok: true, accepted: f.recipients.length });
   }
