@@ -101,6 +101,19 @@ test('the digest log: a claim of a process that is gone is taken over with the f
   await store.close();
 });
 
+test('the digest log: a writer s lines count in the order it wrote them, even when the clock steps back between them', () => {
+  const { logDir } = setup();
+  let clock = Date.now();
+  const w = new DigestLog(logDir, WINDOW, () => clock);
+  assert.equal(w.create('c1', { state: 'pending' }), true);
+  clock -= 5_000; // an NTP step back
+  w.remove('c1');
+  assert.equal(w.get('c1'), undefined, 'the release counts for its writer');
+  const reader = new DigestLog(logDir, WINDOW, () => clock);
+  assert.equal(reader.get('c1'), undefined, 'and for the node s other processes');
+  for (const x of [w, reader]) x.close();
+});
+
 test('the digest log: four processes claiming the same 150 digests at once — never two deliver one', async () => {
   const { store, logDir } = setup();
   const dedupeUrl = new URL('../../src/gate/inbound/dedupe.js', import.meta.url).href;

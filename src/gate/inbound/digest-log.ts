@@ -7,7 +7,7 @@
 // fdatasync grouped shortly after, as the journal's: util/day-files.ts), and the records
 // live in memory for the duplicate window.
 //
-//   <state.dir>/store/gate-in/<YYYY-MM-DD>/<writer>.jsonl    {"t":<ms>,"d":"<digest>","r":<record>|null}
+//   <state.dir>/store/gate-in/<YYYY-MM-DD>/<writer>.jsonl    {"t":<ms>,"n":<seq>,"d":"<digest>","r":<record>|null}
 //
 // Several processes of one node (serve.workers, a serve restarted while the old one finishes
 // its sessions) each append to their own files and read the others' new lines before every
@@ -31,6 +31,8 @@ interface Entry {
   writer: string;
   /** When it was logged (ms): it expires windowMs later, as a store key's TTL. */
   t: number;
+  /** The writer's line number (its order: a clock stepped back cannot reorder a writer's lines). */
+  n: number;
   rec: LoggedRecord | null;
 }
 
@@ -60,6 +62,8 @@ export class DigestLog {
   private readonly done = new Set<string>();
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
   private lastPrune = 0;
+  /** This writer's next line number. */
+  private seq = 0;
 
   constructor(
     private readonly root: string,
@@ -119,20 +123,21 @@ export class DigestLog {
 
   private append(digest: string, rec: LoggedRecord | null): void {
     const t = this.now();
-    this.files.append(utcDay(t), `${asciiJson({ t, d: digest, r: rec })}\n`);
-    this.apply(this.writer, t, digest, rec);
+    const n = this.seq++;
+    this.files.append(utcDay(t), `${asciiJson({ t, n, d: digest, r: rec })}\n`);
+    this.apply({ writer: this.writer, t, n, rec }, digest);
   }
 
-  /** One writer's latest record per digest is the one that counts. */
-  private apply(writer: string, t: number, digest: string, rec: LoggedRecord | null): void {
+  /** One writer's last line per digest is the one that counts. */
+  private apply(entry: Entry, digest: string): void {
     const entries = this.table.get(digest);
     if (!entries) {
-      this.table.set(digest, [{ writer, t, rec }]);
+      this.table.set(digest, [entry]);
       return;
     }
-    const i = entries.findIndex((e) => e.writer === writer);
-    if (i < 0) entries.push({ writer, t, rec });
-    else if ((entries[i] as Entry).t <= t) entries[i] = { writer, t, rec };
+    const i = entries.findIndex((e) => e.writer === entry.writer);
+    if (i < 0) entries.push(entry);
+    else if ((entries[i] as Entry).n <= entry.n) entries[i] = entry;
   }
 
   /** Read what the other writers appended since the last call. */
@@ -191,7 +196,7 @@ export class DigestLog {
   }
 
   private applyLine(writer: string, line: string): void {
-    let parsed: { t?: unknown; d?: unknown; r?: unknown };
+    let parsed: { t?: unknown; n?: unknown; d?: unknown; r?: unknown };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
@@ -199,7 +204,8 @@ export class DigestLog {
     }
     if (typeof parsed.t !== 'number' || typeof parsed.d !== 'string') return;
     const rec = parsed.r && typeof parsed.r === 'object' ? (parsed.r as LoggedRecord) : null;
-    this.apply(writer, parsed.t, parsed.d, rec);
+    // Lines of the first version of this log have no number: their file order counts.
+    this.apply({ writer, t: parsed.t, n: typeof parsed.n === 'number' ? parsed.n : 0, rec }, parsed.d);
   }
 
   /** Records past the window leave memory; day directories older than the window leave the disk. */
