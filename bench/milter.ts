@@ -18,6 +18,11 @@
 // 10 RCPT, end of headers, end of message), postfwd 11 (10 RCPT, DATA), and the milter also
 // writes a journal event and a trace per message; the rates compare messages, the unit both
 // engines judge. Bounded: BENCH_SECONDS per measured phase (default 4).
+// BENCH_TRANSPORT=unix: the milters on unix sockets in the direct phase — their shipped
+// transport (milter.listen's default, Postfix's unix:mss-sidecar/milter.sock) — and postfwd
+// on loopback TCP, its default (its --proto unix / --server_socket unix:… created no socket
+// here); not the same transport on both sides, so printed as its own figure. Phase 2 is
+// then skipped (Postfix reaches the engines through TCP timing proxies).
 import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -28,7 +33,7 @@ import { DovecotInstance } from '../sandbox/mta/dovecot-instance.js';
 import { PostfixInstance } from '../sandbox/mta/postfix-instance.js';
 import { mainPiecesForMilter, submissionListener } from '../test/helpers/postfix-pieces.js';
 import { SmtpClient } from '../test/helpers/smtp-client.js';
-import { messageSteps, runMessage } from './lib/milter-load.js';
+import { connectTo, messageSteps, runMessage, type EngineAddress } from './lib/milter-load.js';
 import { PolicyClient } from './lib/policy-client.js';
 import { DOMAINS, postfwdRules, recipients, SENDER } from './lib/policy.js';
 import { fmt, summarise, type Summary } from './lib/stats.js';
@@ -42,6 +47,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MILTER_WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 2);
 const GOAL_RATIO = 5;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const UNIX = process.env.BENCH_TRANSPORT === 'unix';
 /** Replies per message: the milter's (MAIL, 10 RCPT, EOH, EOM) and postfwd's (10 RCPT, DATA). */
 const DECISIONS: Record<string, number> = { milter: 13, postfwd: 11 };
 const PASSWORD = 'bench';
@@ -84,14 +90,15 @@ async function runFor(ms: number, concurrency: number, one: (worker: number, n: 
 
 // ---------------------------------------------------------------- engines
 interface Engine {
-  port: number;
+  /** A loopback TCP port, or a unix socket's path (BENCH_TRANSPORT=unix). */
+  port: EngineAddress;
   pid(): number | undefined;
 }
 
-async function startMilterProcess(workers: number): Promise<Engine & { take(): Promise<number[]>; stop(): Promise<void> }> {
+async function startMilterProcess(workers: number, socket?: string): Promise<Engine & { take(): Promise<number[]>; stop(): Promise<void> }> {
   const child = fork(path.join(here, 'lib', 'milter-process.js'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_MILTER_WORKERS: String(workers) },
+    env: { ...process.env, BENCH_MILTER_WORKERS: String(workers), ...(socket ? { BENCH_MILTER_SOCKET: socket } : {}) },
   });
   const guard = (): void => void child.kill('SIGKILL');
   process.once('exit', guard);
@@ -101,7 +108,7 @@ async function startMilterProcess(workers: number): Promise<Engine & { take(): P
     child.once('exit', (code) => reject(new Error(`milter process exited with ${code}`)));
   });
   return {
-    port,
+    port: socket ?? port,
     pid: () => child.pid,
     take: () =>
       new Promise((resolve) => {
@@ -162,7 +169,7 @@ async function startPostfwd(dir: string, engine: 'postfwd1' | 'postfwd2'): Promi
   const deadline = Date.now() + 10_000;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
+      const s = connectTo(port).once('connect', () => {
         s.destroy();
         resolve(true);
       });
@@ -315,8 +322,8 @@ async function smtpMessage(port: number, n: number): Promise<void> {
 }
 
 async function throughPostfix(dir: string, milter: Named, postfwd: Named, takeMilter: () => Promise<number[]>): Promise<void> {
-  const milterProxy = new TimingProxy(milter.port, { kind: 'milter', answered: `O${DECISION_CODES}` });
-  const postfwdProxy = new TimingProxy(postfwd.port, { kind: 'policy' });
+  const milterProxy = new TimingProxy(milter.port as number, { kind: 'milter', answered: `O${DECISION_CODES}` });
+  const postfwdProxy = new TimingProxy(postfwd.port as number, { kind: 'policy' });
   const [mp, pp] = [await milterProxy.listen(), await postfwdProxy.listen()];
   const [milterSmtp, policySmtp] = [await freePort(), await freePort()];
   const policy = `check_policy_service inet:127.0.0.1:${pp}, permit_mynetworks, reject`;
@@ -407,7 +414,9 @@ function print(): void {
 }
 
 function printDirect(results: DirectResult[]): void {
-  process.stdout.write(`1 direct, ${ROUNDS} rounds of ${PHASE_MS / 1000} s (engines in turning order); load average ${loadAverage()}\n`);
+  process.stdout.write(
+    `1 direct over ${UNIX ? 'unix sockets for the milters, loopback TCP for postfwd' : 'loopback TCP'}, ${ROUNDS} rounds of ${PHASE_MS / 1000} s (engines in turning order); load average ${loadAverage()}\n`,
+  );
   for (const r of results) {
     const lat = summarise(r.rtt);
     process.stdout.write(
@@ -460,9 +469,9 @@ async function main(): Promise<void> {
   fs.chmodSync(dir, 0o755);
   const stops: Array<() => Promise<void>> = [];
   try {
-    const one = await startMilterProcess(1);
+    const one = await startMilterProcess(1, UNIX ? path.join(dir, 'milter1.sock') : undefined);
     stops.push(one.stop);
-    const many = await startMilterProcess(MILTER_WORKERS);
+    const many = await startMilterProcess(MILTER_WORKERS, UNIX ? path.join(dir, `milter${MILTER_WORKERS}.sock`) : undefined);
     stops.push(many.stop);
     const p2 = await startPostfwd(dir, 'postfwd2');
     stops.push(p2.stop);
@@ -477,10 +486,13 @@ async function main(): Promise<void> {
     const results = await direct(engines);
     await p1.stop();
     stops.splice(stops.indexOf(p1.stop), 1);
-    await throughPostfix(dir, { ...many, name: `milter ×${MILTER_WORKERS}`, kind: 'milter' }, { ...p2, name: 'postfwd2', kind: 'postfwd' }, many.take);
+    if (!UNIX)
+      await throughPostfix(dir, { ...many, name: `milter ×${MILTER_WORKERS}`, kind: 'milter' }, { ...p2, name: 'postfwd2', kind: 'postfwd' }, many.take);
     printDirect(results);
-    print();
-    verdict();
+    if (!UNIX) {
+      print();
+      verdict();
+    }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     fs.rmSync(dir, { recursive: true, force: true });

@@ -63,10 +63,15 @@ export function messageSteps(rcpts: string[], queueId: string, sender: string): 
 
 const QUIT = encodeCommand({ type: 'quit' });
 
+/** A loopback TCP port, or a unix socket's path (BENCH_TRANSPORT=unix). */
+export type EngineAddress = number | string;
+
+export const connectTo = (address: EngineAddress): net.Socket => (typeof address === 'string' ? net.connect(address) : net.connect(address, '127.0.0.1'));
+
 /** Run one message on a new connection; resolves with the decision round trips (ns) and refusals. */
-export function runMessage(port: number, steps: Step[], latencies: number[]): Promise<number> {
+export function runMessage(address: EngineAddress, steps: Step[], latencies: number[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = connectTo(address);
     socket.setNoDelay(true);
     const decoder = new PacketDecoder(1 << 20);
     let index = 0;

@@ -12,12 +12,14 @@ import { DECISION_CODES } from './decisions.js';
 import { benchRules } from './submission-rules.js';
 
 const WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 1);
+/** A unix socket to listen on (the shipped transport, BENCH_TRANSPORT=unix) instead of a loopback TCP port. */
+const SOCKET = process.env.BENCH_MILTER_SOCKET;
 
 async function serveMilter(): Promise<{ port: number; take(): number[]; stop(): Promise<void> }> {
   const decisionsNs: number[] = [];
   const rules = benchRules(createLogger({ level: 'warn', pretty: false }));
   const server = new MilterServer({
-    listen: { kind: 'inet', host: '127.0.0.1', port: 0 },
+    listen: SOCKET ? { kind: 'unix', path: SOCKET } : { kind: 'inet', host: '127.0.0.1', port: 0 },
     handler: rules.handler,
     log: createLogger({ level: 'warn', pretty: false }),
     observe: (code, ns) => {
@@ -26,7 +28,7 @@ async function serveMilter(): Promise<{ port: number; take(): number[]; stop(): 
   });
   await server.start();
   return {
-    port: server.port as number,
+    port: server.port ?? 0,
     take: () => decisionsNs.splice(0),
     stop: () => server.stop(200).then(() => rules.close()),
   };

@@ -1,6 +1,7 @@
 // A Postfix policy delegation client (the protocol smtpd speaks to check_policy_service), to
 // drive postfwd directly: one request, one `action=...` answer, on a kept-open connection.
 import net from 'node:net';
+import { connectTo, type EngineAddress } from './milter-load.js';
 
 export class PolicyClient {
   private buffer = '';
@@ -20,8 +21,8 @@ export class PolicyClient {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number): Promise<PolicyClient> {
-    const socket = net.connect(port, '127.0.0.1');
+  static async connect(address: EngineAddress): Promise<PolicyClient> {
+    const socket = connectTo(address);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
