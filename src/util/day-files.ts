@@ -14,10 +14,18 @@ export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** A writer identity that no other process, past or present, on any node, shares. */
+/** This host's name as writer ids carry it; it may hold dashes, so an id is parsed from its right end. */
+const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+
+/** A writer identity that no other process, past or present, on any node, shares: host-pid-time-random. */
 export function newWriterId(): string {
-  const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
-  return `${host}-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return `${HOST}-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The pid of the process that made `writer` (newWriterId), when it ran on this host; undefined otherwise. */
+export function writerPidOnThisHost(writer: string): number | undefined {
+  const m = /^(.*)-(\d+)-[0-9a-z]+-[0-9a-f]+$/.exec(writer);
+  return m && m[1] === HOST ? Number(m[2]) : undefined;
 }
 
 interface OpenFile {

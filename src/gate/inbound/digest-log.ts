@@ -19,9 +19,8 @@
 // claim. A process that starts reads every file of the window (records outlive a restart; a
 // SIGKILLed process's records are in the page cache, a power cut may lose the last 200 ms).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { DayFiles, DAY_PATTERN, newWriterId, utcDay } from '../../util/day-files.js';
+import { DayFiles, DAY_PATTERN, newWriterId, utcDay, writerPidOnThisHost } from '../../util/day-files.js';
 import { pidAlive } from '../../util/file-lock.js';
 
 /** What the log keeps per digest: dedupe.ts's record, opaque here (null: released). */
@@ -46,7 +45,6 @@ interface Tail {
   pid: number | undefined;
 }
 
-const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 const PRUNE_EVERY_MS = 600_000;
 /** A directory listing newer than its directory's mtime by less than this may miss a file created in the same clock tick. */
 const MTIME_GRAIN_MS = 2_000;
@@ -173,7 +171,7 @@ export class DigestLog {
       const file = path.join(dir, name);
       const writer = name.slice(0, -'.jsonl'.length);
       if (writer === this.writer || this.tails.has(file) || this.done.has(file)) continue;
-      this.tails.set(file, { fd: fs.openSync(file, 'r'), offset: 0, partial: '', writer, pid: pidOnThisHost(writer) });
+      this.tails.set(file, { fd: fs.openSync(file, 'r'), offset: 0, partial: '', writer, pid: writerPidOnThisHost(writer) });
     }
   }
 
@@ -237,12 +235,6 @@ export class DigestLog {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
-}
-
-/** The pid in a writer id made on this host (util/day-files.ts newWriterId: host-pid-time-random). */
-function pidOnThisHost(writer: string): number | undefined {
-  const m = /^(.*)-(\d+)-[0-9a-z]+-[0-9a-f]+$/.exec(writer);
-  return m && m[1] === HOST ? Number(m[2]) : undefined;
 }
 
 /** JSON with every non-ASCII character escaped: a line read in pieces cannot split a character. */
