@@ -26,7 +26,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { liveNode } from '../../cluster/members.js';
 import type { StateStore } from '../../store/store.js';
 import { pidAlive } from '../../util/file-lock.js';
-import { DigestLog, type LoggedRecord } from './digest-log.js';
+import { DigestLog } from './digest-log.js';
 
 /** Beyond the final dot's timeout, a claim is the holder's no more: it answered or died. */
 const CLAIM_MARGIN_MS = 30_000;
@@ -61,13 +61,13 @@ interface Committed {
 
 type DigestRecord = Pending | Committed;
 
-/** The digests' records, each kept windowMs after it was written. */
+/** The digests' records, each kept windowMs after it was written (the digest log answers at once, the store later). */
 interface DigestRecords {
   /** Write `r` unless a live record exists: false then, nothing written. */
-  create(digest: string, r: DigestRecord): Promise<boolean>;
-  get(digest: string): Promise<DigestRecord | undefined>;
-  put(digest: string, r: DigestRecord): Promise<void>;
-  remove(digest: string): Promise<void>;
+  create(digest: string, r: DigestRecord): boolean | Promise<boolean>;
+  get(digest: string): DigestRecord | undefined | Promise<DigestRecord | undefined>;
+  put(digest: string, r: DigestRecord): void | Promise<void>;
+  remove(digest: string): void | Promise<void>;
   close(): void;
 }
 
@@ -96,35 +96,6 @@ class StoreDigests implements DigestRecords {
   }
 
   close(): void {}
-}
-
-/** This node's digest log (digest-log.ts), for the embedded store. */
-class LoggedDigests implements DigestRecords {
-  private readonly log: DigestLog;
-
-  constructor(dir: string, windowMs: number, now: () => number) {
-    this.log = new DigestLog(dir, windowMs, now);
-  }
-
-  async create(digest: string, r: DigestRecord): Promise<boolean> {
-    return this.log.create(digest, r as unknown as LoggedRecord);
-  }
-
-  async get(digest: string): Promise<DigestRecord | undefined> {
-    return this.log.get(digest) as DigestRecord | undefined;
-  }
-
-  async put(digest: string, r: DigestRecord): Promise<void> {
-    this.log.put(digest, r as unknown as LoggedRecord);
-  }
-
-  async remove(digest: string): Promise<void> {
-    this.log.remove(digest);
-  }
-
-  close(): void {
-    this.log.close();
-  }
 }
 
 export type Claim =
@@ -187,7 +158,7 @@ export class InboundDedupe {
     this.now = opts.now ?? Date.now;
     this.alive = opts.pidAlive ?? pidAlive;
     this.storeWaitMs = opts.storeWaitMs ?? DEFAULT_STORE_WAIT_MS;
-    this.records = opts.logDir ? new LoggedDigests(opts.logDir, opts.windowMs, this.now) : new StoreDigests(store, opts.windowMs);
+    this.records = opts.logDir ? new DigestLog<DigestRecord>(opts.logDir, opts.windowMs, this.now) : new StoreDigests(store, opts.windowMs);
   }
 
   close(): void {

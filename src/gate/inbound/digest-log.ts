@@ -23,16 +23,23 @@ import path from 'node:path';
 import { DayFiles, DAY_PATTERN, newWriterId, utcDay, writerPidOnThisHost } from '../../util/day-files.js';
 import { pidAlive } from '../../util/file-lock.js';
 
-/** What the log keeps per digest: dedupe.ts's record, opaque here (null: released). */
-export type LoggedRecord = Record<string, unknown>;
+/** What the log keeps per digest: dedupe.ts's record, opaque here but for its state (null: released). */
+export interface LoggedRecord {
+  state: string;
+}
 
-interface Entry {
+/** Any record, for a log read without dedupe.ts's types (tests, tools). */
+export interface AnyRecord extends LoggedRecord {
+  [key: string]: unknown;
+}
+
+interface Entry<R extends LoggedRecord> {
   writer: string;
   /** When it was logged (ms): it expires windowMs later, as a store key's TTL. */
   t: number;
   /** The writer's line number (its order: a clock stepped back cannot reorder a writer's lines). */
   n: number;
-  rec: LoggedRecord | null;
+  rec: R | null;
 }
 
 /** Another writer's file, read as it grows. */
@@ -49,10 +56,10 @@ const PRUNE_EVERY_MS = 600_000;
 /** A directory listing newer than its directory's mtime by less than this may miss a file created in the same clock tick. */
 const MTIME_GRAIN_MS = 2_000;
 
-export class DigestLog {
+export class DigestLog<R extends LoggedRecord = AnyRecord> {
   private readonly files: DayFiles;
   readonly writer: string;
-  private readonly table = new Map<string, Entry[]>();
+  private readonly table = new Map<string, Array<Entry<R>>>();
   private readonly tails = new Map<string, Tail>();
   /** Day directories listed: their mtime then, and when they were listed. */
   private readonly listed = new Map<string, { mtimeMs: number; at: number }>();
@@ -75,7 +82,7 @@ export class DigestLog {
   }
 
   /** Log `rec` for `digest` unless a live record exists (then false, nothing logged). */
-  create(digest: string, rec: LoggedRecord): boolean {
+  create(digest: string, rec: R): boolean {
     this.catchUp();
     if (this.current(digest)) return false;
     this.append(digest, rec);
@@ -89,12 +96,12 @@ export class DigestLog {
   }
 
   /** The digest's live record: a committed one if any, else the latest pending one. */
-  get(digest: string): LoggedRecord | undefined {
+  get(digest: string): R | undefined {
     this.catchUp();
     return this.current(digest);
   }
 
-  put(digest: string, rec: LoggedRecord): void {
+  put(digest: string, rec: R): void {
     this.append(digest, rec);
   }
 
@@ -108,18 +115,18 @@ export class DigestLog {
     this.tails.clear();
   }
 
-  private live(e: Entry): boolean {
+  private live(e: Entry<R>): boolean {
     return e.rec !== null && e.t + this.windowMs > this.now();
   }
 
-  private current(digest: string): LoggedRecord | undefined {
+  private current(digest: string): R | undefined {
     const live = (this.table.get(digest) ?? []).filter((e) => this.live(e));
     const committed = live.find((e) => e.rec?.state === 'committed');
     if (committed) return committed.rec ?? undefined;
     return live.sort((a, b) => b.t - a.t)[0]?.rec ?? undefined;
   }
 
-  private append(digest: string, rec: LoggedRecord | null): void {
+  private append(digest: string, rec: R | null): void {
     const t = this.now();
     const n = this.seq++;
     this.files.append(utcDay(t), `${asciiJson({ t, n, d: digest, r: rec })}\n`);
@@ -127,7 +134,7 @@ export class DigestLog {
   }
 
   /** One writer's last line per digest is the one that counts. */
-  private apply(entry: Entry, digest: string): void {
+  private apply(entry: Entry<R>, digest: string): void {
     const entries = this.table.get(digest);
     if (!entries) {
       this.table.set(digest, [entry]);
@@ -135,7 +142,7 @@ export class DigestLog {
     }
     const i = entries.findIndex((e) => e.writer === entry.writer);
     if (i < 0) entries.push(entry);
-    else if ((entries[i] as Entry).n <= entry.n) entries[i] = entry;
+    else if ((entries[i] as Entry<R>).n <= entry.n) entries[i] = entry;
   }
 
   /** Read what the other writers appended since the last call. */
@@ -201,7 +208,7 @@ export class DigestLog {
       return; // a line torn by a crash: its writer is gone and never claimed it complete
     }
     if (typeof parsed.t !== 'number' || typeof parsed.d !== 'string') return;
-    const rec = parsed.r && typeof parsed.r === 'object' ? (parsed.r as LoggedRecord) : null;
+    const rec = parsed.r && typeof parsed.r === 'object' ? (parsed.r as R) : null; // written by this node's processes (state.dir, 0700)
     // Lines of the first version of this log have no number: their file order counts.
     this.apply({ writer, t: parsed.t, n: typeof parsed.n === 'number' ? parsed.n : 0, rec }, parsed.d);
   }
