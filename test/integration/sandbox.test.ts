@@ -73,7 +73,7 @@ test("EX_2.2_5010: `sandbox --dir D` prints ready, describes itself in D/sandbox
 
   process.kill(sandbox.child.pid ?? 0, 'SIGTERM');
   assert.ok(await waitForExit(sandbox.child, 5000), 'stopped on SIGTERM');
-  assert.equal(sandbox.child.exitCode, 0, sandbox.output());
+  assert.equal(sandbox.child.exitCode, 0, `exit status ${sandbox.child.exitCode}, signal ${sandbox.child.signalCode}\n${sandbox.output()}`);
 });
 
 test('`sandbox --dir D` stops on SIGINT (Ctrl-C at a terminal) with status 0, its servers closed', async () => {
@@ -84,7 +84,7 @@ test('`sandbox --dir D` stops on SIGINT (Ctrl-C at a terminal) with status 0, it
   const url = m.endpoints.whitelist?.url ?? '';
   process.kill(sandbox.child.pid ?? 0, 'SIGINT');
   assert.ok(await waitForExit(sandbox.child, 5000), 'stopped on SIGINT');
-  assert.equal(sandbox.child.exitCode, 0, sandbox.output());
+  assert.equal(sandbox.child.exitCode, 0, `exit status ${sandbox.child.exitCode}, signal ${sandbox.child.signalCode}\n${sandbox.output()}`);
   // Nothing listens any more where the liste blanche was served.
   const { port } = new URL(url);
   await assert.rejects(new Promise((resolve, reject) => net.connect(Number(port), '127.0.0.1').once('connect', resolve).once('error', reject)));
