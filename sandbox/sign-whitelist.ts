@@ -4,8 +4,19 @@
 // the deviant signatures the tests must see refused.
 import fs from 'node:fs';
 import { SignedXml } from 'xml-crypto';
-import { ALG } from '../src/whitelist/signature.js';
 import { loadPkiManifest } from './pki.js';
+
+/**
+ * Tableau 45's algorithms, the sandbox ANS's own copy (not the client's: a client that checked
+ * for another URI would refuse the sandbox list). Tableau 45 prints the enveloped transform as
+ * « xmldsig#enveloped »; its W3C URI (XMLDSig §6.6.4) ends in « enveloped-signature ».
+ */
+export const TABLEAU_45 = {
+  signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  canonicalization: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+  digest: 'http://www.w3.org/2001/04/xmlenc#sha256',
+} as const;
 
 export interface SignVariant {
   signatureAlgorithm?: string;
@@ -30,14 +41,14 @@ export function signWhitelistXml(xml: string, signer: SignerMaterial, variant: S
   const sx = new SignedXml({
     privateKey: signer.keyPem,
     publicCert,
-    signatureAlgorithm: variant.signatureAlgorithm ?? ALG.RSA_SHA256,
-    canonicalizationAlgorithm: variant.canonicalization ?? ALG.EXC_C14N,
+    signatureAlgorithm: variant.signatureAlgorithm ?? TABLEAU_45.signature,
+    canonicalizationAlgorithm: variant.canonicalization ?? TABLEAU_45.canonicalization,
   });
   const whole = variant.referenceXPath === undefined;
   sx.addReference({
     xpath: variant.referenceXPath ?? '/*',
-    transforms: variant.transforms ?? [ALG.ENVELOPED, ALG.EXC_C14N],
-    digestAlgorithm: variant.digest ?? ALG.SHA256,
+    transforms: variant.transforms ?? [TABLEAU_45.enveloped, TABLEAU_45.canonicalization],
+    digestAlgorithm: variant.digest ?? TABLEAU_45.digest,
     isEmptyUri: whole,
   });
   sx.computeSignature(xml, { location: variant.location ?? { reference: '/*', action: 'append' } });

@@ -18,9 +18,7 @@ import type { Logger } from '../src/log.js';
 import { dnFromCertificate, formatDn, type Dn } from '../src/pki/dn.js';
 import { mssTlsOptions } from '../src/pki/tls-profile.js';
 import type { TrustStore } from '../src/pki/truststore.js';
-import type { WhitelistIndex } from '../src/whitelist/whitelist-index.js';
 import { LoopbackService, readRequestBody } from './loopback-service.js';
-import { PublishedWhitelist } from './published-whitelist.js';
 import { checkArchive } from './sipil-controls.js';
 import { filePartOf } from './sipil-multipart.js';
 import { depotXml, reportZip, type Authentication, type CompteRendu } from './sipil-report.js';
@@ -35,6 +33,8 @@ import {
   REPORT_VIRUS,
   SEGMENTS_ABANDONED_MS,
 } from './sipil-spec.js';
+import type { AnsList } from './whitelist-reader.js';
+import { AnsWhitelistSource } from './whitelist-source.js';
 
 export const SIPIL_FAULTS = ['none', 'whitelist-down', 'technical', 'deposit-error', 'pending', 'virus'] as const;
 export type SipilFault = (typeof SIPIL_FAULTS)[number];
@@ -46,7 +46,7 @@ export interface SipilServerOptions {
   keyPem: string;
   /** CAs client certificates must chain to (the sandbox IGC-Santé). */
   trust: TrustStore;
-  /** The published sandbox liste blanche (read and verified on each request, like SIPIL fetching it). */
+  /** The ANS's own liste blanche, unsigned (whitelist-source.ts; read again when it changes). */
   whitelistFile: string;
   log: Logger;
   /** §6.9.3.2.1.1: 70 Mo; smaller in tests so that code 2 and segmentation are cheap to provoke. */
@@ -71,7 +71,7 @@ export class SandboxSipilServer extends LoopbackService {
   private readonly reports = new Map<string, { dn: string; zip: Buffer; compteRendu: CompteRendu }>();
   private readonly segments = new Map<string, Segments>();
   private readonly accepted = new Map<string, Set<string>>();
-  private readonly list: PublishedWhitelist;
+  private readonly list: AnsWhitelistSource;
   /** Deposits seen, for tests: mode, parts, codes. */
   readonly log: Array<{ at: string; dn?: string; code: number; part?: number; total?: number }> = [];
 
@@ -82,7 +82,7 @@ export class SandboxSipilServer extends LoopbackService {
       // Client certificates are asked but judged here, so that a refusal is a coded answer (Tableau 60).
       tls: { ...mssTlsOptions(), cert: opts.certChainPem, key: opts.keyPem, ca: [...opts.trust.pem], requestCert: true, rejectUnauthorized: false },
     });
-    this.list = new PublishedWhitelist(opts.whitelistFile, opts.trust);
+    this.list = new AnsWhitelistSource(opts.whitelistFile);
   }
 
   private now(): number {
@@ -94,7 +94,7 @@ export class SandboxSipilServer extends LoopbackService {
   }
 
   /** Tableau 60: who is calling, or the code refusing them. */
-  private authenticate(req: http.IncomingMessage): { ok: true; dn: Dn; auth: Authentication; index: WhitelistIndex } | { ok: false; code: number } {
+  private authenticate(req: http.IncomingMessage): { ok: true; dn: Dn; auth: Authentication; index: AnsList } | { ok: false; code: number } {
     if (this.fault === 'technical') return { ok: false, code: 100 };
     if (this.fault === 'whitelist-down') return { ok: false, code: 10 };
     const socket = req.socket as TLSSocket;
@@ -107,10 +107,12 @@ export class SandboxSipilServer extends LoopbackService {
       return { ok: false, code: 20 };
     }
     if (!socket.authorized) return { ok: false, code: 30 };
-    let index: WhitelistIndex;
+    let index: AnsList;
     try {
-      index = this.list.index();
-    } catch {
+      index = this.list.list();
+    } catch (err) {
+      // Tableau 60 code 10: the ANS has no list to check the caller against.
+      this.opts.log.error({ err }, 'sandbox SIPIL has no liste blanche');
       return { ok: false, code: 10 };
     }
     if (!index.hasDn(dn)) return { ok: false, code: 30 };
@@ -197,7 +199,7 @@ export class SandboxSipilServer extends LoopbackService {
     return this.accept(res, who.dn, who.index, { ...auth, ...(s.email ? { email: s.email } : {}) }, name, whole);
   }
 
-  private accept(res: http.ServerResponse, dn: Dn, index: WhitelistIndex, auth: Authentication, name: string, bytes: Buffer): void {
+  private accept(res: http.ServerResponse, dn: Dn, index: AnsList, auth: Authentication, name: string, bytes: Buffer): void {
     const id = String(this.nextId++);
     const dnKey = formatDn(dn);
     const accepted = this.accepted.get(dnKey) ?? new Set<string>();

@@ -3,7 +3,13 @@
 // real life: dgs.mssante.fr (accepted even for bulk sending, §6.7.1) and
 // interop-mssante.apicrypt.org (an MSSanté domain outside mssante.fr, §2.7). Listed without
 // certificates, as the list may name operators that have not generated theirs yet (§6.6).
-import { LIST_NS } from '../src/whitelist/xml.js';
+
+/**
+ * The namespace of the list (DR1 listeblanchemssante.xsd, §9.5, is not in the text): the one
+ * the ANS's published file uses. The sandbox keeps its own copy rather than the client's
+ * constant, so that a client that misspelt it would refuse the sandbox list and fail its tests.
+ */
+export const LIST_NAMESPACE = 'https://listeblanche.mssante.fr/schema';
 
 export interface ListEntry {
   domain: string;
@@ -47,7 +53,7 @@ export function buildWhitelistXml(entries: readonly ListEntry[], generated = new
         </Domaine>`,
     )
     .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="${LIST_NS}">
+  return `<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="${LIST_NAMESPACE}">
     <DateDeGeneration>${when}</DateDeGeneration>
     <ListeDomaines>
 ${domaines}

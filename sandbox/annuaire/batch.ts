@@ -6,12 +6,12 @@
 // names it: `cralimentationmss_<ticket>_AAAAMMJJHHmss.xml`, a 13-character date.
 import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
-import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { recordFindings, type Finding } from './controls.js';
 import type { Referential } from './referential.js';
 import type { RequestMessage, SandboxRecord } from './request.js';
 import { ANOMALY_LEAVES, COUNTERS, REPORT_XML, RG_CTR_021_TEXT, RULES, type AnomalyLeaf, type Counter } from './spec.js';
 import { xmlEscape } from './xml-read.js';
+import type { AnsList } from '../whitelist-reader.js';
 
 export interface QueuedFeed {
   ticket: string;
@@ -47,7 +47,7 @@ const ruleFinding = (rule: string, detail: string): Finding => {
   return { rule, code: r.code, criticite: r.criticite, message: r.message, detail };
 };
 
-function processDomain(m: RequestMessage, directory: Directory, ref: Referential, whitelist: WhitelistIndex | undefined, seen: Set<string>): DomainOutcome {
+function processDomain(m: RequestMessage, directory: Directory, ref: Referential, whitelist: AnsList | undefined, seen: Set<string>): DomainOutcome {
   const counters = Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Record<Counter, number>;
   counters.NbBALLus = m.records.length;
   // RG_CTR_000: « le domaine est présent dans la liste blanche »; if not, nothing of it is loaded.
@@ -143,7 +143,7 @@ export function runBatch(
   queue: readonly QueuedFeed[],
   directory: Directory,
   ref: Referential,
-  whitelist: WhitelistIndex | undefined,
+  whitelist: AnsList | undefined,
   now: Date,
   digits: NameDigits = 13,
 ): number {

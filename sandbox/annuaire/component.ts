@@ -1,13 +1,13 @@
 // Sandbox component: the Annuaire Santé's SOAP services (TM1.1.1P) on loopback, authorising
-// callers against the list the sandbox liste blanche host publishes, plus the registry of
-// operator A (D/registry-a.yaml) for its configuration to publish.
+// callers against the ANS's own liste blanche (the list the sandbox host signs and publishes),
+// plus the registry of operator A (D/registry-a.yaml) for its configuration to publish.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RevocationStore } from '../../src/pki/crl.js';
 import { TrustStore } from '../../src/pki/truststore.js';
 import type { SandboxComponent } from '../component.js';
-import { PublishedWhitelist } from '../published-whitelist.js';
-import { PUBLISHED_LIST } from '../whitelist-component.js';
+import { ANS_LIST } from '../whitelist-component.js';
+import { AnsWhitelistSource } from '../whitelist-source.js';
 import { Referential } from './referential.js';
 import { SANDBOX_REGISTRY_A } from './registry-a.js';
 import { SandboxAnnuaireServer } from './server.js';
@@ -17,9 +17,9 @@ export const annuaireComponent: SandboxComponent = {
   async start(ctx) {
     const trust = TrustStore.fromDir(ctx.pki.trustDir);
     const revocation = await RevocationStore.fromDir(ctx.pki.crlDir, trust);
-    // The list the whitelist component published (it starts first), verified like any copy.
-    const list = new PublishedWhitelist(path.join(ctx.dir, PUBLISHED_LIST), trust);
-    list.index(); // it must be there and verify from the start
+    // The ANS's own list, which the whitelist component (it starts first) signs and publishes.
+    const list = new AnsWhitelistSource(path.join(ctx.dir, ANS_LIST));
+    list.list(); // it must be there and read from the start
     const registries: Record<string, string> = {};
     const a = ctx.operators.find((o) => o.id === 'A');
     if (a) {

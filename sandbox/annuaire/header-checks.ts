@@ -9,9 +9,9 @@ import { SignedXml } from 'xml-crypto';
 import type { CertInfo } from '../../src/pki/certificate.js';
 import { dnValues, parseDn, type Dn } from '../../src/pki/dn.js';
 import { parseXml } from '../../src/whitelist/xml.js';
-import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { ACTIONS, ASSERTION_LIFETIME_MS, DSIG, ISSUER_FORMATS, SAML2, VIHF, VIHF_VALUES, WSA, WSSE, type ServiceName } from './spec.js';
 import { child, children, trimmed, type XNode } from './xml-read.js';
+import type { AnsList } from '../whitelist-reader.js';
 
 export interface SandboxFault {
   code: string;
@@ -21,7 +21,7 @@ export interface SandboxFault {
 export interface HeaderContext {
   service: ServiceName;
   client: CertInfo;
-  whitelist: WhitelistIndex | undefined;
+  whitelist: AnsList | undefined;
   now: Date;
   /** The request text, to verify a signed assertion on its exact characters. */
   text: string;

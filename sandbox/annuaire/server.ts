@@ -20,7 +20,6 @@ import type { Logger } from '../../src/log.js';
 import { certInfo, type CertInfo } from '../../src/pki/certificate.js';
 import type { RevocationChecker, TrustStore } from '../../src/pki/truststore.js';
 import { mssTlsOptions } from '../../src/pki/tls-profile.js';
-import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { runBatch, type Directory, type NameDigits, type QueuedFeed } from './batch.js';
 import { receptionProblem } from './controls.js';
 import { checkHeader, type SandboxFault } from './header-checks.js';
@@ -30,6 +29,7 @@ import { parseRequest, type ParsedRequest } from './request.js';
 import { BODY, FEED_NS, FEED_PATH, REPORT_NS, REPORT_PATH, REPORTS_KEPT, SOAP11, SOAP12, type ServiceName } from './spec.js';
 import { child, trimmed, XmlRefused } from './xml-read.js';
 import { LoopbackService, readRequestBody } from '../loopback-service.js';
+import type { AnsList } from '../whitelist-reader.js';
 
 export const ANNUAIRE_FAULTS = ['none', 'sas', 'http500', 'down', 'failed'] as const;
 export type AnnuaireFault = (typeof ANNUAIRE_FAULTS)[number];
@@ -44,7 +44,7 @@ export interface AnnuaireServerOptions {
   keyPem: string;
   trust: TrustStore;
   revocation?: RevocationChecker;
-  whitelist: () => WhitelistIndex | undefined;
+  whitelist: () => AnsList | undefined;
   referential: Referential;
   log: Logger;
   maxBytes?: number;

@@ -1,5 +1,5 @@
 // The sandbox Annuaire for tests and the benchmark: started in-process with the liste
-// blanche host (whose published list it authorises callers against), a configuration of
+// blanche host (whose own, unsigned list it authorises callers against), a configuration of
 // operator A pointing at it with a registry of the test's choosing, and its control port.
 import fs from 'node:fs';
 import path from 'node:path';

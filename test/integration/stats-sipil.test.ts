@@ -25,9 +25,10 @@ import { monthRange, type Month } from '../../src/stats/month.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { whitelistPaths } from '../../src/whitelist/store.js';
 import { testPki, trustOf } from '../helpers/pki.js';
-import { startSipil } from '../helpers/sipil.js';
+import { sipilListFile, startSipil } from '../helpers/sipil.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { signedList } from '../helpers/whitelist.js';
+import { sandboxEntries, signedList } from '../helpers/whitelist.js';
+import { buildWhitelistXml } from '../../sandbox/whitelist-data.js';
 
 let pki: PkiManifest;
 let server: SandboxSipilServer;
@@ -177,6 +178,32 @@ test('EX_SSU_5810 §9.7.4.1: authentication codes 30 (DN not in the liste blanch
       await control('/fault?mode=none');
     }
   }
+});
+
+test("EX_SSU_5810 Tableau 60: SIPIL authorises callers by the ANS's own liste blanche, read again when it changes — operator A's entries removed: code 30; a list the ANS cannot read: code 10; restored: accepted", async () => {
+  const file = sipilListFile(dir);
+  const original = fs.readFileSync(file, 'utf8');
+  const publish = (text: string): void => {
+    fs.writeFileSync(`${file}.tmp`, text);
+    fs.renameSync(`${file}.tmp`, file);
+  };
+  const bytes = archive();
+  const operatorA = pki.operators[0] as PkiManifest['operators'][number];
+  try {
+    publish(buildWhitelistXml(sandboxEntries(pki).filter((e) => e.dn !== operatorA.subject)));
+    await assert.rejects(
+      postArchive(endpoint(), { name: 'a.zip', bytes }),
+      (e: { code: string; details: { code: number } }) => e.code === 'STATS_SIPIL_ACCESS' && e.details.code === 30,
+    );
+    publish(original.replace('</ListeDomaines>', '</ListeDomaines><Commentaire/>'));
+    await assert.rejects(
+      postArchive(endpoint(), { name: 'a.zip', bytes }),
+      (e: { code: string; details: { code: number } }) => e.code === 'TEMPORARY_SIPIL' && e.details.code === 10,
+    );
+  } finally {
+    publish(original);
+  }
+  assert.equal((await postArchive(endpoint(), { name: 'a.zip', bytes })).depot.code, 0);
 });
 
 test('EX_SSU_5820 §9.7.4.3: getReport codes 6 (still processing), 7 (virus), 99 (unknown id)', async () => {

@@ -10,16 +10,15 @@ import { dnValues, formatDn } from '../../src/pki/dn.js';
 import { checkHeader } from '../../sandbox/annuaire/header-checks.js';
 import { parseRequest } from '../../sandbox/annuaire/request.js';
 import type { PkiManifest } from '../../sandbox/pki.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
-import { verifyWhitelist } from '../../src/whitelist/verify.js';
-import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { DSIG_NS, parseXml } from '../../src/whitelist/xml.js';
-import { testPki, trustOf } from '../helpers/pki.js';
-import { signedList } from '../helpers/whitelist.js';
+import { testPki } from '../helpers/pki.js';
+import { sandboxEntries } from '../helpers/whitelist.js';
+import { buildWhitelistXml } from '../../sandbox/whitelist-data.js';
+import { readAnsList, type AnsList } from '../../sandbox/whitelist-reader.js';
 
 let pki: PkiManifest;
 let cert: CertInfo;
-let whitelist: WhitelistIndex;
+let whitelist: AnsList;
 let input: VihfInput;
 const ENDPOINT = 'https://ws.partenaires.annuaire.sante.fr/web/services/V1011/Alimentation/WSALIMENTATIONMSS?wsdl';
 
@@ -27,7 +26,8 @@ before(async () => {
   pki = await testPki();
   const a = pki.operators[0] as PkiManifest['operators'][number];
   cert = certInfo(fs.readFileSync(a.cert, 'utf8'));
-  whitelist = verifyWhitelist(Buffer.from(signedList(pki)), { trust: trustOf(pki), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1 << 24 }).index;
+  // The sandbox Annuaire's own reading of the ANS's list, as its component gives it.
+  whitelist = readAnsList(Buffer.from(buildWhitelistXml(sandboxEntries(pki))), 'the sandbox list');
   input = {
     issuerDn: formatDn(cert.subject),
     nameId: dnValues(cert.subject, 'CN')[0] as string,

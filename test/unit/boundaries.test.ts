@@ -37,6 +37,31 @@ test("the sandbox ANS peers (Annuaire, SIPIL, PSC, liste blanche host) reach no 
   assert.deepEqual(leaks, []);
 });
 
+test("the sandbox ANS peers read the liste blanche with the sandbox's reader: of the client's src/whitelist they reach only the zone's exceptions (the guarded XML parser), directly or through another module", () => {
+  const peers = zone('ans-peers-not-client-whitelist');
+  const roots = tsFilesUnder(SANDBOX).filter((f) => peers.target.some((g) => path.matchesGlob(path.relative(REPO_ROOT, f), g)));
+  for (const expected of [
+    'whitelist-reader.ts',
+    'whitelist-source.ts',
+    'sipil-server.ts',
+    'annuaire/component.ts',
+    'annuaire/server.ts',
+    'whitelist-server.ts',
+  ]) {
+    assert.ok(roots.includes(path.join(SANDBOX, expected)), `the peers include sandbox/${expected}`);
+  }
+  const forbidden = peers.from.map((d) => path.join(REPO_ROOT, d) + path.sep);
+  const allowed = new Set(peers.from.flatMap((d) => (peers.except ?? []).map((e) => path.join(REPO_ROOT, d, e))));
+  const reached = [...importGraph(roots).entries()].filter(([file]) => forbidden.some((f) => file.startsWith(f)));
+  assert.deepEqual(
+    reached.filter(([file]) => !allowed.has(file)).map(([, chain]) => chain.map((c) => path.relative(REPO_ROOT, c)).join(' → ')),
+    [],
+  );
+  // The client's verifier, index and configuration are not among the exceptions (issue #19's debt, paid).
+  for (const rule of ['verify.ts', 'whitelist-index.ts', 'config.ts', 'signature.ts'])
+    assert.ok(!peers.except?.includes(`./${rule}`), `${rule} is not an exception`);
+});
+
 test('no import cycle in src/, sandbox/, test/, bench/ or scripts/, type-only imports included', () => {
   const files = ['src', 'sandbox', 'test', 'bench', 'scripts'].flatMap((d) => tsFilesUnder(path.join(REPO_ROOT, d)));
   assert.deepEqual(
@@ -121,6 +146,15 @@ test('ESLint refuses a forbidden import in each zone, an import cycle and an imp
     zoneRule('ans-peers-not-client-whitelist'),
   ]);
   assert.deepEqual(await rules('sandbox/whitelist-probe.ts', "export { LIST_NS } from '../src/whitelist/xml.js';\n"), [], 'the format is shared');
+  // The client's reading of the list, re-imported by a peer that used to rely on it (issue #19).
+  for (const [file, text] of [
+    ['sandbox/whitelist-source.ts', "export { verifyWhitelist } from '../src/whitelist/verify.js';\n"],
+    ['sandbox/sipil-server.ts', "export type { WhitelistIndex } from '../src/whitelist/whitelist-index.js';\n"],
+    ['sandbox/annuaire/component.ts', "export { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';\n"],
+    ['sandbox/sign-whitelist.ts', "export { ALG } from '../src/whitelist/signature.js';\n"],
+  ] as const) {
+    assert.deepEqual(await rules(file, text), [zoneRule('ans-peers-not-client-whitelist')], `${file}: ${text.trim()}`);
+  }
   assert.deepEqual(await rules('src/gate/probe.ts', "export { x } from './no-such-module.js';\n"), ['import-x/no-unresolved']);
   await withProbes(
     { 'a.ts': "import { b } from './b.js';\nexport const a = () => b;\n", 'b.ts': "import { a } from './a.js';\nexport const b = () => a;\n" },

@@ -38,15 +38,14 @@ import { EmbeddedStore } from '../../src/store/embedded.js';
 import { ECHANGES_V16 } from '../../src/stats/format.js';
 import { interpretReport } from '../../src/stats/report.js';
 import { parseCompteRendu, parseDepot } from '../../src/stats/sipil-xml.js';
-import { DEFAULT_ANS_SIGNER_SUBJECT } from '../../src/whitelist/config.js';
-import { verifyWhitelist } from '../../src/whitelist/verify.js';
-import type { WhitelistIndex } from '../../src/whitelist/whitelist-index.js';
 import { elementChildren, parseXml } from '../../src/whitelist/xml.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { testPki, trustOf } from '../helpers/pki.js';
+import { testPki } from '../helpers/pki.js';
 import { statsTestConfig } from '../helpers/stats.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { signedList } from '../helpers/whitelist.js';
+import { sandboxEntries } from '../helpers/whitelist.js';
+import { buildWhitelistXml } from '../../sandbox/whitelist-data.js';
+import { readAnsList, type AnsList } from '../../sandbox/whitelist-reader.js';
 
 const SPEC = path.join(REPO_ROOT, 'test', 'fixtures', 'spec');
 const read = (name: string): string => fs.readFileSync(path.join(SPEC, name), 'utf8');
@@ -54,14 +53,15 @@ const DOMAIN = 'ch-sandbox-a.mssante.fr';
 const ENDPOINT = 'https://127.0.0.1:8443/webservices/V1011/Alimentation/WSALIMENTATIONMSS';
 
 let cert: CertInfo;
-let whitelist: WhitelistIndex;
+let whitelist: AnsList;
 let operator: PkiManifest['operators'][number];
 
 before(async () => {
   const pki = await testPki();
   operator = pki.operators[0] as PkiManifest['operators'][number];
   cert = certInfo(fs.readFileSync(operator.cert, 'utf8'));
-  whitelist = verifyWhitelist(Buffer.from(signedList(pki)), { trust: trustOf(pki), signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: 1 << 24 }).index;
+  // The sandbox Annuaire's own reading of the ANS's list, as its component gives it.
+  whitelist = readAnsList(Buffer.from(buildWhitelistXml(sandboxEntries(pki))), 'the sandbox list');
 });
 
 /** The golden feed request with its {{…}} filled in: current dates, the test certificate. */
