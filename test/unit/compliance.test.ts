@@ -26,3 +26,20 @@ test('the matrix is one line per ID linked to its details; the details link ever
   }
   assert.ok(Math.max(...rows.map((l) => l.length)) < 1200, 'no row holds the whole list of places and tests');
 });
+
+test('the details list no test title as a raw template literal: each is rendered per value, or shows «the expression» (scripts/test-titles.ts)', () => {
+  const { details } = matrixOnDisk(REPO_ROOT);
+  const tests = details.split('\n').filter((l) => /^- \[test\//.test(l));
+  assert.ok(tests.length > 500, `the tests are listed (${tests.length})`);
+  assert.deepEqual(
+    tests.filter((l) => l.includes('${')),
+    [],
+  );
+  // A loop over the two store backends gives a line for each.
+  for (const backend of ['redis', 'embedded']) {
+    assert.ok(
+      tests.some((l) => l.includes(`EX_PSU_5830 (${backend} store): the gate killed between Postfix`)),
+      backend,
+    );
+  }
+});
