@@ -62,6 +62,66 @@ test('issue 20: on the embedded store a claim and a commit are one append each â
   await store.close();
 });
 
+/** Runs `f` with fs.statSync counted, by path. */
+async function countingStats<T>(f: () => Promise<T> | T): Promise<{ result: T; stats: string[] }> {
+  const stats: string[] = [];
+  const mod = fs as unknown as { statSync: (...a: unknown[]) => unknown };
+  const saved = mod.statSync;
+  mod.statSync = (...a: unknown[]) => {
+    stats.push(String(a[0]));
+    return saved(...a);
+  };
+  try {
+    return { result: await f(), stats };
+  } finally {
+    mod.statSync = saved;
+  }
+}
+
+test('issue 20: a claim stats one directory, today s, whatever the duplicate window (7 days: was 16 stats per claim)', async () => {
+  const { store, logDir } = setup();
+  const d = new InboundDedupe(store, { node: 'A1', windowMs: 7 * WINDOW, dataDoneTimeoutMs: 10_000, logDir });
+  assert.equal((await d.claim('warm')).kind, 'new');
+  const { stats } = await countingStats(async () => {
+    for (let i = 0; i < 50; i++) {
+      const c = await d.claim(`s${i}`);
+      assert.equal(c.kind, 'new');
+      if (c.kind === 'new') await c.commit(`Q${i}`);
+    }
+  });
+  assert.equal(stats.length, 50, 'one stat per claim, none per commit');
+  assert.deepEqual([...new Set(stats.map((p) => path.relative(logDir, p)))], [new Date().toISOString().slice(0, 10)]);
+  d.close();
+  await store.close();
+});
+
+test('issue 20: the digest log stops looking at a past day s directory once it was found complete after that day ended; a writer that appeared there before is still seen', async () => {
+  const { logDir } = setup();
+  const midnight = Date.parse('2026-12-07T00:00:00Z');
+  let clock = midnight - 1_000;
+  const other = new DigestLog(logDir, WINDOW, () => clock);
+  const w = new DigestLog(logDir, WINDOW, () => clock);
+  assert.equal(w.create('before', { state: 'pending' }), true);
+  clock = midnight - 500;
+  other.put('late', { state: 'committed' }); // a new writer's file in the day that ends
+  clock = midnight + 5_000;
+  const first = await countingStats(() => w.create('after', { state: 'pending' }));
+  assert.equal(first.result, true);
+  assert.ok(first.stats.some((p) => p.endsWith('2026-12-06')), 'the past day is looked at once more after it ended');
+  assert.deepEqual(w.get('late'), { state: 'committed' }, 'and the writer that appeared in it before midnight is read');
+  clock = midnight + 6_000;
+  const next = await countingStats(() => w.create('next', { state: 'pending' }));
+  assert.deepEqual(
+    next.stats.map((p) => path.basename(p)),
+    ['2026-12-07'],
+    'then only today s directory',
+  );
+  clock = midnight - 10_000; // a clock stepped back: the day is today again, looked at
+  const stepped = await countingStats(() => w.get('late'));
+  assert.ok(stepped.stats.some((p) => p.endsWith('2026-12-06')));
+  for (const x of [w, other]) x.close();
+});
+
 test('the digest log: a commit is seen by another process of the node and by a process started later; released, the next copy is new; pending on a live process: in flight', async () => {
   const { store, dedupe } = setup();
   const w1 = dedupe('A1');

@@ -11,12 +11,16 @@
 //
 // Several processes of one node (serve.workers, a serve restarted while the old one finishes
 // its sessions) each append to their own files and read the others' new lines before every
-// decision (one read() per other live writer, a stat of the day's directory), so a copy that
-// reaches another process sees the claim. A claim appends its record, then reads the others
-// again: if another process claimed the same digest meanwhile, it withdraws (appends a
-// release) and the copy is in flight (451). Both may withdraw, never both proceed: each
-// appends before its second read, so the later of the two second reads sees the other's
-// claim. A process that starts reads every file of the window (records outlive a restart; a
+// decision (one read() per other live writer), so a copy that reaches another process sees
+// the claim. A claim appends its record, then reads the others again: if another process
+// claimed the same digest meanwhile, it withdraws (appends a release) and the copy is in
+// flight (451). Both may withdraw, never both proceed: each appends before its second read,
+// so the later of the two second reads sees the other's claim — that read also looks for
+// writers that started since (a stat of today's directory, listed again when it changed; a
+// past day's directory is stat'ed until it was listed after the day ended: writers create
+// files under their own clock's day only). The first read is only there to spare an append
+// when the digest is already known: it reads the writers known so far, no directory (issue
+// 20: one stat per claim, was two per day of the window and read). A process that starts reads every file of the window (records outlive a restart; a
 // SIGKILLed process's records are in the page cache, a power cut may lose the last 200 ms).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,6 +67,8 @@ export class DigestLog<R extends LoggedRecord = AnyRecord> {
   private readonly tails = new Map<string, Tail>();
   /** Day directories listed: their mtime then, and when they were listed. */
   private readonly listed = new Map<string, { mtimeMs: number; at: number }>();
+  /** Past days' directories that can get no new file (see discover()): since when. */
+  private readonly sealed = new Map<string, number>();
   /** Files of writers that are gone, read to their end: not read again. */
   private readonly done = new Set<string>();
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
@@ -83,7 +89,9 @@ export class DigestLog<R extends LoggedRecord = AnyRecord> {
 
   /** Log `rec` for `digest` unless a live record exists (then false, nothing logged). */
   create(digest: string, rec: R): boolean {
-    this.catchUp();
+    // Writers known so far only: one that started since is looked for by the second read,
+    // which alone decides (see the header); a record it holds then makes this claim withdraw.
+    this.catchUp(false);
     if (this.current(digest)) return false;
     this.append(digest, rec);
     this.catchUp();
@@ -145,11 +153,11 @@ export class DigestLog<R extends LoggedRecord = AnyRecord> {
     else if ((entries[i] as Entry<R>).n <= entry.n) entries[i] = entry;
   }
 
-  /** Read what the other writers appended since the last call. */
-  private catchUp(): void {
+  /** Read what the other writers appended since the last call (and look for new writers' files unless `discover` is false). */
+  private catchUp(discover = true): void {
     const now = this.now();
     if (now - this.lastPrune > PRUNE_EVERY_MS) this.prune(now);
-    for (const day of this.daysInWindow(now)) this.discover(day, now);
+    if (discover) for (const day of this.daysInWindow(now)) this.discover(day, now);
     for (const [file, tail] of this.tails) this.readTail(file, tail);
   }
 
@@ -163,15 +171,26 @@ export class DigestLog<R extends LoggedRecord = AnyRecord> {
   /** New writers' files in a day directory (listed again only when it changed). */
   private discover(day: string, now: number): void {
     const dir = path.join(this.root, day);
+    // A past day found absent, or with a complete listing still current, once the day was
+    // over (by more than the mtime grain) gets no new file: every writer names its file after
+    // its clock's day, which is ours (one host). A clock stepped back (now before that check)
+    // makes it looked at again.
+    const sealedAt = this.sealed.get(dir);
+    if (sealedAt !== undefined && sealedAt <= now) return;
+    const over = day < utcDay(now) && now >= dayEnd(day) + MTIME_GRAIN_MS;
     let mtimeMs: number;
     try {
       mtimeMs = fs.statSync(dir).mtimeMs;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (over) this.sealed.set(dir, now);
+      return;
     }
     const seen = this.listed.get(dir);
-    if (seen && seen.mtimeMs === mtimeMs && seen.at - mtimeMs > MTIME_GRAIN_MS) return;
+    if (seen && seen.mtimeMs === mtimeMs && seen.at - mtimeMs > MTIME_GRAIN_MS) {
+      if (over) this.sealed.set(dir, now);
+      return;
+    }
     this.listed.set(dir, { mtimeMs, at: now });
     for (const name of fs.readdirSync(dir)) {
       if (!name.endsWith('.jsonl')) continue;
@@ -222,6 +241,7 @@ export class DigestLog<R extends LoggedRecord = AnyRecord> {
       else if (kept.length !== entries.length) this.table.set(digest, kept);
     }
     const first = utcDay(now - this.windowMs);
+    for (const dir of this.sealed.keys()) if (path.basename(dir) < first) this.sealed.delete(dir);
     let days: string[];
     try {
       days = fs.readdirSync(this.root).filter((d) => DAY_PATTERN.test(d));
@@ -242,6 +262,11 @@ export class DigestLog<R extends LoggedRecord = AnyRecord> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The first instant (ms) after a UTC day `YYYY-MM-DD`. */
+function dayEnd(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) + 86_400_000;
 }
 
 /** JSON with every non-ASCII character escaped: a line read in pieces cannot split a character. */
