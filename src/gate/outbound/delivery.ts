@@ -1,8 +1,9 @@
 // One message handed over by Postfix (one LMTP transaction), delivered to every recipient
 // domain at once: a verified session per domain (remote.ts, from the cache when one is
 // idle), MAIL and RCPT per domain, then the message streamed to all of them together —
-// never held whole: each chunk goes to every session, and the next one is read only when
-// the slowest has taken it. Each recipient ends with its own outcome, which becomes its
+// never held whole: up to 128 KB are read ahead while the sessions open (prefetch.ts), then
+// each chunk goes to every session, and the next one is read only when the slowest has
+// taken it. Each recipient ends with its own outcome, which becomes its
 // LMTP reply, so Postfix retries only the deferred ones and never repeats a delivered one.
 import type { Readable } from 'node:stream';
 import type { SMTPServerAddress } from 'smtp-server';
@@ -15,6 +16,10 @@ import type { SmtpClient } from '../smtp-client.js';
 import type { MxResolver } from './mx.js';
 import { openRemote, stillValid, type RemoteSession } from './remote.js';
 import type { SessionCache } from './session-cache.js';
+import { ContentPrefetch } from './prefetch.js';
+
+/** What is read of a message ahead of the 354s: one content write batch (smtp-client.ts), an ordinary message whole. */
+const PREFETCH_BYTES = 128 * 1024;
 
 export type Outcome = 'delivered' | 'bounced' | 'deferred';
 
@@ -86,8 +91,16 @@ export class Delivery {
       groups.set(d, [...(groups.get(d) ?? []), i]);
     });
     const deadline = Date.now() + cfg.timeouts.setupMs;
-    const legs = (await Promise.all([...groups].map(([domain, idx]) => this.openLeg(domain, idx, deadline)))).filter((l): l is Leg => l !== undefined);
-    await this.stream(legs);
+    // Postfix's content is read while the sessions open and the 354s come (prefetch.ts, issue 20).
+    const content = new ContentPrefetch(this.msg.stream, PREFETCH_BYTES, this.msg.onChunk);
+    let legs: Leg[];
+    try {
+      legs = (await Promise.all([...groups].map(([domain, idx]) => this.openLeg(domain, idx, deadline)))).filter((l): l is Leg => l !== undefined);
+    } catch (err) {
+      await content.discard();
+      throw err;
+    }
+    await this.stream(legs, content);
     await Promise.all(legs.map((leg) => this.finish(leg)));
     return this.results.map((r) => r ?? { reply: refusal('GATE_OUT_INTERNAL', 451, '4.3.0', 'delivery not attempted'), outcome: 'deferred' as const });
   }
@@ -199,10 +212,9 @@ export class Delivery {
   }
 
   /** Every chunk to every leg; the next chunk only when all took this one (bounded memory). */
-  private async stream(legs: Leg[]): Promise<void> {
+  private async stream(legs: Leg[], content: ContentPrefetch): Promise<void> {
     const commandMs = this.deps.config.gates.out.timeouts.commandMs;
-    for await (const chunk of this.msg.stream as AsyncIterable<Buffer>) {
-      this.msg.onChunk?.(chunk);
+    for await (const chunk of content.content()) {
       const waits: Array<Promise<void>> = [];
       for (const leg of legs) {
         if (leg.broken) continue;
