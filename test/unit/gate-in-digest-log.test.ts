@@ -107,7 +107,10 @@ test('issue 20: the digest log stops looking at a past day s directory once it w
   clock = midnight + 5_000;
   const first = await countingStats(() => w.create('after', { state: 'pending' }));
   assert.equal(first.result, true);
-  assert.ok(first.stats.some((p) => p.endsWith('2026-12-06')), 'the past day is looked at once more after it ended');
+  assert.ok(
+    first.stats.some((p) => p.endsWith('2026-12-06')),
+    'the past day is looked at once more after it ended',
+  );
   assert.deepEqual(w.get('late'), { state: 'committed' }, 'and the writer that appeared in it before midnight is read');
   clock = midnight + 6_000;
   const next = await countingStats(() => w.create('next', { state: 'pending' }));
