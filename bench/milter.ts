@@ -34,7 +34,7 @@ import { PostfixInstance } from '../sandbox/mta/postfix-instance.js';
 import { mainPiecesForMilter, submissionListener } from '../test/helpers/postfix-pieces.js';
 import { SmtpClient } from '../test/helpers/smtp-client.js';
 import { connectTo, messageSteps, runMessage, type EngineAddress } from './lib/milter-load.js';
-import { PolicyClient } from './lib/policy-client.js';
+import { encodeRequest, PolicyClient } from './lib/policy-client.js';
 import { DOMAINS, postfwdRules, recipients, SENDER } from './lib/policy.js';
 import { fmt, summarise, type Summary } from './lib/stats.js';
 import { TimingProxy } from './lib/timing-proxy.js';
@@ -48,9 +48,14 @@ const MILTER_WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 2);
 const GOAL_RATIO = 5;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const UNIX = process.env.BENCH_TRANSPORT === 'unix';
+/** BENCH_FLOOR=1: also run the floor engine (bench/lib/milter-floor.ts), printed on its own, never in the goal ratio. */
+const FLOOR = process.env.BENCH_FLOOR === '1';
+/** BENCH_ENGINES: a comma list of milter1, milterN, postfwd2, postfwd1, floor (default: all but floor, plus floor with BENCH_FLOOR=1). */
+const ENGINES = new Set((process.env.BENCH_ENGINES ?? `milter1,milterN,postfwd2,postfwd1${FLOOR ? ',floor' : ''}`).split(',').map((e) => e.trim()));
 /** Replies per message: the milter's (MAIL, 10 RCPT, EOH, EOM) and postfwd's (10 RCPT, DATA). */
 const DECISIONS: Record<string, number> = { milter: 13, postfwd: 11 };
 const PASSWORD = 'bench';
+const FLOOR_NAME = 'floor (protocol only)';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Row {
@@ -95,8 +100,12 @@ interface Engine {
   pid(): number | undefined;
 }
 
-async function startMilterProcess(workers: number, socket?: string): Promise<Engine & { take(): Promise<number[]>; stop(): Promise<void> }> {
-  const child = fork(path.join(here, 'lib', 'milter-process.js'), [], {
+async function startMilterProcess(
+  workers: number,
+  socket?: string,
+  script = 'milter-process.js',
+): Promise<Engine & { observe(): void; take(): Promise<number[]>; stop(): Promise<void> }> {
+  const child = fork(path.join(here, 'lib', script), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_MILTER_WORKERS: String(workers), ...(socket ? { BENCH_MILTER_SOCKET: socket } : {}) },
   });
@@ -110,6 +119,7 @@ async function startMilterProcess(workers: number, socket?: string): Promise<Eng
   return {
     port: socket ?? port,
     pid: () => child.pid,
+    observe: () => child.send('observe'),
     take: () =>
       new Promise((resolve) => {
         child.once('message', (m: { decisionsNs: number[] }) => resolve(m.decisionsNs));
@@ -208,6 +218,8 @@ function alive(pid: number): boolean {
 interface Named extends Engine {
   name: string;
   kind: 'milter' | 'postfwd';
+  /** The floor engine (BENCH_FLOOR): protocol only, refuses nothing, never part of a goal ratio. */
+  floor?: boolean;
 }
 
 interface DirectResult {
@@ -216,16 +228,64 @@ interface DirectResult {
   rates: number[];
   /** CPU microseconds of the engine per message, one per round. */
   cpuUs: number[];
+  /** CPU microseconds of the load generator (this process) per message, one per round. */
+  genUs: number[];
   /** Client round trips of every decision, all rounds. */
   rtt: number[];
 }
 
-async function directRound(e: Named, rtt: number[]): Promise<{ messages: number; seconds: number; cpu: number }> {
+/** CPU seconds this process (the load generator) used while `body` ran. */
+async function generatorCpu<T>(body: () => Promise<T>): Promise<T & { generator: number }> {
+  const before = process.cpuUsage();
+  const result = await body();
+  const used = process.cpuUsage(before);
+  return { ...result, generator: (used.user + used.system) / 1e6 };
+}
+
+async function directRound(e: Named, rtt: number[]): Promise<{ messages: number; seconds: number; cpu: number; generator: number }> {
+  return generatorCpu(() => directPhase(e, rtt));
+}
+
+/**
+ * Each worker's messages, encoded once before any measured phase and replayed in turn
+ * (fairness notes: the same for both engines): MESSAGE_POOL messages per worker, whose
+ * recipients cycle through every domain of the list, with the worker's own queue ids.
+ */
+const MESSAGE_POOL = DOMAINS.length;
+interface Prepared {
+  milter: ReturnType<typeof messageSteps>[][];
+  policy: Buffer[][][];
+}
+function prepare(): Prepared {
+  const each = <T>(make: (w: number, k: number) => T): T[][] =>
+    Array.from({ length: CONCURRENCY }, (_, w) => Array.from({ length: MESSAGE_POOL }, (_, k) => make(w, k)));
+  const request = (state: string, recipient: string, count: number, queueId: string): Buffer =>
+    encodeRequest({
+      protocol_state: state,
+      protocol_name: 'ESMTP',
+      client_address: '127.0.0.1',
+      sender: SENDER,
+      recipient,
+      recipient_count: count,
+      queue_id: queueId,
+      size: 0,
+    });
+  return {
+    milter: each((w, k) => messageSteps(recipients(k), `Q${w}x${k}`, SENDER)),
+    // smtpd asks at each RCPT (no queue id yet) and at DATA with the accepted count (8 of 10).
+    policy: each((w, k) => [...recipients(k).map((r) => request('RCPT', r, 0, '')), request('DATA', '', 8, `Q${w}x${k}`)]),
+  };
+}
+let prepared: Prepared | undefined;
+
+async function directPhase(e: Named, rtt: number[]): Promise<{ messages: number; seconds: number; cpu: number }> {
+  const pool = (prepared ??= prepare());
   if (e.kind === 'milter') {
+    const expected = e.floor ? 0 : 2;
     const { result, cpu } = await measuredCpu(e, () =>
       runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
-        const refused = await runMessage(e.port, messageSteps(recipients(n), `Q${w}x${n}`, SENDER), rtt);
-        if (refused !== 2) throw new Error(`${e.name}: ${refused} refusals instead of 2`);
+        const refused = await runMessage(e.port, pool.milter[w]?.[n % MESSAGE_POOL] ?? [], rtt);
+        if (refused !== expected) throw new Error(`${e.name}: ${refused} refusals instead of ${expected}`);
       }),
     );
     return { ...result, cpu };
@@ -234,36 +294,7 @@ async function directRound(e: Named, rtt: number[]): Promise<{ messages: number;
   try {
     const { result, cpu } = await measuredCpu(e, () =>
       runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
-        const c = clients[w] as PolicyClient;
-        let refused = 0;
-        const rcpts = recipients(n);
-        for (const r of rcpts) {
-          const t0 = process.hrtime.bigint();
-          const action = await c.ask({
-            protocol_state: 'RCPT',
-            protocol_name: 'ESMTP',
-            client_address: '127.0.0.1',
-            sender: SENDER,
-            recipient: r,
-            recipient_count: 0,
-            queue_id: '',
-            size: 0,
-          });
-          rtt.push(Number(process.hrtime.bigint() - t0));
-          if (action.startsWith('REJECT')) refused++;
-        }
-        const t0 = process.hrtime.bigint();
-        await c.ask({
-          protocol_state: 'DATA',
-          protocol_name: 'ESMTP',
-          client_address: '127.0.0.1',
-          sender: SENDER,
-          recipient: '',
-          recipient_count: rcpts.length - refused,
-          queue_id: `Q${w}x${n}`,
-          size: 0,
-        });
-        rtt.push(Number(process.hrtime.bigint() - t0));
+        const refused = await (clients[w] as PolicyClient).runMessage(pool.policy[w]?.[n % MESSAGE_POOL] ?? [], rtt);
         if (refused !== 2) throw new Error(`${e.name}: ${refused} refusals instead of 2`);
       }),
     );
@@ -275,7 +306,7 @@ async function directRound(e: Named, rtt: number[]): Promise<{ messages: number;
 
 /** BENCH_ROUNDS rounds; in each, every engine runs one phase, the order turning from round to round. */
 async function direct(engines: Named[]): Promise<DirectResult[]> {
-  const results = engines.map((e) => ({ engine: e.name, rates: [] as number[], cpuUs: [] as number[], rtt: [] as number[] }));
+  const results = engines.map((e) => ({ engine: e.name, rates: [] as number[], cpuUs: [] as number[], genUs: [] as number[], rtt: [] as number[] }));
   // A warm-up phase each (JIT, preforked children, first files), not counted.
   for (const e of engines) await directRound(e, []);
   for (let round = 0; round < ROUNDS; round++) {
@@ -286,6 +317,7 @@ async function direct(engines: Named[]): Promise<DirectResult[]> {
       const m = await directRound(e, r.rtt);
       r.rates.push(m.messages / m.seconds);
       r.cpuUs.push((m.cpu * 1e6) / m.messages);
+      r.genUs.push((m.generator * 1e6) / m.messages);
     }
     process.stdout.write(
       `round ${round + 1}: ${order.map((i) => `${engines[i]?.name} ${fmt(results[i]?.rates.at(-1) ?? NaN)} msg/s`).join(', ')}; load ${loadAverage()}\n`,
@@ -321,7 +353,7 @@ async function smtpMessage(port: number, n: number): Promise<void> {
   }
 }
 
-async function throughPostfix(dir: string, milter: Named, postfwd: Named, takeMilter: () => Promise<number[]>): Promise<void> {
+async function throughPostfix(dir: string, milter: Named & { observe(): void }, postfwd: Named, takeMilter: () => Promise<number[]>): Promise<void> {
   const milterProxy = new TimingProxy(milter.port as number, { kind: 'milter', answered: `O${DECISION_CODES}` });
   const postfwdProxy = new TimingProxy(postfwd.port as number, { kind: 'policy' });
   const [mp, pp] = [await milterProxy.listen(), await postfwdProxy.listen()];
@@ -359,6 +391,7 @@ async function throughPostfix(dir: string, milter: Named, postfwd: Named, takeMi
   try {
     await dovecot.start();
     await postfix.start();
+    milter.observe();
     await Promise.all([smtpMessage(milterSmtp, 0), smtpMessage(policySmtp, 0)]);
     for (const [proc, port, proxy] of [
       [milter, milterSmtp, milterProxy],
@@ -420,7 +453,7 @@ function printDirect(results: DirectResult[]): void {
   for (const r of results) {
     const lat = summarise(r.rtt);
     process.stdout.write(
-      `  ${r.engine.padEnd(18)} msg/s min ${fmt(Math.min(...r.rates)).padStart(6)} median ${fmt(median(r.rates)).padStart(6)}; CPU µs/msg min ${fmt(Math.min(...r.cpuUs)).padStart(5)} median ${fmt(median(r.cpuUs)).padStart(5)}; client round trip p50 ${fmt(lat.p50us, 1)} µs p99 ${fmt(lat.p99us, 1)} µs\n`,
+      `  ${r.engine.padEnd(22)} msg/s min ${fmt(Math.min(...r.rates)).padStart(6)} median ${fmt(median(r.rates)).padStart(6)}; CPU µs/msg min ${fmt(Math.min(...r.cpuUs)).padStart(5)} median ${fmt(median(r.cpuUs)).padStart(5)}; generator CPU µs/msg min ${fmt(Math.min(...r.genUs)).padStart(5)} median ${fmt(median(r.genUs)).padStart(5)}; client round trip p50 ${fmt(lat.p50us, 1)} µs p99 ${fmt(lat.p99us, 1)} µs\n`,
     );
   }
   const by = (name: string): DirectResult | undefined => results.find((r) => r.engine === name);
@@ -431,6 +464,13 @@ function printDirect(results: DirectResult[]): void {
     const capacity = median(anchor.cpuUs) / median(r.cpuUs);
     process.stdout.write(
       `  ${r.engine}/postfwd2: message rate ${fmt(ratio, 2)}× (medians; min/min ${fmt(Math.min(...r.rates) / Math.min(...anchor.rates), 2)}×) — goal ≥ ${GOAL_RATIO}× ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'}; messages per CPU-second ${fmt(capacity, 2)}×\n`,
+    );
+  }
+  const floor = by(FLOOR_NAME);
+  if (floor && anchor) {
+    const perMessage = median(floor.cpuUs) + median(floor.genUs);
+    process.stdout.write(
+      `  ${FLOOR_NAME} — a ceiling, NOT a goal figure: ${fmt(median(floor.rates))} msg/s = ${fmt(median(floor.rates) / median(anchor.rates), 2)}× postfwd2's rate (medians; min/min ${fmt(Math.min(...floor.rates) / Math.min(...anchor.rates), 2)}×); floor + generator ${fmt(perMessage)} µs CPU per message, at most ${fmt((os.cpus().length * 1e6) / perMessage)} msg/s on ${os.cpus().length} cores, one floor process at most ${fmt(1e6 / median(floor.cpuUs))} msg/s\n`,
     );
   }
   const p1 = by('postfwd1');
@@ -469,27 +509,34 @@ async function main(): Promise<void> {
   fs.chmodSync(dir, 0o755);
   const stops: Array<() => Promise<void>> = [];
   try {
-    const one = await startMilterProcess(1, UNIX ? path.join(dir, 'milter1.sock') : undefined);
-    stops.push(one.stop);
-    const many = await startMilterProcess(MILTER_WORKERS, UNIX ? path.join(dir, `milter${MILTER_WORKERS}.sock`) : undefined);
-    stops.push(many.stop);
-    const p2 = await startPostfwd(dir, 'postfwd2');
-    stops.push(p2.stop);
-    const p1 = await startPostfwd(dir, 'postfwd1');
-    stops.push(p1.stop);
-    const engines: Named[] = [
-      { ...one, name: 'milter ×1', kind: 'milter' },
-      { ...many, name: `milter ×${MILTER_WORKERS}`, kind: 'milter' },
-      { ...p2, name: 'postfwd2', kind: 'postfwd' },
-      { ...p1, name: 'postfwd1', kind: 'postfwd' },
-    ];
+    const engines: Named[] = [];
+    const sock = (name: string): string | undefined => (UNIX ? path.join(dir, `${name}.sock`) : undefined);
+    // Started in this order, stopped in the reverse one.
+    const start = async <E extends Named & { stop(): Promise<void> }>(key: string, make: () => Promise<E>): Promise<E | undefined> => {
+      if (!ENGINES.has(key)) return undefined;
+      const e = await make();
+      stops.push(e.stop);
+      engines.push(e);
+      return e;
+    };
+    await start('milter1', async () => ({ ...(await startMilterProcess(1, sock('milter1'))), name: 'milter ×1', kind: 'milter' as const }));
+    const many = await start('milterN', async () => ({
+      ...(await startMilterProcess(MILTER_WORKERS, sock(`milter${MILTER_WORKERS}`))),
+      name: `milter ×${MILTER_WORKERS}`,
+      kind: 'milter' as const,
+    }));
+    const p2 = await start('postfwd2', async () => ({ ...(await startPostfwd(dir, 'postfwd2')), name: 'postfwd2', kind: 'postfwd' as const }));
+    const p1 = await start('postfwd1', async () => ({ ...(await startPostfwd(dir, 'postfwd1')), name: 'postfwd1', kind: 'postfwd' as const }));
+    await start('floor', async () => ({ ...(await startMilterProcess(1, sock('floor'), 'milter-floor.js')), name: FLOOR_NAME, kind: 'milter' as const, floor: true }));
     const results = await direct(engines);
-    await p1.stop();
-    stops.splice(stops.indexOf(p1.stop), 1);
-    if (!UNIX)
-      await throughPostfix(dir, { ...many, name: `milter ×${MILTER_WORKERS}`, kind: 'milter' }, { ...p2, name: 'postfwd2', kind: 'postfwd' }, many.take);
+    if (p1) {
+      await p1.stop();
+      stops.splice(stops.indexOf(p1.stop), 1);
+    }
+    const phase2 = !UNIX && many !== undefined && p2 !== undefined;
+    if (phase2) await throughPostfix(dir, many, p2, many.take);
     printDirect(results);
-    if (!UNIX) {
+    if (phase2) {
       print();
       verdict();
     }

@@ -1,7 +1,10 @@
 // The milter under test in a process of its own (as `mss-sidecar serve` runs it), so the
 // load generator and the timing proxies do not delay it and its CPU time can be read from
 // /proc like postfwd's. It runs the real submission rules and reports how long each
-// decision took inside the server. Driven over IPC: 'take' → decisions so far; 'stop'.
+// decision took inside the server, once told to ('observe': the phase through Postfix; the
+// direct phase runs untimed, as `serve` does, since timing every packet costs the milter
+// CPU the floor engine does not pay). Driven over IPC: 'observe', 'take' → decisions so
+// far; 'stop'.
 // With BENCH_MILTER_WORKERS=N (N > 1) it is a node:cluster primary with N workers sharing
 // the listener, as `serve` runs with serve.workers: N (daemon/cluster.ts): each worker has
 // its own rules, journal and trace writers on the same kind of files.
@@ -15,20 +18,21 @@ const WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 1);
 /** A unix socket to listen on (the shipped transport, BENCH_TRANSPORT=unix) instead of a loopback TCP port. */
 const SOCKET = process.env.BENCH_MILTER_SOCKET;
 
-async function serveMilter(): Promise<{ port: number; take(): number[]; stop(): Promise<void> }> {
+async function serveMilter(): Promise<{ port: number; observe(): void; take(): number[]; stop(): Promise<void> }> {
   const decisionsNs: number[] = [];
   const rules = benchRules(createLogger({ level: 'warn', pretty: false }));
   const server = new MilterServer({
     listen: SOCKET ? { kind: 'unix', path: SOCKET } : { kind: 'inet', host: '127.0.0.1', port: 0 },
     handler: rules.handler,
     log: createLogger({ level: 'warn', pretty: false }),
-    observe: (code, ns) => {
-      if (DECISION_CODES.includes(code)) decisionsNs.push(ns);
-    },
   });
   await server.start();
   return {
     port: server.port ?? 0,
+    observe: () =>
+      server.observe((code, ns) => {
+        if (DECISION_CODES.includes(code)) decisionsNs.push(ns);
+      }),
     take: () => decisionsNs.splice(0),
     stop: () => server.stop(200).then(() => rules.close()),
   };
@@ -38,6 +42,7 @@ if (WORKERS <= 1) {
   const m = await serveMilter();
   process.send?.({ port: m.port });
   process.on('message', (msg: string) => {
+    if (msg === 'observe') m.observe();
     if (msg === 'take') process.send?.({ decisionsNs: m.take() });
     if (msg === 'stop') void m.stop().then(() => process.exit(0));
   });
@@ -45,6 +50,7 @@ if (WORKERS <= 1) {
   const m = await serveMilter();
   process.send?.({ kind: 'ready', port: m.port });
   process.on('message', (msg: string) => {
+    if (msg === 'observe') m.observe();
     if (msg === 'take') process.send?.({ kind: 'taken', decisionsNs: m.take() });
     if (msg === 'stop') void m.stop().then(() => process.exit(0));
   });
@@ -55,6 +61,7 @@ if (WORKERS <= 1) {
   );
   process.send?.({ port: ports[0] });
   process.on('message', (msg: string) => {
+    if (msg === 'observe') for (const w of workers) w.send('observe');
     if (msg === 'take') {
       void Promise.all(
         workers.map(

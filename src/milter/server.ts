@@ -35,10 +35,15 @@ export class MilterServer {
   private readonly sessions = new Set<MilterSession>();
   private nextId = 1;
   private listening = false;
+  private observer: ((command: string, elapsedNs: number) => void) | undefined;
+  /** The MTA end's name for sessions on a unix socket (no remote address): the listen spec. */
+  private readonly local: string;
 
   constructor(private readonly opts: MilterServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = opts.maxConnections ?? 1000;
+    this.local = formatListen(opts.listen);
+    this.observer = opts.observe;
     this.server.on('drop', (d) =>
       opts.log.warn(
         { peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections },
@@ -57,6 +62,11 @@ export class MilterServer {
   get port(): number | undefined {
     const a = this.server.address();
     return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  /** Time the replies of connections accepted from now on (benchmarks), or stop timing them. */
+  observe(observer: ((command: string, elapsedNs: number) => void) | undefined): void {
+    this.observer = observer;
   }
 
   get connections(): number {
@@ -104,17 +114,16 @@ export class MilterServer {
 
   private accept(socket: net.Socket): void {
     const id = `m${(this.nextId++).toString(36)}`;
-    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : formatListen(this.opts.listen);
     const session = new MilterSession(socket, {
       id,
-      peer,
+      local: this.local,
       handler: this.opts.handler,
-      log: this.opts.log.child({ milter: id }),
+      log: this.opts.log,
       maxPacket: this.opts.maxPacketBytes ?? 1024 * 1024,
       timeouts: { ...DEFAULT_TIMEOUTS, ...this.opts.timeouts },
       limits: { ...DEFAULT_MESSAGE_LIMITS, ...this.opts.limits },
       macros: this.opts.macros ?? REQUESTED_MACROS,
-      ...(this.opts.observe ? { observe: this.opts.observe } : {}),
+      ...(this.observer ? { observe: this.observer } : {}),
     });
     this.sessions.add(session);
     void session.done.then(() => this.sessions.delete(session));

@@ -11,6 +11,8 @@ import { encodeCommand } from '../../src/milter/commands.js';
 import { encodePacket } from '../../src/milter/framing.js';
 import { decide, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
 import { MilterServer, type MilterServerOptions } from '../../src/milter/server.js';
+import { Action, Proto } from '../../src/milter/constants.js';
+import { captureLogger } from '../helpers/log.js';
 import { FakeMta, runTransaction } from '../helpers/milter-mta.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -405,4 +407,81 @@ test('a unix socket listener gets the configured mode and replaces a stale socke
   await second.start();
   servers.push(second);
   assert.equal(fs.statSync(sock).mode & 0o777, 0o660);
+});
+
+test('issue 20: an async decision that rejects, resolves to garbage or comes too late temp-fails the message; the late one is dropped and the next message is judged', async () => {
+  let late = 0;
+  const server = await serve(
+    {
+      rcpt: async (_ctx, r) => {
+        await new Promise((res) => setImmediate(res));
+        if (r.address === 'reject@x.fr') throw new Error('store unreachable');
+        if (r.address === 'garbage@x.fr') return { action: 'maybe' } as never;
+        if (r.address === 'late@x.fr') {
+          await new Promise((res) => setTimeout(res, 400));
+          late++;
+          return decide.reject();
+        }
+        return undefined;
+      },
+      eom: async () => decide.continue(),
+    },
+    { timeouts: { handlerMs: 100 } },
+  );
+  for (const bad of ['reject', 'garbage', 'late']) {
+    const m = await mta(server);
+    await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+    assert.deepEqual(await m.decision({ type: 'rcpt', args: [`<${bad}@x.fr>`] }), { type: 'tempfail' }, bad);
+    assert.deepEqual(await m.decision({ type: 'eom', chunk: Buffer.alloc(0) }), { type: 'tempfail' }, bad);
+    await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+    assert.deepEqual(await m.decision({ type: 'rcpt', args: ['<fine@x.fr>'] }), { type: 'continue' }, bad);
+    assert.deepEqual(await m.decision({ type: 'eom', chunk: Buffer.alloc(0) }), { type: 'continue' }, bad);
+    if (bad === 'late') {
+      // The handler's own decision arrives after the timeout answered: nothing more is sent.
+      const deadline = Date.now() + 5000;
+      while (late === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      assert.equal(late, 1);
+      await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+      assert.deepEqual(await m.decision({ type: 'rcpt', args: ['<fine@x.fr>'] }), { type: 'continue' });
+    }
+    await m.quit();
+  }
+});
+
+test('issue 20: each connection gets the agreement for its own offer (agreements are remembered per offer, not shared blindly)', async () => {
+  const server = await serve({ rcpt: () => undefined, eom: () => decide.continue() });
+  const full = await FakeMta.connect(server.port ?? 0);
+  await full.negotiate();
+  // An older MTA: version 2, no macro lists, no no-reply steps offered.
+  const old = await FakeMta.connect(server.port ?? 0);
+  await old.negotiate({ version: 2, actions: Action.ADDHDRS, protocol: 0 });
+  const again = await FakeMta.connect(server.port ?? 0);
+  await again.negotiate();
+  assert.equal(full.agreed.version, 6);
+  assert.equal(old.agreed.version, 2);
+  assert.equal(old.agreed.protocol, 0, 'nothing the old MTA did not offer');
+  assert.deepEqual(old.agreed.macros, {}, 'no macro lists without SMFIF_SETSYMLIST');
+  assert.ok((full.agreed.protocol & Proto.NR_CONN) !== 0 && (full.agreed.protocol & Proto.NR_RCPT) === 0);
+  assert.ok(Object.keys(full.agreed.macros).length > 0);
+  assert.deepEqual(again.agreed, full.agreed);
+  for (const m of [full, old, again]) await m.quit();
+});
+
+test('issue 20: a connection logs with its own id, made when it first logs', async () => {
+  const { log: captured, lines } = captureLogger('debug');
+  const server = await serve({ eom: () => decide.continue() }, { log: captured });
+  const quiet = await FakeMta.connect(server.port ?? 0);
+  await quiet.negotiate();
+  const noisy = await FakeMta.connect(server.port ?? 0);
+  await noisy.negotiate();
+  noisy.sendRaw(encodePacket('O', Buffer.alloc(12)));
+  const deadline = Date.now() + 5000;
+  while (!lines.some((l) => l.includes('closing milter connection')) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  const closing = lines.map((l) => JSON.parse(l) as { msg: string; milter?: string; peer?: string }).find((l) => l.msg === 'closing milter connection');
+  assert.ok(closing, 'the second negotiation is logged');
+  assert.match(closing.milter ?? '', /^m[0-9a-z]+$/);
+  assert.match(closing.peer ?? '', /^127\.0\.0\.1:\d+$/);
+  const negotiated = lines.map((l) => JSON.parse(l) as { msg: string; milter?: string }).filter((l) => l.msg === 'milter negotiated');
+  assert.equal(new Set(negotiated.map((l) => l.milter)).size, 2, 'each connection its own id');
+  await quiet.quit();
 });
