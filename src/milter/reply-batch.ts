@@ -4,6 +4,9 @@
 // costs no object per reply (a write request each would live until the kernel takes its
 // bytes, long enough to be promoted and make V8 grow its heap) and no new buffer per pass
 // (each is memory V8 gives back only at its next collection): issue #21 item 2.
+// A pass that answers once — every awaited decision in Postfix's dialogue, 13 per message —
+// writes that reply's own buffer as it is (the encoders' cached replies are never
+// modified), with no copy, pooled buffer or completion callback: issue 20.
 import type net from 'node:net';
 
 /** One batch: the replies to a full 64 KB read of the smallest packets fit in it. */
@@ -19,15 +22,30 @@ function release(buf: Buffer): void {
 export class ReplyBatch {
   private buf: Buffer | undefined;
   private used = 0;
+  /** The pass's only reply so far, held as it is; copied into a pooled buffer when a second one comes. */
+  private single: Buffer | undefined;
 
   constructor(private readonly socket: net.Socket) {}
 
   /** Bytes gathered, not yet handed to the socket. */
   get bytes(): number {
-    return this.used;
+    return this.used + (this.single?.length ?? 0);
   }
 
   add(reply: Buffer): void {
+    if (this.single === undefined && this.buf === undefined && reply.length <= REPLY_BATCH_BYTES) {
+      this.single = reply;
+      return;
+    }
+    if (this.single !== undefined) {
+      const first = this.single;
+      this.single = undefined;
+      this.gather(first);
+    }
+    this.gather(reply);
+  }
+
+  private gather(reply: Buffer): void {
     if (this.used + reply.length > REPLY_BATCH_BYTES) this.flush();
     if (reply.length > REPLY_BATCH_BYTES) {
       this.write(reply);
@@ -39,6 +57,13 @@ export class ReplyBatch {
 
   /** Hand what was gathered to the socket; the buffer returns to the pool once written. */
   flush(): void {
+    if (this.single !== undefined) {
+      // Nothing was gathered beside it (add copies it out when a second reply comes).
+      const reply = this.single;
+      this.single = undefined;
+      this.write(reply);
+      return;
+    }
     const buf = this.buf;
     const used = this.used;
     this.buf = undefined;
