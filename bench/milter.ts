@@ -18,6 +18,20 @@
 // 10 RCPT, end of headers, end of message), postfwd 11 (10 RCPT, DATA), and the milter also
 // writes a journal event and a trace per message; the rates compare messages, the unit both
 // engines judge. Bounded: BENCH_SECONDS per measured phase (default 4).
+// The load generator (this process) runs on the same 2 cores as the engines, so its own CPU
+// per message is printed for each engine (process.cpuUsage over the phase). It is lean and
+// the same for both (night of 2026-12-06): each worker's messages are encoded once before
+// any measured phase and replayed (BENCH_CONCURRENCY × 50 messages, recipients cycling
+// through the 50 domains), one promise per message, replies only cut at their length (milter) or
+// blank line (policy) and checked for a refusal — no packet objects, decoders or string
+// decoding. The milter is not timed per packet in the direct phase (`serve` is not); the
+// phase through Postfix turns that timing on.
+// BENCH_FLOOR=1 adds the FLOOR engine (bench/lib/milter-floor.ts): a Node milter that only
+// speaks the protocol — the same negotiation and 13 awaited replies per message, no rules,
+// macros, journal or trace — on the milters' transport, driven by the same generator. It
+// is printed on its own line, never in a goal ratio: the ceiling of any Node 20 milter on
+// this machine with this generator. BENCH_ENGINES=milter1,milterN,postfwd2,postfwd1,floor
+// picks engines (phase 2 needs milterN and postfwd2).
 // BENCH_TRANSPORT=unix: the milters on unix sockets in the direct phase — their shipped
 // transport (milter.listen's default, Postfix's unix:mss-sidecar/milter.sock) — and postfwd
 // on loopback TCP, its default (its --proto unix / --server_socket unix:… created no socket
