@@ -17,6 +17,8 @@ export class MessageState implements MessageView {
   sender: EnvelopeAddress | undefined;
   readonly recipients: EnvelopeAddress[] = [];
   readonly headers: HeaderField[] = [];
+  /** The kept headers' names in lower case, in the same order (lookups compare with them). */
+  private readonly lowerNames: string[] = [];
   headersTruncated = false;
   headerBytes = 0;
   bodyBytes = 0;
@@ -38,16 +40,21 @@ export class MessageState implements MessageView {
     }
     this.keptBytes += size;
     this.headers.push(field);
+    this.lowerNames.push(field.name.toLowerCase());
   }
 
+  // The rules and the recorder look up about ten names per message: each header's name is
+  // lowered once, when it comes, not at every lookup (issue 20).
   header(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    return this.headers.find((h) => h.name.toLowerCase() === lower)?.value;
+    const i = this.lowerNames.indexOf(name.toLowerCase());
+    return i < 0 ? undefined : this.headers[i]?.value;
   }
 
   headerAll(name: string): string[] {
     const lower = name.toLowerCase();
-    return this.headers.filter((h) => h.name.toLowerCase() === lower).map((h) => h.value);
+    const out: string[] = [];
+    for (let i = 0; i < this.lowerNames.length; i++) if (this.lowerNames[i] === lower) out.push(this.headers[i]?.value ?? '');
+    return out;
   }
 }
 

@@ -55,7 +55,8 @@ export interface SubmissionDeps {
 function headerValue(ctx: SessionContext, name: string, max = 998): string | undefined {
   const v = ctx.message.header(name);
   if (v === undefined) return undefined;
-  const clean = v.replace(/\r?\n[ \t]*/g, ' ').trim();
+  // Most values are on one line: no regular expression for them (issue 20).
+  const clean = (v.includes('\n') ? v.replace(/\r?\n[ \t]*/g, ' ') : v).trim();
   return clean.length > max ? clean.slice(0, max) : clean;
 }
 

@@ -214,3 +214,22 @@ test('EX_GBM_4020 (local submission): an auto-reply with the null sender is judg
     /^550 5\.7\.1 Not sent to jean@autre\.mssante\.fr: test mailbox reponse\.automatique-test@.* may only exchange with test mailboxes/,
   );
 });
+
+test('EX_GDT_5050 EX_PSU_5830: Subject and X-MSS-* are recorded unfolded and trimmed, whatever the case of their names; one-line values as they are', async () => {
+  const r = await rules();
+  const out = await r.submit({
+    sender: BAL.alice,
+    recipients: [BAL.bob],
+    headers: [
+      ['From', `<${BAL.alice}>`],
+      ['subject', 'Compte rendu\r\n\tdu 6 décembre  '],
+      ['X-MSS-NIL', '<nil/42>'],
+      ['x-mss-ins', ' 1 2 3\n 4'],
+    ],
+  });
+  assert.match(out.data ?? '', /^250/);
+  const t = r.traces().find((x) => x.response?.ok === true);
+  assert.equal(t?.message?.subject, 'Compte rendu du 6 décembre');
+  assert.equal(t?.request?.nil, '<nil/42>');
+  assert.equal(t?.request?.ins, '1 2 3 4');
+});
