@@ -541,7 +541,12 @@ async function main(): Promise<void> {
     }));
     const p2 = await start('postfwd2', async () => ({ ...(await startPostfwd(dir, 'postfwd2')), name: 'postfwd2', kind: 'postfwd' as const }));
     const p1 = await start('postfwd1', async () => ({ ...(await startPostfwd(dir, 'postfwd1')), name: 'postfwd1', kind: 'postfwd' as const }));
-    await start('floor', async () => ({ ...(await startMilterProcess(1, sock('floor'), 'milter-floor.js')), name: FLOOR_NAME, kind: 'milter' as const, floor: true }));
+    await start('floor', async () => ({
+      ...(await startMilterProcess(1, sock('floor'), 'milter-floor.js')),
+      name: FLOOR_NAME,
+      kind: 'milter' as const,
+      floor: true,
+    }));
     const results = await direct(engines);
     if (p1) {
       await p1.stop();

@@ -63,7 +63,8 @@ function agreementFor(offer: Offer, wanted: Wanted): { agreement: Agreement; rep
   let byKey = agreements.get(wanted.macros);
   if (!byKey) agreements.set(wanted.macros, (byKey = new Map()));
   let steps = 0;
-  for (const want of [wanted.connect, wanted.helo, wanted.mail, wanted.rcpt, wanted.data, wanted.header, wanted.eoh, wanted.addHeaders]) steps = (steps << 1) | (want ? 1 : 0);
+  for (const want of [wanted.connect, wanted.helo, wanted.mail, wanted.rcpt, wanted.data, wanted.header, wanted.eoh, wanted.addHeaders])
+    steps = (steps << 1) | (want ? 1 : 0);
   const key = `${offer.version}/${offer.actions}/${offer.protocol}/${steps}`;
   let known = byKey.get(key);
   if (!known) {
