@@ -10,9 +10,10 @@ import { drained } from '../net/drained.js';
 import { parseCommand, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder, type Packet } from './framing.js';
-import type { ConnectInfo, Decision, EomContext, MilterHandler, SessionContext } from './handler.js';
+import type { ConnectInfo, Decision, MilterHandler, SessionContext } from './handler.js';
+import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
-import { MessageState, checkHeader, parseEnvelope, type MessageLimits } from './message.js';
+import { MessageState, parseEnvelope, type MessageLimits } from './message.js';
 import { agree, encodeAgreement, type Agreement, type MacroRequest, type Offer, type Wanted } from './negotiation.js';
 import { ReplyBatch } from './reply-batch.js';
 import { formatReply } from './reply.js';
@@ -530,34 +531,16 @@ export class MilterSession {
 
   private endOfMessage(code: string): void | Promise<void> {
     const h = this.opts.handler;
-    const edits: MilterResponse[] = [];
-    let open = true;
-    const canAdd = ((this.agreement?.actions ?? 0) & Action.ADDHDRS) !== 0;
-    const edit = (r: MilterResponse & { name: string; value: string }): void => {
-      if (!open) throw new MssError('MILTER_ACTION_UNAVAILABLE', 'header edits are only possible before the end-of-message decision');
-      if (!canAdd) throw new MssError('MILTER_ACTION_UNAVAILABLE', 'the MTA did not grant SMFIF_ADDHDRS (or the handler declared addsHeaders: false)');
-      checkHeader(r.name, r.value);
-      edits.push(r);
-    };
-    const eomCtx = Object.create(this.ctx, {
-      addHeader: { value: (name: string, value: string) => edit({ type: 'addheader', name, value }) },
-      insertHeader: {
-        value: (index: number, name: string, value: string) => {
-          if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff)
-            throw new MssError('MILTER_HEADER_INVALID', `header index ${index} is not a non-negative integer`);
-          edit({ type: 'insheader', index, name, value });
-        },
-      },
-    }) as EomContext;
+    const eomCtx = new EomView(this.ctx, ((this.agreement?.actions ?? 0) & Action.ADDHDRS) !== 0);
     const finish = (d: Decision): void => {
-      open = false;
+      eomCtx.close();
       if (d.action === 'continue' || d.action === 'accept') {
-        for (const e of edits) this.respond(e);
+        for (const e of eomCtx.edits) this.respond(e);
       }
     };
     const call = h.eom && (() => h.eom?.(eomCtx));
     const wrapUp = (): void => {
-      open = false;
+      eomCtx.close();
       this.macros.clearMessage();
       this.startMessage();
       this.inTransaction = false;

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { encodeCommand } from '../../src/milter/commands.js';
 import { encodePacket } from '../../src/milter/framing.js';
-import { decide, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
+import { decide, type EomContext, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
 import { MilterServer, type MilterServerOptions } from '../../src/milter/server.js';
 import { Action, Proto } from '../../src/milter/constants.js';
 import { captureLogger } from '../helpers/log.js';
@@ -484,4 +484,33 @@ test('issue 20: a connection logs with its own id, made when it first logs', asy
   const negotiated = lines.map((l) => JSON.parse(l) as { msg: string; milter?: string }).filter((l) => l.msg === 'milter negotiated');
   assert.equal(new Set(negotiated.map((l) => l.milter)).size, 2, 'each connection its own id');
   await quiet.quit();
+});
+
+test('issue 20: header edits belong to their message: sent only when it goes on, refused once its decision is taken, even through a kept context', async () => {
+  const kept: EomContext[] = [];
+  const server = await serve({
+    eom(ctx) {
+      kept.push(ctx);
+      ctx.addHeader('X-MSS-Checked', String(kept.length));
+      assert.equal(ctx.queueId, 'Q1');
+      assert.equal(ctx.message.header('subject'), 'hi');
+      return kept.length === 2 ? decide.reject() : undefined;
+    },
+  });
+  const m = await mta(server);
+  for (const expected of [[{ type: 'addheader', name: 'X-MSS-Checked', value: '1' }, { type: 'continue' }], [{ type: 'reject' }]]) {
+    await m.event({ type: 'mail', args: ['<a@x.fr>'] }, { i: 'Q1' });
+    await m.event({ type: 'rcpt', args: ['<b@x.fr>'] });
+    await m.event({ type: 'header', name: 'Subject', value: 'hi' });
+    assert.deepEqual(await m.event({ type: 'eom', chunk: Buffer.alloc(0) }, { i: 'Q1' }), expected);
+  }
+  assert.throws(
+    () => kept[0]?.addHeader('X-Late', 'no'),
+    (e: Error & { code?: string }) => e.code === 'MILTER_ACTION_UNAVAILABLE',
+  );
+  assert.throws(
+    () => kept[1]?.insertHeader(0, 'X-Late', 'no'),
+    (e: Error & { code?: string }) => e.code === 'MILTER_ACTION_UNAVAILABLE',
+  );
+  await m.quit();
 });
