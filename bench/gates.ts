@@ -17,6 +17,19 @@
 // master's tree, each serve, the injecting bench) and how many of the machine's cores that
 // keeps busy — on a machine the other engineers' runs share, a path that needs more CPU per
 // message is slower by about that ratio; one that keeps few cores busy waits on round trips.
+// BENCH_PIN=1 adds, in each round, one run of each path with the processes pinned by side
+// (CPU affinity, `taskset`), a model of "each operator on its own machine, one core each":
+// operator A's side — the injecting bench, Postfix A's whole tree, A's serve (gate out) and
+// A's idle Dovecot — on CPU 0; operator B's side — B's serve (gate in), Postfix B's whole tree
+// and B's Dovecot (Postfix B delivers to it over LMTP) — on CPU 1. The direct path is pinned
+// the same way: the injecting bench and the sending Postfix on CPU 0, the receiving Postfix on
+// CPU 1. Fairness of that figure: the same pinning for both paths, each side one core in both;
+// the injector shares A's core in both paths (it is the same process, pinned once); every
+// thread of every process of each side is read back from /proc during the pinned runs and
+// the pinned figure is withheld if one was off its side's CPU. It is printed on its own line,
+// beside the unpinned figure, which stays the goal's (the rounds without pinning run as
+// without BENCH_PIN). It is not a two-machine measurement: the sides still share the disk,
+// the memory bus and loopback, and the rest of the machine's load lands on both cores.
 // Bounded: BENCH_MESSAGES per run.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +44,7 @@ import { SmtpClient } from '../test/helpers/smtp-client.js';
 import { silent } from '../test/helpers/gates.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { signedList } from '../test/helpers/whitelist.js';
+import { AffinityCheck, parseCpuList, pinSide, processTree, type Side } from './lib/affinity.js';
 import { cpuTreeSeconds, writeCallsTree } from './lib/cpu.js';
 import { clientConnections, serverConnections } from './lib/postfix-connections.js';
 import { deliveryDelays } from './lib/postfix-delays.js';
@@ -40,6 +54,7 @@ import { fmt } from './lib/stats.js';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WORKERS = Number(process.env.BENCH_GATE_WORKERS ?? 1);
+const PIN = process.env.BENCH_PIN === '1';
 const GOAL = 0.9;
 const PARALLEL = 10;
 const SIZE = 100 * 1024;
@@ -99,6 +114,20 @@ function rssKb(pid: number): number {
     ? fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
     : [];
   return Math.max(of(pid), ...children.map(of));
+}
+
+/** The master of the Dovecot this bench started with `configFile` (a child of this process). */
+function dovecotMasterPid(configFile: string): number {
+  for (const pid of processTree(process.pid)) {
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (path.basename(argv[0] ?? '') === 'dovecot' && argv.includes(configFile)) return pid;
+  }
+  throw new Error(`no Dovecot process of ${configFile} among this bench's children`);
 }
 
 async function main(): Promise<void> {
@@ -219,7 +248,82 @@ async function main(): Promise<void> {
       const at = pf.maillog().length;
       return () => pf.maillog().slice(at);
     };
+    // BENCH_PIN=1: both operators' sides, each on its own CPU (see the header).
+    const freeCpus = parseCpuList(/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '');
+    const sides: Side[] = [
+      {
+        name: 'A',
+        cpus: [0],
+        roots: [
+          { name: 'injector (this bench)', pid: process.pid, tree: false },
+          { name: 'Postfix A', pid: aPostfixPid, tree: true },
+          { name: 'gate out (A serve)', pid: gatePids[0] as number, tree: true },
+          { name: 'Dovecot A', pid: PIN ? dovecotMasterPid((world.node('A').dovecot as { configFile: string }).configFile) : 0, tree: true },
+          { name: 'Postfix sender', pid: sender.masterPid() as number, tree: true },
+        ],
+      },
+      {
+        name: 'B',
+        cpus: [1],
+        roots: [
+          { name: 'gate in (B serve)', pid: gatePids[1] as number, tree: true },
+          { name: 'Postfix B', pid: bPostfixPid, tree: true },
+          { name: 'Dovecot B', pid: PIN ? dovecotMasterPid((bNode.dovecot as { configFile: string }).configFile) : 0, tree: true },
+          { name: 'Postfix receiver', pid: receiver.masterPid() as number, tree: true },
+        ],
+      },
+    ];
+    const rootOf = (name: string): Side['roots'][number] => sides.flatMap((sd) => sd.roots).find((r) => r.name === name) as Side['roots'][number];
+    // The processes of each path whose CPU is counted, by side; the injector is this process.
+    const pinnedProcs: Record<'gates' | 'direct', Array<{ side: 'A' | 'B'; name: string }>> = {
+      gates: [
+        { side: 'A', name: 'injector (this bench)' },
+        { side: 'A', name: 'Postfix A' },
+        { side: 'A', name: 'gate out (A serve)' },
+        { side: 'B', name: 'gate in (B serve)' },
+        { side: 'B', name: 'Postfix B' },
+        { side: 'B', name: 'Dovecot B' },
+      ],
+      direct: [
+        { side: 'A', name: 'injector (this bench)' },
+        { side: 'A', name: 'Postfix sender' },
+        { side: 'B', name: 'Postfix receiver' },
+      ],
+    };
+    const cpuOf = (name: string): number => {
+      if (name === 'injector (this bench)') {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      }
+      return cpuTreeSeconds(rootOf(name).pid);
+    };
+    const check = new AffinityCheck(sides);
+    const pinned = { gates: [] as number[], direct: [] as number[], cpu: { gates: [] as number[][], direct: [] as number[][] } };
+    const pinnedRuns = async (round: number, order: ReadonlyArray<'gates' | 'direct'>): Promise<void> => {
+      for (const side of sides) pinSide(side);
+      try {
+        for (const which of order) {
+          const names = pinnedProcs[which].map((p) => p.name);
+          check.sample();
+          const cpu0 = names.map(cpuOf);
+          // Read back during the run too: children Postfix forks meanwhile must be on their side.
+          const sampler = setInterval(() => check.sample(), 500);
+          try {
+            const rx = which === 'gates' ? bPostfix : direct_;
+            const port = which === 'gates' ? world.node('A').ports.inject : txPort;
+            pinned[which].push(await timed(port, rx, `pinned ${which} ${round}`));
+          } finally {
+            clearInterval(sampler);
+          }
+          pinned.cpu[which].push(names.map((n, i) => ((cpuOf(n) - (cpu0[i] ?? 0)) * 1000) / MESSAGES));
+          check.sample();
+        }
+      } finally {
+        for (const side of sides) pinSide(side, freeCpus);
+      }
+    };
     for (let round = 0; round < ROUNDS; round++) {
+      if (PIN && round % 2 === 1) await pinnedRuns(round, ['gates', 'direct']);
       for (const path_ of round % 2 === 0 ? (['gates', 'direct'] as const) : (['direct', 'gates'] as const)) {
         if (path_ === 'direct') {
           const txLog = logFrom(sender);
@@ -239,8 +343,10 @@ async function main(): Promise<void> {
           runs.writes.push(gatePids.map((pid, i) => (writeCallsTree(pid) - (writes0[i] ?? 0)) / MESSAGES));
         }
       }
+      if (PIN && round % 2 === 0) await pinnedRuns(round, ['direct', 'gates']);
+      const pinnedNote = PIN ? `; pinned by side: gates ${fmt(pinned.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(pinned.direct.at(-1) ?? NaN, 2)} s` : '';
       process.stdout.write(
-        `round ${round + 1}: gates ${fmt(runs.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(runs.direct.at(-1) ?? NaN, 2)} s; load ${loadAverage()}\n`,
+        `round ${round + 1}: gates ${fmt(runs.gates.at(-1) ?? NaN, 2)} s, direct ${fmt(runs.direct.at(-1) ?? NaN, 2)} s; load ${loadAverage()}${pinnedNote}\n`,
       );
     }
     const gatesS = median(runs.gates);
@@ -248,6 +354,29 @@ async function main(): Promise<void> {
     const gatesRate = MESSAGES / gatesS;
     const directRate = MESSAGES / directS;
     const ratios = runs.gates.map((g, i) => (runs.direct[i] ?? NaN) / g);
+    const pinnedLines = (): string[] => {
+      const head =
+        '  two machines, one core each: pinned by side (A: injector, Postfix A, gate out; direct: injector, sender → CPU 0 | B: gate in, Postfix B, Dovecot B; direct: receiver → CPU 1)';
+      // No figure unless every process of each side stayed on its CPU (see the header).
+      if (!check.held()) return [`${head}: ${check.summary()}`];
+      const g = median(pinned.gates);
+      const d = median(pinned.direct);
+      const perRound = pinned.gates.map((x, i) => (pinned.direct[i] ?? NaN) / x);
+      return [
+        `${head}: gates ${fmt(MESSAGES / g, 1)} msg/s (median ${fmt(g, 2)} s, min ${fmt(Math.min(...pinned.gates), 2)} s), direct ${fmt(MESSAGES / d, 1)} msg/s (median ${fmt(d, 2)} s, min ${fmt(Math.min(...pinned.direct), 2)} s); ratio gates / direct: medians ${fmt(d / g, 2)}×, min/min ${fmt(Math.min(...pinned.direct) / Math.min(...pinned.gates), 2)}×, per round ${perRound.map((r) => fmt(r, 2)).join(' ')} (a model, not the goal's figure: that is the unpinned ratio above)`,
+        `    ${check.summary()}`,
+        ...(['gates', 'direct'] as const).map((which) => {
+          const wallS = median(pinned[which]);
+          const bySide = (['A', 'B'] as const).map((side) => {
+            const idx = pinnedProcs[which].flatMap((p, i) => (p.side === side ? [i] : []));
+            const per = idx.map((i) => `${pinnedProcs[which][i]?.name} ${fmt(median(pinned.cpu[which].map((r) => r[i] ?? NaN)), 2)}`);
+            const total = median(pinned.cpu[which].map((r) => idx.reduce((n, i) => n + (r[i] ?? NaN), 0)));
+            return `side ${side}: ${per.join(', ')} = ${fmt(total, 2)}, ${fmt((total * MESSAGES) / 1000 / wallS, 2)} cores busy of 1`;
+          });
+          return `    pinned CPU per message, ${which} path (medians, ms): ${bySide.join('; ')}`;
+        }),
+      ];
+    };
 
     // Memory: one 10 MB message through both gate processes, RSS sampled every 10 ms.
     const pids = procs.map((p) => p.child.pid as number);
@@ -269,6 +398,7 @@ async function main(): Promise<void> {
       `  through the gates  Postfix A → gate-out A → gate-in B → Postfix B : ${fmt(gatesRate, 1)} msg/s (median ${fmt(gatesS, 2)} s, min ${fmt(Math.min(...runs.gates), 2)} s)`,
       `  direct (anchor)    Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (median ${fmt(directS, 2)} s, min ${fmt(Math.min(...runs.direct), 2)} s)`,
       `  ratio gates / direct (throughput): medians ${fmt(gatesRate / directRate, 2)}×, min/min ${fmt(Math.min(...runs.direct) / Math.min(...runs.gates), 2)}×, per round ${ratios.map((r) => fmt(r, 2)).join(' ')} — goal ≥ ${GOAL}× ${gatesRate / directRate >= GOAL ? 'met' : 'NOT met'}`,
+      ...(PIN ? pinnedLines() : []),
       `  CPU of the gate processes (both operators, every worker): min ${fmt(Math.min(...runs.cpuMs), 2)} median ${fmt(median(runs.cpuMs), 2)} ms per message`,
       ...(['gates', 'direct'] as const).map((which) => {
         const per = pathProcs[which].map(([name], i) => `${name} ${fmt(median(cpuPerMessage[which].map((r) => r[i] ?? NaN)), 2)}`);
