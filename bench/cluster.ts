@@ -72,16 +72,33 @@ async function failover(cw: ClusterWorld): Promise<string> {
     const second = injectToA(cw, tag, half, MESSAGES, { sessions: SESSIONS });
     await cw.sentinels.waitForNewMaster(old, 60_000);
     const sentinelsMs = Date.now() - killed;
-    // The sidecar's view: the first of A's nodes to say its spool is replayed.
+    // The sidecar's view: the first of A's nodes to say its spool is replayed. A node spools
+    // only the writes Redis refused while it had no master; when none was refused (the
+    // failover fell between two writes, ioredis holding the next ones), there is nothing to
+    // replay and no line to wait for: said so rather than failing the whole `make bench`.
     let sidecarMs = NaN;
-    await until(
+    const spooled = (): boolean => /state store unreachable/.test(a1.output() + a2.output());
+    let lastScan = 0;
+    const allInA = (): boolean => {
+      if (Date.now() - lastScan < 500) return false; // reading the mailboxes is not free
+      lastScan = Date.now();
+      return totalCopies(copiesInA(cw, tag)) >= MESSAGES;
+    };
+    const replayedSeen = await until(
       () => {
         if (/spooled writes replayed/.test(a1.output() + a2.output())) sidecarMs = Date.now() - killed;
-        return !Number.isNaN(sidecarMs);
+        // Nothing spooled and every message already in A: no replay will come.
+        return !Number.isNaN(sidecarMs) || (!spooled() && allInA());
       },
       120_000,
       'a node to replay its spool',
       20,
+    ).then(
+      () => !Number.isNaN(sidecarMs),
+      (err: unknown) => {
+        if (spooled()) throw err; // writes were spooled and never replayed: a real failure
+        return false;
+      },
     );
     await second;
     await until(() => totalCopies(copiesInA(cw, tag)) >= MESSAGES, 600_000, `${MESSAGES} messages in A`, 200);
@@ -102,7 +119,10 @@ async function failover(cw: ClusterWorld): Promise<string> {
     const replayed = replayedIn(a1.output()) + replayedIn(a2.output());
     return (
       `Redis master SIGKILLed with ${MESSAGES - half} of ${MESSAGES} messages to come: new master after ${fmt(sentinelsMs)} ms (sentinels), ` +
-      `the sidecar writing again after ${fmt(sidecarMs)} ms (its spool replayed); journal events spooled and replayed ${replayed}; ` +
+      (replayedSeen
+        ? `the sidecar writing again after ${fmt(sidecarMs)} ms (its spool replayed); `
+        : 'no write of the sidecars was refused during the failover (nothing spooled, no replay to time); ') +
+      `journal events spooled and replayed ${replayed}; ` +
       `messages in A ${copies.size}/${MESSAGES}, duplicates ${duplicates}; received events in the journal ${events}/${MESSAGES}`
     );
   } finally {
