@@ -1,6 +1,6 @@
 // The gates' cost, in one run on this machine:
 //   1. throughput: N messages of 100 KB injected into the sending Postfix over 10 parallel
-//      connections, timed until the last one is in the receiving Postfix's maildir —
+//      connections, timed until the last one is in operator B's mailbox (Dovecot) —
 //      through the gates (Postfix A → gate-out A → mutual TLS → gate-in B → Postfix B, the
 //      gates of each operator in their own `mss-sidecar serve`, with serve.workers =
 //      BENCH_GATE_WORKERS, default 1) versus directly (Postfix → Postfix over TLS) — the
@@ -10,8 +10,13 @@
 //      (10,000,000 bytes on the wire).
 // Fairness: the same certificates (the test IGC-Santé PKI), TLS on every inter-operator hop
 // (mutual TLS both ways: the direct receiver asks for the sender's certificate), the same
-// Postfix queue and concurrency settings (10 per destination), the same injection; the gates
-// add their rules (liste blanche, DN checks, revocation) and a loopback hop on each side.
+// Postfix queue and concurrency settings (10 per destination), the same injection, the same
+// mailbox delivery (both receiving Postfixes hand the operator's domain to B's Dovecot over
+// LMTP, as an operator's Postfix does; until the night of 2026-12-06 the direct receiver
+// delivered with virtual(8) into a maildir, 3.6–3.8 ms of CPU per message less than Dovecot's
+// LMTP delivery the gates path pays — BENCH_DIRECT_DELIVERY=virtual gives that old anchor);
+// the gates add their rules (liste blanche, DN checks, revocation) and a loopback hop on each
+// side. Dovecot B's CPU is counted on both paths.
 // Goal (issue 20): gates ≥ 0.9 × direct (issue 4: 0.8); memory growth < 30 MB.
 // Also printed: the CPU per message of every process on each path (each Postfix as its
 // master's tree, each serve, the injecting bench) and how many of the machine's cores that
@@ -31,6 +36,7 @@
 // without BENCH_PIN). It is not a two-machine measurement: the sides still share the disk,
 // the memory bus and loopback, and the rest of the machine's load lands on both cores.
 // Bounded: BENCH_MESSAGES per run.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +61,8 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WORKERS = Number(process.env.BENCH_GATE_WORKERS ?? 1);
 const PIN = process.env.BENCH_PIN === '1';
+/** How the direct path's receiver delivers: 'lmtp' (B's Dovecot, as on the gates path) or 'virtual' (the old anchor). */
+const DIRECT_DELIVERY = process.env.BENCH_DIRECT_DELIVERY === 'virtual' ? 'virtual' : 'lmtp';
 const GOAL = 0.9;
 const PARALLEL = 10;
 const SIZE = 100 * 1024;
@@ -165,12 +173,31 @@ async function main(): Promise<void> {
     const b = pki.operators.find((o) => o.id === 'B');
     if (!a || !b) throw new Error('PKI without A and B');
     const [rxPort, txPort] = await freePorts(2);
+    const bNode = world.node('B');
+    // The same mailbox delivery as Postfix B's on the gates path: B's domain to B's Dovecot over
+    // LMTP (Postfix B's own virtual_transport), unless BENCH_DIRECT_DELIVERY=virtual.
+    const bMain = (k: string): string => execFileSync('postconf', ['-c', (bNode.postfix as PostfixInstance).configDir, '-h', k], { encoding: 'utf8' }).trim();
+    const delivery: Record<string, string> =
+      DIRECT_DELIVERY === 'lmtp'
+        ? {
+            virtual_mailbox_domains: b.domains[0] as string,
+            virtual_mailbox_maps: bMain('virtual_mailbox_maps'),
+            virtual_transport: bMain('virtual_transport'),
+          }
+        : {};
     const receiver = new PostfixInstance({
       dir: path.join(dir, 'direct-rx'),
       myhostname: b.fqdn,
       virtualDomains: [b.domains[0] as string],
       services: [`127.0.0.1:${rxPort} inet n - n - - smtpd`],
-      main: { smtpd_tls_security_level: 'encrypt', smtpd_tls_cert_file: b.cert, smtpd_tls_key_file: b.key, smtpd_tls_ask_ccert: 'yes', ...CONCURRENCY },
+      main: {
+        smtpd_tls_security_level: 'encrypt',
+        smtpd_tls_cert_file: b.cert,
+        smtpd_tls_key_file: b.key,
+        smtpd_tls_ask_ccert: 'yes',
+        ...delivery,
+        ...CONCURRENCY,
+      },
     });
     const sender = new PostfixInstance({
       dir: path.join(dir, 'direct-tx'),
@@ -188,9 +215,8 @@ async function main(): Promise<void> {
     await receiver.start();
     await sender.start();
 
-    const bNode = world.node('B');
     const bPostfix: Receiver = { delivered: () => bNode.delivered(), postfix: bNode.postfix as PostfixInstance };
-    const direct_: Receiver = { delivered: () => receiver.delivered(), postfix: receiver };
+    const direct_: Receiver = { delivered: () => (DIRECT_DELIVERY === 'lmtp' ? bNode.delivered() : receiver.delivered()), postfix: receiver };
     // Warm-up, then BENCH_ROUNDS rounds of one run each, the order alternating so that both
     // paths see the same machine.
     await timed(world.node('A').ports.inject, bPostfix, 'warm gates');
@@ -201,16 +227,19 @@ async function main(): Promise<void> {
     // its master's tree (smtpd, cleanup, qmgr, lmtp/smtp, virtual… and the children it reaped).
     const aPostfixPid = (world.node('A').postfix as PostfixInstance).masterPid() as number;
     const bPostfixPid = (bNode.postfix as PostfixInstance).masterPid() as number;
+    const dovecotBPid = dovecotMasterPid((bNode.dovecot as { configFile: string }).configFile);
     const pathProcs = {
       gates: [
         ['Postfix A', aPostfixPid],
         ['gate out (A serve)', gatePids[0] as number],
         ['gate in (B serve)', gatePids[1] as number],
         ['Postfix B', bPostfixPid],
+        ['Dovecot B', dovecotBPid],
       ] as Array<[string, number]>,
       direct: [
         ['Postfix sender', sender.masterPid() as number],
         ['Postfix receiver', receiver.masterPid() as number],
+        ...(DIRECT_DELIVERY === 'lmtp' ? ([['Dovecot B', dovecotBPid]] as Array<[string, number]>) : []),
       ] as Array<[string, number]>,
     };
     const cpuPerMessage: Record<'gates' | 'direct', number[][]> = { gates: [], direct: [] };
@@ -268,7 +297,7 @@ async function main(): Promise<void> {
         roots: [
           { name: 'gate in (B serve)', pid: gatePids[1] as number, tree: true },
           { name: 'Postfix B', pid: bPostfixPid, tree: true },
-          { name: 'Dovecot B', pid: PIN ? dovecotMasterPid((bNode.dovecot as { configFile: string }).configFile) : 0, tree: true },
+          { name: 'Dovecot B', pid: dovecotBPid, tree: true },
           { name: 'Postfix receiver', pid: receiver.masterPid() as number, tree: true },
         ],
       },
@@ -288,6 +317,7 @@ async function main(): Promise<void> {
         { side: 'A', name: 'injector (this bench)' },
         { side: 'A', name: 'Postfix sender' },
         { side: 'B', name: 'Postfix receiver' },
+        ...(DIRECT_DELIVERY === 'lmtp' ? [{ side: 'B' as const, name: 'Dovecot B' }] : []),
       ],
     };
     const cpuOf = (name: string): number => {
@@ -356,7 +386,7 @@ async function main(): Promise<void> {
     const ratios = runs.gates.map((g, i) => (runs.direct[i] ?? NaN) / g);
     const pinnedLines = (): string[] => {
       const head =
-        '  two machines, one core each: pinned by side (A: injector, Postfix A, gate out; direct: injector, sender → CPU 0 | B: gate in, Postfix B, Dovecot B; direct: receiver → CPU 1)';
+        '  two machines, one core each: pinned by side (A: injector, Postfix A, gate out; direct: injector, sender → CPU 0 | B: gate in, Postfix B, Dovecot B; direct: receiver, Dovecot B → CPU 1)';
       // No figure unless every process of each side stayed on its CPU (see the header).
       if (!check.held()) return [`${head}: ${check.summary()}`];
       const g = median(pinned.gates);
@@ -396,7 +426,7 @@ async function main(): Promise<void> {
     const out = [
       `gates bench — ${MESSAGES} messages of ${SIZE / 1024} KB, ${PARALLEL} parallel connections, TLS on every inter-operator hop, serve.workers ${WORKERS}, ${ROUNDS} rounds; load average ${loadAverage()}`,
       `  through the gates  Postfix A → gate-out A → gate-in B → Postfix B : ${fmt(gatesRate, 1)} msg/s (median ${fmt(gatesS, 2)} s, min ${fmt(Math.min(...runs.gates), 2)} s)`,
-      `  direct (anchor)    Postfix → Postfix over TLS                    : ${fmt(directRate, 1)} msg/s (median ${fmt(directS, 2)} s, min ${fmt(Math.min(...runs.direct), 2)} s)`,
+      `  direct (anchor)    Postfix → Postfix over TLS → ${DIRECT_DELIVERY === 'lmtp' ? 'Dovecot LMTP' : 'virtual(8)  '}     : ${fmt(directRate, 1)} msg/s (median ${fmt(directS, 2)} s, min ${fmt(Math.min(...runs.direct), 2)} s)`,
       `  ratio gates / direct (throughput): medians ${fmt(gatesRate / directRate, 2)}×, min/min ${fmt(Math.min(...runs.direct) / Math.min(...runs.gates), 2)}×, per round ${ratios.map((r) => fmt(r, 2)).join(' ')} — goal ≥ ${GOAL}× ${gatesRate / directRate >= GOAL ? 'met' : 'NOT met'}`,
       ...(PIN ? pinnedLines() : []),
       `  CPU of the gate processes (both operators, every worker): min ${fmt(Math.min(...runs.cpuMs), 2)} median ${fmt(median(runs.cpuMs), 2)} ms per message`,
