@@ -58,15 +58,13 @@ export class TraceLog {
     const at = this.now();
     const records = inputs.map((input) => this.record(input, at));
     const day = utcDay(at.getTime());
-    if (records.length === 1) {
-      // The usual case (one message, one login): no grouping to do (issue 20).
-      const only = records[0] as TraceRecord;
-      this.append(only.category, day, records as unknown as Array<Record<string, unknown>>);
-    } else {
-      const byCategory = new Map<TraceCategory, TraceRecord[]>();
-      for (const r of records) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r]);
-      for (const [category, list] of byCategory) this.append(category, day, list as unknown as Array<Record<string, unknown>>);
+    const byCategory = new Map<TraceCategory, TraceRecord[]>();
+    for (const r of records) {
+      const list = byCategory.get(r.category);
+      if (list) list.push(r);
+      else byCategory.set(r.category, [r]);
     }
+    for (const [category, list] of byCategory) this.append(category, day, list as unknown as Array<Record<string, unknown>>);
     for (const record of records) {
       for (const o of this.observers) {
         try {
