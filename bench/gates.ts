@@ -36,11 +36,11 @@
 // without BENCH_PIN). It is not a two-machine measurement: the sides still share the disk,
 // the memory bus and loopback, and the rest of the machine's load lands on both cores.
 // Bounded: BENCH_MESSAGES per run.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PostfixInstance } from '../sandbox/mta/postfix-instance.js';
+import { PostfixConfig } from '../src/perimeter/postfix-config.js';
 import { startOperatorWorld } from '../sandbox/operator-world.js';
 import { generateTestPki } from '../sandbox/pki.js';
 import { CLI } from '../test/helpers/cli.js';
@@ -50,8 +50,8 @@ import { SmtpClient } from '../test/helpers/smtp-client.js';
 import { silent } from '../test/helpers/gates.js';
 import { tmpDir } from '../test/helpers/tmp.js';
 import { signedList } from '../test/helpers/whitelist.js';
-import { AffinityCheck, parseCpuList, pinSide, processTree, type Side } from './lib/affinity.js';
-import { cpuTreeSeconds, writeCallsTree } from './lib/cpu.js';
+import { AffinityCheck, parseCpuList, pinSide, type Side } from './lib/affinity.js';
+import { cpuTreeSeconds, processTree, writeCallsTree } from './lib/cpu.js';
 import { clientConnections, serverConnections } from './lib/postfix-connections.js';
 import { deliveryDelays } from './lib/postfix-delays.js';
 import { loadAverage, median } from './lib/runs.js';
@@ -176,13 +176,11 @@ async function main(): Promise<void> {
     const bNode = world.node('B');
     // The same mailbox delivery as Postfix B's on the gates path: B's domain to B's Dovecot over
     // LMTP (Postfix B's own virtual_transport), unless BENCH_DIRECT_DELIVERY=virtual.
-    const bMain = (k: string): string => execFileSync('postconf', ['-c', (bNode.postfix as PostfixInstance).configDir, '-h', k], { encoding: 'utf8' }).trim();
     const delivery: Record<string, string> =
       DIRECT_DELIVERY === 'lmtp'
         ? {
+            ...new PostfixConfig((bNode.postfix as PostfixInstance).configDir).params(['virtual_mailbox_maps', 'virtual_transport']),
             virtual_mailbox_domains: b.domains[0] as string,
-            virtual_mailbox_maps: bMain('virtual_mailbox_maps'),
-            virtual_transport: bMain('virtual_transport'),
           }
         : {};
     const receiver = new PostfixInstance({

@@ -7,6 +7,7 @@
 // covers the children it starts during it, and the check sees them too.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { childrenByParent, processTree } from './cpu.js';
 
 /**
  * The CPUs of a Linux CPU list ("0", "0-1", "0,2-3", as in /proc/<pid>/status
@@ -51,22 +52,6 @@ function threads(pid: number): number[] {
   }
 }
 
-/** `pid` and its live descendants (from /proc/<pid>/task/<tid>/children). */
-export function processTree(pid: number): number[] {
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    const p = todo.pop() as number;
-    if (out.includes(p)) continue;
-    out.push(p);
-    for (const tid of threads(p)) {
-      const children = readOrUndefined(`/proc/${p}/task/${tid}/children`) ?? '';
-      todo.push(...children.trim().split(/\s+/).filter(Boolean).map(Number));
-    }
-  }
-  return out;
-}
-
 /** One operator's half of a path: the CPUs it may use and the processes that belong to it. */
 export interface Side {
   name: string;
@@ -76,7 +61,8 @@ export interface Side {
 }
 
 function sidePids(side: Side): number[] {
-  return side.roots.flatMap((r) => (r.tree ? processTree(r.pid) : [r.pid]));
+  const children = childrenByParent();
+  return side.roots.flatMap((r) => (r.tree ? processTree(r.pid, children) : [r.pid]));
 }
 
 /**

@@ -23,14 +23,22 @@ export function cpuSeconds(pid: number): number {
   return f ? (Number(f[11]) + Number(f[12])) / ticksPerSecond : NaN;
 }
 
-/** Live descendants of `pid`, itself included. */
-function tree(pid: number): number[] {
+/** Every live process's children, by parent pid (one pass over /proc/<n>/stat). */
+export function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const f = fields(Number(name));
-    if (f) children.set(Number(f[1]), [...(children.get(Number(f[1])) ?? []), Number(name)]);
+    if (!f) continue;
+    const list = children.get(Number(f[1]));
+    if (list) list.push(Number(name));
+    else children.set(Number(f[1]), [Number(name)]);
   }
+  return children;
+}
+
+/** `pid` and its live descendants; pass one `childrenByParent()` to walk several trees from one reading of /proc. */
+export function processTree(pid: number, children = childrenByParent()): number[] {
   const out: number[] = [];
   const todo = [pid];
   while (todo.length > 0) {
@@ -48,7 +56,7 @@ function tree(pid: number): number[] {
  */
 export function writeCallsTree(pid: number): number {
   let n = 0;
-  for (const p of tree(pid)) {
+  for (const p of processTree(pid)) {
     try {
       n += Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${p}/io`, 'utf8'))?.[1] ?? 0);
     } catch {
@@ -61,21 +69,10 @@ export function writeCallsTree(pid: number): number {
 /** CPU seconds of `pid` and all its descendants, including their ended (waited-for) children. */
 export function cpuTreeSeconds(pid: number): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const children = new Map<number, number[]>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const f = fields(Number(name));
-    if (!f) continue;
-    const ppid = Number(f[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-  }
   let ticks = 0;
-  const todo = [pid];
-  while (todo.length > 0) {
-    const p = todo.pop() as number;
+  for (const p of processTree(pid)) {
     const f = fields(p);
     if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    todo.push(...(children.get(p) ?? []));
   }
   return ticks / ticksPerSecond;
 }

@@ -4,6 +4,7 @@
 // cached connection: its reuse; else connect, greeting, EHLO/LHLO, TLS), d transmission
 // (envelope, content, until the final reply). The direct path's d is one hop; the gates
 // path's d holds both gates and the receiving Postfix.
+import { median } from './runs.js';
 
 export interface DeliveryDelays {
   a: number;
@@ -22,9 +23,6 @@ export function deliveryDelays(log: string, service: string): DeliveryDelays {
     const m = / delays=([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+),/.exec(line);
     if (m) rows.push(m.slice(1, 5).map(Number));
   }
-  const med = (i: number): number => {
-    const s = rows.map((r) => r[i] as number).sort((x, y) => x - y);
-    return s.length === 0 ? NaN : (s[Math.floor(s.length / 2)] as number);
-  };
+  const med = (i: number): number => median(rows.map((r) => r[i] as number));
   return { a: med(0), b: med(1), c: med(2), d: med(3), deliveries: rows.length };
 }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { test } from 'node:test';
-import { AffinityCheck, cpusAllowedOf, parseCpuList, pinSide, processTree, type Side } from '../../bench/lib/affinity.js';
+import { AffinityCheck, cpusAllowedOf, parseCpuList, pinSide, type Side } from '../../bench/lib/affinity.js';
+import { processTree } from '../../bench/lib/cpu.js';
 import { spawnTracked, waitForOutput } from '../helpers/processes.js';
 
 test('a CPU list is read as the kernel and taskset write it; anything else is refused', () => {
