@@ -32,6 +32,13 @@
 // is printed on its own line, never in a goal ratio: the ceiling of any Node 20 milter on
 // this machine with this generator. BENCH_ENGINES=milter1,milterN,postfwd2,postfwd1,floor
 // picks engines (phase 2 needs milterN and postfwd2).
+// BENCH_ENGINES=frame adds the FRAME engine: the milter process with the rules replaced by a
+// handler that only continues (BENCH_MILTER_HANDLER=continue in bench/lib/milter-process.ts)
+// — the session framework's own cost, between the floor and the milter; refuses nothing,
+// never in a goal ratio. BENCH_BASE_DIST=<another build's dist/> adds milter1base and
+// framebase: the same engines from that build (e.g. main's), driven in the same rounds, for
+// before/after comparisons that the machine's load does not blur. BENCH_MILTER_PROF=<dir>
+// runs the milter processes under `node --cpu-prof` with their profiles written there.
 // BENCH_TRANSPORT=unix: the milters on unix sockets in the direct phase — their shipped
 // transport (milter.listen's default, Postfix's unix:mss-sidecar/milter.sock) — and postfwd
 // on loopback TCP, its default (its --proto unix / --server_socket unix:… created no socket
@@ -70,6 +77,10 @@ const ENGINES = new Set((process.env.BENCH_ENGINES ?? `milter1,milterN,postfwd2,
 const DECISIONS: Record<string, number> = { milter: 13, postfwd: 11 };
 const PASSWORD = 'bench';
 const FLOOR_NAME = 'floor (protocol only)';
+/** BENCH_BASE_DIST: another build's dist/ whose milter engines run beside this build's (milter1base, framebase). */
+const BASE_DIST = process.env.BENCH_BASE_DIST;
+/** BENCH_MILTER_PROF: a directory for `node --cpu-prof` profiles of the milter processes. */
+const PROF_DIR = process.env.BENCH_MILTER_PROF;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Row {
@@ -118,10 +129,18 @@ async function startMilterProcess(
   workers: number,
   socket?: string,
   script = 'milter-process.js',
+  options: { handler?: 'continue'; dist?: string } = {},
 ): Promise<Engine & { observe(): void; take(): Promise<number[]>; stop(): Promise<void> }> {
-  const child = fork(path.join(here, 'lib', script), [], {
+  const lib = options.dist ? path.join(path.resolve(options.dist), 'bench', 'lib') : path.join(here, 'lib');
+  const child = fork(path.join(lib, script), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_MILTER_WORKERS: String(workers), ...(socket ? { BENCH_MILTER_SOCKET: socket } : {}) },
+    execArgv: [...process.execArgv, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROF_DIR)}`] : [])],
+    env: {
+      ...process.env,
+      BENCH_MILTER_WORKERS: String(workers),
+      ...(socket ? { BENCH_MILTER_SOCKET: socket } : {}),
+      ...(options.handler ? { BENCH_MILTER_HANDLER: options.handler } : {}),
+    },
   });
   const guard = (): void => void child.kill('SIGKILL');
   process.once('exit', guard);
@@ -234,6 +253,8 @@ interface Named extends Engine {
   kind: 'milter' | 'postfwd';
   /** The floor engine (BENCH_FLOOR): protocol only, refuses nothing, never part of a goal ratio. */
   floor?: boolean;
+  /** Refuses nothing (the floor and the frame engines): 0 refusals expected per message, not 2. */
+  refusesNothing?: boolean;
 }
 
 interface DirectResult {
@@ -295,7 +316,7 @@ let prepared: Prepared | undefined;
 async function directPhase(e: Named, rtt: number[]): Promise<{ messages: number; seconds: number; cpu: number }> {
   const pool = (prepared ??= prepare());
   if (e.kind === 'milter') {
-    const expected = e.floor ? 0 : 2;
+    const expected = e.floor || e.refusesNothing ? 0 : 2;
     const { result, cpu } = await measuredCpu(e, () =>
       runFor(PHASE_MS, CONCURRENCY, async (w, n) => {
         const refused = await runMessage(e.port, pool.milter[w]?.[n % MESSAGE_POOL] ?? [], rtt);
@@ -487,6 +508,11 @@ function printDirect(results: DirectResult[]): void {
       `  ${FLOOR_NAME} — a ceiling, NOT a goal figure: ${fmt(median(floor.rates))} msg/s = ${fmt(median(floor.rates) / median(anchor.rates), 2)}× postfwd2's rate (medians; min/min ${fmt(Math.min(...floor.rates) / Math.min(...anchor.rates), 2)}×); floor + generator ${fmt(perMessage)} µs CPU per message, at most ${fmt((os.cpus().length * 1e6) / perMessage)} msg/s on ${os.cpus().length} cores, one floor process at most ${fmt(1e6 / median(floor.cpuUs))} msg/s\n`,
     );
   }
+  if (floor)
+    for (const r of results.filter((x) => x.engine !== FLOOR_NAME && !x.engine.startsWith('postfwd')))
+      process.stdout.write(
+        `  ${r.engine}: CPU per message ${fmt(median(r.cpuUs) / median(floor.cpuUs), 2)}× the floor's, ${fmt(median(r.cpuUs) - median(floor.cpuUs))} µs above it (medians of this run)\n`,
+      );
   const p1 = by('postfwd1');
   const m1 = by('milter ×1');
   if (p1 && m1)
@@ -547,6 +573,21 @@ async function main(): Promise<void> {
       kind: 'milter' as const,
       floor: true,
     }));
+    await start('frame', async () => ({
+      ...(await startMilterProcess(1, sock('frame'), undefined, { handler: 'continue' })),
+      name: 'frame (continue only)',
+      kind: 'milter' as const,
+      refusesNothing: true,
+    }));
+    if (BASE_DIST) {
+      await start('milter1base', async () => ({ ...(await startMilterProcess(1, sock('milter1base'), undefined, { dist: BASE_DIST })), name: 'milter ×1 base', kind: 'milter' as const }));
+      await start('framebase', async () => ({
+        ...(await startMilterProcess(1, sock('framebase'), undefined, { handler: 'continue', dist: BASE_DIST })),
+        name: 'frame base',
+        kind: 'milter' as const,
+        refusesNothing: true,
+      }));
+    }
     const results = await direct(engines);
     if (p1) {
       await p1.stop();

@@ -10,6 +10,7 @@
 // its own rules, journal and trace writers on the same kind of files.
 import cluster from 'node:cluster';
 import { createLogger } from '../../src/log.js';
+import type { MilterHandler } from '../../src/milter/handler.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { DECISION_CODES } from './decisions.js';
 import { benchRules } from './submission-rules.js';
@@ -17,10 +18,30 @@ import { benchRules } from './submission-rules.js';
 const WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 1);
 /** A unix socket to listen on (the shipped transport, BENCH_TRANSPORT=unix) instead of a loopback TCP port. */
 const SOCKET = process.env.BENCH_MILTER_SOCKET;
+/**
+ * BENCH_MILTER_HANDLER=continue: the session framework alone (the FRAME engine of
+ * bench/milter.ts) — the rules replaced by a handler that answers the same events (MAIL,
+ * RCPT, end of headers, end of message, so the same negotiation and 13 awaited replies)
+ * with continue, the end of message asynchronously as the rules' journal append makes it.
+ */
+const CONTINUE_ONLY = process.env.BENCH_MILTER_HANDLER === 'continue';
+
+function continueOnly(): { handler: MilterHandler; close(): Promise<void> } {
+  return {
+    handler: {
+      addsHeaders: false,
+      mail: () => undefined,
+      rcpt: () => undefined,
+      eoh: () => undefined,
+      eom: () => Promise.resolve(undefined),
+    },
+    close: () => Promise.resolve(),
+  };
+}
 
 async function serveMilter(): Promise<{ port: number; observe(): void; take(): number[]; stop(): Promise<void> }> {
   const decisionsNs: number[] = [];
-  const rules = benchRules(createLogger({ level: 'warn', pretty: false }));
+  const rules = CONTINUE_ONLY ? continueOnly() : benchRules(createLogger({ level: 'warn', pretty: false }));
   const server = new MilterServer({
     listen: SOCKET ? { kind: 'unix', path: SOCKET } : { kind: 'inet', host: '127.0.0.1', port: 0 },
     handler: rules.handler,

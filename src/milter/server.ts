@@ -10,7 +10,7 @@ import { formatListen, type ListenSpec } from './config.js';
 import type { MilterHandler } from './handler.js';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message.js';
 import { REQUESTED_MACROS, type MacroRequest } from './negotiation.js';
-import { MilterSession, type SessionTimeouts } from './session.js';
+import { MilterSession, wantedSteps, type SessionOptions, type SessionTimeouts } from './session.js';
 
 export interface MilterServerOptions {
   listen: ListenSpec;
@@ -38,6 +38,9 @@ export class MilterServer {
   private observer: ((command: string, elapsedNs: number) => void) | undefined;
   /** The MTA end's name for sessions on a unix socket (no remote address): the listen spec. */
   private readonly local: string;
+  /** The sessions' shared options (sessionOptions), made at the first connection. */
+  private shared: SessionOptions | undefined;
+  private readonly ended = (session: MilterSession): void => void this.sessions.delete(session);
 
   constructor(private readonly opts: MilterServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -67,6 +70,7 @@ export class MilterServer {
   /** Time the replies of connections accepted from now on (benchmarks), or stop timing them. */
   observe(observer: ((command: string, elapsedNs: number) => void) | undefined): void {
     this.observer = observer;
+    this.shared = undefined;
   }
 
   get connections(): number {
@@ -113,19 +117,22 @@ export class MilterServer {
   }
 
   private accept(socket: net.Socket): void {
-    const id = `m${(this.nextId++).toString(36)}`;
-    const session = new MilterSession(socket, {
-      id,
+    const session = new MilterSession(socket, `m${(this.nextId++).toString(36)}`, (this.shared ??= this.sessionOptions()), this.ended);
+    this.sessions.add(session);
+  }
+
+  /** What every session shares, made once (and again when observe() changes the observer). */
+  private sessionOptions(): SessionOptions {
+    const handler = this.opts.handler;
+    return {
       local: this.local,
-      handler: this.opts.handler,
+      handler,
       log: this.opts.log,
       maxPacket: this.opts.maxPacketBytes ?? 1024 * 1024,
       timeouts: { ...DEFAULT_TIMEOUTS, ...this.opts.timeouts },
       limits: { ...DEFAULT_MESSAGE_LIMITS, ...this.opts.limits },
-      macros: this.opts.macros ?? REQUESTED_MACROS,
+      wanted: wantedSteps(handler, this.opts.macros ?? REQUESTED_MACROS),
       ...(this.observer ? { observe: this.observer } : {}),
-    });
-    this.sessions.add(session);
-    void session.done.then(() => this.sessions.delete(session));
+    };
   }
 }

@@ -10,14 +10,14 @@ import { drained } from '../net/drained.js';
 import { parseCommand, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder, type Packet } from './framing.js';
-import type { ConnectInfo, Decision, MilterHandler, SessionContext } from './handler.js';
+import type { ConnectInfo, Decision, EnvelopeAddress, HeaderField, MilterHandler, SessionContext } from './handler.js';
 import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
-import { MessageState, parseEnvelope, type MessageLimits } from './message.js';
+import { DEFAULT_MESSAGE_LIMITS, MessageState, parseEnvelope, type MessageLimits } from './message.js';
 import { agree, encodeAgreement, type Agreement, type MacroRequest, type Offer, type Wanted } from './negotiation.js';
 import { ReplyBatch } from './reply-batch.js';
 import { formatReply } from './reply.js';
-import { encodeResponse, type MilterResponse } from './responses.js';
+import { encodeResponse } from './responses.js';
 
 /** Replies not yet taken by the MTA beyond which no further packet is handled (a peer that does not read). */
 const REPLY_BACKLOG_BYTES = 64 * 1024;
@@ -31,8 +31,11 @@ export interface SessionTimeouts {
   handlerMs: number;
 }
 
+/**
+ * What every session of one server shares: made once by the server, not per connection
+ * (issue 20: the option objects spread for each connection were part of its set-up cost).
+ */
 export interface SessionOptions {
-  id: string;
   /** What to call the MTA end when the socket has no remote address (a unix socket: the listen path). */
   local: string;
   handler: MilterHandler;
@@ -41,26 +44,49 @@ export interface SessionOptions {
   maxPacket: number;
   timeouts: SessionTimeouts;
   limits: MessageLimits;
-  macros: MacroRequest;
+  /** The steps the handler answers and the macros it asks for (wantedSteps). */
+  wanted: Wanted;
   /** Called after each reply with the command it answers and the time spent (benchmarks, metrics). */
   observe?: (command: string, elapsedNs: number) => void;
 }
 
+/** What a handler answers: the events it has a callback for. */
+export function wantedSteps(h: MilterHandler, macros: MacroRequest): Wanted {
+  return {
+    connect: !!h.connect,
+    helo: !!h.helo,
+    mail: !!h.mail,
+    rcpt: !!h.rcpt,
+    data: !!h.data,
+    header: !!h.header,
+    eoh: !!h.eoh,
+    addHeaders: h.addsHeaders !== false,
+    macros,
+  };
+}
+
 type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'header' | 'eoh' | 'eom';
-const CONNECTION_STAGES = new Set<Stage>(['connect', 'helo']);
-/** Commands that belong to a transaction (Sendmail's milter protocol order, as Postfix's milter8.c and cleanup send them). */
-const TRANSACTION_COMMANDS = new Set<MilterCommand['type']>(['rcpt', 'data', 'header', 'eoh', 'body', 'eom']);
-const TEMPFAIL: MilterResponse = { type: 'tempfail' };
-const CONTINUE: MilterResponse = { type: 'continue' };
+/** Stages that concern the connection, not a message: a failure there does not fail a message. */
+const connectionStage = (stage: Stage): boolean => stage === 'connect' || stage === 'helo';
+/** The replies every message gets, encoded once. */
+const TEMPFAIL_REPLY = encodeResponse({ type: 'tempfail' });
+const CONTINUE_REPLY = encodeResponse({ type: 'continue' });
+const BODYEOB = Cmd.BODYEOB.charCodeAt(0);
 
 /**
  * Agreements already computed, by macro request, then offer and wanted steps: Postfix
  * offers the same on every connection, and computing and encoding it each time was ~1 %
  * of the milter's busy time (issue 20). Agreements are never modified once made.
  */
-const agreements = new WeakMap<MacroRequest, Map<string, { agreement: Agreement; reply: Buffer }>>();
+interface KnownAgreement {
+  agreement: Agreement;
+  reply: Buffer;
+  /** By command byte: 1 when the MTA waits for our reply to it (agreement.replyExpected, and end of message). */
+  awaited: Uint8Array;
+}
+const agreements = new WeakMap<MacroRequest, Map<string, KnownAgreement>>();
 
-function agreementFor(offer: Offer, wanted: Wanted): { agreement: Agreement; reply: Buffer } {
+function agreementFor(offer: Offer, wanted: Wanted): KnownAgreement {
   let byKey = agreements.get(wanted.macros);
   if (!byKey) agreements.set(wanted.macros, (byKey = new Map()));
   let steps = 0;
@@ -72,7 +98,10 @@ function agreementFor(offer: Offer, wanted: Wanted): { agreement: Agreement; rep
     // Bounded: an MTA could offer any words, so at most a few dozen are remembered.
     if (byKey.size >= 64) byKey.clear();
     const agreement = agree(offer, wanted);
-    known = { agreement, reply: encodeAgreement(agreement, wanted.macros) };
+    const awaited = new Uint8Array(256);
+    for (const code of agreement.replyExpected) awaited[code.charCodeAt(0)] = 1;
+    awaited[BODYEOB] = 1;
+    known = { agreement, reply: encodeAgreement(agreement, wanted.macros), awaited };
     byKey.set(key, known);
   }
   return known;
@@ -82,17 +111,54 @@ function isPromise<T>(v: unknown): v is Promise<T> {
   return typeof (v as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
+/**
+ * The context every callback of one connection gets. A small class with plain fields that
+ * the session updates (issue 20: an object literal with getters per connection was a V8
+ * slow path, ~2.6 % of the session framework's own time); the handler sees it read-only
+ * through SessionContext.
+ */
+class ConnectionContext implements SessionContext {
+  client: ConnectInfo | undefined = undefined;
+  helo: string | undefined = undefined;
+  message: MessageState = NO_MESSAGE;
+  state = new Map<string, unknown>();
+  readonly macros = new MacroStore();
+  private childLog: Logger | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly peer: string,
+    private readonly baseLog: Logger,
+  ) {}
+
+  get queueId(): string | undefined {
+    return this.macros.get('i') || undefined;
+  }
+
+  /**
+   * This connection's logger, made the first time it logs: most connections log nothing,
+   * and a pino child per connection was ~1 % of the milter's busy time (issue 20).
+   */
+  get log(): Logger {
+    return (this.childLog ??= this.baseLog.child({ milter: this.id }));
+  }
+}
+
+/**
+ * The message between transactions (before the first MAIL, after an end of message or an
+ * abort): nothing in it. Shared, never written: only commands of a transaction touch the
+ * message, and a transaction starts with a MessageState of its own (startMessage).
+ */
+const NO_MESSAGE = new MessageState(DEFAULT_MESSAGE_LIMITS);
+
 export class MilterSession {
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
+  private doneWaiters: Array<() => void> | undefined;
+  private ended = false;
   private readonly decoder: PacketDecoder;
-  private readonly macros = new MacroStore();
-  private readonly ctx: SessionContext;
+  private readonly ctx: ConnectionContext;
   private agreement: Agreement | undefined;
-  private client: ConnectInfo | undefined;
-  private heloName: string | undefined;
-  private message: MessageState;
-  private state = new Map<string, unknown>();
+  /** By command byte: the MTA waits for a reply (see KnownAgreement). */
+  private awaited: Uint8Array | undefined;
   /** A handler failed during this message: every later answer for it is a temporary failure. */
   private messageFailed = false;
   /** An SMFIC_MAIL opened a transaction that no end of message, abort or SMFIC_QUIT_NC closed. */
@@ -104,21 +170,22 @@ export class MilterSession {
   private waitingForPeer = false;
   private closed = false;
   private packetTimer: NodeJS.Timeout | undefined;
-  private childLog: Logger | undefined;
   /** The MTA end of the socket, read while the socket is open (logs after its close name it too). */
   private readonly peer: string;
 
   constructor(
     private readonly socket: net.Socket,
+    id: string,
     private readonly opts: SessionOptions,
+    /** Called once when the connection has ended and the handler's close callback is done. */
+    private readonly onEnd?: (session: MilterSession) => void,
   ) {
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : opts.local;
     this.decoder = new PacketDecoder(opts.maxPacket);
     this.replies = new ReplyBatch(socket);
-    this.message = new MessageState(opts.limits);
-    this.ctx = this.makeContext();
-    socket.setNoDelay(true);
+    this.ctx = new ConnectionContext(id, this.peer, opts.log);
+    // Replies are small and awaited one by one: no Nagle delay (there is none on a unix socket).
+    if (socket.remoteAddress) socket.setNoDelay(true);
     socket.setTimeout(opts.timeouts.idleMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () => {
@@ -126,15 +193,17 @@ export class MilterSession {
       else if (!this.busy) this.fail(new MssError('MILTER_IDLE_TIMEOUT', `no command from the MTA for ${opts.timeouts.idleMs} ms`));
     });
     socket.on('error', (err) => this.log.debug({ peer: this.peer, err: err.message }, 'milter socket error'));
-    socket.on('close', () => void this.onClose());
+    socket.on('close', () => this.onClose());
   }
 
-  /**
-   * This connection's logger, made the first time it logs: most connections log nothing,
-   * and a pino child per connection was ~1 % of the milter's busy time (issue 20).
-   */
+  /** Settles once the connection has ended and the handler's close callback is done (made when asked: server stop). */
+  get done(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => (this.doneWaiters ??= []).push(resolve));
+  }
+
   private get log(): Logger {
-    return (this.childLog ??= this.opts.log.child({ milter: this.opts.id }));
+    return this.ctx.log;
   }
 
   /** A handler call is in flight or events wait for one (received events are always being drained). */
@@ -146,33 +215,6 @@ export class MilterSession {
   close(): void {
     this.closed = true;
     this.socket.destroy();
-  }
-
-  private makeContext(): SessionContext {
-    const self = this;
-    return {
-      id: this.opts.id,
-      peer: this.peer,
-      get client() {
-        return self.client;
-      },
-      get helo() {
-        return self.heloName;
-      },
-      macros: this.macros,
-      get queueId() {
-        return self.macros.get('i') || undefined;
-      },
-      get message() {
-        return self.message;
-      },
-      get log() {
-        return self.log;
-      },
-      get state() {
-        return self.state;
-      },
-    };
   }
 
   private onData(chunk: Buffer): void {
@@ -293,76 +335,66 @@ export class MilterSession {
   }
 
   private negotiate(cmd: Extract<MilterCommand, { type: 'optneg' }>): void {
-    const h = this.opts.handler;
-    const wanted: Wanted = {
-      connect: !!h.connect,
-      helo: !!h.helo,
-      mail: !!h.mail,
-      rcpt: !!h.rcpt,
-      data: !!h.data,
-      header: !!h.header,
-      eoh: !!h.eoh,
-      addHeaders: h.addsHeaders !== false,
-      macros: this.opts.macros,
-    };
-    const { agreement, reply } = agreementFor(cmd, wanted);
+    const { agreement, reply, awaited } = agreementFor(cmd, this.opts.wanted);
     this.agreement = agreement;
+    this.awaited = awaited;
     this.write(reply);
-    this.log.debug(
-      { peer: this.peer, offered: cmd, agreed: { version: this.agreement.version, actions: this.agreement.actions, protocol: this.agreement.protocol } },
-      'milter negotiated',
-    );
+    // Only when it is written: the connection's logger is made when first used (ConnectionContext.log).
+    if (this.opts.log.isLevelEnabled('debug'))
+      this.log.debug(
+        { peer: this.peer, offered: cmd, agreed: { version: agreement.version, actions: agreement.actions, protocol: agreement.protocol } },
+        'milter negotiated',
+      );
   }
 
   private dispatch(cmd: MilterCommand, code: string): void | Promise<void> {
-    const h = this.opts.handler;
     const ctx = this.ctx;
-    if (TRANSACTION_COMMANDS.has(cmd.type)) this.requireTransaction(code);
     switch (cmd.type) {
       case 'optneg':
         throw new MssError('MILTER_PROTOCOL', 'second SMFIC_OPTNEG on one connection');
       case 'macro':
-        this.macros.define(cmd.for, cmd.macros);
+        ctx.macros.define(cmd.for, cmd.macros);
         return;
       case 'connect':
-        this.client = {
+        ctx.client = {
           hostname: cmd.hostname,
           family: cmd.family,
           ...(cmd.port !== undefined ? { port: cmd.port } : {}),
           ...(cmd.address !== undefined ? { address: cmd.address } : {}),
         };
-        return this.decide(code, 'connect', h.connect && (() => h.connect?.(ctx)));
+        return this.decide(code, 'connect', undefined);
       case 'helo':
-        this.heloName = cmd.name;
-        return this.decide(code, 'helo', h.helo && (() => h.helo?.(ctx, cmd.name)));
+        ctx.helo = cmd.name;
+        return this.decide(code, 'helo', cmd.name);
       case 'mail': {
         // A new transaction: whatever the previous one left behind is gone.
         this.startMessage();
         this.inTransaction = true;
         const sender = parseEnvelope(cmd.args);
-        this.message.sender = sender;
-        return this.decide(code, 'mail', h.mail && (() => h.mail?.(ctx, sender)));
+        ctx.message.sender = sender;
+        return this.decide(code, 'mail', sender);
       }
-      case 'rcpt': {
-        const rcpt = parseEnvelope(cmd.args);
-        return this.decide(code, 'rcpt', h.rcpt && (() => h.rcpt?.(ctx, rcpt)), (d) => {
-          if (d.action === 'continue' || d.action === 'accept') this.message.recipients.push(rcpt);
-        });
-      }
+      case 'rcpt':
+        this.requireTransaction(code);
+        return this.decide(code, 'rcpt', parseEnvelope(cmd.args));
       case 'data':
-        return this.decide(code, 'data', h.data && (() => h.data?.(ctx)));
+        this.requireTransaction(code);
+        return this.decide(code, 'data', undefined);
       case 'header': {
+        this.requireTransaction(code);
         const field = { name: cmd.name, value: cmd.value };
-        this.message.addHeader(field);
-        return this.decide(code, 'header', h.header && (() => h.header?.(ctx, field)));
+        ctx.message.addHeader(field);
+        return this.decide(code, 'header', field);
       }
       case 'eoh':
-        return this.decide(code, 'eoh', h.eoh && (() => h.eoh?.(ctx)));
+        this.requireTransaction(code);
+        return this.decide(code, 'eoh', undefined);
       case 'body':
         return this.body(code, cmd.chunk.length);
       case 'eom':
-        this.message.bodyBytes += cmd.chunk.length;
-        return this.endOfMessage(code);
+        this.requireTransaction(code);
+        ctx.message.bodyBytes += cmd.chunk.length;
+        return this.decide(code, 'eom', new EomView(ctx, ((this.agreement?.actions ?? 0) & Action.ADDHDRS) !== 0));
       case 'abort':
         return this.abortMessage();
       case 'quit':
@@ -372,15 +404,14 @@ export class MilterSession {
         return;
       case 'quit-nc':
         // Same connection, next SMTP session: forget everything about the previous one.
-        this.client = undefined;
-        this.heloName = undefined;
-        this.state = new Map();
-        this.macros.clearAll();
-        this.startMessage();
-        this.inTransaction = false;
+        ctx.client = undefined;
+        ctx.helo = undefined;
+        ctx.state = new Map();
+        ctx.macros.clearAll();
+        this.endMessage();
         return;
       case 'unknown':
-        if (this.expects(code)) this.respond(CONTINUE);
+        if (this.expects(code)) this.write(CONTINUE_REPLY);
         return;
     }
   }
@@ -405,43 +436,86 @@ export class MilterSession {
   /** A body chunk: counted (no rule reads the body), answered when the MTA waits for it. */
   private body(code: string, bytes: number): void {
     this.requireTransaction(code);
-    this.message.bodyBytes += bytes;
-    if (this.expects(code)) this.respond(CONTINUE);
+    this.ctx.message.bodyBytes += bytes;
+    if (this.expects(code)) this.write(CONTINUE_REPLY);
   }
 
   private expects(code: string): boolean {
-    return code === Cmd.BODYEOB || (this.agreement?.replyExpected.has(code) ?? true);
+    return this.awaited ? this.awaited[code.charCodeAt(0)] === 1 : true;
   }
 
   private startMessage(): void {
-    this.message = new MessageState(this.opts.limits);
+    this.ctx.message = new MessageState(this.opts.limits);
     this.messageFailed = false;
   }
 
-  /**
-   * Run one callback and answer with its decision. `call` is undefined when the handler has
-   * no callback for the stage. `after` sees the decision actually sent.
-   */
-  private decide(code: string, stage: Stage, call: (() => unknown) | undefined, after?: (d: Decision) => void): void | Promise<void> {
-    const expect = this.expects(code);
-    if (this.messageFailed && !CONNECTION_STAGES.has(stage)) {
-      if (expect) this.respond(TEMPFAIL);
-      return;
+  /** The transaction is over (end of message, abort, SMFIC_QUIT_NC): nothing of it stays. */
+  private endMessage(): void {
+    this.ctx.macros.clearMessage();
+    this.ctx.message = NO_MESSAGE;
+    this.messageFailed = false;
+    this.inTransaction = false;
+  }
+
+  /** The handler's callback for a stage, called with what the stage carries; undefined when it has none. */
+  private call(stage: Stage, arg: unknown): unknown {
+    const h = this.opts.handler;
+    const ctx = this.ctx;
+    switch (stage) {
+      case 'connect':
+        return h.connect ? h.connect(ctx) : NO_CALLBACK;
+      case 'helo':
+        return h.helo ? h.helo(ctx, arg as string) : NO_CALLBACK;
+      case 'mail':
+        return h.mail ? h.mail(ctx, arg as EnvelopeAddress) : NO_CALLBACK;
+      case 'rcpt':
+        return h.rcpt ? h.rcpt(ctx, arg as EnvelopeAddress) : NO_CALLBACK;
+      case 'data':
+        return h.data ? h.data(ctx) : NO_CALLBACK;
+      case 'header':
+        return h.header ? h.header(ctx, arg as HeaderField) : NO_CALLBACK;
+      case 'eoh':
+        return h.eoh ? h.eoh(ctx) : NO_CALLBACK;
+      case 'eom':
+        return h.eom ? h.eom(arg as EomView) : NO_CALLBACK;
     }
-    if (!call) {
-      after?.({ action: 'continue' });
-      if (expect) this.respond(CONTINUE);
+  }
+
+  /**
+   * Run the handler's callback for one stage and answer with its decision (continue when it
+   * has none). `arg` is what the stage carries: the recipient at RCPT (kept when not
+   * refused), the end-of-message context at EOM (its header edits leave with the decision,
+   * one batch of the drain pass; the message ends once decided, whatever the outcome).
+   */
+  private decide(code: string, stage: Stage, arg: unknown): void | Promise<void> {
+    const expect = this.expects(code);
+    if (this.messageFailed && !connectionStage(stage)) {
+      if (expect) this.write(TEMPFAIL_REPLY);
+      this.decided(stage, arg);
       return;
     }
     let result: unknown;
     try {
-      result = call();
+      result = this.call(stage, arg);
     } catch (err) {
       this.handlerFailed(stage, err, expect);
+      this.decided(stage, arg);
       return;
     }
-    if (isPromise(result)) return this.settle(stage, result, expect, after);
-    this.conclude(stage, result, expect, after);
+    if (result === NO_CALLBACK) result = undefined;
+    else if (isPromise(result)) return this.settle(stage, result, expect, arg);
+    try {
+      this.conclude(stage, result, expect, arg);
+    } finally {
+      this.decided(stage, arg);
+    }
+  }
+
+  /** After every decision at a stage, whatever it was: the end of message closes its context (no edit any more) and the message. */
+  private decided(stage: Stage, arg: unknown): void {
+    if (stage !== 'eom') return;
+    (arg as EomView).close();
+    this.endMessage();
   }
 
   /**
@@ -449,7 +523,7 @@ export class MilterSession {
    * decision (the end of message is async for every message: the journal append), not a
    * race between two promises.
    */
-  private settle(stage: Stage, pending: Promise<unknown>, expect: boolean, after?: (d: Decision) => void): Promise<void> {
+  private settle(stage: Stage, pending: Promise<unknown>, expect: boolean, arg: unknown): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       // The first of the decision and the timeout wins; what the winner does may throw
@@ -463,6 +537,8 @@ export class MilterSession {
           resolve();
         } catch (err) {
           reject(err);
+        } finally {
+          this.decided(stage, arg);
         }
       };
       const failed = (err: unknown): void => finish(() => !this.closed && this.handlerFailed(stage, err, expect));
@@ -475,7 +551,7 @@ export class MilterSession {
           finish(() => {
             if (this.closed) return;
             try {
-              this.conclude(stage, result, expect, after);
+              this.conclude(stage, result, expect, arg);
             } catch (err) {
               this.handlerFailed(stage, err, expect);
             }
@@ -485,35 +561,44 @@ export class MilterSession {
     });
   }
 
-  private conclude(stage: Stage, result: unknown, expect: boolean, after?: (d: Decision) => void): void {
-    let response: MilterResponse;
+  private conclude(stage: Stage, result: unknown, expect: boolean, arg: unknown): void {
+    let response: Buffer | undefined;
     let decision: Decision;
     try {
-      decision = (result ?? { action: 'continue' }) as Decision;
+      decision = (result ?? CONTINUE_DECISION) as Decision;
       response = this.toResponse(stage, decision);
     } catch (err) {
       this.handlerFailed(stage, err, expect);
       return;
     }
-    after?.(decision);
-    if (expect) this.respond(response);
+    const goesOn = decision.action === 'continue' || decision.action === 'accept';
+    if (stage === 'rcpt') {
+      if (goesOn) this.ctx.message.recipients.push(arg as EnvelopeAddress);
+    } else if (stage === 'eom') {
+      const eom = arg as EomView;
+      eom.close();
+      // The header edits and the decision leave together: they are one batch of the drain pass.
+      if (goesOn) for (const e of eom.edits) this.write(encodeResponse(e));
+    }
+    if (expect) this.write(response);
     else if (decision.action !== 'continue')
       this.log.warn({ peer: this.peer, stage, decision: decision.action }, 'milter decision ignored: the MTA does not wait for a reply at this stage');
   }
 
   /** Map a decision to the wire, refusing what the protocol or Postfix would not accept. */
-  private toResponse(stage: Stage, d: Decision): MilterResponse {
+  private toResponse(stage: Stage, d: Decision): Buffer {
     switch (d?.action) {
       case 'continue':
+        return CONTINUE_REPLY;
       case 'accept':
       case 'reject':
       case 'tempfail':
-        return { type: d.action };
+        return encodeResponse({ type: d.action });
       case 'discard':
-        if (CONNECTION_STAGES.has(stage)) throw new MssError('MILTER_DECISION_INVALID', `discard is not allowed at ${stage} (nothing to discard yet)`);
-        return { type: 'discard' };
+        if (connectionStage(stage)) throw new MssError('MILTER_DECISION_INVALID', `discard is not allowed at ${stage} (nothing to discard yet)`);
+        return encodeResponse({ type: 'discard' });
       case 'reply':
-        return { type: 'replycode', reply: formatReply(d.reply) };
+        return encodeResponse({ type: 'replycode', reply: formatReply(d.reply) });
       default:
         throw new MssError('MILTER_DECISION_INVALID', `handler returned ${JSON.stringify(d)?.slice(0, 80)} at ${stage}, not a Decision`);
     }
@@ -523,32 +608,10 @@ export class MilterSession {
     const e = asMssError(err, 'MILTER_HANDLER_FAILED');
     this.log.error(
       { peer: this.peer, stage, queueId: this.ctx.queueId, code: e.code, err: e.message },
-      `milter handler failed at ${stage}: temporary failure for this ${CONNECTION_STAGES.has(stage) ? 'connection' : 'message'}`,
+      `milter handler failed at ${stage}: temporary failure for this ${connectionStage(stage) ? 'connection' : 'message'}`,
     );
-    if (!CONNECTION_STAGES.has(stage)) this.messageFailed = true;
-    if (expect) this.respond(TEMPFAIL);
-  }
-
-  private endOfMessage(code: string): void | Promise<void> {
-    const h = this.opts.handler;
-    const eomCtx = new EomView(this.ctx, ((this.agreement?.actions ?? 0) & Action.ADDHDRS) !== 0);
-    const finish = (d: Decision): void => {
-      eomCtx.close();
-      if (d.action === 'continue' || d.action === 'accept') {
-        for (const e of eomCtx.edits) this.respond(e);
-      }
-    };
-    const call = h.eom && (() => h.eom?.(eomCtx));
-    const wrapUp = (): void => {
-      eomCtx.close();
-      this.macros.clearMessage();
-      this.startMessage();
-      this.inTransaction = false;
-    };
-    // The header edits and the decision leave together: they are one batch of the drain pass.
-    const r = this.decide(code, 'eom', call, finish);
-    if (r) return r.finally(wrapUp);
-    wrapUp();
+    if (!connectionStage(stage)) this.messageFailed = true;
+    if (expect) this.write(TEMPFAIL_REPLY);
   }
 
   private async abortMessage(): Promise<void> {
@@ -558,13 +621,7 @@ export class MilterSession {
     } catch (err) {
       this.log.warn({ peer: this.peer, err: asMssError(err).message }, 'milter handler abort callback failed');
     }
-    this.macros.clearMessage();
-    this.startMessage();
-    this.inTransaction = false;
-  }
-
-  private respond(r: MilterResponse): void {
-    this.write(encodeResponse(r));
+    this.endMessage();
   }
 
   /** Replies are gathered while a drain pass runs, written at once otherwise. */
@@ -585,14 +642,33 @@ export class MilterSession {
     this.socket.destroy();
   }
 
-  private async onClose(): Promise<void> {
+  /** The connection is gone: the handler's close callback (awaited only when it is async), then the end. */
+  private onClose(): void {
     this.closed = true;
     if (this.packetTimer) clearTimeout(this.packetTimer);
+    let closing: unknown;
     try {
-      await this.opts.handler.close?.(this.ctx);
+      closing = this.opts.handler.close?.(this.ctx);
     } catch (err) {
-      this.log.warn({ peer: this.peer, err: asMssError(err).message }, 'milter handler close callback failed');
+      this.closeFailed(err);
     }
-    this.resolveDone();
+    if (isPromise(closing)) closing.then(() => this.end(), (err: unknown) => (this.closeFailed(err), this.end()));
+    else this.end();
+  }
+
+  private closeFailed(err: unknown): void {
+    this.log.warn({ peer: this.peer, err: asMssError(err).message }, 'milter handler close callback failed');
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.onEnd?.(this);
+    const waiters = this.doneWaiters;
+    this.doneWaiters = undefined;
+    if (waiters) for (const w of waiters) w();
   }
 }
+
+/** call()'s answer when the handler has no callback for the stage (undefined is "continue" from a callback). */
+const NO_CALLBACK = Symbol('no callback');
+const CONTINUE_DECISION: Decision = { action: 'continue' };
