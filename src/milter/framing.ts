@@ -67,6 +67,20 @@ export class PacketDecoder {
     return this.peeked - 1;
   }
 
+  /**
+   * Where the data of the packet peek() found lies: peekedBuffer[peekedStart, peekedEnd),
+   * valid until skip(). No view is made (a parser reads it in place, see parseCommandAt).
+   */
+  get peekedBuffer(): Buffer {
+    return this.parts[0] as Buffer;
+  }
+  get peekedStart(): number {
+    return this.offset + 5;
+  }
+  get peekedEnd(): number {
+    return this.offset + 4 + this.peeked;
+  }
+
   /** The next complete packet (see peek()), or undefined until more bytes come. */
   next(): Packet | undefined {
     const code = this.peek();

@@ -5,27 +5,44 @@
 import { Cmd } from './constants.js';
 import type { StageName } from './negotiation.js';
 
-const STAGE_OF_COMMAND: Record<string, StageName> = {
-  [Cmd.CONNECT]: 'connect',
-  [Cmd.HELO]: 'helo',
-  [Cmd.MAIL]: 'mail',
-  [Cmd.RCPT]: 'rcpt',
-  [Cmd.DATA]: 'data',
-  [Cmd.HEADER]: 'eoh',
-  [Cmd.EOH]: 'eoh',
-  [Cmd.BODY]: 'eom',
-  [Cmd.BODYEOB]: 'eom',
-};
+/** Stages by index, oldest first: a plain lookup searches from the most recent one down. */
+const STAGES: readonly StageName[] = ['connect', 'helo', 'mail', 'rcpt', 'data', 'eoh', 'eom'];
+const STAGE_INDEX: Readonly<Record<string, number>> = { connect: 0, helo: 1, mail: 2, rcpt: 3, data: 4, eoh: 5, eom: 6 };
+const RCPT = 3;
+/** The first stage of a message (mail): it and every later one are cleared when a message ends. */
+const FIRST_MESSAGE_STAGE = 2;
 
-/** Most recent stage first: where a plain lookup finds a name. */
-const LOOKUP_ORDER: readonly StageName[] = ['eom', 'eoh', 'data', 'rcpt', 'mail', 'helo', 'connect'];
-const MESSAGE_STAGES: readonly StageName[] = ['mail', 'rcpt', 'data', 'eoh', 'eom'];
+/** The stage index of the command a SMFIC_MACRO packet is for, or -1 for a command with no stage. */
+function stageOfCommand(forCommand: string): number {
+  switch (forCommand) {
+    case Cmd.CONNECT:
+      return 0;
+    case Cmd.HELO:
+      return 1;
+    case Cmd.MAIL:
+      return 2;
+    case Cmd.RCPT:
+      return 3;
+    case Cmd.DATA:
+      return 4;
+    case Cmd.HEADER:
+    case Cmd.EOH:
+      return 5;
+    case Cmd.BODY:
+    case Cmd.BODYEOB:
+      return 6;
+    default:
+      return -1;
+  }
+}
+
 /** Bound what one peer can make us hold: Postfix sends a few dozen short values. */
 const MAX_NAMES_PER_STAGE = 64;
 const MAX_VALUE_LENGTH = 4096;
 
 export function macroKey(name: string): string {
-  return name.startsWith('{') && name.endsWith('}') ? name.slice(1, -1) : name;
+  // Compared by character code: this runs for every macro received and every lookup (issue 20).
+  return name.length >= 2 && name.charCodeAt(0) === 123 && name.charCodeAt(name.length - 1) === 125 ? name.slice(1, -1) : name;
 }
 
 export interface MacroView {
@@ -38,47 +55,51 @@ export interface MacroView {
 }
 
 export class MacroStore implements MacroView {
-  private readonly stages = new Map<StageName, Map<string, string>>();
+  /** By stage index (STAGES): the macros sent for that stage, names without braces. */
+  private readonly stages: Array<Map<string, string> | undefined> = [undefined, undefined, undefined, undefined, undefined, undefined, undefined];
 
   /** Record the macros of one SMFIC_MACRO packet; returns false for a command with no stage. */
   define(forCommand: string, macros: ReadonlyArray<readonly [string, string]>): boolean {
-    const stage = STAGE_OF_COMMAND[forCommand];
-    if (!stage) return false;
+    const stage = stageOfCommand(forCommand);
+    if (stage < 0) return false;
+    let map = this.stages[stage];
+    if (!map) this.stages[stage] = map = new Map<string, string>();
     // Each RCPT brings its own {rcpt_addr}; replace rather than merge.
-    const map = stage === 'rcpt' ? new Map<string, string>() : (this.stages.get(stage) ?? new Map<string, string>());
+    else if (stage === RCPT) map.clear();
     for (const [name, value] of macros) {
-      if (map.size >= MAX_NAMES_PER_STAGE && !map.has(macroKey(name))) break;
-      map.set(macroKey(name), value.length > MAX_VALUE_LENGTH ? value.slice(0, MAX_VALUE_LENGTH) : value);
+      const key = macroKey(name);
+      if (map.size >= MAX_NAMES_PER_STAGE && !map.has(key)) break;
+      map.set(key, value.length > MAX_VALUE_LENGTH ? value.slice(0, MAX_VALUE_LENGTH) : value);
     }
-    this.stages.set(stage, map);
     return true;
   }
 
   /** Forget the macros of the message that ended (abort, end of message). */
   clearMessage(): void {
-    for (const s of MESSAGE_STAGES) this.stages.delete(s);
+    for (let s = FIRST_MESSAGE_STAGE; s < STAGES.length; s++) this.stages[s] = undefined;
   }
 
   clearAll(): void {
-    this.stages.clear();
+    this.stages.fill(undefined);
   }
 
   get(name: string): string | undefined {
     const key = macroKey(name);
-    for (const stage of LOOKUP_ORDER) {
-      const v = this.stages.get(stage)?.get(key);
+    for (let s = STAGES.length - 1; s >= 0; s--) {
+      const v = this.stages[s]?.get(key);
       if (v !== undefined) return v;
     }
     return undefined;
   }
 
   at(stage: StageName, name: string): string | undefined {
-    return this.stages.get(stage)?.get(macroKey(name));
+    const s = STAGE_INDEX[stage];
+    return s === undefined ? undefined : this.stages[s]?.get(macroKey(name));
   }
 
   all(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const stage of [...LOOKUP_ORDER].reverse()) for (const [k, v] of this.stages.get(stage) ?? []) out[k] = v;
+    for (const map of this.stages) for (const [k, v] of map ?? []) out[k] = v;
     return out;
   }
 }

@@ -7,9 +7,9 @@ import type net from 'node:net';
 import { MssError, asMssError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { drained } from '../net/drained.js';
-import { parseCommand, type MilterCommand } from './commands.js';
+import { parseCommandAt, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
-import { PacketDecoder, type Packet } from './framing.js';
+import { PacketDecoder } from './framing.js';
 import type { ConnectInfo, Decision, EnvelopeAddress, HeaderField, MilterHandler, SessionContext } from './handler.js';
 import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
@@ -305,16 +305,18 @@ export class MilterSession {
         if (observe) observe(code, Number(process.hrtime.bigint() - started));
         continue;
       }
-      const packet = this.decoder.next() as Packet;
-      this.resumeReading();
       const started = observe ? process.hrtime.bigint() : 0n;
-      const pending = this.handle(packet);
+      // Parsed where it lies in the received bytes, then dropped: no packet object or view.
+      const cmd = parseCommandAt(code, this.decoder.peekedBuffer, this.decoder.peekedStart, this.decoder.peekedEnd);
+      this.decoder.skip();
+      this.resumeReading();
+      const pending = this.handle(cmd, code);
       if (pending) {
         // Nothing answered so far waits for a handler that may take seconds.
         this.flush();
-        return observe ? pending.then(() => observe(packet.code, Number(process.hrtime.bigint() - started))) : pending;
+        return observe ? pending.then(() => observe(code, Number(process.hrtime.bigint() - started))) : pending;
       }
-      if (observe) observe(packet.code, Number(process.hrtime.bigint() - started));
+      if (observe) observe(code, Number(process.hrtime.bigint() - started));
     }
     return undefined;
   }
@@ -325,13 +327,12 @@ export class MilterSession {
   }
 
   /** Handle one packet; returns a promise only when a handler went async. Throws on protocol errors. */
-  private handle(packet: Packet): void | Promise<void> {
-    const cmd = parseCommand(packet);
+  private handle(cmd: MilterCommand, code: string): void | Promise<void> {
     if (!this.agreement) {
-      if (cmd.type !== 'optneg') throw new MssError('MILTER_PROTOCOL', `expected SMFIC_OPTNEG first, got ${commandName(packet.code)}`);
+      if (cmd.type !== 'optneg') throw new MssError('MILTER_PROTOCOL', `expected SMFIC_OPTNEG first, got ${commandName(code)}`);
       return this.negotiate(cmd);
     }
-    return this.dispatch(cmd, packet.code);
+    return this.dispatch(cmd, code);
   }
 
   private negotiate(cmd: Extract<MilterCommand, { type: 'optneg' }>): void {
