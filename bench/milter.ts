@@ -580,7 +580,11 @@ async function main(): Promise<void> {
       refusesNothing: true,
     }));
     if (BASE_DIST) {
-      await start('milter1base', async () => ({ ...(await startMilterProcess(1, sock('milter1base'), undefined, { dist: BASE_DIST })), name: 'milter ×1 base', kind: 'milter' as const }));
+      await start('milter1base', async () => ({
+        ...(await startMilterProcess(1, sock('milter1base'), undefined, { dist: BASE_DIST })),
+        name: 'milter ×1 base',
+        kind: 'milter' as const,
+      }));
       await start('framebase', async () => ({
         ...(await startMilterProcess(1, sock('framebase'), undefined, { handler: 'continue', dist: BASE_DIST })),
         name: 'frame base',

@@ -10,7 +10,7 @@ import { formatListen, type ListenSpec } from './config.js';
 import type { MilterHandler } from './handler.js';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message.js';
 import { REQUESTED_MACROS, type MacroRequest } from './negotiation.js';
-import { MilterSession, wantedSteps, type SessionOptions, type SessionTimeouts } from './session.js';
+import { IdleClock, MilterSession, wantedSteps, type SessionOptions, type SessionTimeouts } from './session.js';
 
 export interface MilterServerOptions {
   listen: ListenSpec;
@@ -41,12 +41,15 @@ export class MilterServer {
   /** The sessions' shared options (sessionOptions), made at the first connection. */
   private shared: SessionOptions | undefined;
   private readonly ended = (session: MilterSession): void => void this.sessions.delete(session);
+  /** Ticks the sessions' idle checks (see IdleClock). */
+  private readonly clock: IdleClock;
 
   constructor(private readonly opts: MilterServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = opts.maxConnections ?? 1000;
     this.local = formatListen(opts.listen);
     this.observer = opts.observe;
+    this.clock = new IdleClock({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }.idleMs);
     this.server.on('drop', (d) =>
       opts.log.warn(
         { peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections },
@@ -100,6 +103,7 @@ export class MilterServer {
       restrictSocket(spec.path, this.opts.socketMode ?? 0o660, gid, 'MILTER_LISTEN');
     }
     this.listening = true;
+    this.clock.start(() => this.checkIdle());
     this.opts.log.info({ listen: this.address }, 'milter listening');
   }
 
@@ -107,6 +111,7 @@ export class MilterServer {
   async stop(graceMs = 2000): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
+    this.clock.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Let a decision being computed reach the MTA, but do not wait for idle connections.
     const deadline = Date.now() + graceMs;
@@ -114,6 +119,11 @@ export class MilterServer {
     for (const s of this.sessions) s.close();
     await Promise.all([...this.sessions].map((s) => s.done));
     await closed;
+  }
+
+  /** Every session's idle check, once per tick of the shared clock. */
+  private checkIdle(): void {
+    for (const s of this.sessions) s.checkIdle();
   }
 
   private accept(socket: net.Socket): void {
@@ -132,6 +142,7 @@ export class MilterServer {
       timeouts: { ...DEFAULT_TIMEOUTS, ...this.opts.timeouts },
       limits: { ...DEFAULT_MESSAGE_LIMITS, ...this.opts.limits },
       wanted: wantedSteps(handler, this.opts.macros ?? REQUESTED_MACROS),
+      clock: this.clock,
       ...(this.observer ? { observe: this.observer } : {}),
     };
   }

@@ -46,8 +46,46 @@ export interface SessionOptions {
   limits: MessageLimits;
   /** The steps the handler answers and the macros it asks for (wantedSteps). */
   wanted: Wanted;
+  /** The server's coarse clock, whose ticks check every session's idle time (checkIdle). */
+  clock: IdleClock;
   /** Called after each reply with the command it answers and the time spent (benchmarks, metrics). */
   observe?: (command: string, elapsedNs: number) => void;
+}
+
+/**
+ * A coarse clock for the sessions' idle timeouts: one timer per server ticks every
+ * idleMs / 8 (at most every second) and lets each session check itself, instead of a timer
+ * per socket that Node re-arms at every read and write (two dozen times per message;
+ * issue 20). A session stamps the tick of its last activity; it is idle once more than
+ * idleMs have surely passed since: closed between idleMs and idleMs + 2 ticks after it.
+ */
+export class IdleClock {
+  /** Ticks since the clock started. */
+  tick = 0;
+  readonly periodMs: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(idleMs: number) {
+    this.periodMs = Math.max(1, Math.min(1000, Math.floor(idleMs / 8)));
+  }
+
+  /** At least `ms` have passed since `stamp` (a tick read at the time): the tick then may have been almost over. */
+  elapsed(stamp: number, ms: number): boolean {
+    return (this.tick - stamp - 1) * this.periodMs >= ms;
+  }
+
+  start(onTick: () => void): void {
+    this.timer ??= setInterval(() => {
+      this.tick++;
+      onTick();
+    }, this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /** What a handler answers: the events it has a callback for. */
@@ -170,6 +208,8 @@ export class MilterSession {
   private waitingForPeer = false;
   private closed = false;
   private packetTimer: NodeJS.Timeout | undefined;
+  /** The clock's tick at the last read or write (checkIdle). */
+  private lastActive: number;
   /** The MTA end of the socket, read while the socket is open (logs after its close name it too). */
   private readonly peer: string;
 
@@ -186,12 +226,8 @@ export class MilterSession {
     this.ctx = new ConnectionContext(id, this.peer, opts.log);
     // Replies are small and awaited one by one: no Nagle delay (there is none on a unix socket).
     if (socket.remoteAddress) socket.setNoDelay(true);
-    socket.setTimeout(opts.timeouts.idleMs);
+    this.lastActive = opts.clock.tick;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('timeout', () => {
-      if (this.waitingForPeer) this.fail(new MssError('MILTER_SLOW_PEER', `the MTA did not read our replies for ${opts.timeouts.idleMs} ms`));
-      else if (!this.busy) this.fail(new MssError('MILTER_IDLE_TIMEOUT', `no command from the MTA for ${opts.timeouts.idleMs} ms`));
-    });
     socket.on('error', (err) => this.log.debug({ peer: this.peer, err: err.message }, 'milter socket error'));
     socket.on('close', () => this.onClose());
   }
@@ -217,8 +253,22 @@ export class MilterSession {
     this.socket.destroy();
   }
 
+  /**
+   * The idle check, from the server's IdleClock at each of its ticks (not a socket timer,
+   * which every read and write re-arms: issue 20). Closes a connection with no read or
+   * write for idleMs: a peer that does not read the replies we wait to write (slow peer),
+   * or an MTA that sends nothing while we owe it nothing (idle); not one whose handler is
+   * still deciding (it answers, or its handlerMs runs out, first).
+   */
+  checkIdle(): void {
+    if (this.closed || !this.opts.clock.elapsed(this.lastActive, this.opts.timeouts.idleMs)) return;
+    if (this.waitingForPeer) this.fail(new MssError('MILTER_SLOW_PEER', `the MTA did not read our replies for ${this.opts.timeouts.idleMs} ms`));
+    else if (!this.busy) this.fail(new MssError('MILTER_IDLE_TIMEOUT', `no command from the MTA for ${this.opts.timeouts.idleMs} ms`));
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.lastActive = this.opts.clock.tick;
     // Received bytes wait in the decoder as they came (no object per packet until its turn).
     this.decoder.feed(chunk);
     // Only events the MTA sends without waiting (no-reply steps, macros) can pile up; stop
@@ -628,10 +678,11 @@ export class MilterSession {
   /** Replies are gathered while a drain pass runs, written at once otherwise. */
   private write(buf: Buffer): void {
     this.replies.add(buf);
-    if (!this.draining) this.replies.flush();
+    if (!this.draining) this.flush();
   }
 
   private flush(): void {
+    if (this.replies.bytes > 0) this.lastActive = this.opts.clock.tick;
     this.replies.flush();
   }
 
@@ -653,7 +704,11 @@ export class MilterSession {
     } catch (err) {
       this.closeFailed(err);
     }
-    if (isPromise(closing)) closing.then(() => this.end(), (err: unknown) => (this.closeFailed(err), this.end()));
+    if (isPromise(closing))
+      closing.then(
+        () => this.end(),
+        (err: unknown) => (this.closeFailed(err), this.end()),
+      );
     else this.end();
   }
 

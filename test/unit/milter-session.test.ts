@@ -514,3 +514,101 @@ test('issue 20: header edits belong to their message: sent only when it goes on,
   );
   await m.quit();
 });
+
+test('issue 20: the idle timeout counts from the last read or write: a connection active every idleMs/3 stays open past idleMs, a handler deciding for longer than idleMs is not cut off, and an idle one is closed idleMs after its last reply', async () => {
+  const idleMs = 300;
+  const server = await serve(
+    {
+      mail: () => undefined,
+      rcpt: async (_ctx, r) => {
+        if (r.address === 'slow@x.fr') await new Promise((res) => setTimeout(res, 2 * idleMs));
+      },
+    },
+    { timeouts: { idleMs, handlerMs: 5000 } },
+  );
+  const m = await mta(server);
+  let closed = false;
+  void m.closed.then(() => (closed = true));
+  const t0 = Date.now();
+  // Commands every idleMs/3 for 2 × idleMs: reads (and the replies written) keep it open.
+  while (Date.now() - t0 < 2 * idleMs) {
+    await new Promise((res) => setTimeout(res, idleMs / 3));
+    assert.deepEqual(await m.decision({ type: 'mail', args: ['<a@x.fr>'] }), { type: 'continue' });
+    await m.event({ type: 'abort' });
+  }
+  assert.equal(closed, false, 'closed while the MTA kept sending commands');
+  await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+  // The handler takes 2 × idleMs: its reply still comes (the session owes it, so it is not idle).
+  assert.deepEqual(await m.decision({ type: 'rcpt', args: ['<slow@x.fr>'] }), { type: 'continue' });
+  const replied = Date.now();
+  assert.equal(closed, false, 'closed while the handler was deciding');
+  await Promise.race([m.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('the idle connection was not closed')), 10 * idleMs))]);
+  assert.ok(Date.now() - replied >= idleMs - 50, `closed ${Date.now() - replied} ms after its last reply, before idleMs`);
+});
+
+test('issue 20: no per-connection logger is made for a connection that logs nothing (negotiation logs only at debug level)', async () => {
+  const base = createLogger({ level: 'info', pretty: false, destination: new (await import('node:stream')).PassThrough() });
+  let children = 0;
+  const child = base.child.bind(base);
+  base.child = ((...args: Parameters<typeof child>) => {
+    children++;
+    return child(...args);
+  }) as typeof base.child;
+  const server = await serve({ eom: () => decide.continue() }, { log: base });
+  for (let i = 0; i < 3; i++) {
+    const m = await mta(server);
+    assert.deepEqual((await runTransaction(m, { sender: 'a@x.fr', recipients: ['b@x.fr'] })).eom, [{ type: 'continue' }]);
+    await m.quit();
+  }
+  assert.equal(children, 0, 'a child logger was made for connections that logged nothing');
+});
+
+test("issue 20: a connection ends once the handler's close callback is done — an async one is awaited by stop() — and between transactions the context holds no message", async () => {
+  const seen: Array<{ kind: string; sender: string | undefined; recipients: number; headers: number; bodyBytes: number }> = [];
+  let asyncClosed = false;
+  const server = await serve({
+    helo: () => undefined,
+    mail: () => undefined,
+    rcpt: () => undefined,
+    eom: () => decide.continue(),
+    abort: (ctx) =>
+      void seen.push({
+        kind: 'abort',
+        sender: ctx.message.sender?.address,
+        recipients: ctx.message.recipients.length,
+        headers: ctx.message.headers.length,
+        bodyBytes: ctx.message.bodyBytes,
+      }),
+    close: async (ctx) => {
+      seen.push({
+        kind: 'close',
+        sender: ctx.message.sender?.address,
+        recipients: ctx.message.recipients.length,
+        headers: ctx.message.headers.length,
+        bodyBytes: ctx.message.bodyBytes,
+      });
+      await new Promise((res) => setTimeout(res, 150));
+      asyncClosed = true;
+    },
+  });
+  const m = await mta(server);
+  for (let i = 0; i < 2; i++)
+    await runTransaction(m, { sender: `s${i}@x.fr`, recipients: ['b@x.fr', 'c@x.fr'], headers: [['Subject', 'x']], body: 'hello\r\n' });
+  // An abort after an end of message: the handler sees the empty message, not the last one.
+  await m.event({ type: 'abort' });
+  // The next transaction starts from nothing: one recipient, not three.
+  await m.decision({ type: 'mail', args: ['<t@x.fr>'] });
+  await m.decision({ type: 'rcpt', args: ['<d@x.fr>'] });
+  await m.event({ type: 'abort' });
+  // Answered only once the abort before it is handled.
+  assert.deepEqual(await m.decision({ type: 'helo', name: 'again' }), { type: 'continue' });
+  assert.equal(server.connections, 1);
+  await server.stop(100);
+  assert.equal(asyncClosed, true, "stop() returned before the handler's async close callback was done");
+  assert.equal(server.connections, 0);
+  assert.deepEqual(seen, [
+    { kind: 'abort', sender: undefined, recipients: 0, headers: 0, bodyBytes: 0 },
+    { kind: 'abort', sender: 't@x.fr', recipients: 1, headers: 0, bodyBytes: 0 },
+    { kind: 'close', sender: undefined, recipients: 0, headers: 0, bodyBytes: 0 },
+  ]);
+});
