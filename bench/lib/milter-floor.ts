@@ -22,8 +22,12 @@ const OPTNEG = Cmd.OPTNEG.charCodeAt(0);
 const EOM = Cmd.BODYEOB.charCodeAt(0);
 const QUIT = Cmd.QUIT.charCodeAt(0);
 
-/** What the submission rules answer (src/submission/handler.ts: mail, rcpt, eoh, eom; no header added). */
-const WANTED = { connect: false, helo: false, mail: true, rcpt: true, data: false, header: false, eoh: true, addHeaders: false, macros: REQUESTED_MACROS };
+/**
+ * What the submission rules answer (src/submission/handler.ts: mail, rcpt, eom; no header
+ * added). No `eoh` since the headers are judged at end of message (issue 20): with
+ * Postfix's offer, 12 awaited replies per message (MAIL, 10 RCPT, EOM).
+ */
+const WANTED = { connect: false, helo: false, mail: true, rcpt: true, data: false, header: false, eoh: false, addHeaders: false, macros: REQUESTED_MACROS };
 
 /** The agreement for an offer, computed once per distinct offer (the generator always sends Postfix's). */
 const agreements = new Map<string, { reply: Buffer; awaited: Uint8Array }>();

@@ -7,7 +7,7 @@
 // once, before the measured phases (messageSteps), and replays them.
 import net from 'node:net';
 import { encodeCommand, type MilterCommand } from '../../src/milter/commands.js';
-import { Resp } from '../../src/milter/constants.js';
+import { Proto, Resp } from '../../src/milter/constants.js';
 import { POSTFIX_V6_OFFER } from '../../src/milter/mta-client.js';
 
 interface Step {
@@ -16,11 +16,21 @@ interface Step {
   replies: number;
   /** Count this step as a decision (MAIL, RCPT, EOH, EOM) for latency. */
   decision: boolean;
+  /**
+   * The end-of-headers step: answered only when the milter's agreement asks for the reply
+   * (no SMFIP_NR_EOH); otherwise it leaves in one write with the next step, as nothing
+   * waits for it. The submission rules judge the headers at end of message (issue 20).
+   */
+  eoh?: boolean;
+  /** This step's bytes and the next step's, for a milter that does not answer it. */
+  withNext?: Buffer;
 }
 
 function step(cmds: MilterCommand[], replies: number, decision = false): Step {
   return { bytes: Buffer.concat(cmds.map(encodeCommand)), replies, decision };
 }
+
+const OPTNEG_REPLY = Resp.OPTNEG.charCodeAt(0);
 
 /**
  * The steps of one message as Postfix sends them to the submission rules: events the rules
@@ -46,18 +56,21 @@ export function messageSteps(rcpts: string[], queueId: string, sender: string): 
       true,
     ),
     ...rcpts.map((r) => step([m('R', [['{rcpt_addr}', r]]), { type: 'rcpt', args: [`<${r}>`] }], 1, true)),
-    step(
-      [
-        m('T', [['i', queueId]]),
-        { type: 'data' },
-        { type: 'header', name: 'From', value: `<${sender}>` },
-        { type: 'header', name: 'Subject', value: 'bench' },
-        { type: 'header', name: 'X-MSS-NIL', value: '<bench/lps/1>' },
-        { type: 'eoh' },
-      ],
-      1,
-      true,
-    ),
+    {
+      ...step(
+        [
+          m('T', [['i', queueId]]),
+          { type: 'data' },
+          { type: 'header', name: 'From', value: `<${sender}>` },
+          { type: 'header', name: 'Subject', value: 'bench' },
+          { type: 'header', name: 'X-MSS-NIL', value: '<bench/lps/1>' },
+          { type: 'eoh' },
+        ],
+        1,
+        true,
+      ),
+      eoh: true,
+    },
     step([{ type: 'body', chunk: Buffer.from('hello\r\n') }, m('E', [['i', queueId]]), { type: 'eom', chunk: Buffer.alloc(0) }], 1, true),
   ];
 }
@@ -86,11 +99,21 @@ export function runMessage(address: EngineAddress, steps: Step[], latencies: num
     let awaiting = 0;
     let sent = 0n;
     let refusals = 0;
+    /** The agreement leaves out the reply at end of headers (SMFIP_NR_EOH). */
+    let eohUnanswered = false;
     const next = (): void => {
       const s = steps[index];
       if (!s) {
         socket.end(QUIT);
         resolve(refusals);
+        return;
+      }
+      const following = steps[index + 1];
+      if (s.eoh && eohUnanswered && following) {
+        index++;
+        awaiting = following.replies;
+        sent = process.hrtime.bigint();
+        socket.write((s.withNext ??= Buffer.concat([s.bytes, following.bytes])));
         return;
       }
       awaiting = s.replies;
@@ -107,6 +130,7 @@ export function runMessage(address: EngineAddress, steps: Step[], latencies: num
         const end = at + 4 + buf.readUInt32BE(at);
         if (end > buf.length) break;
         if (buf[at + 4] === REPLYCODE) refusals++;
+        else if (buf[at + 4] === OPTNEG_REPLY && end - at >= 17) eohUnanswered = (buf.readUInt32BE(at + 13) & Proto.NR_EOH) !== 0;
         at = end;
         if (--awaiting === 0) {
           if (steps[index]?.decision) latencies.push(Number(process.hrtime.bigint() - sent));

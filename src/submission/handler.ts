@@ -6,9 +6,14 @@
 //         domain (EX_3.2_5060), declared SIZE= (EX_GBM_4410), rate limit (§5.4.3)
 //   RCPT  recipient count (EX_GBM_4420), recipient domain (EX_3.2_5060), our recipient's
 //         status (RE_GBM_4420), test mailboxes (EX_GBM_4010)
-//   EOH   sender rights (From: header); for local submission, the null sender's identity
-//         (From:) and any recipient refusal, which refuses the whole message there
-//   EOM   actual size (EX_GBM_4410); then the message is recorded (journal + trace)
+//   EOM   what the headers decide — sender rights (From: header); for local submission,
+//         the null sender's identity (From:) and any recipient refusal, which refuses the
+//         whole message there —, then the actual size (EX_GBM_4410); then the message is
+//         recorded (journal + trace)
+// The headers are judged at end of message, not at end of headers (issue 20): the client
+// hears the verdict after its final dot either way (Postfix's cleanup reads the rest of the
+// message and discards it), and without an `eoh` callback Postfix does not wait for a reply
+// at end of headers — one round trip fewer per message (docs/submission.md, "Steps").
 // Each rule lives in ./rules/ and is enforced from here only.
 import type { Logger } from '../log.js';
 import { decide, type EomContext, type MilterHandler, type SessionContext } from '../milter/handler.js';
@@ -104,6 +109,37 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
     recorder.refused(factsOf(ctx, facts), r);
   };
 
+  /**
+   * What the headers decide, in order: a recipient refusal deferred from RCPT (local
+   * submission), the null sender's identity from its From: (local submission), and the
+   * sender rights over every From: mailbox.
+   */
+  const headerRefusals = (ctx: SessionContext, facts: MessageFacts): Array<Refusal | undefined> => {
+    const refusals: Array<Refusal | undefined> = [facts.deferred];
+    if (facts.identityFromHeader) {
+      const registry = deps.registry();
+      // The null sender of a local submission: the From: mailbox, if it is a local sender.
+      const who = localFromHeader(config.localSenders, ctx.message.headerAll('From'));
+      const login = 'login' in who ? checkLogin(who.login, registry) : undefined;
+      if ('refusal' in who) refusals.push(who.refusal);
+      else if (login && !login.ok) refusals.push(login.refusal);
+      else if (login?.ok) {
+        const bal = login.bal;
+        facts.login = login.login;
+        facts.bal = bal;
+        facts.identity = senderIdentity(registry, bal, login.login, 'local');
+        refusals.push(senderStatus(bal));
+        for (const r of ctx.message.recipients) {
+          const { local, domain } = splitAddress(r.address);
+          const ours = domain !== '' && space.isOurDomain(domain);
+          refusals.push(testExchange(bal, { address: r.address, local, ours, bal: ours ? registry.get(r.address) : undefined }));
+        }
+      }
+    }
+    if (facts.login) refusals.push(fromHeader(facts.login, ctx.message.headerAll('From'), ctx.message.headersTruncated));
+    return refusals;
+  };
+
   return {
     // No header is added: see docs/submission.md ("Message events", no trace header).
     addsHeaders: false,
@@ -165,47 +201,21 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       );
       if (judged.enforced) facts.refusedRecipients.push(verdict(judged.enforced, rcpt.address));
       if (judged.enforced && facts.local) {
-        // Postfix cannot refuse one recipient of non-SMTP mail: the whole message, at EOH.
+        // Postfix cannot refuse one recipient of non-SMTP mail: the whole message, at its end.
         facts.deferred ??= permanentForPostfix(judged.enforced);
         return undefined;
       }
       return judged.decision;
     },
 
-    eoh(ctx) {
-      const facts = currentFacts(ctx);
-      if (!facts) return undefined;
-      const registry = deps.registry();
-      const refusals: Array<Refusal | undefined> = [facts.deferred];
-      if (facts.identityFromHeader) {
-        // The null sender of a local submission: the From: mailbox, if it is a local sender.
-        const who = localFromHeader(config.localSenders, ctx.message.headerAll('From'));
-        const login = 'login' in who ? checkLogin(who.login, registry) : undefined;
-        if ('refusal' in who) refusals.push(who.refusal);
-        else if (login && !login.ok) refusals.push(login.refusal);
-        else if (login?.ok) {
-          const bal = login.bal;
-          facts.login = login.login;
-          facts.bal = bal;
-          facts.identity = senderIdentity(registry, bal, login.login, 'local');
-          refusals.push(senderStatus(bal));
-          for (const r of ctx.message.recipients) {
-            const { local, domain } = splitAddress(r.address);
-            const ours = domain !== '' && space.isOurDomain(domain);
-            refusals.push(testExchange(bal, { address: r.address, local, ours, bal: ours ? registry.get(r.address) : undefined }));
-          }
-        }
-      }
-      if (facts.login) refusals.push(fromHeader(facts.login, ctx.message.headerAll('From'), ctx.message.headersTruncated));
-      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, refusals);
-      if (judged.enforced) refusedMessage(ctx, facts, judged.enforced);
-      return judged.decision;
-    },
-
     async eom(ctx: EomContext) {
       const facts = takeFacts(ctx) ?? { sender: ctx.message.sender?.address ?? '', refusedRecipients: [], wouldRefuse: [], traced: false };
       const size = ctx.message.size;
-      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, [actualSize(size, config.maxMessageBytes)]);
+      // The headers' refusals first, then the size: the order in which they were enforced
+      // when the headers were judged at their end (docs/submission.md, "Steps").
+      const refusals = headerRefusals(ctx, facts);
+      refusals.push(actualSize(size, config.maxMessageBytes));
+      const judged = judge(mode, log, ctx, facts, `message from ${facts.sender || '<>'}`, refusals);
       if (judged.enforced) {
         refusedMessage(ctx, facts, judged.enforced);
         return judged.decision;

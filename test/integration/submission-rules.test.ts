@@ -66,7 +66,7 @@ test('sender rights (EX_LPS_0900): MAIL FROM another address than the login is r
   await quit(c);
 });
 
-test('sender rights (EX_LPS_0900): a From: header naming another address is refused at end of headers with 550 5.7.1; the login in any From: form passes', async () => {
+test('sender rights (EX_LPS_0900): a From: header naming another address is refused at end of message with 550 5.7.1, not queued; the login in any From: form passes', async () => {
   const c = await rig.session(BAL.alice);
   assert.equal((await c.command(`MAIL FROM:<${BAL.alice}>`)).code, 250);
   assert.equal((await c.command(`RCPT TO:<${BAL.bob}>`)).code, 250);
@@ -75,6 +75,15 @@ test('sender rights (EX_LPS_0900): a From: header naming another address is refu
   );
   assert.equal(final.code, 550);
   assert.equal(final.text, `5.7.1 The From: header names ${BAL.bob}, not the mailbox you logged in as (${BAL.alice})`);
+  // Judged at end of message (issue 20): Postfix's cleanup refused it and dropped it, nothing
+  // of it reached the queue manager. Postfix logs the same END-OF-MESSAGE line, and the
+  // client reads the same reply, as when the headers were judged at their end (checked with
+  // the handler of main 3f260f1 on this test).
+  const reject = /([0-9A-F]{6,}): milter-reject: (END-OF-\S+) from [^;]*: 5\.7\.1 The From: header names/;
+  await rig.postfix.waitFor((pf) => reject.test(pf.maillog()), 10_000, 'the milter-reject line');
+  const [line, id, stage] = reject.exec(rig.postfix.maillog()) ?? [];
+  assert.equal(stage, 'END-OF-MESSAGE', line);
+  assert.doesNotMatch(rig.postfix.maillog(), new RegExp(`qmgr\\[\\d+\\]: ${id}: from=`), 'not queued');
   assert.equal((await c.command(`MAIL FROM:<${BAL.alice}>`)).code, 250);
   assert.equal((await c.command(`RCPT TO:<${BAL.bob}>`)).code, 250);
   const [, ok] = await c.data(

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Journal } from '../../src/journal/journal.js';
 import { MilterServer } from '../../src/milter/server.js';
+import { Proto } from '../../src/milter/constants.js';
 import { MilterClient, submitLikePostfix, type Transaction } from '../../src/milter/mta-client.js';
 import { loadRegistry } from '../../src/registry/load.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
@@ -62,7 +63,7 @@ async function rules(opts: { submission?: Record<string, unknown>; list?: Whitel
       await mta.quit();
     }
   };
-  return { submit, store, limiter, traces: () => traceLines(path.join(root, 'traces')).filter((t) => t.action === 'message.submit') };
+  return { submit, store, limiter, port: server.port ?? 0, traces: () => traceLines(path.join(root, 'traces')).filter((t) => t.action === 'message.submit') };
 }
 
 test('EX_3.2_5060: without a verified liste blanche, other domains are temp-failed (451 4.7.1) and our own domain still passes', async () => {
@@ -173,7 +174,7 @@ test('EX_LPS_0900 (local submission): without a login, only the senders of submi
   assert.match(lps.mail, /^530 5\.7\.0 Authentication required/);
 });
 
-test('EX_GBM_4420 EX_3.2_5060 EX_GBM_4010 (local submission): Postfix cannot refuse one recipient of non-SMTP mail, so a refused recipient refuses the whole message at the end of its headers, and 41 recipients are refused permanently', async () => {
+test('EX_GBM_4420 EX_3.2_5060 EX_GBM_4010 (local submission): Postfix cannot refuse one recipient of non-SMTP mail, so a refused recipient refuses the whole message at its end, and 41 recipients are refused permanently', async () => {
   const r = await rules({ submission: { localSenders: [BAL.alice, BAL.test] } });
   const many = await r.submit(
     local({ sender: BAL.alice, recipients: Array.from({ length: 41 }, (_, i) => `r${i}@autre.mssante.fr`), headers: [['From', BAL.alice]] }),
@@ -232,4 +233,34 @@ test('EX_GDT_5050 EX_PSU_5830: Subject and X-MSS-* are recorded unfolded and tri
   assert.equal(t?.message?.subject, 'Compte rendu du 6 décembre');
   assert.equal(t?.request?.nil, '<nil/42>');
   assert.equal(t?.request?.ins, '1 2 3 4');
+});
+
+test('issue 20 (EX_LPS_0900 EX_GBM_4410): the headers are judged at end of message, so Postfix is told not to wait for a reply at end of headers; a forged From: is still refused before the size', async () => {
+  const r = await rules({ submission: { localSenders: [BAL.autoreply] } });
+  const mta = await MilterClient.connect(r.port);
+  try {
+    await mta.negotiate();
+    assert.notEqual(mta.agreed.protocol & Proto.NR_EOH, 0, 'SMFIP_NR_EOH agreed');
+    assert.equal(mta.expectsReply('eoh'), false);
+    for (const type of ['mail', 'rcpt', 'eom'] as const) assert.equal(mta.expectsReply(type), true, type);
+  } finally {
+    await mta.quit();
+  }
+  // Both a forged From: and a body above the limit: the From: is named, as when the headers
+  // were judged at their end and the size never reached.
+  const max = submissionSection.parse({}).maxMessageBytes;
+  const both = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.bob}>`]], body: Buffer.alloc(max + 1, 'x') });
+  assert.match(both.data ?? '', /^550 5\.7\.1 The From: header names bob\.durand@/);
+  const big = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.alice}>`]], body: Buffer.alloc(max + 1, 'x') });
+  assert.match(big.data ?? '', /^552 5\.3\.4 Message size \d+ bytes exceeds the limit/);
+  // Local submission: a recipient refused at RCPT refuses the message before its size too.
+  const local41 = await r.submit(
+    local({ sender: BAL.autoreply, recipients: ['x@gmail.com'], headers: [['From', BAL.autoreply]], body: Buffer.alloc(max + 1, 'x') }),
+  );
+  assert.equal(local41.data, '550 5.7.1 Not sent to x@gmail.com: domain gmail.com is not in the MSSante trust space (liste blanche)');
+  const traced = r.traces().filter((t) => t.response?.ok === false);
+  assert.deepEqual(
+    traced.map((t) => t.response?.rule),
+    ['sender-rights', 'message-size', 'trust-space'],
+  );
 });
