@@ -65,29 +65,31 @@ function headerValue(ctx: SessionContext, name: string, max = 998): string | und
   return clean.length > max ? clean.slice(0, max) : clean;
 }
 
-function factsOf(ctx: SessionContext, facts: MessageFacts, extra: Partial<SubmissionFacts> = {}): SubmissionFacts {
-  const queueId = ctx.queueId;
-  const client = ctx.macros.get('client_addr') ?? ctx.client?.address;
-  const ins = headerValue(ctx, 'X-MSS-INS', 255);
-  const codeCda = headerValue(ctx, 'X-MSS-CODECDA', 255);
-  const nil = headerValue(ctx, 'X-MSS-NIL', 255);
-  const subject = headerValue(ctx, 'Subject');
-  const userAgent = headerValue(ctx, 'User-Agent') ?? headerValue(ctx, 'X-Mailer');
-  return {
-    ...(queueId ? { mailId: queueId } : {}),
+/** The facts recorded for a message; `recipients`: those accepted (default: the message's). */
+function factsOf(ctx: SessionContext, facts: MessageFacts, recipients?: readonly string[]): SubmissionFacts {
+  // Assigned one by one, absent fields left out (no object spreads: issue 20, once per message).
+  const f: SubmissionFacts = {
     sender: facts.sender,
-    recipients: ctx.message.recipients.map((r) => r.address),
-    ...(facts.identity ? { identity: facts.identity } : {}),
-    ...(client ? { client } : {}),
-    ...(subject !== undefined ? { subject } : {}),
-    ...(ins !== undefined ? { ins } : {}),
-    ...(codeCda !== undefined ? { codeCda } : {}),
-    ...(nil !== undefined ? { nil } : {}),
-    ...(userAgent !== undefined ? { userAgent } : {}),
+    recipients: recipients ?? ctx.message.recipients.map((r) => r.address),
     refusedRecipients: facts.refusedRecipients,
     wouldRefuse: facts.wouldRefuse,
-    ...extra,
   };
+  const queueId = ctx.queueId;
+  if (queueId) f.mailId = queueId;
+  if (facts.identity) f.identity = facts.identity;
+  const client = ctx.macros.get('client_addr') ?? ctx.client?.address;
+  if (client) f.client = client;
+  const subject = headerValue(ctx, 'Subject');
+  if (subject !== undefined) f.subject = subject;
+  const ins = headerValue(ctx, 'X-MSS-INS', 255);
+  if (ins !== undefined) f.ins = ins;
+  const codeCda = headerValue(ctx, 'X-MSS-CODECDA', 255);
+  if (codeCda !== undefined) f.codeCda = codeCda;
+  const nil = headerValue(ctx, 'X-MSS-NIL', 255);
+  if (nil !== undefined) f.nil = nil;
+  const userAgent = headerValue(ctx, 'User-Agent') ?? headerValue(ctx, 'X-Mailer');
+  if (userAgent !== undefined) f.userAgent = userAgent;
+  return f;
 }
 
 export function submissionHandler(deps: SubmissionDeps): MilterHandler {
@@ -99,7 +101,7 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
   const flush = (ctx: SessionContext): void => {
     const facts = takeFacts(ctx);
     if (facts && !facts.traced && (facts.refusedRecipients.length > 0 || facts.wouldRefuse.length > 0)) {
-      recorder.refused(factsOf(ctx, facts, { recipients: [] }), ABANDONED);
+      recorder.refused(factsOf(ctx, facts, []), ABANDONED);
     }
   };
 
@@ -222,11 +224,12 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       }
       const mailId = ctx.queueId;
       const at = now();
-      const f = factsOf(ctx, facts, { size });
+      const f = factsOf(ctx, facts);
+      f.size = size;
       try {
         if (!mailId) throw new Error('Postfix sent no queue id (macro i) at end of message');
         // Nothing is accepted unrecorded: the statistics and the traces need every message.
-        await recorder.accepted({ ...f, mailId, size }, at);
+        await recorder.accepted(f as SubmissionFacts & { mailId: string; size: number }, at);
       } catch (err) {
         log.error({ err, queueId: mailId, sender: facts.sender, login: facts.login }, 'message temp-failed: its journal event or trace could not be written');
         recorder.refused(f, NOT_RECORDED);

@@ -10,7 +10,8 @@
 // best-effort basis: a trace store failure must not turn a refusal into something else.
 import type { Logger } from '../log.js';
 import type { Journal } from '../journal/journal.js';
-import { submittedEvent } from '../journal/own-events.js';
+import { submittedEvent, type SubmittedFields } from '../journal/own-events.js';
+import type { TraceInput, TraceMeans, TraceMessage } from '../traces/record.js';
 import type { TraceLog } from '../traces/trace-log.js';
 import type { SenderIdentity } from './identity.js';
 import { replyLine, type Refusal } from './refusal.js';
@@ -59,21 +60,17 @@ export class MessageRecorder {
   async accepted(f: SubmissionFacts & { mailId: string; size: number }, at: Date): Promise<void> {
     // Checked by its typed constructor (the schema's bounds, without zod: issue 20); an
     // over-long envelope or header value throws, and the caller temp-fails the message.
-    const event = submittedEvent({
-      at: at.toISOString(),
-      mailId: f.mailId,
-      sender: f.sender,
-      recipients: [...f.recipients],
-      size: f.size,
-      ...(f.ins !== undefined ? { ins: f.ins } : {}),
-      ...(f.codeCda !== undefined ? { codeCda: f.codeCda } : {}),
-      ...(f.nil !== undefined ? { nil: f.nil } : {}),
-      ...(f.identity?.identity ? { identity: f.identity.identity } : {}),
-      ...(f.identity ? { login: f.identity.login } : {}),
-      ...(f.identity?.authType ? { authType: f.identity.authType } : {}),
-      ...(f.client ? { client: f.client } : {}),
-    });
-    await this.journal.record(event);
+    // Its fields assigned one by one (no object spreads: issue 20, once per message).
+    const fields: SubmittedFields = { at: at.toISOString(), mailId: f.mailId, sender: f.sender, recipients: f.recipients as string[], size: f.size };
+    if (f.ins !== undefined) fields.ins = f.ins;
+    if (f.codeCda !== undefined) fields.codeCda = f.codeCda;
+    if (f.nil !== undefined) fields.nil = f.nil;
+    const id = f.identity;
+    if (id?.identity) fields.identity = id.identity;
+    if (id) fields.login = id.login;
+    if (id?.authType) fields.authType = id.authType;
+    if (f.client) fields.client = f.client;
+    await this.journal.record(submittedEvent(fields));
     this.trace(f, { ok: true, accepted: f.recipients.length });
   }
 
@@ -87,41 +84,36 @@ export class MessageRecorder {
   }
 
   private trace(f: SubmissionFacts, response: { ok: boolean; code?: string; message?: string } & Record<string, unknown>): void {
+    // Built field by field in the order the traces have always shown (no object spreads:
+    // issue 20, once per message); absent values are left out.
     const id = f.identity;
-    this.traces.write({
+    const input: TraceInput = {
       action: 'message.submit',
       actor: { id: id?.identity ?? id?.login ?? 'unauthenticated', kind: id?.kind ?? 'user', source: id?.source ?? 'none' },
-      ...(id ? { bal: id.login } : {}),
-      means: {
-        service: 'submission',
-        ...(id?.authType ? { authType: id.authType } : {}),
-        ...(f.nil !== undefined ? { nil: f.nil } : {}),
-        ...(f.userAgent ? { client: f.userAgent } : {}),
-      },
-      ...(f.client ? { address: f.client } : {}),
-      request: {
-        sender: f.sender,
-        ...(id ? { login: id.login } : {}),
-        ...(f.ins !== undefined ? { ins: f.ins } : {}),
-        ...(f.codeCda !== undefined ? { codeCda: f.codeCda } : {}),
-        ...(f.nil !== undefined ? { nil: f.nil } : {}),
-      },
-      response: {
-        ...response,
-        ...(f.refusedRecipients.length ? { refusedRecipients: f.refusedRecipients } : {}),
-        ...(f.wouldRefuse.length ? { wouldRefuse: f.wouldRefuse } : {}),
-      },
-      ...(f.mailId
-        ? {
-            message: {
-              id: f.mailId,
-              from: f.sender,
-              to: [...f.recipients],
-              ...(f.subject !== undefined ? { subject: f.subject } : {}),
-              ...(f.size !== undefined ? { size: f.size } : {}),
-            },
-          }
-        : {}),
-    });
+      response,
+    };
+    if (id) input.bal = id.login;
+    const means: TraceMeans = { service: 'submission' };
+    if (id?.authType) means.authType = id.authType;
+    if (f.nil !== undefined) means.nil = f.nil;
+    if (f.userAgent) means.client = f.userAgent;
+    input.means = means;
+    if (f.client) input.address = f.client;
+    const request: Record<string, unknown> = { sender: f.sender };
+    if (id) request.login = id.login;
+    if (f.ins !== undefined) request.ins = f.ins;
+    if (f.codeCda !== undefined) request.codeCda = f.codeCda;
+    if (f.nil !== undefined) request.nil = f.nil;
+    input.request = request;
+    if (f.refusedRecipients.length) response.refusedRecipients = f.refusedRecipients;
+    if (f.wouldRefuse.length) response.wouldRefuse = f.wouldRefuse;
+    if (f.mailId) {
+      // `to` is copied by the trace log's sanitising.
+      const message: TraceMessage = { id: f.mailId, from: f.sender, to: f.recipients as string[] };
+      if (f.subject !== undefined) message.subject = f.subject;
+      if (f.size !== undefined) message.size = f.size;
+      input.message = message;
+    }
+    this.traces.write(input);
   }
 }

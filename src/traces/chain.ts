@@ -3,7 +3,7 @@
 // `hash` = SHA-256 of the line's text before that field. Editing a line breaks its hash;
 // removing or reordering lines breaks `prev`/`seq` on the next one. The hash is computed
 // over the exact text written, so verification needs no JSON canonicalisation.
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 
 export const GENESIS = '0'.repeat(64);
 const TAIL = /,"hash":"([0-9a-f]{64})"\}$/;
@@ -13,11 +13,32 @@ export interface Chained {
   prev: string;
 }
 
+/** SHA-256 in hex: the one-shot crypto.hash where Node has it (20.12+), else a Hash object. */
+const sha256: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: 'hex'): string }).hash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text).digest('hex');
+
+function finish(body: string): { line: string; hash: string } {
+  const hash = sha256(body);
+  return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
+}
+
 /** The line (with its newline) and its hash for `record`. */
 export function chainLine(record: Chained & Record<string, unknown>): { line: string; hash: string } {
-  const body = JSON.stringify(record);
-  const hash = createHash('sha256').update(body).digest('hex');
-  return { line: `${body.slice(0, -1)},"hash":"${hash}"}\n`, hash };
+  return finish(JSON.stringify(record));
+}
+
+/**
+ * The same line as chainLine({ seq, prev, ...record }), without copying `record` into a new
+ * object (issue 20: a trace per message): `seq` and `prev` written first, then the
+ * record's own JSON. A record that has its own `seq` or `prev` goes through the copy.
+ */
+export function chainRecord(seq: number, prev: string, record: Record<string, unknown>): { line: string; hash: string } {
+  if ('seq' in record || 'prev' in record) return chainLine({ seq, prev, ...record });
+  const json = JSON.stringify(record);
+  const head = `{"seq":${JSON.stringify(seq)},"prev":${JSON.stringify(prev)}`;
+  return finish(json === '{}' ? `${head}}` : `${head},${json.slice(1)}`);
 }
 
 export type LineCheck = { ok: true; record: Chained & Record<string, unknown>; hash: string } | { ok: false; reason: string };

@@ -59,18 +59,41 @@ export interface TraceRecord extends TraceInput {
 const SECRET_KEYS =
   /^(token|access_?token|refresh_?token|id_?token|bearer|password|passwd|secret|client_?secret|private_?key|key|authorization|cookie|body|content|text|html|attachments?|raw)$/i;
 
+/**
+ * Whether a key is a secret's, remembered for the keys seen (the traces' own field names,
+ * a few dozen; bounded so that callers' arbitrary keys cannot grow it): the milter
+ * sanitises a trace per message (issue 20).
+ */
+const secretKey = new Map<string, boolean>();
+const SECRET_KEY_MEMORY = 512;
+
+function isSecretKey(k: string): boolean {
+  let secret = secretKey.get(k);
+  if (secret === undefined) {
+    secret = SECRET_KEYS.test(k);
+    if (secretKey.size < SECRET_KEY_MEMORY) secretKey.set(k, secret);
+  }
+  return secret;
+}
+
 /** A copy of `value` with secret and content fields replaced by "[redacted]". */
 export function sanitize(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[truncated]';
-  if (Array.isArray(value)) return value.map((v) => sanitize(v, depth + 1));
+  if (typeof value === 'string') return value.length > 4096 ? `${value.slice(0, 4096)}…` : value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = sanitize(value[i], depth + 1);
+    return out;
+  }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const object = value as Record<string, unknown>;
+    for (const k of Object.keys(object)) {
+      const v = object[k];
       if (v === undefined) continue;
-      out[k] = SECRET_KEYS.test(k) ? '[redacted]' : sanitize(v, depth + 1);
+      out[k] = isSecretKey(k) ? '[redacted]' : sanitize(v, depth + 1);
     }
     return out;
   }
-  if (typeof value === 'string' && value.length > 4096) return `${value.slice(0, 4096)}…`;
   return value;
 }

@@ -7,8 +7,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DayFiles, newWriterId, utcDay } from '../util/day-files.js';
-import { GENESIS, chainLine } from './chain.js';
+import { DayFiles, newWriterId } from '../util/day-files.js';
+import { GENESIS, chainLine, chainRecord } from './chain.js';
 import { appendManifest } from './manifest.js';
 import { sanitize, type TraceCategory, type TraceInput, type TraceRecord } from './record.js';
 
@@ -56,8 +56,10 @@ export class TraceLog {
   writeAll(inputs: readonly TraceInput[]): TraceRecord[] {
     if (this.closed) throw new Error('trace log is closed');
     const at = this.now();
-    const records = inputs.map((input) => this.record(input, at));
-    const day = utcDay(at.getTime());
+    const iso = at.toISOString();
+    const records = inputs.map((input) => this.record(input, iso));
+    // The UTC day of `at`, read from its ISO text (utcDay's own reading).
+    const day = iso.slice(0, 10);
     const byCategory = new Map<TraceCategory, TraceRecord[]>();
     for (const r of records) {
       const list = byCategory.get(r.category);
@@ -77,10 +79,10 @@ export class TraceLog {
     return records;
   }
 
-  private record(input: TraceInput, at: Date): TraceRecord {
+  private record(input: TraceInput, at: string): TraceRecord {
     return {
       id: randomUUID(),
-      at: at.toISOString(),
+      at,
       category: input.category ?? 'functional',
       action: input.action,
       actor: sanitize(input.actor) as TraceRecord['actor'],
@@ -124,7 +126,7 @@ export class TraceLog {
     let { seq, lastHash } = chain;
     let text = '';
     for (const record of records) {
-      const { line, hash } = chainLine({ seq: seq + 1, prev: lastHash, ...record });
+      const { line, hash } = chainRecord(seq + 1, lastHash, record);
       text += line;
       seq += 1;
       lastHash = hash;
