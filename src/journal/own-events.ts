@@ -33,7 +33,19 @@ function text(key: string, value: string, min: number, max: number): string {
 /** The optional fields of a `submitted` event and their maximum lengths (./events.ts). */
 const OPTIONAL_MAX = { ins: 255, codeCda: 255, nil: 255, identity: 256, delegateOf: 256, login: 256, authType: 64, client: 128 } as const;
 
+const OPTIONAL_KEYS = Object.keys(OPTIONAL_MAX) as ReadonlyArray<keyof typeof OPTIONAL_MAX>;
+
 export type SubmittedFields = Omit<SubmittedEvent, 'type'>;
+
+/** A copy of the recipients, each checked; the key naming one is only made for a refusal (issue 20). */
+function recipientsOf(recipients: readonly string[]): string[] {
+  const out = new Array<string>(recipients.length);
+  for (let i = 0; i < recipients.length; i++) {
+    const r = recipients[i] as string;
+    out[i] = typeof r === 'string' && r.length >= 1 && r.length <= 256 ? r : text(`recipients.${i}`, r, 1, 256);
+  }
+  return out;
+}
 
 /** A `submitted` event (the milter's, src/submission/record.ts), checked against the schema's bounds. */
 export function submittedEvent(f: SubmittedFields): Readonly<SubmittedEvent> {
@@ -45,10 +57,10 @@ export function submittedEvent(f: SubmittedFields): Readonly<SubmittedEvent> {
     at: f.at,
     mailId: text('mailId', f.mailId, 1, 255),
     sender: text('sender', f.sender, 0, 256),
-    recipients: Object.freeze(f.recipients.map((r, i) => text(`recipients.${i}`, r, 1, 256))) as string[],
+    recipients: Object.freeze(recipientsOf(f.recipients)) as string[],
     size: f.size,
   };
-  for (const key of Object.keys(OPTIONAL_MAX) as Array<keyof typeof OPTIONAL_MAX>) {
+  for (const key of OPTIONAL_KEYS) {
     const value = f[key];
     if (value !== undefined) event[key] = text(key, value, 0, OPTIONAL_MAX[key]);
   }

@@ -10,8 +10,16 @@ import { randomBytes } from 'node:crypto';
 
 export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
+const DAY_MS = 86_400_000;
+/** The last day asked for and its bounds [start, end): most calls fall in it (issue 20: once per message). */
+let lastDay = { start: 0, end: -1, day: '' };
+
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.start && ms < lastDay.end) return lastDay.day;
+  const day = new Date(ms).toISOString().slice(0, 10);
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  lastDay = { start, end: start + DAY_MS, day };
+  return day;
 }
 
 /** This host's name as writer ids carry it; it may hold dashes, so an id is parsed from its right end. */

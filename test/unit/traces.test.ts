@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { chainLine, chainRecord, checkLine } from '../../src/traces/chain.js';
+import { sanitize } from '../../src/traces/record.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
+import { utcDay } from '../../src/util/day-files.js';
 import { verifyTraces } from '../../src/traces/verify.js';
 import { pruneTraces } from '../../src/traces/prune.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -224,4 +227,53 @@ test('EX_GDT_5010 EX_GDT_5050: writeAll appends several traces with one write, i
   const report = await verifyTraces(dir);
   assert.deepEqual(report.problems, []);
   assert.equal(report.ok, true);
+});
+
+test('EX_GDT_5010 (issue 20): chainRecord writes, byte for byte, the line and hash chainLine({ seq, prev, ...record }) writes, records with their own seq or prev and empty ones included', () => {
+  const prev = 'ab'.repeat(32);
+  const records: Array<Record<string, unknown>> = [
+    { id: 'x', at: '2026-12-06T22:00:00.000Z', category: 'functional', action: 'message.submit', actor: { id: 'a', kind: 'user' }, response: { ok: true, n: undefined } },
+    { message: { subject: 'é "quoted" \u2028 \\ </script>', to: ['a@b', 'c@d'] }, size: 12.5, nothing: null },
+    {},
+    { seq: 99, other: 1 },
+    { prev: 'elsewhere' },
+  ];
+  for (const [i, r] of records.entries()) {
+    const a = chainRecord(i + 1, prev, r);
+    const b = chainLine({ seq: i + 1, prev, ...r });
+    assert.equal(a.line, b.line, JSON.stringify(r));
+    assert.equal(a.hash, b.hash);
+    assert.equal(checkLine(a.line.slice(0, -1)).ok, true);
+  }
+});
+
+test('EX_GDT_5040 (issue 20): sanitize still redacts secret and content keys at any depth (the remembered key tests too), skips undefined values, truncates long strings and deep nesting', () => {
+  const input = { request: { Token: 'secret', nested: [{ password: 'p', body: 'b', keep: 'k' }] }, skip: undefined, long: 'x'.repeat(5000) };
+  for (let round = 0; round < 2; round++) {
+    const out = sanitize(input) as { request: { Token: unknown; nested: unknown }; long: unknown };
+    assert.equal(out.request.Token, '[redacted]');
+    assert.deepEqual(out.request.nested, [{ password: '[redacted]', body: '[redacted]', keep: 'k' }]);
+    assert.equal('skip' in out, false);
+    assert.equal(out.long, `${'x'.repeat(4096)}…`);
+  }
+  let deep: unknown = 'bottom';
+  for (let i = 0; i < 12; i++) deep = { d: deep };
+  assert.match(JSON.stringify(sanitize(deep)), /"\[truncated\]"/);
+});
+
+test('EX_GDT_5010 (issue 20): utcDay, which remembers the last day, names the right UTC day back and forth across midnights and refuses an invalid time', () => {
+  const at = (iso: string): number => Date.parse(iso);
+  const cases: Array<[string, string]> = [
+    ['2026-12-06T23:59:59.999Z', '2026-12-06'],
+    ['2026-12-07T00:00:00.000Z', '2026-12-07'],
+    ['2026-12-06T12:00:00.000Z', '2026-12-06'],
+    ['2026-12-06T00:00:00.000Z', '2026-12-06'],
+    ['2026-12-05T23:59:59.999Z', '2026-12-05'],
+    ['1969-12-31T23:59:59.999Z', '1969-12-31'],
+    ['1970-01-01T00:00:00.000Z', '1970-01-01'],
+    ['2026-12-07T00:00:00.000Z', '2026-12-07'],
+  ];
+  for (const [iso, day] of cases) assert.equal(utcDay(at(iso)), day, iso);
+  assert.equal(utcDay(at('2026-12-06T23:59:59.999Z') + 0.5), '2026-12-06');
+  assert.throws(() => utcDay(Number.NaN), RangeError);
 });
