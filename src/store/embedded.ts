@@ -178,7 +178,8 @@ export class EmbeddedStore implements StateStore {
     const only = records.length === 1 ? records[0] : undefined;
     if (only) {
       // One record (the milter's, once per message: issue 20): no grouping by day.
-      if (!Number.isFinite(only.at) || only.data.includes('\n')) throw new MssError('STORE_BAD_RECORD', 'a journal record needs a finite time and one line of data');
+      if (!Number.isFinite(only.at) || only.data.includes('\n'))
+        throw new MssError('STORE_BAD_RECORD', 'a journal record needs a finite time and one line of data');
       this.journal.append(utcDay(only.at), `${only.at}\t${only.data}\n`);
       return;
     }

@@ -232,7 +232,14 @@ test('EX_GDT_5010 EX_GDT_5050: writeAll appends several traces with one write, i
 test('EX_GDT_5010 (issue 20): chainRecord writes, byte for byte, the line and hash chainLine({ seq, prev, ...record }) writes, records with their own seq or prev and empty ones included', () => {
   const prev = 'ab'.repeat(32);
   const records: Array<Record<string, unknown>> = [
-    { id: 'x', at: '2026-12-06T22:00:00.000Z', category: 'functional', action: 'message.submit', actor: { id: 'a', kind: 'user' }, response: { ok: true, n: undefined } },
+    {
+      id: 'x',
+      at: '2026-12-06T22:00:00.000Z',
+      category: 'functional',
+      action: 'message.submit',
+      actor: { id: 'a', kind: 'user' },
+      response: { ok: true, n: undefined },
+    },
     { message: { subject: 'é "quoted" \u2028 \\ </script>', to: ['a@b', 'c@d'] }, size: 12.5, nothing: null },
     {},
     { seq: 99, other: 1 },
