@@ -73,7 +73,8 @@ export function parseEnvelope(args: readonly string[]): EnvelopeAddress {
   const raw = (args[0] ?? '').trim();
   const address = raw.startsWith('<') && raw.endsWith('>') ? raw.slice(1, -1) : raw;
   const params: Record<string, string | true> = {};
-  for (const arg of args.slice(1)) {
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i] as string;
     const eq = arg.indexOf('=');
     if (eq < 0) params[arg.toUpperCase()] = true;
     else params[arg.slice(0, eq).toUpperCase()] = arg.slice(eq + 1);

@@ -10,13 +10,12 @@ import { drained } from '../net/drained.js';
 import { parseCommandAt, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder } from './framing.js';
-import type { ConnectInfo, Decision, EnvelopeAddress, HeaderField, MilterHandler, SessionContext } from './handler.js';
+import { replyText, type ConnectInfo, type Decision, type EnvelopeAddress, type HeaderField, type MilterHandler, type SessionContext } from './handler.js';
 import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
 import { DEFAULT_MESSAGE_LIMITS, MessageState, parseEnvelope, type MessageLimits } from './message.js';
 import { agree, encodeAgreement, type Agreement, type MacroRequest, type Offer, type Wanted } from './negotiation.js';
 import { ReplyBatch } from './reply-batch.js';
-import { formatReply } from './reply.js';
 import { encodeResponse } from './responses.js';
 
 /** Replies not yet taken by the MTA beyond which no further packet is handled (a peer that does not read). */
@@ -109,6 +108,9 @@ const connectionStage = (stage: Stage): boolean => stage === 'connect' || stage 
 /** The replies every message gets, encoded once. */
 const TEMPFAIL_REPLY = encodeResponse({ type: 'tempfail' });
 const CONTINUE_REPLY = encodeResponse({ type: 'continue' });
+const ACCEPT_REPLY = encodeResponse({ type: 'accept' });
+const REJECT_REPLY = encodeResponse({ type: 'reject' });
+const DISCARD_REPLY = encodeResponse({ type: 'discard' });
 const BODYEOB = Cmd.BODYEOB.charCodeAt(0);
 
 /**
@@ -143,6 +145,23 @@ function agreementFor(offer: Offer, wanted: Wanted): KnownAgreement {
     byKey.set(key, known);
   }
   return known;
+}
+
+/**
+ * SMFIR_REPLYCODE packets by text: the rules refuse with a few texts over and over (two
+ * refused recipients per message in the benchmark), encoded once each (issue 20). Bounded:
+ * texts that name an address may be many. Never modified once made (reply-batch.ts writes
+ * them as they are).
+ */
+const replyPackets = new Map<string, Buffer>();
+function replyPacket(text: string): Buffer {
+  let packet = replyPackets.get(text);
+  if (!packet) {
+    if (replyPackets.size >= 256) replyPackets.clear();
+    packet = encodeResponse({ type: 'replycode', reply: text });
+    replyPackets.set(text, packet);
+  }
+  return packet;
 }
 
 function isPromise<T>(v: unknown): v is Promise<T> {
@@ -208,6 +227,9 @@ export class MilterSession {
   private waitingForPeer = false;
   private closed = false;
   private packetTimer: NodeJS.Timeout | undefined;
+  /** The command whose callback the pass waits for, and since when (the observer's timing). */
+  private waitingCode: string | undefined;
+  private waitingSince = 0n;
   /** The clock's tick at the last read or write (checkIdle). */
   private lastActive: number;
   /** The MTA end of the socket, read while the socket is open (logs after its close name it too). */
@@ -293,55 +315,64 @@ export class MilterSession {
   /**
    * Handle every complete packet received. Synchronous while the handler decides
    * synchronously — a packet costs no promise then (issue 20: one per read, 14 per message,
-   * was a measurable part of the milter's time) —; from the first wait on (a handler that
-   * went async, a peer not reading its replies) it goes on in drainLater. Either way the
-   * replies of the pass leave in one write when it ends or before it waits.
+   * was a measurable part of the milter's time) —; at the first wait (a handler that went
+   * async, a peer not reading its replies) the pass stops and what it waits for calls
+   * drain again (resume): no promise of ours per wait either (issue 20: the end of message
+   * is async for every message). Either way the replies of the pass leave in one write when
+   * it ends or before it waits.
    */
   private drain(): void {
     this.draining = true;
-    let waiting: Promise<void> | undefined;
     try {
-      waiting = this.pass();
+      if (this.pass()) return;
     } catch (err) {
       this.fail(err);
-    }
-    if (waiting) {
-      void this.drainLater(waiting);
-      return;
     }
     this.flush();
     this.draining = false;
   }
 
-  private async drainLater(waiting: Promise<void>): Promise<void> {
+  /**
+   * What the pass waited for is done: `act` (a decision's answer, the end of an abort) runs,
+   * then the packets that wait are handled. A throw in `act` ends the pass as a protocol
+   * error would.
+   */
+  private resume(act: () => void): void {
     try {
-      for (let w: Promise<void> | undefined = waiting; w; w = this.pass()) await w;
+      act();
     } catch (err) {
       this.fail(err);
-    } finally {
       this.flush();
       this.draining = false;
+      return;
     }
+    const observe = this.opts.observe;
+    if (observe && this.waitingCode !== undefined) observe(this.waitingCode, Number(process.hrtime.bigint() - this.waitingSince));
+    this.waitingCode = undefined;
+    this.drain();
   }
 
-  /** Take packets until none is complete; returns what must be awaited before the next one, if anything. Throws on protocol errors. */
-  private pass(): Promise<void> | undefined {
+  /** Take packets until none is complete; true when it stopped to wait (see drain). Throws on protocol errors. */
+  private pass(): boolean {
     while (!this.closed) {
       // A peer that does not read our replies is not read either (bounded memory): the
       // next packet waits until what we wrote has gone out.
       if (this.socket.writableLength > REPLY_BACKLOG_BYTES) {
         this.socket.pause();
         this.waitingForPeer = true;
-        return drained(this.socket).then(() => {
-          this.waitingForPeer = false;
-        });
+        void drained(this.socket).then(() =>
+          this.resume(() => {
+            this.waitingForPeer = false;
+          }),
+        );
+        return true;
       }
       const code = this.decoder.peek();
       if (code === undefined) {
         // At most one partial packet is held: read again, whatever paused us.
         if (this.socket.isPaused()) this.socket.resume();
         this.armPacketTimer();
-        return undefined;
+        return false;
       }
       const observe = this.opts.observe;
       if (code === Cmd.BODY && this.agreement) {
@@ -360,15 +391,16 @@ export class MilterSession {
       const cmd = parseCommandAt(code, this.decoder.peekedBuffer, this.decoder.peekedStart, this.decoder.peekedEnd);
       this.decoder.skip();
       this.resumeReading();
-      const pending = this.handle(cmd, code);
-      if (pending) {
+      if (this.handle(cmd, code) === WAIT) {
         // Nothing answered so far waits for a handler that may take seconds.
         this.flush();
-        return observe ? pending.then(() => observe(code, Number(process.hrtime.bigint() - started))) : pending;
+        this.waitingCode = code;
+        this.waitingSince = started;
+        return true;
       }
       if (observe) observe(code, Number(process.hrtime.bigint() - started));
     }
-    return undefined;
+    return false;
   }
 
   /** Read again once what we hold is down to about one packet (see onData). */
@@ -376,8 +408,8 @@ export class MilterSession {
     if (this.decoder.pending <= this.opts.maxPacket && this.socket.isPaused()) this.socket.resume();
   }
 
-  /** Handle one packet; returns a promise only when a handler went async. Throws on protocol errors. */
-  private handle(cmd: MilterCommand, code: string): void | Promise<void> {
+  /** Handle one packet; WAIT when a handler went async (resume goes on). Throws on protocol errors. */
+  private handle(cmd: MilterCommand, code: string): Waits {
     if (!this.agreement) {
       if (cmd.type !== 'optneg') throw new MssError('MILTER_PROTOCOL', `expected SMFIC_OPTNEG first, got ${commandName(code)}`);
       return this.negotiate(cmd);
@@ -398,7 +430,7 @@ export class MilterSession {
       );
   }
 
-  private dispatch(cmd: MilterCommand, code: string): void | Promise<void> {
+  private dispatch(cmd: MilterCommand, code: string): Waits {
     const ctx = this.ctx;
     switch (cmd.type) {
       case 'optneg':
@@ -407,12 +439,10 @@ export class MilterSession {
         ctx.macros.define(cmd.for, cmd.macros);
         return;
       case 'connect':
-        ctx.client = {
-          hostname: cmd.hostname,
-          family: cmd.family,
-          ...(cmd.port !== undefined ? { port: cmd.port } : {}),
-          ...(cmd.address !== undefined ? { address: cmd.address } : {}),
-        };
+        ctx.client =
+          cmd.port === undefined
+            ? { hostname: cmd.hostname, family: cmd.family }
+            : { hostname: cmd.hostname, family: cmd.family, port: cmd.port, address: cmd.address ?? '' };
         return this.decide(code, 'connect', undefined);
       case 'helo':
         ctx.helo = cmd.name;
@@ -538,7 +568,7 @@ export class MilterSession {
    * refused), the end-of-message context at EOM (its header edits leave with the decision,
    * one batch of the drain pass; the message ends once decided, whatever the outcome).
    */
-  private decide(code: string, stage: Stage, arg: unknown): void | Promise<void> {
+  private decide(code: string, stage: Stage, arg: unknown): Waits {
     const expect = this.expects(code);
     if (this.messageFailed && !connectionStage(stage)) {
       if (expect) this.write(TEMPFAIL_REPLY);
@@ -570,46 +600,51 @@ export class MilterSession {
   }
 
   /**
-   * Wait for an async decision, at most timeouts.handlerMs. One timer and one promise per
-   * decision (the end of message is async for every message: the journal append), not a
-   * race between two promises.
+   * Wait for an async decision, at most timeouts.handlerMs: one timer and the decision's own
+   * promise, nothing else (the end of message is async for every message: the journal
+   * append). The first of the decision and the timeout wins; a late decision is dropped.
    */
-  private settle(stage: Stage, pending: Promise<unknown>, expect: boolean, arg: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      // The first of the decision and the timeout wins; what the winner does may throw
-      // (as it would out of an await), which the drain loop handles.
-      const finish = (act: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+  private settle(stage: Stage, pending: Promise<unknown>, expect: boolean, arg: unknown): Waits {
+    let settled = false;
+    const answer = (act: () => void): void => {
+      settled = true;
+      this.resume(() => {
         try {
-          act();
-          resolve();
-        } catch (err) {
-          reject(err);
+          if (!this.closed) act();
         } finally {
           this.decided(stage, arg);
         }
-      };
-      const failed = (err: unknown): void => finish(() => !this.closed && this.handlerFailed(stage, err, expect));
-      const timer = setTimeout(
-        () => failed(new MssError('MILTER_HANDLER_TIMEOUT', `handler did not decide at ${stage} within ${this.opts.timeouts.handlerMs} ms`)),
-        this.opts.timeouts.handlerMs,
+      });
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      answer(() =>
+        this.handlerFailed(
+          stage,
+          new MssError('MILTER_HANDLER_TIMEOUT', `handler did not decide at ${stage} within ${this.opts.timeouts.handlerMs} ms`),
+          expect,
+        ),
       );
-      pending.then(
-        (result) =>
-          finish(() => {
-            if (this.closed) return;
-            try {
-              this.conclude(stage, result, expect, arg);
-            } catch (err) {
-              this.handlerFailed(stage, err, expect);
-            }
-          }),
-        failed,
-      );
-    });
+    }, this.opts.timeouts.handlerMs);
+    pending.then(
+      (result) => {
+        if (settled) return;
+        clearTimeout(timer);
+        answer(() => {
+          try {
+            this.conclude(stage, result, expect, arg);
+          } catch (err) {
+            this.handlerFailed(stage, err, expect);
+          }
+        });
+      },
+      (err: unknown) => {
+        if (settled) return;
+        clearTimeout(timer);
+        answer(() => this.handlerFailed(stage, err, expect));
+      },
+    );
+    return WAIT;
   }
 
   private conclude(stage: Stage, result: unknown, expect: boolean, arg: unknown): void {
@@ -642,14 +677,16 @@ export class MilterSession {
       case 'continue':
         return CONTINUE_REPLY;
       case 'accept':
+        return ACCEPT_REPLY;
       case 'reject':
+        return REJECT_REPLY;
       case 'tempfail':
-        return encodeResponse({ type: d.action });
+        return TEMPFAIL_REPLY;
       case 'discard':
         if (connectionStage(stage)) throw new MssError('MILTER_DECISION_INVALID', `discard is not allowed at ${stage} (nothing to discard yet)`);
-        return encodeResponse({ type: 'discard' });
+        return DISCARD_REPLY;
       case 'reply':
-        return encodeResponse({ type: 'replycode', reply: formatReply(d.reply) });
+        return replyPacket(replyText(d));
       default:
         throw new MssError('MILTER_DECISION_INVALID', `handler returned ${JSON.stringify(d)?.slice(0, 80)} at ${stage}, not a Decision`);
     }
@@ -665,14 +702,31 @@ export class MilterSession {
     if (expect) this.write(TEMPFAIL_REPLY);
   }
 
-  private async abortMessage(): Promise<void> {
-    const h = this.opts.handler;
+  /** The MTA abandoned the message: the handler's abort callback (waited for only when async), then the message ends. */
+  private abortMessage(): Waits {
+    let aborting: unknown;
     try {
-      await h.abort?.(this.ctx);
+      aborting = this.opts.handler.abort?.(this.ctx);
     } catch (err) {
-      this.log.warn({ peer: this.peer, err: asMssError(err).message }, 'milter handler abort callback failed');
+      this.abortFailed(err);
     }
-    this.endMessage();
+    if (!isPromise(aborting)) {
+      this.endMessage();
+      return;
+    }
+    aborting.then(
+      () => this.resume(() => this.endMessage()),
+      (err: unknown) =>
+        this.resume(() => {
+          this.abortFailed(err);
+          this.endMessage();
+        }),
+    );
+    return WAIT;
+  }
+
+  private abortFailed(err: unknown): void {
+    this.log.warn({ peer: this.peer, err: asMssError(err).message }, 'milter handler abort callback failed');
   }
 
   /** Replies are gathered while a drain pass runs, written at once otherwise. */
@@ -724,6 +778,10 @@ export class MilterSession {
     if (waiters) for (const w of waiters) w();
   }
 }
+
+/** A packet's handling stopped to wait for a callback; resume() goes on. */
+const WAIT = true;
+type Waits = typeof WAIT | undefined | void;
 
 /** call()'s answer when the handler has no callback for the stage (undefined is "continue" from a callback). */
 const NO_CALLBACK = Symbol('no callback');

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { encodeCommand } from '../../src/milter/commands.js';
 import { encodePacket } from '../../src/milter/framing.js';
-import { decide, type EomContext, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
+import { decide, replyText, type Decision, type EomContext, type MilterHandler, type SessionContext } from '../../src/milter/handler.js';
 import { MilterServer, type MilterServerOptions } from '../../src/milter/server.js';
 import { Action, Proto } from '../../src/milter/constants.js';
 import { captureLogger } from '../helpers/log.js';
@@ -611,4 +611,57 @@ test("issue 20: a connection ends once the handler's close callback is done — 
     { kind: 'abort', sender: 't@x.fr', recipients: 1, headers: 0, bodyBytes: 0 },
     { kind: 'close', sender: undefined, recipients: 0, headers: 0, bodyBytes: 0 },
   ]);
+});
+
+test('issue 20: a reply made by decide.reply is frozen, so the text checked once is the text sent; a hand-built one is checked when sent', async () => {
+  const d = decide.reply(550, '5.7.1', 'refused') as Extract<Decision, { action: 'reply' }>;
+  assert.throws(() => {
+    (d.reply as { text: string }).text = 'x\r\n250 2.0.0 injected';
+  }, TypeError);
+  assert.throws(() => {
+    (d as { reply: unknown }).reply = { code: 250, status: '2.0.0', text: 'ok' };
+  }, TypeError);
+  assert.equal(replyText(d), '550 5.7.1 refused');
+  const lines = ['first', 'last'];
+  const multi = decide.reply(550, '5.7.1', lines) as Extract<Decision, { action: 'reply' }>;
+  lines.push('later\r\n250 2.0.0 injected');
+  assert.equal(replyText(multi), '550-5.7.1 first\r\n550 5.7.1 last');
+  assert.throws(
+    () => replyText({ action: 'reply', reply: { code: 550, status: '5.7.1', text: 'x\r\n250 injected' } }),
+    (e: Error & { code?: string }) => e.code === 'MILTER_REPLY_INVALID',
+  );
+  // On the wire, each refusal is sent with its own text (the encoded packets are shared by text).
+  const server = await serve({ rcpt: (_ctx, r) => (r.address.startsWith('no') ? decide.reply(550, '5.7.1', `refused ${r.address}`) : undefined) });
+  const m = await mta(server);
+  await m.event({ type: 'mail', args: ['<a@x.fr>'] });
+  for (const r of ['no1@x.fr', 'yes@x.fr', 'no2@x.fr', 'no1@x.fr'])
+    assert.deepEqual(
+      await m.decision({ type: 'rcpt', args: [`<${r}>`] }),
+      r.startsWith('no') ? { type: 'replycode', reply: `550 5.7.1 refused ${r}` } : { type: 'continue' },
+    );
+  await m.quit();
+});
+
+test('issue 20: an async abort callback is waited for before the next command, a sync one is not', async () => {
+  const order: string[] = [];
+  const server = await serve({
+    mail: (_ctx, s) => void order.push(`mail ${s.address}`),
+    abort: (ctx) => {
+      if (ctx.message.sender?.address !== 'slow@x.fr') return void order.push('abort');
+      return new Promise<void>((res) =>
+        setTimeout(() => {
+          order.push('slow abort done');
+          res();
+        }, 100),
+      );
+    },
+  });
+  const m = await mta(server);
+  await m.decision({ type: 'mail', args: ['<slow@x.fr>'] });
+  await m.event({ type: 'abort' });
+  await m.decision({ type: 'mail', args: ['<a@x.fr>'] });
+  await m.event({ type: 'abort' });
+  await m.decision({ type: 'mail', args: ['<b@x.fr>'] });
+  assert.deepEqual(order, ['mail slow@x.fr', 'slow abort done', 'mail a@x.fr', 'abort', 'mail b@x.fr']);
+  await m.quit();
 });
