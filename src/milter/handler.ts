@@ -36,22 +36,11 @@ export const decide = {
   tempfail: (): Decision => TEMPFAIL,
   discard: (): Decision => DISCARD,
   reply(code: number, status: string, text: string | readonly string[]): Decision {
-    // Frozen, so the text checked here is the text sent: the session reuses it (replyText).
-    const reply: SmtpReply = Object.freeze({ code, status, text: typeof text === 'string' ? text : Object.freeze([...text]) });
-    const wire = formatReply(reply);
-    const decision: Decision = Object.freeze({ action: 'reply', reply });
-    replyTexts.set(decision, wire);
-    return decision;
+    const reply: SmtpReply = { code, status, text };
+    formatReply(reply);
+    return { action: 'reply', reply };
   },
 };
-
-/** The SMFIR_REPLYCODE text of each reply decision decide.reply made (checked once: issue 20). */
-const replyTexts = new WeakMap<Decision, string>();
-
-/** The wire text of a reply decision: the one decide.reply checked, or checked now (a decision built by hand). Throws MILTER_REPLY_INVALID. */
-export function replyText(d: Extract<Decision, { action: 'reply' }>): string {
-  return replyTexts.get(d) ?? formatReply(d.reply);
-}
 
 export interface ConnectInfo {
   /** Client host name as Postfix knows it (`[addr]` when it has none). */

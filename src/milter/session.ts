@@ -10,7 +10,8 @@ import { drained } from '../net/drained.js';
 import { parseCommandAt, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder } from './framing.js';
-import { replyText, type ConnectInfo, type Decision, type EnvelopeAddress, type HeaderField, type MilterHandler, type SessionContext } from './handler.js';
+import type { ConnectInfo, Decision, EnvelopeAddress, HeaderField, MilterHandler, SessionContext } from './handler.js';
+import { formatReply } from './reply.js';
 import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
 import { DEFAULT_MESSAGE_LIMITS, MessageState, parseEnvelope, type MessageLimits } from './message.js';
@@ -686,7 +687,8 @@ export class MilterSession {
         if (connectionStage(stage)) throw new MssError('MILTER_DECISION_INVALID', `discard is not allowed at ${stage} (nothing to discard yet)`);
         return DISCARD_REPLY;
       case 'reply':
-        return replyPacket(replyText(d));
+        // Checked again here: a decision is a plain object a rule could have changed.
+        return replyPacket(formatReply(d.reply));
       default:
         throw new MssError('MILTER_DECISION_INVALID', `handler returned ${JSON.stringify(d)?.slice(0, 80)} at ${stage}, not a Decision`);
     }
