@@ -38,7 +38,8 @@
 // never in a goal ratio. BENCH_BASE_DIST=<another build's dist/> adds milter1base and
 // framebase: the same engines from that build (e.g. main's), driven in the same rounds, for
 // before/after comparisons that the machine's load does not blur. BENCH_MILTER_PROF=<dir>
-// runs the milter processes under `node --cpu-prof` with their profiles written there.
+// runs the milter processes under `node --cpu-prof` with their profiles written there;
+// BENCH_MILTER_NODE_ARGS adds node options to this build's (not the base's: flags to try, never a figure of `serve`).
 // BENCH_TRANSPORT=unix: the milters on unix sockets in the direct phase — their shipped
 // transport (milter.listen's default, Postfix's unix:mss-sidecar/milter.sock) — and postfwd
 // on loopback TCP, its default (its --proto unix / --server_socket unix:… created no socket
@@ -81,6 +82,8 @@ const FLOOR_NAME = 'floor (protocol only)';
 const BASE_DIST = process.env.BENCH_BASE_DIST;
 /** BENCH_MILTER_PROF: a directory for `node --cpu-prof` profiles of the milter processes. */
 const PROF_DIR = process.env.BENCH_MILTER_PROF;
+/** BENCH_MILTER_NODE_ARGS: more node options for the milter processes (space-separated; e.g. V8 heap flags to try). */
+const NODE_ARGS = (process.env.BENCH_MILTER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Row {
@@ -134,7 +137,7 @@ async function startMilterProcess(
   const lib = options.dist ? path.join(path.resolve(options.dist), 'bench', 'lib') : path.join(here, 'lib');
   const child = fork(path.join(lib, script), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROF_DIR)}`] : [])],
+    execArgv: [...process.execArgv, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROF_DIR)}`] : []), ...(options.dist ? [] : NODE_ARGS)],
     env: {
       ...process.env,
       BENCH_MILTER_WORKERS: String(workers),

@@ -14,11 +14,24 @@ import type { Logger } from '../log.js';
 import type { AddressFamily } from './commands.js';
 import type { MacroView } from './macros.js';
 import { formatReply, type SmtpReply } from './reply.js';
+import { encodeReplyCode } from './responses.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * The SMFIR_REPLYCODE packet of a reply decide.reply made, encoded from the text it checked
+ * (issue 20: the session formatted and encoded each refusal a second time). The text
+ * checked is the text sent, whatever happens to the decision's object afterwards.
+ */
+export const REPLY_PACKET: unique symbol = Symbol('milter reply packet');
+
 export type Decision =
-  { action: 'continue' } | { action: 'accept' } | { action: 'reject' } | { action: 'tempfail' } | { action: 'discard' } | { action: 'reply'; reply: SmtpReply };
+  | { action: 'continue' }
+  | { action: 'accept' }
+  | { action: 'reject' }
+  | { action: 'tempfail' }
+  | { action: 'discard' }
+  | { action: 'reply'; reply: SmtpReply; readonly [REPLY_PACKET]?: Buffer };
 
 const CONTINUE: Decision = Object.freeze({ action: 'continue' });
 const ACCEPT: Decision = Object.freeze({ action: 'accept' });
@@ -37,8 +50,7 @@ export const decide = {
   discard: (): Decision => DISCARD,
   reply(code: number, status: string, text: string | readonly string[]): Decision {
     const reply: SmtpReply = { code, status, text };
-    formatReply(reply);
-    return { action: 'reply', reply };
+    return { action: 'reply', reply, [REPLY_PACKET]: encodeReplyCode(formatReply(reply)) };
   },
 };
 

@@ -32,6 +32,18 @@ const SIMPLE = {
 // The five most frequent responses never change: encode them once.
 const CACHED = new Map<string, Buffer>(Object.entries(SIMPLE).map(([type, code]) => [type, encodePacket(code)]));
 
+/** SMFIR_REPLYCODE for a reply text formatReply checked (printable ASCII): one buffer, no intermediate ones. */
+export function encodeReplyCode(text: string): Buffer {
+  const length = 1 + text.length + 1;
+  const out = Buffer.allocUnsafe(4 + length);
+  out.writeUInt32BE(length, 0);
+  out[4] = REPLYCODE;
+  out.write(text, 5, 'latin1');
+  out[4 + length - 1] = 0;
+  return out;
+}
+const REPLYCODE = Resp.REPLYCODE.charCodeAt(0);
+
 export function encodeResponse(r: MilterResponse): Buffer {
   switch (r.type) {
     case 'replycode':

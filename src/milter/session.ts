@@ -10,14 +10,14 @@ import { drained } from '../net/drained.js';
 import { parseCommandAt, type MilterCommand } from './commands.js';
 import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder } from './framing.js';
-import type { ConnectInfo, Decision, EnvelopeAddress, HeaderField, MilterHandler, SessionContext } from './handler.js';
+import { REPLY_PACKET, type ConnectInfo, type Decision, type EnvelopeAddress, type HeaderField, type MilterHandler, type SessionContext } from './handler.js';
 import { formatReply } from './reply.js';
 import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
 import { DEFAULT_MESSAGE_LIMITS, MessageState, parseEnvelope, type MessageLimits } from './message.js';
 import { agree, encodeAgreement, type Agreement, type MacroRequest, type Offer, type Wanted } from './negotiation.js';
 import { ReplyBatch } from './reply-batch.js';
-import { encodeResponse } from './responses.js';
+import { encodeReplyCode, encodeResponse } from './responses.js';
 
 /** Replies not yet taken by the MTA beyond which no further packet is handled (a peer that does not read). */
 const REPLY_BACKLOG_BYTES = 64 * 1024;
@@ -146,23 +146,6 @@ function agreementFor(offer: Offer, wanted: Wanted): KnownAgreement {
     byKey.set(key, known);
   }
   return known;
-}
-
-/**
- * SMFIR_REPLYCODE packets by text: the rules refuse with a few texts over and over (two
- * refused recipients per message in the benchmark), encoded once each (issue 20). Bounded:
- * texts that name an address may be many. Never modified once made (reply-batch.ts writes
- * them as they are).
- */
-const replyPackets = new Map<string, Buffer>();
-function replyPacket(text: string): Buffer {
-  let packet = replyPackets.get(text);
-  if (!packet) {
-    if (replyPackets.size >= 256) replyPackets.clear();
-    packet = encodeResponse({ type: 'replycode', reply: text });
-    replyPackets.set(text, packet);
-  }
-  return packet;
 }
 
 function isPromise<T>(v: unknown): v is Promise<T> {
@@ -687,8 +670,8 @@ export class MilterSession {
         if (connectionStage(stage)) throw new MssError('MILTER_DECISION_INVALID', `discard is not allowed at ${stage} (nothing to discard yet)`);
         return DISCARD_REPLY;
       case 'reply':
-        // Checked again here: a decision is a plain object a rule could have changed.
-        return replyPacket(formatReply(d.reply));
+        // Made by decide.reply: checked and encoded then; built by hand: checked now.
+        return d[REPLY_PACKET] ?? encodeReplyCode(formatReply(d.reply));
       default:
         throw new MssError('MILTER_DECISION_INVALID', `handler returned ${JSON.stringify(d)?.slice(0, 80)} at ${stage}, not a Decision`);
     }

@@ -8,7 +8,7 @@ import { MacroStore } from '../../src/milter/macros.js';
 import { checkHeader, parseEnvelope } from '../../src/milter/message.js';
 import { REQUESTED_MACROS, agree, decodeAgreement, encodeAgreement, type Wanted } from '../../src/milter/negotiation.js';
 import { formatReply, parseReplyText } from '../../src/milter/reply.js';
-import { decodeResponse, encodeResponse, type MilterResponse } from '../../src/milter/responses.js';
+import { decodeResponse, encodeReplyCode, encodeResponse, type MilterResponse } from '../../src/milter/responses.js';
 import { POSTFIX_V6_OFFER } from '../helpers/milter-mta.js';
 
 const ALL_COMMANDS: MilterCommand[] = [
@@ -291,5 +291,12 @@ test('envelope arguments and header edits are parsed and checked', () => {
       (e) => isMssError(e, 'MILTER_HEADER_INVALID'),
       `${n}: ${v}`,
     );
+  }
+});
+
+test('issue 20: a reply packet encoded in one buffer (encodeReplyCode) is the SMFIR_REPLYCODE packet encodeResponse makes, one line or several', () => {
+  for (const text of ['550 5.7.1 refused', '550-5.7.1 first\r\n550 5.7.1 last 100%%']) {
+    assert.deepEqual(encodeReplyCode(text), encodeResponse({ type: 'replycode', reply: text }));
+    assert.deepEqual(decodeResponse(new PacketDecoder(1 << 20).push(encodeReplyCode(text))[0] as Packet), { type: 'replycode', reply: text });
   }
 });

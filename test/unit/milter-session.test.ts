@@ -613,12 +613,16 @@ test("issue 20: a connection ends once the handler's close callback is done — 
   ]);
 });
 
-test('issue 20: refusals are sent with their own texts (their packets are shared by text), and a reply changed after decide.reply checked it is checked again on the wire', async () => {
+test('issue 20: refusals are sent with their own texts, encoded when decide.reply checked them: a reply changed afterwards is sent as checked, a hand-built one is checked when sent', async () => {
   const changed = decide.reply(550, '5.7.1', 'refused') as Extract<Decision, { action: 'reply' }>;
   (changed.reply as { text: string }).text = 'changed\r\n250 2.0.0 injected';
-  // On the wire, each refusal is sent with its own text (the encoded packets are shared by text).
   const server = await serve({
-    mail: (_ctx, s) => (s.address === 'changed@x.fr' ? changed : undefined),
+    mail: (_ctx, s) =>
+      s.address === 'changed@x.fr'
+        ? changed
+        : s.address === 'hand@x.fr'
+          ? ({ action: 'reply', reply: { code: 550, status: '5.7.1', text: 'hand\r\n250 2.0.0 injected' } } as Decision)
+          : undefined,
     rcpt: (_ctx, r) => (r.address.startsWith('no') ? decide.reply(550, '5.7.1', `refused ${r.address} 100%`) : undefined),
   });
   const m = await mta(server);
@@ -629,8 +633,11 @@ test('issue 20: refusals are sent with their own texts (their packets are shared
       r.startsWith('no') ? { type: 'replycode', reply: `550 5.7.1 refused ${r} 100%%` } : { type: 'continue' },
     );
   await m.event({ type: 'abort' });
-  // The changed reply is not sent: the message is temp-failed as for any invalid reply.
-  assert.deepEqual(await m.decision({ type: 'mail', args: ['<changed@x.fr>'] }), { type: 'tempfail' });
+  // The text changed after the check never reaches the wire: the checked one does.
+  assert.deepEqual(await m.decision({ type: 'mail', args: ['<changed@x.fr>'] }), { type: 'replycode', reply: '550 5.7.1 refused' });
+  await m.event({ type: 'abort' });
+  // A reply built by hand with a line break is refused at the wire: the message is temp-failed.
+  assert.deepEqual(await m.decision({ type: 'mail', args: ['<hand@x.fr>'] }), { type: 'tempfail' });
   await m.quit();
 });
 
