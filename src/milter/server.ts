@@ -7,6 +7,7 @@ import { MssError } from '../errors.js';
 import { groupId, removeStaleSocket, restrictSocket } from '../util/unix-socket.js';
 import type { Logger } from '../log.js';
 import { formatListen, type ListenSpec } from './config.js';
+import { Deadlines } from './deadlines.js';
 import type { MilterHandler } from './handler.js';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message.js';
 import { REQUESTED_MACROS, type MacroRequest } from './negotiation.js';
@@ -43,13 +44,17 @@ export class MilterServer {
   private readonly ended = (session: MilterSession): void => void this.sessions.delete(session);
   /** Ticks the sessions' idle checks (see IdleClock). */
   private readonly clock: IdleClock;
+  /** Every session's handler deadlines, one timer for all. */
+  private readonly deadlines: Deadlines;
 
   constructor(private readonly opts: MilterServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = opts.maxConnections ?? 1000;
     this.local = formatListen(opts.listen);
     this.observer = opts.observe;
-    this.clock = new IdleClock({ ...DEFAULT_TIMEOUTS, ...opts.timeouts }.idleMs);
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.clock = new IdleClock(timeouts.idleMs);
+    this.deadlines = new Deadlines(timeouts.handlerMs);
     this.server.on('drop', (d) =>
       opts.log.warn(
         { peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections },
@@ -143,6 +148,7 @@ export class MilterServer {
       limits: { ...DEFAULT_MESSAGE_LIMITS, ...this.opts.limits },
       wanted: wantedSteps(handler, this.opts.macros ?? REQUESTED_MACROS),
       clock: this.clock,
+      deadlines: this.deadlines,
       ...(this.observer ? { observe: this.observer } : {}),
     };
   }

@@ -12,6 +12,7 @@ import { Action, Cmd, commandName } from './constants.js';
 import { PacketDecoder } from './framing.js';
 import { REPLY_PACKET, type ConnectInfo, type Decision, type EnvelopeAddress, type HeaderField, type MilterHandler, type SessionContext } from './handler.js';
 import { formatReply } from './reply.js';
+import { Deadlines } from './deadlines.js';
 import { EomView } from './eom-context.js';
 import { MacroStore } from './macros.js';
 import { DEFAULT_MESSAGE_LIMITS, MessageState, parseEnvelope, type MessageLimits } from './message.js';
@@ -48,6 +49,8 @@ export interface SessionOptions {
   wanted: Wanted;
   /** The server's coarse clock, whose ticks check every session's idle time (checkIdle). */
   clock: IdleClock;
+  /** The server's handler deadlines (timeouts.handlerMs after each async decision began). */
+  deadlines: Deadlines;
   /** Called after each reply with the command it answers and the time spent (benchmarks, metrics). */
   observe?: (command: string, elapsedNs: number) => void;
 }
@@ -584,8 +587,8 @@ export class MilterSession {
   }
 
   /**
-   * Wait for an async decision, at most timeouts.handlerMs: one timer and the decision's own
-   * promise, nothing else (the end of message is async for every message: the journal
+   * Wait for an async decision, at most timeouts.handlerMs: a deadline of the server's
+   * (deadlines.ts, one timer for all) and the decision's own promise, nothing else (the end of message is async for every message: the journal
    * append). The first of the decision and the timeout wins; a late decision is dropped.
    */
   private settle(stage: Stage, pending: Promise<unknown>, expect: boolean, arg: unknown): Waits {
@@ -600,7 +603,7 @@ export class MilterSession {
         }
       });
     };
-    const timer = setTimeout(() => {
+    const deadline = this.opts.deadlines.add(() => {
       if (settled) return;
       answer(() =>
         this.handlerFailed(
@@ -609,11 +612,11 @@ export class MilterSession {
           expect,
         ),
       );
-    }, this.opts.timeouts.handlerMs);
+    });
     pending.then(
       (result) => {
         if (settled) return;
-        clearTimeout(timer);
+        this.opts.deadlines.cancel(deadline);
         answer(() => {
           try {
             this.conclude(stage, result, expect, arg);
@@ -624,7 +627,7 @@ export class MilterSession {
       },
       (err: unknown) => {
         if (settled) return;
-        clearTimeout(timer);
+        this.opts.deadlines.cancel(deadline);
         answer(() => this.handlerFailed(stage, err, expect));
       },
     );
