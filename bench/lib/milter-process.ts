@@ -20,8 +20,8 @@ const WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 1);
 const SOCKET = process.env.BENCH_MILTER_SOCKET;
 /**
  * BENCH_MILTER_HANDLER=continue: the session framework alone (the FRAME engine of
- * bench/milter.ts) — the rules replaced by a handler that answers the same events (MAIL,
- * RCPT, end of headers, end of message, so the same negotiation and 13 awaited replies)
+ * bench/milter.ts) — the rules replaced by a handler that answers the same events as the
+ * submission rules (MAIL, RCPT, end of message: the same negotiation and 12 awaited replies)
  * with continue, the end of message asynchronously as the rules' journal append makes it.
  */
 const CONTINUE_ONLY = process.env.BENCH_MILTER_HANDLER === 'continue';
@@ -32,7 +32,6 @@ function continueOnly(): { handler: MilterHandler; close(): Promise<void> } {
       addsHeaders: false,
       mail: () => undefined,
       rcpt: () => undefined,
-      eoh: () => undefined,
       eom: () => Promise.resolve(undefined),
     },
     close: () => Promise.resolve(),
