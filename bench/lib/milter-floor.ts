@@ -3,7 +3,7 @@
 // any Node 20 milter pays on this machine (sockets, event loop, the load generator beside
 // it). It speaks the protocol only: SMFIC_OPTNEG answered with the agreement the submission
 // rules get (src/milter/negotiation.ts with the same wanted steps, so the MTA waits for the
-// same 13 replies per message: MAIL, 10 RCPT, EOH, EOM), then SMFIR_CONTINUE to every
+// same 12 replies per message: MAIL, 10 RCPT, EOM), then SMFIR_CONTINUE to every
 // awaited command and SMFIR_ACCEPT at end of message. No rules, macros, journal or trace;
 // replies are pre-encoded buffers, the replies a read completes leave in one write (as the
 // real session's drain pass does). Not a milter to run anywhere else: it trusts its peer.

@@ -78,7 +78,7 @@ export function messageSteps(rcpts: string[], queueId: string, sender: string): 
 const QUIT = encodeCommand({ type: 'quit' });
 const REPLYCODE = Resp.REPLYCODE.charCodeAt(0);
 
-/** A loopback TCP port, or a unix socket's path (BENCH_TRANSPORT=unix). */
+/** A loopback TCP port (BENCH_TRANSPORT=tcp), or a unix socket's path (the milters' default). */
 export type EngineAddress = number | string;
 
 export const connectTo = (address: EngineAddress): net.Socket => (typeof address === 'string' ? net.connect(address) : net.connect(address, '127.0.0.1'));

@@ -16,7 +16,7 @@ import { DECISION_CODES } from './decisions.js';
 import { benchRules } from './submission-rules.js';
 
 const WORKERS = Number(process.env.BENCH_MILTER_WORKERS ?? 1);
-/** A unix socket to listen on (the shipped transport, BENCH_TRANSPORT=unix) instead of a loopback TCP port. */
+/** A unix socket to listen on (the shipped transport, the bench's default) instead of a loopback TCP port (BENCH_TRANSPORT=tcp). */
 const SOCKET = process.env.BENCH_MILTER_SOCKET;
 /**
  * BENCH_MILTER_HANDLER=continue: the session framework alone (the FRAME engine of

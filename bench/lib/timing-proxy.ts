@@ -1,4 +1,4 @@
-// A loopback TCP proxy placed between Postfix and a policy engine (the milter or postfwd)
+// A loopback TCP proxy placed between Postfix and a policy engine (reached over TCP or a unix socket) (the milter or postfwd)
 // that times each decision where it matters — from the last byte of a request the engine
 // must answer to the last byte of its answer — with the same method for both engines, so
 // their latencies compare fairly. It understands just enough of each protocol to find
@@ -18,7 +18,8 @@ export class TimingProxy {
   private readonly sockets = new Set<net.Socket>();
 
   constructor(
-    private readonly target: number,
+    /** The engine: a loopback TCP port or a unix socket's path. */
+    private readonly target: number | string,
     private readonly protocol: Protocol,
   ) {
     this.server = net.createServer((client) => this.pipe(client));
@@ -35,7 +36,7 @@ export class TimingProxy {
   }
 
   private pipe(client: net.Socket): void {
-    const upstream = net.connect(this.target, '127.0.0.1');
+    const upstream = typeof this.target === 'number' ? net.connect(this.target, '127.0.0.1') : net.connect(this.target);
     for (const s of [client, upstream]) {
       s.setNoDelay(true);
       this.sockets.add(s);
