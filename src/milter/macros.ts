@@ -7,34 +7,26 @@ import type { StageName } from './negotiation.js';
 
 /** Stages by index, oldest first: a plain lookup searches from the most recent one down. */
 const STAGES: readonly StageName[] = ['connect', 'helo', 'mail', 'rcpt', 'data', 'eoh', 'eom'];
-const STAGE_INDEX: Readonly<Record<string, number>> = { connect: 0, helo: 1, mail: 2, rcpt: 3, data: 4, eoh: 5, eom: 6 };
-const RCPT = 3;
+const STAGE_INDEX: Readonly<Record<string, number>> = Object.fromEntries(STAGES.map((stage, i) => [stage, i]));
+/** The stage a SMFIC_MACRO packet's command belongs to, by the command's code. */
+const STAGE_OF_COMMAND: Readonly<Record<string, StageName>> = {
+  [Cmd.CONNECT]: 'connect',
+  [Cmd.HELO]: 'helo',
+  [Cmd.MAIL]: 'mail',
+  [Cmd.RCPT]: 'rcpt',
+  [Cmd.DATA]: 'data',
+  [Cmd.HEADER]: 'eoh',
+  [Cmd.EOH]: 'eoh',
+  [Cmd.BODY]: 'eom',
+  [Cmd.BODYEOB]: 'eom',
+};
+/** By command code, the index of its stage (looked up for every SMFIC_MACRO packet: no name in between). */
+const STAGE_INDEX_OF_COMMAND: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(STAGE_OF_COMMAND).map(([command, stage]) => [command, STAGE_INDEX[stage] as number]),
+);
+const RCPT = STAGE_INDEX.rcpt as number;
 /** The first stage of a message (mail): it and every later one are cleared when a message ends. */
-const FIRST_MESSAGE_STAGE = 2;
-
-/** The stage index of the command a SMFIC_MACRO packet is for, or -1 for a command with no stage. */
-function stageOfCommand(forCommand: string): number {
-  switch (forCommand) {
-    case Cmd.CONNECT:
-      return 0;
-    case Cmd.HELO:
-      return 1;
-    case Cmd.MAIL:
-      return 2;
-    case Cmd.RCPT:
-      return 3;
-    case Cmd.DATA:
-      return 4;
-    case Cmd.HEADER:
-    case Cmd.EOH:
-      return 5;
-    case Cmd.BODY:
-    case Cmd.BODYEOB:
-      return 6;
-    default:
-      return -1;
-  }
-}
+const FIRST_MESSAGE_STAGE = STAGE_INDEX.mail as number;
 
 /** Bound what one peer can make us hold: Postfix sends a few dozen short values. */
 const MAX_NAMES_PER_STAGE = 64;
@@ -60,8 +52,8 @@ export class MacroStore implements MacroView {
 
   /** Record the macros of one SMFIC_MACRO packet; returns false for a command with no stage. */
   define(forCommand: string, macros: ReadonlyArray<readonly [string, string]>): boolean {
-    const stage = stageOfCommand(forCommand);
-    if (stage < 0) return false;
+    const stage = STAGE_INDEX_OF_COMMAND[forCommand];
+    if (stage === undefined) return false;
     let map = this.stages[stage];
     if (!map) this.stages[stage] = map = new Map<string, string>();
     // Each RCPT brings its own {rcpt_addr}; replace rather than merge.

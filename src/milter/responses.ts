@@ -47,7 +47,7 @@ const REPLYCODE = Resp.REPLYCODE.charCodeAt(0);
 export function encodeResponse(r: MilterResponse): Buffer {
   switch (r.type) {
     case 'replycode':
-      return encodePacket(Resp.REPLYCODE, cstr(r.reply));
+      return encodeReplyCode(r.reply);
     case 'addheader':
       return encodePacket(Resp.ADDHEADER, cstr(r.name), cstr(r.value));
     case 'insheader':

@@ -46,15 +46,16 @@ export class MilterServer {
   private readonly clock: IdleClock;
   /** Every session's handler deadlines, one timer for all. */
   private readonly deadlines: Deadlines;
+  private readonly timeouts: SessionTimeouts;
 
   constructor(private readonly opts: MilterServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.maxConnections = opts.maxConnections ?? 1000;
     this.local = formatListen(opts.listen);
     this.observer = opts.observe;
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-    this.clock = new IdleClock(timeouts.idleMs);
-    this.deadlines = new Deadlines(timeouts.handlerMs);
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.clock = new IdleClock(this.timeouts.idleMs);
+    this.deadlines = new Deadlines(this.timeouts.handlerMs);
     this.server.on('drop', (d) =>
       opts.log.warn(
         { peer: d ? `${d.remoteAddress}:${d.remotePort}` : undefined, max: this.server.maxConnections },
@@ -144,7 +145,7 @@ export class MilterServer {
       handler,
       log: this.opts.log,
       maxPacket: this.opts.maxPacketBytes ?? 1024 * 1024,
-      timeouts: { ...DEFAULT_TIMEOUTS, ...this.opts.timeouts },
+      timeouts: this.timeouts,
       limits: { ...DEFAULT_MESSAGE_LIMITS, ...this.opts.limits },
       wanted: wantedSteps(handler, this.opts.macros ?? REQUESTED_MACROS),
       clock: this.clock,

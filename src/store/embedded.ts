@@ -175,14 +175,6 @@ export class EmbeddedStore implements StateStore {
 
   async journalAppend(records: readonly JournalRecord[]): Promise<void> {
     this.journal ??= new DayFiles(this.journalDir, newWriterId());
-    const only = records.length === 1 ? records[0] : undefined;
-    if (only) {
-      // One record (the milter's, once per message: issue 20): no grouping by day.
-      if (!Number.isFinite(only.at) || only.data.includes('\n'))
-        throw new MssError('STORE_BAD_RECORD', 'a journal record needs a finite time and one line of data');
-      this.journal.append(utcDay(only.at), `${only.at}\t${only.data}\n`);
-      return;
-    }
     // One write per day file, not per record (issue 20: a message's events in one append),
     // and nothing written when any record is refused.
     const byDay = new Map<string, string>();

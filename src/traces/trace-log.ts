@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DayFiles, newWriterId } from '../util/day-files.js';
+import { DayFiles, newWriterId, utcDay } from '../util/day-files.js';
 import { GENESIS, chainLine, chainRecord } from './chain.js';
 import { appendManifest } from './manifest.js';
 import { sanitize, type TraceCategory, type TraceInput, type TraceRecord } from './record.js';
@@ -58,8 +58,7 @@ export class TraceLog {
     const at = this.now();
     const iso = at.toISOString();
     const records = inputs.map((input) => this.record(input, iso));
-    // The UTC day of `at`, read from its ISO text (utcDay's own reading).
-    const day = iso.slice(0, 10);
+    const day = utcDay(at.getTime());
     const byCategory = new Map<TraceCategory, TraceRecord[]>();
     for (const r of records) {
       const list = byCategory.get(r.category);
