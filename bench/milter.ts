@@ -186,11 +186,11 @@ async function measuredCpu<T>(engine: Engine, body: () => Promise<T>): Promise<{
   return { result, cpu: pid === undefined ? NaN : cpuTreeSeconds(pid) - before };
 }
 
-/** A user's or group's number (`id -u nobody`, `id -g nobody`). */
-function idOf(flag: '-u' | '-g', user: string): number {
-  const r = spawnSync('id', [flag, user], { encoding: 'utf8' });
+/** A user's number (`id -u`). */
+function userId(user: string): number {
+  const r = spawnSync('id', ['-u', user], { encoding: 'utf8' });
   const n = Number(r.stdout.trim());
-  if (r.status !== 0 || !Number.isInteger(n)) throw new Error(`id ${flag} ${user} failed: ${r.stderr.trim()}`);
+  if (r.status !== 0 || !Number.isInteger(n)) throw new Error(`id -u ${user} failed: ${r.stderr.trim()}`);
   return n;
 }
 
@@ -204,7 +204,7 @@ async function startPostfwd(dir: string, engine: 'postfwd1' | 'postfwd2'): Promi
   const port: EngineAddress = UNIX ? path.join(dir, `${engine}-sock`, `${engine}.socket`) : await freePort();
   if (typeof port === 'string') {
     fs.mkdirSync(path.dirname(port), { mode: 0o700 });
-    fs.chownSync(path.dirname(port), idOf('-u', 'nobody'), idOf('-g', 'nobody'));
+    fs.chownSync(path.dirname(port), userId('nobody'), -1); // -1: the group stays
   }
   const listen = typeof port === 'string' ? ['--proto=unix', `--port=${port}`] : ['-i', '127.0.0.1', '-p', String(port)];
   // Debian's postfwd cannot stay in the foreground: both postfwd1 -d and postfwd2 fork
