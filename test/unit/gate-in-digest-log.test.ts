@@ -104,6 +104,11 @@ test('issue 20: the digest log stops looking at a past day s directory once it w
   assert.equal(w.create('before', { state: 'pending' }), true);
   clock = midnight - 500;
   other.put('late', { state: 'committed' }); // a new writer's file in the day that ends
+  // The directory's mtime follows the injected clock, as it follows the one clock in
+  // production: with the real mtime the test depended on the day it ran (it failed once
+  // the real date passed this fixed midnight).
+  const pastDay = path.join(logDir, '2026-12-06');
+  fs.utimesSync(pastDay, new Date(clock), new Date(clock));
   clock = midnight + 5_000;
   const first = await countingStats(() => w.create('after', { state: 'pending' }));
   assert.equal(first.result, true);
