@@ -72,11 +72,35 @@ function keyIdOf(publicKey: KeyObject): string {
   return createHash('sha1').update(spki).digest('binary');
 }
 
-/** A positive serial of 16 random-looking bytes unless one is given. */
+/**
+ * A positive serial of 16 random-looking bytes unless one is given. The random one's first
+ * byte is 01..7f: neither a 00 that DER forbids there nor a sign bit, so its hex reads the
+ * same in forge, OpenSSL and the CRLs.
+ */
 function serialHex(given?: string): string {
-  const s = given ?? createHash('sha256').update(`${process.hrtime.bigint()}-${Math.random()}`).digest('hex').slice(0, 32);
-  // A leading byte >= 0x80 would make the DER INTEGER negative.
-  return /^[89a-f]/i.test(s) ? `01${s}` : s;
+  return given !== undefined ? minimalPositiveSerial(given) : randomSerial();
+}
+
+export function randomSerial(): string {
+  const s = createHash('sha256').update(`${process.hrtime.bigint()}-${Math.random()}`).digest('hex').slice(0, 32);
+  const first = parseInt(s.slice(0, 2), 16) & 0x7f || 0x01;
+  return `${first.toString(16).padStart(2, '0')}${s.slice(2)}`;
+}
+
+/**
+ * The hex of a serial as a minimal, positive DER INTEGER (X.690 §8.3.2; RFC 5280 §4.1.2.2):
+ * forge writes the bytes as given, and OpenSSL refuses a certificate whose serial starts
+ * with a 00 byte not needed for the sign ("illegal padding"). Random hex started so about
+ * once in 512 certificates, which made a test PKI fail to load now and then.
+ */
+export function minimalPositiveSerial(hex: string): string {
+  let s = hex.toLowerCase();
+  if (!/^[0-9a-f]+$/.test(s)) throw new Error(`serial "${hex}" is not hexadecimal`);
+  if (s.length % 2 === 1) s = `0${s}`;
+  while (s.startsWith('00') && s.length > 2) s = s.slice(2);
+  if (s === '00') throw new Error('a certificate serial must be positive (RFC 5280 §4.1.2.2), not 0');
+  // A leading byte >= 0x80 would make the DER INTEGER negative: one 00 byte keeps it positive.
+  return /^[89a-f]/.test(s) ? `00${s}` : s;
 }
 
 export function issueCertificate(p: IssueParams): IssuedCert {
