@@ -22,7 +22,8 @@ const SOCKET = process.env.BENCH_MILTER_SOCKET;
  * BENCH_MILTER_HANDLER=continue: the session framework alone (the FRAME engine of
  * bench/milter.ts) — the rules replaced by a handler that answers the same events as the
  * submission rules (MAIL, RCPT, end of message: the same negotiation and 12 awaited replies)
- * with continue, the end of message asynchronously as the rules' journal append makes it.
+ * with continue, the end of message synchronously as the rules decide it on the embedded
+ * store, whose journal append is synchronous (issue 20, 2026-12-07; it was a promise before).
  */
 const CONTINUE_ONLY = process.env.BENCH_MILTER_HANDLER === 'continue';
 
@@ -32,7 +33,7 @@ function continueOnly(): { handler: MilterHandler; close(): Promise<void> } {
       addsHeaders: false,
       mail: () => undefined,
       rcpt: () => undefined,
-      eom: () => Promise.resolve(undefined),
+      eom: () => undefined,
     },
     close: () => Promise.resolve(),
   };

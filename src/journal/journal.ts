@@ -5,7 +5,7 @@
 // the store cannot take now wait on local disk instead of being lost.
 import { randomUUID } from 'node:crypto';
 import { MssError } from '../errors.js';
-import { writeOrDefer, type Deferral } from '../store/deferral.js';
+import { writeOrDefer, writeOrDeferSync, type Deferral } from '../store/deferral.js';
 import type { JournalRecord, StateStore } from '../store/store.js';
 import { journalEvent, type JournalEvent, type JournalEventType } from './events.js';
 import { isCheckedEvent } from './own-events.js';
@@ -45,6 +45,17 @@ export class Journal {
    * digest, so that every copy of a retried message is one event); random otherwise.
    */
   async record(events: JournalEvent | readonly JournalEvent[], opts: { ids?: readonly string[] } = {}): Promise<'written' | 'deferred'> {
+    return this.recordNow(events, opts);
+  }
+
+  /**
+   * record(), answered before it returns when the store appends synchronously (the
+   * embedded store's journalAppendSync), with the same deferral rule; a promise otherwise
+   * (Redis). On the synchronous path a bad event or a failed write throws instead of
+   * rejecting. Issue 20: the milter's end of message decides then without a promise, a
+   * handler deadline and a resumed pass per message.
+   */
+  recordNow(events: JournalEvent | readonly JournalEvent[], opts: { ids?: readonly string[] } = {}): 'written' | 'deferred' | Promise<'written' | 'deferred'> {
     const list = Array.isArray(events) ? events : [events as JournalEvent];
     const records = list.map((e, i) => {
       // Built and checked by ./own-events.ts (frozen): written as they are. Anything else
@@ -59,7 +70,11 @@ export class Journal {
       }
       return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data), id: opts.ids?.[i] ?? randomUUID() };
     });
-    return writeOrDefer(this.deferral, { kind: 'journal', records }, () => this.store.journalAppend(records));
+    const store = this.store;
+    const op: JournalWrite = { kind: 'journal', records };
+    const appendSync = store.journalAppendSync;
+    if (appendSync) return writeOrDeferSync(this.deferral, op, () => appendSync.call(store, records));
+    return writeOrDefer(this.deferral, op, () => store.journalAppend(records));
   }
 
   /**

@@ -19,16 +19,38 @@ export function canDefer(err: unknown): boolean {
 
 /** Run `write`, or defer `op` when the store is unreachable (or earlier writes wait). */
 export async function writeOrDefer<Op>(deferral: Deferral<Op> | undefined, op: Op, write: () => Promise<void>): Promise<'written' | 'deferred'> {
-  if (deferral?.deferring) {
-    deferral.defer(op);
-    return 'deferred';
-  }
+  if (deferral?.deferring) return deferBehind(deferral, op);
   try {
     await write();
     return 'written';
   } catch (err) {
-    if (!deferral || !canDefer(err)) throw err;
-    deferral.defer(op, err);
-    return 'deferred';
+    return deferOrThrow(deferral, op, err);
   }
+}
+
+/**
+ * writeOrDefer for a write done before it returns (a store's journalAppendSync): the same
+ * rule, answered without a promise (issue 20: the milter's end of message).
+ */
+export function writeOrDeferSync<Op>(deferral: Deferral<Op> | undefined, op: Op, write: () => void): 'written' | 'deferred' {
+  if (deferral?.deferring) return deferBehind(deferral, op);
+  try {
+    write();
+    return 'written';
+  } catch (err) {
+    return deferOrThrow(deferral, op, err);
+  }
+}
+
+/** Earlier writes wait: this one goes behind them. */
+function deferBehind<Op>(deferral: Deferral<Op>, op: Op): 'deferred' {
+  deferral.defer(op);
+  return 'deferred';
+}
+
+/** A failed write: kept for later when the store did not answer, else the error. */
+function deferOrThrow<Op>(deferral: Deferral<Op> | undefined, op: Op, err: unknown): 'deferred' {
+  if (!deferral || !canDefer(err)) throw err;
+  deferral.defer(op, err);
+  return 'deferred';
 }

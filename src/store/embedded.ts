@@ -174,6 +174,11 @@ export class EmbeddedStore implements StateStore {
   }
 
   async journalAppend(records: readonly JournalRecord[]): Promise<void> {
+    this.journalAppendSync(records);
+  }
+
+  /** The append is synchronous here (DayFiles: fs.writeSync): see StateStore.journalAppendSync. */
+  journalAppendSync(records: readonly JournalRecord[]): void {
     this.journal ??= new DayFiles(this.journalDir, newWriterId());
     // One write per day file, not per record (issue 20: a message's events in one append),
     // and nothing written when any record is refused.

@@ -84,6 +84,14 @@ export interface StateStore {
   /** Append journal records; resolves once they are written (durable shortly after). */
   journalAppend(records: readonly JournalRecord[]): Promise<void>;
   /**
+   * The same append, done before it returns (throws where journalAppend rejects), for a
+   * backend whose writes are synchronous anyway (the embedded store: fs.writeSync); absent
+   * where they are not (Redis). Issue 20: the milter's end of message then decides in the
+   * turn that received it, without a promise, a deadline and a resumed pass per message
+   * (Journal.recordNow). A store that wraps another must wrap both, or leave this one out.
+   */
+  journalAppendSync?(records: readonly JournalRecord[]): void;
+  /**
    * Records with `fromMs <= at < toMs`, streamed (bounded memory), UTC day by day in
    * ascending order; within a day, each writer's records come in the order they were
    * appended, and no other order is promised.

@@ -16,7 +16,7 @@
 // at end of headers — one round trip fewer per message (docs/submission.md, "Steps").
 // Each rule lives in ./rules/ and is enforced from here only.
 import type { Logger } from '../log.js';
-import { decide, type EomContext, type MilterHandler, type SessionContext } from '../milter/handler.js';
+import { decide, type Decision, type EomContext, type MilterHandler, type SessionContext } from '../milter/handler.js';
 import type { Activity } from '../registry/activity.js';
 import type { Registry } from '../registry/registry.js';
 import { splitAddress } from './address.js';
@@ -142,6 +142,21 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
     return refusals;
   };
 
+  /** EX_PSU_5830, EX_GDT_5050: the journal event or the trace was not written: temp-failed, and the refusal traced. */
+  const notRecorded = (f: SubmissionFacts, facts: MessageFacts, err: unknown): Decision => {
+    log.error({ err, queueId: f.mailId, sender: facts.sender, login: facts.login }, 'message temp-failed: its journal event or trace could not be written');
+    recorder.refused(f, NOT_RECORDED);
+    return decide.reply(NOT_RECORDED.code, NOT_RECORDED.enhanced, NOT_RECORDED.text);
+  };
+
+  /** The message is recorded: it goes on (continue), counted for the rate limit and the APP mailboxes' last exchange. */
+  const recorded = (facts: MessageFacts, f: SubmissionFacts, at: Date): undefined => {
+    facts.traced = true;
+    void rateLimiter.count(facts.sender || facts.login || '', f.recipients.length);
+    recordExchanges(deps, facts, f.recipients, at);
+    return undefined;
+  };
+
   return {
     // No header is added: see docs/submission.md ("Message events", no trace header).
     addsHeaders: false,
@@ -210,7 +225,7 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       return judged.decision;
     },
 
-    async eom(ctx: EomContext) {
+    eom(ctx: EomContext) {
       const facts = takeFacts(ctx) ?? { sender: ctx.message.sender?.address ?? '', refusedRecipients: [], wouldRefuse: [], traced: false };
       const size = ctx.message.size;
       // The headers' refusals first, then the size: the order in which they were enforced
@@ -226,19 +241,25 @@ export function submissionHandler(deps: SubmissionDeps): MilterHandler {
       const at = now();
       const f = factsOf(ctx, facts);
       f.size = size;
+      let recording: Promise<void> | undefined;
       try {
         if (!mailId) throw new Error('Postfix sent no queue id (macro i) at end of message');
-        // Nothing is accepted unrecorded: the statistics and the traces need every message.
-        await recorder.accepted(f as SubmissionFacts & { mailId: string; size: number }, at);
+        // EX_PSU_5830, EX_GDT_5050: nothing is accepted unrecorded (the statistics and the
+        // traces need every message): the decision is returned only once the journal event
+        // and the trace are written. With the embedded store both are written before
+        // acceptedNow returns, and the decision leaves in the turn that received the end of
+        // message (issue 20: no promise, deadline or resumed pass per message); with Redis,
+        // once the append resolves.
+        recording = recorder.acceptedNow(f as SubmissionFacts & { mailId: string; size: number }, at);
       } catch (err) {
-        log.error({ err, queueId: mailId, sender: facts.sender, login: facts.login }, 'message temp-failed: its journal event or trace could not be written');
-        recorder.refused(f, NOT_RECORDED);
-        return decide.reply(NOT_RECORDED.code, NOT_RECORDED.enhanced, NOT_RECORDED.text);
+        return notRecorded(f, facts, err);
       }
-      facts.traced = true;
-      void rateLimiter.count(facts.sender || facts.login || '', f.recipients.length);
-      recordExchanges(deps, facts, f.recipients, at);
-      return undefined;
+      if (recording)
+        return recording.then(
+          () => recorded(facts, f, at),
+          (err: unknown) => notRecorded(f, facts, err),
+        );
+      return recorded(facts, f, at);
     },
 
     abort(ctx) {

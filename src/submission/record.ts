@@ -56,8 +56,18 @@ export class MessageRecorder {
     private readonly log: Logger,
   ) {}
 
-  /** Record an accepted message; throws when the journal or the trace cannot be written. */
+  /** Record an accepted message; rejects when the journal or the trace cannot be written. */
   async accepted(f: SubmissionFacts & { mailId: string; size: number }, at: Date): Promise<void> {
+    await this.acceptedNow(f, at);
+  }
+
+  /**
+   * accepted(), done before it returns when the journal's store appends synchronously (the
+   * embedded store): undefined once the journal event and then the trace are written, and
+   * a throw when either cannot be; otherwise a promise of the same (Redis). Issue 20: the
+   * milter's end of message then decides without a promise per message.
+   */
+  acceptedNow(f: SubmissionFacts & { mailId: string; size: number }, at: Date): Promise<void> | undefined {
     // Checked by its typed constructor (the schema's bounds, without zod: issue 20); an
     // over-long envelope or header value throws, and the caller temp-fails the message.
     // Its fields assigned one by one (no object spreads: issue 20, once per message).
@@ -70,8 +80,11 @@ export class MessageRecorder {
     if (id) fields.login = id.login;
     if (id?.authType) fields.authType = id.authType;
     if (f.client) fields.client = f.client;
-    await this.journal.record(submittedEvent(fields));
+    // EX_PSU_5830 then EX_GDT_5050: the journal event first, the trace once it is written.
+    const written = this.journal.recordNow(submittedEvent(fields));
+    if (typeof written !== 'string') return written.then(() => this.trace(f, { ok: true, accepted: f.recipients.length }));
     this.trace(f, { ok: true, accepted: f.recipients.length });
+    return undefined;
   }
 
   /** Trace a message refused (a rule's refusal, or why it did not go through); never throws. */

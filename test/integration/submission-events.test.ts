@@ -14,7 +14,13 @@ let journalFails = false;
 function failingJournal(real: StateStore): StateStore {
   return new Proxy(real, {
     get(target, prop) {
+      // Both appends fail: the embedded store's synchronous one, which the end of message
+      // uses (issue 20), and the asynchronous one.
       if (prop === 'journalAppend' && journalFails) return async () => Promise.reject(new Error('ENOSPC: no space left on device'));
+      if (prop === 'journalAppendSync' && journalFails)
+        return () => {
+          throw new Error('ENOSPC: no space left on device');
+        };
       const v = Reflect.get(target, prop) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -88,62 +88,75 @@ test('the spool refuses to grow beyond state.redis.spoolMaxBytes (SPOOL_FULL) ra
   assert.equal(spool.pending, 3);
 });
 
-/** A store whose journal writes fail while `down`, like Redis unreachable. */
-function flakyStore(inner: StateStore): StateStore & { down: boolean; appended: JournalRecord[] } {
+/**
+ * A store whose journal writes fail while `down`, like Redis unreachable. `sync`: its append
+ * is synchronous (journalAppendSync, as the embedded store's: the path the milter's end of
+ * message takes, issue 20); otherwise it has only the asynchronous one, as Redis.
+ */
+function flakyStore(inner: EmbeddedStore, sync: boolean): StateStore & { down: boolean; appended: JournalRecord[] } {
   const s = Object.create(inner) as StateStore & { down: boolean; appended: JournalRecord[] };
   s.down = false;
   s.appended = [];
-  s.journalAppend = async (records) => {
+  const append = (records: readonly JournalRecord[]): void => {
     if (s.down) throw new MssError('TEMPORARY_STORE_UNAVAILABLE', 'Redis: connection refused');
     s.appended.push(...records);
-    await inner.journalAppend(records);
+    inner.journalAppendSync(records);
   };
+  s.journalAppend = async (records) => append(records);
+  Object.defineProperty(s, 'journalAppendSync', { value: sync ? append : undefined });
   return s;
 }
 
-test('EX_PSU_5830: journal events the store cannot take wait in the spool (record() resolves "deferred"), later ones queue behind, and the replayer applies them in order once the store answers', async () => {
-  const dir = tmpDir();
-  const store = flakyStore(new EmbeddedStore(path.join(dir, 'store')));
-  const spool = new Spool<{ kind: 'journal'; records: JournalRecord[] }>(path.join(dir, 'spool'), { maxBytes: 1 << 20 });
-  const journal = new Journal(store, new SpoolDeferral(spool, silentLogger));
-  const event = (i: number) => ({
-    type: 'received' as const,
-    at: new Date(Date.UTC(2026, 0, 10, 10, 0, i)).toISOString(),
-    mailId: `Q${i}`,
-    sender: 'a@x.mssante.fr',
-    recipients: ['b@y.mssante.fr'],
-    size: 10,
+for (const sync of [false, true])
+  test(`EX_PSU_5830: journal events the store cannot take wait in the spool (record() resolves "deferred"), later ones queue behind, and the replayer applies them in order once the store answers (${sync ? 'a store that appends synchronously, as the embedded one: recordNow answers at once' : 'an asynchronous store, as Redis'})`, async () => {
+    const dir = tmpDir();
+    const store = flakyStore(new EmbeddedStore(path.join(dir, 'store')), sync);
+    const spool = new Spool<{ kind: 'journal'; records: JournalRecord[] }>(path.join(dir, 'spool'), { maxBytes: 1 << 20 });
+    const journal = new Journal(store, new SpoolDeferral(spool, silentLogger));
+    const event = (i: number) => ({
+      type: 'received' as const,
+      at: new Date(Date.UTC(2026, 0, 10, 10, 0, i)).toISOString(),
+      mailId: `Q${i}`,
+      sender: 'a@x.mssante.fr',
+      recipients: ['b@y.mssante.fr'],
+      size: 10,
+    });
+    // recordNow: a string at once from a synchronous store (issue 20), a promise otherwise.
+    const record = (e: ReturnType<typeof event>): 'written' | 'deferred' | Promise<'written' | 'deferred'> => {
+      const r = journal.recordNow(e);
+      assert.equal(typeof r === 'string', sync, sync ? 'answered before returning' : 'a promise');
+      return r;
+    };
+    assert.equal(await record(event(0)), 'written');
+    store.down = true;
+    assert.equal(await record(event(1)), 'deferred');
+    store.down = false;
+    assert.equal(await record(event(2)), 'deferred', 'the store answers again, but event 1 waits: event 2 goes behind it');
+    let pings = 0;
+    const replayer = new SpoolReplayer({
+      spool,
+      ping: async () => void pings++,
+      apply: async (batch) => store.journalAppend(batch.flatMap((o) => o.records)),
+      intervalMs: 60_000,
+      log: silentLogger,
+    });
+    assert.equal(await replayer.replay(), 2);
+    assert.equal(pings, 1);
+    assert.deepEqual(
+      store.appended.map((r) => JSON.parse(r.data).mailId),
+      ['Q0', 'Q1', 'Q2'],
+    );
+    assert.ok(
+      store.appended.every((r) => typeof r.id === 'string' && r.id.length === 36),
+      'each event carries its id',
+    );
+    assert.equal(await record(event(3)), 'written', 'the spool is empty: writes go straight to the store again');
+    const back: string[] = [];
+    for await (const e of journal.read({ from: new Date('2026-01-10T00:00:00Z'), to: new Date('2026-01-11T00:00:00Z') })) back.push(e.mailId);
+    assert.deepEqual(back, ['Q0', 'Q1', 'Q2', 'Q3']);
+    await replayer.stop();
+    await store.close();
   });
-  assert.equal(await journal.record(event(0)), 'written');
-  store.down = true;
-  assert.equal(await journal.record(event(1)), 'deferred');
-  store.down = false;
-  assert.equal(await journal.record(event(2)), 'deferred', 'the store answers again, but event 1 waits: event 2 goes behind it');
-  let pings = 0;
-  const replayer = new SpoolReplayer({
-    spool,
-    ping: async () => void pings++,
-    apply: async (batch) => store.journalAppend(batch.flatMap((o) => o.records)),
-    intervalMs: 60_000,
-    log: silentLogger,
-  });
-  assert.equal(await replayer.replay(), 2);
-  assert.equal(pings, 1);
-  assert.deepEqual(
-    store.appended.map((r) => JSON.parse(r.data).mailId),
-    ['Q0', 'Q1', 'Q2'],
-  );
-  assert.ok(
-    store.appended.every((r) => typeof r.id === 'string' && r.id.length === 36),
-    'each event carries its id',
-  );
-  assert.equal(await journal.record(event(3)), 'written', 'the spool is empty: writes go straight to the store again');
-  const back: string[] = [];
-  for await (const e of journal.read({ from: new Date('2026-01-10T00:00:00Z'), to: new Date('2026-01-11T00:00:00Z') })) back.push(e.mailId);
-  assert.deepEqual(back, ['Q0', 'Q1', 'Q2', 'Q3']);
-  await replayer.stop();
-  await store.close();
-});
 
 test('EX_PSU_5830: a process started again after a crash that tore the last line of its spool appends to a new segment: the new write is replayed, the torn line alone is skipped', async () => {
   const dir = path.join(tmpDir(), 'spool');

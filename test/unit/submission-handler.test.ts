@@ -2,15 +2,19 @@
 // integration test cannot set up cheaply — no liste blanche yet, dgs.mssante.fr and the rate
 // limit, abandoned transactions, the null sender, configuration bounds.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
+import type { JournalEvent } from '../../src/journal/events.js';
 import { Journal } from '../../src/journal/journal.js';
+import type { Decision, MilterHandler } from '../../src/milter/handler.js';
 import { MilterServer } from '../../src/milter/server.js';
 import { Proto } from '../../src/milter/constants.js';
 import { MilterClient, submitLikePostfix, type Transaction } from '../../src/milter/mta-client.js';
 import { loadRegistry } from '../../src/registry/load.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
+import type { StateStore } from '../../src/store/store.js';
 import { submissionSection } from '../../src/submission/config.js';
 import { submissionHandler } from '../../src/submission/handler.js';
 import { MessageRecorder } from '../../src/submission/record.js';
@@ -28,7 +32,16 @@ after(async () => {
   for (const c of closers) await c();
 });
 
-async function rules(opts: { submission?: Record<string, unknown>; list?: WhitelistIndex | undefined } = {}) {
+async function rules(
+  opts: {
+    submission?: Record<string, unknown>;
+    list?: WhitelistIndex | undefined;
+    /** What the journal writes to, made from the real store (a failing one…). */
+    journalStore?: (real: EmbeddedStore) => StateStore;
+    /** The handler as the server sees it, made from the real one (to watch its answers). */
+    wrap?: (h: MilterHandler) => MilterHandler;
+  } = {},
+) {
   const root = tmpDir();
   const registry = loadRegistry(writeRegistry(root, testMailboxes()), LOAD);
   const config = submissionSection.parse(opts.submission ?? {});
@@ -39,14 +52,16 @@ async function rules(opts: { submission?: Record<string, unknown>; list?: Whitel
   const server = new MilterServer({
     listen: { kind: 'inet', host: '127.0.0.1', port: 0 },
     log,
-    handler: submissionHandler({
-      config,
-      registry: () => registry,
-      space: { isOurDomain: (d) => d === DOMAIN, list: () => list },
-      recorder: new MessageRecorder(new Journal(store), traces, log),
-      rateLimiter: limiter,
-      log,
-    }),
+    handler: (opts.wrap ?? ((h) => h))(
+      submissionHandler({
+        config,
+        registry: () => registry,
+        space: { isOurDomain: (d) => d === DOMAIN, list: () => list },
+        recorder: new MessageRecorder(new Journal(opts.journalStore ? opts.journalStore(store) : store), traces, log),
+        rateLimiter: limiter,
+        log,
+      }),
+    ),
   });
   await server.start();
   closers.push(async () => {
@@ -63,7 +78,19 @@ async function rules(opts: { submission?: Record<string, unknown>; list?: Whitel
       await mta.quit();
     }
   };
-  return { submit, store, limiter, port: server.port ?? 0, traces: () => traceLines(path.join(root, 'traces')).filter((t) => t.action === 'message.submit') };
+  const events = async () => {
+    const out: JournalEvent[] = [];
+    for await (const e of new Journal(store).read({ from: new Date(0), to: new Date(Date.now() + 86_400_000) })) out.push(e);
+    return out;
+  };
+  return {
+    submit,
+    store,
+    limiter,
+    events,
+    port: server.port ?? 0,
+    traces: () => traceLines(path.join(root, 'traces')).filter((t) => t.action === 'message.submit'),
+  };
 }
 
 test('EX_3.2_5060: without a verified liste blanche, other domains are temp-failed (451 4.7.1) and our own domain still passes', async () => {
@@ -263,4 +290,74 @@ test('issue 20 (EX_LPS_0900 EX_GBM_4410): the headers are judged at end of messa
     traced.map((t) => t.response?.rule),
     ['sender-rights', 'message-size', 'trust-space'],
   );
+});
+
+/** The embedded store's journal lines on disk (<dir>/<day>/<writer>.jsonl), read synchronously. */
+function journalLines(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  let n = 0;
+  for (const day of fs.readdirSync(dir))
+    for (const file of fs.readdirSync(path.join(dir, day)))
+      n += fs
+        .readFileSync(path.join(dir, day, file), 'utf8')
+        .split('\n')
+        .filter(Boolean).length;
+  return n;
+}
+
+const NOT_RECORDED = '451 4.3.0 The message could not be recorded (traces, statistics): not accepted, try again later';
+
+test('issue 20 (EX_PSU_5830 EX_GDT_5050): with a store that appends synchronously the end of message decides without a promise, its journal event and trace written before the decision is returned', async () => {
+  const answers: unknown[] = [];
+  let written: { events: number; traces: number } | undefined;
+  const r = await rules({
+    wrap: (h) => ({
+      ...h,
+      eom(ctx) {
+        const answer = h.eom?.(ctx);
+        answers.push(answer);
+        // Read at once, before the session sends anything: what is on disk now was written before the decision left.
+        written = { events: journalLines(path.join(r.store.dir, 'journal')), traces: r.traces().length };
+        return answer;
+      },
+    }),
+  });
+  const out = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.alice}>`]] });
+  assert.match(out.data ?? '', /^250 /);
+  assert.equal(answers.length, 1);
+  assert.equal(answers[0], undefined, 'continue, answered synchronously (not a promise)');
+  assert.equal(written?.events, 1, 'the journal event was on disk when the decision was returned');
+  assert.equal(written?.traces, 1, 'the trace was on disk when the decision was returned');
+  assert.deepEqual(
+    (await r.events()).map((e) => e.mailId),
+    ['ABC123'],
+  );
+});
+
+test('EX_PSU_5830 EX_GDT_5050: a journal append that fails, synchronously (the embedded store) or asynchronously (Redis), temp-fails the message with the same reply (451 4.3.0), and the refusal is traced', async () => {
+  const enospc = (): never => {
+    throw new Error('ENOSPC: no space left on device');
+  };
+  const failing = {
+    sync: (real: EmbeddedStore): StateStore => Object.assign(Object.create(real) as StateStore, { journalAppendSync: enospc }),
+    async: (real: EmbeddedStore): StateStore =>
+      Object.assign(Object.create(real) as StateStore, {
+        journalAppendSync: undefined,
+        journalAppend: () => Promise.reject(new Error('ENOSPC: no space left on device')),
+      }),
+  };
+  for (const [kind, journalStore] of Object.entries(failing)) {
+    const answers: unknown[] = [];
+    const r = await rules({
+      journalStore,
+      wrap: (h) => ({ ...h, eom: (ctx) => (answers.push(h.eom?.(ctx)), answers.at(-1) as Decision | Promise<Decision | void> | void) }),
+    });
+    const out = await r.submit({ sender: BAL.alice, recipients: [BAL.bob], headers: [['From', `<${BAL.alice}>`]] });
+    assert.equal(out.data, NOT_RECORDED, kind);
+    assert.equal(answers[0] instanceof Promise, kind === 'async', `${kind}: ${kind === 'async' ? 'a promise' : 'decided synchronously'}`);
+    assert.deepEqual(await r.events(), [], `${kind}: no event`);
+    const traces = r.traces();
+    assert.equal(traces.length, 1, kind);
+    assert.equal(traces[0]?.response?.ok, false, `${kind}: the temp-failure is traced`);
+  }
 });
