@@ -468,7 +468,12 @@ export class MilterSession {
       case 'quit':
         this.closed = true;
         this.flush();
-        this.socket.end();
+        // The MTA sends nothing after SMFIC_QUIT and reads nothing (milter8.c closes its end):
+        // with every reply handed to the kernel, the socket is closed at once, without the
+        // half-close of end() — a shutdown(2), the peer's EOF read back, the stream's finish
+        // events — once per connection, i.e. per message from Postfix's cleanup (issue 20).
+        if (this.socket.writableLength === 0) this.socket.destroy();
+        else this.socket.end();
         return;
       case 'quit-nc':
         // Same connection, next SMTP session: forget everything about the previous one.

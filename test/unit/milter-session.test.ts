@@ -13,7 +13,7 @@ import { decide, type Decision, type EomContext, type MilterHandler, type Sessio
 import { MilterServer, type MilterServerOptions } from '../../src/milter/server.js';
 import { Action, Proto } from '../../src/milter/constants.js';
 import { captureLogger } from '../helpers/log.js';
-import { FakeMta, runTransaction } from '../helpers/milter-mta.js';
+import { FakeMta, POSTFIX_V6_OFFER, runTransaction } from '../helpers/milter-mta.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const log = createLogger({ level: process.env.MSS_LOG_LEVEL === 'debug' ? 'debug' : 'silent', pretty: false });
@@ -663,4 +663,30 @@ test('issue 20: an async abort callback is waited for before the next command, a
   await m.decision({ type: 'mail', args: ['<b@x.fr>'] });
   assert.deepEqual(order, ['mail slow@x.fr', 'slow abort done', 'mail a@x.fr', 'abort', 'mail b@x.fr']);
   await m.quit();
+});
+
+test('issue 20: SMFIC_QUIT closes the connection at once (every reply sent), without waiting for the MTA to close its end first', async () => {
+  let closed!: () => void;
+  const handlerClosed = new Promise<void>((resolve) => (closed = resolve));
+  const server = await serve({ eom: () => decide.continue(), close: () => closed() });
+  // allowHalfOpen: this end does not close itself when the milter's EOF comes (a client that does would end the connection either way).
+  const socket = net.connect({ port: server.port ?? 0, host: '127.0.0.1', allowHalfOpen: true });
+  const got: Buffer[] = [];
+  const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+  socket.on('data', (b: Buffer) => void got.push(b));
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  // The negotiation and QUIT in one write; this end stays open (no FIN).
+  socket.write(Buffer.concat([encodeCommand({ type: 'optneg', ...POSTFIX_V6_OFFER }), encodeCommand({ type: 'quit' })]));
+  const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 5_000).unref());
+  try {
+    assert.notEqual(
+      await Promise.race([Promise.all([handlerClosed, ended]).then(() => 'closed'), timeout]),
+      'timeout',
+      'the milter waited for the MTA to close its end',
+    );
+    assert.equal(Buffer.concat(got)[4], 'O'.charCodeAt(0), 'the negotiation reply was sent before the close');
+    assert.equal(server.connections, 0);
+  } finally {
+    socket.destroy();
+  }
 });
