@@ -57,10 +57,18 @@ export class Journal {
    */
   recordNow(events: JournalEvent | readonly JournalEvent[], opts: { ids?: readonly string[] } = {}): 'written' | 'deferred' | Promise<'written' | 'deferred'> {
     const list = Array.isArray(events) ? events : [events as JournalEvent];
-    const records = list.map((e, i) => {
+    const store = this.store;
+    const appendSync = store.journalAppendSync;
+    // An id makes a shared store add an event once (Redis, and the spool replayed to it). A
+    // store that appends synchronously keeps none (StateStore.journalAppendSync): none is
+    // drawn for it unless a deferral may keep the events for later (issue 20: a random
+    // UUID per message, for nothing).
+    const draw = !appendSync || this.deferral !== undefined;
+    const idOf = (i: number): string | undefined => opts.ids?.[i] ?? (draw ? randomUUID() : undefined);
+    const records = list.map((e, i): JournalRecord => {
       // Built and checked by ./own-events.ts (frozen): written as they are. Anything else
       // — another caller's object, a replay — goes through the schema.
-      if (isCheckedEvent(e)) return { at: Date.parse(e.at), data: JSON.stringify(e), id: opts.ids?.[i] ?? randomUUID() };
+      if (isCheckedEvent(e)) return withId({ at: Date.parse(e.at), data: JSON.stringify(e) }, idOf(i));
       const parsed = journalEvent.safeParse(e);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -68,11 +76,9 @@ export class Journal {
           index: i,
         });
       }
-      return { at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data), id: opts.ids?.[i] ?? randomUUID() };
+      return withId({ at: Date.parse(parsed.data.at), data: JSON.stringify(parsed.data) }, idOf(i));
     });
-    const store = this.store;
     const op: JournalWrite = { kind: 'journal', records };
-    const appendSync = store.journalAppendSync;
     if (appendSync) return writeOrDeferSync(this.deferral, op, () => appendSync.call(store, records));
     return writeOrDefer(this.deferral, op, () => store.journalAppend(records));
   }
@@ -118,4 +124,9 @@ export class Journal {
   prune(before: Date): Promise<number> {
     return this.store.journalPrune(before.getTime());
   }
+}
+
+function withId(r: JournalRecord, id: string | undefined): JournalRecord {
+  if (id !== undefined) r.id = id;
+  return r;
 }

@@ -89,6 +89,8 @@ export interface StateStore {
    * where they are not (Redis). Issue 20: the milter's end of message then decides in the
    * turn that received it, without a promise, a deadline and a resumed pass per message
    * (Journal.recordNow). A store that wraps another must wrap both, or leave this one out.
+   * Such a backend is local and keeps no record ids (the embedded store: one writer per
+   * day file, nothing shared to add twice), so the Journal gives it none of its own.
    */
   journalAppendSync?(records: readonly JournalRecord[]): void;
   /**
