@@ -33,23 +33,29 @@ export function judge(
   let first: Refusal | undefined;
   for (const r of refusals) {
     if (!r) continue;
-    const fields = {
-      rule: r.reason,
-      ref: r.ref,
-      queueId: ctx.queueId,
-      login: facts?.login,
-      sender: facts?.sender,
-      ...(recipient !== undefined ? { recipient } : {}),
-    };
     if (mode === 'monitor') {
-      log.warn({ ...fields, mode }, `would refuse ${what}: ${replyLine(r)}`);
+      log.warn({ ...logFields(ctx, facts, r, recipient), mode }, `would refuse ${what}: ${replyLine(r)}`);
       facts?.wouldRefuse.push(verdict(r, recipient));
       continue;
     }
     first = r;
-    log.info(fields, `refused ${what}: ${replyLine(r)}`);
+    // The info line's fields and text are built only when it is written (issue 20: a site
+    // logging at warn, as the bench's milter does, builds none for its refused recipients).
+    if (log.isLevelEnabled('info')) log.info(logFields(ctx, facts, r, recipient), `refused ${what}: ${replyLine(r)}`);
     break;
   }
   if (!first) return PASS;
   return { decision: decide.reply(first.code, first.enhanced, first.text), enforced: first };
+}
+
+/** What a refusal's log line carries. */
+function logFields(ctx: SessionContext, facts: MessageFacts | undefined, r: Refusal, recipient: string | undefined): Record<string, unknown> {
+  return {
+    rule: r.reason,
+    ref: r.ref,
+    queueId: ctx.queueId,
+    login: facts?.login,
+    sender: facts?.sender,
+    ...(recipient !== undefined ? { recipient } : {}),
+  };
 }
