@@ -6,7 +6,8 @@
 // same 12 replies per message: MAIL, 10 RCPT, EOM), then SMFIR_CONTINUE to every
 // awaited command and SMFIR_ACCEPT at end of message. No rules, macros, journal or trace;
 // replies are pre-encoded buffers, the replies a read completes leave in one write (as the
-// real session's drain pass does). Not a milter to run anywhere else: it trusts its peer.
+// real session's drain pass does), the connection is closed at once on SMFIC_QUIT (as the
+// real session does). Not a milter to run anywhere else: it trusts its peer.
 // A process of its own, driven over IPC like milter-process.ts: it sends { port } when
 // listening (BENCH_MILTER_SOCKET: a unix socket path instead of loopback TCP) and exits on 'stop'.
 import fs from 'node:fs';
@@ -69,7 +70,8 @@ function serve(socket: net.Socket): void {
         awaited = a.awaited;
         reply(a.reply);
       } else if (code === QUIT) {
-        socket.end();
+        // Closed at once, as the real session does since 2026-12-07 (no half-close).
+        socket.destroy();
         return;
       } else if (awaited?.[code]) reply(code === EOM ? ACCEPT : CONTINUE);
       at += 4 + length;
