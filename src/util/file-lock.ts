@@ -1,6 +1,12 @@
 // A lock between processes of one node, made of a file created with O_EXCL. Node has no
 // flock(); an exclusive create is atomic on local filesystems, and the lock file records
 // who holds it so that a lock left by a crashed process can be taken over.
+//
+// A holder that is alive on this host keeps its lock however long it holds it: judging it by
+// the file's age broke locks of live holders (two writers in the key at once, a lost
+// increment, a lease given twice) whenever the wall clock stepped forward past `staleMs`
+// (NTP step, VM resume) or the holder stalled that long under load. Its process start time,
+// recorded beside its pid, tells a live holder from another process that reused its pid.
 import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +15,11 @@ import { MssError } from '../errors.js';
 export interface LockOptions {
   /** Give up after this long (default 10 s): the caller gets TEMPORARY_LOCK_TIMEOUT. */
   timeoutMs?: number;
-  /** A lock older than this is considered abandoned even if its holder looks alive. */
+  /**
+   * A lock file older than this is considered abandoned when its holder cannot be checked:
+   * another host's, one not yet filled in or torn by a crash, or a pid whose start time is
+   * unknown. A live holder on this host is never judged by age.
+   */
   staleMs?: number;
 }
 
@@ -17,9 +27,12 @@ interface Holder {
   pid: number;
   host: string;
   nonce: string;
+  /** The holder's start time (/proc/<pid>/stat, clock ticks since boot); absent in older lock files. */
+  start?: string;
 }
 
 const HOST = os.hostname();
+const START = processStart(process.pid);
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Hold `lockFile` while `fn` runs (synchronous variant, for short critical sections). */
@@ -66,7 +79,7 @@ function tryCreate(lockFile: string, nonce: string): boolean {
   try {
     const fd = fs.openSync(lockFile, 'wx', 0o600);
     try {
-      fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: HOST, nonce } satisfies Holder));
+      fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: HOST, nonce, start: START } satisfies Holder));
     } finally {
       fs.closeSync(fd);
     }
@@ -77,7 +90,7 @@ function tryCreate(lockFile: string, nonce: string): boolean {
   }
 }
 
-/** Remove the lock file when its holder is gone (dead PID on this host) or it is too old. */
+/** Remove the lock file when its holder is gone, or when it cannot be checked and the file is too old. */
 function breakIfAbandoned(lockFile: string, staleMs: number): void {
   let text: string;
   let mtimeMs: number;
@@ -93,15 +106,58 @@ function breakIfAbandoned(lockFile: string, staleMs: number): void {
   } catch {
     // Written but not yet filled in by its creator, or torn by a crash: judge by age only.
   }
-  const old = Date.now() - mtimeMs > staleMs;
-  const dead = holder.host === HOST && typeof holder.pid === 'number' && !pidAlive(holder.pid);
-  if (!old && !dead) return;
+  const state = holderState(holder);
+  if (state === 'alive') return;
+  if (state === 'unknown' && !(Date.now() - mtimeMs > staleMs && unchangedFor(lockFile, text) >= CONFIRM_MS)) return;
+  unchanged.delete(lockFile);
   // Re-read just before removing so that a lock re-taken in between is left alone. A tiny
   // window remains between this read and the unlink; it only matters after a crash.
   try {
     if (fs.readFileSync(lockFile, 'utf8') === text) fs.unlinkSync(lockFile);
   } catch {
     /* already gone */
+  }
+}
+
+/**
+ * An unknown holder's file must also stay the same for CONFIRM_MS of this process's own
+ * clock: a lock file is created empty and filled in the next instant, so an empty file is
+ * someone taking the lock, not a crash leftover, unless it stays empty; and a wall clock
+ * ahead of the file's mtime alone (a step) breaks nothing in that instant. Entries leave
+ * when the lock is broken, taken or given up (bounded by the locks this process waits for).
+ */
+const CONFIRM_MS = 100;
+const unchanged = new Map<string, { text: string; since: number }>();
+
+function unchangedFor(lockFile: string, text: string): number {
+  const seen = unchanged.get(lockFile);
+  if (seen?.text === text) return performance.now() - seen.since;
+  unchanged.set(lockFile, { text, since: performance.now() });
+  return 0;
+}
+
+/**
+ * A holder on this host is alive when its pid exists and, when both start times are known,
+ * it is the same process (not another that reused the pid); dead otherwise. Another host's
+ * holder, or an unreadable lock file, is unknown: judged by the file's age.
+ */
+function holderState(holder: Partial<Holder>): 'alive' | 'dead' | 'unknown' {
+  if (holder.host !== HOST || typeof holder.pid !== 'number') return 'unknown';
+  if (!pidAlive(holder.pid)) return 'dead';
+  if (holder.start === undefined) return 'unknown'; // a lock file of an older version: as before, by age
+  const now = processStart(holder.pid);
+  if (now === undefined) return 'unknown';
+  return now === holder.start ? 'alive' : 'dead';
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined off Linux or when gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) is in parentheses and may hold spaces: count from its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
@@ -117,9 +173,15 @@ export function pidAlive(pid: number): boolean {
 
 // One attempt: take the lock, or clear an abandoned one, or give up past the deadline.
 function attempt(lockFile: string, nonce: string, opts: LockOptions, deadline: number): boolean {
-  if (tryCreate(lockFile, nonce)) return true;
+  if (tryCreate(lockFile, nonce)) {
+    unchanged.delete(lockFile);
+    return true;
+  }
   breakIfAbandoned(lockFile, opts.staleMs ?? 30_000);
-  if (Date.now() > deadline) throw timeout(lockFile);
+  if (Date.now() > deadline) {
+    unchanged.delete(lockFile);
+    throw timeout(lockFile);
+  }
   return false;
 }
 
