@@ -22,6 +22,26 @@ export function utcDay(ms: number): string {
   return day;
 }
 
+/** The last second formatted and its bounds [start, end) (issue 20: a time per trace in the milter). */
+let lastSecond = { start: 0, end: -1, prefix: '' };
+/** '000' … '999', the milliseconds of a time as toISOString writes them. */
+const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/**
+ * `new Date(ms).toISOString()`, the same text, with the date and time up to the second
+ * formatted once per second: most calls fall in the second of the one before.
+ */
+export function isoUtc(ms: number): string {
+  if (!(ms >= lastSecond.start && ms < lastSecond.end && Number.isInteger(ms))) {
+    const iso = new Date(ms).toISOString();
+    const start = ms - (((ms % 1000) + 1000) % 1000);
+    // The text up to the milliseconds, whatever the year's width (toISOString writes ±YYYYYY outside 0–9999).
+    lastSecond = { start, end: start + 1000, prefix: iso.slice(0, -4) };
+    return iso;
+  }
+  return `${lastSecond.prefix}${MILLIS[ms - lastSecond.start]}Z`;
+}
+
 /** This host's name as writer ids carry it; it may hold dashes, so an id is parsed from its right end. */
 const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { chainLine, chainRecord, checkLine } from '../../src/traces/chain.js';
-import { sanitize } from '../../src/traces/record.js';
+import { sanitize, sanitized } from '../../src/traces/record.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
-import { utcDay } from '../../src/util/day-files.js';
+import { isoUtc, utcDay } from '../../src/util/day-files.js';
 import { verifyTraces } from '../../src/traces/verify.js';
 import { pruneTraces } from '../../src/traces/prune.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -283,4 +283,75 @@ test('EX_GDT_5010 (issue 20): utcDay, which remembers the last day, names the ri
   for (const [iso, day] of cases) assert.equal(utcDay(at(iso)), day, iso);
   assert.equal(utcDay(at('2026-12-06T23:59:59.999Z') + 0.5), '2026-12-06');
   assert.throws(() => utcDay(Number.NaN), RangeError);
+});
+
+test('EX_GDT_5040 (issue 20): isoUtc, which formats each second once, writes the time as toISOString does, within and across seconds, days, years, before 1970 and beyond year 9999', () => {
+  const times: number[] = [];
+  for (const iso of [
+    '2026-12-06T23:59:59.998Z',
+    '1969-12-31T23:59:59.000Z',
+    '0000-01-01T00:00:00.000Z',
+    '+010000-01-01T00:00:00.000Z',
+    '-000001-06-30T12:00:00.000Z',
+  ]) {
+    const ms = Date.parse(iso);
+    for (const d of [-1001, -1000, -999, -1, 0, 0, 1, 1, 2, 998, 999, 1000, 1001, 86_400_000]) times.push(ms + d);
+  }
+  let x = 1_796_602_102_434;
+  for (let i = 0; i < 2000; i++) {
+    x += (i * 7919) % 613;
+    times.push(x);
+  }
+  for (const ms of times) assert.equal(isoUtc(ms), new Date(ms).toISOString(), String(ms));
+  assert.throws(() => isoUtc(Number.NaN), RangeError);
+});
+
+test('EX_GDT_5040 (issue 20): sanitized gives the JSON sanitize gives, keeping a value as it is only when there is nothing to redact, cut or leave out', () => {
+  class WithJson {
+    x = 1;
+    toJSON(): string {
+      return 'custom';
+    }
+  }
+  class ArrayWithJson extends Array<number> {
+    toJSON(): string {
+      return 'custom';
+    }
+  }
+  let deep: unknown = 'bottom';
+  for (let i = 0; i < 9; i++) deep = { d: deep };
+  let deepArray: unknown = ['bottom'];
+  for (let i = 0; i < 9; i++) deepArray = [deepArray];
+  let nine: unknown = 'bottom';
+  for (let i = 0; i < 8; i++) nine = { d: nine };
+  const kept: unknown[] = [
+    { id: 'a', kind: 'user', n: 3, ok: true, nothing: null, to: ['é', 'x'.repeat(4096)], nested: { list: [{ a: 1 }, [2, [3]]] } },
+    Object.assign(Object.create(null) as object, { a: 'b' }),
+    nine,
+    [1, 'two', null],
+    'x'.repeat(4096),
+    12,
+  ];
+  const changed: unknown[] = [
+    { token: 'secret' },
+    { nested: [{ Password: 'p' }] },
+    { long: 'x'.repeat(4097) },
+    ['x'.repeat(5000)],
+    { skip: undefined, keep: 1 },
+    deep,
+    deepArray,
+    { at: new Date(0) },
+    { custom: new WithJson() },
+    { items: ArrayWithJson.from([1, 2]) },
+    'y'.repeat(4097),
+  ];
+  for (const v of kept) {
+    assert.equal(sanitized(v), v, JSON.stringify(v)?.slice(0, 60));
+    assert.equal(JSON.stringify(sanitized(v)), JSON.stringify(sanitize(v)));
+  }
+  for (const v of changed) {
+    assert.notEqual(sanitized(v), v, JSON.stringify(v)?.slice(0, 60));
+    assert.equal(JSON.stringify(sanitized(v)), JSON.stringify(sanitize(v)));
+    assert.deepEqual(sanitized(v), sanitize(v));
+  }
 });
