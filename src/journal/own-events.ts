@@ -33,8 +33,6 @@ function text(key: string, value: string, min: number, max: number): string {
 /** The optional fields of a `submitted` event and their maximum lengths (./events.ts). */
 const OPTIONAL_MAX = { ins: 255, codeCda: 255, nil: 255, identity: 256, delegateOf: 256, login: 256, authType: 64, client: 128 } as const;
 
-const OPTIONAL_KEYS = Object.keys(OPTIONAL_MAX) as ReadonlyArray<keyof typeof OPTIONAL_MAX>;
-
 export type SubmittedFields = Omit<SubmittedEvent, 'type'>;
 
 /** A copy of the recipients, each checked; the key naming one is only made for a refusal (issue 20). */
@@ -60,10 +58,16 @@ export function submittedEvent(f: SubmittedFields): Readonly<SubmittedEvent> {
     recipients: Object.freeze(recipientsOf(f.recipients)) as string[],
     size: f.size,
   };
-  for (const key of OPTIONAL_KEYS) {
-    const value = f[key];
-    if (value !== undefined) event[key] = text(key, value, 0, OPTIONAL_MAX[key]);
-  }
+  // Field by field, in the schema's order (named loads and stores: a loop over the keys made
+  // V8's keyed accesses megamorphic, issue 20: an event per message in the milter).
+  if (f.ins !== undefined) event.ins = text('ins', f.ins, 0, OPTIONAL_MAX.ins);
+  if (f.codeCda !== undefined) event.codeCda = text('codeCda', f.codeCda, 0, OPTIONAL_MAX.codeCda);
+  if (f.nil !== undefined) event.nil = text('nil', f.nil, 0, OPTIONAL_MAX.nil);
+  if (f.identity !== undefined) event.identity = text('identity', f.identity, 0, OPTIONAL_MAX.identity);
+  if (f.delegateOf !== undefined) event.delegateOf = text('delegateOf', f.delegateOf, 0, OPTIONAL_MAX.delegateOf);
+  if (f.login !== undefined) event.login = text('login', f.login, 0, OPTIONAL_MAX.login);
+  if (f.authType !== undefined) event.authType = text('authType', f.authType, 0, OPTIONAL_MAX.authType);
+  if (f.client !== undefined) event.client = text('client', f.client, 0, OPTIONAL_MAX.client);
   Object.freeze(event);
   checked.add(event);
   return event;
