@@ -13,6 +13,7 @@ import type { Journal } from '../journal/journal.js';
 import { submittedEvent, type SubmittedFields } from '../journal/own-events.js';
 import type { TraceInput, TraceMeans, TraceMessage } from '../traces/record.js';
 import type { TraceLog } from '../traces/trace-log.js';
+import { isoUtc } from '../util/day-files.js';
 import type { SenderIdentity } from './identity.js';
 import { replyLine, type Refusal } from './refusal.js';
 
@@ -71,7 +72,9 @@ export class MessageRecorder {
     // Checked by its typed constructor (the schema's bounds, without zod: issue 20); an
     // over-long envelope or header value throws, and the caller temp-fails the message.
     // Its fields assigned one by one (no object spreads: issue 20, once per message).
-    const fields: SubmittedFields = { at: at.toISOString(), mailId: f.mailId, sender: f.sender, recipients: f.recipients as string[], size: f.size };
+    // isoUtc: toISOString's text, the date and time formatted once per second (issue 20:
+    // ~5.5k instructions less per message, counted by callgrind; docs/performance.md).
+    const fields: SubmittedFields = { at: isoUtc(at.getTime()), mailId: f.mailId, sender: f.sender, recipients: f.recipients as string[], size: f.size };
     if (f.ins !== undefined) fields.ins = f.ins;
     if (f.codeCda !== undefined) fields.codeCda = f.codeCda;
     if (f.nil !== undefined) fields.nil = f.nil;
