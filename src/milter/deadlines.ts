@@ -1,7 +1,7 @@
 // The handler deadlines of every session of one server (timeouts.handlerMs after each async
 // decision began) behind one timer. All have the same length, so they expire in the order
 // they were set: a queue whose head is the next to expire. A timer per decision, set and
-// cleared for every message (its end is always async: the journal append), made Node create
+// cleared for every message (its end was always async then: the journal append), made Node create
 // and drop its timer list and re-arm its libuv timer whenever no other decision was pending,
 // a few % of the session framework's time (issue 20). A deadline still fires at or after
 // its time, never before, as setTimeout would.

@@ -305,8 +305,8 @@ export class MilterSession {
    * was a measurable part of the milter's time) —; at the first wait (a handler that went
    * async, a peer not reading its replies) the pass stops and what it waits for calls
    * drain again (resume): no promise of ours per wait either (issue 20: the end of message
-   * is async for every message). Either way the replies of the pass leave in one write when
-   * it ends or before it waits.
+   * is async whenever the journal's store is: Redis). Either way the replies of the pass
+   * leave in one write when it ends or before it waits.
    */
   private drain(): void {
     this.draining = true;
@@ -593,8 +593,10 @@ export class MilterSession {
 
   /**
    * Wait for an async decision, at most timeouts.handlerMs: a deadline of the server's
-   * (deadlines.ts, one timer for all) and the decision's own promise, nothing else (the end of message is async for every message: the journal
-   * append). The first of the decision and the timeout wins; a late decision is dropped.
+   * (deadlines.ts, one timer for all) and the decision's own promise, nothing else (the
+   * end of message is async for every message whose journal append is: Redis; with the
+   * embedded store it decides synchronously and never comes here). The first of the
+   * decision and the timeout wins; a late decision is dropped.
    */
   private settle(stage: Stage, pending: Promise<unknown>, expect: boolean, arg: unknown): Waits {
     let settled = false;
