@@ -124,7 +124,8 @@ export class MessageRecorder {
     if (f.refusedRecipients.length) response.refusedRecipients = f.refusedRecipients;
     if (f.wouldRefuse.length) response.wouldRefuse = f.wouldRefuse;
     if (f.mailId) {
-      // `to` is copied by the trace log's sanitising.
+      // `to` is the facts' own array, not a copy: the trace log serialises it before `write`
+      // returns and keeps nothing (sanitized: issue 20), and the facts do not change meanwhile.
       const message: TraceMessage = { id: f.mailId, from: f.sender, to: f.recipients as string[] };
       if (f.subject !== undefined) message.subject = f.subject;
       if (f.size !== undefined) message.size = f.size;
