@@ -76,10 +76,14 @@ function isSecretKey(k: string): boolean {
   return secret;
 }
 
+/** Nesting kept in a trace, and the characters kept of a string (longer ones are cut): sanitize and clean share them. */
+const MAX_DEPTH = 8;
+const MAX_STRING = 4096;
+
 /** A copy of `value` with secret and content fields replaced by "[redacted]". */
 export function sanitize(value: unknown, depth = 0): unknown {
-  if (depth > 8) return '[truncated]';
-  if (typeof value === 'string') return value.length > 4096 ? `${value.slice(0, 4096)}…` : value;
+  if (depth > MAX_DEPTH) return '[truncated]';
+  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = sanitize(value[i], depth + 1);
@@ -105,8 +109,8 @@ export function sanitize(value: unknown, depth = 0): unknown {
  * undefined field.
  */
 function clean(value: unknown, depth: number): boolean {
-  if (depth > 8) return false;
-  if (typeof value === 'string') return value.length <= 4096;
+  if (depth > MAX_DEPTH) return false;
+  if (typeof value === 'string') return value.length <= MAX_STRING;
   if (typeof value !== 'object' || value === null) return true;
   const proto = Object.getPrototypeOf(value) as unknown;
   if (Array.isArray(value)) {
