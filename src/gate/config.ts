@@ -94,6 +94,13 @@ export const gateInSection = z
      * within it, after its 250 was lost, is answered 250 and not delivered again. 0: off.
      */
     duplicateWindowHours: z.number().int().min(0).max(168).default(24),
+    /**
+     * How long a message's final dot waits for a state store that does not answer (a Sentinel
+     * failover) before the message goes to Postfix without the duplicate check. Below the
+     * gate listener's smtpd_timeout (300 s, postfix/master.cf.d/10-gates.cf), which the held
+     * Postfix session must outlive; docs/gates.md, "Retries and duplicates".
+     */
+    duplicateCheckWaitMs: z.number().int().min(0).max(120_000).default(30_000),
     /** The smtpd of postfix/master.cf.d/10-gates.cf (XCLIENT allowed from the gate only): its unix socket, or host and port. */
     postfix: z
       .strictObject({

@@ -20,6 +20,7 @@ import { gateWorld, type TestWorld } from './gates.js';
 import { spawnTracked, waitForOutput, type Spawned } from './processes.js';
 import { startSentinelSet, type SentinelSet } from './sentinel.js';
 import { SmtpClient, message } from './smtp-client.js';
+import { traceLines } from './traces.js';
 
 export const ALICE = 'alice.martin@ch-sandbox-a.mssante.fr';
 export const BRUNO = 'bruno.petit@clinique-sandbox-b.mssante.fr';
@@ -186,6 +187,26 @@ export function inTraces(stateDir: string, re: RegExp): number {
     if (fs.statSync(file).isFile()) n += (fs.readFileSync(file, 'utf8').match(re) ?? []).length;
   }
   return n;
+}
+
+/** A copy of message "<tag> <i>" a node's inbound gate handed to Postfix, as its trace says. */
+export interface DeliveredCopy {
+  i: number;
+  at: number;
+  digest?: string;
+  /** Why the duplicate check did not prove it the first copy (src/gate/inbound/server.ts). */
+  duplicateCheck?: 'unchecked' | 'took-over';
+}
+
+/** The copies of the tag's messages a node's gate handed to Postfix ("queued as", not "already received"). */
+export function deliveredIn(stateDir: string, tag: string): DeliveredCopy[] {
+  const re = new RegExp(`^${tag} (\\d+)$`);
+  return traceLines(path.join(stateDir, 'traces')).flatMap((r) => {
+    const m = r.request?.step === 'DATA' && r.response?.ok && !r.request.duplicateOf ? re.exec(String(r.message?.subject ?? '')) : null;
+    if (!m) return [];
+    const { digest, duplicateCheck } = r.request as { digest?: string; duplicateCheck?: DeliveredCopy['duplicateCheck'] };
+    return [{ i: Number(m[1]), at: Date.parse(String(r.at)), ...(digest ? { digest } : {}), ...(duplicateCheck ? { duplicateCheck } : {}) }];
+  });
 }
 
 /** Journal events a serve replayed from its spool, from its log ("spooled writes replayed"). */

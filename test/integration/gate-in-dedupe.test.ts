@@ -23,9 +23,11 @@ import { CLI, cliEnv } from '../helpers/cli.js';
 import { spawnTracked, waitForOutput, type Spawned } from '../helpers/processes.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { message } from '../helpers/smtp-client.js';
+import { traceLines, type TraceLine } from '../helpers/traces.js';
 
 const HOOK = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'kill-on-write.js')).href;
 const ALICE = 'alice.martin@ch-sandbox-a.mssante.fr';
+const STORE_WAIT_MS = 1500;
 const BRUNO = 'bruno.petit@clinique-sandbox-b.mssante.fr';
 
 for (const backend of ['redis', 'embedded'] as const)
@@ -42,6 +44,8 @@ for (const backend of ['redis', 'embedded'] as const)
         daemons: false,
         configure: (_op, c) => {
           if (url) c.state = { ...c.state, redis: { url, keyPrefix: 'dedupe:' } };
+          // The last test's store outage is waited for this long before a copy goes unchecked.
+          c.gates = { ...c.gates, in: { ...c.gates?.in, duplicateCheckWaitMs: STORE_WAIT_MS } };
         },
       });
     });
@@ -149,6 +153,15 @@ for (const backend of ['redis', 'embedded'] as const)
         assert.equal(deliveredMatching(world, 'B', /Subject: killed before its commit/).length, 2, 'the window: delivered twice, never lost');
         const events = await receivedOfSize(Buffer.byteLength(body));
         assert.equal(events.length, 1, `journaled once: ${JSON.stringify(events)}`);
+        // Its trace says why it was delivered again, under the message's digest.
+        const copies = gateInCopies(/^killed before its commit$/);
+        assert.deepEqual(
+          copies.map((r) => r.request.duplicateCheck),
+          ['took-over'],
+          JSON.stringify(copies),
+        );
+        assert.match(String(copies[0]?.request.digest), /^[0-9a-f]{64}$/, 'under the message digest');
+        assert.match(String(copies[0]?.request.tookOverFrom), /^[^/]+\/\d+$/, 'names the dead holder (node/pid)');
         // A third copy now finds the commit.
         const third = await sendFromA(body);
         assert.match(third.text, /already received/);
@@ -156,4 +169,36 @@ for (const backend of ['redis', 'embedded'] as const)
         await gate.stop();
       }
     });
+
+    /** B's gate's trace records of the copies it handed to Postfix, by subject. */
+    function gateInCopies(subject: RegExp): TraceLine[] {
+      return traceLines(path.join(world.node('B').config.state.dir, 'traces')).filter(
+        (r) => r.request?.step === 'DATA' && r.response?.ok === true && subject.test(String(r.message?.subject ?? '')) && !r.request.duplicateOf,
+      );
+    }
+
+    if (backend === 'redis')
+      test('EX_PSU_5830 (redis store): a store that does not answer for longer than gates.in.duplicateCheckWaitMs lets the copy through, delivered once, its trace saying it went unchecked', async () => {
+        const gate = await serve();
+        try {
+          await redis?.stop(); // the last test of the file: the store stays down
+          const started = Date.now();
+          const r = await sendFromA(message({ from: ALICE, to: [BRUNO], subject: 'store down', body: 'c'.repeat(5003) }));
+          const waited = Date.now() - started;
+          assert.equal(r.code, 250, r.text);
+          assert.ok(waited >= STORE_WAIT_MS, `the final dot waited for the store (${waited} ms)`);
+          await barrier('three');
+          assert.equal(deliveredMatching(world, 'B', /Subject: store down/).length, 1, 'delivered, once');
+          const copies = gateInCopies(/^store down$/);
+          assert.deepEqual(
+            copies.map((c) => c.request.duplicateCheck),
+            ['unchecked'],
+            JSON.stringify(copies),
+          );
+          assert.match(String(copies[0]?.request.digest), /^[0-9a-f]{64}$/, 'under the message digest');
+          assert.match(gate.output(), /could not check the message digest/);
+        } finally {
+          await gate.stop();
+        }
+      });
   });

@@ -32,12 +32,16 @@ import { DigestLog } from './digest-log.js';
 const CLAIM_MARGIN_MS = 30_000;
 
 /**
- * How long a claim waits for a store that fails before the copy goes through unchecked. A
- * Sentinel failover took 1.8–2.3 s to elect a new master here and the sidecar wrote again
- * after 5.8 s at most (docs/cluster.md): a copy retried during it, unchecked, was delivered
- * twice (2 of 1,000 in the end-to-end test). The peer waits 600 s for its final dot's answer.
+ * How long a claim waits for a store that fails before the copy goes through unchecked
+ * (gates.in.duplicateCheckWaitMs). A Sentinel failover with down-after-milliseconds 1000
+ * took 1.8–2.3 s to elect a new master here and the sidecar wrote again after 5.8 s at most
+ * (docs/cluster.md); with the 5 s docs/install.md advises, ~10 s, and a failed election is
+ * tried again only after twice the sentinels' failover-timeout. With the former 10 s, a
+ * fresh-clone CI run under load (~9) let 447 copies through unchecked, one of them a retry
+ * delivered twice. The peer waits 600 s for its final dot's answer, the held Postfix
+ * session 300 s.
  */
-export const DEFAULT_STORE_WAIT_MS = 10_000;
+export const DEFAULT_STORE_WAIT_MS = 30_000;
 const STORE_RETRY_MS = 250;
 
 interface Pending {

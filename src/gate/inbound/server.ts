@@ -74,6 +74,7 @@ export class GateIn {
             node: nodeName(deps.config.cluster),
             windowMs: this.cfg.duplicateWindowHours * 3_600_000,
             dataDoneTimeoutMs: this.cfg.postfix.dataDoneTimeoutMs,
+            storeWaitMs: this.cfg.duplicateCheckWaitMs,
             // One node, no server: this node's digest log, one append per claim and commit (issue 20).
             ...(deps.store.backend === 'embedded' ? { logDir: path.join(embeddedStoreDir(deps.config.state), 'gate-in') } : {}),
           })
@@ -480,7 +481,7 @@ export class GateIn {
         );
       }
       const ok = { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${claim.mailId} (already received)` };
-      traceDecision(this.deps.traces, s.log, s.trace, { ...request, messageId: sniffer.messageId, duplicateOf: claim.mailId }, ok, {
+      traceDecision(this.deps.traces, s.log, s.trace, { ...request, messageId: sniffer.messageId, digest: claim.digest, duplicateOf: claim.mailId }, ok, {
         id: claim.mailId,
         from: mailFrom,
         to: rcpts,
@@ -515,7 +516,7 @@ export class GateIn {
       await claim.commit(queueId).catch((err: unknown) => s.log.warn({ err: asMssError(err).message, mailId: queueId }, 'gate-in could not commit a digest'));
     const message = { id: queueId, from: mailFrom, to: rcpts, ...subject, size };
     const ok = { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${queueId}` };
-    traceDecision(this.deps.traces, s.log, s.trace, { ...request, messageId: sniffer.messageId }, ok, message);
+    traceDecision(this.deps.traces, s.log, s.trace, { ...request, messageId: sniffer.messageId, ...duplicateCheck(claim) }, ok, message);
     const event = claim?.kind === 'new' ? { at: new Date(claim.at), id: claim.digest } : claim ? { id: claim.digest } : {};
     await this.recordReceived(s, queueId, mailFrom, rcpts, size, event);
     return `${ok.enhanced} ${ok.text}`;
@@ -578,4 +579,17 @@ export class GateIn {
     s.slot?.release();
     if (s.postfix) void s.postfix.quit();
   }
+}
+
+/**
+ * What the trace of a delivered copy says of its duplicate check: the digest (the `received`
+ * event's id), and why a copy was delivered without the check proving it the first — its
+ * store did not answer, or it took over the claim of a process that is gone (docs/gates.md,
+ * "Retries and duplicates"): an operator finds why a message arrived twice from the trace.
+ */
+function duplicateCheck(claim: Claim | undefined): Record<string, string> {
+  if (!claim) return {};
+  if (claim.kind === 'unchecked') return { digest: claim.digest, duplicateCheck: 'unchecked' };
+  if (claim.kind === 'new' && claim.tookOverFrom) return { digest: claim.digest, duplicateCheck: 'took-over', tookOverFrom: claim.tookOverFrom };
+  return { digest: claim.digest };
 }
