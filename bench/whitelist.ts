@@ -1,6 +1,6 @@
 // Liste blanche figures (`make bench`), on a list of the published list's shape and size
 // (bench/lib/whitelist-list.ts: 6,500 entries, ~3.7 MB, signed like the ANS's):
-//   - whole process: `mss-sidecar whitelist verify FILE --trust DIR` against `xmlsec1 --verify`
+//   - whole process: `mss-sidecar whitelist verify FILE --trust DIR --crl-dir DIR` against `xmlsec1 --verify`
 //     of the same file in the same run, and the ratio (target <= 3);
 //   - in process: verify + index, first run (cold code) and warm (target < 150 ms);
 //   - `mss-sidecar --help` (target < 150 ms); lookups (target < 2 µs);
@@ -89,7 +89,7 @@ try {
   const xmlsecArgs = ['--verify', '--enabled-key-data', 'x509', '--trusted-pem', pki.root.cert, '--untrusted-pem', pki.intermediate.cert, file];
   for (let i = 0; i < RUNS + 1; i++) {
     const fig = (f: Figure): Figure => (i === 0 ? { wallMs: [], cpuMs: [] } : f); // first round: warm the page cache
-    run(process.execPath, [CLI, 'whitelist', 'verify', file, '--trust', pki.trustDir], env, fig(ours));
+    run(process.execPath, [CLI, 'whitelist', 'verify', file, '--trust', pki.trustDir, '--crl-dir', pki.crlDir], env, fig(ours));
     if (xmlsec1) run('xmlsec1', xmlsecArgs, env, fig(theirs));
     run(process.execPath, [CLI, '--help'], env, fig(help));
   }

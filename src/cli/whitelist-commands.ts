@@ -1,7 +1,9 @@
 // `mss-sidecar whitelist verify | lookup | sync` (TM4.1P, docs/whitelist.md). Every one of
 // them verifies with the policy whitelistSetup() builds from the configuration (trust store,
-// CRLs of trust.crlDir, signer, bounds, date skew); `--trust DIR` replaces only the trust
-// store. `verify FILE --trust DIR` without a configuration loads neither the configuration
+// CRLs of trust.crlDir and crl.requireCurrent, signer, bounds, date skew); `--trust DIR`
+// replaces only the trust store, `--crl-dir DIR` only the CRLs. `verify FILE --trust DIR`
+// without a configuration applies the defaults (CRLs: --crl-dir, or the crl/ of a `sandbox pki`
+// output; none: the signer is refused, crl.requireCurrent) and loads neither the configuration
 // schema nor the logger, so that it starts fast (docs/whitelist.md, Figures).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,21 +23,33 @@ function configAvailable(program: Command): boolean {
   return program.opts<{ config?: string }>().config !== undefined || fs.existsSync(configPathFrom());
 }
 
+/** `--crl-dir DIR`, else the crl/ of a `sandbox pki` output given to --trust (beside its trust/). */
+function crlDirFor(trustDir: string | undefined, crlDir: string | undefined): string | undefined {
+  if (crlDir !== undefined) return path.resolve(crlDir);
+  if (trustDir === undefined) return undefined;
+  const nested = path.join(path.resolve(trustDir), 'crl');
+  return fs.existsSync(path.join(path.resolve(trustDir), 'trust')) && fs.existsSync(nested) ? nested : undefined;
+}
+
 /**
  * The verification policy: the configuration's (whitelistSetup), with `--trust DIR` as the
- * trust store when given. Without a configuration (only with --trust), the defaults.
+ * trust store and `--crl-dir DIR` as the CRLs when given. Without a configuration (only with
+ * --trust), the defaults — crl.requireCurrent included: without CRLs the signer is refused.
  */
-async function policyFor(program: Command, ctx: () => CliContext, trustDir: string | undefined): Promise<VerifyPolicy> {
-  const { resolveTrustDir, TrustStore } = await import('../pki/truststore.js');
+async function policyFor(program: Command, ctx: () => CliContext, trustDir: string | undefined, crlDirOption?: string): Promise<VerifyPolicy> {
+  const { NO_REVOCATION_INFO, resolveTrustDir, TrustStore } = await import('../pki/truststore.js');
   const trust = trustDir === undefined ? undefined : TrustStore.fromDir(resolveTrustDir(path.resolve(trustDir)));
+  const crlDir = crlDirFor(trustDir, crlDirOption);
   if (trust && !configAvailable(program)) {
     const { DEFAULT_ANS_SIGNER_SUBJECT, DEFAULT_MAX_BYTES } = await import('../whitelist/defaults.js');
-    return { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: DEFAULT_MAX_BYTES };
+    // EX_2.2_5050: the default policy of crl.requireCurrent (true), like a configured node.
+    const revocation = crlDir ? await (await import('../pki/crl.js')).RevocationStore.fromDir(crlDir, trust) : NO_REVOCATION_INFO;
+    return { trust, signer: DEFAULT_ANS_SIGNER_SUBJECT, maxBytes: DEFAULT_MAX_BYTES, revocation, requireCurrentCrl: true };
   }
   await prepareContext(true);
   const { whitelistSetup } = await import('../whitelist/from-config.js');
   // EX_2.2_5050: the same policy as sync and the daemons, CRLs included (trust.crlDir).
-  return (await whitelistSetup(ctx().config(), trust ? { trust } : {})).policy;
+  return (await whitelistSetup(ctx().config(), { ...(trust ? { trust } : {}), ...(crlDirOption !== undefined && crlDir ? { crlDir } : {}) })).policy;
 }
 
 function readList(file: string): Buffer {
@@ -50,6 +64,7 @@ async function verifyFile(err: CliOutput, file: string, policy: VerifyPolicy): P
   const { verifyWhitelist } = await import('../whitelist/verify.js');
   const v = verifyWhitelist(readList(file), { ...policy, source: file });
   for (const s of v.index.skipped) err.write(`warning WL_ENTRY_SKIPPED: ${file}: Domaine #${s.position} skipped: ${s.reason}\n`);
+  if (v.unchecked) err.write(`warning ${v.unchecked.code}: ${v.unchecked.message}\n`);
   return v;
 }
 
@@ -62,10 +77,11 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
       .description('verify a liste blanche file: signature, signer (PKIX, ANS), shape')
       .argument('<file>', 'the XML file')
       .option('--trust <dir>', 'CA directory (or a `sandbox pki` output dir); makes the configuration optional')
+      .option('--crl-dir <dir>', 'CRLs to check the signer against, instead of trust.crlDir (default with a `sandbox pki` dir: its crl/)')
       .option('--json', 'print {"domains":N,"dns":M,"generated":"…"}')
       .action(
-        action(async (file: string, opts: { trust?: string; json?: boolean }) => {
-          const v = await verifyFile(ctx().err, file, await policyFor(program, ctx, opts.trust));
+        action(async (file: string, opts: { trust?: string; crlDir?: string; json?: boolean }) => {
+          const v = await verifyFile(ctx().err, file, await policyFor(program, ctx, opts.trust, opts.crlDir));
           const summary = { domains: v.index.domainCount, dns: v.index.dnCount, generated: v.index.generated };
           ctx().out.write(opts.json ? `${JSON.stringify(summary)}\n` : `domains=${summary.domains} dns=${summary.dns} generated=${summary.generated}\n`);
         }),
@@ -79,9 +95,10 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
       .argument('<query>', 'a domain (ch-exemple.mssante.fr) or a DN (CN=…,OU=…,O=…,ST=…,C=FR)')
       .option('--file <file>', 'a list file instead of the last valid copy of the configuration')
       .option('--trust <dir>', 'CA directory for --file (or a `sandbox pki` output dir)')
+      .option('--crl-dir <dir>', 'CRLs for --file, instead of trust.crlDir (default with a `sandbox pki` dir: its crl/)')
       .option('--json', 'print {"query":…,"kind":"domain"|"dn","results":[…]}')
       .action(
-        action(async (query: string, opts: { file?: string; trust?: string; json?: boolean }) => {
+        action(async (query: string, opts: { file?: string; trust?: string; crlDir?: string; json?: boolean }) => {
           let file = opts.file;
           if (file === undefined) {
             // Without --file: the last valid copy, verified again before use (RE_2.2_5010).
@@ -89,7 +106,11 @@ export function registerWhitelistCommands(program: Command, ctx: () => CliContex
             const { whitelistPaths } = await import('../whitelist/store.js');
             file = whitelistPaths(ctx().config().state.dir).file;
           }
-          const { index } = await verifyFile(ctx().err, file, await policyFor(program, ctx, opts.file ? opts.trust : undefined));
+          const { index } = await verifyFile(
+            ctx().err,
+            file,
+            await policyFor(program, ctx, opts.file ? opts.trust : undefined, opts.file ? opts.crlDir : undefined),
+          );
           const kind = query.includes('=') ? 'dn' : 'domain';
           const results = kind === 'dn' ? index.domainsOf(query) : index.dnsOf(query);
           if (opts.json) ctx().out.write(`${JSON.stringify({ query, kind, results })}\n`);

@@ -22,7 +22,10 @@ export type ChainErrorCode =
   | 'CA_EXPIRED'
   | 'REVOCATION_UNKNOWN';
 
-export type ChainResult = { ok: true; chain: readonly CertInfo[] } | { ok: false; code: ChainErrorCode; message: string; subject: string };
+export type ChainResult =
+  | { ok: true; chain: readonly CertInfo[] }
+  /** `ca`: with REVOCATION_UNKNOWN, the CA whose current CRL is missing. */
+  | { ok: false; code: ChainErrorCode; message: string; subject: string; ca?: string };
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 
@@ -30,6 +33,9 @@ export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 export interface RevocationChecker {
   status(cert: CertInfo, issuer: CertInfo, at: Date): RevocationStatus;
 }
+
+/** No CRL at all (trust.crlDir not set): every status is "unknown", as the gates see it. */
+export const NO_REVOCATION_INFO: RevocationChecker = { status: () => 'unknown' };
 
 export interface ValidateOptions {
   /** Validation time (default: now). */
@@ -42,8 +48,8 @@ export interface ValidateOptions {
 
 const MAX_DEPTH = 8;
 
-function failure(code: ChainErrorCode, message: string, cert: CertInfo): ChainResult {
-  return { ok: false, code, message, subject: describeCert(cert) };
+function failure(code: ChainErrorCode, message: string, cert: CertInfo, ca?: CertInfo): ChainResult {
+  return { ok: false, code, message, subject: describeCert(cert), ...(ca ? { ca: describeCert(ca) } : {}) };
 }
 
 // Worse failures win when several candidate paths fail: the most specific reason is the
@@ -201,7 +207,7 @@ function checkRevocation(cert: CertInfo, issuer: CertInfo, at: Date, opts: Valid
   const status = opts.revocation.status(cert, issuer, at);
   if (status === 'revoked') return failure('CERT_REVOKED', `${describeCert(cert)} (serial ${cert.serial}) is revoked by ${describeCert(issuer)}`, cert);
   if (status === 'unknown' && opts.requireRevocationInfo) {
-    return failure('REVOCATION_UNKNOWN', `no current CRL of ${describeCert(issuer)} to check ${describeCert(cert)}`, cert);
+    return failure('REVOCATION_UNKNOWN', `no current CRL of ${describeCert(issuer)} to check ${describeCert(cert)}`, cert, issuer);
   }
   return undefined;
 }

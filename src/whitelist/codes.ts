@@ -26,6 +26,7 @@ export const WHITELIST_REFUSALS = {
   WL_SIGNER_EXPIRED: 'signer certificate (or its CA) is expired',
   WL_SIGNER_NOT_YET_VALID: 'signer certificate is not yet valid',
   WL_SIGNER_REVOKED: 'signer certificate is revoked',
+  WL_SIGNER_REVOCATION_UNKNOWN: 'no current CRL of a CA of the signer certificate (crl.requireCurrent): run `mss-sidecar crl sync`',
   WL_SIGNER_NOT_ANS: 'signer certificate is valid but not attributed to the ANS (whitelist.signer.subject)',
   WL_SIGNER_KEY_USAGE: 'signer certificate is not an S/MIME signing certificate (keyUsage digitalSignature, extendedKeyUsage emailProtection)',
   WL_SIGNER_KEY_WEAK: 'signer key is not RSA of at least 2048 bits',

@@ -2,7 +2,8 @@
 // verified again each time it is loaded (RE_2.2_5010: integrity checked on local use, so a
 // copy modified on disk is never used), reloaded when the file changes, and queried through
 // a WhitelistIndex (O(1) lookups). A copy that fails verification never replaces the one in
-// use (EX_2.2_5035).
+// use (EX_2.2_5035). A copy refused only because a CA of its signer has no current CRL
+// (crl.requireCurrent) is tried again at every poll, so it is taken once `crl sync` runs.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -42,6 +43,8 @@ export class WhitelistHolder {
   private poller: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private lastStat = '';
+  /** The last copy read was refused only for want of a current CRL: try it again at each poll. */
+  private awaitingCrl = false;
   private readonly listeners = new Set<(index: WhitelistIndex) => void>();
 
   constructor(private readonly opts: HolderOptions) {}
@@ -61,7 +64,8 @@ export class WhitelistHolder {
     const pollMs = this.opts.pollMs ?? 60_000;
     if (pollMs > 0) {
       this.poller = setInterval(() => {
-        if (this.statKey() !== this.lastStat) this.reload();
+        // EX_2.2_5050: a copy refused for want of a current CRL is taken once `crl sync` stores one.
+        if (this.awaitingCrl || this.statKey() !== this.lastStat) this.reload();
       }, pollMs);
       this.poller.unref();
     }
@@ -126,10 +130,12 @@ export class WhitelistHolder {
       return false;
     }
     const now = this.opts.now?.() ?? new Date();
+    this.awaitingCrl = false;
     try {
       // RE_2.2_5010: the signature is verified again on local use, not only after download.
       const v = verifyWhitelist(bytes, { ...this.opts.policy, at: now, source: this.opts.file });
       if (this.loaded?.sha256 === v.sha256) return false;
+      if (v.unchecked) log.warn({ code: v.unchecked.code, ca: v.unchecked.ca, file: this.opts.file }, v.unchecked.message);
       this.loaded = { index: v.index, sha256: v.sha256, signer: formatDn(v.signer.subject), loadedAt: now };
       log.info({ file: this.opts.file, generated: v.index.generated, domains: v.index.domainCount, dns: v.index.dnCount }, 'liste blanche loaded');
       this.warnIfStale(v.sha256, now);
@@ -137,6 +143,7 @@ export class WhitelistHolder {
       return true;
     } catch (thrown) {
       const err = asMssError(thrown);
+      this.awaitingCrl = err.code === 'WL_SIGNER_REVOCATION_UNKNOWN';
       log.error(
         { code: err.code, file: this.opts.file },
         `liste blanche ${this.opts.file} refused (${err.code}): ${err.message}; ${this.loaded ? `still using the list generated ${this.loaded.index.generated}` : 'no list in use'}`,

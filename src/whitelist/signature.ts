@@ -9,7 +9,9 @@
 //   - the key: the end-entity certificate of X509Data, validated PKIX against the
 //     configured trust store only (W3C best practice "validate signing key"), valid now,
 //     attributed to the ANS (whitelist.signer.subject). Certificates the document carries
-//     besides it are never used, and no key is ever taken from KeyInfo unvalidated.
+//     besides it are never used, and no key is ever taken from KeyInfo unvalidated. Its
+//     revocation follows the gates' policy: no current CRL of its CA refuses it unless
+//     crl.requireCurrent is false (then accepted, logged as CRL_MISSING by the caller).
 //   - the signer: an S/MIME signing certificate with an RSA key of 2048 bits or more
 //     (signer-policy.ts).
 // Signature wrapping: the digest is computed over the root element of the same strict tree
@@ -17,7 +19,7 @@
 import { createHash, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 import { certInfo, describeCert, type CertInfo } from '../pki/certificate.js';
 import { formatDn } from '../pki/dn.js';
-import type { ChainErrorCode, RevocationChecker, TrustStore } from '../pki/truststore.js';
+import type { ChainErrorCode, ChainResult, RevocationChecker, TrustStore } from '../pki/truststore.js';
 import { canonicalize, canonicalString } from './c14n.js';
 import { whitelistRefused, type WhitelistRefusal } from './codes.js';
 import { describeSignerSubject, signerKindProblem, signerMatches, type SignerSubject } from './signer-policy.js';
@@ -38,12 +40,31 @@ export interface SignatureOptions {
   signer: SignerSubject;
   /** Validation time of the signer certificate (default now). */
   at?: Date;
+  /**
+   * The CRLs the signer's path is checked against. whitelistSetup() always sets it (an empty
+   * checker when trust.crlDir is not set); absent, revocation is not checked at all.
+   */
   revocation?: RevocationChecker;
+  /** crl.requireCurrent (default true): refuse a signer whose CA has no current CRL. */
+  requireCurrentCrl?: boolean;
 }
 
-export interface VerifiedSignature {
-  signer: CertInfo;
+/** A signer accepted without a revocation check (crl.requireCurrent: false). */
+export interface RevocationUnchecked {
+  code: 'CRL_MISSING';
+  /** The CA without a current CRL. */
+  ca: string;
+  message: string;
+}
+
+export interface SignerValidation {
   chain: readonly CertInfo[];
+  /** Set when the signer was accepted without a current CRL of its CA; the caller logs it. */
+  unchecked?: RevocationUnchecked;
+}
+
+export interface VerifiedSignature extends SignerValidation {
+  signer: CertInfo;
 }
 
 /** Element children must be exactly `expected` (DSIG namespace, this order), then `tail*`. */
@@ -189,19 +210,52 @@ const CHAIN_TO_REFUSAL: Record<ChainErrorCode, WhitelistRefusal> = {
   CA_NOT_CA: 'WL_SIGNER_UNTRUSTED',
   CA_KEY_USAGE: 'WL_SIGNER_UNTRUSTED',
   CA_PATH_LENGTH: 'WL_SIGNER_UNTRUSTED',
-  REVOCATION_UNKNOWN: 'WL_SIGNER_UNTRUSTED',
+  REVOCATION_UNKNOWN: 'WL_SIGNER_REVOCATION_UNKNOWN',
 };
 
-/** EX_2.2_5050: PKIX against the store, valid at `at`, an S/MIME signing certificate (RSA ≥ 2048), attributed to the ANS. */
-export function validateSigner(signer: CertInfo, opts: SignatureOptions, source: string): readonly CertInfo[] {
-  const result = opts.trust.validate(signer, { at: opts.at ?? new Date(), ...(opts.revocation ? { revocation: opts.revocation } : {}) });
-  if (!result.ok) {
-    throw whitelistRefused(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, {
-      source,
-      signer: describeCert(signer),
-      chainCode: result.code,
-    });
+/**
+ * EX_2.2_5050 (PKIX, RFC 5280 §6.3: revocation status of every certificate of the path): the
+ * same policy as the gates' peers (gate/peer.ts, EX_OPE_5050). With crl.requireCurrent a
+ * signer whose CA has no current CRL is refused; with `false` it is accepted and the caller
+ * is told, to log it as CRL_MISSING.
+ */
+function validatePath(signer: CertInfo, opts: SignatureOptions, source: string): SignerValidation {
+  const at = opts.at ?? new Date();
+  if (!opts.revocation) return { chain: checked(opts.trust.validate(signer, { at }), signer, source) };
+  // EX_2.2_5050: hard fail on a missing or out-of-date CRL, as the gates (crl.requireCurrent).
+  const strict = opts.trust.validate(signer, { at, revocation: opts.revocation, requireRevocationInfo: true });
+  if (strict.ok || strict.code !== 'REVOCATION_UNKNOWN') return { chain: checked(strict, signer, source) };
+  const ca = strict.ca ?? 'its CA';
+  if (opts.requireCurrentCrl !== false) {
+    throw whitelistRefused(
+      'WL_SIGNER_REVOCATION_UNKNOWN',
+      `${source}: signer ${describeCert(signer)} refused: ${strict.message}, so its revocation cannot be checked (crl.requireCurrent); run \`mss-sidecar crl sync\``,
+      { source, signer: describeCert(signer), ca },
+    );
   }
+  const relaxed = opts.trust.validate(signer, { at, revocation: opts.revocation, requireRevocationInfo: false });
+  return {
+    chain: checked(relaxed, signer, source),
+    unchecked: {
+      code: 'CRL_MISSING',
+      ca,
+      message: `${source}: signer ${describeCert(signer)} accepted WITHOUT revocation check: ${strict.message} (crl.requireCurrent: false); run \`mss-sidecar crl sync\``,
+    },
+  };
+}
+
+function checked(result: ChainResult, signer: CertInfo, source: string): readonly CertInfo[] {
+  if (result.ok) return result.chain;
+  throw whitelistRefused(CHAIN_TO_REFUSAL[result.code], `${source}: signer ${describeCert(signer)} refused (${result.code}): ${result.message}`, {
+    source,
+    signer: describeCert(signer),
+    chainCode: result.code,
+  });
+}
+
+/** EX_2.2_5050: PKIX against the store, valid at `at`, an S/MIME signing certificate (RSA ≥ 2048), attributed to the ANS. */
+export function validateSigner(signer: CertInfo, opts: SignatureOptions, source: string): SignerValidation {
+  const validation = validatePath(signer, opts, source);
   if (!signerMatches(signer.subject, opts.signer)) {
     throw whitelistRefused(
       'WL_SIGNER_NOT_ANS',
@@ -219,7 +273,7 @@ export function validateSigner(signer: CertInfo, opts: SignatureOptions, source:
       source,
       signer: describeCert(signer),
     });
-  return result.chain;
+  return validation;
 }
 
 function inclusivePrefixes(el: XmlElement | undefined): string[] {
@@ -326,7 +380,7 @@ export function checkSignedInfo(sig: XmlElement, signer: CertInfo, source: strin
 export function verifySignature(root: XmlElement, source: string, opts: SignatureOptions): VerifiedSignature {
   const sig = checkSignatureForm(root, source);
   const signer = signerCertificate(sig, source);
-  const chain = validateSigner(signer, opts, source);
+  const validation = validateSigner(signer, opts, source);
   checkSignatureValue(root, sig, signer, source);
-  return { signer, chain };
+  return { signer, ...validation };
 }

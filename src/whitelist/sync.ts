@@ -83,6 +83,7 @@ export async function syncWhitelist(opts: SyncOptions): Promise<SyncResult> {
     const bytes = await download(opts);
     // EX_2.2_5040: verified after every download, before anything is stored.
     const verified = verifyWhitelist(bytes, { ...opts.policy, at: now, source: opts.url });
+    if (verified.unchecked) log.warn({ code: verified.unchecked.code, ca: verified.unchecked.ca, url: opts.url }, verified.unchecked.message);
     const previous = readRecord(opts.paths);
     // A validly signed but older list is a replay: keep the newer one in use.
     const guard = replayGuardDate(previous, now, opts);

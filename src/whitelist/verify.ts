@@ -16,6 +16,7 @@ import {
   checkSignedInfo,
   referencePrefixList,
   signerCertificate,
+  type RevocationUnchecked,
   validateSigner,
   verifySignature,
 } from './signature.js';
@@ -33,8 +34,14 @@ export interface VerifyPolicy {
   limits?: XmlLimits;
   /** How far ahead of `at` DateDeGeneration may be (default 24 h). */
   futureSkewHours?: number;
-  /** Set whenever trust.crlDir is: a revoked signer is refused. */
+  /**
+   * The CRLs the signer is checked against (EX_2.2_5050). whitelistSetup() always sets it (no
+   * CRL at all when trust.crlDir is not set); absent, revocation is not checked (tests of
+   * other rules only).
+   */
   revocation?: RevocationChecker;
+  /** crl.requireCurrent (default true): no current CRL of the signer's CA refuses the list. */
+  requireCurrentCrl?: boolean;
 }
 
 export interface VerifyOptions extends VerifyPolicy {
@@ -48,6 +55,8 @@ export interface VerifiedWhitelist {
   readonly index: WhitelistIndex;
   readonly signer: CertInfo;
   readonly sha256: string;
+  /** Accepted without a revocation check (crl.requireCurrent: false): the caller logs it. */
+  readonly unchecked?: RevocationUnchecked;
 }
 
 const LIST_XML_CODES: XmlCodes = { malformed: 'WL_XML_MALFORMED', tooComplex: 'WL_TOO_COMPLEX', dtd: 'WL_DTD_FORBIDDEN', shape: 'WL_SHAPE' };
@@ -57,7 +66,13 @@ export function verifyWhitelist(bytes: Uint8Array, opts: VerifyOptions): Verifie
   const at = opts.at ?? new Date();
   const limits = opts.limits ?? { maxDepth: DEFAULT_MAX_DEPTH, maxNodes: DEFAULT_MAX_NODES };
   const futureSkewHours = opts.futureSkewHours ?? DEFAULT_FUTURE_SKEW_HOURS;
-  const signing = { trust: opts.trust, signer: opts.signer, at, ...(opts.revocation ? { revocation: opts.revocation } : {}) };
+  const signing = {
+    trust: opts.trust,
+    signer: opts.signer,
+    at,
+    ...(opts.revocation ? { revocation: opts.revocation } : {}),
+    ...(opts.requireCurrentCrl !== undefined ? { requireCurrentCrl: opts.requireCurrentCrl } : {}),
+  };
   const text = decodeListBytes(bytes, source, opts.maxBytes);
   // One pass (xml-stream.ts), bounded: at most maxBytes of text, limits.maxNodes elements and
   // attributes, limits.maxDepth levels.
@@ -74,16 +89,20 @@ export function verifyWhitelist(bytes: Uint8Array, opts: VerifyOptions): Verifie
     checkShape(root, source);
     const verified = verifySignature(root, source, signing);
     content = readContent(root, source, at, futureSkewHours);
-    return { index: new WhitelistIndex(content), signer: verified.signer, sha256: sha256(bytes) };
+    return withUnchecked({ index: new WhitelistIndex(content), signer: verified.signer, sha256: sha256(bytes) }, verified.unchecked);
   }
   const signer = signerCertificate(sig, source);
-  validateSigner(signer, signing, source);
+  const { unchecked } = validateSigner(signer, signing, source);
   checkDigest(sig, list.digest, source);
   checkSignedInfo(sig, signer, source);
   // Read from the same events the digest was computed over: the signed content, and nothing
   // else (the Signature is left out of both).
   content = contentFrom(list.generated ?? '', list.versionFormat, list.domaines, source, at, futureSkewHours);
-  return { index: new WhitelistIndex(content), signer, sha256: sha256(bytes) };
+  return withUnchecked({ index: new WhitelistIndex(content), signer, sha256: sha256(bytes) }, unchecked);
+}
+
+function withUnchecked(v: VerifiedWhitelist, unchecked: RevocationUnchecked | undefined): VerifiedWhitelist {
+  return unchecked ? { ...v, unchecked } : v;
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -59,7 +59,7 @@ function nodeConfig(name: string, cluster?: { prefix: string; node: string }): s
     file,
     stringify({
       operator: { name: op.organisation, domains: op.domains, structureId: op.structureId, certificate: op.cert, key: op.key },
-      trust: { dir: pki.trustDir },
+      trust: { dir: pki.trustDir, crlDir: pki.crlDir },
       state: { dir: stateDir, ...(cluster ? { redis: { url: redis.url, keyPrefix: `${cluster.prefix}:` } } : {}) },
       registry: { file: registry },
       stats: { sipil: { postFileUrl: `${sipil.baseUrl}/postFile`, getReportUrl: `${sipil.baseUrl}/getReport` } },

@@ -62,7 +62,7 @@ test('milter stopped: Postfix temp-fails the submission (milter_default_action =
     config,
     [
       `operator: { name: CH Test, domains: [${DOMAIN}], structureId: "1130000001", certificate: ${pki.operators[0]?.cert}, key: ${pki.operators[0]?.key} }`,
-      `trust: { dir: ${pki.trustDir} }`,
+      `trust: { dir: ${pki.trustDir}, crlDir: ${pki.crlDir} }`,
       `state: { dir: ${stateDir} }`,
       `registry: { file: ${writeRegistry(root, testMailboxes())} }`,
       `milter: { enabled: true, listen: "inet:127.0.0.1:${milterPort}", timeouts: { handlerMs: 2000 } }`,

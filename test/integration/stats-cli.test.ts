@@ -51,7 +51,7 @@ before(async () => {
     config,
     stringify({
       operator: { name: op.organisation, domains: op.domains, structureId: op.structureId, certificate: op.cert, key: op.key },
-      trust: { dir: pki.trustDir },
+      trust: { dir: pki.trustDir, crlDir: pki.crlDir },
       state: { dir: state },
       registry: { file: path.join(dir, 'registry.yaml') },
       stats: { sipil: { postFileUrl: `${server.baseUrl}/postFile`, getReportUrl: `${server.baseUrl}/getReport` } },

@@ -232,7 +232,7 @@ function scheduleConfig(base: string): Config {
   const op = pki.operators[0] as PkiManifest['operators'][number];
   const cfg = configSchema.parse({
     operator: { name: op.organisation, domains: op.domains, structureId: op.structureId, certificate: op.cert, key: op.key },
-    trust: { dir: pki.trustDir },
+    trust: { dir: pki.trustDir, crlDir: pki.crlDir },
     state: { dir: path.join(base, 'state') },
     registry: { file: path.join(base, 'registry.yaml') },
     stats: { sipil: { postFileUrl: `${server.baseUrl}/postFile`, getReportUrl: `${server.baseUrl}/getReport` } },

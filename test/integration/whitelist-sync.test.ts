@@ -49,7 +49,7 @@ before(async () => {
   fs.writeFileSync(
     configFile,
     `operator: {name: A, domains: [${op?.domains.join(', ')}], structureId: "${op?.structureId}", certificate: ${op?.cert}, key: ${op?.key}}
-trust: {dir: ${pki.trustDir}}
+trust: {dir: ${pki.trustDir}, crlDir: ${pki.crlDir}}
 state: {dir: ${path.join(dir, 'state')}}
 whitelist: {url: "${server.url}", timeoutMs: 1000}
 log: {level: warn}
@@ -208,6 +208,36 @@ test('EX_2.2_5040: `whitelist sync --accept-older` is the recovery from a wrongl
     const accepted = await runCliAsync(['--config', configFile, 'whitelist', 'sync', '--accept-older']);
     assert.equal(accepted.status, 0, accepted.stderr);
     assert.ok(fs.readFileSync(paths.file).equals(Buffer.from(older)));
+  } finally {
+    server.setList(published);
+  }
+});
+
+test("EX_2.2_5050 EX_2.2_5035: `whitelist sync` refuses a new list whose signer's CA has no current CRL (crl.requireCurrent), keeps the last valid copy, and stores it with a CRL_MISSING warning when crl.requireCurrent is false", async () => {
+  await syncWhitelist(options());
+  const before = fs.readFileSync(paths.file);
+  const newer = Buffer.from(signedList(pki, { generated: new Date(Date.now() - 60_000) }));
+  const noCrl = tmpDir();
+  const variant = (name: string, extra: string) => {
+    const file = path.join(path.dirname(configFile), `config-${name}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(configFile, 'utf8').replace(`crlDir: ${pki.crlDir}`, `crlDir: ${noCrl}`) + extra);
+    return file;
+  };
+  server.setList(newer);
+  try {
+    const refused = await runCliAsync(['--config', variant('no-crl', ''), 'whitelist', 'sync']);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /error WL_SIGNER_REVOCATION_UNKNOWN: .*no current CRL of .*SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS.*run `mss-sidecar crl sync`/,
+    );
+    assert.match(refused.stderr, /the last valid copy .* stays in use/);
+    assert.ok(fs.readFileSync(paths.file).equals(before), 'the last valid copy is kept');
+    const relaxed = await runCliAsync(['--config', variant('no-crl-relaxed', 'crl: {requireCurrent: false}\n'), 'whitelist', 'sync', '--json']);
+    assert.equal(relaxed.status, 0, relaxed.stderr);
+    assert.equal(JSON.parse(relaxed.stdout).outcome, 'updated');
+    assert.ok(fs.readFileSync(paths.file).equals(newer), 'stored');
+    assert.match(relaxed.stderr, /"code":"CRL_MISSING".*accepted WITHOUT revocation check/);
   } finally {
     server.setList(published);
   }

@@ -49,11 +49,15 @@ test('sandbox pki writes the fixed layout: CA certificates only in trust/, keys 
   assert.match(pki.authCli[0]?.subject ?? '', /^CN=Authentification MSS,OU=1130099991,/);
 });
 
-test('EX_2.2_5050: whitelist verify --trust accepts a sandbox-signed list with no other flag (PKI dir or its trust/)', async () => {
-  for (const trust of [pkiDir, pki.trustDir]) {
-    const r = await cli('whitelist', 'verify', signed, '--trust', trust);
+test('EX_2.2_5050: whitelist verify --trust accepts a sandbox-signed list with no other flag (PKI dir, its CRLs in crl/), or its trust/ with --crl-dir', async () => {
+  for (const args of [
+    ['--trust', pkiDir],
+    ['--trust', pki.trustDir, '--crl-dir', pki.crlDir],
+  ]) {
+    const r = await cli('whitelist', 'verify', signed, ...args);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'domains=6 dns=4 generated=2025-03-13T14:54:10Z\n');
+    assert.equal(r.stderr, '', 'nothing to warn about');
   }
   const j = await cli('whitelist', 'verify', signed, '--trust', pkiDir, '--json');
   assert.deepEqual(JSON.parse(j.stdout), { domains: 6, dns: 4, generated: '2025-03-13T14:54:10Z' });
@@ -123,7 +127,7 @@ test('EX_2.2_5050: whitelist verify and lookup with --config apply trust.crlDir 
   const list = path.join(dir, 'by-revoked.xml');
   fs.writeFileSync(list, signedList(pki, { signer: { certPem: revoked.certPem, keyPem: revoked.keyPem } }));
   const op = pki.operators[0];
-  const config = (crl: string) => {
+  const config = (crl: string, extra = '') => {
     const file = path.join(dir, `config-${crl ? 'crl' : 'nocrl'}.yaml`);
     fs.writeFileSync(
       file,
@@ -131,6 +135,7 @@ test('EX_2.2_5050: whitelist verify and lookup with --config apply trust.crlDir 
 trust: {dir: ${pki.trustDir}${crl ? `, crlDir: ${crl}` : ''}}
 state: {dir: ${path.join(dir, 'state')}}
 log: {level: warn}
+${extra}
 `,
     );
     return file;
@@ -145,7 +150,53 @@ log: {level: warn}
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /^error WL_SIGNER_REVOKED: /m, args.join(' '));
   }
-  // The same list without CRLs configured: the revocation is the only reason.
-  const r = await cli('--config', config(''), 'whitelist', 'verify', list);
+  // The same list without CRLs, crl.requireCurrent false (accepted with a warning): the revocation is the only reason.
+  const r = await cli('--config', config('', 'crl: {requireCurrent: false}'), 'whitelist', 'verify', list);
   assert.equal(r.status, 0, r.stderr);
+});
+
+test("EX_2.2_5050: without a current CRL of the signer's CA, whitelist verify and lookup refuse the list (crl.requireCurrent, the default; also without a configuration), or accept it with a CRL_MISSING warning when crl.requireCurrent is false", async () => {
+  const op = pki.operators[0];
+  const emptyCrlDir = path.join(dir, 'crl-none');
+  fs.mkdirSync(emptyCrlDir, { recursive: true });
+  const config = (name: string, trust: string, extra = '') => {
+    const file = path.join(dir, `config-${name}.yaml`);
+    fs.writeFileSync(
+      file,
+      `operator: {name: A, domains: [${op?.domains.join(', ')}], structureId: "${op?.structureId}", certificate: ${op?.cert}, key: ${op?.key}}
+trust: {${trust}}
+state: {dir: ${path.join(dir, 'state')}}
+log: {level: warn}
+${extra}
+`,
+    );
+    return file;
+  };
+  const strictEmpty = config('strict-empty', `dir: ${pki.trustDir}, crlDir: ${emptyCrlDir}`);
+  const strictUnset = config('strict-unset', `dir: ${pki.trustDir}`);
+  for (const args of [
+    ['--config', strictEmpty, 'whitelist', 'verify', signed],
+    ['--config', strictUnset, 'whitelist', 'verify', signed],
+    ['--config', strictEmpty, 'whitelist', 'lookup', 'ght-sandbox.mssante.fr', '--file', signed, '--trust', pkiDir],
+    // --crl-dir replaces trust.crlDir: the configuration's current CRLs do not apply.
+    ['--config', config('strict-crl', `dir: ${pki.trustDir}, crlDir: ${pki.crlDir}`), 'whitelist', 'verify', signed, '--crl-dir', emptyCrlDir],
+    // No configuration and a bare CA directory: the defaults, crl.requireCurrent included.
+    ['whitelist', 'verify', signed, '--trust', pki.trustDir],
+  ]) {
+    const r = await cli(...args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^error WL_SIGNER_REVOCATION_UNKNOWN: .*signer .*refused: no current CRL of .*SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS.*\(crl\.requireCurrent\); run `mss-sidecar crl sync`$/m,
+      args.join(' '),
+    );
+  }
+  const relaxed = config('relaxed', `dir: ${pki.trustDir}, crlDir: ${emptyCrlDir}`, 'crl: {requireCurrent: false}');
+  const r = await cli('--config', relaxed, 'whitelist', 'verify', signed);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'domains=6 dns=4 generated=2025-03-13T14:54:10Z\n');
+  assert.match(
+    r.stderr,
+    /^warning CRL_MISSING: .*accepted WITHOUT revocation check: no current CRL of .*SANDBOX AC IGC-SANTE ELEMENTAIRE ORGANISATIONS.*\(crl\.requireCurrent: false\)/m,
+  );
 });
