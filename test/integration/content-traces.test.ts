@@ -5,14 +5,12 @@
 // front, appends, flags, copies, moves, expunges, reads, creates and renames a folder, logs
 // out: every operation is one trace naming the delegate and the holder, in the hash chain.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { RegistryMailboxAccess } from '../../src/auth/registry-access.js';
 import { Activity } from '../../src/registry/activity.js';
 import { loadRegistryText } from '../../src/registry/load.js';
 import { RuntimeFields } from '../../src/registry/runtime.js';
-import { SHIPPED_ROOT } from '../../sandbox/mta/shipped-config.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { DovecotEventsService } from '../../src/traces/dovecot-events-service.js';
 import { DovecotSessions } from '../../src/traces/dovecot-sessions.js';
@@ -22,6 +20,8 @@ import { silentLogger } from '../../src/log.js';
 import { imapXoauth2Login, type LineConnection } from '../helpers/lps-clients.js';
 import { freshLoopback, startLpsStack, type LpsStack } from '../helpers/lps-stack.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { dovecotEventsPiece } from '../helpers/dovecot-events-piece.js';
+import { freePort } from '../helpers/ports.js';
 import { traceLines } from '../helpers/traces.js';
 import { operatorMtasMissing } from '../../sandbox/operator-mtas.js';
 
@@ -60,8 +60,9 @@ before(async () => {
     timeZone: 'Europe/Paris',
     sessions: new DovecotSessions(store),
   });
+  const eventsPort = await freePort();
   receiver = new DovecotEventsService({
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: { host: '127.0.0.1', port: eventsPort },
     urlFile: path.join(root, 'dovecot-events.url'),
     maxEventBytes: 65_536,
     traces,
@@ -69,10 +70,8 @@ before(async () => {
     log: silentLogger,
   });
   await receiver.start();
-  // The shipped piece as it is, its URL file's path only replaced.
-  const shipped = fs.readFileSync(path.join(SHIPPED_ROOT, 'dovecot', 'conf.d', '91-mss-mail-log.conf'), 'utf8');
-  const conf = path.join(root, '91-mss-mail-log.conf');
-  fs.writeFileSync(conf, shipped.replace('/var/lib/mss-sidecar/dovecot-events.url', path.join(root, 'dovecot-events.url')));
+  // The shipped piece as it is, with the test's URL file, port and checkout (its spool writer).
+  const conf = dovecotEventsPiece(root, { urlFile: path.join(root, 'dovecot-events.url'), port: eventsPort });
   stack = await startLpsStack(root, { mailboxAccess: new RegistryMailboxAccess(() => registry, activity, traces), dovecotExtraConfig: `!include ${conf}` });
 });
 after(async () => {
@@ -111,10 +110,9 @@ test(
     assert.match(await command(c, 'b10', 'LOGOUT'), /^b10 OK/);
     c.destroy();
 
-    // Dovecot's stats process posts each event in its own HTTP request, asynchronously and not
-    // necessarily in order (the logout may arrive before an earlier operation's event), and the
-    // checker records the login after answering Dovecot: wait until every expected trace is
-    // there, not only the logout.
+    // Dovecot's stats process posts each event asynchronously and not necessarily in order (the
+    // logout may arrive before an earlier operation's event), and the checker records the login
+    // after answering Dovecot: wait until every expected trace is there, not only the logout.
     const expected = [
       'content.append',
       'content.flags',

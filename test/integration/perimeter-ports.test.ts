@@ -2,7 +2,7 @@
 // and the sidecar, tried as an attacker on the same host would while their owner is stopped (a
 // restart, a crash): another Unix user binds the address the shipped configuration names, and
 // answers in the owner's place — "ok" to Dovecot's Lua passdb, "accept" to Postfix for every
-// message, the LPS sessions the fronts hand over, Dovecot's login events. Each test takes the
+// message, the LPS sessions the fronts hand over, Dovecot's content events (and their spool). Each test takes the
 // door from the shipped defaults on both sides (the sidecar's configuration schema and the
 // Postfix or Dovecot piece, which must agree), then tries to take it as an unprivileged user:
 // a TCP port at or above net.ipv4.ip_unprivileged_port_start would be taken, so each test fails
@@ -27,6 +27,9 @@ import { mainPieces } from '../helpers/postfix-pieces.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { strangerUid } from '../helpers/unix-user.js';
+import { DovecotEventsSpoolReader } from '../../src/traces/dovecot-events-spool-reader.js';
+import { DovecotEventsSpoolWriter } from '../../src/traces/dovecot-events-spool.js';
+import { listSegments } from '../../src/traces/dovecot-events-spool-files.js';
 
 const execFileAsync = promisify(execFile);
 const scratch = tmpDir('mss-perimeter-ports-');
@@ -90,10 +93,53 @@ test('EX_LPS_0900 (the checker\'s door): the checker Dovecot\'s Lua passdb asks 
   await assertNotTakeable(checker.host, checker.port, 'auth.checker.listen');
 });
 
-test("EX_GDT_5030 (Dovecot events' door): the endpoint Dovecot's event exporter posts login and content events to is a port no other Unix user can bind while `serve` is stopped, so none can read them", async () => {
+test("EX_GDT_5030 (Dovecot events' door): the endpoint Dovecot's event exporter posts content events to is the listener of the shipped spool writer, a service of Dovecot's master (bound by it as long as Dovecot runs), run as the service user, on a port no other Unix user can bind while Dovecot is stopped, so none can read them", async () => {
   const events = shippedConfig().traces.dovecotEvents.listen;
   assert.equal(events.host, '127.0.0.1');
+  const piece = shipped('dovecot/conf.d/91-mss-mail-log.conf');
+  const service = /\nservice mss-dovecot-events \{([\s\S]*?)\n\}/.exec(piece)?.[1] ?? '';
+  const m = /inet_listener mss-dovecot-events \{\s+address = (\S+)\s+port = (\d+)\s+\}/.exec(service);
+  assert.ok(m, '91-mss-mail-log.conf: the mss-dovecot-events listener');
+  assert.deepEqual({ host: m[1], port: Number(m[2]) }, events, 'traces.dovecotEvents.listen is the shipped listener');
+  assert.match(service, /\n\s*user = mss-sidecar\n/, "the spool's writer runs as the service user (the spool is its, 0700)");
+  assert.match(service, /\n\s*process_limit = 1\n/, 'one writer');
   await assertNotTakeable(events.host, events.port, 'traces.dovecotEvents.listen');
+});
+
+test("EX_GDT_5030 (Dovecot events' spool): another Unix user can neither read the spooled events (users, folders, addresses) and serve's position, nor write an event or a position there", async () => {
+  const dir = tmpDir('mss-perimeter-spool-');
+  fs.chmodSync(dir, 0o755); // the way to the spool is open: its own modes are what is tested
+  const urlFile = path.join(dir, 'dovecot-events.url');
+  fs.writeFileSync(urlFile, `http://127.0.0.1:426/v1/dovecot-events/${'k'.repeat(32)}`);
+  const writer = new DovecotEventsSpoolWriter({ urlFile, report: () => undefined });
+  writer.append(Buffer.from('{"event":"imap_command_finished","fields":{"user":"jean@a.mssante.fr"}}'));
+  await writer.close();
+  const reader = new DovecotEventsSpoolReader(writer.dir, 65_536);
+  reader.commit(reader.next().position);
+  const segment = path.join(writer.dir, listSegments(writer.dir)[0] as string);
+  const position = path.join(writer.dir, 'position.json');
+  const script = path.join(scratch, 'spool-as.mjs');
+  fs.writeFileSync(
+    script,
+    `import fs from 'node:fs';
+const out = [];
+for (const [file, flags] of JSON.parse(process.argv[2])) {
+  try { fs.closeSync(fs.openSync(file, flags, 0o666)); out.push('OPENED ' + file); } catch (e) { out.push(e.code); }
+}
+process.stdout.write(out.join(' '));
+`,
+    { mode: 0o644 },
+  );
+  const tries = [
+    [segment, 'r'],
+    [segment, 'a'],
+    [position, 'r'],
+    [position, 'w'],
+    [path.join(writer.dir, '999999999999.jsonl'), 'wx'],
+  ];
+  const uid = strangerUid();
+  const { stdout } = await execFileAsync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, script, JSON.stringify(tries)], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(stdout, tries.map(() => 'EACCES').join(' '));
 });
 
 test("EX_LPS_1000 (Dovecot's door behind the IMAP front): Dovecot's imap-mss-lps listener, where the IMAP fronts hand the LPS sessions, is a port no other Unix user can bind while Dovecot is stopped", async () => {

@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { DovecotEventsService } from '../../src/traces/dovecot-events-service.js';
 import { DovecotSessions } from '../../src/traces/dovecot-sessions.js';
+import { DovecotEventsSpoolWriter } from '../../src/traces/dovecot-events-spool.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -81,21 +82,25 @@ test("EX_GDT_5040: without a login recorded for the session, the trace names Dov
   assert.throws(() => dovecotEventSchema.parse({ event: 'x'.repeat(200), fields: {} }));
 });
 
-test('the Dovecot events endpoint: only the key of its URL file is heard (another local process cannot write traces), bounded bodies, events only; the URL file has no line end and keeps its key across restarts', async () => {
+test("EX_GDT_5030: the Dovecot events' door — the spool's writer (run by Dovecot's master) spools only the requests carrying the key of serve's URL file (another local process cannot write traces), bounded bodies, one JSON object per line; serve traces what is spooled; the URL file has no line end and keeps its key across restarts", async () => {
   const dir = tmpDir('mss-dovecot-events-');
   const store = new EmbeddedStore(path.join(dir, 'store'));
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const urlFile = path.join(dir, 'dovecot-events.url');
-  const make = () =>
+  const reports: string[] = [];
+  const make = (port: number) =>
     new DovecotEventsService({
-      listen: { host: '127.0.0.1', port: 0 },
+      listen: { host: '127.0.0.1', port },
       urlFile,
       maxEventBytes: 4096,
       traces,
       sessions: new DovecotSessions(store, 0),
       log: silentLogger,
+      pollMs: 50,
     });
-  const service = make();
+  const writer = new DovecotEventsSpoolWriter({ urlFile, maxEventBytes: 4096, report: (l) => reports.push(l) });
+  const port = (await writer.listen({ host: '127.0.0.1', port: 0 })) as number;
+  const service = make(port);
   await service.start();
   try {
     const url = fs.readFileSync(urlFile, 'utf8');
@@ -104,36 +109,38 @@ test('the Dovecot events endpoint: only the key of its URL file is heard (anothe
     assert.equal(fs.statSync(urlFile).mode & 0o777, 0o640);
     const post = (to: string, body: string) => fetch(to, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     const event = JSON.stringify(find('imap_command_finished', 'APPEND'));
-    assert.equal(
-      (
-        await post(
-          url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
-          event,
-        )
-      ).status,
-      404,
-      'wrong key',
-    );
+    assert.equal((await post(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), event)).status, 404, 'wrong key');
     assert.equal((await post(url.replace(/\/[^/]+$/, '/'), event)).status, 404, 'no key');
     assert.equal((await fetch(url)).status, 404, 'GET');
     assert.equal((await post(url, 'x'.repeat(5000))).status, 413);
-    assert.equal((await post(url, '{"not":"an event"}')).status, 400);
+    assert.equal((await post(url, '{"not":"an event"}\n{"event":"forged","fields":{}}')).status, 400, 'one object, one line');
+    assert.equal((await post(url, '[1]')).status, 400);
+    assert.deepEqual(writer.counts, { spooled: 0, refused: 6 });
+    assert.match(reports[0] ?? '', /^DOVECOT_EVENT_REFUSED: /, "Dovecot's log names the refusal (one line a second at most)");
     assert.equal((await post(url, event)).status, 200);
     assert.equal((await post(url, JSON.stringify(find('imap_command_finished', 'UID FETCH')))).status, 200);
-    assert.deepEqual(service.counts, { traced: 1, refused: 5, ignored: 1 });
+    assert.equal((await post(url, '{"not":"an event"}')).status, 200, 'the writer checks the form, serve the content');
+    assert.deepEqual(writer.counts, { spooled: 3, refused: 6 });
+    const deadline = Date.now() + 10_000;
+    while (service.counts.traced + service.counts.ignored + service.counts.refused < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(service.counts, { traced: 1, refused: 1, ignored: 1 });
     assert.deepEqual(
       traceLines(path.join(dir, 'traces')).map((l) => l.action),
       ['content.append'],
     );
+    // EX_GDT_5030: the spool is the service user's alone.
+    assert.equal(fs.statSync(service.spoolDir).mode & 0o777, 0o700);
+    for (const f of fs.readdirSync(service.spoolDir)) assert.equal(fs.statSync(path.join(service.spoolDir, f)).mode & 0o777, 0o600, f);
   } finally {
     await service.stop();
   }
-  const again = make();
+  const again = make(port);
   await again.start();
   try {
     assert.equal(again.url.split('/').pop(), fs.readFileSync(urlFile, 'utf8').split('/').pop());
   } finally {
     await again.stop();
+    await writer.close();
     traces.close();
     await store.close();
   }

@@ -1,0 +1,149 @@
+// The spool of Dovecot's events, read by `serve` (EX_GDT_5030, EX_GDT_5040): bounded whatever
+// is in it, resumable from its committed position, across the writer's segments.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { EmbeddedStore } from '../../src/store/embedded.js';
+import { DovecotEventsService } from '../../src/traces/dovecot-events-service.js';
+import { DovecotEventsSpoolReader } from '../../src/traces/dovecot-events-spool-reader.js';
+import { DovecotEventsSpoolWriter } from '../../src/traces/dovecot-events-spool.js';
+import { listSegments, segmentName, spoolDirOf } from '../../src/traces/dovecot-events-spool-files.js';
+import { DovecotSessions } from '../../src/traces/dovecot-sessions.js';
+import { TraceLog } from '../../src/traces/trace-log.js';
+import { captureLogger } from '../helpers/log.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { traceLines } from '../helpers/traces.js';
+
+const event = (n: number, extra = ''): string =>
+  JSON.stringify({
+    event: 'imap_command_finished',
+    end_time: `2026-12-07T03:00:00.${String(n).padStart(6, '0')}Z`,
+    categories: ['service:imap', 'imap'],
+    fields: { user: 'jean@x.mssante.fr', session: `s${n}`, cmd_name: 'CREATE', cmd_args: `F${n}${extra}`, mailbox: `F${n}`, tagged_reply_state: 'OK' },
+  });
+
+function setup(max = 4096) {
+  const dir = tmpDir('mss-dovecot-spool-');
+  const urlFile = path.join(dir, 'dovecot-events.url');
+  fs.writeFileSync(urlFile, `http://127.0.0.1:426/v1/dovecot-events/${'k'.repeat(32)}`);
+  const spool = spoolDirOf(urlFile);
+  fs.mkdirSync(spool, { mode: 0o700 });
+  const store = new EmbeddedStore(path.join(dir, 'store'));
+  const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
+  const { log, lines: logged } = captureLogger();
+  const service = () =>
+    new DovecotEventsService({ listen: { host: '127.0.0.1', port: 426 }, urlFile, maxEventBytes: max, traces, sessions: new DovecotSessions(store, 0), log, pollMs: 50 });
+  const created = () => traceLines(path.join(dir, 'traces')).map((l) => String(l.request?.args));
+  const close = async () => {
+    traces.close();
+    await store.close();
+  };
+  return { dir, urlFile, spool, service, created, logged, close };
+}
+
+async function drained(s: DovecotEventsService): Promise<void> {
+  // start() kicks a drain; idle() waits for it (and for any a change notification started).
+  await new Promise((r) => setTimeout(r, 20));
+  await s.idle();
+}
+
+test('EX_GDT_5030 bounded: a line of 5 MB in the spool is refused with a logged code (DOVECOT_EVENT_TOO_LARGE) and skipped without being kept whole, a garbage line too (DOVECOT_EVENT_INVALID); the events around them are traced', async () => {
+  const t = setup(4096);
+  const huge = 'x'.repeat(5 * 1024 * 1024);
+  fs.writeFileSync(path.join(t.spool, segmentName(1)), `${event(1)}\n${huge}\nnot json at all\n${event(2)}\n`);
+  const reader = new DovecotEventsSpoolReader(t.spool, 4096);
+  // The reader's memory is one chunk: the bound plus 64 KiB, not the line.
+  const read = (reader as unknown as { buffer: Buffer }).buffer.length;
+  assert.ok(read <= 4096 + 64 * 1024, `reads ${read} bytes at a time`);
+  const s = t.service();
+  await s.start();
+  await drained(s);
+  await s.stop();
+  assert.deepEqual(t.created(), ['F1', 'F2']);
+  assert.deepEqual(s.counts, { traced: 2, refused: 2, ignored: 0 });
+  const codes = t.logged.map((l) => JSON.parse(l) as { code?: string }).map((l) => l.code).filter(Boolean);
+  assert.deepEqual(codes, ['DOVECOT_EVENT_TOO_LARGE', 'DOVECOT_EVENT_INVALID']);
+  await t.close();
+});
+
+test('EX_GDT_5030 bounded: a line past the bound is skipped to its end even when serve stops in the middle of it (the position says so), and an unfinished last line waits for its end', async () => {
+  const t = setup(1000);
+  const file = path.join(t.spool, segmentName(1));
+  fs.writeFileSync(file, `${event(1)}\n${'y'.repeat(300_000)}`);
+  const reader = new DovecotEventsSpoolReader(t.spool, 1000);
+  let b = reader.next();
+  assert.deepEqual(b.lines, [event(1)]);
+  assert.deepEqual(b.refusals.map((r) => r.code), ['DOVECOT_EVENT_TOO_LARGE']);
+  assert.equal(b.position.skipping, true);
+  reader.commit(b.position);
+  b = reader.next();
+  assert.deepEqual([b.lines, b.refusals], [[], []], 'skipping: refused once');
+  reader.commit(b.position);
+  // A new reader (serve restarted) goes on skipping, and refuses the line once only.
+  fs.appendFileSync(file, `${'y'.repeat(200_000)}\n${event(2)}\n${event(3).slice(0, 40)}`);
+  const again = new DovecotEventsSpoolReader(t.spool, 1000);
+  let lines: string[] = [];
+  let pos = again.committed();
+  for (let i = 0; i < 20; i++) {
+    const n = again.next(pos);
+    assert.deepEqual(n.refusals, []);
+    lines = lines.concat(n.lines);
+    pos = n.position;
+  }
+  assert.deepEqual(lines, [event(2)], 'the unfinished line waits');
+  fs.appendFileSync(file, `${event(3).slice(40)}\n`);
+  assert.deepEqual(again.next(pos).lines, [event(3)]);
+  await t.close();
+});
+
+test("EX_GDT_5030: the writer's segments are read in order across a roll, final segments read are deleted (never the newest), a partial write a crash left is refused alone, a truncated segment is read again; a new reader resumes at the committed position", async () => {
+  const t = setup();
+  const writer = new DovecotEventsSpoolWriter({ urlFile: t.urlFile, maxSegmentBytes: 2000, report: () => undefined });
+  // A crash in the middle of a write: the next writer ends that line first.
+  fs.writeFileSync(path.join(t.spool, segmentName(1)), `${event(0)}\n{"event":"imap_comm`);
+  for (let i = 1; i <= 30; i++) writer.append(Buffer.from(event(i)));
+  await writer.close();
+  assert.ok(listSegments(t.spool).length > 3, `rolled: ${listSegments(t.spool).join(' ')}`);
+  const s = t.service();
+  await s.start();
+  await drained(s);
+  await s.stop();
+  assert.deepEqual(t.created(), ['F0', ...Array.from({ length: 30 }, (_, i) => `F${i + 1}`)]);
+  assert.deepEqual(listSegments(t.spool), [listSegments(t.spool).at(-1)], 'only the newest is left');
+  assert.ok(t.logged.some((l) => /DOVECOT_EVENT_INVALID/.test(l)), 'the unfinished line');
+  // Restarted: nothing again.
+  const s2 = t.service();
+  await s2.start();
+  await drained(s2);
+  await s2.stop();
+  assert.equal(t.created().length, 31);
+  // Truncated by hand (an operator emptied it): read again from its start.
+  const newest = path.join(t.spool, listSegments(t.spool).at(-1) as string);
+  fs.writeFileSync(newest, `${event(99)}\n`);
+  const s3 = t.service();
+  await s3.start();
+  await drained(s3);
+  await s3.stop();
+  assert.deepEqual(t.created().slice(31), ['F99']);
+  assert.ok(t.logged.some((l) => /DOVECOT_SPOOL_TRUNCATED/.test(l)));
+  await t.close();
+});
+
+test('EX_GDT_5030: a spool that grew while serve was stopped (20,000 events) is traced in bounded chunks at start; the figure is printed', async () => {
+  const t = setup(65_536);
+  const n = 20_000;
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) lines.push(event(i));
+  fs.writeFileSync(path.join(t.spool, segmentName(1)), `${lines.join('\n')}\n`);
+  const s = t.service();
+  const started = process.hrtime.bigint();
+  await s.start();
+  await drained(s);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  await s.stop();
+  assert.equal(s.counts.traced, n);
+  assert.equal(t.created().length, n);
+  process.stdout.write(`# catch-up: ${n} events in ${ms.toFixed(0)} ms (${Math.round((n / ms) * 1000)} events/s)\n`);
+  await t.close();
+});
