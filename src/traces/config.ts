@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { filePath, listenAddress, positiveInt } from '../config/atoms.js';
 
-/** Where Dovecot's event exporter posts (91-mss-mail-log.conf reads the URL serve writes). */
+/** Where Dovecot's event exporter posts: the listener of Dovecot's spool writer (91-mss-mail-log.conf), in the URL serve writes. */
 export const DEFAULT_DOVECOT_EVENTS_PORT = 426;
 
 export const tracesSection = z.strictObject({
@@ -23,13 +23,14 @@ export const tracesSection = z.strictObject({
     .prefault({}),
   /**
    * EX_GDT_5030: the operations on the mailboxes' content, as Dovecot's event exporter posts
-   * them (dovecot/conf.d/91-mss-mail-log.conf), become functional traces (`serve` service
-   * dovecot-events).
+   * them (dovecot/conf.d/91-mss-mail-log.conf) to its spool, become functional traces (`serve`
+   * service dovecot-events, which reads the spool <urlFile's directory>/dovecot-events.spool).
    */
   dovecotEvents: z
     .strictObject({
       enabled: z.boolean().default(false),
-      // Below 1024: while serve is stopped, no local user can bind it and read the events (docs/install.md, "The perimeter").
+      // The port of the mss-dovecot-events service in 91-mss-mail-log.conf (change both together). Below 1024: bound by
+      // Dovecot's master, and no local user can bind it while Dovecot is stopped (docs/install.md, "The perimeter").
       listen: listenAddress.prefault({ port: DEFAULT_DOVECOT_EVENTS_PORT }),
       /** The URL (with its key) Dovecot reads with `transport_args = <file`; default <state.dir>/dovecot-events.url. */
       urlFile: filePath.optional(),

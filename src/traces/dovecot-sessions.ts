@@ -19,7 +19,8 @@ export class DovecotSessions {
   /**
    * @param waitMs how long a first lookup waits for a login still being recorded: the checker
    * answers Dovecot first and records the login after, so the session's first commands may
-   * arrive before it. Below Dovecot's transport_timeout (2 s in 91-mss-mail-log.conf).
+   * arrive before it. The spool's reader looks up a batch's sessions side by side: a session
+   * without a recorded login costs one wait, not one per event.
    */
   constructor(
     private readonly store: StateStore,
