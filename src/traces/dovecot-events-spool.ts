@@ -14,6 +14,7 @@
 // bounded bodies; one JSON object per line. Refusals go to stderr, i.e. Dovecot's log.
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,8 @@ import {
 
 /** Dovecot 2.3's first listening descriptor handed to a service (lib-master/master-interface.h). */
 export const DOVECOT_LISTEN_FD = 7;
+/** Dovecot 2.3's status pipe to the master (MASTER_STATUS_FD): its read end closes on a reload or when the master dies. */
+const MASTER_STATUS_FD = 5;
 
 export interface SpoolWriterOptions {
   urlFile: string;
@@ -53,6 +56,7 @@ export class DovecotEventsSpoolWriter {
   private server: http.Server | undefined;
   private lastReport = 0;
   private suppressed = 0;
+  private draining = false;
   readonly counts = { spooled: 0, refused: 0 };
 
   constructor(private readonly o: SpoolWriterOptions) {
@@ -162,12 +166,15 @@ export class DovecotEventsSpoolWriter {
       this.fd = undefined;
       return void res.writeHead(500, { 'content-type': 'text/plain' }).end('not spooled\n');
     }
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    // Leaving (a reload of Dovecot): this answer is the connection's last; the next event goes to the new writer.
+    res.writeHead(200, { 'content-type': 'text/plain', ...(this.draining ? { connection: 'close' } : {}) }).end('ok\n');
   }
 
   /** Listens on Dovecot's descriptor, or on a port (tests without Dovecot). */
   async listen(on: { fd: number } | { host: string; port: number }): Promise<number | undefined> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Idle connections are closed by Dovecot's HTTP client, never under it while it sends.
+    this.server.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       if ('fd' in on) this.server?.listen({ fd: on.fd }, () => resolve());
@@ -175,6 +182,16 @@ export class DovecotEventsSpoolWriter {
     });
     const a = this.server.address();
     return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  /** As Dovecot's own processes on a reload: no new connection, the current ones end after their request; resolves when none is left. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
   }
 
   async close(): Promise<void> {
@@ -197,6 +214,36 @@ function isOneJsonObject(body: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Dovecot 2.3's lib-master protocol, the part a service needs: every second, a master_status
+ * (pid, GENERATION, available connections: one in use, so that the master neither thinks this
+ * process idle and signals it, nor starts a second writer) on the status pipe. The pipe fails
+ * (EPIPE) once the master closed it — a reload, which starts a new writer, or the master gone —
+ * and this writer then leaves as Dovecot's own processes do: without it an old writer would
+ * keep the port after Dovecot stops, or append beside the new one after a reload.
+ */
+function reportToMaster(onGone: () => void): void {
+  const generation = Number(process.env.GENERATION);
+  const limit = Number(process.env.CLIENT_LIMIT);
+  if (!Number.isInteger(generation) || !Number.isInteger(limit)) return;
+  const status = Buffer.alloc(12);
+  const le = os.endianness() === 'LE';
+  (le ? status.writeInt32LE : status.writeInt32BE).call(status, process.pid, 0);
+  (le ? status.writeUInt32LE : status.writeUInt32BE).call(status, generation, 4);
+  (le ? status.writeUInt32LE : status.writeUInt32BE).call(status, Math.max(0, limit - 1), 8);
+  const beat = (): void => {
+    try {
+      fs.writeSync(MASTER_STATUS_FD, status);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return; // the master is busy: next time
+      clearInterval(timer);
+      onGone();
+    }
+  };
+  const timer = setInterval(beat, 1000);
+  beat();
 }
 
 /** Dovecot's RESTRICT_SETUID/RESTRICT_SETGID: the service's `user`, applied by the program itself. */
@@ -224,6 +271,11 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => void writer.close().then(() => process.exit(0)));
   await writer.listen({ fd: DOVECOT_LISTEN_FD });
+  reportToMaster(() => {
+    // The connections of the old stats process end with their next event, or it closes them.
+    setTimeout(() => process.exit(0), 60_000).unref();
+    void writer.drain().then(() => writer.close().then(() => process.exit(0)));
+  });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -3,8 +3,10 @@
 // a service of Dovecot's master), and `serve`'s dovecot-events service in a process of its own
 // that the test kills with SIGKILL, as a crash would. Operations made while it is dead (a read,
 // a move, a delete, a logout) are traced once it runs again, each exactly once; killing it
-// again after the catch-up repeats nothing: its position survives a SIGKILL.
+// again after the catch-up repeats nothing: its position survives a SIGKILL. A reload of Dovecot
+// replaces the spool writer without a gap, and a stop of Dovecot takes it along.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +84,22 @@ function spooled(): string[] {
   return listSegments(dir).flatMap((s) => fs.readFileSync(path.join(dir, s), 'utf8').split('\n').filter(Boolean));
 }
 
+/** The PIDs of this test's spool writers (Dovecot's mss-dovecot-events processes). */
+function writers(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes('dovecot-events-spool.js') && cmd.includes(urlFile);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const dovecotTraces = (): TraceLine[] => traceLines(tracesDir).filter((l) => /^(content|folder)\.|^logout$/.test(l.action));
 
 async function until<T>(what: string, f: () => T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -95,7 +113,7 @@ async function until<T>(what: string, f: () => T | undefined, timeoutMs = 60_000
 }
 
 test(
-  'EX_GDT_5030 EX_GDT_5040: operations made through a real Dovecot while serve is killed (SIGKILL) are traced once serve runs again, each exactly once, and a second SIGKILL after the catch-up repeats none',
+  'EX_GDT_5030 EX_GDT_5040: operations made through a real Dovecot while serve is killed (SIGKILL) are traced once serve runs again, each exactly once, and a second SIGKILL after the catch-up repeats none; a reload of Dovecot hands over to a new spool writer, a stop of Dovecot leaves none',
   { skip: !DovecotInstance.available() && 'needs Dovecot', timeout: 180_000 },
   async () => {
     // 1. serve up: an append and a read are traced.
@@ -151,6 +169,23 @@ test(
     serve = await startServe();
     await waitForOutput(serve, (o) => o.includes('idle'), 20_000);
     check();
+
+    // 5. A reload of Dovecot starts a new spool writer: the old one leaves (as Dovecot's own
+    // processes do), the events go on, and a stop of Dovecot leaves no writer holding the port.
+    const before5 = writers();
+    assert.equal(before5.length, 1, `one spool writer: ${before5.join(' ')}`);
+    execFileSync('doveadm', ['-c', (dovecot as DovecotInstance).configFile, 'reload']);
+    await until('the old writer gone', () => (writers().includes(before5[0] as number) ? undefined : true), 20_000);
+    await session(async (_c, run) => {
+      assert.match(await run('CREATE Reloaded'), /OK/);
+    });
+    await until('the operation after the reload traced', () => (dovecotTraces().some((l) => l.action === 'folder.create' && l.request?.mailbox === 'Reloaded') ? true : undefined));
+    assert.equal(writers().length, 1, 'one spool writer after the reload');
+    assert.doesNotMatch(dovecot?.log() ?? '', /Failed to export event|mss-dovecot-events.*(Error|Fatal)/, "Dovecot's log");
+    const master = Number(fs.readFileSync(path.join(root, 'dovecot', 'run', 'master.pid'), 'utf8'));
+    process.kill(master, 'SIGTERM');
+    await until('no spool writer left after Dovecot stopped', () => (writers().length === 0 ? true : undefined), 20_000);
+
     await (serve as Spawned).stop();
     const v = await verifyTraces(tracesDir);
     assert.equal(v.ok, true, JSON.stringify(v.problems ?? v));
