@@ -36,6 +36,8 @@ export interface DovecotEventsOptions {
   log: Logger;
   /** How often the spool is looked at besides its directory's change notifications (ms). */
   pollMs?: number;
+  /** How long a final segment is left alone before the reader moves past it (ms; the reader's default otherwise). */
+  quietMs?: number;
 }
 
 export class DovecotEventsService implements Service {
@@ -53,7 +55,7 @@ export class DovecotEventsService implements Service {
 
   constructor(private readonly o: DovecotEventsOptions) {
     this.spoolDir = spoolDirOf(o.urlFile);
-    this.reader = new DovecotEventsSpoolReader(this.spoolDir, o.maxEventBytes);
+    this.reader = new DovecotEventsSpoolReader(this.spoolDir, o.maxEventBytes, o.quietMs);
   }
 
   get url(): string {

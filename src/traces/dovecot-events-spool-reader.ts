@@ -8,8 +8,9 @@
 // - a line longer than maxEventBytes is refused and skipped without being kept (code
 //   DOVECOT_EVENT_TOO_LARGE), however long it is, even across restarts;
 // - the newest segment's unfinished last line (the writer is appending) waits for its end;
-// - a final segment read to its end is deleted (never the newest one, which the writer appends
-//   to); a segment shorter than the position (truncated by hand) is read again from its start.
+// - a final segment read to its end, and left alone for a few seconds, is deleted (never the
+//   newest one, which the writer appends to); a segment shorter than the position (truncated by
+//   hand) is read again from its start.
 import fs from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFileSync } from '../util/atomic-write.js';
@@ -37,9 +38,14 @@ const SLACK = 64 * 1024;
 export class DovecotEventsSpoolReader {
   private readonly buffer: Buffer;
 
+  /**
+   * @param quietMs how long a final segment must have been left alone before the reader moves
+   * past it: after a reload of Dovecot the old writer may still finish a request for a moment.
+   */
   constructor(
     readonly dir: string,
     private readonly maxEventBytes: number,
+    private readonly quietMs = 5000,
   ) {
     this.buffer = Buffer.alloc(maxEventBytes + SLACK);
   }
@@ -70,8 +76,9 @@ export class DovecotEventsSpoolReader {
       const fd = fs.openSync(path.join(this.dir, pos.segment), 'r');
       let n: number;
       let size: number;
+      let mtimeMs: number;
       try {
-        size = fs.fstatSync(fd).size;
+        ({ size, mtimeMs } = fs.fstatSync(fd));
         if (pos.offset > size) {
           refusals.push({ code: 'DOVECOT_SPOOL_TRUNCATED', segment: pos.segment, offset: pos.offset, bytes: size });
           pos = { segment: pos.segment, offset: 0 };
@@ -101,7 +108,7 @@ export class DovecotEventsSpoolReader {
       if (lines.length > 0 || refusals.length > 0) return { lines, position: pos, refusals };
       // Nothing complete in this chunk: more of the same segment, the next segment, or nothing new.
       if (readEnd < size) continue;
-      if (isNewest) return { lines, position: pos, refusals };
+      if (isNewest || Date.now() - mtimeMs < this.quietMs) return { lines, position: pos, refusals };
       if (rest > 0 && !pos.skipping) {
         // A final segment ending without a line end: a write the writer never finished.
         refusals.push({ code: 'DOVECOT_EVENT_UNFINISHED', segment: pos.segment, offset, bytes: rest });

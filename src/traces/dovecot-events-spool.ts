@@ -97,6 +97,12 @@ export class DovecotEventsSpoolWriter {
 
   /** One event, one line, written before the answer: a 200 means the event is on disk (page cache). */
   append(body: Buffer): void {
+    // After a reload two writers may overlap for a moment (the old one finishing a request): one
+    // that finds a newer segment than its own moves to it, so that a final segment stays final.
+    if (this.fd !== undefined && fs.existsSync(path.join(this.dir, segmentName(this.seq + 1)))) {
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+    }
     if (this.fd === undefined) this.open();
     const line = Buffer.concat([body, Buffer.from('\n')]);
     this.size += fs.writeSync(this.fd as number, line);

@@ -23,7 +23,7 @@ const event = (n: number, extra = ''): string =>
     fields: { user: 'jean@x.mssante.fr', session: `s${n}`, cmd_name: 'CREATE', cmd_args: `F${n}${extra}`, mailbox: `F${n}`, tagged_reply_state: 'OK' },
   });
 
-function setup(max = 4096) {
+function setup(max = 4096, quietMs = 0) {
   const dir = tmpDir('mss-dovecot-spool-');
   const urlFile = path.join(dir, 'dovecot-events.url');
   fs.writeFileSync(urlFile, `http://127.0.0.1:426/v1/dovecot-events/${'k'.repeat(32)}`);
@@ -33,7 +33,7 @@ function setup(max = 4096) {
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const { log, lines: logged } = captureLogger();
   const service = () =>
-    new DovecotEventsService({ listen: { host: '127.0.0.1', port: 426 }, urlFile, maxEventBytes: max, traces, sessions: new DovecotSessions(store, 0), log, pollMs: 50 });
+    new DovecotEventsService({ listen: { host: '127.0.0.1', port: 426 }, urlFile, maxEventBytes: max, traces, sessions: new DovecotSessions(store, 0), log, pollMs: 50, quietMs });
   const created = () => traceLines(path.join(dir, 'traces')).map((l) => String(l.request?.args));
   const close = async () => {
     traces.close();
@@ -145,5 +145,29 @@ test('EX_GDT_5030: a spool that grew while serve was stopped (20,000 events) is 
   assert.equal(s.counts.traced, n);
   assert.equal(t.created().length, n);
   process.stdout.write(`# catch-up: ${n} events in ${ms.toFixed(0)} ms (${Math.round((n / ms) * 1000)} events/s)\n`);
+  await t.close();
+});
+
+test('EX_GDT_5030: two spool writers overlapping (a reload of Dovecot) keep a final segment final — the old one moves to the newer segment — and the reader waits until a final segment has been left alone before it moves past it', async () => {
+  const t = setup();
+  const old = new DovecotEventsSpoolWriter({ urlFile: t.urlFile, report: () => undefined });
+  old.append(Buffer.from(event(1)));
+  // The new writer, with a tiny bound: it starts a segment of its own (2), and another after its event (3).
+  const fresh = new DovecotEventsSpoolWriter({ urlFile: t.urlFile, maxSegmentBytes: 10, report: () => undefined });
+  fresh.append(Buffer.from(event(2)));
+  assert.equal(listSegments(t.spool).length, 3);
+  old.append(Buffer.from(event(3)));
+  assert.match(fs.readFileSync(path.join(t.spool, segmentName(3)), 'utf8'), /"F3"/, 'the old writer followed to the newest');
+  assert.doesNotMatch(fs.readFileSync(path.join(t.spool, segmentName(1)), 'utf8'), /"F3"/);
+  await old.close();
+  await fresh.close();
+  const patient = new DovecotEventsSpoolReader(t.spool, 4096, 60_000);
+  const b = patient.next();
+  assert.deepEqual(b.lines, [event(1)]);
+  assert.deepEqual(patient.next(b.position).position, b.position, 'waits at the end of the fresh final segment');
+  const hasty = new DovecotEventsSpoolReader(t.spool, 4096, 0);
+  const c = hasty.next(b.position);
+  assert.deepEqual(c.lines, [event(2)]);
+  assert.deepEqual(hasty.next(c.position).lines, [event(3)]);
   await t.close();
 });
