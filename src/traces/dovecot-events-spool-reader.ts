@@ -23,7 +23,12 @@ export interface SpoolPosition {
   skipping?: boolean;
 }
 
-export type SpoolRefusal = { code: 'DOVECOT_EVENT_TOO_LARGE' | 'DOVECOT_SPOOL_TRUNCATED' | 'DOVECOT_EVENT_UNFINISHED'; segment: string; offset: number; bytes?: number };
+export type SpoolRefusal = {
+  code: 'DOVECOT_EVENT_TOO_LARGE' | 'DOVECOT_SPOOL_TRUNCATED' | 'DOVECOT_EVENT_UNFINISHED';
+  segment: string;
+  offset: number;
+  bytes?: number;
+};
 
 export interface SpoolBatch {
   /** Complete lines, in spool order. */
@@ -70,7 +75,8 @@ export class DovecotEventsSpoolReader {
     const segments = listSegments(this.dir);
     const newest = segments.at(-1);
     if (!newest) return { lines: [], position: from ?? { segment: '', offset: 0 }, refusals };
-    let pos: SpoolPosition = from && segments.includes(from.segment) ? { ...from } : { segment: segments.find((s) => !from || s > from.segment) ?? newest, offset: 0 };
+    let pos: SpoolPosition =
+      from && segments.includes(from.segment) ? { ...from } : { segment: segments.find((s) => !from || s > from.segment) ?? newest, offset: 0 };
     for (;;) {
       const isNewest = pos.segment === newest;
       const fd = fs.openSync(path.join(this.dir, pos.segment), 'r');
@@ -93,7 +99,8 @@ export class DovecotEventsSpoolReader {
       let start = 0;
       for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
         if (pos.skipping) pos.skipping = false;
-        else if (nl - start > this.maxEventBytes) refusals.push({ code: 'DOVECOT_EVENT_TOO_LARGE', segment: pos.segment, offset: pos.offset + start, bytes: nl - start });
+        else if (nl - start > this.maxEventBytes)
+          refusals.push({ code: 'DOVECOT_EVENT_TOO_LARGE', segment: pos.segment, offset: pos.offset + start, bytes: nl - start });
         else if (nl > start) lines.push(chunk.toString('utf8', start, nl));
         start = nl + 1;
       }

@@ -140,7 +140,7 @@ export class DovecotEventsSpoolWriter {
     // EX_GDT_5030: only Dovecot, which read the key from the URL file, writes traces.
     if (req.method !== 'POST' || !this.keyMatches(given)) {
       req.resume();
-      this.refused('DOVECOT_EVENT_REFUSED: a request without the URL file\'s key (not spooled)');
+      this.refused("DOVECOT_EVENT_REFUSED: a request without the URL file's key (not spooled)");
       return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
     const chunks: Buffer[] = [];
@@ -271,7 +271,8 @@ async function main(argv: string[]): Promise<void> {
   dropPrivileges();
   process.umask(0o077);
   const writer = new DovecotEventsSpoolWriter({ urlFile, ...(max ? { maxEventBytes: Number(max) } : {}) });
-  if (readKey(urlFile) === undefined) process.stderr.write(`DOVECOT_SPOOL_NO_KEY: ${urlFile} has no key yet (start mss-sidecar serve once); every event is refused until it has one\n`);
+  if (readKey(urlFile) === undefined)
+    process.stderr.write(`DOVECOT_SPOOL_NO_KEY: ${urlFile} has no key yet (start mss-sidecar serve once); every event is refused until it has one\n`);
   // Dovecot's master signals SIGINT to a process it thinks idle; this one keeps serving (the
   // stats process keeps its connection), and stops on SIGTERM, Dovecot's shutdown.
   process.on('SIGINT', () => undefined);

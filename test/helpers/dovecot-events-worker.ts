@@ -23,4 +23,11 @@ const service = new DovecotEventsService({
 await service.start();
 process.stdout.write(`ready ${path.basename(urlFile)}\n`);
 setInterval(() => void service.idle().then(() => process.stdout.write(`idle ${service.counts.traced}\n`)), 200);
-process.on('SIGTERM', () => void service.stop().then(() => (traces.close(), store.close())).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void service
+      .stop()
+      .then(() => (traces.close(), store.close()))
+      .then(() => process.exit(0)),
+);

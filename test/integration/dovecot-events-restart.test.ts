@@ -152,13 +152,24 @@ test(
     await until('the catch-up', () => (dovecotTraces().length >= expected.length ? true : undefined));
     const catchUpMs = Date.now() - started;
     const second = sessions[1] as string;
-    const key = (l: Record<string, any>) => JSON.stringify([l.action, l.request?.session, l.request?.at, l.request?.command, l.request?.uid]);
+    const key = (l: { action?: unknown; request?: unknown }): string => {
+      const r = (l.request ?? {}) as Record<string, unknown>;
+      return JSON.stringify([l.action, r.session, r.at, r.command, r.uid]);
+    };
     const check = (): void => {
       const traced = dovecotTraces();
       assert.equal(traced.length, expected.length, `one trace per operation: ${traced.map((l) => l.action).join(', ')}`);
       assert.deepEqual(traced.map(key).sort(), expected.map(key).sort(), 'the same operations, none twice');
       const of2 = traced.filter((l) => l.request?.session === second).map((l) => `${l.action}${l.request?.command ? ` ${String(l.request.command)}` : ''}`);
-      for (const op of ['content.read UID FETCH', 'folder.create CREATE', 'content.move UID MOVE', 'content.append APPEND', 'content.flags UID STORE', 'content.expunge UID EXPUNGE', 'logout'])
+      for (const op of [
+        'content.read UID FETCH',
+        'folder.create CREATE',
+        'content.move UID MOVE',
+        'content.append APPEND',
+        'content.flags UID STORE',
+        'content.expunge UID EXPUNGE',
+        'logout',
+      ])
         assert.equal(of2.filter((a) => a === op).length, 1, `${op} once in ${of2.join(', ')}`);
       assert.equal(of2.filter((a) => a.startsWith('content.expunged')).length, 2, 'the moved and the deleted message');
     };
@@ -179,7 +190,9 @@ test(
     await session(async (_c, run) => {
       assert.match(await run('CREATE Reloaded'), /OK/);
     });
-    await until('the operation after the reload traced', () => (dovecotTraces().some((l) => l.action === 'folder.create' && l.request?.mailbox === 'Reloaded') ? true : undefined));
+    await until('the operation after the reload traced', () =>
+      dovecotTraces().some((l) => l.action === 'folder.create' && l.request?.mailbox === 'Reloaded') ? true : undefined,
+    );
     assert.equal(writers().length, 1, 'one spool writer after the reload');
     assert.doesNotMatch(dovecot?.log() ?? '', /Failed to export event|mss-dovecot-events.*(Error|Fatal)/, "Dovecot's log");
     const master = Number(fs.readFileSync(path.join(root, 'dovecot', 'run', 'master.pid'), 'utf8'));

@@ -138,7 +138,10 @@ process.stdout.write(out.join(' '));
     [path.join(writer.dir, '999999999999.jsonl'), 'wx'],
   ];
   const uid = strangerUid();
-  const { stdout } = await execFileAsync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, script, JSON.stringify(tries)], { encoding: 'utf8', timeout: 20_000 });
+  const { stdout } = await execFileAsync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, script, JSON.stringify(tries)], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(stdout, tries.map(() => 'EACCES').join(' '));
 });
 

@@ -33,7 +33,16 @@ function setup(max = 4096, quietMs = 0) {
   const traces = new TraceLog(path.join(dir, 'traces'), { syncDelayMs: 0 });
   const { log, lines: logged } = captureLogger();
   const service = () =>
-    new DovecotEventsService({ listen: { host: '127.0.0.1', port: 426 }, urlFile, maxEventBytes: max, traces, sessions: new DovecotSessions(store, 0), log, pollMs: 50, quietMs });
+    new DovecotEventsService({
+      listen: { host: '127.0.0.1', port: 426 },
+      urlFile,
+      maxEventBytes: max,
+      traces,
+      sessions: new DovecotSessions(store, 0),
+      log,
+      pollMs: 50,
+      quietMs,
+    });
   const created = () => traceLines(path.join(dir, 'traces')).map((l) => String(l.request?.args));
   const close = async () => {
     traces.close();
@@ -62,7 +71,10 @@ test('EX_GDT_5030 bounded: a line of 5 MB in the spool is refused with a logged 
   await s.stop();
   assert.deepEqual(t.created(), ['F1', 'F2']);
   assert.deepEqual(s.counts, { traced: 2, refused: 2, ignored: 0 });
-  const codes = t.logged.map((l) => JSON.parse(l) as { code?: string }).map((l) => l.code).filter(Boolean);
+  const codes = t.logged
+    .map((l) => JSON.parse(l) as { code?: string })
+    .map((l) => l.code)
+    .filter(Boolean);
   assert.deepEqual(codes, ['DOVECOT_EVENT_TOO_LARGE', 'DOVECOT_EVENT_INVALID']);
   await t.close();
 });
@@ -74,7 +86,10 @@ test('EX_GDT_5030 bounded: a line past the bound is skipped to its end even when
   const reader = new DovecotEventsSpoolReader(t.spool, 1000);
   let b = reader.next();
   assert.deepEqual(b.lines, [event(1)]);
-  assert.deepEqual(b.refusals.map((r) => r.code), ['DOVECOT_EVENT_TOO_LARGE']);
+  assert.deepEqual(
+    b.refusals.map((r) => r.code),
+    ['DOVECOT_EVENT_TOO_LARGE'],
+  );
   assert.equal(b.position.skipping, true);
   reader.commit(b.position);
   b = reader.next();
@@ -111,7 +126,10 @@ test("EX_GDT_5030: the writer's segments are read in order across a roll, final 
   await s.stop();
   assert.deepEqual(t.created(), ['F0', ...Array.from({ length: 30 }, (_, i) => `F${i + 1}`)]);
   assert.deepEqual(listSegments(t.spool), [listSegments(t.spool).at(-1)], 'only the newest is left');
-  assert.ok(t.logged.some((l) => /DOVECOT_EVENT_INVALID/.test(l)), 'the unfinished line');
+  assert.ok(
+    t.logged.some((l) => /DOVECOT_EVENT_INVALID/.test(l)),
+    'the unfinished line',
+  );
   // Restarted: nothing again.
   const s2 = t.service();
   await s2.start();

@@ -109,7 +109,16 @@ test("EX_GDT_5030: the Dovecot events' door — the spool's writer (run by Dovec
     assert.equal(fs.statSync(urlFile).mode & 0o777, 0o640);
     const post = (to: string, body: string) => fetch(to, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     const event = JSON.stringify(find('imap_command_finished', 'APPEND'));
-    assert.equal((await post(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), event)).status, 404, 'wrong key');
+    assert.equal(
+      (
+        await post(
+          url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+          event,
+        )
+      ).status,
+      404,
+      'wrong key',
+    );
     assert.equal((await post(url.replace(/\/[^/]+$/, '/'), event)).status, 404, 'no key');
     assert.equal((await fetch(url)).status, 404, 'GET');
     assert.equal((await post(url, 'x'.repeat(5000))).status, 413);
