@@ -7,6 +7,7 @@ import { runHealthChecks, thresholdsFrom, worstSeverity, type CheckResult } from
 import { resolveIdentity } from '../health/as-user.js';
 import { openStore } from '../store/open.js';
 import type { CliContext } from './context.js';
+import { finessJuridiqueWarning } from '../registry/finess-juridique-warning.js';
 import { action, EXIT } from './run-action.js';
 
 const MARK: Record<CheckResult['severity'], string> = { ok: 'OK  ', warning: 'WARN', critical: 'CRIT', unknown: '??  ' };
@@ -36,6 +37,9 @@ export function registerStatusCommand(program: Command, ctx: () => CliContext): 
         } finally {
           await store?.close();
         }
+        // EX_PBA_5011: said here too, where supervision looks (a warning: exit status unchanged).
+        const finess = finessJuridiqueWarning(config.operator);
+        if (finess) results.push({ check: finess.key, severity: 'warning', detail: `${finess.code}: ${finess.detail}`, requirement: finess.requirement });
         const worst = worstSeverity(results);
         if (opts.json) ctx().out.write(`${JSON.stringify({ worst, checks: results }, null, 2)}\n`);
         else {
