@@ -138,6 +138,8 @@ export function authCliSubject(spec: AuthCliSpec): SubjectAttr[] {
 }
 
 const DAY = 86_400_000;
+/** How long the sandbox's CRLs are current (nextUpdate): a week, as an IGC-Santé CA publishes. */
+export const CRL_VALIDITY_MS = 7 * DAY;
 
 class Writer {
   readonly files: string[] = [];
@@ -183,7 +185,7 @@ export async function createCrl(
   const crl = await x509.X509CrlGenerator.create({
     issuer: issuerName,
     thisUpdate,
-    nextUpdate: validity.nextUpdate ?? new Date(now.getTime() + 7 * DAY),
+    nextUpdate: validity.nextUpdate ?? new Date(now.getTime() + CRL_VALIDITY_MS),
     entries: [
       ...revokedSerials.map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate, reason: x509.X509CrlReason.keyCompromise })),
       ...(validity.removed ?? []).map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate, reason: x509.X509CrlReason.removeFromCRL })),
@@ -330,6 +332,17 @@ export async function generateTestPki(dir: string, opts: TestPkiOptions = {}): P
 
 function resolveCert<T extends PkiCert>(c: T, dir: string): T {
   return { ...c, cert: path.resolve(dir, c.cert), key: path.resolve(dir, c.key) };
+}
+
+/**
+ * Whether a sandbox may reuse the PKI it generated earlier: only while, for a day more, the
+ * certificates that should be valid still are and its CRLs (made with it, current for
+ * CRL_VALIDITY_MS) are still current — the gates and the liste blanche's signer check refuse
+ * a CA without a current CRL (crl.requireCurrent), so a week-old sandbox would refuse itself.
+ */
+export function reusablePki(m: Pick<PkiManifest, 'generatedAt' | 'operators'>, now = Date.now()): boolean {
+  const margin = now + DAY;
+  return Date.parse(m.operators[0]?.notAfter ?? '') > margin && Date.parse(m.generatedAt) + CRL_VALIDITY_MS > margin;
 }
 
 /** An entry of pki.json that older versions did not write: regenerate rather than guess. */

@@ -8,7 +8,7 @@ import type { Logger } from '../src/log.js';
 import type { RunningComponent, SandboxComponent, SandboxContext } from './component.js';
 import { sandboxComponents } from './components.js';
 import { writeSandboxManifest, type SandboxEndpoints, type SandboxManifest, type SandboxOperator } from './manifest.js';
-import { generateTestPki, loadPkiManifest, type PkiManifest } from './pki.js';
+import { generateTestPki, loadPkiManifest, reusablePki, type PkiManifest } from './pki.js';
 
 export interface SandboxOptions {
   dir: string;
@@ -29,8 +29,7 @@ async function pkiFor(dir: string, fresh: boolean, log: Logger): Promise<PkiMani
   const pkiDir = path.join(dir, 'pki');
   if (!fresh && fs.existsSync(path.join(pkiDir, 'pki.json'))) {
     const m = loadPkiManifest(pkiDir);
-    // Reuse only while every certificate that should be valid still is.
-    if (Date.parse(m.operators[0]?.notAfter ?? '') > Date.now() + 86_400_000) return m;
+    if (reusablePki(m)) return m;
   }
   fs.rmSync(pkiDir, { recursive: true, force: true });
   const started = Date.now();
