@@ -262,6 +262,27 @@ function dropPrivileges(): void {
   process.setuid?.(uid);
 }
 
+/**
+ * EX_GDT_5010/5030: the spool must be `serve`'s to read and delete, and no more than that. The
+ * directory of the URL file (serve's state directory, 0700) belongs to serve's user: a writer
+ * running as anyone else — root, when the service's `user =` is missing or changed — would
+ * leave events serve cannot read, as root. So it does not start; the reason, naming both
+ * users and the setting, goes to Dovecot's log.
+ */
+export function notServesUser(stateDir: string, uid = process.getuid?.()): string | undefined {
+  let owner: number;
+  try {
+    owner = fs.statSync(stateDir).uid;
+  } catch (err) {
+    return `DOVECOT_SPOOL_USER: cannot read the owner of ${stateDir} (serve's state directory, where the URL file and the spool live): ${(err as Error).message}`;
+  }
+  if (uid === undefined || uid === owner) return undefined;
+  return (
+    `DOVECOT_SPOOL_USER: the spool writer runs as uid ${uid}, but ${stateDir} belongs to uid ${owner} (serve's user): ` +
+    'set `user =` of `service mss-dovecot-events` (91-mss-mail-log.conf) to the user serve runs as; nothing is spooled until then'
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const [urlFile, max] = argv;
   if (!urlFile) {
@@ -269,6 +290,11 @@ async function main(argv: string[]): Promise<void> {
     process.exit(64);
   }
   dropPrivileges();
+  const wrongUser = notServesUser(path.dirname(urlFile));
+  if (wrongUser) {
+    process.stderr.write(`${wrongUser}\n`);
+    process.exit(78); // EX_CONFIG: Dovecot logs it and throttles the restarts
+  }
   process.umask(0o077);
   const writer = new DovecotEventsSpoolWriter({ urlFile, ...(max ? { maxEventBytes: Number(max) } : {}) });
   if (readKey(urlFile) === undefined)

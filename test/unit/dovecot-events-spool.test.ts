@@ -1,13 +1,15 @@
 // The spool of Dovecot's events, read by `serve` (EX_GDT_5030, EX_GDT_5040): bounded whatever
 // is in it, resumable from its committed position, across the writer's segments.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { DovecotEventsService } from '../../src/traces/dovecot-events-service.js';
 import { DovecotEventsSpoolReader } from '../../src/traces/dovecot-events-spool-reader.js';
-import { DovecotEventsSpoolWriter } from '../../src/traces/dovecot-events-spool.js';
+import { DovecotEventsSpoolWriter, notServesUser } from '../../src/traces/dovecot-events-spool.js';
 import { listSegments, segmentName, spoolDirOf } from '../../src/traces/dovecot-events-spool-files.js';
 import { DovecotSessions } from '../../src/traces/dovecot-sessions.js';
 import { TraceLog } from '../../src/traces/trace-log.js';
@@ -188,4 +190,32 @@ test('EX_GDT_5030: two spool writers overlapping (a reload of Dovecot) keep a fi
   assert.deepEqual(c.lines, [event(2)]);
   assert.deepEqual(hasty.next(c.position).lines, [event(3)]);
   await t.close();
+});
+
+test("EX_GDT_5030: the spool writer runs only as serve's user (the owner of serve's state directory): as root, with the service's `user =` missing, it spools nothing and says why in Dovecot's log", async () => {
+  const script = fileURLToPath(new URL('../../src/traces/dovecot-events-spool.js', import.meta.url));
+  const run = (env: Record<string, string>, urlFile: string): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [script, urlFile], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  const state = tmpDir('mss-spool-user-');
+  fs.chownSync(state, 65534, 65534); // serve's user here: nobody
+  const urlFile = path.join(state, 'dovecot-events.url');
+  assert.equal(notServesUser(state, 65534), undefined);
+  assert.match(String(notServesUser(state, 0)), /DOVECOT_SPOOL_USER: the spool writer runs as uid 0, but .* belongs to uid 65534/);
+  assert.match(String(notServesUser(path.join(state, 'absent'), 0)), /DOVECOT_SPOOL_USER: cannot read the owner of/);
+  if (process.getuid?.() !== 0) return; // the child runs as root below
+  // Started by Dovecot's master as root without RESTRICT_SETUID (no `user =`): refused.
+  const asRoot = await run({}, urlFile);
+  assert.equal(asRoot.code, 78, asRoot.stderr);
+  assert.match(asRoot.stderr, /DOVECOT_SPOOL_USER: .*uid 0.*uid 65534.*user =/);
+  assert.equal(fs.existsSync(spoolDirOf(urlFile)), false, 'nothing spooled, no spool made as root');
+  // With the service's user (RESTRICT_SETUID, as Dovecot's master sets it), it passes the check
+  // and goes on to the listener Dovecot hands it (none here: fd 7 is not a socket).
+  const asServe = await run({ RESTRICT_SETUID: '65534', RESTRICT_SETGID: '65534' }, urlFile);
+  assert.doesNotMatch(asServe.stderr, /DOVECOT_SPOOL_USER/);
+  assert.notEqual(asServe.code, 78, asServe.stderr);
 });
