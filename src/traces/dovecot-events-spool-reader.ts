@@ -115,7 +115,9 @@ export class DovecotEventsSpoolReader {
       if (lines.length > 0 || refusals.length > 0) return { lines, position: pos, refusals };
       // Nothing complete in this chunk: more of the same segment, the next segment, or nothing new.
       if (readEnd < size) continue;
-      if (isNewest || Date.now() - mtimeMs < this.quietMs) return { lines, position: pos, refusals };
+      // mtimeMs has sub-millisecond digits, Date.now() none: floored, a write in this very
+      // millisecond is not "in the future" (a quietMs of 0 moves on at once).
+      if (isNewest || Date.now() - Math.floor(mtimeMs) < this.quietMs) return { lines, position: pos, refusals };
       if (rest > 0 && !pos.skipping) {
         // A final segment ending without a line end: a write the writer never finished.
         refusals.push({ code: 'DOVECOT_EVENT_UNFINISHED', segment: pos.segment, offset, bytes: rest });
