@@ -6,12 +6,14 @@
 // (EX_SDT_5010: trace timestamps). Each check is a pure reading of files and state; the
 // same list feeds `mss-sidecar status` and the /metrics endpoint of `serve`.
 import fs from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { activityKnownSince, describeKnownSince } from '../lifecycle/known-since.js';
 import type { StateStore } from '../store/store.js';
 import { RedisStore } from '../store/redis.js';
 import { readNodeStats, spoolRoot, type SpoolStats } from '../store/spool.js';
+import { dovecotEventsSpoolDir, spoolBacklog, type SpoolBacklog } from '../traces/dovecot-events-backlog.js';
 import { clusterChecks } from '../cluster/checks.js';
 import { describeRedis, type RedisConfig } from '../store/redis-connection.js';
 import { describeOwnership, identityName, probeAs, resolveIdentity, type Identity } from './as-user.js';
@@ -296,6 +298,44 @@ export function spoolOnDisk(config: Config): SpoolStats | undefined {
   return config.state.redis ? readNodeStats(spoolRoot(config)) : undefined;
 }
 
+/** How long spooled Dovecot events may wait untraced before `status` says so. */
+export const DOVECOT_BACKLOG_WARN_MS = 60_000;
+
+/**
+ * EX_GDT_5030: Dovecot's content-operation events wait in their spool, never lost, while `serve`
+ * is stopped or cannot write traces (src/traces/dovecot-events-backlog.ts). Events that have
+ * waited for a minute with no position committed since mean a hole in the traces until
+ * `serve` traces them: a warning naming the spool. `recheckMs`: a second look before warning,
+ * since `serve` may be about to read what was just spooled.
+ */
+export async function dovecotEventsBacklog(config: Config, now: number, recheckMs = 1500): Promise<CheckResult | undefined> {
+  if (!config.traces.dovecotEvents.enabled) return undefined;
+  const dir = dovecotEventsSpoolDir(config);
+  const base = { check: 'traces.dovecotEvents', requirement: 'EX_GDT_5030' };
+  let b: SpoolBacklog;
+  try {
+    b = spoolBacklog(dir);
+    const waiting = b.unreadBytes > 0 && (b.committedAt === undefined || now - b.committedAt > DOVECOT_BACKLOG_WARN_MS);
+    if (waiting && recheckMs > 0) {
+      await delay(recheckMs);
+      const again = spoolBacklog(dir);
+      if (again.position !== b.position || again.unreadBytes === 0)
+        return { ...base, severity: 'ok', detail: `serve is tracing Dovecot's events (${dir})`, value: again.unreadBytes };
+    }
+    if (!waiting)
+      return { ...base, severity: 'ok', detail: `serve traces Dovecot's events as they come (${dir}: ${b.unreadBytes} bytes to read)`, value: b.unreadBytes };
+  } catch (err) {
+    return { ...base, severity: 'unknown', detail: `cannot read Dovecot's events spool ${dir}: ${(err as Error).message}` };
+  }
+  const since = b.committedAt === undefined ? 'serve has never traced any' : `untraced since ${new Date(b.committedAt).toISOString()}`;
+  return {
+    ...base,
+    severity: 'warning',
+    detail: `${b.unreadBytes} bytes of Dovecot events wait in ${dir}, ${since}: is \`serve\` running (traces.dovecotEvents)? They are kept and traced once it runs; its log says DOVECOT_EVENT_TRACE when it cannot write traces`,
+    value: b.unreadBytes,
+  };
+}
+
 /** What the checks read besides the configuration: the open store, the service user. */
 export interface HealthDeps {
   store?: StateStore;
@@ -330,6 +370,7 @@ export async function runHealthChecks(
     // Several nodes: nodes seen, lease holders, Redis role and replicas, registry (docs/cluster.md).
     ...(config.state.redis && deps.store ? await clusterChecks(config, deps.store, now.getTime()) : []),
     submissionMode(config),
+    ...[await dovecotEventsBacklog(config, now.getTime())].filter((r) => r !== undefined),
     takeablePortsCheck(config),
     ...(await postfixRoutes(config, now)),
   ];

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseConfigText } from '../../src/config/load.js';
+import { DOVECOT_BACKLOG_WARN_MS, dovecotEventsBacklog, type CheckResult } from '../../src/health/checks.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { DovecotEventsService } from '../../src/traces/dovecot-events-service.js';
 import { DovecotEventsSpoolReader } from '../../src/traces/dovecot-events-spool-reader.js';
@@ -218,4 +220,61 @@ test("EX_GDT_5030: the spool writer runs only as serve's user (the owner of serv
   const asServe = await run({ RESTRICT_SETUID: '65534', RESTRICT_SETGID: '65534' }, urlFile);
   assert.doesNotMatch(asServe.stderr, /DOVECOT_SPOOL_USER/);
   assert.notEqual(asServe.code, 78, asServe.stderr);
+});
+
+test('EX_GDT_5030: `status` says when Dovecot events wait untraced in the spool (serve stopped) and is quiet while serve keeps up; an unreadable spool is unknown', async () => {
+  const state = tmpDir('mss-backlog-');
+  const config = parseConfigText(
+    `operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: /x.crt, key: /x.key }
+trust: { dir: /x }
+state: { dir: ${state} }
+traces: { dovecotEvents: { enabled: true } }
+`,
+    path.join(state, 'config.yaml'),
+  );
+  const dir = spoolDirOf(path.join(state, 'dovecot-events.url'));
+  const now = Date.now();
+  const check = (recheckMs = 0, at = now): Promise<CheckResult | undefined> => dovecotEventsBacklog(config, at, recheckMs);
+  assert.equal((await check())?.severity, 'ok', 'no spool yet');
+  // Events spooled, serve never traced any: a warning naming the bytes and the spool.
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, segmentName(1)), '{"event":"imap_command_finished"}\n{"event":"imap_command_finished"}\n');
+  let r = await check();
+  assert.equal(r?.severity, 'warning', JSON.stringify(r));
+  assert.equal(r?.value, 68);
+  assert.match(String(r?.detail), /68 bytes of Dovecot events wait in .*dovecot-events\.spool, serve has never traced any/);
+  // serve traced them (position at the end): ok, however old the position.
+  fs.writeFileSync(path.join(dir, 'position.json'), JSON.stringify({ segment: segmentName(1), offset: 68 }));
+  assert.equal((await check(0, now + 3_600_000))?.severity, 'ok');
+  // New events after a position committed two minutes ago: serve is not tracing.
+  fs.appendFileSync(path.join(dir, segmentName(1)), '{"event":"imap_command_finished"}\n');
+  fs.writeFileSync(path.join(dir, segmentName(2)), '{"event":"imap_command_finished"}\n');
+  r = await check(0, now + DOVECOT_BACKLOG_WARN_MS + 60_000);
+  assert.equal(r?.severity, 'warning');
+  assert.equal(r?.value, 68, 'the rest of the segment at the position and the next one');
+  assert.match(String(r?.detail), /untraced since /);
+  // A position committed within the minute: serve keeps up.
+  assert.equal((await check(0, now + 1000))?.severity, 'ok');
+  // The second look: serve commits meanwhile, no warning.
+  const later = now + DOVECOT_BACKLOG_WARN_MS + 60_000;
+  const looking = check(300, later);
+  setTimeout(() => fs.writeFileSync(path.join(dir, 'position.json'), JSON.stringify({ segment: segmentName(2), offset: 34 })), 50);
+  assert.equal((await looking)?.severity, 'ok');
+  // Unreadable spool (as another user would find it).
+  if (process.getuid?.() === 0) {
+    fs.rmSync(dir, { recursive: true });
+    fs.writeFileSync(dir, 'not a directory');
+    assert.equal((await check())?.severity, 'unknown');
+  }
+  // Off: no check at all.
+  assert.equal(
+    await dovecotEventsBacklog(
+      parseConfigText(
+        `operator: { name: A, domains: [a.mssante.fr], structureId: "1130000001", certificate: /x.crt, key: /x.key }\ntrust: { dir: /x }\nstate: { dir: ${state} }\n`,
+        path.join(state, 'c.yaml'),
+      ),
+      now,
+    ),
+    undefined,
+  );
 });
