@@ -41,6 +41,11 @@ export const tracesSection = z.strictObject({
 
 export type TracesConfig = z.output<typeof tracesSection>;
 
+/** The URL file Dovecot's events are posted through (default <state.dir>/dovecot-events.url); the spool is beside it. */
+export function dovecotEventsUrlFile(traces: TracesConfig, stateDir: string): string {
+  return traces.dovecotEvents.urlFile ?? path.join(stateDir, 'dovecot-events.url');
+}
+
 export function tracesDir(traces: TracesConfig, stateDir: string): string {
   return traces.dir ?? path.join(stateDir, 'traces');
 }

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { dovecotEventsUrlFile } from './config.js';
 import { POSITION_FILE, listSegments, spoolDirOf } from './dovecot-events-spool-files.js';
 
 export interface SpoolBacklog {
-  dir: string;
   /** Bytes spooled after the reader's committed position. */
   unreadBytes: number;
   /** When the reader last committed a position (ms), or undefined if it never did. */
@@ -19,7 +19,7 @@ export interface SpoolBacklog {
 
 /** The spool of `config`'s Dovecot events (beside the URL file, in the state directory). */
 export function dovecotEventsSpoolDir(config: Config): string {
-  return spoolDirOf(config.traces.dovecotEvents.urlFile ?? path.join(config.state.dir, 'dovecot-events.url'));
+  return spoolDirOf(dovecotEventsUrlFile(config.traces, config.state.dir));
 }
 
 /** Reads the spool's sizes and position; throws what the file system says (unreadable spool). */
@@ -48,5 +48,5 @@ export function spoolBacklog(dir: string): SpoolBacklog {
     }
     unreadBytes += s === at ? Math.max(0, size - offset) : size;
   }
-  return { dir, unreadBytes, committedAt, position: text };
+  return { unreadBytes, committedAt, position: text };
 }

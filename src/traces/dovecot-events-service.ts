@@ -23,6 +23,7 @@ import { DovecotEventsSpoolReader, type SpoolPosition } from './dovecot-events-s
 import { DovecotSessions } from './dovecot-sessions.js';
 import type { TraceInput } from './record.js';
 import type { TraceLog } from './trace-log.js';
+import { dovecotEventsUrlFile } from './config.js';
 
 export { DOVECOT_EVENTS_PATH } from './dovecot-events-spool-files.js';
 
@@ -177,7 +178,7 @@ export const dovecotEventsFactory: ServiceFactory = {
     if (!c.enabled) return undefined;
     return new DovecotEventsService({
       listen: c.listen,
-      urlFile: c.urlFile ?? path.join(config.state.dir, 'dovecot-events.url'),
+      urlFile: dovecotEventsUrlFile(config.traces, config.state.dir),
       maxEventBytes: c.maxEventBytes,
       traces: shared.traces(),
       sessions: new DovecotSessions(shared.store()),
